@@ -1,0 +1,31 @@
+//! `conduitc graph`.
+
+use clap::{Args, ValueEnum};
+
+use super::output::Output;
+use super::{ExitStatus, PolicyArgs};
+
+/// Arguments of `graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+}
+
+/// `graph --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    Dot,
+    /// Mermaid.
+    Mermaid,
+}
+
+pub fn run(out: &Output, args: GraphArgs) -> ExitStatus {
+    let _ = (&args.policy, args.format);
+    out.error("`graph` is not built yet");
+    ExitStatus::Error
+}

@@ -1,0 +1,129 @@
+//! The command-line interface: argument parsing and dispatch. Each command
+//! lives in its own file; only `output` writes to stdout and stderr.
+//! This module belongs to the binary, never to the library API.
+
+mod build;
+mod check;
+mod diff;
+mod fmt;
+mod graph;
+mod output;
+mod paths;
+mod query;
+mod services;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use conduitc::model::Date;
+
+/// Compile IEC 62443 zone-and-conduit policies into firewall configuration.
+#[derive(Debug, Parser)]
+#[command(name = "conduitc", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to colour diagnostics: auto (a terminal and no NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Policy paths and the date, shared by every command that reads a policy.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Policy files or directories (directories are searched for *.conduit).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Judge expiry against this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+}
+
+impl PolicyArgs {
+    /// The date to judge expiry against.
+    pub fn today(&self) -> Date {
+        self.today.unwrap_or_else(Date::today)
+    }
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("`{s}` is not a date of the form YYYY-MM-DD"))
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check a policy; print diagnostics.
+    Check(check::CheckArgs),
+    /// Check, then print or write firewall configuration.
+    Build(build::BuildArgs),
+    /// The policy's decision for one packet, and the flow that decides it.
+    Query(query::QueryArgs),
+    /// What changed between two policy versions, and who must approve it.
+    Diff(diff::DiffArgs),
+    /// Attack paths: chains of flows by which one zone can reach another.
+    Paths(paths::PathsArgs),
+    /// Draw zones by Purdue level with conduits as edges.
+    Graph(graph::GraphArgs),
+    /// Rewrite policy files in the canonical layout.
+    Fmt(fmt::FmtArgs),
+    /// List the built-in service catalogue.
+    Services,
+}
+
+/// How a command ended: exit status 0, 1 or 2 (cli.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: success.
+    Success,
+    /// 1: the policy has errors, approvals are missing, or files are unformatted.
+    PolicyFailure,
+    /// 2: usage, I/O or internal error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::PolicyFailure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let out = output::Output::new(cli.color);
+    let status = match cli.command {
+        Command::Check(a) => check::run(&out, a),
+        Command::Build(a) => build::run(&out, a),
+        Command::Query(a) => query::run(&out, a),
+        Command::Diff(a) => diff::run(&out, a),
+        Command::Paths(a) => paths::run(&out, a),
+        Command::Graph(a) => graph::run(&out, a),
+        Command::Fmt(a) => fmt::run(&out, a),
+        Command::Services => services::run(&out),
+    };
+    status.into()
+}

@@ -1,0 +1,18 @@
+//! conduitc compiles a plant's zone-and-conduit segmentation policy
+//! (IEC 62443, Purdue model) into firewall configuration.
+//!
+//! The pipeline runs one way: text → syntax tree with spans ([`syntax`]) →
+//! checked model ([`check`], [`model`]) → lowered rule set ([`lower`]) →
+//! target text ([`backend`]). [`decide`] is the reference semantics the
+//! lowering and every backend are tested against.
+
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod decide;
+pub mod lower;
+pub mod model;
+
+pub use decide::decide;
+pub use lower::{lower, BuildOptions, Decision, LowerError, Packet, RuleSet};
+pub use model::Policy;

@@ -1,0 +1,457 @@
+//! Lowering: a checked [`Policy`] becomes a [`RuleSet`] for one date, one
+//! isolation mode and optionally one firewall.
+//!
+//! The rule set is the one intermediate representation that backends,
+//! `query`, `diff` and the property tests consume: each [`Rule`] is a
+//! (source address set × destination address set × protocol × ports or ICMP
+//! types) box naming the flow it implements. Lowering never reads syntax.
+//!
+//! What lowering decides:
+//! - expired flows (`expires` before `today`) are left out;
+//! - flows touching a zone the isolation mode severs are left out, and so are
+//!   monitor catch-alls of severed zones;
+//! - with a firewall, only conduits whose two zones both face one of its
+//!   interfaces are compiled, and each rule carries its interfaces;
+//! - a monitor-mode conduit adds two logged catch-all rules (`conduit/*`),
+//!   one per direction, after its flows;
+//! - ICMP rules keep only IPv4 addresses, ICMPv6 rules only IPv6 ones, and a
+//!   rule that can match no packet (no family present on both sides) is
+//!   dropped.
+//!
+//! Rules are sorted by full flow name (byte-wise), then by protocol, so the
+//! output is deterministic and the first matching rule is the one `query`
+//! reports.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::{AddrSet, Date, Level, Mode, Platform, Policy, PortSet};
+
+/// What to build for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildOptions {
+    /// The date expiry is judged against.
+    pub today: Date,
+    /// An isolation mode's name, if building one.
+    pub isolation: Option<String>,
+    /// A firewall's name, to compile only what crosses it.
+    pub firewall: Option<String>,
+}
+
+impl BuildOptions {
+    /// Options for `today` with no isolation mode and no firewall.
+    pub fn new(today: Date) -> Self {
+        BuildOptions {
+            today,
+            isolation: None,
+            firewall: None,
+        }
+    }
+}
+
+/// Why a rule set could not be built.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LowerError {
+    /// `--isolation NAME` names no isolation mode (e.g. `--isolation nosuch`).
+    #[error("no isolation mode named `{0}`")]
+    UnknownIsolation(String),
+    /// `--firewall NAME` names no firewall (e.g. `--firewall nosuch`).
+    #[error("no firewall named `{0}`")]
+    UnknownFirewall(String),
+}
+
+/// What a rule matches beyond addresses.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "proto", content = "values")]
+pub enum Match {
+    /// TCP to these destination ports.
+    Tcp(PortSet),
+    /// UDP to these destination ports.
+    Udp(PortSet),
+    /// ICMP (IPv4) of these types.
+    Icmp(BTreeSet<u8>),
+    /// ICMPv6 of these types.
+    Icmpv6(BTreeSet<u8>),
+    /// Another IP protocol, by number.
+    Ip(u8),
+    /// Every packet (monitor-mode catch-all only).
+    Any,
+}
+
+impl Match {
+    /// True when a packet of protocol `proto` with destination port / ICMP
+    /// type matches. ICMP matches only IPv4 packets and ICMPv6 only IPv6
+    /// ones; the caller passes the packet's family.
+    pub fn admits(&self, packet: &Packet) -> bool {
+        match self {
+            Match::Tcp(p) => packet.proto == 6 && packet.dport.is_some_and(|d| p.contains(d)),
+            Match::Udp(p) => packet.proto == 17 && packet.dport.is_some_and(|d| p.contains(d)),
+            Match::Icmp(t) => {
+                packet.proto == 1
+                    && packet.src.is_ipv4()
+                    && packet.icmp_type.is_some_and(|x| t.contains(&x))
+            }
+            Match::Icmpv6(t) => {
+                packet.proto == 58
+                    && packet.src.is_ipv6()
+                    && packet.icmp_type.is_some_and(|x| t.contains(&x))
+            }
+            Match::Ip(n) => packet.proto == *n,
+            Match::Any => true,
+        }
+    }
+}
+
+/// One lowered rule: a box of packets admitted as initiations, and the flow
+/// it implements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// `conduit/flow`, or `conduit/*` for a monitor catch-all.
+    pub name: String,
+    /// The conduit's declared name.
+    pub conduit: String,
+    /// The flow's declared name; `None` for a monitor catch-all.
+    pub flow: Option<String>,
+    /// Effective owner.
+    pub owner: String,
+    /// Zone the sources lie in.
+    pub src_zone: String,
+    /// Zone the destinations lie in.
+    pub dst_zone: String,
+    /// Source addresses.
+    pub src: AddrSet,
+    /// Destination addresses.
+    pub dst: AddrSet,
+    /// Protocol and ports or types.
+    pub matcher: Match,
+    /// Log each admitted connection.
+    pub log: bool,
+    /// True for a monitor-mode catch-all.
+    pub monitor: bool,
+    /// With a firewall: the interface facing the source zone.
+    pub in_iface: Option<String>,
+    /// With a firewall: the interface facing the destination zone.
+    pub out_iface: Option<String>,
+}
+
+impl Rule {
+    /// True when the rule admits `packet` as an initiation.
+    pub fn admits(&self, packet: &Packet) -> bool {
+        self.src.contains(packet.src)
+            && self.dst.contains(packet.dst)
+            && self.matcher.admits(packet)
+    }
+}
+
+/// A zone as backends see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneInfo {
+    /// Declared name.
+    pub name: String,
+    /// Purdue level.
+    pub level: Level,
+    /// Addresses it owns (for `networks any`, the complement of the others).
+    pub addrs: AddrSet,
+    /// With a firewall: the interface facing this zone.
+    pub iface: Option<String>,
+}
+
+/// The firewall a rule set was built for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallInfo {
+    /// Declared name.
+    pub name: String,
+    /// Platform.
+    pub platform: Platform,
+    /// Interfaces as (interface name, zone name), in declaration order.
+    pub interfaces: Vec<(String, String)>,
+}
+
+/// The lowered policy: everything a backend needs, nothing more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSet {
+    /// The date it was built for.
+    pub today: Date,
+    /// The isolation mode it was built for.
+    pub isolation: Option<String>,
+    /// The firewall it was built for (`None`: a generic firewall between all zones).
+    pub firewall: Option<FirewallInfo>,
+    /// Zones in play: all zones, or with a firewall those on its interfaces,
+    /// in declaration order.
+    pub zones: Vec<ZoneInfo>,
+    /// Rules sorted by name, then protocol.
+    pub rules: Vec<Rule>,
+}
+
+/// A packet for `query` and the tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Packet {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...).
+    pub proto: u8,
+    /// Destination port for TCP and UDP.
+    pub dport: Option<u16>,
+    /// Type for ICMP and ICMPv6.
+    pub icmp_type: Option<u8>,
+}
+
+/// The verdict on one packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// `allow` or `deny`.
+    pub decision: Verdict,
+    /// The deciding flow (first by full name), `None` on deny.
+    pub flow: Option<String>,
+    /// The deciding flow's owner.
+    pub owner: Option<String>,
+    /// Other flows that admit the packet, sorted.
+    pub also: Vec<String>,
+}
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Permitted.
+    Allow,
+    /// Dropped.
+    Deny,
+}
+
+impl Decision {
+    /// Builds a decision from (name, owner) pairs of every admitting flow.
+    pub fn from_matches(mut matches: Vec<(String, String)>) -> Decision {
+        matches.sort();
+        matches.dedup_by(|a, b| a.0 == b.0);
+        let mut it = matches.into_iter();
+        match it.next() {
+            None => Decision {
+                decision: Verdict::Deny,
+                flow: None,
+                owner: None,
+                also: Vec::new(),
+            },
+            Some((name, owner)) => Decision {
+                decision: Verdict::Allow,
+                flow: Some(name),
+                owner: Some(owner),
+                also: it.map(|(n, _)| n).collect(),
+            },
+        }
+    }
+
+    /// True when allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Verdict::Allow
+    }
+}
+
+impl RuleSet {
+    /// Evaluates the lowered rules on a packet (an initiation).
+    pub fn decide(&self, packet: &Packet) -> Decision {
+        Decision::from_matches(
+            self.rules
+                .iter()
+                .filter(|r| r.admits(packet))
+                .map(|r| (r.name.clone(), r.owner.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// Which zones are severed and which conduits are in scope, shared by
+/// [`lower`] and [`crate::decide`].
+pub(crate) struct Selection {
+    pub severed: Vec<bool>,
+    /// Per zone: the interface facing it on the selected firewall.
+    pub iface: Vec<Option<String>>,
+    pub firewall: Option<FirewallInfo>,
+}
+
+pub(crate) fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError> {
+    let mut severed = vec![false; policy.zones.len()];
+    if let Some(name) = &opts.isolation {
+        let iso = policy
+            .isolation(name)
+            .ok_or_else(|| LowerError::UnknownIsolation(name.clone()))?;
+        for &z in &iso.sever {
+            if let Some(s) = severed.get_mut(z) {
+                *s = true;
+            }
+        }
+    }
+    let mut iface = vec![None; policy.zones.len()];
+    let mut firewall = None;
+    if let Some(name) = &opts.firewall {
+        let fw = policy
+            .firewall(name)
+            .ok_or_else(|| LowerError::UnknownFirewall(name.clone()))?;
+        for i in &fw.interfaces {
+            if let Some(slot) = iface.get_mut(i.zone) {
+                *slot = Some(i.name.clone());
+            }
+        }
+        firewall = Some(FirewallInfo {
+            name: fw.name.to_string(),
+            platform: fw.platform,
+            interfaces: fw
+                .interfaces
+                .iter()
+                .map(|i| {
+                    let zone = policy.zones.get(i.zone).map(|z| z.name.to_string());
+                    (i.name.clone(), zone.unwrap_or_default())
+                })
+                .collect(),
+        });
+    }
+    Ok(Selection {
+        severed,
+        iface,
+        firewall,
+    })
+}
+
+impl Selection {
+    /// A conduit between these zones is compiled.
+    pub fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
+        let live = |z: usize| !self.severed.get(z).copied().unwrap_or(true);
+        let faces =
+            |z: usize| self.firewall.is_none() || self.iface.get(z).is_some_and(|i| i.is_some());
+        live(zones[0]) && live(zones[1]) && faces(zones[0]) && faces(zones[1])
+    }
+}
+
+fn family_restricted(m: &Match, src: &AddrSet, dst: &AddrSet) -> Option<(AddrSet, AddrSet)> {
+    let (s, d) = match m {
+        Match::Icmp(_) => (src.v4_only(), dst.v4_only()),
+        Match::Icmpv6(_) => (src.v6_only(), dst.v6_only()),
+        _ => (src.clone(), dst.clone()),
+    };
+    let usable = (s.has_v4() && d.has_v4()) || (s.has_v6() && d.has_v6());
+    usable.then_some((s, d))
+}
+
+/// Lowers a checked policy for the given date, isolation mode and firewall.
+///
+/// ```
+/// use conduitc::model::{Date, Policy};
+/// use conduitc::lower::{lower, BuildOptions};
+/// let rules = lower(&Policy::default(), &BuildOptions::new(Date::parse("2026-12-01").unwrap())).unwrap();
+/// assert!(rules.rules.is_empty());
+/// ```
+pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError> {
+    let sel = select(policy, opts)?;
+    let mut rules = Vec::new();
+    for conduit in &policy.conduits {
+        if !sel.conduit_in_scope(conduit.zones) {
+            continue;
+        }
+        for flow in &conduit.flows {
+            if !flow.in_force_on(opts.today) {
+                continue;
+            }
+            let s = &flow.services;
+            let mut matchers = Vec::new();
+            if !s.tcp.is_empty() {
+                matchers.push(Match::Tcp(s.tcp.clone()));
+            }
+            if !s.udp.is_empty() {
+                matchers.push(Match::Udp(s.udp.clone()));
+            }
+            if !s.icmp.is_empty() {
+                matchers.push(Match::Icmp(s.icmp.clone()));
+            }
+            if !s.icmpv6.is_empty() {
+                matchers.push(Match::Icmpv6(s.icmpv6.clone()));
+            }
+            matchers.extend(s.ip.iter().map(|&n| Match::Ip(n)));
+            for m in matchers {
+                let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
+                    continue;
+                };
+                rules.push(Rule {
+                    name: flow.full_name.clone(),
+                    conduit: conduit.name.to_string(),
+                    flow: Some(flow.name.to_string()),
+                    owner: flow.owner.to_string(),
+                    src_zone: zone_name(policy, flow.from_zone),
+                    dst_zone: zone_name(policy, flow.to_zone),
+                    src,
+                    dst,
+                    matcher: m,
+                    log: flow.log,
+                    monitor: false,
+                    in_iface: sel.iface.get(flow.from_zone).cloned().flatten(),
+                    out_iface: sel.iface.get(flow.to_zone).cloned().flatten(),
+                });
+            }
+        }
+        if conduit.mode == Mode::Monitor {
+            let [a, b] = conduit.zones;
+            for (from, to) in [(a, b), (b, a)] {
+                let (Some(zf), Some(zt)) = (policy.zones.get(from), policy.zones.get(to)) else {
+                    continue;
+                };
+                let Some((src, dst)) = family_restricted(&Match::Any, &zf.addrs, &zt.addrs) else {
+                    continue;
+                };
+                rules.push(Rule {
+                    name: format!("{}/*", conduit.name),
+                    conduit: conduit.name.to_string(),
+                    flow: None,
+                    owner: conduit.owner.to_string(),
+                    src_zone: zf.name.to_string(),
+                    dst_zone: zt.name.to_string(),
+                    src,
+                    dst,
+                    matcher: Match::Any,
+                    log: true,
+                    monitor: true,
+                    in_iface: sel.iface.get(from).cloned().flatten(),
+                    out_iface: sel.iface.get(to).cloned().flatten(),
+                });
+            }
+        }
+    }
+    rules.sort_by(|a, b| {
+        a.name
+            .as_bytes()
+            .cmp(b.name.as_bytes())
+            .then_with(|| a.src_zone.cmp(&b.src_zone))
+            .then_with(|| a.matcher.cmp(&b.matcher))
+    });
+    let zones = policy
+        .zones
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sel.firewall.is_none() || sel.iface.get(*i).is_some_and(|x| x.is_some()))
+        .map(|(i, z)| ZoneInfo {
+            name: z.name.to_string(),
+            level: z.level,
+            addrs: z.addrs.clone(),
+            iface: sel.iface.get(i).cloned().flatten(),
+        })
+        .collect();
+    Ok(RuleSet {
+        today: opts.today,
+        isolation: opts.isolation.clone(),
+        firewall: sel.firewall,
+        zones,
+        rules,
+    })
+}
+
+fn zone_name(policy: &Policy, z: usize) -> String {
+    policy
+        .zones
+        .get(z)
+        .map(|z| z.name.to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,444 @@
+//! Address sets: normalised unions of IPv4 and IPv6 intervals.
+//!
+//! `AddrSet` is the one representation of "which addresses" used from the
+//! checked model down to the backends. Backends turn it into prefixes
+//! ([`AddrSet::to_prefixes`]) or ranges; the property tests reason about it
+//! with plain set algebra.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
+
+/// A set of IPv4 and IPv6 addresses.
+///
+/// INVARIANT: both interval lists are sorted, non-overlapping and
+/// non-adjacent (adjacent intervals are merged), so two equal sets have equal
+/// representations and `==` is set equality.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AddrSet {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+fn normalise<T: Copy + Ord + Bounded>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {
+    v.sort_unstable();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+    for (lo, hi) in v {
+        if let Some(last) = out.last_mut() {
+            // merge overlapping or adjacent
+            if lo <= last.1 || (last.1 != T::MAX && T::succ(last.1) == lo) {
+                if hi > last.1 {
+                    last.1 = hi;
+                }
+                continue;
+            }
+        }
+        out.push((lo, hi));
+    }
+    out
+}
+
+trait Bounded: Sized {
+    const MIN: Self;
+    const MAX: Self;
+    fn succ(self) -> Self;
+    fn pred(self) -> Self;
+}
+impl Bounded for u32 {
+    const MIN: u32 = 0;
+    const MAX: u32 = u32::MAX;
+    fn succ(self) -> u32 {
+        self + 1
+    }
+    fn pred(self) -> u32 {
+        self - 1
+    }
+}
+impl Bounded for u128 {
+    const MIN: u128 = 0;
+    const MAX: u128 = u128::MAX;
+    fn succ(self) -> u128 {
+        self + 1
+    }
+    fn pred(self) -> u128 {
+        self - 1
+    }
+}
+
+fn intersect<T: Copy + Ord>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+fn complement<T: Copy + Ord + Bounded>(a: &[(T, T)]) -> Vec<(T, T)> {
+    let mut out = Vec::new();
+    let mut next = Some(T::MIN);
+    for &(lo, hi) in a {
+        if let Some(n) = next {
+            if lo > n {
+                out.push((n, T::pred(lo)));
+            }
+        }
+        next = if hi == T::MAX {
+            None
+        } else {
+            Some(T::succ(hi))
+        };
+    }
+    if let Some(n) = next {
+        out.push((n, T::MAX));
+    }
+    out
+}
+
+fn contains<T: Copy + Ord>(a: &[(T, T)], x: T) -> bool {
+    // binary search for the last interval with lo <= x
+    let idx = a.partition_point(|&(lo, _)| lo <= x);
+    idx > 0 && a[idx - 1].1 >= x
+}
+
+/// Largest CIDR blocks covering exactly `[lo, hi]`.
+fn range_to_cidrs(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+    let mut out = Vec::new();
+    loop {
+        // largest block aligned at lo that does not pass hi
+        let mut size = if lo == 0 {
+            bits
+        } else {
+            lo.trailing_zeros().min(bits)
+        };
+        while size > 0 {
+            let span_minus_one: u128 = if size >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << size) - 1
+            };
+            if lo.checked_add(span_minus_one).is_some_and(|end| end <= hi) {
+                break;
+            }
+            size -= 1;
+        }
+        let span_minus_one: u128 = if size >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << size) - 1
+        };
+        out.push((lo, (bits - size) as u8));
+        let end = lo + span_minus_one;
+        if end >= hi {
+            break;
+        }
+        lo = end + 1;
+    }
+    out
+}
+
+impl AddrSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every IPv4 and every IPv6 address.
+    pub fn all() -> Self {
+        AddrSet {
+            v4: vec![(0, u32::MAX)],
+            v6: vec![(0, u128::MAX)],
+        }
+    }
+
+    /// The set holding one prefix.
+    pub fn from_net(net: IpNet) -> Self {
+        let mut s = Self::new();
+        s.insert_net(net);
+        s
+    }
+
+    /// The set holding one address.
+    pub fn from_addr(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(a) => Self::from_v4_ranges(vec![(u32::from(a), u32::from(a))]),
+            IpAddr::V6(a) => Self::from_v6_ranges(vec![(u128::from(a), u128::from(a))]),
+        }
+    }
+
+    /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv4 intervals.
+    pub fn from_v4_ranges(v4: Vec<(u32, u32)>) -> Self {
+        AddrSet {
+            v4: normalise(v4.into_iter().filter(|(a, b)| a <= b).collect()),
+            v6: Vec::new(),
+        }
+    }
+
+    /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv6 intervals.
+    pub fn from_v6_ranges(v6: Vec<(u128, u128)>) -> Self {
+        AddrSet {
+            v4: Vec::new(),
+            v6: normalise(v6.into_iter().filter(|(a, b)| a <= b).collect()),
+        }
+    }
+
+    /// Adds a prefix.
+    pub fn insert_net(&mut self, net: IpNet) {
+        match net {
+            IpNet::V4(n) => {
+                let lo = u32::from(n.network());
+                let hi = u32::from(n.broadcast());
+                self.v4.push((lo, hi));
+                self.v4 = normalise(std::mem::take(&mut self.v4));
+            }
+            IpNet::V6(n) => {
+                let lo = u128::from(n.network());
+                let hi = u128::from(n.broadcast());
+                self.v6.push((lo, hi));
+                self.v6 = normalise(std::mem::take(&mut self.v6));
+            }
+        }
+    }
+
+    /// The union of many sets, in one normalisation pass.
+    pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AddrSet>) -> AddrSet {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for s in sets {
+            v4.extend_from_slice(&s.v4);
+            v6.extend_from_slice(&s.v6);
+        }
+        AddrSet {
+            v4: normalise(v4),
+            v6: normalise(v6),
+        }
+    }
+
+    /// `self ∪ other`.
+    pub fn union(&self, other: &AddrSet) -> AddrSet {
+        Self::union_all([self, other])
+    }
+
+    /// `self ∩ other`.
+    pub fn intersection(&self, other: &AddrSet) -> AddrSet {
+        AddrSet {
+            v4: intersect(&self.v4, &other.v4),
+            v6: intersect(&self.v6, &other.v6),
+        }
+    }
+
+    /// Every address not in `self` (both families).
+    pub fn complement(&self) -> AddrSet {
+        AddrSet {
+            v4: complement(&self.v4),
+            v6: complement(&self.v6),
+        }
+    }
+
+    /// `self \ other`.
+    pub fn difference(&self, other: &AddrSet) -> AddrSet {
+        self.intersection(&other.complement())
+    }
+
+    /// True when the set holds no address.
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    /// True when `addr` is in the set.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => contains(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => contains(&self.v6, u128::from(a)),
+        }
+    }
+
+    /// True when every address of `other` is in `self`.
+    pub fn is_superset(&self, other: &AddrSet) -> bool {
+        other.difference(self).is_empty()
+    }
+
+    /// True when the two sets share an address.
+    pub fn intersects(&self, other: &AddrSet) -> bool {
+        !self.intersection(other).is_empty()
+    }
+
+    /// The IPv4 part only.
+    pub fn v4_only(&self) -> AddrSet {
+        AddrSet {
+            v4: self.v4.clone(),
+            v6: Vec::new(),
+        }
+    }
+
+    /// The IPv6 part only.
+    pub fn v6_only(&self) -> AddrSet {
+        AddrSet {
+            v4: Vec::new(),
+            v6: self.v6.clone(),
+        }
+    }
+
+    /// True when the set holds at least one IPv4 address.
+    pub fn has_v4(&self) -> bool {
+        !self.v4.is_empty()
+    }
+
+    /// True when the set holds at least one IPv6 address.
+    pub fn has_v6(&self) -> bool {
+        !self.v6.is_empty()
+    }
+
+    /// The IPv4 intervals, sorted and disjoint, as inclusive address pairs.
+    pub fn v4_ranges(&self) -> impl Iterator<Item = (Ipv4Addr, Ipv4Addr)> + '_ {
+        self.v4
+            .iter()
+            .map(|&(a, b)| (Ipv4Addr::from(a), Ipv4Addr::from(b)))
+    }
+
+    /// The IPv6 intervals, sorted and disjoint, as inclusive address pairs.
+    pub fn v6_ranges(&self) -> impl Iterator<Item = (Ipv6Addr, Ipv6Addr)> + '_ {
+        self.v6
+            .iter()
+            .map(|&(a, b)| (Ipv6Addr::from(a), Ipv6Addr::from(b)))
+    }
+
+    /// The fewest disjoint IPv4 prefixes whose union is exactly the IPv4 part.
+    pub fn v4_prefixes(&self) -> Vec<Ipv4Net> {
+        let mut out = Vec::new();
+        for &(lo, hi) in &self.v4 {
+            for (start, len) in range_to_cidrs(lo as u128, hi as u128, 32) {
+                if let Ok(n) = Ipv4Net::new(Ipv4Addr::from(start as u32), len) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// The fewest disjoint IPv6 prefixes whose union is exactly the IPv6 part.
+    pub fn v6_prefixes(&self) -> Vec<Ipv6Net> {
+        let mut out = Vec::new();
+        for &(lo, hi) in &self.v6 {
+            for (start, len) in range_to_cidrs(lo, hi, 128) {
+                if let Ok(n) = Ipv6Net::new(Ipv6Addr::from(start), len) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// All prefixes, IPv4 first, each family sorted.
+    pub fn to_prefixes(&self) -> Vec<IpNet> {
+        self.v4_prefixes()
+            .into_iter()
+            .map(IpNet::V4)
+            .chain(self.v6_prefixes().into_iter().map(IpNet::V6))
+            .collect()
+    }
+
+    /// Number of IPv4 intervals plus IPv6 intervals.
+    pub fn interval_count(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    /// True when the set is every IPv4 address (and nothing of IPv6 is asked).
+    pub fn is_all_v4(&self) -> bool {
+        self.v4 == [(0, u32::MAX)]
+    }
+
+    /// True when the set is every IPv6 address.
+    pub fn is_all_v6(&self) -> bool {
+        self.v6 == [(0, u128::MAX)]
+    }
+}
+
+impl fmt::Display for AddrSet {
+    /// Prefixes separated by `, `, or `(none)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.to_prefixes();
+        if p.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, n) in p.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match n {
+                IpNet::V4(n) if n.prefix_len() == 32 => write!(f, "{}", n.addr())?,
+                IpNet::V6(n) if n.prefix_len() == 128 => write!(f, "{}", n.addr())?,
+                n => write!(f, "{n}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn merges_adjacent_and_overlapping() {
+        let mut s = AddrSet::new();
+        s.insert_net(net("10.0.0.0/25"));
+        s.insert_net(net("10.0.0.128/25"));
+        s.insert_net(net("10.0.0.5/32"));
+        assert_eq!(s.to_prefixes(), vec![net("10.0.0.0/24")]);
+    }
+
+    #[test]
+    fn complement_of_all_is_empty() {
+        assert!(AddrSet::all().complement().is_empty());
+        assert_eq!(AddrSet::new().complement(), AddrSet::all());
+        let s = AddrSet::from_net(net("0.0.0.0/1"));
+        assert_eq!(
+            s.complement().to_prefixes(),
+            vec![net("128.0.0.0/1"), net("::/0")]
+        );
+    }
+
+    #[test]
+    fn prefixes_of_odd_range() {
+        let s = AddrSet::from_v4_ranges(vec![(
+            u32::from(Ipv4Addr::new(10, 0, 0, 1)),
+            u32::from(Ipv4Addr::new(10, 0, 0, 6)),
+        )]);
+        let got: Vec<String> = s.to_prefixes().iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            got,
+            ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn prefixes_cover_exactly(ranges in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..6), probe in any::<u32>()) {
+            let s = AddrSet::from_v4_ranges(ranges.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect());
+            let mut back = AddrSet::new();
+            for p in s.to_prefixes() { back.insert_net(p); }
+            prop_assert_eq!(&back, &s);
+            let a = IpAddr::V4(Ipv4Addr::from(probe));
+            let in_ranges = ranges.iter().any(|&(x, y)| x.min(y) <= probe && probe <= x.max(y));
+            prop_assert_eq!(s.contains(a), in_ranges);
+            prop_assert_eq!(s.complement().contains(a), !in_ranges);
+        }
+    }
+}

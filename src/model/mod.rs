@@ -1,0 +1,588 @@
+//! The checked, immutable policy model.
+//!
+//! `check` builds a [`Policy`] from the syntax tree once every error has been
+//! ruled out; everything downstream (lowering, backends, `query`, `diff`)
+//! reads only this. It never refers back to syntax: spans stay in the
+//! diagnostics. Names are stored as declared; lookups fold case.
+//!
+//! Identifiers such as [`ZoneId`] are indexes into the policy's vectors,
+//! which are kept in declaration order (file order, then position).
+
+pub mod addr;
+pub mod catalogue;
+pub mod service;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+pub use addr::AddrSet;
+pub use service::{PortSet, Proto, ServiceSet};
+
+/// A user-declared name: the spelling as declared, compared case-insensitively.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    /// Wraps a declared name.
+    pub fn new(s: impl Into<String>) -> Self {
+        Name(s.into())
+    }
+    /// The name as declared.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The case-folded key used for comparison.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+    /// Case-insensitive comparison with a string.
+    pub fn is(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+impl Eq for Name {}
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state)
+    }
+}
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Purdue level: 0, 1, 2, 3, 3.5, 4 or 5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    /// Level 0: process.
+    #[serde(rename = "0")]
+    L0,
+    /// Level 1: basic control.
+    #[serde(rename = "1")]
+    L1,
+    /// Level 2: area supervisory control.
+    #[serde(rename = "2")]
+    L2,
+    /// Level 3: site operations.
+    #[serde(rename = "3")]
+    L3,
+    /// Level 3.5: the IT/OT DMZ.
+    #[serde(rename = "3.5")]
+    L3_5,
+    /// Level 4: site business / enterprise.
+    #[serde(rename = "4")]
+    L4,
+    /// Level 5: enterprise / external.
+    #[serde(rename = "5")]
+    L5,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 7] = [
+        Level::L0,
+        Level::L1,
+        Level::L2,
+        Level::L3,
+        Level::L3_5,
+        Level::L4,
+        Level::L5,
+    ];
+    /// Parses `0`, `1`, `2`, `3`, `3.5`, `4` or `5`.
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+    /// The level as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::L0 => "0",
+            Level::L1 => "1",
+            Level::L2 => "2",
+            Level::L3 => "3",
+            Level::L3_5 => "3.5",
+            Level::L4 => "4",
+            Level::L5 => "5",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`), serialised in that form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date(time::Date);
+
+impl Date {
+    /// Parses `YYYY-MM-DD` (a real calendar date).
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let y: i32 = s.get(0..4)?.parse().ok()?;
+        let m: u8 = s.get(5..7)?.parse().ok()?;
+        let d: u8 = s.get(8..10)?.parse().ok()?;
+        let month = time::Month::try_from(m).ok()?;
+        time::Date::from_calendar_date(y, month, d).ok().map(Date)
+    }
+    /// Today's date in UTC.
+    pub fn today() -> Date {
+        Date(time::OffsetDateTime::now_utc().date())
+    }
+    /// The date `days` later (earlier when negative), saturating at the calendar's ends.
+    pub fn add_days(self, days: i64) -> Date {
+        Date(
+            self.0
+                .checked_add(time::Duration::days(days))
+                .unwrap_or(self.0),
+        )
+    }
+    /// Whole days from `self` to `other` (negative when `other` is earlier).
+    pub fn days_until(self, other: Date) -> i64 {
+        (other.0 - self.0).whole_days()
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            u8::from(self.0.month()),
+            self.0.day()
+        )
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid date `{s}`")))
+    }
+}
+
+/// Index of a zone in [`Policy::zones`].
+pub type ZoneId = usize;
+/// Index of a conduit in [`Policy::conduits`].
+pub type ConduitId = usize;
+
+/// An accountable owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Declared name.
+    pub name: Name,
+    /// Display name (`name "Plant operations"`).
+    pub display_name: Option<String>,
+    /// Contact (required).
+    pub contact: String,
+}
+
+/// A named service, user-declared or built in, flattened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Declared name.
+    pub name: Name,
+    /// Everything it admits, with composition resolved.
+    pub set: ServiceSet,
+    /// The specs and service names as written, for reports.
+    pub written: Vec<String>,
+    /// Counts as interactive remote access for the remote-access lint.
+    pub remote_access: bool,
+    /// True for a catalogue entry, false for a user declaration.
+    pub builtin: bool,
+}
+
+/// What a zone's `networks` says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Networks {
+    /// Explicit prefixes.
+    Prefixes(Vec<IpNet>),
+    /// `networks any`: everything no other zone claims.
+    Any,
+}
+
+/// A host of a zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    /// Declared name (unique within its zone).
+    pub name: Name,
+    /// Its addresses (IPv4 and/or IPv6).
+    pub addrs: Vec<IpAddr>,
+}
+
+/// A member of a group as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupMember {
+    /// A host of the same zone.
+    Host(Name),
+    /// A prefix (or single address as a /32 or /128).
+    Prefix(IpNet),
+}
+
+/// A group of a zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Declared name (unique within its zone, distinct from its hosts).
+    pub name: Name,
+    /// Members as written.
+    pub members: Vec<GroupMember>,
+    /// The resolved addresses.
+    pub addrs: AddrSet,
+}
+
+/// A zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    /// Declared name.
+    pub name: Name,
+    /// Purdue level.
+    pub level: Level,
+    /// Accountable owner (an owner's name).
+    pub owner: Name,
+    /// Target security level 1-4.
+    pub sl: Option<u8>,
+    /// Free text.
+    pub description: Option<String>,
+    /// `networks` as written.
+    pub networks: Networks,
+    /// The addresses the zone owns: its prefixes, or for `networks any`
+    /// the complement of every other zone's prefixes (both families).
+    pub addrs: AddrSet,
+    /// Hosts, in declaration order.
+    pub hosts: Vec<Host>,
+    /// Groups, in declaration order.
+    pub groups: Vec<Group>,
+}
+
+impl Zone {
+    /// Finds a host by name (case-insensitive).
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name.is(name))
+    }
+    /// Finds a group by name (case-insensitive).
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name.is(name))
+    }
+}
+
+/// Enforcement mode of a conduit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Only declared flows pass (the default).
+    Enforce,
+    /// Declared flows pass, and every other packet between the two zones is
+    /// admitted and logged.
+    Monitor,
+}
+
+/// What a flow endpoint names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "name")]
+pub enum Member {
+    /// The whole zone.
+    Zone,
+    /// One host of the zone.
+    Host(Name),
+    /// One group of the zone.
+    Group(Name),
+}
+
+/// One resolved endpoint of a flow (`zone`, `zone.host` or `zone.group`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// The zone it lies in.
+    pub zone: ZoneId,
+    /// What within the zone.
+    pub member: Member,
+    /// Its addresses.
+    pub addrs: AddrSet,
+}
+
+/// A waiver recorded in the model: a warning that was accepted on purpose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    /// The diagnostic code waived (e.g. `W301`).
+    pub code: String,
+    /// Why it is accepted.
+    pub reason: String,
+    /// Where: `conduit` or `conduit/flow`.
+    pub scope: String,
+}
+
+/// A permitted flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    /// Declared name (unique within its conduit).
+    pub name: Name,
+    /// `conduit/flow`, with declared spellings.
+    pub full_name: String,
+    /// Sources, all in `from_zone`.
+    pub from: Vec<Endpoint>,
+    /// Destinations, all in `to_zone`.
+    pub to: Vec<Endpoint>,
+    /// The zone of every source.
+    pub from_zone: ZoneId,
+    /// The zone of every destination.
+    pub to_zone: ZoneId,
+    /// Union of the sources' addresses.
+    pub src: AddrSet,
+    /// Union of the destinations' addresses.
+    pub dst: AddrSet,
+    /// Services as written (names and inline specs), for reports.
+    pub service_refs: Vec<String>,
+    /// What the flow admits, flattened.
+    pub services: ServiceSet,
+    /// Effective owner (the flow's own, else the conduit's).
+    pub owner: Name,
+    /// Business justification.
+    pub reason: String,
+    /// Last day in force.
+    pub expires: Option<Date>,
+    /// Safe operation depends on it.
+    pub essential: bool,
+    /// Log every new connection it admits.
+    pub log: bool,
+}
+
+impl Flow {
+    /// True when the flow is in force on `today` (not expired).
+    pub fn in_force_on(&self, today: Date) -> bool {
+        self.expires.is_none_or(|e| today <= e)
+    }
+}
+
+/// A conduit between exactly two zones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conduit {
+    /// Declared name.
+    pub name: Name,
+    /// The two zones, as declared.
+    pub zones: [ZoneId; 2],
+    /// Accountable owner.
+    pub owner: Name,
+    /// Target security level.
+    pub sl: Option<u8>,
+    /// Enforce or monitor.
+    pub mode: Mode,
+    /// Flows, in declaration order.
+    pub flows: Vec<Flow>,
+}
+
+/// Target platform of a firewall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// Linux nftables.
+    Nftables,
+    /// Cisco IOS / IOS-XE extended ACLs.
+    CiscoIos,
+    /// Fortinet FortiOS 6.4+.
+    Fortios,
+}
+
+impl Platform {
+    /// The keyword as written in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Nftables => "nftables",
+            Platform::CiscoIos => "cisco-ios",
+            Platform::Fortios => "fortios",
+        }
+    }
+}
+
+/// A firewall interface facing one zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interface {
+    /// Interface name on the device (validated for the platform).
+    pub name: String,
+    /// The zone it faces.
+    pub zone: ZoneId,
+}
+
+/// A firewall.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Firewall {
+    /// Declared name.
+    pub name: Name,
+    /// Platform.
+    pub platform: Platform,
+    /// Interfaces, one per zone, in declaration order.
+    pub interfaces: Vec<Interface>,
+}
+
+impl Firewall {
+    /// The interface facing `zone`, if any.
+    pub fn interface_for(&self, zone: ZoneId) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.zone == zone)
+    }
+}
+
+/// Comparison operator of `scope level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LevelOp {
+    /// `<=`
+    #[serde(rename = "<=")]
+    Le,
+    /// `<`
+    #[serde(rename = "<")]
+    Lt,
+    /// `>=`
+    #[serde(rename = ">=")]
+    Ge,
+    /// `>`
+    #[serde(rename = ">")]
+    Gt,
+    /// `=`
+    #[serde(rename = "=")]
+    Eq,
+}
+
+impl LevelOp {
+    /// True when `level OP bound`.
+    pub fn holds(self, level: Level, bound: Level) -> bool {
+        match self {
+            LevelOp::Le => level <= bound,
+            LevelOp::Lt => level < bound,
+            LevelOp::Ge => level >= bound,
+            LevelOp::Gt => level > bound,
+            LevelOp::Eq => level == bound,
+        }
+    }
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LevelOp::Le => "<=",
+            LevelOp::Lt => "<",
+            LevelOp::Ge => ">=",
+            LevelOp::Gt => ">",
+            LevelOp::Eq => "=",
+        }
+    }
+}
+
+/// What an approval rule covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Zones whose level satisfies the comparison.
+    Level(LevelOp, Level),
+    /// Named zones.
+    Zones(Vec<Name>),
+    /// Named conduits.
+    Conduits(Vec<Name>),
+    /// Everything.
+    All,
+}
+
+/// A change-approval rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Declared name.
+    pub name: Name,
+    /// What it covers.
+    pub scope: Scope,
+    /// Owners who must all approve.
+    pub requires: Vec<Name>,
+}
+
+/// An isolation (island) mode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Isolation {
+    /// Declared name.
+    pub name: Name,
+    /// Zones cut off in this mode.
+    pub sever: Vec<ZoneId>,
+    /// Why the mode exists.
+    pub reason: String,
+}
+
+/// A checked policy. Every reference in it resolves; every invariant the
+/// checker enforces holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Owners, in declaration order.
+    pub owners: Vec<Owner>,
+    /// User-declared services (flattened), in declaration order.
+    pub services: Vec<Service>,
+    /// Zones, in declaration order.
+    pub zones: Vec<Zone>,
+    /// Conduits, in declaration order.
+    pub conduits: Vec<Conduit>,
+    /// Firewalls, in declaration order.
+    pub firewalls: Vec<Firewall>,
+    /// Approval rules, in declaration order.
+    pub approvals: Vec<Approval>,
+    /// Isolation modes, in declaration order.
+    pub isolations: Vec<Isolation>,
+    /// Accepted warnings.
+    pub waivers: Vec<Waiver>,
+}
+
+impl Policy {
+    /// Finds a zone by name (case-insensitive).
+    pub fn zone_id(&self, name: &str) -> Option<ZoneId> {
+        self.zones.iter().position(|z| z.name.is(name))
+    }
+    /// Finds a conduit by name (case-insensitive).
+    pub fn conduit_id(&self, name: &str) -> Option<ConduitId> {
+        self.conduits.iter().position(|c| c.name.is(name))
+    }
+    /// Finds a firewall by name (case-insensitive).
+    pub fn firewall(&self, name: &str) -> Option<&Firewall> {
+        self.firewalls.iter().find(|f| f.name.is(name))
+    }
+    /// Finds an isolation mode by name (case-insensitive).
+    pub fn isolation(&self, name: &str) -> Option<&Isolation> {
+        self.isolations.iter().find(|i| i.name.is(name))
+    }
+    /// Finds an owner by name (case-insensitive).
+    pub fn owner(&self, name: &str) -> Option<&Owner> {
+        self.owners.iter().find(|o| o.name.is(name))
+    }
+    /// Every flow with its conduit, in declaration order.
+    pub fn flows(&self) -> impl Iterator<Item = (&Conduit, &Flow)> {
+        self.conduits
+            .iter()
+            .flat_map(|c| c.flows.iter().map(move |f| (c, f)))
+    }
+    /// The zone that owns `addr`, if any.
+    pub fn zone_of(&self, addr: IpAddr) -> Option<ZoneId> {
+        self.zones.iter().position(|z| z.addrs.contains(addr))
+    }
+}

@@ -1,0 +1,337 @@
+//! Protocols, port sets and flattened service sets.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A set of TCP or UDP ports (1-65535).
+///
+/// INVARIANT: ranges are sorted, inclusive, non-overlapping and non-adjacent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PortSet {
+    ranges: Vec<(u16, u16)>,
+}
+
+impl PortSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds a set from arbitrary inclusive ranges (`lo > hi` ranges are ignored).
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (u16, u16)>) -> Self {
+        let mut v: Vec<(u16, u16)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        v.sort_unstable();
+        let mut out: Vec<(u16, u16)> = Vec::with_capacity(v.len());
+        for (lo, hi) in v {
+            if let Some(last) = out.last_mut() {
+                if lo <= last.1 || (last.1 != u16::MAX && last.1 + 1 == lo) {
+                    last.1 = last.1.max(hi);
+                    continue;
+                }
+            }
+            out.push((lo, hi));
+        }
+        PortSet { ranges: out }
+    }
+
+    /// A single port.
+    pub fn single(port: u16) -> Self {
+        Self::from_ranges([(port, port)])
+    }
+
+    /// The sorted, disjoint inclusive ranges.
+    pub fn ranges(&self) -> &[(u16, u16)] {
+        &self.ranges
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// True when `port` is in the set.
+    pub fn contains(&self, port: u16) -> bool {
+        let idx = self.ranges.partition_point(|&(lo, _)| lo <= port);
+        idx > 0 && self.ranges[idx - 1].1 >= port
+    }
+
+    /// `self ∪ other`.
+    pub fn union(&self, other: &PortSet) -> PortSet {
+        PortSet::from_ranges(self.ranges.iter().chain(other.ranges.iter()).copied())
+    }
+
+    /// `self ∩ other`.
+    pub fn intersection(&self, other: &PortSet) -> PortSet {
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::new();
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let lo = self.ranges[i].0.max(other.ranges[j].0);
+            let hi = self.ranges[i].1.min(other.ranges[j].1);
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if self.ranges[i].1 < other.ranges[j].1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        PortSet { ranges: out }
+    }
+
+    /// `self \ other`.
+    pub fn difference(&self, other: &PortSet) -> PortSet {
+        let mut out = Vec::new();
+        for &(lo, hi) in &self.ranges {
+            let mut cur = lo as u32;
+            for &(olo, ohi) in &other.ranges {
+                if (ohi as u32) < cur || olo > hi {
+                    continue;
+                }
+                if (olo as u32) > cur {
+                    out.push((cur as u16, olo - 1));
+                }
+                cur = ohi as u32 + 1;
+                if cur > hi as u32 {
+                    break;
+                }
+            }
+            if cur <= hi as u32 {
+                out.push((cur as u16, hi));
+            }
+        }
+        PortSet::from_ranges(out)
+    }
+
+    /// True when every port of `other` is in `self`.
+    pub fn is_superset(&self, other: &PortSet) -> bool {
+        other.difference(self).is_empty()
+    }
+
+    /// Number of ports in the set.
+    pub fn len(&self) -> u32 {
+        self.ranges.iter().map(|&(a, b)| (b - a) as u32 + 1).sum()
+    }
+}
+
+impl fmt::Display for PortSet {
+    /// `502`, `20000-20010`, comma separated.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &(lo, hi)) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            if lo == hi {
+                write!(f, "{lo}")?;
+            } else {
+                write!(f, "{lo}-{hi}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A transport selector of one service spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP (protocol 6).
+    Tcp,
+    /// UDP (protocol 17).
+    Udp,
+    /// ICMP for IPv4 (protocol 1).
+    Icmp,
+    /// ICMPv6 (protocol 58).
+    Icmpv6,
+}
+
+impl Proto {
+    /// The IP protocol number.
+    pub fn number(self) -> u8 {
+        match self {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            Proto::Icmp => 1,
+            Proto::Icmpv6 => 58,
+        }
+    }
+    /// The lowercase keyword (`tcp`, `udp`, `icmp`, `icmpv6`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Icmpv6 => "icmpv6",
+        }
+    }
+}
+
+/// ICMP (IPv4) type names from language.md, with their numbers.
+pub const ICMP_TYPES: &[(&str, u8)] = &[
+    ("echo-reply", 0),
+    ("destination-unreachable", 3),
+    ("redirect", 5),
+    ("echo-request", 8),
+    ("router-advertisement", 9),
+    ("router-solicitation", 10),
+    ("time-exceeded", 11),
+    ("parameter-problem", 12),
+    ("timestamp-request", 13),
+    ("timestamp-reply", 14),
+];
+
+/// ICMPv6 type names from language.md, with their numbers.
+pub const ICMPV6_TYPES: &[(&str, u8)] = &[
+    ("destination-unreachable", 1),
+    ("packet-too-big", 2),
+    ("time-exceeded", 3),
+    ("parameter-problem", 4),
+    ("echo-request", 128),
+    ("echo-reply", 129),
+    ("router-solicitation", 133),
+    ("router-advertisement", 134),
+    ("neighbor-solicitation", 135),
+    ("neighbor-advertisement", 136),
+];
+
+/// ICMP error types, which may not be declared as services.
+pub const ICMP_ERROR_TYPES: &[u8] = &[3, 5, 11, 12];
+/// ICMPv6 error types, which may not be declared as services.
+pub const ICMPV6_ERROR_TYPES: &[u8] = &[1, 2, 3, 4];
+
+/// Looks up an ICMP (`v6 == false`) or ICMPv6 type name.
+pub fn icmp_type_by_name(name: &str, v6: bool) -> Option<u8> {
+    let table = if v6 { ICMPV6_TYPES } else { ICMP_TYPES };
+    table
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, t)| t)
+}
+
+/// The name of an ICMP or ICMPv6 type, when it has one.
+pub fn icmp_type_name(t: u8, v6: bool) -> Option<&'static str> {
+    let table = if v6 { ICMPV6_TYPES } else { ICMP_TYPES };
+    table.iter().find(|&&(_, n)| n == t).map(|&(name, _)| name)
+}
+
+/// A flattened set of services: what a flow admits, by protocol.
+///
+/// `ip` holds raw IP protocol numbers (never 1, 6, 17 or 58).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServiceSet {
+    /// Destination TCP ports.
+    pub tcp: PortSet,
+    /// Destination UDP ports.
+    pub udp: PortSet,
+    /// ICMP (IPv4) types.
+    pub icmp: BTreeSet<u8>,
+    /// ICMPv6 types.
+    pub icmpv6: BTreeSet<u8>,
+    /// Other IP protocols by number.
+    pub ip: BTreeSet<u8>,
+}
+
+impl ServiceSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `self ∪ other`.
+    pub fn union(&self, other: &ServiceSet) -> ServiceSet {
+        ServiceSet {
+            tcp: self.tcp.union(&other.tcp),
+            udp: self.udp.union(&other.udp),
+            icmp: self.icmp.union(&other.icmp).copied().collect(),
+            icmpv6: self.icmpv6.union(&other.icmpv6).copied().collect(),
+            ip: self.ip.union(&other.ip).copied().collect(),
+        }
+    }
+
+    /// True when the set admits nothing.
+    pub fn is_empty(&self) -> bool {
+        self.tcp.is_empty()
+            && self.udp.is_empty()
+            && self.icmp.is_empty()
+            && self.icmpv6.is_empty()
+            && self.ip.is_empty()
+    }
+
+    /// True when every service of `other` is in `self`.
+    pub fn is_superset(&self, other: &ServiceSet) -> bool {
+        self.tcp.is_superset(&other.tcp)
+            && self.udp.is_superset(&other.udp)
+            && self.icmp.is_superset(&other.icmp)
+            && self.icmpv6.is_superset(&other.icmpv6)
+            && self.ip.is_superset(&other.ip)
+    }
+
+    /// True when the set admits a packet of IP protocol `proto` with
+    /// destination port `port` (TCP/UDP) or ICMP type `icmp_type`.
+    pub fn admits(&self, proto: u8, port: Option<u16>, icmp_type: Option<u8>) -> bool {
+        match proto {
+            6 => port.is_some_and(|p| self.tcp.contains(p)),
+            17 => port.is_some_and(|p| self.udp.contains(p)),
+            1 => icmp_type.is_some_and(|t| self.icmp.contains(&t)),
+            58 => icmp_type.is_some_and(|t| self.icmpv6.contains(&t)),
+            n => self.ip.contains(&n),
+        }
+    }
+}
+
+impl fmt::Display for ServiceSet {
+    /// `tcp/502, tcp/20000-20010, udp/53, icmp/echo-request, ip/47`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        for (kw, set) in [("tcp", &self.tcp), ("udp", &self.udp)] {
+            for &(lo, hi) in set.ranges() {
+                if lo == hi {
+                    parts.push(format!("{kw}/{lo}"));
+                } else {
+                    parts.push(format!("{kw}/{lo}-{hi}"));
+                }
+            }
+        }
+        for (kw, set, v6) in [("icmp", &self.icmp, false), ("icmpv6", &self.icmpv6, true)] {
+            for &t in set {
+                match icmp_type_name(t, v6) {
+                    Some(n) => parts.push(format!("{kw}/{n}")),
+                    None => parts.push(format!("{kw}/{t}")),
+                }
+            }
+        }
+        for &n in &self.ip {
+            parts.push(format!("ip/{n}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn merges_and_displays() {
+        let p = PortSet::from_ranges([(502, 502), (500, 510), (511, 520), (1, 1)]);
+        assert_eq!(p.to_string(), "1, 500-520");
+        assert!(p.contains(520) && !p.contains(521));
+    }
+
+    proptest! {
+        #[test]
+        fn difference_is_exact(a in proptest::collection::vec((1u16.., 1u16..), 0..5),
+                               b in proptest::collection::vec((1u16.., 1u16..), 0..5),
+                               probe in 1u16..) {
+            let a = PortSet::from_ranges(a.into_iter().map(|(x, y)| (x.min(y), x.max(y))));
+            let b = PortSet::from_ranges(b.into_iter().map(|(x, y)| (x.min(y), x.max(y))));
+            let d = a.difference(&b);
+            prop_assert_eq!(d.contains(probe), a.contains(probe) && !b.contains(probe));
+            let i = a.intersection(&b);
+            prop_assert_eq!(i.contains(probe), a.contains(probe) && b.contains(probe));
+        }
+    }
+}
