@@ -141,7 +141,8 @@ pub struct Rule {
 impl Rule {
     /// True when the rule admits `packet` as an initiation.
     pub fn admits(&self, packet: &Packet) -> bool {
-        self.src.contains(packet.src)
+        packet.src.is_ipv4() == packet.dst.is_ipv4()
+            && self.src.contains(packet.src)
             && self.dst.contains(packet.dst)
             && self.matcher.admits(packet)
     }

@@ -31,9 +31,9 @@ macro_rules! catalogue {
 catalogue! {
     "bacnet" => ["udp/47808"], "BACnet/IP building automation";
     "codesys" => ["tcp/11740", "tcp/1217", "tcp/1200"], "CODESYS V3 runtime, V3 gateway and V2 runtime";
-    "dns" => ["udp/53", "tcp/53"], "Domain Name System";
     "dnp3" => ["tcp/20000", "udp/20000"], "DNP3 (IEEE 1815)";
     "dnp3-tls" => ["tcp/19999"], "DNP3 over TLS (community-assigned port)";
+    "dns" => ["udp/53", "tcp/53"], "Domain Name System";
     "enip" => ["tcp/44818", "udp/44818", "udp/2222"], "EtherNet/IP (CIP explicit and implicit I/O)";
     "fins" => ["udp/9600", "tcp/9600"], "Omron FINS";
     "fox" => ["tcp/1911"], "Niagara Fox";

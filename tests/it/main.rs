@@ -1,0 +1,4 @@
+//! The one integration-test binary (one link instead of many).
+
+mod lowering;
+mod support;

@@ -1,0 +1,4 @@
+//! Shared test support: generators and evaluators.
+#![allow(dead_code)]
+
+pub mod gen;
