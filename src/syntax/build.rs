@@ -50,6 +50,14 @@ impl Builder {
         Span::new(self.file, s.start(), s.end())
     }
 
+    /// The span of a non-atomic rule without the whitespace and comments
+    /// pest skips after its last token (before a trailing repetition).
+    fn tight(&self, p: &P<'_>) -> Span {
+        let s = p.as_span();
+        let end = kids(p).last().map_or(s.end(), |c| c.as_span().end());
+        Span::new(self.file, s.start(), end)
+    }
+
     fn internal(&mut self, p: &P<'_>, what: &str) {
         let span = self.span(p);
         self.diags.push(
@@ -146,7 +154,7 @@ impl Builder {
                     let key = kids(&inner)
                         .next()
                         .map_or_else(|| self.span(&inner), |k| self.span(&k));
-                    let aspan = self.span(&inner);
+                    let aspan = self.tight(&inner);
                     if let Some(value) = attr(self, &inner) {
                         attrs.push(Attr {
                             key,
@@ -432,7 +440,7 @@ impl Builder {
     }
 
     fn service_decl(&mut self, p: &P<'_>) -> Option<ServiceDecl> {
-        let span = self.span(p);
+        let span = self.tight(p);
         let mut name = None;
         let mut refs = Vec::new();
         let mut remote_access = None;

@@ -6,5 +6,7 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod diagnostics;
 mod lowering;
+mod roundtrip;
 mod support;
