@@ -198,11 +198,15 @@ impl<'a> Checker<'a> {
         }
         let src = AddrSet::union_all(from.iter().map(|e| &e.addrs));
         let dst = AddrSet::union_all(to.iter().map(|e| &e.addrs));
+        // A flow with an error stays out of the model, so no warning is
+        // raised about it.
+        let mut ok = true;
         if services_ok && service.is_some() {
-            self.never_matches(f, &full_name, &src, &dst, &services, from_span, to_span);
+            ok &= !self.never_matches(f, &full_name, &src, &dst, &services, from_span, to_span);
         }
         if let Some((date, attr)) = expires {
             if date < self.today {
+                ok = false;
                 self.diags.push(
                     Diagnostic::new(
                         Code::ExpiredFlow,
@@ -214,7 +218,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        if !services_ok || service.is_none() {
+        if !ok || !services_ok || service.is_none() {
             return None;
         }
         Some(Flow {
@@ -360,7 +364,7 @@ impl<'a> Checker<'a> {
         services: &ServiceSet,
         from_span: Span,
         to_span: Span,
-    ) {
+    ) -> bool {
         let v4 = src.has_v4() && dst.has_v4();
         let v6 = src.has_v6() && dst.has_v6();
         let generic =
@@ -368,7 +372,7 @@ impl<'a> Checker<'a> {
         if (v4 && (generic || !services.icmp.is_empty()))
             || (v6 && (generic || !services.icmpv6.is_empty()))
         {
-            return;
+            return false;
         }
         let fam = |s: &AddrSet| match (s.has_v4(), s.has_v6()) {
             (true, false) => "IPv4",
@@ -409,5 +413,6 @@ impl<'a> Checker<'a> {
                 )
                 .help(help),
         );
+        true
     }
 }

@@ -180,9 +180,14 @@ impl<'a> Checker<'a> {
                 stack.pop();
             }
         }
+        // The remote-access ports: what the marked services and the
+        // remote-access built-ins (or their replacements) admit. A service
+        // composed of one counts through that one's ports, not all of its own.
         let mut remote_union = ServiceSet::new();
-        for (i, r) in remote.iter().enumerate() {
-            if *r {
+        for (i, decl) in self.services.decls.iter().enumerate() {
+            let marked = decl.remote_access.is_some()
+                || catalogue::builtin(&decl.name.text).is_some_and(|b| b.remote_access);
+            if marked {
                 remote_union = remote_union.union(&sets[i]);
             }
         }

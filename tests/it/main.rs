@@ -6,7 +6,12 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod bad_input;
+mod cli_check;
 mod diagnostics;
+mod examples;
+mod formats;
+mod language;
 mod lowering;
 mod roundtrip;
 mod support;
