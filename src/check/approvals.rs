@@ -13,13 +13,20 @@ impl<'a> Checker<'a> {
             if !table.declare(&b.name, self.policy.approvals.len(), &mut self.diags) {
                 continue;
             }
-            let scope = single(b, "approval", "scope", true, &mut self.diags, |a| match a {
-                ApprovalAttr::Scope(s) => Some(s),
-                _ => None,
-            });
+            let scope = single(
+                b,
+                &format!("approval `{}`", b.name.text),
+                "scope",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    ApprovalAttr::Scope(s) => Some(s),
+                    _ => None,
+                },
+            );
             let requires = single(
                 b,
-                "approval",
+                &format!("approval `{}`", b.name.text),
                 "requires",
                 true,
                 &mut self.diags,

@@ -30,10 +30,17 @@ impl<'a> Checker<'a> {
     fn conduit(&mut self, b: &'a Block<ConduitAttr>, declared: &mut usize) {
         let cname = b.name.text.as_str();
         self.check_waivers(&b.attrs);
-        let zones = single(b, "conduit", "zones", true, &mut self.diags, |a| match a {
-            ConduitAttr::Zones(z) => Some(z),
-            _ => None,
-        });
+        let zones = single(
+            b,
+            &format!("conduit `{}`", b.name.text),
+            "zones",
+            true,
+            &mut self.diags,
+            |a| match a {
+                ConduitAttr::Zones(z) => Some(z),
+                _ => None,
+            },
+        );
         let mut pair: Option<[usize; 2]> = None;
         if let Some((list, attr)) = zones {
             let ids: Vec<Option<usize>> = list
@@ -68,20 +75,41 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let owner = single(b, "conduit", "owner", true, &mut self.diags, |a| match a {
-            ConduitAttr::Owner(o) => Some(o),
-            _ => None,
-        })
+        let owner = single(
+            b,
+            &format!("conduit `{}`", b.name.text),
+            "owner",
+            true,
+            &mut self.diags,
+            |a| match a {
+                ConduitAttr::Owner(o) => Some(o),
+                _ => None,
+            },
+        )
         .and_then(|(o, _)| self.owner_ref(o));
-        let sl = single(b, "conduit", "sl", false, &mut self.diags, |a| match a {
-            ConduitAttr::Sl(s) => Some(*s),
-            _ => None,
-        })
+        let sl = single(
+            b,
+            &format!("conduit `{}`", b.name.text),
+            "sl",
+            false,
+            &mut self.diags,
+            |a| match a {
+                ConduitAttr::Sl(s) => Some(*s),
+                _ => None,
+            },
+        )
         .map(|(s, _)| s);
-        let mode = single(b, "conduit", "mode", false, &mut self.diags, |a| match a {
-            ConduitAttr::Mode(m) => Some(*m),
-            _ => None,
-        })
+        let mode = single(
+            b,
+            &format!("conduit `{}`", b.name.text),
+            "mode",
+            false,
+            &mut self.diags,
+            |a| match a {
+                ConduitAttr::Mode(m) => Some(*m),
+                _ => None,
+            },
+        )
         .map_or(Mode::Enforce, |(m, _)| m);
 
         let mut flow_names = NameTable::new("flow");
@@ -123,36 +151,36 @@ impl<'a> Checker<'a> {
         conduit_owner: Option<&Name>,
     ) -> Option<Flow> {
         let full_name = format!("{}/{}", c.name.text, f.name.text);
-        let what = "flow";
-        let from = single(f, what, "from", true, &mut self.diags, |a| match a {
+        let what = format!("flow `{full_name}`");
+        let from = single(f, &what, "from", true, &mut self.diags, |a| match a {
             FlowAttr::From(e) => Some(e),
             _ => None,
         });
-        let to = single(f, what, "to", true, &mut self.diags, |a| match a {
+        let to = single(f, &what, "to", true, &mut self.diags, |a| match a {
             FlowAttr::To(e) => Some(e),
             _ => None,
         });
-        let service = single(f, what, "service", true, &mut self.diags, |a| match a {
+        let service = single(f, &what, "service", true, &mut self.diags, |a| match a {
             FlowAttr::Service(s) => Some(s),
             _ => None,
         });
-        let owner = single(f, what, "owner", false, &mut self.diags, |a| match a {
+        let owner = single(f, &what, "owner", false, &mut self.diags, |a| match a {
             FlowAttr::Owner(o) => Some(o),
             _ => None,
         });
-        let reason = single(f, what, "reason", true, &mut self.diags, |a| match a {
+        let reason = single(f, &what, "reason", true, &mut self.diags, |a| match a {
             FlowAttr::Reason(r) => Some(r.value.clone()),
             _ => None,
         });
-        let expires = single(f, what, "expires", false, &mut self.diags, |a| match a {
+        let expires = single(f, &what, "expires", false, &mut self.diags, |a| match a {
             FlowAttr::Expires(d) => Some(*d),
             _ => None,
         });
-        let essential = single(f, what, "essential", false, &mut self.diags, |a| {
+        let essential = single(f, &what, "essential", false, &mut self.diags, |a| {
             matches!(a, FlowAttr::Essential).then_some(())
         })
         .is_some();
-        let log = single(f, what, "log", false, &mut self.diags, |a| {
+        let log = single(f, &what, "log", false, &mut self.diags, |a| {
             matches!(a, FlowAttr::Log).then_some(())
         })
         .is_some();

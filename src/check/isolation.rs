@@ -17,7 +17,7 @@ impl<'a> Checker<'a> {
             }
             let sever = single(
                 b,
-                "isolation mode",
+                &format!("isolation mode `{}`", b.name.text),
                 "sever",
                 true,
                 &mut self.diags,
@@ -28,7 +28,7 @@ impl<'a> Checker<'a> {
             );
             let reason = single(
                 b,
-                "isolation mode",
+                &format!("isolation mode `{}`", b.name.text),
                 "reason",
                 true,
                 &mut self.diags,

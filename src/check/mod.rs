@@ -224,19 +224,31 @@ impl<'a> Checker<'a> {
             if !self.owners.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
-            let display_name =
-                names::single(b, "owner", "name", false, &mut self.diags, |a| match a {
+            let display_name = names::single(
+                b,
+                &format!("owner `{}`", b.name.text),
+                "name",
+                false,
+                &mut self.diags,
+                |a| match a {
                     ast::OwnerAttr::Name(s) => Some(s.value.clone()),
                     _ => None,
-                })
-                .map(|(v, _)| v);
-            let contact =
-                names::single(b, "owner", "contact", true, &mut self.diags, |a| match a {
+                },
+            )
+            .map(|(v, _)| v);
+            let contact = names::single(
+                b,
+                &format!("owner `{}`", b.name.text),
+                "contact",
+                true,
+                &mut self.diags,
+                |a| match a {
                     ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
                     _ => None,
-                })
-                .map(|(v, _)| v)
-                .unwrap_or_default();
+                },
+            )
+            .map(|(v, _)| v)
+            .unwrap_or_default();
             self.policy.owners.push(crate::model::Owner {
                 name: crate::model::Name::new(&b.name.text),
                 display_name,

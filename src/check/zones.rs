@@ -27,25 +27,46 @@ impl<'a> Checker<'a> {
             if !self.zones.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
-            let level = single(b, "zone", "level", true, &mut self.diags, |a| match a {
-                ZoneAttr::Level(l) => Some(*l),
-                _ => None,
-            })
+            let level = single(
+                b,
+                &format!("zone `{}`", b.name.text),
+                "level",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    ZoneAttr::Level(l) => Some(*l),
+                    _ => None,
+                },
+            )
             .map_or(Level::L0, |(l, _)| l);
-            let owner = single(b, "zone", "owner", true, &mut self.diags, |a| match a {
-                ZoneAttr::Owner(o) => Some(o),
-                _ => None,
-            })
+            let owner = single(
+                b,
+                &format!("zone `{}`", b.name.text),
+                "owner",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    ZoneAttr::Owner(o) => Some(o),
+                    _ => None,
+                },
+            )
             .and_then(|(o, _)| self.owner_ref(o))
             .unwrap_or_else(|| Name::new(""));
-            let sl = single(b, "zone", "sl", false, &mut self.diags, |a| match a {
-                ZoneAttr::Sl(s) => Some(*s),
-                _ => None,
-            })
+            let sl = single(
+                b,
+                &format!("zone `{}`", b.name.text),
+                "sl",
+                false,
+                &mut self.diags,
+                |a| match a {
+                    ZoneAttr::Sl(s) => Some(*s),
+                    _ => None,
+                },
+            )
             .map(|(s, _)| s);
             let description = single(
                 b,
-                "zone",
+                &format!("zone `{}`", b.name.text),
                 "description",
                 false,
                 &mut self.diags,
@@ -55,10 +76,17 @@ impl<'a> Checker<'a> {
                 },
             )
             .map(|(s, _)| s);
-            let nets = single(b, "zone", "networks", true, &mut self.diags, |a| match a {
-                ZoneAttr::Networks(n) => Some(n),
-                _ => None,
-            });
+            let nets = single(
+                b,
+                &format!("zone `{}`", b.name.text),
+                "networks",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    ZoneAttr::Networks(n) => Some(n),
+                    _ => None,
+                },
+            );
             let mut networks = Networks::Prefixes(Vec::new());
             let mut spans = Vec::new();
             if let Some((items, _)) = nets {
