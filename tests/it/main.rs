@@ -6,6 +6,7 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod cli_reports;
 mod diagnostics;
 mod graph;
 mod lowering;
