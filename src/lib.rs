@@ -42,9 +42,11 @@ pub mod backend;
 pub mod check;
 pub mod decide;
 pub mod diag;
+pub mod graph;
 pub mod limits;
 pub mod lower;
 pub mod model;
+pub mod paths;
 pub mod source;
 pub mod syntax;
 

@@ -8,10 +8,13 @@
 
 mod bad_input;
 mod cli_check;
+mod cli_reports;
 mod diagnostics;
 mod examples;
 mod formats;
+mod graph;
 mod language;
 mod lowering;
+mod paths;
 mod roundtrip;
 mod support;
