@@ -2,8 +2,8 @@
 //! (IEC 62443, Purdue model) into firewall configuration.
 //!
 //! The pipeline runs one way: text → syntax tree with spans ([`syntax`]) →
-//! checked model ([`check`], [`model`]) → lowered rule set ([`lower`]) →
-//! target text ([`backend`]). [`decide`] is the reference semantics the
+//! checked model ([`mod@check`], [`model`]) → lowered rule set ([`mod@lower`]) →
+//! target text ([`backend`]). [`mod@decide`] is the reference semantics the
 //! lowering and every backend are tested against.
 //!
 //! The whole front end in memory, from text to a lowered rule set:

@@ -2,10 +2,10 @@
 //!
 //! [`check`] parses every file, and if no file has a syntax or literal
 //! error, resolves and checks the declarations in this order, each stage in
-//! its own module: owners and services ([`services`]), zones ([`zones`]),
-//! conduits and flows ([`flows`]), firewalls ([`firewalls`]), approvals
-//! ([`approvals`]) and isolation modes ([`isolation`]); then the warnings
-//! ([`lints`]) and the waivers that accept some of them ([`waive`]).
+//! its own module: owners and services (`services`), zones (`zones`),
+//! conduits and flows (`flows`), firewalls (`firewalls`), approvals
+//! (`approvals`) and isolation modes (`isolation`); then the warnings
+//! (`lints`) and the waivers that accept some of them (`waive`).
 //!
 //! Declarations that fail a check are left out of the model, so one mistake
 //! does not cascade into many; the model is returned only when there is no
