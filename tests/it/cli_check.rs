@@ -231,3 +231,36 @@ fn a_directory_is_one_policy_across_files() {
         .join("examples/water-utility")
         .is_dir());
 }
+
+#[test]
+fn commands_that_need_a_policy_stop_on_its_errors() {
+    // `graph` loads through the shared helper: diagnostics on stderr, exit 1,
+    // nothing on stdout.
+    let o = conduitc(&[
+        "graph",
+        &corpus("E301-overlapping-networks.fail.conduit"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert!(err.contains("error[E301]"), "{err}");
+    assert!(
+        err.ends_with("conduitc: the policy has 1 error (1 file read)\n"),
+        "{err}"
+    );
+    // Warnings are shown, and the command goes on.
+    let o = conduitc(&[
+        "graph",
+        &corpus("W107-monitor-mode.fail.conduit"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!o.stdout.is_empty());
+    assert!(text(&o.stderr).contains("warning[W107]"));
+    let o = conduitc(&["graph", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
