@@ -403,14 +403,23 @@ impl<'a> Checker<'a> {
             return false;
         }
         let fam = |s: &AddrSet| match (s.has_v4(), s.has_v6()) {
-            (true, false) => "IPv4",
-            (false, true) => "IPv6",
-            _ => "no",
+            (true, false) => "IPv4 only",
+            (false, true) => "IPv6 only",
+            (true, true) => "dual-stack",
+            (false, false) => "empty",
         };
-        let (message, help) = if !v4 && !v6 {
+        let (message, help) = if src.is_empty() || dst.is_empty() {
             (
                 format!(
-                    "flow `{full_name}` can never match: its sources are {} only and its destinations {} only",
+                    "flow `{full_name}` can never match: its {} no address",
+                    if src.is_empty() { "sources have" } else { "destinations have" }
+                ),
+                "a `networks any` zone owns only what no other zone claims; check the other zones' networks",
+            )
+        } else if !v4 && !v6 {
+            (
+                format!(
+                    "flow `{full_name}` can never match: its sources are {} and its destinations {}",
                     fam(src),
                     fam(dst)
                 ),
@@ -430,15 +439,8 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(Code::FlowNeverMatches, f.name.span, message)
                 .label("admits no packet")
-                .with(
-                    from_span,
-                    format!("{} sources", fam(src)).replace("no sources", "dual-stack sources"),
-                )
-                .with(
-                    to_span,
-                    format!("{} destinations", fam(dst))
-                        .replace("no destinations", "dual-stack destinations"),
-                )
+                .with(from_span, format!("sources: {}", fam(src)))
+                .with(to_span, format!("destinations: {}", fam(dst)))
                 .help(help),
         );
         true

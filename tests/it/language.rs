@@ -670,3 +670,31 @@ proptest! {
         prop_assert!(!c.diagnostics.contains(Code::Internal), "{}", text);
     }
 }
+
+#[test]
+fn an_any_zone_that_owns_nothing_cannot_be_an_endpoint() {
+    let text = "owner o { contact \"c\" }
+zone all { level 1 owner o networks 0.0.0.0/0, ::/0 host h = 10.0.0.1 }
+zone rest { level 5 owner o networks any }
+conduit c { zones rest, all owner o flow f { from rest to all.h service https reason \"r\" } }";
+    let c = run(text);
+    assert_eq!(c.diagnostics.codes(), [Code::FlowNeverMatches]);
+    assert!(c
+        .diagnostics
+        .iter()
+        .next()
+        .unwrap()
+        .message
+        .ends_with("its sources have no address"));
+}
+
+#[test]
+fn checking_is_deterministic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/water-utility");
+    let render = || {
+        let sources = Sources::load(&[&dir]).unwrap();
+        let c = check(&sources, &CheckOptions::new(today()));
+        conduitc::diag::render::json(&c.diagnostics, &sources, c.policy.as_ref())
+    };
+    assert_eq!(render(), render());
+}
