@@ -12,35 +12,25 @@ use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
 use crate::syntax::did_you_mean;
 
 impl<'a> Checker<'a> {
+    /// Conduits with an error are left out of the model; the conduit name
+    /// table indexes declarations (for references), not model ids.
     pub(crate) fn conduits_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
-        let mut declared = 0usize;
-        for d in decls {
+        for (i, d) in decls.enumerate() {
             let ast::Decl::Conduit(b) = d else { continue };
-            if !self.conduits.declare(
-                &b.name,
-                self.policy.conduits.len() + declared,
-                &mut self.diags,
-            ) {
-                continue;
+            if self.conduits.declare(&b.name, i, &mut self.diags) {
+                self.conduit(b);
             }
-            self.conduit(b, &mut declared);
         }
     }
 
-    fn conduit(&mut self, b: &'a Block<ConduitAttr>, declared: &mut usize) {
+    fn conduit(&mut self, b: &'a Block<ConduitAttr>) {
         let cname = b.name.text.as_str();
+        let what = format!("conduit `{cname}`");
         self.check_waivers(&b.attrs);
-        let zones = single(
-            b,
-            &format!("conduit `{}`", b.name.text),
-            "zones",
-            true,
-            &mut self.diags,
-            |a| match a {
-                ConduitAttr::Zones(z) => Some(z),
-                _ => None,
-            },
-        );
+        let zones = single(b, &what, "zones", true, &mut self.diags, |a| match a {
+            ConduitAttr::Zones(z) => Some(z),
+            _ => None,
+        });
         let mut pair: Option<[usize; 2]> = None;
         if let Some((list, attr)) = zones {
             let ids: Vec<Option<usize>> = list
@@ -75,41 +65,20 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let owner = single(
-            b,
-            &format!("conduit `{}`", b.name.text),
-            "owner",
-            true,
-            &mut self.diags,
-            |a| match a {
-                ConduitAttr::Owner(o) => Some(o),
-                _ => None,
-            },
-        )
+        let owner = single(b, &what, "owner", true, &mut self.diags, |a| match a {
+            ConduitAttr::Owner(o) => Some(o),
+            _ => None,
+        })
         .and_then(|(o, _)| self.owner_ref(o));
-        let sl = single(
-            b,
-            &format!("conduit `{}`", b.name.text),
-            "sl",
-            false,
-            &mut self.diags,
-            |a| match a {
-                ConduitAttr::Sl(s) => Some(*s),
-                _ => None,
-            },
-        )
+        let sl = single(b, &what, "sl", false, &mut self.diags, |a| match a {
+            ConduitAttr::Sl(s) => Some(*s),
+            _ => None,
+        })
         .map(|(s, _)| s);
-        let mode = single(
-            b,
-            &format!("conduit `{}`", b.name.text),
-            "mode",
-            false,
-            &mut self.diags,
-            |a| match a {
-                ConduitAttr::Mode(m) => Some(*m),
-                _ => None,
-            },
-        )
+        let mode = single(b, &what, "mode", false, &mut self.diags, |a| match a {
+            ConduitAttr::Mode(m) => Some(*m),
+            _ => None,
+        })
         .map_or(Mode::Enforce, |(m, _)| m);
 
         let mut flow_names = NameTable::new("flow");
@@ -139,7 +108,7 @@ impl<'a> Checker<'a> {
                 });
                 self.conduit_decls.push((b, flow_decls));
             }
-            _ => *declared += 1,
+            _ => {}
         }
     }
 

@@ -220,33 +220,21 @@ impl<'a> Checker<'a> {
     fn owners_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
         for d in decls {
             let ast::Decl::Owner(b) = d else { continue };
+            let what = format!("owner `{}`", b.name.text);
             let idx = self.policy.owners.len();
             if !self.owners.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
-            let display_name = names::single(
-                b,
-                &format!("owner `{}`", b.name.text),
-                "name",
-                false,
-                &mut self.diags,
-                |a| match a {
+            let display_name =
+                names::single(b, &what, "name", false, &mut self.diags, |a| match a {
                     ast::OwnerAttr::Name(s) => Some(s.value.clone()),
                     _ => None,
-                },
-            )
-            .map(|(v, _)| v);
-            let contact = names::single(
-                b,
-                &format!("owner `{}`", b.name.text),
-                "contact",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
-                    _ => None,
-                },
-            )
+                })
+                .map(|(v, _)| v);
+            let contact = names::single(b, &what, "contact", true, &mut self.diags, |a| match a {
+                ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
+                _ => None,
+            })
             .map(|(v, _)| v)
             .unwrap_or_default();
             self.policy.owners.push(crate::model::Owner {

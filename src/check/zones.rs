@@ -23,50 +23,30 @@ impl<'a> Checker<'a> {
         let mut any_zone: Option<(usize, Span)> = None;
         for d in decls {
             let ast::Decl::Zone(b) = d else { continue };
+            let what = format!("zone `{}`", b.name.text);
             let idx = self.policy.zones.len();
             if !self.zones.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
-            let level = single(
-                b,
-                &format!("zone `{}`", b.name.text),
-                "level",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    ZoneAttr::Level(l) => Some(*l),
-                    _ => None,
-                },
-            )
+            let level = single(b, &what, "level", true, &mut self.diags, |a| match a {
+                ZoneAttr::Level(l) => Some(*l),
+                _ => None,
+            })
             .map_or(Level::L0, |(l, _)| l);
-            let owner = single(
-                b,
-                &format!("zone `{}`", b.name.text),
-                "owner",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    ZoneAttr::Owner(o) => Some(o),
-                    _ => None,
-                },
-            )
+            let owner = single(b, &what, "owner", true, &mut self.diags, |a| match a {
+                ZoneAttr::Owner(o) => Some(o),
+                _ => None,
+            })
             .and_then(|(o, _)| self.owner_ref(o))
             .unwrap_or_else(|| Name::new(""));
-            let sl = single(
-                b,
-                &format!("zone `{}`", b.name.text),
-                "sl",
-                false,
-                &mut self.diags,
-                |a| match a {
-                    ZoneAttr::Sl(s) => Some(*s),
-                    _ => None,
-                },
-            )
+            let sl = single(b, &what, "sl", false, &mut self.diags, |a| match a {
+                ZoneAttr::Sl(s) => Some(*s),
+                _ => None,
+            })
             .map(|(s, _)| s);
             let description = single(
                 b,
-                &format!("zone `{}`", b.name.text),
+                &what,
                 "description",
                 false,
                 &mut self.diags,
@@ -76,17 +56,10 @@ impl<'a> Checker<'a> {
                 },
             )
             .map(|(s, _)| s);
-            let nets = single(
-                b,
-                &format!("zone `{}`", b.name.text),
-                "networks",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    ZoneAttr::Networks(n) => Some(n),
-                    _ => None,
-                },
-            );
+            let nets = single(b, &what, "networks", true, &mut self.diags, |a| match a {
+                ZoneAttr::Networks(n) => Some(n),
+                _ => None,
+            });
             let mut networks = Networks::Prefixes(Vec::new());
             let mut spans = Vec::new();
             if let Some((items, _)) = nets {
