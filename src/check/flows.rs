@@ -96,19 +96,16 @@ impl<'a> Checker<'a> {
                 flow_decls.push(f);
             }
         }
-        match (pair, owner) {
-            (Some(zones), Some(owner)) => {
-                self.policy.conduits.push(Conduit {
-                    name: Name::new(cname),
-                    zones,
-                    owner,
-                    sl,
-                    mode,
-                    flows,
-                });
-                self.conduit_decls.push((b, flow_decls));
-            }
-            _ => {}
+        if let (Some(zones), Some(owner)) = (pair, owner) {
+            self.policy.conduits.push(Conduit {
+                name: Name::new(cname),
+                zones,
+                owner,
+                sl,
+                mode,
+                flows,
+            });
+            self.conduit_decls.push((b, flow_decls));
         }
     }
 
