@@ -81,6 +81,15 @@ fn main() {
         "parse (pest + tree)",
         &time(10, || conduitc::syntax::parse(&sources, file)),
     );
+    // Worst case for the redundant-flow lint: every flow between one pair of zones.
+    let dense = common::plant(2, 10_000);
+    let dense_sources = Sources::from_memory("dense.conduit", dense.as_str());
+    let c = check(&dense_sources, &opts);
+    assert_eq!(c.diagnostics.error_count(), 0);
+    report(
+        "parse+check, 10000 flows between 2 zones",
+        &time(3, || check(&dense_sources, &opts)),
+    );
     report(
         "pest alone",
         &time(10, || {

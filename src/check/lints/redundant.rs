@@ -3,7 +3,9 @@
 //! at least as long, logs if it logs and is essential if it is.
 //!
 //! Only flows with the same `(from zone, to zone)` are compared, so the
-//! cost is quadratic in the flows of one zone pair, not of the policy.
+//! cost is quadratic in the flows of one zone pair, not of the policy; a
+//! comparison first looks at address bounds and which protocols are present,
+//! so the full set comparison runs only for plausible pairs.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,55 @@ fn covers(big: &Flow, small: &Flow) -> bool {
         && big.dst.is_superset(&small.dst)
 }
 
+/// Cheap facts about a flow that any covering flow must match.
+struct Bounds {
+    src: [Option<(u128, u128)>; 2],
+    dst: [Option<(u128, u128)>; 2],
+    protos: [bool; 5],
+}
+
+fn bounds(f: &Flow) -> Bounds {
+    let fam = |a: &crate::model::AddrSet| {
+        let v4 = a
+            .v4_ranges()
+            .next()
+            .zip(a.v4_ranges().last())
+            .map(|(lo, hi)| (u32::from(lo.0) as u128, u32::from(hi.1) as u128));
+        let v6 = a
+            .v6_ranges()
+            .next()
+            .zip(a.v6_ranges().last())
+            .map(|(lo, hi)| (u128::from(lo.0), u128::from(hi.1)));
+        [v4, v6]
+    };
+    let s = &f.services;
+    Bounds {
+        src: fam(&f.src),
+        dst: fam(&f.dst),
+        protos: [
+            !s.tcp.is_empty(),
+            !s.udp.is_empty(),
+            !s.icmp.is_empty(),
+            !s.icmpv6.is_empty(),
+            !s.ip.is_empty(),
+        ],
+    }
+}
+
+/// False when `big` certainly does not cover `small`.
+fn may_cover(big: &Bounds, small: &Bounds) -> bool {
+    let within = |b: &[Option<(u128, u128)>; 2], s: &[Option<(u128, u128)>; 2]| {
+        b.iter().zip(s).all(|(b, s)| match (b, s) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(b), Some(s)) => b.0 <= s.0 && b.1 >= s.1,
+        })
+    };
+    within(&big.src, &small.src)
+        && within(&big.dst, &small.dst)
+        && big.protos.iter().zip(&small.protos).all(|(b, s)| *b || !*s)
+}
+
 pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
     for (ci, conduit) in c.policy.conduits.iter().enumerate() {
@@ -40,13 +91,16 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let flow = |(ci, fi): (usize, usize)| &c.policy.conduits[ci].flows[fi];
     let mut out = Vec::new();
     for members in groups.values() {
+        let quick: Vec<Bounds> = members.iter().map(|&m| bounds(flow(m))).collect();
         for (i, &a) in members.iter().enumerate() {
             let fa = flow(a);
             // Among equals, the first declared stays and the later ones are redundant.
-            let by = members
-                .iter()
-                .enumerate()
-                .find(|&(j, &b)| j != i && covers(flow(b), fa) && (j < i || !covers(fa, flow(b))));
+            let by = members.iter().enumerate().find(|&(j, &b)| {
+                j != i
+                    && may_cover(&quick[j], &quick[i])
+                    && covers(flow(b), fa)
+                    && (j < i || !covers(fa, flow(b)))
+            });
             if let Some((_, &b)) = by {
                 let fb = flow(b);
                 let d = Diagnostic::new(
