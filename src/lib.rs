@@ -10,9 +10,11 @@
 
 pub mod backend;
 pub mod decide;
+pub mod diff;
 pub mod lower;
 pub mod model;
 
 pub use decide::decide;
+pub use diff::{diff, DiffOptions, Report};
 pub use lower::{lower, BuildOptions, Decision, LowerError, Packet, RuleSet};
 pub use model::Policy;
