@@ -619,7 +619,7 @@ fn approval_scopes_by_zone_conduit_and_all() {
     let owners: Vec<&str> = r.approvals.iter().map(|a| a.owner.as_str()).collect();
     assert_eq!(owners, ["auditor", "conduit-owner", "zone-owner"]);
     for a in &r.approvals {
-        assert_eq!(a.triggers, [trigger.clone()]);
+        assert_eq!(a.triggers, std::slice::from_ref(&trigger));
         assert_eq!(a.rules[0].version, RuleVersion::Both);
         assert!(!a.approved);
     }
