@@ -27,7 +27,8 @@
 //! lowered rule's sources lie in its `src_zone` and destinations in its
 //! `dst_zone`. Monitor catch-alls (`Match::Any`) take part like any rule.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Serialize, Serializer};
 
@@ -482,6 +483,36 @@ fn family(set: &AddrSet, v6: bool) -> Vec<(u128, u128)> {
     }
 }
 
+/// True when the family part of `set` meets `iv` (no allocation).
+fn set_overlaps(set: &AddrSet, v6: bool, iv: &[(u128, u128)]) -> bool {
+    fn walk(ranges: impl Iterator<Item = (u128, u128)>, iv: &[(u128, u128)]) -> bool {
+        let mut j = 0;
+        for (lo, hi) in ranges {
+            while j < iv.len() && iv[j].1 < lo {
+                j += 1;
+            }
+            match iv.get(j) {
+                None => return false,
+                Some(&(a, _)) if a <= hi => return true,
+                Some(_) => {}
+            }
+        }
+        false
+    }
+    if v6 {
+        walk(
+            set.v6_ranges().map(|(a, b)| (u128::from(a), u128::from(b))),
+            iv,
+        )
+    } else {
+        walk(
+            set.v4_ranges()
+                .map(|(a, b)| (u32::from(a) as u128, u32::from(b) as u128)),
+            iv,
+        )
+    }
+}
+
 fn to_set(iv: &[(u128, u128)], v6: bool) -> AddrSet {
     if v6 {
         AddrSet::from_v6_ranges(iv.to_vec())
@@ -665,6 +696,15 @@ impl<'a> Labeller<'a> {
 
 type Key<'a> = (&'a AddrSet, &'a AddrSet, &'a Match);
 
+/// The order `lower` sorts rules in.
+fn join_order(a: &Rule, b: &Rule) -> Ordering {
+    a.name
+        .as_bytes()
+        .cmp(b.name.as_bytes())
+        .then_with(|| a.src_zone.cmp(&b.src_zone))
+        .then_with(|| a.matcher.cmp(&b.matcher))
+}
+
 /// Computes the access delta between OLD and NEW for `today`.
 pub fn access_delta(old: &Policy, new: &Policy, today: Date) -> AccessDelta {
     let opts = BuildOptions::new(today);
@@ -673,17 +713,53 @@ pub fn access_delta(old: &Policy, new: &Policy, today: Date) -> AccessDelta {
     let old_rules = lower(old, &opts).map(|r| r.rules).unwrap_or_default();
     let new_rules = lower(new, &opts).map(|r| r.rules).unwrap_or_default();
 
-    // Cancel identical boxes (as a multiset).
+    // Cancel identical boxes. First a merge-join in the order `lower`
+    // sorts by (full name, source zone, matcher): an unchanged flow lines up
+    // with itself. Then a multiset match among what is left, for identical
+    // boxes under other names (renamed or re-arranged flows). Neither step
+    // relies on the order for correctness: a rule not cancelled is merely
+    // treated as changed.
+    let mut unchanged_old = Vec::new();
+    let mut unchanged_new = Vec::new();
+    let mut left_old = Vec::new();
+    let mut left_new = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < old_rules.len() && j < new_rules.len() {
+        let (a, b) = (&old_rules[i], &new_rules[j]);
+        match join_order(a, b) {
+            Ordering::Less => {
+                left_old.push(i);
+                i += 1;
+            }
+            Ordering::Greater => {
+                left_new.push(j);
+                j += 1;
+            }
+            Ordering::Equal => {
+                if a.src == b.src && a.dst == b.dst {
+                    unchanged_old.push(i);
+                    unchanged_new.push(j);
+                } else {
+                    left_old.push(i);
+                    left_new.push(j);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    left_old.extend(i..old_rules.len());
+    left_new.extend(j..new_rules.len());
     let mut pool: HashMap<Key, Vec<usize>> = HashMap::new();
-    for (i, r) in old_rules.iter().enumerate().rev() {
+    for &i in left_old.iter().rev() {
+        let r = &old_rules[i];
         pool.entry((&r.src, &r.dst, &r.matcher))
             .or_default()
             .push(i);
     }
-    let mut unchanged_old = Vec::new();
-    let mut unchanged_new = Vec::new();
     let mut changed_new = Vec::new();
-    for (i, r) in new_rules.iter().enumerate() {
+    for &i in &left_new {
+        let r = &new_rules[i];
         match pool
             .get_mut(&(&r.src, &r.dst, &r.matcher))
             .and_then(|v| v.pop())
@@ -748,11 +824,12 @@ fn one_side(
     if groups.is_empty() {
         return Vec::new();
     }
+    let wanted: HashSet<(&str, &str)> = groups.keys().copied().collect();
     let mut same_pair: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for &i in unchanged {
         let r = &rules[i];
         let key = (r.src_zone.as_str(), r.dst_zone.as_str());
-        if groups.contains_key(&key) {
+        if wanted.contains(&key) {
             same_pair.entry(key).or_default().push(i);
         }
     }
@@ -781,6 +858,10 @@ fn one_side(
                 .get(&(src_zone, dst_zone))
                 .into_iter()
                 .flatten()
+                .filter(|&&i| {
+                    set_overlaps(&rules[i].src, v6, &reach.src)
+                        && set_overlaps(&rules[i].dst, v6, &reach.dst)
+                })
                 .filter_map(|&i| fbox(i, &rules[i], v6))
                 .filter(|b| reach.meets(b, &Hulls::of(b)))
                 .collect();

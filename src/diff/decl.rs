@@ -23,7 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::model::{Conduit, Flow, GroupMember, Member, Networks, Policy, Scope, Waiver};
+use crate::model::{
+    Approval, Conduit, Firewall, Flow, GroupMember, Isolation, Member, Mode, Name, Networks, Owner,
+    Policy, Scope, Service, Waiver, Zone,
+};
 
 /// The kind of a declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -300,34 +303,10 @@ fn missing_from(a: &[(String, String)], b: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// Diffs one kind of declaration given (key, display name, attributes) per side.
-fn diff_kind(
-    kind: DeclKind,
-    old: Vec<(String, String, Attrs)>,
-    new: Vec<(String, String, Attrs)>,
-    out: &mut Vec<DeclChange>,
-) {
-    let mut old_by_key: HashMap<String, (String, Attrs)> =
-        old.into_iter().map(|(k, n, a)| (k, (n, a))).collect();
-    let mut found = Vec::new();
-    for (key, name, attrs) in new {
-        match old_by_key.remove(&key) {
-            Some((_, old_attrs)) => {
-                let attributes = compare(Some(&old_attrs), Some(&attrs));
-                if !attributes.is_empty() {
-                    found.push((key, name, ChangeKind::Modified, attributes));
-                }
-            }
-            None => {
-                let attributes = compare(None, Some(&attrs));
-                found.push((key, name, ChangeKind::Added, attributes));
-            }
-        }
-    }
-    for (key, (name, attrs)) in old_by_key {
-        let attributes = compare(Some(&attrs), None);
-        found.push((key, name, ChangeKind::Removed, attributes));
-    }
+/// A found change before sorting: (sort key, name, change, attributes).
+type Found = (String, String, ChangeKind, Vec<AttrChange>);
+
+fn push_sorted(kind: DeclKind, mut found: Vec<Found>, out: &mut Vec<DeclChange>) {
     found.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.2.cmp(&b.2)));
     out.extend(
         found
@@ -341,88 +320,112 @@ fn diff_kind(
     );
 }
 
+/// Diffs one kind of declaration. `same` is a cheap test that two items
+/// cannot differ in any reported attribute; `attrs` builds the attributes of
+/// an item of OLD (`false`) or NEW (`true`).
+fn diff_items<T>(
+    kind: DeclKind,
+    old: &[T],
+    new: &[T],
+    name: impl Fn(&T) -> &Name,
+    same: impl Fn(&T, &T) -> bool,
+    attrs: impl Fn(&T, bool) -> Attrs,
+    out: &mut Vec<DeclChange>,
+) {
+    let mut old_by_key: HashMap<String, &T> = old.iter().map(|o| (name(o).key(), o)).collect();
+    let mut found = Vec::new();
+    for n in new {
+        let key = name(n).key();
+        match old_by_key.remove(&key) {
+            Some(o) => {
+                if same(o, n) {
+                    continue;
+                }
+                let attributes = compare(Some(&attrs(o, false)), Some(&attrs(n, true)));
+                if !attributes.is_empty() {
+                    found.push((key, name(n).to_string(), ChangeKind::Modified, attributes));
+                }
+            }
+            None => {
+                let attributes = compare(None, Some(&attrs(n, true)));
+                found.push((key, name(n).to_string(), ChangeKind::Added, attributes));
+            }
+        }
+    }
+    for (key, o) in old_by_key {
+        let attributes = compare(Some(&attrs(o, false)), None);
+        found.push((key, name(o).to_string(), ChangeKind::Removed, attributes));
+    }
+    push_sorted(kind, found, out);
+}
+
 fn zone_name(p: &Policy, id: usize) -> &str {
     p.zones.get(id).map(|z| z.name.as_str()).unwrap_or("?")
 }
 
-fn owners(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.owners
-        .iter()
-        .map(|o| {
-            let mut a = Attrs::new();
-            put(&mut a, 0, "name", Value::opt_text(o.display_name.clone()));
-            put(&mut a, 1, "contact", Value::text(o.contact.clone()));
-            (o.name.key(), o.name.to_string(), a)
-        })
-        .collect()
+fn owner_attrs(o: &Owner) -> Attrs {
+    let mut a = Attrs::new();
+    put(&mut a, 0, "name", Value::opt_text(o.display_name.clone()));
+    put(&mut a, 1, "contact", Value::text(o.contact.clone()));
+    a
 }
 
-fn services(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.services
-        .iter()
-        .map(|s| {
-            let mut a = Attrs::new();
-            put(
-                &mut a,
-                0,
-                "definition",
-                Value::names(s.written.iter().map(String::as_str)),
-            );
-            // What a composed service admits can change without its
-            // definition changing (a service it names was redefined).
-            if s.written.iter().any(|w| !w.contains('/')) {
-                put(&mut a, 1, "admits", Value::text(s.set.to_string()));
-            }
-            put(&mut a, 2, "remote-access", Value::flag(s.remote_access));
-            (s.name.key(), s.name.to_string(), a)
-        })
-        .collect()
+fn service_attrs(s: &Service) -> Attrs {
+    let mut a = Attrs::new();
+    put(
+        &mut a,
+        0,
+        "definition",
+        Value::names(s.written.iter().map(String::as_str)),
+    );
+    // What a composed service admits can change without its definition
+    // changing (a service it names was redefined).
+    if s.written.iter().any(|w| !w.contains('/')) {
+        put(&mut a, 1, "admits", Value::text(s.set.to_string()));
+    }
+    put(&mut a, 2, "remote-access", Value::flag(s.remote_access));
+    a
 }
 
-fn zones(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.zones
-        .iter()
-        .map(|z| {
-            let mut a = Attrs::new();
-            put(&mut a, 0, "level", Value::text(z.level.as_str()));
-            put(&mut a, 1, "owner", Value::name(z.owner.as_str()));
-            put(
-                &mut a,
-                2,
-                "sl",
-                Value::opt_text(z.sl.map(|s| s.to_string())),
-            );
-            put(
-                &mut a,
-                3,
-                "description",
-                Value::opt_text(z.description.clone()),
-            );
-            let nets = match &z.networks {
-                Networks::Any => Value::scalar("any", "any"),
-                Networks::Prefixes(n) => Value::list(n.iter().map(|n| {
-                    let s = n.to_string();
-                    (s.clone(), s)
-                })),
-            };
-            put(&mut a, 4, "networks", nets);
-            for h in &z.hosts {
-                let v = Value::list(h.addrs.iter().map(|x| {
-                    let s = x.to_string();
-                    (s.clone(), s)
-                }));
-                put_member(&mut a, 10, "host", h.name.as_str(), v);
-            }
-            for g in &z.groups {
-                let v = Value::list(g.members.iter().map(|m| match m {
-                    GroupMember::Host(h) => (h.key(), h.to_string()),
-                    GroupMember::Prefix(n) => (n.to_string(), n.to_string()),
-                }));
-                put_member(&mut a, 11, "group", g.name.as_str(), v);
-            }
-            (z.name.key(), z.name.to_string(), a)
-        })
-        .collect()
+fn zone_attrs(z: &Zone) -> Attrs {
+    let mut a = Attrs::new();
+    put(&mut a, 0, "level", Value::text(z.level.as_str()));
+    put(&mut a, 1, "owner", Value::name(z.owner.as_str()));
+    put(
+        &mut a,
+        2,
+        "sl",
+        Value::opt_text(z.sl.map(|s| s.to_string())),
+    );
+    put(
+        &mut a,
+        3,
+        "description",
+        Value::opt_text(z.description.clone()),
+    );
+    let nets = match &z.networks {
+        Networks::Any => Value::scalar("any", "any"),
+        Networks::Prefixes(n) => Value::list(n.iter().map(|n| {
+            let s = n.to_string();
+            (s.clone(), s)
+        })),
+    };
+    put(&mut a, 4, "networks", nets);
+    for h in &z.hosts {
+        let v = Value::list(h.addrs.iter().map(|x| {
+            let s = x.to_string();
+            (s.clone(), s)
+        }));
+        put_member(&mut a, 10, "host", h.name.as_str(), v);
+    }
+    for g in &z.groups {
+        let v = Value::list(g.members.iter().map(|m| match m {
+            GroupMember::Host(h) => (h.key(), h.to_string()),
+            GroupMember::Prefix(n) => (n.to_string(), n.to_string()),
+        }));
+        put_member(&mut a, 11, "group", g.name.as_str(), v);
+    }
+    a
 }
 
 /// Waivers by lower-cased scope (`conduit` or `conduit/flow`).
@@ -434,36 +437,34 @@ fn waivers_by_scope(p: &Policy) -> HashMap<String, Vec<&Waiver>> {
     m
 }
 
-fn conduits(p: &Policy, waivers: &HashMap<String, Vec<&Waiver>>) -> Vec<(String, String, Attrs)> {
-    p.conduits
-        .iter()
-        .map(|c| {
-            let mut a = Attrs::new();
-            put(
-                &mut a,
-                0,
-                "zones",
-                Value::names(c.zones.iter().map(|&z| zone_name(p, z))),
-            );
-            put(&mut a, 1, "owner", Value::name(c.owner.as_str()));
-            put(
-                &mut a,
-                2,
-                "sl",
-                Value::opt_text(c.sl.map(|s| s.to_string())),
-            );
-            let mode = match c.mode {
-                crate::model::Mode::Enforce => "enforce",
-                crate::model::Mode::Monitor => "monitor",
-            };
-            put(&mut a, 3, "mode", Value::text(mode));
-            put_waivers(
-                &mut a,
-                waivers.get(&c.name.key()).into_iter().flatten().copied(),
-            );
-            (c.name.key(), c.name.to_string(), a)
-        })
-        .collect()
+fn mode_text(m: Mode) -> &'static str {
+    match m {
+        Mode::Enforce => "enforce",
+        Mode::Monitor => "monitor",
+    }
+}
+
+fn conduit_attrs(p: &Policy, c: &Conduit, waivers: &HashMap<String, Vec<&Waiver>>) -> Attrs {
+    let mut a = Attrs::new();
+    put(
+        &mut a,
+        0,
+        "zones",
+        Value::names(c.zones.iter().map(|&z| zone_name(p, z))),
+    );
+    put(&mut a, 1, "owner", Value::name(c.owner.as_str()));
+    put(
+        &mut a,
+        2,
+        "sl",
+        Value::opt_text(c.sl.map(|s| s.to_string())),
+    );
+    put(&mut a, 3, "mode", Value::text(mode_text(c.mode)));
+    put_waivers(
+        &mut a,
+        waivers.get(&c.name.key()).into_iter().flatten().copied(),
+    );
+    a
 }
 
 fn endpoint_text(p: &Policy, e: &crate::model::Endpoint) -> String {
@@ -516,90 +517,150 @@ fn flow_key(c: &Conduit, f: &Flow) -> String {
     format!("{}/{}", c.name.key(), f.name.key())
 }
 
-/// Flows, compared pairwise with a fast path for the (usual) case where a
-/// flow is structurally identical and zone ids mean the same zones.
-fn diff_flows(old: &Policy, new: &Policy, out: &mut Vec<DeclChange>) {
-    let (ow, nw) = (waivers_by_scope(old), waivers_by_scope(new));
-    let same_zone_ids = old.zones.len() == new.zones.len()
-        && old
-            .zones
-            .iter()
-            .zip(&new.zones)
-            .all(|(a, b)| a.name == b.name);
-    let mut old_flows: HashMap<String, (&Conduit, &Flow)> =
-        old.flows().map(|(c, f)| (flow_key(c, f), (c, f))).collect();
-    let mut found = Vec::new();
-    for (nc, nf) in new.flows() {
-        let key = flow_key(nc, nf);
-        let new_attrs = || flow_attrs(new, nc, nf, &nw, &key);
-        match old_flows.remove(&key) {
-            Some((oc, of)) => {
-                // Equal flows whose zone ids name the same zones have equal
-                // attributes (the effective owner is part of the flow).
-                let quick_same = same_zone_ids
-                    && of == nf
-                    && !ow.contains_key(&key)
-                    && !nw.contains_key(&key)
-                    && of.full_name == nf.full_name;
-                if quick_same {
-                    continue;
-                }
-                let oa = flow_attrs(old, oc, of, &ow, &key);
-                let attributes = compare(Some(&oa), Some(&new_attrs()));
-                if !attributes.is_empty() {
-                    found.push((key, nf.full_name.clone(), ChangeKind::Modified, attributes));
-                }
-            }
-            None => {
-                let attributes = compare(None, Some(&new_attrs()));
-                found.push((key, nf.full_name.clone(), ChangeKind::Added, attributes));
-            }
-        }
-    }
-    for (key, (oc, of)) in old_flows {
-        let attributes = compare(Some(&flow_attrs(old, oc, of, &ow, &key)), None);
-        found.push((key, of.full_name.clone(), ChangeKind::Removed, attributes));
-    }
-    found.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.2.cmp(&b.2)));
-    out.extend(
-        found
-            .into_iter()
-            .map(|(_, name, change, attributes)| DeclChange {
-                kind: DeclKind::Flow,
-                name,
-                change,
-                attributes,
-            }),
-    );
+/// Both versions, their waivers and whether zone ids mean the same zones.
+struct Sides<'a> {
+    old: &'a Policy,
+    new: &'a Policy,
+    old_waivers: HashMap<String, Vec<&'a Waiver>>,
+    new_waivers: HashMap<String, Vec<&'a Waiver>>,
+    same_zone_ids: bool,
 }
 
-fn firewalls(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.firewalls
-        .iter()
-        .map(|fw| {
-            let mut a = Attrs::new();
-            put(&mut a, 0, "platform", Value::text(fw.platform.as_str()));
-            put(
-                &mut a,
-                1,
-                "interfaces",
-                Value::list(fw.interfaces.iter().map(|i| {
-                    let z = zone_name(p, i.zone);
-                    (
-                        format!("{}={}", i.name, z.to_ascii_lowercase()),
-                        format!("\"{}\" = {}", i.name.escape_default(), z),
-                    )
-                })),
-            );
-            (fw.name.key(), fw.name.to_string(), a)
-        })
-        .collect()
+impl<'a> Sides<'a> {
+    fn new(old: &'a Policy, new: &'a Policy) -> Self {
+        Sides {
+            old,
+            new,
+            old_waivers: waivers_by_scope(old),
+            new_waivers: waivers_by_scope(new),
+            same_zone_ids: old.zones.len() == new.zones.len()
+                && old
+                    .zones
+                    .iter()
+                    .zip(&new.zones)
+                    .all(|(a, b)| a.name == b.name),
+        }
+    }
+
+    /// Compares a flow present in both versions.
+    fn flow_pair(
+        &self,
+        (oc, of): (&Conduit, &Flow),
+        (nc, nf): (&Conduit, &Flow),
+        found: &mut Vec<Found>,
+    ) {
+        // Equal flows whose zone ids name the same zones, and with no
+        // waivers to compare, have equal attributes (the effective owner is
+        // part of the flow).
+        let no_waivers = self.old_waivers.is_empty() && self.new_waivers.is_empty();
+        if self.same_zone_ids && no_waivers && of == nf {
+            return;
+        }
+        let key = flow_key(nc, nf);
+        if self.same_zone_ids
+            && of == nf
+            && !self.old_waivers.contains_key(&key)
+            && !self.new_waivers.contains_key(&key)
+        {
+            return;
+        }
+        let oa = flow_attrs(self.old, oc, of, &self.old_waivers, &key);
+        let na = flow_attrs(self.new, nc, nf, &self.new_waivers, &key);
+        let attributes = compare(Some(&oa), Some(&na));
+        if !attributes.is_empty() {
+            found.push((key, nf.full_name.clone(), ChangeKind::Modified, attributes));
+        }
+    }
+
+    fn flow_alone(&self, c: &Conduit, f: &Flow, added: bool, found: &mut Vec<Found>) {
+        let key = flow_key(c, f);
+        let (p, w) = if added {
+            (self.new, &self.new_waivers)
+        } else {
+            (self.old, &self.old_waivers)
+        };
+        let a = flow_attrs(p, c, f, w, &key);
+        let (change, attributes) = if added {
+            (ChangeKind::Added, compare(None, Some(&a)))
+        } else {
+            (ChangeKind::Removed, compare(Some(&a), None))
+        };
+        found.push((key, f.full_name.clone(), change, attributes));
+    }
+
+    /// Flows matched by full name: conduits by name, then flows within a
+    /// conduit, position first (the usual case: nothing moved), then by name.
+    fn flows(&self, out: &mut Vec<DeclChange>) {
+        let mut found = Vec::new();
+        let mut old_conduits: HashMap<String, &Conduit> = self
+            .old
+            .conduits
+            .iter()
+            .map(|c| (c.name.key(), c))
+            .collect();
+        for nc in &self.new.conduits {
+            let Some(oc) = old_conduits.remove(&nc.name.key()) else {
+                for f in &nc.flows {
+                    self.flow_alone(nc, f, true, &mut found);
+                }
+                continue;
+            };
+            let mut left_old: HashMap<String, &Flow> = HashMap::new();
+            let mut left_new: Vec<&Flow> = Vec::new();
+            for i in 0..oc.flows.len().max(nc.flows.len()) {
+                match (oc.flows.get(i), nc.flows.get(i)) {
+                    (Some(of), Some(nf)) if of.name == nf.name => {
+                        self.flow_pair((oc, of), (nc, nf), &mut found)
+                    }
+                    (o, n) => {
+                        if let Some(of) = o {
+                            left_old.insert(of.name.key(), of);
+                        }
+                        left_new.extend(n);
+                    }
+                }
+            }
+            for nf in left_new {
+                match left_old.remove(&nf.name.key()) {
+                    Some(of) => self.flow_pair((oc, of), (nc, nf), &mut found),
+                    None => self.flow_alone(nc, nf, true, &mut found),
+                }
+            }
+            for of in left_old.into_values() {
+                self.flow_alone(oc, of, false, &mut found);
+            }
+        }
+        for oc in old_conduits.into_values() {
+            for f in &oc.flows {
+                self.flow_alone(oc, f, false, &mut found);
+            }
+        }
+        push_sorted(DeclKind::Flow, found, out);
+    }
+}
+
+fn firewall_attrs(p: &Policy, fw: &Firewall) -> Attrs {
+    let mut a = Attrs::new();
+    put(&mut a, 0, "platform", Value::text(fw.platform.as_str()));
+    put(
+        &mut a,
+        1,
+        "interfaces",
+        Value::list(fw.interfaces.iter().map(|i| {
+            let z = zone_name(p, i.zone);
+            (
+                format!("{}={}", i.name, z.to_ascii_lowercase()),
+                format!("\"{}\" = {}", i.name.escape_default(), z),
+            )
+        })),
+    );
+    a
 }
 
 /// `level <= 2`, `zone a, b`, `conduit c`, `all`: the display, and a key
 /// that ignores case and list order.
 pub(crate) fn scope_text(scope: &Scope) -> (String, String) {
-    let list = |kw: &str, names: &[crate::model::Name]| {
+    let list = |kw: &str, names: &[Name]| {
         let shown: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
         let mut keys: Vec<String> = names.iter().map(|n| n.key()).collect();
         keys.sort();
@@ -620,63 +681,115 @@ pub(crate) fn scope_text(scope: &Scope) -> (String, String) {
     }
 }
 
-fn approvals(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.approvals
-        .iter()
-        .map(|ap| {
-            let mut a = Attrs::new();
-            let (shown, key) = scope_text(&ap.scope);
-            put(&mut a, 0, "scope", Value::scalar(key, shown));
-            put(
-                &mut a,
-                1,
-                "requires",
-                Value::names(ap.requires.iter().map(|n| n.as_str())),
-            );
-            (ap.name.key(), ap.name.to_string(), a)
-        })
-        .collect()
+fn approval_attrs(ap: &Approval) -> Attrs {
+    let mut a = Attrs::new();
+    let (shown, key) = scope_text(&ap.scope);
+    put(&mut a, 0, "scope", Value::scalar(key, shown));
+    put(
+        &mut a,
+        1,
+        "requires",
+        Value::names(ap.requires.iter().map(|n| n.as_str())),
+    );
+    a
 }
 
-fn isolations(p: &Policy) -> Vec<(String, String, Attrs)> {
-    p.isolations
-        .iter()
-        .map(|i| {
-            let mut a = Attrs::new();
-            put(
-                &mut a,
-                0,
-                "sever",
-                Value::names(i.sever.iter().map(|&z| zone_name(p, z))),
-            );
-            put(&mut a, 1, "reason", Value::text(i.reason.clone()));
-            (i.name.key(), i.name.to_string(), a)
-        })
-        .collect()
+fn isolation_attrs(p: &Policy, i: &Isolation) -> Attrs {
+    let mut a = Attrs::new();
+    put(
+        &mut a,
+        0,
+        "sever",
+        Value::names(i.sever.iter().map(|&z| zone_name(p, z))),
+    );
+    put(&mut a, 1, "reason", Value::text(i.reason.clone()));
+    a
 }
 
 /// Every declaration change from OLD to NEW, by kind (owners, services,
 /// zones, conduits, flows, firewalls, approvals, isolation modes), then by
 /// case-folded name.
 pub fn declarations(old: &Policy, new: &Policy) -> Vec<DeclChange> {
+    let sides = Sides::new(old, new);
+    let pick = |is_new: bool| if is_new { new } else { old };
+    let ids = sides.same_zone_ids;
     let mut out = Vec::new();
-    diff_kind(DeclKind::Owner, owners(old), owners(new), &mut out);
-    diff_kind(DeclKind::Service, services(old), services(new), &mut out);
-    diff_kind(DeclKind::Zone, zones(old), zones(new), &mut out);
-    let (ow, nw) = (waivers_by_scope(old), waivers_by_scope(new));
-    diff_kind(
-        DeclKind::Conduit,
-        conduits(old, &ow),
-        conduits(new, &nw),
+    diff_items(
+        DeclKind::Owner,
+        &old.owners,
+        &new.owners,
+        |o| &o.name,
+        |a, b| a == b,
+        |o, _| owner_attrs(o),
         &mut out,
     );
-    diff_flows(old, new, &mut out);
-    diff_kind(DeclKind::Firewall, firewalls(old), firewalls(new), &mut out);
-    diff_kind(DeclKind::Approval, approvals(old), approvals(new), &mut out);
-    diff_kind(
+    diff_items(
+        DeclKind::Service,
+        &old.services,
+        &new.services,
+        |s| &s.name,
+        |a, b| a == b,
+        |s, _| service_attrs(s),
+        &mut out,
+    );
+    diff_items(
+        DeclKind::Zone,
+        &old.zones,
+        &new.zones,
+        |z| &z.name,
+        |a, b| a == b,
+        |z, _| zone_attrs(z),
+        &mut out,
+    );
+    diff_items(
+        DeclKind::Conduit,
+        &old.conduits,
+        &new.conduits,
+        |c| &c.name,
+        |a, b| {
+            ids && a.zones == b.zones
+                && a.owner == b.owner
+                && a.sl == b.sl
+                && a.mode == b.mode
+                && sides.old_waivers.is_empty()
+                && sides.new_waivers.is_empty()
+        },
+        |c, is_new| {
+            let w = if is_new {
+                &sides.new_waivers
+            } else {
+                &sides.old_waivers
+            };
+            conduit_attrs(pick(is_new), c, w)
+        },
+        &mut out,
+    );
+    sides.flows(&mut out);
+    diff_items(
+        DeclKind::Firewall,
+        &old.firewalls,
+        &new.firewalls,
+        |f| &f.name,
+        |a, b| ids && a == b,
+        |f, is_new| firewall_attrs(pick(is_new), f),
+        &mut out,
+    );
+    diff_items(
+        DeclKind::Approval,
+        &old.approvals,
+        &new.approvals,
+        |a| &a.name,
+        |a, b| a == b,
+        |a, _| approval_attrs(a),
+        &mut out,
+    );
+    diff_items(
         DeclKind::Isolation,
-        isolations(old),
-        isolations(new),
+        &old.isolations,
+        &new.isolations,
+        |i| &i.name,
+        |a, b| ids && a == b,
+        |i, is_new| isolation_attrs(pick(is_new), i),
         &mut out,
     );
     out
