@@ -1,8 +1,16 @@
 //! The one integration-test binary (one link instead of many).
 
-// Test code: a failed unwrap is a failed test, with its location.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a test failure with its message"
+)]
 
+mod cli_reports;
+mod diagnostics;
 mod diff;
+mod graph;
 mod lowering;
+mod paths;
+mod roundtrip;
 mod support;
