@@ -54,27 +54,47 @@ pub struct AccessBox {
     /// The protocols and ports or types, e.g. `tcp/502`, `icmp/echo-request`
     /// (see the module documentation of [`crate::diff`] for every form).
     pub services: Vec<String>,
-    /// The zone the sources lie in.
-    pub src_zone: String,
-    /// `zone.host`, `zone.group` or `zone` when the sources are exactly that
-    /// endpoint's addresses in this family.
-    pub src_name: Option<String>,
-    /// Source addresses.
-    #[serde(serialize_with = "as_prefixes")]
-    pub src: AddrSet,
-    /// The zone the destinations lie in.
-    pub dst_zone: String,
-    /// Like `src_name`, for the destinations.
-    pub dst_name: Option<String>,
-    /// Destination addresses.
-    #[serde(serialize_with = "as_prefixes")]
-    pub dst: AddrSet,
+    /// The sources.
+    pub src: Side,
+    /// The destinations.
+    pub dst: Side,
     /// Full names of the rules (`conduit/flow`, `conduit/*`) of the admitting
     /// version whose box intersects this one, sorted.
     pub flows: Vec<String>,
     /// The exact service-line intervals.
     #[serde(skip)]
     svc: Vec<(u32, u32)>,
+}
+
+/// One side (sources or destinations) of an [`AccessBox`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// The zone the addresses lie in.
+    pub zone: String,
+    /// Named endpoints (`zone`, `zone.host`, `zone.group`) whose addresses,
+    /// together, are exactly `addrs` in this family; empty when no such
+    /// names were found (see `except`).
+    pub names: Vec<String>,
+    /// When not empty, `addrs` is exactly the zone's addresses in this
+    /// family minus these endpoints' (and `names` is the zone).
+    pub except: Vec<String>,
+    /// The addresses, as prefixes.
+    #[serde(serialize_with = "as_prefixes")]
+    pub addrs: AddrSet,
+}
+
+impl Side {
+    /// `enterprise.it-admins, enterprise.contractor-vpn`, `line except
+    /// line.plcs`, or `part of supervisory`.
+    pub fn label(&self) -> String {
+        if !self.except.is_empty() {
+            format!("{} except {}", self.zone, self.except.join(", "))
+        } else if !self.names.is_empty() {
+            self.names.join(", ")
+        } else {
+            format!("part of {}", self.zone)
+        }
+    }
 }
 
 fn as_prefixes<S: Serializer>(set: &AddrSet, s: S) -> Result<S::Ok, S::Error> {
@@ -85,8 +105,8 @@ impl AccessBox {
     /// True when `packet` (as an initiation) lies in the box.
     pub fn admits(&self, packet: &Packet) -> bool {
         packet.src.is_ipv4() == packet.dst.is_ipv4()
-            && self.src.contains(packet.src)
-            && self.dst.contains(packet.dst)
+            && self.src.addrs.contains(packet.src)
+            && self.dst.addrs.contains(packet.dst)
             && svc_contains(&self.svc, svc_point(packet))
     }
 }
@@ -650,10 +670,48 @@ fn plane(plus: &[&FBox], minus: &[&FBox]) -> Vec<(Iv, Iv)> {
 // ---------------------------------------------------------------------------
 // Labels.
 
-/// Names address sets that are exactly a zone, group or host.
+/// At most this many endpoint names describe one side.
+const MAX_NAMES: usize = 4;
+
+/// A zone's named parts in one family.
+struct ZoneParts {
+    whole: Iv,
+    /// Hosts and groups, largest first.
+    named: Vec<(String, Iv)>,
+    exact: HashMap<Iv, String>,
+}
+
+fn size(iv: &[(u128, u128)]) -> u128 {
+    iv.iter().fold(0u128, |n, &(a, b)| {
+        n.saturating_add(b - a).saturating_add(1)
+    })
+}
+
+/// Names of endpoints whose union is exactly `target`, greedily, largest
+/// first.
+fn cover(named: &[(String, Iv)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+    let mut covered: Iv = Vec::new();
+    let mut picked = Vec::new();
+    for (name, iv) in named {
+        if difference(iv, target).is_empty() && !difference(iv, &covered).is_empty() {
+            covered = normalise(covered.iter().chain(iv.iter()).copied().collect());
+            picked.push(name.clone());
+            if covered.as_slice() == target {
+                picked.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                return Some(picked);
+            }
+            if picked.len() == MAX_NAMES {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Describes address sets by the zones, groups and hosts they are made of.
 struct Labeller<'a> {
     policy: &'a Policy,
-    cache: HashMap<(String, bool), HashMap<Iv, String>>,
+    cache: HashMap<(String, bool), ZoneParts>,
 }
 
 impl<'a> Labeller<'a> {
@@ -664,30 +722,70 @@ impl<'a> Labeller<'a> {
         }
     }
 
-    fn name(&mut self, zone: &str, v6: bool, set: &[(u128, u128)]) -> Option<String> {
+    fn parts(policy: &Policy, zone: &str, v6: bool) -> ZoneParts {
+        let mut parts = ZoneParts {
+            whole: Vec::new(),
+            named: Vec::new(),
+            exact: HashMap::new(),
+        };
+        let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) else {
+            return parts;
+        };
+        parts.whole = family(&z.addrs, v6);
+        for g in &z.groups {
+            parts
+                .named
+                .push((format!("{}.{}", z.name, g.name), family(&g.addrs, v6)));
+        }
+        for h in &z.hosts {
+            let addrs = AddrSet::union_all(
+                h.addrs
+                    .iter()
+                    .map(|a| AddrSet::from_addr(*a))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            parts
+                .named
+                .push((format!("{}.{}", z.name, h.name), family(&addrs, v6)));
+        }
+        parts.named.retain(|(_, iv)| !iv.is_empty());
+        // Hosts after groups of equal size, so a host wins an exact match.
+        for (name, iv) in &parts.named {
+            parts.exact.insert(iv.clone(), name.clone());
+        }
+        parts
+            .named
+            .sort_by(|a, b| size(&b.1).cmp(&size(&a.1)).then(a.0.cmp(&b.0)));
+        parts
+    }
+
+    fn side(&mut self, zone: &str, v6: bool, set: Iv) -> Side {
         let policy = self.policy;
-        let table = self.cache.entry((zone.to_string(), v6)).or_insert_with(|| {
-            let mut t = HashMap::new();
-            if let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) {
-                t.insert(family(&z.addrs, v6), z.name.to_string());
-                for g in &z.groups {
-                    t.insert(family(&g.addrs, v6), format!("{}.{}", z.name, g.name));
-                }
-                for h in &z.hosts {
-                    let addrs = AddrSet::union_all(
-                        h.addrs
-                            .iter()
-                            .map(|a| AddrSet::from_addr(*a))
-                            .collect::<Vec<_>>()
-                            .iter(),
-                    );
-                    t.insert(family(&addrs, v6), format!("{}.{}", z.name, h.name));
-                }
+        let parts = self
+            .cache
+            .entry((zone.to_string(), v6))
+            .or_insert_with(|| Self::parts(policy, zone, v6));
+        let (names, except) = if set == parts.whole {
+            (vec![zone.to_string()], Vec::new())
+        } else if let Some(n) = parts.exact.get(&set) {
+            (vec![n.clone()], Vec::new())
+        } else if let Some(names) = cover(&parts.named, &set) {
+            (names, Vec::new())
+        } else {
+            let rest = difference(&parts.whole, &set);
+            let subset = difference(&set, &parts.whole).is_empty();
+            match cover(&parts.named, &rest) {
+                Some(except) if subset && !rest.is_empty() => (vec![zone.to_string()], except),
+                _ => (Vec::new(), Vec::new()),
             }
-            t.remove(&Vec::new());
-            t
-        });
-        table.get(set).cloned()
+        };
+        Side {
+            zone: zone.to_string(),
+            names,
+            except,
+            addrs: to_set(&set, v6),
+        }
     }
 }
 
@@ -887,12 +985,8 @@ fn one_side(
                 flows.dedup();
                 out.push(AccessBox {
                     services: services_text(&svc),
-                    src_zone: src_zone.to_string(),
-                    src_name: labels.name(src_zone, v6, &src),
-                    src: to_set(&src, v6),
-                    dst_zone: dst_zone.to_string(),
-                    dst_name: labels.name(dst_zone, v6, &dst),
-                    dst: to_set(&dst, v6),
+                    src: labels.side(src_zone, v6, src),
+                    dst: labels.side(dst_zone, v6, dst),
                     flows,
                     svc,
                 });
@@ -900,12 +994,12 @@ fn one_side(
         }
     }
     out.sort_by(|a, b| {
-        (a.src_zone.as_bytes(), a.dst_zone.as_bytes())
-            .cmp(&(b.src_zone.as_bytes(), b.dst_zone.as_bytes()))
-            .then_with(|| a.src.has_v6().cmp(&b.src.has_v6()))
+        (a.src.zone.as_bytes(), a.dst.zone.as_bytes())
+            .cmp(&(b.src.zone.as_bytes(), b.dst.zone.as_bytes()))
+            .then_with(|| a.src.addrs.has_v6().cmp(&b.src.addrs.has_v6()))
             .then_with(|| a.svc.cmp(&b.svc))
-            .then_with(|| a.src.cmp(&b.src))
-            .then_with(|| a.dst.cmp(&b.dst))
+            .then_with(|| a.src.addrs.cmp(&b.src.addrs))
+            .then_with(|| a.dst.addrs.cmp(&b.dst.addrs))
     });
     out
 }

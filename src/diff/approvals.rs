@@ -310,10 +310,10 @@ pub fn required(
         let mut pairs: BTreeMap<(&str, &str), Touch> = BTreeMap::new();
         for b in boxes.iter() {
             let t = pairs
-                .entry((b.src_zone.as_str(), b.dst_zone.as_str()))
+                .entry((b.src.zone.as_str(), b.dst.zone.as_str()))
                 .or_default();
-            t.zones.insert(b.src_zone.to_ascii_lowercase());
-            t.zones.insert(b.dst_zone.to_ascii_lowercase());
+            t.zones.insert(b.src.zone.to_ascii_lowercase());
+            t.zones.insert(b.dst.zone.to_ascii_lowercase());
             for f in &b.flows {
                 let conduit = f.split('/').next().unwrap_or_default();
                 t.conduits.insert(conduit.to_ascii_lowercase());

@@ -274,7 +274,7 @@ fn compare(old: Option<&Attrs>, new: Option<&Attrs>) -> Vec<AttrChange> {
             // Added or removed: list what it has, leaving out empty values
             // and unset flags.
             let v = nv.or(ov);
-            if v.map_or(true, |v| v.is_empty()) {
+            if v.is_none_or(|v| v.is_empty()) {
                 continue;
             }
         }

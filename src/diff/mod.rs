@@ -58,16 +58,39 @@
 //!     "added": [
 //!       {
 //!         "services": ["tcp/443"],
-//!         "src_zone": "enterprise",
-//!         "src_name": null,
-//!         "src": ["10.11.0.0/16"],
-//!         "dst_zone": "dmz",
-//!         "dst_name": "dmz.hist-mirror",
-//!         "dst": ["10.35.0.10/32"],
+//!         "src": {
+//!           "zone": "enterprise",
+//!           "names": [],
+//!           "except": [],
+//!           "addrs": ["10.11.0.0/16"]
+//!         },
+//!         "dst": {
+//!           "zone": "dmz",
+//!           "names": ["dmz.hist-mirror"],
+//!           "except": [],
+//!           "addrs": ["10.35.0.10/32"]
+//!         },
 //!         "flows": ["enterprise-dmz/view-historian"]
 //!       }
 //!     ],
-//!     "removed": []
+//!     "removed": [
+//!       {
+//!         "services": ["udp/123"],
+//!         "src": {
+//!           "zone": "line",
+//!           "names": ["line.plcs"],
+//!           "except": [],
+//!           "addrs": ["10.1.10.11/32", "10.1.10.12/32"]
+//!         },
+//!         "dst": {
+//!           "zone": "supervisory",
+//!           "names": ["supervisory"],
+//!           "except": ["supervisory.scada"],
+//!           "addrs": ["10.20.0.0/29", "..."]
+//!         },
+//!         "flows": ["supervisory-line/*"]
+//!       }
+//!     ]
 //!   },
 //!   "approvals": [
 //!     {
@@ -93,9 +116,13 @@
 //!   `essential`, ...), plus `host NAME`, `group NAME` and `waive CODE` for
 //!   members; flags read `yes` / `no`.
 //! - `access.added` is traffic NEW admits and OLD does not; `access.removed`
-//!   the converse. Each box is one address family; `src`/`dst` are prefixes;
-//!   `src_name`/`dst_name` name the host, group or zone when the set is
-//!   exactly that endpoint's addresses (in the box's family). `services` are
+//!   the converse. Each box is one address family, between the zones
+//!   `src.zone` and `dst.zone` (of the version that admits the traffic);
+//!   `addrs` are prefixes. `names` lists hosts, groups or the zone
+//!   (`zone.host`, `zone.group`, `zone`) whose addresses together are
+//!   exactly `addrs` in that family; when `except` is not empty, `addrs` is
+//!   the whole zone minus those endpoints; both empty means no short exact
+//!   description was found. `services` are
 //!   `tcp/PORTS`, `udp/PORTS`, `icmp/TYPE`, `icmpv6/TYPE`, `ip/N` or `ip/N-M`
 //!   (other IP protocols by number), `tcp/any` (every port), `icmp/any`,
 //!   `ip/any-other` (every protocol but TCP, UDP, ICMP and ICMPv6) or `any`
@@ -116,7 +143,7 @@ use serde::Serialize;
 
 use crate::model::{Date, Policy};
 
-pub use access::{AccessBox, AccessDelta};
+pub use access::{AccessBox, AccessDelta, Side};
 pub use approvals::{RequiredApproval, RuleRef, RuleVersion};
 pub use decl::{AttrChange, ChangeKind, DeclChange, DeclKind};
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::access::AccessBox;
+use super::access::{AccessBox, Side};
 use super::decl::{AttrChange, ChangeKind, DeclChange};
 use super::{Report, RequiredApproval};
 use crate::model::AddrSet;
@@ -66,11 +66,13 @@ fn addrs(set: &AddrSet) -> String {
     )
 }
 
-/// `dmz.jump 10.35.0.25`, `enterprise (part) 10.11.0.0/16`.
-fn endpoint(zone: &str, name: &Option<String>, set: &AddrSet) -> String {
-    match name {
-        Some(n) => format!("{n} {}", addrs(set)),
-        None => format!("{zone} (part) {}", addrs(set)),
+/// `dmz.jump (10.35.0.25)`, `part of enterprise (10.11.0.0/16)`, or
+/// `line except line.plcs` (exact, and its address list would be long).
+fn endpoint(side: &Side) -> String {
+    if side.except.is_empty() {
+        format!("{} ({})", side.label(), addrs(&side.addrs))
+    } else {
+        side.label()
     }
 }
 
@@ -173,8 +175,8 @@ fn box_line(b: &AccessBox) -> String {
     format!(
         "{}: {} -> {}",
         b.services.join(", "),
-        endpoint(&b.src_zone, &b.src_name, &b.src),
-        endpoint(&b.dst_zone, &b.dst_name, &b.dst)
+        endpoint(&b.src),
+        endpoint(&b.dst)
     )
 }
 
@@ -258,14 +260,17 @@ pub fn markdown(r: &Report) -> String {
                 s,
                 "| {} | {} | {} | {} |",
                 md(&b.services.join(", ")),
-                md(&endpoint(&b.src_zone, &b.src_name, &b.src)),
-                md(&endpoint(&b.dst_zone, &b.dst_name, &b.dst)),
+                md(&endpoint(&b.src)),
+                md(&endpoint(&b.dst)),
                 md(&b.flows.join(", "))
             );
         }
         s.push('\n');
     }
-    s.push_str("\n### Approvals\n\n");
+    if !s.ends_with("\n\n") {
+        s.push('\n');
+    }
+    s.push_str("### Approvals\n\n");
     if r.approvals.is_empty() {
         s.push_str("No approval required.\n");
     }

@@ -9,6 +9,7 @@
 mod cli_reports;
 mod diagnostics;
 mod diff;
+mod diff_cli;
 mod graph;
 mod lowering;
 mod paths;
