@@ -8,6 +8,7 @@
 
 mod cli_reports;
 mod diagnostics;
+mod fuzz_corpus;
 mod graph;
 mod lowering;
 mod paths;
