@@ -1,5 +1,7 @@
 //! The one integration-test binary (one link instead of many).
 
+mod backend_fortios;
+mod backend_ios;
 mod lowering;
 mod paths;
 mod support;
