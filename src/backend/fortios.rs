@@ -537,8 +537,8 @@ fn address_bodies(set: &AddrSet, fam: Family) -> Vec<Vec<String>> {
 struct AddrNames {
     /// (zone index, family) -> [(name, set)]
     sets: BTreeMap<(usize, Family), Vec<(String, AddrSet)>>,
-    /// Every (name, family, set) in naming order.
-    order: Vec<(String, Family, AddrSet)>,
+    /// Every (zone index, name, family, set) in naming order.
+    order: Vec<(usize, String, Family, AddrSet)>,
 }
 
 impl AddrNames {
@@ -567,7 +567,7 @@ impl AddrNames {
             format!("{}.{}.{k}", z.name, fam.tag())
         };
         list.push((name.clone(), set.clone()));
-        self.order.push((name, fam, set.clone()));
+        self.order.push((zone, name, fam, set.clone()));
         Ok(())
     }
 
@@ -579,17 +579,20 @@ impl AddrNames {
             .ok_or_else(|| unsupported("an address set without a name".into()))
     }
 
+    /// The sets of one family, by zone (in the rule set's order), then in
+    /// naming order.
     fn of_family(&self, fam: Family) -> Vec<(String, AddrSet)> {
-        self.order
-            .iter()
-            .filter(|(_, f, _)| *f == fam)
-            .map(|(n, _, s)| (n.clone(), s.clone()))
+        let mut v: Vec<&(usize, String, Family, AddrSet)> =
+            self.order.iter().filter(|(_, _, f, _)| *f == fam).collect();
+        v.sort_by_key(|(z, _, _, _)| *z);
+        v.into_iter()
+            .map(|(_, n, _, s)| (n.clone(), s.clone()))
             .collect()
     }
 
     fn all_names(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for (name, fam, set) in &self.order {
+        for (_, name, fam, set) in &self.order {
             out.push(name.clone());
             for i in 1..=address_bodies(set, *fam).len() {
                 out.push(format!("{name}-{i}"));

@@ -30,7 +30,7 @@ fn iface_for(p: &Policy, opts: &BuildOptions, a: IpAddr) -> Option<String> {
     fw.interface_for(zone).map(|i| i.name.clone())
 }
 
-fn check_packet(
+pub fn check_packet(
     cfg: &Config,
     p: &Policy,
     opts: &BuildOptions,

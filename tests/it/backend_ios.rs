@@ -136,7 +136,7 @@ fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<(), 
     Ok(())
 }
 
-fn check_packet(
+pub fn check_packet(
     cfg: &Config,
     p: &Policy,
     opts: &BuildOptions,
@@ -208,7 +208,7 @@ fn check_packet(
 }
 
 /// The packet shapes probed for one generated packet.
-fn shapes(pkt: &conduitc::Packet, eph: u16) -> Vec<Wire> {
+pub fn shapes(pkt: &conduitc::Packet, eph: u16) -> Vec<Wire> {
     let init = Wire::initiation(pkt, eph);
     let mut out = vec![
         init,

@@ -768,3 +768,66 @@ impl Config {
             .is_some_and(|p| p.action.as_deref() == Some("accept"))
     }
 }
+
+impl Config {
+    /// The address objects `names` stand for, groups flattened, sorted.
+    pub fn resolve_addrs(&self, names: &[String], v6: bool) -> Vec<Address> {
+        let (table, groups) = if v6 {
+            (&self.address6, &self.addrgrp6)
+        } else {
+            (&self.address, &self.addrgrp)
+        };
+        let mut out = Vec::new();
+        let mut todo: Vec<&String> = names.iter().collect();
+        while let Some(n) = todo.pop() {
+            if let Some(a) = table.get(n) {
+                out.push(a.clone());
+            } else if let Some(m) = groups.get(n) {
+                todo.extend(m);
+            }
+        }
+        out.sort_by_key(|a| format!("{a:?}"));
+        out.dedup();
+        out
+    }
+
+    /// The custom services `names` stand for, groups flattened, sorted.
+    pub fn resolve_services(&self, names: &[String]) -> Vec<Service> {
+        let mut out = Vec::new();
+        let mut todo: Vec<&String> = names.iter().collect();
+        while let Some(n) = todo.pop() {
+            if let Some(s) = self.services.get(n) {
+                out.push(s.clone());
+            } else if let Some(m) = self.service_groups.get(n) {
+                todo.extend(m);
+            }
+        }
+        out.sort_by_key(|s| format!("{s:?}"));
+        out.dedup();
+        out
+    }
+
+    /// What the device enforces, without names, IDs or comments: per policy
+    /// in order, its interfaces, resolved addresses and services, action and
+    /// logging.
+    pub fn signature(&self) -> Vec<String> {
+        self.policies
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+                    p.srcintf,
+                    p.dstintf,
+                    self.resolve_addrs(&p.srcaddr, false),
+                    self.resolve_addrs(&p.dstaddr, false),
+                    self.resolve_addrs(&p.srcaddr6, true),
+                    self.resolve_addrs(&p.dstaddr6, true),
+                    self.resolve_services(&p.service),
+                    p.action,
+                    p.logtraffic,
+                    p.disabled
+                )
+            })
+            .collect()
+    }
+}

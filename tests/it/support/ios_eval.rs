@@ -635,3 +635,34 @@ impl Config {
         self.acls.get(name.as_ref()?)
     }
 }
+
+impl Config {
+    /// What the device enforces, without names or remarks: every list's
+    /// entries (sorted, since list names order the map), and per interface
+    /// the entries of the lists it applies.
+    pub fn signature(&self) -> (Vec<String>, Vec<String>) {
+        let body = |acl: &Acl| {
+            let entries: Vec<Ace> = acl
+                .entries
+                .iter()
+                .map(|a| Ace {
+                    remark: None,
+                    ..a.clone()
+                })
+                .collect();
+            format!("{} {:?}", acl.v6, entries)
+        };
+        let mut lists: Vec<String> = self.acls.values().map(body).collect();
+        lists.sort();
+        let mut bound: Vec<String> = self
+            .interfaces
+            .values()
+            .map(|b| {
+                let get = |n: &Option<String>| n.as_ref().and_then(|n| self.acls.get(n)).map(body);
+                format!("{:?} {:?}", get(&b.v4_in), get(&b.v6_in))
+            })
+            .collect();
+        bound.sort();
+        (lists, bound)
+    }
+}

@@ -4,4 +4,5 @@
 pub mod fortios_eval;
 pub mod gen;
 pub mod ios_eval;
+pub mod plant;
 pub mod wire;
