@@ -26,12 +26,19 @@
 //!    address of the family), `eq`/`range` for ports, ICMP types by IOS
 //!    keyword or number, protocol numbers for `ip/N`, and `log` when the flow
 //!    logs. A monitor-mode catch-all becomes `permit ip SRC DST log`.
+//!    Catch-alls come after every flow's entries (and replies), so traffic
+//!    of declared flows matches its own entry and the catch-all's log shows
+//!    only undeclared traffic.
 //! 3. For every rule whose *destination* zone is this zone, the stateless
 //!    replies language.md allows, under `remark conduit/flow replies`:
 //!    `permit tcp DST eq P SRC established` (ACK or RST set),
 //!    `permit udp DST eq P SRC` (from the service port, to any port),
 //!    `echo-reply` for `echo-request`, and nothing for other ICMP types,
-//!    `ip/N` or catch-alls (the reverse catch-all is its own rule).
+//!    `ip/N` or catch-alls (the reverse catch-all is its own rule). ICMP
+//!    errors are not admitted either: a stateless list cannot tell one that
+//!    belongs to a permitted connection from an unsolicited one, and the
+//!    language admits only the former. Paths through the router should
+//!    therefore not need path-MTU discovery (uniform MTU or MSS clamping).
 //! 4. IPv6 only: `permit icmp any any nd-na` and `permit icmp any any nd-ns`.
 //!    These are the implicit neighbour-discovery permits that an explicit
 //!    final deny would otherwise hide; without them the router cannot resolve
@@ -160,7 +167,15 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     let zones = &rules.zones;
     let zone_index = |name: &str| zones.iter().position(|z| z.name.eq_ignore_ascii_case(name));
     let mut bodies: Vec<[Body; 2]> = zones.iter().map(|_| Default::default()).collect();
-    for rule in &rules.rules {
+    // Monitor catch-alls go last, so declared flows (and their replies)
+    // match their own entries and the catch-all's log shows only undeclared
+    // traffic.
+    let ordered = rules
+        .rules
+        .iter()
+        .filter(|r| !r.monitor)
+        .chain(rules.rules.iter().filter(|r| r.monitor));
+    for rule in ordered {
         let Some(from) = zone_index(&rule.src_zone) else {
             return Err(unknown_zone(rule, &rule.src_zone));
         };

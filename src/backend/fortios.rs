@@ -21,7 +21,10 @@
 //! 4. `config firewall service group`: one per flow that needs more than one
 //!    service, named after the flow.
 //! 5. `config firewall policy`: **one accept policy per flow**, and one logged
-//!    accept policy per direction of each monitor-mode conduit, in rule order.
+//!    accept policy per direction of each monitor-mode conduit, in rule order
+//!    with the catch-alls last: traffic of a declared flow matches its own
+//!    policy (and its own logging), so the catch-all's log shows only
+//!    undeclared traffic.
 //!    Nothing else is accepted: unmatched traffic meets the implicit deny.
 //!
 //! # Names
@@ -239,6 +242,8 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 
     // 2. Merge each group into one policy's worth of addresses and services,
     //    refusing any merge that would widen a rule.
+    // Catch-alls go last (see the module docs).
+    groups.sort_by_key(|g| g.first.monitor);
     let mut plans = Vec::new();
     for g in &groups {
         if let Some(p) = plan(g, rules.firewall.is_some())? {

@@ -112,6 +112,12 @@ proptest! {
                 .map(|r| (r.name.clone(), r.src_zone.clone(), r.dst_zone.clone()))
                 .collect();
             prop_assert_eq!(cfg.policies.len(), groups.len());
+            let monitor: Vec<bool> = cfg
+                .policies
+                .iter()
+                .map(|p| p.comments.as_deref().unwrap_or("").contains(" monitor catch-all "))
+                .collect();
+            prop_assert!(monitor.windows(2).all(|w| w[0] <= w[1]), "catch-alls last");
             for pol in &cfg.policies {
                 prop_assert_eq!(pol.action.as_deref(), Some("accept"));
                 let c = pol.comments.clone().unwrap_or_default();

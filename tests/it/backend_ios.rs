@@ -104,6 +104,16 @@ fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<(), 
             let last = acl.entries.last().unwrap();
             prop_assert!(!last.permit && last.log && last.proto == Proto::Any && !last.fragments);
             prop_assert!(last.src == Addr::Any && last.dst == Addr::Any);
+            // Catch-alls come after every flow entry, so declared traffic is
+            // logged (or not) by its own flow.
+            let first_catch_all = acl
+                .entries
+                .iter()
+                .position(|e| e.permit && e.proto == Proto::Any)
+                .unwrap_or(acl.entries.len());
+            prop_assert!(acl.entries[first_catch_all..].iter().all(|e| !e.permit
+                || e.proto == Proto::Any
+                || e.remark.as_deref() == Some("conduitc: neighbour discovery")));
             for (i, e) in acl.entries.iter().enumerate() {
                 prop_assert_eq!(e.seq, (i as u64 + 1) * 10, "sequence numbers 10, 20, ...");
                 // Catch-alls log.
