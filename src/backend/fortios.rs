@@ -37,10 +37,12 @@
 //! (limit 79). Service groups are named `CONDUIT.FLOW`; a name longer than
 //! 79 characters keeps its first 70 characters and gets `-` and eight hex
 //! digits of a SHA-256 of the full name. Policy names (`set name`, limit
-//! 35) are the flow's full name `conduit/flow` (`conduit/*>DSTZONE` for a
-//! catch-all), shortened the same way to 26 characters, `~` and eight hex
-//! digits. Every name is checked for uniqueness (ignoring case); a clash is
-//! refused rather than emitted.
+//! 35) are the flow's full name `conduit/flow` (`conduit/monitor.DSTZONE`
+//! for a catch-all, which no flow name can equal), shortened the same way to
+//! 26 characters, `-` and eight hex digits. Generated names use only
+//! letters, digits and `._/-`, avoiding characters the FortiOS GUI refuses
+//! in names. Every name is checked for uniqueness (ignoring case); a clash
+//! is refused rather than emitted.
 //!
 //! # Policies
 //!
@@ -274,7 +276,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
                 p.rule.conduit,
                 p.rule.flow.as_deref().unwrap_or("any")
             );
-            let name = shorten(&base, OBJECT_NAME_MAX, '-');
+            let name = shorten(&base, OBJECT_NAME_MAX);
             names.claim(&name, "service group")?;
             p.service_ref = name.clone();
             svc_groups.push((name, p.services.clone()));
@@ -304,11 +306,11 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         }
         p.id = id;
         let base = if p.rule.monitor {
-            format!("{}>{}", p.rule.name, p.rule.dst_zone)
+            format!("{}/monitor.{}", p.rule.conduit, p.rule.dst_zone)
         } else {
             p.rule.name.clone()
         };
-        p.policy_name = shorten(&base, POLICY_NAME_MAX, '~');
+        p.policy_name = shorten(&base, POLICY_NAME_MAX);
         policy_names.claim(&p.policy_name, "policy")?;
     }
 
@@ -432,16 +434,16 @@ fn hash(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 
-/// `s` if it fits in `max` bytes, else its head, `sep` and eight hex digits
+/// `s` if it fits in `max` bytes, else its head, `-` and eight hex digits
 /// of its SHA-256.
-fn shorten(s: &str, max: usize, sep: char) -> String {
+fn shorten(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
     let h = hash(s);
     let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
     let head: String = s.chars().take(max - 9).collect();
-    format!("{head}{sep}{hex}")
+    format!("{head}-{hex}")
 }
 
 /// A double-quoted FortiOS string: `\` and `"` escaped; control characters,
@@ -930,10 +932,11 @@ mod tests {
     #[test]
     fn shorten_is_deterministic_and_bounded() {
         let long = "a".repeat(97);
-        let s = shorten(&long, 35, '~');
+        let s = shorten(&long, 35);
         assert_eq!(s.len(), 35);
-        assert_eq!(s, shorten(&long, 35, '~'));
-        assert_eq!(shorten("c/f", 35, '~'), "c/f");
+        assert_eq!(s, shorten(&long, 35));
+        assert_ne!(s, shorten(&"a".repeat(96), 35));
+        assert_eq!(shorten("c/f", 35), "c/f");
     }
 
     #[test]
