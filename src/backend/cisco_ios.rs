@@ -82,6 +82,12 @@
 //! named extended ACLs, sequence numbers and IPv6 traffic filters. ASA and
 //! IOS-XR use a different syntax and are not targets.
 //!
+//! No IOS device or emulator was available: the syntax follows Cisco's
+//! command references and Batfish's IOS grammar, and is checked here only
+//! against the strict reader in the test suite. The `sequence N` prefix on
+//! IPv6 entries is the running-configuration form; unnumbered remarks are
+//! the form classic IOS documents.
+//!
 //! # Replacing a live ACL without a gap
 //!
 //! Pasting this file where `conduit-ZONE-in` already exists *adds* entries to

@@ -79,6 +79,15 @@
 //! others (`config firewall policy` / `delete ID`) before the objects they
 //! reference.
 //!
+//! # What was not verified
+//!
+//! No FortiGate was available: the syntax follows the FortiOS 6.4/7.x CLI
+//! reference, the vendor's Terraform schema (name and comment limits) and
+//! Batfish's FortiOS grammar, and is checked here only against the strict
+//! reader in the test suite. In particular an IPv6-only policy (with
+//! `srcaddr`/`dstaddr` unset) and the comment-line header rely on the 6.4+
+//! behaviour described there.
+//!
 //! # Quoting
 //!
 //! Every string is double-quoted with `\` and `"` escaped; control
