@@ -1,9 +1,18 @@
 //! The one integration-test binary (one link instead of many).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
 mod backend_fortios;
 mod backend_golden;
 mod backend_injection;
 mod backend_ios;
+mod diagnostics;
+mod graph;
 mod lowering;
 mod paths;
+mod roundtrip;
 mod support;
