@@ -8,8 +8,6 @@
 //! firewall is declared). A packet with the right addresses arriving on
 //! another interface (a spoofed source) must meet the implicit deny.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 

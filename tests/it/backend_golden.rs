@@ -2,8 +2,6 @@
 //! (`support::plant`), for Cisco IOS and FortiOS, and the same proofs as the
 //! property tests run on it with many packets.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions};
 

@@ -15,8 +15,6 @@
 //!   what the device enforces (lists and their entries; policies with their
 //!   interfaces, resolved addresses and services) is unchanged.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
 use proptest::prelude::*;

@@ -13,8 +13,6 @@
 //! - the entry that permits it sits under a remark naming a flow that
 //!   allows it (or whose reply it is).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::IpAddr;
 
 use conduitc::backend::cisco_ios;

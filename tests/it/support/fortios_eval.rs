@@ -18,8 +18,6 @@
 //! whose interfaces, addresses (of the packet's family) and service match
 //! decides, and no match is the implicit deny.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -115,14 +113,14 @@ impl Service {
             "ICMP" => {
                 w.src.is_ipv4()
                     && w.proto == 1
-                    && self.icmptype.map_or(true, |t| w.icmp_type == Some(t))
-                    && self.icmpcode.map_or(true, |c| w.icmp_code == c)
+                    && self.icmptype.is_none_or(|t| w.icmp_type == Some(t))
+                    && self.icmpcode.is_none_or(|c| w.icmp_code == c)
             }
             "ICMP6" => {
                 w.src.is_ipv6()
                     && w.proto == 58
-                    && self.icmptype.map_or(true, |t| w.icmp_type == Some(t))
-                    && self.icmpcode.map_or(true, |c| w.icmp_code == c)
+                    && self.icmptype.is_none_or(|t| w.icmp_type == Some(t))
+                    && self.icmpcode.is_none_or(|c| w.icmp_code == c)
             }
             "IP" => match self.protocol_number.unwrap_or(0) {
                 0 => true,

@@ -21,8 +21,6 @@
 //!   is a *permit*, every non-initial fragment whose addresses and protocol
 //!   match; a deny with L4 fields never matches a non-initial fragment.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -4,8 +4,6 @@
 //! a monitor-mode conduit, and two firewalls (one Cisco IOS, one FortiOS)
 //! facing all four zones.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::IpAddr;
 
 use conduitc::model::*;

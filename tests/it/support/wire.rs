@@ -5,8 +5,6 @@
 //! may pass a stateless device when the policy allows it as an initiation, or
 //! when it is what a reply to an allowed initiation could be.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::IpAddr;
 
 use conduitc::lower::{BuildOptions, Packet};
