@@ -10,6 +10,7 @@ mod backend_fortios;
 mod backend_golden;
 mod backend_injection;
 mod backend_ios;
+mod cli_reports;
 mod diagnostics;
 mod graph;
 mod lowering;
