@@ -5,7 +5,8 @@
 //! In this order, so every object exists before it is referenced:
 //!
 //! 1. `config firewall address` / `address6`: one object per interval of
-//!    every address set a policy uses. An interval that is a prefix becomes
+//!    the address sets the policies use, shared by every set of the same
+//!    zone that holds the interval. An interval that is a prefix becomes
 //!    `set type ipmask` + `set subnet` (`ipprefix` + `ip6`), any other
 //!    interval `set type iprange` + `start-ip`/`end-ip`. The type is always
 //!    written, so re-applying the file over an older version never leaves a
@@ -31,10 +32,10 @@
 //!
 //! Address objects are named after the zone the addresses lie in:
 //! `ZONE.v4` / `ZONE.v6` for the zone's whole address space, `ZONE.v4.K`
-//! for the K-th other set of that zone and family (in rule order), and the
-//! members of group `G` are `G-1`, `G-2`, .... A `.` never occurs in a
-//! declared name, so these names are unique, and at most 73 characters
-//! (limit 79). Service groups are named `CONDUIT.FLOW`; a name longer than
+//! for the K-th other set of that zone and family (in rule order); the
+//! address objects are `ZONE.v4-N` / `ZONE.v6-N`, the N-th interval of that
+//! zone and family to be used. A `.` never occurs in a declared name, so
+//! these names are unique, and at most 62 characters (limit 79). Service groups are named `CONDUIT.FLOW`; a name longer than
 //! 79 characters keeps its first 70 characters and gets `-` and eight hex
 //! digits of a SHA-256 of the full name. Policy names (`set name`, limit
 //! 35) are the flow's full name `conduit/flow` (`conduit/monitor.DSTZONE`
@@ -99,6 +100,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
@@ -327,36 +329,34 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     let mut out = String::new();
     header(&mut out, rules);
     for fam in [Family::V4, Family::V6] {
+        let objects = addr_names.objects_of(fam);
+        if objects.is_empty() {
+            continue;
+        }
         let table = match fam {
             Family::V4 => "address",
             Family::V6 => "address6",
         };
-        let sets = addr_names.of_family(fam);
-        if sets.is_empty() {
-            continue;
-        }
         let _ = writeln!(out, "config firewall {table}");
-        for (name, set) in &sets {
-            for (i, lines) in address_bodies(set, fam).into_iter().enumerate() {
-                edit(&mut out, &quote(&format!("{name}-{}", i + 1))?, &lines);
-            }
+        for (name, (lo, hi)) in &objects {
+            edit(&mut out, &quote(name)?, &address_body(*lo, *hi, fam));
         }
         out.push_str("end\n");
     }
     for fam in [Family::V4, Family::V6] {
+        let groups = addr_names.groups_of(fam);
+        if groups.is_empty() {
+            continue;
+        }
         let table = match fam {
             Family::V4 => "addrgrp",
             Family::V6 => "addrgrp6",
         };
-        let sets = addr_names.of_family(fam);
-        if sets.is_empty() {
-            continue;
-        }
         let _ = writeln!(out, "config firewall {table}");
-        for (name, set) in &sets {
-            let n = address_bodies(set, fam).len();
-            let members = (1..=n)
-                .map(|i| quote(&format!("{name}-{i}")))
+        for (name, members) in &groups {
+            let members = members
+                .iter()
+                .map(|m| quote(m))
                 .collect::<Result<Vec<_>, _>>()?;
             edit(
                 &mut out,
@@ -508,53 +508,72 @@ fn header(out: &mut String, rules: &RuleSet) {
     );
 }
 
-/// Address objects (lines after `edit`) for each interval of `set`'s family.
-fn address_bodies(set: &AddrSet, fam: Family) -> Vec<Vec<String>> {
+/// The intervals of `set`'s family part, as `u128` pairs.
+fn intervals(set: &AddrSet, fam: Family) -> Vec<(u128, u128)> {
     match fam {
         Family::V4 => set
             .v4_ranges()
-            .map(|(lo, hi)| {
-                let one = AddrSet::from_v4_ranges(vec![(u32::from(lo), u32::from(hi))]);
-                match one.v4_prefixes().as_slice() {
-                    [p] => vec![
-                        "set type ipmask".to_string(),
-                        format!("set subnet {} {}", p.network(), p.netmask()),
-                    ],
-                    _ => vec![
-                        "set type iprange".to_string(),
-                        format!("set start-ip {lo}"),
-                        format!("set end-ip {hi}"),
-                    ],
-                }
-            })
+            .map(|(lo, hi)| (u128::from(u32::from(lo)), u128::from(u32::from(hi))))
             .collect(),
         Family::V6 => set
             .v6_ranges()
-            .map(|(lo, hi)| {
-                let one = AddrSet::from_v6_ranges(vec![(u128::from(lo), u128::from(hi))]);
-                match one.v6_prefixes().as_slice() {
-                    [p] => vec![
-                        "set type ipprefix".to_string(),
-                        format!("set ip6 {}/{}", p.network(), p.prefix_len()),
-                    ],
-                    _ => vec![
-                        "set type iprange".to_string(),
-                        format!("set start-ip {lo}"),
-                        format!("set end-ip {hi}"),
-                    ],
-                }
-            })
+            .map(|(lo, hi)| (u128::from(lo), u128::from(hi)))
             .collect(),
     }
 }
 
-/// Address sets by (zone, family), named in first-use order.
+/// The lines after `edit` of the address object for one interval: a
+/// subnet (prefix) when the interval is one, else a range.
+fn address_body(lo: u128, hi: u128, fam: Family) -> Vec<String> {
+    match fam {
+        Family::V4 => {
+            let (lo, hi) = (
+                Ipv4Addr::from(u32::try_from(lo).unwrap_or(u32::MAX)),
+                Ipv4Addr::from(u32::try_from(hi).unwrap_or(u32::MAX)),
+            );
+            let one = AddrSet::from_v4_ranges(vec![(u32::from(lo), u32::from(hi))]);
+            match one.v4_prefixes().as_slice() {
+                [p] => vec![
+                    "set type ipmask".to_string(),
+                    format!("set subnet {} {}", p.network(), p.netmask()),
+                ],
+                _ => vec![
+                    "set type iprange".to_string(),
+                    format!("set start-ip {lo}"),
+                    format!("set end-ip {hi}"),
+                ],
+            }
+        }
+        Family::V6 => {
+            let (lo, hi) = (Ipv6Addr::from(lo), Ipv6Addr::from(hi));
+            let one = AddrSet::from_v6_ranges(vec![(u128::from(lo), u128::from(hi))]);
+            match one.v6_prefixes().as_slice() {
+                [p] => vec![
+                    "set type ipprefix".to_string(),
+                    format!("set ip6 {}/{}", p.network(), p.prefix_len()),
+                ],
+                _ => vec![
+                    "set type iprange".to_string(),
+                    format!("set start-ip {lo}"),
+                    format!("set end-ip {hi}"),
+                ],
+            }
+        }
+    }
+}
+
+/// Address objects and groups by (zone, family), named in first-use order:
+/// one address object per interval (`ZONE.v4-N`, shared by every group of
+/// the zone that holds the interval), one group per address set
+/// (`ZONE.v4` for the whole zone, else `ZONE.v4.K`).
 #[derive(Default)]
 struct AddrNames {
-    /// (zone index, family) -> [(name, set)]
+    /// (zone index, family) -> [(group name, set)]
     sets: BTreeMap<(usize, Family), Vec<(String, AddrSet)>>,
-    /// Every (zone index, name, family, set) in naming order.
-    order: Vec<(usize, String, Family, AddrSet)>,
+    /// (zone index, family) -> intervals, in first-use order.
+    objects: BTreeMap<(usize, Family), Vec<(u128, u128)>>,
+    /// Zone names by index.
+    zone_names: BTreeMap<usize, String>,
 }
 
 impl AddrNames {
@@ -568,6 +587,7 @@ impl AddrNames {
         let Some(z) = zones.get(zone) else {
             return Err(unsupported("a zone index out of range".into()));
         };
+        self.zone_names.insert(zone, z.name.clone());
         let list = self.sets.entry((zone, fam)).or_default();
         if list.iter().any(|(_, s)| s == set) {
             return Ok(());
@@ -582,8 +602,13 @@ impl AddrNames {
                 + 1;
             format!("{}.{}.{k}", z.name, fam.tag())
         };
-        list.push((name.clone(), set.clone()));
-        self.order.push((zone, name, fam, set.clone()));
+        list.push((name, set.clone()));
+        let objects = self.objects.entry((zone, fam)).or_default();
+        for iv in intervals(set, fam) {
+            if !objects.contains(&iv) {
+                objects.push(iv);
+            }
+        }
         Ok(())
     }
 
@@ -595,24 +620,49 @@ impl AddrNames {
             .ok_or_else(|| unsupported("an address set without a name".into()))
     }
 
-    /// The sets of one family, by zone (in the rule set's order), then in
-    /// naming order.
-    fn of_family(&self, fam: Family) -> Vec<(String, AddrSet)> {
-        let mut v: Vec<&(usize, String, Family, AddrSet)> =
-            self.order.iter().filter(|(_, _, f, _)| *f == fam).collect();
-        v.sort_by_key(|(z, _, _, _)| *z);
-        v.into_iter()
-            .map(|(_, n, _, s)| (n.clone(), s.clone()))
+    fn object_name(&self, zone: usize, fam: Family, index: usize) -> String {
+        let z = self.zone_names.get(&zone).map(String::as_str).unwrap_or("");
+        format!("{z}.{}-{}", fam.tag(), index + 1)
+    }
+
+    /// Address objects of one family, by zone: (name, interval).
+    fn objects_of(&self, fam: Family) -> Vec<(String, (u128, u128))> {
+        self.objects
+            .iter()
+            .filter(|((_, f), _)| *f == fam)
+            .flat_map(|(&(z, f), ivs)| {
+                ivs.iter()
+                    .enumerate()
+                    .map(move |(i, iv)| (self.object_name(z, f, i), *iv))
+            })
             .collect()
+    }
+
+    /// Groups of one family, by zone then first use: (name, member names).
+    fn groups_of(&self, fam: Family) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for (&(z, f), list) in &self.sets {
+            if f != fam {
+                continue;
+            }
+            let objects = self.objects.get(&(z, f));
+            for (name, set) in list {
+                let members = intervals(set, f)
+                    .iter()
+                    .filter_map(|iv| objects?.iter().position(|o| o == iv))
+                    .map(|i| self.object_name(z, f, i))
+                    .collect();
+                out.push((name.clone(), members));
+            }
+        }
+        out
     }
 
     fn all_names(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for (_, name, fam, set) in &self.order {
-            out.push(name.clone());
-            for i in 1..=address_bodies(set, *fam).len() {
-                out.push(format!("{name}-{i}"));
-            }
+        for fam in [Family::V4, Family::V6] {
+            out.extend(self.objects_of(fam).into_iter().map(|(n, _)| n));
+            out.extend(self.groups_of(fam).into_iter().map(|(n, _)| n));
         }
         out
     }

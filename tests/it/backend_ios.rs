@@ -71,7 +71,7 @@ fn arrival<'a>(
     Some((name, acl))
 }
 
-fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<(), TestCaseError> {
+pub fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<(), TestCaseError> {
     let zones: Vec<usize> = match &opts.firewall {
         None => (0..p.zones.len()).collect(),
         Some(fw) => p
