@@ -6,10 +6,16 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod backend_examples;
+mod backend_fortios;
+mod backend_golden;
+mod backend_injection;
+mod backend_ios;
 mod cli_reports;
 mod diagnostics;
 mod diff;
 mod diff_cli;
+mod fuzz_corpus;
 mod graph;
 mod lowering;
 mod paths;
