@@ -52,7 +52,7 @@ pub struct AccessDelta {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccessBox {
     /// The protocols and ports or types, e.g. `tcp/502`, `icmp/echo-request`
-    /// (see the module documentation of [`crate::diff`] for every form).
+    /// (see the module documentation of [`crate::diff`](mod@crate::diff) for every form).
     pub services: Vec<String>,
     /// The sources.
     pub src: Side,

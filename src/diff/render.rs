@@ -287,7 +287,7 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
-/// The report as pretty-printed JSON (see [`crate::diff`] for the shape),
+/// The report as pretty-printed JSON (see [`crate::diff`](mod@crate::diff) for the shape),
 /// ending in a newline.
 pub fn json(r: &Report) -> Result<String, serde_json::Error> {
     let mut s = serde_json::to_string_pretty(r)?;
