@@ -758,3 +758,72 @@ proptest! {
         prop_assert!(r.no_change, "{:#?}", r);
     }
 }
+
+#[test]
+fn markdown_escapes_user_text() {
+    let (old, mut new, _) = with_reason_change(Level::L3);
+    let ci = new
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    new.conduits[ci].flows[0].reason =
+        "ping @plant-team | <img src=x> `rm` [link](http://x) *bold*".into();
+    let md = conduitc::diff::render::markdown(&diff(&old, &new, &opts()));
+    let line = md
+        .lines()
+        .find(|l| l.contains("| reason |"))
+        .expect("a reason row");
+    assert!(
+        line.contains(r"ping \@plant-team \| \<img src=x\> \`rm\` \[link\](http://x) \*bold\*"),
+        "{line}"
+    );
+    // The row still has exactly six cells: seven unescaped `|`.
+    let bytes = line.as_bytes();
+    let bars = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count();
+    assert_eq!(bars, 7, "{line}");
+}
+
+#[test]
+fn a_service_change_reaches_flows_through_composed_services() {
+    let (mut old, _, _) = with_reason_change(Level::L3);
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let conduit = old.conduits[ci].name.to_string();
+    let mut set = ServiceSet::new();
+    set.tcp = PortSet::single(5450);
+    for (name, written) in [("pi-repl", "tcp/5450"), ("scada-set", "PI-REPL")] {
+        old.services.push(Service {
+            name: Name::new(name),
+            set: set.clone(),
+            written: vec![written.into()],
+            remote_access: false,
+            builtin: false,
+        });
+    }
+    old.conduits[ci].flows[0].service_refs = vec!["scada-set".into()];
+    old.conduits[ci].flows[0].services = set;
+    old.approvals = vec![approval(
+        "by-conduit",
+        Scope::Conduits(vec![Name::new(&conduit)]),
+        &["plant-ops"],
+    )];
+    let mut new = old.clone();
+    new.services[0].written = vec!["tcp/5451".into()];
+    new.services[0].set.tcp = PortSet::single(5451);
+    new.services[1].set.tcp = PortSet::single(5451);
+    new.conduits[ci].flows[0].services.tcp = PortSet::single(5451);
+    let r = diff(&old, &new, &opts());
+    // The composed service reports what it now admits.
+    let d = find(&r, DeclKind::Service, "scada-set");
+    assert_eq!(d.attributes[0].attribute, "admits");
+    assert_eq!(r.approvals.len(), 1);
+    assert!(r.approvals[0]
+        .triggers
+        .contains(&"service pi-repl modified".to_string()));
+}
