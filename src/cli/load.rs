@@ -32,24 +32,23 @@ pub fn load_policy(
         }
     };
     let files = sources.paths();
-    let policy = load_policy_from_sources(out, sources, today)?;
+    let policy = load_policy_from_sources(out, &sources, today)?;
     Ok((policy, files))
 }
 
 /// Checks in-memory sources (for example a version read from git) like
 /// [`load_policy`].
-#[allow(dead_code, reason = "used by `diff git:REV:PATH`")]
 pub fn load_policy_from_sources(
     out: &Output,
-    sources: Sources,
+    sources: &Sources,
     today: Date,
 ) -> Result<Policy, ExitStatus> {
-    let checked = check(&sources, &CheckOptions::new(today));
-    out.stderr(&render::text(&checked.diagnostics, &sources, out.color()));
+    let checked = check(sources, &CheckOptions::new(today));
+    out.stderr(&render::text(&checked.diagnostics, sources, out.color()));
     match checked.policy {
         Some(p) => Ok(p),
         None => {
-            out.stderr(&summary(&checked, &sources));
+            out.stderr(&summary(&checked, sources));
             Err(failure_status(&checked))
         }
     }

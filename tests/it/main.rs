@@ -6,12 +6,20 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod backend_examples;
+mod backend_fortios;
+mod backend_golden;
+mod backend_injection;
+mod backend_ios;
 mod bad_input;
 mod cli_check;
 mod cli_reports;
 mod diagnostics;
+mod diff;
+mod diff_cli;
 mod examples;
 mod formats;
+mod fuzz_corpus;
 mod graph;
 mod language;
 mod lowering;
