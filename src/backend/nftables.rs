@@ -1,13 +1,825 @@
-//! The `nftables` backend.
+//! The `nftables` backend: one `nft -f` file that atomically replaces
+//! `table inet conduit`.
+//!
+//! Input: a [`RuleSet`]. Output: nftables text, byte-for-byte deterministic.
+//! Never reads syntax or the checker; the only user text it emits are names
+//! (zone, conduit, flow, isolation mode, firewall, interface), and each is
+//! validated against a safe subset first: anything else is an [`EmitError`],
+//! never escaped (nft strings have no escapes at all).
+//!
+//! # Shape of the file
+//!
+//! ```text
+//! # header comments (date, isolation mode, firewall: validated names only)
+//! table inet conduit
+//! delete table inet conduit
+//! table inet conduit {
+//!     set z_control_v4 { type ipv4_addr; flags interval; elements = { ... } }
+//!     ...
+//!     chain forward {
+//!         type filter hook forward priority filter; policy drop;
+//!         ct state established,related accept
+//!         ct state invalid drop
+//!         ip saddr @z_a_v4 ip daddr @z_b_v4 jump p_a_to_b      (no firewall)
+//!         iifname "eth1" oifname "eth2" jump p_a_to_b          (with a firewall)
+//!         limit rate 10/second burst 20 packets log prefix "conduit drop " level info
+//!         counter drop comment "conduit default deny"
+//!     }
+//!     chain p_a_to_b {
+//!         ip saddr @S ip daddr @D tcp dport { 502, 20000-20010 } ct state new counter accept comment "c/f"
+//!         ...
+//!     }
+//! }
+//! ```
+//!
+//! - `table` + `delete table` + body in one file is the atomic-replace idiom:
+//!   `flush table` would keep stale set elements, `destroy` does not exist in
+//!   nft 1.0.6. A file that fails anywhere leaves the old ruleset in place.
+//! - Addresses live in named interval sets, one per address family, with the
+//!   disjoint prefixes of [`AddrSet::v4_prefixes`] / [`AddrSet::v6_prefixes`].
+//!   A set equal to a zone's addresses is the zone's set (`z_ZONE_v4`);
+//!   any other set belongs to one flow side (`f_CONDUIT_FLOW_src_v6`) and
+//!   is shared by that flow's rules only, so a set's name says whose
+//!   addresses it holds. Names are lowercased; a clash (`a` + `b_c` against
+//!   `a_b` + `c`) gets a numeric suffix. Ports are anonymous sets, ICMP types `icmp type { .. }` /
+//!   `icmpv6 type { .. }`, other protocols `meta l4proto N`; `th dport` is
+//!   never used (it has no protocol dependency).
+//! - Rules are grouped into one chain per (source zone, destination zone)
+//!   pair, entered by `jump` from `forward`: by interface names when the rule
+//!   set was built for a firewall, else by the two zones' address sets. A
+//!   `jump` returns when the pair chain ends, so the logged default drop in
+//!   `forward` sees every packet no rule accepted.
+//! - One lowered rule becomes one nft rule per address family it can match
+//!   (IPv4 when both sides have IPv4 addresses, IPv6 likewise), so a flow with
+//!   many hosts and ports stays one or two rules. Each carries
+//!   `ct state new` (replies pass by `established,related` in `forward`),
+//!   a `counter`, and `comment "conduit/flow"`.
+//! - Within a pair chain, logged flows come first, then the other flows, then
+//!   monitor-mode catch-alls: every verdict is `accept`, so the order never
+//!   changes what passes, but it makes a flow with `log` log every connection
+//!   it admits and the monitor catch-all log only connections no declared flow
+//!   admits.
+//! - The default drop is logged at most 10 times a second (burst 20), so a
+//!   scan cannot flood the log; the `counter drop` after it counts every drop.
+//!
+//! # Kernel caveats
+//!
+//! `ct state invalid drop` runs before the flow rules, so ICMP types that
+//! conntrack cannot start a connection with (anything but echo, timestamp,
+//! information and address-mask requests) are dropped by the kernel even when
+//! a flow declares them: the firewall is stricter than the policy there,
+//! never looser. IPv6 extension headers are skipped by `meta l4proto`, so an
+//! `ip/N` flow naming an extension header never matches IPv6 traffic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use ipnet::IpNet;
 
 use super::EmitError;
-use crate::lower::RuleSet;
+use crate::lower::{Match, Rule, RuleSet};
+use crate::model::AddrSet;
 
-/// Emits `rules` as nftables configuration.
+/// The table every ruleset replaces.
+pub const TABLE: &str = "conduit";
+
+const TARGET: &str = "nftables";
+
+/// The most bytes nft accepts in a comment.
+const MAX_COMMENT: usize = 128;
+/// The most bytes the kernel accepts in a log prefix.
+const MAX_LOG_PREFIX: usize = 127;
+/// The most bytes of a Linux interface name.
+const MAX_IFNAME: usize = 15;
+/// The most bytes we allow in a generated set or chain name (nft allows 255).
+const MAX_IDENT: usize = 200;
+
+/// Emits `rules` as nftables configuration for `nft -f`.
+///
+/// ```
+/// use conduitc::backend::nftables;
+/// use conduitc::lower::{lower, BuildOptions};
+/// use conduitc::model::{Date, Policy};
+/// let rules = lower(&Policy::default(), &BuildOptions::new(Date::parse("2026-12-01").unwrap())).unwrap();
+/// let text = nftables::emit(&rules).unwrap();
+/// assert!(text.contains("delete table inet conduit\n"));
+/// assert!(text.contains("policy drop;"));
+/// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
-    let _ = rules;
-    Err(EmitError::Unsupported {
-        target: "nftables",
-        what: "anything yet".to_string(),
+    let plan = plan(rules)?;
+    Ok(render(&plan))
+}
+
+// ---------------------------------------------------------------------------
+// The plan: what both the text and the JSON backend render.
+// ---------------------------------------------------------------------------
+
+/// An address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    /// `ip` or `ip6`: the payload protocol carrying the addresses.
+    pub(crate) fn payload(self) -> &'static str {
+        match self {
+            Family::V4 => "ip",
+            Family::V6 => "ip6",
+        }
+    }
+    /// `ipv4_addr` or `ipv6_addr`.
+    pub(crate) fn set_type(self) -> &'static str {
+        match self {
+            Family::V4 => "ipv4_addr",
+            Family::V6 => "ipv6_addr",
+        }
+    }
+    fn suffix(self) -> &'static str {
+        match self {
+            Family::V4 => "v4",
+            Family::V6 => "v6",
+        }
+    }
+    fn restrict(self, s: &AddrSet) -> AddrSet {
+        match self {
+            Family::V4 => s.v4_only(),
+            Family::V6 => s.v6_only(),
+        }
+    }
+    fn present(self, s: &AddrSet) -> bool {
+        match self {
+            Family::V4 => s.has_v4(),
+            Family::V6 => s.has_v6(),
+        }
+    }
+    fn prefixes(self, s: &AddrSet) -> Vec<IpNet> {
+        match self {
+            Family::V4 => s.v4_prefixes().into_iter().map(IpNet::V4).collect(),
+            Family::V6 => s.v6_prefixes().into_iter().map(IpNet::V6).collect(),
+        }
+    }
+}
+
+/// A named interval set of addresses of one family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NamedSet {
+    pub name: String,
+    pub family: Family,
+    /// Disjoint prefixes, sorted.
+    pub prefixes: Vec<IpNet>,
+}
+
+/// How `forward` enters a pair chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Dispatch {
+    /// `iifname "IN" oifname "OUT" jump CHAIN`.
+    Iface {
+        iif: String,
+        oif: String,
+        chain: String,
+    },
+    /// `ip saddr @SRC ip daddr @DST jump CHAIN` (or `ip6`).
+    Addr {
+        family: Family,
+        src: String,
+        dst: String,
+        chain: String,
+    },
+}
+
+/// What a planned rule matches beyond addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum L4 {
+    /// `tcp dport {..}`: sorted disjoint inclusive ranges.
+    Tcp(Vec<(u16, u16)>),
+    /// `udp dport {..}`.
+    Udp(Vec<(u16, u16)>),
+    /// `icmp type {..}`.
+    Icmp(Vec<u8>),
+    /// `icmpv6 type {..}`.
+    Icmpv6(Vec<u8>),
+    /// `meta l4proto N`.
+    Proto(u8),
+    /// Nothing beyond addresses (monitor catch-all).
+    Any,
+}
+
+/// One accept rule in a pair chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlanRule {
+    pub family: Family,
+    pub src: String,
+    pub dst: String,
+    pub l4: L4,
+    /// `log prefix "..." level info` before `accept`.
+    pub log_prefix: Option<String>,
+    /// `conduit/flow` or `conduit/*`.
+    pub comment: String,
+}
+
+/// A chain holding the rules of one (source zone, destination zone) pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PairChain {
+    pub name: String,
+    pub rules: Vec<PlanRule>,
+}
+
+/// Everything the file holds, in output order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Header comment lines, without `# `; safe by construction.
+    pub header: Vec<String>,
+    pub sets: Vec<NamedSet>,
+    pub dispatch: Vec<Dispatch>,
+    pub chains: Vec<PairChain>,
+}
+
+/// Log prefix of the default drop.
+pub(crate) const DROP_LOG_PREFIX: &str = "conduit drop ";
+/// Comment of the default drop.
+pub(crate) const DROP_COMMENT: &str = "conduit default deny";
+/// Rate of the drop log, per second.
+pub(crate) const DROP_LOG_RATE: u32 = 10;
+/// Burst of the drop log, in packets.
+pub(crate) const DROP_LOG_BURST: u32 = 20;
+
+fn bad(message: String) -> EmitError {
+    EmitError::BadName {
+        target: TARGET,
+        message,
+    }
+}
+
+/// A declared name: `[A-Za-z][A-Za-z0-9_-]*`, at most 64 bytes.
+fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
+    let mut bytes = s.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if first_ok && rest_ok && s.len() <= 64 {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most 64 characters)"
+        )))
+    }
+}
+
+/// A Linux interface name: 1-15 bytes of `[A-Za-z0-9._-]`.
+fn check_iface(s: &str) -> Result<(), EmitError> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_IFNAME
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "interface name {s:?} is not 1-15 characters of [A-Za-z0-9._-]"
+        )))
+    }
+}
+
+/// Text safe inside an nft double-quoted string: printable ASCII without
+/// `"`, `\` and `$`, at most `max` bytes.
+pub(crate) fn check_quoted(what: &str, s: &str, max: usize) -> Result<(), EmitError> {
+    let ok = s.len() <= max
+        && s.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'$'));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "{what} {s:?} is not at most {max} bytes of printable ASCII without '\"', '\\' and '$'"
+        )))
+    }
+}
+
+/// A rule's full name: `conduit/flow` or `conduit/*`, matching its parts.
+fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
+    check_name("conduit", &r.conduit)?;
+    let want = match &r.flow {
+        Some(f) => {
+            check_name("flow", f)?;
+            format!("{}/{}", r.conduit, f)
+        }
+        None => format!("{}/*", r.conduit),
+    };
+    if r.name != want || r.monitor != r.flow.is_none() {
+        return Err(bad(format!(
+            "rule name {:?} does not match its conduit and flow",
+            r.name
+        )));
+    }
+    check_quoted("rule comment", &r.name, MAX_COMMENT)
+}
+
+/// Allocates unique identifiers: a taken base gets `_2`, `_3`, ...
+#[derive(Default)]
+struct Names {
+    used: BTreeSet<String>,
+}
+
+impl Names {
+    fn alloc(&mut self, base: String) -> Result<String, EmitError> {
+        let mut candidate = base.clone();
+        let mut n = 2u32;
+        while self.used.contains(&candidate) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        if candidate.len() > MAX_IDENT {
+            return Err(bad(format!("generated name {candidate:?} is too long")));
+        }
+        self.used.insert(candidate.clone());
+        Ok(candidate)
+    }
+}
+
+/// Named address sets. A set equal to a zone's addresses is the zone's set
+/// and shared; any other set belongs to one flow side (`stem`) and is shared
+/// only by that flow's rules, so a name always says whose addresses it holds.
+struct SetTable<'a> {
+    /// Per (family, addresses restricted to it): the zone it equals.
+    zone_of: HashMap<(Family, AddrSet), (usize, &'a str)>,
+    by_key: HashMap<(Family, AddrSet, Option<String>), usize>,
+    /// (sort key, set): zone sets sort by zone index and family, others
+    /// after them by first use.
+    sets: Vec<((usize, usize, Family), NamedSet)>,
+}
+
+impl<'a> SetTable<'a> {
+    fn new(rules: &'a RuleSet) -> Self {
+        let mut zone_of = HashMap::new();
+        for (i, z) in rules.zones.iter().enumerate() {
+            for fam in [Family::V4, Family::V6] {
+                if fam.present(&z.addrs) {
+                    zone_of
+                        .entry((fam, fam.restrict(&z.addrs)))
+                        .or_insert((i, z.name.as_str()));
+                }
+            }
+        }
+        SetTable {
+            zone_of,
+            by_key: HashMap::new(),
+            sets: Vec::new(),
+        }
+    }
+
+    /// The name of the set holding `addrs` restricted to `fam` (non-empty):
+    /// the zone's set when it equals a zone, else the set of flow side `stem`.
+    fn get(
+        &mut self,
+        names: &mut Names,
+        fam: Family,
+        addrs: &AddrSet,
+        stem: &str,
+    ) -> Result<String, EmitError> {
+        let content = fam.restrict(addrs);
+        let zone = self.zone_of.get(&(fam, content.clone())).copied();
+        let key = (fam, content, zone.is_none().then(|| stem.to_string()));
+        if let Some(&i) = self.by_key.get(&key) {
+            return Ok(self.sets[i].1.name.clone());
+        }
+        let (order, base) = match zone {
+            Some((zi, zname)) => ((0, zi, fam), format!("z_{}", zname.to_ascii_lowercase())),
+            None => ((1, self.sets.len(), fam), stem.to_string()),
+        };
+        let name = names.alloc(format!("{base}_{}", fam.suffix()))?;
+        let prefixes = fam.prefixes(&key.1);
+        self.by_key.insert(key, self.sets.len());
+        self.sets.push((
+            order,
+            NamedSet {
+                name: name.clone(),
+                family: fam,
+                prefixes,
+            },
+        ));
+        Ok(name)
+    }
+
+    fn into_sets(mut self) -> Vec<NamedSet> {
+        self.sets.sort_by_key(|(k, _)| *k);
+        self.sets.into_iter().map(|(_, s)| s).collect()
+    }
+}
+
+fn l4_of(m: &Match) -> Option<L4> {
+    let l4 = match m {
+        Match::Tcp(p) => L4::Tcp(p.ranges().to_vec()),
+        Match::Udp(p) => L4::Udp(p.ranges().to_vec()),
+        Match::Icmp(t) => L4::Icmp(t.iter().copied().collect()),
+        Match::Icmpv6(t) => L4::Icmpv6(t.iter().copied().collect()),
+        Match::Ip(n) => L4::Proto(*n),
+        Match::Any => L4::Any,
+    };
+    let empty = match &l4 {
+        L4::Tcp(v) | L4::Udp(v) => v.is_empty(),
+        L4::Icmp(v) | L4::Icmpv6(v) => v.is_empty(),
+        L4::Proto(_) | L4::Any => false,
+    };
+    (!empty).then_some(l4)
+}
+
+/// Plans the file: sets, dispatch rules and pair chains, all names
+/// validated and allocated. Shared by the text and JSON backends.
+pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
+    let mut header = vec![
+        "Generated by conduitc. Load with `nft -f FILE`: it replaces table inet conduit atomically."
+            .to_string(),
+    ];
+    let iso = match &rules.isolation {
+        Some(i) => {
+            check_name("isolation mode", i)?;
+            i.as_str()
+        }
+        None => "none",
+    };
+    let fw = match &rules.firewall {
+        Some(f) => {
+            check_name("firewall", &f.name)?;
+            for (ifname, zone) in &f.interfaces {
+                check_iface(ifname)?;
+                check_name("zone", zone)?;
+            }
+            format!("{} (zones matched by interface and address)", f.name)
+        }
+        None => "none (zones matched by address)".to_string(),
+    };
+    header.push(format!(
+        "Built for {}; isolation mode: {iso}; firewall: {fw}.",
+        rules.today
+    ));
+
+    // Zones by case-folded name.
+    let mut zone_idx: HashMap<String, usize> = HashMap::new();
+    for (i, z) in rules.zones.iter().enumerate() {
+        check_name("zone", &z.name)?;
+        if let Some(iface) = &z.iface {
+            check_iface(iface)?;
+        }
+        if zone_idx.insert(z.name.to_ascii_lowercase(), i).is_some() {
+            return Err(bad(format!("zone {:?} appears twice", z.name)));
+        }
+    }
+
+    // Group rules by zone pair, in zone order; inside, logged flows, then
+    // other flows, then monitor catch-alls, each in lowered order.
+    let mut pairs: BTreeMap<(usize, usize), [Vec<&Rule>; 3]> = BTreeMap::new();
+    for r in &rules.rules {
+        check_rule_name(r)?;
+        let zone = |name: &str| {
+            zone_idx
+                .get(&name.to_ascii_lowercase())
+                .copied()
+                .ok_or_else(|| bad(format!("rule {} names unknown zone {name:?}", r.name)))
+        };
+        let (s, d) = (zone(&r.src_zone)?, zone(&r.dst_zone)?);
+        let (zs, zd) = (&rules.zones[s], &rules.zones[d]);
+        if !zs.addrs.is_superset(&r.src) || !zd.addrs.is_superset(&r.dst) {
+            return Err(bad(format!(
+                "rule {} has addresses outside its zones",
+                r.name
+            )));
+        }
+        let group = if r.monitor {
+            if !r.log {
+                return Err(bad(format!(
+                    "monitor catch-all {} does not log: refusing to admit unlogged traffic",
+                    r.name
+                )));
+            }
+            2
+        } else if r.log {
+            0
+        } else {
+            1
+        };
+        pairs.entry((s, d)).or_default()[group].push(r);
+    }
+
+    let mut names = Names::default();
+    // Fixed names first so no generated name can take them.
+    names.used.insert("forward".to_string());
+    let mut sets = SetTable::new(rules);
+    let mut dispatch = Vec::new();
+    let mut chains = Vec::new();
+
+    for ((s, d), groups) in &pairs {
+        let (zs, zd) = (&rules.zones[*s], &rules.zones[*d]);
+        let chain = names.alloc(format!(
+            "p_{}_to_{}",
+            zs.name.to_ascii_lowercase(),
+            zd.name.to_ascii_lowercase()
+        ))?;
+        let mut planned = Vec::new();
+        let mut families = BTreeSet::new();
+        for r in groups.iter().flatten() {
+            let Some(l4) = l4_of(&r.matcher) else {
+                continue;
+            };
+            for fam in [Family::V4, Family::V6] {
+                if !(fam.present(&r.src) && fam.present(&r.dst)) {
+                    continue;
+                }
+                // ICMP matches IPv4 only, ICMPv6 IPv6 only.
+                match (&l4, fam) {
+                    (L4::Icmp(_), Family::V6) | (L4::Icmpv6(_), Family::V4) => continue,
+                    _ => {}
+                }
+                let stem = |side: &str| {
+                    let flow = r.flow.as_deref().unwrap_or("all");
+                    format!(
+                        "f_{}_{}_{side}",
+                        r.conduit.to_ascii_lowercase(),
+                        flow.to_ascii_lowercase()
+                    )
+                };
+                let src = sets.get(&mut names, fam, &r.src, &stem("src"))?;
+                let dst = sets.get(&mut names, fam, &r.dst, &stem("dst"))?;
+                let log_prefix = if r.log {
+                    let p = if r.monitor {
+                        format!("conduit monitor {} ", r.name)
+                    } else {
+                        format!("conduit {} ", r.name)
+                    };
+                    check_quoted("log prefix", &p, MAX_LOG_PREFIX)?;
+                    Some(p)
+                } else {
+                    None
+                };
+                families.insert(fam);
+                planned.push(PlanRule {
+                    family: fam,
+                    src,
+                    dst,
+                    l4: l4.clone(),
+                    log_prefix,
+                    comment: r.name.clone(),
+                });
+            }
+        }
+        if planned.is_empty() {
+            continue;
+        }
+        match &rules.firewall {
+            Some(_) => {
+                let (Some(iif), Some(oif)) = (&zs.iface, &zd.iface) else {
+                    return Err(bad(format!(
+                        "zones {} and {} do not both face the firewall",
+                        zs.name, zd.name
+                    )));
+                };
+                for r in groups.iter().flatten() {
+                    if r.in_iface.as_ref() != Some(iif) || r.out_iface.as_ref() != Some(oif) {
+                        return Err(bad(format!(
+                            "rule {} disagrees with its zones' interfaces",
+                            r.name
+                        )));
+                    }
+                }
+                dispatch.push(Dispatch::Iface {
+                    iif: iif.clone(),
+                    oif: oif.clone(),
+                    chain: chain.clone(),
+                });
+            }
+            None => {
+                for fam in families {
+                    // A zone's own addresses always get the zone's set.
+                    let src = sets.get(&mut names, fam, &zs.addrs, "z_zone")?;
+                    let dst = sets.get(&mut names, fam, &zd.addrs, "z_zone")?;
+                    dispatch.push(Dispatch::Addr {
+                        family: fam,
+                        src,
+                        dst,
+                        chain: chain.clone(),
+                    });
+                }
+            }
+        }
+        chains.push(PairChain {
+            name: chain,
+            rules: planned,
+        });
+    }
+    Ok(Plan {
+        header,
+        sets: sets.into_sets(),
+        dispatch,
+        chains,
     })
+}
+
+// ---------------------------------------------------------------------------
+// Text rendering.
+// ---------------------------------------------------------------------------
+
+/// nft's name for an ICMP type, when it has one nft 1.0.6 accepts.
+pub(crate) fn icmp_type_keyword(t: u8) -> Option<&'static str> {
+    Some(match t {
+        0 => "echo-reply",
+        3 => "destination-unreachable",
+        4 => "source-quench",
+        5 => "redirect",
+        8 => "echo-request",
+        9 => "router-advertisement",
+        10 => "router-solicitation",
+        11 => "time-exceeded",
+        12 => "parameter-problem",
+        13 => "timestamp-request",
+        14 => "timestamp-reply",
+        15 => "info-request",
+        16 => "info-reply",
+        17 => "address-mask-request",
+        18 => "address-mask-reply",
+        _ => return None,
+    })
+}
+
+/// nft's name for an ICMPv6 type, when it has one nft 1.0.6 accepts.
+pub(crate) fn icmpv6_type_keyword(t: u8) -> Option<&'static str> {
+    Some(match t {
+        1 => "destination-unreachable",
+        2 => "packet-too-big",
+        3 => "time-exceeded",
+        4 => "parameter-problem",
+        128 => "echo-request",
+        129 => "echo-reply",
+        130 => "mld-listener-query",
+        131 => "mld-listener-report",
+        133 => "nd-router-solicit",
+        134 => "nd-router-advert",
+        135 => "nd-neighbor-solicit",
+        136 => "nd-neighbor-advert",
+        137 => "nd-redirect",
+        _ => return None,
+    })
+}
+
+fn fmt_prefix(n: &IpNet) -> String {
+    match n {
+        IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
+        IpNet::V6(n) if n.prefix_len() == 128 => n.addr().to_string(),
+        n => n.to_string(),
+    }
+}
+
+fn fmt_list(items: Vec<String>) -> String {
+    if items.len() == 1 {
+        items.into_iter().collect()
+    } else {
+        format!("{{ {} }}", items.join(", "))
+    }
+}
+
+fn fmt_ports(ranges: &[(u16, u16)]) -> String {
+    fmt_list(
+        ranges
+            .iter()
+            .map(|&(lo, hi)| {
+                if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo}-{hi}")
+                }
+            })
+            .collect(),
+    )
+}
+
+fn fmt_types(types: &[u8], name: fn(u8) -> Option<&'static str>) -> String {
+    fmt_list(
+        types
+            .iter()
+            .map(|&t| name(t).map_or_else(|| t.to_string(), str::to_string))
+            .collect(),
+    )
+}
+
+fn render_rule(out: &mut String, r: &PlanRule) {
+    let p = r.family.payload();
+    let _ = write!(out, "\t\t{p} saddr @{} {p} daddr @{} ", r.src, r.dst);
+    match &r.l4 {
+        L4::Tcp(ports) => {
+            let _ = write!(out, "tcp dport {} ", fmt_ports(ports));
+        }
+        L4::Udp(ports) => {
+            let _ = write!(out, "udp dport {} ", fmt_ports(ports));
+        }
+        L4::Icmp(t) => {
+            let _ = write!(out, "icmp type {} ", fmt_types(t, icmp_type_keyword));
+        }
+        L4::Icmpv6(t) => {
+            let _ = write!(out, "icmpv6 type {} ", fmt_types(t, icmpv6_type_keyword));
+        }
+        L4::Proto(n) => {
+            let _ = write!(out, "meta l4proto {n} ");
+        }
+        L4::Any => {}
+    }
+    out.push_str("ct state new counter ");
+    if let Some(prefix) = &r.log_prefix {
+        let _ = write!(out, "log prefix \"{prefix}\" level info ");
+    }
+    let _ = writeln!(out, "accept comment \"{}\"", r.comment);
+}
+
+fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    for line in &plan.header {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = writeln!(out, "table inet {TABLE}");
+    let _ = writeln!(out, "delete table inet {TABLE}");
+    let _ = writeln!(out, "table inet {TABLE} {{");
+    for s in &plan.sets {
+        let _ = writeln!(out, "\tset {} {{", s.name);
+        let _ = writeln!(out, "\t\ttype {}", s.family.set_type());
+        out.push_str("\t\tflags interval\n");
+        let elems: Vec<String> = s.prefixes.iter().map(fmt_prefix).collect();
+        if elems.len() <= 1 {
+            let _ = writeln!(out, "\t\telements = {{ {} }}", elems.join(""));
+        } else {
+            out.push_str("\t\telements = {\n");
+            for (i, e) in elems.iter().enumerate() {
+                let sep = if i + 1 < elems.len() { "," } else { "" };
+                let _ = writeln!(out, "\t\t\t{e}{sep}");
+            }
+            out.push_str("\t\t}\n");
+        }
+        out.push_str("\t}\n\n");
+    }
+    out.push_str("\tchain forward {\n");
+    out.push_str("\t\ttype filter hook forward priority filter; policy drop;\n");
+    out.push_str("\t\tct state established,related accept\n");
+    out.push_str("\t\tct state invalid drop\n");
+    for d in &plan.dispatch {
+        match d {
+            Dispatch::Iface { iif, oif, chain } => {
+                let _ = writeln!(out, "\t\tiifname \"{iif}\" oifname \"{oif}\" jump {chain}");
+            }
+            Dispatch::Addr {
+                family,
+                src,
+                dst,
+                chain,
+            } => {
+                let p = family.payload();
+                let _ = writeln!(out, "\t\t{p} saddr @{src} {p} daddr @{dst} jump {chain}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\t\tlimit rate {DROP_LOG_RATE}/second burst {DROP_LOG_BURST} packets log prefix \"{DROP_LOG_PREFIX}\" level info"
+    );
+    let _ = writeln!(out, "\t\tcounter drop comment \"{DROP_COMMENT}\"");
+    out.push_str("\t}\n");
+    for c in &plan.chains {
+        let _ = writeln!(out, "\n\tchain {} {{", c.name);
+        for r in &c.rules {
+            render_rule(&mut out, r);
+        }
+        out.push_str("\t}\n");
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_refuses_breakouts() {
+        for bad in ["a\"b", "a\\b", "a$b", "a\nb", "é", &"x".repeat(129)] {
+            assert!(check_quoted("t", bad, MAX_COMMENT).is_err(), "{bad:?}");
+        }
+        assert!(check_quoted("t", "plant-ops/poll_plcs *", MAX_COMMENT).is_ok());
+    }
+
+    #[test]
+    fn names_and_interfaces_are_validated() {
+        assert!(check_name("zone", "Control-1_a").is_ok());
+        for bad in ["", "1a", "a b", "a/b", "a\"", "é"] {
+            assert!(check_name("zone", bad).is_err(), "{bad:?}");
+        }
+        assert!(check_iface("eth0.100").is_ok());
+        for bad in ["", "eth*", "abcdefghijklmnop", "a b", "a\"b", "a/b"] {
+            assert!(check_iface(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn name_allocation_is_unique() {
+        let mut n = Names::default();
+        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b");
+        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b_2");
+        assert_eq!(n.alloc("a_b_2".into()).unwrap(), "a_b_2_2");
+        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b_3");
+    }
 }

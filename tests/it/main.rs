@@ -1,4 +1,9 @@
 //! The one integration-test binary (one link instead of many).
 
+// Test code: a failed unwrap is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod lowering;
+mod nft_backend;
+mod nft_check;
 mod support;

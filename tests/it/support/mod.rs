@@ -2,3 +2,6 @@
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod netns;
+pub mod nft_eval;
+pub mod sample;
