@@ -6,4 +6,5 @@
 mod lowering;
 mod nft_backend;
 mod nft_check;
+mod nft_kernel;
 mod support;
