@@ -10,8 +10,10 @@
 
 pub mod backend;
 pub mod decide;
+pub mod graph;
 pub mod lower;
 pub mod model;
+pub mod paths;
 
 pub use decide::decide;
 pub use lower::{lower, BuildOptions, Decision, LowerError, Packet, RuleSet};
