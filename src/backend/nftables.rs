@@ -71,13 +71,13 @@
 //! never looser. IPv6 extension headers are skipped by `meta l4proto`, so an
 //! `ip/N` flow naming an extension header never matches IPv6 traffic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
 use super::EmitError;
-use crate::lower::{Match, Rule, RuleSet};
+use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::AddrSet;
 
 /// The table every ruleset replaces.
@@ -142,12 +142,6 @@ impl Family {
             Family::V6 => "v6",
         }
     }
-    fn restrict(self, s: &AddrSet) -> AddrSet {
-        match self {
-            Family::V4 => s.v4_only(),
-            Family::V6 => s.v6_only(),
-        }
-    }
     fn present(self, s: &AddrSet) -> bool {
         match self {
             Family::V4 => s.has_v4(),
@@ -164,11 +158,18 @@ impl Family {
 
 /// A named interval set of addresses of one family.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct NamedSet {
+pub(crate) struct NamedSet<'a> {
     pub name: String,
     pub family: Family,
-    /// Disjoint prefixes, sorted.
-    pub prefixes: Vec<IpNet>,
+    /// Its elements: the `family` part of these addresses.
+    pub addrs: &'a AddrSet,
+}
+
+impl NamedSet<'_> {
+    /// The elements: disjoint prefixes, sorted.
+    pub(crate) fn prefixes(&self) -> Vec<IpNet> {
+        self.family.prefixes(self.addrs)
+    }
 }
 
 /// How `forward` enters a pair chain.
@@ -180,26 +181,26 @@ pub(crate) enum Dispatch {
         oif: String,
         chain: String,
     },
-    /// `ip saddr @SRC ip daddr @DST jump CHAIN` (or `ip6`).
+    /// `ip saddr @SRC ip daddr @DST jump CHAIN` (or `ip6`); set indexes.
     Addr {
         family: Family,
-        src: String,
-        dst: String,
+        src: usize,
+        dst: usize,
         chain: String,
     },
 }
 
 /// What a planned rule matches beyond addresses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum L4 {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum L4<'a> {
     /// `tcp dport {..}`: sorted disjoint inclusive ranges.
-    Tcp(Vec<(u16, u16)>),
+    Tcp(&'a [(u16, u16)]),
     /// `udp dport {..}`.
-    Udp(Vec<(u16, u16)>),
+    Udp(&'a [(u16, u16)]),
     /// `icmp type {..}`.
-    Icmp(Vec<u8>),
+    Icmp(&'a BTreeSet<u8>),
     /// `icmpv6 type {..}`.
-    Icmpv6(Vec<u8>),
+    Icmpv6(&'a BTreeSet<u8>),
     /// `meta l4proto N`.
     Proto(u8),
     /// Nothing beyond addresses (monitor catch-all).
@@ -208,32 +209,38 @@ pub(crate) enum L4 {
 
 /// One accept rule in a pair chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PlanRule {
+pub(crate) struct PlanRule<'a> {
     pub family: Family,
-    pub src: String,
-    pub dst: String,
-    pub l4: L4,
+    /// Index of the source set in [`Plan::sets`].
+    pub src: usize,
+    /// Index of the destination set in [`Plan::sets`].
+    pub dst: usize,
+    pub l4: L4<'a>,
     /// `log prefix "..." level info` before `accept`.
     pub log_prefix: Option<String>,
     /// `conduit/flow` or `conduit/*`.
-    pub comment: String,
+    pub comment: &'a str,
 }
 
 /// A chain holding the rules of one (source zone, destination zone) pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PairChain {
+pub(crate) struct PairChain<'a> {
     pub name: String,
-    pub rules: Vec<PlanRule>,
+    pub rules: Vec<PlanRule<'a>>,
 }
 
 /// Everything the file holds, in output order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub(crate) struct Plan<'a> {
     /// Header comment lines, without `# `; safe by construction.
     pub header: Vec<String>,
-    pub sets: Vec<NamedSet>,
+    /// Sets in creation order; rules refer to them by index.
+    pub sets: Vec<NamedSet<'a>>,
+    /// The order sets are declared in: zone sets by zone and family, then
+    /// flow sets by first use.
+    pub set_order: Vec<usize>,
     pub dispatch: Vec<Dispatch>,
-    pub chains: Vec<PairChain>,
+    pub chains: Vec<PairChain<'a>>,
 }
 
 /// Log prefix of the default drop.
@@ -318,7 +325,7 @@ fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
 /// Allocates unique identifiers: a taken base gets `_2`, `_3`, ...
 #[derive(Default)]
 struct Names {
-    used: BTreeSet<String>,
+    used: HashSet<String>,
 }
 
 impl Names {
@@ -337,96 +344,144 @@ impl Names {
     }
 }
 
-/// Named address sets. A set equal to a zone's addresses is the zone's set
-/// and shared; any other set belongs to one flow side (`stem`) and is shared
-/// only by that flow's rules, so a name always says whose addresses it holds.
+/// Named address sets. A set equal to its zone's addresses is the zone's
+/// set and shared; any other set belongs to one flow side and is shared only
+/// by that flow's rules, so a name always says whose addresses it holds.
 struct SetTable<'a> {
-    /// Per (family, addresses restricted to it): the zone it equals.
-    zone_of: HashMap<(Family, AddrSet), (usize, &'a str)>,
-    by_key: HashMap<(Family, AddrSet, Option<String>), usize>,
-    /// (sort key, set): zone sets sort by zone index and family, others
-    /// after them by first use.
-    sets: Vec<((usize, usize, Family), NamedSet)>,
+    /// (zone index, family) → index into `sets`.
+    zone_sets: HashMap<(usize, Family), usize>,
+    /// The flow whose rules are being planned (a flow's rules are
+    /// contiguous), and the sets made for it so far: (family, is source,
+    /// index into `sets`). A flow seen again later gets fresh sets, which is
+    /// correct, merely less compact.
+    current: Option<&'a str>,
+    current_sets: Vec<(Family, bool, usize)>,
+    sets: Vec<NamedSet<'a>>,
+    /// Sort key per set: zone sets by zone index and family, others after
+    /// them by first use.
+    order: Vec<(usize, usize, Family)>,
+}
+
+fn same_in(fam: Family, a: &AddrSet, b: &AddrSet) -> bool {
+    match fam {
+        Family::V4 => a.v4_ranges().eq(b.v4_ranges()),
+        Family::V6 => a.v6_ranges().eq(b.v6_ranges()),
+    }
 }
 
 impl<'a> SetTable<'a> {
-    fn new(rules: &'a RuleSet) -> Self {
-        let mut zone_of = HashMap::new();
-        for (i, z) in rules.zones.iter().enumerate() {
-            for fam in [Family::V4, Family::V6] {
-                if fam.present(&z.addrs) {
-                    zone_of
-                        .entry((fam, fam.restrict(&z.addrs)))
-                        .or_insert((i, z.name.as_str()));
-                }
-            }
-        }
+    fn new() -> Self {
         SetTable {
-            zone_of,
-            by_key: HashMap::new(),
+            zone_sets: HashMap::new(),
+            current: None,
+            current_sets: Vec::new(),
             sets: Vec::new(),
+            order: Vec::new(),
         }
     }
 
-    /// The name of the set holding `addrs` restricted to `fam` (non-empty):
-    /// the zone's set when it equals a zone, else the set of flow side `stem`.
-    fn get(
+    fn push(
+        &mut self,
+        names: &mut Names,
+        order: (usize, usize, Family),
+        base: String,
+        fam: Family,
+        addrs: &'a AddrSet,
+    ) -> Result<usize, EmitError> {
+        let name = names.alloc(format!("{base}_{}", fam.suffix()))?;
+        self.sets.push(NamedSet {
+            name,
+            family: fam,
+            addrs,
+        });
+        self.order.push(order);
+        Ok(self.sets.len() - 1)
+    }
+
+    /// The set of zone `zi`'s addresses in `fam` (present).
+    fn zone(
         &mut self,
         names: &mut Names,
         fam: Family,
-        addrs: &AddrSet,
-        stem: &str,
-    ) -> Result<String, EmitError> {
-        let content = fam.restrict(addrs);
-        let zone = self.zone_of.get(&(fam, content.clone())).copied();
-        let key = (fam, content, zone.is_none().then(|| stem.to_string()));
-        if let Some(&i) = self.by_key.get(&key) {
-            return Ok(self.sets[i].1.name.clone());
+        zi: usize,
+        zone: &'a ZoneInfo,
+    ) -> Result<usize, EmitError> {
+        if let Some(&i) = self.zone_sets.get(&(zi, fam)) {
+            return Ok(i);
         }
-        let (order, base) = match zone {
-            Some((zi, zname)) => ((0, zi, fam), format!("z_{}", zname.to_ascii_lowercase())),
-            None => ((1, self.sets.len(), fam), stem.to_string()),
-        };
-        let name = names.alloc(format!("{base}_{}", fam.suffix()))?;
-        let prefixes = fam.prefixes(&key.1);
-        self.by_key.insert(key, self.sets.len());
-        self.sets.push((
-            order,
-            NamedSet {
-                name: name.clone(),
-                family: fam,
-                prefixes,
-            },
-        ));
-        Ok(name)
+        let base = format!("z_{}", zone.name.to_ascii_lowercase());
+        let i = self.push(names, (0, zi, fam), base, fam, &zone.addrs)?;
+        self.zone_sets.insert((zi, fam), i);
+        Ok(i)
     }
 
-    fn into_sets(mut self) -> Vec<NamedSet> {
-        self.sets.sort_by_key(|(k, _)| *k);
-        self.sets.into_iter().map(|(_, s)| s).collect()
+    /// The set of one side of rule `r` in `fam` (present): its zone's set
+    /// when the side is the whole zone, else the flow side's own set.
+    fn side(
+        &mut self,
+        names: &mut Names,
+        fam: Family,
+        r: &'a Rule,
+        source: bool,
+        zi: usize,
+        zone: &'a ZoneInfo,
+    ) -> Result<usize, EmitError> {
+        let addrs = if source { &r.src } else { &r.dst };
+        if same_in(fam, addrs, &zone.addrs) {
+            return self.zone(names, fam, zi, zone);
+        }
+        if self.current != Some(r.name.as_str()) {
+            self.current = Some(r.name.as_str());
+            self.current_sets.clear();
+        }
+        if let Some(&(_, _, found)) = self
+            .current_sets
+            .iter()
+            .find(|&&(f, s, i)| f == fam && s == source && same_in(fam, self.sets[i].addrs, addrs))
+        {
+            return Ok(found);
+        }
+        let base = format!(
+            "f_{}_{}_{}",
+            r.conduit.to_ascii_lowercase(),
+            r.flow.as_deref().unwrap_or("all").to_ascii_lowercase(),
+            if source { "src" } else { "dst" }
+        );
+        let i = self.push(names, (1, self.sets.len(), fam), base, fam, addrs)?;
+        self.current_sets.push((fam, source, i));
+        Ok(i)
+    }
+
+    /// The sets and the order to declare them in.
+    fn finish(self) -> (Vec<NamedSet<'a>>, Vec<usize>) {
+        // Flow sets are already in creation order; only zone sets sort.
+        let (mut order, flows): (Vec<usize>, Vec<usize>) =
+            (0..self.sets.len()).partition(|&i| self.order[i].0 == 0);
+        order.sort_unstable_by_key(|&i| self.order[i]);
+        order.extend(flows);
+        (self.sets, order)
     }
 }
 
-fn l4_of(m: &Match) -> Option<L4> {
+fn l4_of(m: &Match) -> Option<L4<'_>> {
     let l4 = match m {
-        Match::Tcp(p) => L4::Tcp(p.ranges().to_vec()),
-        Match::Udp(p) => L4::Udp(p.ranges().to_vec()),
-        Match::Icmp(t) => L4::Icmp(t.iter().copied().collect()),
-        Match::Icmpv6(t) => L4::Icmpv6(t.iter().copied().collect()),
+        Match::Tcp(p) => L4::Tcp(p.ranges()),
+        Match::Udp(p) => L4::Udp(p.ranges()),
+        Match::Icmp(t) => L4::Icmp(t),
+        Match::Icmpv6(t) => L4::Icmpv6(t),
         Match::Ip(n) => L4::Proto(*n),
         Match::Any => L4::Any,
     };
-    let empty = match &l4 {
+    let empty = match l4 {
         L4::Tcp(v) | L4::Udp(v) => v.is_empty(),
         L4::Icmp(v) | L4::Icmpv6(v) => v.is_empty(),
         L4::Proto(_) | L4::Any => false,
     };
     (!empty).then_some(l4)
 }
-
 /// Plans the file: sets, dispatch rules and pair chains, all names
 /// validated and allocated. Shared by the text and JSON backends.
-pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
+pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
     let mut header = vec![
         "Generated by conduitc. Load with `nft -f FILE`: it replaces table inet conduit atomically."
             .to_string(),
@@ -504,7 +559,7 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
     let mut names = Names::default();
     // Fixed names first so no generated name can take them.
     names.used.insert("forward".to_string());
-    let mut sets = SetTable::new(rules);
+    let mut sets = SetTable::new();
     let mut dispatch = Vec::new();
     let mut chains = Vec::new();
 
@@ -526,20 +581,12 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
                     continue;
                 }
                 // ICMP matches IPv4 only, ICMPv6 IPv6 only.
-                match (&l4, fam) {
+                match (l4, fam) {
                     (L4::Icmp(_), Family::V6) | (L4::Icmpv6(_), Family::V4) => continue,
                     _ => {}
                 }
-                let stem = |side: &str| {
-                    let flow = r.flow.as_deref().unwrap_or("all");
-                    format!(
-                        "f_{}_{}_{side}",
-                        r.conduit.to_ascii_lowercase(),
-                        flow.to_ascii_lowercase()
-                    )
-                };
-                let src = sets.get(&mut names, fam, &r.src, &stem("src"))?;
-                let dst = sets.get(&mut names, fam, &r.dst, &stem("dst"))?;
+                let src = sets.side(&mut names, fam, r, true, *s, zs)?;
+                let dst = sets.side(&mut names, fam, r, false, *d, zd)?;
                 let log_prefix = if r.log {
                     let p = if r.monitor {
                         format!("conduit monitor {} ", r.name)
@@ -556,9 +603,9 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
                     family: fam,
                     src,
                     dst,
-                    l4: l4.clone(),
+                    l4,
                     log_prefix,
-                    comment: r.name.clone(),
+                    comment: &r.name,
                 });
             }
         }
@@ -589,9 +636,8 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
             }
             None => {
                 for fam in families {
-                    // A zone's own addresses always get the zone's set.
-                    let src = sets.get(&mut names, fam, &zs.addrs, "z_zone")?;
-                    let dst = sets.get(&mut names, fam, &zd.addrs, "z_zone")?;
+                    let src = sets.zone(&mut names, fam, *s, zs)?;
+                    let dst = sets.zone(&mut names, fam, *d, zd)?;
                     dispatch.push(Dispatch::Addr {
                         family: fam,
                         src,
@@ -606,9 +652,11 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan, EmitError> {
             rules: planned,
         });
     }
+    let (sets, set_order) = sets.finish();
     Ok(Plan {
         header,
-        sets: sets.into_sets(),
+        sets,
+        set_order,
         dispatch,
         chains,
     })
@@ -660,61 +708,83 @@ pub(crate) fn icmpv6_type_keyword(t: u8) -> Option<&'static str> {
     })
 }
 
-fn fmt_prefix(n: &IpNet) -> String {
-    match n {
-        IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
-        IpNet::V6(n) if n.prefix_len() == 128 => n.addr().to_string(),
-        n => n.to_string(),
+fn write_prefix(out: &mut String, n: &IpNet) {
+    let _ = match n {
+        IpNet::V4(n) if n.prefix_len() == 32 => write!(out, "{}", n.addr()),
+        IpNet::V6(n) if n.prefix_len() == 128 => write!(out, "{}", n.addr()),
+        n => write!(out, "{n}"),
+    };
+}
+
+/// One item bare, several as `{ a, b }`.
+fn write_list<T>(
+    out: &mut String,
+    items: impl ExactSizeIterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
+    let braces = items.len() != 1;
+    if braces {
+        out.push_str("{ ");
+    }
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        each(out, item);
+    }
+    if braces {
+        out.push_str(" }");
     }
 }
 
-fn fmt_list(items: Vec<String>) -> String {
-    if items.len() == 1 {
-        items.into_iter().collect()
-    } else {
-        format!("{{ {} }}", items.join(", "))
-    }
+fn write_ports(out: &mut String, ranges: &[(u16, u16)]) {
+    write_list(out, ranges.iter(), |out, &(lo, hi)| {
+        let _ = if lo == hi {
+            write!(out, "{lo}")
+        } else {
+            write!(out, "{lo}-{hi}")
+        };
+    });
 }
 
-fn fmt_ports(ranges: &[(u16, u16)]) -> String {
-    fmt_list(
-        ranges
-            .iter()
-            .map(|&(lo, hi)| {
-                if lo == hi {
-                    lo.to_string()
-                } else {
-                    format!("{lo}-{hi}")
-                }
-            })
-            .collect(),
-    )
+fn write_types(out: &mut String, types: &BTreeSet<u8>, name: fn(u8) -> Option<&'static str>) {
+    write_list(out, types.iter(), |out, &t| match name(t) {
+        Some(n) => out.push_str(n),
+        None => {
+            let _ = write!(out, "{t}");
+        }
+    });
 }
 
-fn fmt_types(types: &[u8], name: fn(u8) -> Option<&'static str>) -> String {
-    fmt_list(
-        types
-            .iter()
-            .map(|&t| name(t).map_or_else(|| t.to_string(), str::to_string))
-            .collect(),
-    )
-}
-
-fn render_rule(out: &mut String, r: &PlanRule) {
+fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
     let p = r.family.payload();
-    let _ = write!(out, "\t\t{p} saddr @{} {p} daddr @{} ", r.src, r.dst);
-    match &r.l4 {
+    for (lead, field, set) in [("\t\t", " saddr @", r.src), (" ", " daddr @", r.dst)] {
+        out.push_str(lead);
+        out.push_str(p);
+        out.push_str(field);
+        out.push_str(&sets[set].name);
+    }
+    out.push(' ');
+    match r.l4 {
         L4::Tcp(ports) => {
-            let _ = write!(out, "tcp dport {} ", fmt_ports(ports));
+            out.push_str("tcp dport ");
+            write_ports(out, ports);
+            out.push(' ');
         }
         L4::Udp(ports) => {
-            let _ = write!(out, "udp dport {} ", fmt_ports(ports));
+            out.push_str("udp dport ");
+            write_ports(out, ports);
+            out.push(' ');
         }
         L4::Icmp(t) => {
-            let _ = write!(out, "icmp type {} ", fmt_types(t, icmp_type_keyword));
+            out.push_str("icmp type ");
+            write_types(out, t, icmp_type_keyword);
+            out.push(' ');
         }
         L4::Icmpv6(t) => {
-            let _ = write!(out, "icmpv6 type {} ", fmt_types(t, icmpv6_type_keyword));
+            out.push_str("icmpv6 type ");
+            write_types(out, t, icmpv6_type_keyword);
+            out.push(' ');
         }
         L4::Proto(n) => {
             let _ = write!(out, "meta l4proto {n} ");
@@ -723,9 +793,13 @@ fn render_rule(out: &mut String, r: &PlanRule) {
     }
     out.push_str("ct state new counter ");
     if let Some(prefix) = &r.log_prefix {
-        let _ = write!(out, "log prefix \"{prefix}\" level info ");
+        out.push_str("log prefix \"");
+        out.push_str(prefix);
+        out.push_str("\" level info ");
     }
-    let _ = writeln!(out, "accept comment \"{}\"", r.comment);
+    out.push_str("accept comment \"");
+    out.push_str(r.comment);
+    out.push_str("\"\n");
 }
 
 fn render(plan: &Plan) -> String {
@@ -736,18 +810,24 @@ fn render(plan: &Plan) -> String {
     let _ = writeln!(out, "table inet {TABLE}");
     let _ = writeln!(out, "delete table inet {TABLE}");
     let _ = writeln!(out, "table inet {TABLE} {{");
-    for s in &plan.sets {
-        let _ = writeln!(out, "\tset {} {{", s.name);
-        let _ = writeln!(out, "\t\ttype {}", s.family.set_type());
-        out.push_str("\t\tflags interval\n");
-        let elems: Vec<String> = s.prefixes.iter().map(fmt_prefix).collect();
-        if elems.len() <= 1 {
-            let _ = writeln!(out, "\t\telements = {{ {} }}", elems.join(""));
+    for &i in &plan.set_order {
+        let s = &plan.sets[i];
+        out.push_str("\tset ");
+        out.push_str(&s.name);
+        out.push_str(" {\n\t\ttype ");
+        out.push_str(s.family.set_type());
+        out.push_str("\n\t\tflags interval\n");
+        let elems = s.prefixes();
+        if let [one] = &elems[..] {
+            out.push_str("\t\telements = { ");
+            write_prefix(&mut out, one);
+            out.push_str(" }\n");
         } else {
             out.push_str("\t\telements = {\n");
             for (i, e) in elems.iter().enumerate() {
-                let sep = if i + 1 < elems.len() { "," } else { "" };
-                let _ = writeln!(out, "\t\t\t{e}{sep}");
+                out.push_str("\t\t\t");
+                write_prefix(&mut out, e);
+                out.push_str(if i + 1 < elems.len() { ",\n" } else { "\n" });
             }
             out.push_str("\t\t}\n");
         }
@@ -769,6 +849,7 @@ fn render(plan: &Plan) -> String {
                 chain,
             } => {
                 let p = family.payload();
+                let (src, dst) = (&plan.sets[*src].name, &plan.sets[*dst].name);
                 let _ = writeln!(out, "\t\t{p} saddr @{src} {p} daddr @{dst} jump {chain}");
             }
         }
@@ -782,7 +863,7 @@ fn render(plan: &Plan) -> String {
     for c in &plan.chains {
         let _ = writeln!(out, "\n\tchain {} {{", c.name);
         for r in &c.rules {
-            render_rule(&mut out, r);
+            render_rule(&mut out, &plan.sets, r);
         }
         out.push_str("\t}\n");
     }

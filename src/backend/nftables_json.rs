@@ -20,6 +20,8 @@
 //! - anonymous counters are sent as `{"packets": 0, "bytes": 0}`, the form
 //!   nft itself lists.
 //!
+//! The document is `{"nftables": [...]}` with one command per line (compact
+//! JSON inside each line), so a diff of two builds shows whole commands.
 //! Output is deterministic: every collection is a `Vec` in plan order, and
 //! the only `HashSet` (set flags) holds one element.
 
@@ -38,8 +40,8 @@ use nftables::stmt::{
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
 use super::nftables::{
-    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, PlanRule, DROP_COMMENT,
-    DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, L4, TABLE,
+    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, PlanRule,
+    DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, L4, TABLE,
 };
 use super::EmitError;
 use crate::lower::RuleSet;
@@ -57,10 +59,19 @@ use crate::lower::RuleSet;
 /// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     let doc = document(rules)?;
-    serde_json::to_string_pretty(&doc).map_err(|e| EmitError::Unsupported {
-        target: "nftables-json",
-        what: format!("serialising the ruleset ({e})"),
-    })
+    let mut out = String::from("{\"nftables\": [\n");
+    for (i, obj) in doc.objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let line = serde_json::to_string(obj).map_err(|e| EmitError::Unsupported {
+            target: "nftables-json",
+            what: format!("serialising the ruleset ({e})"),
+        })?;
+        out.push_str(&line);
+    }
+    out.push_str("\n]}\n");
+    Ok(out)
 }
 
 /// The ruleset as a libnftables JSON document (the crate's types).
@@ -75,7 +86,8 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
     batch.add(NfListObject::Table(table()));
     batch.delete(NfListObject::Table(table()));
     batch.add(NfListObject::Table(table()));
-    for s in &plan.sets {
+    for &i in &plan.set_order {
+        let s = &plan.sets[i];
         batch.add(NfListObject::Set(Box::new(schema::Set {
             family: NfFamily::INet,
             table: TABLE.into(),
@@ -87,7 +99,7 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
             }),
             policy: None,
             flags: Some(HashSet::from([SetFlag::Interval])),
-            elem: Some(s.prefixes.iter().map(prefix).collect::<Vec<_>>().into()),
+            elem: Some(s.prefixes().iter().map(prefix).collect::<Vec<_>>().into()),
             timeout: None,
             gc_interval: None,
             size: None,
@@ -149,8 +161,14 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
                 dst,
                 chain,
             } => vec![
-                matches(payload(family.payload(), "saddr"), set_ref(src)),
-                matches(payload(family.payload(), "daddr"), set_ref(dst)),
+                matches(
+                    payload(family.payload(), "saddr"),
+                    set_ref(&plan.sets[*src].name),
+                ),
+                matches(
+                    payload(family.payload(), "daddr"),
+                    set_ref(&plan.sets[*dst].name),
+                ),
                 jump(chain),
             ],
         };
@@ -178,19 +196,19 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
     ));
     for c in &plan.chains {
         for r in &c.rules {
-            batch.add(rule(&c.name, flow_rule(r), Some(&r.comment)));
+            batch.add(rule(&c.name, flow_rule(&plan.sets, r), Some(r.comment)));
         }
     }
     Ok(batch.to_nftables())
 }
 
-fn flow_rule(r: &PlanRule) -> Vec<Statement<'static>> {
+fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {
     let p = r.family.payload();
     let mut v = vec![
-        matches(payload(p, "saddr"), set_ref(&r.src)),
-        matches(payload(p, "daddr"), set_ref(&r.dst)),
+        matches(payload(p, "saddr"), set_ref(&sets[r.src].name)),
+        matches(payload(p, "daddr"), set_ref(&sets[r.dst].name)),
     ];
-    match &r.l4 {
+    match r.l4 {
         L4::Tcp(ports) => v.push(matches(payload("tcp", "dport"), ports_expr(ports))),
         L4::Udp(ports) => v.push(matches(payload("udp", "dport"), ports_expr(ports))),
         L4::Icmp(t) => v.push(matches(
@@ -203,7 +221,7 @@ fn flow_rule(r: &PlanRule) -> Vec<Statement<'static>> {
         )),
         L4::Proto(n) => v.push(matches(
             meta(MetaKey::L4proto),
-            Expression::Number((*n).into()),
+            Expression::Number(n.into()),
         )),
         L4::Any => {}
     }
@@ -325,7 +343,10 @@ fn ports_expr(ranges: &[(u16, u16)]) -> Expression<'static> {
     )
 }
 
-fn types_expr(types: &[u8], name: fn(u8) -> Option<&'static str>) -> Expression<'static> {
+fn types_expr(
+    types: &std::collections::BTreeSet<u8>,
+    name: fn(u8) -> Option<&'static str>,
+) -> Expression<'static> {
     one_or_set(
         types
             .iter()

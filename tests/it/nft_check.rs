@@ -65,8 +65,8 @@ fn nft_rejects_a_broken_file_so_the_check_can_fail() {
     let broken = text.replacen("policy drop;", "policy dorp;", 1);
     assert!(ns.nft_stdin(&["-c"], &broken).is_err());
     let json = backend::emit(&rules, Target::NftablesJson).unwrap();
-    let broken = json.replacen("\"policy\": \"drop\"", "\"policy\": \"dorp\"", 1);
-    assert_ne!(broken, json);
+    let broken = json.replacen("\"policy\":\"drop\"", "\"policy\":\"dorp\"", 1);
+    assert!(broken != json, "the JSON has no chain policy to break");
     assert!(ns.nft_stdin(&["-j", "-c"], &broken).is_err());
 }
 
