@@ -9,12 +9,20 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod check;
 pub mod decide;
+pub mod diag;
 pub mod graph;
+pub mod limits;
 pub mod lower;
 pub mod model;
 pub mod paths;
+pub mod source;
+pub mod syntax;
 
+pub use check::{check, CheckOptions, Checked};
 pub use decide::decide;
+pub use diag::{Code, Diagnostic, Diagnostics, Label, Severity};
 pub use lower::{lower, BuildOptions, Decision, LowerError, Packet, RuleSet};
 pub use model::Policy;
+pub use source::{FileId, LoadError, Sources, Span};

@@ -1,7 +1,17 @@
-//! `conduitc check`.
+//! `conduitc check`: parse and check; print diagnostics.
+//!
+//! Text diagnostics and a summary line go to stderr; `--format json` and
+//! `--format sarif` print their document on stdout (and nothing on stderr
+//! but I/O errors). Exit status: 0 when there is no error (and no warning
+//! with `--deny-warnings`), 1 otherwise, 2 when a path cannot be read or
+//! on an internal error.
 
 use clap::{Args, ValueEnum};
 
+use conduitc::diag::render;
+use conduitc::{check, CheckOptions, Sources};
+
+use super::load::{failure_status, summary};
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
 
@@ -21,16 +31,40 @@ pub struct CheckArgs {
 /// `check --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
-    /// Human-readable, with source excerpts.
+    /// Human-readable, with source excerpts, on stderr.
     Text,
-    /// One JSON object per diagnostic, in an array.
+    /// `{"diagnostics": [...], "policy": ...}` on stdout.
     Json,
-    /// SARIF 2.1.0.
+    /// SARIF 2.1.0 on stdout.
     Sarif,
 }
 
 pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
-    let _ = (&args.policy, args.format, args.deny_warnings);
-    out.error("`check` is not built yet");
-    ExitStatus::Error
+    let sources = match Sources::load(&args.policy.paths) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e.to_string());
+            return ExitStatus::Error;
+        }
+    };
+    let checked = check(&sources, &CheckOptions::new(args.policy.today()));
+    match args.format {
+        CheckFormat::Text => {
+            out.stderr(&render::text(&checked.diagnostics, &sources, out.color()));
+            out.stderr(&summary(&checked, &sources));
+        }
+        CheckFormat::Json => out.stdout(&render::json(
+            &checked.diagnostics,
+            &sources,
+            checked.policy.as_ref(),
+        )),
+        CheckFormat::Sarif => out.stdout(&render::sarif(&checked.diagnostics, &sources)),
+    }
+    if checked.policy.is_none() {
+        failure_status(&checked)
+    } else if args.deny_warnings && checked.diagnostics.warning_count() > 0 {
+        ExitStatus::PolicyFailure
+    } else {
+        ExitStatus::Success
+    }
 }

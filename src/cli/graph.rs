@@ -25,7 +25,14 @@ pub enum GraphFormat {
 }
 
 pub fn run(out: &Output, args: GraphArgs) -> ExitStatus {
-    let _ = (&args.policy, args.format);
-    out.error("`graph` is not built yet");
-    ExitStatus::Error
+    let policy = match super::load::load_policy(out, &args.policy.paths, args.policy.today()) {
+        Ok((p, _)) => p,
+        Err(status) => return status,
+    };
+    let text = match args.format {
+        GraphFormat::Dot => conduitc::graph::to_dot(&policy),
+        GraphFormat::Mermaid => conduitc::graph::to_mermaid(&policy),
+    };
+    out.stdout(&text);
+    ExitStatus::Success
 }

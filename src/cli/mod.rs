@@ -7,6 +7,7 @@ mod check;
 mod diff;
 mod fmt;
 mod graph;
+mod load;
 mod output;
 mod paths;
 mod query;

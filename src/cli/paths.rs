@@ -1,6 +1,7 @@
 //! `conduitc paths`.
 
 use clap::{Args, ValueEnum};
+use conduitc::lower::{lower, BuildOptions};
 
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
@@ -19,6 +20,9 @@ pub struct PathsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PathsFormat::Text)]
     format: PathsFormat,
+    /// Find paths as they stand in this isolation mode.
+    #[arg(long, value_name = "MODE")]
+    isolation: Option<String>,
 }
 
 /// `paths --format`.
@@ -31,7 +35,43 @@ pub enum PathsFormat {
 }
 
 pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
-    let _ = (&args.policy, &args.from_zone, &args.to_zone, args.format);
-    out.error("`paths` is not built yet");
-    ExitStatus::Error
+    let today = args.policy.today();
+    let policy = match super::load::load_policy(out, &args.policy.paths, today) {
+        Ok((p, _)) => p,
+        Err(status) => return status,
+    };
+    for zone in [&args.from_zone, &args.to_zone] {
+        if policy.zone_id(zone).is_none() {
+            let known: Vec<&str> = policy.zones.iter().map(|z| z.name.as_str()).collect();
+            out.error(&format!(
+                "no zone named `{zone}` (zones: {})",
+                known.join(", ")
+            ));
+            return ExitStatus::Error;
+        }
+    }
+    let opts = BuildOptions {
+        isolation: args.isolation.clone(),
+        ..BuildOptions::new(today)
+    };
+    let rules = match lower(&policy, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            out.error(&e.to_string());
+            return ExitStatus::Error;
+        }
+    };
+    let found = conduitc::paths::find(&rules, &args.from_zone, &args.to_zone);
+    let text = match args.format {
+        PathsFormat::Text => conduitc::paths::to_text(&found),
+        PathsFormat::Json => match serde_json::to_string_pretty(&found) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                out.error(&format!("internal error: {e}"));
+                return ExitStatus::Error;
+            }
+        },
+    };
+    out.stdout(&text);
+    ExitStatus::Success
 }

@@ -382,7 +382,7 @@ pub struct Flow {
 impl Flow {
     /// True when the flow is in force on `today` (not expired).
     pub fn in_force_on(&self, today: Date) -> bool {
-        self.expires.map_or(true, |e| today <= e)
+        self.expires.is_none_or(|e| today <= e)
     }
 }
 

@@ -1,12 +1,24 @@
 //! The one integration-test binary (one link instead of many).
 
-// Test code: a failed unwrap is a failed test, with its location.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a test failure with its message"
+)]
 
+mod backend_examples;
+mod backend_fortios;
+mod backend_golden;
+mod backend_injection;
+mod backend_ios;
+mod cli_reports;
+mod diagnostics;
+mod fuzz_corpus;
 mod graph;
 mod lowering;
 mod nft_backend;
 mod nft_check;
 mod nft_kernel;
 mod paths;
+mod roundtrip;
 mod support;

@@ -1,0 +1,413 @@
+//! Conduits and flows: exactly two distinct zones (`E501`), endpoints in
+//! the conduit's zones (`E502`), all `from` in one zone and all `to` in the
+//! other (`E503`), flows that can never match (`E504`), expired flows
+//! (`E505`), and the resolution of endpoints, services and owners.
+
+use super::names::{single, NameTable};
+use super::Checker;
+use crate::diag::{Code, Diagnostic};
+use crate::model::{AddrSet, Conduit, Endpoint, Flow, Member, Mode, Name, ServiceSet};
+use crate::source::Span;
+use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
+use crate::syntax::did_you_mean;
+
+impl<'a> Checker<'a> {
+    pub(crate) fn conduits_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
+        let mut declared = 0usize;
+        for d in decls {
+            let ast::Decl::Conduit(b) = d else { continue };
+            if !self.conduits.declare(
+                &b.name,
+                self.policy.conduits.len() + declared,
+                &mut self.diags,
+            ) {
+                continue;
+            }
+            self.conduit(b, &mut declared);
+        }
+    }
+
+    fn conduit(&mut self, b: &'a Block<ConduitAttr>, declared: &mut usize) {
+        let cname = b.name.text.as_str();
+        self.check_waivers(&b.attrs);
+        let zones = single(b, "conduit", "zones", true, &mut self.diags, |a| match a {
+            ConduitAttr::Zones(z) => Some(z),
+            _ => None,
+        });
+        let mut pair: Option<[usize; 2]> = None;
+        if let Some((list, attr)) = zones {
+            let ids: Vec<Option<usize>> = list
+                .iter()
+                .map(|z| self.zones.resolve(z, &mut self.diags))
+                .collect();
+            if list.len() != 2 {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::ConduitZones,
+                        attr.span,
+                        format!("conduit `{cname}` lists {} zones", list.len()),
+                    )
+                    .label("a conduit joins exactly two zones")
+                    .help("declare one conduit per pair of zones: `zones a, b`"),
+                );
+            } else if let (Some(a), Some(z)) = (ids[0], ids[1]) {
+                if a == z {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ConduitZones,
+                            attr.span,
+                            format!("conduit `{cname}` joins zone `{}` to itself", list[0].text),
+                        )
+                        .label("a conduit joins two distinct zones")
+                        .help(
+                            "traffic inside one zone does not cross a conduit; name the other zone",
+                        ),
+                    );
+                } else {
+                    pair = Some([a, z]);
+                }
+            }
+        }
+        let owner = single(b, "conduit", "owner", true, &mut self.diags, |a| match a {
+            ConduitAttr::Owner(o) => Some(o),
+            _ => None,
+        })
+        .and_then(|(o, _)| self.owner_ref(o));
+        let sl = single(b, "conduit", "sl", false, &mut self.diags, |a| match a {
+            ConduitAttr::Sl(s) => Some(*s),
+            _ => None,
+        })
+        .map(|(s, _)| s);
+        let mode = single(b, "conduit", "mode", false, &mut self.diags, |a| match a {
+            ConduitAttr::Mode(m) => Some(*m),
+            _ => None,
+        })
+        .map_or(Mode::Enforce, |(m, _)| m);
+
+        let mut flow_names = NameTable::new("flow");
+        let mut flows = Vec::new();
+        let mut flow_decls = Vec::new();
+        for a in &b.attrs {
+            let ConduitAttr::Flow(f) = &a.value else {
+                continue;
+            };
+            if !flow_names.declare(&f.name, flows.len(), &mut self.diags) {
+                continue;
+            }
+            if let Some(flow) = self.flow(b, f, pair, owner.as_ref()) {
+                flows.push(flow);
+                flow_decls.push(f);
+            }
+        }
+        match (pair, owner) {
+            (Some(zones), Some(owner)) => {
+                self.policy.conduits.push(Conduit {
+                    name: Name::new(cname),
+                    zones,
+                    owner,
+                    sl,
+                    mode,
+                    flows,
+                });
+                self.conduit_decls.push((b, flow_decls));
+            }
+            _ => *declared += 1,
+        }
+    }
+
+    fn flow(
+        &mut self,
+        c: &Block<ConduitAttr>,
+        f: &'a Block<FlowAttr>,
+        pair: Option<[usize; 2]>,
+        conduit_owner: Option<&Name>,
+    ) -> Option<Flow> {
+        let full_name = format!("{}/{}", c.name.text, f.name.text);
+        let what = "flow";
+        let from = single(f, what, "from", true, &mut self.diags, |a| match a {
+            FlowAttr::From(e) => Some(e),
+            _ => None,
+        });
+        let to = single(f, what, "to", true, &mut self.diags, |a| match a {
+            FlowAttr::To(e) => Some(e),
+            _ => None,
+        });
+        let service = single(f, what, "service", true, &mut self.diags, |a| match a {
+            FlowAttr::Service(s) => Some(s),
+            _ => None,
+        });
+        let owner = single(f, what, "owner", false, &mut self.diags, |a| match a {
+            FlowAttr::Owner(o) => Some(o),
+            _ => None,
+        });
+        let reason = single(f, what, "reason", true, &mut self.diags, |a| match a {
+            FlowAttr::Reason(r) => Some(r.value.clone()),
+            _ => None,
+        });
+        let expires = single(f, what, "expires", false, &mut self.diags, |a| match a {
+            FlowAttr::Expires(d) => Some(*d),
+            _ => None,
+        });
+        let essential = single(f, what, "essential", false, &mut self.diags, |a| {
+            matches!(a, FlowAttr::Essential).then_some(())
+        })
+        .is_some();
+        let log = single(f, what, "log", false, &mut self.diags, |a| {
+            matches!(a, FlowAttr::Log).then_some(())
+        })
+        .is_some();
+
+        let owner = match owner {
+            Some((o, _)) => self.owner_ref(o),
+            None => conduit_owner.cloned(),
+        };
+        let from_eps = from.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
+        let to_eps = to.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
+        let mut services = ServiceSet::new();
+        let mut services_ok = true;
+        let mut refs = Vec::new();
+        if let Some((list, _)) = service {
+            for r in list {
+                refs.push(r.text.clone());
+                match self.service_ref(r) {
+                    Some(s) => services = services.union(&s),
+                    None => services_ok = false,
+                }
+            }
+        }
+        let ((Some(from), from_span), (Some(to), to_span)) = (from_eps?, to_eps?) else {
+            return None;
+        };
+        let from_zone = self.one_zone(&from, from_span, "from", &full_name)?;
+        let to_zone = self.one_zone(&to, to_span, "to", &full_name)?;
+        if from_zone == to_zone {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::FlowDirection,
+                    f.name.span,
+                    format!(
+                        "`from` and `to` of flow `{full_name}` both lie in zone `{}`",
+                        self.policy.zones[from_zone].name
+                    ),
+                )
+                .with(from_span, "from here")
+                .with(to_span, "to the same zone")
+                .help("a flow runs from one of the conduit's zones to the other"),
+            );
+            return None;
+        }
+        let src = AddrSet::union_all(from.iter().map(|e| &e.addrs));
+        let dst = AddrSet::union_all(to.iter().map(|e| &e.addrs));
+        if services_ok && service.is_some() {
+            self.never_matches(f, &full_name, &src, &dst, &services, from_span, to_span);
+        }
+        if let Some((date, attr)) = expires {
+            if date < self.today {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::ExpiredFlow,
+                        attr.span,
+                        format!("flow `{full_name}` expired on {date}"),
+                    )
+                    .label(format!("in force through {date}; today is {}", self.today))
+                    .help("renew it with a later `expires` date and a fresh justification, or remove the flow"),
+                );
+            }
+        }
+        if !services_ok || service.is_none() {
+            return None;
+        }
+        Some(Flow {
+            name: Name::new(&f.name.text),
+            full_name,
+            from,
+            to,
+            from_zone,
+            to_zone,
+            src,
+            dst,
+            service_refs: refs,
+            services,
+            owner: owner?,
+            reason: reason?.0,
+            expires: expires.map(|(d, _)| d),
+            essential,
+            log,
+        })
+    }
+
+    /// Every endpoint resolved, or `None` after reporting.
+    fn endpoints(
+        &mut self,
+        list: &[EndpointRef],
+        pair: Option<[usize; 2]>,
+        c: &Block<ConduitAttr>,
+    ) -> Option<Vec<Endpoint>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for e in list {
+            match self.endpoint(e, pair, c) {
+                Some(ep) => out.push(ep),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn endpoint(
+        &mut self,
+        e: &EndpointRef,
+        pair: Option<[usize; 2]>,
+        c: &Block<ConduitAttr>,
+    ) -> Option<Endpoint> {
+        let zone = self.zones.resolve(&e.zone, &mut self.diags)?;
+        if let Some([a, b]) = pair {
+            if zone != a && zone != b {
+                let (za, zb) = (&self.policy.zones[a].name, &self.policy.zones[b].name);
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::EndpointOutsideConduit,
+                        e.zone.span,
+                        format!(
+                            "zone `{}` is not joined by conduit `{}`, which joins `{za}` and `{zb}`",
+                            e.zone.text, c.name.text
+                        ),
+                    )
+                    .label("not one of the conduit's zones")
+                    .help("move the flow to the conduit between the right zones, or correct the endpoint"),
+                );
+                return None;
+            }
+        }
+        let z = &self.policy.zones[zone];
+        let Some(m) = &e.member else {
+            return Some(Endpoint {
+                zone,
+                member: Member::Zone,
+                addrs: z.addrs.clone(),
+            });
+        };
+        match self.members[zone].get(&m.text) {
+            Some(i) if i < z.hosts.len() => {
+                let h = &z.hosts[i];
+                let addrs = AddrSet::union_all(
+                    h.addrs
+                        .iter()
+                        .map(|a| AddrSet::from_addr(*a))
+                        .collect::<Vec<_>>()
+                        .iter(),
+                );
+                Some(Endpoint {
+                    zone,
+                    member: Member::Host(h.name.clone()),
+                    addrs,
+                })
+            }
+            Some(i) => {
+                let g = z.groups.get(i - z.hosts.len())?;
+                Some(Endpoint {
+                    zone,
+                    member: Member::Group(g.name.clone()),
+                    addrs: g.addrs.clone(),
+                })
+            }
+            None => {
+                let names: Vec<&str> = self.members[zone].all().collect();
+                let d = Diagnostic::new(
+                    Code::UnknownName,
+                    m.span,
+                    format!("zone `{}` has no host or group named `{}`", z.name, m.text),
+                )
+                .label("unknown host or group")
+                .maybe_help(did_you_mean(&m.text, &names));
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// The one zone all endpoints lie in, or `E503`.
+    fn one_zone(
+        &mut self,
+        eps: &[Endpoint],
+        span: Span,
+        key: &str,
+        full_name: &str,
+    ) -> Option<usize> {
+        let first = eps.first()?.zone;
+        if eps.iter().all(|e| e.zone == first) {
+            return Some(first);
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::FlowDirection,
+                span,
+                format!("the `{key}` endpoints of flow `{full_name}` lie in both of the conduit's zones"),
+            )
+            .label("endpoints in two zones")
+            .help("all `from` endpoints lie in one zone and all `to` endpoints in the other; split the flow by direction"),
+        );
+        None
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "one report needs every piece")]
+    fn never_matches(
+        &mut self,
+        f: &Block<FlowAttr>,
+        full_name: &str,
+        src: &AddrSet,
+        dst: &AddrSet,
+        services: &ServiceSet,
+        from_span: Span,
+        to_span: Span,
+    ) {
+        let v4 = src.has_v4() && dst.has_v4();
+        let v6 = src.has_v6() && dst.has_v6();
+        let generic =
+            !services.tcp.is_empty() || !services.udp.is_empty() || !services.ip.is_empty();
+        if (v4 && (generic || !services.icmp.is_empty()))
+            || (v6 && (generic || !services.icmpv6.is_empty()))
+        {
+            return;
+        }
+        let fam = |s: &AddrSet| match (s.has_v4(), s.has_v6()) {
+            (true, false) => "IPv4",
+            (false, true) => "IPv6",
+            _ => "no",
+        };
+        let (message, help) = if !v4 && !v6 {
+            (
+                format!(
+                    "flow `{full_name}` can never match: its sources are {} only and its destinations {} only",
+                    fam(src),
+                    fam(dst)
+                ),
+                "a packet's source and destination have one address family; give both sides an address of the same family",
+            )
+        } else if v4 {
+            (
+                format!("flow `{full_name}` can never match: its only services are ICMPv6, but its endpoints share only IPv4"),
+                "use `icmp/...` between IPv4 endpoints",
+            )
+        } else {
+            (
+                format!("flow `{full_name}` can never match: its only services are ICMP for IPv4, but its endpoints share only IPv6"),
+                "use `icmpv6/...` between IPv6 endpoints",
+            )
+        };
+        self.diags.push(
+            Diagnostic::new(Code::FlowNeverMatches, f.name.span, message)
+                .label("admits no packet")
+                .with(
+                    from_span,
+                    format!("{} sources", fam(src)).replace("no sources", "dual-stack sources"),
+                )
+                .with(
+                    to_span,
+                    format!("{} destinations", fam(dst))
+                        .replace("no destinations", "dual-stack destinations"),
+                )
+                .help(help),
+        );
+    }
+}

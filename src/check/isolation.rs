@@ -1,0 +1,96 @@
+//! Isolation modes: the zones they sever, and `E603` for an essential flow
+//! that a mode would cut.
+
+use super::names::{single, NameTable};
+use super::Checker;
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Isolation, Name};
+use crate::syntax::ast::{self, FlowAttr, IsolationAttr};
+
+impl<'a> Checker<'a> {
+    pub(crate) fn isolations_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
+        let mut table = NameTable::new("isolation mode");
+        for d in decls {
+            let ast::Decl::Isolation(b) = d else { continue };
+            if !table.declare(&b.name, self.policy.isolations.len(), &mut self.diags) {
+                continue;
+            }
+            let sever = single(
+                b,
+                "isolation mode",
+                "sever",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    IsolationAttr::Sever(z) => Some(z),
+                    _ => None,
+                },
+            );
+            let reason = single(
+                b,
+                "isolation mode",
+                "reason",
+                true,
+                &mut self.diags,
+                |a| match a {
+                    IsolationAttr::Reason(r) => Some(r.value.clone()),
+                    _ => None,
+                },
+            );
+            let mut zones = Vec::new();
+            let mut ok = true;
+            if let Some((list, _)) = sever {
+                for z in list {
+                    match self.zones.resolve(z, &mut self.diags) {
+                        Some(id) => {
+                            if !zones.iter().any(|(x, _)| *x == id) {
+                                zones.push((id, z.span));
+                            }
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+            // Essential flows touching a severed zone.
+            for (ci, c) in self.policy.conduits.iter().enumerate() {
+                for (fi, f) in c.flows.iter().enumerate() {
+                    if !f.essential {
+                        continue;
+                    }
+                    let Some((zone, zspan)) = zones
+                        .iter()
+                        .find(|(z, _)| *z == f.from_zone || *z == f.to_zone)
+                    else {
+                        continue;
+                    };
+                    let fdecl = self.conduit_decls[ci].1[fi];
+                    let at = fdecl
+                        .attrs
+                        .iter()
+                        .find(|a| matches!(a.value, FlowAttr::Essential))
+                        .map_or(fdecl.name.span, |a| a.span);
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::EssentialFlowSevered,
+                            at,
+                            format!(
+                                "essential flow `{}` is cut by isolation mode `{}`, which severs zone `{}`",
+                                f.full_name, b.name.text, self.policy.zones[*zone].name
+                            ),
+                        )
+                        .label("safe operation depends on this flow")
+                        .with(*zspan, "severed here")
+                        .help("keep the zone out of `sever`, or reconsider whether the flow is essential"),
+                    );
+                }
+            }
+            if let (true, Some((reason, _)), Some(_)) = (ok, reason, sever) {
+                self.policy.isolations.push(Isolation {
+                    name: Name::new(&b.name.text),
+                    sever: zones.into_iter().map(|(z, _)| z).collect(),
+                    reason,
+                });
+            }
+        }
+    }
+}

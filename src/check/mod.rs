@@ -1,0 +1,253 @@
+//! Checking: syntax trees become a [`Policy`] plus diagnostics.
+//!
+//! [`check`] parses every file, and if no file has a syntax or literal
+//! error, resolves and checks the declarations in this order, each stage in
+//! its own module: owners and services ([`services`]), zones ([`zones`]),
+//! conduits and flows ([`flows`]), firewalls ([`firewalls`]), approvals
+//! ([`approvals`]) and isolation modes ([`isolation`]); then the warnings
+//! ([`lints`]) and the waivers that accept some of them ([`waive`]).
+//!
+//! Declarations that fail a check are left out of the model, so one mistake
+//! does not cascade into many; the model is returned only when there is no
+//! error at all. Model vectors are in declaration order (file order, then
+//! position), so ids and everything downstream are deterministic.
+//!
+//! Uses `source`, `syntax`, `model` and `diag`; never `lower` or `backend`.
+
+mod approvals;
+mod firewalls;
+mod flows;
+mod isolation;
+mod lints;
+mod names;
+mod services;
+mod waive;
+mod zones;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Date, Policy};
+use crate::source::{LoadIssue, Sources, Span};
+use crate::syntax::{self, ast};
+
+use names::NameTable;
+
+/// What checking depends on besides the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// The date expiry is judged against (`--today`, else the current date).
+    pub today: Date,
+}
+
+impl CheckOptions {
+    /// Options judging expiry against `today`.
+    pub fn new(today: Date) -> Self {
+        CheckOptions { today }
+    }
+}
+
+impl Default for CheckOptions {
+    /// Judges expiry against the current date (UTC).
+    fn default() -> Self {
+        CheckOptions::new(Date::today())
+    }
+}
+
+/// The outcome of [`check`].
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The checked policy; `None` exactly when there is an error.
+    pub policy: Option<Policy>,
+    /// Every error and warning, sorted by file, position and code.
+    /// Waived warnings are not here: they are in `Policy::waivers`.
+    pub diagnostics: Diagnostics,
+}
+
+/// Parses and checks every file of `sources` as one policy.
+///
+/// ```
+/// use conduitc::{check, CheckOptions, Sources, model::Date};
+///
+/// let text = r#"
+/// owner ops { contact "ops@example.com" }
+/// zone plant { level 1 owner ops networks 10.1.0.0/16 host plc = 10.1.0.5 }
+/// zone scada { level 2 owner ops networks 10.2.0.0/16 host master = 10.2.0.10 }
+/// conduit scada-plant {
+///   zones scada, plant
+///   owner ops
+///   flow poll { from scada.master to plant.plc service modbus reason "polling" }
+/// }
+/// "#;
+/// let sources = Sources::from_memory("plant.conduit", text);
+/// let checked = check(&sources, &CheckOptions::new(Date::parse("2026-12-01").unwrap()));
+/// assert!(checked.diagnostics.is_empty());
+/// let policy = checked.policy.unwrap();
+/// assert_eq!(policy.conduits[0].flows[0].full_name, "scada-plant/poll");
+/// ```
+pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    for (id, f) in sources.iter() {
+        if let Some(issue) = f.issue() {
+            diags.push(load_issue(sources, id, issue));
+            continue;
+        }
+        let parsed = syntax::parse(sources, id);
+        diags.extend(parsed.diagnostics);
+        if let Some(file) = parsed.file {
+            files.push(file);
+        }
+    }
+    if diags.iter().any(|d| d.is_error()) {
+        return Checked {
+            policy: None,
+            diagnostics: Diagnostics::new(diags),
+        };
+    }
+    let has_zone = files
+        .iter()
+        .flat_map(|f| &f.decls)
+        .any(|d| matches!(d, ast::Decl::Zone(_)));
+    if !has_zone {
+        let file = sources.ids().next().unwrap_or(crate::source::FileId::FIRST);
+        diags.push(
+            Diagnostic::new(Code::EmptyPolicy, Span::point(file, 0), "the policy declares no zone")
+                .label("no `zone` in the policy")
+                .help("point conduitc at the policy's files or directory; a policy needs at least one `zone`"),
+        );
+        return Checked {
+            policy: None,
+            diagnostics: Diagnostics::new(diags),
+        };
+    }
+    let (policy, more) = Checker::run(&files, opts);
+    diags.extend(more);
+    let policy = if diags.iter().any(|d| d.is_error()) {
+        None
+    } else {
+        Some(policy)
+    };
+    Checked {
+        policy,
+        diagnostics: Diagnostics::new(diags),
+    }
+}
+
+fn load_issue(sources: &Sources, id: crate::source::FileId, issue: &LoadIssue) -> Diagnostic {
+    let text_len = sources.get(id).map_or(0, |f| f.text().len());
+    match issue {
+        LoadIssue::InvalidUtf8 { offset } => Diagnostic::new(
+            Code::InvalidUtf8,
+            Span::point(id, text_len),
+            format!("the file is not valid UTF-8 (first bad byte at offset {offset})"),
+        )
+        .help("save the file as UTF-8"),
+        LoadIssue::Nul { offset } => Diagnostic::new(
+            Code::NulByte,
+            Span::point(id, text_len),
+            format!("the file contains a NUL byte at offset {offset}"),
+        )
+        .help("policy files are plain text; remove the NUL byte"),
+        LoadIssue::TooLarge { size } => Diagnostic::new(
+            Code::FileTooLarge,
+            Span::point(id, 0),
+            format!(
+                "the file is {size} bytes, over the limit of {} bytes (4 MiB)",
+                crate::limits::MAX_FILE_BYTES
+            ),
+        )
+        .help("split the policy into several files, or check that the path points at the policy"),
+        LoadIssue::EmptyDirectory => Diagnostic::new(
+            Code::EmptyPolicy,
+            Span::point(id, 0),
+            format!("no `.conduit` file in directory `{}`", sources.name(id)),
+        )
+        .help("point conduitc at the directory that holds the policy"),
+    }
+}
+
+/// Everything the stages share: options, diagnostics, name tables and the
+/// model as it is built.
+pub(crate) struct Checker<'a> {
+    pub(crate) today: Date,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) policy: Policy,
+    pub(crate) owners: NameTable,
+    pub(crate) services: services::Services<'a>,
+    pub(crate) zones: NameTable,
+    /// Per model zone: its hosts and groups (one namespace).
+    pub(crate) members: Vec<NameTable>,
+    /// Per model zone: its declaration.
+    pub(crate) zone_decls: Vec<&'a ast::Block<ast::ZoneAttr>>,
+    pub(crate) conduits: NameTable,
+    /// Per model conduit: its declaration and its flows' declarations.
+    pub(crate) conduit_decls: Vec<(
+        &'a ast::Block<ast::ConduitAttr>,
+        Vec<&'a ast::Block<ast::FlowAttr>>,
+    )>,
+    /// Warnings before waivers, with the conduit (and flow) that may waive them.
+    pub(crate) warnings: Vec<(Diagnostic, usize, Option<usize>)>,
+}
+
+impl<'a> Checker<'a> {
+    fn run(files: &'a [ast::File], opts: &CheckOptions) -> (Policy, Vec<Diagnostic>) {
+        let mut c = Checker {
+            today: opts.today,
+            diags: Vec::new(),
+            policy: Policy::default(),
+            owners: NameTable::new("owner"),
+            services: services::Services::default(),
+            zones: NameTable::new("zone"),
+            members: Vec::new(),
+            zone_decls: Vec::new(),
+            conduits: NameTable::new("conduit"),
+            conduit_decls: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let decls: Vec<&'a ast::Decl> = files.iter().flat_map(|f| &f.decls).collect();
+        let of = |want: fn(&'a ast::Decl) -> bool| decls.iter().copied().filter(move |d| want(d));
+        c.owners_stage(of(|d| matches!(d, ast::Decl::Owner(_))));
+        c.services_stage(of(|d| matches!(d, ast::Decl::Service(_))));
+        c.zones_stage(of(|d| matches!(d, ast::Decl::Zone(_))));
+        c.conduits_stage(of(|d| matches!(d, ast::Decl::Conduit(_))));
+        c.firewalls_stage(of(|d| matches!(d, ast::Decl::Firewall(_))));
+        c.approvals_stage(of(|d| matches!(d, ast::Decl::Approval(_))));
+        c.isolations_stage(of(|d| matches!(d, ast::Decl::Isolation(_))));
+        c.lints_stage();
+        c.waive_stage();
+        (c.policy, c.diags)
+    }
+
+    fn owners_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
+        for d in decls {
+            let ast::Decl::Owner(b) = d else { continue };
+            let idx = self.policy.owners.len();
+            if !self.owners.declare(&b.name, idx, &mut self.diags) {
+                continue;
+            }
+            let display_name =
+                names::single(b, "owner", "name", false, &mut self.diags, |a| match a {
+                    ast::OwnerAttr::Name(s) => Some(s.value.clone()),
+                    _ => None,
+                })
+                .map(|(v, _)| v);
+            let contact =
+                names::single(b, "owner", "contact", true, &mut self.diags, |a| match a {
+                    ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
+                    _ => None,
+                })
+                .map(|(v, _)| v)
+                .unwrap_or_default();
+            self.policy.owners.push(crate::model::Owner {
+                name: crate::model::Name::new(&b.name.text),
+                display_name,
+                contact,
+            });
+        }
+    }
+
+    /// Resolves an owner reference to its declared spelling.
+    pub(crate) fn owner_ref(&mut self, id: &ast::Ident) -> Option<crate::model::Name> {
+        self.owners.resolve(id, &mut self.diags)?;
+        self.owners.spelled(&id.text).map(crate::model::Name::new)
+    }
+}

@@ -1,0 +1,128 @@
+//! Waivers: `waive CODE "reason"` in a flow or conduit accepts warnings of
+//! that code raised on that flow (or on any flow of that conduit, and on the
+//! conduit itself). The code may be written as `W107` or `monitor-mode`,
+//! in any case. Waiving an unknown code is `E701`, an error code `E702`.
+//! Every valid waiver is recorded in `Policy::waivers`, whether or not it
+//! suppressed anything.
+
+use super::Checker;
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::model::Waiver;
+use crate::syntax::ast::{ConduitAttr, FlowAttr, Waive};
+
+/// The code a waiver names, or the diagnostic saying why it names none.
+pub(crate) fn waived_code(w: &Waive) -> Result<Code, Diagnostic> {
+    match Code::lookup(&w.code.text) {
+        Some(c) if c.severity() == Severity::Warning => Ok(c),
+        Some(c) => Err(Diagnostic::new(
+            Code::ErrorWaived,
+            w.code.span,
+            format!(
+                "`{}` is an error ({}), which cannot be waived",
+                c.as_str(),
+                c.title()
+            ),
+        )
+        .label("errors cannot be waived")
+        .help("fix the error; only warnings (W...) can be waived")),
+        None => {
+            let mut names: Vec<&str> = Code::ALL
+                .iter()
+                .filter(|c| c.severity() == Severity::Warning)
+                .flat_map(|c| [c.as_str(), c.slug()])
+                .collect();
+            names.sort_unstable();
+            Err(Diagnostic::new(
+                Code::UnknownWaiverCode,
+                w.code.span,
+                format!("`{}` is not a diagnostic code", w.code.text),
+            )
+            .label("unknown code")
+            .maybe_help(
+                crate::syntax::did_you_mean(&w.code.text, &names).or_else(|| {
+                    Some("waive a warning by its code (`W107`) or name (`monitor-mode`)".into())
+                }),
+            ))
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Reports bad waivers in every conduit and flow, including those left
+    /// out of the model.
+    pub(crate) fn check_waivers(&mut self, attrs: &[crate::syntax::ast::Attr<ConduitAttr>]) {
+        for a in attrs {
+            match &a.value {
+                ConduitAttr::Waive(w) => {
+                    if let Err(d) = waived_code(w) {
+                        self.diags.push(d);
+                    }
+                }
+                ConduitAttr::Flow(f) => {
+                    for fa in &f.attrs {
+                        if let FlowAttr::Waive(w) = &fa.value {
+                            if let Err(d) = waived_code(w) {
+                                self.diags.push(d);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn waive_stage(&mut self) {
+        let mut conduit_waivers: Vec<Vec<(Code, &Waive)>> = Vec::new();
+        let mut flow_waivers: Vec<Vec<Vec<(Code, &Waive)>>> = Vec::new();
+        for (ci, (cdecl, fdecls)) in self.conduit_decls.iter().enumerate() {
+            let conduit = &self.policy.conduits[ci];
+            let mut cw = Vec::new();
+            for a in &cdecl.attrs {
+                if let ConduitAttr::Waive(w) = &a.value {
+                    if let Ok(code) = waived_code(w) {
+                        cw.push((code, w));
+                        self.policy.waivers.push(Waiver {
+                            code: code.as_str().to_string(),
+                            reason: w.reason.value.clone(),
+                            scope: conduit.name.to_string(),
+                        });
+                    }
+                }
+            }
+            let mut fws = Vec::new();
+            for (fi, f) in fdecls.iter().enumerate() {
+                let mut fw = Vec::new();
+                for a in &f.attrs {
+                    if let FlowAttr::Waive(w) = &a.value {
+                        if let Ok(code) = waived_code(w) {
+                            fw.push((code, w));
+                            self.policy.waivers.push(Waiver {
+                                code: code.as_str().to_string(),
+                                reason: w.reason.value.clone(),
+                                scope: conduit.flows[fi].full_name.clone(),
+                            });
+                        }
+                    }
+                }
+                fws.push(fw);
+            }
+            conduit_waivers.push(cw);
+            flow_waivers.push(fws);
+        }
+        for (d, ci, fi) in std::mem::take(&mut self.warnings) {
+            let by_conduit = conduit_waivers
+                .get(ci)
+                .is_some_and(|l| l.iter().any(|(c, _)| *c == d.code));
+            let by_flow = fi.is_some_and(|fi| {
+                flow_waivers
+                    .get(ci)
+                    .and_then(|l| l.get(fi))
+                    .is_some_and(|l| l.iter().any(|(c, _)| *c == d.code))
+            });
+            if !by_conduit && !by_flow {
+                self.diags.push(d);
+            }
+        }
+    }
+}

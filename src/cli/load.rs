@@ -1,0 +1,98 @@
+//! Loading and checking a policy for commands that need a checked model
+//! (`build`, `query`, `diff`, `paths`, `graph`): diagnostics go to stderr,
+//! and a policy with errors ends the command with exit status 1 (2 for I/O
+//! and internal errors).
+
+use std::path::PathBuf;
+
+use conduitc::diag::render;
+use conduitc::model::Date;
+use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
+
+use super::output::Output;
+use super::ExitStatus;
+
+/// Loads `paths`, checks them against `today`, prints every diagnostic
+/// (text, with colour as chosen) to stderr, and returns the policy and the
+/// files read, or the exit status to end with.
+#[allow(
+    dead_code,
+    reason = "used by the commands that build on a checked policy"
+)]
+pub fn load_policy(
+    out: &Output,
+    paths: &[PathBuf],
+    today: Date,
+) -> Result<(Policy, Vec<PathBuf>), ExitStatus> {
+    let sources = match Sources::load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e.to_string());
+            return Err(ExitStatus::Error);
+        }
+    };
+    let files = sources.paths();
+    let policy = load_policy_from_sources(out, &sources, today)?;
+    Ok((policy, files))
+}
+
+/// Checks in-memory sources (for example a version read from git) like
+/// [`load_policy`].
+#[allow(dead_code, reason = "used by `diff git:REV:PATH`")]
+pub fn load_policy_from_sources(
+    out: &Output,
+    sources: &Sources,
+    today: Date,
+) -> Result<Policy, ExitStatus> {
+    let checked = check(sources, &CheckOptions::new(today));
+    out.stderr(&render::text(&checked.diagnostics, sources, out.color()));
+    match checked.policy {
+        Some(p) => Ok(p),
+        None => {
+            out.stderr(&summary(&checked, sources));
+            Err(failure_status(&checked))
+        }
+    }
+}
+
+/// Exit status for a check with errors: 2 for an internal error, else 1.
+pub fn failure_status(checked: &Checked) -> ExitStatus {
+    if checked.diagnostics.contains(Code::Internal) {
+        ExitStatus::Error
+    } else {
+        ExitStatus::PolicyFailure
+    }
+}
+
+/// The closing line: `checked 3 files: 2 errors, 1 warning`.
+pub fn summary(checked: &Checked, sources: &Sources) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let read = sources
+        .iter()
+        .filter(|(_, f)| f.issue() != Some(&conduitc::source::LoadIssue::EmptyDirectory))
+        .count();
+    let files = plural(read, "file");
+    let (e, w) = (
+        checked.diagnostics.error_count(),
+        checked.diagnostics.warning_count(),
+    );
+    if e > 0 && w > 0 {
+        format!(
+            "conduitc: the policy has {} and {} ({files} read)\n",
+            plural(e, "error"),
+            plural(w, "warning")
+        )
+    } else if e > 0 {
+        format!(
+            "conduitc: the policy has {} ({files} read)\n",
+            plural(e, "error")
+        )
+    } else if w > 0 {
+        format!(
+            "conduitc: the policy checks with {} ({files} read)\n",
+            plural(w, "warning")
+        )
+    } else {
+        format!("conduitc: the policy checks clean ({files} read)\n")
+    }
+}

@@ -1,0 +1,340 @@
+//! The code table: every diagnostic `conduitc` can report, with its stable
+//! code, severity, slug, one-line title and explanation.
+//!
+//! Codes are a letter and three digits, numbered in blocks by stage:
+//! `E0xx` input and limits, `E1xx` syntax and literal values, `E2xx` names
+//! and references, `E3xx` addresses and zones, `E4xx` services, `E5xx`
+//! conduits and flows, `E6xx` firewalls, approvals and isolation, `E7xx`
+//! waivers, `E999` internal errors, `W1xx` warnings. A code is never reused
+//! or renumbered. `docs/diagnostics.md` is generated from this table.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The policy is rejected.
+    Error,
+    /// The policy builds; the finding deserves a look (and can be waived).
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($(
+        $variant:ident = $code:literal, $sev:ident, $slug:literal,
+        title: $title:literal,
+        explain: $explain:literal,
+        fix: $fix:literal;
+    )*) => {
+        /// A diagnostic code. Each variant's doc is its title.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Code {
+            $(
+                #[doc = $title]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in table order (by code).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable code, e.g. `E101`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+            /// Error or warning.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev,)* }
+            }
+            /// The kebab-case name, e.g. `syntax-error` (SARIF `name`).
+            pub fn slug(self) -> &'static str {
+                match self { $(Code::$variant => $slug,)* }
+            }
+            /// What it means, in one line.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title,)* }
+            }
+            /// Why it matters (markdown).
+            pub fn explain(self) -> &'static str {
+                match self { $(Code::$variant => $explain,)* }
+            }
+            /// How to fix it (markdown).
+            pub fn fix(self) -> &'static str {
+                match self { $(Code::$variant => $fix,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidUtf8 = "E001", Error, "invalid-utf8",
+        title: "a policy file is not valid UTF-8",
+        explain: "Policy files are UTF-8 text. A file in another encoding (Latin-1, UTF-16) or a binary file picked up by mistake cannot be read reliably, so it is rejected rather than guessed at. The message gives the byte offset of the first invalid sequence.",
+        fix: "Save the file as UTF-8, or remove the stray file from the policy directory.";
+    NulByte = "E002", Error, "nul-byte",
+        title: "a policy file contains a NUL byte",
+        explain: "A NUL byte never belongs in policy text; it usually means a binary or corrupted file. It is rejected so that nothing downstream has to handle it.",
+        fix: "Remove the NUL byte, or the file if it is not a policy.";
+    FileTooLarge = "E003", Error, "file-too-large",
+        title: "a policy file is larger than the 4 MiB limit",
+        explain: "Each policy file may be at most 4 MiB. The limit bounds the time and memory one file can cost and keeps source offsets small; real policies are far smaller.",
+        fix: "Split the policy into several files in one directory, or check that the path points at the policy and not at a log or an archive.";
+    EmptyPolicy = "E004", Error, "empty-policy",
+        title: "the policy declares no zone, or a directory holds no `.conduit` file",
+        explain: "A policy without zones admits nothing, which is almost always a pipeline pointed at the wrong place: an empty file, a file of comments, or a directory without `.conduit` files. It is an error so that such a build fails instead of installing an empty rule set.",
+        fix: "Point `conduitc` at the policy files, or declare the zones.";
+    Syntax = "E101", Error, "syntax-error",
+        title: "the text does not follow the grammar",
+        explain: "The parser stopped where the text stopped making sense and says what it expected there. Only the first syntax error of a file is reported, and the policy is not checked further while any file has one, so that a half-read policy does not cause misleading errors.",
+        fix: "Correct the text at the marked position. Attributes are `keyword value` on their own, lists are separated by commas, and blocks are closed with `}`; no `;` is needed.";
+    UnterminatedString = "E102", Error, "unterminated-string",
+        title: "a string has no closing quote on its line",
+        explain: "Strings are written on one line between double quotes. A missing closing quote would otherwise swallow the rest of the file.",
+        fix: "Add the closing `\"`. Write a quote inside a string as `\\\"` and a backslash as `\\\\`.";
+    InvalidLevel = "E103", Error, "invalid-level",
+        title: "a Purdue level is not one of 0, 1, 2, 3, 3.5, 4 or 5",
+        explain: "Zones sit on a level of the Purdue model; the lints about skipping the DMZ and remote access depend on it. Only the seven levels of the model are accepted.",
+        fix: "Use 0, 1, 2, 3, 3.5 (the IT/OT DMZ), 4 or 5.";
+    InvalidSecurityLevel = "E104", Error, "invalid-security-level",
+        title: "a security level (`sl`) is not 1, 2, 3 or 4",
+        explain: "IEC 62443 target security levels run from SL 1 to SL 4.",
+        fix: "Write `sl 1`, `sl 2`, `sl 3` or `sl 4`, or leave `sl` out.";
+    InvalidDate = "E105", Error, "invalid-date",
+        title: "a date is not a real calendar date written `YYYY-MM-DD`",
+        explain: "Expiry dates decide when a flow stops being built, so they must be unambiguous.",
+        fix: "Write the date as `YYYY-MM-DD`, for example `2027-06-30`.";
+    InvalidAddress = "E106", Error, "invalid-address",
+        title: "an address or prefix cannot be read",
+        explain: "Networks, hosts and groups take IPv4 or IPv6 addresses and prefixes (`10.0.0.0/24`, `2001:db8::/64`). A host takes addresses only, without a prefix length.",
+        fix: "Correct the address, or the prefix length (at most 32 for IPv4 and 128 for IPv6).";
+    HostBitsSet = "E107", Error, "host-bits-set",
+        title: "a prefix has host bits set",
+        explain: "`10.0.0.1/24` is ambiguous: it might mean the network `10.0.0.0/24` or a mistyped host. The compiler refuses to guess, since a guess either way changes what the firewall admits.",
+        fix: "Write the network form that the help suggests, or the host address without a prefix length.";
+    InvalidString = "E108", Error, "invalid-string",
+        title: "a string holds a control character, a line separator, a bidirectional control or an unknown escape",
+        explain: "Strings (reasons, descriptions, interface names) end up in firewall comments and reports. Control characters and bidirectional overrides can hide text from a reviewer or break out of a comment, so they are refused. The only escapes are `\\\"` and `\\\\`.",
+        fix: "Remove the character, or write it as plain text.";
+    StringTooLong = "E109", Error, "string-too-long",
+        title: "a string is longer than 255 characters",
+        explain: "Strings reach firewall comments and remarks, which have length limits of their own.",
+        fix: "Shorten the text; put long justifications in the change ticket and refer to it.";
+    NameTooLong = "E110", Error, "name-too-long",
+        title: "a name is longer than 48 characters",
+        explain: "Names are limited to 48 characters so that a flow's full name `conduit/flow` fits a Cisco ACL remark.",
+        fix: "Choose a shorter name.";
+    MissingAttribute = "E111", Error, "missing-attribute",
+        title: "a required attribute is missing",
+        explain: "Some attributes are required: owner `contact`; zone `level`, `owner` and `networks`; conduit `zones` and `owner`; flow `from`, `to`, `service` and `reason`; firewall `platform` and at least one `interface`; approval `scope` and `requires`; isolation `sever` and `reason`. They carry accountability and meaning that cannot be defaulted.",
+        fix: "Add the attribute to the block.";
+    DuplicateAttribute = "E112", Error, "duplicate-attribute",
+        title: "an attribute is given twice in one block",
+        explain: "Which of two values would apply is unclear, so neither is taken. Lists are written in one attribute: `from a, b`, not two `from` lines.",
+        fix: "Keep one of them; merge lists into one attribute.";
+    DuplicateName = "E201", Error, "duplicate-name",
+        title: "a name is declared twice",
+        explain: "Names are unique per kind of declaration (owners, services, zones, conduits, firewalls, approvals, isolation modes), per conduit for flows and per zone for hosts and groups; a host and a group of one zone may not share a name. Names are compared without regard to case, so `PLC-1` and `plc-1` clash.",
+        fix: "Rename or remove one of the declarations.";
+    UnknownName = "E202", Error, "unknown-name",
+        title: "a name refers to nothing declared",
+        explain: "Every owner, service, zone, host, group, conduit and zone reference must resolve. A typo here would otherwise silently drop access or accountability.",
+        fix: "Correct the name (the help suggests a close match when there is one), or declare it.";
+    OverlappingNetworks = "E301", Error, "overlapping-networks",
+        title: "the networks of two zones overlap",
+        explain: "Every address belongs to at most one zone; the firewall's anti-spoofing and every rule depend on it.",
+        fix: "Split the prefixes so that each address lies in one zone.";
+    MultipleAnyZones = "E302", Error, "multiple-any-zones",
+        title: "more than one zone says `networks any`",
+        explain: "`networks any` means every address no other zone claims. Two zones cannot both own the rest.",
+        fix: "Keep `networks any` on one zone (typically `internet`) and give the other explicit prefixes.";
+    OutsideZone = "E303", Error, "address-outside-zone",
+        title: "a host address or group prefix lies outside its zone's networks",
+        explain: "A host or group belongs to its zone; an address outside the zone's networks would either be unreachable through the zone's interface or belong to another zone.",
+        fix: "Correct the address, or add the prefix to the zone's `networks`.";
+    AnyWithPrefixes = "E304", Error, "any-with-prefixes",
+        title: "`networks any` is combined with prefixes",
+        explain: "`any` already means every address no other zone claims; listing prefixes beside it is contradictory.",
+        fix: "Write either `networks any` or a list of prefixes.";
+    InvalidPort = "E401", Error, "invalid-port",
+        title: "a port is not a number from 1 to 65535",
+        explain: "Services name destination ports 1-65535. Port 0 is not a real destination.",
+        fix: "Write a port from 1 to 65535, or a range `A-B`.";
+    ReversedPortRange = "E402", Error, "reversed-port-range",
+        title: "a port range starts above its end",
+        explain: "A range `A-B` needs `A <= B`; a reversed range would match nothing.",
+        fix: "Swap the bounds.";
+    UnknownIcmpType = "E403", Error, "unknown-icmp-type",
+        title: "an ICMP type is not a number 0-255 or a known name",
+        explain: "ICMP types are numbers 0-255 or one of the names language.md lists for `icmp` and `icmpv6` (they differ: ICMPv6 echo-request is 128).",
+        fix: "Use a number or one of the listed names for that protocol.";
+    IcmpErrorType = "E404", Error, "icmp-error-type",
+        title: "an ICMP error type is declared as a service",
+        explain: "Error messages (destination-unreachable, redirect, time-exceeded, parameter-problem, packet-too-big) that belong to a permitted connection are admitted as part of it, and unsolicited ones never should be. Allowing them as a service would let anyone send them.",
+        fix: "Remove the service; the firewall already passes errors related to permitted connections.";
+    InvalidIpProtocol = "E405", Error, "invalid-ip-protocol",
+        title: "`ip/N` is out of range or names ICMP, TCP, UDP or ICMPv6",
+        explain: "`ip/N` takes protocol numbers 0-255 except 1, 6, 17 and 58, which have their own, more precise specs.",
+        fix: "Use `icmp/TYPE`, `tcp/1-65535`, `udp/1-65535` or `icmpv6/TYPE` instead of `ip/1`, `ip/6`, `ip/17` or `ip/58`.";
+    ServiceCycle = "E406", Error, "service-cycle",
+        title: "services refer to each other in a cycle",
+        explain: "A service composed of itself, directly or through others, has no meaning.",
+        fix: "Break the cycle: list the specs in one of the services instead of the name.";
+    UnknownProtocol = "E407", Error, "unknown-protocol",
+        title: "a service spec names an unknown protocol",
+        explain: "A spec is `tcp/PORTS`, `udp/PORTS`, `icmp/TYPE`, `icmpv6/TYPE` or `ip/NUMBER`.",
+        fix: "Use one of those protocols, or `ip/N` for another IP protocol.";
+    ConduitZones = "E501", Error, "conduit-zones",
+        title: "a conduit does not join exactly two distinct zones",
+        explain: "A conduit is the path between two zones; flows inside it run from one to the other.",
+        fix: "List exactly two different zones: `zones a, b`. Declare one conduit per pair of zones.";
+    EndpointOutsideConduit = "E502", Error, "endpoint-outside-conduit",
+        title: "a flow endpoint lies in a zone the conduit does not join",
+        explain: "Flows belong to their conduit: every endpoint must lie in one of the conduit's two zones, or the conduit's owner and security level would not cover it.",
+        fix: "Move the flow to the conduit between the right zones, or correct the endpoint.";
+    FlowDirection = "E503", Error, "flow-direction",
+        title: "a flow's `from` and `to` are not one in each of the conduit's zones",
+        explain: "All `from` endpoints of a flow lie in one of the conduit's zones and all `to` endpoints in the other; traffic inside one zone does not cross the conduit.",
+        fix: "Split the flow into one flow per direction, or correct the endpoints.";
+    FlowNeverMatches = "E504", Error, "flow-never-matches",
+        title: "a flow can never match a packet",
+        explain: "A packet has a source and a destination of one address family. A flow whose sources are IPv4-only and destinations IPv6-only (or the reverse), or whose only services are ICMP for a family its endpoints do not share, admits nothing, which is almost always a mistake in the addresses or services.",
+        fix: "Give the endpoints a common address family, or use `icmpv6` for IPv6 endpoints and `icmp` for IPv4 ones.";
+    ExpiredFlow = "E505", Error, "expired-flow",
+        title: "a flow's `expires` date has passed",
+        explain: "Temporary access must not outlive its justification. A flow is in force through its expiry date; from the next day the build fails until the flow is renewed or removed, so nobody is surprised by access silently disappearing or staying. The date is judged against `--today`, or the current date.",
+        fix: "Remove the flow, or move `expires` to a later date with a fresh justification.";
+    InvalidInterfaceName = "E601", Error, "invalid-interface-name",
+        title: "a firewall interface name is not valid for its platform",
+        explain: "Interface names reach the firewall configuration verbatim, so they are checked here and never escaped: 1-64 characters of `A-Z a-z 0-9 . _ / : -`, and on `nftables` at most 15 characters without `/` or `:` (Linux interface names).",
+        fix: "Use the interface's name as the device shows it.";
+    DuplicateInterfaceZone = "E602", Error, "duplicate-interface-zone",
+        title: "a firewall has two interfaces for one zone",
+        explain: "Each zone faces a firewall on one interface; the interface tells the firewall which zone a packet came from.",
+        fix: "Keep one interface per zone, or split the zone.";
+    EssentialFlowSevered = "E603", Error, "essential-flow-severed",
+        title: "an isolation mode severs a zone an essential flow needs",
+        explain: "An `essential` flow is one safe operation depends on. An isolation mode that cuts one of its zones off would stop it exactly when the plant runs as an island.",
+        fix: "Keep the zone out of the isolation mode's `sever` list, or reconsider whether the flow is essential.";
+    DuplicateInterfaceName = "E604", Error, "duplicate-interface-name",
+        title: "a firewall declares the same interface twice",
+        explain: "An interface faces one zone.",
+        fix: "Remove one of the declarations.";
+    UnknownWaiverCode = "E701", Error, "unknown-waiver-code",
+        title: "`waive` names no known diagnostic code",
+        explain: "A waiver that names nothing would silently do nothing.",
+        fix: "Use a warning code (`W101`...) or its name (`purdue-skip`...) as listed in docs/diagnostics.md.";
+    ErrorWaived = "E702", Error, "error-waived",
+        title: "`waive` names an error, which cannot be waived",
+        explain: "Only warnings can be accepted on purpose; errors make the policy wrong or unbuildable.",
+        fix: "Fix the error instead of waiving it.";
+    Internal = "E999", Error, "internal-error",
+        title: "an internal error in conduitc",
+        explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",
+        fix: "Report it with the policy that triggers it.";
+    PurdueSkip = "W101", Warning, "purdue-skip",
+        title: "a flow joins level 4 or 5 directly to level 3 or below",
+        explain: "The Purdue model puts an industrial DMZ (level 3.5) between the enterprise and the plant: connections from either side terminate there. A flow straight across skips it.",
+        fix: "Terminate the connection on a host in a level 3.5 zone (a mirror, a jump host, a broker), or waive the warning with the reason.";
+    RemoteAccess = "W102", Warning, "remote-access",
+        title: "remote access into level 2 or below from outside a level 3.5 zone",
+        explain: "Interactive remote access (RDP, VNC, SSH and user services marked `remote-access`) into the control levels should start on a jump host in the DMZ, where it can be authenticated and recorded.",
+        fix: "Route the session through a jump host in a level 3.5 zone, or waive the warning with the reason.";
+    ZoneToZone = "W103", Warning, "zone-to-zone",
+        title: "a flow runs from a whole zone to a whole zone",
+        explain: "Least privilege: a flow usually concerns particular hosts. Whole-zone flows grow silently as hosts are added.",
+        fix: "Name the hosts or groups, or waive the warning when every host really needs the access.";
+    ExpiringSoon = "W104", Warning, "expiring-soon",
+        title: "a flow expires within 30 days",
+        explain: "When it expires the build fails until the flow is renewed or removed; this is the early notice.",
+        fix: "Renew it (move `expires`) or plan its removal.";
+    RedundantFlow = "W105", Warning, "redundant-flow",
+        title: "a flow is fully covered by another flow",
+        explain: "Every packet the flow admits is admitted by another flow in the same direction that stays in force at least as long; the flow adds nothing and confuses reviews.",
+        fix: "Remove the redundant flow, or narrow the broader one.";
+    ConduitSlBelowZone = "W106", Warning, "conduit-sl-below-zone",
+        title: "a conduit's security level is below one of its zones'",
+        explain: "IEC 62443-3-2: a conduit should meet the target security level of the zones it joins.",
+        fix: "Raise the conduit's `sl`, or waive the warning with the compensating measure.";
+    MonitorMode = "W107", Warning, "monitor-mode",
+        title: "a conduit is in monitor mode",
+        explain: "A monitor-mode conduit admits, and logs, every packet between its two zones besides its flows: the one way a build admits more than the allow-list.",
+        fix: "Switch to `mode enforce` once the traffic baseline is complete, or waive the warning with the reason and end date.";
+    BuiltinOverridden = "W108", Warning, "builtin-overridden",
+        title: "a user service replaces a built-in service of the same name",
+        explain: "Every use of the name now means the user's definition, including in flows written with the built-in in mind.",
+        fix: "Rename the service unless replacing the built-in is intended.";
+}
+
+impl Code {
+    /// Looks a code up by its code (`W107`) or slug (`monitor-mode`), ignoring case.
+    pub fn lookup(s: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s) || c.slug().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_match_their_severity() {
+        for w in Code::ALL.windows(2) {
+            assert!(w[0].as_str() < w[1].as_str(), "{} before {}", w[0], w[1]);
+        }
+        let mut slugs: Vec<_> = Code::ALL.iter().map(|c| c.slug()).collect();
+        slugs.sort();
+        slugs.dedup();
+        assert_eq!(slugs.len(), Code::ALL.len());
+        for c in Code::ALL {
+            let want = if c.as_str().starts_with('W') {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            assert_eq!(c.severity(), want, "{c}");
+        }
+    }
+
+    #[test]
+    fn lookup_by_code_or_slug() {
+        assert_eq!(Code::lookup("w107"), Some(Code::MonitorMode));
+        assert_eq!(Code::lookup("monitor-mode"), Some(Code::MonitorMode));
+        assert_eq!(Code::lookup("W999"), None);
+    }
+}

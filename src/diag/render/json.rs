@@ -1,0 +1,86 @@
+//! The JSON output of `conduitc check --format json`.
+//!
+//! A stable contract (changes are noted in CHANGELOG.md):
+//!
+//! ```json
+//! {
+//!   "diagnostics": [
+//!     {
+//!       "code": "E202",
+//!       "severity": "error",
+//!       "message": "no zone named `contrl`",
+//!       "file": "policy/conduits.conduit",
+//!       "line": 12,
+//!       "column": 10,
+//!       "end": { "line": 12, "column": 16 },
+//!       "help": "did you mean `control`?"
+//!     }
+//!   ],
+//!   "policy": null
+//! }
+//! ```
+//!
+//! Lines and columns are 1-based; columns count Unicode scalar values; `end`
+//! is the position just past the span. `help` is `null` when there is none.
+//! `policy` is the checked model when there are no errors, else `null`.
+
+use serde::Serialize;
+
+use crate::diag::Diagnostics;
+use crate::model::Policy;
+use crate::source::Sources;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    diagnostics: Vec<Wire<'a>>,
+    policy: Option<&'a Policy>,
+}
+
+#[derive(Serialize)]
+struct Wire<'a> {
+    code: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end: Pos,
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Pos {
+    line: usize,
+    column: usize,
+}
+
+/// Renders diagnostics and the policy (if any) as one pretty-printed JSON
+/// object, ending in a newline.
+pub fn json(diagnostics: &Diagnostics, sources: &Sources, policy: Option<&Policy>) -> String {
+    let report = Report {
+        diagnostics: diagnostics
+            .iter()
+            .map(|d| {
+                let ((line, column), (el, ec)) = super::position(sources, d.primary.span);
+                Wire {
+                    code: d.code.as_str(),
+                    severity: d.severity().as_str(),
+                    message: &d.message,
+                    file: sources.name(d.primary.span.file),
+                    line,
+                    column,
+                    end: Pos {
+                        line: el,
+                        column: ec,
+                    },
+                    help: d.help.as_deref(),
+                }
+            })
+            .collect(),
+        policy,
+    };
+    let mut s = serde_json::to_string_pretty(&report)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,530 @@
+//! Policy sources: bytes on disk (or in memory) become checked UTF-8 text
+//! with a line index, addressed by [`FileId`] and [`Span`].
+//!
+//! Loading follows language.md: a path is a file, or a directory searched
+//! recursively for `*.conduit` files, read in byte-wise order of their path
+//! relative to that directory. Symbolic links to files are followed; symbolic
+//! links to directories are not (a link cycle cannot hang the loader).
+//!
+//! What can go wrong is split in two, as cli.md's exit codes are:
+//! - a path that does not exist or cannot be read is a [`LoadError`]
+//!   (exit 2);
+//! - a file that was read but breaks a documented limit (not UTF-8, a NUL
+//!   byte, over [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES)) or a
+//!   directory without a `.conduit` file is kept as a [`SourceFile`] with a
+//!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
+//!
+//! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
+//! and columns are 1-based, and columns count Unicode scalar values.
+//!
+//! This module uses nothing else from the crate but [`crate::limits`].
+
+use std::fmt;
+use std::fs;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::limits::MAX_FILE_BYTES;
+
+/// A file known to a [`Sources`] set. Cheap to copy; meaningless across sets.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct FileId(u32);
+
+impl FileId {
+    /// The first file of any set.
+    pub const FIRST: FileId = FileId(0);
+    /// The position of the file in its [`Sources`], in load order.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A byte range `start..end` in one source file, on UTF-8 boundaries.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte (equal to `start` for a point).
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets, clamped into `u32`.
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        let clamp = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Span {
+            file,
+            start: clamp(start),
+            end: clamp(end.max(start)),
+        }
+    }
+    /// The zero-width span at the start of `file`.
+    pub fn point(file: FileId, at: usize) -> Span {
+        Span::new(file, at, at)
+    }
+    /// The byte range.
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+    /// The smallest span covering `self` and `other` (same file assumed).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// Why a file that was read cannot be used as policy text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadIssue {
+    /// The bytes are not UTF-8; `offset` is the first bad byte. The file's
+    /// text holds the valid prefix.
+    InvalidUtf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// The text contains a NUL byte at `offset`. The file's text holds what
+    /// precedes it.
+    Nul {
+        /// Byte offset of the NUL.
+        offset: usize,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`]; its text is empty.
+    TooLarge {
+        /// Size in bytes (at least the limit plus one).
+        size: u64,
+    },
+    /// A directory given on the command line holds no `*.conduit` file.
+    /// The entry's path is the directory and its text is empty.
+    EmptyDirectory,
+}
+
+/// One loaded file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    name: String,
+    path: Option<PathBuf>,
+    text: String,
+    line_starts: Vec<u32>,
+    issue: Option<LoadIssue>,
+}
+
+impl SourceFile {
+    fn new(name: String, path: Option<PathBuf>, text: String, issue: Option<LoadIssue>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.match_indices('\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        SourceFile {
+            name,
+            path,
+            text,
+            line_starts,
+            issue,
+        }
+    }
+    /// The name shown in diagnostics: the path as given, plus the path
+    /// inside a directory (`policy/zones.conduit`), or a memory source's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The file on disk, if it came from disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+    /// The text (empty or a valid prefix when [`issue`](Self::issue) is set).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// Why the file cannot be used, if it cannot.
+    pub fn issue(&self) -> Option<&LoadIssue> {
+        self.issue.as_ref()
+    }
+    /// The 0-based line index of a byte offset.
+    fn line_index(&self, byte: usize) -> usize {
+        let byte = u32::try_from(byte).unwrap_or(u32::MAX);
+        self.line_starts
+            .partition_point(|&s| s <= byte)
+            .saturating_sub(1)
+    }
+    /// The byte range of a 0-based line, including its newline.
+    fn line_range(&self, line: usize) -> Option<Range<usize>> {
+        let start = *self.line_starts.get(line)? as usize;
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&e| e as usize);
+        Some(start..end)
+    }
+    /// 1-based line and column (in Unicode scalar values) of a byte offset.
+    /// Offsets past the end map to the end of the text.
+    pub fn line_col(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.text.len());
+        let line = self.line_index(byte);
+        let start = self.line_starts.get(line).map_or(0, |&s| s as usize);
+        let col = self
+            .text
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// Why a policy path could not be read at all (exit status 2).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The path does not exist (`conduitc check nosuch.conduit`).
+    #[error("`{}`: no such file or directory", path.display())]
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The path exists but reading it failed (no permission, a device, ...).
+    #[error("`{}`: cannot read: {source}", path.display())]
+    Unreadable {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The set of files that make up one policy, in load order.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A set holding one in-memory file.
+    ///
+    /// ```
+    /// let sources = conduitc::Sources::from_memory("plant.conduit", "# nothing yet\n");
+    /// assert_eq!(sources.len(), 1);
+    /// ```
+    pub fn from_memory(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let mut s = Sources::new();
+        s.add_memory(name, text);
+        s
+    }
+
+    /// Loads every path: a file, or a directory searched recursively for
+    /// `*.conduit` files in byte-wise order of their relative path.
+    pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<Sources, LoadError> {
+        let mut s = Sources::new();
+        for p in paths {
+            s.add_path(p.as_ref())?;
+        }
+        Ok(s)
+    }
+
+    /// Adds an in-memory text.
+    pub fn add_memory(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let text: String = text.into();
+        self.add_bytes(name, None, text.into_bytes())
+    }
+
+    /// Adds raw bytes (from disk, git or memory), applying the same checks
+    /// as loading a file: size, UTF-8 and NUL.
+    pub fn add_bytes(
+        &mut self,
+        name: impl Into<String>,
+        path: Option<PathBuf>,
+        bytes: Vec<u8>,
+    ) -> FileId {
+        let size = bytes.len() as u64;
+        let (text, issue) = if size > MAX_FILE_BYTES {
+            (String::new(), Some(LoadIssue::TooLarge { size }))
+        } else {
+            match String::from_utf8(bytes) {
+                Ok(text) => match text.find('\0') {
+                    Some(offset) => (
+                        text.get(..offset).unwrap_or_default().to_string(),
+                        Some(LoadIssue::Nul { offset }),
+                    ),
+                    None => (text, None),
+                },
+                Err(e) => {
+                    let offset = e.utf8_error().valid_up_to();
+                    let bytes = e.into_bytes();
+                    let prefix = String::from_utf8_lossy(bytes.get(..offset).unwrap_or_default());
+                    (prefix.into_owned(), Some(LoadIssue::InvalidUtf8 { offset }))
+                }
+            }
+        };
+        self.push(SourceFile::new(name.into(), path, text, issue))
+    }
+
+    fn push(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    /// Adds a file, or every `*.conduit` file below a directory.
+    pub fn add_path(&mut self, path: &Path) -> Result<(), LoadError> {
+        let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            collect_dir(path, &mut found)?;
+            // Byte-wise order of the path relative to the directory given.
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            if found.is_empty() {
+                self.push(SourceFile::new(
+                    display_path(path),
+                    Some(path.to_path_buf()),
+                    String::new(),
+                    Some(LoadIssue::EmptyDirectory),
+                ));
+            }
+            for (_, file) in found {
+                self.add_file(&file)?;
+            }
+            Ok(())
+        } else {
+            self.add_file(path)
+        }
+    }
+
+    fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
+        let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
+        let mut bytes = Vec::new();
+        // Read at most one byte past the limit: a huge file costs nothing.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(path, e))?;
+        let name = display_path(path);
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            self.push(SourceFile::new(
+                name,
+                Some(path.to_path_buf()),
+                String::new(),
+                Some(LoadIssue::TooLarge {
+                    size: size.max(MAX_FILE_BYTES + 1),
+                }),
+            ));
+            return Ok(());
+        }
+        self.add_bytes(name, Some(path.to_path_buf()), bytes);
+        Ok(())
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    /// True when no file was loaded.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+    /// Every file id, in load order.
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len()).map(|i| FileId(i as u32))
+    }
+    /// The file with this id.
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.index())
+    }
+    /// Every file with its id, in load order.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> + '_ {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+    /// The text a span covers (empty when out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.range()))
+            .unwrap_or_default()
+    }
+    /// The file name shown for a span.
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map_or("<unknown>", |f| f.name())
+    }
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, id: FileId, byte: u32) -> (usize, usize) {
+        self.get(id).map_or((1, 1), |f| f.line_col(byte as usize))
+    }
+    /// Paths of the files read from disk, in load order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.files
+            .iter()
+            .filter(|f| f.issue != Some(LoadIssue::EmptyDirectory))
+            .filter_map(|f| f.path.clone())
+            .collect()
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> LoadError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        LoadError::NotFound {
+            path: path.to_path_buf(),
+        }
+    } else {
+        LoadError::Unreadable {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Collects `(relative path bytes, full path)` of every `*.conduit` file
+/// below `root`, walking with an explicit stack.
+fn collect_dir(root: &Path, found: &mut Vec<(Vec<u8>, PathBuf)>) -> Result<(), LoadError> {
+    let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(&dir, e))?;
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
+            let mut child_rel = rel.clone();
+            if !child_rel.is_empty() {
+                child_rel.push(b'/');
+            }
+            child_rel.extend_from_slice(entry.file_name().as_encoded_bytes());
+            if file_type.is_dir() {
+                stack.push((path, child_rel));
+                continue;
+            }
+            let is_file = if file_type.is_symlink() {
+                fs::metadata(&path).is_ok_and(|m| m.is_file())
+            } else {
+                file_type.is_file()
+            };
+            if is_file && path.extension().is_some_and(|e| e == "conduit") {
+                found.push((child_rel, path));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for Sources {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.get(id)
+            .map(|f| f.name.as_str())
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.get(id)
+            .map(|f| f.text.as_str())
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        self.get(id)
+            .map(|f| f.line_index(byte_index))
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<Range<usize>, codespan_reporting::files::Error> {
+        let f = self
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)?;
+        f.line_range(line_index)
+            .ok_or(codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: f.line_starts.len().saturating_sub(1),
+            })
+    }
+}
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_scalar_values() {
+        let s = Sources::from_memory("t", "ab\nçd é\n");
+        let id = FileId(0);
+        assert_eq!(s.line_col(id, 0), (1, 1));
+        assert_eq!(s.line_col(id, 3), (2, 1));
+        // `é` starts at byte 3 + 2 (ç) + 1 (d) + 1 (space) = 7: column 4.
+        assert_eq!(s.line_col(id, 7), (2, 4));
+        assert_eq!(s.line_col(id, 100), (3, 1));
+    }
+
+    #[test]
+    fn flags_nul_and_invalid_utf8_with_offsets() {
+        let mut s = Sources::new();
+        let a = s.add_bytes("a", None, b"zone\0x".to_vec());
+        let b = s.add_bytes("b", None, b"ok \xff rest".to_vec());
+        assert_eq!(
+            s.get(a).unwrap().issue(),
+            Some(&LoadIssue::Nul { offset: 4 })
+        );
+        assert_eq!(s.get(a).unwrap().text(), "zone");
+        assert_eq!(
+            s.get(b).unwrap().issue(),
+            Some(&LoadIssue::InvalidUtf8 { offset: 3 })
+        );
+        assert_eq!(s.get(b).unwrap().text(), "ok ");
+    }
+
+    #[test]
+    fn directory_is_read_in_bytewise_relative_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::create_dir_all(root.join("a-b")).unwrap();
+        fs::write(root.join("a/x.conduit"), "").unwrap();
+        fs::write(root.join("a-b/x.conduit"), "").unwrap();
+        fs::write(root.join("B.conduit"), "").unwrap();
+        fs::write(root.join("notes.txt"), "").unwrap();
+        let s = Sources::load(&[root]).unwrap();
+        let names: Vec<String> = s
+            .iter()
+            .map(|(_, f)| {
+                f.path()
+                    .unwrap()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect();
+        assert_eq!(names, ["B.conduit", "a-b/x.conduit", "a/x.conduit"]);
+    }
+}

@@ -1,0 +1,314 @@
+//! The typed syntax tree: declarations as written, with a span on every
+//! node. Literal values are already checked (levels, addresses, dates,
+//! strings, service specs); names are not resolved.
+//!
+//! Attributes of a block are kept as a list in source order, so that the
+//! checker can judge missing, duplicate and misplaced attributes with proper
+//! codes and spans.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::model::{Date, Level, LevelOp, Mode, Platform};
+use crate::source::{FileId, Span};
+
+/// A name as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The spelling.
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A string after unescaping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Str {
+    /// The value.
+    pub value: String,
+    /// Where, quotes included.
+    pub span: Span,
+}
+
+/// A comment (`# ...`), kept for the formatter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// Where, from `#` to the end of the line.
+    pub span: Span,
+    /// The text, `#` included.
+    pub text: String,
+}
+
+/// One parsed file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// Which file.
+    pub file: FileId,
+    /// Declarations in source order.
+    pub decls: Vec<Decl>,
+    /// Every comment in source order.
+    pub comments: Vec<Comment>,
+}
+
+/// A top-level declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decl {
+    /// `owner NAME { ... }`
+    Owner(Block<OwnerAttr>),
+    /// `service NAME = ...`
+    Service(ServiceDecl),
+    /// `zone NAME { ... }`
+    Zone(Block<ZoneAttr>),
+    /// `conduit NAME { ... }`
+    Conduit(Block<ConduitAttr>),
+    /// `firewall NAME { ... }`
+    Firewall(Block<FirewallAttr>),
+    /// `approval NAME { ... }`
+    Approval(Block<ApprovalAttr>),
+    /// `isolation NAME { ... }`
+    Isolation(Block<IsolationAttr>),
+}
+
+/// A named block of attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block<A> {
+    /// The declared name.
+    pub name: Ident,
+    /// The whole declaration.
+    pub span: Span,
+    /// Attributes in source order.
+    pub attrs: Vec<Attr<A>>,
+}
+
+/// One attribute of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attr<A> {
+    /// The keyword.
+    pub key: Span,
+    /// The whole attribute.
+    pub span: Span,
+    /// Its value.
+    pub value: A,
+}
+
+/// A `service` declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceDecl {
+    /// The declared name.
+    pub name: Ident,
+    /// The whole declaration.
+    pub span: Span,
+    /// What it is made of.
+    pub refs: Vec<ServiceRef>,
+    /// The `remote-access` marker, if present.
+    pub remote_access: Option<Span>,
+}
+
+/// A service named or spelled out in a service declaration or a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRef {
+    /// Name or spec.
+    pub kind: ServiceRefKind,
+    /// Where.
+    pub span: Span,
+    /// The text as written.
+    pub text: String,
+}
+
+/// What a [`ServiceRef`] is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceRefKind {
+    /// A service name.
+    Name(Ident),
+    /// An inline spec.
+    Spec(Spec),
+}
+
+/// An inline service spec, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// `tcp/A` or `tcp/A-B`.
+    Tcp(u16, u16),
+    /// `udp/A` or `udp/A-B`.
+    Udp(u16, u16),
+    /// `icmp/TYPE`.
+    Icmp(u8),
+    /// `icmpv6/TYPE`.
+    Icmpv6(u8),
+    /// `ip/N`.
+    Ip(u8),
+}
+
+/// Attributes of an owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnerAttr {
+    /// `name "..."`
+    Name(Str),
+    /// `contact "..."`
+    Contact(Str),
+}
+
+/// One entry of `networks`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetItem {
+    /// `any`
+    Any(Span),
+    /// A prefix (a bare address is a /32 or /128).
+    Prefix(IpNet, Span),
+}
+
+/// `host NAME = ADDRESS, ...`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostDecl {
+    /// The host's name.
+    pub name: Ident,
+    /// Its addresses.
+    pub addrs: Vec<(IpAddr, Span)>,
+}
+
+/// One member of a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupMemberAst {
+    /// A host of the same zone.
+    Host(Ident),
+    /// A prefix or address.
+    Prefix(IpNet, Span),
+}
+
+/// `group NAME = MEMBER, ...`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupDecl {
+    /// The group's name.
+    pub name: Ident,
+    /// Members as written.
+    pub members: Vec<GroupMemberAst>,
+}
+
+/// Attributes of a zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ZoneAttr {
+    /// `level L`
+    Level(Level),
+    /// `owner NAME`
+    Owner(Ident),
+    /// `sl N`
+    Sl(u8),
+    /// `description "..."`
+    Description(Str),
+    /// `networks ...`
+    Networks(Vec<NetItem>),
+    /// `host ...`
+    Host(HostDecl),
+    /// `group ...`
+    Group(GroupDecl),
+}
+
+/// `waive CODE "reason"`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waive {
+    /// The code or slug as written.
+    pub code: Ident,
+    /// Why.
+    pub reason: Str,
+}
+
+/// Attributes of a conduit, flows included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConduitAttr {
+    /// `zones a, b`
+    Zones(Vec<Ident>),
+    /// `owner NAME`
+    Owner(Ident),
+    /// `sl N`
+    Sl(u8),
+    /// `mode enforce|monitor`
+    Mode(Mode),
+    /// `waive CODE "reason"`
+    Waive(Waive),
+    /// `flow NAME { ... }`
+    Flow(Block<FlowAttr>),
+}
+
+/// A flow endpoint: `zone` or `zone.member`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointRef {
+    /// The zone.
+    pub zone: Ident,
+    /// The host or group, if any.
+    pub member: Option<Ident>,
+    /// The whole endpoint.
+    pub span: Span,
+}
+
+/// Attributes of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowAttr {
+    /// `from ...`
+    From(Vec<EndpointRef>),
+    /// `to ...`
+    To(Vec<EndpointRef>),
+    /// `service ...`
+    Service(Vec<ServiceRef>),
+    /// `owner NAME`
+    Owner(Ident),
+    /// `reason "..."`
+    Reason(Str),
+    /// `expires YYYY-MM-DD`
+    Expires(Date),
+    /// `essential`
+    Essential,
+    /// `log`
+    Log,
+    /// `waive CODE "reason"`
+    Waive(Waive),
+}
+
+/// `interface "NAME" = zone`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceDecl {
+    /// The device's interface name.
+    pub name: Str,
+    /// The zone it faces.
+    pub zone: Ident,
+}
+
+/// Attributes of a firewall.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FirewallAttr {
+    /// `platform P`
+    Platform(Platform),
+    /// `interface "NAME" = zone`
+    Interface(InterfaceDecl),
+}
+
+/// What an approval covers, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScopeAst {
+    /// `level OP L`
+    Level(LevelOp, Level),
+    /// `zone a, b`
+    Zones(Vec<Ident>),
+    /// `conduit a, b`
+    Conduits(Vec<Ident>),
+    /// `all`
+    All,
+}
+
+/// Attributes of an approval rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApprovalAttr {
+    /// `scope ...`
+    Scope(ScopeAst),
+    /// `requires a, b`
+    Requires(Vec<Ident>),
+}
+
+/// Attributes of an isolation mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IsolationAttr {
+    /// `sever a, b`
+    Sever(Vec<Ident>),
+    /// `reason "..."`
+    Reason(Str),
+}

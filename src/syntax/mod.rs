@@ -1,0 +1,69 @@
+//! Syntax: text becomes a typed tree with spans ([`ast`]); no name
+//! resolution, no semantics.
+//!
+//! The grammar is `grammar/conduit.pest`. pest does not recover from a
+//! syntax error, so a file with one yields that single diagnostic (`E101`
+//! or `E102`) and no tree. Literal values are checked while the tree is
+//! built, and each bad literal is reported with its own code, so one file
+//! can yield several of those. The checker does not run on a policy any of
+//! whose files has a syntax or literal error: a half-read policy would cause
+//! misleading follow-on errors.
+//!
+//! Uses [`crate::source`], [`crate::diag`] and the model's plain value types
+//! (`Level`, `Date`, `Mode`, `Platform`, `LevelOp`); nothing from `check`,
+//! `lower` or `backend`.
+
+pub mod ast;
+mod build;
+mod error;
+mod parser;
+
+pub(crate) use build::did_you_mean;
+pub use parser::{ConduitParser, Rule};
+
+use pest::Parser as _;
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, Sources};
+
+/// The result of parsing one file.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// The tree, unless the file has a syntax error.
+    pub file: Option<ast::File>,
+    /// Syntax and literal errors.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one file of `sources`. A file id not in `sources` parses as empty.
+pub fn parse(sources: &Sources, id: FileId) -> Parsed {
+    let text = sources.get(id).map_or("", |f| f.text());
+    parse_text(id, text)
+}
+
+/// Parses `text` as the file `id`.
+pub fn parse_text(id: FileId, text: &str) -> Parsed {
+    match ConduitParser::parse(Rule::file, text) {
+        Ok(mut pairs) => match pairs.next() {
+            Some(file) => {
+                let (file, diagnostics) = build::Builder::new(id).file(file);
+                Parsed {
+                    file: Some(file),
+                    diagnostics,
+                }
+            }
+            None => Parsed {
+                file: Some(ast::File {
+                    file: id,
+                    decls: Vec::new(),
+                    comments: Vec::new(),
+                }),
+                diagnostics: Vec::new(),
+            },
+        },
+        Err(e) => Parsed {
+            file: None,
+            diagnostics: vec![error::from_pest(&e, id, text)],
+        },
+    }
+}
