@@ -11,6 +11,7 @@ mod backend_fortios;
 mod backend_golden;
 mod backend_injection;
 mod backend_ios;
+mod cli_build;
 mod cli_reports;
 mod diagnostics;
 mod fuzz_corpus;
