@@ -370,3 +370,58 @@ fn query_reports_the_monitor_catch_all() {
     assert_eq!(code, 0);
     assert_eq!(out, "allow supervisory-packaging/*\n");
 }
+
+#[test]
+fn every_example_builds_for_nftables_and_nft_accepts_it() {
+    let ns = Netns::new("ex");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut examples: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "conduit")
+                || (p.is_dir()
+                    && fs::read_dir(p).unwrap().any(|f| {
+                        f.unwrap()
+                            .path()
+                            .extension()
+                            .is_some_and(|x| x == "conduit")
+                    }))
+        })
+        .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 2, "{examples:?}");
+    for ex in &examples {
+        for target in ["nftables", "nftables-json"] {
+            let (code, text, err) =
+                conduitc(&["build", ex, "--today", "2026-12-01", "--target", target]);
+            assert_eq!(code, 0, "{ex} {target}: {err}");
+            let args: &[&str] = if target == "nftables" {
+                &["-c"]
+            } else {
+                &["-j", "-c"]
+            };
+            ns.nft_stdin(args, &text)
+                .unwrap_or_else(|e| panic!("nft rejects {ex} as {target}: {e}"));
+        }
+        // Every nftables firewall's file from --out loads too.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let (code, _, err) = conduitc(&[
+            "build",
+            ex,
+            "--today",
+            "2026-12-01",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{ex} --out: {err}");
+        for (name, bytes) in read_dir_sorted(&dir) {
+            if name.ends_with(".nft") {
+                ns.nft_stdin(&["-c"], &String::from_utf8(bytes).unwrap())
+                    .unwrap_or_else(|e| panic!("nft rejects {ex} {name}: {e}"));
+            }
+        }
+    }
+}
