@@ -41,9 +41,10 @@
 //!   any other set belongs to one flow side (`f_CONDUIT_FLOW_src_v6`) and
 //!   is shared by that flow's rules only, so a set's name says whose
 //!   addresses it holds. Names are lowercased; a clash (`a` + `b_c` against
-//!   `a_b` + `c`) gets a numeric suffix. Ports are anonymous sets, ICMP types `icmp type { .. }` /
-//!   `icmpv6 type { .. }`, other protocols `meta l4proto N`; `th dport` is
-//!   never used (it has no protocol dependency).
+//!   `a_b` + `c`) gets a numeric suffix. Ports are anonymous sets, ICMP
+//!   types `icmp type { .. }` / `icmpv6 type { .. }`, other protocols
+//!   `meta l4proto N`; `th dport` is never used (it has no protocol
+//!   dependency).
 //! - Rules are grouped into one chain per (source zone, destination zone)
 //!   pair, entered by `jump` from `forward`: by interface names when the rule
 //!   set was built for a firewall, else by the two zones' address sets. A
@@ -64,11 +65,15 @@
 //!
 //! # Kernel caveats
 //!
-//! `ct state invalid drop` runs before the flow rules, so ICMP types that
-//! conntrack cannot start a connection with (anything but echo, timestamp,
-//! information and address-mask requests) are dropped by the kernel even when
-//! a flow declares them: the firewall is stricter than the policy there,
-//! never looser. IPv6 extension headers are skipped by `meta l4proto`, so an
+//! Every rule admits only packets conntrack marks `new`. An ICMP message
+//! conntrack cannot open a connection with is `invalid` (IPv4: anything but
+//! echo, timestamp, information and address-mask requests; IPv6: anything
+//! but echo request and node information query) and dropped by
+//! `ct state invalid drop`, or `untracked` (IPv6 neighbour discovery and
+//! MLD) and dropped by the default drop: so a flow declaring, say,
+//! `icmp/echo-reply` passes nothing, and monitor catch-alls do not pass such
+//! messages either. The firewall is stricter than the policy there, never
+//! looser. IPv6 extension headers are skipped by `meta l4proto`, so an
 //! `ip/N` flow naming an extension header never matches IPv6 traffic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
