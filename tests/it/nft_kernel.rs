@@ -115,14 +115,17 @@ def ping(src, dst, typ):
     if v6:
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
         pkt = struct.pack("!BBHHH", typ, 0, 0, ident, 1) + b"conduit"
-        reply = 129
+        reply = {128: 129}.get(typ)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         body = struct.pack("!BBHHH", typ, 0, 0, ident, 1) + b"conduit"
         pkt = body[:2] + struct.pack("!H", csum(body)) + body[4:]
-        reply = 0
+        reply = {8: 0, 13: 14}.get(typ)
     s.bind((src, 0))
     s.sendto(pkt, (dst, 0))
+    if reply is None:
+        s.close()
+        return "sent"
     deadline = time.time() + T
     try:
         while time.time() < deadline:
@@ -151,6 +154,24 @@ for t in threads:
 for t in threads:
     t.join()
 print(json.dumps(out))
+"#;
+
+/// Records the ICMP messages a namespace receives for two seconds and prints
+/// them as `[[source, type], ...]`.
+const SNIFFER: &str = r#"
+import json, socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+print("ready", flush=True)
+seen = []
+deadline = time.time() + 2.0
+while time.time() < deadline:
+    s.settimeout(max(0.01, deadline - time.time()))
+    try:
+        data, addr = s.recvfrom(2048)
+    except (socket.timeout, TimeoutError):
+        break
+    seen.append([addr[0], data[(data[0] & 15) * 4]])
+print(json.dumps(seen))
 "#;
 
 /// Child processes killed (and reaped) on drop.
@@ -598,4 +619,69 @@ fn a_rejected_file_leaves_the_previous_ruleset_in_place() {
     assert_ne!(bad, good);
     assert!(ns.nft_stdin(&[], &bad).is_err());
     assert_eq!(ns.sh(&["nft", "list", "ruleset"]), before);
+}
+
+#[test]
+fn conntrack_passes_only_icmp_that_opens_a_connection() {
+    // A flow declaring an ICMP timestamp request and an echo reply: the
+    // request opens a connection and is answered; an unsolicited echo reply
+    // is `ct state invalid` and never reaches the host, though `decide`
+    // (which judges addresses and types only) allows it. The evaluator's
+    // conntrack model must agree with the kernel on both.
+    let t = setup();
+    let mut p = sample::policy();
+    let flow = &mut p.conduits[0].flows[1];
+    assert_eq!(flow.full_name, "supervisory-control/ping-plcs");
+    flow.services.icmp = [0u8, 13].into_iter().collect();
+    let opts = BuildOptions::new(sample::today());
+    let rules = lower(&p, &opts).unwrap();
+    let text = backend::emit(&rules, Target::Nftables).unwrap();
+    t.router.nft_stdin(&[], &text).unwrap();
+    let eval = nft_eval::parse(&text).unwrap();
+
+    let (scada, plc2) = (host("scada", false), host("plc2", false));
+    let dst_ns = zone_ns(&t, plc2);
+    let mut sniffer = Procs(vec![dst_ns
+        .cmd("python3")
+        .args(["-c", SNIFFER])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()]);
+    let mut reader = BufReader::new(sniffer.0[0].stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+
+    let probe = |ty: u16| Probe {
+        proto: "icmp",
+        src: scada,
+        dst: plc2,
+        arg: ty,
+    };
+    let results = run_probes(&t, &[probe(13), probe(0)]);
+    assert_eq!(results, ["open", "sent"]);
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    let seen: Vec<(String, u8)> = serde_json::from_str(&line).unwrap();
+    let from_scada: Vec<u8> = seen
+        .iter()
+        .filter(|(a, _)| *a == scada.to_string())
+        .map(|&(_, ty)| ty)
+        .collect();
+    assert!(from_scada.contains(&13), "{seen:?}");
+    assert!(
+        !from_scada.contains(&0),
+        "unsolicited echo reply passed: {seen:?}"
+    );
+
+    for (ty, kernel_passes) in [(13u16, true), (0, false)] {
+        let pkt = probe(ty).packet();
+        assert!(conduitc::decide(&p, &pkt, &opts).unwrap().allowed());
+        assert_eq!(
+            eval.eval(&pkt, None, None).accept,
+            kernel_passes,
+            "type {ty}"
+        );
+        assert_eq!(nft_eval::opens_connection(&pkt), kernel_passes, "type {ty}");
+    }
 }
