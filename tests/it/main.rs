@@ -14,6 +14,8 @@ mod backend_ios;
 mod cli_build;
 mod cli_reports;
 mod diagnostics;
+mod diff;
+mod diff_cli;
 mod fuzz_corpus;
 mod graph;
 mod lowering;
