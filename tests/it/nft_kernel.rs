@@ -197,12 +197,22 @@ struct Topology {
 /// No duplicate address detection: addresses (link-local ones included)
 /// are usable at once, so neighbour discovery does not delay first packets.
 fn no_dad(ns: &Netns) {
-    ns.sh(&[
-        "sysctl",
-        "-qw",
-        "net.ipv6.conf.all.accept_dad=0",
-        "net.ipv6.conf.default.accept_dad=0",
-    ]);
+    set_sysctls(
+        ns,
+        &[
+            "net/ipv6/conf/all/accept_dad",
+            "net/ipv6/conf/default/accept_dad",
+        ],
+        "0",
+    );
+}
+
+/// Writes `value` to each `/proc/sys` key inside `ns` (through `sh`, which
+/// every system has, rather than `sysctl`, which minimal images lack).
+fn set_sysctls(ns: &Netns, keys: &[&str], value: &str) {
+    for key in keys {
+        ns.sh(&["sh", "-c", &format!("echo {value} > /proc/sys/{key}")]);
+    }
 }
 
 fn setup() -> Topology {
@@ -277,12 +287,11 @@ fn setup() -> Topology {
         ]);
         zones.push(ns);
     }
-    router.sh(&[
-        "sysctl",
-        "-qw",
-        "net.ipv4.ip_forward=1",
-        "net.ipv6.conf.all.forwarding=1",
-    ]);
+    set_sysctls(
+        &router,
+        &["net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"],
+        "1",
+    );
     let mut procs = Procs(Vec::new());
     for ns in &zones {
         let mut child = ns
