@@ -698,3 +698,20 @@ fn checking_is_deterministic() {
     };
     assert_eq!(render(), render());
 }
+
+#[test]
+fn windows_line_ends_and_a_byte_order_mark_are_fine() {
+    let text = format!("\u{feff}{}", with("conduit c { zones scada, plant owner ops # comment\n flow f { from scada.master to plant.plc service modbus reason \"r\" } }").replace('\n', "\r\n"));
+    let c = run(&text);
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    // Positions still count lines and characters of what the user sees.
+    let bad = "\u{feff}owner o {\r\n  contact \"c\"\r\n}\r\nzone z {\r\n  level 9\r\n}\r\n";
+    let sources = Sources::from_memory("t.conduit", bad);
+    let c = check(&sources, &CheckOptions::new(today()));
+    let d = c.diagnostics.iter().next().unwrap();
+    assert_eq!(d.code, Code::InvalidLevel);
+    assert_eq!(
+        sources.line_col(d.primary.span.file, d.primary.span.start),
+        (5, 9)
+    );
+}
