@@ -12,6 +12,7 @@ pub mod backend;
 pub mod check;
 pub mod decide;
 pub mod diag;
+pub mod formatter;
 pub mod graph;
 pub mod limits;
 pub mod lower;

@@ -132,7 +132,11 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
     }
 }
 
-fn load_issue(sources: &Sources, id: crate::source::FileId, issue: &LoadIssue) -> Diagnostic {
+pub(crate) fn load_issue(
+    sources: &Sources,
+    id: crate::source::FileId,
+    issue: &LoadIssue,
+) -> Diagnostic {
     let text_len = sources.get(id).map_or(0, |f| f.text().len());
     match issue {
         LoadIssue::InvalidUtf8 { offset } => Diagnostic::new(

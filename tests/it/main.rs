@@ -8,6 +8,8 @@
 
 mod cli_reports;
 mod diagnostics;
+mod fmt_cli;
+mod formatter;
 mod graph;
 mod lowering;
 mod paths;
