@@ -11,6 +11,7 @@ mod diagnostics;
 mod fmt_cli;
 mod formatter;
 mod graph;
+mod limits;
 mod lowering;
 mod paths;
 mod roundtrip;
