@@ -421,13 +421,22 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
             }
         }
     }
-    rules.sort_by(|a, b| {
+    // Sort positions, not the (large) rules, then move each rule once: the
+    // same stable order, without shuffling whole rules through the merges.
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&rules[a], &rules[b]);
         a.name
             .as_bytes()
             .cmp(b.name.as_bytes())
             .then_with(|| a.src_zone.cmp(&b.src_zone))
             .then_with(|| a.matcher.cmp(&b.matcher))
     });
+    let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
+    let rules: Vec<Rule> = order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect();
     let zones = policy
         .zones
         .iter()

@@ -6,10 +6,18 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod backend_examples;
+mod backend_fortios;
+mod backend_golden;
+mod backend_injection;
+mod backend_ios;
 mod cli_reports;
 mod diagnostics;
+mod diff;
+mod diff_cli;
 mod fmt_cli;
 mod formatter;
+mod fuzz_corpus;
 mod graph;
 mod limits;
 mod lowering;

@@ -1,0 +1,11 @@
+//! Valid policies through lowering and every backend.
+#![no_main]
+
+use conduitc_fuzz::structured::PolicyText;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: PolicyText| {
+    if let Some(policy) = conduitc_fuzz::invariants::check_bytes(input.0.as_bytes()) {
+        let _ = conduitc_fuzz::invariants::compile(&policy);
+    }
+});

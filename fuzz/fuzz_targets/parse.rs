@@ -1,0 +1,8 @@
+//! Arbitrary bytes through the loader, parser and checker.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = conduitc_fuzz::invariants::check_bytes(data);
+});

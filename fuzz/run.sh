@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run one fuzz target (or all) for a number of seconds each.
+#   fuzz/run.sh [parse|check|compile|all] [SECONDS]
+# Needs a nightly toolchain and cargo-fuzz:
+#   rustup toolchain install nightly && cargo install cargo-fuzz
+# Crashes land in fuzz/artifacts/TARGET/; minimise with
+#   cargo +nightly fuzz tmin TARGET fuzz/artifacts/TARGET/crash-...
+# and add the minimised input to fuzz/regressions/TARGET/ so `cargo test`
+# replays it forever after.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:-all}
+seconds=${2:-60}
+targets=(parse check compile)
+[ "$target" = all ] || targets=("$target")
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  echo "== $t for ${seconds}s"
+  cargo +nightly fuzz run -O "$t" "corpus/$t" "regressions/$t" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
+done

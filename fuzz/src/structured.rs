@@ -1,0 +1,114 @@
+//! Turns fuzzer bytes into mostly valid policy text, so the `check` and
+//! `compile` targets get past the parser: the structure (zones, hosts,
+//! conduits, flows) is drawn from the input, and names and addresses are
+//! generated so references mostly resolve and prefixes mostly fit.
+
+use std::fmt::Write;
+
+use arbitrary::{Arbitrary, Result, Unstructured};
+
+/// A fuzzer-chosen policy shape.
+#[derive(Debug)]
+pub struct PolicyText(pub String);
+
+const SERVICES: &[&str] = &[
+    "modbus", "opcua", "dnp3", "enip", "ssh", "rdp", "https", "ntp", "ping", "ping6",
+    "tcp/502", "tcp/20000-20010", "udp/161", "icmp/echo-request", "icmpv6/echo-request",
+    "ip/47", "tcp/1-65535", "udp/53", "icmp/destination-unreachable", "tcp/0", "ip/6",
+];
+const LEVELS: &[&str] = &["0", "1", "2", "3", "3.5", "4", "5", "3.7"];
+
+impl<'a> Arbitrary<'a> for PolicyText {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let mut s = String::new();
+        let _ = writeln!(s, "owner ops {{\n  contact \"ops@example.com\"\n}}");
+        if u.ratio(1, 4)? {
+            let _ = writeln!(s, "service custom = {}, {}", u.choose(SERVICES)?, u.choose(SERVICES)?);
+        }
+        let nzones = u.int_in_range(1..=5)?;
+        let mut hosts: Vec<Vec<String>> = Vec::new();
+        let any_zone = if u.ratio(1, 4)? { Some(u.int_in_range(0..=nzones - 1)?) } else { None };
+        for z in 0..nzones {
+            let _ = writeln!(s, "zone z{z} {{\n  level {}\n  owner ops", u.choose(LEVELS)?);
+            if u.ratio(1, 3)? {
+                let _ = writeln!(s, "  sl {}", u.int_in_range(0..=5u8)?);
+            }
+            if Some(z) == any_zone {
+                s.push_str("  networks any\n");
+                hosts.push(Vec::new());
+            } else {
+                let len = u.int_in_range(8..=30u8)?;
+                let overlap = u.ratio(1, 10)?;
+                let second = if overlap { 0 } else { z };
+                let _ = writeln!(s, "  networks 10.{second}.0.0/{len}, 2001:db8:{z}::/{}", u.int_in_range(32..=126u8)?);
+                let mut names = Vec::new();
+                for h in 0..u.int_in_range(0..=3)? {
+                    let v6 = u.ratio(1, 3)?;
+                    let host_byte: u8 = u.arbitrary()?;
+                    if v6 {
+                        let _ = writeln!(s, "  host h{h} = 2001:db8:{z}::{host_byte:x}");
+                    } else {
+                        let _ = writeln!(s, "  host h{h} = 10.{z}.0.{host_byte}");
+                    }
+                    names.push(format!("h{h}"));
+                }
+                if !names.is_empty() && u.ratio(1, 2)? {
+                    let _ = writeln!(s, "  group g = {}, 10.{z}.0.0/{}", names[0], u.int_in_range(24..=32u8)?);
+                    names.push("g".to_string());
+                }
+                hosts.push(names);
+            }
+            s.push_str("}\n");
+        }
+        for c in 0..u.int_in_range(0..=4)? {
+            let a = u.int_in_range(0..=nzones - 1)?;
+            let b = u.int_in_range(0..=nzones - 1)?;
+            let _ = writeln!(s, "conduit c{c} {{\n  zones z{a}, z{b}\n  owner ops");
+            if u.ratio(1, 4)? {
+                s.push_str("  mode monitor\n");
+            }
+            for f in 0..u.int_in_range(0..=3)? {
+                let (from, to) = if u.ratio(1, 2)? { (a, b) } else { (b, a) };
+                let ep = |u: &mut Unstructured<'a>, z: usize| -> Result<String> {
+                    match hosts.get(z) {
+                        Some(h) if !h.is_empty() && u.ratio(2, 3)? => Ok(format!("z{z}.{}", u.choose(h)?)),
+                        _ => Ok(format!("z{z}")),
+                    }
+                };
+                let from_ep = ep(u, from)?;
+                let to_ep = ep(u, to)?;
+                let _ = writeln!(s, "  flow f{f} {{\n    from {from_ep}\n    to {to_ep}\n    service {}", u.choose(SERVICES)?);
+                let _ = writeln!(s, "    reason \"fuzz {f}\"");
+                if u.ratio(1, 4)? {
+                    let _ = writeln!(s, "    expires 2026-12-{:02}", u.int_in_range(1..=28u8)?);
+                }
+                if u.ratio(1, 4)? {
+                    s.push_str("    log\n");
+                }
+                if u.ratio(1, 8)? {
+                    s.push_str("    essential\n");
+                }
+                s.push_str("  }\n");
+            }
+            s.push_str("}\n");
+        }
+        if u.ratio(1, 2)? {
+            let platform = u.choose(&["nftables", "cisco-ios", "fortios"])?;
+            let _ = writeln!(s, "firewall fw {{\n  platform {platform}");
+            for z in 0..nzones {
+                if u.ratio(3, 4)? {
+                    let _ = writeln!(s, "  interface \"eth{z}\" = z{z}");
+                }
+            }
+            s.push_str("}\n");
+        }
+        if u.ratio(1, 2)? {
+            let z = u.int_in_range(0..=nzones - 1)?;
+            let _ = writeln!(s, "isolation cut {{\n  sever z{z}\n  reason \"fuzz\"\n}}");
+        }
+        if u.ratio(1, 3)? {
+            let _ = writeln!(s, "approval a {{\n  scope level <= 2\n  requires ops\n}}");
+        }
+        Ok(PolicyText(s))
+    }
+}

@@ -1,0 +1,1128 @@
+//! Effective access diff: the packets NEW admits and OLD does not, and the
+//! converse, by set algebra over the lowered rule sets.
+//!
+//! Both policies are lowered for the same date with no isolation mode and the
+//! generic firewall. Every rule is a box: source addresses × destination
+//! addresses × a set of points in a *service line*, one dimension on which
+//! every (protocol, port or ICMP type) has a place (see [`svc_point`]). The
+//! newly allowed traffic is `∪NEW \ ∪OLD`, computed exactly:
+//!
+//! 1. Rules with identical boxes in both versions cancel (they are
+//!    "unchanged"). Only the remaining *changed* rules can contribute, since
+//!    `(U ∪ Cn) \ (U ∪ Co) = Cn \ (U ∪ Co)`.
+//! 2. Changed rules are grouped by their (source zone, destination zone) in
+//!    their own version and by address family. Zones of one policy are
+//!    disjoint and every rule lies inside its two zones, so only the
+//!    unchanged rules of the same zone pair can overlap a group; they are
+//!    filtered further by overlap and subtracted together with the changed
+//!    rules of the other version.
+//! 3. Within a group, the service line is cut into atoms at every rule
+//!    boundary; atoms covered by the same rules share one 2-D computation, in
+//!    which the source axis is cut at every rule boundary so that each source
+//!    atom's destinations are a plain union of intervals: `new \ old`.
+//!    Source atoms with equal results, and service atoms with equal
+//!    rectangles, are merged, so the report stays small.
+//!
+//! INVARIANT (from the checker): zones of one policy do not overlap and every
+//! lowered rule's sources lie in its `src_zone` and destinations in its
+//! `dst_zone`. Monitor catch-alls (`Match::Any`) take part like any rule.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde::{Serialize, Serializer};
+
+use crate::lower::{lower, BuildOptions, Match, Packet, Rule};
+use crate::model::service::icmp_type_name;
+use crate::model::{AddrSet, Date, Policy};
+
+/// The change in effective access.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AccessDelta {
+    /// True when both lists are empty: no change in effective access.
+    pub unchanged: bool,
+    /// Traffic NEW admits and OLD does not.
+    pub added: Vec<AccessBox>,
+    /// Traffic OLD admits and NEW does not.
+    pub removed: Vec<AccessBox>,
+}
+
+/// A box of traffic: one address family, sources × destinations × services,
+/// between two zones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessBox {
+    /// The protocols and ports or types, e.g. `tcp/502`, `icmp/echo-request`
+    /// (see the module documentation of [`crate::diff`](mod@crate::diff) for every form).
+    pub services: Vec<String>,
+    /// The sources.
+    pub src: Side,
+    /// The destinations.
+    pub dst: Side,
+    /// Full names of the rules (`conduit/flow`, `conduit/*`) of the admitting
+    /// version whose box intersects this one, sorted.
+    pub flows: Vec<String>,
+    /// The exact service-line intervals.
+    #[serde(skip)]
+    svc: Vec<(u32, u32)>,
+}
+
+/// One side (sources or destinations) of an [`AccessBox`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// The zone the addresses lie in.
+    pub zone: String,
+    /// Named endpoints (`zone`, `zone.host`, `zone.group`) whose addresses,
+    /// together, are exactly `addrs` in this family; empty when no such
+    /// names were found (see `except`).
+    pub names: Vec<String>,
+    /// When not empty, `addrs` is exactly the zone's addresses in this
+    /// family minus these endpoints' (and `names` is the zone).
+    pub except: Vec<String>,
+    /// The addresses, as prefixes.
+    #[serde(serialize_with = "as_prefixes")]
+    pub addrs: AddrSet,
+}
+
+impl Side {
+    /// `enterprise.it-admins, enterprise.contractor-vpn`, `line except
+    /// line.plcs`, or `part of supervisory`.
+    pub fn label(&self) -> String {
+        if !self.except.is_empty() {
+            format!("{} except {}", self.zone, self.except.join(", "))
+        } else if !self.names.is_empty() {
+            self.names.join(", ")
+        } else {
+            format!("part of {}", self.zone)
+        }
+    }
+}
+
+fn as_prefixes<S: Serializer>(set: &AddrSet, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(set.to_prefixes().iter().map(|p| p.to_string()))
+}
+
+impl AccessBox {
+    /// True when `packet` (as an initiation) lies in the box.
+    pub fn admits(&self, packet: &Packet) -> bool {
+        packet.src.is_ipv4() == packet.dst.is_ipv4()
+            && self.src.addrs.contains(packet.src)
+            && self.dst.addrs.contains(packet.dst)
+            && svc_contains(&self.svc, svc_point(packet))
+    }
+}
+
+impl AccessDelta {
+    /// True when `packet` is newly allowed.
+    pub fn newly_allows(&self, packet: &Packet) -> bool {
+        self.added.iter().any(|b| b.admits(packet))
+    }
+    /// True when `packet` is no longer allowed.
+    pub fn no_longer_allows(&self, packet: &Packet) -> bool {
+        self.removed.iter().any(|b| b.admits(packet))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The service line.
+
+/// Points a protocol occupies: every port 0-65535 for TCP and UDP (0 also
+/// stands for a packet without a port), every type 0-255 plus 256 ("no
+/// type") for ICMP and ICMPv6, one point for any other protocol.
+const fn svc_size(p: usize) -> u32 {
+    match p {
+        6 | 17 => 65536,
+        1 | 58 => 257,
+        _ => 1,
+    }
+}
+
+const OFFSETS: [u32; 257] = {
+    let mut o = [0u32; 257];
+    let mut p = 0;
+    while p < 256 {
+        o[p + 1] = o[p] + svc_size(p);
+        p += 1;
+    }
+    o
+};
+
+/// One past the last point of the service line.
+const SVC_END: u32 = OFFSETS[256];
+
+fn offset(p: u8) -> u32 {
+    OFFSETS[p as usize]
+}
+
+/// A packet's place on the service line.
+pub fn svc_point(packet: &Packet) -> u32 {
+    let value = match packet.proto {
+        6 | 17 => packet.dport.map_or(0, u32::from),
+        1 | 58 => packet.icmp_type.map_or(256, u32::from),
+        _ => 0,
+    };
+    offset(packet.proto) + value
+}
+
+fn svc_contains(svc: &[(u32, u32)], x: u32) -> bool {
+    let i = svc.partition_point(|&(lo, _)| lo <= x);
+    i > 0 && svc[i - 1].1 >= x
+}
+
+/// The service-line intervals a rule matches.
+fn matcher_svc(m: &Match) -> Vec<(u32, u32)> {
+    let ports = |p: u8, set: &crate::model::PortSet| -> Vec<(u32, u32)> {
+        set.ranges()
+            .iter()
+            .map(|&(lo, hi)| (offset(p) + lo as u32, offset(p) + hi as u32))
+            .collect()
+    };
+    let types = |p: u8, set: &BTreeSet<u8>| -> Vec<(u32, u32)> {
+        normalise(
+            set.iter()
+                .map(|&t| (offset(p) + t as u32, offset(p) + t as u32))
+                .collect(),
+        )
+    };
+    match m {
+        Match::Tcp(s) => ports(6, s),
+        Match::Udp(s) => ports(17, s),
+        Match::Icmp(t) => types(1, t),
+        Match::Icmpv6(t) => types(58, t),
+        Match::Ip(n) => vec![(offset(*n), offset(*n) + svc_size(*n as usize) - 1)],
+        Match::Any => vec![(0, SVC_END - 1)],
+    }
+}
+
+/// Renders service-line intervals as `tcp/502`-style strings.
+fn services_text(svc: &[(u32, u32)]) -> Vec<String> {
+    if svc == [(0, SVC_END - 1)] {
+        return vec!["any".into()];
+    }
+    let mut out = Vec::new();
+    // Covered values of protocol p, relative to its offset.
+    let slice = |p: u8| -> Vec<(u32, u32)> {
+        let (lo, hi) = (offset(p), offset(p) + svc_size(p as usize) - 1);
+        svc.iter()
+            .filter(|&&(a, b)| b >= lo && a <= hi)
+            .map(|&(a, b)| (a.max(lo) - lo, b.min(hi) - lo))
+            .collect()
+    };
+    for (p, kw) in [(6u8, "tcp"), (17, "udp")] {
+        let s = slice(p);
+        let pseudo = svc_contains(&s, 0);
+        let real = intersect32(&s, &[(1, 65535)]);
+        render_dimension(&mut out, kw, &real, (1, 65535), pseudo, "portless", |v| {
+            v.to_string()
+        });
+    }
+    for (p, kw, v6) in [(1u8, "icmp", false), (58, "icmpv6", true)] {
+        let s = slice(p);
+        let pseudo = svc_contains(&s, 256);
+        let real = intersect32(&s, &[(0, 255)]);
+        render_dimension(&mut out, kw, &real, (0, 255), pseudo, "untyped", |v| {
+            icmp_type_name(v as u8, v6)
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        });
+    }
+    // Other protocols: one point each.
+    let mut others = Vec::new();
+    let mut all_others = 0u32;
+    for p in 0..=255u8 {
+        if matches!(p, 1 | 6 | 17 | 58) {
+            continue;
+        }
+        all_others += 1;
+        if svc_contains(svc, offset(p)) {
+            others.push(p as u32);
+        }
+    }
+    if !others.is_empty() {
+        if others.len() as u32 == all_others {
+            out.push("ip/any-other".into());
+        } else if others.len() as u32 > all_others / 2 {
+            let missing: Vec<(u32, u32)> = runs(
+                &(0..=255u32)
+                    .filter(|p| !matches!(p, 1 | 6 | 17 | 58) && !others.contains(p))
+                    .collect::<Vec<_>>(),
+            );
+            out.push(format!(
+                "ip/any-other except {}",
+                missing
+                    .iter()
+                    .map(|&(a, b)| range_text(a, b, &|v| v.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        } else {
+            for (a, b) in runs(&others) {
+                out.push(format!("ip/{}", range_text(a, b, &|v| v.to_string())));
+            }
+        }
+    }
+    out
+}
+
+fn runs(values: &[u32]) -> Vec<(u32, u32)> {
+    normalise(values.iter().map(|&v| (v, v)).collect())
+}
+
+fn range_text(a: u32, b: u32, name: &dyn Fn(u32) -> String) -> String {
+    if a == b {
+        name(a)
+    } else {
+        format!("{a}-{b}")
+    }
+}
+
+/// Pushes `kw/...` strings for one protocol's covered real values (within
+/// `space`) and whether its pseudo value (no port, no type) is covered.
+fn render_dimension(
+    out: &mut Vec<String>,
+    kw: &str,
+    real: &[(u32, u32)],
+    space: (u32, u32),
+    pseudo: bool,
+    pseudo_word: &str,
+    name: impl Fn(u32) -> String,
+) {
+    let size = space.1 - space.0 + 1;
+    let count: u32 = real.iter().map(|&(a, b)| b - a + 1).sum();
+    if count == 0 {
+        if pseudo {
+            out.push(format!("{kw}/{pseudo_word}"));
+        }
+        return;
+    }
+    if count == size {
+        out.push(if pseudo {
+            format!("{kw}/any")
+        } else {
+            format!("{kw}/{}-{}", space.0, space.1)
+        });
+        return;
+    }
+    if pseudo && count > size / 2 {
+        let missing = difference32(&[space], real);
+        out.push(format!(
+            "{kw}/any except {}",
+            missing
+                .iter()
+                .map(|&(a, b)| range_text(a, b, &name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return;
+    }
+    for &(a, b) in real {
+        out.push(format!("{kw}/{}", range_text(a, b, &name)));
+    }
+    if pseudo {
+        out.push(format!("{kw}/{pseudo_word}"));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Interval algebra on sorted, disjoint, merged interval lists.
+
+trait Point: Copy + Ord + std::hash::Hash + std::fmt::Debug {
+    fn succ(self) -> Option<Self>;
+    /// The predecessor; saturates at zero (callers never ask for it).
+    fn pred(self) -> Self;
+}
+impl Point for u32 {
+    fn succ(self) -> Option<u32> {
+        self.checked_add(1)
+    }
+    fn pred(self) -> u32 {
+        self.saturating_sub(1)
+    }
+}
+impl Point for u128 {
+    fn succ(self) -> Option<u128> {
+        self.checked_add(1)
+    }
+    fn pred(self) -> u128 {
+        self.saturating_sub(1)
+    }
+}
+
+fn normalise<T: Point>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {
+    v.sort_unstable();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+    for (lo, hi) in v {
+        if let Some(last) = out.last_mut() {
+            if lo <= last.1 || last.1.succ() == Some(lo) {
+                if hi > last.1 {
+                    last.1 = hi;
+                }
+                continue;
+            }
+        }
+        out.push((lo, hi));
+    }
+    out
+}
+
+fn overlaps<T: Point>(a: &[(T, T)], b: &[(T, T)]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].0.max(b[j].0) <= a[i].1.min(b[j].1) {
+            return true;
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
+}
+
+fn intersect32(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// `a \ b`.
+fn difference<T: Point>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
+    let mut out = Vec::new();
+    let mut j = 0;
+    for &(lo, hi) in a {
+        while j < b.len() && b[j].1 < lo {
+            j += 1;
+        }
+        let mut cur = lo;
+        let mut k = j;
+        loop {
+            if k >= b.len() || b[k].0 > hi {
+                out.push((cur, hi));
+                break;
+            }
+            let (blo, bhi) = b[k];
+            if blo > cur {
+                // blo > cur, so blo - 1 >= cur.
+                out.push((cur, blo.pred()));
+            }
+            match bhi.succ() {
+                Some(n) if bhi < hi => cur = n,
+                _ => break,
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
+fn difference32(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    difference(a, b)
+}
+
+fn hull<T: Point>(a: &[(T, T)]) -> Option<(T, T)> {
+    Some((a.first()?.0, a.last()?.1))
+}
+
+fn hulls_meet<T: Point>(a: Option<(T, T)>, b: Option<(T, T)>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.0 <= b.1 && b.0 <= a.1,
+        _ => false,
+    }
+}
+
+/// Cuts a line at every interval boundary of `sets`: the sorted distinct
+/// starting points of the elementary intervals (each runs to the next
+/// starting point minus one, the last to `last`).
+fn boundaries<'a, T: Point + 'a>(sets: impl Iterator<Item = &'a [(T, T)]>) -> Vec<T> {
+    let mut b = Vec::new();
+    for s in sets {
+        for &(lo, hi) in s {
+            b.push(lo);
+            if let Some(n) = hi.succ() {
+                b.push(n);
+            }
+        }
+    }
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+/// For each elementary interval of `bounds`, which of `sets` cover it, as
+/// open/close events: `(atom index, set index, opening)`.
+fn sweep<T: Point>(bounds: &[T], sets: &[&[(T, T)]]) -> Vec<Vec<(usize, bool)>> {
+    let mut events: Vec<Vec<(usize, bool)>> = vec![Vec::new(); bounds.len() + 1];
+    for (i, s) in sets.iter().enumerate() {
+        for &(lo, hi) in s.iter() {
+            let start = bounds.partition_point(|&b| b < lo);
+            let end = match hi.succ() {
+                Some(n) => bounds.partition_point(|&b| b < n),
+                None => bounds.len(),
+            };
+            events[start].push((i, true));
+            events[end].push((i, false));
+        }
+    }
+    events
+}
+
+// ---------------------------------------------------------------------------
+// Boxes and the delta computation.
+
+/// A rule restricted to one address family, as intervals.
+#[derive(Clone, Debug)]
+struct FBox {
+    /// Index of the rule in its rule list.
+    rule: usize,
+    src: Vec<(u128, u128)>,
+    dst: Vec<(u128, u128)>,
+    svc: Vec<(u32, u32)>,
+}
+
+fn family(set: &AddrSet, v6: bool) -> Vec<(u128, u128)> {
+    if v6 {
+        set.v6_ranges()
+            .map(|(a, b)| (u128::from(a), u128::from(b)))
+            .collect()
+    } else {
+        set.v4_ranges()
+            .map(|(a, b)| (u32::from(a) as u128, u32::from(b) as u128))
+            .collect()
+    }
+}
+
+/// True when the family part of `set` meets `iv` (no allocation).
+fn set_overlaps(set: &AddrSet, v6: bool, iv: &[(u128, u128)]) -> bool {
+    fn walk(ranges: impl Iterator<Item = (u128, u128)>, iv: &[(u128, u128)]) -> bool {
+        let mut j = 0;
+        for (lo, hi) in ranges {
+            while j < iv.len() && iv[j].1 < lo {
+                j += 1;
+            }
+            match iv.get(j) {
+                None => return false,
+                Some(&(a, _)) if a <= hi => return true,
+                Some(_) => {}
+            }
+        }
+        false
+    }
+    if v6 {
+        walk(
+            set.v6_ranges().map(|(a, b)| (u128::from(a), u128::from(b))),
+            iv,
+        )
+    } else {
+        walk(
+            set.v4_ranges()
+                .map(|(a, b)| (u32::from(a) as u128, u32::from(b) as u128)),
+            iv,
+        )
+    }
+}
+
+fn to_set(iv: &[(u128, u128)], v6: bool) -> AddrSet {
+    if v6 {
+        AddrSet::from_v6_ranges(iv.to_vec())
+    } else {
+        AddrSet::from_v4_ranges(
+            iv.iter()
+                .map(|&(a, b)| (clamp_v4(a), clamp_v4(b)))
+                .collect(),
+        )
+    }
+}
+
+fn clamp_v4(x: u128) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
+fn fbox(rule: usize, r: &Rule, v6: bool) -> Option<FBox> {
+    let src = family(&r.src, v6);
+    let dst = family(&r.dst, v6);
+    if src.is_empty() || dst.is_empty() {
+        return None;
+    }
+    Some(FBox {
+        rule,
+        src,
+        dst,
+        svc: matcher_svc(&r.matcher),
+    })
+}
+
+/// Address intervals of one family (IPv4 widened to `u128`).
+type Iv = Vec<(u128, u128)>;
+/// Service-line intervals.
+type Sv = Vec<(u32, u32)>;
+/// A result box: service intervals × sources × destinations.
+type Piece = (Sv, Iv, Iv);
+
+/// `∪plus \ ∪minus`, as disjoint pieces.
+fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
+    // Service atoms and the boxes covering each.
+    let all: Vec<&FBox> = plus.iter().chain(minus.iter()).copied().collect();
+    let svc_sets: Vec<&[(u32, u32)]> = all.iter().map(|b| b.svc.as_slice()).collect();
+    let bounds = boundaries(svc_sets.iter().copied());
+    let events = sweep(&bounds, &svc_sets);
+    let mut active: BTreeSet<usize> = BTreeSet::new();
+    // (plus set, minus set) -> service atoms
+    let mut groups: BTreeMap<(Vec<usize>, Vec<usize>), Sv> = BTreeMap::new();
+    for (atom, &start) in bounds.iter().enumerate() {
+        for &(i, open) in &events[atom] {
+            if open {
+                active.insert(i);
+            } else {
+                active.remove(&i);
+            }
+        }
+        let (p, m): (Vec<usize>, Vec<usize>) = active.iter().partition(|&&i| i < plus.len());
+        if p.is_empty() {
+            continue;
+        }
+        let end = bounds.get(atom + 1).map_or(SVC_END - 1, |n| n - 1);
+        groups.entry((p, m)).or_default().push((start, end));
+    }
+    // One plane computation per distinct covering; merge equal rectangles.
+    let mut rects: BTreeMap<(Iv, Iv), Sv> = BTreeMap::new();
+    for ((p, m), atoms) in groups {
+        let pb: Vec<&FBox> = p.iter().map(|&i| all[i]).collect();
+        let mb: Vec<&FBox> = m.iter().map(|&i| all[i]).collect();
+        for (src, dst) in plane(&pb, &mb) {
+            rects
+                .entry((src, dst))
+                .or_default()
+                .extend(atoms.iter().copied());
+        }
+    }
+    rects
+        .into_iter()
+        .map(|((src, dst), svc)| (normalise(svc), src, dst))
+        .collect()
+}
+
+/// `∪(src × dst of plus) \ ∪(src × dst of minus)` as rectangles with
+/// disjoint sources.
+fn plane(plus: &[&FBox], minus: &[&FBox]) -> Vec<(Iv, Iv)> {
+    let all: Vec<&FBox> = plus.iter().chain(minus.iter()).copied().collect();
+    let src_sets: Vec<&[(u128, u128)]> = all.iter().map(|b| b.src.as_slice()).collect();
+    let bounds = boundaries(src_sets.iter().copied());
+    let events = sweep(&bounds, &src_sets);
+    let mut active: BTreeSet<usize> = BTreeSet::new();
+    let mut cache: HashMap<Vec<usize>, Vec<(u128, u128)>> = HashMap::new();
+    // result dst -> source intervals
+    let mut by_dst: BTreeMap<Iv, Iv> = BTreeMap::new();
+    for (atom, &start) in bounds.iter().enumerate() {
+        for &(i, open) in &events[atom] {
+            if open {
+                active.insert(i);
+            } else {
+                active.remove(&i);
+            }
+        }
+        if !active.iter().any(|&i| i < plus.len()) {
+            continue;
+        }
+        let key: Vec<usize> = active.iter().copied().collect();
+        let dst = cache
+            .entry(key)
+            .or_insert_with(|| {
+                let (p, m): (Vec<usize>, Vec<usize>) =
+                    active.iter().partition(|&&i| i < plus.len());
+                let union = |ix: &[usize]| {
+                    normalise(
+                        ix.iter()
+                            .flat_map(|&i| all[i].dst.iter().copied())
+                            .collect(),
+                    )
+                };
+                difference(&union(&p), &union(&m))
+            })
+            .clone();
+        if dst.is_empty() {
+            continue;
+        }
+        let end = match bounds.get(atom + 1) {
+            Some(n) => n.pred(),
+            None => u128::MAX,
+        };
+        let srcs = by_dst.entry(dst).or_default();
+        match srcs.last_mut() {
+            Some(last) if last.1.succ() == Some(start) => last.1 = end,
+            _ => srcs.push((start, end)),
+        }
+    }
+    by_dst.into_iter().map(|(dst, src)| (src, dst)).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Labels.
+
+/// At most this many endpoint names describe one side.
+const MAX_NAMES: usize = 4;
+
+/// A zone's named parts in one family.
+struct ZoneParts {
+    whole: Iv,
+    /// Hosts and groups, largest first.
+    named: Vec<(String, Iv)>,
+    exact: HashMap<Iv, String>,
+}
+
+fn size(iv: &[(u128, u128)]) -> u128 {
+    iv.iter().fold(0u128, |n, &(a, b)| {
+        n.saturating_add(b - a).saturating_add(1)
+    })
+}
+
+/// Names of endpoints whose union is exactly `target`, greedily, largest
+/// first.
+fn cover(named: &[(String, Iv)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+    let mut covered: Iv = Vec::new();
+    let mut picked = Vec::new();
+    for (name, iv) in named {
+        if difference(iv, target).is_empty() && !difference(iv, &covered).is_empty() {
+            covered = normalise(covered.iter().chain(iv.iter()).copied().collect());
+            picked.push(name.clone());
+            if covered.as_slice() == target {
+                picked.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                return Some(picked);
+            }
+            if picked.len() == MAX_NAMES {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Describes address sets by the zones, groups and hosts they are made of.
+struct Labeller<'a> {
+    policy: &'a Policy,
+    cache: HashMap<(String, bool), ZoneParts>,
+}
+
+impl<'a> Labeller<'a> {
+    fn new(policy: &'a Policy) -> Self {
+        Labeller {
+            policy,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn parts(policy: &Policy, zone: &str, v6: bool) -> ZoneParts {
+        let mut parts = ZoneParts {
+            whole: Vec::new(),
+            named: Vec::new(),
+            exact: HashMap::new(),
+        };
+        let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) else {
+            return parts;
+        };
+        parts.whole = family(&z.addrs, v6);
+        for g in &z.groups {
+            parts
+                .named
+                .push((format!("{}.{}", z.name, g.name), family(&g.addrs, v6)));
+        }
+        for h in &z.hosts {
+            let addrs = AddrSet::union_all(
+                h.addrs
+                    .iter()
+                    .map(|a| AddrSet::from_addr(*a))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            parts
+                .named
+                .push((format!("{}.{}", z.name, h.name), family(&addrs, v6)));
+        }
+        parts.named.retain(|(_, iv)| !iv.is_empty());
+        // Hosts after groups of equal size, so a host wins an exact match.
+        for (name, iv) in &parts.named {
+            parts.exact.insert(iv.clone(), name.clone());
+        }
+        parts
+            .named
+            .sort_by(|a, b| size(&b.1).cmp(&size(&a.1)).then(a.0.cmp(&b.0)));
+        parts
+    }
+
+    fn side(&mut self, zone: &str, v6: bool, set: Iv) -> Side {
+        let policy = self.policy;
+        let parts = self
+            .cache
+            .entry((zone.to_string(), v6))
+            .or_insert_with(|| Self::parts(policy, zone, v6));
+        let (names, except) = if set == parts.whole {
+            (vec![zone.to_string()], Vec::new())
+        } else if let Some(n) = parts.exact.get(&set) {
+            (vec![n.clone()], Vec::new())
+        } else if let Some(names) = cover(&parts.named, &set) {
+            (names, Vec::new())
+        } else {
+            let rest = difference(&parts.whole, &set);
+            let subset = difference(&set, &parts.whole).is_empty();
+            match cover(&parts.named, &rest) {
+                Some(except) if subset && !rest.is_empty() => (vec![zone.to_string()], except),
+                _ => (Vec::new(), Vec::new()),
+            }
+        };
+        Side {
+            zone: zone.to_string(),
+            names,
+            except,
+            addrs: to_set(&set, v6),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The driver.
+
+type Key<'a> = (&'a AddrSet, &'a AddrSet, &'a Match);
+
+/// The order `lower` sorts rules in.
+fn join_order(a: &Rule, b: &Rule) -> Ordering {
+    a.name
+        .as_bytes()
+        .cmp(b.name.as_bytes())
+        .then_with(|| a.src_zone.cmp(&b.src_zone))
+        .then_with(|| a.matcher.cmp(&b.matcher))
+}
+
+/// Computes the access delta between OLD and NEW for `today`.
+pub fn access_delta(old: &Policy, new: &Policy, today: Date) -> AccessDelta {
+    let opts = BuildOptions::new(today);
+    // INVARIANT: lowering fails only for an unknown isolation mode or
+    // firewall, and neither is asked for here.
+    let old_rules = lower(old, &opts).map(|r| r.rules).unwrap_or_default();
+    let new_rules = lower(new, &opts).map(|r| r.rules).unwrap_or_default();
+
+    // Cancel identical boxes. First a merge-join in the order `lower`
+    // sorts by (full name, source zone, matcher): an unchanged flow lines up
+    // with itself. Then a multiset match among what is left, for identical
+    // boxes under other names (renamed or re-arranged flows). Neither step
+    // relies on the order for correctness: a rule not cancelled is merely
+    // treated as changed.
+    let mut unchanged_old = Vec::new();
+    let mut unchanged_new = Vec::new();
+    let mut left_old = Vec::new();
+    let mut left_new = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < old_rules.len() && j < new_rules.len() {
+        let (a, b) = (&old_rules[i], &new_rules[j]);
+        match join_order(a, b) {
+            Ordering::Less => {
+                left_old.push(i);
+                i += 1;
+            }
+            Ordering::Greater => {
+                left_new.push(j);
+                j += 1;
+            }
+            Ordering::Equal => {
+                if a.src == b.src && a.dst == b.dst {
+                    unchanged_old.push(i);
+                    unchanged_new.push(j);
+                } else {
+                    left_old.push(i);
+                    left_new.push(j);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    left_old.extend(i..old_rules.len());
+    left_new.extend(j..new_rules.len());
+    let mut pool: HashMap<Key, Vec<usize>> = HashMap::new();
+    for &i in left_old.iter().rev() {
+        let r = &old_rules[i];
+        pool.entry((&r.src, &r.dst, &r.matcher))
+            .or_default()
+            .push(i);
+    }
+    let mut changed_new = Vec::new();
+    for &i in &left_new {
+        let r = &new_rules[i];
+        match pool
+            .get_mut(&(&r.src, &r.dst, &r.matcher))
+            .and_then(|v| v.pop())
+        {
+            Some(j) => {
+                unchanged_old.push(j);
+                unchanged_new.push(i);
+            }
+            None => changed_new.push(i),
+        }
+    }
+    let mut changed_old: Vec<usize> = pool.into_values().flatten().collect();
+    changed_old.sort_unstable();
+    if changed_new.is_empty() && changed_old.is_empty() {
+        return AccessDelta {
+            unchanged: true,
+            ..AccessDelta::default()
+        };
+    }
+    let added = one_side(
+        new,
+        &new_rules,
+        &changed_new,
+        &unchanged_new,
+        &old_rules,
+        &changed_old,
+    );
+    let removed = one_side(
+        old,
+        &old_rules,
+        &changed_old,
+        &unchanged_old,
+        &new_rules,
+        &changed_new,
+    );
+    AccessDelta {
+        unchanged: added.is_empty() && removed.is_empty(),
+        added,
+        removed,
+    }
+}
+
+/// The traffic `side` admits and `other` does not, where `changed` are the
+/// side's rules without an identical box in `other`, `unchanged` the side's
+/// rules with one, and `other_changed` the other's rules without one.
+fn one_side(
+    policy: &Policy,
+    rules: &[Rule],
+    changed: &[usize],
+    unchanged: &[usize],
+    other_rules: &[Rule],
+    other_changed: &[usize],
+) -> Vec<AccessBox> {
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for &i in changed {
+        let r = &rules[i];
+        groups
+            .entry((r.src_zone.as_str(), r.dst_zone.as_str()))
+            .or_default()
+            .push(i);
+    }
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let wanted: HashSet<(&str, &str)> = groups.keys().copied().collect();
+    let mut same_pair: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for &i in unchanged {
+        let r = &rules[i];
+        let key = (r.src_zone.as_str(), r.dst_zone.as_str());
+        if wanted.contains(&key) {
+            same_pair.entry(key).or_default().push(i);
+        }
+    }
+    let mut labels = Labeller::new(policy);
+    let mut out = Vec::new();
+    for v6 in [false, true] {
+        // The other version's changed rules, in this family, with hulls.
+        let others: Vec<(FBox, Hulls)> = other_changed
+            .iter()
+            .filter_map(|&i| fbox(i, &other_rules[i], v6))
+            .map(|b| {
+                let h = Hulls::of(&b);
+                (b, h)
+            })
+            .collect();
+        for (&(src_zone, dst_zone), members) in &groups {
+            let plus: Vec<FBox> = members
+                .iter()
+                .filter_map(|&i| fbox(i, &rules[i], v6))
+                .collect();
+            if plus.is_empty() {
+                continue;
+            }
+            let reach = Reach::of(&plus);
+            let same: Vec<FBox> = same_pair
+                .get(&(src_zone, dst_zone))
+                .into_iter()
+                .flatten()
+                .filter(|&&i| {
+                    set_overlaps(&rules[i].src, v6, &reach.src)
+                        && set_overlaps(&rules[i].dst, v6, &reach.dst)
+                })
+                .filter_map(|&i| fbox(i, &rules[i], v6))
+                .filter(|b| reach.meets(b, &Hulls::of(b)))
+                .collect();
+            let minus: Vec<&FBox> = same
+                .iter()
+                .chain(
+                    others
+                        .iter()
+                        .filter(|(b, h)| reach.meets(b, h))
+                        .map(|(b, _)| b),
+                )
+                .collect();
+            let plus_refs: Vec<&FBox> = plus.iter().collect();
+            for (svc, src, dst) in delta(&plus_refs, &minus) {
+                let mut flows: Vec<String> = plus
+                    .iter()
+                    .filter(|b| {
+                        overlaps(&b.svc, &svc) && overlaps(&b.src, &src) && overlaps(&b.dst, &dst)
+                    })
+                    .map(|b| rules[b.rule].name.clone())
+                    .collect();
+                flows.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                flows.dedup();
+                out.push(AccessBox {
+                    services: services_text(&svc),
+                    src: labels.side(src_zone, v6, src),
+                    dst: labels.side(dst_zone, v6, dst),
+                    flows,
+                    svc,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.src.zone.as_bytes(), a.dst.zone.as_bytes())
+            .cmp(&(b.src.zone.as_bytes(), b.dst.zone.as_bytes()))
+            .then_with(|| a.src.addrs.has_v6().cmp(&b.src.addrs.has_v6()))
+            .then_with(|| a.svc.cmp(&b.svc))
+            .then_with(|| a.src.addrs.cmp(&b.src.addrs))
+            .then_with(|| a.dst.addrs.cmp(&b.dst.addrs))
+    });
+    out
+}
+
+/// The extent of a box along each axis.
+struct Hulls {
+    src: Option<(u128, u128)>,
+    dst: Option<(u128, u128)>,
+    svc: Option<(u32, u32)>,
+}
+
+impl Hulls {
+    fn of(b: &FBox) -> Hulls {
+        Hulls {
+            src: hull(&b.src),
+            dst: hull(&b.dst),
+            svc: hull(&b.svc),
+        }
+    }
+}
+
+/// What a group of boxes covers along each axis (a superset of the union
+/// of the boxes), to filter candidates cheaply and then exactly per axis.
+struct Reach {
+    hulls: Hulls,
+    src: Vec<(u128, u128)>,
+    dst: Vec<(u128, u128)>,
+    svc: Vec<(u32, u32)>,
+}
+
+impl Reach {
+    fn of(boxes: &[FBox]) -> Reach {
+        let src = normalise(boxes.iter().flat_map(|b| b.src.iter().copied()).collect());
+        let dst = normalise(boxes.iter().flat_map(|b| b.dst.iter().copied()).collect());
+        let svc = normalise(boxes.iter().flat_map(|b| b.svc.iter().copied()).collect());
+        Reach {
+            hulls: Hulls {
+                src: hull(&src),
+                dst: hull(&dst),
+                svc: hull(&svc),
+            },
+            src,
+            dst,
+            svc,
+        }
+    }
+
+    fn meets(&self, b: &FBox, h: &Hulls) -> bool {
+        hulls_meet(self.hulls.src, h.src)
+            && hulls_meet(self.hulls.dst, h.dst)
+            && hulls_meet(self.hulls.svc, h.svc)
+            && overlaps(&self.svc, &b.svc)
+            && overlaps(&self.src, &b.src)
+            && overlaps(&self.dst, &b.dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn difference_handles_edges() {
+        let a = vec![(0u32, 10), (20, 30)];
+        let b = vec![(0u32, 2), (5, 5), (10, 21), (30, 40)];
+        assert_eq!(difference(&a, &b), vec![(3, 4), (6, 9), (22, 29)]);
+        let full = vec![(0u128, u128::MAX)];
+        assert_eq!(
+            difference(&full, &[(1u128, u128::MAX - 1)]),
+            vec![(0, 0), (u128::MAX, u128::MAX)]
+        );
+        assert!(difference(&full, &full).is_empty());
+    }
+
+    #[test]
+    fn service_line_round_trips_packets() {
+        let p = Packet {
+            src: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            dst: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            proto: 6,
+            dport: Some(502),
+            icmp_type: None,
+        };
+        let tcp502 = matcher_svc(&Match::Tcp(crate::model::PortSet::single(502)));
+        assert!(svc_contains(&tcp502, svc_point(&p)));
+        assert!(svc_contains(&matcher_svc(&Match::Any), svc_point(&p)));
+        let v6 = Packet {
+            src: IpAddr::V6(Ipv6Addr::LOCALHOST),
+            dst: IpAddr::V6(Ipv6Addr::LOCALHOST),
+            proto: 255,
+            dport: None,
+            icmp_type: None,
+        };
+        assert_eq!(svc_point(&v6), SVC_END - 1);
+        assert!(!svc_contains(&tcp502, svc_point(&v6)));
+    }
+
+    #[test]
+    fn services_render_readably() {
+        let any = matcher_svc(&Match::Any);
+        assert_eq!(services_text(&any), ["any"]);
+        let minus = difference(
+            &any,
+            &matcher_svc(&Match::Tcp(crate::model::PortSet::single(502))),
+        );
+        assert_eq!(
+            services_text(&minus),
+            [
+                "tcp/any except 502",
+                "udp/any",
+                "icmp/any",
+                "icmpv6/any",
+                "ip/any-other"
+            ]
+        );
+        let ping = matcher_svc(&Match::Icmp([8u8].into_iter().collect()));
+        assert_eq!(services_text(&ping), ["icmp/echo-request"]);
+        let ports = matcher_svc(&Match::Udp(crate::model::PortSet::from_ranges([
+            (53, 53),
+            (2222, 2230),
+        ])));
+        assert_eq!(services_text(&ports), ["udp/53", "udp/2222-2230"]);
+        assert_eq!(services_text(&matcher_svc(&Match::Ip(47))), ["ip/47"]);
+    }
+}

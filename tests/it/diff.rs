@@ -1,0 +1,829 @@
+//! `diff`: the access delta is exact set algebra, layout and order never
+//! show, declarations are compared attribute by attribute, and approvals
+//! are judged by the rules of both versions.
+
+use conduitc::diff::{diff, ChangeKind, DeclChange, DeclKind, DiffOptions, Report, RuleVersion};
+use conduitc::model::*;
+use ipnet::IpNet;
+use proptest::prelude::*;
+
+use crate::support::gen::{self, Rng};
+
+fn opts() -> DiffOptions {
+    DiffOptions::new(gen::today())
+}
+
+/// Recomputes every derived address set (zone, group, endpoint, flow) from
+/// what is declared, after a mutation.
+fn refresh(p: &mut Policy) {
+    for z in &mut p.zones {
+        if let Networks::Prefixes(nets) = &z.networks {
+            let mut a = AddrSet::new();
+            for n in nets {
+                a.insert_net(*n);
+            }
+            z.addrs = a;
+        }
+    }
+    if let Some(any) = p.zones.iter().position(|z| z.networks == Networks::Any) {
+        let others = AddrSet::union_all(
+            p.zones
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != any)
+                .map(|(_, z)| &z.addrs),
+        );
+        p.zones[any].addrs = others.complement();
+    }
+    let host_set = |h: &Host| {
+        AddrSet::union_all(
+            h.addrs
+                .iter()
+                .map(|a| AddrSet::from_addr(*a))
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+    };
+    for z in &mut p.zones {
+        let hosts = z.hosts.clone();
+        for g in &mut z.groups {
+            let mut a = AddrSet::new();
+            for m in &g.members {
+                match m {
+                    GroupMember::Host(h) => {
+                        if let Some(h) = hosts.iter().find(|x| &x.name == h) {
+                            a = a.union(&host_set(h));
+                        }
+                    }
+                    GroupMember::Prefix(n) => a.insert_net(*n),
+                }
+            }
+            g.addrs = a;
+        }
+    }
+    let zones = p.zones.clone();
+    let resolve = |e: &mut Endpoint| {
+        let z = &zones[e.zone];
+        e.addrs = match &e.member {
+            Member::Zone => z.addrs.clone(),
+            Member::Host(h) => z.host(h.as_str()).map(host_set).unwrap_or_default(),
+            Member::Group(g) => z
+                .group(g.as_str())
+                .map(|g| g.addrs.clone())
+                .unwrap_or_default(),
+        };
+    };
+    for c in &mut p.conduits {
+        for f in &mut c.flows {
+            f.from.iter_mut().for_each(resolve);
+            f.to.iter_mut().for_each(resolve);
+            f.src = AddrSet::union_all(f.from.iter().map(|e| &e.addrs));
+            f.dst = AddrSet::union_all(f.to.iter().map(|e| &e.addrs));
+        }
+    }
+}
+
+fn random_ports(rng: &mut Rng) -> (ServiceSet, Vec<String>) {
+    let lo = *rng.pick(&[22u16, 80, 443, 502, 503, 2404, 20000]);
+    let hi = lo + rng.range(0, 3) as u16;
+    let mut s = ServiceSet::new();
+    let written = if rng.chance(30) {
+        s.udp = PortSet::from_ranges([(lo, hi)]);
+        format!("udp/{lo}-{hi}")
+    } else {
+        s.tcp = PortSet::from_ranges([(lo, hi)]);
+        format!("tcp/{lo}-{hi}")
+    };
+    (s, vec![written])
+}
+
+/// A copy of `p` with a few random changes that keep it valid.
+fn mutate(p: &Policy, seed: u64) -> Policy {
+    let mut rng = Rng::new(seed);
+    let mut q = p.clone();
+    for step in 0..rng.range(1, 3) {
+        let nconduits = q.conduits.len();
+        if nconduits == 0 {
+            break;
+        }
+        let ci = rng.range(0, nconduits as u64 - 1) as usize;
+        let nflows = q.conduits[ci].flows.len();
+        let fi = if nflows == 0 {
+            None
+        } else {
+            Some(rng.range(0, nflows as u64 - 1) as usize)
+        };
+        match (rng.range(0, 10), fi) {
+            (0, Some(fi)) => {
+                q.conduits[ci].flows.remove(fi);
+            }
+            (1, Some(fi)) => {
+                let mut f = q.conduits[ci].flows[fi].clone();
+                let (s, w) = random_ports(&mut rng);
+                f.services = s;
+                f.service_refs = w;
+                f.name = Name::new(format!("extra{step}"));
+                f.full_name = format!("{}/extra{step}", q.conduits[ci].name);
+                f.expires = None;
+                q.conduits[ci].flows.push(f);
+            }
+            (2, Some(fi)) => {
+                let (s, w) = random_ports(&mut rng);
+                let f = &mut q.conduits[ci].flows[fi];
+                f.services = s;
+                f.service_refs = w;
+            }
+            (3, Some(fi)) => {
+                let f = &mut q.conduits[ci].flows[fi];
+                let z = f.to_zone;
+                f.to = vec![Endpoint {
+                    zone: z,
+                    member: Member::Zone,
+                    addrs: AddrSet::new(),
+                }];
+            }
+            (4, _) => {
+                let c = &mut q.conduits[ci];
+                c.mode = match c.mode {
+                    Mode::Monitor => Mode::Enforce,
+                    Mode::Enforce => Mode::Monitor,
+                };
+            }
+            (5, Some(fi)) => {
+                let f = &mut q.conduits[ci].flows[fi];
+                f.expires = match f.expires {
+                    Some(_) => None,
+                    None => Some(gen::today().add_days(-1)),
+                };
+            }
+            (6, Some(fi)) => {
+                let full = format!("{}/renamed", q.conduits[ci].name);
+                let f = &mut q.conduits[ci].flows[fi];
+                f.name = Name::new("renamed");
+                f.full_name = full;
+            }
+            (7, _) => {
+                // Move a host within its zone's networks.
+                let zi = rng.range(0, q.zones.len() as u64 - 1) as usize;
+                let z = &mut q.zones[zi];
+                if let (Networks::Prefixes(nets), false) = (&z.networks, z.hosts.is_empty()) {
+                    let net = *rng.pick(nets);
+                    let hi = rng.range(0, z.hosts.len() as u64 - 1) as usize;
+                    let host_no = rng.range(0, 3);
+                    let addr = match net {
+                        IpNet::V4(n) => {
+                            let lo = u32::from(n.network());
+                            let span = u32::from(n.broadcast()) - lo;
+                            std::net::IpAddr::V4((lo + (host_no as u32).min(span)).into())
+                        }
+                        IpNet::V6(n) => {
+                            let lo = u128::from(n.network());
+                            let span = u128::from(n.broadcast()) - lo;
+                            std::net::IpAddr::V6((lo + (host_no as u128).min(span)).into())
+                        }
+                    };
+                    z.hosts[hi].addrs = vec![addr];
+                }
+            }
+            (8, _) => {
+                // A zone gains a prefix no other zone uses.
+                let zi = rng.range(0, q.zones.len() as u64 - 1) as usize;
+                if let Networks::Prefixes(nets) = &mut q.zones[zi].networks {
+                    let n: IpNet = format!("10.{}.0.0/16", 200 + zi).parse().unwrap();
+                    nets.push(n);
+                }
+            }
+            (9, Some(fi)) => {
+                // Split a flow into two with the same meaning: no access change.
+                let f = q.conduits[ci].flows[fi].clone();
+                if f.services.tcp.is_empty() || f.services.udp.is_empty() {
+                    continue;
+                }
+                let mut a = f.clone();
+                a.services.udp = PortSet::new();
+                let mut b = f;
+                b.services.tcp = PortSet::new();
+                b.name = Name::new("split");
+                b.full_name = format!("{}/split", q.conduits[ci].name);
+                q.conduits[ci].flows[fi] = a;
+                q.conduits[ci].flows.push(b);
+            }
+            _ => {
+                if let Some(fi) = fi {
+                    q.conduits[ci].flows[fi].reason = "changed reason".into();
+                }
+            }
+        }
+    }
+    refresh(&mut q);
+    q
+}
+
+/// `p` with every declaration and list in reverse order and some names
+/// re-spelled in capitals: the same policy in meaning.
+fn reordered(p: &Policy) -> Policy {
+    let n = p.zones.len();
+    let map = |z: usize| n - 1 - z;
+    let mut q = p.clone();
+    q.owners.reverse();
+    q.services.reverse();
+    q.zones.reverse();
+    for z in &mut q.zones {
+        z.hosts.reverse();
+        z.groups.reverse();
+        for g in &mut z.groups {
+            g.members.reverse();
+        }
+        if let Networks::Prefixes(nets) = &mut z.networks {
+            nets.reverse();
+        }
+        z.name = Name::new(z.name.as_str().to_ascii_uppercase());
+    }
+    q.conduits.reverse();
+    for c in &mut q.conduits {
+        c.zones = [map(c.zones[1]), map(c.zones[0])];
+        c.name = Name::new(c.name.as_str().to_ascii_uppercase());
+        c.flows.reverse();
+        for f in &mut c.flows {
+            f.from_zone = map(f.from_zone);
+            f.to_zone = map(f.to_zone);
+            for e in f.from.iter_mut().chain(f.to.iter_mut()) {
+                e.zone = map(e.zone);
+            }
+            f.from.reverse();
+            f.to.reverse();
+            f.service_refs.reverse();
+            f.full_name = format!("{}/{}", c.name, f.name);
+        }
+    }
+    for fw in &mut q.firewalls {
+        fw.interfaces.reverse();
+        for i in &mut fw.interfaces {
+            i.zone = map(i.zone);
+        }
+    }
+    for i in &mut q.isolations {
+        i.sever = i.sever.iter().rev().map(|&z| map(z)).collect();
+    }
+    q.approvals.reverse();
+    q
+}
+
+fn assert_exact(
+    old: &Policy,
+    new: &Policy,
+    report: &Report,
+    pseed: u64,
+) -> Result<(), TestCaseError> {
+    let b = conduitc::BuildOptions::new(gen::today());
+    let mut packets = gen::packets(old, pseed, 150);
+    packets.extend(gen::packets(new, pseed ^ 0x5555, 150));
+    for pkt in packets {
+        let was = conduitc::decide(old, &pkt, &b).unwrap().allowed();
+        let is = conduitc::decide(new, &pkt, &b).unwrap().allowed();
+        prop_assert_eq!(
+            report.access.newly_allows(&pkt),
+            is && !was,
+            "newly allowed? {:?} (old {}, new {})",
+            pkt,
+            was,
+            is
+        );
+        prop_assert_eq!(
+            report.access.no_longer_allows(&pkt),
+            was && !is,
+            "no longer allowed? {:?} (old {}, new {})",
+            pkt,
+            was,
+            is
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn access_delta_is_exactly_new_minus_old(seed in any::<u64>(), mseed in any::<u64>(), pseed in any::<u64>()) {
+        let old = gen::policy(seed);
+        let new = mutate(&old, mseed);
+        let forward = diff(&old, &new, &opts());
+        assert_exact(&old, &new, &forward, pseed)?;
+        let backward = diff(&new, &old, &opts());
+        assert_exact(&new, &old, &backward, pseed)?;
+        prop_assert_eq!(forward.access.added.len(), backward.access.removed.len());
+        // Every box names the flows responsible, and no box is empty.
+        for b in forward.access.added.iter().chain(&forward.access.removed) {
+            prop_assert!(!b.flows.is_empty() && !b.src.addrs.is_empty() && !b.dst.addrs.is_empty());
+            prop_assert!(!b.services.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_policy_against_itself_is_no_change(seed in any::<u64>()) {
+        let p = gen::policy(seed);
+        let r = diff(&p, &p, &opts());
+        prop_assert!(r.no_change);
+        prop_assert!(r.declarations.is_empty() && r.access.unchanged && r.approvals.is_empty());
+    }
+
+    #[test]
+    fn order_and_spelling_case_are_no_change(seed in any::<u64>()) {
+        let p = gen::policy(seed);
+        let q = reordered(&p);
+        let r = diff(&p, &q, &opts());
+        prop_assert!(r.no_change, "{:#?}", r.declarations);
+        let r = diff(&q, &p, &opts());
+        prop_assert!(r.no_change, "{:#?}", r.declarations);
+    }
+}
+
+/// A generated policy with at least one conduit with a flow.
+fn base() -> Policy {
+    (0..)
+        .map(gen::policy)
+        .find(|p| {
+            p.conduits.iter().any(|c| !c.flows.is_empty())
+                && p.zones.iter().all(|z| z.networks != Networks::Any)
+        })
+        .unwrap()
+}
+
+fn find<'a>(r: &'a Report, kind: DeclKind, name: &str) -> &'a DeclChange {
+    r.declarations
+        .iter()
+        .find(|d| d.kind == kind && d.name.eq_ignore_ascii_case(name))
+        .unwrap_or_else(|| panic!("no {kind:?} {name} in {:#?}", r.declarations))
+}
+
+#[test]
+fn flow_changes_are_reported_attribute_by_attribute() {
+    let old = base();
+    let mut new = old.clone();
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let other_owner = if old.conduits[ci].flows[0].owner.is("plant-ops") {
+        "it-sec"
+    } else {
+        "plant-ops"
+    };
+    {
+        let f = &mut new.conduits[ci].flows[0];
+        f.owner = Name::new(other_owner);
+        f.expires = Some(Date::parse("2027-09-30").unwrap());
+        f.essential = !f.essential;
+        f.reason = "a new reason".into();
+    }
+    let r = diff(&old, &new, &opts());
+    let name = &old.conduits[ci].flows[0].full_name;
+    let d = find(&r, DeclKind::Flow, name);
+    assert_eq!(d.change, ChangeKind::Modified);
+    let attrs: Vec<&str> = d.attributes.iter().map(|a| a.attribute.as_str()).collect();
+    assert_eq!(attrs, ["owner", "reason", "expires", "essential"]);
+    let owner = &d.attributes[0];
+    assert_eq!(owner.new.as_deref(), Some(other_owner));
+    assert_eq!(d.attributes[2].new.as_deref(), Some("2027-09-30"));
+    // Nothing else is reported, and no access changed unless the expiry did.
+    assert_eq!(r.declarations.len(), 1);
+    assert!(!r.no_change);
+}
+
+#[test]
+fn zone_gaining_a_prefix_lists_the_prefix() {
+    let old = base();
+    let mut new = old.clone();
+    let zone = old.zones[0].name.to_string();
+    if let Networks::Prefixes(n) = &mut new.zones[0].networks {
+        n.push("10.250.0.0/16".parse().unwrap());
+    }
+    refresh(&mut new);
+    let r = diff(&old, &new, &opts());
+    let d = find(&r, DeclKind::Zone, &zone);
+    assert_eq!(d.change, ChangeKind::Modified);
+    let nets = d
+        .attributes
+        .iter()
+        .find(|a| a.attribute == "networks")
+        .unwrap();
+    assert_eq!(nets.gained, ["10.250.0.0/16"]);
+    assert!(nets.lost.is_empty());
+}
+
+#[test]
+fn renames_show_as_removal_plus_addition_and_case_is_no_change() {
+    let old = base();
+    let mut new = old.clone();
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let c = &mut new.conduits[ci];
+    c.flows[0].name = Name::new("brand-new");
+    c.flows[0].full_name = format!("{}/brand-new", c.name);
+    let c = c.clone();
+    let r = diff(&old, &new, &opts());
+    let old_name = &old.conduits[ci].flows[0].full_name;
+    assert_eq!(
+        find(&r, DeclKind::Flow, old_name).change,
+        ChangeKind::Removed
+    );
+    let added = find(&r, DeclKind::Flow, &format!("{}/brand-new", c.name));
+    assert_eq!(added.change, ChangeKind::Added);
+    assert!(added
+        .attributes
+        .iter()
+        .any(|a| a.attribute == "from" && a.old.is_none()));
+    // Same boxes, other names: the effective access did not change.
+    assert!(r.access.unchanged);
+
+    let mut upper = old.clone();
+    upper.zones[0].name = Name::new(old.zones[0].name.as_str().to_ascii_uppercase());
+    assert!(diff(&old, &upper, &opts()).no_change);
+}
+
+#[test]
+fn splitting_a_flow_is_no_change_in_effective_access() {
+    let mut old = base();
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    old.conduits[ci].mode = Mode::Enforce;
+    let f = &mut old.conduits[ci].flows[0];
+    f.expires = None;
+    f.services = ServiceSet::new();
+    f.services.tcp = PortSet::from_ranges([(502, 502), (20000, 20010)]);
+    f.service_refs = vec!["tcp/502".into(), "tcp/20000-20010".into()];
+    let mut new = old.clone();
+    let mut a = new.conduits[ci].flows[0].clone();
+    a.services.tcp = PortSet::single(502);
+    a.service_refs = vec!["tcp/502".into()];
+    let mut b = a.clone();
+    b.name = Name::new("second-half");
+    b.full_name = format!("{}/second-half", new.conduits[ci].name);
+    b.services.tcp = PortSet::from_ranges([(20000, 20010)]);
+    b.service_refs = vec!["tcp/20000-20010".into()];
+    new.conduits[ci].flows[0] = a;
+    new.conduits[ci].flows.push(b);
+    let r = diff(&old, &new, &opts());
+    assert!(!r.no_change);
+    assert!(r.access.unchanged);
+    let text = conduitc::diff::render::text(&r);
+    assert!(text.contains("no change in effective access"), "{text}");
+}
+
+#[test]
+fn a_widened_flow_reports_the_new_traffic_with_its_zones_and_flow() {
+    let mut old = base();
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    old.conduits[ci].mode = Mode::Enforce;
+    old.conduits[ci].flows.truncate(1);
+    let f = &mut old.conduits[ci].flows[0];
+    f.expires = None;
+    f.services = ServiceSet::new();
+    f.services.tcp = PortSet::single(502);
+    f.service_refs = vec!["modbus".into()];
+    let mut new = old.clone();
+    new.conduits[ci].flows[0].services.tcp = PortSet::from_ranges([(502, 503)]);
+    let r = diff(&old, &new, &opts());
+    assert!(r.access.removed.is_empty());
+    assert!(!r.access.added.is_empty());
+    let f = &new.conduits[ci].flows[0];
+    for b in &r.access.added {
+        assert_eq!(b.services, ["tcp/503"]);
+        assert_eq!(b.flows, std::slice::from_ref(&f.full_name));
+        assert_eq!(b.src.zone, new.zones[f.from_zone].name.to_string());
+        assert_eq!(b.dst.zone, new.zones[f.to_zone].name.to_string());
+    }
+}
+
+fn approval(name: &str, scope: Scope, requires: &[&str]) -> Approval {
+    Approval {
+        name: Name::new(name),
+        scope,
+        requires: requires.iter().map(|r| Name::new(*r)).collect(),
+    }
+}
+
+/// A base policy whose zones are all at `level`, with one changed reason.
+fn with_reason_change(level: Level) -> (Policy, Policy, String) {
+    let mut old = base();
+    for z in &mut old.zones {
+        z.level = level;
+    }
+    let mut new = old.clone();
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    new.conduits[ci].flows[0].reason = "reworded".into();
+    let trigger = format!("flow {} modified", new.conduits[ci].flows[0].full_name);
+    (old, new, trigger)
+}
+
+#[test]
+fn loosening_an_approval_rule_still_needs_the_old_approvers() {
+    let (mut old, mut new, trigger) = with_reason_change(Level::L2);
+    old.approvals = vec![approval(
+        "plant-floor",
+        Scope::Level(LevelOp::Le, Level::L2),
+        &["plant-ops"],
+    )];
+    new.approvals = vec![approval(
+        "plant-floor",
+        Scope::Level(LevelOp::Le, Level::L1),
+        &["plant-ops"],
+    )];
+    let r = diff(&old, &new, &opts());
+    assert_eq!(r.approvals.len(), 1);
+    let a = &r.approvals[0];
+    assert_eq!(a.owner, "plant-ops");
+    assert!(a
+        .rules
+        .iter()
+        .any(|x| x.name == "plant-floor" && x.version == RuleVersion::Old));
+    assert!(a.triggers.contains(&trigger), "{:?}", a.triggers);
+    assert!(a
+        .triggers
+        .contains(&"approval plant-floor modified".to_string()));
+
+    // Removing the rule altogether needs its owners too.
+    new.approvals.clear();
+    let r = diff(&old, &new, &opts());
+    assert_eq!(r.approvals[0].owner, "plant-ops");
+    assert!(r.approvals[0]
+        .triggers
+        .contains(&"approval plant-floor removed".to_string()));
+
+    // Under NEW's rule alone (and no rule change) the level-2 change needs
+    // nobody: it is OLD's rule that asked for plant-ops.
+    let loose = vec![approval(
+        "plant-floor",
+        Scope::Level(LevelOp::Le, Level::L1),
+        &["plant-ops"],
+    )];
+    old.approvals = loose.clone();
+    new.approvals = loose;
+    assert!(diff(&old, &new, &opts()).approvals.is_empty());
+}
+
+#[test]
+fn approval_scopes_by_zone_conduit_and_all() {
+    let (mut old, mut new, trigger) = with_reason_change(Level::L3);
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let conduit = old.conduits[ci].name.to_string();
+    let zone = old.zones[old.conduits[ci].zones[0]].name.to_string();
+    let unrelated_zone = old.zones.iter().map(|z| z.name.to_string()).find(|z| {
+        !old.conduits[ci]
+            .zones
+            .iter()
+            .any(|&i| old.zones[i].name.is(z))
+    });
+    let mut rules = vec![
+        approval(
+            "by-zone",
+            Scope::Zones(vec![Name::new(&zone)]),
+            &["zone-owner"],
+        ),
+        approval(
+            "by-conduit",
+            Scope::Conduits(vec![Name::new(conduit.to_ascii_uppercase())]),
+            &["conduit-owner"],
+        ),
+        approval("everything", Scope::All, &["auditor"]),
+        approval("high", Scope::Level(LevelOp::Ge, Level::L4), &["nobody"]),
+    ];
+    if let Some(z) = &unrelated_zone {
+        rules.push(approval(
+            "elsewhere",
+            Scope::Zones(vec![Name::new(z)]),
+            &["nobody"],
+        ));
+    }
+    old.approvals = rules.clone();
+    new.approvals = rules;
+    let r = diff(&old, &new, &opts());
+    let owners: Vec<&str> = r.approvals.iter().map(|a| a.owner.as_str()).collect();
+    assert_eq!(owners, ["auditor", "conduit-owner", "zone-owner"]);
+    for a in &r.approvals {
+        assert_eq!(a.triggers, std::slice::from_ref(&trigger));
+        assert_eq!(a.rules[0].version, RuleVersion::Both);
+        assert!(!a.approved);
+    }
+    let given = DiffOptions {
+        approved_by: vec!["AUDITOR".into(), "zone-owner".into()],
+        ..opts()
+    };
+    let r = diff(&old, &new, &given);
+    let missing: Vec<&str> = r.missing_approvals().map(|a| a.owner.as_str()).collect();
+    assert_eq!(missing, ["conduit-owner"]);
+}
+
+#[test]
+fn service_and_owner_changes_reach_the_conduits_that_depend_on_them() {
+    let (mut old, _, _) = with_reason_change(Level::L3);
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let conduit = old.conduits[ci].name.to_string();
+    let mut set = ServiceSet::new();
+    set.tcp = PortSet::single(5450);
+    old.services.push(Service {
+        name: Name::new("pi-repl"),
+        set: set.clone(),
+        written: vec!["tcp/5450".into()],
+        remote_access: false,
+        builtin: false,
+    });
+    old.conduits[ci].flows[0].service_refs = vec!["PI-REPL".into()];
+    old.conduits[ci].flows[0].services = set;
+    old.approvals = vec![approval(
+        "by-conduit",
+        Scope::Conduits(vec![Name::new(&conduit)]),
+        &["plant-ops"],
+    )];
+    let mut new = old.clone();
+    new.services[0].written.push("tcp/5457".into());
+    new.services[0].set.tcp = PortSet::from_ranges([(5450, 5450), (5457, 5457)]);
+    let r = diff(&old, &new, &opts());
+    let d = find(&r, DeclKind::Service, "pi-repl");
+    assert_eq!(d.attributes[0].attribute, "definition");
+    assert_eq!(d.attributes[0].gained, ["tcp/5457"]);
+    assert!(r.approvals[0]
+        .triggers
+        .contains(&"service pi-repl modified".to_string()));
+
+    // An owner's contact change touches what that owner is accountable for.
+    let mut new = old.clone();
+    let owner = old.conduits[ci].owner.to_string();
+    new.owners
+        .iter_mut()
+        .find(|o| o.name.is(&owner))
+        .unwrap()
+        .contact = "new@example.com".into();
+    let r = diff(&old, &new, &opts());
+    assert_eq!(r.approvals[0].triggers, [format!("owner {owner} modified")]);
+}
+
+/// Guards the property test against vacuity: over fixed seeds, mutations do
+/// produce packets in both lists, and the exactness check covers them.
+#[test]
+fn mutations_produce_packets_on_both_sides_of_the_delta() {
+    let (mut newly, mut no_longer, mut monitor_boxes) = (0, 0, 0);
+    let b = conduitc::BuildOptions::new(gen::today());
+    for seed in 0..150u64 {
+        let old = gen::policy(seed);
+        let new = mutate(&old, seed.wrapping_mul(7919));
+        let r = diff(&old, &new, &opts());
+        monitor_boxes += r
+            .access
+            .added
+            .iter()
+            .chain(&r.access.removed)
+            .filter(|x| x.flows.iter().any(|f| f.ends_with("/*")))
+            .count();
+        for pkt in gen::packets(&new, seed, 100) {
+            let was = conduitc::decide(&old, &pkt, &b).unwrap().allowed();
+            let is = conduitc::decide(&new, &pkt, &b).unwrap().allowed();
+            assert_eq!(
+                r.access.newly_allows(&pkt),
+                is && !was,
+                "seed {seed} {pkt:?}"
+            );
+            assert_eq!(
+                r.access.no_longer_allows(&pkt),
+                was && !is,
+                "seed {seed} {pkt:?}"
+            );
+            newly += usize::from(is && !was);
+            no_longer += usize::from(was && !is);
+        }
+    }
+    assert!(
+        newly > 50 && no_longer > 50 && monitor_boxes > 5,
+        "{newly} {no_longer} {monitor_boxes}"
+    );
+}
+
+/// Comments, blank lines and a different order everywhere, through the
+/// parser and the checker: no change.
+fn relaid(text: &str) -> String {
+    let mut out = String::from("# re-laid out\n\n");
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("zone ") || t.starts_with("flow ") || t.starts_with("conduit ") {
+            out.push_str("\n# a comment about the next block\n");
+        }
+        out.push_str("    ");
+        out.push_str(t);
+        if t.ends_with('{') || t.is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str("   # trailing comment\n");
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn relaid_and_reordered_text_is_no_change(seed in any::<u64>()) {
+        let p = crate::roundtrip::expressible(gen::policy(seed));
+        let day = gen::today().add_days(-1);
+        let load = |text: String| {
+            let sources = conduitc::Sources::from_memory("p.conduit", text);
+            conduitc::check(&sources, &conduitc::CheckOptions::new(day)).policy
+        };
+        let a = load(gen::to_text(&p)).unwrap();
+        let b = load(relaid(&gen::to_text(&reordered(&p))));
+        let b = b.unwrap_or_else(|| panic!("{}", relaid(&gen::to_text(&reordered(&p)))));
+        let r = diff(&a, &b, &DiffOptions::new(day));
+        prop_assert!(r.no_change, "{:#?}", r);
+    }
+}
+
+#[test]
+fn markdown_escapes_user_text() {
+    let (old, mut new, _) = with_reason_change(Level::L3);
+    let ci = new
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    new.conduits[ci].flows[0].reason =
+        "ping @plant-team | <img src=x> `rm` [link](http://x) *bold*".into();
+    let md = conduitc::diff::render::markdown(&diff(&old, &new, &opts()));
+    let line = md
+        .lines()
+        .find(|l| l.contains("| reason |"))
+        .expect("a reason row");
+    assert!(
+        line.contains(r"ping \@plant-team \| \<img src=x\> \`rm\` \[link\](http://x) \*bold\*"),
+        "{line}"
+    );
+    // The row still has exactly six cells: seven unescaped `|`.
+    let bytes = line.as_bytes();
+    let bars = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count();
+    assert_eq!(bars, 7, "{line}");
+}
+
+#[test]
+fn a_service_change_reaches_flows_through_composed_services() {
+    let (mut old, _, _) = with_reason_change(Level::L3);
+    let ci = old
+        .conduits
+        .iter()
+        .position(|c| !c.flows.is_empty())
+        .unwrap();
+    let conduit = old.conduits[ci].name.to_string();
+    let mut set = ServiceSet::new();
+    set.tcp = PortSet::single(5450);
+    for (name, written) in [("pi-repl", "tcp/5450"), ("scada-set", "PI-REPL")] {
+        old.services.push(Service {
+            name: Name::new(name),
+            set: set.clone(),
+            written: vec![written.into()],
+            remote_access: false,
+            builtin: false,
+        });
+    }
+    old.conduits[ci].flows[0].service_refs = vec!["scada-set".into()];
+    old.conduits[ci].flows[0].services = set;
+    old.approvals = vec![approval(
+        "by-conduit",
+        Scope::Conduits(vec![Name::new(&conduit)]),
+        &["plant-ops"],
+    )];
+    let mut new = old.clone();
+    new.services[0].written = vec!["tcp/5451".into()];
+    new.services[0].set.tcp = PortSet::single(5451);
+    new.services[1].set.tcp = PortSet::single(5451);
+    new.conduits[ci].flows[0].services.tcp = PortSet::single(5451);
+    let r = diff(&old, &new, &opts());
+    // The composed service reports what it now admits.
+    let d = find(&r, DeclKind::Service, "scada-set");
+    assert_eq!(d.attributes[0].attribute, "admits");
+    assert_eq!(r.approvals.len(), 1);
+    assert!(r.approvals[0]
+        .triggers
+        .contains(&"service pi-repl modified".to_string()));
+}
