@@ -56,9 +56,15 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
     };
     let mut listed = String::new();
     let (mut files, mut changed) = (0usize, 0usize);
+    let mut over_reported = false;
     for (id, file) in sources.iter() {
-        if file.issue() != Some(&LoadIssue::EmptyDirectory) {
-            files += 1;
+        match file.issue() {
+            Some(LoadIssue::EmptyDirectory) => {}
+            // Past the policy size limit nothing was read; the first such
+            // file carries the one error.
+            Some(LoadIssue::PolicyTooLarge) if over_reported => continue,
+            Some(LoadIssue::PolicyTooLarge) => over_reported = true,
+            _ => files += 1,
         }
         let formatted = match format_file(&sources, id) {
             Ok(text) => text,

@@ -370,3 +370,23 @@ fn files_with_errors_are_refused_with_their_diagnostics() {
     let unknown = "zone z {\n  level 1\n  owner nobody\n  networks any\n}\n";
     assert_eq!(format_idempotent(unknown), unknown);
 }
+
+#[test]
+fn examples_in_the_formatting_docs_are_canonical() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/formatting.md"))
+        .unwrap();
+    let mut blocks = 0;
+    for part in doc.split("```conduit\n").skip(1) {
+        let code: String = part
+            .split("```")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+            .collect();
+        let code = format!("{}\n", code.trim_end());
+        assert_eq!(format_source(&code).unwrap(), code);
+        blocks += 1;
+    }
+    assert!(blocks >= 1);
+}
