@@ -390,3 +390,115 @@ fn examples_in_the_formatting_docs_are_canonical() {
     }
     assert!(blocks >= 1);
 }
+
+/// A canonical policy with every kind of attribute.
+const EVERY_KIND: &str = r#"owner ops {
+  name "Ops"
+  contact "ops@example.com"
+}
+
+service pair = tcp/1, udp/2 remote-access
+service single = tcp/3
+
+zone plant {
+  level 1
+  owner ops
+  sl 2
+  description "Line 1"
+  networks 10.1.0.0/16
+  host plc = 10.1.0.5
+  group g = plc, 10.1.1.0/24
+}
+
+zone scada {
+  level 2
+  owner ops
+  networks 10.2.0.0/16
+  host m = 10.2.0.10
+}
+
+zone office {
+  level 4
+  owner ops
+  networks any
+}
+
+conduit scada-plant {
+  zones scada, plant
+  owner ops
+  sl 2
+  mode monitor
+  waive W107 "baseline"
+
+  flow poll {
+    from scada.m
+    to plant.g
+    service modbus, tcp/20000
+    owner ops
+    reason "polling"
+    expires 2027-06-30
+    essential
+    log
+    waive W105 "kept on purpose"
+  }
+}
+
+firewall fw {
+  platform nftables
+  interface "eth0" = plant
+  interface "eth1" = scada
+}
+
+approval a {
+  scope level <= 2
+  requires ops
+}
+
+approval b {
+  scope zone plant, scada
+  requires ops
+}
+
+isolation i {
+  sever office
+  reason "cut"
+}
+"#;
+
+#[test]
+fn comments_before_and_after_every_kind_of_line_survive() {
+    assert_eq!(format_idempotent(EVERY_KIND), EVERY_KIND);
+    let mut text = String::new();
+    let mut n = 0;
+    for line in EVERY_KIND.lines() {
+        if line.is_empty() {
+            text.push('\n');
+            continue;
+        }
+        n += 1;
+        let indent = &line[..line.len() - line.trim_start().len()];
+        text.push_str(&format!("{indent}# before-{n}\n{line} # after-{n}\n"));
+    }
+    let formatted = format_idempotent(&text);
+    for k in 1..=n {
+        for tag in [format!("# before-{k}\n"), format!("# after-{k}\n")] {
+            assert_eq!(formatted.matches(&tag).count(), 1, "{tag}{formatted}");
+        }
+    }
+    assert_same_meaning(
+        &[("k.conduit".into(), EVERY_KIND.into())],
+        &[("k.conduit".into(), formatted.clone())],
+    );
+    // Without its comments, the output is the canonical text again, but for
+    // the blank line that separates comments closing a conduit from its
+    // last flow.
+    let bare: String = formatted
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("# before-"))
+        .map(|l| match l.find("  # after-") {
+            Some(i) => format!("{}\n", l[..i].trim_end()),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_eq!(bare.replace("  }\n\n}", "  }\n}"), EVERY_KIND);
+}
