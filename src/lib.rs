@@ -43,6 +43,7 @@ pub mod check;
 pub mod decide;
 pub mod diag;
 pub mod diff;
+pub mod formatter;
 pub mod graph;
 pub mod limits;
 pub mod lower;

@@ -1,15 +1,45 @@
 //! Every documented input limit, in one place.
 //!
 //! Input over a limit is a policy error (exit 1) with its own diagnostic
-//! code, never a crash: the loader and the parser check these before doing
-//! any work whose cost depends on them. `docs/language.md` lists them for
-//! users.
+//! code, never a crash: the loader, the parser and the checker check these
+//! before doing any work whose cost depends on them. `docs/limits.md` lists
+//! them for users, with what happens when one is exceeded; a test keeps it
+//! in step with this file.
+//!
+//! Within these limits every stage is linear or `n log n` in the size of
+//! the input, except where the output itself is larger (every pair of
+//! overlapping zones is reported, for example).
 
 /// Largest policy file read, in bytes (4 MiB). A larger file is `E003`.
 ///
 /// Real policies are tens of kilobytes; the limit keeps byte offsets well
 /// inside `u32` and bounds the memory and time one file can cost.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Largest policy, all files together, in bytes (16 MiB). The file that
+/// crosses the limit is `E005` and is not read further, nor are the files
+/// after it.
+pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Most declarations in one policy (50,000): top-level declarations
+/// (owners, services, zones, conduits, firewalls, approvals, isolation
+/// modes) and flows together. More is `E006`, and the policy is not checked
+/// further.
+pub const MAX_DECLARATIONS: usize = 50_000;
+
+/// Most items in one comma-separated list (10,000): `networks`, the
+/// addresses of a `host`, the members of a `group`, `zones`, `from`, `to`,
+/// `service`, `scope zone`, `scope conduit`, `requires`, `sever` and the
+/// parts of a `service` declaration. More is `E007`.
+pub const MAX_LIST_ITEMS: usize = 10_000;
+
+/// Most hosts and groups in one zone, together (100,000). More is `E008`.
+pub const MAX_ZONE_MEMBERS: usize = 100_000;
+
+/// Deepest composition of services (32): a service made only of specs and
+/// built-in services has depth 1, one that names it depth 2, and so on.
+/// Deeper is `E009`.
+pub const MAX_SERVICE_DEPTH: usize = 32;
 
 /// Longest name, in characters (48), so that a flow's full name
 /// `conduit/flow` (97 characters) fits a Cisco ACL remark (100). Longer is `E110`.

@@ -10,9 +10,16 @@
 //! - a path that does not exist or cannot be read is a [`LoadError`]
 //!   (exit 2);
 //! - a file that was read but breaks a documented limit (not UTF-8, a NUL
-//!   byte, over [`MAX_FILE_BYTES`]) or a
-//!   directory without a `.conduit` file is kept as a [`SourceFile`] with a
+//!   byte, over [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES), or taking
+//!   the whole policy over
+//!   [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES)) or a directory
+//!   without a `.conduit` file is kept as a [`SourceFile`] with a
 //!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
+//!
+//! No more than the limits is ever read: a file is read up to one byte past
+//! what the limits still allow, and once the policy is over its limit the
+//! files after it are opened (so that a missing one is still reported) but
+//! not read.
 //!
 //! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
 //! and columns are 1-based, and columns count Unicode scalar values. A
@@ -28,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::limits::MAX_FILE_BYTES;
+use crate::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 
 /// A file known to a [`Sources`] set. Cheap to copy; meaningless across sets.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -102,6 +109,9 @@ pub enum LoadIssue {
         /// Size in bytes (at least the limit plus one).
         size: u64,
     },
+    /// The file takes the policy's files together over
+    /// [`MAX_POLICY_BYTES`], or comes after one that did; its text is empty.
+    PolicyTooLarge,
     /// A directory given on the command line holds no `*.conduit` file.
     /// The entry's path is the directory and its text is empty.
     EmptyDirectory,
@@ -205,6 +215,10 @@ pub enum LoadError {
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// Bytes of usable text so far (files without an issue).
+    bytes: u64,
+    /// The policy went over [`MAX_POLICY_BYTES`].
+    over: bool,
 }
 
 impl Sources {
@@ -252,6 +266,9 @@ impl Sources {
         let size = bytes.len() as u64;
         let (text, issue) = if size > MAX_FILE_BYTES {
             (String::new(), Some(LoadIssue::TooLarge { size }))
+        } else if self.over || self.bytes + size > MAX_POLICY_BYTES {
+            self.over = true;
+            (String::new(), Some(LoadIssue::PolicyTooLarge))
         } else {
             match String::from_utf8(bytes) {
                 Ok(mut text) => {
@@ -280,6 +297,9 @@ impl Sources {
     }
 
     fn push(&mut self, file: SourceFile) -> FileId {
+        if file.issue.is_none() {
+            self.bytes += file.text.len() as u64;
+        }
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(file);
         id
@@ -312,12 +332,22 @@ impl Sources {
 
     fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
         let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
+        let name = display_path(path);
+        if self.over {
+            self.push(SourceFile::new(
+                name,
+                Some(path.to_path_buf()),
+                String::new(),
+                Some(LoadIssue::PolicyTooLarge),
+            ));
+            return Ok(());
+        }
         let mut bytes = Vec::new();
-        // Read at most one byte past the limit: a huge file costs nothing.
-        file.take(MAX_FILE_BYTES + 1)
+        // Read at most one byte past the limits: a huge file costs nothing.
+        let allowed = MAX_FILE_BYTES.min(MAX_POLICY_BYTES.saturating_sub(self.bytes));
+        file.take(allowed + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| io_error(path, e))?;
-        let name = display_path(path);
         if bytes.len() as u64 > MAX_FILE_BYTES {
             let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
             self.push(SourceFile::new(

@@ -6,9 +6,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use conduitc::backend::{emit, Target};
 use conduitc::diag::render;
+use conduitc::formatter::format_file;
 use conduitc::lower::{lower, BuildOptions, Packet};
 use conduitc::model::Date;
-use conduitc::{check, CheckOptions, Code, Policy, Sources};
+use conduitc::{check, CheckOptions, Code, FileId, Policy, Sources};
 
 /// The date every fuzz run judges expiry against, so runs are reproducible.
 pub fn fuzz_today() -> Date {
@@ -47,6 +48,42 @@ pub fn check_bytes(data: &[u8]) -> Option<Policy> {
     let _ = render::sarif(&checked.diagnostics, &sources);
     assert_eq!(checked.policy.is_some(), !checked.diagnostics.has_errors());
     checked.policy
+}
+
+/// Formatting arbitrary bytes never panics and never reports an internal
+/// error (the formatter's own soundness check included); what it formats,
+/// formatting again leaves unchanged, and a policy that checks formats to a
+/// text that checks to the same policy.
+pub fn format_bytes(data: &[u8]) {
+    let mut sources = Sources::new();
+    sources.add_bytes("fuzz.conduit", None, data.to_vec());
+    let out = match format_file(&sources, FileId::FIRST) {
+        Ok(out) => out,
+        Err(diags) => {
+            assert!(
+                !diags.contains(Code::Internal),
+                "internal error: {}",
+                render::text(&diags, &sources, false)
+            );
+            return;
+        }
+    };
+    let again = Sources::from_memory("formatted.conduit", out.clone());
+    assert_eq!(
+        format_file(&again, FileId::FIRST).ok().as_deref(),
+        Some(out.as_str()),
+        "formatting is not idempotent"
+    );
+    let opts = CheckOptions::new(fuzz_today());
+    let before = check(&sources, &opts);
+    let after = check(&again, &opts);
+    assert_eq!(before.policy, after.policy, "formatting changed the policy");
+    // Reordered attributes move diagnostics, so compare the codes as multisets.
+    let mut codes_before = before.diagnostics.codes();
+    let mut codes_after = after.diagnostics.codes();
+    codes_before.sort();
+    codes_after.sort();
+    assert_eq!(codes_before, codes_after, "formatting changed the diagnostics");
 }
 
 /// Packets derived from the policy: the edges of every zone and flow address

@@ -118,7 +118,7 @@ const IFACE_MAX: usize = 35;
 const ID_BASE: u32 = 1_000_000;
 const ID_SPAN: u32 = 999_000_000;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Family {
     V4,
     V6,
@@ -214,7 +214,13 @@ struct Group<'a> {
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     validate(rules)?;
     let zones = &rules.zones;
-    let zone_index = |name: &str| zones.iter().position(|z| z.name.eq_ignore_ascii_case(name));
+    let by_name: std::collections::HashMap<String, usize> = zones
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, z)| (z.name.to_ascii_lowercase(), i))
+        .collect();
+    let zone_index = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
 
     // 1. Group rules by (flow, zones), in rule order.
     let mut groups: Vec<Group> = Vec::new();
@@ -574,6 +580,12 @@ struct AddrNames {
     objects: BTreeMap<(usize, Family), Vec<(u128, u128)>>,
     /// Zone names by index.
     zone_names: BTreeMap<usize, String>,
+    /// Where each set sits in `sets`, so naming and lookup cost no scan.
+    set_index: std::collections::HashMap<(usize, Family, AddrSet), usize>,
+    /// How many `ZONE.v4.K` names each (zone, family) has.
+    numbered: BTreeMap<(usize, Family), usize>,
+    /// Where each interval sits in `objects`.
+    object_index: std::collections::HashMap<(usize, Family, (u128, u128)), usize>,
 }
 
 impl AddrNames {
@@ -588,24 +600,25 @@ impl AddrNames {
             return Err(unsupported("a zone index out of range".into()));
         };
         self.zone_names.insert(zone, z.name.clone());
-        let list = self.sets.entry((zone, fam)).or_default();
-        if list.iter().any(|(_, s)| s == set) {
+        if self.set_index.contains_key(&(zone, fam, set.clone())) {
             return Ok(());
         }
+        let list = self.sets.entry((zone, fam)).or_default();
         let name = if *set == fam.part(&z.addrs) {
             format!("{}.{}", z.name, fam.tag())
         } else {
-            let k = list
-                .iter()
-                .filter(|(n, _)| n.matches('.').count() == 2)
-                .count()
-                + 1;
+            let k = self.numbered.entry((zone, fam)).or_default();
+            *k += 1;
             format!("{}.{}.{k}", z.name, fam.tag())
         };
+        self.set_index.insert((zone, fam, set.clone()), list.len());
         list.push((name, set.clone()));
         let objects = self.objects.entry((zone, fam)).or_default();
         for iv in intervals(set, fam) {
-            if !objects.contains(&iv) {
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.object_index.entry((zone, fam, iv))
+            {
+                e.insert(objects.len());
                 objects.push(iv);
             }
         }
@@ -613,9 +626,9 @@ impl AddrNames {
     }
 
     fn lookup(&self, zone: usize, fam: Family, set: &AddrSet) -> Result<String, EmitError> {
-        self.sets
-            .get(&(zone, fam))
-            .and_then(|l| l.iter().find(|(_, s)| s == set))
+        self.set_index
+            .get(&(zone, fam, set.clone()))
+            .and_then(|&i| self.sets.get(&(zone, fam))?.get(i))
             .map(|(n, _)| n.clone())
             .ok_or_else(|| unsupported("an address set without a name".into()))
     }
@@ -645,11 +658,10 @@ impl AddrNames {
             if f != fam {
                 continue;
             }
-            let objects = self.objects.get(&(z, f));
             for (name, set) in list {
                 let members = intervals(set, f)
                     .iter()
-                    .filter_map(|iv| objects?.iter().position(|o| o == iv))
+                    .filter_map(|iv| self.object_index.get(&(z, f, *iv)).copied())
                     .map(|i| self.object_name(z, f, i))
                     .collect();
                 out.push((name.clone(), members));

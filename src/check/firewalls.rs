@@ -2,6 +2,8 @@
 //! for the platform (`E601`), zones known, one interface per zone (`E602`)
 //! and no interface declared twice (`E604`).
 
+use std::collections::HashMap;
+
 use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
@@ -33,6 +35,9 @@ impl<'a> Checker<'a> {
             )
             .map(|(p, _)| p);
             let mut interfaces: Vec<(Interface, Span, Span)> = Vec::new();
+            // Index into `interfaces` by zone and by name.
+            let mut by_zone: HashMap<usize, usize> = HashMap::new();
+            let mut by_name: HashMap<&str, usize> = HashMap::new();
             let mut ok = platform.is_some();
             for a in &b.attrs {
                 let FirewallAttr::Interface(i) = &a.value else {
@@ -48,7 +53,7 @@ impl<'a> Checker<'a> {
                     ok = false;
                     continue;
                 };
-                if let Some((_, first, _)) = interfaces.iter().find(|(x, _, _)| x.zone == zone) {
+                if let Some((_, first, _)) = by_zone.get(&zone).map(|&k| &interfaces[k]) {
                     self.diags.push(
                         Diagnostic::new(
                             Code::DuplicateInterfaceZone,
@@ -66,7 +71,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 if let Some((_, _, first)) =
-                    interfaces.iter().find(|(x, _, _)| x.name == i.name.value)
+                    by_name.get(i.name.value.as_str()).map(|&k| &interfaces[k])
                 {
                     self.diags.push(
                         Diagnostic::new(
@@ -84,6 +89,8 @@ impl<'a> Checker<'a> {
                     ok = false;
                     continue;
                 }
+                by_zone.insert(zone, interfaces.len());
+                by_name.insert(&i.name.value, interfaces.len());
                 interfaces.push((
                     Interface {
                         name: i.name.value.clone(),

@@ -157,18 +157,19 @@ impl<'a> Checker<'a> {
         };
         let from_eps = from.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
         let to_eps = to.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
-        let mut services = ServiceSet::new();
+        let mut sets = Vec::new();
         let mut services_ok = true;
         let mut refs = Vec::new();
         if let Some((list, _)) = service {
             for r in list {
                 refs.push(r.text.clone());
                 match self.service_ref(r) {
-                    Some(s) => services = services.union(&s),
+                    Some(s) => sets.push(s),
                     None => services_ok = false,
                 }
             }
         }
+        let services = ServiceSet::union_all(&sets);
         let ((Some(from), from_span), (Some(to), to_span)) = (from_eps?, to_eps?) else {
             return None;
         };
@@ -288,13 +289,7 @@ impl<'a> Checker<'a> {
         match self.members[zone].get(&m.text) {
             Some(i) if i < z.hosts.len() => {
                 let h = &z.hosts[i];
-                let addrs = AddrSet::union_all(
-                    h.addrs
-                        .iter()
-                        .map(|a| AddrSet::from_addr(*a))
-                        .collect::<Vec<_>>()
-                        .iter(),
-                );
+                let addrs = AddrSet::from_addrs(h.addrs.iter().copied());
                 Some(Endpoint {
                     zone,
                     member: Member::Host(h.name.clone()),

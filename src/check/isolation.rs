@@ -10,6 +10,22 @@ use crate::syntax::ast::{self, FlowAttr, IsolationAttr};
 impl<'a> Checker<'a> {
     pub(crate) fn isolations_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
         let mut table = NameTable::new("isolation mode");
+        // Essential flows by the zones they touch, so that each isolation
+        // mode costs its `sever` list and the flows it cuts, not every flow.
+        let mut essential: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.policy.zones.len()];
+        for (ci, c) in self.policy.conduits.iter().enumerate() {
+            for (fi, f) in c.flows.iter().enumerate() {
+                if f.essential {
+                    for z in [f.from_zone, f.to_zone] {
+                        if let Some(list) = essential.get_mut(z) {
+                            list.push((ci, fi));
+                        }
+                    }
+                }
+            }
+        }
+        let mut severed = vec![false; self.policy.zones.len()];
+        let mut reported: std::collections::HashSet<(usize, usize)> = Default::default();
         for d in decls {
             let ast::Decl::Isolation(b) = d else { continue };
             let what = format!("isolation mode `{}`", b.name.text);
@@ -30,7 +46,8 @@ impl<'a> Checker<'a> {
                 for z in list {
                     match self.zones.resolve(z, &mut self.diags) {
                         Some(id) => {
-                            if !zones.iter().any(|(x, _)| *x == id) {
+                            if !severed[id] {
+                                severed[id] = true;
                                 zones.push((id, z.span));
                             }
                         }
@@ -39,17 +56,14 @@ impl<'a> Checker<'a> {
                 }
             }
             // Essential flows touching a severed zone.
-            for (ci, c) in self.policy.conduits.iter().enumerate() {
-                for (fi, f) in c.flows.iter().enumerate() {
-                    if !f.essential {
+            // Each essential flow once, with the first severed zone it touches.
+            reported.clear();
+            for &(zone, zspan) in &zones {
+                for &(ci, fi) in &essential[zone] {
+                    if !reported.insert((ci, fi)) {
                         continue;
                     }
-                    let Some((zone, zspan)) = zones
-                        .iter()
-                        .find(|(z, _)| *z == f.from_zone || *z == f.to_zone)
-                    else {
-                        continue;
-                    };
+                    let f = &self.policy.conduits[ci].flows[fi];
                     let fdecl = self.conduit_decls[ci].1[fi];
                     let at = fdecl
                         .attrs
@@ -62,14 +76,17 @@ impl<'a> Checker<'a> {
                             at,
                             format!(
                                 "essential flow `{}` is cut by isolation mode `{}`, which severs zone `{}`",
-                                f.full_name, b.name.text, self.policy.zones[*zone].name
+                                f.full_name, b.name.text, self.policy.zones[zone].name
                             ),
                         )
                         .label("safe operation depends on this flow")
-                        .with(*zspan, "severed here")
+                        .with(zspan, "severed here")
                         .help("keep the zone out of `sever`, or reconsider whether the flow is essential"),
                     );
                 }
+            }
+            for &(z, _) in &zones {
+                severed[z] = false;
             }
             if let (true, Some((reason, _)), Some(_)) = (ok, reason, sever) {
                 self.policy.isolations.push(Isolation {

@@ -86,8 +86,16 @@ pub struct Checked {
 pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
     let mut diags = Vec::new();
     let mut files = Vec::new();
+    let mut over = false;
     for (id, f) in sources.iter() {
         if let Some(issue) = f.issue() {
+            // Only the file that crossed the policy size limit is reported.
+            if *issue == LoadIssue::PolicyTooLarge {
+                if over {
+                    continue;
+                }
+                over = true;
+            }
             diags.push(load_issue(sources, id, issue));
             continue;
         }
@@ -98,6 +106,13 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
         }
     }
     if diags.iter().any(|d| d.is_error()) {
+        return Checked {
+            policy: None,
+            diagnostics: Diagnostics::new(diags),
+        };
+    }
+    if let Some(d) = too_many_declarations(&files) {
+        diags.push(d);
         return Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
@@ -132,7 +147,49 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
     }
 }
 
-fn load_issue(sources: &Sources, id: crate::source::FileId, issue: &LoadIssue) -> Diagnostic {
+/// `E006` on the first declaration (or flow) past
+/// [`MAX_DECLARATIONS`](crate::limits::MAX_DECLARATIONS).
+fn too_many_declarations(files: &[ast::File]) -> Option<Diagnostic> {
+    use crate::limits::MAX_DECLARATIONS;
+    let names = files.iter().flat_map(|f| &f.decls).flat_map(|d| {
+        let (name, flows): (&ast::Ident, Vec<&ast::Ident>) = match d {
+            ast::Decl::Owner(b) => (&b.name, Vec::new()),
+            ast::Decl::Service(s) => (&s.name, Vec::new()),
+            ast::Decl::Zone(b) => (&b.name, Vec::new()),
+            ast::Decl::Conduit(b) => (
+                &b.name,
+                b.attrs
+                    .iter()
+                    .filter_map(|a| match &a.value {
+                        ast::ConduitAttr::Flow(f) => Some(&f.name),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            ast::Decl::Firewall(b) => (&b.name, Vec::new()),
+            ast::Decl::Approval(b) => (&b.name, Vec::new()),
+            ast::Decl::Isolation(b) => (&b.name, Vec::new()),
+        };
+        std::iter::once(name).chain(flows)
+    });
+    let total = names.clone().count();
+    let over = names.clone().nth(MAX_DECLARATIONS)?;
+    Some(
+        Diagnostic::new(
+            Code::TooManyDeclarations,
+            over.span,
+            format!("the policy has {total} declarations and flows, over the limit of {MAX_DECLARATIONS}"),
+        )
+        .label("the first one over the limit")
+        .help("merge flows that share endpoints and services, or split the policy"),
+    )
+}
+
+pub(crate) fn load_issue(
+    sources: &Sources,
+    id: crate::source::FileId,
+    issue: &LoadIssue,
+) -> Diagnostic {
     let text_len = sources.get(id).map_or(0, |f| f.text().len());
     match issue {
         LoadIssue::InvalidUtf8 { offset } => Diagnostic::new(
@@ -156,6 +213,15 @@ fn load_issue(sources: &Sources, id: crate::source::FileId, issue: &LoadIssue) -
             ),
         )
         .help("split the policy into several files, or check that the path points at the policy"),
+        LoadIssue::PolicyTooLarge => Diagnostic::new(
+            Code::PolicyTooLarge,
+            Span::point(id, 0),
+            format!(
+                "this file takes the policy over the limit of {} bytes (16 MiB) for all files together",
+                crate::limits::MAX_POLICY_BYTES
+            ),
+        )
+        .help("check that the paths point at the policy only; this file and any after it were not read"),
         LoadIssue::EmptyDirectory => Diagnostic::new(
             Code::EmptyPolicy,
             Span::point(id, 0),

@@ -9,6 +9,7 @@
 use super::names::NameTable;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
+use crate::limits::MAX_SERVICE_DEPTH;
 use crate::model::catalogue::{self, BuiltinService, CATALOGUE};
 use crate::model::{Name, PortSet, Service, ServiceSet};
 use crate::syntax::ast::{self, ServiceRef, ServiceRefKind, Spec};
@@ -113,12 +114,17 @@ impl<'a> Checker<'a> {
         let mut state = vec![NEW; n];
         let mut sets = vec![ServiceSet::new(); n];
         let mut remote = vec![false; n];
+        // Nesting depth of each service (1: only specs and built-ins), and
+        // where each open service sits on the stack.
+        let mut depth = vec![0usize; n];
+        let mut at = vec![0usize; n];
         for root in 0..n {
             if state[root] != NEW {
                 continue;
             }
             let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
             state[root] = OPEN;
+            at[root] = 0;
             while let Some(&mut (u, ref mut next)) = stack.last_mut() {
                 if let Some((dep, r)) = deps[u].get(*next) {
                     *next += 1;
@@ -126,24 +132,30 @@ impl<'a> Checker<'a> {
                         let v = *v;
                         if state[v] == NEW {
                             state[v] = OPEN;
+                            at[v] = stack.len();
                             stack.push((v, 0));
                         } else if state[v] == OPEN {
-                            let from = stack.iter().position(|&(w, _)| w == v).unwrap_or(0);
-                            let mut path: Vec<&str> = stack[from..]
+                            let from = at[v].min(stack.len());
+                            let mut path: Vec<String> = stack[from..]
                                 .iter()
-                                .map(|&(w, _)| self.services.decls[w].name.text.as_str())
+                                .map(|&(w, _)| format!("`{}`", self.services.decls[w].name.text))
                                 .collect();
-                            path.push(self.services.decls[v].name.text.as_str());
-                            let msg = if path.len() == 2 {
-                                format!("service `{}` refers to itself", path[0])
+                            let msg = if path.len() == 1 {
+                                format!(
+                                    "service `{}` refers to itself",
+                                    self.services.decls[v].name.text
+                                )
                             } else {
+                                path.push(format!("`{}`", self.services.decls[v].name.text));
+                                if path.len() > 9 {
+                                    // A long cycle is shown by its ends.
+                                    let hidden = path.len() - 7;
+                                    path.splice(4..path.len() - 3, [format!("… {hidden} more …")]);
+                                }
                                 format!(
                                     "service `{}` refers to itself through {}",
                                     self.services.decls[v].name.text,
-                                    path.iter()
-                                        .map(|p| format!("`{p}`"))
-                                        .collect::<Vec<_>>()
-                                        .join(" → ")
+                                    path.join(" → ")
                                 )
                             };
                             self.diags.push(
@@ -155,24 +167,47 @@ impl<'a> Checker<'a> {
                     }
                     continue;
                 }
-                // All of u's references are resolved: flatten it.
-                let mut set = ServiceSet::new();
+                // All of u's references are resolved: flatten it, normalising
+                // the port ranges once.
                 let mut rem = self.services.decls[u].remote_access.is_some()
                     || catalogue::builtin(&self.services.decls[u].name.text)
                         .is_some_and(|b| b.remote_access);
+                let mut own = Vec::new();
+                let mut deepest = 0;
                 for (dep, _) in &deps[u] {
                     match dep {
                         Dep::User(v) => {
-                            set = set.union(&sets[*v]);
                             rem |= remote[*v];
+                            deepest = deepest.max(depth[*v]);
                         }
                         Dep::Builtin(b) => {
-                            set = set.union(&b.service_set());
+                            own.push(b.service_set());
                             rem |= b.remote_access;
                         }
-                        Dep::Spec(s) => set = set.union(&spec_set(*s)),
+                        Dep::Spec(s) => own.push(spec_set(*s)),
                         Dep::Unknown => {}
                     }
+                }
+                let users = deps[u].iter().filter_map(|(dep, _)| match dep {
+                    Dep::User(v) => Some(&sets[*v]),
+                    _ => None,
+                });
+                let set = ServiceSet::union_all(users.chain(own.iter()));
+                depth[u] = deepest + 1;
+                if depth[u] == MAX_SERVICE_DEPTH + 1 {
+                    let d = self.services.decls[u];
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ServiceTooDeep,
+                            d.name.span,
+                            format!(
+                                "service `{}` is composed {} levels deep, over the limit of {MAX_SERVICE_DEPTH}",
+                                d.name.text, depth[u]
+                            ),
+                        )
+                        .label("nested too deep")
+                        .help("list specs or built-in services directly instead of naming services that name services"),
+                    );
                 }
                 sets[u] = set;
                 remote[u] = rem;

@@ -5,6 +5,8 @@
 //! Every valid waiver is recorded in `Policy::waivers`, whether or not it
 //! suppressed anything.
 
+use std::collections::BTreeSet;
+
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::Waiver;
@@ -73,15 +75,15 @@ impl Checker<'_> {
     }
 
     pub(crate) fn waive_stage(&mut self) {
-        let mut conduit_waivers: Vec<Vec<(Code, &Waive)>> = Vec::new();
-        let mut flow_waivers: Vec<Vec<Vec<(Code, &Waive)>>> = Vec::new();
+        let mut conduit_waivers: Vec<BTreeSet<Code>> = Vec::new();
+        let mut flow_waivers: Vec<Vec<BTreeSet<Code>>> = Vec::new();
         for (ci, (cdecl, fdecls)) in self.conduit_decls.iter().enumerate() {
             let conduit = &self.policy.conduits[ci];
-            let mut cw = Vec::new();
+            let mut cw = BTreeSet::new();
             for a in &cdecl.attrs {
                 if let ConduitAttr::Waive(w) = &a.value {
                     if let Ok(code) = waived_code(w) {
-                        cw.push((code, w));
+                        cw.insert(code);
                         self.policy.waivers.push(Waiver {
                             code: code.as_str().to_string(),
                             reason: w.reason.value.clone(),
@@ -92,11 +94,11 @@ impl Checker<'_> {
             }
             let mut fws = Vec::new();
             for (fi, f) in fdecls.iter().enumerate() {
-                let mut fw = Vec::new();
+                let mut fw = BTreeSet::new();
                 for a in &f.attrs {
                     if let FlowAttr::Waive(w) = &a.value {
                         if let Ok(code) = waived_code(w) {
-                            fw.push((code, w));
+                            fw.insert(code);
                             self.policy.waivers.push(Waiver {
                                 code: code.as_str().to_string(),
                                 reason: w.reason.value.clone(),
@@ -111,14 +113,12 @@ impl Checker<'_> {
             flow_waivers.push(fws);
         }
         for (d, ci, fi) in std::mem::take(&mut self.warnings) {
-            let by_conduit = conduit_waivers
-                .get(ci)
-                .is_some_and(|l| l.iter().any(|(c, _)| *c == d.code));
+            let by_conduit = conduit_waivers.get(ci).is_some_and(|l| l.contains(&d.code));
             let by_flow = fi.is_some_and(|fi| {
                 flow_waivers
                     .get(ci)
                     .and_then(|l| l.get(fi))
-                    .is_some_and(|l| l.iter().any(|(c, _)| *c == d.code))
+                    .is_some_and(|l| l.contains(&d.code))
             });
             if !by_conduit && !by_flow {
                 self.diags.push(d);

@@ -111,10 +111,7 @@ impl<'a> Checker<'a> {
                     networks = Networks::Prefixes(list);
                 }
             }
-            let mut addrs = AddrSet::new();
-            for (n, _) in &spans {
-                addrs.insert_net(*n);
-            }
+            let addrs = AddrSet::from_nets(spans.iter().map(|(n, _)| *n));
             self.policy.zones.push(Zone {
                 name: Name::new(&b.name.text),
                 level,
@@ -222,6 +219,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let mut addrs: Vec<IpAddr> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for (addr, span) in &h.addrs {
                 if !zone_addrs.contains(*addr) {
                     self.diags.push(outside(
@@ -229,7 +227,7 @@ impl<'a> Checker<'a> {
                         *span,
                     ));
                 }
-                if !addrs.contains(addr) {
+                if seen.insert(*addr) {
                     addrs.push(*addr);
                 }
             }
@@ -248,15 +246,14 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let mut members = Vec::new();
-            let mut addrs = AddrSet::new();
+            // Collected, then normalised once: linear in the group's size.
+            let mut nets: Vec<IpNet> = Vec::new();
             for m in &g.members {
                 match m {
                     GroupMemberAst::Host(id) => match self.members[zi].get(&id.text) {
                         Some(i) if i < host_count => {
                             let h = &hosts[i];
-                            for x in &h.addrs {
-                                addrs = addrs.union(&AddrSet::from_addr(*x));
-                            }
+                            nets.extend(h.addrs.iter().map(|a| IpNet::from(*a)));
                             members.push(GroupMember::Host(h.name.clone()));
                         }
                         Some(_) => self.diags.push(
@@ -290,7 +287,7 @@ impl<'a> Checker<'a> {
                             self.diags
                                 .push(outside(format!("`{n}` of group `{}`", g.name.text), *span));
                         }
-                        addrs = addrs.union(&set);
+                        nets.push(*n);
                         members.push(GroupMember::Prefix(*n));
                     }
                 }
@@ -298,7 +295,7 @@ impl<'a> Checker<'a> {
             groups.push(Group {
                 name: Name::new(&g.name.text),
                 members,
-                addrs,
+                addrs: AddrSet::from_nets(nets),
             });
         }
         let z = &mut self.policy.zones[zi];

@@ -68,7 +68,15 @@ pub fn summary(checked: &Checked, sources: &Sources) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let read = sources
         .iter()
-        .filter(|(_, f)| f.issue() != Some(&conduitc::source::LoadIssue::EmptyDirectory))
+        .filter(|(_, f)| {
+            !matches!(
+                f.issue(),
+                Some(
+                    conduitc::source::LoadIssue::EmptyDirectory
+                        | conduitc::source::LoadIssue::PolicyTooLarge
+                )
+            )
+        })
         .count();
     let files = plural(read, "file");
     let (e, w) = (

@@ -104,6 +104,26 @@ codes! {
         title: "the policy declares no zone, or a directory holds no `.conduit` file",
         explain: "A policy without zones admits nothing, which is almost always a pipeline pointed at the wrong place: an empty file, a file of comments, or a directory without `.conduit` files. It is an error so that such a build fails instead of installing an empty rule set.",
         fix: "Point `conduitc` at the policy files, or declare the zones.";
+    PolicyTooLarge = "E005", Error, "policy-too-large",
+        title: "the policy's files together are larger than the 16 MiB limit",
+        explain: "All files of one policy together may be at most 16 MiB. The limit bounds the memory and time a policy can cost; the file that crosses it is not read further, nor are the files after it.",
+        fix: "Check that the paths point at the policy only (not at a directory of logs or archives); real policies are far smaller.";
+    TooManyDeclarations = "E006", Error, "too-many-declarations",
+        title: "the policy has more than 50,000 declarations",
+        explain: "Top-level declarations and flows together are limited to 50,000 per policy, which bounds the cost of checking and compiling it. The policy is not checked further.",
+        fix: "Merge flows that share their endpoints and services, or split the plant into several policies.";
+    ListTooLong = "E007", Error, "list-too-long",
+        title: "a list has more than 10,000 items",
+        explain: "A comma-separated list (`networks`, the addresses of a `host`, the members of a `group`, `zones`, `from`, `to`, `service`, `scope`, `requires`, `sever`, or a `service` declaration) holds at most 10,000 items.",
+        fix: "Summarise the list with prefixes or groups, or split it over several groups or flows.";
+    ZoneTooLarge = "E008", Error, "zone-too-large",
+        title: "a zone declares more than 100,000 hosts and groups",
+        explain: "A zone holds at most 100,000 hosts and groups together, which bounds the cost of checking it.",
+        fix: "Describe address ranges with a `group` of prefixes instead of one host per address, or split the zone.";
+    ServiceTooDeep = "E009", Error, "service-too-deep",
+        title: "services are composed more than 32 levels deep",
+        explain: "A service made only of specs and built-in services has depth 1; a service that names it has depth 2, and so on. Composition is limited to 32 levels; the service that first goes deeper is reported.",
+        fix: "List the specs or built-in services directly instead of naming services that name services.";
     Syntax = "E101", Error, "syntax-error",
         title: "the text does not follow the grammar",
         explain: "The parser stopped where the text stopped making sense and says what it expected there. Only the first syntax error of a file is reported, and the policy is not checked further while any file has one, so that a half-read policy does not cause misleading errors.",

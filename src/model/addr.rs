@@ -106,6 +106,15 @@ fn complement<T: Copy + Ord + Bounded>(a: &[(T, T)]) -> Vec<(T, T)> {
     out
 }
 
+/// True when every interval of `small` lies inside one interval of `big`
+/// (both normalised): a binary search per interval of `small`, no allocation.
+fn covers_all<T: Copy + Ord>(big: &[(T, T)], small: &[(T, T)]) -> bool {
+    small.iter().all(|&(lo, hi)| {
+        let idx = big.partition_point(|&(blo, _)| blo <= lo);
+        idx > 0 && big[idx - 1].1 >= hi
+    })
+}
+
 fn contains<T: Copy + Ord>(a: &[(T, T)], x: T) -> bool {
     // binary search for the last interval with lo <= x
     let idx = a.partition_point(|&(lo, _)| lo <= x);
@@ -211,6 +220,43 @@ impl AddrSet {
         }
     }
 
+    /// The set holding every prefix of `nets`, in one normalisation pass.
+    pub fn from_nets(nets: impl IntoIterator<Item = IpNet>) -> Self {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for net in nets {
+            match net {
+                IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.broadcast()))),
+                IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.broadcast()))),
+            }
+        }
+        AddrSet {
+            v4: normalise(v4),
+            v6: normalise(v6),
+        }
+    }
+
+    /// The set holding every address of `addrs`, in one normalisation pass.
+    pub fn from_addrs(addrs: impl IntoIterator<Item = IpAddr>) -> Self {
+        Self::from_nets(addrs.into_iter().map(IpNet::from))
+    }
+
+    /// The smallest and largest address, IPv4 before IPv6 (`None` when
+    /// empty). A superset's hull contains the subset's.
+    pub fn hull(&self) -> Option<(IpAddr, IpAddr)> {
+        let lo = match (self.v4.first(), self.v6.first()) {
+            (Some(&(a, _)), _) => IpAddr::V4(Ipv4Addr::from(a)),
+            (None, Some(&(a, _))) => IpAddr::V6(Ipv6Addr::from(a)),
+            (None, None) => return None,
+        };
+        let hi = match (self.v6.last(), self.v4.last()) {
+            (Some(&(_, b)), _) => IpAddr::V6(Ipv6Addr::from(b)),
+            (None, Some(&(_, b))) => IpAddr::V4(Ipv4Addr::from(b)),
+            (None, None) => return None,
+        };
+        Some((lo, hi))
+    }
+
     /// The union of many sets, in one normalisation pass.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AddrSet>) -> AddrSet {
         let mut v4 = Vec::new();
@@ -266,7 +312,7 @@ impl AddrSet {
 
     /// True when every address of `other` is in `self`.
     pub fn is_superset(&self, other: &AddrSet) -> bool {
-        other.difference(self).is_empty()
+        covers_all(&self.v4, &other.v4) && covers_all(&self.v6, &other.v6)
     }
 
     /// True when the two sets share an address.
@@ -439,6 +485,32 @@ mod tests {
             let in_ranges = ranges.iter().any(|&(x, y)| x.min(y) <= probe && probe <= x.max(y));
             prop_assert_eq!(s.contains(a), in_ranges);
             prop_assert_eq!(s.complement().contains(a), !in_ranges);
+        }
+
+        #[test]
+        fn superset_and_hull_agree_with_set_algebra(
+            a in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..6),
+            b in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..6),
+            v6 in any::<bool>(),
+        ) {
+            let mk = |r: &Vec<(u32, u32)>| {
+                let v: Vec<(u32, u32)> = r.iter().map(|&(x, y)| (x.min(y) >> 4, x.max(y) >> 4)).collect();
+                let mut s = AddrSet::from_v4_ranges(v.clone());
+                if v6 {
+                    s = s.union(&AddrSet::from_v6_ranges(v.iter().map(|&(x, y)| (x as u128, y as u128)).collect()));
+                }
+                s
+            };
+            let (x, y) = (mk(&a), mk(&b));
+            for (big, small) in [(&x, &y), (&y, &x), (&x, &x.union(&y)), (&x.union(&y), &y)] {
+                prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
+                if big.is_superset(small) {
+                    if let (Some((bl, bh)), Some((sl, sh))) = (big.hull(), small.hull()) {
+                        prop_assert!(bl <= sl && sh <= bh);
+                    }
+                }
+            }
+            prop_assert_eq!(AddrSet::from_nets(x.to_prefixes()), x);
         }
     }
 }

@@ -107,7 +107,11 @@ impl PortSet {
 
     /// True when every port of `other` is in `self`.
     pub fn is_superset(&self, other: &PortSet) -> bool {
-        other.difference(self).is_empty()
+        // Each range of `other` must lie inside one range of `self`.
+        other.ranges.iter().all(|&(lo, hi)| {
+            let idx = self.ranges.partition_point(|&(slo, _)| slo <= lo);
+            idx > 0 && self.ranges[idx - 1].1 >= hi
+        })
     }
 
     /// Number of ports in the set.
@@ -239,6 +243,22 @@ impl ServiceSet {
         Self::default()
     }
 
+    /// The union of many sets, port ranges normalised once.
+    pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a ServiceSet>) -> ServiceSet {
+        let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+        let mut out = ServiceSet::new();
+        for s in sets {
+            tcp.extend_from_slice(s.tcp.ranges());
+            udp.extend_from_slice(s.udp.ranges());
+            out.icmp.extend(s.icmp.iter().copied());
+            out.icmpv6.extend(s.icmpv6.iter().copied());
+            out.ip.extend(s.ip.iter().copied());
+        }
+        out.tcp = PortSet::from_ranges(tcp);
+        out.udp = PortSet::from_ranges(udp);
+        out
+    }
+
     /// `self ∪ other`.
     pub fn union(&self, other: &ServiceSet) -> ServiceSet {
         ServiceSet {
@@ -322,6 +342,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn superset_and_union_all_agree_with_set_algebra(
+            a in proptest::collection::vec((1u16.., 1u16..), 0..5),
+            b in proptest::collection::vec((1u16.., 1u16..), 0..5),
+        ) {
+            let x = PortSet::from_ranges(a.iter().map(|&(p, q)| (p.min(q), p.max(q))));
+            let y = PortSet::from_ranges(b.iter().map(|&(p, q)| (p.min(q), p.max(q))));
+            for (big, small) in [(&x, &y), (&y, &x), (&x.union(&y), &y)] {
+                prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
+            }
+            let sx = ServiceSet { tcp: x.clone(), udp: y.clone(), ..ServiceSet::new() };
+            let sy = ServiceSet { tcp: y.clone(), icmp: [8u8].into(), ..ServiceSet::new() };
+            prop_assert_eq!(ServiceSet::union_all([&sx, &sy]), sx.union(&sy));
+        }
+
         #[test]
         fn difference_is_exact(a in proptest::collection::vec((1u16.., 1u16..), 0..5),
                                b in proptest::collection::vec((1u16.., 1u16..), 0..5),

@@ -14,7 +14,7 @@ use pest::iterators::Pair;
 use super::ast::*;
 use super::parser::Rule;
 use crate::diag::{Code, Diagnostic};
-use crate::limits::{MAX_NAME_CHARS, MAX_STRING_CHARS};
+use crate::limits::{MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS, MAX_ZONE_MEMBERS};
 use crate::model::service::{
     icmp_type_by_name, ICMPV6_ERROR_TYPES, ICMPV6_TYPES, ICMP_ERROR_TYPES, ICMP_TYPES,
 };
@@ -107,7 +107,11 @@ impl Builder {
         Some(match d.as_rule() {
             Rule::owner_decl => Decl::Owner(self.block(&d, Self::owner_attr)?),
             Rule::service_decl => Decl::Service(self.service_decl(&d)?),
-            Rule::zone_decl => Decl::Zone(self.block(&d, Self::zone_attr)?),
+            Rule::zone_decl => {
+                let zone = self.block(&d, Self::zone_attr)?;
+                self.zone_limit(&zone);
+                Decl::Zone(zone)
+            }
             Rule::conduit_decl => Decl::Conduit(self.block(&d, Self::conduit_attr)?),
             Rule::firewall_decl => Decl::Firewall(self.block(&d, Self::firewall_attr)?),
             Rule::approval_decl => Decl::Approval(self.block(&d, Self::approval_attr)?),
@@ -117,6 +121,34 @@ impl Builder {
                 return None;
             }
         })
+    }
+
+    /// More than [`MAX_ZONE_MEMBERS`] hosts and groups in a zone is `E008`,
+    /// reported on the first one over.
+    fn zone_limit(&mut self, zone: &Block<ZoneAttr>) {
+        let mut members = zone
+            .attrs
+            .iter()
+            .filter(|a| matches!(a.value, ZoneAttr::Host(_) | ZoneAttr::Group(_)));
+        let n = members.clone().count();
+        if let Some(over) = members.nth(MAX_ZONE_MEMBERS) {
+            let span = match &over.value {
+                ZoneAttr::Host(h) => h.name.span,
+                ZoneAttr::Group(g) => g.name.span,
+                _ => over.span,
+            };
+            self.err(
+                Code::ZoneTooLarge,
+                span,
+                format!(
+                    "zone `{}` declares {n} hosts and groups, over the limit of {MAX_ZONE_MEMBERS}",
+                    zone.name.text
+                ),
+            )
+            .help = Some(
+                "describe address ranges with a `group` of prefixes, or split the zone".into(),
+            );
+        }
     }
 
     /// `kw NAME { attr* }`: each `*_attr` wrapper holds one attribute whose
@@ -173,6 +205,32 @@ impl Builder {
             .collect()
     }
 
+    /// The values of a list attribute, after `skip` leading ones (the name
+    /// of a host or group); more than [`MAX_LIST_ITEMS`] items is `E007`.
+    fn items<'i>(&mut self, p: &P<'i>, skip: usize, what: &str) -> Vec<P<'i>> {
+        let vals = self.values(p);
+        self.list_limit(
+            what,
+            vals.len().saturating_sub(skip),
+            vals.get(skip + MAX_LIST_ITEMS),
+        );
+        vals
+    }
+
+    fn list_limit(&mut self, what: &str, n: usize, first_over: Option<&P<'_>>) {
+        if n <= MAX_LIST_ITEMS {
+            return;
+        }
+        let Some(at) = first_over else { return };
+        let span = self.span(at);
+        self.err(
+            Code::ListTooLong,
+            span,
+            format!("this `{what}` list has {n} items, over the limit of {MAX_LIST_ITEMS}"),
+        )
+        .help = Some("summarise it with prefixes or groups, or split it".into());
+    }
+
     fn one<'i>(&mut self, p: &P<'i>) -> Option<P<'i>> {
         let v = self.values(p).into_iter().next();
         if v.is_none() {
@@ -218,7 +276,7 @@ impl Builder {
             }),
             Rule::attr_networks => {
                 let mut items = Vec::new();
-                for v in self.values(p) {
+                for v in self.items(p, 0, "networks") {
                     let span = self.span(&v);
                     match v.as_rule() {
                         Rule::kw_any => items.push(NetItem::Any(span)),
@@ -232,7 +290,7 @@ impl Builder {
                 ZoneAttr::Networks(items)
             }
             Rule::attr_host => {
-                let vals = self.values(p);
+                let vals = self.items(p, 1, "host");
                 let mut it = vals.iter();
                 let name = self.ident(it.next()?);
                 let mut addrs = Vec::new();
@@ -244,7 +302,7 @@ impl Builder {
                 ZoneAttr::Host(HostDecl { name, addrs })
             }
             Rule::attr_group => {
-                let vals = self.values(p);
+                let vals = self.items(p, 1, "group");
                 let mut it = vals.iter();
                 let name = self.ident(it.next()?);
                 let mut members = Vec::new();
@@ -269,9 +327,12 @@ impl Builder {
 
     fn conduit_attr(&mut self, p: &P<'_>) -> Option<ConduitAttr> {
         Some(match p.as_rule() {
-            Rule::attr_zones => {
-                ConduitAttr::Zones(self.values(p).iter().map(|v| self.ident(v)).collect())
-            }
+            Rule::attr_zones => ConduitAttr::Zones(
+                self.items(p, 0, "zones")
+                    .iter()
+                    .map(|v| self.ident(v))
+                    .collect(),
+            ),
             Rule::attr_owner => ConduitAttr::Owner({
                 let v = self.one(p)?;
                 self.ident(&v)
@@ -295,11 +356,11 @@ impl Builder {
 
     fn flow_attr(&mut self, p: &P<'_>) -> Option<FlowAttr> {
         Some(match p.as_rule() {
-            Rule::attr_from => FlowAttr::From(self.endpoints(p)),
-            Rule::attr_to => FlowAttr::To(self.endpoints(p)),
+            Rule::attr_from => FlowAttr::From(self.endpoints(p, "from")),
+            Rule::attr_to => FlowAttr::To(self.endpoints(p, "to")),
             Rule::attr_service => {
                 let mut refs = Vec::new();
-                for v in self.values(p) {
+                for v in self.items(p, 0, "service") {
                     if let Some(r) = self.service_ref(&v) {
                         refs.push(r);
                     }
@@ -361,7 +422,7 @@ impl Builder {
                     self.internal(&scope, "empty scope");
                     return None;
                 };
-                let vals = self.values(&s);
+                let vals = self.items(&s, 0, "scope");
                 ApprovalAttr::Scope(match s.as_rule() {
                     Rule::scope_level => {
                         let (Some(op), Some(l)) = (vals.first(), vals.get(1)) else {
@@ -390,9 +451,12 @@ impl Builder {
                     }
                 })
             }
-            Rule::attr_requires => {
-                ApprovalAttr::Requires(self.values(p).iter().map(|v| self.ident(v)).collect())
-            }
+            Rule::attr_requires => ApprovalAttr::Requires(
+                self.items(p, 0, "requires")
+                    .iter()
+                    .map(|v| self.ident(v))
+                    .collect(),
+            ),
             _ => {
                 self.internal(p, "approval attribute");
                 return None;
@@ -402,9 +466,12 @@ impl Builder {
 
     fn isolation_attr(&mut self, p: &P<'_>) -> Option<IsolationAttr> {
         Some(match p.as_rule() {
-            Rule::attr_sever => {
-                IsolationAttr::Sever(self.values(p).iter().map(|v| self.ident(v)).collect())
-            }
+            Rule::attr_sever => IsolationAttr::Sever(
+                self.items(p, 0, "sever")
+                    .iter()
+                    .map(|v| self.ident(v))
+                    .collect(),
+            ),
             Rule::attr_reason => IsolationAttr::Reason({
                 let v = self.one(p)?;
                 self.string(&v)
@@ -436,6 +503,11 @@ impl Builder {
         let mut name = None;
         let mut refs = Vec::new();
         let mut remote_access = None;
+        let parts: Vec<P<'_>> = kids(p)
+            .filter(|c| matches!(c.as_rule(), Rule::name | Rule::service_spec))
+            .skip(1)
+            .collect();
+        self.list_limit("service", parts.len(), parts.get(MAX_LIST_ITEMS));
         for c in kids(p) {
             match c.as_rule() {
                 Rule::name if name.is_none() => name = Some(self.ident(&c)),
@@ -460,9 +532,9 @@ impl Builder {
         })
     }
 
-    fn endpoints(&mut self, p: &P<'_>) -> Vec<EndpointRef> {
+    fn endpoints(&mut self, p: &P<'_>, kw: &str) -> Vec<EndpointRef> {
         let mut out = Vec::new();
-        for v in self.values(p) {
+        for v in self.items(p, 0, kw) {
             let span = self.span(&v);
             let mut names = kids(&v);
             let Some(zone) = names.next() else {

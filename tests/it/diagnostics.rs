@@ -21,6 +21,22 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
         "needs a file over 4 MiB; bad_input.rs generates one",
     ),
     (
+        Code::PolicyTooLarge,
+        "needs policy files over 16 MiB in all; limits.rs generates them",
+    ),
+    (
+        Code::TooManyDeclarations,
+        "needs over 50,000 declarations; limits.rs generates them",
+    ),
+    (
+        Code::ListTooLong,
+        "needs a list of over 10,000 items; limits.rs generates one",
+    ),
+    (
+        Code::ZoneTooLarge,
+        "needs a zone of over 100,000 hosts; limits.rs generates one",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

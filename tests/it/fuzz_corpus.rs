@@ -44,6 +44,7 @@ fn parse_corpus_and_regressions_hold_the_invariants() {
         for (name, data) in inputs(dir) {
             n += 1;
             let result = std::panic::catch_unwind(|| {
+                invariants::format_bytes(&data);
                 invariants::check_bytes(&data).map(|p| invariants::compile(&p).len())
             });
             match result {

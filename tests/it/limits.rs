@@ -1,0 +1,442 @@
+//! Input limits and adversarial inputs: each documented limit is enforced
+//! with its code at the right place, just under it the policy is accepted,
+//! and inputs built to make a quadratic algorithm crawl (a zone with
+//! 100,000 hosts, 10,000 flows between two zones, thousands of overlapping
+//! prefixes, services composed a thousand deep) check and lower in a few
+//! seconds at most. No timing is asserted: a regression to quadratic time
+//! shows up as a test that takes minutes.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use conduitc::backend::{emit, EmitError, Target};
+use conduitc::limits::*;
+use conduitc::model::Date;
+use conduitc::{check, lower, BuildOptions, CheckOptions, Checked, Code, RuleSet, Sources};
+
+fn today() -> Date {
+    Date::parse("2026-12-01").unwrap()
+}
+
+/// Every backend's text for `rules`; each must name the flows it implements.
+/// A backend that is still the stub of the skeleton (it says it cannot
+/// express "anything yet") is passed over, and joins the test once it lands.
+fn emit_all(rules: &RuleSet, flow: &str) {
+    let mut emitted = 0;
+    for t in Target::ALL {
+        let start = std::time::Instant::now();
+        match emit(rules, t) {
+            Ok(text) => {
+                eprintln!("{t:?}: {} bytes in {:?}", text.len(), start.elapsed());
+                assert!(text.contains(flow), "{t:?} does not name {flow}");
+                emitted += 1;
+            }
+            Err(EmitError::Unsupported { what, .. }) if what == "anything yet" => {
+                eprintln!("{t:?}: not built yet");
+            }
+            Err(e) => panic!("{t:?}: {e}"),
+        }
+    }
+    assert!(emitted >= 2);
+}
+
+fn check_text(text: &str) -> (Sources, Checked) {
+    let sources = Sources::from_memory("big.conduit", text);
+    let checked = check(&sources, &CheckOptions::new(today()));
+    (sources, checked)
+}
+
+/// The text of the line a diagnostic's primary span starts on.
+fn line_of(sources: &Sources, checked: &Checked, code: Code) -> String {
+    let d = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.code == code)
+        .unwrap_or_else(|| panic!("no {code}: {:?}", checked.diagnostics.codes()));
+    let (line, _) = sources.line_col(d.primary.span.file, d.primary.span.start);
+    let text = sources.get(d.primary.span.file).unwrap().text();
+    text.lines().nth(line - 1).unwrap().to_string()
+}
+
+const HEAD: &str = "owner o { contact \"c\" }\n";
+
+fn two_zones(hosts_per_zone: usize) -> String {
+    let mut s = String::from(HEAD);
+    for (z, net) in [("a", 10), ("b", 11)] {
+        let _ = writeln!(
+            s,
+            "zone {z} {{\n  level 2\n  owner o\n  networks {net}.0.0.0/8, 2001:db8:{net}::/48"
+        );
+        for i in 0..hosts_per_zone {
+            let _ = writeln!(s, "  host h{i} = {net}.0.{}.{}", i >> 8, i & 255);
+        }
+        s.push_str("}\n");
+    }
+    s
+}
+
+#[test]
+fn a_zone_with_100000_hosts_checks_and_lowers() {
+    let mut s = String::from(HEAD);
+    s.push_str("zone big {\n  level 1\n  owner o\n  networks 10.0.0.0/8\n");
+    for i in 0..MAX_ZONE_MEMBERS - 1 {
+        let _ = writeln!(
+            s,
+            "  host h{i} = 10.{}.{}.{}",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        );
+    }
+    let members: Vec<String> = (0..MAX_LIST_ITEMS).map(|i| format!("h{}", i * 9)).collect();
+    let _ = writeln!(s, "  group many = {}\n}}", members.join(", "));
+    s.push_str("zone scada { level 2 owner o networks 11.200.0.0/16 host m = 11.200.0.1 }\n");
+    s.push_str(
+        "conduit c { zones scada, big owner o\n  flow poll { from scada.m to big.many, big.h99998 service modbus reason \"r\" } }\n",
+    );
+    let (_, checked) = check_text(&s);
+    let policy = checked
+        .policy
+        .unwrap_or_else(|| panic!("{:?}", checked.diagnostics.codes()));
+    assert_eq!(policy.zones[0].hosts.len(), MAX_ZONE_MEMBERS - 1);
+    let rules = lower(&policy, &BuildOptions::new(today())).unwrap();
+    assert!(!rules.rules.is_empty());
+    emit_all(&rules, "c/poll");
+
+    // One more host or group is over the limit, reported on that member.
+    let over = s.replacen(
+        "  group many",
+        "  host one-too-many = 10.255.255.255\n  group many",
+        1,
+    );
+    let (sources, checked) = check_text(&over);
+    assert!(checked.policy.is_none());
+    assert_eq!(checked.diagnostics.codes(), [Code::ZoneTooLarge]);
+    assert!(line_of(&sources, &checked, Code::ZoneTooLarge).starts_with("  group many ="));
+}
+
+#[test]
+fn ten_thousand_flows_between_two_zones_check() {
+    const N: usize = 10_000;
+    // Host to host, each flow its own pair: nothing is redundant.
+    let mut s = two_zones(N);
+    s.push_str("conduit ab {\n  zones a, b\n  owner o\n");
+    for i in 0..N {
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a.h{i} to b.h{i} service tcp/{} reason \"r\" }}",
+            1 + i % 1000
+        );
+    }
+    // Zone to zone with one port each, and three that repeat earlier ones.
+    s.push_str("}\nconduit ba {\n  zones b, a\n  owner o\n  waive W103 \"test\"\n");
+    for i in 0..N {
+        let _ = writeln!(
+            s,
+            "  flow g{i} {{ from b to a service udp/{} reason \"r\" }}",
+            1 + i
+        );
+    }
+    s.push_str("  flow dup-a { from b.h1 to a.h2 service udp/1 reason \"r\" }\n");
+    s.push_str("  flow dup-b { from b to a service udp/5000 reason \"r\" }\n");
+    s.push_str("  flow dup-c { from b to a service udp/9999-10000 reason \"r\" }\n}\n");
+    let (_, checked) = check_text(&s);
+    let mut redundant: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::RedundantFlow)
+        .map(|d| d.message.as_str())
+        .collect();
+    redundant.sort_unstable();
+    assert_eq!(
+        redundant,
+        [
+            "flow `ba/dup-a` is fully covered by flow `ba/g0`",
+            "flow `ba/dup-b` is fully covered by flow `ba/g4999`",
+            "flow `ba/g9998` is fully covered by flow `ba/dup-c`",
+            "flow `ba/g9999` is fully covered by flow `ba/dup-c`",
+        ],
+        "{:?}",
+        checked.diagnostics.codes()
+    );
+    let policy = checked.policy.unwrap();
+    assert_eq!(policy.flows().count(), 2 * N + 3);
+    let rules = lower(&policy, &BuildOptions::new(today())).unwrap();
+    assert!(rules.rules.len() >= 2 * N);
+    emit_all(&rules, "ab/f9999");
+}
+
+#[test]
+fn ten_thousand_identical_flows_are_all_but_one_redundant() {
+    const N: usize = 10_000;
+    let mut s = two_zones(1);
+    s.push_str("conduit ab {\n  zones a, b\n  owner o\n");
+    for i in 0..N {
+        // Later ones last longer, so each is covered by the next (a chain)
+        // except where the expiry repeats.
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a.h0 to b.h0 service modbus reason \"r\" expires 2027-01-{:02} }}",
+            1 + i % 28
+        );
+    }
+    s.push_str("}\n");
+    let (_, checked) = check_text(&s);
+    let n = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::RedundantFlow)
+        .count();
+    // Every flow but the first one expiring on the 28th is redundant.
+    assert_eq!(n, N - 1);
+    assert!(checked.policy.is_some());
+}
+
+#[test]
+fn thousands_of_overlapping_prefixes_are_reported_without_crawling() {
+    // 3,000 zones, each with a prefix that overlaps its neighbours' and one
+    // that nests inside a shared /8; plus one zone with 5,000 overlapping
+    // prefixes of its own, which is allowed.
+    let mut s = String::from(HEAD);
+    for z in 0..3000u32 {
+        let _ = writeln!(
+            s,
+            "zone z{z} {{ level 1 owner o networks 10.{}.{}.0/24, 172.16.{}.0/23 }}",
+            z / 256,
+            z % 256,
+            (z % 128) * 2
+        );
+    }
+    let _ = writeln!(s, "zone wide {{ level 1 owner o networks 10.0.0.0/8 }}");
+    let nets: Vec<String> = (0..5000u32)
+        .map(|i| format!("192.168.{}.0/{}", i % 256, 24 - (i % 8)))
+        .map(|n| {
+            let net: ipnet::Ipv4Net = n.parse().unwrap();
+            net.trunc().to_string()
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "zone own {{ level 1 owner o networks {} }}",
+        nets.join(", ")
+    );
+    let (_, checked) = check_text(&s);
+    assert!(checked.policy.is_none());
+    let overlaps = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::OverlappingNetworks)
+        .count();
+    // Every zone overlaps `wide`, and the 172.16 prefixes repeat every 128 zones.
+    assert!(overlaps >= 3000, "{overlaps}");
+    assert_eq!(
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("zone `own`"))
+            .count(),
+        0
+    );
+}
+
+fn service_chain(depth: usize) -> String {
+    let mut s = String::from(HEAD);
+    s.push_str("zone a { level 1 owner o networks 10.0.0.0/8 }\nzone b { level 2 owner o networks 11.0.0.0/8 }\n");
+    s.push_str("service svc1 = tcp/101\n");
+    for i in 2..=depth {
+        let _ = writeln!(s, "service svc{i} = svc{}, tcp/{}", i - 1, 100 + i);
+    }
+    let _ = writeln!(
+        s,
+        "conduit ab {{ zones a, b owner o flow f {{ from a to b service svc{depth} reason \"r\" waive W103 \"test\" }} }}"
+    );
+    s
+}
+
+#[test]
+fn services_composed_a_thousand_deep_are_one_clear_error() {
+    let (sources, checked) = check_text(&service_chain(1000));
+    assert_eq!(checked.diagnostics.codes(), [Code::ServiceTooDeep]);
+    assert!(line_of(&sources, &checked, Code::ServiceTooDeep)
+        .starts_with(&format!("service svc{} =", MAX_SERVICE_DEPTH + 1)));
+    // At the limit, the composition is flattened.
+    let (_, checked) = check_text(&service_chain(MAX_SERVICE_DEPTH));
+    let policy = checked.policy.unwrap();
+    let flow = policy.flows().next().unwrap().1;
+    assert_eq!(
+        flow.services.tcp.to_string(),
+        format!("101-{}", 100 + MAX_SERVICE_DEPTH)
+    );
+}
+
+#[test]
+fn a_service_cycle_a_thousand_long_is_reported_briefly() {
+    let mut s = service_chain(10);
+    for i in 11..=1000 {
+        let _ = writeln!(s, "service svc{i} = svc{}", i - 1);
+    }
+    s = s.replace("service svc1 = tcp/101", "service svc1 = svc1000");
+    let (_, checked) = check_text(&s);
+    let cycle: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ServiceCycle)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(cycle.len(), 1, "{cycle:?}");
+    assert!(cycle[0].contains("… 994 more …"), "{}", cycle[0]);
+    assert!(cycle[0].len() < 200, "{}", cycle[0]);
+}
+
+#[test]
+fn lists_over_the_limit_are_reported_at_the_first_item_too_many() {
+    let nets = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+            .collect::<Vec<_>>()
+            .join(",\n  ")
+    };
+    let at_limit = format!(
+        "{HEAD}zone z {{ level 1 owner o networks {} }}\n",
+        nets(MAX_LIST_ITEMS)
+    );
+    let (_, checked) = check_text(&at_limit);
+    assert!(
+        checked.policy.is_some(),
+        "{:?}",
+        checked.diagnostics.codes()
+    );
+    let over = format!(
+        "{HEAD}zone z {{ level 1 owner o networks {} }}\n",
+        nets(MAX_LIST_ITEMS + 1)
+    );
+    let (sources, checked) = check_text(&over);
+    assert_eq!(checked.diagnostics.codes(), [Code::ListTooLong]);
+    assert_eq!(
+        line_of(&sources, &checked, Code::ListTooLong).trim(),
+        format!(
+            "10.{}.{}.0/24 }}",
+            MAX_LIST_ITEMS / 256,
+            MAX_LIST_ITEMS % 256
+        )
+    );
+    // The same for a service declaration's parts.
+    let parts: Vec<String> = (1..=MAX_LIST_ITEMS + 1)
+        .map(|p| format!("tcp/{p}"))
+        .collect();
+    let svc = format!(
+        "{HEAD}zone z {{ level 1 owner o networks any }}\nservice s = {}\n",
+        parts.join(", ")
+    );
+    let (_, checked) = check_text(&svc);
+    assert_eq!(checked.diagnostics.codes(), [Code::ListTooLong]);
+}
+
+#[test]
+fn more_declarations_than_the_limit_stop_the_check() {
+    let mut s = String::from(HEAD);
+    s.push_str("zone z { level 1 owner o networks any }\n");
+    // The owner and the zone count too.
+    for i in 0..MAX_DECLARATIONS - 2 {
+        let _ = writeln!(s, "service s{i} = tcp/{}", 1 + i % 60000);
+    }
+    let (_, checked) = check_text(&s);
+    assert!(
+        !checked.diagnostics.contains(Code::TooManyDeclarations),
+        "{:?}",
+        checked.diagnostics.codes()
+    );
+    s.push_str("service one-too-many = tcp/1\n");
+    let (sources, checked) = check_text(&s);
+    assert_eq!(checked.diagnostics.codes(), [Code::TooManyDeclarations]);
+    assert_eq!(
+        line_of(&sources, &checked, Code::TooManyDeclarations),
+        "service one-too-many = tcp/1"
+    );
+}
+
+#[test]
+fn a_policy_over_the_total_size_limit_is_not_read_past_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // Files of 3,000,000 bytes of comments: the sixth crosses 16 MiB, and
+    // the seventh is not read at all.
+    let line = format!("# {}\n", "x".repeat(97));
+    let file = line.repeat(30_000);
+    for i in 1..=7 {
+        fs::write(dir.path().join(format!("p{i}.conduit")), &file).unwrap();
+    }
+    fs::write(
+        dir.path().join("p0.conduit"),
+        "zone z { level 1 owner o networks any }\n",
+    )
+    .unwrap();
+    let sources = Sources::load(&[dir.path()]).unwrap();
+    let read: u64 = sources.iter().map(|(_, f)| f.text().len() as u64).sum();
+    assert!(read <= MAX_POLICY_BYTES);
+    let checked = check(&sources, &CheckOptions::new(today()));
+    assert_eq!(checked.diagnostics.codes(), [Code::PolicyTooLarge]);
+    let d = checked.diagnostics.iter().next().unwrap();
+    assert!(sources.name(d.primary.span.file).ends_with("p6.conduit"));
+    let last = sources.iter().last().unwrap().1;
+    assert!(last.name().ends_with("p7.conduit") && last.text().is_empty());
+}
+
+/// Every limit, its code, and how `docs/limits.md` must mention it.
+const LIMITS: &[(&str, &str, &str)] = &[
+    ("MAX_FILE_BYTES", "4 MiB", "E003"),
+    ("MAX_POLICY_BYTES", "16 MiB", "E005"),
+    ("MAX_DECLARATIONS", "50,000", "E006"),
+    ("MAX_LIST_ITEMS", "10,000", "E007"),
+    ("MAX_ZONE_MEMBERS", "100,000", "E008"),
+    ("MAX_SERVICE_DEPTH", "32", "E009"),
+    ("MAX_STRING_CHARS", "255", "E109"),
+    ("MAX_NAME_CHARS", "48", "E110"),
+    ("MAX_INTERFACE_CHARS", "64", "E601"),
+    ("MAX_NFT_INTERFACE_CHARS", "15", "E601"),
+];
+
+#[test]
+fn docs_list_every_limit_with_its_value_and_code() {
+    let values = [
+        MAX_FILE_BYTES as usize,
+        MAX_POLICY_BYTES as usize,
+        MAX_DECLARATIONS,
+        MAX_LIST_ITEMS,
+        MAX_ZONE_MEMBERS,
+        MAX_SERVICE_DEPTH,
+        MAX_STRING_CHARS,
+        MAX_NAME_CHARS,
+        MAX_INTERFACE_CHARS,
+        MAX_NFT_INTERFACE_CHARS,
+    ];
+    let shown = |v: usize| -> String {
+        if v % (1024 * 1024) == 0 {
+            return format!("{} MiB", v / (1024 * 1024));
+        }
+        let digits = v.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let doc =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/limits.md")).unwrap();
+    for ((name, value, code), v) in LIMITS.iter().zip(values) {
+        assert_eq!(shown(v), *value, "{name}");
+        let row = doc
+            .lines()
+            .find(|l| l.contains(&format!("`{name}`")))
+            .unwrap_or_else(|| panic!("docs/limits.md does not mention `{name}`"));
+        assert!(row.contains(value), "{name}: {row}");
+        assert!(row.contains(code), "{name}: {row}");
+    }
+    let src =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/limits.rs")).unwrap();
+    let declared = src.matches("pub const MAX_").count();
+    assert_eq!(declared, LIMITS.len(), "a limit is missing from this table");
+}
