@@ -83,7 +83,10 @@ pub fn format_bytes(data: &[u8]) {
     let mut codes_after = after.diagnostics.codes();
     codes_before.sort();
     codes_after.sort();
-    assert_eq!(codes_before, codes_after, "formatting changed the diagnostics");
+    assert_eq!(
+        codes_before, codes_after,
+        "formatting changed the diagnostics"
+    );
 }
 
 /// Packets derived from the policy: the edges of every zone and flow address
