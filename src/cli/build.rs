@@ -294,9 +294,11 @@ fn build_one(
         out.error(&e.to_string());
         ExitStatus::Error
     })?;
+    // The policy checks, but this target cannot hold it (for example
+    // `ip/0` on IOS): a policy failure for this firewall, exit 1.
     let text = backend::emit(&rules, target).map_err(|e| {
         out.error(&e.to_string());
-        ExitStatus::Error
+        ExitStatus::PolicyFailure
     })?;
     warn_monitor(out, &rules, warned);
     Ok(text)

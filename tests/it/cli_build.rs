@@ -425,3 +425,55 @@ fn every_example_builds_for_nftables_and_nft_accepts_it() {
         }
     }
 }
+
+/// A policy that checks but that one firewall's platform cannot express:
+/// the nftables file would be fine, the IOS one is refused. The build fails
+/// with exit 1 after emitting the first firewall in memory, and the
+/// directory from the previous build is left exactly as it was.
+#[test]
+fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("plant.conduit");
+    let text = |service: &str| {
+        format!(
+            "owner ops {{\n  contact \"ops@example.com\"\n}}\n\
+             zone a {{\n  level 2\n  owner ops\n  networks 10.1.0.0/24\n  host h = 10.1.0.5\n}}\n\
+             zone b {{\n  level 1\n  owner ops\n  networks 10.2.0.0/24\n  host plc = 10.2.0.5\n}}\n\
+             conduit ab {{\n  zones a, b\n  owner ops\n  flow f {{\n    from a.h\n    to b.plc\n    service {service}\n    reason \"test\"\n  }}\n}}\n\
+             firewall afw {{\n  platform nftables\n  interface \"eth0\" = a\n  interface \"eth1\" = b\n}}\n\
+             firewall zfw {{\n  platform cisco-ios\n  interface \"Gi0/0\" = a\n  interface \"Gi0/1\" = b\n}}\n"
+        )
+    };
+    let dir = tmp.path().join("out");
+    let (p, d) = (policy.to_str().unwrap(), dir.to_str().unwrap());
+    fs::write(&policy, text("modbus")).unwrap();
+    let (code, _, err) = conduitc(&["build", p, "--out", d, "--today", "2026-12-01"]);
+    assert_eq!(code, 0, "{err}");
+    let before = read_dir_sorted(&dir);
+    assert_eq!(before.len(), 3, "afw.nft, zfw.ios and manifest.json");
+
+    // ip/0 is valid in the language, but IOS reads protocol 0 as "every protocol".
+    fs::write(&policy, text("ip/0")).unwrap();
+    let (code, out, err) = conduitc(&["build", p, "--out", d, "--today", "2026-12-01"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("cisco-ios cannot express ip/0 in ab/f"),
+        "{err}"
+    );
+    assert_eq!(
+        read_dir_sorted(&dir),
+        before,
+        "the previous build must survive"
+    );
+    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "out" && n != "plant.conduit")
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no half-written directory is left behind: {leftovers:?}"
+    );
+}
