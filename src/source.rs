@@ -22,7 +22,8 @@
 //! not read.
 //!
 //! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
-//! and columns are 1-based, and columns count Unicode scalar values.
+//! and columns are 1-based, and columns count Unicode scalar values. A
+//! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n`.
 //!
 //! This module uses nothing else from the crate but [`crate::limits`].
 
@@ -270,13 +271,20 @@ impl Sources {
             (String::new(), Some(LoadIssue::PolicyTooLarge))
         } else {
             match String::from_utf8(bytes) {
-                Ok(text) => match text.find('\0') {
-                    Some(offset) => (
-                        text.get(..offset).unwrap_or_default().to_string(),
-                        Some(LoadIssue::Nul { offset }),
-                    ),
-                    None => (text, None),
-                },
+                Ok(mut text) => {
+                    // A leading byte-order mark (as some Windows editors
+                    // write) is not part of the policy; spans count from
+                    // after it, reported byte offsets from the file's start.
+                    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+                    text.drain(..bom);
+                    match text.find('\0') {
+                        Some(at) => (
+                            text.get(..at).unwrap_or_default().to_string(),
+                            Some(LoadIssue::Nul { offset: at + bom }),
+                        ),
+                        None => (text, None),
+                    }
+                }
                 Err(e) => {
                     let offset = e.utf8_error().valid_up_to();
                     let bytes = e.into_bytes();

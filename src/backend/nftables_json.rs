@@ -1,13 +1,359 @@
-//! The `nftables-json` backend.
+//! The `nftables-json` backend: the same ruleset as the
+//! [`nftables`](super::nftables) text backend, as libnftables JSON for
+//! `nft -j -f FILE`, built with the `nftables` crate's types and serialised
+//! with serde_json.
+//!
+//! Both backends render one plan (sets, dispatch rules, pair chains), so the
+//! JSON holds exactly the sets, chains and rules of the text file, in the
+//! same order. The commands are `add table`, `delete table`, `add table`,
+//! then `add` of every set, chain and rule: one transaction that replaces
+//! `table inet conduit` atomically, as the text file does.
+//!
+//! Where the JSON form differs from the text:
+//! - there are no `#` header lines (JSON has no comments), and nft 1.0.6
+//!   ignores table, chain and set comments in JSON input, so none are sent;
+//!   rule comments (`conduit/flow`) are honoured and are sent;
+//! - dispatch from `forward` to the pair chains is one `jump` rule per pair,
+//!   as in the text. The crate cannot express a named verdict map (its
+//!   `SetType` has no `verdict`) and serialises anonymous-map verdicts in a
+//!   form nft 1.0.6 rejects, so neither backend uses verdict maps;
+//! - anonymous counters are sent as `{"packets": 0, "bytes": 0}`, the form
+//!   nft itself lists.
+//!
+//! The document is `{"nftables": [...]}` with one command per line (compact
+//! JSON inside each line), so a diff of two builds shows whole commands.
+//! Output is deterministic: every collection is a `Vec` in plan order, and
+//! the only `HashSet` (set flags) holds one element.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use ipnet::IpNet;
+use nftables::batch::Batch;
+use nftables::expr::{
+    Expression, Meta, MetaKey, NamedExpression, Payload, PayloadField, Prefix, Range, SetItem, CT,
+};
+use nftables::schema::{self, NfListObject, SetFlag, SetType, SetTypeValue};
+use nftables::stmt::{
+    AnonymousCounter, Counter, JumpTarget, Limit, Log, LogLevel, Match, Operator, Statement,
+};
+use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
+
+use super::nftables::{
+    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, PlanRule,
+    DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, L4, TABLE,
+};
 use super::EmitError;
 use crate::lower::RuleSet;
 
-/// Emits `rules` as nftables-json configuration.
+/// Emits `rules` as libnftables JSON for `nft -j -f`.
+///
+/// ```
+/// use conduitc::backend::nftables_json;
+/// use conduitc::lower::{lower, BuildOptions};
+/// use conduitc::model::{Date, Policy};
+/// let rules = lower(&Policy::default(), &BuildOptions::new(Date::parse("2026-12-01").unwrap())).unwrap();
+/// let json = nftables_json::emit(&rules).unwrap();
+/// let doc: nftables::schema::Nftables = serde_json::from_str(&json).unwrap();
+/// assert!(doc.objects.len() >= 5);
+/// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
-    let _ = rules;
-    Err(EmitError::Unsupported {
-        target: "nftables-json",
-        what: "anything yet".to_string(),
+    let doc = document(rules)?;
+    let mut out = String::from("{\"nftables\": [\n");
+    for (i, obj) in doc.objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let line = serde_json::to_string(obj).map_err(|e| EmitError::Unsupported {
+            target: "nftables-json",
+            what: format!("serialising the ruleset ({e})"),
+        })?;
+        out.push_str(&line);
+    }
+    out.push_str("\n]}\n");
+    Ok(out)
+}
+
+/// The ruleset as a libnftables JSON document (the crate's types).
+pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError> {
+    let plan = plan(rules)?;
+    let mut batch = Batch::new();
+    let table = || schema::Table {
+        family: NfFamily::INet,
+        name: TABLE.into(),
+        handle: None,
+    };
+    batch.add(NfListObject::Table(table()));
+    batch.delete(NfListObject::Table(table()));
+    batch.add(NfListObject::Table(table()));
+    for &i in &plan.set_order {
+        let s = &plan.sets[i];
+        batch.add(NfListObject::Set(Box::new(schema::Set {
+            family: NfFamily::INet,
+            table: TABLE.into(),
+            name: s.name.clone().into(),
+            handle: None,
+            set_type: SetTypeValue::Single(match s.family {
+                Family::V4 => SetType::Ipv4Addr,
+                Family::V6 => SetType::Ipv6Addr,
+            }),
+            policy: None,
+            flags: Some(HashSet::from([SetFlag::Interval])),
+            elem: Some(s.prefixes().iter().map(prefix).collect::<Vec<_>>().into()),
+            timeout: None,
+            gc_interval: None,
+            size: None,
+            comment: None,
+        })));
+    }
+    batch.add(NfListObject::Chain(schema::Chain {
+        family: NfFamily::INet,
+        table: TABLE.into(),
+        name: "forward".into(),
+        _type: Some(NfChainType::Filter),
+        hook: Some(NfHook::Forward),
+        prio: Some(0),
+        policy: Some(NfChainPolicy::Drop),
+        ..schema::Chain::default()
+    }));
+    for c in &plan.chains {
+        batch.add(NfListObject::Chain(schema::Chain {
+            family: NfFamily::INet,
+            table: TABLE.into(),
+            name: c.name.clone().into(),
+            ..schema::Chain::default()
+        }));
+    }
+    let rule = |chain: &str, expr: Vec<Statement<'static>>, comment: Option<&str>| {
+        NfListObject::Rule(schema::Rule {
+            family: NfFamily::INet,
+            table: TABLE.into(),
+            chain: chain.to_string().into(),
+            expr: expr.into(),
+            handle: None,
+            index: None,
+            comment: comment.map(|c| Cow::Owned(c.to_string())),
+        })
+    };
+    batch.add(rule(
+        "forward",
+        vec![
+            ct_state(&["established", "related"]),
+            Statement::Accept(None),
+        ],
+        None,
+    ));
+    batch.add(rule(
+        "forward",
+        vec![ct_state(&["invalid"]), Statement::Drop(None)],
+        None,
+    ));
+    for d in &plan.dispatch {
+        let expr = match d {
+            Dispatch::Iface { iif, oif, chain } => vec![
+                matches(meta(MetaKey::Iifname), string(iif)),
+                matches(meta(MetaKey::Oifname), string(oif)),
+                jump(chain),
+            ],
+            Dispatch::Addr {
+                family,
+                src,
+                dst,
+                chain,
+            } => vec![
+                matches(
+                    payload(family.payload(), "saddr"),
+                    set_ref(&plan.sets[*src].name),
+                ),
+                matches(
+                    payload(family.payload(), "daddr"),
+                    set_ref(&plan.sets[*dst].name),
+                ),
+                jump(chain),
+            ],
+        };
+        batch.add(rule("forward", expr, None));
+    }
+    batch.add(rule(
+        "forward",
+        vec![
+            Statement::Limit(Limit {
+                rate: DROP_LOG_RATE,
+                rate_unit: None,
+                per: Some("second".into()),
+                burst: Some(DROP_LOG_BURST),
+                burst_unit: None,
+                inv: None,
+            }),
+            log(DROP_LOG_PREFIX),
+        ],
+        None,
+    ));
+    batch.add(rule(
+        "forward",
+        vec![counter(), Statement::Drop(None)],
+        Some(DROP_COMMENT),
+    ));
+    for c in &plan.chains {
+        for r in &c.rules {
+            batch.add(rule(&c.name, flow_rule(&plan.sets, r), Some(r.comment)));
+        }
+    }
+    Ok(batch.to_nftables())
+}
+
+fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {
+    let p = r.family.payload();
+    let mut v = vec![
+        matches(payload(p, "saddr"), set_ref(&sets[r.src].name)),
+        matches(payload(p, "daddr"), set_ref(&sets[r.dst].name)),
+    ];
+    match r.l4 {
+        L4::Tcp(ports) => v.push(matches(payload("tcp", "dport"), ports_expr(ports))),
+        L4::Udp(ports) => v.push(matches(payload("udp", "dport"), ports_expr(ports))),
+        L4::Icmp(t) => v.push(matches(
+            payload("icmp", "type"),
+            types_expr(t, icmp_type_keyword),
+        )),
+        L4::Icmpv6(t) => v.push(matches(
+            payload("icmpv6", "type"),
+            types_expr(t, icmpv6_type_keyword),
+        )),
+        L4::Proto(n) => v.push(matches(
+            meta(MetaKey::L4proto),
+            Expression::Number(n.into()),
+        )),
+        L4::Any => {}
+    }
+    v.push(ct_state(&["new"]));
+    v.push(counter());
+    if let Some(prefix) = &r.log_prefix {
+        v.push(log(prefix));
+    }
+    v.push(Statement::Accept(None));
+    v
+}
+
+fn string(s: &str) -> Expression<'static> {
+    Expression::String(Cow::Owned(s.to_string()))
+}
+
+fn set_ref(name: &str) -> Expression<'static> {
+    string(&format!("@{name}"))
+}
+
+fn matches(left: Expression<'static>, right: Expression<'static>) -> Statement<'static> {
+    Statement::Match(Match {
+        left,
+        right,
+        op: Operator::EQ,
     })
+}
+
+fn payload(protocol: &'static str, field: &'static str) -> Expression<'static> {
+    Expression::Named(NamedExpression::Payload(Payload::PayloadField(
+        PayloadField {
+            protocol: protocol.into(),
+            field: field.into(),
+        },
+    )))
+}
+
+fn meta(key: MetaKey) -> Expression<'static> {
+    Expression::Named(NamedExpression::Meta(Meta { key }))
+}
+
+fn ct_state(states: &[&'static str]) -> Statement<'static> {
+    let right = match states {
+        [one] => Expression::String((*one).into()),
+        many => Expression::List(
+            many.iter()
+                .map(|s| Expression::String((*s).into()))
+                .collect(),
+        ),
+    };
+    Statement::Match(Match {
+        left: Expression::Named(NamedExpression::CT(CT {
+            key: "state".into(),
+            family: None,
+            dir: None,
+        })),
+        right,
+        op: Operator::IN,
+    })
+}
+
+fn counter() -> Statement<'static> {
+    Statement::Counter(Counter::Anonymous(Some(AnonymousCounter {
+        packets: Some(0),
+        bytes: Some(0),
+    })))
+}
+
+fn log(prefix: &str) -> Statement<'static> {
+    Statement::Log(Some(Log {
+        prefix: Some(Cow::Owned(prefix.to_string())),
+        level: Some(LogLevel::Info),
+        ..Log::new(None)
+    }))
+}
+
+fn jump(chain: &str) -> Statement<'static> {
+    Statement::Jump(JumpTarget {
+        target: Cow::Owned(chain.to_string()),
+    })
+}
+
+fn prefix(n: &IpNet) -> Expression<'static> {
+    if n.prefix_len() == n.max_prefix_len() {
+        string(&n.addr().to_string())
+    } else {
+        Expression::Named(NamedExpression::Prefix(Prefix {
+            addr: Box::new(string(&n.network().to_string())),
+            len: n.prefix_len().into(),
+        }))
+    }
+}
+
+/// A single value bare, several as an anonymous set.
+fn one_or_set(mut items: Vec<Expression<'static>>) -> Expression<'static> {
+    if items.len() == 1 {
+        items.remove(0)
+    } else {
+        Expression::Named(NamedExpression::Set(
+            items.into_iter().map(SetItem::Element).collect(),
+        ))
+    }
+}
+
+fn ports_expr(ranges: &[(u16, u16)]) -> Expression<'static> {
+    one_or_set(
+        ranges
+            .iter()
+            .map(|&(lo, hi)| {
+                if lo == hi {
+                    Expression::Number(lo.into())
+                } else {
+                    Expression::Range(Box::new(Range {
+                        range: [Expression::Number(lo.into()), Expression::Number(hi.into())],
+                    }))
+                }
+            })
+            .collect(),
+    )
+}
+
+fn types_expr(
+    types: &std::collections::BTreeSet<u8>,
+    name: fn(u8) -> Option<&'static str>,
+) -> Expression<'static> {
+    one_or_set(
+        types
+            .iter()
+            .map(|&t| match name(t) {
+                Some(n) => Expression::String(n.into()),
+                None => Expression::Number(t.into()),
+            })
+            .collect(),
+    )
 }

@@ -10,24 +10,18 @@ impl<'a> Checker<'a> {
         let mut table = NameTable::new("approval");
         for d in decls {
             let ast::Decl::Approval(b) = d else { continue };
+            let what = format!("approval `{}`", b.name.text);
             if !table.declare(&b.name, self.policy.approvals.len(), &mut self.diags) {
                 continue;
             }
-            let scope = single(b, "approval", "scope", true, &mut self.diags, |a| match a {
+            let scope = single(b, &what, "scope", true, &mut self.diags, |a| match a {
                 ApprovalAttr::Scope(s) => Some(s),
                 _ => None,
             });
-            let requires = single(
-                b,
-                "approval",
-                "requires",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    ApprovalAttr::Requires(r) => Some(r),
-                    _ => None,
-                },
-            );
+            let requires = single(b, &what, "requires", true, &mut self.diags, |a| match a {
+                ApprovalAttr::Requires(r) => Some(r),
+                _ => None,
+            });
             let scope = scope.and_then(|(s, _)| match s {
                 ScopeAst::Level(op, l) => Some(Scope::Level(*op, *l)),
                 ScopeAst::All => Some(Scope::All),

@@ -24,7 +24,7 @@ impl<'a> Checker<'a> {
             }
             let platform = single(
                 b,
-                "firewall",
+                &format!("firewall `{}`", b.name.text),
                 "platform",
                 true,
                 &mut self.diags,

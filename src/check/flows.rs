@@ -12,25 +12,22 @@ use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
 use crate::syntax::did_you_mean;
 
 impl<'a> Checker<'a> {
+    /// Conduits with an error are left out of the model; the conduit name
+    /// table indexes declarations (for references), not model ids.
     pub(crate) fn conduits_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
-        let mut declared = 0usize;
-        for d in decls {
+        for (i, d) in decls.enumerate() {
             let ast::Decl::Conduit(b) = d else { continue };
-            if !self.conduits.declare(
-                &b.name,
-                self.policy.conduits.len() + declared,
-                &mut self.diags,
-            ) {
-                continue;
+            if self.conduits.declare(&b.name, i, &mut self.diags) {
+                self.conduit(b);
             }
-            self.conduit(b, &mut declared);
         }
     }
 
-    fn conduit(&mut self, b: &'a Block<ConduitAttr>, declared: &mut usize) {
+    fn conduit(&mut self, b: &'a Block<ConduitAttr>) {
         let cname = b.name.text.as_str();
+        let what = format!("conduit `{cname}`");
         self.check_waivers(&b.attrs);
-        let zones = single(b, "conduit", "zones", true, &mut self.diags, |a| match a {
+        let zones = single(b, &what, "zones", true, &mut self.diags, |a| match a {
             ConduitAttr::Zones(z) => Some(z),
             _ => None,
         });
@@ -68,17 +65,17 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let owner = single(b, "conduit", "owner", true, &mut self.diags, |a| match a {
+        let owner = single(b, &what, "owner", true, &mut self.diags, |a| match a {
             ConduitAttr::Owner(o) => Some(o),
             _ => None,
         })
         .and_then(|(o, _)| self.owner_ref(o));
-        let sl = single(b, "conduit", "sl", false, &mut self.diags, |a| match a {
+        let sl = single(b, &what, "sl", false, &mut self.diags, |a| match a {
             ConduitAttr::Sl(s) => Some(*s),
             _ => None,
         })
         .map(|(s, _)| s);
-        let mode = single(b, "conduit", "mode", false, &mut self.diags, |a| match a {
+        let mode = single(b, &what, "mode", false, &mut self.diags, |a| match a {
             ConduitAttr::Mode(m) => Some(*m),
             _ => None,
         })
@@ -99,19 +96,16 @@ impl<'a> Checker<'a> {
                 flow_decls.push(f);
             }
         }
-        match (pair, owner) {
-            (Some(zones), Some(owner)) => {
-                self.policy.conduits.push(Conduit {
-                    name: Name::new(cname),
-                    zones,
-                    owner,
-                    sl,
-                    mode,
-                    flows,
-                });
-                self.conduit_decls.push((b, flow_decls));
-            }
-            _ => *declared += 1,
+        if let (Some(zones), Some(owner)) = (pair, owner) {
+            self.policy.conduits.push(Conduit {
+                name: Name::new(cname),
+                zones,
+                owner,
+                sl,
+                mode,
+                flows,
+            });
+            self.conduit_decls.push((b, flow_decls));
         }
     }
 
@@ -123,36 +117,36 @@ impl<'a> Checker<'a> {
         conduit_owner: Option<&Name>,
     ) -> Option<Flow> {
         let full_name = format!("{}/{}", c.name.text, f.name.text);
-        let what = "flow";
-        let from = single(f, what, "from", true, &mut self.diags, |a| match a {
+        let what = format!("flow `{full_name}`");
+        let from = single(f, &what, "from", true, &mut self.diags, |a| match a {
             FlowAttr::From(e) => Some(e),
             _ => None,
         });
-        let to = single(f, what, "to", true, &mut self.diags, |a| match a {
+        let to = single(f, &what, "to", true, &mut self.diags, |a| match a {
             FlowAttr::To(e) => Some(e),
             _ => None,
         });
-        let service = single(f, what, "service", true, &mut self.diags, |a| match a {
+        let service = single(f, &what, "service", true, &mut self.diags, |a| match a {
             FlowAttr::Service(s) => Some(s),
             _ => None,
         });
-        let owner = single(f, what, "owner", false, &mut self.diags, |a| match a {
+        let owner = single(f, &what, "owner", false, &mut self.diags, |a| match a {
             FlowAttr::Owner(o) => Some(o),
             _ => None,
         });
-        let reason = single(f, what, "reason", true, &mut self.diags, |a| match a {
+        let reason = single(f, &what, "reason", true, &mut self.diags, |a| match a {
             FlowAttr::Reason(r) => Some(r.value.clone()),
             _ => None,
         });
-        let expires = single(f, what, "expires", false, &mut self.diags, |a| match a {
+        let expires = single(f, &what, "expires", false, &mut self.diags, |a| match a {
             FlowAttr::Expires(d) => Some(*d),
             _ => None,
         });
-        let essential = single(f, what, "essential", false, &mut self.diags, |a| {
+        let essential = single(f, &what, "essential", false, &mut self.diags, |a| {
             matches!(a, FlowAttr::Essential).then_some(())
         })
         .is_some();
-        let log = single(f, what, "log", false, &mut self.diags, |a| {
+        let log = single(f, &what, "log", false, &mut self.diags, |a| {
             matches!(a, FlowAttr::Log).then_some(())
         })
         .is_some();
@@ -199,11 +193,15 @@ impl<'a> Checker<'a> {
         }
         let src = AddrSet::union_all(from.iter().map(|e| &e.addrs));
         let dst = AddrSet::union_all(to.iter().map(|e| &e.addrs));
+        // A flow with an error stays out of the model, so no warning is
+        // raised about it.
+        let mut ok = true;
         if services_ok && service.is_some() {
-            self.never_matches(f, &full_name, &src, &dst, &services, from_span, to_span);
+            ok &= !self.never_matches(f, &full_name, &src, &dst, &services, from_span, to_span);
         }
         if let Some((date, attr)) = expires {
             if date < self.today {
+                ok = false;
                 self.diags.push(
                     Diagnostic::new(
                         Code::ExpiredFlow,
@@ -215,7 +213,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        if !services_ok || service.is_none() {
+        if !ok || !services_ok || service.is_none() {
             return None;
         }
         Some(Flow {
@@ -355,7 +353,7 @@ impl<'a> Checker<'a> {
         services: &ServiceSet,
         from_span: Span,
         to_span: Span,
-    ) {
+    ) -> bool {
         let v4 = src.has_v4() && dst.has_v4();
         let v6 = src.has_v6() && dst.has_v6();
         let generic =
@@ -363,17 +361,26 @@ impl<'a> Checker<'a> {
         if (v4 && (generic || !services.icmp.is_empty()))
             || (v6 && (generic || !services.icmpv6.is_empty()))
         {
-            return;
+            return false;
         }
         let fam = |s: &AddrSet| match (s.has_v4(), s.has_v6()) {
-            (true, false) => "IPv4",
-            (false, true) => "IPv6",
-            _ => "no",
+            (true, false) => "IPv4 only",
+            (false, true) => "IPv6 only",
+            (true, true) => "dual-stack",
+            (false, false) => "empty",
         };
-        let (message, help) = if !v4 && !v6 {
+        let (message, help) = if src.is_empty() || dst.is_empty() {
             (
                 format!(
-                    "flow `{full_name}` can never match: its sources are {} only and its destinations {} only",
+                    "flow `{full_name}` can never match: its {} no address",
+                    if src.is_empty() { "sources have" } else { "destinations have" }
+                ),
+                "a `networks any` zone owns only what no other zone claims; check the other zones' networks",
+            )
+        } else if !v4 && !v6 {
+            (
+                format!(
+                    "flow `{full_name}` can never match: its sources are {} and its destinations {}",
                     fam(src),
                     fam(dst)
                 ),
@@ -393,16 +400,10 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(Code::FlowNeverMatches, f.name.span, message)
                 .label("admits no packet")
-                .with(
-                    from_span,
-                    format!("{} sources", fam(src)).replace("no sources", "dual-stack sources"),
-                )
-                .with(
-                    to_span,
-                    format!("{} destinations", fam(dst))
-                        .replace("no destinations", "dual-stack destinations"),
-                )
+                .with(from_span, format!("sources: {}", fam(src)))
+                .with(to_span, format!("destinations: {}", fam(dst)))
                 .help(help),
         );
+        true
     }
 }

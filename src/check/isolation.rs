@@ -28,31 +28,18 @@ impl<'a> Checker<'a> {
         let mut reported: std::collections::HashSet<(usize, usize)> = Default::default();
         for d in decls {
             let ast::Decl::Isolation(b) = d else { continue };
+            let what = format!("isolation mode `{}`", b.name.text);
             if !table.declare(&b.name, self.policy.isolations.len(), &mut self.diags) {
                 continue;
             }
-            let sever = single(
-                b,
-                "isolation mode",
-                "sever",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    IsolationAttr::Sever(z) => Some(z),
-                    _ => None,
-                },
-            );
-            let reason = single(
-                b,
-                "isolation mode",
-                "reason",
-                true,
-                &mut self.diags,
-                |a| match a {
-                    IsolationAttr::Reason(r) => Some(r.value.clone()),
-                    _ => None,
-                },
-            );
+            let sever = single(b, &what, "sever", true, &mut self.diags, |a| match a {
+                IsolationAttr::Sever(z) => Some(z),
+                _ => None,
+            });
+            let reason = single(b, &what, "reason", true, &mut self.diags, |a| match a {
+                IsolationAttr::Reason(r) => Some(r.value.clone()),
+                _ => None,
+            });
             let mut zones = Vec::new();
             let mut ok = true;
             if let Some((list, _)) = sever {

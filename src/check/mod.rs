@@ -2,10 +2,10 @@
 //!
 //! [`check`] parses every file, and if no file has a syntax or literal
 //! error, resolves and checks the declarations in this order, each stage in
-//! its own module: owners and services ([`services`]), zones ([`zones`]),
-//! conduits and flows ([`flows`]), firewalls ([`firewalls`]), approvals
-//! ([`approvals`]) and isolation modes ([`isolation`]); then the warnings
-//! ([`lints`]) and the waivers that accept some of them ([`waive`]).
+//! its own module: owners and services (`services`), zones (`zones`),
+//! conduits and flows (`flows`), firewalls (`firewalls`), approvals
+//! (`approvals`) and isolation modes (`isolation`); then the warnings
+//! (`lints`) and the waivers that accept some of them (`waive`).
 //!
 //! Declarations that fail a check are left out of the model, so one mistake
 //! does not cascade into many; the model is returned only when there is no
@@ -286,23 +286,23 @@ impl<'a> Checker<'a> {
     fn owners_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
         for d in decls {
             let ast::Decl::Owner(b) = d else { continue };
+            let what = format!("owner `{}`", b.name.text);
             let idx = self.policy.owners.len();
             if !self.owners.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
             let display_name =
-                names::single(b, "owner", "name", false, &mut self.diags, |a| match a {
+                names::single(b, &what, "name", false, &mut self.diags, |a| match a {
                     ast::OwnerAttr::Name(s) => Some(s.value.clone()),
                     _ => None,
                 })
                 .map(|(v, _)| v);
-            let contact =
-                names::single(b, "owner", "contact", true, &mut self.diags, |a| match a {
-                    ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
-                    _ => None,
-                })
-                .map(|(v, _)| v)
-                .unwrap_or_default();
+            let contact = names::single(b, &what, "contact", true, &mut self.diags, |a| match a {
+                ast::OwnerAttr::Contact(s) => Some(s.value.clone()),
+                _ => None,
+            })
+            .map(|(v, _)| v)
+            .unwrap_or_default();
             self.policy.owners.push(crate::model::Owner {
                 name: crate::model::Name::new(&b.name.text),
                 display_name,

@@ -93,7 +93,8 @@ impl NameTable {
     }
 }
 
-/// The one value of an attribute that may appear at most once, reporting
+/// The one value of an attribute that may appear at most once in `block`
+/// (described as `what`, e.g. ``zone `plant` ``), reporting
 /// duplicates (`E112`) and, when `required`, absence (`E111`).
 pub(crate) fn single<'a, A, T>(
     block: &'a Block<A>,
@@ -111,7 +112,7 @@ pub(crate) fn single<'a, A, T>(
                     Diagnostic::new(
                         Code::DuplicateAttribute,
                         a.span,
-                        format!("`{keyword}` is given twice in {what} `{}`", block.name.text),
+                        format!("`{keyword}` is given twice in {what}"),
                     )
                     .label("given again here")
                     .with(first.span, "first given here")
@@ -135,7 +136,7 @@ pub(crate) fn single<'a, A, T>(
             Diagnostic::new(
                 Code::MissingAttribute,
                 block.name.span,
-                format!("{what} `{}` has no `{keyword}`", block.name.text),
+                format!("{what} has no `{keyword}`"),
             )
             .label(format!("`{keyword}` is required"))
             .help(format!("add `{keyword} ...` to the block")),

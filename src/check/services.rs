@@ -215,18 +215,22 @@ impl<'a> Checker<'a> {
                 stack.pop();
             }
         }
-        let builtin_remote: Vec<ServiceSet> = CATALOGUE
-            .iter()
-            .filter(|b| b.remote_access && self.services.table.get(b.name).is_none())
-            .map(|b| b.service_set())
-            .collect();
-        let remote_union = ServiceSet::union_all(
-            sets.iter()
-                .zip(&remote)
-                .filter(|(_, r)| **r)
-                .map(|(s, _)| s)
-                .chain(builtin_remote.iter()),
-        );
+        // The remote-access ports: what the marked services and the
+        // remote-access built-ins (or their replacements) admit. A service
+        // composed of one counts through that one's ports, not all of its own.
+        let mut remote_union = ServiceSet::new();
+        for (i, decl) in self.services.decls.iter().enumerate() {
+            let marked = decl.remote_access.is_some()
+                || catalogue::builtin(&decl.name.text).is_some_and(|b| b.remote_access);
+            if marked {
+                remote_union = remote_union.union(&sets[i]);
+            }
+        }
+        for b in CATALOGUE.iter().filter(|b| b.remote_access) {
+            if self.services.table.get(b.name).is_none() {
+                remote_union = remote_union.union(&b.service_set());
+            }
+        }
         for (i, decl) in self.services.decls.iter().enumerate() {
             self.policy.services.push(Service {
                 name: Name::new(&decl.name.text),

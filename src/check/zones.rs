@@ -23,29 +23,30 @@ impl<'a> Checker<'a> {
         let mut any_zone: Option<(usize, Span)> = None;
         for d in decls {
             let ast::Decl::Zone(b) = d else { continue };
+            let what = format!("zone `{}`", b.name.text);
             let idx = self.policy.zones.len();
             if !self.zones.declare(&b.name, idx, &mut self.diags) {
                 continue;
             }
-            let level = single(b, "zone", "level", true, &mut self.diags, |a| match a {
+            let level = single(b, &what, "level", true, &mut self.diags, |a| match a {
                 ZoneAttr::Level(l) => Some(*l),
                 _ => None,
             })
             .map_or(Level::L0, |(l, _)| l);
-            let owner = single(b, "zone", "owner", true, &mut self.diags, |a| match a {
+            let owner = single(b, &what, "owner", true, &mut self.diags, |a| match a {
                 ZoneAttr::Owner(o) => Some(o),
                 _ => None,
             })
             .and_then(|(o, _)| self.owner_ref(o))
             .unwrap_or_else(|| Name::new(""));
-            let sl = single(b, "zone", "sl", false, &mut self.diags, |a| match a {
+            let sl = single(b, &what, "sl", false, &mut self.diags, |a| match a {
                 ZoneAttr::Sl(s) => Some(*s),
                 _ => None,
             })
             .map(|(s, _)| s);
             let description = single(
                 b,
-                "zone",
+                &what,
                 "description",
                 false,
                 &mut self.diags,
@@ -55,7 +56,7 @@ impl<'a> Checker<'a> {
                 },
             )
             .map(|(s, _)| s);
-            let nets = single(b, "zone", "networks", true, &mut self.diags, |a| match a {
+            let nets = single(b, &what, "networks", true, &mut self.diags, |a| match a {
                 ZoneAttr::Networks(n) => Some(n),
                 _ => None,
             });

@@ -1,8 +1,51 @@
-//! `conduitc build`.
+//! `conduitc build`: check, lower, emit.
+//!
+//! With `--target`, one configuration goes to stdout. With `--out DIR`, every
+//! declared firewall's configuration is written as `DIR/NAME.nft`,
+//! `DIR/NAME.ios` or `DIR/NAME.fortios` (by its platform), with
+//! `DIR/manifest.json`:
+//!
+//! ```json
+//! {
+//!   "generator": "conduitc 0.1.0",
+//!   "today": "2026-12-01",
+//!   "isolation": null,
+//!   "policy": {
+//!     "sha256": "…",
+//!     "sources": [{ "path": "plant.conduit", "sha256": "…" }]
+//!   },
+//!   "files": [
+//!     { "file": "ot-core-fw.nft", "firewall": "ot-core-fw", "platform": "nftables",
+//!       "isolation": null, "sha256": "…" }
+//!   ]
+//! }
+//! ```
+//!
+//! `policy.sha256` is the SHA-256 of the lines `HASH  PATH\n`, one per
+//! source in the order read: exactly what `sha256sum FILES | sha256sum`
+//! prints for the same paths. Everything is rendered in memory first; the
+//! files are written into a fresh directory next to DIR, which then takes
+//! DIR's place, so a failed build leaves the previous DIR as it was. An
+//! existing DIR is replaced only when it is empty or holds a
+//! `manifest.json` (a previous build), never an unrelated directory.
+//!
+//! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
+//! that lists the declared names and suggests the closest. A monitor-mode
+//! conduit in the build is reported on stderr: it admits more than the
+//! allow-list.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use conduitc::backend::{self, Target};
+use conduitc::lower::{lower, BuildOptions, RuleSet};
+use conduitc::model::{Date, Platform};
+use conduitc::{Policy, Sources};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
@@ -21,7 +64,7 @@ pub struct BuildArgs {
     )]
     target: Option<TargetArg>,
     /// Compile only the conduits that cross this firewall, matching its interfaces.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "out")]
     firewall: Option<String>,
     /// Write every declared firewall's configuration and manifest.json into DIR.
     #[arg(long, value_name = "DIR")]
@@ -44,14 +87,366 @@ pub enum TargetArg {
     Fortios,
 }
 
+impl TargetArg {
+    fn target(self) -> Target {
+        match self {
+            TargetArg::Nftables => Target::Nftables,
+            TargetArg::NftablesJson => Target::NftablesJson,
+            TargetArg::CiscoIos => Target::CiscoIos,
+            TargetArg::Fortios => Target::Fortios,
+        }
+    }
+}
+
+/// The target and file extension for a firewall's platform.
+fn platform_target(p: Platform) -> (Target, &'static str) {
+    match p {
+        Platform::Nftables => (Target::Nftables, "nft"),
+        Platform::CiscoIos => (Target::CiscoIos, "ios"),
+        Platform::Fortios => (Target::Fortios, "fortios"),
+    }
+}
+
+/// `no KIND named `X` (did you mean `Y`?); KINDs: a, b` for an unknown name.
+pub fn unknown_name(kind: &str, plural: &str, name: &str, known: &[&str]) -> String {
+    let mut msg = format!("no {kind} named `{name}`");
+    let lower = name.to_ascii_lowercase();
+    let best = known
+        .iter()
+        .map(|k| {
+            let kl = k.to_ascii_lowercase();
+            // A prefix (`cut-corp` for `cut-corporate`) is as good as a typo.
+            let d = if kl.starts_with(&lower) && !lower.is_empty() {
+                1
+            } else {
+                strsim::damerau_levenshtein(&lower, &kl)
+            };
+            (d, *k)
+        })
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min();
+    if let Some((_, k)) = best {
+        msg.push_str(&format!(" (did you mean `{k}`?)"));
+    }
+    if known.is_empty() {
+        msg.push_str(&format!("; the policy declares no {kind}"));
+    } else {
+        msg.push_str(&format!("; {plural}: {}", known.join(", ")));
+    }
+    msg
+}
+
+/// Checks `--isolation` and `--firewall` against the policy; prints a usage
+/// error and returns `false` for an unknown name.
+pub fn check_selection(
+    out: &Output,
+    policy: &Policy,
+    isolation: Option<&str>,
+    firewall: Option<&str>,
+) -> bool {
+    if let Some(i) = isolation {
+        if policy.isolation(i).is_none() {
+            let known: Vec<&str> = policy.isolations.iter().map(|i| i.name.as_str()).collect();
+            out.error(&unknown_name(
+                "isolation mode",
+                "isolation modes",
+                i,
+                &known,
+            ));
+            return false;
+        }
+    }
+    if let Some(f) = firewall {
+        if policy.firewall(f).is_none() {
+            let known: Vec<&str> = policy.firewalls.iter().map(|f| f.name.as_str()).collect();
+            out.error(&unknown_name("firewall", "firewalls", f, &known));
+            return false;
+        }
+    }
+    true
+}
+
+/// Warns once per monitor-mode conduit in `rules` not warned about yet.
+fn warn_monitor(out: &Output, rules: &RuleSet, warned: &mut BTreeSet<String>) {
+    for r in rules.rules.iter().filter(|r| r.monitor) {
+        if warned.insert(r.conduit.clone()) {
+            out.stderr(&format!(
+                "conduitc: warning: conduit `{}` is in monitor mode: this build admits and logs \
+                 all traffic between `{}` and `{}`, beyond its declared flows\n",
+                r.conduit, r.src_zone, r.dst_zone
+            ));
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    generator: String,
+    today: String,
+    isolation: Option<String>,
+    policy: PolicyHash,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(Serialize)]
+struct PolicyHash {
+    sha256: String,
+    sources: Vec<SourceHash>,
+}
+
+#[derive(Serialize)]
+struct SourceHash {
+    path: String,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct ManifestFile {
+    file: String,
+    firewall: String,
+    platform: &'static str,
+    isolation: Option<String>,
+    sha256: String,
+}
+
+/// Hashes of every source and of the whole policy (see the module doc).
+fn policy_hash(sources: &Sources) -> PolicyHash {
+    let mut listing = String::new();
+    let mut list = Vec::new();
+    for (_, f) in sources.iter() {
+        if f.issue().is_some() {
+            continue;
+        }
+        let h = sha256(f.text().as_bytes());
+        listing.push_str(&format!("{h}  {}\n", f.name()));
+        list.push(SourceHash {
+            path: f.name().to_string(),
+            sha256: h,
+        });
+    }
+    PolicyHash {
+        sha256: sha256(listing.as_bytes()),
+        sources: list,
+    }
+}
+
+/// Runs `conduitc build`.
 pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
-    let _ = (
-        &args.policy,
-        args.target,
-        &args.firewall,
-        &args.out,
-        &args.isolation,
-    );
-    out.error("`build` is not built yet");
-    ExitStatus::Error
+    let today = args.policy.today();
+    let sources = match Sources::load(&args.policy.paths) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e.to_string());
+            return ExitStatus::Error;
+        }
+    };
+    let policy = match super::load::load_policy_from_sources(out, &sources, today) {
+        Ok(p) => p,
+        Err(status) => return status,
+    };
+    if !check_selection(
+        out,
+        &policy,
+        args.isolation.as_deref(),
+        args.firewall.as_deref(),
+    ) {
+        return ExitStatus::Error;
+    }
+    match (&args.out, args.target) {
+        (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
+        (None, Some(target)) => {
+            let opts = BuildOptions {
+                isolation: args.isolation.clone(),
+                firewall: args.firewall.clone(),
+                ..BuildOptions::new(today)
+            };
+            match build_one(out, &policy, &opts, target.target(), &mut BTreeSet::new()) {
+                Ok(text) => {
+                    out.stdout(&text);
+                    ExitStatus::Success
+                }
+                Err(status) => status,
+            }
+        }
+        (None, None) => {
+            out.error("give --target or --out");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn build_one(
+    out: &Output,
+    policy: &Policy,
+    opts: &BuildOptions,
+    target: Target,
+    warned: &mut BTreeSet<String>,
+) -> Result<String, ExitStatus> {
+    let rules = lower(policy, opts).map_err(|e| {
+        out.error(&e.to_string());
+        ExitStatus::Error
+    })?;
+    let text = backend::emit(&rules, target).map_err(|e| {
+        out.error(&e.to_string());
+        ExitStatus::Error
+    })?;
+    warn_monitor(out, &rules, warned);
+    Ok(text)
+}
+
+fn write_all(
+    out: &Output,
+    policy: &Policy,
+    sources: &Sources,
+    today: Date,
+    args: &BuildArgs,
+    dir: &Path,
+) -> ExitStatus {
+    if policy.firewalls.is_empty() {
+        out.error("the policy declares no firewall, so --out has nothing to write; use --target");
+        return ExitStatus::Error;
+    }
+    let mut warned = BTreeSet::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut entries = Vec::new();
+    for fw in &policy.firewalls {
+        let name = fw.name.as_str();
+        let safe = name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        if !safe {
+            out.error(&format!("firewall name `{name}` cannot be a file name"));
+            return ExitStatus::Error;
+        }
+        let (target, ext) = platform_target(fw.platform);
+        let opts = BuildOptions {
+            isolation: args.isolation.clone(),
+            firewall: Some(name.to_string()),
+            ..BuildOptions::new(today)
+        };
+        let text = match build_one(out, policy, &opts, target, &mut warned) {
+            Ok(t) => t,
+            Err(status) => return status,
+        };
+        let file = format!("{name}.{ext}");
+        entries.push(ManifestFile {
+            file: file.clone(),
+            firewall: name.to_string(),
+            platform: fw.platform.as_str(),
+            isolation: args.isolation.clone(),
+            sha256: sha256(text.as_bytes()),
+        });
+        files.push((file, text));
+    }
+    let manifest = Manifest {
+        generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
+        today: today.to_string(),
+        isolation: args.isolation.clone(),
+        policy: policy_hash(sources),
+        files: entries,
+    };
+    let json = match serde_json::to_string_pretty(&manifest) {
+        Ok(j) => j + "\n",
+        Err(e) => {
+            out.error(&format!("internal error: {e}"));
+            return ExitStatus::Error;
+        }
+    };
+    files.push(("manifest.json".to_string(), json));
+    match replace_dir(dir, &files) {
+        Ok(()) => {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            out.stderr(&format!(
+                "conduitc: wrote {} into {}\n",
+                names.join(", "),
+                dir.display()
+            ));
+            ExitStatus::Success
+        }
+        Err(e) => {
+            out.error(&e);
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Writes `files` into a fresh directory beside `dir`, then puts it in
+/// `dir`'s place. On any failure `dir` is left as it was.
+fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let base = dir
+        .file_name()
+        .ok_or_else(|| format!("--out {}: not a directory name", dir.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(format!(
+                "--out {}: exists and is not a directory",
+                dir.display()
+            ));
+        }
+        let empty = fs::read_dir(dir)
+            .map_err(|e| format!("--out {}: {e}", dir.display()))?
+            .next()
+            .is_none();
+        if !empty && !dir.join("manifest.json").is_file() {
+            return Err(format!(
+                "--out {}: exists and holds no manifest.json, so it is not a previous build; \
+                 refusing to replace it",
+                dir.display()
+            ));
+        }
+    }
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{base}.conduitc-new-{pid}"));
+    let old = parent.join(format!(".{base}.conduitc-old-{pid}"));
+    let _ = fs::remove_dir_all(&tmp);
+    let written = (|| -> std::io::Result<()> {
+        fs::create_dir(&tmp)?;
+        for (name, text) in files {
+            let mut f = fs::File::create(tmp.join(name))?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!("writing {}: {e}", tmp.display()));
+    }
+    let had_old = dir.exists();
+    if had_old {
+        if let Err(e) = fs::rename(dir, &old) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(format!("moving {} aside: {e}", dir.display()));
+        }
+    }
+    if let Err(e) = fs::rename(&tmp, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!(
+            "renaming {} to {}: {e}",
+            tmp.display(),
+            dir.display()
+        ));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
 }

@@ -38,7 +38,6 @@ pub fn load_policy(
 
 /// Checks in-memory sources (for example a version read from git) like
 /// [`load_policy`].
-#[allow(dead_code, reason = "used by `diff git:REV:PATH`")]
 pub fn load_policy_from_sources(
     out: &Output,
     sources: &Sources,

@@ -1,6 +1,17 @@
-//! `conduitc query`.
+//! `conduitc query`: the policy's decision for one packet that opens a
+//! connection, and the flow that decides it.
+//!
+//! Text output is `allow CONDUIT/FLOW` (and `also: ...` when other flows
+//! admit the packet too) or `deny (no flow matches)`. JSON output is one
+//! line: `{"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
+//! `"flow":null` and `"owner":null` on deny. A deny is an answer, not a
+//! failure: exit 0.
+
+use std::net::IpAddr;
 
 use clap::{Args, ValueEnum};
+use conduitc::lower::{BuildOptions, Packet, Verdict};
+use conduitc::model::service::icmp_type_by_name;
 
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
@@ -12,10 +23,10 @@ pub struct QueryArgs {
     policy: PolicyArgs,
     /// Source address.
     #[arg(long)]
-    src: std::net::IpAddr,
+    src: IpAddr,
     /// Destination address.
     #[arg(long)]
-    dst: std::net::IpAddr,
+    dst: IpAddr,
     /// Protocol: tcp, udp, icmp, icmpv6 or a number 0-255.
     #[arg(long)]
     proto: String,
@@ -45,18 +56,120 @@ pub enum QueryFormat {
     Json,
 }
 
+/// The packet the arguments describe, or a usage error.
+fn packet(args: &QueryArgs) -> Result<Packet, String> {
+    let proto: u8 = match args.proto.to_ascii_lowercase().as_str() {
+        "tcp" => 6,
+        "udp" => 17,
+        "icmp" => 1,
+        "icmpv6" | "ipv6-icmp" => 58,
+        n => n.parse().map_err(|_| {
+            format!(
+                "--proto `{}`: expected tcp, udp, icmp, icmpv6 or a number 0-255",
+                args.proto
+            )
+        })?,
+    };
+    let mut dport = None;
+    let mut icmp_type = None;
+    match proto {
+        6 | 17 => {
+            let port = args
+                .port
+                .ok_or_else(|| "--port is required with --proto tcp or udp".to_string())?;
+            if port == 0 {
+                return Err("--port must be 1-65535".into());
+            }
+            dport = Some(port);
+        }
+        1 | 58 => {
+            let v6 = proto == 58;
+            let t = args.icmp_type.as_deref().ok_or_else(|| {
+                format!(
+                    "--icmp-type is required with --proto {}",
+                    if v6 { "icmpv6" } else { "icmp" }
+                )
+            })?;
+            icmp_type = Some(match t.parse::<u8>() {
+                Ok(n) => n,
+                Err(_) => icmp_type_by_name(t, v6).ok_or_else(|| {
+                    format!(
+                        "--icmp-type `{t}` is not an {} type name or a number 0-255",
+                        if v6 { "ICMPv6" } else { "ICMP" }
+                    )
+                })?,
+            });
+        }
+        _ => {}
+    }
+    if dport.is_none() && args.port.is_some() {
+        return Err("--port applies only to tcp and udp".into());
+    }
+    if icmp_type.is_none() && args.icmp_type.is_some() {
+        return Err("--icmp-type applies only to icmp and icmpv6".into());
+    }
+    Ok(Packet {
+        src: args.src,
+        dst: args.dst,
+        proto,
+        dport,
+        icmp_type,
+    })
+}
+
+/// Runs `conduitc query`.
 pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
-    let _ = (
-        &args.policy,
-        args.src,
-        args.dst,
-        &args.proto,
-        args.port,
-        &args.icmp_type,
-        args.format,
-        &args.isolation,
-        &args.firewall,
-    );
-    out.error("`query` is not built yet");
-    ExitStatus::Error
+    let pkt = match packet(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    let today = args.policy.today();
+    let policy = match super::load::load_policy(out, &args.policy.paths, today) {
+        Ok((p, _)) => p,
+        Err(status) => return status,
+    };
+    if !super::build::check_selection(
+        out,
+        &policy,
+        args.isolation.as_deref(),
+        args.firewall.as_deref(),
+    ) {
+        return ExitStatus::Error;
+    }
+    let opts = BuildOptions {
+        isolation: args.isolation.clone(),
+        firewall: args.firewall.clone(),
+        ..BuildOptions::new(today)
+    };
+    let decision = match conduitc::decide(&policy, &pkt, &opts) {
+        Ok(d) => d,
+        Err(e) => {
+            out.error(&e.to_string());
+            return ExitStatus::Error;
+        }
+    };
+    let text = match args.format {
+        QueryFormat::Json => match serde_json::to_string(&decision) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                out.error(&format!("internal error: {e}"));
+                return ExitStatus::Error;
+            }
+        },
+        QueryFormat::Text => match (decision.decision, &decision.flow) {
+            (Verdict::Allow, Some(flow)) => {
+                let mut t = format!("allow {flow}\n");
+                if !decision.also.is_empty() {
+                    t.push_str(&format!("also: {}\n", decision.also.join(", ")));
+                }
+                t
+            }
+            _ => "deny (no flow matches)\n".to_string(),
+        },
+    };
+    out.stdout(&text);
+    ExitStatus::Success
 }

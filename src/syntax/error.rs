@@ -28,7 +28,11 @@ pub(crate) fn from_pest(err: &Error<Rule>, file: FileId, text: &str) -> Diagnost
                 Some(w) => format!("expected {w}, found {found}"),
                 None => format!("unexpected {found}"),
             };
-            Diagnostic::new(Code::Syntax, span, message).maybe_help(help)
+            let mut d = Diagnostic::new(Code::Syntax, span, message).maybe_help(help);
+            if let Some((at, what)) = enclosing_block(text, at, file) {
+                d = d.with(at, format!("in {what}"));
+            }
+            d
         }
         ErrorVariant::CustomError { message } => {
             Diagnostic::new(Code::Syntax, span, message.clone())
@@ -302,4 +306,83 @@ fn help_for(positives: &[Rule], word: &str) -> Option<String> {
         return Some("a host or group is declared with `=`, not a block".into());
     }
     None
+}
+
+/// The innermost block open at byte `at`, found by scanning the text before
+/// it (comments and strings skipped, braces counted): the span of its name
+/// and a description such as ``flow `line/poll` ``.
+fn enclosing_block(text: &str, at: usize, file: FileId) -> Option<(Span, String)> {
+    let before = text.get(..at)?;
+    // Open blocks: (keyword, name, name span).
+    let mut open: Vec<(&str, &str, (usize, usize))> = Vec::new();
+    // The last two words seen: (text, start).
+    let mut words: [(&str, usize); 2] = [("", 0), ("", 0)];
+    let bytes = before.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                words = [("", 0), ("", 0)];
+                continue;
+            }
+            b'{' => {
+                let (kw, name) = (words[0], words[1]);
+                if !kw.0.is_empty() && !name.0.is_empty() {
+                    open.push((kw.0, name.0, (name.1, name.1 + name.0.len())));
+                } else {
+                    open.push(("", "", (i, i)));
+                }
+                words = [("", 0), ("", 0)];
+            }
+            b'}' => {
+                open.pop();
+                words = [("", 0), ("", 0)];
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                let start = i;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+                {
+                    i += 1;
+                }
+                words = [words[1], (before.get(start..i).unwrap_or_default(), start)];
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => words = [("", 0), ("", 0)],
+        }
+        i += 1;
+    }
+    let (kw, name, (s, e)) = *open.last()?;
+    let kinds = [
+        "owner",
+        "zone",
+        "conduit",
+        "flow",
+        "firewall",
+        "approval",
+        "isolation",
+    ];
+    if !kinds.contains(&kw) {
+        return None;
+    }
+    let shown = match (kw, open.len()) {
+        ("flow", n) if n >= 2 && open[n - 2].0 == "conduit" => {
+            format!("{}/{}", open[n - 2].1, name)
+        }
+        _ => name.to_string(),
+    };
+    Some((Span::new(file, s, e), format!("{kw} `{shown}`")))
 }

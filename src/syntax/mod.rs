@@ -46,7 +46,7 @@ pub fn parse_text(id: FileId, text: &str) -> Parsed {
     match ConduitParser::parse(Rule::file, text) {
         Ok(mut pairs) => match pairs.next() {
             Some(file) => {
-                let (file, diagnostics) = build::Builder::new(id).file(file);
+                let (file, diagnostics) = build::Builder::new(id).file(text, file);
                 Parsed {
                     file: Some(file),
                     diagnostics,

@@ -85,3 +85,27 @@ zone rest { level 5 owner o networks any }
         AddrSet::all()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Damaged versions of valid text (a line deleted, repeated, cut short or
+    /// swapped with the next) never panic or hit an internal error, and a
+    /// policy comes back exactly when there is no error.
+    #[test]
+    fn damaged_policies_are_diagnosed_not_crashed(seed in any::<u64>(), at in any::<usize>(), how in 0u8..4) {
+        let text = gen::to_text(&expressible(gen::policy(seed)));
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let i = at % lines.len();
+        match how {
+            0 => { lines.remove(i); }
+            1 => { let l = lines[i].clone(); lines.insert(i, l); }
+            2 => { let l = &lines[i]; let cut = l.char_indices().map(|(k, _)| k).nth(l.chars().count() / 2).unwrap_or(0); lines[i] = l[..cut].to_string(); }
+            _ => { if i + 1 < lines.len() { lines.swap(i, i + 1); } }
+        }
+        let damaged = lines.join("\n");
+        let checked = check_text(&damaged);
+        prop_assert!(!checked.diagnostics.contains(Code::Internal), "{}", damaged);
+        prop_assert_eq!(checked.policy.is_some(), !checked.diagnostics.has_errors());
+    }
+}

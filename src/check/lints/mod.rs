@@ -1,5 +1,5 @@
 //! Warnings: one module per code family. Each returns its findings with the
-//! conduit (and flow) whose `waive` may accept them; [`super::waive`]
+//! conduit (and flow) whose `waive` may accept them; `check::waive`
 //! applies the waivers.
 
 mod broad_flow;

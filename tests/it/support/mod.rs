@@ -4,5 +4,8 @@
 pub mod fortios_eval;
 pub mod gen;
 pub mod ios_eval;
+pub mod netns;
+pub mod nft_eval;
 pub mod plant;
+pub mod sample;
 pub mod wire;

@@ -1,0 +1,100 @@
+//! Parse and check a generated 10,000-flow policy; prints the timings.
+//!
+//! Run with `cargo bench --bench check`. Besides wall-clock time it reports
+//! the thread's CPU time (from `/proc/thread-self/schedstat` on Linux), which
+//! stays meaningful on a busy machine.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use conduitc::model::Date;
+use conduitc::{check, CheckOptions, Sources};
+
+/// CPU time of this thread so far, when the platform says.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Runs `f` `n` times; returns sorted wall times and sorted CPU times.
+fn time<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (w0, c0) = (Instant::now(), cpu_time());
+        std::hint::black_box(f());
+        wall.push(w0.elapsed());
+        if let (Some(c0), Some(c1)) = (c0, cpu_time()) {
+            cpu.push(c1.saturating_sub(c0));
+        }
+    }
+    wall.sort();
+    cpu.sort();
+    (wall, cpu)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(what: &str, (wall, cpu): &(Vec<Duration>, Vec<Duration>)) {
+    let median = |v: &[Duration]| v.get(v.len() / 2).copied().unwrap_or_default();
+    let mut line = format!(
+        "{what}: wall min {:.1} ms, median {:.1} ms",
+        ms(wall.first().copied().unwrap_or_default()),
+        ms(median(wall))
+    );
+    if !cpu.is_empty() {
+        line.push_str(&format!(
+            "; cpu min {:.1} ms, median {:.1} ms",
+            ms(cpu[0]),
+            ms(median(cpu))
+        ));
+    }
+    println!("{line} ({} runs)", wall.len());
+}
+
+fn main() {
+    let text = common::plant(200, 10_000);
+    let today = Date::parse("2026-12-01").unwrap_or_else(Date::today);
+    let opts = CheckOptions::new(today);
+    let sources = Sources::from_memory("plant.conduit", text.as_str());
+
+    // Once to validate the input and warm up.
+    let checked = check(&sources, &opts);
+    let errors = checked.diagnostics.error_count();
+    let warnings = checked.diagnostics.warning_count();
+    let policy = checked.policy.unwrap_or_default();
+    let flows = policy.flows().count();
+    assert_eq!(errors, 0, "the generated policy must check");
+    assert_eq!(flows, 10_000);
+    println!(
+        "policy: {} zones, {flows} flows, {:.1} MiB of text, {warnings} warnings",
+        policy.zones.len(),
+        text.len() as f64 / (1024.0 * 1024.0)
+    );
+
+    let file = sources.ids().next().unwrap_or(conduitc::FileId::FIRST);
+    report("parse+check", &time(10, || check(&sources, &opts)));
+    report(
+        "parse (pest + tree)",
+        &time(10, || conduitc::syntax::parse(&sources, file)),
+    );
+    // Worst case for the redundant-flow lint: every flow between one pair of zones.
+    let dense = common::plant(2, 10_000);
+    let dense_sources = Sources::from_memory("dense.conduit", dense.as_str());
+    let c = check(&dense_sources, &opts);
+    assert_eq!(c.diagnostics.error_count(), 0);
+    report(
+        "parse+check, 10000 flows between 2 zones",
+        &time(3, || check(&dense_sources, &opts)),
+    );
+    report(
+        "pest alone",
+        &time(10, || {
+            use pest::Parser as _;
+            conduitc::syntax::ConduitParser::parse(conduitc::syntax::Rule::file, &text).is_ok()
+        }),
+    );
+}
