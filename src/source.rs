@@ -10,9 +10,9 @@
 //! - a path that does not exist or cannot be read is a [`LoadError`]
 //!   (exit 2);
 //! - a file that was read but breaks a documented limit (not UTF-8, a NUL
-//!   byte, over [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES), or taking
+//!   byte, over [`MAX_FILE_BYTES`], or taking
 //!   the whole policy over
-//!   [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES)) or a directory
+//!   [`MAX_POLICY_BYTES`]) or a directory
 //!   without a `.conduit` file is kept as a [`SourceFile`] with a
 //!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
 //!
