@@ -31,5 +31,6 @@ mod nft_backend;
 mod nft_check;
 mod nft_kernel;
 mod paths;
+mod readme;
 mod roundtrip;
 mod support;
