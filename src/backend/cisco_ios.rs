@@ -115,6 +115,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::text::{is_iface, is_name, printable_lines, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, PortSet};
@@ -123,7 +124,6 @@ const TARGET: &str = "cisco-ios";
 /// IOS truncates remarks longer than this.
 const REMARK_MAX: usize = 100;
 /// Longest declared name the language allows.
-const NAME_MAX: usize = 48;
 /// Longest interface name the language allows.
 const IFACE_MAX: usize = 64;
 /// Highest IOS sequence number.
@@ -234,7 +234,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
             out.push_str("exit\n");
         }
     }
-    final_guard(&out)?;
+    printable_lines(TARGET, &out)?;
     Ok(out)
 }
 
@@ -503,20 +503,6 @@ fn reply_entries(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Ve
     out
 }
 
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.len() <= NAME_MAX
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn is_iface(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= IFACE_MAX
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
-}
-
 fn bad(message: String) -> EmitError {
     EmitError::BadName {
         target: TARGET,
@@ -561,7 +547,7 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
-            if !is_iface(iface) {
+            if !is_iface(iface, IFACE_MAX) {
                 return Err(bad(format!(
                     "interface name {iface:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
                 )));
@@ -580,18 +566,6 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
     }
     Ok(())
-}
-
-/// Defence in depth: the output is printable ASCII lines without `?`
-/// (which the IOS command line reads as a request for help).
-fn final_guard(out: &str) -> Result<(), EmitError> {
-    match out
-        .chars()
-        .find(|&c| c != '\n' && (!(' '..='~').contains(&c) || c == '?'))
-    {
-        Some(c) => Err(bad(format!("refusing to emit character {c:?}"))),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -104,12 +104,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
+use super::text::{is_iface, is_name, printable_lines, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::AddrSet;
 
 const TARGET: &str = "fortios";
-const NAME_MAX: usize = 48;
 const OBJECT_NAME_MAX: usize = 79;
 const POLICY_NAME_MAX: usize = 35;
 const COMMENTS_MAX: usize = 1023;
@@ -427,7 +427,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         edit(&mut out, &p.id.to_string(), &lines);
     }
     out.push_str("end\n");
-    final_guard(&out)?;
+    printable_lines(TARGET, &out)?;
     Ok(out)
 }
 
@@ -863,20 +863,6 @@ fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan<'a>>, Emit
     }))
 }
 
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.len() <= NAME_MAX
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn is_iface(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= IFACE_MAX
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
-}
-
 /// Checks every declared name that reaches the output (free text such as
 /// owners goes through [`quote`]).
 fn validate(rules: &RuleSet) -> Result<(), EmitError> {
@@ -911,7 +897,7 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             )));
         }
         for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-            if !is_iface(i) {
+            if !is_iface(i, IFACE_MAX) {
                 return Err(bad(format!(
                     "interface name {i:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
                 )));
@@ -928,7 +914,7 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             return Err(bad(format!("firewall name {:?} is not a name", fw.name)));
         }
         for (iface, _) in &fw.interfaces {
-            if !is_iface(iface) {
+            if !is_iface(iface, IFACE_MAX) {
                 return Err(bad(format!(
                     "interface name {iface:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
                 )));
@@ -936,17 +922,6 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
     }
     Ok(())
-}
-
-/// Defence in depth: printable ASCII lines, no `?`.
-fn final_guard(out: &str) -> Result<(), EmitError> {
-    match out
-        .chars()
-        .find(|&c| c != '\n' && (!(' '..='~').contains(&c) || c == '?'))
-    {
-        Some(c) => Err(bad(format!("refusing to emit character {c:?}"))),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod cisco_ios;
 pub mod fortios;
 pub mod nftables;
 pub mod nftables_json;
+mod text;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

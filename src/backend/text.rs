@@ -1,0 +1,62 @@
+//! Checks on the text that reaches vendor configuration, shared by the
+//! backends: declared names, interface names, and a last guard on the whole
+//! output. The checker already enforces these; backends check again so that
+//! a `RuleSet` built by other means can never smuggle text into a target.
+
+use super::EmitError;
+
+/// Longest declared name (language.md).
+pub(crate) const NAME_MAX: usize = 48;
+
+/// A declared name: `[A-Za-z][A-Za-z0-9_-]*`, at most [`NAME_MAX`] bytes.
+pub(crate) fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    s.len() <= NAME_MAX
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// An interface name: 1 to `max` characters of `[A-Za-z0-9._/:-]`.
+pub(crate) fn is_iface(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
+}
+
+/// Defence in depth for line-oriented vendor CLIs: the output is printable
+/// ASCII lines without `?` (which an interactive CLI reads as a request for
+/// help when the text is pasted).
+pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), EmitError> {
+    match out
+        .chars()
+        .find(|&c| c != '\n' && (!(' '..='~').contains(&c) || c == '?'))
+    {
+        Some(c) => Err(EmitError::BadName {
+            target,
+            message: format!("refusing to emit character {c:?}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_interfaces() {
+        assert!(is_name("plc-1_a"));
+        assert!(!is_name("1plc") && !is_name("a b") && !is_name(&"a".repeat(49)));
+        assert!(is_iface("GigabitEthernet0/1.110", 64));
+        assert!(!is_iface("eth 0", 64) && !is_iface("", 64) && !is_iface("abcdef", 5));
+    }
+
+    #[test]
+    fn guard_refuses_control_and_help_characters() {
+        assert!(printable_lines("t", "permit ip any any\n").is_ok());
+        for bad in ["a\tb", "a?b", "é", "a\rb"] {
+            assert!(printable_lines("t", bad).is_err(), "{bad:?}");
+        }
+    }
+}
