@@ -304,6 +304,10 @@ codes! {
         title: "a user service replaces a built-in service of the same name",
         explain: "Every use of the name now means the user's definition, including in flows written with the built-in in mind.",
         fix: "Rename the service unless replacing the built-in is intended.";
+    IcmpNeverNew = "W109", Warning, "icmp-never-new",
+        title: "a flow admits an ICMP type that a stateful firewall never sees as a new connection",
+        explain: "Connection tracking opens connections only for ICMP requests (echo, timestamp, information and address-mask requests; ICMPv6 echo and node-information queries). An unsolicited echo reply, router or neighbour-discovery message is invalid or untracked there, so the nftables build drops it although the policy allows it. Replies to a permitted request need no flow of their own.",
+        fix: "Remove the type (replies to a permitted request pass as part of its connection), declare the request in the other direction instead, or waive the warning where the target is a stateless filter.";
 }
 
 impl Code {

@@ -4,6 +4,7 @@
 
 mod broad_flow;
 mod expiry;
+mod icmp_new;
 mod monitor;
 mod purdue;
 mod redundant;
@@ -28,6 +29,7 @@ impl Checker<'_> {
         found.extend(redundant::run(self));
         found.extend(sl::run(self));
         found.extend(monitor::run(self));
+        found.extend(icmp_new::run(self));
         self.warnings.extend(found);
     }
 
