@@ -180,7 +180,8 @@ fn diagnostics_md() -> String {
                 let bytes = fs::read(path).unwrap();
                 match String::from_utf8(bytes) {
                     Ok(text) if !text.contains('\0') => {
-                        let _ = write!(s, "\n### Example\n\n```conduit\n{}\n```\n", text.trim_end());
+                        let _ =
+                            write!(s, "\n### Example\n\n```conduit\n{}\n```\n", text.trim_end());
                     }
                     _ => {
                         let _ = write!(
