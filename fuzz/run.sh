@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run one fuzz target (or all) for a number of seconds each.
-#   fuzz/run.sh [parse|check|compile|all] [SECONDS]
+#   fuzz/run.sh [parse|check|compile|all] [SECONDS] [LIBFUZZER-FLAGS...]
+# e.g. fuzz/run.sh compile 1800 -len_control=0 (longer structured inputs at once)
 # Needs a nightly toolchain and cargo-fuzz:
 #   rustup toolchain install nightly && cargo install cargo-fuzz
 # Crashes land in fuzz/artifacts/TARGET/; minimise with
@@ -17,5 +18,5 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== $t for ${seconds}s"
   cargo +nightly fuzz run -O "$t" "corpus/$t" "regressions/$t" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 "${@:3}"
 done

@@ -12,35 +12,80 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 pub struct PolicyText(pub String);
 
 const SERVICES: &[&str] = &[
-    "modbus", "opcua", "dnp3", "enip", "ssh", "rdp", "https", "ntp", "ping", "ping6",
-    "tcp/502", "tcp/20000-20010", "udp/161", "icmp/echo-request", "icmpv6/echo-request",
-    "ip/47", "tcp/1-65535", "udp/53", "icmp/destination-unreachable", "tcp/0", "ip/6",
+    "modbus",
+    "opcua",
+    "dnp3",
+    "enip",
+    "ssh",
+    "rdp",
+    "https",
+    "ntp",
+    "ping",
+    "ping6",
+    "tcp/502",
+    "tcp/20000-20010",
+    "udp/161",
+    "icmp/echo-request",
+    "icmpv6/echo-request",
+    "ip/47",
+    "tcp/1-65535",
+    "udp/53",
 ];
+/// Specs the checker refuses, drawn rarely so the error paths stay covered.
+const BAD_SERVICES: &[&str] = &["icmp/destination-unreachable", "tcp/0", "ip/6", "tcp/70000"];
 const LEVELS: &[&str] = &["0", "1", "2", "3", "3.5", "4", "5", "3.7"];
+
+/// True one time in `n`. An exhausted input draws the lower bound, which
+/// `ratio` reads as true; this reads it as false, so a short input yields
+/// the common (valid) case rather than the rare one.
+fn rare(u: &mut Unstructured<'_>, n: u32) -> Result<bool> {
+    Ok(!u.ratio(n - 1, n)?)
+}
+
+/// A service spec: almost always one the checker accepts.
+fn service(u: &mut Unstructured<'_>) -> Result<&'static str> {
+    if rare(u, 32)? {
+        u.choose(BAD_SERVICES).copied()
+    } else {
+        u.choose(SERVICES).copied()
+    }
+}
 
 impl<'a> Arbitrary<'a> for PolicyText {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let mut s = String::new();
         let _ = writeln!(s, "owner ops {{\n  contact \"ops@example.com\"\n}}");
         if u.ratio(1, 4)? {
-            let _ = writeln!(s, "service custom = {}, {}", u.choose(SERVICES)?, u.choose(SERVICES)?);
+            let _ = writeln!(s, "service custom = {}, {}", service(u)?, service(u)?);
         }
-        let nzones = u.int_in_range(1..=5)?;
+        let nzones = u.int_in_range(2..=5)?;
         let mut hosts: Vec<Vec<String>> = Vec::new();
-        let any_zone = if u.ratio(1, 4)? { Some(u.int_in_range(0..=nzones - 1)?) } else { None };
+        let any_zone = if u.ratio(1, 4)? {
+            Some(u.int_in_range(0..=nzones - 1)?)
+        } else {
+            None
+        };
         for z in 0..nzones {
-            let _ = writeln!(s, "zone z{z} {{\n  level {}\n  owner ops", u.choose(LEVELS)?);
+            let _ = writeln!(
+                s,
+                "zone z{z} {{\n  level {}\n  owner ops",
+                u.choose(LEVELS)?
+            );
             if u.ratio(1, 3)? {
-                let _ = writeln!(s, "  sl {}", u.int_in_range(0..=5u8)?);
+                let _ = writeln!(s, "  sl {}", u.int_in_range(1..=4u8)?);
             }
             if Some(z) == any_zone {
                 s.push_str("  networks any\n");
                 hosts.push(Vec::new());
             } else {
-                let len = u.int_in_range(8..=30u8)?;
-                let overlap = u.ratio(1, 10)?;
+                let len = u.int_in_range(16..=28u8)?;
+                let overlap = rare(u, 10)?;
                 let second = if overlap { 0 } else { z };
-                let _ = writeln!(s, "  networks 10.{second}.0.0/{len}, 2001:db8:{z}::/{}", u.int_in_range(32..=126u8)?);
+                let _ = writeln!(
+                    s,
+                    "  networks 10.{second}.0.0/{len}, 2001:db8:{z}::/{}",
+                    u.int_in_range(48..=124u8)?
+                );
                 let mut names = Vec::new();
                 for h in 0..u.int_in_range(0..=3)? {
                     let v6 = u.ratio(1, 3)?;
@@ -53,7 +98,12 @@ impl<'a> Arbitrary<'a> for PolicyText {
                     names.push(format!("h{h}"));
                 }
                 if !names.is_empty() && u.ratio(1, 2)? {
-                    let _ = writeln!(s, "  group g = {}, 10.{z}.0.0/{}", names[0], u.int_in_range(24..=32u8)?);
+                    let _ = writeln!(
+                        s,
+                        "  group g = {}, 10.{z}.0.0/{}",
+                        names[0],
+                        u.int_in_range(24..=32u8)?
+                    );
                     names.push("g".to_string());
                 }
                 hosts.push(names);
@@ -62,7 +112,12 @@ impl<'a> Arbitrary<'a> for PolicyText {
         }
         for c in 0..u.int_in_range(0..=4)? {
             let a = u.int_in_range(0..=nzones - 1)?;
-            let b = u.int_in_range(0..=nzones - 1)?;
+            // A conduit joining a zone to itself is refused (E501): rare.
+            let b = if rare(u, 16)? {
+                a
+            } else {
+                (a + 1 + u.int_in_range(0..=nzones - 2)?) % nzones
+            };
             let _ = writeln!(s, "conduit c{c} {{\n  zones z{a}, z{b}\n  owner ops");
             if u.ratio(1, 4)? {
                 s.push_str("  mode monitor\n");
@@ -71,13 +126,19 @@ impl<'a> Arbitrary<'a> for PolicyText {
                 let (from, to) = if u.ratio(1, 2)? { (a, b) } else { (b, a) };
                 let ep = |u: &mut Unstructured<'a>, z: usize| -> Result<String> {
                     match hosts.get(z) {
-                        Some(h) if !h.is_empty() && u.ratio(2, 3)? => Ok(format!("z{z}.{}", u.choose(h)?)),
+                        Some(h) if !h.is_empty() && u.ratio(2, 3)? => {
+                            Ok(format!("z{z}.{}", u.choose(h)?))
+                        }
                         _ => Ok(format!("z{z}")),
                     }
                 };
                 let from_ep = ep(u, from)?;
                 let to_ep = ep(u, to)?;
-                let _ = writeln!(s, "  flow f{f} {{\n    from {from_ep}\n    to {to_ep}\n    service {}", u.choose(SERVICES)?);
+                let _ = writeln!(
+                    s,
+                    "  flow f{f} {{\n    from {from_ep}\n    to {to_ep}\n    service {}",
+                    service(u)?
+                );
                 let _ = writeln!(s, "    reason \"fuzz {f}\"");
                 if u.ratio(1, 4)? {
                     let _ = writeln!(s, "    expires 2026-12-{:02}", u.int_in_range(1..=28u8)?);
