@@ -8,22 +8,32 @@
 
 use std::fmt::Write;
 
-use crate::model::{Level, Mode, Policy};
+use crate::model::{Level, Mode, Policy, Zone};
+
+/// Zones grouped by level, highest level first; levels without zones are
+/// left out. Zones keep their index, which names their node.
+fn by_level(policy: &Policy) -> Vec<(Level, Vec<(usize, &Zone)>)> {
+    Level::ALL
+        .iter()
+        .rev()
+        .map(|&level| {
+            let zones: Vec<(usize, &Zone)> = policy
+                .zones
+                .iter()
+                .enumerate()
+                .filter(|(_, z)| z.level == level)
+                .collect();
+            (level, zones)
+        })
+        .filter(|(_, zones)| !zones.is_empty())
+        .collect()
+}
 
 /// Renders the policy as a Graphviz digraph.
 pub fn to_dot(policy: &Policy) -> String {
     let mut s =
         String::from("digraph conduits {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n");
-    for level in Level::ALL.iter().rev() {
-        let zones: Vec<(usize, &crate::model::Zone)> = policy
-            .zones
-            .iter()
-            .enumerate()
-            .filter(|(_, z)| z.level == *level)
-            .collect();
-        if zones.is_empty() {
-            continue;
-        }
+    for (level, zones) in by_level(policy) {
         let _ = writeln!(
             s,
             "  subgraph \"cluster_level_{}\" {{\n    label=\"Level {}\";\n    rank=same;",
@@ -58,16 +68,7 @@ pub fn to_dot(policy: &Policy) -> String {
 /// Renders the policy as a Mermaid flowchart.
 pub fn to_mermaid(policy: &Policy) -> String {
     let mut s = String::from("flowchart TB\n");
-    for level in Level::ALL.iter().rev() {
-        let zones: Vec<(usize, &crate::model::Zone)> = policy
-            .zones
-            .iter()
-            .enumerate()
-            .filter(|(_, z)| z.level == *level)
-            .collect();
-        if zones.is_empty() {
-            continue;
-        }
+    for (level, zones) in by_level(policy) {
         let _ = writeln!(
             s,
             "  subgraph L{}[\"Level {}\"]",

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::{Serialize, Serializer};
 
 use crate::lower::{lower, BuildOptions, Match, Packet, Rule};
+use crate::model::addr::intersect;
 use crate::model::service::icmp_type_name;
 use crate::model::{AddrSet, Date, Policy};
 
@@ -210,7 +211,7 @@ fn services_text(svc: &[(u32, u32)]) -> Vec<String> {
     for (p, kw) in [(6u8, "tcp"), (17, "udp")] {
         let s = slice(p);
         let pseudo = svc_contains(&s, 0);
-        let real = intersect32(&s, &[(1, 65535)]);
+        let real = intersect(&s, &[(1, 65535)]);
         render_dimension(&mut out, kw, &real, (1, 65535), pseudo, "portless", |v| {
             v.to_string()
         });
@@ -218,7 +219,7 @@ fn services_text(svc: &[(u32, u32)]) -> Vec<String> {
     for (p, kw, v6) in [(1u8, "icmp", false), (58, "icmpv6", true)] {
         let s = slice(p);
         let pseudo = svc_contains(&s, 256);
-        let real = intersect32(&s, &[(0, 255)]);
+        let real = intersect(&s, &[(0, 255)]);
         render_dimension(&mut out, kw, &real, (0, 255), pseudo, "untyped", |v| {
             icmp_type_name(v as u8, v6)
                 .map(str::to_string)
@@ -377,24 +378,6 @@ fn overlaps<T: Point>(a: &[(T, T)], b: &[(T, T)]) -> bool {
         }
     }
     false
-}
-
-fn intersect32(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < a.len() && j < b.len() {
-        let lo = a[i].0.max(b[j].0);
-        let hi = a[i].1.min(b[j].1);
-        if lo <= hi {
-            out.push((lo, hi));
-        }
-        if a[i].1 < b[j].1 {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    out
 }
 
 /// `a \ b`.

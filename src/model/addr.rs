@@ -67,7 +67,8 @@ impl Bounded for u128 {
     }
 }
 
-fn intersect<T: Copy + Ord>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
+/// Intersection of two sorted, disjoint interval lists (inclusive bounds).
+pub(crate) fn intersect<T: Copy + Ord>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     while i < a.len() && j < b.len() {
