@@ -115,7 +115,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::text::{is_iface, is_name, printable_lines, NAME_MAX};
+use super::text::{build_summary, is_iface, is_name, printable_lines, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, PortSet};
@@ -254,16 +254,14 @@ fn header(out: &mut String, rules: &RuleSet) {
         "! conduitc {} cisco-ios (IOS 15.x, IOS-XE 16.x/17.x)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = write!(out, "! built for {}", rules.today);
-    if let Some(iso) = &rules.isolation {
-        let _ = write!(out, ", isolation {iso}");
-    }
-    match &rules.firewall {
-        Some(fw) => {
-            let _ = writeln!(out, ", firewall {}", fw.name);
-        }
-        None => out.push_str(", no firewall: apply each list inbound facing its zone\n"),
-    }
+    let _ = writeln!(
+        out,
+        "! {}",
+        build_summary(
+            rules,
+            "no firewall: apply each list inbound facing its zone"
+        )
+    );
     out.push_str("! Paste in global configuration mode where these list names do not exist.\n");
     out.push_str("! To replace live lists, load them under new names first, then move the\n");
     out.push_str("! bindings; never remove a list that is applied.\n");

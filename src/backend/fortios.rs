@@ -104,7 +104,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
-use super::text::{is_iface, is_name, printable_lines, NAME_MAX};
+use super::text::{build_summary, is_iface, is_name, printable_lines, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::AddrSet;
@@ -499,16 +499,11 @@ fn header(out: &mut String, rules: &RuleSet) {
         "# conduitc {} fortios (FortiOS 6.4 and later)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = write!(out, "# built for {}", rules.today);
-    if let Some(iso) = &rules.isolation {
-        let _ = write!(out, ", isolation {iso}");
-    }
-    match &rules.firewall {
-        Some(fw) => {
-            let _ = writeln!(out, ", firewall {}", fw.name);
-        }
-        None => out.push_str(", no firewall: interfaces \"any\"\n"),
-    }
+    let _ = writeln!(
+        out,
+        "# {}",
+        build_summary(rules, "no firewall: interfaces \"any\"")
+    );
     out.push_str(
         "# Only the policies below accept traffic; everything else meets the implicit deny.\n",
     );

@@ -4,6 +4,7 @@
 //! a `RuleSet` built by other means can never smuggle text into a target.
 
 use super::EmitError;
+use crate::lower::RuleSet;
 
 /// Longest declared name (language.md).
 pub(crate) const NAME_MAX: usize = 48;
@@ -38,6 +39,21 @@ pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), Emi
         }),
         None => Ok(()),
     }
+}
+
+/// The build a header describes: `built for DATE[, isolation MODE],
+/// firewall NAME`, or `, NO_FIREWALL` for the generic build. Only checked
+/// names and the date reach it.
+pub(crate) fn build_summary(rules: &RuleSet, no_firewall: &str) -> String {
+    let mut s = format!("built for {}", rules.today);
+    if let Some(iso) = &rules.isolation {
+        s.push_str(&format!(", isolation {iso}"));
+    }
+    match &rules.firewall {
+        Some(fw) => s.push_str(&format!(", firewall {}", fw.name)),
+        None => s.push_str(&format!(", {no_firewall}")),
+    }
+    s
 }
 
 #[cfg(test)]
