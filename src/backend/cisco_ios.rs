@@ -115,7 +115,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::text::{build_summary, is_iface, is_name, printable_lines, NAME_MAX};
+use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, PortSet};
@@ -510,18 +510,7 @@ fn bad(message: String) -> EmitError {
 
 /// Checks every piece of text that reaches the output.
 fn validate(rules: &RuleSet) -> Result<(), EmitError> {
-    let mut seen = BTreeSet::new();
-    for z in &rules.zones {
-        if !is_name(&z.name) {
-            return Err(bad(format!(
-                "zone name {:?} cannot name an ACL (letters, digits, `_`, `-`, starting with a letter, at most {NAME_MAX})",
-                z.name
-            )));
-        }
-        if !seen.insert(z.name.to_ascii_lowercase()) {
-            return Err(bad(format!("zone {} appears twice", z.name)));
-        }
-    }
+    check_zone_names(TARGET, rules, "an ACL")?;
     for r in &rules.rules {
         let ok = match r.name.split_once('/') {
             Some((c, f)) => is_name(c) && (is_name(f) || (r.monitor && f == "*")),

@@ -104,7 +104,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
-use super::text::{build_summary, is_iface, is_name, printable_lines, NAME_MAX};
+use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::AddrSet;
@@ -861,18 +861,7 @@ fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan<'a>>, Emit
 /// Checks every declared name that reaches the output (free text such as
 /// owners goes through [`quote`]).
 fn validate(rules: &RuleSet) -> Result<(), EmitError> {
-    let mut seen = BTreeSet::new();
-    for z in &rules.zones {
-        if !is_name(&z.name) {
-            return Err(bad(format!(
-                "zone name {:?} cannot name FortiOS objects (letters, digits, `_`, `-`, starting with a letter, at most {NAME_MAX})",
-                z.name
-            )));
-        }
-        if !seen.insert(z.name.to_ascii_lowercase()) {
-            return Err(bad(format!("zone {} appears twice", z.name)));
-        }
-    }
+    check_zone_names(TARGET, rules, "FortiOS objects")?;
     for r in &rules.rules {
         let ok = match r.name.split_once('/') {
             Some((c, f)) => {

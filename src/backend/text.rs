@@ -56,6 +56,30 @@ pub(crate) fn build_summary(rules: &RuleSet, no_firewall: &str) -> String {
     s
 }
 
+/// Every zone name is a declared name (it becomes part of `used_as`, e.g.
+/// "an ACL") and no two zones share one, ignoring case.
+pub(crate) fn check_zone_names(
+    target: &'static str,
+    rules: &RuleSet,
+    used_as: &str,
+) -> Result<(), EmitError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for z in &rules.zones {
+        let message = if !is_name(&z.name) {
+            format!(
+                "zone name {:?} cannot name {used_as} (letters, digits, `_`, `-`, starting with a letter, at most {NAME_MAX})",
+                z.name
+            )
+        } else if !seen.insert(z.name.to_ascii_lowercase()) {
+            format!("zone {} appears twice", z.name)
+        } else {
+            continue;
+        };
+        return Err(EmitError::BadName { target, message });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
