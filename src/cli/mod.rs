@@ -9,6 +9,8 @@ mod fmt;
 mod graph;
 mod load;
 mod output;
+#[cfg(unix)]
+mod outdir;
 mod paths;
 mod query;
 mod services;
