@@ -276,8 +276,10 @@ fn check_platform(out: &Output, policy: &Policy, target: TargetArg, firewall: &s
     };
     let fits = matches!(
         (fw.platform, target),
-        (Platform::Nftables, TargetArg::Nftables | TargetArg::NftablesJson)
-            | (Platform::CiscoIos, TargetArg::CiscoIos)
+        (
+            Platform::Nftables,
+            TargetArg::Nftables | TargetArg::NftablesJson
+        ) | (Platform::CiscoIos, TargetArg::CiscoIos)
             | (Platform::Fortios, TargetArg::Fortios)
     );
     if !fits {

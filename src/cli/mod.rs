@@ -8,9 +8,9 @@ mod diff;
 mod fmt;
 mod graph;
 mod load;
-mod output;
 #[cfg(unix)]
 mod outdir;
+mod output;
 mod paths;
 mod query;
 mod services;

@@ -100,9 +100,11 @@ fn state_name(name: &OsStr) -> OsString {
 /// The directory holding `at` and `at`'s own name.
 fn split(at: &Path) -> Result<(PathBuf, OsString), String> {
     let Some(Component::Normal(name)) = at.components().next_back() else {
-        return Err("does not name a directory of its own (it ends in `.` or `..` or is a root); \
+        return Err(
+            "does not name a directory of its own (it ends in `.` or `..` or is a root); \
              refusing to replace it"
-            .into());
+                .into(),
+        );
     };
     let parent = match at.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -127,7 +129,8 @@ fn resolve(dir: &Path) -> Result<PathBuf, String> {
     for _ in 0..MAX_LINKS {
         match fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
-                let target = fs::read_link(&at).map_err(|e| format!("cannot read the link: {e}"))?;
+                let target =
+                    fs::read_link(&at).map_err(|e| format!("cannot read the link: {e}"))?;
                 let (parent, name) = split(&at)?;
                 if is_managed_link(&name, &target) {
                     return Ok(at);
@@ -182,7 +185,9 @@ fn classify(at: &Path) -> Result<Kind, String> {
     if meta.file_type().is_symlink() {
         let target = fs::read_link(at).map_err(|e| format!("cannot read the link: {e}"))?;
         let (_, name) = split(at)?;
-        let version = target.file_name().filter(|_| is_managed_link(&name, &target));
+        let version = target
+            .file_name()
+            .filter(|_| is_managed_link(&name, &target));
         return match version {
             Some(v) => Ok(Kind::Managed(v.to_os_string())),
             None => Err("became a different symbolic link during the build; \
@@ -215,9 +220,11 @@ fn previous_build(dir: &Path) -> Result<(), String> {
         .iter()
         .any(|(n, ft)| n == "manifest.json" && ft.is_file())
     {
-        return Err("exists, is not empty and holds no manifest.json, so it is not a \
+        return Err(
+            "exists, is not empty and holds no manifest.json, so it is not a \
                     previous conduitc build; refusing to replace it"
-            .into());
+                .into(),
+        );
     }
     let not_ours = |why: &str| {
         format!(
@@ -275,15 +282,13 @@ fn previous_build(dir: &Path) -> Result<(), String> {
 fn ensure_state_dir(state: &Path) -> Result<(), String> {
     match fs::create_dir(state) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            match fs::symlink_metadata(state) {
-                Ok(m) if m.is_dir() => Ok(()),
-                _ => Err(format!(
-                    "`{}` exists and is not a directory; remove it",
-                    state.display()
-                )),
-            }
-        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => match fs::symlink_metadata(state) {
+            Ok(m) if m.is_dir() => Ok(()),
+            _ => Err(format!(
+                "`{}` exists and is not a directory; remove it",
+                state.display()
+            )),
+        },
         Err(e) => Err(format!("cannot create `{}`: {e}", state.display())),
     }
 }

@@ -162,7 +162,10 @@ fn a_symlinked_file_is_formatted_through_the_link() {
     let (code, out, err) = conduitc(dir.path(), &["fmt", "work/policy.conduit"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("1 of 1 file reformatted"), "{err}");
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(
         fs::read_link(&link).unwrap(),
         Path::new("../real/policy.conduit")
