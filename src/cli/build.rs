@@ -21,13 +21,19 @@
 //! }
 //! ```
 //!
+//! Each source's `sha256` is that of the file's bytes as they are on disk
+//! (a byte-order mark included), so `sha256sum FILE` prints it;
 //! `policy.sha256` is the SHA-256 of the lines `HASH  PATH\n`, one per
 //! source in the order read: exactly what `sha256sum FILES | sha256sum`
-//! prints for the same paths. Everything is rendered in memory first; the
-//! files are written into a fresh directory next to DIR, which then takes
-//! DIR's place, so a failed build leaves the previous DIR as it was. An
-//! existing DIR is replaced only when it is empty or holds a
-//! `manifest.json` (a previous build), never an unrelated directory.
+//! prints for the same paths. A source name that is not UTF-8, or that
+//! `sha256sum` would print escaped (a backslash or line break), is refused.
+//! Everything is rendered in memory first; [`super::outdir`] then puts the
+//! files in DIR's place atomically, so a failed build leaves the previous
+//! DIR as it was.
+//!
+//! With `--target` and `--firewall`, the target must be the firewall's
+//! declared platform (`nftables` or `nftables-json` for `platform
+//! nftables`); another is a usage error (exit 2).
 //!
 //! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
 //! that lists the declared names and suggests the closest. A monitor-mode

@@ -3,7 +3,8 @@
 //!
 //! OLD and NEW are paths, or `git:REV:PATH` read with `git` from the
 //! repository in the current directory (PATH relative to the current
-//! directory, a file or a directory). Both versions are checked; an invalid
+//! directory, a file or a directory; a directory's files are read through
+//! one `git cat-file --batch`, at most [`MAX_TREE_FILES`] of them). Both versions are checked; an invalid
 //! one ends the command with its diagnostics and exit 1. The report goes to
 //! stdout. With `--require-approvals`, an owner the change needs who is not
 //! in `--approved-by` makes the exit status 1 (the report is still printed,
