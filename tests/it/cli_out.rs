@@ -485,9 +485,11 @@ fn printing_commands() -> Vec<Vec<&'static str>> {
         vec!["paths", PLANT, "--from", "enterprise", "--to", "control"],
         vec!["graph", PLANT],
         vec!["services"],
+        vec!["--help"],
+        vec!["--version"],
     ];
     for c in &mut v {
-        if c[0] != "services" {
+        if !c[0].starts_with('-') && c[0] != "services" {
             c.extend_from_slice(&t);
         }
     }
