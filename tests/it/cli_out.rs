@@ -357,7 +357,7 @@ fn out_survives_builds_killed_at_any_moment() {
             .spawn()
             .unwrap();
         // Spread the kills over the run (a build takes some milliseconds).
-        std::thread::sleep(std::time::Duration::from_micros(i * 700));
+        std::thread::sleep(std::time::Duration::from_micros(i * 1_500));
         let _ = child.kill();
         let _ = child.wait();
         assert!(
