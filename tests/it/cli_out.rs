@@ -379,6 +379,16 @@ fn out_survives_builds_killed_at_any_moment() {
 fn concurrent_builds_into_one_dir_all_succeed() {
     let tmp = tempfile::tempdir().unwrap();
     let fw = tmp.path().join("fw");
+    // The first pair starts from a real directory left by conduitc 0.1.0.
+    let first = tmp.path().join("first");
+    let (code, _, err) = build_out(tmp.path(), &first, &[]);
+    assert_eq!(code, 0, "{err}");
+    fs::create_dir(&fw).unwrap();
+    for n in names(&first) {
+        fs::copy(first.join(&n), fw.join(&n)).unwrap();
+    }
+    fs::remove_file(&first).unwrap();
+    fs::remove_dir_all(tmp.path().join(".first.conduitc")).unwrap();
     for round in 0..20 {
         let results: Vec<(i32, String, String)> = std::thread::scope(|s| {
             let a = s.spawn(|| build_out(tmp.path(), &fw, &[]));
