@@ -20,6 +20,8 @@
 //!    else moved aside into `.DIR.conduitc/displaced` first;
 //! 7. removes every version but the new one and the one it replaced.
 //!
+//! Nothing else in `.DIR.conduitc` is touched.
+//!
 //! At every instant DIR is the old build or the new one, except in the
 //! fallback of step 6, where an interruption between the two renames
 //! leaves the old build in `displaced` and the next build puts it back.
@@ -456,18 +458,31 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
     Ok(false)
 }
 
-/// Removes everything in `.DIR.conduitc` but the lock, the new version and
-/// the one it replaced (a reader that resolved DIR just before the swap
-/// can still finish). Best effort: the build has already succeeded.
+/// True for a version directory's name: `DIGITS-DIGITS`.
+fn is_version(name: &OsStr) -> bool {
+    let b = name.as_bytes();
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    b.iter()
+        .position(|&c| c == b'-')
+        .is_some_and(|i| digits(&b[..i]) && digits(&b[i + 1..]))
+}
+
+/// Removes from `.DIR.conduitc` every version but the new one and the one
+/// it replaced (a reader that resolved DIR just before the swap can still
+/// finish), and a stale `next` link or `displaced` directory; anything
+/// else there is not conduitc's and is left alone. Best effort: the build
+/// has already succeeded.
 fn prune(state: &Path, id: &OsStr, previous: Option<&OsStr>) {
     let Ok(entries) = fs::read_dir(state) else {
         return;
     };
     for e in entries.flatten() {
         let n = e.file_name();
-        if n == LOCK || n == id || Some(n.as_os_str()) == previous {
+        if n == id || Some(n.as_os_str()) == previous {
             continue;
         }
-        remove_any(&e.path());
+        if is_version(&n) || n == NEXT || n == DISPLACED {
+            remove_any(&e.path());
+        }
     }
 }
