@@ -1,8 +1,12 @@
 //! The one place that writes to stdout and stderr. Commands render their
 //! result into a string and hand it over only on success, so a failure never
-//! leaves partial output on stdout. A closed pipe ends the program quietly.
+//! leaves partial output on stdout. A closed pipe (the reader went away, as
+//! with `| head`) ends the program quietly with status 0; any other write
+//! error on stdout (a full disk, an I/O error) is reported on stderr and
+//! ends the program with status 2, so a pipeline never takes an empty or
+//! cut-off result for a good one.
 
-use std::io::{IsTerminal, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
 
 use super::ColorChoice;
 
@@ -30,16 +34,19 @@ impl Output {
         self.color
     }
 
-    /// Writes a finished result to stdout.
+    /// Writes a finished result to stdout. On a write error the program
+    /// ends here: quietly with status 0 for a broken pipe, else with a
+    /// message and status 2.
     pub fn stdout(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        if out
-            .write_all(text.as_bytes())
-            .and_then(|_| out.flush())
-            .is_err()
-        {
-            // Broken pipe or closed stdout: nothing more can be said there.
-            std::process::exit(0);
+        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => {}
+            // The reader has gone: nothing more can be said there.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+            Err(e) => {
+                self.error(&format!("cannot write to stdout: {e}"));
+                std::process::exit(2);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ mod backend_ios;
 mod bad_input;
 mod cli_build;
 mod cli_check;
+mod cli_out;
 mod cli_reports;
 mod diagnostics;
 mod diff;
