@@ -37,6 +37,21 @@ use thiserror::Error;
 
 use crate::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 
+/// True for the bidirectional controls, which change the order in which
+/// text around them is displayed: U+202A to U+202E (embeddings and
+/// overrides), U+2066 to U+2069 (isolates), U+200E and U+200F (marks) and
+/// U+061C (the Arabic letter mark).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// True for the zero-width characters that display as nothing: U+200B to
+/// U+200D (space, non-joiner, joiner), U+2060 (word joiner) and U+FEFF
+/// (a byte-order mark anywhere but at the very start of a file).
+pub fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// A file known to a [`Sources`] set. Cheap to copy; meaningless across sets.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct FileId(u32);
