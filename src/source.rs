@@ -3,8 +3,18 @@
 //!
 //! Loading follows language.md: a path is a file, or a directory searched
 //! recursively for `*.conduit` files, read in byte-wise order of their path
-//! relative to that directory. Symbolic links to files are followed; symbolic
-//! links to directories are not (a link cycle cannot hang the loader).
+//! relative to that directory. Inside a directory, symbolic links to files
+//! are followed only when the file they resolve to lies inside the same
+//! directory; symbolic links to directories are not followed (a link cycle
+//! cannot hang the loader). A `*.conduit` entry that is not a regular file
+//! (a FIFO, socket or device), or a link that leaves the directory, is
+//! refused without being opened.
+//!
+//! A path named on the command line may be a symbolic link anywhere, but
+//! must resolve to a regular file or a directory; anything else is refused
+//! before it is opened, so a FIFO cannot block the loader. On Unix, files
+//! are also opened non-blocking and checked again through the open handle,
+//! so a file swapped for a FIFO in between is refused too.
 //!
 //! What can go wrong is split in two, as cli.md's exit codes are:
 //! - a path that does not exist or cannot be read is a [`LoadError`]
@@ -12,8 +22,9 @@
 //! - a file that was read but breaks a documented limit (not UTF-8, a NUL
 //!   byte, over [`MAX_FILE_BYTES`], or taking
 //!   the whole policy over
-//!   [`MAX_POLICY_BYTES`]) or a directory
-//!   without a `.conduit` file is kept as a [`SourceFile`] with a
+//!   [`MAX_POLICY_BYTES`]), a directory
+//!   without a `.conduit` file, or an entry of a directory that was refused
+//!   (a link leaving it, a special file) is kept as a [`SourceFile`] with a
 //!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
 //!
 //! No more than the limits is ever read: a file is read up to one byte past
@@ -130,6 +141,21 @@ pub enum LoadIssue {
     /// A directory given on the command line holds no `*.conduit` file.
     /// The entry's path is the directory and its text is empty.
     EmptyDirectory,
+    /// A symbolic link found in a directory resolves to a file outside that
+    /// directory. It was not opened; its text is empty.
+    LinkOutsideDirectory {
+        /// What the link says (its target as written).
+        target: PathBuf,
+        /// The directory given on the command line.
+        directory: PathBuf,
+    },
+    /// A `*.conduit` entry found in a directory (or the file a link there
+    /// resolves to) is a FIFO, socket or device. It was not opened; its
+    /// text is empty.
+    SpecialFile {
+        /// `a FIFO`, `a socket`, `a character device`, ...
+        kind: &'static str,
+    },
 }
 
 /// One loaded file.
@@ -215,8 +241,8 @@ pub enum LoadError {
         /// The path as given.
         path: PathBuf,
     },
-    /// The path exists but reading it failed (no permission, a device, ...).
-    #[error("`{}`: cannot read: {source}", path.display())]
+    /// The path exists but reading it failed (no permission, ...).
+    #[error("`{}`: cannot read: {source}", shown(path))]
     Unreadable {
         /// The path that failed.
         path: PathBuf,
@@ -224,6 +250,57 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The path names a FIFO, socket or device (also through a symbolic
+    /// link): refused without opening it.
+    #[error(
+        "`{}` is {kind}, not a regular file or a directory; policy files must be regular files",
+        shown(path)
+    )]
+    NotRegularFile {
+        /// The path as given.
+        path: PathBuf,
+        /// `a FIFO`, `a socket`, `a character device`, ...
+        kind: &'static str,
+    },
+}
+
+/// A path for a message, control characters escaped (a file name could
+/// otherwise write escape sequences to the terminal).
+fn shown(path: &Path) -> String {
+    escape_control(&path.to_string_lossy())
+}
+
+/// `text` with every character that could change a terminal's state or
+/// hide or reorder text written as `\u{..}`: C0 controls but tab and line
+/// feed, DEL, C1 controls, bidirectional controls, zero-width characters,
+/// and the line and paragraph separators. A backslash stays as it is.
+pub fn escape_control(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// True for the characters [`escape_control`] escapes.
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || is_bidi_control(c)
+        || is_zero_width(c)
+        || c == '\u{2028}'
+        || c == '\u{2029}'
+}
+
+/// Appends `c`, escaped as `\u{1b}` when [`needs_escape`] says so.
+pub fn push_escaped(out: &mut String, c: char) {
+    if needs_escape(c) {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    } else {
+        out.push(c);
+    }
 }
 
 /// The set of files that make up one policy, in load order.
@@ -320,7 +397,8 @@ impl Sources {
         id
     }
 
-    /// Adds a file, or every `*.conduit` file below a directory.
+    /// Adds a file, or every `*.conduit` file below a directory. A path
+    /// that is (or links to) a FIFO, socket or device is refused unopened.
     pub fn add_path(&mut self, path: &Path) -> Result<(), LoadError> {
         let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
         if meta.is_dir() {
@@ -336,17 +414,32 @@ impl Sources {
                     Some(LoadIssue::EmptyDirectory),
                 ));
             }
-            for (_, file) in found {
-                self.add_file(&file)?;
+            for (_, file, refused) in found {
+                match refused {
+                    None => self.add_file(&file)?,
+                    Some(issue) => {
+                        self.push(SourceFile::new(
+                            display_path(&file),
+                            Some(file),
+                            String::new(),
+                            Some(issue),
+                        ));
+                    }
+                }
             }
             Ok(())
-        } else {
+        } else if meta.is_file() {
             self.add_file(path)
+        } else {
+            Err(LoadError::NotRegularFile {
+                path: path.to_path_buf(),
+                kind: file_kind(&meta),
+            })
         }
     }
 
     fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
-        let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
+        let file = open_regular(path)?;
         let name = display_path(path);
         if self.over {
             self.push(SourceFile::new(
@@ -420,7 +513,16 @@ impl Sources {
     pub fn paths(&self) -> Vec<PathBuf> {
         self.files
             .iter()
-            .filter(|f| f.issue != Some(LoadIssue::EmptyDirectory))
+            .filter(|f| {
+                !matches!(
+                    f.issue,
+                    Some(
+                        LoadIssue::EmptyDirectory
+                            | LoadIssue::LinkOutsideDirectory { .. }
+                            | LoadIssue::SpecialFile { .. }
+                    )
+                )
+            })
             .filter_map(|f| f.path.clone())
             .collect()
     }
@@ -443,9 +545,66 @@ fn display_path(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Collects `(relative path bytes, full path)` of every `*.conduit` file
-/// below `root`, walking with an explicit stack.
-fn collect_dir(root: &Path, found: &mut Vec<(Vec<u8>, PathBuf)>) -> Result<(), LoadError> {
+/// What kind of non-regular file `meta` describes, for messages.
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Opens a file for reading that was found to be a regular file, and checks
+/// again through the handle. On Unix the file is opened non-blocking, so
+/// that a FIFO put in its place meanwhile cannot block the open.
+fn open_regular(path: &Path) -> Result<fs::File, LoadError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if meta.is_file() {
+        Ok(file)
+    } else {
+        Err(LoadError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta),
+        })
+    }
+}
+
+/// One `*.conduit` entry found below a directory: its path relative to the
+/// directory (bytes, for ordering), its full path, and why it is refused.
+type Found = (Vec<u8>, PathBuf, Option<LoadIssue>);
+
+/// Collects every `*.conduit` entry below `root`, walking with an explicit
+/// stack. Regular files are kept; symbolic links are kept when they resolve
+/// to a regular file inside `root`, refused when they resolve outside it,
+/// and skipped when they resolve to a directory or nothing; FIFOs, sockets
+/// and devices are refused. Nothing is opened here.
+fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
+    let canonical_root = fs::canonicalize(root).map_err(|e| io_error(root, e))?;
     let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
     while let Some((dir, rel)) = stack.pop() {
         let entries = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
@@ -462,13 +621,46 @@ fn collect_dir(root: &Path, found: &mut Vec<(Vec<u8>, PathBuf)>) -> Result<(), L
                 stack.push((path, child_rel));
                 continue;
             }
-            let is_file = if file_type.is_symlink() {
-                fs::metadata(&path).is_ok_and(|m| m.is_file())
-            } else {
-                file_type.is_file()
+            if !path.extension().is_some_and(|e| e == "conduit") {
+                continue;
+            }
+            if file_type.is_file() {
+                found.push((child_rel, path, None));
+                continue;
+            }
+            if !file_type.is_symlink() {
+                let kind = entry.metadata().map_or("a special file", |m| file_kind(&m));
+                found.push((child_rel, path, Some(LoadIssue::SpecialFile { kind })));
+                continue;
+            }
+            // A link: judged by where it resolves to, never by its content.
+            let Ok(target) = fs::canonicalize(&path) else {
+                // Dangling, or a loop: there is nothing to read.
+                continue;
             };
-            if is_file && path.extension().is_some_and(|e| e == "conduit") {
-                found.push((child_rel, path));
+            if !target.starts_with(&canonical_root) {
+                let written = fs::read_link(&path).unwrap_or(target);
+                found.push((
+                    child_rel,
+                    path,
+                    Some(LoadIssue::LinkOutsideDirectory {
+                        target: written,
+                        directory: root.to_path_buf(),
+                    }),
+                ));
+                continue;
+            }
+            match fs::metadata(&target) {
+                Ok(m) if m.is_file() => found.push((child_rel, path, None)),
+                Ok(m) if m.is_dir() => {}
+                Ok(m) => found.push((
+                    child_rel,
+                    path,
+                    Some(LoadIssue::SpecialFile {
+                        kind: file_kind(&m),
+                    }),
+                )),
+                Err(_) => {}
             }
         }
     }
