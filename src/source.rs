@@ -202,14 +202,18 @@ impl SourceFile {
         self.issue.as_ref()
     }
     /// The 0-based line index of a byte offset.
-    fn line_index(&self, byte: usize) -> usize {
+    pub(crate) fn line_index(&self, byte: usize) -> usize {
         let byte = u32::try_from(byte).unwrap_or(u32::MAX);
         self.line_starts
             .partition_point(|&s| s <= byte)
             .saturating_sub(1)
     }
+    /// The number of lines (one more than the number of `\n`).
+    pub(crate) fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
     /// The byte range of a 0-based line, including its newline.
-    fn line_range(&self, line: usize) -> Option<Range<usize>> {
+    pub(crate) fn line_range(&self, line: usize) -> Option<Range<usize>> {
         let start = *self.line_starts.get(line)? as usize;
         let end = self
             .line_starts
