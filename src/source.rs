@@ -165,7 +165,18 @@ pub struct SourceFile {
     path: Option<PathBuf>,
     text: String,
     line_starts: Vec<u32>,
+    /// Number of characters before each multiple of [`CHAR_STEP`] bytes,
+    /// so that a column on a long line costs at most one step to count.
+    char_marks: Vec<u32>,
     issue: Option<LoadIssue>,
+}
+
+/// Bytes between the entries of [`SourceFile::char_marks`].
+const CHAR_STEP: usize = 4096;
+
+/// True for a byte that starts a UTF-8 character.
+fn starts_char(b: u8) -> bool {
+    b & 0xC0 != 0x80
 }
 
 impl SourceFile {
@@ -176,13 +187,32 @@ impl SourceFile {
                     .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
             )
             .collect();
+        let mut char_marks = Vec::with_capacity(text.len() / CHAR_STEP + 1);
+        let mut chars = 0u32;
+        for block in text.as_bytes().chunks(CHAR_STEP) {
+            char_marks.push(chars);
+            let n = block.iter().filter(|b| starts_char(**b)).count();
+            chars = chars.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        }
         SourceFile {
             name,
             path,
             text,
             line_starts,
+            char_marks,
             issue,
         }
+    }
+    /// Number of characters in `text[..byte]` (`byte` a char boundary).
+    fn chars_before(&self, byte: usize) -> usize {
+        let block = byte / CHAR_STEP;
+        let base = self.char_marks.get(block).map_or(0, |&n| n as usize);
+        let from = (block * CHAR_STEP).min(byte);
+        base + self
+            .text
+            .as_bytes()
+            .get(from..byte)
+            .map_or(0, |b| b.iter().filter(|b| starts_char(**b)).count())
     }
     /// The name shown in diagnostics: the path as given, plus the path
     /// inside a directory (`policy/zones.conduit`), or a memory source's name.
@@ -227,10 +257,11 @@ impl SourceFile {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
         let start = self.line_starts.get(line).map_or(0, |&s| s as usize);
-        let col = self
-            .text
-            .get(start..byte)
-            .map_or(byte - start, |s| s.chars().count());
+        let col = if self.text.is_char_boundary(byte) {
+            self.chars_before(byte) - self.chars_before(start)
+        } else {
+            byte - start
+        };
         (line + 1, col + 1)
     }
 }
@@ -733,6 +764,17 @@ mod tests {
         // `é` starts at byte 3 + 2 (ç) + 1 (d) + 1 (space) = 7: column 4.
         assert_eq!(s.line_col(id, 7), (2, 4));
         assert_eq!(s.line_col(id, 100), (3, 1));
+    }
+
+    #[test]
+    fn columns_on_long_lines_count_characters_across_steps() {
+        let line = "é".repeat(5000) + "x" + &"ü".repeat(3000);
+        let text = format!("a\n{line}\n");
+        let s = Sources::from_memory("t", text.clone());
+        let x = text.find('x').unwrap();
+        assert_eq!(s.line_col(FileId(0), x as u32), (2, 5001));
+        let end = text.len() - 1;
+        assert_eq!(s.line_col(FileId(0), end as u32), (2, 8002));
     }
 
     #[test]

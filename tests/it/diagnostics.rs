@@ -38,11 +38,11 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
     ),
     (
         Code::LinkOutsideDirectory,
-        "needs a symbolic link in a policy directory; cli_check.rs makes one",
+        "needs a symbolic link in a policy directory; source_safety.rs makes one",
     ),
     (
         Code::SpecialFile,
-        "needs a FIFO in a policy directory; cli_check.rs makes one",
+        "needs a FIFO in a policy directory; source_safety.rs makes one",
     ),
     (
         Code::Internal,

@@ -1,7 +1,10 @@
 //! Renderers: diagnostics to text (for people), JSON (for tools) and SARIF
 //! 2.1.0 (for code-scanning dashboards). Positions are computed here, from
 //! the [`Sources`] line index, so every format counts lines and columns the
-//! same way: 1-based, columns in Unicode scalar values.
+//! same way: 1-based, columns in Unicode scalar values. No format copies
+//! source text per diagnostic, and none writes a raw control, bidirectional
+//! or zero-width character: text escapes them as `\u{1b}`, JSON and SARIF
+//! as `\u001b`.
 
 mod json;
 mod sarif;
@@ -11,7 +14,27 @@ pub use json::json;
 pub use sarif::sarif;
 pub use text::{text, text_one};
 
-use crate::source::{Sources, Span};
+use crate::source::{needs_escape, Sources, Span};
+
+/// Serialised JSON with every character that [`needs_escape`] names and
+/// serde_json leaves as it is (DEL, C1 controls, bidirectional controls,
+/// zero-width characters, U+2028 and U+2029) written as a `\uXXXX` escape:
+/// the same JSON value, safe to print on a terminal. Such characters occur
+/// only inside strings, since the structure is ASCII.
+pub(crate) fn json_safe(s: String) -> String {
+    if !s.chars().any(needs_escape) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// 1-based `(line, column)` of a span's start and end (end exclusive).
 pub(crate) fn position(sources: &Sources, span: Span) -> ((usize, usize), (usize, usize)) {
