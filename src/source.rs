@@ -656,7 +656,7 @@ fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
                 stack.push((path, child_rel));
                 continue;
             }
-            if !path.extension().is_some_and(|e| e == "conduit") {
+            if path.extension().is_none_or(|e| e != "conduit") {
                 continue;
             }
             if file_type.is_file() {

@@ -64,11 +64,9 @@ pub(crate) fn scan(file: FileId, text: &str) -> Vec<Diagnostic> {
             },
             State::Str => match c {
                 '"' | '\n' => state = State::Code,
-                '\\' => {
-                    // An escape takes the next character, unless it ends the line.
-                    if chars.peek().is_some_and(|&(_, n)| n != '\n' && n != '\r') {
-                        chars.next();
-                    }
+                // An escape takes the next character, unless it ends the line.
+                '\\' if chars.peek().is_some_and(|&(_, n)| n != '\n' && n != '\r') => {
+                    chars.next();
                 }
                 _ => {}
             },
