@@ -271,7 +271,7 @@ impl SourceFile {
 #[non_exhaustive]
 pub enum LoadError {
     /// The path does not exist (`conduitc check nosuch.conduit`).
-    #[error("`{}`: no such file or directory", path.display())]
+    #[error("`{}`: no such file or directory", shown(path))]
     NotFound {
         /// The path as given.
         path: PathBuf,

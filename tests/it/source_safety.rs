@@ -430,3 +430,22 @@ fn a_long_line_with_thousands_of_errors_gives_bounded_output() {
     assert_eq!(v["diagnostics"].as_array().unwrap().len(), 10_000);
     assert!(out.len() < 10_000 * 400, "{} bytes", out.len());
 }
+
+#[test]
+fn fmt_keeps_a_bidi_comment_and_leaves_a_lone_carriage_return_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bidi = plant().replace("zone plant {", "# \u{202e}x\nzone   plant {");
+    fs::write(tmp.path().join("bidi.conduit"), &bidi).unwrap();
+    let o = conduitc_in(tmp.path(), &["fmt", "bidi.conduit", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let formatted = fs::read_to_string(tmp.path().join("bidi.conduit")).unwrap();
+    assert!(formatted.contains("# \u{202e}x\nzone plant {"), "{formatted}");
+
+    let cr = plant().replace("  owner ops\n  flow", "  owner ops\n  # x\r  flow");
+    fs::write(tmp.path().join("cr.conduit"), &cr).unwrap();
+    let o = conduitc_in(tmp.path(), &["fmt", "cr.conduit", "--color", "never"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("error[E113]"), "{err}");
+    assert_eq!(fs::read_to_string(tmp.path().join("cr.conduit")).unwrap(), cr);
+}
