@@ -171,8 +171,8 @@ fn diagnostics_md() -> String {
          policy; warnings (`W...`) do not, and each can be accepted inside the flow or \
          conduit it concerns with `waive CODE \"reason\"` (the code or its name, such as \
          `W107` or `monitor-mode`). A waiver is recorded in the checked policy. `W108` \
-         concerns a service declaration and cannot be waived. Codes are never reused or \
-         renumbered.\n\n",
+         concerns a service declaration and `W110` a file's comments, so neither can be \
+         waived. Codes are never reused or renumbered.\n\n",
     );
     s.push_str("| code | name | severity | meaning |\n| --- | --- | --- | --- |\n");
     for c in Code::ALL {
