@@ -439,7 +439,10 @@ fn fmt_keeps_a_bidi_comment_and_leaves_a_lone_carriage_return_alone() {
     let o = conduitc_in(tmp.path(), &["fmt", "bidi.conduit", "--color", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let formatted = fs::read_to_string(tmp.path().join("bidi.conduit")).unwrap();
-    assert!(formatted.contains("# \u{202e}x\nzone plant {"), "{formatted}");
+    assert!(
+        formatted.contains("# \u{202e}x\nzone plant {"),
+        "{formatted}"
+    );
 
     let cr = plant().replace("  owner ops\n  flow", "  owner ops\n  # x\r  flow");
     fs::write(tmp.path().join("cr.conduit"), &cr).unwrap();
@@ -447,5 +450,8 @@ fn fmt_keeps_a_bidi_comment_and_leaves_a_lone_carriage_return_alone() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("error[E113]"), "{err}");
-    assert_eq!(fs::read_to_string(tmp.path().join("cr.conduit")).unwrap(), cr);
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("cr.conduit")).unwrap(),
+        cr
+    );
 }

@@ -43,3 +43,22 @@ pub(crate) fn position(sources: &Sources, span: Span) -> ((usize, usize), (usize
         sources.line_col(span.file, span.end),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::json_safe;
+
+    #[test]
+    fn json_keeps_its_value_and_loses_raw_invisible_characters() {
+        let value = "a\u{7f}b\u{9b}c\u{202e}d\u{200b}e\u{2028}f\u{1b}";
+        let raw = serde_json::to_string_pretty(&serde_json::json!({ "m": value })).unwrap();
+        let safe = json_safe(raw);
+        assert!(!safe.chars().any(crate::source::needs_escape), "{safe:?}");
+        assert!(
+            safe.contains("a\\u007fb\\u009bc\\u202ed\\u200be\\u2028f\\u001b"),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["m"], value);
+    }
+}
