@@ -21,8 +21,8 @@ fn cpu_time() -> Option<Duration> {
 }
 
 /// Runs `f` `n` times; prints min and median wall and CPU times, and the
-/// length of what `f` returned.
-fn report(what: &str, n: usize, mut f: impl FnMut() -> usize) {
+/// size `f` returned (in `unit`).
+fn report(what: &str, unit: &str, n: usize, mut f: impl FnMut() -> usize) {
     let (mut wall, mut cpu, mut len) = (Vec::new(), Vec::new(), 0);
     for _ in 0..n {
         let (w0, c0) = (Instant::now(), cpu_time());
@@ -47,7 +47,7 @@ fn report(what: &str, n: usize, mut f: impl FnMut() -> usize) {
             ms(cpu.get(n / 2))
         ));
     }
-    println!("{line}; {len} bytes ({n} runs)");
+    println!("{line}; {len} {unit} ({n} runs)");
 }
 
 fn main() {
@@ -66,19 +66,19 @@ fn main() {
         text.len(),
         checked.diagnostics.len()
     );
-    report("check", 5, || {
+    report("check", "diagnostics", 5, || {
         check(&sources, &CheckOptions::new(today)).diagnostics.len()
     });
-    report("render text", 5, || {
+    report("render text", "bytes", 5, || {
         render::text(&checked.diagnostics, &sources, false).len()
     });
-    report("render text, colour", 5, || {
+    report("render text, colour", "bytes", 5, || {
         render::text(&checked.diagnostics, &sources, true).len()
     });
-    report("render json", 5, || {
+    report("render json", "bytes", 5, || {
         render::json(&checked.diagnostics, &sources, None).len()
     });
-    report("render sarif", 5, || {
+    report("render sarif", "bytes", 5, || {
         render::sarif(&checked.diagnostics, &sources).len()
     });
 }
