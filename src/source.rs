@@ -14,7 +14,9 @@
 //! must resolve to a regular file or a directory; anything else is refused
 //! before it is opened, so a FIFO cannot block the loader. On Unix, files
 //! are also opened non-blocking and checked again through the open handle,
-//! so a file swapped for a FIFO in between is refused too.
+//! so a file swapped for a FIFO in between is refused too; a file found in a
+//! directory is opened at the path it was judged by, without following a
+//! link put in its place.
 //!
 //! What can go wrong is split in two, as cli.md's exit codes are:
 //! - a path that does not exist or cannot be read is a [`LoadError`]
@@ -449,10 +451,10 @@ impl Sources {
                     Some(LoadIssue::EmptyDirectory),
                 ));
             }
-            for (_, file, refused) in found {
-                match refused {
-                    None => self.add_file(&file)?,
-                    Some(issue) => {
+            for (_, file, entry) in found {
+                match entry {
+                    Entry::Read(from) => self.add_file(&file, &from, Follow::No)?,
+                    Entry::Refused(issue) => {
                         self.push(SourceFile::new(
                             display_path(&file),
                             Some(file),
@@ -464,7 +466,7 @@ impl Sources {
             }
             Ok(())
         } else if meta.is_file() {
-            self.add_file(path)
+            self.add_file(path, path, Follow::Yes)
         } else {
             Err(LoadError::NotRegularFile {
                 path: path.to_path_buf(),
@@ -473,8 +475,20 @@ impl Sources {
         }
     }
 
-    fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
-        let file = open_regular(path)?;
+    /// Reads the file shown as `path` from `from` (the same path, or for a
+    /// link found in a directory the file it resolves to).
+    fn add_file(&mut self, path: &Path, from: &Path, follow: Follow) -> Result<(), LoadError> {
+        let file = open_regular(from, follow).map_err(|e| match e {
+            LoadError::NotRegularFile { kind, .. } => LoadError::NotRegularFile {
+                path: path.to_path_buf(),
+                kind,
+            },
+            LoadError::Unreadable { source, .. } => LoadError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
         let name = display_path(path);
         if self.over {
             self.push(SourceFile::new(
@@ -606,17 +620,35 @@ fn file_kind(meta: &fs::Metadata) -> &'static str {
     }
 }
 
+/// Whether opening a file may follow a symbolic link in its last component.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// A path named on the command line.
+    Yes,
+    /// A file found in a directory, already resolved: a link put in its
+    /// place meanwhile is not followed.
+    No,
+}
+
 /// Opens a file for reading that was found to be a regular file, and checks
 /// again through the handle. On Unix the file is opened non-blocking, so
-/// that a FIFO put in its place meanwhile cannot block the open.
-fn open_regular(path: &Path) -> Result<fs::File, LoadError> {
+/// that a FIFO put in its place meanwhile cannot block the open, and with
+/// [`Follow::No`] a link put in its place is not followed.
+fn open_regular(path: &Path, follow: Follow) -> Result<fs::File, LoadError> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+        let nofollow = if follow == Follow::No {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow);
     }
+    #[cfg(not(unix))]
+    let _ = follow;
     let file = options.open(path).map_err(|e| io_error(path, e))?;
     let meta = file.metadata().map_err(|e| io_error(path, e))?;
     if meta.is_file() {
@@ -629,9 +661,17 @@ fn open_regular(path: &Path) -> Result<fs::File, LoadError> {
     }
 }
 
+/// What to do with a `*.conduit` entry found below a directory.
+enum Entry {
+    /// Read it from this path (the entry, or the file a link resolves to).
+    Read(PathBuf),
+    /// Refuse it, unopened.
+    Refused(LoadIssue),
+}
+
 /// One `*.conduit` entry found below a directory: its path relative to the
-/// directory (bytes, for ordering), its full path, and why it is refused.
-type Found = (Vec<u8>, PathBuf, Option<LoadIssue>);
+/// directory (bytes, for ordering), its full path, and what to do with it.
+type Found = (Vec<u8>, PathBuf, Entry);
 
 /// Collects every `*.conduit` entry below `root`, walking with an explicit
 /// stack. Regular files are kept; symbolic links are kept when they resolve
@@ -660,12 +700,17 @@ fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
                 continue;
             }
             if file_type.is_file() {
-                found.push((child_rel, path, None));
+                let from = path.clone();
+                found.push((child_rel, path, Entry::Read(from)));
                 continue;
             }
             if !file_type.is_symlink() {
                 let kind = entry.metadata().map_or("a special file", |m| file_kind(&m));
-                found.push((child_rel, path, Some(LoadIssue::SpecialFile { kind })));
+                found.push((
+                    child_rel,
+                    path,
+                    Entry::Refused(LoadIssue::SpecialFile { kind }),
+                ));
                 continue;
             }
             // A link: judged by where it resolves to, never by its content.
@@ -678,7 +723,7 @@ fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
                 found.push((
                     child_rel,
                     path,
-                    Some(LoadIssue::LinkOutsideDirectory {
+                    Entry::Refused(LoadIssue::LinkOutsideDirectory {
                         target: written,
                         directory: root.to_path_buf(),
                     }),
@@ -686,12 +731,12 @@ fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
                 continue;
             }
             match fs::metadata(&target) {
-                Ok(m) if m.is_file() => found.push((child_rel, path, None)),
+                Ok(m) if m.is_file() => found.push((child_rel, path, Entry::Read(target))),
                 Ok(m) if m.is_dir() => {}
                 Ok(m) => found.push((
                     child_rel,
                     path,
-                    Some(LoadIssue::SpecialFile {
+                    Entry::Refused(LoadIssue::SpecialFile {
                         kind: file_kind(&m),
                     }),
                 )),
