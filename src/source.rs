@@ -36,7 +36,8 @@
 //!
 //! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
 //! and columns are 1-based, and columns count Unicode scalar values. A
-//! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n`.
+//! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n` (a
+//! lone `\r` is refused when the text is parsed).
 //!
 //! This module uses nothing else from the crate but [`crate::limits`].
 

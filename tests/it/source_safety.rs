@@ -455,3 +455,33 @@ fn fmt_keeps_a_bidi_comment_and_leaves_a_lone_carriage_return_alone() {
         cr
     );
 }
+
+#[test]
+fn today_and_expiry_dates_are_exactly_four_two_and_two_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("p.conduit"), plant()).unwrap();
+    for bad in ["+202-01-01", "202-01-01", "2026-1-01", "02026-01-01"] {
+        let o = conduitc_in(tmp.path(), &["check", "p.conduit", "--today", bad]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("is not a date of the form YYYY-MM-DD"),
+            "{bad}: {err}"
+        );
+    }
+    let policy = plant().replace(
+        "    service modbus\n",
+        "    service modbus\n    expires 02027-01-01\n",
+    );
+    fs::write(tmp.path().join("p.conduit"), policy).unwrap();
+    let o = conduitc_in(
+        tmp.path(),
+        &["check", "p.conduit", "--today", TODAY, "--color", "never"],
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[E105]: `02027-01-01` is not a date"),
+        "{err}"
+    );
+}
