@@ -12,7 +12,7 @@ mod text;
 
 pub use json::json;
 pub use sarif::sarif;
-pub use text::{text, text_one};
+pub use text::{text, text_one, MAX_SHOWN, SNIPPET_COLUMNS, WINDOW_COLUMNS};
 
 use crate::source::{needs_escape, Sources, Span};
 
