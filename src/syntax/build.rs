@@ -19,7 +19,7 @@ use crate::model::service::{
     icmp_type_by_name, ICMPV6_ERROR_TYPES, ICMPV6_TYPES, ICMP_ERROR_TYPES, ICMP_TYPES,
 };
 use crate::model::{Date, Level, LevelOp, Mode, Platform};
-use crate::source::{FileId, Span};
+use crate::source::{is_bidi_control, is_zero_width, FileId, Span};
 
 pub(crate) struct Builder {
     file: FileId,
@@ -623,7 +623,7 @@ impl Builder {
                     format!("string contains {what} (U+{:04X})", c as u32),
                 )
                 .help = Some(
-                    "strings may not hold control characters, line separators or bidirectional controls; remove it".into(),
+                    "strings may not hold control characters, line separators, bidirectional controls or zero-width characters; remove it".into(),
                 );
                 bad = true;
                 continue;
@@ -942,13 +942,20 @@ fn comments(file: FileId, text: &str) -> Vec<Comment> {
                 i += 1;
             }
             b'#' => {
+                // To the end of the line, `\n` or `\r\n` (as the grammar
+                // has it: a lone `\r` does not end a comment).
                 let start = i;
-                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                let end = if i > start && bytes[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
                 out.push(Comment {
-                    span: Span::new(file, start, i),
-                    text: text.get(start..i).unwrap_or_default().to_string(),
+                    span: Span::new(file, start, end),
+                    text: text.get(start..end).unwrap_or_default().to_string(),
                 });
             }
             _ => i += 1,
@@ -963,9 +970,8 @@ fn forbidden_char(c: char) -> Option<&'static str> {
         '\t' => Some("a tab"),
         '\u{2028}' => Some("a line separator"),
         '\u{2029}' => Some("a paragraph separator"),
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
-            Some("a bidirectional control character")
-        }
+        c if is_bidi_control(c) => Some("a bidirectional control character"),
+        c if is_zero_width(c) => Some("a zero-width character"),
         c if c.is_control() => Some("a control character"),
         _ => None,
     }

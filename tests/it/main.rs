@@ -34,4 +34,5 @@ mod nft_kernel;
 mod paths;
 mod readme;
 mod roundtrip;
+mod source_safety;
 mod support;
