@@ -428,3 +428,23 @@ fn docs_list_every_limit_with_its_value_and_code() {
     let declared = src.matches("pub const MAX_").count();
     assert_eq!(declared, LIMITS.len(), "a limit is missing from this table");
 }
+
+#[path = "../../benches/common/adversarial.rs"]
+mod adversarial;
+
+#[test]
+fn zz_probe() {
+    let n: usize = std::env::var("PN").map(|v| v.parse().unwrap()).unwrap_or(200);
+    let k: usize = std::env::var("PK").map(|v| v.parse().unwrap()).unwrap_or(200);
+    for (name, text) in [
+        ("nested", adversarial::nested_services(n, k)),
+        ("sliding", adversarial::sliding_services(n, k)),
+        ("wide", adversarial::wide_hulls(n)),
+        ("unknown_names", adversarial::unknown_names(n)),
+        ("unknown_zones", adversarial::unknown_zones(n)),
+    ] {
+        let t = std::time::Instant::now();
+        let (_, c) = check_text(&text);
+        eprintln!("{name}: {} bytes, {:?}, {} diags, {:?}", text.len(), t.elapsed(), c.diagnostics.iter().count(), c.diagnostics.iter().next().map(|d| (&d.message, &d.help)));
+    }
+}
