@@ -13,7 +13,10 @@ const HEAD: &str = "owner o { contact \"c\" }\n";
 fn two_zones_open(hosts: usize) -> String {
     let mut s = String::from(HEAD);
     for (z, net) in [("a", 10), ("b", 11)] {
-        let _ = writeln!(s, "zone {z} {{\n  level 2\n  owner o\n  networks {net}.0.0.0/8");
+        let _ = writeln!(
+            s,
+            "zone {z} {{\n  level 2\n  owner o\n  networks {net}.0.0.0/8"
+        );
         for i in 0..hosts {
             let _ = writeln!(s, "  host h{i} = {net}.0.{}.{}", i >> 8, i & 255);
         }
@@ -93,14 +96,23 @@ pub fn unknown_names(n: usize) -> String {
     let mut s = String::from(HEAD);
     s.push_str("zone a {\n  level 2\n  owner o\n  networks 10.0.0.0/8\n");
     for i in 0..n {
-        let _ = writeln!(s, "  host host-{i:06} = 10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        let _ = writeln!(
+            s,
+            "  host host-{i:06} = 10.{}.{}.{}",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        );
     }
     let wrong: Vec<String> = (0..n).map(|i| format!("hots-{i:06}")).collect();
     let _ = writeln!(s, "  group typos = {}\n}}", wrong.join(", "));
     s.push_str("zone b { level 2 owner o networks 11.0.0.0/8 host m = 11.0.0.1 }\n");
     s.push_str("conduit ab {\n  zones a, b\n  owner o\n");
     for (i, w) in wrong.iter().enumerate() {
-        let _ = writeln!(s, "  flow f{i} {{ from a.{w} to b.m service tcp/1 reason \"r\" }}");
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a.{w} to b.m service tcp/1 reason \"r\" }}"
+        );
     }
     s.push_str("}\n");
     s

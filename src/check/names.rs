@@ -1,18 +1,38 @@
 //! Name tables (case-insensitive, with "did you mean") and the helpers that
 //! judge a block's attributes: required, given twice.
+//!
+//! A "did you mean" compares an unknown name with every declared one, so
+//! thousands of unknown names among thousands of declared ones would cost
+//! millions of comparisons. Each table remembers what it suggested for each
+//! unknown name, and the comparisons draw on a budget of [`SUGGEST_BUDGET`]
+//! steps (see [`crate::syntax::closest`]) that a table shares with the
+//! tables made from it (every zone's hosts and groups share the zone
+//! table's): once it is spent, unknown names are still reported, without a
+//! suggestion.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{Attr, Block, Ident};
-use crate::syntax::did_you_mean;
+use crate::syntax::closest;
+
+/// Steps of "did you mean" one budget allows: about a million comparisons
+/// of short names, a fraction of a second.
+pub(crate) const SUGGEST_BUDGET: u64 = 30_000_000;
 
 /// Names of one kind, folded to lowercase, mapped to an index.
 pub(crate) struct NameTable {
     kind: &'static str,
     index: HashMap<String, usize>,
     names: Vec<(String, Span, usize)>,
+    /// Steps of "did you mean" left, shared with sibling tables.
+    budget: Rc<Cell<u64>>,
+    /// Per unknown name (lowercased): the table's size when it was looked
+    /// up, and the suggestion.
+    suggested: RefCell<HashMap<String, (usize, Option<String>)>>,
 }
 
 impl NameTable {
@@ -21,7 +41,59 @@ impl NameTable {
             kind,
             index: HashMap::new(),
             names: Vec::new(),
+            budget: Rc::new(Cell::new(SUGGEST_BUDGET)),
+            suggested: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// An empty table whose suggestions draw on this table's budget.
+    pub(crate) fn sibling(&self, kind: &'static str) -> Self {
+        NameTable {
+            budget: Rc::clone(&self.budget),
+            ..NameTable::new(kind)
+        }
+    }
+
+    /// The closest name to `word` among those whose index `keep` accepts
+    /// and `extra`, within the budget.
+    fn closest_of(
+        &self,
+        word: &str,
+        extra: &[&str],
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<String> {
+        let mut left = self.budget.get();
+        let names = self
+            .names
+            .iter()
+            .filter(|n| keep(n.2))
+            .map(|n| n.0.as_str())
+            .chain(extra.iter().copied());
+        let found = closest(word, names, &mut left).map(|c| format!("did you mean `{c}`?"));
+        self.budget.set(left);
+        found
+    }
+
+    /// "did you mean" for an unknown `word`, among this table's names and
+    /// `extra` (the same for every lookup in one table); once per name.
+    pub(crate) fn suggest(&self, word: &str, extra: &[&str]) -> Option<String> {
+        let key = word.to_ascii_lowercase();
+        if let Some((size, s)) = self.suggested.borrow().get(&key) {
+            if *size == self.names.len() {
+                return s.clone();
+            }
+        }
+        let s = self.closest_of(word, extra, |_| true);
+        self.suggested
+            .borrow_mut()
+            .insert(key, (self.names.len(), s.clone()));
+        s
+    }
+
+    /// "did you mean" for an unknown `word`, among the names whose index
+    /// `keep` accepts.
+    pub(crate) fn suggest_among(&self, word: &str, keep: impl Fn(usize) -> bool) -> Option<String> {
+        self.closest_of(word, &[], keep)
     }
 
     /// Declares `id` as index `idx`; a clash is `E201` and returns false.
@@ -64,11 +136,6 @@ impl NameTable {
             .map(|&i| self.names[i].0.as_str())
     }
 
-    /// Every declared spelling.
-    pub(crate) fn all(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|(n, _, _)| n.as_str())
-    }
-
     /// Resolves a reference, or reports `E202` with a suggestion.
     pub(crate) fn resolve(&self, id: &Ident, diags: &mut Vec<Diagnostic>) -> Option<usize> {
         if let Some(i) = self.get(&id.text) {
@@ -81,15 +148,13 @@ impl NameTable {
     /// The `E202` diagnostic for `id`, suggesting among this table's names
     /// and `extra`.
     pub(crate) fn unknown(&self, id: &Ident, extra: &[&str]) -> Diagnostic {
-        let mut candidates: Vec<&str> = self.all().collect();
-        candidates.extend_from_slice(extra);
         Diagnostic::new(
             Code::UnknownName,
             id.span,
             format!("no {} named `{}`", self.kind, id.text),
         )
         .label(format!("unknown {}", self.kind))
-        .maybe_help(did_you_mean(&id.text, &candidates))
+        .maybe_help(self.suggest(&id.text, extra))
     }
 }
 

@@ -434,8 +434,12 @@ mod adversarial;
 
 #[test]
 fn zz_probe() {
-    let n: usize = std::env::var("PN").map(|v| v.parse().unwrap()).unwrap_or(200);
-    let k: usize = std::env::var("PK").map(|v| v.parse().unwrap()).unwrap_or(200);
+    let n: usize = std::env::var("PN")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(200);
+    let k: usize = std::env::var("PK")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(200);
     for (name, text) in [
         ("nested", adversarial::nested_services(n, k)),
         ("sliding", adversarial::sliding_services(n, k)),
@@ -445,6 +449,12 @@ fn zz_probe() {
     ] {
         let t = std::time::Instant::now();
         let (_, c) = check_text(&text);
-        eprintln!("{name}: {} bytes, {:?}, {} diags, {:?}", text.len(), t.elapsed(), c.diagnostics.iter().count(), c.diagnostics.iter().next().map(|d| (&d.message, &d.help)));
+        eprintln!(
+            "{name}: {} bytes, {:?}, {} diags, {:?}",
+            text.len(),
+            t.elapsed(),
+            c.diagnostics.iter().count(),
+            c.diagnostics.iter().next().map(|d| (&d.message, &d.help))
+        );
     }
 }
