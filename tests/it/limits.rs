@@ -2,7 +2,8 @@
 //! with its code at the right place, just under it the policy is accepted,
 //! and inputs built to make a quadratic algorithm crawl (a zone with
 //! 100,000 hosts, 10,000 flows between two zones, thousands of overlapping
-//! prefixes, services composed a thousand deep) check and lower in a few
+//! prefixes, services composed a thousand deep, flows whose sets nest in
+//! each other, thousands of misspelt names) check and lower in a few
 //! seconds at most. No timing is asserted: a regression to quadratic time
 //! shows up as a test that takes minutes.
 
@@ -518,25 +519,22 @@ fn a_redundancy_check_too_costly_to_finish_says_so() {
 fn thousands_of_unknown_names_are_reported_with_correct_suggestions() {
     // 5,000 hosts and 10,000 misspelt references to them (in a group and
     // in flows), and 3,000 zones misspelt 6,000 times: every lookup used to
-    // compare the name with every declared one.
+    // compare the name with every declared one. Each is one edit from the
+    // name meant, which is found by lookups, not a scan, so every one gets
+    // its suggestion within the budget.
     const N: usize = 5_000;
     let members = within(60, || {
         findings(&adversarial::unknown_names(N), Code::UnknownName)
     });
     assert_eq!(members.len(), 2 * N);
-    let mut suggested = 0;
     for (k, (message, help)) in members.iter().enumerate() {
         let i = k % N;
         assert!(message.contains(&format!("`hots-{i:06}`")), "{message}");
-        if let Some(help) = help {
-            assert_eq!(help, &format!("did you mean `host-{i:06}`?"));
-            suggested += 1;
-        }
+        assert_eq!(
+            help.as_deref(),
+            Some(format!("did you mean `host-{i:06}`?").as_str())
+        );
     }
-    // The zone's hosts share one budget for suggestions: the first lookups
-    // get theirs, the rest (once it is spent) none, but never a wrong one.
-    assert!(members[0].1.is_some());
-    assert!(suggested >= 10, "{suggested}");
 
     const Z: usize = 3_000;
     let zones = within(60, || {
@@ -551,9 +549,9 @@ fn thousands_of_unknown_names_are_reported_with_correct_suggestions() {
             .replace("zoen", "zone")
             .trim_end_matches('x')
             .to_string();
-        if let Some(help) = help {
-            assert_eq!(help, &format!("did you mean `{right}`?"));
-        }
+        assert_eq!(
+            help.as_deref(),
+            Some(format!("did you mean `{right}`?").as_str())
+        );
     }
-    assert!(zones[0].1.is_some());
 }
