@@ -549,13 +549,14 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             Code::RedundantFlow,
             c.flow_decl(first.0, first.1).name.span,
             format!(
-                "the redundant-flow check stopped after {BUDGET} steps; {} flows were not checked, the first `{}`",
+                "the redundant-flow check stopped after {} million steps; {} flows were not checked, the first `{}`",
+                BUDGET / 1_000_000,
                 unchecked.len(),
                 flow(first).full_name
             ),
         )
         .label("not checked for redundancy")
-        .help("the flows between some pair of zones nest in or overlap each other in thousands of ways; split them into fewer, broader flows or check fewer at a time");
+        .help("flows between the same zones overlap each other in too many ways to compare them all; merge overlapping flows into fewer, broader ones");
         out.push((d, first.0, None));
     }
     out
