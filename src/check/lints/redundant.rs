@@ -18,8 +18,9 @@
 //!    holding a given point in increasing order;
 //! 3. a set that contains a class's set holds every point of it, so the
 //!    flows that may cover a class are those whose set holds one point of
-//!    the class's: the point (an end of one of its intervals, in whichever
-//!    dimension) that the fewest classes hold. They are visited in order of
+//!    the class's: the point, among the ends of up to 17 of its intervals
+//!    in each dimension (the first, the last and some between), that the
+//!    fewest classes hold. They are visited in order of
 //!    their first flow, each checked exactly, and the visit stops as soon
 //!    as no later one could be declared before the coverer already found;
 //! 4. within a class, flows are bucketed by `log` and `essential` and
