@@ -306,7 +306,7 @@ codes! {
         fix: "Renew it (move `expires`) or plan its removal.";
     RedundantFlow = "W105", Warning, "redundant-flow",
         title: "a flow is fully covered by another flow",
-        explain: "Every packet the flow admits is admitted by another flow in the same direction that stays in force at least as long; the flow adds nothing and confuses reviews.",
+        explain: "Every packet the flow admits is admitted by another flow in the same direction that stays in force at least as long; the flow adds nothing and confuses reviews. When the flows of a policy overlap in so many ways that judging them would take more than the lint's budget of steps, they are judged up to that point and one `W105` says how many flows were not checked, at the first of them.",
         fix: "Remove the redundant flow, or narrow the broader one.";
     ConduitSlBelowZone = "W106", Warning, "conduit-sl-below-zone",
         title: "a conduit's security level is below one of its zones'",

@@ -24,7 +24,7 @@ mod error;
 mod lexical;
 mod parser;
 
-pub(crate) use build::did_you_mean;
+pub(crate) use build::{closest, did_you_mean};
 pub use parser::{ConduitParser, Rule};
 
 use pest::Parser as _;
