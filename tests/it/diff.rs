@@ -759,31 +759,117 @@ proptest! {
     }
 }
 
-#[test]
-fn markdown_escapes_user_text() {
+/// The cells of a Markdown table row, split at unescaped `|`.
+fn cells(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                out.last_mut().unwrap().push_str("\\|");
+                chars.next();
+            }
+            '|' => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out.iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// The text of a cell that is one code span, as GFM reads it; `None` when
+/// the cell is anything else.
+fn code_span(cell: &str) -> Option<String> {
+    let n = cell.chars().take_while(|&c| c == '`').count();
+    let fence = "`".repeat(n);
+    if n == 0 || cell.len() < 2 * n || !cell.ends_with(&fence) {
+        return None;
+    }
+    let inner = &cell[n..cell.len() - n];
+    // No run of exactly n backticks inside, or the span would close early.
+    let runs_ok = inner
+        .split(|c| c != '`')
+        .all(|run| run.is_empty() || run.len() != n);
+    if !runs_ok || inner.ends_with('`') {
+        return None;
+    }
+    let inner = if inner.len() >= 2
+        && inner.starts_with(' ')
+        && inner.ends_with(' ')
+        && inner.chars().any(|c| c != ' ')
+    {
+        &inner[1..inner.len() - 1]
+    } else {
+        inner
+    };
+    Some(inner.replace("\\|", "|"))
+}
+
+fn reason_row(reason: &str) -> (String, String) {
     let (old, mut new, _) = with_reason_change(Level::L3);
     let ci = new
         .conduits
         .iter()
         .position(|c| !c.flows.is_empty())
         .unwrap();
-    new.conduits[ci].flows[0].reason =
-        "ping @plant-team | <img src=x> `rm` [link](http://x) *bold*".into();
+    new.conduits[ci].flows[0].reason = reason.into();
     let md = conduitc::diff::render::markdown(&diff(&old, &new, &opts()));
     let line = md
         .lines()
         .find(|l| l.contains("| reason |"))
-        .expect("a reason row");
+        .expect("a reason row")
+        .to_string();
+    (line, md)
+}
+
+#[test]
+fn markdown_escapes_user_text() {
+    let reason = "ping @plant-team | <img src=x> `rm` [link](http://x) *bold*";
+    let (line, _) = reason_row(reason);
+    // Seven unescaped `|`: six cells, the new reason one code span.
+    let c = cells(&line);
+    assert_eq!(c.len(), 8, "{line}");
+    assert_eq!(c[1], "modified", "{line}");
+    assert_eq!(code_span(&c[6]).as_deref(), Some(reason), "{line}");
     assert!(
-        line.contains(r"ping \@plant-team \| \<img src=x\> \`rm\` \[link\](http://x) \*bold\*"),
+        line.contains(r"``ping @plant-team \| <img src=x> `rm` [link](http://x) *bold*``"),
         "{line}"
     );
-    // The row still has exactly six cells: seven unescaped `|`.
-    let bytes = line.as_bytes();
-    let bars = (0..bytes.len())
-        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
-        .count();
-    assert_eq!(bars, 7, "{line}");
+}
+
+#[test]
+fn markdown_user_text_forms_no_links_or_mentions() {
+    // Bare URLs, www. links, e-mail addresses and mentions are autolinked by
+    // GitHub and GitLab in plain text, never inside a code span.
+    for reason in [
+        "see https://evil.example/login and www.evil.example",
+        "mail boss@evil.example or ping @someone",
+        "``fenced`` twice ```",
+        "` leading backtick",
+        " spaced out ",
+        "trailing \\",
+        "a | b || c",
+    ] {
+        let (line, md) = reason_row(reason);
+        let c = cells(&line);
+        assert_eq!(c.len(), 8, "{reason:?}: {line}");
+        assert_eq!(
+            code_span(&c[6]).as_deref(),
+            Some(reason),
+            "{reason:?}: {line}"
+        );
+        // Nowhere else does the text appear outside a code span.
+        let outside: String = md
+            .lines()
+            .filter(|l| *l != line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for word in ["https://evil", "www.evil", "@someone", "boss@evil"] {
+            assert!(!outside.contains(word), "{word} in {outside}");
+        }
+    }
+    // Names cannot hold `:`, `/` or `@`; a dotted name after `www` is escaped.
+    assert_eq!(conduitc::diff::render::md("www.evil"), r"www\.evil");
+    assert_eq!(conduitc::diff::render::md("WWW.x.www.y"), r"WWW\.x.www\.y");
 }
 
 #[test]
