@@ -7,8 +7,8 @@
 //! (`n` flows), and the whole first zone may reach host `i` on TCP ports
 //! `1-(1000+i)` (`n` nested port ranges). The new version starts those
 //! ranges at port 2. Every service atom is covered by a different set of
-//! rules, and every source host sees a different set of destinations: the
-//! delta itself has about `n²/2` boxes.
+//! rules, and every source host sees a different set of destinations; the
+//! delta has `n + 1` boxes, each naming up to `n` flows.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};

@@ -546,8 +546,10 @@ fn fbox(rule: usize, r: &Rule, v6: bool) -> Option<FBox> {
     })
 }
 
-/// Address intervals of one family (IPv4 widened to `u128`).
-type Iv = Vec<(u128, u128)>;
+/// An interval of addresses of one family (IPv4 widened to `u128`).
+type Span = (u128, u128);
+/// Address intervals of one family.
+type Iv = Vec<Span>;
 /// Service-line intervals.
 type Sv = Vec<(u32, u32)>;
 /// A result box: service intervals × sources × destinations.
@@ -581,8 +583,21 @@ fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
     // One plane computation per distinct covering; merge equal rectangles.
     let mut rects: BTreeMap<(Iv, Iv), Sv> = BTreeMap::new();
     for ((p, m), atoms) in groups {
-        let pb: Vec<&FBox> = p.iter().map(|&i| all[i]).collect();
         let mb: Vec<&FBox> = m.iter().map(|&i| all[i]).collect();
+        // A plus box whose rectangle is also a minus box's adds nothing on
+        // these atoms (a rule changed only in its other ports).
+        let cancelled: HashSet<(&[Span], &[Span])> = mb
+            .iter()
+            .map(|b| (b.src.as_slice(), b.dst.as_slice()))
+            .collect();
+        let pb: Vec<&FBox> = p
+            .iter()
+            .map(|&i| all[i])
+            .filter(|b| !cancelled.contains(&(b.src.as_slice(), b.dst.as_slice())))
+            .collect();
+        if pb.is_empty() {
+            continue;
+        }
         for (src, dst) in plane(&pb, &mb) {
             rects
                 .entry((src, dst))
