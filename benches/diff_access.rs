@@ -9,6 +9,10 @@
 //! ranges at port 2. Every service atom is covered by a different set of
 //! rules, and every source host sees a different set of destinations; the
 //! delta has `n + 1` boxes, each naming up to `n` flows.
+//!
+//! A second series also moves each range to the next host (`w{i}` reaches
+//! host `i + 1`), so that no rule of one version has the same sources and
+//! destinations as a rule of the other.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -23,8 +27,9 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
-/// The policy text: `n` hosts per zone, `2n` flows; ranges start at `lo`.
-fn policy(n: usize, lo: u16) -> String {
+/// The policy text: `n` hosts per zone, `2n` flows; ranges start at `lo`
+/// and the range of `w{i}` reaches host `i + shift`.
+fn policy(n: usize, lo: u16, shift: usize) -> String {
     let mut s = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n\n");
     for z in 0..2 {
         let _ = write!(
@@ -44,7 +49,8 @@ fn policy(n: usize, lo: u16) -> String {
         );
         let _ = write!(
             s,
-            "  flow w{i} {{\n    from z0\n    to z1.h{i}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
+            "  flow w{i} {{\n    from z0\n    to z1.h{}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
+            (i + shift) % n,
             1000 + i
         );
     }
@@ -56,8 +62,8 @@ fn main() {
     let today = Date::parse("2026-12-01").unwrap_or_else(Date::today);
     let check_opts = CheckOptions::new(today);
     let opts = DiffOptions::new(today);
-    for n in [200, 460, 2000] {
-        let (a, b) = (policy(n, 1), policy(n, 2));
+    for (n, shift) in [(200, 0), (460, 0), (2000, 0), (200, 1), (460, 1), (2000, 1)] {
+        let (a, b) = (policy(n, 1, 0), policy(n, 2, shift));
         let sa = Sources::from_memory("old.conduit", a.as_str());
         let sb = Sources::from_memory("new.conduit", b.as_str());
         let (ca, cb) = (check(&sa, &check_opts), check(&sb, &check_opts));
@@ -85,7 +91,8 @@ fn main() {
         wall.sort();
         cpu.sort();
         println!(
-            "diff, n = {n}: {:.0} KB + {:.0} KB, {} flows each; {summary}",
+            "diff, n = {n}{}: {:.0} KB + {:.0} KB, {} flows each; {summary}",
+            if shift > 0 { ", ranges moved" } else { "" },
             a.len() as f64 / 1000.0,
             b.len() as f64 / 1000.0,
             2 * n
