@@ -17,11 +17,16 @@
 //!    filtered further by overlap and subtracted together with the changed
 //!    rules of the other version.
 //! 3. Within a group, the service line is cut into atoms at every rule
-//!    boundary; atoms covered by the same rules share one 2-D computation, in
-//!    which the source axis is cut at every rule boundary so that each source
-//!    atom's destinations are a plain union of intervals: `new \ old`.
+//!    boundary; atoms covered by the same rules share one 2-D computation
+//!    (none when every rule of the side is cancelled there by a rule of the
+//!    other with the same sources and destinations), in which the source
+//!    axis is swept once while a segment tree over the destinations counts
+//!    the rules of each version, so that each source atom's destinations,
+//!    `new \ old`, are read off in time proportional to their intervals.
 //!    Source atoms with equal results, and service atoms with equal
-//!    rectangles, are merged, so the report stays small.
+//!    rectangles, are merged, so the report stays small. The cost is
+//!    `O(a · k log k)` for `k` rules and `a` service atoms in a group, plus
+//!    `O(k)` per box reported (see `docs/limits.md`).
 //!
 //! INVARIANT (from the checker): zones of one policy do not overlap and every
 //! lowered rule's sources lie in its `src_zone` and destinations in its
