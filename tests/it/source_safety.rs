@@ -400,7 +400,9 @@ fn a_long_line_with_thousands_of_errors_gives_bounded_output() {
     assert!(err.len() < 100_000, "{} bytes of diagnostics", err.len());
     assert_eq!(err.matches("error[E106]").count(), 100, "{err}");
     assert!(
-        err.contains("note: 9900 errors more not shown (the first 100 diagnostics are)"),
+        err.contains(
+            "note: 9900 errors more not shown (at most 100 diagnostics are, errors first)"
+        ),
         "{err}"
     );
     assert!(err.ends_with("conduitc: the policy has 10000 errors (1 file read)\n"));
@@ -482,6 +484,38 @@ fn today_and_expiry_dates_are_exactly_four_two_and_two_digits() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         err.contains("error[E105]: `02027-01-01` is not a date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_error_after_a_hundred_warnings_is_still_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut policy = String::from(
+        "owner o { contact \"a@b\" }\n\
+         zone a { level 2 owner o networks 10.1.0.0/16 }\n\
+         zone b { level 2 owner o networks 10.2.0.0/16 }\n\
+         conduit ab {\n  zones a, b\n  owner o\n",
+    );
+    for i in 0..150 {
+        policy.push_str(&format!(
+            "  flow f{i} {{ from a to b service rdp reason \"r\" }}\n"
+        ));
+    }
+    policy.push_str("  flow late { from a to b service no-such-service reason \"r\" }\n}\n");
+    fs::write(tmp.path().join("p.conduit"), &policy).unwrap();
+    let o = conduitc_in(
+        tmp.path(),
+        &["check", "p.conduit", "--today", TODAY, "--color", "never"],
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("error[E202]"), "{err}");
+    // The error takes one of the 100 places; warnings fill the others.
+    let warnings = err.lines().filter(|l| l.starts_with("warning[")).count();
+    assert_eq!(warnings, 99, "{err}");
+    assert!(
+        err.contains("warnings more not shown (at most 100 diagnostics are, errors first)"),
         "{err}"
     );
 }

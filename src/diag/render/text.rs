@@ -12,8 +12,8 @@
 //! - A source line wider than [`SNIPPET_COLUMNS`] is cut to a window of
 //!   [`WINDOW_COLUMNS`] around each label end in it; `…` marks the text left
 //!   out. Line and column numbers stay those of the file.
-//! - [`text`] renders at most [`MAX_SHOWN`] diagnostics and closes with one
-//!   note that counts the rest, so a single line with thousands of errors
+//! - [`text`] renders at most [`MAX_SHOWN`] diagnostics, errors before
+//!   warnings, and closes with one note that counts the rest, so a single line with thousands of errors
 //!   costs kilobytes of output, not gigabytes.
 //!
 //! The excerpt codespan-reporting draws comes from a small per-diagnostic
@@ -45,13 +45,29 @@ pub const SNIPPET_COLUMNS: usize = 160;
 pub const WINDOW_COLUMNS: usize = 80;
 
 /// Renders the diagnostics, each followed by a blank line, with or without
-/// ANSI colour: the first [`MAX_SHOWN`], then a note counting the others.
+/// ANSI colour: at most [`MAX_SHOWN`], errors before warnings (so a late
+/// error is never hidden behind early warnings) but each in its own order,
+/// then a note counting the others.
 pub fn text(diagnostics: &Diagnostics, sources: &Sources, color: bool) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings_shown = MAX_SHOWN.saturating_sub(errors);
+    let (mut e, mut w) = (0, 0);
+    let mut hidden: Vec<&Diagnostic> = Vec::new();
     let mut out = String::new();
-    for d in diagnostics.iter().take(MAX_SHOWN) {
-        out.push_str(&text_one(d, sources, color));
+    for d in diagnostics.iter() {
+        let shown = if d.is_error() {
+            e += 1;
+            e <= MAX_SHOWN
+        } else {
+            w += 1;
+            w <= warnings_shown
+        };
+        if shown {
+            out.push_str(&text_one(d, sources, color));
+        } else {
+            hidden.push(d);
+        }
     }
-    let hidden: Vec<&Diagnostic> = diagnostics.iter().skip(MAX_SHOWN).collect();
     if !hidden.is_empty() {
         let errors = hidden.iter().filter(|d| d.is_error()).count();
         let warnings = hidden.len() - errors;
@@ -62,7 +78,7 @@ pub fn text(diagnostics: &Diagnostics, sources: &Sources, color: bool) -> String
             (e, w) => format!("{} and {}", plural(e, "error"), plural(w, "warning")),
         };
         out.push_str(&format!(
-            "note: {what} more not shown (the first {MAX_SHOWN} diagnostics are); `conduitc check --format json` lists them all\n\n"
+            "note: {what} more not shown (at most {MAX_SHOWN} diagnostics are, errors first); `conduitc check --format json` lists them all\n\n"
         ));
     }
     out
