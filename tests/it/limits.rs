@@ -382,6 +382,8 @@ const LIMITS: &[(&str, &str, &str)] = &[
     ("MAX_NAME_CHARS", "48", "E110"),
     ("MAX_INTERFACE_CHARS", "64", "E601"),
     ("MAX_NFT_INTERFACE_CHARS", "15", "E601"),
+    ("MAX_FORTIOS_INTERFACE_CHARS", "15", "E601"),
+    ("MAX_IOS_ACL_ENTRIES", "4,096", "E606"),
 ];
 
 #[test]
@@ -397,6 +399,8 @@ fn docs_list_every_limit_with_its_value_and_code() {
         MAX_NAME_CHARS,
         MAX_INTERFACE_CHARS,
         MAX_NFT_INTERFACE_CHARS,
+        MAX_FORTIOS_INTERFACE_CHARS,
+        MAX_IOS_ACL_ENTRIES,
     ];
     let shown = |v: usize| -> String {
         if v % (1024 * 1024) == 0 {
