@@ -39,8 +39,9 @@ pub fn max_interface_chars(platform: Platform) -> usize {
 ///
 /// Every platform: 1 to [`max_interface_chars`] characters of letters,
 /// digits and `._/:-`. `nftables`: no `/` or `:` (Linux names). `cisco-ios`:
-/// spaces are also allowed between the interface type and its number
-/// (`GigabitEthernet 0/1`), as IOS itself accepts them.
+/// spaces are also allowed between the interface type (letters and `-`) and
+/// its number (which starts with a digit), as in `GigabitEthernet 0/1`,
+/// which IOS itself accepts.
 pub fn interface_name_problem(name: &str, platform: Platform) -> Option<String> {
     let len = name.chars().count();
     let max = max_interface_chars(platform);
@@ -48,7 +49,9 @@ pub fn interface_name_problem(name: &str, platform: Platform) -> Option<String> 
     let spaced = platform == Platform::CiscoIos
         && !kind.is_empty()
         && rest.starts_with(' ')
-        && !rest.trim_start_matches(' ').is_empty();
+        && rest
+            .trim_start_matches(' ')
+            .starts_with(|c: char| c.is_ascii_digit());
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "._/:-".contains(c);
     let bad = if spaced {
         kind.chars()
@@ -170,6 +173,7 @@ mod tests {
         assert!(interface_name_problem("Gi 0/1", Platform::Fortios).is_some());
         assert!(interface_name_problem("Gi0/1 x", Platform::CiscoIos).is_some());
         assert!(interface_name_problem("0 1", Platform::CiscoIos).is_some());
+        assert!(interface_name_problem("a b", Platform::CiscoIos).is_some());
         assert!(interface_name_problem("port1", Platform::Fortios).is_none());
         assert!(interface_name_problem(&"p".repeat(16), Platform::Fortios).is_some());
         assert!(interface_name_problem(&"p".repeat(15), Platform::Fortios).is_none());

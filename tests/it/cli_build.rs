@@ -452,13 +452,15 @@ fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
     let before = read_dir_sorted(&dir);
     assert_eq!(before.len(), 3, "afw.nft, zfw.ios and manifest.json");
 
-    // ip/0 is valid in the language, but IOS reads protocol 0 as "every protocol".
-    fs::write(&policy, text("ip/0")).unwrap();
+    // 4,100 separate ports check clean and fit nftables, but would take
+    // the IOS list past its entry budget.
+    let ports: Vec<String> = (1..=4100).map(|i| format!("tcp/{}", 2 * i)).collect();
+    fs::write(&policy, text(&ports.join(", "))).unwrap();
     let (code, out, err) = conduitc(&["build", p, "--out", d, "--today", "2026-12-01"]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
     assert!(
-        err.contains("cisco-ios cannot express ip/0 in ab/f"),
+        err.contains("[E606] cisco-ios: access list conduit-a-in would hold 4102 entries"),
         "{err}"
     );
     assert_eq!(

@@ -19,11 +19,20 @@ fn today() -> Date {
     Date::parse("2026-12-01").unwrap()
 }
 
-/// Every backend's text for `rules`; each must name the flow given.
+/// Every backend's text for `rules`; each must name the flow given. The
+/// IOS lists of these inputs are over their entry budget: that backend
+/// must refuse them with `E606`, naming the flow.
 fn emit_all(rules: &RuleSet, flow: &str) {
     for t in Target::ALL {
         let start = std::time::Instant::now();
-        let text = emit(rules, t).unwrap_or_else(|e| panic!("{t:?}: {e}"));
+        let got = emit(rules, t);
+        if t == Target::CiscoIos {
+            let e = got.expect_err("the IOS list is over its budget");
+            assert_eq!(e.code(), Some(Code::IosAclTooLarge), "{e}");
+            eprintln!("{t:?}: refused in {:?}", start.elapsed());
+            continue;
+        }
+        let text = got.unwrap_or_else(|e| panic!("{t:?}: {e}"));
         eprintln!("{t:?}: {} bytes in {:?}", text.len(), start.elapsed());
         assert!(text.contains(flow), "{t:?} does not name {flow}");
     }
