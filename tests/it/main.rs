@@ -31,6 +31,7 @@ mod nft_backend;
 mod nft_check;
 mod nft_kernel;
 mod paths;
+mod query_order;
 mod readme;
 mod roundtrip;
 mod support;
