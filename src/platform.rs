@@ -121,7 +121,10 @@ pub fn ios_interface_key(name: &str) -> String {
             lower.len() >= short.len() && f.starts_with(&lower)
         })
         .map_or(lower, |(full, _)| full.to_ascii_lowercase());
-    format!("{full}{}", rest.trim_start_matches(' ').to_ascii_lowercase())
+    format!(
+        "{full}{}",
+        rest.trim_start_matches(' ').to_ascii_lowercase()
+    )
 }
 
 /// The identity of an interface name on `platform`: [`ios_interface_key`]

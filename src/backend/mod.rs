@@ -146,9 +146,8 @@ pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(
         Target::NftablesJson => nftables_json::emit(rules)?,
         Target::Fortios => fortios::emit(rules)?,
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| EmitError::Io {
-            target: target.as_str(),
-            message: e.to_string(),
-        })
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
+        target: target.as_str(),
+        message: e.to_string(),
+    })
 }

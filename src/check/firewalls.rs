@@ -78,8 +78,7 @@ impl<'a> Checker<'a> {
                     Some(p) => platform::interface_key(p, &i.name.value),
                     None => i.name.value.clone(),
                 };
-                if let Some((first_iface, _, first)) = by_name.get(&key).map(|&k| &interfaces[k])
-                {
+                if let Some((first_iface, _, first)) = by_name.get(&key).map(|&k| &interfaces[k]) {
                     let same = if first_iface.name == i.name.value {
                         String::new()
                     } else {

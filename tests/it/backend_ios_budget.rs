@@ -62,7 +62,9 @@ fn hosts_by_hosts(n: usize, ports: usize) -> String {
             members.join(", ")
         );
     }
-    let svc: Vec<String> = (0..ports).map(|i| format!("tcp/{}", 1000 + 2 * i)).collect();
+    let svc: Vec<String> = (0..ports)
+        .map(|i| format!("tcp/{}", 1000 + 2 * i))
+        .collect();
     let _ = writeln!(
         s,
         "conduit ab {{ zones a, b owner o\n  flow wide {{ from a.g to b.g service {} reason \"r\" }} }}",
@@ -125,7 +127,10 @@ fn a_networks_any_zone_times_dmz_flows_is_refused() {
     assert_eq!(sink.0, 0);
     assert!(matches!(e, EmitError::TooLarge { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.contains("access list conduit-internet-in would hold"), "{msg}");
+    assert!(
+        msg.contains("access list conduit-internet-in would hold"),
+        "{msg}"
+    );
     assert!(msg.contains("and 147 more"), "{msg}");
 }
 
@@ -151,7 +156,10 @@ fn the_budget_is_exact() {
         .unwrap();
     let entries = list.lines().filter(|l| !l.starts_with(" remark")).count();
     assert_eq!(entries, MAX_IOS_ACL_ENTRIES);
-    assert!(list.ends_with(&format!(" {} deny ip any any log", 10 * MAX_IOS_ACL_ENTRIES)));
+    assert!(list.ends_with(&format!(
+        " {} deny ip any any log",
+        10 * MAX_IOS_ACL_ENTRIES
+    )));
 
     let e = cisco_ios::emit(&rules_of(&policy(fits + 1))).unwrap_err();
     assert!(
@@ -167,17 +175,21 @@ fn streamed_output_is_the_in_memory_output() {
     for t in Target::ALL {
         let mut buf = Vec::new();
         emit_to(&rules, t, &mut buf).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), emit(&rules, t).unwrap(), "{t:?}");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            emit(&rules, t).unwrap(),
+            "{t:?}"
+        );
     }
 }
 
-/// A writer that fails after `0` bytes.
+/// A writer that fails once more than `.0` bytes are written.
 struct Full(usize);
 
 impl Write for Full {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.0 < buf.len() {
-            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+            return Err(io::Error::other("disk full"));
         }
         self.0 -= buf.len();
         Ok(buf.len())

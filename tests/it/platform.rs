@@ -91,7 +91,8 @@ fn check_and_build_agree_on_every_protocol_number() {
                     assert_eq!(checked.diagnostics.codes(), [Code::ProtocolNotExpressible]);
                     let d = checked.diagnostics.iter().next().unwrap();
                     let file = sources.get(d.primary.span.file).unwrap();
-                    let at = &file.text()[d.primary.span.start as usize..d.primary.span.end as usize];
+                    let at =
+                        &file.text()[d.primary.span.start as usize..d.primary.span.end as usize];
                     assert_eq!(at, format!("ip/{n}"));
                     let e = generic.unwrap_err();
                     assert_eq!(e.code(), Some(Code::ProtocolNotExpressible), "{e}");
@@ -112,12 +113,14 @@ fn check_and_build_agree_on_every_protocol_number() {
 /// not judged by the firewall's platform.
 #[test]
 fn only_flows_the_firewall_compiles_are_judged() {
-    let text = policy("ip/0", "cisco-ios", "Gi0/0", "Gi0/1").replace(
-        "  interface \"Gi0/1\" = b\n",
-        "",
-    );
+    let text =
+        policy("ip/0", "cisco-ios", "Gi0/0", "Gi0/1").replace("  interface \"Gi0/1\" = b\n", "");
     let (_, checked) = check_text(&text);
-    assert!(checked.policy.is_some(), "{:?}", checked.diagnostics.codes());
+    assert!(
+        checked.policy.is_some(),
+        "{:?}",
+        checked.diagnostics.codes()
+    );
 }
 
 #[test]
@@ -167,7 +170,11 @@ fn ios_abbreviations_name_one_interface() {
             "{first} {second}"
         );
         let d = checked.diagnostics.iter().next().unwrap();
-        assert!(d.message.contains(&format!("(as `{first}`)")), "{}", d.message);
+        assert!(
+            d.message.contains(&format!("(as `{first}`)")),
+            "{}",
+            d.message
+        );
         let file = sources.get(d.primary.span.file).unwrap();
         let at = &file.text()[d.primary.span.start as usize..d.primary.span.end as usize];
         assert_eq!(at, format!("\"{second}\""));
@@ -226,7 +233,10 @@ fn a_generic_build_names_the_code() {
     assert_eq!(code, Some(0), "{err}");
     for (t, why) in [
         ("cisco-ios", "IOS reads protocol 0 as every protocol"),
-        ("fortios", "FortiOS reads protocol number 0 as every protocol"),
+        (
+            "fortios",
+            "FortiOS reads protocol number 0 as every protocol",
+        ),
     ] {
         let (code, out, err) = run(&["build", "--target", t]);
         assert_eq!(code, Some(1), "{err}");

@@ -46,7 +46,12 @@ fn check_order(p: &Policy, pseed: u64) -> Result<usize, TestCaseError> {
         let fgt = fortios_eval::parse(&fortios::emit(&rules).unwrap()).unwrap();
         for pkt in gen::packets(p, pseed, 150) {
             let want = conduitc::decide(p, &pkt, &opts).unwrap();
-            prop_assert_eq!(&want, &rules.decide(&pkt), "lowered rules agree on {:?}", pkt);
+            prop_assert_eq!(
+                &want,
+                &rules.decide(&pkt),
+                "lowered rules agree on {:?}",
+                pkt
+            );
             if !want.allowed() {
                 continue;
             }
@@ -64,7 +69,12 @@ fn check_order(p: &Policy, pseed: u64) -> Result<usize, TestCaseError> {
             if nft_eval::opens_connection(&pkt) {
                 let got = nft.eval(&pkt, iif.as_deref(), oif.as_deref());
                 prop_assert!(got.accept, "nftables drops {:?}", pkt);
-                prop_assert_eq!(got.rule.as_deref(), Some(flow.as_str()), "nftables, {:?}", pkt);
+                prop_assert_eq!(
+                    got.rule.as_deref(),
+                    Some(flow.as_str()),
+                    "nftables, {:?}",
+                    pkt
+                );
                 compared += 1;
             }
             let w = Wire::initiation(&pkt, eph);
