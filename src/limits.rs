@@ -62,10 +62,11 @@ pub const MAX_FORTIOS_INTERFACE_CHARS: usize = 15;
 /// entries (fragment deny, neighbour discovery, final deny). A list is the
 /// cross product of a flow's source prefixes, destination prefixes and
 /// ports (and the replies), so a few hundred addresses can make millions of
-/// entries; the budget keeps each list within what common switch TCAMs and
-/// router memories hold. A build whose list would be longer fails with
-/// `E606` before any text is produced, naming the flows that contribute
-/// most.
+/// entries; the budget keeps each list within reach of devices that hold
+/// lists in hardware tables of a few thousand entries. A longer list is
+/// `E606`: at check on each `cisco-ios` firewall, and at build (for a
+/// generic `cisco-ios` target) before any text is produced, naming the
+/// flows that contribute most.
 pub const MAX_IOS_ACL_ENTRIES: usize = 4096;
 
 /// How many days ahead an expiry draws the `W104` warning (30).

@@ -9,11 +9,15 @@
 //!   hold, per platform.
 //! - Interface identity: on Cisco IOS, `Gi0/1`, `gi 0/1` and
 //!   `GigabitEthernet0/1` name the same interface ([`ios_interface_key`]).
+//! - IOS list sizes: how many address terms an address set takes in an IOS
+//!   entry ([`ios_address_terms`]), from which `check` and the backend
+//!   count every list against
+//!   [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES).
 //!
 //! Uses `model` and `limits` only; never `check`, `lower` or `backend`.
 
 use crate::limits::{MAX_FORTIOS_INTERFACE_CHARS, MAX_INTERFACE_CHARS, MAX_NFT_INTERFACE_CHARS};
-use crate::model::Platform;
+use crate::model::{AddrSet, Platform};
 
 /// Why `platform` cannot admit exactly the IP protocol `proto` (an `ip/N`
 /// service), or `None` when it can.
@@ -137,9 +141,82 @@ pub fn interface_key(platform: Platform, name: &str) -> String {
     }
 }
 
+/// How many address terms (`any`, `host A`, `A WILDCARD`, `P/LEN`) the
+/// IPv4 (`v6` false) or IPv6 part of `set` takes in Cisco IOS entries: one
+/// for the whole family (`any`), else one per CIDR prefix, counted without
+/// building the prefixes.
+pub fn ios_address_terms(set: &AddrSet, v6: bool) -> u64 {
+    if v6 {
+        if set.is_all_v6() {
+            return 1;
+        }
+        set.v6_ranges()
+            .map(|(lo, hi)| prefix_count(u128::from(lo), u128::from(hi), 128))
+            .fold(0, u64::saturating_add)
+    } else {
+        if set.is_all_v4() {
+            return 1;
+        }
+        set.v4_ranges()
+            .map(|(lo, hi)| prefix_count(u128::from(u32::from(lo)), u128::from(u32::from(hi)), 32))
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// How many CIDR prefixes exactly cover `lo..=hi` in a `bits`-bit address
+/// space (the greedy split [`AddrSet::v4_prefixes`] makes), counted.
+fn prefix_count(mut lo: u128, hi: u128, bits: u32) -> u64 {
+    let mut n: u64 = 0;
+    loop {
+        // The block is limited by the alignment of `lo` and by what is left.
+        let align = if lo == 0 {
+            bits
+        } else {
+            lo.trailing_zeros().min(bits)
+        };
+        let left = match (hi - lo).checked_add(1) {
+            Some(r) => 127 - r.leading_zeros(),
+            None => 128,
+        };
+        let k = align.min(left);
+        n = n.saturating_add(1);
+        if k >= 128 {
+            return n;
+        }
+        let end = lo + ((1u128 << k) - 1);
+        if end >= hi {
+            return n;
+        }
+        lo = end + 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_counts_match_the_prefixes() {
+        for (lo, hi) in [
+            ("10.0.0.0", "10.0.0.0"),
+            ("10.0.0.1", "10.0.0.254"),
+            ("0.0.0.0", "255.255.255.255"),
+            ("0.0.0.1", "255.255.255.254"),
+            ("10.0.3.7", "10.9.200.3"),
+        ] {
+            let (lo, hi): (std::net::Ipv4Addr, std::net::Ipv4Addr) =
+                (lo.parse().unwrap(), hi.parse().unwrap());
+            let set = AddrSet::from_v4_ranges(vec![(u32::from(lo), u32::from(hi))]);
+            assert_eq!(
+                prefix_count(u128::from(u32::from(lo)), u128::from(u32::from(hi)), 32),
+                set.v4_prefixes().len() as u64,
+                "{lo}-{hi}"
+            );
+        }
+        assert_eq!(prefix_count(0, u128::MAX, 128), 1);
+        assert_eq!(prefix_count(1, u128::MAX, 128), 128);
+        assert_eq!(prefix_count(0, u128::MAX - 1, 128), 128);
+    }
 
     #[test]
     fn ios_abbreviations_name_one_interface() {

@@ -132,7 +132,9 @@ use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform, PortSet};
-use crate::platform::{interface_name_problem, ios_interface_key, protocol_problem};
+use crate::platform::{
+    interface_name_problem, ios_address_terms, ios_interface_key, protocol_problem,
+};
 
 const TARGET: &str = "cisco-ios";
 /// IOS truncates remarks longer than this.
@@ -306,49 +308,9 @@ impl Count {
     }
 }
 
-/// Address terms [`addr_terms`] would write, counted without writing them
-/// (and without building the prefixes).
+/// Address terms [`addr_terms`] would write, counted without writing them.
 fn term_count(set: &AddrSet, fam: Family) -> u64 {
-    match fam {
-        Family::V4 if set.is_all_v4() => 1,
-        Family::V6 if set.is_all_v6() => 1,
-        Family::V4 => set
-            .v4_ranges()
-            .map(|(lo, hi)| prefix_count(u128::from(u32::from(lo)), u128::from(u32::from(hi)), 32))
-            .fold(0, u64::saturating_add),
-        Family::V6 => set
-            .v6_ranges()
-            .map(|(lo, hi)| prefix_count(u128::from(lo), u128::from(hi), 128))
-            .fold(0, u64::saturating_add),
-    }
-}
-
-/// How many CIDR prefixes exactly cover `lo..=hi` in a `bits`-bit address
-/// space: the greedy split [`AddrSet::v4_prefixes`] makes, counted.
-fn prefix_count(mut lo: u128, hi: u128, bits: u32) -> u64 {
-    let mut n: u64 = 0;
-    loop {
-        // The block is limited by the alignment of `lo` and by what is left.
-        let align = if lo == 0 {
-            bits
-        } else {
-            lo.trailing_zeros().min(bits)
-        };
-        let left = match (hi - lo).checked_add(1) {
-            Some(r) => 127 - r.leading_zeros(),
-            None => 128,
-        };
-        let k = align.min(left);
-        n = n.saturating_add(1);
-        if k >= 128 {
-            return n;
-        }
-        let end = lo + ((1u128 << k) - 1);
-        if end >= hi {
-            return n;
-        }
-        lo = end + 1;
-    }
+    ios_address_terms(set, fam == Family::V6)
 }
 
 /// The count of [`forward_entries`] for `rule` in `fam`.
@@ -929,29 +891,6 @@ mod tests {
         .unwrap();
         assert!(out.contains(" remark c/f\n 20 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 eq 502\n 30 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 range 20000 20010\n"), "{out}");
         assert!(out.contains(" remark c/f replies\n 20 permit tcp host 10.2.0.5 eq 502 10.1.2.0 0.0.0.255 established\n"), "{out}");
-    }
-
-    #[test]
-    fn prefix_counts_match_the_prefixes() {
-        for (lo, hi) in [
-            ("10.0.0.0", "10.0.0.0"),
-            ("10.0.0.1", "10.0.0.254"),
-            ("0.0.0.0", "255.255.255.255"),
-            ("0.0.0.1", "255.255.255.254"),
-            ("10.0.3.7", "10.9.200.3"),
-        ] {
-            let (lo, hi): (std::net::Ipv4Addr, std::net::Ipv4Addr) =
-                (lo.parse().unwrap(), hi.parse().unwrap());
-            let set = AddrSet::from_v4_ranges(vec![(u32::from(lo), u32::from(hi))]);
-            assert_eq!(
-                prefix_count(u128::from(u32::from(lo)), u128::from(u32::from(hi)), 32),
-                set.v4_prefixes().len() as u64,
-                "{lo}-{hi}"
-            );
-        }
-        assert_eq!(prefix_count(0, u128::MAX, 128), 1);
-        assert_eq!(prefix_count(1, u128::MAX, 128), 128);
-        assert_eq!(prefix_count(0, u128::MAX - 1, 128), 128);
     }
 
     #[test]

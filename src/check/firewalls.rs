@@ -1,8 +1,9 @@
 //! Firewalls: a platform and at least one interface; interface names valid
 //! for the platform (`E601`), zones known, one interface per zone (`E602`)
 //! and no interface declared twice (`E604`, with IOS abbreviations expanded
-//! on `cisco-ios`); and every flow the firewall compiles expressible on its
-//! platform (`E605`). The platform rules live in [`crate::platform`], which
+//! on `cisco-ios`); every flow the firewall compiles expressible on its
+//! platform (`E605`); and on `cisco-ios`, every list within its entry budget
+//! (`E606`). The platform rules live in [`crate::platform`], which
 //! the backends read too, so check and build agree.
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
+use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::model::{Firewall, Interface, Name, Platform};
 use crate::platform;
 use crate::source::Span;
@@ -133,8 +135,12 @@ impl<'a> Checker<'a> {
                     platform,
                     interfaces: interfaces.into_iter().map(|(i, _, _)| i).collect(),
                 });
+                let fw = self.policy.firewalls.len() - 1;
                 if let Some(span) = platform_span {
-                    self.expressible(self.policy.firewalls.len() - 1, span);
+                    self.expressible(fw, span);
+                }
+                if platform == Platform::CiscoIos {
+                    self.ios_budget(fw, b.name.span);
                 }
             }
         }
@@ -200,6 +206,177 @@ impl<'a> Checker<'a> {
                 )),
             );
         }
+    }
+}
+
+/// One contribution to an IOS list: `entries` = `a` x `b` x `k`.
+struct Part {
+    /// The zone whose list it lands in, and the family (0 IPv4, 1 IPv6).
+    zone: usize,
+    fam: usize,
+    entries: u64,
+    a: u64,
+    b: u64,
+    k: u64,
+    reply: bool,
+    /// The flow (conduit, flow index), or `None` for a monitor catch-all.
+    conduit: usize,
+    flow: Option<usize>,
+}
+
+impl Checker<'_> {
+    /// `E606` when a list of the `cisco-ios` firewall `fw` would hold more
+    /// than [`MAX_IOS_ACL_ENTRIES`] entries. Counts what the backend writes
+    /// for every flow in force today (a later date or an isolation mode only
+    /// removes flows, so a firewall that passes here builds for them all).
+    fn ios_budget(&mut self, fw: usize, fw_span: Span) {
+        let Some(firewall) = self.policy.firewalls.get(fw) else {
+            return;
+        };
+        let zones = &self.policy.zones;
+        let faces = |z: usize| firewall.interface_for(z).is_some();
+        let mut parts: Vec<Part> = Vec::new();
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        for (ci, c) in self.policy.conduits.iter().enumerate() {
+            if !(faces(c.zones[0]) && faces(c.zones[1])) {
+                continue;
+            }
+            for (fi, f) in c.flows.iter().enumerate() {
+                let (Some(zf), Some(zt)) = (zones.get(f.from_zone), zones.get(f.to_zone)) else {
+                    continue;
+                };
+                let s = &f.services;
+                let ports = count(s.tcp.ranges().len()).saturating_add(count(s.udp.ranges().len()));
+                let src = f.src.intersection(&zf.addrs);
+                let resp = f.dst.intersection(&zt.addrs);
+                for (fam, v6) in [(0, false), (1, true)] {
+                    let (icmp, echo) = if v6 {
+                        (count(s.icmpv6.len()), s.icmpv6.contains(&128))
+                    } else {
+                        (count(s.icmp.len()), s.icmp.contains(&8))
+                    };
+                    let a = platform::ios_address_terms(&src, v6);
+                    let k = ports.saturating_add(icmp).saturating_add(count(s.ip.len()));
+                    let b = platform::ios_address_terms(&f.dst, v6);
+                    let kr = ports.saturating_add(u64::from(echo));
+                    let r = platform::ios_address_terms(&resp, v6);
+                    for (zone, a, b, k, reply) in
+                        [(f.from_zone, a, b, k, false), (f.to_zone, r, a, kr, true)]
+                    {
+                        let entries = a.saturating_mul(b).saturating_mul(k);
+                        if entries > 0 {
+                            parts.push(Part {
+                                zone,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k,
+                                reply,
+                                conduit: ci,
+                                flow: Some(fi),
+                            });
+                        }
+                    }
+                }
+            }
+            if c.mode == crate::model::Mode::Monitor {
+                let [x, y] = c.zones;
+                for (from, to) in [(x, y), (y, x)] {
+                    let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+                        continue;
+                    };
+                    for (fam, v6) in [(0, false), (1, true)] {
+                        let a = platform::ios_address_terms(&zf.addrs, v6);
+                        let b = platform::ios_address_terms(&zt.addrs, v6);
+                        let entries = a.saturating_mul(b);
+                        if entries > 0 {
+                            parts.push(Part {
+                                zone: from,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k: 1,
+                                reply: false,
+                                conduit: ci,
+                                flow: None,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // Totals per list: the fixed entries, then every part.
+        let fixed = [2u64, 4u64];
+        let mut totals: HashMap<(usize, usize), u64> = HashMap::new();
+        for p in &parts {
+            let t = totals.entry((p.zone, p.fam)).or_insert(fixed[p.fam]);
+            *t = t.saturating_add(p.entries);
+        }
+        let limit = count(MAX_IOS_ACL_ENTRIES);
+        // The first list over, in zone order, as the build writes them.
+        let over = (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
+            [0, 1].into_iter().find_map(|fam| {
+                totals
+                    .get(&(z, fam))
+                    .filter(|&&t| t > limit)
+                    .map(|&t| (z, fam, t))
+            })
+        });
+        let Some((zone, fam, total)) = over else {
+            return;
+        };
+        let fw_name = firewall.name.to_string();
+        let zone_name = zones
+            .get(zone)
+            .map(|z| z.name.to_string())
+            .unwrap_or_default();
+        let list = format!("conduit-{zone_name}-in{}", if fam == 1 { "6" } else { "" });
+        let mut mine: Vec<&Part> = parts
+            .iter()
+            .filter(|p| p.zone == zone && p.fam == fam)
+            .collect();
+        mine.sort_by_key(|p| std::cmp::Reverse(p.entries));
+        let mut d = Diagnostic::new(
+            Code::IosAclTooLarge,
+            fw_span,
+            format!(
+                "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {MAX_IOS_ACL_ENTRIES} per list"
+            ),
+        )
+        .label(format!("its list {list} is too long"));
+        for p in mine.iter().take(3) {
+            let decl = self.conduit_decls.get(p.conduit);
+            let span = match (decl, p.flow) {
+                (Some((_, flows)), Some(fi)) => flows.get(fi).map(|f| f.name.span),
+                (Some((c, _)), None) => Some(c.name.span),
+                _ => None,
+            };
+            let Some(span) = span else { continue };
+            let (sa, sb) = if p.reply {
+                ("responder", "initiator")
+            } else {
+                ("source", "destination")
+            };
+            let what = if p.flow.is_none() {
+                "monitor catch-all: "
+            } else if p.reply {
+                "replies: "
+            } else {
+                ""
+            };
+            d = d.with(
+                span,
+                format!(
+                    "{what}{} entries = {} {sa} prefixes x {} {sb} prefixes x {} services (port ranges, ICMP types, protocols)",
+                    p.entries, p.a, p.b, p.k
+                ),
+            );
+        }
+        self.diags.push(d.help(
+            "each entry is one source prefix, one destination prefix and one port range: give these flows fewer, larger address blocks (hosts in one prefix, a group of prefixes), fewer port ranges, or split them over zones",
+        ));
     }
 }
 

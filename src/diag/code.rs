@@ -266,7 +266,7 @@ codes! {
         fix: "Remove the protocol from the flow, or route the flow through a firewall whose platform can express it (`nftables` expresses every protocol number).";
     IosAclTooLarge = "E606", Error, "ios-acl-too-large",
         title: "a Cisco IOS access list would exceed its entry budget",
-        explain: "The `cisco-ios` target writes one entry per source prefix, destination prefix and port range (and as many for the replies), so a flow between many scattered hosts on many ports multiplies into a list no device holds. Each list is limited to 4,096 entries (docs/limits.md). The build counts the entries before writing anything and fails with this code, naming the list and the flows that contribute most; nothing is emitted.",
+        explain: "The `cisco-ios` target writes one entry per source prefix, destination prefix and port range (and as many for the replies), so a flow between many scattered hosts on many ports multiplies into a list no device holds. Each list is limited to 4,096 entries (docs/limits.md). `check` counts the lists of every `cisco-ios` firewall for the flows in force and reports the first list over the budget, on the firewall, with the flows that contribute most; a build for the `cisco-ios` target without a firewall counts its lists before writing anything and fails with the same code, writing nothing.",
         fix: "Give the flows fewer, larger address blocks (hosts in one prefix, a `group` of prefixes), fewer port ranges (merge adjacent ports into a range), or split the zone so its traffic is filtered by several lists.";
     UnknownWaiverCode = "E701", Error, "unknown-waiver-code",
         title: "`waive` names no known diagnostic code",

@@ -37,10 +37,6 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
         "needs a zone of over 100,000 hosts; limits.rs generates one",
     ),
     (
-        Code::IosAclTooLarge,
-        "a build-time budget of the cisco-ios target; backend_ios_budget.rs builds over it",
-    ),
-    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

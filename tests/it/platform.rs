@@ -250,3 +250,84 @@ fn a_generic_build_names_the_code() {
     assert_eq!(code, Some(0), "{err}");
     assert!(String::from_utf8_lossy(&out).contains("meta l4proto 0"));
 }
+
+/// `check` counts a `cisco-ios` firewall's lists as the backend writes them:
+/// near the budget, check is clean exactly when the firewall's build
+/// succeeds, for flows with ports, ICMP echo (and its replies), protocols,
+/// IPv6, and monitor catch-alls from a `networks any` zone.
+#[test]
+fn check_and_build_agree_on_the_ios_budget() {
+    let shape = |na: usize, nb: usize, ports: usize, extra: &str, monitor: bool| {
+        let hosts = |net: u8, n: usize| -> String {
+            (0..n)
+                .map(|i| format!("10.{net}.{}.{}", i / 100, 1 + 2 * (i % 100)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let svc: Vec<String> = (0..ports).map(|i| format!("tcp/{}", 2 + 2 * i)).collect();
+        let svc = format!("{}{extra}", svc.join(", "));
+        format!(
+            "owner o {{ contact \"o@example.com\" }}\n\
+             zone a {{ level 2 owner o networks 10.1.0.0/16, 2001:db8:1::/48\n  host h = 10.1.200.1\n  group g = {}, 2001:db8:1::5 }}\n\
+             zone b {{ level 1 owner o networks 10.2.0.0/16, 2001:db8:2::/48\n  group g = {}, 2001:db8:2::5 }}\n\
+             zone w {{ level 5 owner o networks any }}\n\
+             conduit ab {{ zones a, b owner o{}\n  flow f {{ from a.g to b.g service {svc} reason \"r\" waive W103 \"t\" }} }}\n\
+             conduit wa {{ zones w, a owner o{}\n  flow f {{ from w to a.h service https reason \"r\" waive W103 \"t\" waive W101 \"t\" }} }}\n\
+             firewall fw {{\n  platform cisco-ios\n  interface \"Gi0/0\" = a\n  interface \"Gi0/1\" = b\n  interface \"Gi0/2\" = w\n}}\n",
+            hosts(1, na),
+            hosts(2, nb),
+            if monitor { " mode monitor waive W107 \"t\"" } else { "" },
+            if monitor { " mode monitor waive W107 \"t\"" } else { "" },
+        )
+    };
+    let opts = BuildOptions {
+        firewall: Some("fw".into()),
+        ..BuildOptions::new(today())
+    };
+    let mut both = [0, 0];
+    for (na, nb, ports, extra, monitor) in [
+        (60, 60, 1, ", icmp/echo-request", false),
+        (60, 60, 1, "", false),
+        (61, 66, 1, "", false),
+        (64, 64, 1, "", false),
+        (30, 45, 3, ", ip/47", false),
+        (45, 45, 2, ", icmp/echo-request", true),
+        (20, 20, 10, ", icmpv6/echo-request", true),
+        (1, 1, 4090, "", false),
+        (1, 1, 4093, "", true),
+        (1, 1, 4094, "", false),
+        (1, 1, 4095, "", false),
+    ] {
+        let text = shape(na, nb, ports, extra, monitor);
+        let (_, checked) = check_text(&text);
+        let codes: Vec<Code> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect();
+        assert!(
+            codes.iter().all(|c| *c == Code::IosAclTooLarge),
+            "{na} {nb} {ports} {extra}: {codes:?}"
+        );
+        let clean = checked.policy.is_some();
+        // Build the same policy regardless of the check's verdict.
+        let (_, unchecked) = check_text(
+            &text
+                .replace("platform cisco-ios", "platform nftables")
+                .replace("Gi0/", "eth"),
+        );
+        let p = unchecked
+            .policy
+            .unwrap_or_else(|| panic!("{:?}", unchecked.diagnostics.codes()));
+        let built = emit(&lower(&p, &opts).unwrap(), Target::CiscoIos);
+        assert_eq!(
+            clean,
+            built.is_ok(),
+            "{na} x {nb} x {ports}{extra} monitor {monitor}: check {codes:?}, build {:?}",
+            built.err()
+        );
+        both[usize::from(clean)] += 1;
+    }
+    assert!(both[0] > 0 && both[1] > 0, "{both:?}");
+}
