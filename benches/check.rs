@@ -1,4 +1,5 @@
-//! Parse and check a generated 10,000-flow policy; prints the timings.
+//! Parse and check a generated 10,000-flow policy, and the adversarial
+//! policies of `common/adversarial.rs`; prints the timings.
 //!
 //! Run with `cargo bench --bench check`. Besides wall-clock time it reports
 //! the thread's CPU time (from `/proc/thread-self/schedstat` on Linux), which
@@ -90,6 +91,47 @@ fn main() {
         "parse+check, 10000 flows between 2 zones",
         &time(3, || check(&dense_sources, &opts)),
     );
+    // Inputs built against the redundant-flow lint and "did you mean".
+    let adversarial = [
+        (
+            "W105: 1000 nested services of 1000 ranges",
+            common::adversarial::nested_services(1_000, 1_000),
+        ),
+        (
+            "W105: 2000 nested services of 2000 ranges",
+            common::adversarial::nested_services(2_000, 2_000),
+        ),
+        (
+            "W105: 5000 flows, one hull, no shared points",
+            common::adversarial::wide_hulls(5_000),
+        ),
+        (
+            "W105: 3000 overlapping port ranges",
+            common::adversarial::sliding_services(3_000, 100),
+        ),
+        (
+            "W105: 12000 overlapping port ranges (budget)",
+            common::adversarial::sliding_services(12_000, 1),
+        ),
+        (
+            "E202: 10000 unknown hosts among 5000",
+            common::adversarial::unknown_names(5_000),
+        ),
+        (
+            "E202: 6000 unknown zones among 3000",
+            common::adversarial::unknown_zones(3_000),
+        ),
+    ];
+    for (what, text) in &adversarial {
+        let sources = Sources::from_memory("adversarial.conduit", text.as_str());
+        let c = check(&sources, &opts);
+        println!(
+            "{what}: {:.0} KB, {} diagnostics",
+            text.len() as f64 / 1024.0,
+            c.diagnostics.iter().count()
+        );
+        report(what, &time(3, || check(&sources, &opts)));
+    }
     report(
         "pest alone",
         &time(10, || {

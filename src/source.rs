@@ -3,8 +3,20 @@
 //!
 //! Loading follows language.md: a path is a file, or a directory searched
 //! recursively for `*.conduit` files, read in byte-wise order of their path
-//! relative to that directory. Symbolic links to files are followed; symbolic
-//! links to directories are not (a link cycle cannot hang the loader).
+//! relative to that directory. Inside a directory, symbolic links to files
+//! are followed only when the file they resolve to lies inside the same
+//! directory; symbolic links to directories are not followed (a link cycle
+//! cannot hang the loader). A `*.conduit` entry that is not a regular file
+//! (a FIFO, socket or device), or a link that leaves the directory, is
+//! refused without being opened.
+//!
+//! A path named on the command line may be a symbolic link anywhere, but
+//! must resolve to a regular file or a directory; anything else is refused
+//! before it is opened, so a FIFO cannot block the loader. On Unix, files
+//! are also opened non-blocking and checked again through the open handle,
+//! so a file swapped for a FIFO in between is refused too; a file found in a
+//! directory is opened at the path it was judged by, without following a
+//! link put in its place.
 //!
 //! What can go wrong is split in two, as cli.md's exit codes are:
 //! - a path that does not exist or cannot be read is a [`LoadError`]
@@ -12,8 +24,9 @@
 //! - a file that was read but breaks a documented limit (not UTF-8, a NUL
 //!   byte, over [`MAX_FILE_BYTES`], or taking
 //!   the whole policy over
-//!   [`MAX_POLICY_BYTES`]) or a directory
-//!   without a `.conduit` file is kept as a [`SourceFile`] with a
+//!   [`MAX_POLICY_BYTES`]), a directory
+//!   without a `.conduit` file, or an entry of a directory that was refused
+//!   (a link leaving it, a special file) is kept as a [`SourceFile`] with a
 //!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
 //!
 //! No more than the limits is ever read: a file is read up to one byte past
@@ -23,7 +36,8 @@
 //!
 //! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
 //! and columns are 1-based, and columns count Unicode scalar values. A
-//! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n`.
+//! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n` (a
+//! lone `\r` is refused when the text is parsed).
 //!
 //! This module uses nothing else from the crate but [`crate::limits`].
 
@@ -36,6 +50,21 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
+
+/// True for the bidirectional controls, which change the order in which
+/// text around them is displayed: U+202A to U+202E (embeddings and
+/// overrides), U+2066 to U+2069 (isolates), U+200E and U+200F (marks) and
+/// U+061C (the Arabic letter mark).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// True for the zero-width characters that display as nothing: U+200B to
+/// U+200D (space, non-joiner, joiner), U+2060 (word joiner) and U+FEFF
+/// (a byte-order mark anywhere but at the very start of a file).
+pub fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
 
 /// A file known to a [`Sources`] set. Cheap to copy; meaningless across sets.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -115,6 +144,21 @@ pub enum LoadIssue {
     /// A directory given on the command line holds no `*.conduit` file.
     /// The entry's path is the directory and its text is empty.
     EmptyDirectory,
+    /// A symbolic link found in a directory resolves to a file outside that
+    /// directory. It was not opened; its text is empty.
+    LinkOutsideDirectory {
+        /// What the link says (its target as written).
+        target: PathBuf,
+        /// The directory given on the command line.
+        directory: PathBuf,
+    },
+    /// A `*.conduit` entry found in a directory (or the file a link there
+    /// resolves to) is a FIFO, socket or device. It was not opened; its
+    /// text is empty.
+    SpecialFile {
+        /// `a FIFO`, `a socket`, `a character device`, ...
+        kind: &'static str,
+    },
 }
 
 /// One loaded file.
@@ -124,7 +168,18 @@ pub struct SourceFile {
     path: Option<PathBuf>,
     text: String,
     line_starts: Vec<u32>,
+    /// Number of characters before each multiple of [`CHAR_STEP`] bytes,
+    /// so that a column on a long line costs at most one step to count.
+    char_marks: Vec<u32>,
     issue: Option<LoadIssue>,
+}
+
+/// Bytes between the entries of [`SourceFile::char_marks`].
+const CHAR_STEP: usize = 4096;
+
+/// True for a byte that starts a UTF-8 character.
+fn starts_char(b: u8) -> bool {
+    b & 0xC0 != 0x80
 }
 
 impl SourceFile {
@@ -135,13 +190,32 @@ impl SourceFile {
                     .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
             )
             .collect();
+        let mut char_marks = Vec::with_capacity(text.len() / CHAR_STEP + 1);
+        let mut chars = 0u32;
+        for block in text.as_bytes().chunks(CHAR_STEP) {
+            char_marks.push(chars);
+            let n = block.iter().filter(|b| starts_char(**b)).count();
+            chars = chars.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        }
         SourceFile {
             name,
             path,
             text,
             line_starts,
+            char_marks,
             issue,
         }
+    }
+    /// Number of characters in `text[..byte]` (`byte` a char boundary).
+    fn chars_before(&self, byte: usize) -> usize {
+        let block = byte / CHAR_STEP;
+        let base = self.char_marks.get(block).map_or(0, |&n| n as usize);
+        let from = (block * CHAR_STEP).min(byte);
+        base + self
+            .text
+            .as_bytes()
+            .get(from..byte)
+            .map_or(0, |b| b.iter().filter(|b| starts_char(**b)).count())
     }
     /// The name shown in diagnostics: the path as given, plus the path
     /// inside a directory (`policy/zones.conduit`), or a memory source's name.
@@ -161,14 +235,18 @@ impl SourceFile {
         self.issue.as_ref()
     }
     /// The 0-based line index of a byte offset.
-    fn line_index(&self, byte: usize) -> usize {
+    pub(crate) fn line_index(&self, byte: usize) -> usize {
         let byte = u32::try_from(byte).unwrap_or(u32::MAX);
         self.line_starts
             .partition_point(|&s| s <= byte)
             .saturating_sub(1)
     }
+    /// The number of lines (one more than the number of `\n`).
+    pub(crate) fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
     /// The byte range of a 0-based line, including its newline.
-    fn line_range(&self, line: usize) -> Option<Range<usize>> {
+    pub(crate) fn line_range(&self, line: usize) -> Option<Range<usize>> {
         let start = *self.line_starts.get(line)? as usize;
         let end = self
             .line_starts
@@ -182,10 +260,11 @@ impl SourceFile {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
         let start = self.line_starts.get(line).map_or(0, |&s| s as usize);
-        let col = self
-            .text
-            .get(start..byte)
-            .map_or(byte - start, |s| s.chars().count());
+        let col = if self.text.is_char_boundary(byte) {
+            self.chars_before(byte) - self.chars_before(start)
+        } else {
+            byte - start
+        };
         (line + 1, col + 1)
     }
 }
@@ -195,13 +274,13 @@ impl SourceFile {
 #[non_exhaustive]
 pub enum LoadError {
     /// The path does not exist (`conduitc check nosuch.conduit`).
-    #[error("`{}`: no such file or directory", path.display())]
+    #[error("`{}`: no such file or directory", shown(path))]
     NotFound {
         /// The path as given.
         path: PathBuf,
     },
-    /// The path exists but reading it failed (no permission, a device, ...).
-    #[error("`{}`: cannot read: {source}", path.display())]
+    /// The path exists but reading it failed (no permission, ...).
+    #[error("`{}`: cannot read: {source}", shown(path))]
     Unreadable {
         /// The path that failed.
         path: PathBuf,
@@ -209,6 +288,57 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The path names a FIFO, socket or device (also through a symbolic
+    /// link): refused without opening it.
+    #[error(
+        "`{}` is {kind}, not a regular file or a directory; policy files must be regular files",
+        shown(path)
+    )]
+    NotRegularFile {
+        /// The path as given.
+        path: PathBuf,
+        /// `a FIFO`, `a socket`, `a character device`, ...
+        kind: &'static str,
+    },
+}
+
+/// A path for a message, control characters escaped (a file name could
+/// otherwise write escape sequences to the terminal).
+fn shown(path: &Path) -> String {
+    escape_control(&path.to_string_lossy())
+}
+
+/// `text` with every character that could change a terminal's state or
+/// hide or reorder text written as `\u{..}`: C0 controls but tab and line
+/// feed, DEL, C1 controls, bidirectional controls, zero-width characters,
+/// and the line and paragraph separators. A backslash stays as it is.
+pub fn escape_control(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// True for the characters [`escape_control`] escapes.
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || is_bidi_control(c)
+        || is_zero_width(c)
+        || c == '\u{2028}'
+        || c == '\u{2029}'
+}
+
+/// Appends `c`, escaped as `\u{1b}` when [`needs_escape`] says so.
+pub fn push_escaped(out: &mut String, c: char) {
+    if needs_escape(c) {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    } else {
+        out.push(c);
+    }
 }
 
 /// The set of files that make up one policy, in load order.
@@ -305,7 +435,8 @@ impl Sources {
         id
     }
 
-    /// Adds a file, or every `*.conduit` file below a directory.
+    /// Adds a file, or every `*.conduit` file below a directory. A path
+    /// that is (or links to) a FIFO, socket or device is refused unopened.
     pub fn add_path(&mut self, path: &Path) -> Result<(), LoadError> {
         let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
         if meta.is_dir() {
@@ -321,17 +452,44 @@ impl Sources {
                     Some(LoadIssue::EmptyDirectory),
                 ));
             }
-            for (_, file) in found {
-                self.add_file(&file)?;
+            for (_, file, entry) in found {
+                match entry {
+                    Entry::Read(from) => self.add_file(&file, &from, Follow::No)?,
+                    Entry::Refused(issue) => {
+                        self.push(SourceFile::new(
+                            display_path(&file),
+                            Some(file),
+                            String::new(),
+                            Some(issue),
+                        ));
+                    }
+                }
             }
             Ok(())
+        } else if meta.is_file() {
+            self.add_file(path, path, Follow::Yes)
         } else {
-            self.add_file(path)
+            Err(LoadError::NotRegularFile {
+                path: path.to_path_buf(),
+                kind: file_kind(&meta),
+            })
         }
     }
 
-    fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
-        let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
+    /// Reads the file shown as `path` from `from` (the same path, or for a
+    /// link found in a directory the file it resolves to).
+    fn add_file(&mut self, path: &Path, from: &Path, follow: Follow) -> Result<(), LoadError> {
+        let file = open_regular(from, follow).map_err(|e| match e {
+            LoadError::NotRegularFile { kind, .. } => LoadError::NotRegularFile {
+                path: path.to_path_buf(),
+                kind,
+            },
+            LoadError::Unreadable { source, .. } => LoadError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
         let name = display_path(path);
         if self.over {
             self.push(SourceFile::new(
@@ -405,7 +563,16 @@ impl Sources {
     pub fn paths(&self) -> Vec<PathBuf> {
         self.files
             .iter()
-            .filter(|f| f.issue != Some(LoadIssue::EmptyDirectory))
+            .filter(|f| {
+                !matches!(
+                    f.issue,
+                    Some(
+                        LoadIssue::EmptyDirectory
+                            | LoadIssue::LinkOutsideDirectory { .. }
+                            | LoadIssue::SpecialFile { .. }
+                    )
+                )
+            })
             .filter_map(|f| f.path.clone())
             .collect()
     }
@@ -428,9 +595,92 @@ fn display_path(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Collects `(relative path bytes, full path)` of every `*.conduit` file
-/// below `root`, walking with an explicit stack.
-fn collect_dir(root: &Path, found: &mut Vec<(Vec<u8>, PathBuf)>) -> Result<(), LoadError> {
+/// What kind of non-regular file `meta` describes, for messages.
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Whether opening a file may follow a symbolic link in its last component.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// A path named on the command line.
+    Yes,
+    /// A file found in a directory, already resolved: a link put in its
+    /// place meanwhile is not followed.
+    No,
+}
+
+/// Opens a file for reading that was found to be a regular file, and checks
+/// again through the handle. On Unix the file is opened non-blocking, so
+/// that a FIFO put in its place meanwhile cannot block the open, and with
+/// [`Follow::No`] a link put in its place is not followed.
+fn open_regular(path: &Path, follow: Follow) -> Result<fs::File, LoadError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = if follow == Follow::No {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow);
+    }
+    #[cfg(not(unix))]
+    let _ = follow;
+    let file = options.open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if meta.is_file() {
+        Ok(file)
+    } else {
+        Err(LoadError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta),
+        })
+    }
+}
+
+/// What to do with a `*.conduit` entry found below a directory.
+enum Entry {
+    /// Read it from this path (the entry, or the file a link resolves to).
+    Read(PathBuf),
+    /// Refuse it, unopened.
+    Refused(LoadIssue),
+}
+
+/// One `*.conduit` entry found below a directory: its path relative to the
+/// directory (bytes, for ordering), its full path, and what to do with it.
+type Found = (Vec<u8>, PathBuf, Entry);
+
+/// Collects every `*.conduit` entry below `root`, walking with an explicit
+/// stack. Regular files are kept; symbolic links are kept when they resolve
+/// to a regular file inside `root`, refused when they resolve outside it,
+/// and skipped when they resolve to a directory or nothing; FIFOs, sockets
+/// and devices are refused. Nothing is opened here.
+fn collect_dir(root: &Path, found: &mut Vec<Found>) -> Result<(), LoadError> {
+    let canonical_root = fs::canonicalize(root).map_err(|e| io_error(root, e))?;
     let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
     while let Some((dir, rel)) = stack.pop() {
         let entries = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
@@ -447,13 +697,51 @@ fn collect_dir(root: &Path, found: &mut Vec<(Vec<u8>, PathBuf)>) -> Result<(), L
                 stack.push((path, child_rel));
                 continue;
             }
-            let is_file = if file_type.is_symlink() {
-                fs::metadata(&path).is_ok_and(|m| m.is_file())
-            } else {
-                file_type.is_file()
+            if path.extension().is_none_or(|e| e != "conduit") {
+                continue;
+            }
+            if file_type.is_file() {
+                let from = path.clone();
+                found.push((child_rel, path, Entry::Read(from)));
+                continue;
+            }
+            if !file_type.is_symlink() {
+                let kind = entry.metadata().map_or("a special file", |m| file_kind(&m));
+                found.push((
+                    child_rel,
+                    path,
+                    Entry::Refused(LoadIssue::SpecialFile { kind }),
+                ));
+                continue;
+            }
+            // A link: judged by where it resolves to, never by its content.
+            let Ok(target) = fs::canonicalize(&path) else {
+                // Dangling, or a loop: there is nothing to read.
+                continue;
             };
-            if is_file && path.extension().is_some_and(|e| e == "conduit") {
-                found.push((child_rel, path));
+            if !target.starts_with(&canonical_root) {
+                let written = fs::read_link(&path).unwrap_or(target);
+                found.push((
+                    child_rel,
+                    path,
+                    Entry::Refused(LoadIssue::LinkOutsideDirectory {
+                        target: written,
+                        directory: root.to_path_buf(),
+                    }),
+                ));
+                continue;
+            }
+            match fs::metadata(&target) {
+                Ok(m) if m.is_file() => found.push((child_rel, path, Entry::Read(target))),
+                Ok(m) if m.is_dir() => {}
+                Ok(m) => found.push((
+                    child_rel,
+                    path,
+                    Entry::Refused(LoadIssue::SpecialFile {
+                        kind: file_kind(&m),
+                    }),
+                )),
+                Err(_) => {}
             }
         }
     }
@@ -522,6 +810,17 @@ mod tests {
         // `é` starts at byte 3 + 2 (ç) + 1 (d) + 1 (space) = 7: column 4.
         assert_eq!(s.line_col(id, 7), (2, 4));
         assert_eq!(s.line_col(id, 100), (3, 1));
+    }
+
+    #[test]
+    fn columns_on_long_lines_count_characters_across_steps() {
+        let line = "é".repeat(5000) + "x" + &"ü".repeat(3000);
+        let text = format!("a\n{line}\n");
+        let s = Sources::from_memory("t", text.clone());
+        let x = text.find('x').unwrap();
+        assert_eq!(s.line_col(FileId(0), x as u32), (2, 5001));
+        let end = text.len() - 1;
+        assert_eq!(s.line_col(FileId(0), end as u32), (2, 8002));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+pub mod adversarial;
+
 /// A plant of `zones` zones (20 hosts each, dual-stack on even zones) and
 /// about `flows` flows, spread over conduits between neighbouring zones,
 /// host to host, with varied services, owners, expiry and logging. The text

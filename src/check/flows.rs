@@ -9,7 +9,6 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{AddrSet, Conduit, Endpoint, Flow, Member, Mode, Name, ServiceSet};
 use crate::source::Span;
 use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
-use crate::syntax::did_you_mean;
 
 impl<'a> Checker<'a> {
     /// Conduits with an error are left out of the model; the conduit name
@@ -305,14 +304,13 @@ impl<'a> Checker<'a> {
                 })
             }
             None => {
-                let names: Vec<&str> = self.members[zone].all().collect();
                 let d = Diagnostic::new(
                     Code::UnknownName,
                     m.span,
                     format!("zone `{}` has no host or group named `{}`", z.name, m.text),
                 )
                 .label("unknown host or group")
-                .maybe_help(did_you_mean(&m.text, &names));
+                .maybe_help(self.members[zone].suggest(&m.text, &[]));
                 self.diags.push(d);
                 None
             }

@@ -228,6 +228,23 @@ pub(crate) fn load_issue(
             format!("no `.conduit` file in directory `{}`", sources.name(id)),
         )
         .help("point conduitc at the directory that holds the policy"),
+        LoadIssue::LinkOutsideDirectory { target, directory } => Diagnostic::new(
+            Code::LinkOutsideDirectory,
+            Span::point(id, 0),
+            format!(
+                "`{}` is a symbolic link to `{}`, outside the directory `{}`; it was not read",
+                sources.name(id),
+                target.to_string_lossy(),
+                directory.to_string_lossy()
+            ),
+        )
+        .help("replace the link with the file, or name the file on the command line if it belongs to the policy"),
+        LoadIssue::SpecialFile { kind } => Diagnostic::new(
+            Code::SpecialFile,
+            Span::point(id, 0),
+            format!("`{}` is {kind}, not a regular file; it was not read", sources.name(id)),
+        )
+        .help("remove it from the policy directory, or replace it with a regular file"),
     }
 }
 

@@ -1,19 +1,46 @@
 //! Name tables (case-insensitive, with "did you mean") and the helpers that
 //! judge a block's attributes: required, given twice.
+//!
+//! A "did you mean" compares an unknown name with the declared ones, so
+//! thousands of unknown names among thousands of declared ones would cost
+//! millions of comparisons. A declared name one edit away is found by hash
+//! lookups instead; each table remembers what it suggested for each unknown
+//! name; and the work draws on a budget of [`SUGGEST_BUDGET`] steps that a
+//! table shares with the tables made from it (every zone's hosts and groups
+//! share the zone table's): once it is spent, unknown names are still
+//! reported, without a suggestion.
 
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{Attr, Block, Ident};
-use crate::syntax::did_you_mean;
+use crate::syntax::closest;
+
+/// Steps of "did you mean" one budget allows (a lookup or a candidate
+/// looked at costs its length, a distance the product of the two lengths):
+/// well under a second.
+pub(crate) const SUGGEST_BUDGET: u64 = 100_000_000;
 
 /// Names of one kind, folded to lowercase, mapped to an index.
 pub(crate) struct NameTable {
     kind: &'static str,
     index: HashMap<String, usize>,
     names: Vec<(String, Span, usize)>,
+    /// Steps of "did you mean" left, shared with sibling tables.
+    budget: Rc<Cell<u64>>,
+    /// Per unknown name (lowercased): the table's size when it was looked
+    /// up, and the suggestion.
+    suggested: RefCell<HashMap<String, (usize, Option<String>)>>,
+    /// Every letter of the lowercased names.
+    letters: BTreeSet<char>,
 }
+
+/// Above this many distinct letters in a table's names, looking up every
+/// string one edit from an unknown name costs more than it saves.
+const MAX_LETTERS: usize = 64;
 
 impl NameTable {
     pub(crate) fn new(kind: &'static str) -> Self {
@@ -21,7 +48,122 @@ impl NameTable {
             kind,
             index: HashMap::new(),
             names: Vec::new(),
+            budget: Rc::new(Cell::new(SUGGEST_BUDGET)),
+            suggested: RefCell::new(HashMap::new()),
+            letters: BTreeSet::new(),
         }
+    }
+
+    /// An empty table whose suggestions draw on this table's budget.
+    pub(crate) fn sibling(&self, kind: &'static str) -> Self {
+        NameTable {
+            budget: Rc::clone(&self.budget),
+            ..NameTable::new(kind)
+        }
+    }
+
+    /// The closest name to `word` among those whose index `keep` accepts
+    /// and `extra`, within the budget.
+    fn closest_of(
+        &self,
+        word: &str,
+        extra: &[&str],
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<String> {
+        let mut left = self.budget.get();
+        let found = match self.one_edit_away(word, &keep, &mut left) {
+            // No other name of the table is as close; `extra` may be.
+            Some(near) => closest(
+                word,
+                std::iter::once(near).chain(extra.iter().copied()),
+                &mut left,
+            ),
+            None => {
+                let names = self
+                    .names
+                    .iter()
+                    .filter(|n| keep(n.2))
+                    .map(|n| n.0.as_str())
+                    .chain(extra.iter().copied());
+                closest(word, names, &mut left)
+            }
+        };
+        self.budget.set(left);
+        found.map(|c| format!("did you mean `{c}`?"))
+    }
+
+    /// The first in string order of the names (whose index `keep` accepts)
+    /// equal to `word` but for case, else one edit from it, found by looking
+    /// up every string one deletion, transposition, or substitution or
+    /// insertion of a letter some name uses away: `2n + 1` and `2n + 1` per
+    /// letter lookups for a word of `n` letters, whatever the table's size.
+    /// `None` when there is none, or the table uses too many letters.
+    fn one_edit_away(
+        &self,
+        word: &str,
+        keep: &impl Fn(usize) -> bool,
+        left: &mut u64,
+    ) -> Option<&str> {
+        if self.letters.len() > MAX_LETTERS {
+            return None;
+        }
+        let w: Vec<char> = word.to_ascii_lowercase().chars().collect();
+        let n = w.len();
+        let cost = ((2 * n + 1) * (1 + self.letters.len()) * (n + 2)) as u64;
+        if *left < cost {
+            return None;
+        }
+        *left -= cost;
+        let mut best: Option<(usize, &str)> = None;
+        let mut look = |s: &str, d: usize| {
+            if let Some(&k) = self.index.get(s) {
+                let (spelled, _, idx) = &self.names[k];
+                if keep(*idx) && best.is_none_or(|b| (d, spelled.as_str()) < b) {
+                    best = Some((d, spelled.as_str()));
+                }
+            }
+        };
+        let at = |i: usize, mid: &[char], j: usize| -> String {
+            w[..i].iter().chain(mid).chain(&w[j..]).collect()
+        };
+        look(&at(n, &[], n), 0);
+        for i in 0..n {
+            look(&at(i, &[], i + 1), 1);
+            if i + 1 < n && w[i] != w[i + 1] {
+                look(&at(i, &[w[i + 1], w[i]], i + 2), 1);
+            }
+            for &l in self.letters.iter().filter(|&&l| l != w[i]) {
+                look(&at(i, &[l], i + 1), 1);
+            }
+        }
+        for i in 0..=n {
+            for &l in &self.letters {
+                look(&at(i, &[l], i), 1);
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// "did you mean" for an unknown `word`, among this table's names and
+    /// `extra` (the same for every lookup in one table); once per name.
+    pub(crate) fn suggest(&self, word: &str, extra: &[&str]) -> Option<String> {
+        let key = word.to_ascii_lowercase();
+        if let Some((size, s)) = self.suggested.borrow().get(&key) {
+            if *size == self.names.len() {
+                return s.clone();
+            }
+        }
+        let s = self.closest_of(word, extra, |_| true);
+        self.suggested
+            .borrow_mut()
+            .insert(key, (self.names.len(), s.clone()));
+        s
+    }
+
+    /// "did you mean" for an unknown `word`, among the names whose index
+    /// `keep` accepts.
+    pub(crate) fn suggest_among(&self, word: &str, keep: impl Fn(usize) -> bool) -> Option<String> {
+        self.closest_of(word, &[], keep)
     }
 
     /// Declares `id` as index `idx`; a clash is `E201` and returns false.
@@ -45,6 +187,7 @@ impl NameTable {
             );
             return false;
         }
+        self.letters.extend(key.chars());
         self.index.insert(key, self.names.len());
         self.names.push((id.text.clone(), id.span, idx));
         true
@@ -64,11 +207,6 @@ impl NameTable {
             .map(|&i| self.names[i].0.as_str())
     }
 
-    /// Every declared spelling.
-    pub(crate) fn all(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|(n, _, _)| n.as_str())
-    }
-
     /// Resolves a reference, or reports `E202` with a suggestion.
     pub(crate) fn resolve(&self, id: &Ident, diags: &mut Vec<Diagnostic>) -> Option<usize> {
         if let Some(i) = self.get(&id.text) {
@@ -81,15 +219,13 @@ impl NameTable {
     /// The `E202` diagnostic for `id`, suggesting among this table's names
     /// and `extra`.
     pub(crate) fn unknown(&self, id: &Ident, extra: &[&str]) -> Diagnostic {
-        let mut candidates: Vec<&str> = self.all().collect();
-        candidates.extend_from_slice(extra);
         Diagnostic::new(
             Code::UnknownName,
             id.span,
             format!("no {} named `{}`", self.kind, id.text),
         )
         .label(format!("unknown {}", self.kind))
-        .maybe_help(did_you_mean(&id.text, &candidates))
+        .maybe_help(self.suggest(&id.text, extra))
     }
 }
 
@@ -143,4 +279,91 @@ pub(crate) fn single<'a, A, T>(
         );
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use proptest::prelude::*;
+
+    /// The suggestion as it was made before any bound: every candidate's
+    /// distance, the closest within a third of its length, first in string
+    /// order among equals.
+    fn reference(word: &str, candidates: &[&str]) -> Option<String> {
+        let w = word.to_ascii_lowercase();
+        candidates
+            .iter()
+            .map(|c| (strsim::damerau_levenshtein(&w, &c.to_ascii_lowercase()), *c))
+            .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+            .min()
+            .map(|(_, c)| format!("did you mean `{c}`?"))
+    }
+
+    fn table(names: &[String]) -> NameTable {
+        let mut t = NameTable::new("thing");
+        for (i, n) in names.iter().enumerate() {
+            let id = Ident {
+                text: n.clone(),
+                span: Span::new(FileId::FIRST, 0, 0),
+            };
+            t.declare(&id, i, &mut Vec::new());
+        }
+        t
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn suggestions_agree_with_comparing_every_name(
+            names in proptest::collection::vec("[a-dA-D0-]{1,9}", 0..24),
+            word in "[a-dA-D0-]{0,10}",
+            extra in proptest::collection::vec("[a-d]{1,5}", 0..3),
+        ) {
+            let t = table(&names);
+            let declared: Vec<&str> = t.names.iter().map(|n| n.0.as_str()).collect();
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            let mut all = declared.clone();
+            all.extend(&extra);
+            prop_assert_eq!(t.suggest(&word, &extra), reference(&word, &all));
+            // Asked again, from the table's memory.
+            prop_assert_eq!(t.suggest(&word, &extra), reference(&word, &all));
+            let even: Vec<&str> = t.names.iter().filter(|n| n.2 % 2 == 0).map(|n| n.0.as_str()).collect();
+            prop_assert_eq!(t.suggest_among(&word, |i| i % 2 == 0), reference(&word, &even));
+        }
+    }
+
+    #[test]
+    fn a_spent_budget_stops_suggestions_and_a_table_shares_it() {
+        let names: Vec<String> = (0..2_000).map(|i| format!("host-{i:06}")).collect();
+        let t = table(&names);
+        assert_eq!(
+            t.suggest("hots-000007", &[]).as_deref(),
+            Some("did you mean `host-000007`?")
+        );
+        let members = t.sibling("host");
+        members.budget.set(0);
+        assert_eq!(t.suggest("hots-000008", &[]), None);
+        // What was found before is remembered.
+        assert_eq!(
+            t.suggest("hots-000007", &[]).as_deref(),
+            Some("did you mean `host-000007`?")
+        );
+    }
+
+    #[test]
+    fn a_name_one_edit_away_is_found_without_a_scan() {
+        // 50,000 names of one length: a scan would cost millions of steps.
+        let names: Vec<String> = (0..50_000).map(|i| format!("zone-{i:06}")).collect();
+        let t = table(&names);
+        for i in (0..50_000).step_by(997) {
+            let before = t.budget.get();
+            assert_eq!(
+                t.suggest(&format!("zoen-{i:06}"), &[]),
+                Some(format!("did you mean `zone-{i:06}`?"))
+            );
+            assert!(before - t.budget.get() < 10_000);
+        }
+    }
 }

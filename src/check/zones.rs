@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::names::{single, NameTable};
+use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{AddrSet, Group, GroupMember, Host, Level, Name, Networks, Zone};
@@ -124,7 +124,7 @@ impl<'a> Checker<'a> {
                 groups: Vec::new(),
             });
             self.zone_decls.push(b);
-            self.members.push(NameTable::new("host or group"));
+            self.members.push(self.zones.sibling("host or group"));
             prefix_spans.push(spans);
         }
         self.overlaps(&prefix_spans);
@@ -269,15 +269,15 @@ impl<'a> Checker<'a> {
                             .help("list that group's hosts here instead"),
                         ),
                         None => {
-                            let hosts_only: Vec<&str> =
-                                hosts.iter().map(|h| h.name.as_str()).collect();
                             let d = Diagnostic::new(
                                 Code::UnknownName,
                                 id.span,
                                 format!("zone `{zname}` has no host named `{}`", id.text),
                             )
                             .label("unknown host")
-                            .maybe_help(crate::syntax::did_you_mean(&id.text, &hosts_only));
+                            .maybe_help(
+                                self.members[zi].suggest_among(&id.text, |i| i < host_count),
+                            );
                             self.diags.push(d);
                         }
                     },

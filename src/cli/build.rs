@@ -21,13 +21,19 @@
 //! }
 //! ```
 //!
+//! Each source's `sha256` is that of the file's bytes as they are on disk
+//! (a byte-order mark included), so `sha256sum FILE` prints it;
 //! `policy.sha256` is the SHA-256 of the lines `HASH  PATH\n`, one per
 //! source in the order read: exactly what `sha256sum FILES | sha256sum`
-//! prints for the same paths. Everything is rendered in memory first; the
-//! files are written into a fresh directory next to DIR, which then takes
-//! DIR's place, so a failed build leaves the previous DIR as it was. An
-//! existing DIR is replaced only when it is empty or holds a
-//! `manifest.json` (a previous build), never an unrelated directory.
+//! prints for the same paths. A source name that is not UTF-8, or that
+//! `sha256sum` would print escaped (a backslash or line break), is refused.
+//! Everything is rendered in memory first; [`super::outdir`] then puts the
+//! files in DIR's place atomically, so a failed build leaves the previous
+//! DIR as it was.
+//!
+//! With `--target` and `--firewall`, the target must be the firewall's
+//! declared platform (`nftables` or `nftables-json` for `platform
+//! nftables`); another is a usage error (exit 2).
 //!
 //! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
 //! that lists the declared names and suggests the closest. A monitor-mode
@@ -36,7 +42,6 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -218,24 +223,88 @@ struct ManifestFile {
 }
 
 /// Hashes of every source and of the whole policy (see the module doc).
-fn policy_hash(sources: &Sources) -> PolicyHash {
+/// A source is hashed as the bytes of its file, byte-order mark included;
+/// a name that `sha256sum` would print escaped, or that is not UTF-8, is
+/// refused, so that the listing is exactly `sha256sum`'s.
+fn policy_hash(sources: &Sources) -> Result<PolicyHash, String> {
     let mut listing = String::new();
     let mut list = Vec::new();
     for (_, f) in sources.iter() {
         if f.issue().is_some() {
             continue;
         }
-        let h = sha256(f.text().as_bytes());
-        listing.push_str(&format!("{h}  {}\n", f.name()));
+        let name = f.name();
+        if let Some(path) = f.path() {
+            if path.to_str().is_none() {
+                return Err(format!(
+                    "the policy file name `{name}` is not UTF-8, so manifest.json cannot name \
+                     it unambiguously; rename the file"
+                ));
+            }
+        }
+        if name.contains(['\\', '\n', '\r']) {
+            return Err(format!(
+                "the policy file name {name:?} holds a backslash or line break, which \
+                 `sha256sum` prints escaped, so manifest.json cannot list it as `sha256sum` \
+                 does; rename the file"
+            ));
+        }
+        let bytes = match f.path() {
+            Some(path) => {
+                let bytes = fs::read(path).map_err(|e| format!("`{name}`: {e}"))?;
+                let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+                if body != f.text().as_bytes() {
+                    return Err(format!(
+                        "`{name}` changed while it was being built; build again"
+                    ));
+                }
+                bytes
+            }
+            None => f.text().as_bytes().to_vec(),
+        };
+        let h = sha256(&bytes);
+        listing.push_str(&format!("{h}  {name}\n"));
         list.push(SourceHash {
-            path: f.name().to_string(),
+            path: name.to_string(),
             sha256: h,
         });
     }
-    PolicyHash {
+    Ok(PolicyHash {
         sha256: sha256(listing.as_bytes()),
         sources: list,
+    })
+}
+
+/// Refuses `--target` for a firewall whose declared platform is another.
+fn check_platform(out: &Output, policy: &Policy, target: TargetArg, firewall: &str) -> bool {
+    let Some(fw) = policy.firewall(firewall) else {
+        return true;
+    };
+    let fits = matches!(
+        (fw.platform, target),
+        (
+            Platform::Nftables,
+            TargetArg::Nftables | TargetArg::NftablesJson
+        ) | (Platform::CiscoIos, TargetArg::CiscoIos)
+            | (Platform::Fortios, TargetArg::Fortios)
+    );
+    if !fits {
+        let given = target
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        out.error(&format!(
+            "--target {given} contradicts firewall `{firewall}`, which is declared \
+             `platform {}`; build it with --target {}",
+            fw.platform.as_str(),
+            match fw.platform {
+                Platform::Nftables => "nftables or nftables-json",
+                Platform::CiscoIos => "cisco-ios",
+                Platform::Fortios => "fortios",
+            }
+        ));
     }
+    fits
 }
 
 /// Runs `conduitc build`.
@@ -263,6 +332,11 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     match (&args.out, args.target) {
         (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
         (None, Some(target)) => {
+            if let Some(f) = &args.firewall {
+                if !check_platform(out, &policy, target, f) {
+                    return ExitStatus::Error;
+                }
+            }
             let opts = BuildOptions {
                 isolation: args.isolation.clone(),
                 firewall: args.firewall.clone(),
@@ -370,7 +444,13 @@ fn write_all(
         generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
         today: today.to_string(),
         isolation: args.isolation.clone(),
-        policy: policy_hash(sources),
+        policy: match policy_hash(sources) {
+            Ok(h) => h,
+            Err(e) => {
+                out.error(&format!("--out {}: {e}", dir.display()));
+                return ExitStatus::Error;
+            }
+        },
         files: entries,
     };
     let json = match serde_json::to_string_pretty(&manifest) {
@@ -381,7 +461,7 @@ fn write_all(
         }
     };
     files.push(("manifest.json".to_string(), json));
-    match replace_dir(dir, &files) {
+    match replace_dir(dir, &files, &sources.paths()) {
         Ok(()) => {
             let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
             out.stderr(&format!(
@@ -398,74 +478,17 @@ fn write_all(
     }
 }
 
-/// Writes `files` into a fresh directory beside `dir`, then puts it in
-/// `dir`'s place. On any failure `dir` is left as it was.
-fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
-    let base = dir
-        .file_name()
-        .ok_or_else(|| format!("--out {}: not a directory name", dir.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(format!(
-                "--out {}: exists and is not a directory",
-                dir.display()
-            ));
-        }
-        let empty = fs::read_dir(dir)
-            .map_err(|e| format!("--out {}: {e}", dir.display()))?
-            .next()
-            .is_none();
-        if !empty && !dir.join("manifest.json").is_file() {
-            return Err(format!(
-                "--out {}: exists and holds no manifest.json, so it is not a previous build; \
-                 refusing to replace it",
-                dir.display()
-            ));
-        }
-    }
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{base}.conduitc-new-{pid}"));
-    let old = parent.join(format!(".{base}.conduitc-old-{pid}"));
-    let _ = fs::remove_dir_all(&tmp);
-    let written = (|| -> std::io::Result<()> {
-        fs::create_dir(&tmp)?;
-        for (name, text) in files {
-            let mut f = fs::File::create(tmp.join(name))?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(format!("writing {}: {e}", tmp.display()));
-    }
-    let had_old = dir.exists();
-    if had_old {
-        if let Err(e) = fs::rename(dir, &old) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(format!("moving {} aside: {e}", dir.display()));
-        }
-    }
-    if let Err(e) = fs::rename(&tmp, dir) {
-        if had_old {
-            let _ = fs::rename(&old, dir);
-        }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(format!(
-            "renaming {} to {}: {e}",
-            tmp.display(),
-            dir.display()
-        ));
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-    }
-    Ok(())
+/// Puts `files` in `dir`'s place (see [`super::outdir`]).
+#[cfg(unix)]
+fn replace_dir(dir: &Path, files: &[(String, String)], sources: &[PathBuf]) -> Result<(), String> {
+    super::outdir::replace_dir(dir, files, sources)
+}
+
+/// `--out` needs symbolic links and file locks as Unix systems have them.
+#[cfg(not(unix))]
+fn replace_dir(dir: &Path, _: &[(String, String)], _: &[PathBuf]) -> Result<(), String> {
+    Err(format!(
+        "--out {}: writing a build directory is supported on Unix systems only; use --target",
+        dir.display()
+    ))
 }

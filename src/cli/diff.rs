@@ -3,18 +3,21 @@
 //!
 //! OLD and NEW are paths, or `git:REV:PATH` read with `git` from the
 //! repository in the current directory (PATH relative to the current
-//! directory, a file or a directory). Both versions are checked; an invalid
+//! directory, a file or a directory; a directory's files are read through
+//! one `git cat-file --batch`, at most [`MAX_TREE_FILES`] of them). Both versions are checked; an invalid
 //! one ends the command with its diagnostics and exit 1. The report goes to
 //! stdout. With `--require-approvals`, an owner the change needs who is not
 //! in `--approved-by` makes the exit status 1 (the report is still printed,
 //! and stderr names who is missing). I/O and git errors exit 2.
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use clap::{Args, ValueEnum};
 
 use conduitc::diff::{diff, render, DiffOptions};
+use conduitc::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 use conduitc::model::Date;
 use conduitc::{Policy, Sources};
 
@@ -150,9 +153,23 @@ fn git_relative(path: &str) -> String {
     }
 }
 
-/// Reads the policy at PATH in revision REV: one file (`git show`), or every
-/// `*.conduit` file below a directory (`git ls-tree`), in byte-wise order of
-/// their paths, like a directory on disk.
+/// Most `*.conduit` files read from one git tree.
+pub const MAX_TREE_FILES: usize = 10_000;
+
+/// One blob to read: its name in diagnostics, object id and size.
+struct Blob {
+    name: String,
+    oid: String,
+    size: u64,
+}
+
+/// Reads the policy at PATH in revision REV: one file, or every
+/// `*.conduit` file below a directory, in byte-wise order of their paths,
+/// like a directory on disk. The tree is listed with one `git ls-tree` and
+/// every file is read through one `git cat-file --batch`, whatever their
+/// number. More than [`MAX_TREE_FILES`] files, a file over
+/// [`MAX_FILE_BYTES`] or a symbolic link is an error; files past the
+/// policy size limit are not read and are reported like on disk (`E005`).
 fn git_sources(rev: &str, path: &str) -> Result<Sources, String> {
     if rev.is_empty() || path.is_empty() {
         return Err("REV and PATH must not be empty".into());
@@ -160,33 +177,168 @@ fn git_sources(rev: &str, path: &str) -> Result<Sources, String> {
     if rev.starts_with('-') {
         return Err(format!("`{rev}` is not a revision"));
     }
+    if rev.contains(['\n', '\r']) || path.contains(['\n', '\r']) {
+        return Err("REV and PATH must not hold a line break".into());
+    }
     let object = format!("{rev}:{}", git_relative(path));
     let kind = git(&["cat-file", "-t", &object])?;
-    let mut sources = Sources::new();
+    let mut blobs = Vec::new();
     match String::from_utf8_lossy(&kind).trim() {
         "blob" => {
-            let bytes = git(&["show", &object])?;
-            sources.add_bytes(format!("git:{rev}:{path}"), None, bytes);
+            let size = git(&["cat-file", "-s", &object])?;
+            let size = String::from_utf8_lossy(&size)
+                .trim()
+                .parse()
+                .unwrap_or(u64::MAX);
+            blobs.push(Blob {
+                name: format!("git:{rev}:{path}"),
+                oid: object.clone(),
+                size,
+            });
         }
         "tree" => {
-            let listing = git(&["ls-tree", "-r", "-z", "--name-only", rev, "--", path])?;
-            let mut files: Vec<&[u8]> = listing
-                .split(|&b| b == 0)
-                .filter(|f| f.ends_with(b".conduit"))
+            let listing = git(&["ls-tree", "-r", "-z", "--long", rev, "--", path])?;
+            let mut entries: Vec<(String, Blob)> = parse_ls_tree(&listing)?
+                .into_iter()
+                .filter(|(_, b)| b.name.ends_with(".conduit"))
                 .collect();
-            files.sort();
-            if files.is_empty() {
-                // No file: the checker reports the empty policy against this name.
-                sources.add_memory(format!("git:{rev}:{path}"), "");
+            entries.sort_by(|a, b| a.1.name.as_bytes().cmp(b.1.name.as_bytes()));
+            if entries.len() > MAX_TREE_FILES {
+                return Err(format!(
+                    "`{object}` holds {} *.conduit files, over the limit of {MAX_TREE_FILES}",
+                    entries.len()
+                ));
             }
-            for f in files {
-                let f = String::from_utf8(f.to_vec())
-                    .map_err(|_| "a file name in the tree is not UTF-8".to_string())?;
-                let bytes = git(&["show", &format!("{rev}:{}", git_relative(&f))])?;
-                sources.add_bytes(format!("git:{rev}:{f}"), None, bytes);
+            for (mode, blob) in entries {
+                if mode == "120000" {
+                    return Err(format!(
+                        "`git:{rev}:{}` is a symbolic link; only regular files are read",
+                        blob.name
+                    ));
+                }
+                blobs.push(Blob {
+                    name: format!("git:{rev}:{}", blob.name),
+                    ..blob
+                });
             }
         }
         other => return Err(format!("`{object}` is a {other}, not a file or directory")),
     }
+    let mut sources = Sources::new();
+    if blobs.is_empty() {
+        // No file: the checker reports the empty policy against this name.
+        sources.add_memory(format!("git:{rev}:{path}"), "");
+        return Ok(sources);
+    }
+    if let Some(b) = blobs.iter().find(|b| b.size > MAX_FILE_BYTES) {
+        return Err(format!(
+            "`{}` is {} bytes, over the limit of {MAX_FILE_BYTES} bytes (4 MiB) for a policy file",
+            b.name, b.size
+        ));
+    }
+    // Files up to the one that crosses the policy size limit are read; the
+    // rest are added empty, and the loader marks them over the limit.
+    let mut total = 0u64;
+    let wanted = blobs
+        .iter()
+        .take_while(|b| {
+            let within = total <= MAX_POLICY_BYTES;
+            total += b.size;
+            within
+        })
+        .count();
+    let contents = cat_file_batch(blobs.iter().take(wanted).map(|b| b.oid.clone()).collect())?;
+    let mut contents = contents.into_iter();
+    for b in blobs {
+        sources.add_bytes(b.name, None, contents.next().unwrap_or_default());
+    }
     Ok(sources)
+}
+
+/// Parses `git ls-tree -z --long`: `MODE TYPE OID SIZE\tPATH` per entry;
+/// returns the blobs with their modes.
+fn parse_ls_tree(listing: &[u8]) -> Result<Vec<(String, Blob)>, String> {
+    let mut out = Vec::new();
+    for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8(entry.to_vec())
+            .map_err(|_| "a file name in the tree is not UTF-8".to_string())?;
+        let bad = || format!("unexpected `git ls-tree` output: {entry:?}");
+        let (meta, name) = entry.split_once('\t').ok_or_else(bad)?;
+        let mut f = meta.split_whitespace();
+        let (Some(mode), Some(kind), Some(oid), Some(size)) =
+            (f.next(), f.next(), f.next(), f.next())
+        else {
+            return Err(bad());
+        };
+        if kind != "blob" {
+            continue;
+        }
+        out.push((
+            mode.to_string(),
+            Blob {
+                name: name.to_string(),
+                oid: oid.to_string(),
+                size: size.parse().map_err(|_| bad())?,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads blobs (object ids or `REV:PATH` names) with one
+/// `git cat-file --batch`, in the order given.
+fn cat_file_batch(oids: Vec<String>) -> Result<Vec<Vec<u8>>, String> {
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("cannot talk to `git cat-file`".into());
+    };
+    let requests: String = oids.iter().map(|o| format!("{o}\n")).collect();
+    // Written from a thread, so that git never blocks on a full stdout
+    // while this side is still writing.
+    let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
+    let mut reader = BufReader::new(stdout);
+    let read = (|| -> Result<Vec<Vec<u8>>, String> {
+        let mut blobs = Vec::with_capacity(oids.len());
+        for oid in &oids {
+            let mut header = String::new();
+            reader
+                .read_line(&mut header)
+                .map_err(|e| format!("reading `git cat-file`: {e}"))?;
+            let mut f = header.split_whitespace();
+            let (Some(got), Some("blob"), Some(size)) = (f.next(), f.next(), f.next()) else {
+                return Err(format!("git cannot read object {oid}: {}", header.trim()));
+            };
+            let size: usize = size
+                .parse()
+                .map_err(|_| format!("unexpected `git cat-file` header: {}", header.trim()))?;
+            if got.is_empty() || size as u64 > MAX_FILE_BYTES {
+                return Err(format!(
+                    "unexpected `git cat-file` header: {}",
+                    header.trim()
+                ));
+            }
+            let mut bytes = vec![0; size + 1];
+            reader
+                .read_exact(&mut bytes)
+                .map_err(|e| format!("reading `git cat-file`: {e}"))?;
+            bytes.pop();
+            blobs.push(bytes);
+        }
+        Ok(blobs)
+    })();
+    drop(reader);
+    let _ = writer.join();
+    let _ = child.wait();
+    read
 }

@@ -3,7 +3,8 @@
 //! Each file is formatted on its own (directories are searched for
 //! `*.conduit` like everywhere else). A changed file is written to a
 //! temporary file in its directory, which then replaces it, so a file is
-//! never left half written. With `--check` nothing is written: the files
+//! never left half written. A symbolic link is followed: the file it names
+//! is replaced that way and the link is left as it is. With `--check` nothing is written: the files
 //! that would change are listed on stdout, one path per line.
 //!
 //! A file with a syntax or literal error is left alone and its diagnostics
@@ -112,8 +113,17 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
 }
 
 /// Replaces the file at `path` with `bytes`: a temporary file in the same
-/// directory, with the original's permissions, is renamed over it.
+/// directory, with the original's permissions, is renamed over it. A
+/// symbolic link is followed to the file it names, which is replaced the
+/// same way in its own directory; the link stays a link.
 fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target;
+    let path = if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        target = fs::canonicalize(path)?;
+        target.as_path()
+    } else {
+        path
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -74,6 +74,8 @@ pub fn summary(checked: &Checked, sources: &Sources) -> String {
                 Some(
                     conduitc::source::LoadIssue::EmptyDirectory
                         | conduitc::source::LoadIssue::PolicyTooLarge
+                        | conduitc::source::LoadIssue::LinkOutsideDirectory { .. }
+                        | conduitc::source::LoadIssue::SpecialFile { .. }
                 )
             )
         })

@@ -8,6 +8,8 @@ mod diff;
 mod fmt;
 mod graph;
 mod load;
+#[cfg(unix)]
+mod outdir;
 mod output;
 mod paths;
 mod query;
@@ -111,8 +113,16 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // `--help` and `--version` go to stdout, where a write error other
+            // than a closed pipe is an error like any other (output.rs).
+            return match e.print() {
+                Err(err) if !e.use_stderr() && err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    output::Output::new(ColorChoice::Never)
+                        .error(&format!("cannot write to stdout: {err}"));
+                    ExitCode::from(2)
+                }
+                _ => ExitCode::from(code),
+            };
         }
     };
     let out = output::Output::new(cli.color);

@@ -1,9 +1,13 @@
 //! The one place that writes to stdout and stderr. Commands render their
 //! result into a string and hand it over only on success, or (`build
 //! --target`) stream it once every refusal has been decided, so a failure
-//! never leaves partial output on stdout. A closed pipe ends the program quietly.
+//! never leaves partial output on stdout. A closed pipe (the reader went
+//! away, as with `| head`) ends the program quietly with status 0; any other
+//! write error on stdout (a full disk, an I/O error) is reported on stderr
+//! and ends the program with status 2, so a pipeline never takes an empty or
+//! cut-off result for a good one.
 
-use std::io::{IsTerminal, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
 
 use super::ColorChoice;
 
@@ -31,16 +35,19 @@ impl Output {
         self.color
     }
 
-    /// Writes a finished result to stdout.
+    /// Writes a finished result to stdout. On a write error the program
+    /// ends here: quietly with status 0 for a broken pipe, else with a
+    /// message and status 2.
     pub fn stdout(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        if out
-            .write_all(text.as_bytes())
-            .and_then(|_| out.flush())
-            .is_err()
-        {
-            // Broken pipe or closed stdout: nothing more can be said there.
-            std::process::exit(0);
+        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => {}
+            // The reader has gone: nothing more can be said there.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+            Err(e) => {
+                self.error(&format!("cannot write to stdout: {e}"));
+                std::process::exit(2);
+            }
         }
     }
 
@@ -52,12 +59,25 @@ impl Output {
         &self,
         write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut w = std::io::BufWriter::new(PipeEnd(std::io::stdout().lock()));
+        let mut w = std::io::BufWriter::new(PipeEnd {
+            out: std::io::stdout().lock(),
+            output: self,
+        });
         let r = write(&mut w);
-        if w.flush().is_err() {
-            std::process::exit(0);
+        if let Err(e) = w.flush() {
+            self.stdout_failed(&e);
         }
         r
+    }
+
+    /// Ends the program after a failed write to stdout: quietly with
+    /// status 0 for a broken pipe, else with a message and status 2.
+    fn stdout_failed(&self, e: &std::io::Error) -> ! {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        self.error(&format!("cannot write to stdout: {e}"));
+        std::process::exit(2);
     }
 
     /// Writes a message to stderr.
@@ -73,21 +93,24 @@ impl Output {
     }
 }
 
-/// Stdout for [`Output::stdout_stream`]: a failed write (a broken pipe, a
-/// closed stdout) ends the program quietly.
-struct PipeEnd<W>(W);
+/// Stdout for [`Output::stdout_stream`]: a failed write ends the program
+/// as [`Output::stdout`] does.
+struct PipeEnd<'o, W> {
+    out: W,
+    output: &'o Output,
+}
 
-impl<W: Write> Write for PipeEnd<W> {
+impl<W: Write> Write for PipeEnd<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.write(buf) {
+        match self.out.write(buf) {
             Ok(n) => Ok(n),
-            Err(_) => std::process::exit(0),
+            Err(e) => self.output.stdout_failed(&e),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        match self.0.flush() {
+        match self.out.flush() {
             Ok(()) => Ok(()),
-            Err(_) => std::process::exit(0),
+            Err(e) => self.output.stdout_failed(&e),
         }
     }
 }

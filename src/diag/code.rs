@@ -124,6 +124,14 @@ codes! {
         title: "services are composed more than 32 levels deep",
         explain: "A service made only of specs and built-in services has depth 1; a service that names it has depth 2, and so on. Composition is limited to 32 levels; the service that first goes deeper is reported.",
         fix: "List the specs or built-in services directly instead of naming services that name services.";
+    LinkOutsideDirectory = "E010", Error, "link-outside-directory",
+        title: "a symbolic link in a policy directory points outside that directory",
+        explain: "A policy directory is read as a unit, often straight from a pull request. A `.conduit` link that leaves the directory (to `/proc/self/environ`, a key file, or another checkout) would make the build read, and its diagnostics quote, a file nobody reviewed as policy. Such a link is refused without being opened; the message names the link and its target, never the target's content. Links to files inside the directory are read as usual.",
+        fix: "Replace the link with the file itself, or point it at a file inside the directory. To use a file elsewhere, name it on the command line.";
+    SpecialFile = "E011", Error, "special-file",
+        title: "a policy directory holds a `.conduit` entry that is not a regular file",
+        explain: "A FIFO, socket or device named `*.conduit` in a policy directory is refused without being opened: reading a FIFO blocks until something writes to it, and reading a device can have side effects or never end.",
+        fix: "Remove the entry, or replace it with a regular file.";
     Syntax = "E101", Error, "syntax-error",
         title: "the text does not follow the grammar",
         explain: "The parser stopped where the text stopped making sense and says what it expected there. Only the first syntax error of a file is reported, and the policy is not checked further while any file has one, so that a half-read policy does not cause misleading errors.",
@@ -153,8 +161,8 @@ codes! {
         explain: "`10.0.0.1/24` is ambiguous: it might mean the network `10.0.0.0/24` or a mistyped host. The compiler refuses to guess, since a guess either way changes what the firewall admits.",
         fix: "Write the network form that the help suggests, or the host address without a prefix length.";
     InvalidString = "E108", Error, "invalid-string",
-        title: "a string holds a control character, a line separator, a bidirectional control or an unknown escape",
-        explain: "Strings (reasons, descriptions, interface names) end up in firewall comments and reports. Control characters and bidirectional overrides can hide text from a reviewer or break out of a comment, so they are refused. The only escapes are `\\\"` and `\\\\`.",
+        title: "a string holds a control character, a line separator, a bidirectional control, a zero-width character or an unknown escape",
+        explain: "Strings (reasons, descriptions, interface names) end up in firewall comments and reports. Control characters, bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) and zero-width characters (U+200B to U+200D, U+2060, U+FEFF) can hide or reorder text for a reviewer or break out of a comment, so they are refused. The only escapes are `\\\"` and `\\\\`.",
         fix: "Remove the character, or write it as plain text.";
     StringTooLong = "E109", Error, "string-too-long",
         title: "a string is longer than 255 characters",
@@ -172,6 +180,14 @@ codes! {
         title: "an attribute is given twice in one block",
         explain: "Which of two values would apply is unclear, so neither is taken. Lists are written in one attribute: `from a, b`, not two `from` lines.",
         fix: "Keep one of them; merge lists into one attribute.";
+    LoneCarriageReturn = "E113", Error, "lone-carriage-return",
+        title: "a carriage return is not followed by a line feed",
+        explain: "Lines end with `\\n` or `\\r\\n`. A carriage return on its own moves a terminal's cursor back to the start of the line, so `cat`, `git diff` and review tools show text after it over text before it: a `# comment` line could hide a flow. It is refused anywhere in a file, in comments and strings too, instead of being read as a line break or as part of a comment.",
+        fix: "Remove the carriage return, or end the line with `\\n` (or `\\r\\n`). `conduitc fmt` does not repair it; most editors show it as `^M`.";
+    InvisibleCharacter = "E114", Error, "invisible-character",
+        title: "a bidirectional control or zero-width character is outside a string or comment",
+        explain: "Bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) reorder how text is displayed, and zero-width characters (U+200B to U+200D, U+2060, U+FEFF) are not displayed at all, so code containing them can read differently to a reviewer than to the compiler (\"Trojan Source\"). Names and keywords are plain ASCII; such a character outside strings and comments is refused wherever it is.",
+        fix: "Delete the character; it is often picked up by copying text from a web page or a document. Editors show it with a visible-whitespace or \"show invisibles\" setting.";
     DuplicateName = "E201", Error, "duplicate-name",
         title: "a name is declared twice",
         explain: "Names are unique per kind of declaration (owners, services, zones, conduits, firewalls, approvals, isolation modes), per conduit for flows and per zone for hosts and groups; a host and a group of one zone may not share a name. Names are compared without regard to case, so `PLC-1` and `plc-1` clash.",
@@ -298,7 +314,7 @@ codes! {
         fix: "Renew it (move `expires`) or plan its removal.";
     RedundantFlow = "W105", Warning, "redundant-flow",
         title: "a flow is fully covered by another flow",
-        explain: "Every packet the flow admits is admitted by another flow in the same direction that stays in force at least as long; the flow adds nothing and confuses reviews.",
+        explain: "Every packet the flow admits is admitted by another flow in the same direction that stays in force at least as long; the flow adds nothing and confuses reviews. When the flows of a policy overlap in so many ways that judging them would take more than the lint's budget of steps, they are judged up to that point and one `W105` says how many flows were not checked, at the first of them.",
         fix: "Remove the redundant flow, or narrow the broader one.";
     ConduitSlBelowZone = "W106", Warning, "conduit-sl-below-zone",
         title: "a conduit's security level is below one of its zones'",
@@ -316,6 +332,10 @@ codes! {
         title: "a flow admits an ICMP type that a stateful firewall never sees as a new connection",
         explain: "Connection tracking opens connections only for ICMP requests (echo, timestamp, information and address-mask requests; ICMPv6 echo and node-information queries). An unsolicited echo reply, router or neighbour-discovery message is invalid or untracked there, so the nftables build drops it although the policy allows it. Replies to a permitted request need no flow of their own.",
         fix: "Remove the type (replies to a permitted request pass as part of its connection), declare the request in the other direction instead, or waive the warning where the target is a stateless filter.";
+    BidiInComment = "W110", Warning, "bidi-in-comment",
+        title: "a comment holds a bidirectional control character",
+        explain: "Bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) change the order in which a terminal or review tool displays the text around them, so a comment can appear to end early or to cover policy text next to it (\"Trojan Source\"). They are legitimate in right-to-left prose, so in comments they are a warning; the first one of a file is reported, with the number of others. Being about a file, not a flow or conduit, it cannot be waived.",
+        fix: "Remove the control characters, or write the comment without them.";
 }
 
 impl Code {

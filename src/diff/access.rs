@@ -17,11 +17,16 @@
 //!    filtered further by overlap and subtracted together with the changed
 //!    rules of the other version.
 //! 3. Within a group, the service line is cut into atoms at every rule
-//!    boundary; atoms covered by the same rules share one 2-D computation, in
-//!    which the source axis is cut at every rule boundary so that each source
-//!    atom's destinations are a plain union of intervals: `new \ old`.
+//!    boundary; atoms covered by the same rules share one 2-D computation
+//!    (none when every rule of the side is cancelled there by a rule of the
+//!    other with the same sources and destinations), in which the source
+//!    axis is swept once while a segment tree over the destinations counts
+//!    the rules of each version, so that each source atom's destinations,
+//!    `new \ old`, are read off in time proportional to their intervals.
 //!    Source atoms with equal results, and service atoms with equal
-//!    rectangles, are merged, so the report stays small.
+//!    rectangles, are merged, so the report stays small. The cost is
+//!    `O(a · k log k)` for `k` rules and `a` service atoms in a group, plus
+//!    `O(k)` per box reported (see `docs/limits.md`).
 //!
 //! INVARIANT (from the checker): zones of one policy do not overlap and every
 //! lowered rule's sources lie in its `src_zone` and destinations in its
@@ -546,8 +551,10 @@ fn fbox(rule: usize, r: &Rule, v6: bool) -> Option<FBox> {
     })
 }
 
-/// Address intervals of one family (IPv4 widened to `u128`).
-type Iv = Vec<(u128, u128)>;
+/// An interval of addresses of one family (IPv4 widened to `u128`).
+type Span = (u128, u128);
+/// Address intervals of one family.
+type Iv = Vec<Span>;
 /// Service-line intervals.
 type Sv = Vec<(u32, u32)>;
 /// A result box: service intervals × sources × destinations.
@@ -581,8 +588,21 @@ fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
     // One plane computation per distinct covering; merge equal rectangles.
     let mut rects: BTreeMap<(Iv, Iv), Sv> = BTreeMap::new();
     for ((p, m), atoms) in groups {
-        let pb: Vec<&FBox> = p.iter().map(|&i| all[i]).collect();
         let mb: Vec<&FBox> = m.iter().map(|&i| all[i]).collect();
+        // A plus box whose rectangle is also a minus box's adds nothing on
+        // these atoms (a rule changed only in its other ports).
+        let cancelled: HashSet<(&[Span], &[Span])> = mb
+            .iter()
+            .map(|b| (b.src.as_slice(), b.dst.as_slice()))
+            .collect();
+        let pb: Vec<&FBox> = p
+            .iter()
+            .map(|&i| all[i])
+            .filter(|b| !cancelled.contains(&(b.src.as_slice(), b.dst.as_slice())))
+            .collect();
+        if pb.is_empty() {
+            continue;
+        }
         for (src, dst) in plane(&pb, &mb) {
             rects
                 .entry((src, dst))
@@ -598,45 +618,74 @@ fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
 
 /// `∪(src × dst of plus) \ ∪(src × dst of minus)` as rectangles with
 /// disjoint sources.
+///
+/// The source axis is swept once; a [`CoverTree`] over the destination
+/// atoms counts, for each destination, the plus and minus boxes over the
+/// current source atom, and yields that atom's destinations in time
+/// proportional to their number of intervals. The cost is
+/// `O((k + Σ|D|) log k)` for `k` interval bounds and `Σ|D|` the intervals of
+/// the destinations of every source atom.
 fn plane(plus: &[&FBox], minus: &[&FBox]) -> Vec<(Iv, Iv)> {
     let all: Vec<&FBox> = plus.iter().chain(minus.iter()).copied().collect();
     let src_sets: Vec<&[(u128, u128)]> = all.iter().map(|b| b.src.as_slice()).collect();
     let bounds = boundaries(src_sets.iter().copied());
     let events = sweep(&bounds, &src_sets);
-    let mut active: BTreeSet<usize> = BTreeSet::new();
-    let mut cache: HashMap<Vec<usize>, Vec<(u128, u128)>> = HashMap::new();
+    let dst_bounds = boundaries(all.iter().map(|b| b.dst.as_slice()));
+    // Each box's destinations as ranges of destination atoms.
+    let dst_atoms: Vec<Vec<(usize, usize)>> = all
+        .iter()
+        .map(|b| {
+            b.dst
+                .iter()
+                .map(|&(lo, hi)| {
+                    let first = dst_bounds.partition_point(|&x| x < lo);
+                    let end = match hi.succ() {
+                        Some(n) => dst_bounds.partition_point(|&x| x < n),
+                        None => dst_bounds.len(),
+                    };
+                    (first, end)
+                })
+                .collect()
+        })
+        .collect();
+    let mut tree = CoverTree::new(dst_bounds.len());
+    let mut plus_active = 0usize;
     // result dst -> source intervals
     let mut by_dst: BTreeMap<Iv, Iv> = BTreeMap::new();
+    let mut atoms: Vec<(usize, usize)> = Vec::new();
     for (atom, &start) in bounds.iter().enumerate() {
         for &(i, open) in &events[atom] {
-            if open {
-                active.insert(i);
-            } else {
-                active.remove(&i);
+            let is_plus = i < plus.len();
+            let delta = if open { 1 } else { -1 };
+            if is_plus {
+                plus_active = if open {
+                    plus_active + 1
+                } else {
+                    plus_active.saturating_sub(1)
+                };
+            }
+            for &(first, end) in &dst_atoms[i] {
+                tree.add(first, end, is_plus, delta);
             }
         }
-        if !active.iter().any(|&i| i < plus.len()) {
+        if plus_active == 0 {
             continue;
         }
-        let key: Vec<usize> = active.iter().copied().collect();
-        let dst = cache
-            .entry(key)
-            .or_insert_with(|| {
-                let (p, m): (Vec<usize>, Vec<usize>) =
-                    active.iter().partition(|&&i| i < plus.len());
-                let union = |ix: &[usize]| {
-                    normalise(
-                        ix.iter()
-                            .flat_map(|&i| all[i].dst.iter().copied())
-                            .collect(),
-                    )
+        atoms.clear();
+        tree.collect(&mut atoms);
+        if atoms.is_empty() {
+            continue;
+        }
+        let dst: Iv = atoms
+            .iter()
+            .map(|&(first, end)| {
+                let hi = match dst_bounds.get(end) {
+                    Some(n) => n.pred(),
+                    None => u128::MAX,
                 };
-                difference(&union(&p), &union(&m))
+                (dst_bounds[first], hi)
             })
-            .clone();
-        if dst.is_empty() {
-            continue;
-        }
+            .collect();
         let end = match bounds.get(atom + 1) {
             Some(n) => n.pred(),
             None => u128::MAX,
@@ -650,6 +699,150 @@ fn plane(plus: &[&FBox], minus: &[&FBox]) -> Vec<(Iv, Iv)> {
     by_dst.into_iter().map(|(dst, src)| (src, dst)).collect()
 }
 
+/// Whether a predicate holds on none, all or some of a node's atoms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cover {
+    None,
+    All,
+    Some,
+}
+
+impl Cover {
+    fn join(a: Cover, b: Cover) -> Cover {
+        if a == b {
+            a
+        } else {
+            Cover::Some
+        }
+    }
+}
+
+/// A segment tree over atoms `0..n` counting two kinds of intervals, plus
+/// and minus, that answers which atoms lie under a plus and under no
+/// minus. Counts stay at the nodes an interval is split into (they are
+/// never pushed down), so adding and removing an interval cost `O(log n)`.
+struct CoverTree {
+    n: usize,
+    /// Plus and minus intervals whose split includes the node.
+    plus: Vec<u32>,
+    minus: Vec<u32>,
+    /// Over the node's atoms, counting only intervals at the node and
+    /// below: "no minus", and "a plus and no minus".
+    free: Vec<Cover>,
+    kept: Vec<Cover>,
+}
+
+impl CoverTree {
+    fn new(n: usize) -> Self {
+        let len = 4 * n.max(1);
+        let mut t = CoverTree {
+            n,
+            plus: vec![0; len],
+            minus: vec![0; len],
+            free: vec![Cover::All; len],
+            kept: vec![Cover::None; len],
+        };
+        if n == 0 {
+            t.free[1] = Cover::None;
+        }
+        t
+    }
+
+    /// Adds `delta` to the plus or minus count of atoms `first..end`.
+    fn add(&mut self, first: usize, end: usize, plus: bool, delta: i32) {
+        if first < end {
+            self.update(1, 0, self.n, first, end, plus, delta);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "a recursive segment-tree walk")]
+    fn update(
+        &mut self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        first: usize,
+        end: usize,
+        plus: bool,
+        delta: i32,
+    ) {
+        if end <= lo || hi <= first {
+            return;
+        }
+        if first <= lo && hi <= end {
+            let c = if plus {
+                &mut self.plus[node]
+            } else {
+                &mut self.minus[node]
+            };
+            *c = c.saturating_add_signed(delta);
+        } else {
+            let mid = lo + (hi - lo) / 2;
+            self.update(2 * node, lo, mid, first, end, plus, delta);
+            self.update(2 * node + 1, mid, hi, first, end, plus, delta);
+        }
+        self.pull(node, hi - lo == 1);
+    }
+
+    fn pull(&mut self, node: usize, leaf: bool) {
+        self.free[node] = if self.minus[node] > 0 {
+            Cover::None
+        } else if leaf {
+            Cover::All
+        } else {
+            Cover::join(self.free[2 * node], self.free[2 * node + 1])
+        };
+        self.kept[node] = if self.minus[node] > 0 {
+            Cover::None
+        } else if self.plus[node] > 0 {
+            self.free[node]
+        } else if leaf {
+            Cover::None
+        } else {
+            Cover::join(self.kept[2 * node], self.kept[2 * node + 1])
+        };
+    }
+
+    /// Appends the maximal runs `first..end` of atoms under a plus and no
+    /// minus, in order.
+    fn collect(&self, out: &mut Vec<(usize, usize)>) {
+        if self.n > 0 {
+            self.walk(1, 0, self.n, false, out);
+        }
+    }
+
+    fn walk(
+        &self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        under_plus: bool,
+        out: &mut Vec<(usize, usize)>,
+    ) {
+        if self.minus[node] > 0 {
+            return;
+        }
+        let under_plus = under_plus || self.plus[node] > 0;
+        let cover = if under_plus {
+            self.free[node]
+        } else {
+            self.kept[node]
+        };
+        match cover {
+            Cover::None => {}
+            Cover::All => match out.last_mut() {
+                Some(last) if last.1 == lo => last.1 = hi,
+                _ => out.push((lo, hi)),
+            },
+            Cover::Some => {
+                let mid = lo + (hi - lo) / 2;
+                self.walk(2 * node, lo, mid, under_plus, out);
+                self.walk(2 * node + 1, mid, hi, under_plus, out);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Labels.
 
@@ -659,8 +852,8 @@ const MAX_NAMES: usize = 4;
 /// A zone's named parts in one family.
 struct ZoneParts {
     whole: Iv,
-    /// Hosts and groups, largest first.
-    named: Vec<(String, Iv)>,
+    /// Hosts and groups with their sizes, largest first.
+    named: Vec<(String, Iv, u128)>,
     exact: HashMap<Iv, String>,
 }
 
@@ -671,13 +864,25 @@ fn size(iv: &[(u128, u128)]) -> u128 {
 }
 
 /// Names of endpoints whose union is exactly `target`, greedily, largest
-/// first.
-fn cover(named: &[(String, Iv)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+/// first. `named` is sorted by size, largest first; the search skips the
+/// parts larger than `target` and stops as soon as the parts left are too
+/// small to complete it within [`MAX_NAMES`] (so a set larger than four
+/// hosts of a zone of hosts is given up at once, not after a walk over
+/// every host).
+fn cover(named: &[(String, Iv, u128)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+    let total = size(target);
+    let first = named.partition_point(|(_, _, n)| *n > total);
     let mut covered: Iv = Vec::new();
+    let mut covered_size = 0u128;
     let mut picked = Vec::new();
-    for (name, iv) in named {
+    for (name, iv, n) in &named[first..] {
+        let left = (MAX_NAMES - picked.len()) as u128;
+        if n.saturating_mul(left) < total.saturating_sub(covered_size) {
+            return None;
+        }
         if difference(iv, target).is_empty() && !difference(iv, &covered).is_empty() {
             covered = normalise(covered.iter().chain(iv.iter()).copied().collect());
+            covered_size = size(&covered);
             picked.push(name.clone());
             if covered.as_slice() == target {
                 picked.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
@@ -716,9 +921,9 @@ impl<'a> Labeller<'a> {
         };
         parts.whole = family(&z.addrs, v6);
         for g in &z.groups {
-            parts
-                .named
-                .push((format!("{}.{}", z.name, g.name), family(&g.addrs, v6)));
+            let iv = family(&g.addrs, v6);
+            let n = size(&iv);
+            parts.named.push((format!("{}.{}", z.name, g.name), iv, n));
         }
         for h in &z.hosts {
             let addrs = AddrSet::union_all(
@@ -728,18 +933,18 @@ impl<'a> Labeller<'a> {
                     .collect::<Vec<_>>()
                     .iter(),
             );
-            parts
-                .named
-                .push((format!("{}.{}", z.name, h.name), family(&addrs, v6)));
+            let iv = family(&addrs, v6);
+            let n = size(&iv);
+            parts.named.push((format!("{}.{}", z.name, h.name), iv, n));
         }
-        parts.named.retain(|(_, iv)| !iv.is_empty());
+        parts.named.retain(|(_, iv, _)| !iv.is_empty());
         // Hosts after groups of equal size, so a host wins an exact match.
-        for (name, iv) in &parts.named {
+        for (name, iv, _) in &parts.named {
             parts.exact.insert(iv.clone(), name.clone());
         }
         parts
             .named
-            .sort_by(|a, b| size(&b.1).cmp(&size(&a.1)).then(a.0.cmp(&b.0)));
+            .sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         parts
     }
 

@@ -2,8 +2,11 @@
 //! pull-request comment, JSON for tools. All three are deterministic: the
 //! report is already sorted, and nothing here iterates a hash map.
 //!
-//! Markdown escapes every piece of user text (names, reasons, descriptions),
-//! so nothing a policy says can form links, mentions, HTML or break a table.
+//! Markdown escapes every piece of user text, so nothing a policy says can
+//! form links, mentions, HTML or break a table: names are escaped character
+//! by character, and attribute values (which hold free text: reasons,
+//! descriptions, contacts) are code spans, inside which neither GitHub nor
+//! GitLab turns a bare URL, an e-mail address or an `@mention` into a link.
 
 use std::fmt::Write as _;
 
@@ -193,10 +196,42 @@ pub fn md(s: &str) -> String {
             }
             '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
+            // `www.` starts a link on GitHub; an escaped dot does not.
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("\\.");
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+/// A Markdown code span holding `s` verbatim (for a table cell): the fence
+/// is one backtick longer than the longest run of backticks in `s`, a space
+/// pads content that starts or ends with a backtick or a space, line breaks
+/// become spaces and `|` is escaped (a GFM table splits cells before it
+/// reads code spans). Empty text gives an empty cell.
+pub fn md_code(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let text: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let (mut run, mut longest) = (0usize, 0usize);
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = text.starts_with('`')
+        || text.ends_with('`')
+        || (text.starts_with(' ') && text.ends_with(' ') && text.chars().any(|c| c != ' '));
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{}{pad}{fence}", text.replace('|', "\\|"))
 }
 
 fn md_decl_rows(s: &mut String, d: &DeclChange) {
@@ -206,7 +241,7 @@ fn md_decl_rows(s: &mut String, d: &DeclChange) {
         d.kind.as_str(),
         md(&d.name)
     );
-    let cell = |v: &Option<String>| v.as_deref().map(md).unwrap_or_default();
+    let cell = |v: &Option<String>| v.as_deref().map(md_code).unwrap_or_default();
     if d.attributes.is_empty() {
         let _ = writeln!(s, "{head} | | |");
         return;

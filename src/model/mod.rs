@@ -138,10 +138,19 @@ impl fmt::Display for Level {
 pub struct Date(time::Date);
 
 impl Date {
-    /// Parses `YYYY-MM-DD` (a real calendar date).
+    /// Parses `YYYY-MM-DD` (a real calendar date): exactly four, two and
+    /// two ASCII digits, so `+202-01-01` or ` 2026-1-01` is not a date.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        let shape = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !shape {
             return None;
         }
         let y: i32 = s.get(0..4)?.parse().ok()?;
@@ -584,5 +593,31 @@ impl Policy {
     /// The zone that owns `addr`, if any.
     pub fn zone_of(&self, addr: IpAddr) -> Option<ZoneId> {
         self.zones.iter().position(|z| z.addrs.contains(addr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Date;
+
+    #[test]
+    fn dates_are_exactly_four_two_and_two_ascii_digits() {
+        assert_eq!(
+            Date::parse("2026-12-01").map(|d| d.to_string()),
+            Some("2026-12-01".to_string())
+        );
+        for bad in [
+            "+202-01-01",
+            "-202-01-01",
+            " 202-01-01",
+            "2026-+1-01",
+            "2026-01-+1",
+            "2026-1-01 ",
+            "２０２６-01-01",
+            "2026-02-30",
+            "2026/01/01",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad:?}");
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::model::service::{
     icmp_type_by_name, ICMPV6_ERROR_TYPES, ICMPV6_TYPES, ICMP_ERROR_TYPES, ICMP_TYPES,
 };
 use crate::model::{Date, Level, LevelOp, Mode, Platform};
-use crate::source::{FileId, Span};
+use crate::source::{is_bidi_control, is_zero_width, FileId, Span};
 
 pub(crate) struct Builder {
     file: FileId,
@@ -623,7 +623,7 @@ impl Builder {
                     format!("string contains {what} (U+{:04X})", c as u32),
                 )
                 .help = Some(
-                    "strings may not hold control characters, line separators or bidirectional controls; remove it".into(),
+                    "strings may not hold control characters, line separators, bidirectional controls or zero-width characters; remove it".into(),
                 );
                 bad = true;
                 continue;
@@ -942,13 +942,20 @@ fn comments(file: FileId, text: &str) -> Vec<Comment> {
                 i += 1;
             }
             b'#' => {
+                // To the end of the line, `\n` or `\r\n` (as the grammar
+                // has it: a lone `\r` does not end a comment).
                 let start = i;
-                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
+                let end = if i > start && bytes[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
                 out.push(Comment {
-                    span: Span::new(file, start, i),
-                    text: text.get(start..i).unwrap_or_default().to_string(),
+                    span: Span::new(file, start, end),
+                    text: text.get(start..end).unwrap_or_default().to_string(),
                 });
             }
             _ => i += 1,
@@ -963,9 +970,8 @@ fn forbidden_char(c: char) -> Option<&'static str> {
         '\t' => Some("a tab"),
         '\u{2028}' => Some("a line separator"),
         '\u{2029}' => Some("a paragraph separator"),
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
-            Some("a bidirectional control character")
-        }
+        c if is_bidi_control(c) => Some("a bidirectional control character"),
+        c if is_zero_width(c) => Some("a zero-width character"),
         c if c.is_control() => Some("a control character"),
         _ => None,
     }
@@ -973,11 +979,77 @@ fn forbidden_char(c: char) -> Option<&'static str> {
 
 /// "did you mean `x`?" for the closest candidate within a small edit distance.
 pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    let mut unbounded = u64::MAX;
+    closest(word, candidates.iter().copied(), &mut unbounded)
+        .map(|c| format!("did you mean `{c}`?"))
+}
+
+/// Letter counts of a lowercased name, some letters sharing a count.
+fn letter_counts(s: &str) -> [i16; 64] {
+    let mut h = [0i16; 64];
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        let k = match c {
+            'a'..='z' => c as usize - 'a' as usize,
+            '0'..='9' => 26 + c as usize - '0' as usize,
+            '-' => 36,
+            '_' => 37,
+            _ => 38 + c as usize % 26,
+        };
+        h[k] = h[k].saturating_add(1);
+    }
+    h
+}
+
+/// The candidate closest to `word` (Damerau-Levenshtein distance, ignoring
+/// ASCII case) within a third of the candidate's length (at least 1); the
+/// first in string order among equals. Candidates are ruled out by lower
+/// bounds of the distance (the difference in length, and half the
+/// difference in letter counts) before it is computed, and once one is
+/// found, only those that could beat it are computed. Each candidate looked
+/// at costs its length and each distance computed the product of the two
+/// lengths, taken from `budget`; `None` when the budget runs out.
+pub(crate) fn closest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    budget: &mut u64,
+) -> Option<&'c str> {
     let w = word.to_ascii_lowercase();
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(&w, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
-        .min()
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+    let wn = w.chars().count();
+    let wh = letter_counts(&w);
+    let mut best: Option<(usize, &'c str)> = None;
+    for c in candidates {
+        let cn = c.chars().count();
+        let cost = 1 + cn as u64;
+        if *budget < cost {
+            *budget = 0;
+            return None;
+        }
+        *budget -= cost;
+        let limit = (c.len() / 3).max(1);
+        let ch = letter_counts(c);
+        let apart: usize = wh
+            .iter()
+            .zip(&ch)
+            .map(|(a, b)| usize::from(a.abs_diff(*b)))
+            .sum();
+        let low = wn.abs_diff(cn).max(apart.div_ceil(2));
+        let beaten = |b: &Option<(usize, &str)>| {
+            b.is_some_and(|(bd, bc)| low > bd || (low == bd && c >= bc))
+        };
+        if low > limit || beaten(&best) {
+            continue;
+        }
+        let cost = ((wn + 1) * (cn + 1)) as u64;
+        if *budget < cost {
+            *budget = 0;
+            return None;
+        }
+        *budget -= cost;
+        let d = strsim::damerau_levenshtein(&w, &c.to_ascii_lowercase());
+        if d <= limit && best.is_none_or(|b| (d, c) < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }

@@ -1,6 +1,11 @@
 //! Syntax: text becomes a typed tree with spans ([`ast`]); no name
 //! resolution, no semantics.
 //!
+//! Before the grammar, a lexical pass refuses a lone carriage return
+//! (`E113`) and bidirectional controls or zero-width characters outside
+//! strings and comments (`E114`), and warns about bidirectional controls in
+//! comments (`W110`); a file with such an error is not parsed.
+//!
 //! The grammar is `grammar/conduit.pest`. pest does not recover from a
 //! syntax error, so a file with one yields that single diagnostic (`E101`
 //! or `E102`) and no tree. Literal values are checked while the tree is
@@ -16,9 +21,10 @@
 pub mod ast;
 mod build;
 mod error;
+mod lexical;
 mod parser;
 
-pub(crate) use build::did_you_mean;
+pub(crate) use build::{closest, did_you_mean};
 pub use parser::{ConduitParser, Rule};
 
 use pest::Parser as _;
@@ -43,6 +49,19 @@ pub fn parse(sources: &Sources, id: FileId) -> Parsed {
 
 /// Parses `text` as the file `id`.
 pub fn parse_text(id: FileId, text: &str) -> Parsed {
+    let lexical = lexical::scan(id, text);
+    if lexical.iter().any(Diagnostic::is_error) {
+        return Parsed {
+            file: None,
+            diagnostics: lexical,
+        };
+    }
+    let mut parsed = parse_grammar(id, text);
+    parsed.diagnostics.extend(lexical);
+    parsed
+}
+
+fn parse_grammar(id: FileId, text: &str) -> Parsed {
     match ConduitParser::parse(Rule::file, text) {
         Ok(mut pairs) => match pairs.next() {
             Some(file) => {

@@ -37,6 +37,14 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
         "needs a zone of over 100,000 hosts; limits.rs generates one",
     ),
     (
+        Code::LinkOutsideDirectory,
+        "needs a symbolic link in a policy directory; source_safety.rs makes one",
+    ),
+    (
+        Code::SpecialFile,
+        "needs a FIFO in a policy directory; source_safety.rs makes one",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),
@@ -163,8 +171,8 @@ fn diagnostics_md() -> String {
          policy; warnings (`W...`) do not, and each can be accepted inside the flow or \
          conduit it concerns with `waive CODE \"reason\"` (the code or its name, such as \
          `W107` or `monitor-mode`). A waiver is recorded in the checked policy. `W108` \
-         concerns a service declaration and cannot be waived. Codes are never reused or \
-         renumbered.\n\n",
+         concerns a service declaration and `W110` a file's comments, so neither can be \
+         waived. Codes are never reused or renumbered.\n\n",
     );
     s.push_str("| code | name | severity | meaning |\n| --- | --- | --- | --- |\n");
     for c in Code::ALL {
@@ -195,9 +203,16 @@ fn diagnostics_md() -> String {
             Some((_, _, _, path)) => {
                 let bytes = fs::read(path).unwrap();
                 match String::from_utf8(bytes) {
-                    Ok(text) if !text.contains('\0') => {
+                    Ok(text) if !text.contains('\0') && !hides_text(&text) => {
                         let _ =
                             write!(s, "\n### Example\n\n```conduit\n{}\n```\n", text.trim_end());
+                    }
+                    Ok(text) if !text.contains('\0') => {
+                        let _ = write!(
+                            s,
+                            "\n### Example\n\nSee `tests/diagnostics/{}` (not shown: it holds characters that would hide or reorder text here).\n",
+                            path.file_name().unwrap().to_string_lossy()
+                        );
                     }
                     _ => {
                         let _ = write!(
@@ -230,6 +245,15 @@ fn diagnostics_md() -> String {
         let _ = write!(s, "\n### How to fix\n\n{}\n", c.fix());
     }
     s
+}
+
+/// True when `text` holds a lone carriage return or a character the
+/// renderer escapes (other than tab and line ends): shown verbatim in the
+/// docs, it would hide or reorder text there.
+fn hides_text(text: &str) -> bool {
+    text.replace("\r\n", "\n")
+        .chars()
+        .any(conduitc::source::needs_escape)
 }
 
 #[test]

@@ -288,3 +288,128 @@ fn git_revisions_are_read_from_the_repository_in_the_current_directory() {
     assert_eq!(code, 2);
     assert!(err.contains("git"), "{err}");
 }
+
+/// Runs conduitc in `dir` with a `git` first on PATH that logs each of its
+/// invocations to `log` and runs the real git.
+fn conduitc_logging_git(dir: &Path, log: &Path, args: &[&str]) -> (i32, String, String) {
+    let real = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = log.with_extension("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
+        .args(args)
+        .args(["--color", "never"])
+        .env("PATH", path)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A tree of many files is read with a fixed number of git processes (one
+/// `cat-file --batch` for all the files), and a tree with more files than
+/// the limit is refused before any is read.
+#[test]
+fn git_trees_are_read_in_one_batch_and_the_file_count_is_bounded() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    git(dir, &["init", "-q"]);
+    std::fs::create_dir(dir.join("policy")).unwrap();
+    std::fs::write(
+        dir.join("policy/000-owner.conduit"),
+        "owner ops {\n  contact \"ops@example.com\"\n}\n",
+    )
+    .unwrap();
+    for i in 1..200 {
+        std::fs::write(
+            dir.join(format!("policy/{i:03}-zone.conduit")),
+            format!(
+                "zone z{i} {{\n  level 2\n  owner ops\n  networks 10.{}.{}.0/24\n}}\n",
+                i / 256,
+                i % 256
+            ),
+        )
+        .unwrap();
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "v1"]);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("git.log");
+    let (code, out, err) = conduitc_logging_git(
+        dir,
+        &log,
+        &["diff", "git:HEAD:policy", "policy", "--today", "2026-12-01"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("no change"), "{out}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().count(),
+        3,
+        "cat-file -t, ls-tree, cat-file --batch:\n{calls}"
+    );
+    assert_eq!(calls.matches("cat-file --batch").count(), 1, "{calls}");
+
+    // One file more than the limit: an empty blob under 10,001 names, put
+    // in a tree without touching the work tree.
+    let limit = 10_000;
+    let blob = Command::new("git")
+        .args(["hash-object", "-w", "--stdin"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let blob = String::from_utf8(blob.stdout).unwrap().trim().to_string();
+    let listing: String = (0..=limit)
+        .map(|i| format!("100644 blob {blob}\tf{i:05}.conduit\n"))
+        .collect();
+    let mut mktree = Command::new("git")
+        .arg("mktree")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    mktree
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(listing.as_bytes())
+        .unwrap();
+    let tree = mktree.wait_with_output().unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap().trim().to_string();
+    std::fs::remove_file(&log).unwrap();
+    let (code, out, err) =
+        conduitc_logging_git(dir, &log, &["diff", &format!("git:{tree}:."), "policy"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("holds 10001 *.conduit files, over the limit of 10000"),
+        "{err}"
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(!calls.contains("--batch"), "{calls}");
+}

@@ -146,3 +146,33 @@ fn bundled_examples_pass_fmt_check() {
     assert_eq!(code, 1);
     assert_eq!(out, "examples/diff/v2/policy.conduit\n");
 }
+
+/// A policy file given as a symbolic link: the file it names gets the
+/// formatted text (through a temporary file beside it) and the link stays a
+/// link.
+#[test]
+fn a_symlinked_file_is_formatted_through_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("real")).unwrap();
+    fs::create_dir(dir.path().join("work")).unwrap();
+    let target = dir.path().join("real/policy.conduit");
+    fs::write(&target, UNTIDY).unwrap();
+    let link = dir.path().join("work/policy.conduit");
+    std::os::unix::fs::symlink("../real/policy.conduit", &link).unwrap();
+    let (code, out, err) = conduitc(dir.path(), &["fmt", "work/policy.conduit"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("1 of 1 file reformatted"), "{err}");
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_link(&link).unwrap(),
+        Path::new("../real/policy.conduit")
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap(), UNTIDY_FORMATTED);
+    assert_eq!(names(&dir.path().join("real")), ["policy.conduit"]);
+    assert_eq!(names(&dir.path().join("work")), ["policy.conduit"]);
+    let (code, _, err) = conduitc(dir.path(), &["fmt", "--check", "work/policy.conduit"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -2,7 +2,8 @@
 //! with its code at the right place, just under it the policy is accepted,
 //! and inputs built to make a quadratic algorithm crawl (a zone with
 //! 100,000 hosts, 10,000 flows between two zones, thousands of overlapping
-//! prefixes, services composed a thousand deep) check and lower in a few
+//! prefixes, services composed a thousand deep, flows whose sets nest in
+//! each other, thousands of misspelt names) check and lower in a few
 //! seconds at most. No timing is asserted: a regression to quadratic time
 //! shows up as a test that takes minutes.
 
@@ -440,4 +441,152 @@ fn docs_list_every_limit_with_its_value_and_code() {
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/limits.rs")).unwrap();
     let declared = src.matches("pub const MAX_").count();
     assert_eq!(declared, LIMITS.len(), "a limit is missing from this table");
+}
+
+#[path = "../../benches/common/adversarial.rs"]
+mod adversarial;
+
+/// Runs `f` on its own thread; fails if it is not done within `secs`
+/// seconds (each input below took minutes before its step was rewritten).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let out = f();
+        eprintln!("done in {:?}", start.elapsed());
+        let _ = tx.send(out);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|e| panic!("not done within {secs} s: {e}"))
+}
+
+/// The message and help of every diagnostic with `code`, in order.
+fn findings(text: &str, code: Code) -> Vec<(String, Option<String>)> {
+    let (_, checked) = check_text(text);
+    checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code)
+        .map(|d| (d.message.clone(), d.help.clone()))
+        .collect()
+}
+
+#[test]
+fn flows_whose_services_nest_are_each_covered_by_the_next() {
+    // 2,000 nested port ranges, each with the same 2,000 UDP ports: 170 KB
+    // that took minutes when every pair of nested sets was compared.
+    const N: usize = 2_000;
+    let mut got = within(60, || {
+        findings(&adversarial::nested_services(N, 2_000), Code::RedundantFlow)
+    });
+    got.sort();
+    let mut want: Vec<(String, Option<String>)> = (0..N - 1)
+        .map(|i| {
+            (
+                format!("flow `ab/f{i}` is fully covered by flow `ab/f{}`", i + 1),
+                Some("remove the redundant flow, or narrow the broader one".to_string()),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn flows_that_overlap_without_nesting_are_not_redundant() {
+    let wide = within(60, || {
+        findings(&adversarial::wide_hulls(5_000), Code::RedundantFlow)
+    });
+    assert_eq!(wide, []);
+    let sliding = within(60, || {
+        findings(
+            &adversarial::sliding_services(3_000, 100),
+            Code::RedundantFlow,
+        )
+    });
+    assert_eq!(sliding, []);
+}
+
+#[test]
+fn a_redundancy_check_too_costly_to_finish_says_so() {
+    // 12,000 port ranges that each overlap thousands of others: checked
+    // exactly until the lint's budget runs out, then one warning names
+    // the flows left unchecked.
+    let got = within(60, || {
+        findings(
+            &adversarial::sliding_services(12_000, 1),
+            Code::RedundantFlow,
+        )
+    });
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (message, help) = &got[0];
+    assert!(
+        message.starts_with("the redundant-flow check stopped after 200 million steps; ")
+            && message.contains(" flows were not checked, the first `ab/f"),
+        "{message}"
+    );
+    assert!(help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("fewer, broader"));
+
+    // `conduitc check` shows it like any warning.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.conduit");
+    fs::write(&file, adversarial::sliding_services(12_000, 1)).unwrap();
+    let out = within(60, move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_conduitc"))
+            .args(["check", "--today", "2026-12-01"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning[W105]: the redundant-flow check stopped after")
+            && stderr.contains("not checked for redundancy"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn thousands_of_unknown_names_are_reported_with_correct_suggestions() {
+    // 5,000 hosts and 10,000 misspelt references to them (in a group and
+    // in flows), and 3,000 zones misspelt 6,000 times: every lookup used to
+    // compare the name with every declared one. Each is one edit from the
+    // name meant, which is found by lookups, not a scan, so every one gets
+    // its suggestion within the budget.
+    const N: usize = 5_000;
+    let members = within(60, || {
+        findings(&adversarial::unknown_names(N), Code::UnknownName)
+    });
+    assert_eq!(members.len(), 2 * N);
+    for (k, (message, help)) in members.iter().enumerate() {
+        let i = k % N;
+        assert!(message.contains(&format!("`hots-{i:06}`")), "{message}");
+        assert_eq!(
+            help.as_deref(),
+            Some(format!("did you mean `host-{i:06}`?").as_str())
+        );
+    }
+
+    const Z: usize = 3_000;
+    let zones = within(60, || {
+        findings(&adversarial::unknown_zones(Z), Code::UnknownName)
+    });
+    assert_eq!(zones.len(), 2 * Z);
+    for (message, help) in &zones {
+        let wrong = message
+            .trim_start_matches("no zone named `")
+            .trim_end_matches('`');
+        let right = wrong
+            .replace("zoen", "zone")
+            .trim_end_matches('x')
+            .to_string();
+        assert_eq!(
+            help.as_deref(),
+            Some(format!("did you mean `{right}`?").as_str())
+        );
+    }
 }

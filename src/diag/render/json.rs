@@ -82,5 +82,5 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources, policy: Option<&Policy
     let mut s = serde_json::to_string_pretty(&report)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"));
     s.push('\n');
-    s
+    super::json_safe(s)
 }

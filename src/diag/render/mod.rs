@@ -1,7 +1,10 @@
 //! Renderers: diagnostics to text (for people), JSON (for tools) and SARIF
 //! 2.1.0 (for code-scanning dashboards). Positions are computed here, from
 //! the [`Sources`] line index, so every format counts lines and columns the
-//! same way: 1-based, columns in Unicode scalar values.
+//! same way: 1-based, columns in Unicode scalar values. No format copies
+//! source text per diagnostic, and none writes a raw control, bidirectional
+//! or zero-width character: text escapes them as `\u{1b}`, JSON and SARIF
+//! as `\u001b`.
 
 mod json;
 mod sarif;
@@ -9,9 +12,29 @@ mod text;
 
 pub use json::json;
 pub use sarif::sarif;
-pub use text::{text, text_one};
+pub use text::{text, text_one, MAX_SHOWN, SNIPPET_COLUMNS, WINDOW_COLUMNS};
 
-use crate::source::{Sources, Span};
+use crate::source::{needs_escape, Sources, Span};
+
+/// Serialised JSON with every character that [`needs_escape`] names and
+/// serde_json leaves as it is (DEL, C1 controls, bidirectional controls,
+/// zero-width characters, U+2028 and U+2029) written as a `\uXXXX` escape:
+/// the same JSON value, safe to print on a terminal. Such characters occur
+/// only inside strings, since the structure is ASCII.
+pub(crate) fn json_safe(s: String) -> String {
+    if !s.chars().any(needs_escape) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// 1-based `(line, column)` of a span's start and end (end exclusive).
 pub(crate) fn position(sources: &Sources, span: Span) -> ((usize, usize), (usize, usize)) {
@@ -19,4 +42,23 @@ pub(crate) fn position(sources: &Sources, span: Span) -> ((usize, usize), (usize
         sources.line_col(span.file, span.start),
         sources.line_col(span.file, span.end),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_safe;
+
+    #[test]
+    fn json_keeps_its_value_and_loses_raw_invisible_characters() {
+        let value = "a\u{7f}b\u{9b}c\u{202e}d\u{200b}e\u{2028}f\u{1b}";
+        let raw = serde_json::to_string_pretty(&serde_json::json!({ "m": value })).unwrap();
+        let safe = json_safe(raw);
+        assert!(!safe.chars().any(crate::source::needs_escape), "{safe:?}");
+        assert!(
+            safe.contains("a\\u007fb\\u009bc\\u202ed\\u200be\\u2028f\\u001b"),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["m"], value);
+    }
 }

@@ -100,7 +100,7 @@ pub fn sarif(diagnostics: &Diagnostics, sources: &Sources) -> String {
     });
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
-    s
+    super::json_safe(s)
 }
 
 fn level(s: Severity) -> &'static str {

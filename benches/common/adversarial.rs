@@ -1,0 +1,142 @@
+//! Policies built to make the checker's pairwise steps crawl: flows whose
+//! sets nest in each other (the redundant-flow lint, `W105`) and thousands
+//! of unknown names next to thousands of declared ones ("did you mean").
+//! Shared by `benches/adversarial.rs` and `tests/it/limits.rs`; every text
+//! checks against 2026-12-01 with the findings each function describes.
+#![allow(dead_code, reason = "each user takes what it needs")]
+
+use std::fmt::Write as _;
+
+const HEAD: &str = "owner o { contact \"c\" }\n";
+
+/// Two zones `a` and `b` and a conduit between them, left open for flows.
+fn two_zones_open(hosts: usize) -> String {
+    let mut s = String::from(HEAD);
+    for (z, net) in [("a", 10), ("b", 11)] {
+        let _ = writeln!(
+            s,
+            "zone {z} {{\n  level 2\n  owner o\n  networks {net}.0.0.0/8"
+        );
+        for i in 0..hosts {
+            let _ = writeln!(s, "  host h{i} = {net}.0.{}.{}", i >> 8, i & 255);
+        }
+        s.push_str("}\n");
+    }
+    s.push_str("conduit ab {\n  zones a, b\n  owner o\n  waive W103 \"test\"\n");
+    s
+}
+
+/// `n` flows from zone `a` to zone `b` whose services nest: flow `f{i}`
+/// admits a TCP port range that grows with `i` and every UDP port of a
+/// shared `k`-part service, so each flow is covered by the next one and
+/// every comparison of two services walks `k` ranges. `W105` reports `f0`
+/// to `f{n-2}`, each covered by the flow after it. About 60 bytes a flow.
+pub fn nested_services(n: usize, k: usize) -> String {
+    let mut s = String::from(HEAD);
+    let parts: Vec<String> = (0..k).map(|j| format!("udp/{}", 2 * j + 1)).collect();
+    let _ = writeln!(s, "service common = {}", parts.join(", "));
+    let mut s = s + &two_zones_open(0)[HEAD.len()..];
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a to b service common, tcp/{}-{} reason \"r\" }}",
+            32768 - i,
+            32768 + i
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// `n` flows from zone `a` to zone `b`, each a TCP port range of the same
+/// width that overlaps its neighbours' but lies inside none of them (and
+/// the shared `k`-part UDP service): no flow is redundant.
+pub fn sliding_services(n: usize, k: usize) -> String {
+    let mut s = String::from(HEAD);
+    let parts: Vec<String> = (0..k).map(|j| format!("udp/{}", 2 * j + 1)).collect();
+    let _ = writeln!(s, "service common = {}", parts.join(", "));
+    let mut s = s + &two_zones_open(0)[HEAD.len()..];
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a to b service common, tcp/{}-{} reason \"r\" }}",
+            1 + i,
+            1 + i + n
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// `n` flows between hosts of zones `a` and `b` (`n` hosts each) whose
+/// sources, destinations and services all span the same hulls but of which
+/// none contains another: flow `f{i}` goes from `a.h0`, `a.h{i}` and
+/// `a.h{n-1}` to the same hosts of `b`, on TCP ports 1, `i + 2` and 65535.
+/// No flow is redundant.
+pub fn wide_hulls(n: usize) -> String {
+    let mut s = two_zones_open(n);
+    let last = n - 1;
+    for i in 1..last {
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a.h0, a.h{i}, a.h{last} to b.h0, b.h{i}, b.h{last} service tcp/1, tcp/{}, tcp/65535 reason \"r\" }}",
+            i + 2
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// A zone of `n` hosts named `host-000000`, ... and, for each, a reference
+/// to a misspelt name (`hots-000000`, ...): `n` in a group of the zone and
+/// `n` in flows (as sources and as zones). Every one is an unknown name
+/// (`E202`) with a "did you mean" the same distance from thousands of
+/// declared names.
+pub fn unknown_names(n: usize) -> String {
+    let mut s = String::from(HEAD);
+    s.push_str("zone a {\n  level 2\n  owner o\n  networks 10.0.0.0/8\n");
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  host host-{i:06} = 10.{}.{}.{}",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        );
+    }
+    let wrong: Vec<String> = (0..n).map(|i| format!("hots-{i:06}")).collect();
+    let _ = writeln!(s, "  group typos = {}\n}}", wrong.join(", "));
+    s.push_str("zone b { level 2 owner o networks 11.0.0.0/8 host m = 11.0.0.1 }\n");
+    s.push_str("conduit ab {\n  zones a, b\n  owner o\n");
+    for (i, w) in wrong.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  flow f{i} {{ from a.{w} to b.m service tcp/1 reason \"r\" }}"
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// `n` zones named `zone-000000`, ... and `n` conduits naming each of them
+/// misspelt (`zoen-000000`): `2n` unknown zones (`E202`), each a "did you
+/// mean" among `n` zone names of the same length.
+pub fn unknown_zones(n: usize) -> String {
+    let mut s = String::from(HEAD);
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "zone zone-{i:06} {{ level 2 owner o networks 10.{}.{}.0/24 }}",
+            i >> 8,
+            i & 255
+        );
+    }
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "conduit c{i} {{ zones zoen-{i:06}, zone-{:06}x owner o }}",
+            (i + 1) % n
+        );
+    }
+    s
+}

@@ -1,0 +1,106 @@
+//! The effective-access delta of `diff` on adversarial pairs of policies.
+//!
+//! Run with `cargo bench --bench diff_access`. Prints wall-clock and CPU
+//! time (from `/proc/thread-self/schedstat` on Linux) of `diff` on two
+//! versions of one conduit between two zones of `n` hosts each. Every host
+//! `i` of the first zone may open any TCP port on host `i` of the second
+//! (`n` flows), and the whole first zone may reach host `i` on TCP ports
+//! `1-(1000+i)` (`n` nested port ranges). The new version starts those
+//! ranges at port 2. Every service atom is covered by a different set of
+//! rules, and every source host sees a different set of destinations; the
+//! delta has `n + 1` boxes, each naming up to `n` flows.
+//!
+//! A second series also moves each range to the next host (`w{i}` reaches
+//! host `i + 1`), so that no rule of one version has the same sources and
+//! destinations as a rule of the other.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use conduitc::diff::{diff, DiffOptions};
+use conduitc::model::Date;
+use conduitc::{check, CheckOptions, Sources};
+
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The policy text: `n` hosts per zone, `2n` flows; ranges start at `lo`
+/// and the range of `w{i}` reaches host `i + shift`.
+fn policy(n: usize, lo: u16, shift: usize) -> String {
+    let mut s = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n\n");
+    for z in 0..2 {
+        let _ = write!(
+            s,
+            "zone z{z} {{\n  level 2\n  owner ops\n  networks 10.{z}.0.0/16\n"
+        );
+        for i in 0..n {
+            let _ = writeln!(s, "  host h{i} = 10.{z}.{}.{}", i / 250, i % 250 + 1);
+        }
+        s.push_str("}\n\n");
+    }
+    s.push_str("conduit c {\n  zones z0, z1\n  owner ops\n");
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "  flow a{i} {{\n    from z0.h{i}\n    to z1.h{i}\n    service tcp/1-65535\n    reason \"r\"\n  }}\n"
+        );
+        let _ = write!(
+            s,
+            "  flow w{i} {{\n    from z0\n    to z1.h{}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
+            (i + shift) % n,
+            1000 + i
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn main() {
+    let today = Date::parse("2026-12-01").unwrap_or_else(Date::today);
+    let check_opts = CheckOptions::new(today);
+    let opts = DiffOptions::new(today);
+    for (n, shift) in [(200, 0), (460, 0), (2000, 0), (200, 1), (460, 1), (2000, 1)] {
+        let (a, b) = (policy(n, 1, 0), policy(n, 2, shift));
+        let sa = Sources::from_memory("old.conduit", a.as_str());
+        let sb = Sources::from_memory("new.conduit", b.as_str());
+        let (ca, cb) = (check(&sa, &check_opts), check(&sb, &check_opts));
+        assert_eq!(
+            ca.diagnostics.error_count() + cb.diagnostics.error_count(),
+            0
+        );
+        let (old, new) = (ca.policy.unwrap_or_default(), cb.policy.unwrap_or_default());
+        let mut wall = Vec::new();
+        let mut cpu = Vec::new();
+        let mut summary = String::new();
+        for _ in 0..3 {
+            let (w0, c0) = (Instant::now(), cpu_time());
+            let r = std::hint::black_box(diff(&old, &new, &opts));
+            wall.push(w0.elapsed());
+            if let (Some(c0), Some(c1)) = (c0, cpu_time()) {
+                cpu.push(c1.saturating_sub(c0));
+            }
+            summary = format!(
+                "{} boxes newly allowed, {} no longer allowed",
+                r.access.added.len(),
+                r.access.removed.len()
+            );
+        }
+        wall.sort();
+        cpu.sort();
+        println!(
+            "diff, n = {n}{}: {:.0} KB + {:.0} KB, {} flows each; {summary}",
+            if shift > 0 { ", ranges moved" } else { "" },
+            a.len() as f64 / 1000.0,
+            b.len() as f64 / 1000.0,
+            2 * n
+        );
+        let mut line = format!("  wall median {:.3} s", wall[wall.len() / 2].as_secs_f64());
+        if let Some(c) = cpu.get(cpu.len() / 2) {
+            line.push_str(&format!(", cpu median {:.3} s", c.as_secs_f64()));
+        }
+        println!("{line} (3 runs)");
+    }
+}

@@ -1,0 +1,488 @@
+//! `build --out DIR`: putting a finished build in DIR's place.
+//!
+//! DIR is a symbolic link to a version directory beside it,
+//! `.DIR.conduitc/ID`, where `.DIR.conduitc` also holds the lock file
+//! `lock`. A build:
+//!
+//! 1. follows DIR while it is a symbolic link made by a user (not one of
+//!    ours), so a user's link stays a link and the build lands where it
+//!    points;
+//! 2. refuses the current directory, one of its parents, a directory that
+//!    holds a policy source, anything that is not a directory, and a
+//!    directory that is neither empty nor a previous conduitc build (a
+//!    `manifest.json` that conduitc wrote, and nothing it does not list);
+//! 3. takes the lock (a second build into the same DIR waits for it);
+//! 4. repairs what an interrupted build left (see [`recover`]);
+//! 5. writes every file into a new version directory and syncs it;
+//! 6. renames a new link over DIR in one `rename(2)`. A real directory
+//!    from an earlier conduitc (before DIR became a link) is exchanged with
+//!    the link in one `renameat2(RENAME_EXCHANGE)` where the system has it,
+//!    else moved aside into `.DIR.conduitc/displaced` first;
+//! 7. removes every version but the new one and the one it replaced.
+//!
+//! Nothing else in `.DIR.conduitc` is touched.
+//!
+//! At every instant DIR is the old build or the new one, except in the
+//! fallback of step 6, where an interruption between the two renames
+//! leaves the old build in `displaced` and the next build puts it back.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io::{ErrorKind, Write as _};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Component, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Most symbolic links followed from DIR, like the kernel's `ELOOP` bound.
+const MAX_LINKS: usize = 40;
+/// Largest `manifest.json` read when judging whether DIR is a build.
+const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+/// The lock file in the state directory.
+const LOCK: &str = "lock";
+/// The new link before it is renamed over DIR.
+const NEXT: &str = "next";
+/// A real DIR moved aside where the exchange is not available.
+const DISPLACED: &str = "displaced";
+
+/// What is at DIR's place.
+enum Kind {
+    /// Nothing.
+    Missing,
+    /// Our link; the version it names.
+    Managed(OsString),
+    /// A real directory that is empty or a previous conduitc build.
+    Real,
+}
+
+/// Writes `files` as the new content of `dir` (see the module doc).
+/// `sources` are the policy files, which DIR must not hold.
+pub fn replace_dir(
+    dir: &Path,
+    files: &[(String, String)],
+    sources: &[PathBuf],
+) -> Result<(), String> {
+    let shown = dir.display().to_string();
+    let err = |m: String| format!("--out {shown}: {m}");
+    let at = resolve(dir).map_err(err)?;
+    refuse_enclosing(&at, sources).map_err(err)?;
+    let (parent, name) = split(&at).map_err(err)?;
+    classify(&at).map_err(err)?;
+    let state = parent.join(state_name(&name));
+    ensure_state_dir(&state).map_err(err)?;
+    let _lock = lock(&state).map_err(err)?;
+    recover(&at, &parent, &name, &state).map_err(err)?;
+    // DIR may have changed while this build waited for the lock.
+    let kind = classify(&at).map_err(err)?;
+    let id = write_version(&state, files).map_err(err)?;
+    swap(&at, &state, &name, &id, &kind).map_err(err)?;
+    if let Ok(f) = fs::File::open(&parent) {
+        let _ = f.sync_all();
+    }
+    let previous = match &kind {
+        Kind::Managed(v) => Some(v.clone()),
+        _ => None,
+    };
+    prune(&state, &id, previous.as_deref());
+    Ok(())
+}
+
+/// `dir` without `.` components.
+fn normalize(dir: &Path) -> PathBuf {
+    dir.components().collect()
+}
+
+/// `.NAME.conduitc`.
+fn state_name(name: &OsStr) -> OsString {
+    let mut s = OsString::from(".");
+    s.push(name);
+    s.push(".conduitc");
+    s
+}
+
+/// The directory holding `at` and `at`'s own name.
+fn split(at: &Path) -> Result<(PathBuf, OsString), String> {
+    let Some(Component::Normal(name)) = at.components().next_back() else {
+        return Err(
+            "does not name a directory of its own (it ends in `.` or `..` or is a root); \
+             refusing to replace it"
+                .into(),
+        );
+    };
+    let parent = match at.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name.to_os_string()))
+}
+
+/// True when `target` is what our link at a place named `name` holds:
+/// `.NAME.conduitc/ID`.
+fn is_managed_link(name: &OsStr, target: &Path) -> bool {
+    let mut c = target.components();
+    match (c.next(), c.next(), c.next()) {
+        (Some(Component::Normal(s)), Some(Component::Normal(_)), None) => s == state_name(name),
+        _ => false,
+    }
+}
+
+/// Follows `dir` through symbolic links that are not ours.
+fn resolve(dir: &Path) -> Result<PathBuf, String> {
+    let mut at = normalize(dir);
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target =
+                    fs::read_link(&at).map_err(|e| format!("cannot read the link: {e}"))?;
+                let (parent, name) = split(&at)?;
+                if is_managed_link(&name, &target) {
+                    return Ok(at);
+                }
+                at = normalize(&if target.is_absolute() {
+                    target
+                } else {
+                    parent.join(target)
+                });
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err("too many levels of symbolic links".into())
+}
+
+/// Refuses the current directory, its parents, and a directory holding a
+/// policy source.
+fn refuse_enclosing(at: &Path, sources: &[PathBuf]) -> Result<(), String> {
+    let Ok(canon) = fs::canonicalize(at) else {
+        return Ok(());
+    };
+    let cwd = std::env::current_dir()
+        .and_then(fs::canonicalize)
+        .map_err(|e| format!("cannot read the current directory: {e}"))?;
+    if cwd.starts_with(&canon) {
+        return Err(format!(
+            "is the current directory or one of its parents ({}); refusing to replace it",
+            canon.display()
+        ));
+    }
+    for s in sources {
+        if let Ok(c) = fs::canonicalize(s) {
+            if c.starts_with(&canon) {
+                return Err(format!(
+                    "holds the policy source `{}`; refusing to replace it",
+                    s.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What is at `at`, or why it must not be replaced.
+fn classify(at: &Path) -> Result<Kind, String> {
+    let meta = match fs::symlink_metadata(at) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Kind::Missing),
+        Err(e) => return Err(e.to_string()),
+    };
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(at).map_err(|e| format!("cannot read the link: {e}"))?;
+        let (_, name) = split(at)?;
+        let version = target
+            .file_name()
+            .filter(|_| is_managed_link(&name, &target));
+        return match version {
+            Some(v) => Ok(Kind::Managed(v.to_os_string())),
+            None => Err("became a different symbolic link during the build; \
+                         refusing to replace it"
+                .into()),
+        };
+    }
+    if !meta.is_dir() {
+        return Err("exists and is not a directory; refusing to replace it".into());
+    }
+    previous_build(at)?;
+    Ok(Kind::Real)
+}
+
+/// Accepts an empty directory or one that a conduitc build wrote: a
+/// `manifest.json` with conduitc's generator and shape, and only the files
+/// it lists.
+fn previous_build(dir: &Path) -> Result<(), String> {
+    let mut entries = Vec::new();
+    for e in fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let e = e.map_err(|e| e.to_string())?;
+        let ft = e.file_type().map_err(|e| e.to_string())?;
+        entries.push((e.file_name(), ft));
+    }
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let manifest = dir.join("manifest.json");
+    if !entries
+        .iter()
+        .any(|(n, ft)| n == "manifest.json" && ft.is_file())
+    {
+        return Err(
+            "exists, is not empty and holds no manifest.json, so it is not a \
+                    previous conduitc build; refusing to replace it"
+                .into(),
+        );
+    }
+    let not_ours = |why: &str| {
+        format!(
+            "holds a manifest.json that conduitc did not write ({why}), so it is not a \
+             previous conduitc build; refusing to replace it"
+        )
+    };
+    let size = fs::metadata(&manifest).map_err(|e| e.to_string())?.len();
+    if size > MAX_MANIFEST_BYTES {
+        return Err(not_ours("it is larger than any build manifest"));
+    }
+    let bytes = fs::read(&manifest).map_err(|e| e.to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| not_ours("it is not JSON"))?;
+    let generator = v["generator"].as_str().unwrap_or_default();
+    if !generator.starts_with("conduitc ") {
+        return Err(not_ours(&format!(
+            "its generator is {}, not `conduitc VERSION`",
+            v["generator"]
+        )));
+    }
+    let shape_ok = v["today"].is_string()
+        && v["policy"]["sha256"].is_string()
+        && v["policy"]["sources"].is_array();
+    let Some(listed) = v["files"].as_array().filter(|_| shape_ok) else {
+        return Err(not_ours("it lacks the fields of a build manifest"));
+    };
+    let mut names = vec!["manifest.json".to_string()];
+    for f in listed {
+        let file = f["file"].as_str().unwrap_or_default();
+        let ok = !file.is_empty()
+            && !file.contains('/')
+            && f["firewall"].is_string()
+            && f["platform"].is_string()
+            && f["sha256"].is_string();
+        if !ok {
+            return Err(not_ours("a `files` entry lacks the fields of a build file"));
+        }
+        names.push(file.to_string());
+    }
+    for (n, ft) in &entries {
+        let listed = n.to_str().is_some_and(|n| names.iter().any(|l| l == n));
+        if !listed || !ft.is_file() {
+            return Err(format!(
+                "holds `{}`, which is not one of the files its manifest.json lists, so it is \
+                 not a previous conduitc build; refusing to replace it",
+                n.to_string_lossy()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `.DIR.conduitc` unless it exists; it must be a real directory.
+fn ensure_state_dir(state: &Path) -> Result<(), String> {
+    match fs::create_dir(state) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => match fs::symlink_metadata(state) {
+            Ok(m) if m.is_dir() => Ok(()),
+            _ => Err(format!(
+                "`{}` exists and is not a directory; remove it",
+                state.display()
+            )),
+        },
+        Err(e) => Err(format!("cannot create `{}`: {e}", state.display())),
+    }
+}
+
+/// Takes the exclusive lock on `.DIR.conduitc/lock`, waiting for another
+/// build to finish. The lock is released when the file is closed.
+fn lock(state: &Path) -> Result<fs::File, String> {
+    let path = state.join(LOCK);
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(format!("cannot lock `{}`: {e}", path.display())),
+        }
+    }
+}
+
+/// Repairs what an interrupted build left, under the lock: a DIR moved
+/// aside in the fallback of the swap is put back, and so is one left by
+/// conduitc 0.1.0 (`.DIR.conduitc-old-PID`), if DIR is missing; that
+/// version's other leftovers (`.DIR.conduitc-new-PID`) are removed.
+/// Unused versions and links in `.DIR.conduitc` go with the pruning after
+/// the swap.
+fn recover(at: &Path, parent: &Path, name: &OsStr, state: &Path) -> Result<(), String> {
+    let missing = || matches!(fs::symlink_metadata(at), Err(e) if e.kind() == ErrorKind::NotFound);
+    let displaced = state.join(DISPLACED);
+    if fs::symlink_metadata(&displaced).is_ok() {
+        if missing() {
+            fs::rename(&displaced, at)
+                .map_err(|e| format!("cannot restore `{}`: {e}", displaced.display()))?;
+        } else {
+            remove_any(&displaced);
+        }
+    }
+    let mut new_prefix = state_name(name).as_bytes().to_vec();
+    new_prefix.extend_from_slice(b"-new-");
+    let mut old_prefix = state_name(name).as_bytes().to_vec();
+    old_prefix.extend_from_slice(b"-old-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let mut leftovers: Vec<(bool, PathBuf)> = Vec::new();
+    for e in entries.flatten() {
+        let n = e.file_name();
+        let n = n.as_bytes();
+        let pid = |prefix: &[u8]| {
+            n.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty() && rest.iter().all(u8::is_ascii_digit))
+        };
+        if pid(&old_prefix) {
+            leftovers.push((true, e.path()));
+        } else if pid(&new_prefix) {
+            leftovers.push((false, e.path()));
+        }
+    }
+    leftovers.sort();
+    for (old, path) in leftovers.iter().rev() {
+        if *old && missing() && previous_build(path).is_ok() {
+            fs::rename(path, at)
+                .map_err(|e| format!("cannot restore `{}`: {e}", path.display()))?;
+        } else {
+            remove_any(path);
+        }
+    }
+    Ok(())
+}
+
+/// Removes a file, link or directory tree, best effort.
+fn remove_any(path: &Path) {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let _ = fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Writes and syncs a new version directory; returns its name.
+fn write_version(state: &Path, files: &[(String, String)]) -> Result<OsString, String> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let id = OsString::from(format!("{nanos:020}-{}", std::process::id()));
+    let ver = state.join(&id);
+    let written = (|| -> std::io::Result<()> {
+        fs::create_dir(&ver)?;
+        for (name, text) in files {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(ver.join(name))?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
+        fs::File::open(&ver)?.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(id),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&ver);
+            Err(format!("cannot write `{}`: {e}", ver.display()))
+        }
+    }
+}
+
+/// Puts a link to version `id` at `at` in one rename.
+fn swap(at: &Path, state: &Path, name: &OsStr, id: &OsStr, kind: &Kind) -> Result<(), String> {
+    let next = state.join(NEXT);
+    remove_any(&next);
+    let target = Path::new(&state_name(name)).join(id);
+    std::os::unix::fs::symlink(&target, &next)
+        .map_err(|e| format!("cannot create the link `{}`: {e}", next.display()))?;
+    let moved = |e: std::io::Error| format!("cannot rename `{}` to DIR: {e}", next.display());
+    match kind {
+        Kind::Missing | Kind::Managed(_) => fs::rename(&next, at).map_err(moved),
+        Kind::Real => match exchange(&next, at) {
+            // The old directory is now at `next`.
+            Ok(true) => {
+                let _ = fs::remove_dir_all(&next);
+                Ok(())
+            }
+            Ok(false) => {
+                let displaced = state.join(DISPLACED);
+                fs::rename(at, &displaced)
+                    .map_err(|e| format!("cannot move the previous build aside: {e}"))?;
+                if let Err(e) = fs::rename(&next, at) {
+                    let _ = fs::rename(&displaced, at);
+                    return Err(moved(e));
+                }
+                let _ = fs::remove_dir_all(&displaced);
+                Ok(())
+            }
+            Err(e) => Err(moved(e)),
+        },
+    }
+}
+
+/// Exchanges `a` and `b` atomically; `Ok(false)` where the system or file
+/// system cannot.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Exchanges `a` and `b` atomically; `Ok(false)` where the system or file
+/// system cannot.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// True for a version directory's name: `DIGITS-DIGITS`.
+fn is_version(name: &OsStr) -> bool {
+    let b = name.as_bytes();
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    b.iter()
+        .position(|&c| c == b'-')
+        .is_some_and(|i| digits(&b[..i]) && digits(&b[i + 1..]))
+}
+
+/// Removes from `.DIR.conduitc` every version but the new one and the one
+/// it replaced (a reader that resolved DIR just before the swap can still
+/// finish), and a stale `next` link or `displaced` directory; anything
+/// else there is not conduitc's and is left alone. Best effort: the build
+/// has already succeeded.
+fn prune(state: &Path, id: &OsStr, previous: Option<&OsStr>) {
+    let Ok(entries) = fs::read_dir(state) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name();
+        if n == id || Some(n.as_os_str()) == previous {
+            continue;
+        }
+        if is_version(&n) || n == NEXT || n == DISPLACED {
+            remove_any(&e.path());
+        }
+    }
+}
