@@ -544,7 +544,11 @@ fn a_redundancy_check_too_costly_to_finish_says_so() {
             .unwrap()
     });
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let cut_short: Vec<_> = json["diagnostics"]
         .as_array()
