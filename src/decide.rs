@@ -2,7 +2,7 @@
 //! from the checked model directly (never from the lowered rules), so that
 //! the lowering, every backend and `query` can be tested against it.
 
-use crate::lower::{select, BuildOptions, Decision, LowerError, Packet};
+use crate::lower::{select, BuildOptions, Decision, LowerError, Packet, Rank};
 use crate::model::{Mode, Policy};
 
 /// Decides whether `packet`, as the initiation of a connection, is permitted
@@ -13,6 +13,10 @@ use crate::model::{Mode, Policy};
 /// type) in its services; ICMP applies only to IPv4 packets and ICMPv6 only to
 /// IPv6 ones. A monitor-mode conduit also admits every packet between its two
 /// zones, reported as `conduit/*`.
+///
+/// The deciding flow is the one whose rule the firewall consults first
+/// ([`Rank`]): flows with `log`, then the other flows, by full name; a
+/// catch-all decides only packets no declared flow admits.
 pub fn decide(
     policy: &Policy,
     packet: &Packet,
@@ -21,7 +25,7 @@ pub fn decide(
     let sel = select(policy, opts)?;
     let mut matches = Vec::new();
     if packet.src.is_ipv4() != packet.dst.is_ipv4() {
-        return Ok(Decision::from_matches(matches));
+        return Ok(Decision::from_ranked(matches));
     }
     let icmp_family_ok = match packet.proto {
         1 => packet.src.is_ipv4(),
@@ -41,7 +45,11 @@ pub fn decide(
                     .services
                     .admits(packet.proto, packet.dport, packet.icmp_type)
             {
-                matches.push((flow.full_name.clone(), flow.owner.to_string()));
+                matches.push((
+                    Rank::of(false, flow.log),
+                    flow.full_name.clone(),
+                    flow.owner.to_string(),
+                ));
             }
         }
         if conduit.mode == Mode::Monitor {
@@ -52,9 +60,13 @@ pub fn decide(
             let between = (za.addrs.contains(packet.src) && zb.addrs.contains(packet.dst))
                 || (zb.addrs.contains(packet.src) && za.addrs.contains(packet.dst));
             if between {
-                matches.push((format!("{}/*", conduit.name), conduit.owner.to_string()));
+                matches.push((
+                    Rank::CatchAll,
+                    format!("{}/*", conduit.name),
+                    conduit.owner.to_string(),
+                ));
             }
         }
     }
-    Ok(Decision::from_matches(matches))
+    Ok(Decision::from_ranked(matches))
 }

@@ -49,6 +49,7 @@ pub mod limits;
 pub mod lower;
 pub mod model;
 pub mod paths;
+pub mod platform;
 pub mod source;
 pub mod syntax;
 

@@ -54,5 +54,20 @@ pub const MAX_INTERFACE_CHARS: usize = 64;
 /// Longest interface name on an `nftables` firewall (Linux `IFNAMSIZ` - 1 = 15).
 pub const MAX_NFT_INTERFACE_CHARS: usize = 15;
 
+/// Longest interface name on a `fortios` firewall (15, FortiOS's limit for
+/// `config system interface` names). Longer is `E601`.
+pub const MAX_FORTIOS_INTERFACE_CHARS: usize = 15;
+
+/// Most entries in one Cisco IOS access list (4,096), counting the fixed
+/// entries (fragment deny, neighbour discovery, final deny). A list is the
+/// cross product of a flow's source prefixes, destination prefixes and
+/// ports (and the replies), so a few hundred addresses can make millions of
+/// entries; the budget keeps each list within reach of devices that hold
+/// lists in hardware tables of a few thousand entries. A longer list is
+/// `E606`: at check on each `cisco-ios` firewall, and at build (for a
+/// generic `cisco-ios` target) before any text is produced, naming the
+/// flows that contribute most.
+pub const MAX_IOS_ACL_ENTRIES: usize = 4096;
+
 /// How many days ahead an expiry draws the `W104` warning (30).
 pub const EXPIRY_WARNING_DAYS: i64 = 30;

@@ -26,9 +26,11 @@
 //!    address of the family), `eq`/`range` for ports, ICMP types by IOS
 //!    keyword or number, protocol numbers for `ip/N`, and `log` when the flow
 //!    logs. A monitor-mode catch-all becomes `permit ip SRC DST log`.
-//!    Catch-alls come after every flow's entries (and replies), so traffic
-//!    of declared flows matches its own entry and the catch-all's log shows
-//!    only undeclared traffic.
+//!    Rules come in this order: flows with `log`, then the other flows,
+//!    then the catch-alls, each in rule order. So a `log` flow logs every
+//!    connection it admits, traffic of declared flows matches its own entry
+//!    (the catch-all's log shows only undeclared traffic), and the entry
+//!    whose hit counter counts a packet belongs to the flow `query` names.
 //! 3. For every rule whose *destination* zone is this zone, the stateless
 //!    replies language.md allows, under `remark conduit/flow replies`:
 //!    `permit tcp DST eq P SRC established` (ACK or RST set),
@@ -48,6 +50,16 @@
 //!    advertisements, and a zone that advertises routers to the firewall is
 //!    exactly what a segmentation boundary should refuse.
 //! 5. `deny ip any any log` (`deny ipv6 any any log`).
+//!
+//! # Size
+//!
+//! Entries are the cross product of a rule's source prefixes, destination
+//! prefixes and port ranges (or ICMP types), so a list can grow far faster
+//! than the policy. Before writing anything the backend counts every list's
+//! entries from the rule set and refuses (`E606`) a list over
+//! [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most. The
+//! text is then streamed line by line ([`emit_to`]), so memory does not
+//! grow with the output.
 //!
 //! A list is never empty (an applied empty list permits everything): a zone
 //! with no rule still gets the fragment deny and the final deny. Every entry
@@ -112,20 +124,21 @@
 //! protocols, management); those must be declared as flows or the final deny
 //! drops them.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
-use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
+use super::text::{build_summary, check_zone_names, is_name};
 use super::EmitError;
+use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
-use crate::model::{AddrSet, PortSet};
+use crate::model::{AddrSet, Platform, PortSet};
+use crate::platform::{
+    interface_name_problem, ios_address_terms, ios_interface_key, protocol_problem,
+};
 
 const TARGET: &str = "cisco-ios";
 /// IOS truncates remarks longer than this.
 const REMARK_MAX: usize = 100;
-/// Longest declared name the language allows.
-/// Longest interface name the language allows.
-const IFACE_MAX: usize = 64;
 /// Highest IOS sequence number.
 const SEQ_MAX: u64 = 2_147_483_647;
 
@@ -135,31 +148,21 @@ enum Family {
     V6,
 }
 
-/// Entries under one remark.
-struct Section {
-    remark: String,
-    entries: Vec<String>,
-}
+const FAMILIES: [Family; 2] = [Family::V4, Family::V6];
 
-/// One access list's body before numbering.
-#[derive(Default)]
-struct Body {
-    sections: Vec<Section>,
-}
-
-impl Body {
-    fn push(&mut self, remark: &str, entries: Vec<String>) {
-        if entries.is_empty() {
-            return;
-        }
-        match self.sections.last_mut() {
-            Some(s) if s.remark == remark => s.entries.extend(entries),
-            _ => self.sections.push(Section {
-                remark: remark.to_string(),
-                entries,
-            }),
-        }
+/// Entries every list holds whatever the rules: the fragment deny and the
+/// final deny, plus the two neighbour-discovery permits in IPv6 lists.
+fn fixed_entries(fam: Family) -> u64 {
+    match fam {
+        Family::V4 => 2,
+        Family::V6 => 4,
     }
+}
+
+/// What is written, in order: each rule with the indices of its source and
+/// destination zones. Built (and every refusal decided) before any text.
+struct Plan<'r> {
+    ordered: Vec<(&'r Rule, usize, usize)>,
 }
 
 /// Emits `rules` as Cisco IOS / IOS-XE configuration (see the module docs).
@@ -167,75 +170,309 @@ impl Body {
 /// Refuses (never escapes) any name that is not a plain declared name: zone,
 /// flow, conduit, firewall and isolation names must match
 /// `[A-Za-z][A-Za-z0-9_-]*` (at most 48 characters), interface names
-/// `[A-Za-z0-9._/:-]` (1-64 characters).
+/// `[A-Za-z0-9._/:-]` (1-64 characters, spaces allowed between type and
+/// number). Refuses `ip/0` (`E605`) and any list over
+/// [`MAX_IOS_ACL_ENTRIES`] entries (`E606`).
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
-    validate(rules)?;
-    let zones = &rules.zones;
-    let zone_index = |name: &str| zones.iter().position(|z| z.name.eq_ignore_ascii_case(name));
-    let mut bodies: Vec<[Body; 2]> = zones.iter().map(|_| Default::default()).collect();
-    // Monitor catch-alls go last, so declared flows (and their replies)
-    // match their own entries and the catch-all's log shows only undeclared
-    // traffic.
-    let ordered = rules
-        .rules
-        .iter()
-        .filter(|r| !r.monitor)
-        .chain(rules.rules.iter().filter(|r| r.monitor));
-    for rule in ordered {
-        let Some(from) = zone_index(&rule.src_zone) else {
-            return Err(unknown_zone(rule, &rule.src_zone));
-        };
-        let Some(to) = zone_index(&rule.dst_zone) else {
-            return Err(unknown_zone(rule, &rule.dst_zone));
-        };
-        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
-            return Err(unknown_zone(rule, &rule.src_zone));
-        };
-        let forward_remark = rule.name.clone();
-        let reply_remark = {
-            let r = format!("{} replies", rule.name);
-            if r.len() <= REMARK_MAX {
-                r
-            } else {
-                rule.name.clone()
-            }
-        };
-        for (i, fam) in [Family::V4, Family::V6].into_iter().enumerate() {
-            let fwd = forward_entries(rule, zf, fam)?;
-            let rep = reply_entries(rule, zf, zt, fam);
-            if let Some(b) = bodies.get_mut(from).and_then(|b| b.get_mut(i)) {
-                b.push(&forward_remark, fwd);
-            }
-            if let Some(b) = bodies.get_mut(to).and_then(|b| b.get_mut(i)) {
-                b.push(&reply_remark, rep);
-            }
-        }
-    }
+    let mut buf = Vec::new();
+    emit_to(rules, &mut buf)?;
+    String::from_utf8(buf).map_err(|_| bad("refusing to emit non-ASCII text".to_string()))
+}
 
-    let mut out = String::new();
-    header(&mut out, rules);
-    for (zone, [v4, v6]) in zones.iter().zip(&bodies) {
-        write_acl(&mut out, &zone.name, Family::V4, v4)?;
-        write_acl(&mut out, &zone.name, Family::V6, v6)?;
+/// Emits `rules` into `out`, one line at a time: memory stays bounded by
+/// the largest rule's entries, whatever the size of the output. Every
+/// refusal is decided before the first byte is written.
+pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
+    validate(rules)?;
+    let plan = plan(rules)?;
+    let mut w = Lines { out };
+    header(&mut w, rules)?;
+    for (zi, zone) in rules.zones.iter().enumerate() {
+        for fam in FAMILIES {
+            write_acl(&mut w, rules, &plan, zi, &zone.name, fam)?;
+        }
     }
     if let Some(fw) = &rules.firewall {
         for (iface, zone) in &fw.interfaces {
-            let Some(z) = zone_index(zone).and_then(|i| zones.get(i)) else {
+            let Some(z) = zone_index(rules, zone).and_then(|i| rules.zones.get(i)) else {
+                // INVARIANT: `plan` checked every interface's zone.
+                continue;
+            };
+            w.line(&format!("interface {iface}"))?;
+            w.line(&format!(" ip access-group conduit-{}-in in", z.name))?;
+            w.line(&format!(" ipv6 traffic-filter conduit-{}-in6 in", z.name))?;
+            w.line("exit")?;
+        }
+    }
+    w.out.flush().map_err(io_error)
+}
+
+/// A line-oriented writer with a last guard: printable ASCII without `?`
+/// (which an interactive CLI reads as a request for help when pasted).
+/// `validate` already refused every name that could break it.
+struct Lines<'w> {
+    out: &'w mut dyn Write,
+}
+
+impl Lines<'_> {
+    fn line(&mut self, text: &str) -> Result<(), EmitError> {
+        if let Some(c) = text
+            .chars()
+            .find(|&c| !(' '..='~').contains(&c) || c == '?')
+        {
+            return Err(bad(format!("refusing to emit character {c:?}")));
+        }
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|_| self.out.write_all(b"\n"))
+            .map_err(io_error)
+    }
+}
+
+fn io_error(e: std::io::Error) -> EmitError {
+    EmitError::Io {
+        target: TARGET,
+        message: e.to_string(),
+    }
+}
+
+fn zone_index(rules: &RuleSet, name: &str) -> Option<usize> {
+    rules
+        .zones
+        .iter()
+        .position(|z| z.name.eq_ignore_ascii_case(name))
+}
+
+/// Orders the rules (flows with `log`, then other flows, then monitor
+/// catch-alls, each in rule order), resolves their zones, refuses protocols
+/// IOS cannot express and checks every list against the entry budget.
+fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
+    let rank = |r: &Rule| match (r.monitor, r.log) {
+        (false, true) => 0,
+        (false, false) => 1,
+        (true, _) => 2,
+    };
+    let mut ordered = Vec::with_capacity(rules.rules.len());
+    for want in 0..3 {
+        for rule in rules.rules.iter().filter(|r| rank(r) == want) {
+            let Some(from) = zone_index(rules, &rule.src_zone) else {
+                return Err(unknown_zone(rule, &rule.src_zone));
+            };
+            let Some(to) = zone_index(rules, &rule.dst_zone) else {
+                return Err(unknown_zone(rule, &rule.dst_zone));
+            };
+            if let Match::Ip(n) = rule.matcher {
+                if let Some(why) = protocol_problem(Platform::CiscoIos, n) {
+                    return Err(EmitError::Protocol {
+                        target: TARGET,
+                        rule: rule.name.clone(),
+                        proto: n,
+                        why,
+                    });
+                }
+            }
+            ordered.push((rule, from, to));
+        }
+    }
+    if let Some(fw) = &rules.firewall {
+        for (iface, zone) in &fw.interfaces {
+            if zone_index(rules, zone).is_none() {
                 return Err(EmitError::Unsupported {
                     target: TARGET,
                     what: format!(
                         "interface {iface} facing zone {zone}, which is not in the rule set"
                     ),
                 });
-            };
-            let _ = writeln!(out, "interface {iface}");
-            let _ = writeln!(out, " ip access-group conduit-{}-in in", z.name);
-            let _ = writeln!(out, " ipv6 traffic-filter conduit-{}-in6 in", z.name);
-            out.push_str("exit\n");
+            }
         }
     }
-    printable_lines(TARGET, &out)?;
-    Ok(out)
+    let plan = Plan { ordered };
+    budget(rules, &plan)?;
+    Ok(plan)
+}
+
+/// How many entries one rule adds to one list, and the factors.
+#[derive(Clone, Copy)]
+struct Count {
+    /// Source (forward) or responder (reply) address terms.
+    a: u64,
+    /// Destination (forward) or initiator (reply) address terms.
+    b: u64,
+    /// Port ranges, ICMP types or protocols per address pair.
+    k: u64,
+}
+
+impl Count {
+    fn entries(self) -> u64 {
+        self.a.saturating_mul(self.b).saturating_mul(self.k)
+    }
+}
+
+/// Address terms [`addr_terms`] would write, counted without writing them.
+fn term_count(set: &AddrSet, fam: Family) -> u64 {
+    ios_address_terms(set, fam == Family::V6)
+}
+
+/// The count of [`forward_entries`] for `rule` in `fam`.
+fn forward_count(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Count {
+    let k = match (&rule.matcher, fam) {
+        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
+        (Match::Icmp(t), Family::V4) | (Match::Icmpv6(t), Family::V6) => t.len(),
+        (Match::Icmp(_), Family::V6) | (Match::Icmpv6(_), Family::V4) => 0,
+        (Match::Ip(_) | Match::Any, _) => 1,
+    };
+    let k = u64::try_from(k).unwrap_or(u64::MAX);
+    if k == 0 {
+        return Count { a: 0, b: 0, k };
+    }
+    let src = family_part(&rule.src.intersection(&zone.addrs), fam);
+    let dst = family_part(&rule.dst, fam);
+    Count {
+        a: term_count(&src, fam),
+        b: term_count(&dst, fam),
+        k,
+    }
+}
+
+/// The count of [`reply_entries`] for `rule` in `fam`.
+fn reply_count(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Count {
+    let k = match (&rule.matcher, fam) {
+        _ if rule.monitor => 0,
+        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
+        (Match::Icmp(t), Family::V4) if t.contains(&8) => 1,
+        (Match::Icmpv6(t), Family::V6) if t.contains(&128) => 1,
+        _ => 0,
+    };
+    let k = u64::try_from(k).unwrap_or(u64::MAX);
+    if k == 0 {
+        return Count { a: 0, b: 0, k };
+    }
+    let resp = family_part(&rule.dst.intersection(&to.addrs), fam);
+    let init = family_part(&rule.src.intersection(&from.addrs), fam);
+    Count {
+        a: term_count(&resp, fam),
+        b: term_count(&init, fam),
+        k,
+    }
+}
+
+/// Refuses (`E606`) the first list that would exceed
+/// [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most.
+fn budget(rules: &RuleSet, plan: &Plan<'_>) -> Result<(), EmitError> {
+    let limit = u64::try_from(MAX_IOS_ACL_ENTRIES).unwrap_or(u64::MAX);
+    let zones = &rules.zones;
+    let mut totals: Vec<[u64; 2]> = zones
+        .iter()
+        .map(|_| [fixed_entries(Family::V4), fixed_entries(Family::V6)])
+        .collect();
+    for &(rule, from, to) in &plan.ordered {
+        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+            continue;
+        };
+        for (i, fam) in FAMILIES.into_iter().enumerate() {
+            let f = forward_count(rule, zf, fam).entries();
+            let r = reply_count(rule, zf, zt, fam).entries();
+            if let Some(t) = totals.get_mut(from).and_then(|t| t.get_mut(i)) {
+                *t = t.saturating_add(f);
+            }
+            if let Some(t) = totals.get_mut(to).and_then(|t| t.get_mut(i)) {
+                *t = t.saturating_add(r);
+            }
+        }
+    }
+    for (zi, t) in totals.iter().enumerate() {
+        for (i, fam) in FAMILIES.into_iter().enumerate() {
+            let total = t.get(i).copied().unwrap_or(0);
+            if total > limit {
+                return Err(over_budget(rules, plan, zi, fam, total));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `E606` error for list (`zone`, `fam`): its size, the largest
+/// contributors with their factors, and what to change.
+fn over_budget(
+    rules: &RuleSet,
+    plan: &Plan<'_>,
+    zone: usize,
+    fam: Family,
+    total: u64,
+) -> EmitError {
+    let zones = &rules.zones;
+    // Per flow: its entries in this list, and its largest single term.
+    let mut by_flow: BTreeMap<&str, (u64, Count, &Match, bool)> = BTreeMap::new();
+    for &(rule, from, to) in &plan.ordered {
+        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+            continue;
+        };
+        let mut add = |c: Count, reply: bool| {
+            let n = c.entries();
+            if n == 0 {
+                return;
+            }
+            let e = by_flow
+                .entry(rule.name.as_str())
+                .or_insert((0, c, &rule.matcher, reply));
+            e.0 = e.0.saturating_add(n);
+            if n > e.1.entries() {
+                e.1 = c;
+                e.2 = &rule.matcher;
+                e.3 = reply;
+            }
+        };
+        if from == zone {
+            add(forward_count(rule, zf, fam), false);
+        }
+        if to == zone {
+            add(reply_count(rule, zf, zt, fam), true);
+        }
+    }
+    let mut flows: Vec<_> = by_flow.into_iter().collect();
+    flows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
+    let shown: Vec<String> = flows
+        .iter()
+        .take(3)
+        .map(|(name, (n, c, m, reply))| {
+            let what = match m {
+                Match::Tcp(_) | Match::Udp(_) => "port ranges",
+                Match::Icmp(_) | Match::Icmpv6(_) => "ICMP types",
+                Match::Ip(_) | Match::Any => "protocols",
+            };
+            let (a, b) = if *reply {
+                ("responder", "initiator")
+            } else {
+                ("source", "destination")
+            };
+            format!(
+                "{name} ({n} entries; largest part {} {a} prefixes x {} {b} prefixes x {} {what}{})",
+                c.a,
+                c.b,
+                c.k,
+                if *reply { ", replies" } else { "" }
+            )
+        })
+        .collect();
+    let more = flows.len().saturating_sub(shown.len());
+    let list = match fam {
+        Family::V4 => format!("conduit-{}-in", zones.get(zone).map_or("", |z| &z.name)),
+        Family::V6 => format!("conduit-{}-in6", zones.get(zone).map_or("", |z| &z.name)),
+    };
+    EmitError::TooLarge {
+        target: TARGET,
+        message: format!(
+            "access list {list} would hold {total} entries, over the budget of {MAX_IOS_ACL_ENTRIES} per list; largest contributors: {}{}. \
+             Each entry is one source prefix, one destination prefix and one port range: give these flows fewer, larger address blocks \
+             (hosts in one prefix, a group of prefixes), fewer port ranges, or split them over zones so each list stays under the budget",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+    }
 }
 
 fn unknown_zone(rule: &Rule, zone: &str) -> EmitError {
@@ -248,70 +485,101 @@ fn unknown_zone(rule: &Rule, zone: &str) -> EmitError {
     }
 }
 
-fn header(out: &mut String, rules: &RuleSet) {
-    let _ = writeln!(
-        out,
+fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
+    w.line(&format!(
         "! conduitc {} cisco-ios (IOS 15.x, IOS-XE 16.x/17.x)",
         env!("CARGO_PKG_VERSION")
-    );
-    let _ = writeln!(
-        out,
+    ))?;
+    w.line(&format!(
         "! {}",
         build_summary(
             rules,
             "no firewall: apply each list inbound facing its zone"
         )
-    );
-    out.push_str("! Paste in global configuration mode where these list names do not exist.\n");
-    out.push_str("! To replace live lists, load them under new names first, then move the\n");
-    out.push_str("! bindings; never remove a list that is applied.\n");
-    out.push_str("!\n");
+    ))?;
+    w.line("! Paste in global configuration mode where these list names do not exist.")?;
+    w.line("! To replace live lists, load them under new names first, then move the")?;
+    w.line("! bindings; never remove a list that is applied.")?;
+    w.line("!")
 }
 
-fn write_acl(out: &mut String, zone: &str, fam: Family, body: &Body) -> Result<(), EmitError> {
+/// One list, streamed: for every rule in plan order, its forward entries
+/// when it leaves this zone and its reply entries when it enters it, each
+/// under the rule's remark (consecutive sections with one remark share it).
+fn write_acl(
+    w: &mut Lines<'_>,
+    rules: &RuleSet,
+    plan: &Plan<'_>,
+    zone: usize,
+    name: &str,
+    fam: Family,
+) -> Result<(), EmitError> {
     let (open, seq_kw, any) = match fam {
         Family::V4 => (
-            format!("ip access-list extended conduit-{zone}-in"),
+            format!("ip access-list extended conduit-{name}-in"),
             "",
             "ip",
         ),
         Family::V6 => (
-            format!("ipv6 access-list conduit-{zone}-in6"),
+            format!("ipv6 access-list conduit-{name}-in6"),
             "sequence ",
             "ipv6",
         ),
     };
-    out.push_str(&open);
-    out.push('\n');
+    w.line(&open)?;
     let mut seq: u64 = 0;
-    let mut entry = |out: &mut String, text: &str| -> Result<(), EmitError> {
+    let mut entry = |w: &mut Lines<'_>, text: &str| -> Result<(), EmitError> {
         seq += 10;
         if seq > SEQ_MAX {
             return Err(EmitError::Unsupported {
                 target: TARGET,
-                what: format!("more entries than IOS sequence numbers in the list for zone {zone}"),
+                what: format!("more entries than IOS sequence numbers in the list for zone {name}"),
             });
         }
-        let _ = writeln!(out, " {seq_kw}{seq} {text}");
-        Ok(())
+        w.line(&format!(" {seq_kw}{seq} {text}"))
     };
-    out.push_str(" remark conduitc: drop every non-initial fragment\n");
-    entry(out, &format!("deny {any} any any fragments"))?;
-    for s in &body.sections {
-        let _ = writeln!(out, " remark {}", s.remark);
-        for e in &s.entries {
-            entry(out, e)?;
+    w.line(" remark conduitc: drop every non-initial fragment")?;
+    entry(w, &format!("deny {any} any any fragments"))?;
+    let zones = &rules.zones;
+    let mut last_remark: Option<String> = None;
+    for &(rule, from, to) in &plan.ordered {
+        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+            continue;
+        };
+        let mut sections = Vec::new();
+        if from == zone {
+            sections.push((rule.name.clone(), forward_entries(rule, zf, fam)?));
+        }
+        if to == zone {
+            let r = format!("{} replies", rule.name);
+            let remark = if r.len() <= REMARK_MAX {
+                r
+            } else {
+                rule.name.clone()
+            };
+            sections.push((remark, reply_entries(rule, zf, zt, fam)));
+        }
+        for (remark, entries) in sections {
+            if entries.is_empty() {
+                continue;
+            }
+            if last_remark.as_deref() != Some(remark.as_str()) {
+                w.line(&format!(" remark {remark}"))?;
+                last_remark = Some(remark);
+            }
+            for e in &entries {
+                entry(w, e)?;
+            }
         }
     }
     if fam == Family::V6 {
-        out.push_str(" remark conduitc: neighbour discovery\n");
-        entry(out, "permit icmp any any nd-na")?;
-        entry(out, "permit icmp any any nd-ns")?;
+        w.line(" remark conduitc: neighbour discovery")?;
+        entry(w, "permit icmp any any nd-na")?;
+        entry(w, "permit icmp any any nd-ns")?;
     }
-    out.push_str(" remark conduitc: default deny\n");
-    entry(out, &format!("deny {any} any any log"))?;
-    out.push_str("exit\n");
-    Ok(())
+    w.line(" remark conduitc: default deny")?;
+    entry(w, &format!("deny {any} any any log"))?;
+    w.line("exit")
 }
 
 /// Address terms (`any`, `host A`, `A WILDCARD`, `P/LEN`) covering exactly
@@ -443,16 +711,17 @@ fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<Stri
                         out.push(format!("permit icmp {s} {d} {}{log}", icmp_keyword(t, fam)));
                     }
                 }
-                Match::Ip(0) => {
-                    return Err(EmitError::Unsupported {
-                        target: TARGET,
-                        what: format!(
-                            "ip/0 in {} (IOS reads protocol 0 as every protocol)",
-                            rule.name
-                        ),
-                    })
+                Match::Ip(n) => {
+                    if let Some(why) = protocol_problem(Platform::CiscoIos, *n) {
+                        return Err(EmitError::Protocol {
+                            target: TARGET,
+                            rule: rule.name.clone(),
+                            proto: *n,
+                            why,
+                        });
+                    }
+                    out.push(format!("permit {n} {s} {d}{log}"))
                 }
-                Match::Ip(n) => out.push(format!("permit {n} {s} {d}{log}")),
                 Match::Any => out.push(format!("permit {any} {s} {d} log")),
             }
         }
@@ -534,15 +803,14 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
-            if !is_iface(iface, IFACE_MAX) {
-                return Err(bad(format!(
-                    "interface name {iface:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
-                )));
+            if let Some(problem) = interface_name_problem(iface, Platform::CiscoIos) {
+                return Err(bad(format!("interface name {iface:?} {problem}")));
             }
             if !is_name(zone) {
                 return Err(bad(format!("zone name {zone:?} is not a name")));
             }
-            if !ifaces.insert(iface.to_ascii_lowercase()) {
+            // `Gi0/1` and `GigabitEthernet0/1` are one interface.
+            if !ifaces.insert(ios_interface_key(iface)) {
                 return Err(EmitError::Unsupported {
                     target: TARGET,
                     what: format!(
@@ -632,7 +900,7 @@ mod tests {
             vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             vec![r],
         ));
-        assert!(matches!(e, Err(EmitError::Unsupported { .. })));
+        assert!(matches!(e, Err(EmitError::Protocol { proto: 0, .. })));
     }
 
     #[test]
@@ -646,6 +914,11 @@ mod tests {
             platform: Platform::CiscoIos,
             interfaces: vec![("Gi0/1".into(), "a".into()), ("gi0/1".into(), "b".into())],
         });
+        assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
+        // An abbreviation names the same interface as the full name.
+        if let Some(fw) = rs.firewall.as_mut() {
+            fw.interfaces[1].0 = "GigabitEthernet 0/1".into();
+        }
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
     }
 

@@ -22,10 +22,13 @@
 //! 4. `config firewall service group`: one per flow that needs more than one
 //!    service, named after the flow.
 //! 5. `config firewall policy`: **one accept policy per flow**, and one logged
-//!    accept policy per direction of each monitor-mode conduit, in rule order
-//!    with the catch-alls last: traffic of a declared flow matches its own
-//!    policy (and its own logging), so the catch-all's log shows only
-//!    undeclared traffic.
+//!    accept policy per direction of each monitor-mode conduit: flows with
+//!    `log` first, then the other flows, then the catch-alls, each in rule
+//!    order. A packet several flows admit thus matches a logged flow's
+//!    policy when there is one (so a `log` flow logs every connection it
+//!    admits), traffic of a declared flow never reaches a catch-all (whose
+//!    log shows only undeclared traffic), and the policy whose counter
+//!    counts a packet is the flow `query` names.
 //!    Nothing else is accepted: unmatched traffic meets the implicit deny.
 //!
 //! # Names
@@ -106,15 +109,18 @@ use sha2::{Digest, Sha256};
 
 use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
 use super::EmitError;
+use crate::limits::MAX_FORTIOS_INTERFACE_CHARS;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
-use crate::model::AddrSet;
+use crate::model::{AddrSet, Platform};
+use crate::platform::protocol_problem;
 
 const TARGET: &str = "fortios";
 const OBJECT_NAME_MAX: usize = 79;
 const POLICY_NAME_MAX: usize = 35;
 const COMMENTS_MAX: usize = 1023;
-/// FortiOS zone names are at most 35 characters; interfaces 15.
-const IFACE_MAX: usize = 35;
+/// FortiOS interface names are at most 15 characters (`check` applies the
+/// same limit, `E601`).
+const IFACE_MAX: usize = MAX_FORTIOS_INTERFACE_CHARS;
 const ID_BASE: u32 = 1_000_000;
 const ID_SPAN: u32 = 999_000_000;
 
@@ -261,8 +267,8 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 
     // 2. Merge each group into one policy's worth of addresses and services,
     //    refusing any merge that would widen a rule.
-    // Catch-alls go last (see the module docs).
-    groups.sort_by_key(|g| g.first.monitor);
+    // Logged flows first, catch-alls last (see the module docs).
+    groups.sort_by_key(|g| (g.first.monitor, !g.first.log));
     let mut plans = Vec::new();
     for g in &groups {
         if let Some(p) = plan(g, rules.firewall.is_some())? {
@@ -815,13 +821,15 @@ fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan<'a>>, Emit
             }
             Match::Icmp(t) => services.extend(t.iter().map(|&t| Svc::Icmp(t))),
             Match::Icmpv6(t) => services.extend(t.iter().map(|&t| Svc::Icmp6(t))),
-            Match::Ip(0) => {
-                return Err(unsupported(format!(
-                    "ip/0 in {} (FortiOS reads protocol number 0 as every protocol)",
-                    r.name
-                )))
-            }
             Match::Ip(n) => {
+                if let Some(why) = protocol_problem(Platform::Fortios, *n) {
+                    return Err(EmitError::Protocol {
+                        target: TARGET,
+                        rule: r.name.clone(),
+                        proto: *n,
+                        why,
+                    });
+                }
                 services.insert(Svc::Ip(*n));
             }
             Match::Any => {

@@ -11,9 +11,12 @@ pub mod nftables;
 pub mod nftables_json;
 mod text;
 
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::diag::Code;
 use crate::lower::RuleSet;
 
 /// A compilation target.
@@ -70,9 +73,55 @@ pub enum EmitError {
         /// What is wrong.
         message: String,
     },
+    /// A rule admits an IP protocol number the target cannot express
+    /// exactly (`ip/0` on `cisco-ios`, `ip/255` on `fortios`): code `E605`.
+    #[error("[E605] {target} cannot express ip/{proto} in {rule} ({why})")]
+    Protocol {
+        /// The target.
+        target: &'static str,
+        /// The rule's full name.
+        rule: String,
+        /// The protocol number.
+        proto: u8,
+        /// Why the target cannot express it.
+        why: &'static str,
+    },
+    /// A Cisco IOS access list would hold more than
+    /// [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES) entries
+    /// (a flow between 100 scattered hosts and 100 others on one port):
+    /// code `E606`. Detected before any text is produced.
+    #[error("[E606] {target}: {message}")]
+    TooLarge {
+        /// The target.
+        target: &'static str,
+        /// Which list, how large, the flows responsible and what to change.
+        message: String,
+    },
+    /// Writing the output failed (a closed pipe, a full disk).
+    #[error("writing {target} output: {message}")]
+    Io {
+        /// The target.
+        target: &'static str,
+        /// The I/O error.
+        message: String,
+    },
+}
+
+impl EmitError {
+    /// The diagnostic code of the error, for errors that a policy causes
+    /// and that have one (`E605`, `E606`).
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            EmitError::Protocol { .. } => Some(Code::ProtocolNotExpressible),
+            EmitError::TooLarge { .. } => Some(Code::IosAclTooLarge),
+            _ => None,
+        }
+    }
 }
 
 /// Emits `rules` as `target` text. Output is byte-for-byte deterministic.
+///
+/// A wrapper around [`emit_to`] that collects the text in memory.
 pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
     match target {
         Target::Nftables => nftables::emit(rules),
@@ -80,4 +129,25 @@ pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
         Target::CiscoIos => cisco_ios::emit(rules),
         Target::Fortios => fortios::emit(rules),
     }
+}
+
+/// Emits `rules` as `target` text into `out`.
+///
+/// Every check that can refuse the rule set (names, protocols the target
+/// cannot express, the IOS list budget) runs before the first byte is
+/// written, so an error other than [`EmitError::Io`] leaves `out`
+/// untouched. The `cisco-ios` backend streams its lists entry by entry, so
+/// its memory does not grow with the output; the others render in memory
+/// and write once.
+pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(), EmitError> {
+    let text = match target {
+        Target::CiscoIos => return cisco_ios::emit_to(rules, out),
+        Target::Nftables => nftables::emit(rules)?,
+        Target::NftablesJson => nftables_json::emit(rules)?,
+        Target::Fortios => fortios::emit(rules)?,
+    };
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
+        target: target.as_str(),
+        message: e.to_string(),
+    })
 }

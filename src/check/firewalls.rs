@@ -1,14 +1,19 @@
 //! Firewalls: a platform and at least one interface; interface names valid
 //! for the platform (`E601`), zones known, one interface per zone (`E602`)
-//! and no interface declared twice (`E604`).
+//! and no interface declared twice (`E604`, with IOS abbreviations expanded
+//! on `cisco-ios`); every flow the firewall compiles expressible on its
+//! platform (`E605`); and on `cisco-ios`, every list within its entry budget
+//! (`E606`). The platform rules live in [`crate::platform`], which
+//! the backends read too, so check and build agree.
 
 use std::collections::HashMap;
 
 use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
-use crate::limits::{MAX_INTERFACE_CHARS, MAX_NFT_INTERFACE_CHARS};
+use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::model::{Firewall, Interface, Name, Platform};
+use crate::platform;
 use crate::source::Span;
 use crate::syntax::ast::{self, FirewallAttr};
 
@@ -32,12 +37,13 @@ impl<'a> Checker<'a> {
                     FirewallAttr::Platform(p) => Some(*p),
                     _ => None,
                 },
-            )
-            .map(|(p, _)| p);
+            );
+            let platform_span = platform.map(|(_, a)| a.span);
+            let platform = platform.map(|(p, _)| p);
             let mut interfaces: Vec<(Interface, Span, Span)> = Vec::new();
             // Index into `interfaces` by zone and by name.
             let mut by_zone: HashMap<usize, usize> = HashMap::new();
-            let mut by_name: HashMap<&str, usize> = HashMap::new();
+            let mut by_name: HashMap<String, usize> = HashMap::new();
             let mut ok = platform.is_some();
             for a in &b.attrs {
                 let FirewallAttr::Interface(i) = &a.value else {
@@ -70,15 +76,22 @@ impl<'a> Checker<'a> {
                     ok = false;
                     continue;
                 }
-                if let Some((_, _, first)) =
-                    by_name.get(i.name.value.as_str()).map(|&k| &interfaces[k])
-                {
+                let key = match platform {
+                    Some(p) => platform::interface_key(p, &i.name.value),
+                    None => i.name.value.clone(),
+                };
+                if let Some((first_iface, _, first)) = by_name.get(&key).map(|&k| &interfaces[k]) {
+                    let same = if first_iface.name == i.name.value {
+                        String::new()
+                    } else {
+                        format!(" (as `{}`)", first_iface.name)
+                    };
                     self.diags.push(
                         Diagnostic::new(
                             Code::DuplicateInterfaceName,
                             i.name.span,
                             format!(
-                                "firewall `{}` declares interface `{}` twice",
+                                "firewall `{}` declares interface `{}` twice{same}",
                                 b.name.text, i.name.value
                             ),
                         )
@@ -90,7 +103,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 by_zone.insert(zone, interfaces.len());
-                by_name.insert(&i.name.value, interfaces.len());
+                by_name.insert(key, interfaces.len());
                 interfaces.push((
                     Interface {
                         name: i.name.value.clone(),
@@ -122,45 +135,272 @@ impl<'a> Checker<'a> {
                     platform,
                     interfaces: interfaces.into_iter().map(|(i, _, _)| i).collect(),
                 });
+                let fw = self.policy.firewalls.len() - 1;
+                if let Some(span) = platform_span {
+                    self.expressible(fw, span);
+                }
+                if platform == Platform::CiscoIos {
+                    self.ios_budget(fw, b.name.span);
+                }
             }
         }
+    }
+
+    /// `E605` for every `ip/N` that a flow compiled by firewall `fw` uses
+    /// and the firewall's platform cannot express, at the service that
+    /// brings it in.
+    fn expressible(&mut self, fw: usize, platform_span: Span) {
+        let Some(firewall) = self.policy.firewalls.get(fw) else {
+            return;
+        };
+        let platform = firewall.platform;
+        let fw_name = firewall.name.to_string();
+        let faces = |z: usize| firewall.interface_for(z).is_some();
+        let mut found = Vec::new();
+        for (ci, c) in self.policy.conduits.iter().enumerate() {
+            if !(faces(c.zones[0]) && faces(c.zones[1])) {
+                continue;
+            }
+            for (fi, f) in c.flows.iter().enumerate() {
+                for &n in &f.services.ip {
+                    if let Some(why) = platform::protocol_problem(platform, n) {
+                        found.push((ci, fi, f.full_name.clone(), n, why));
+                    }
+                }
+            }
+        }
+        for (ci, fi, full_name, n, why) in found {
+            let Some(&fdecl) = self.conduit_decls.get(ci).and_then(|(_, f)| f.get(fi)) else {
+                continue;
+            };
+            let list = fdecl.attrs.iter().find_map(|a| match &a.value {
+                ast::FlowAttr::Service(list) => Some(list),
+                _ => None,
+            });
+            let mut at = fdecl.name.span;
+            let mut direct = false;
+            for r in list.into_iter().flatten() {
+                if self.service_ref(r).is_some_and(|s| s.ip.contains(&n)) {
+                    at = r.span;
+                    direct = matches!(r.kind, ast::ServiceRefKind::Spec(_));
+                    break;
+                }
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    Code::ProtocolNotExpressible,
+                    at,
+                    format!(
+                        "flow `{full_name}` uses ip/{n}, which firewall `{fw_name}` ({}) cannot express: {why}",
+                        platform.as_str()
+                    ),
+                )
+                .label(if direct {
+                    format!("ip/{n} here")
+                } else {
+                    format!("brings in ip/{n}")
+                })
+                .with(platform_span, format!("firewall `{fw_name}` is {}", platform.as_str()))
+                .help(format!(
+                    "remove ip/{n} from the flow, or carry the flow through a firewall whose platform expresses it (nftables expresses every protocol number)"
+                )),
+            );
+        }
+    }
+}
+
+/// One contribution to an IOS list: `entries` = `a` x `b` x `k`.
+struct Part {
+    /// The zone whose list it lands in, and the family (0 IPv4, 1 IPv6).
+    zone: usize,
+    fam: usize,
+    entries: u64,
+    a: u64,
+    b: u64,
+    k: u64,
+    reply: bool,
+    /// The flow (conduit, flow index), or `None` for a monitor catch-all.
+    conduit: usize,
+    flow: Option<usize>,
+}
+
+impl Checker<'_> {
+    /// `E606` when a list of the `cisco-ios` firewall `fw` would hold more
+    /// than [`MAX_IOS_ACL_ENTRIES`] entries. Counts what the backend writes
+    /// for every flow in force today (a later date or an isolation mode only
+    /// removes flows, so a firewall that passes here builds for them all).
+    fn ios_budget(&mut self, fw: usize, fw_span: Span) {
+        let Some(firewall) = self.policy.firewalls.get(fw) else {
+            return;
+        };
+        let zones = &self.policy.zones;
+        let faces = |z: usize| firewall.interface_for(z).is_some();
+        let mut parts: Vec<Part> = Vec::new();
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        for (ci, c) in self.policy.conduits.iter().enumerate() {
+            if !(faces(c.zones[0]) && faces(c.zones[1])) {
+                continue;
+            }
+            for (fi, f) in c.flows.iter().enumerate() {
+                let (Some(zf), Some(zt)) = (zones.get(f.from_zone), zones.get(f.to_zone)) else {
+                    continue;
+                };
+                let s = &f.services;
+                let ports = count(s.tcp.ranges().len()).saturating_add(count(s.udp.ranges().len()));
+                let src = f.src.intersection(&zf.addrs);
+                let resp = f.dst.intersection(&zt.addrs);
+                for (fam, v6) in [(0, false), (1, true)] {
+                    let (icmp, echo) = if v6 {
+                        (count(s.icmpv6.len()), s.icmpv6.contains(&128))
+                    } else {
+                        (count(s.icmp.len()), s.icmp.contains(&8))
+                    };
+                    let a = platform::ios_address_terms(&src, v6);
+                    let k = ports.saturating_add(icmp).saturating_add(count(s.ip.len()));
+                    let b = platform::ios_address_terms(&f.dst, v6);
+                    let kr = ports.saturating_add(u64::from(echo));
+                    let r = platform::ios_address_terms(&resp, v6);
+                    for (zone, a, b, k, reply) in
+                        [(f.from_zone, a, b, k, false), (f.to_zone, r, a, kr, true)]
+                    {
+                        let entries = a.saturating_mul(b).saturating_mul(k);
+                        if entries > 0 {
+                            parts.push(Part {
+                                zone,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k,
+                                reply,
+                                conduit: ci,
+                                flow: Some(fi),
+                            });
+                        }
+                    }
+                }
+            }
+            if c.mode == crate::model::Mode::Monitor {
+                let [x, y] = c.zones;
+                for (from, to) in [(x, y), (y, x)] {
+                    let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+                        continue;
+                    };
+                    for (fam, v6) in [(0, false), (1, true)] {
+                        let a = platform::ios_address_terms(&zf.addrs, v6);
+                        let b = platform::ios_address_terms(&zt.addrs, v6);
+                        let entries = a.saturating_mul(b);
+                        if entries > 0 {
+                            parts.push(Part {
+                                zone: from,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k: 1,
+                                reply: false,
+                                conduit: ci,
+                                flow: None,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // Totals per list: the fixed entries, then every part.
+        let fixed = [2u64, 4u64];
+        let mut totals: HashMap<(usize, usize), u64> = HashMap::new();
+        for p in &parts {
+            let t = totals.entry((p.zone, p.fam)).or_insert(fixed[p.fam]);
+            *t = t.saturating_add(p.entries);
+        }
+        let limit = count(MAX_IOS_ACL_ENTRIES);
+        // The first list over, in zone order, as the build writes them.
+        let over = (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
+            [0, 1].into_iter().find_map(|fam| {
+                totals
+                    .get(&(z, fam))
+                    .filter(|&&t| t > limit)
+                    .map(|&t| (z, fam, t))
+            })
+        });
+        let Some((zone, fam, total)) = over else {
+            return;
+        };
+        let fw_name = firewall.name.to_string();
+        let zone_name = zones
+            .get(zone)
+            .map(|z| z.name.to_string())
+            .unwrap_or_default();
+        let list = format!("conduit-{zone_name}-in{}", if fam == 1 { "6" } else { "" });
+        let mut mine: Vec<&Part> = parts
+            .iter()
+            .filter(|p| p.zone == zone && p.fam == fam)
+            .collect();
+        mine.sort_by_key(|p| std::cmp::Reverse(p.entries));
+        let mut d = Diagnostic::new(
+            Code::IosAclTooLarge,
+            fw_span,
+            format!(
+                "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {MAX_IOS_ACL_ENTRIES} per list"
+            ),
+        )
+        .label(format!("its list {list} is too long"));
+        for p in mine.iter().take(3) {
+            let decl = self.conduit_decls.get(p.conduit);
+            let span = match (decl, p.flow) {
+                (Some((_, flows)), Some(fi)) => flows.get(fi).map(|f| f.name.span),
+                (Some((c, _)), None) => Some(c.name.span),
+                _ => None,
+            };
+            let Some(span) = span else { continue };
+            let (sa, sb) = if p.reply {
+                ("responder", "initiator")
+            } else {
+                ("source", "destination")
+            };
+            let what = if p.flow.is_none() {
+                "monitor catch-all: "
+            } else if p.reply {
+                "replies: "
+            } else {
+                ""
+            };
+            d = d.with(
+                span,
+                format!(
+                    "{what}{} entries = {} {sa} prefixes x {} {sb} prefixes x {} services (port ranges, ICMP types, protocols)",
+                    p.entries, p.a, p.b, p.k
+                ),
+            );
+        }
+        self.diags.push(d.help(
+            "each entry is one source prefix, one destination prefix and one port range: give these flows fewer, larger address blocks (hosts in one prefix, a group of prefixes), fewer port ranges, or split them over zones",
+        ));
     }
 }
 
 /// `E601` when `name` is not a valid interface name on `platform`.
 fn interface_name_problem(name: &str, platform: Platform, span: Span) -> Option<Diagnostic> {
-    let len = name.chars().count();
-    let bad = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "._/:-".contains(*c)));
-    let problem = if len == 0 {
-        Some("is empty".to_string())
-    } else if len > MAX_INTERFACE_CHARS {
-        Some(format!(
-            "is {len} characters long, over {MAX_INTERFACE_CHARS}"
-        ))
-    } else if let Some(c) = bad {
-        Some(format!("contains `{}`", c.escape_default()))
-    } else if platform == Platform::Nftables && len > MAX_NFT_INTERFACE_CHARS {
-        Some(format!(
-            "is {len} characters long; Linux interface names have at most {MAX_NFT_INTERFACE_CHARS}"
-        ))
-    } else if platform == Platform::Nftables && (name.contains('/') || name.contains(':')) {
-        Some("contains `/` or `:`, which Linux interface names cannot".to_string())
-    } else {
-        None
-    };
-    problem.map(|p| {
+    let problem = platform::interface_name_problem(name, platform)?;
+    let max = platform::max_interface_chars(platform);
+    Some(
         Diagnostic::new(
             Code::InvalidInterfaceName,
             span,
-            format!("interface name `{}` {p}", name.escape_default()),
+            format!("interface name `{}` {problem}", name.escape_default()),
         )
         .label(format!("not a valid {} interface name", platform.as_str()))
-        .help(if platform == Platform::Nftables {
-            "use the Linux interface name: 1-15 characters of letters, digits, `.`, `_` and `-`"
-        } else {
-            "use the device's interface name: 1-64 characters of letters, digits, `.`, `_`, `/`, `:` and `-`"
-        })
-    })
+        .help(match platform {
+            Platform::Nftables => format!(
+                "use the Linux interface name: 1-{max} characters of letters, digits, `.`, `_` and `-`"
+            ),
+            Platform::Fortios => format!(
+                "use the FortiOS interface name: 1-{max} characters of letters, digits, `.`, `_`, `/`, `:` and `-`"
+            ),
+            Platform::CiscoIos => format!(
+                "use the device's interface name: 1-{max} characters of letters, digits, `.`, `_`, `/`, `:` and `-`, and spaces between type and number"
+            ),
+        }),
+    )
 }

@@ -342,13 +342,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                 firewall: args.firewall.clone(),
                 ..BuildOptions::new(today)
             };
-            match build_one(out, &policy, &opts, target.target(), &mut BTreeSet::new()) {
-                Ok(text) => {
-                    out.stdout(&text);
-                    ExitStatus::Success
-                }
-                Err(status) => status,
-            }
+            stream_one(out, &policy, &opts, target.target())
         }
         (None, None) => {
             out.error("give --target or --out");
@@ -376,6 +370,29 @@ fn build_one(
     })?;
     warn_monitor(out, &rules, warned);
     Ok(text)
+}
+
+/// `build --target` to stdout: every refusal is decided before the first
+/// byte, then the text is streamed (IOS lists line by line).
+fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target) -> ExitStatus {
+    let rules = match lower(policy, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            out.error(&e.to_string());
+            return ExitStatus::Error;
+        }
+    };
+    match out.stdout_stream(|w| backend::emit_to(&rules, target, w)) {
+        Ok(()) => {
+            warn_monitor(out, &rules, &mut BTreeSet::new());
+            ExitStatus::Success
+        }
+        // The policy checks, but this target cannot hold it: exit 1.
+        Err(e) => {
+            out.error(&e.to_string());
+            ExitStatus::PolicyFailure
+        }
+    }
 }
 
 fn write_all(

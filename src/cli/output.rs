@@ -1,9 +1,10 @@
 //! The one place that writes to stdout and stderr. Commands render their
-//! result into a string and hand it over only on success, so a failure never
-//! leaves partial output on stdout. A closed pipe (the reader went away, as
-//! with `| head`) ends the program quietly with status 0; any other write
-//! error on stdout (a full disk, an I/O error) is reported on stderr and
-//! ends the program with status 2, so a pipeline never takes an empty or
+//! result into a string and hand it over only on success, or (`build
+//! --target`) stream it once every refusal has been decided, so a failure
+//! never leaves partial output on stdout. A closed pipe (the reader went
+//! away, as with `| head`) ends the program quietly with status 0; any other
+//! write error on stdout (a full disk, an I/O error) is reported on stderr
+//! and ends the program with status 2, so a pipeline never takes an empty or
 //! cut-off result for a good one.
 
 use std::io::{ErrorKind, IsTerminal, Write};
@@ -50,6 +51,35 @@ impl Output {
         }
     }
 
+    /// Streams a result to stdout through a buffer. `write` must decide
+    /// every refusal before its first byte (as `backend::emit_to` does), so a
+    /// refusal leaves nothing on stdout. A closed pipe ends the program
+    /// quietly, as in [`Output::stdout`].
+    pub fn stdout_stream<E>(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut w = std::io::BufWriter::new(PipeEnd {
+            out: std::io::stdout().lock(),
+            output: self,
+        });
+        let r = write(&mut w);
+        if let Err(e) = w.flush() {
+            self.stdout_failed(&e);
+        }
+        r
+    }
+
+    /// Ends the program after a failed write to stdout: quietly with
+    /// status 0 for a broken pipe, else with a message and status 2.
+    fn stdout_failed(&self, e: &std::io::Error) -> ! {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        self.error(&format!("cannot write to stdout: {e}"));
+        std::process::exit(2);
+    }
+
     /// Writes a message to stderr.
     pub fn stderr(&self, text: &str) {
         let mut err = std::io::stderr().lock();
@@ -60,5 +90,27 @@ impl Output {
     /// Writes `conduitc: error: MESSAGE` to stderr.
     pub fn error(&self, message: &str) {
         self.stderr(&format!("conduitc: error: {message}\n"));
+    }
+}
+
+/// Stdout for [`Output::stdout_stream`]: a failed write ends the program
+/// as [`Output::stdout`] does.
+struct PipeEnd<'o, W> {
+    out: W,
+    output: &'o Output,
+}
+
+impl<W: Write> Write for PipeEnd<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.out.write(buf) {
+            Ok(n) => Ok(n),
+            Err(e) => self.output.stdout_failed(&e),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.out.flush() {
+            Ok(()) => Ok(()),
+            Err(e) => self.output.stdout_failed(&e),
+        }
     }
 }

@@ -6,6 +6,12 @@
 //! line: `{"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
 //! `"flow":null` and `"owner":null` on deny. A deny is an answer, not a
 //! failure: exit 0.
+//!
+//! The deciding flow is the first admitting rule in the order every backend
+//! writes rules ([`conduitc::lower::Rank`]): flows with `log`, then the
+//! other flows, by full name, and a monitor catch-all (`conduit/*`) only
+//! when no declared flow admits the packet. It is the rule whose counter
+//! counts the packet on the device.
 
 use std::net::IpAddr;
 

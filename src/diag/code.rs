@@ -262,7 +262,7 @@ codes! {
         fix: "Remove the flow, or move `expires` to a later date with a fresh justification.";
     InvalidInterfaceName = "E601", Error, "invalid-interface-name",
         title: "a firewall interface name is not valid for its platform",
-        explain: "Interface names reach the firewall configuration verbatim, so they are checked here and never escaped: 1-64 characters of `A-Z a-z 0-9 . _ / : -`, and on `nftables` at most 15 characters without `/` or `:` (Linux interface names).",
+        explain: "Interface names reach the firewall configuration verbatim, so they are checked here, with the limits the build applies, and never escaped: 1-64 characters of `A-Z a-z 0-9 . _ / : -`; on `nftables` at most 15 characters without `/` or `:` (Linux interface names); on `fortios` at most 15 characters (FortiOS interface names); on `cisco-ios` spaces are also allowed between the interface type and its number (`GigabitEthernet 0/1`).",
         fix: "Use the interface's name as the device shows it.";
     DuplicateInterfaceZone = "E602", Error, "duplicate-interface-zone",
         title: "a firewall has two interfaces for one zone",
@@ -274,8 +274,16 @@ codes! {
         fix: "Keep the zone out of the isolation mode's `sever` list, or reconsider whether the flow is essential.";
     DuplicateInterfaceName = "E604", Error, "duplicate-interface-name",
         title: "a firewall declares the same interface twice",
-        explain: "An interface faces one zone.",
+        explain: "An interface faces one zone. On a `cisco-ios` firewall, names are compared as IOS reads them: case-insensitively, with spaces between type and number ignored and abbreviations expanded (`Gi0/1`, `gi 0/1` and `GigabitEthernet0/1` are one interface; the table is in docs/language.md).",
         fix: "Remove one of the declarations.";
+    ProtocolNotExpressible = "E605", Error, "protocol-not-expressible",
+        title: "a flow crossing a firewall uses an `ip/N` its platform cannot express",
+        explain: "Some protocol numbers have no exact form on a platform: Cisco IOS reads protocol 0 as every protocol, and FortiOS reads protocol number 0 as every protocol and accepts 0-254 only. A `cisco-ios` firewall therefore cannot admit exactly `ip/0`, nor a `fortios` firewall `ip/0` or `ip/255`. The error is reported for every flow of a conduit the firewall compiles (both zones face one of its interfaces), at the service that brings the protocol in; a build for that target without a firewall refuses the policy with the same code.",
+        fix: "Remove the protocol from the flow, or route the flow through a firewall whose platform can express it (`nftables` expresses every protocol number).";
+    IosAclTooLarge = "E606", Error, "ios-acl-too-large",
+        title: "a Cisco IOS access list would exceed its entry budget",
+        explain: "The `cisco-ios` target writes one entry per source prefix, destination prefix and port range (and as many for the replies), so a flow between many scattered hosts on many ports multiplies into a list no device holds. Each list is limited to 4,096 entries (docs/limits.md). `check` counts the lists of every `cisco-ios` firewall for the flows in force and reports the first list over the budget, on the firewall, with the flows that contribute most; a build for the `cisco-ios` target without a firewall counts its lists before writing anything and fails with the same code, writing nothing.",
+        fix: "Give the flows fewer, larger address blocks (hosts in one prefix, a `group` of prefixes), fewer port ranges (merge adjacent ports into a range), or split the zone so its traffic is filtered by several lists.";
     UnknownWaiverCode = "E701", Error, "unknown-waiver-code",
         title: "`waive` names no known diagnostic code",
         explain: "A waiver that names nothing would silently do nothing.",

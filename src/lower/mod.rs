@@ -19,7 +19,9 @@
 //!   dropped.
 //!
 //! Rules are sorted by full flow name (byte-wise), then by protocol, so the
-//! output is deterministic and the first matching rule is the one `query`
+//! output is deterministic. Backends write them by [`Rank`] (flows with
+//! `log`, other flows, monitor catch-alls), each rank in this order; the
+//! first rule in that order that admits a packet is the one `query`
 //! reports.
 
 use std::collections::BTreeSet;
@@ -203,12 +205,41 @@ pub struct Packet {
     pub icmp_type: Option<u8>,
 }
 
+/// How early a rule that admits a packet is consulted: the order every
+/// backend writes rules in, and so the one that decides a packet several
+/// rules admit. Within a rank, rules go by full name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rank {
+    /// A declared flow with `log`: first, so it logs every connection it
+    /// admits.
+    LoggedFlow,
+    /// A declared flow without `log`.
+    Flow,
+    /// A monitor-mode catch-all (`conduit/*`): last, so it decides only
+    /// what no declared flow admits.
+    CatchAll,
+}
+
+impl Rank {
+    /// The rank of a flow (`monitor` false) or a catch-all (`monitor` true).
+    pub fn of(monitor: bool, log: bool) -> Rank {
+        match (monitor, log) {
+            (true, _) => Rank::CatchAll,
+            (false, true) => Rank::LoggedFlow,
+            (false, false) => Rank::Flow,
+        }
+    }
+}
+
 /// The verdict on one packet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// `allow` or `deny`.
     pub decision: Verdict,
-    /// The deciding flow (first by full name), `None` on deny.
+    /// The deciding flow, `None` on deny: the first admitting rule in the
+    /// order the backends write rules ([`Rank`], then full name). A
+    /// monitor catch-all decides only packets no declared flow admits.
     pub flow: Option<String>,
     /// The deciding flow's owner.
     pub owner: Option<String>,
@@ -227,10 +258,33 @@ pub enum Verdict {
 }
 
 impl Decision {
-    /// Builds a decision from (name, owner) pairs of every admitting flow.
-    pub fn from_matches(mut matches: Vec<(String, String)>) -> Decision {
+    /// Builds a decision from (name, owner) pairs of every admitting rule,
+    /// ranked by name alone, except that a monitor catch-all (a name ending
+    /// in `/*`, which no flow name can) comes after every flow. Use
+    /// [`Decision::from_ranked`] when the rules' `log` is known.
+    pub fn from_matches(matches: Vec<(String, String)>) -> Decision {
+        Decision::from_ranked(
+            matches
+                .into_iter()
+                .map(|(n, o)| {
+                    let rank = if n.ends_with("/*") {
+                        Rank::CatchAll
+                    } else {
+                        Rank::Flow
+                    };
+                    (rank, n, o)
+                })
+                .collect(),
+        )
+    }
+
+    /// Builds a decision from (rank, name, owner) triples of every admitting
+    /// rule: the first by rank, then name, decides; the others are listed
+    /// in `also`, sorted by name.
+    pub fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
         matches.sort();
-        matches.dedup_by(|a, b| a.0 == b.0);
+        let mut seen = BTreeSet::new();
+        matches.retain(|(_, n, _)| seen.insert(n.clone()));
         let mut it = matches.into_iter();
         match it.next() {
             None => Decision {
@@ -239,12 +293,16 @@ impl Decision {
                 owner: None,
                 also: Vec::new(),
             },
-            Some((name, owner)) => Decision {
-                decision: Verdict::Allow,
-                flow: Some(name),
-                owner: Some(owner),
-                also: it.map(|(n, _)| n).collect(),
-            },
+            Some((_, name, owner)) => {
+                let mut also: Vec<String> = it.map(|(_, n, _)| n).collect();
+                also.sort();
+                Decision {
+                    decision: Verdict::Allow,
+                    flow: Some(name),
+                    owner: Some(owner),
+                    also,
+                }
+            }
         }
     }
 
@@ -257,11 +315,11 @@ impl Decision {
 impl RuleSet {
     /// Evaluates the lowered rules on a packet (an initiation).
     pub fn decide(&self, packet: &Packet) -> Decision {
-        Decision::from_matches(
+        Decision::from_ranked(
             self.rules
                 .iter()
                 .filter(|r| r.admits(packet))
-                .map(|r| (r.name.clone(), r.owner.clone()))
+                .map(|r| (Rank::of(r.monitor, r.log), r.name.clone(), r.owner.clone()))
                 .collect(),
         )
     }

@@ -8,7 +8,8 @@
 //! mode's names. For each backend:
 //! - names are refused exactly when they are not names of the language
 //!   (`[A-Za-z][A-Za-z0-9_-]*`, at most 48) or interface names
-//!   (`[A-Za-z0-9._/:-]`, 1-64 on IOS, 1-35 on FortiOS), or clash;
+//!   (`[A-Za-z0-9._/:-]`, 1-64 on IOS, where spaces may also separate type
+//!   and number, 1-15 on FortiOS), or clash (on IOS, as IOS compares names);
 //! - owners never reach IOS output; on FortiOS they are escaped, and refused
 //!   only for control characters, non-ASCII or `?`;
 //! - whatever is emitted is read by the strict evaluator without error, and
@@ -44,6 +45,45 @@ fn is_iface(s: &str, max: usize) -> bool {
         && s.len() <= max
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
+}
+
+/// A Cisco IOS name with spaces between type and number: letters and `-`,
+/// spaces, then a number part starting with a digit.
+fn is_spaced_ios_iface(s: &str) -> bool {
+    let Some((kind, num)) = s.split_once(' ') else {
+        return false;
+    };
+    let num = num.trim_start_matches(' ');
+    s.chars().count() <= 64
+        && !kind.is_empty()
+        && kind.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        && num.starts_with(|c: char| c.is_ascii_digit())
+        && is_iface(num, 64)
+}
+
+/// The identity IOS gives an interface name: abbreviations of the types
+/// language.md lists expanded, spaces dropped, case ignored.
+fn ios_key(s: &str) -> String {
+    const TYPES: &[(&str, &str)] = &[
+        ("gigabitethernet", "gi"),
+        ("fastethernet", "fa"),
+        ("tengigabitethernet", "te"),
+        ("ethernet", "eth"),
+        ("port-channel", "po"),
+        ("vlan", "vl"),
+        ("loopback", "lo"),
+        ("tunnel", "tu"),
+    ];
+    let s = s.to_ascii_lowercase();
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == '-'))
+        .unwrap_or(s.len());
+    let (kind, rest) = s.split_at(end);
+    let kind = TYPES
+        .iter()
+        .find(|(full, short)| kind.len() >= short.len() && full.starts_with(kind))
+        .map_or(kind, |(full, _)| full);
+    format!("{kind}{}", rest.trim_start_matches(' '))
 }
 
 fn base(firewall: &str) -> RuleSet {
@@ -124,7 +164,7 @@ fn mutate(rs: &RuleSet, field: Field, s: &str) -> (RuleSet, bool) {
             let old = fw.interfaces[0].0.clone();
             clash = fw.interfaces[1..]
                 .iter()
-                .any(|(i, _)| i.eq_ignore_ascii_case(s));
+                .any(|(i, _)| ios_key(i) == ios_key(s));
             fw.interfaces[0].0 = s.to_string();
             for r in &mut m.rules {
                 for i in [&mut r.in_iface, &mut r.out_iface].into_iter().flatten() {
@@ -166,6 +206,10 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("ok\u{202e}".to_string()),
         Just("ok\r".to_string()),
         Just("GigabitEthernet0/1.100".to_string()),
+        Just("GigabitEthernet 0/1".to_string()),
+        Just("Gi0/1".to_string()),
+        Just("gi 0/2".to_string()),
+        Just("port123456789012".to_string()),
         Just(String::new()),
         "[A-Za-z][A-Za-z0-9_-]{0,60}",
         "[A-Za-z0-9._/:-]{1,70}",
@@ -195,7 +239,10 @@ fn acceptable(field: Field, s: &str, clash: bool, iface_max: usize, escapes: boo
         }
         // FortiOS can put two zones behind one interface (policies still
         // tell them apart by address); an IOS interface holds one list.
-        Field::Iface => is_iface(s, iface_max) && (escapes || !clash),
+        // IOS also takes `GigabitEthernet 0/1` (escapes is false only there).
+        Field::Iface => {
+            (is_iface(s, iface_max) || (!escapes && is_spaced_ios_iface(s))) && (escapes || !clash)
+        }
         _ => is_name(s) && !clash,
     }
 }
@@ -233,7 +280,7 @@ proptest! {
         let got = fortios::emit(&m);
         prop_assert_eq!(
             got.is_ok(),
-            acceptable(field, &s, clash, 35, true),
+            acceptable(field, &s, clash, 15, true),
             "{:?} = {:?}: {:?}", field, s, got.as_ref().err()
         );
         if let Ok(text) = got {

@@ -427,10 +427,9 @@ fn every_example_builds_for_nftables_and_nft_accepts_it() {
     }
 }
 
-/// A policy that checks but that one firewall's platform cannot express:
-/// the nftables file would be fine, the IOS one is refused. The build fails
-/// with exit 1 after emitting the first firewall in memory, and the
-/// directory from the previous build is left exactly as it was.
+/// A policy that one firewall's platform cannot hold: the nftables file
+/// would be fine, the IOS one is refused. The build fails with exit 1, and
+/// the directory from the previous build is left exactly as it was.
 #[test]
 fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
     let tmp = tempfile::tempdir().unwrap();
@@ -453,13 +452,15 @@ fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
     let before = read_dir_sorted(&dir);
     assert_eq!(before.len(), 3, "afw.nft, zfw.ios and manifest.json");
 
-    // ip/0 is valid in the language, but IOS reads protocol 0 as "every protocol".
-    fs::write(&policy, text("ip/0")).unwrap();
+    // 4,100 separate ports fit nftables, but would take the IOS list past
+    // its entry budget: `check` refuses it for the IOS firewall.
+    let ports: Vec<String> = (1..=4100).map(|i| format!("tcp/{}", 2 * i)).collect();
+    fs::write(&policy, text(&ports.join(", "))).unwrap();
     let (code, out, err) = conduitc(&["build", p, "--out", d, "--today", "2026-12-01"]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
     assert!(
-        err.contains("cisco-ios cannot express ip/0 in ab/f"),
+        err.contains("error[E606]: firewall `zfw` (cisco-ios): access list conduit-a-in would hold 4102 entries"),
         "{err}"
     );
     assert_eq!(
