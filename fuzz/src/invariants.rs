@@ -110,9 +110,14 @@ pub fn probe_packets(policy: &Policy) -> Vec<Packet> {
             addrs.push(IpAddr::V6(Ipv6Addr::from(u128::from(hi).wrapping_add(1))));
         }
     }
+    // Every packet is judged by every evaluator against every rule, so a
+    // policy with many flows gets fewer probes, spread over the whole range
+    // (a large fuzz input must still run in well under the fuzzer's timeout).
+    let large = policy.flows().count() > 32;
+    let (max_addrs, max_ports) = if large { (10, 5) } else { (24, 12) };
     addrs.sort();
     addrs.dedup();
-    addrs.truncate(24);
+    let addrs = spread(addrs, max_addrs);
     let mut ports = vec![1u16, 502, 65535];
     for (_, f) in policy.flows() {
         for &(lo, hi) in f
@@ -127,7 +132,7 @@ pub fn probe_packets(policy: &Policy) -> Vec<Packet> {
     }
     ports.sort_unstable();
     ports.dedup();
-    ports.truncate(12);
+    let ports = spread(ports, max_ports);
     let mut out = Vec::new();
     for &src in &addrs {
         for &dst in &addrs {
@@ -168,6 +173,16 @@ pub fn probe_packets(policy: &Policy) -> Vec<Packet> {
         }
     }
     out
+}
+
+/// At most `max` of `items`, evenly spread from the first to the last.
+fn spread<T: Copy>(items: Vec<T>, max: usize) -> Vec<T> {
+    if items.len() <= max || max < 2 {
+        return items.into_iter().take(max).collect();
+    }
+    (0..max)
+        .map(|i| items[i * (items.len() - 1) / (max - 1)])
+        .collect()
 }
 
 /// The build options a checked policy is compiled under: plain, every
