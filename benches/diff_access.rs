@@ -12,7 +12,8 @@
 //!
 //! A second series also moves each range to the next host (`w{i}` reaches
 //! host `i + 1`), so that no rule of one version has the same sources and
-//! destinations as a rule of the other.
+//! destinations as a rule of the other; it runs up to `n` = 16,000 to show
+//! how the cost grows.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -62,7 +63,19 @@ fn main() {
     let today = Date::parse("2026-12-01").unwrap_or_else(Date::today);
     let check_opts = CheckOptions::new(today);
     let opts = DiffOptions::new(today);
-    for (n, shift) in [(200, 0), (460, 0), (2000, 0), (200, 1), (460, 1), (2000, 1)] {
+    // The first series lists `n` flows in each of `n + 1` boxes, so it stops
+    // at 2,000; the second reports about `2n` boxes of one flow each and
+    // runs up to 16,000 (3.6 MB a version, near the 4 MiB file limit).
+    for (n, shift) in [
+        (200, 0),
+        (460, 0),
+        (2000, 0),
+        (200, 1),
+        (460, 1),
+        (2000, 1),
+        (8000, 1),
+        (16000, 1),
+    ] {
         let (a, b) = (policy(n, 1, 0), policy(n, 2, shift));
         let sa = Sources::from_memory("old.conduit", a.as_str());
         let sb = Sources::from_memory("new.conduit", b.as_str());
