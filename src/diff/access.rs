@@ -578,6 +578,13 @@ type Piece = (Sv, Iv, Iv);
 /// piece's sources, and a piece's services are the points at which exactly
 /// those sources see exactly those destinations.
 fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
+    delta_by(plus, minus, 4)
+}
+
+/// [`delta`], computing a slice afresh when folding changes in has visited
+/// more than `scale` times as many runs of sources as there are classes
+/// and runs, plus a little.
+fn delta_by(plus: &[&FBox], minus: &[&FBox], scale: usize) -> Vec<Piece> {
     let all: Vec<&FBox> = plus.iter().chain(minus.iter()).copied().collect();
     let (cluster_of, extents) = dst_clusters(&all);
     // Boxes with the same sources and destinations form one class, counted
@@ -615,6 +622,7 @@ fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
     let mut marked = vec![false; extents.len()];
     let mut slices = Slices::default();
     let mut e = 0;
+    let every: Vec<usize> = (0..reps.len()).collect();
     while let Some(&(at, _, _)) = events.get(e) {
         while let Some(&(x, i, open)) = events.get(e) {
             if x != at {
@@ -631,30 +639,48 @@ fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
                 dirty.push(k);
             }
         }
+        // Folding the clusters' changes in one by one costs the runs of
+        // sources they cover; when that passes the cost of computing the
+        // whole slice afresh, the slice is computed afresh.
+        let budget = scale.saturating_mul(reps.len() + slices.runs.len() + 16);
+        slices.work = 0;
+        let mut afresh = false;
         for k in dirty.drain(..) {
             marked[k] = false;
-            // A plus class that is also a minus class adds nothing here.
-            let (mut pr, mut mr) = (Vec::new(), Vec::new());
-            for &cl in &classes[k] {
-                match counts[cl] {
-                    (_, m) if m > 0 => mr.push(reps[cl]),
-                    (p, _) if p > 0 => pr.push(reps[cl]),
-                    _ => {}
-                }
-            }
-            let now = if pr.is_empty() {
-                Vec::new()
-            } else {
-                plane(&pr, &mr)
-            };
+            let now = slice(&classes[k], &counts, &reps);
             if now != results[k] {
-                slices.replace(&results[k], &now, &extents[k], at);
+                if !afresh {
+                    slices.replace(&results[k], &now, &extents[k], at);
+                    afresh = slices.work > budget;
+                }
                 results[k] = now;
             }
+        }
+        if afresh {
+            slices.rebuild(&slice(&every, &counts, &reps), at);
         }
         slices.settle(at);
     }
     slices.finish()
+}
+
+/// The part of the delta's slice made by `classes` at their current
+/// counts, as rectangles with disjoint sources. A plus class that is also a
+/// minus class adds nothing.
+fn slice(classes: &[usize], counts: &[(u32, u32)], reps: &[&FBox]) -> Vec<(Iv, Iv)> {
+    let (mut pr, mut mr) = (Vec::new(), Vec::new());
+    for &cl in classes {
+        match counts[cl] {
+            (_, m) if m > 0 => mr.push(reps[cl]),
+            (p, _) if p > 0 => pr.push(reps[cl]),
+            _ => {}
+        }
+    }
+    if pr.is_empty() {
+        Vec::new()
+    } else {
+        plane(&pr, &mr)
+    }
 }
 
 /// Splits boxes into clusters by their destinations: two boxes whose
@@ -771,6 +797,8 @@ struct Slices {
     touched: Vec<Iv>,
     /// (sources, destinations) -> service intervals.
     pieces: BTreeMap<(Iv, Iv), Sv>,
+    /// Segments of sources visited since last reset.
+    work: usize,
 }
 
 impl Slices {
@@ -857,6 +885,7 @@ impl Slices {
                         self.give(&now, x, y, at);
                     }
                 }
+                self.work += 1;
                 if !now.is_empty() {
                     match made.last_mut() {
                         Some(last) if last.1.succ() == Some(x) && last.2 == now => last.1 = y,
@@ -870,6 +899,22 @@ impl Slices {
             }
             for (s, e, d) in made {
                 self.runs.insert(s, (e, d));
+            }
+        }
+    }
+
+    /// Replaces the whole slice by `whole` (rectangles with disjoint
+    /// sources).
+    fn rebuild(&mut self, whole: &[(Iv, Iv)], at: u32) {
+        self.runs.clear();
+        for (d, f) in self.fibres.iter_mut() {
+            Self::mark(&mut self.touched, d, f);
+            f.srcs.clear();
+        }
+        for (srcs, d) in whole {
+            for &(lo, hi) in srcs {
+                self.give(d, lo, hi, at);
+                self.runs.insert(lo, (hi, d.clone()));
             }
         }
     }
@@ -1774,11 +1819,11 @@ mod tests {
             let split = next(count as u32 + 1) as usize;
             let refs: Vec<&FBox> = boxes.iter().collect();
             let (plus, minus) = refs.split_at(split);
-            assert_eq!(
-                delta(plus, minus),
-                pieces_by_points(plus, minus, SIDE),
-                "case {case}: {boxes:?}"
-            );
+            let want = pieces_by_points(plus, minus, SIDE);
+            assert_eq!(delta(plus, minus), want, "case {case}: {boxes:?}");
+            // Always and never computing slices afresh.
+            assert_eq!(delta_by(plus, minus, 0), want, "case {case}: {boxes:?}");
+            assert_eq!(delta_by(plus, minus, usize::MAX), want, "case {case}");
         }
     }
 }
