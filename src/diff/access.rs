@@ -16,17 +16,25 @@
 //!    unchanged rules of the same zone pair can overlap a group; they are
 //!    filtered further by overlap and subtracted together with the changed
 //!    rules of the other version.
-//! 3. Within a group, the service line is cut into atoms at every rule
-//!    boundary; atoms covered by the same rules share one 2-D computation
-//!    (none when every rule of the side is cancelled there by a rule of the
-//!    other with the same sources and destinations), in which the source
-//!    axis is swept once while a segment tree over the destinations counts
-//!    the rules of each version, so that each source atom's destinations,
-//!    `new \ old`, are read off in time proportional to their intervals.
-//!    Source atoms with equal results, and service atoms with equal
-//!    rectangles, are merged, so the report stays small. The cost is
-//!    `O(a · k log k)` for `k` rules and `a` service atoms in a group, plus
-//!    `O(k)` per box reported (see `docs/limits.md`).
+//! 3. Within a group, rules whose destinations meet (directly or through
+//!    others) form a *cluster*; clusters have disjoint destinations, so
+//!    each adds its own destinations to a source's. The service line is
+//!    swept once. Where a rule starts or ends, only the clusters in which a
+//!    rectangle (sources × destinations, counted over the rules that have
+//!    it) appears or disappears are recomputed, each by one 2-D computation
+//!    over its own rules: the source axis is swept while a segment tree
+//!    over the destinations counts the rules of each version, so that each
+//!    source atom's destinations, `new \ old`, are read off in time
+//!    proportional to their intervals. The change is folded into the slice
+//!    kept by source, or, when that would visit more runs of sources than
+//!    computing the whole slice costs, the slice is computed afresh.
+//! 4. At each service point the sources that see the same destinations
+//!    form one box; a box's services are the points at which exactly those
+//!    sources see exactly those destinations. So the boxes depend only on
+//!    the packets in the delta, not on how the rules were written or
+//!    cut. The rules that admit a box are looked up among the rules whose
+//!    destinations share a run of meeting ranges with the box's. The cost is
+//!    in `docs/limits.md`.
 //!
 //! INVARIANT (from the checker): zones of one policy do not overlap and every
 //! lowered rule's sources lie in its `src_zone` and destinations in its
@@ -1230,6 +1238,8 @@ struct ZoneParts {
     whole: Iv,
     /// Hosts and groups with their sizes, largest first.
     named: Vec<(String, Iv, u128)>,
+    /// (first address, index in `named`), by address.
+    by_start: Vec<(u128, usize)>,
     exact: HashMap<Iv, String>,
 }
 
@@ -1245,13 +1255,35 @@ fn size(iv: &[(u128, u128)]) -> u128 {
 /// small to complete it within [`MAX_NAMES`] (so a set larger than four
 /// hosts of a zone of hosts is given up at once, not after a walk over
 /// every host).
-fn cover(named: &[(String, Iv, u128)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+///
+/// Only the parts whose first address lies in `target` can be used, so
+/// only they are visited, found by address; since the parts are visited
+/// in the same order and sizes only fall, the search gives up exactly where
+/// a walk over every part would.
+fn cover(parts: &ZoneParts, target: &[(u128, u128)]) -> Option<Vec<String>> {
+    let named = &parts.named;
     let total = size(target);
     let first = named.partition_point(|(_, _, n)| *n > total);
+    match named.get(first) {
+        Some((_, _, n)) if n.saturating_mul(MAX_NAMES as u128) >= total => {}
+        _ => return None,
+    }
+    let mut candidates: Vec<usize> = Vec::new();
+    for &(lo, hi) in target {
+        let from = parts.by_start.partition_point(|&(a, _)| a < lo);
+        candidates.extend(
+            parts.by_start[from..]
+                .iter()
+                .take_while(|&&(a, _)| a <= hi)
+                .filter(|&&(_, i)| i >= first)
+                .map(|&(_, i)| i),
+        );
+    }
+    candidates.sort_unstable();
     let mut covered: Iv = Vec::new();
     let mut covered_size = 0u128;
     let mut picked = Vec::new();
-    for (name, iv, n) in &named[first..] {
+    for (name, iv, n) in candidates.into_iter().filter_map(|i| named.get(i)) {
         let left = (MAX_NAMES - picked.len()) as u128;
         if n.saturating_mul(left) < total.saturating_sub(covered_size) {
             return None;
@@ -1290,6 +1322,7 @@ impl<'a> Labeller<'a> {
         let mut parts = ZoneParts {
             whole: Vec::new(),
             named: Vec::new(),
+            by_start: Vec::new(),
             exact: HashMap::new(),
         };
         let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) else {
@@ -1321,6 +1354,13 @@ impl<'a> Labeller<'a> {
         parts
             .named
             .sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        parts.by_start = parts
+            .named
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, iv, _))| Some((iv.first()?.0, i)))
+            .collect();
+        parts.by_start.sort_unstable();
         parts
     }
 
@@ -1334,12 +1374,12 @@ impl<'a> Labeller<'a> {
             (vec![zone.to_string()], Vec::new())
         } else if let Some(n) = parts.exact.get(&set) {
             (vec![n.clone()], Vec::new())
-        } else if let Some(names) = cover(&parts.named, &set) {
+        } else if let Some(names) = cover(parts, &set) {
             (names, Vec::new())
         } else {
             let rest = difference(&parts.whole, &set);
             let subset = difference(&set, &parts.whole).is_empty();
-            match cover(&parts.named, &rest) {
+            match cover(parts, &rest) {
                 Some(except) if subset && !rest.is_empty() => (vec![zone.to_string()], except),
                 _ => (Vec::new(), Vec::new()),
             }
