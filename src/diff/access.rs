@@ -968,7 +968,11 @@ impl Slices {
                 continue;
             };
             let empty = f.srcs.is_empty();
-            if !before.iter().copied().eq(f.srcs.iter().map(|(&s, &e)| (s, e))) {
+            if !before
+                .iter()
+                .copied()
+                .eq(f.srcs.iter().map(|(&s, &e)| (s, e)))
+            {
                 if !before.is_empty() && f.since < at {
                     self.pieces
                         .entry((before, d.clone()))
@@ -1812,7 +1816,10 @@ mod tests {
                 }
             }
             for (dst, src) in fibres {
-                pieces.entry((normalise(src), dst)).or_default().push((x, x));
+                pieces
+                    .entry((normalise(src), dst))
+                    .or_default()
+                    .push((x, x));
             }
         }
         pieces
