@@ -15,7 +15,7 @@
 //!    disjoint and every rule lies inside its two zones, so only the
 //!    unchanged rules of the same zone pair can overlap a group; they are
 //!    filtered further by overlap and subtracted together with the changed
-//!    rules of the other version.
+//!    rules of the other version whose addresses meet the same two zones.
 //! 3. Within a group, rules whose destinations meet (directly or through
 //!    others) form a *cluster*; clusters have disjoint destinations, so
 //!    each adds its own destinations to a source's. The service line is
@@ -1551,6 +1551,52 @@ fn one_side(
                 (b, h)
             })
             .collect();
+        // Each of them can only meet the groups of the zone pairs its
+        // sources and destinations meet in this version.
+        let mut zone_ivs: Vec<(u128, u128, &str)> = policy
+            .zones
+            .iter()
+            .flat_map(|z| {
+                family(&z.addrs, v6)
+                    .into_iter()
+                    .map(move |(lo, hi)| (lo, hi, z.name.as_str()))
+            })
+            .collect();
+        zone_ivs.sort_unstable();
+        let zones_met = |iv: &[Span]| -> Vec<&str> {
+            let mut met: Vec<&str> = Vec::new();
+            for &(lo, hi) in iv {
+                let from = zone_ivs.partition_point(|z| z.1 < lo);
+                met.extend(
+                    zone_ivs[from..]
+                        .iter()
+                        .take_while(|z| z.0 <= hi)
+                        .map(|z| z.2),
+                );
+            }
+            met.sort_unstable();
+            met.dedup();
+            met
+        };
+        let mut near: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (k, (b, _)) in others.iter().enumerate() {
+            let (srcs, dsts) = (zones_met(&b.src), zones_met(&b.dst));
+            if srcs.len().saturating_mul(dsts.len()) <= wanted.len() {
+                for &sz in &srcs {
+                    for &dz in &dsts {
+                        if wanted.contains(&(sz, dz)) {
+                            near.entry((sz, dz)).or_default().push(k);
+                        }
+                    }
+                }
+            } else {
+                for &(sz, dz) in &wanted {
+                    if srcs.binary_search(&sz).is_ok() && dsts.binary_search(&dz).is_ok() {
+                        near.entry((sz, dz)).or_default().push(k);
+                    }
+                }
+            }
+        }
         for (&(src_zone, dst_zone), members) in &groups {
             let plus: Vec<FBox> = members
                 .iter()
@@ -1574,8 +1620,10 @@ fn one_side(
             let minus: Vec<&FBox> = same
                 .iter()
                 .chain(
-                    others
-                        .iter()
+                    near.get(&(src_zone, dst_zone))
+                        .into_iter()
+                        .flatten()
+                        .map(|&k| &others[k])
                         .filter(|(b, h)| reach.meets(b, h))
                         .map(|(b, _)| b),
                 )
