@@ -15,18 +15,26 @@
 //!    disjoint and every rule lies inside its two zones, so only the
 //!    unchanged rules of the same zone pair can overlap a group; they are
 //!    filtered further by overlap and subtracted together with the changed
-//!    rules of the other version.
-//! 3. Within a group, the service line is cut into atoms at every rule
-//!    boundary; atoms covered by the same rules share one 2-D computation
-//!    (none when every rule of the side is cancelled there by a rule of the
-//!    other with the same sources and destinations), in which the source
-//!    axis is swept once while a segment tree over the destinations counts
-//!    the rules of each version, so that each source atom's destinations,
-//!    `new \ old`, are read off in time proportional to their intervals.
-//!    Source atoms with equal results, and service atoms with equal
-//!    rectangles, are merged, so the report stays small. The cost is
-//!    `O(a · k log k)` for `k` rules and `a` service atoms in a group, plus
-//!    `O(k)` per box reported (see `docs/limits.md`).
+//!    rules of the other version whose addresses meet the same two zones.
+//! 3. Within a group, rules whose destinations meet (directly or through
+//!    others) form a *cluster*; clusters have disjoint destinations, so
+//!    each adds its own destinations to a source's. The service line is
+//!    swept once. Where a rule starts or ends, only the clusters in which a
+//!    rectangle (sources × destinations, counted over the rules that have
+//!    it) appears or disappears are recomputed, each by one 2-D computation
+//!    over its own rules: the source axis is swept while a segment tree
+//!    over the destinations counts the rules of each version, so that each
+//!    source atom's destinations, `new \ old`, are read off in time
+//!    proportional to their intervals. The change is folded into the slice
+//!    kept by source, or, when that would visit more runs of sources than
+//!    computing the whole slice costs, the slice is computed afresh.
+//! 4. At each service point the sources that see the same destinations
+//!    form one box; a box's services are the points at which exactly those
+//!    sources see exactly those destinations. So the boxes depend only on
+//!    the packets in the delta, not on how the rules were written or
+//!    cut. The rules that admit a box are looked up among the rules whose
+//!    destinations share a run of meeting ranges with the box's. The cost is
+//!    in `docs/limits.md`.
 //!
 //! INVARIANT (from the checker): zones of one policy do not overlap and every
 //! lowered rule's sources lie in its `src_zone` and destinations in its
@@ -561,59 +569,439 @@ type Sv = Vec<(u32, u32)>;
 type Piece = (Sv, Iv, Iv);
 
 /// `∪plus \ ∪minus`, as disjoint pieces.
+///
+/// The boxes are split into *clusters*: boxes whose destinations meet, and
+/// boxes linked by a chain of such, are in one cluster, so the clusters'
+/// destinations are disjoint and each cluster's part of the delta can be
+/// computed alone. The service line is swept once; at each point where a
+/// box starts or ends, only the clusters in which a set of sources and
+/// destinations (counted over every box that has it) appears or disappears
+/// are recomputed, each with one [`plane`] computation over its own boxes.
+/// [`Slices`] folds each change of a cluster into the whole slice, by
+/// source, and records a piece each time the sources that see a given set
+/// of destinations change.
+///
+/// The pieces are those of the slice-by-slice definition: at each service
+/// point, the sources with the same (non-empty) set of destinations form a
+/// piece's sources, and a piece's services are the points at which exactly
+/// those sources see exactly those destinations.
 fn delta(plus: &[&FBox], minus: &[&FBox]) -> Vec<Piece> {
-    // Service atoms and the boxes covering each.
+    delta_by(plus, minus, 4)
+}
+
+/// [`delta`], computing a slice afresh when folding changes in has visited
+/// more than `scale` times as many runs of sources as there are classes
+/// and runs, plus a little.
+fn delta_by(plus: &[&FBox], minus: &[&FBox], scale: usize) -> Vec<Piece> {
     let all: Vec<&FBox> = plus.iter().chain(minus.iter()).copied().collect();
-    let svc_sets: Vec<&[(u32, u32)]> = all.iter().map(|b| b.svc.as_slice()).collect();
-    let bounds = boundaries(svc_sets.iter().copied());
-    let events = sweep(&bounds, &svc_sets);
-    let mut active: BTreeSet<usize> = BTreeSet::new();
-    // (plus set, minus set) -> service atoms
-    let mut groups: BTreeMap<(Vec<usize>, Vec<usize>), Sv> = BTreeMap::new();
-    for (atom, &start) in bounds.iter().enumerate() {
-        for &(i, open) in &events[atom] {
-            if open {
-                active.insert(i);
-            } else {
-                active.remove(&i);
+    let (cluster_of, extents) = dst_clusters(&all);
+    // Boxes with the same sources and destinations form one class, counted
+    // per version, so that boxes differing only in their services do not
+    // cost a plane computation each.
+    let mut class_ids: HashMap<(&[Span], &[Span]), usize> = HashMap::new();
+    let mut class_of = Vec::with_capacity(all.len());
+    let mut reps: Vec<&FBox> = Vec::new();
+    let mut classes: Vec<Vec<usize>> = vec![Vec::new(); extents.len()];
+    for (i, &b) in all.iter().enumerate() {
+        let next = reps.len();
+        let id = *class_ids
+            .entry((b.src.as_slice(), b.dst.as_slice()))
+            .or_insert(next);
+        if id == next {
+            reps.push(b);
+            classes[cluster_of[i]].push(id);
+        }
+        class_of.push(id);
+    }
+    let mut events: Vec<(u32, usize, bool)> = Vec::new();
+    for (i, b) in all.iter().enumerate() {
+        for &(lo, hi) in &b.svc {
+            events.push((lo, i, true));
+            if let Some(n) = hi.succ() {
+                events.push((n, i, false));
             }
         }
-        let (p, m): (Vec<usize>, Vec<usize>) = active.iter().partition(|&&i| i < plus.len());
-        if p.is_empty() {
-            continue;
-        }
-        let end = bounds.get(atom + 1).map_or(SVC_END - 1, |n| n - 1);
-        groups.entry((p, m)).or_default().push((start, end));
     }
-    // One plane computation per distinct covering; merge equal rectangles.
-    let mut rects: BTreeMap<(Iv, Iv), Sv> = BTreeMap::new();
-    for ((p, m), atoms) in groups {
-        let mb: Vec<&FBox> = m.iter().map(|&i| all[i]).collect();
-        // A plus box whose rectangle is also a minus box's adds nothing on
-        // these atoms (a rule changed only in its other ports).
-        let cancelled: HashSet<(&[Span], &[Span])> = mb
-            .iter()
-            .map(|b| (b.src.as_slice(), b.dst.as_slice()))
-            .collect();
-        let pb: Vec<&FBox> = p
-            .iter()
-            .map(|&i| all[i])
-            .filter(|b| !cancelled.contains(&(b.src.as_slice(), b.dst.as_slice())))
-            .collect();
-        if pb.is_empty() {
-            continue;
+    events.sort_unstable();
+    // Boxes of each class over the current point: (plus, minus).
+    let mut counts = vec![(0u32, 0u32); reps.len()];
+    let mut results: Vec<Vec<(Iv, Iv)>> = vec![Vec::new(); extents.len()];
+    let mut dirty: Vec<usize> = Vec::new();
+    let mut marked = vec![false; extents.len()];
+    let mut slices = Slices::default();
+    let mut e = 0;
+    let every: Vec<usize> = (0..reps.len()).collect();
+    while let Some(&(at, _, _)) = events.get(e) {
+        while let Some(&(x, i, open)) = events.get(e) {
+            if x != at {
+                break;
+            }
+            e += 1;
+            let c = &mut counts[class_of[i]];
+            let n = if i < plus.len() { &mut c.0 } else { &mut c.1 };
+            let was = *n > 0;
+            *n = if open { *n + 1 } else { n.saturating_sub(1) };
+            let k = cluster_of[i];
+            if was != (*n > 0) && !marked[k] {
+                marked[k] = true;
+                dirty.push(k);
+            }
         }
-        for (src, dst) in plane(&pb, &mb) {
-            rects
-                .entry((src, dst))
-                .or_default()
-                .extend(atoms.iter().copied());
+        // Folding the clusters' changes in one by one costs the runs of
+        // sources they cover; when that passes the cost of computing the
+        // whole slice afresh, the slice is computed afresh.
+        let budget = scale.saturating_mul(reps.len() + slices.runs.len() + 16);
+        slices.work = 0;
+        let mut afresh = false;
+        for k in dirty.drain(..) {
+            marked[k] = false;
+            let now = slice(&classes[k], &counts, &reps);
+            if now != results[k] {
+                if !afresh {
+                    slices.replace(&results[k], &now, &extents[k], at);
+                    afresh = slices.work > budget;
+                }
+                results[k] = now;
+            }
+        }
+        if afresh {
+            slices.rebuild(&slice(&every, &counts, &reps), at);
+        }
+        slices.settle(at);
+    }
+    slices.finish()
+}
+
+/// The part of the delta's slice made by `classes` at their current
+/// counts, as rectangles with disjoint sources. A plus class that is also a
+/// minus class adds nothing.
+fn slice(classes: &[usize], counts: &[(u32, u32)], reps: &[&FBox]) -> Vec<(Iv, Iv)> {
+    let (mut pr, mut mr) = (Vec::new(), Vec::new());
+    for &cl in classes {
+        match counts[cl] {
+            (_, m) if m > 0 => mr.push(reps[cl]),
+            (p, _) if p > 0 => pr.push(reps[cl]),
+            _ => {}
         }
     }
-    rects
-        .into_iter()
-        .map(|((src, dst), svc)| (normalise(svc), src, dst))
-        .collect()
+    if pr.is_empty() {
+        Vec::new()
+    } else {
+        plane(&pr, &mr)
+    }
+}
+
+/// Splits boxes into clusters by their destinations: two boxes whose
+/// destinations meet are in the same cluster. Returns each box's cluster
+/// and each cluster's destinations (sorted, disjoint across clusters).
+fn dst_clusters(all: &[&FBox]) -> (Vec<usize>, Vec<Iv>) {
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut ivs: Vec<(u128, u128, usize)> = all
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.dst.iter().map(move |&(lo, hi)| (lo, hi, i)))
+        .collect();
+    ivs.sort_unstable();
+    let mut parent: Vec<usize> = (0..all.len()).collect();
+    // Runs of meeting intervals: (lo, hi, first box).
+    let mut runs: Vec<(u128, u128, usize)> = Vec::new();
+    for (lo, hi, i) in ivs {
+        match runs.last_mut() {
+            Some(last) if lo <= last.1 => {
+                last.1 = last.1.max(hi);
+                let (a, b) = (find(&mut parent, last.2), find(&mut parent, i));
+                parent[a] = b;
+            }
+            _ => runs.push((lo, hi, i)),
+        }
+    }
+    let mut dense = vec![0usize; all.len()];
+    let mut numbered = vec![false; all.len()];
+    let mut extents: Vec<Iv> = Vec::new();
+    for &(lo, hi, i) in &runs {
+        let r = find(&mut parent, i);
+        if !numbered[r] {
+            numbered[r] = true;
+            dense[r] = extents.len();
+            extents.push(Vec::new());
+        }
+        extents[dense[r]].push((lo, hi));
+    }
+    // INVARIANT: every box has destinations (see `fbox`), so its root
+    // was numbered above.
+    let cluster_of = (0..all.len())
+        .map(|i| dense[find(&mut parent, i)])
+        .collect();
+    (cluster_of, extents)
+}
+
+/// A set of intervals kept merged in a map from start to end.
+type IntervalMap = BTreeMap<u128, u128>;
+
+fn map_insert(set: &mut IntervalMap, mut lo: u128, mut hi: u128) {
+    if let Some((&s, &e)) = set.range(..=lo).next_back() {
+        if e >= lo || e.succ() == Some(lo) {
+            lo = s;
+            hi = hi.max(e);
+            set.remove(&s);
+        }
+    }
+    while let Some((&s, &e)) = set.range(lo..).next() {
+        if s <= hi || hi.succ() == Some(s) {
+            hi = hi.max(e);
+            set.remove(&s);
+        } else {
+            break;
+        }
+    }
+    set.insert(lo, hi);
+}
+
+fn map_remove(set: &mut IntervalMap, lo: u128, hi: u128) {
+    if let Some((&s, &e)) = set.range(..lo).next_back() {
+        if e >= lo {
+            // s < lo, so lo - 1 does not wrap; e > hi, so hi + 1 does not.
+            set.insert(s, lo - 1);
+            if e > hi {
+                set.insert(hi + 1, e);
+                return;
+            }
+        }
+    }
+    let starts: Vec<u128> = set.range(lo..=hi).map(|(&s, _)| s).collect();
+    for s in starts {
+        if let Some(e) = set.remove(&s) {
+            if e > hi {
+                set.insert(hi + 1, e);
+            }
+        }
+    }
+}
+
+/// The sources that see one set of destinations.
+struct Fibre {
+    srcs: IntervalMap,
+    /// The service point from which `srcs` has been what it is.
+    since: u32,
+    /// `srcs` before the changes at the current point, once changed.
+    before: Option<Iv>,
+}
+
+/// The delta's slice at the current service point, and the pieces so far.
+#[derive(Default)]
+struct Slices {
+    /// Maximal-or-finer runs of sources with the same non-empty
+    /// destinations: start -> (end, destinations).
+    runs: BTreeMap<u128, (u128, Iv)>,
+    /// Destinations -> the sources that see exactly them.
+    fibres: HashMap<Iv, Fibre>,
+    /// Fibres changed at the current point.
+    touched: Vec<Iv>,
+    /// (sources, destinations) -> service intervals.
+    pieces: BTreeMap<(Iv, Iv), Sv>,
+    /// Segments of sources visited since last reset.
+    work: usize,
+}
+
+impl Slices {
+    /// Replaces one cluster's part of the slice, `old` by `new` (both as
+    /// rectangles with disjoint sources), where `extent` holds the
+    /// cluster's destinations.
+    fn replace(&mut self, old: &[(Iv, Iv)], new: &[(Iv, Iv)], extent: &[Span], at: u32) {
+        let area = normalise(
+            old.iter()
+                .chain(new)
+                .flat_map(|(s, _)| s.iter().copied())
+                .collect(),
+        );
+        let mut fresh: Vec<(u128, u128, &Iv)> = new
+            .iter()
+            .flat_map(|(s, d)| s.iter().map(move |&(lo, hi)| (lo, hi, d)))
+            .collect();
+        fresh.sort_unstable_by_key(|p| p.0);
+        let mut k = 0;
+        for &(lo, hi) in &area {
+            // Take out the runs that meet [lo, hi], keeping their parts
+            // outside it.
+            let first = match self.runs.range(..lo).next_back() {
+                Some((&s, &(e, _))) if e >= lo => s,
+                _ => lo,
+            };
+            let starts: Vec<u128> = self.runs.range(first..=hi).map(|(&s, _)| s).collect();
+            let mut olds: Vec<(u128, u128, Iv)> = Vec::with_capacity(starts.len());
+            for s in starts {
+                if let Some((e, d)) = self.runs.remove(&s) {
+                    if s < lo {
+                        self.runs.insert(s, (lo - 1, d.clone()));
+                    }
+                    if e > hi {
+                        self.runs.insert(hi + 1, (e, d.clone()));
+                    }
+                    olds.push((s.max(lo), e.min(hi), d));
+                }
+            }
+            // Walk [lo, hi] in segments over which both the old run and the
+            // cluster's new destinations are constant.
+            let mut made: Vec<(u128, u128, Iv)> = Vec::new();
+            let mut oi = 0;
+            let mut x = lo;
+            loop {
+                while olds.get(oi).is_some_and(|o| o.1 < x) {
+                    oi += 1;
+                }
+                while fresh.get(k).is_some_and(|p| p.1 < x) {
+                    k += 1;
+                }
+                let mut y = hi;
+                let before: &[Span] = match olds.get(oi) {
+                    Some(o) if o.0 <= x => {
+                        y = y.min(o.1);
+                        &o.2
+                    }
+                    Some(o) => {
+                        y = y.min(o.0 - 1);
+                        &[]
+                    }
+                    None => &[],
+                };
+                let added: &[Span] = match fresh.get(k) {
+                    Some(p) if p.0 <= x => {
+                        y = y.min(p.1);
+                        p.2
+                    }
+                    Some(p) => {
+                        y = y.min(p.0 - 1);
+                        &[]
+                    }
+                    None => &[],
+                };
+                let mut now = difference(before, extent);
+                if !added.is_empty() {
+                    now = normalise(now.into_iter().chain(added.iter().copied()).collect());
+                }
+                if now.as_slice() != before {
+                    if !before.is_empty() {
+                        self.take(before, x, y);
+                    }
+                    if !now.is_empty() {
+                        self.give(&now, x, y, at);
+                    }
+                }
+                self.work += 1;
+                if !now.is_empty() {
+                    match made.last_mut() {
+                        Some(last) if last.1.succ() == Some(x) && last.2 == now => last.1 = y,
+                        _ => made.push((x, y, now)),
+                    }
+                }
+                match y.succ() {
+                    Some(n) if y < hi => x = n,
+                    _ => break,
+                }
+            }
+            for (s, e, d) in made {
+                self.runs.insert(s, (e, d));
+            }
+        }
+    }
+
+    /// Replaces the whole slice by `whole` (rectangles with disjoint
+    /// sources).
+    fn rebuild(&mut self, whole: &[(Iv, Iv)], at: u32) {
+        self.runs.clear();
+        for (d, f) in self.fibres.iter_mut() {
+            Self::mark(&mut self.touched, d, f);
+            f.srcs.clear();
+        }
+        for (srcs, d) in whole {
+            for &(lo, hi) in srcs {
+                self.give(d, lo, hi, at);
+                self.runs.insert(lo, (hi, d.clone()));
+            }
+        }
+    }
+
+    fn mark(touched: &mut Vec<Iv>, d: &[Span], f: &mut Fibre) {
+        if f.before.is_none() {
+            f.before = Some(f.srcs.iter().map(|(&s, &e)| (s, e)).collect());
+            touched.push(d.to_vec());
+        }
+    }
+
+    fn take(&mut self, d: &[Span], lo: u128, hi: u128) {
+        if let Some(f) = self.fibres.get_mut(d) {
+            Self::mark(&mut self.touched, d, f);
+            map_remove(&mut f.srcs, lo, hi);
+        }
+    }
+
+    fn give(&mut self, d: &[Span], lo: u128, hi: u128, at: u32) {
+        if !self.fibres.contains_key(d) {
+            let f = Fibre {
+                srcs: IntervalMap::new(),
+                since: at,
+                before: None,
+            };
+            self.fibres.insert(d.to_vec(), f);
+        }
+        let Some(f) = self.fibres.get_mut(d) else {
+            return;
+        };
+        Self::mark(&mut self.touched, d, f);
+        map_insert(&mut f.srcs, lo, hi);
+    }
+
+    /// Closes, as pieces ending before `at`, the fibres whose sources
+    /// changed at `at`.
+    fn settle(&mut self, at: u32) {
+        for d in std::mem::take(&mut self.touched) {
+            let Some(f) = self.fibres.get_mut(&d) else {
+                continue;
+            };
+            let Some(before) = f.before.take() else {
+                continue;
+            };
+            let empty = f.srcs.is_empty();
+            if !before
+                .iter()
+                .copied()
+                .eq(f.srcs.iter().map(|(&s, &e)| (s, e)))
+            {
+                if !before.is_empty() && f.since < at {
+                    self.pieces
+                        .entry((before, d.clone()))
+                        .or_default()
+                        .push((f.since, at - 1));
+                }
+                f.since = at;
+            }
+            if empty {
+                self.fibres.remove(&d);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Piece> {
+        for (d, f) in std::mem::take(&mut self.fibres) {
+            let srcs: Iv = f.srcs.into_iter().collect();
+            if !srcs.is_empty() {
+                self.pieces
+                    .entry((srcs, d))
+                    .or_default()
+                    .push((f.since, SVC_END - 1));
+            }
+        }
+        self.pieces
+            .into_iter()
+            .map(|((src, dst), svc)| (normalise(svc), src, dst))
+            .collect()
+    }
 }
 
 /// `∪(src × dst of plus) \ ∪(src × dst of minus)` as rectangles with
@@ -854,6 +1242,8 @@ struct ZoneParts {
     whole: Iv,
     /// Hosts and groups with their sizes, largest first.
     named: Vec<(String, Iv, u128)>,
+    /// (first address, index in `named`), by address.
+    by_start: Vec<(u128, usize)>,
     exact: HashMap<Iv, String>,
 }
 
@@ -869,13 +1259,35 @@ fn size(iv: &[(u128, u128)]) -> u128 {
 /// small to complete it within [`MAX_NAMES`] (so a set larger than four
 /// hosts of a zone of hosts is given up at once, not after a walk over
 /// every host).
-fn cover(named: &[(String, Iv, u128)], target: &[(u128, u128)]) -> Option<Vec<String>> {
+///
+/// Only the parts whose first address lies in `target` can be used, so
+/// only they are visited, found by address; since the parts are visited
+/// in the same order and sizes only fall, the search gives up exactly where
+/// a walk over every part would.
+fn cover(parts: &ZoneParts, target: &[(u128, u128)]) -> Option<Vec<String>> {
+    let named = &parts.named;
     let total = size(target);
     let first = named.partition_point(|(_, _, n)| *n > total);
+    match named.get(first) {
+        Some((_, _, n)) if n.saturating_mul(MAX_NAMES as u128) >= total => {}
+        _ => return None,
+    }
+    let mut candidates: Vec<usize> = Vec::new();
+    for &(lo, hi) in target {
+        let from = parts.by_start.partition_point(|&(a, _)| a < lo);
+        candidates.extend(
+            parts.by_start[from..]
+                .iter()
+                .take_while(|&&(a, _)| a <= hi)
+                .filter(|&&(_, i)| i >= first)
+                .map(|&(_, i)| i),
+        );
+    }
+    candidates.sort_unstable();
     let mut covered: Iv = Vec::new();
     let mut covered_size = 0u128;
     let mut picked = Vec::new();
-    for (name, iv, n) in &named[first..] {
+    for (name, iv, n) in candidates.into_iter().filter_map(|i| named.get(i)) {
         let left = (MAX_NAMES - picked.len()) as u128;
         if n.saturating_mul(left) < total.saturating_sub(covered_size) {
             return None;
@@ -914,6 +1326,7 @@ impl<'a> Labeller<'a> {
         let mut parts = ZoneParts {
             whole: Vec::new(),
             named: Vec::new(),
+            by_start: Vec::new(),
             exact: HashMap::new(),
         };
         let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) else {
@@ -945,6 +1358,13 @@ impl<'a> Labeller<'a> {
         parts
             .named
             .sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        parts.by_start = parts
+            .named
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, iv, _))| Some((iv.first()?.0, i)))
+            .collect();
+        parts.by_start.sort_unstable();
         parts
     }
 
@@ -958,12 +1378,12 @@ impl<'a> Labeller<'a> {
             (vec![zone.to_string()], Vec::new())
         } else if let Some(n) = parts.exact.get(&set) {
             (vec![n.clone()], Vec::new())
-        } else if let Some(names) = cover(&parts.named, &set) {
+        } else if let Some(names) = cover(parts, &set) {
             (names, Vec::new())
         } else {
             let rest = difference(&parts.whole, &set);
             let subset = difference(&set, &parts.whole).is_empty();
-            match cover(&parts.named, &rest) {
+            match cover(parts, &rest) {
                 Some(except) if subset && !rest.is_empty() => (vec![zone.to_string()], except),
                 _ => (Vec::new(), Vec::new()),
             }
@@ -1131,6 +1551,52 @@ fn one_side(
                 (b, h)
             })
             .collect();
+        // Each of them can only meet the groups of the zone pairs its
+        // sources and destinations meet in this version.
+        let mut zone_ivs: Vec<(u128, u128, &str)> = policy
+            .zones
+            .iter()
+            .flat_map(|z| {
+                family(&z.addrs, v6)
+                    .into_iter()
+                    .map(move |(lo, hi)| (lo, hi, z.name.as_str()))
+            })
+            .collect();
+        zone_ivs.sort_unstable();
+        let zones_met = |iv: &[Span]| -> Vec<&str> {
+            let mut met: Vec<&str> = Vec::new();
+            for &(lo, hi) in iv {
+                let from = zone_ivs.partition_point(|z| z.1 < lo);
+                met.extend(
+                    zone_ivs[from..]
+                        .iter()
+                        .take_while(|z| z.0 <= hi)
+                        .map(|z| z.2),
+                );
+            }
+            met.sort_unstable();
+            met.dedup();
+            met
+        };
+        let mut near: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (k, (b, _)) in others.iter().enumerate() {
+            let (srcs, dsts) = (zones_met(&b.src), zones_met(&b.dst));
+            if srcs.len().saturating_mul(dsts.len()) <= wanted.len() {
+                for &sz in &srcs {
+                    for &dz in &dsts {
+                        if wanted.contains(&(sz, dz)) {
+                            near.entry((sz, dz)).or_default().push(k);
+                        }
+                    }
+                }
+            } else {
+                for &(sz, dz) in &wanted {
+                    if srcs.binary_search(&sz).is_ok() && dsts.binary_search(&dz).is_ok() {
+                        near.entry((sz, dz)).or_default().push(k);
+                    }
+                }
+            }
+        }
         for (&(src_zone, dst_zone), members) in &groups {
             let plus: Vec<FBox> = members
                 .iter()
@@ -1154,20 +1620,22 @@ fn one_side(
             let minus: Vec<&FBox> = same
                 .iter()
                 .chain(
-                    others
-                        .iter()
+                    near.get(&(src_zone, dst_zone))
+                        .into_iter()
+                        .flatten()
+                        .map(|&k| &others[k])
                         .filter(|(b, h)| reach.meets(b, h))
                         .map(|(b, _)| b),
                 )
                 .collect();
             let plus_refs: Vec<&FBox> = plus.iter().collect();
-            for (svc, src, dst) in delta(&plus_refs, &minus) {
-                let mut flows: Vec<String> = plus
-                    .iter()
-                    .filter(|b| {
-                        overlaps(&b.svc, &svc) && overlaps(&b.src, &src) && overlaps(&b.dst, &dst)
-                    })
-                    .map(|b| rules[b.rule].name.clone())
+            let index = FlowIndex::new(&plus);
+            let mut seen = vec![usize::MAX; plus.len()];
+            for (stamp, (svc, src, dst)) in delta(&plus_refs, &minus).into_iter().enumerate() {
+                let mut flows: Vec<String> = index
+                    .meeting(&plus, (&svc, &src, &dst), &mut seen, stamp)
+                    .into_iter()
+                    .map(|i| rules[plus[i].rule].name.clone())
                     .collect();
                 flows.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
                 flows.dedup();
@@ -1190,6 +1658,64 @@ fn one_side(
             .then_with(|| a.dst.addrs.cmp(&b.dst.addrs))
     });
     out
+}
+
+/// The boxes of one version in runs of meeting destinations, to find the
+/// boxes that meet a reported box among those whose destinations share a
+/// run with it, not among all.
+struct FlowIndex {
+    /// (first, last destination, boxes with destinations in the run).
+    runs: Vec<(u128, u128, Vec<usize>)>,
+}
+
+impl FlowIndex {
+    fn new(boxes: &[FBox]) -> Self {
+        let mut ivs: Vec<(u128, u128, usize)> = boxes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, b)| b.dst.iter().map(move |&(lo, hi)| (lo, hi, i)))
+            .collect();
+        ivs.sort_unstable();
+        let mut runs: Vec<(u128, u128, Vec<usize>)> = Vec::new();
+        for (lo, hi, i) in ivs {
+            match runs.last_mut() {
+                Some(run) if lo <= run.1 => {
+                    run.1 = run.1.max(hi);
+                    run.2.push(i);
+                }
+                _ => runs.push((lo, hi, vec![i])),
+            }
+        }
+        FlowIndex { runs }
+    }
+
+    /// The boxes that meet `svc × src × dst`, each once; `seen` holds, per
+    /// box, the last `stamp` it was looked at under.
+    fn meeting(
+        &self,
+        boxes: &[FBox],
+        (svc, src, dst): (&[(u32, u32)], &[Span], &[Span]),
+        seen: &mut [usize],
+        stamp: usize,
+    ) -> Vec<usize> {
+        let mut out = Vec::new();
+        for &(lo, hi) in dst {
+            let first = self.runs.partition_point(|r| r.1 < lo);
+            for run in self.runs[first..].iter().take_while(|r| r.0 <= hi) {
+                for &i in &run.2 {
+                    if seen[i] == stamp {
+                        continue;
+                    }
+                    seen[i] = stamp;
+                    let b = &boxes[i];
+                    if overlaps(&b.svc, svc) && overlaps(&b.src, src) && overlaps(&b.dst, dst) {
+                        out.push(i);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The extent of a box along each axis.
@@ -1312,5 +1838,87 @@ mod tests {
         ])));
         assert_eq!(services_text(&ports), ["udp/53", "udp/2222-2230"]);
         assert_eq!(services_text(&matcher_svc(&Match::Ip(47))), ["ip/47"]);
+    }
+
+    /// The pieces of `∪plus \ ∪minus` by their definition, point by point
+    /// on a small grid.
+    fn pieces_by_points(plus: &[&FBox], minus: &[&FBox], side: u32) -> Vec<Piece> {
+        let within = |iv: &[Span], v: u128| iv.iter().any(|&(a, b)| a <= v && v <= b);
+        let within32 = |sv: &[(u32, u32)], v: u32| sv.iter().any(|&(a, b)| a <= v && v <= b);
+        let mut pieces: BTreeMap<(Iv, Iv), Sv> = BTreeMap::new();
+        for x in 0..side {
+            let mut fibres: BTreeMap<Iv, Iv> = BTreeMap::new();
+            for s in 0..side as u128 {
+                let dst: Iv = (0..side as u128)
+                    .filter(|&d| {
+                        let has = |b: &&FBox| {
+                            within32(&b.svc, x) && within(&b.src, s) && within(&b.dst, d)
+                        };
+                        plus.iter().any(has) && !minus.iter().any(has)
+                    })
+                    .map(|d| (d, d))
+                    .collect();
+                let dst = normalise(dst);
+                if !dst.is_empty() {
+                    fibres.entry(dst).or_default().push((s, s));
+                }
+            }
+            for (dst, src) in fibres {
+                pieces
+                    .entry((normalise(src), dst))
+                    .or_default()
+                    .push((x, x));
+            }
+        }
+        pieces
+            .into_iter()
+            .map(|((src, dst), svc)| (normalise(svc), src, dst))
+            .collect()
+    }
+
+    #[test]
+    fn delta_pieces_match_their_definition() {
+        const SIDE: u32 = 8;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: u32| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((seed >> 33) % u64::from(m)) as u32
+        };
+        for case in 0..400 {
+            let mut boxes = Vec::new();
+            let count = 1 + next(7) as usize;
+            for rule in 0..count {
+                let axis = |next: &mut dyn FnMut(u32) -> u32| {
+                    let n = 1 + next(2);
+                    let v: Vec<(u32, u32)> = (0..n)
+                        .map(|_| {
+                            let a = next(SIDE);
+                            (a, a + next(SIDE - a))
+                        })
+                        .collect();
+                    normalise(v)
+                };
+                let wide = |v: Vec<(u32, u32)>| -> Iv {
+                    v.into_iter().map(|(a, b)| (a as u128, b as u128)).collect()
+                };
+                let (src, dst, svc) = (axis(&mut next), axis(&mut next), axis(&mut next));
+                boxes.push(FBox {
+                    rule,
+                    src: wide(src),
+                    dst: wide(dst),
+                    svc,
+                });
+            }
+            let split = next(count as u32 + 1) as usize;
+            let refs: Vec<&FBox> = boxes.iter().collect();
+            let (plus, minus) = refs.split_at(split);
+            let want = pieces_by_points(plus, minus, SIDE);
+            assert_eq!(delta(plus, minus), want, "case {case}: {boxes:?}");
+            // Always and never computing slices afresh.
+            assert_eq!(delta_by(plus, minus, 0), want, "case {case}: {boxes:?}");
+            assert_eq!(delta_by(plus, minus, usize::MAX), want, "case {case}");
+        }
     }
 }
