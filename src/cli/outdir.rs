@@ -617,3 +617,194 @@ fn prune(state: &Path, id: &OsStr, previous: Option<&OsStr>) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then fails like a full disk.
+    struct Full {
+        kept: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.kept.len() >= self.room {
+                return Err(io::Error::new(ErrorKind::StorageFull, "disk full"));
+            }
+            let n = buf.len().min(self.room - self.kept.len());
+            self.kept.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn hashing_hashes_what_it_passes_on() {
+        let mut w = Hashing::new(Vec::new());
+        w.write_all(b"table inet ").unwrap();
+        write!(w, "conduitc {{}}\n").unwrap();
+        let (hash, inner) = w.finish().unwrap();
+        assert_eq!(inner, b"table inet conduitc {}\n");
+        assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(&inner)));
+    }
+
+    /// A write error reaches the caller and is kept, so a writer that turns
+    /// it into its own error (as `emit_to` does) is still reported as I/O.
+    #[test]
+    fn hashing_keeps_the_first_write_error() {
+        let mut w = Hashing::new(Full {
+            kept: Vec::new(),
+            room: 5,
+        });
+        let e = w.write_all(b"0123456789").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StorageFull);
+        assert_eq!(w.inner.kept, b"01234");
+        let kept = w.finish().map(|_| ()).unwrap_err();
+        assert_eq!(kept.kind(), ErrorKind::StorageFull);
+        assert_eq!(kept.to_string(), "disk full");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_io_a_writer_error_a_refusal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut v = Version {
+            dir: tmp.path().to_path_buf(),
+        };
+        // A file that cannot be created is an I/O error; a writer that
+        // gives up without a write error is a refusal.
+        v.file("a", |w| w.write_all(b"x").map_err(|_| "refused"))
+            .unwrap();
+        match v.file("a", |w| w.write_all(b"x").map_err(|_| "refused")) {
+            Err(FileError::Io(e)) => assert_eq!(e.kind(), ErrorKind::AlreadyExists),
+            other => panic!("{other:?}"),
+        }
+        match v.file("b", |_| Err("refused")) {
+            Err(FileError::Refused(r)) => assert_eq!(r, "refused"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read(tmp.path().join("a")).unwrap(), b"x");
+    }
+
+    fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                v.push((
+                    p.clone(),
+                    fs::read_link(&p).unwrap().as_os_str().as_bytes().to_vec(),
+                ));
+            } else if m.is_dir() {
+                v.push((p.clone(), Vec::new()));
+                v.extend(tree(&p));
+            } else {
+                v.push((p.clone(), fs::read(&p).unwrap()));
+            }
+        }
+        v.sort();
+        v
+    }
+
+    fn manifest(files: &[&str]) -> String {
+        let listed: Vec<String> = files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{{\"file\": \"{f}\", \"firewall\": \"fw\", \"platform\": \"nftables\", \
+                     \"sha256\": \"\"}}"
+                )
+            })
+            .collect();
+        format!(
+            "{{\"generator\": \"conduitc 0.1.0\", \"today\": \"2026-12-01\", \
+             \"policy\": {{\"sha256\": \"\", \"sources\": []}}, \"files\": [{}]}}",
+            listed.join(", ")
+        )
+    }
+
+    /// A failure while writing the second of several files, either a
+    /// refusal by the writer or an I/O error, leaves DIR and its state
+    /// directory exactly as they were.
+    #[test]
+    fn a_failure_on_the_second_file_leaves_dir_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        // `second` says how writing `b.nft` ends after its first bytes:
+        // completed, refused by the writer, or failed with an I/O error.
+        let build = |second: &'static str| {
+            replace_dir(&dir, &[], move |v: &mut Version| {
+                v.file("a.nft", |w| w.write_all(b"first\n"))?;
+                v.file("b.nft", |w| {
+                    w.write_all(b"second, half")?;
+                    match second {
+                        "refuse" => Err(io::Error::other("refused")),
+                        "io" => Err(io::Error::new(
+                            ErrorKind::StorageFull,
+                            "No space left on device",
+                        )),
+                        _ => w.write_all(b" and the rest\n"),
+                    }
+                })
+                .map_err(|e| match e {
+                    FileError::Refused(r) if second == "io" => FileError::Io(r),
+                    e => e,
+                })?;
+                let m = manifest(&["a.nft", "b.nft"]);
+                v.file("manifest.json", |w| w.write_all(m.as_bytes()))?;
+                Ok(())
+            })
+        };
+        build("ok").unwrap();
+        let before = tree(tmp.path());
+        assert_eq!(
+            fs::read(dir.join("b.nft")).unwrap(),
+            b"second, half and the rest\n"
+        );
+
+        match build("refuse") {
+            Err(Failure::Refused(e)) => assert_eq!(e.to_string(), "refused"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tree(tmp.path()), before);
+
+        match build("io") {
+            Err(Failure::Dir(m)) => {
+                assert!(
+                    m.starts_with(&format!("--out {}: cannot write `", dir.display())),
+                    "{m}"
+                );
+                assert!(m.ends_with("`: No space left on device"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tree(tmp.path()), before);
+
+        // A refusal on a first build creates no DIR and no version.
+        let fresh = tmp.path().join("fresh");
+        let r = replace_dir(&fresh, &[], |v: &mut Version| {
+            v.file("a.nft", |w| {
+                w.write_all(b"first\n").map_err(|_| "unwritten")
+            })?;
+            v.file("b.nft", |_| Err("refused"))?;
+            Ok(())
+        });
+        assert!(matches!(r, Err(Failure::Refused("refused"))));
+        assert!(!fresh.exists());
+        assert_eq!(names(&tmp.path().join(".fresh.conduitc")), ["lock"]);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
