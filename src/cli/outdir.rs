@@ -647,7 +647,7 @@ mod tests {
     fn hashing_hashes_what_it_passes_on() {
         let mut w = Hashing::new(Vec::new());
         w.write_all(b"table inet ").unwrap();
-        write!(w, "conduitc {{}}\n").unwrap();
+        writeln!(w, "conduitc {{}}").unwrap();
         let (hash, inner) = w.finish().unwrap();
         assert_eq!(inner, b"table inet conduitc {}\n");
         assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(&inner)));
