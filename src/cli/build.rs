@@ -50,13 +50,13 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use conduitc::backend::{self, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::{Date, Platform};
+use conduitc::model::{Date, Firewall, Platform};
 use conduitc::{Policy, Sources};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 #[cfg(unix)]
-use super::outdir::{replace_dir, Failure};
+use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
 
@@ -382,26 +382,22 @@ fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target
 /// Why a file of `--out` was not written, besides I/O.
 #[cfg(unix)]
 enum Refusal {
+    /// Lowering failed (exit 2). It fails only for an unknown firewall or
+    /// isolation name, which [`check_selection`] and the policy's own
+    /// firewall names rule out before anything is created.
+    Lower(String),
     /// The firewall's platform cannot hold its rules (exit 1).
     Emit(backend::EmitError),
     /// The manifest could not be serialized (exit 2).
     Internal(String),
 }
 
-/// One firewall's file for `--out`: lowered before anything is created.
-#[cfg(unix)]
-struct Planned {
-    file: String,
-    firewall: String,
-    platform: Platform,
-    rules: RuleSet,
-}
-
-/// `build --out`: every refusal that does not need the text (names,
-/// lowering, source names) is decided before anything is created; then
-/// each firewall's file is streamed into the new version directory and
-/// dropped before the next, so memory holds the rule sets and one file's
-/// rendering at most, not every output at once.
+/// `build --out`: every refusal that does not need the rules or the text
+/// (firewall names, source names) is decided before anything is created;
+/// then each firewall is lowered, its file streamed into the new version
+/// directory, and its rules dropped before the next, so memory holds one
+/// firewall's rules and (except for IOS, which streams) one file's
+/// rendering at a time, not every output at once.
 #[cfg(unix)]
 fn write_all(
     out: &Output,
@@ -415,7 +411,6 @@ fn write_all(
         out.error("the policy declares no firewall, so --out has nothing to write; use --target");
         return ExitStatus::Error;
     }
-    let mut planned = Vec::new();
     for fw in &policy.firewalls {
         let name = fw.name.as_str();
         let safe = name
@@ -426,26 +421,9 @@ fn write_all(
             out.error(&format!("firewall name `{name}` cannot be a file name"));
             return ExitStatus::Error;
         }
-        let opts = BuildOptions {
-            isolation: args.isolation.clone(),
-            firewall: Some(name.to_string()),
-            ..BuildOptions::new(today)
-        };
-        let rules = match lower(policy, &opts) {
-            Ok(r) => r,
-            Err(e) => {
-                out.error(&e.to_string());
-                return ExitStatus::Error;
-            }
-        };
-        let (_, ext) = platform_target(fw.platform);
-        planned.push(Planned {
-            file: format!("{name}.{ext}"),
-            firewall: name.to_string(),
-            platform: fw.platform,
-            rules,
-        });
     }
+    let file_name =
+        |fw: &Firewall| format!("{}.{}", fw.name.as_str(), platform_target(fw.platform).1);
     let policy_hash = match policy_hash(sources) {
         Ok(h) => h,
         Err(e) => {
@@ -453,22 +431,29 @@ fn write_all(
             return ExitStatus::Error;
         }
     };
-    let mut names: Vec<String> = planned.iter().map(|p| p.file.clone()).collect();
+    let mut names: Vec<String> = policy.firewalls.iter().map(file_name).collect();
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
-        // Each rule set is dropped once its file is written.
-        for p in planned {
-            let (target, _) = platform_target(p.platform);
-            let hash = version.file(&p.file, |w| {
-                backend::emit_to(&p.rules, target, w).map_err(Refusal::Emit)
+        for fw in &policy.firewalls {
+            let opts = BuildOptions {
+                isolation: args.isolation.clone(),
+                firewall: Some(fw.name.to_string()),
+                ..BuildOptions::new(today)
+            };
+            let rules = lower(policy, &opts)
+                .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
+            let file = file_name(fw);
+            let (target, _) = platform_target(fw.platform);
+            let hash = version.file(&file, |w| {
+                backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
             })?;
-            warn_monitor(out, &p.rules, &mut warned);
+            warn_monitor(out, &rules, &mut warned);
             entries.push(ManifestFile {
-                file: p.file,
-                firewall: p.firewall,
-                platform: p.platform.as_str(),
+                file,
+                firewall: fw.name.to_string(),
+                platform: fw.platform.as_str(),
                 isolation: args.isolation.clone(),
                 sha256: hex(&hash),
             });
@@ -506,6 +491,10 @@ fn write_all(
         Err(Failure::Refused(Refusal::Emit(e))) => {
             out.error(&e.to_string());
             ExitStatus::PolicyFailure
+        }
+        Err(Failure::Refused(Refusal::Lower(e))) => {
+            out.error(&e);
+            ExitStatus::Error
         }
         Err(Failure::Refused(Refusal::Internal(e))) => {
             out.error(&format!("internal error: {e}"));
