@@ -27,12 +27,12 @@
 //! source in the order read: exactly what `sha256sum FILES | sha256sum`
 //! prints for the same paths. A source name that is not UTF-8, or that
 //! `sha256sum` would print escaped (a backslash or line break), is refused.
-//! Every firewall is lowered and every refusal that does not need the
-//! text is decided before anything is created; [`super::outdir`] then
-//! streams each file to disk in a new version directory (hashing it on the
-//! way) and puts the directory in DIR's place atomically, so a failed
-//! build, even one that fails while writing, leaves the previous DIR as
-//! it was.
+//! Every refusal that does not need the rules or the text (check, unknown
+//! names, firewall and source names) is decided before anything is
+//! created; then each firewall is lowered and its file streamed to disk in
+//! a new version directory (hashed on the way) by [`super::outdir`], which
+//! puts the directory in DIR's place atomically, so a failed build, even
+//! one that fails while writing, leaves the previous DIR as it was.
 //!
 //! With `--target` and `--firewall`, the target must be the firewall's
 //! declared platform (`nftables` or `nftables-json` for `platform
