@@ -27,9 +27,12 @@
 //! source in the order read: exactly what `sha256sum FILES | sha256sum`
 //! prints for the same paths. A source name that is not UTF-8, or that
 //! `sha256sum` would print escaped (a backslash or line break), is refused.
-//! Everything is rendered in memory first; [`super::outdir`] then puts the
-//! files in DIR's place atomically, so a failed build leaves the previous
-//! DIR as it was.
+//! Every refusal that does not need the rules or the text (check, unknown
+//! names, firewall and source names) is decided before anything is
+//! created; then each firewall is lowered and its file streamed to disk in
+//! a new version directory (hashed on the way) by [`super::outdir`], which
+//! puts the directory in DIR's place atomically, so a failed build, even
+//! one that fails while writing, leaves the previous DIR as it was.
 //!
 //! With `--target` and `--firewall`, the target must be the firewall's
 //! declared platform (`nftables` or `nftables-json` for `platform
@@ -47,11 +50,13 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use conduitc::backend::{self, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::{Date, Platform};
+use conduitc::model::{Date, Firewall, Platform};
 use conduitc::{Policy, Sources};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+#[cfg(unix)]
+use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
 use super::{ExitStatus, PolicyArgs};
 
@@ -351,27 +356,6 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     }
 }
 
-fn build_one(
-    out: &Output,
-    policy: &Policy,
-    opts: &BuildOptions,
-    target: Target,
-    warned: &mut BTreeSet<String>,
-) -> Result<String, ExitStatus> {
-    let rules = lower(policy, opts).map_err(|e| {
-        out.error(&e.to_string());
-        ExitStatus::Error
-    })?;
-    // The policy checks, but this target cannot hold it (for example
-    // `ip/0` on IOS): a policy failure for this firewall, exit 1.
-    let text = backend::emit(&rules, target).map_err(|e| {
-        out.error(&e.to_string());
-        ExitStatus::PolicyFailure
-    })?;
-    warn_monitor(out, &rules, warned);
-    Ok(text)
-}
-
 /// `build --target` to stdout: every refusal is decided before the first
 /// byte, then the text is streamed (IOS lists line by line).
 fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target) -> ExitStatus {
@@ -395,6 +379,26 @@ fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target
     }
 }
 
+/// Why a file of `--out` was not written, besides I/O.
+#[cfg(unix)]
+enum Refusal {
+    /// Lowering failed (exit 2). It fails only for an unknown firewall or
+    /// isolation name, which [`check_selection`] and the policy's own
+    /// firewall names rule out before anything is created.
+    Lower(String),
+    /// The firewall's platform cannot hold its rules (exit 1).
+    Emit(backend::EmitError),
+    /// The manifest could not be serialized (exit 2).
+    Internal(String),
+}
+
+/// `build --out`: every refusal that does not need the rules or the text
+/// (firewall names, source names) is decided before anything is created;
+/// then each firewall is lowered, its file streamed into the new version
+/// directory, and its rules dropped before the next, so memory holds one
+/// firewall's rules and (except for IOS, which streams) one file's
+/// rendering at a time, not every output at once.
+#[cfg(unix)]
 fn write_all(
     out: &Output,
     policy: &Policy,
@@ -407,9 +411,6 @@ fn write_all(
         out.error("the policy declares no firewall, so --out has nothing to write; use --target");
         return ExitStatus::Error;
     }
-    let mut warned = BTreeSet::new();
-    let mut files: Vec<(String, String)> = Vec::new();
-    let mut entries = Vec::new();
     for fw in &policy.firewalls {
         let name = fw.name.as_str();
         let safe = name
@@ -420,50 +421,60 @@ fn write_all(
             out.error(&format!("firewall name `{name}` cannot be a file name"));
             return ExitStatus::Error;
         }
-        let (target, ext) = platform_target(fw.platform);
-        let opts = BuildOptions {
-            isolation: args.isolation.clone(),
-            firewall: Some(name.to_string()),
-            ..BuildOptions::new(today)
-        };
-        let text = match build_one(out, policy, &opts, target, &mut warned) {
-            Ok(t) => t,
-            Err(status) => return status,
-        };
-        let file = format!("{name}.{ext}");
-        entries.push(ManifestFile {
-            file: file.clone(),
-            firewall: name.to_string(),
-            platform: fw.platform.as_str(),
-            isolation: args.isolation.clone(),
-            sha256: sha256(text.as_bytes()),
-        });
-        files.push((file, text));
     }
-    let manifest = Manifest {
-        generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
-        today: today.to_string(),
-        isolation: args.isolation.clone(),
-        policy: match policy_hash(sources) {
-            Ok(h) => h,
-            Err(e) => {
-                out.error(&format!("--out {}: {e}", dir.display()));
-                return ExitStatus::Error;
-            }
-        },
-        files: entries,
-    };
-    let json = match serde_json::to_string_pretty(&manifest) {
-        Ok(j) => j + "\n",
+    let file_name =
+        |fw: &Firewall| format!("{}.{}", fw.name.as_str(), platform_target(fw.platform).1);
+    let policy_hash = match policy_hash(sources) {
+        Ok(h) => h,
         Err(e) => {
-            out.error(&format!("internal error: {e}"));
+            out.error(&format!("--out {}: {e}", dir.display()));
             return ExitStatus::Error;
         }
     };
-    files.push(("manifest.json".to_string(), json));
-    match replace_dir(dir, &files, &sources.paths()) {
+    let mut names: Vec<String> = policy.firewalls.iter().map(file_name).collect();
+    names.push("manifest.json".to_string());
+    let mut warned = BTreeSet::new();
+    let written = replace_dir(dir, &sources.paths(), |version| {
+        let mut entries = Vec::new();
+        for fw in &policy.firewalls {
+            let opts = BuildOptions {
+                isolation: args.isolation.clone(),
+                firewall: Some(fw.name.to_string()),
+                ..BuildOptions::new(today)
+            };
+            let rules = lower(policy, &opts)
+                .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
+            let file = file_name(fw);
+            let (target, _) = platform_target(fw.platform);
+            let hash = version.file(&file, |w| {
+                backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
+            })?;
+            warn_monitor(out, &rules, &mut warned);
+            entries.push(ManifestFile {
+                file,
+                firewall: fw.name.to_string(),
+                platform: fw.platform.as_str(),
+                isolation: args.isolation.clone(),
+                sha256: hex(&hash),
+            });
+        }
+        let manifest = Manifest {
+            generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
+            today: today.to_string(),
+            isolation: args.isolation.clone(),
+            policy: policy_hash,
+            files: entries,
+        };
+        version.file("manifest.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &manifest)
+                .map_err(|e| Refusal::Internal(e.to_string()))?;
+            w.write_all(b"\n")
+                .map_err(|e| Refusal::Internal(e.to_string()))
+        })?;
+        Ok(())
+    });
+    match written {
         Ok(()) => {
-            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
             out.stderr(&format!(
                 "conduitc: wrote {} into {}\n",
                 names.join(", "),
@@ -471,24 +482,40 @@ fn write_all(
             ));
             ExitStatus::Success
         }
-        Err(e) => {
+        Err(Failure::Dir(e)) => {
             out.error(&e);
+            ExitStatus::Error
+        }
+        // The policy checks, but a firewall's platform cannot hold it
+        // (for example `ip/0` on IOS): a policy failure, exit 1.
+        Err(Failure::Refused(Refusal::Emit(e))) => {
+            out.error(&e.to_string());
+            ExitStatus::PolicyFailure
+        }
+        Err(Failure::Refused(Refusal::Lower(e))) => {
+            out.error(&e);
+            ExitStatus::Error
+        }
+        Err(Failure::Refused(Refusal::Internal(e))) => {
+            out.error(&format!("internal error: {e}"));
             ExitStatus::Error
         }
     }
 }
 
-/// Puts `files` in `dir`'s place (see [`super::outdir`]).
-#[cfg(unix)]
-fn replace_dir(dir: &Path, files: &[(String, String)], sources: &[PathBuf]) -> Result<(), String> {
-    super::outdir::replace_dir(dir, files, sources)
-}
-
 /// `--out` needs symbolic links and file locks as Unix systems have them.
 #[cfg(not(unix))]
-fn replace_dir(dir: &Path, _: &[(String, String)], _: &[PathBuf]) -> Result<(), String> {
-    Err(format!(
+fn write_all(
+    out: &Output,
+    _: &Policy,
+    _: &Sources,
+    _: Date,
+    _: &BuildArgs,
+    dir: &Path,
+) -> ExitStatus {
+    out.error(&format!(
         "--out {}: writing a build directory is supported on Unix systems only; use --target",
         dir.display()
-    ))
+    ));
+    ExitStatus::Error
 }

@@ -13,7 +13,10 @@
 //!    `manifest.json` that conduitc wrote, and nothing it does not list);
 //! 3. takes the lock (a second build into the same DIR waits for it);
 //! 4. repairs what an interrupted build left (see [`recover`]);
-//! 5. writes every file into a new version directory and syncs it;
+//! 5. creates a new version directory and lets the caller write every
+//!    file into it ([`Version::file`]: each file is streamed through a
+//!    buffer to disk, hashed on the way and synced); a failure removes the
+//!    version directory, so DIR and `.DIR.conduitc` are as they were;
 //! 6. renames a new link over DIR in one `rename(2)`. A real directory
 //!    from an earlier conduitc (before DIR became a link) is exchanged with
 //!    the link in one `renameat2(RENAME_EXCHANGE)` where the system has it,
@@ -28,10 +31,12 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{ErrorKind, Write as _};
+use std::io::{self, BufWriter, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
 
 /// Most symbolic links followed from DIR, like the kernel's `ELOOP` bound.
 const MAX_LINKS: usize = 40;
@@ -54,15 +59,130 @@ enum Kind {
     Real,
 }
 
-/// Writes `files` as the new content of `dir` (see the module doc).
-/// `sources` are the policy files, which DIR must not hold.
-pub fn replace_dir(
+/// Why a build into DIR failed.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// DIR was refused, or the file system failed (a full disk, a lock
+    /// that cannot be taken): the message, which names DIR.
+    Dir(String),
+    /// The caller's writer refused to write a file (an emission error).
+    Refused(E),
+}
+
+/// Why [`Version::file`] failed.
+#[derive(Debug)]
+pub enum FileError<E> {
+    /// Creating, writing or syncing the file failed.
+    Io(io::Error),
+    /// The writer gave up without a write error.
+    Refused(E),
+}
+
+/// The new version directory while a build writes its files.
+pub struct Version {
+    dir: PathBuf,
+}
+
+impl Version {
+    /// Creates `name` in the version directory and streams `write`'s output
+    /// into it through a buffer, then syncs it; returns the SHA-256 of the
+    /// bytes written. A write error that `write` passes on as its own error
+    /// is reported as [`FileError::Io`].
+    pub fn file<E>(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<[u8; 32], FileError<E>> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.dir.join(name))
+            .map_err(FileError::Io)?;
+        let mut w = Hashing::new(BufWriter::new(file));
+        if let Err(e) = write(&mut w) {
+            return Err(match w.error.take() {
+                Some(io) => FileError::Io(io),
+                None => FileError::Refused(e),
+            });
+        }
+        let (hash, buffered) = w.finish().map_err(FileError::Io)?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| FileError::Io(e.into_error()))?;
+        file.sync_all().map_err(FileError::Io)?;
+        Ok(hash)
+    }
+}
+
+/// A writer that feeds a SHA-256 with the bytes its inner writer accepts
+/// and keeps the first error that writer returned.
+pub struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Hashing<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hash: Sha256::new(),
+            error: None,
+        }
+    }
+
+    /// Flushes; returns the hash of every byte written and the inner
+    /// writer, or the first error seen.
+    pub fn finish(mut self) -> io::Result<([u8; 32], W)> {
+        if let Err(e) = self.flush() {
+            return Err(self.error.take().unwrap_or(e));
+        }
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok((self.hash.finalize().into(), self.inner)),
+        }
+    }
+
+    /// Keeps the first error and hands a copy of it back.
+    fn keep(&mut self, e: io::Error) -> io::Error {
+        if e.kind() == ErrorKind::Interrupted {
+            return e;
+        }
+        let copy = io::Error::new(e.kind(), e.to_string());
+        self.error.get_or_insert(e);
+        copy
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.hash.update(&buf[..n.min(buf.len())]);
+                Ok(n)
+            }
+            Err(e) => Err(self.keep(e)),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().map_err(|e| self.keep(e))
+    }
+}
+
+/// Builds the new content of `dir` (see the module doc): `write` writes
+/// every file into the new version directory with [`Version::file`].
+/// `sources` are the policy files, which DIR must not hold. Nothing is
+/// created before DIR is accepted; when `write` fails, the version
+/// directory is removed and DIR is left as it was.
+pub fn replace_dir<E>(
     dir: &Path,
-    files: &[(String, String)],
     sources: &[PathBuf],
-) -> Result<(), String> {
+    write: impl FnOnce(&mut Version) -> Result<(), FileError<E>>,
+) -> Result<(), Failure<E>> {
     let shown = dir.display().to_string();
-    let err = |m: String| format!("--out {shown}: {m}");
+    let err = |m: String| Failure::Dir(format!("--out {shown}: {m}"));
     let at = resolve(dir).map_err(err)?;
     refuse_enclosing(&at, sources).map_err(err)?;
     let (parent, name) = split(&at).map_err(err)?;
@@ -73,7 +193,10 @@ pub fn replace_dir(
     recover(&at, &parent, &name, &state).map_err(err)?;
     // DIR may have changed while this build waited for the lock.
     let kind = classify(&at).map_err(err)?;
-    let id = write_version(&state, files).map_err(err)?;
+    let id = write_version(&state, write).map_err(|e| match e {
+        FileError::Io(m) => err(m.to_string()),
+        FileError::Refused(e) => Failure::Refused(e),
+    })?;
     swap(&at, &state, &name, &id, &kind).map_err(err)?;
     if let Ok(f) = fs::File::open(&parent) {
         let _ = f.sync_all();
@@ -378,30 +501,38 @@ fn remove_any(path: &Path) {
     }
 }
 
-/// Writes and syncs a new version directory; returns its name.
-fn write_version(state: &Path, files: &[(String, String)]) -> Result<OsString, String> {
+/// Creates a new version directory, lets `write` fill it, and syncs it;
+/// returns its name. On failure the directory is removed; an I/O error is
+/// returned as the message `cannot write `VERSION`: ERROR`.
+fn write_version<E>(
+    state: &Path,
+    write: impl FnOnce(&mut Version) -> Result<(), FileError<E>>,
+) -> Result<OsString, FileError<E>> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let id = OsString::from(format!("{nanos:020}-{}", std::process::id()));
     let ver = state.join(&id);
-    let written = (|| -> std::io::Result<()> {
-        fs::create_dir(&ver)?;
-        for (name, text) in files {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(ver.join(name))?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-        }
-        fs::File::open(&ver)?.sync_all()
-    })();
+    let mut version = Version { dir: ver.clone() };
+    let written = fs::create_dir(&ver)
+        .map_err(FileError::Io)
+        .and_then(|()| write(&mut version))
+        .and_then(|()| {
+            fs::File::open(&ver)
+                .and_then(|d| d.sync_all())
+                .map_err(FileError::Io)
+        });
     match written {
         Ok(()) => Ok(id),
         Err(e) => {
             let _ = fs::remove_dir_all(&ver);
-            Err(format!("cannot write `{}`: {e}", ver.display()))
+            Err(match e {
+                FileError::Io(e) => FileError::Io(io::Error::new(
+                    e.kind(),
+                    format!("cannot write `{}`: {e}", ver.display()),
+                )),
+                refused => refused,
+            })
         }
     }
 }
@@ -484,5 +615,196 @@ fn prune(state: &Path, id: &OsStr, previous: Option<&OsStr>) {
         if is_version(&n) || n == NEXT || n == DISPLACED {
             remove_any(&e.path());
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then fails like a full disk.
+    struct Full {
+        kept: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.kept.len() >= self.room {
+                return Err(io::Error::new(ErrorKind::StorageFull, "disk full"));
+            }
+            let n = buf.len().min(self.room - self.kept.len());
+            self.kept.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn hashing_hashes_what_it_passes_on() {
+        let mut w = Hashing::new(Vec::new());
+        w.write_all(b"table inet ").unwrap();
+        writeln!(w, "conduitc {{}}").unwrap();
+        let (hash, inner) = w.finish().unwrap();
+        assert_eq!(inner, b"table inet conduitc {}\n");
+        assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(&inner)));
+    }
+
+    /// A write error reaches the caller and is kept, so a writer that turns
+    /// it into its own error (as `emit_to` does) is still reported as I/O.
+    #[test]
+    fn hashing_keeps_the_first_write_error() {
+        let mut w = Hashing::new(Full {
+            kept: Vec::new(),
+            room: 5,
+        });
+        let e = w.write_all(b"0123456789").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StorageFull);
+        assert_eq!(w.inner.kept, b"01234");
+        let kept = w.finish().map(|_| ()).unwrap_err();
+        assert_eq!(kept.kind(), ErrorKind::StorageFull);
+        assert_eq!(kept.to_string(), "disk full");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_io_a_writer_error_a_refusal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut v = Version {
+            dir: tmp.path().to_path_buf(),
+        };
+        // A file that cannot be created is an I/O error; a writer that
+        // gives up without a write error is a refusal.
+        v.file("a", |w| w.write_all(b"x").map_err(|_| "refused"))
+            .unwrap();
+        match v.file("a", |w| w.write_all(b"x").map_err(|_| "refused")) {
+            Err(FileError::Io(e)) => assert_eq!(e.kind(), ErrorKind::AlreadyExists),
+            other => panic!("{other:?}"),
+        }
+        match v.file("b", |_| Err("refused")) {
+            Err(FileError::Refused(r)) => assert_eq!(r, "refused"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read(tmp.path().join("a")).unwrap(), b"x");
+    }
+
+    fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                v.push((
+                    p.clone(),
+                    fs::read_link(&p).unwrap().as_os_str().as_bytes().to_vec(),
+                ));
+            } else if m.is_dir() {
+                v.push((p.clone(), Vec::new()));
+                v.extend(tree(&p));
+            } else {
+                v.push((p.clone(), fs::read(&p).unwrap()));
+            }
+        }
+        v.sort();
+        v
+    }
+
+    fn manifest(files: &[&str]) -> String {
+        let listed: Vec<String> = files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{{\"file\": \"{f}\", \"firewall\": \"fw\", \"platform\": \"nftables\", \
+                     \"sha256\": \"\"}}"
+                )
+            })
+            .collect();
+        format!(
+            "{{\"generator\": \"conduitc 0.1.0\", \"today\": \"2026-12-01\", \
+             \"policy\": {{\"sha256\": \"\", \"sources\": []}}, \"files\": [{}]}}",
+            listed.join(", ")
+        )
+    }
+
+    /// A failure while writing the second of several files, either a
+    /// refusal by the writer or an I/O error, leaves DIR and its state
+    /// directory exactly as they were.
+    #[test]
+    fn a_failure_on_the_second_file_leaves_dir_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        // `second` says how writing `b.nft` ends after its first bytes:
+        // completed, refused by the writer, or failed with an I/O error.
+        let build = |second: &'static str| {
+            replace_dir(&dir, &[], move |v: &mut Version| {
+                v.file("a.nft", |w| w.write_all(b"first\n"))?;
+                v.file("b.nft", |w| {
+                    w.write_all(b"second, half")?;
+                    match second {
+                        "refuse" => Err(io::Error::other("refused")),
+                        "io" => Err(io::Error::new(
+                            ErrorKind::StorageFull,
+                            "No space left on device",
+                        )),
+                        _ => w.write_all(b" and the rest\n"),
+                    }
+                })
+                .map_err(|e| match e {
+                    FileError::Refused(r) if second == "io" => FileError::Io(r),
+                    e => e,
+                })?;
+                let m = manifest(&["a.nft", "b.nft"]);
+                v.file("manifest.json", |w| w.write_all(m.as_bytes()))?;
+                Ok(())
+            })
+        };
+        build("ok").unwrap();
+        let before = tree(tmp.path());
+        assert_eq!(
+            fs::read(dir.join("b.nft")).unwrap(),
+            b"second, half and the rest\n"
+        );
+
+        match build("refuse") {
+            Err(Failure::Refused(e)) => assert_eq!(e.to_string(), "refused"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tree(tmp.path()), before);
+
+        match build("io") {
+            Err(Failure::Dir(m)) => {
+                assert!(
+                    m.starts_with(&format!("--out {}: cannot write `", dir.display())),
+                    "{m}"
+                );
+                assert!(m.ends_with("`: No space left on device"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tree(tmp.path()), before);
+
+        // A refusal on a first build creates no DIR and no version.
+        let fresh = tmp.path().join("fresh");
+        let r = replace_dir(&fresh, &[], |v: &mut Version| {
+            v.file("a.nft", |w| {
+                w.write_all(b"first\n").map_err(|_| "unwritten")
+            })?;
+            v.file("b.nft", |_| Err("refused"))?;
+            Ok(())
+        });
+        assert!(matches!(r, Err(Failure::Refused("refused"))));
+        assert!(!fresh.exists());
+        assert_eq!(names(&tmp.path().join(".fresh.conduitc")), ["lock"]);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
     }
 }

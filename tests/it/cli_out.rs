@@ -665,3 +665,90 @@ fn a_target_that_contradicts_the_firewall_platform_is_a_usage_error() {
         assert_eq!(code, 0, "{target} {fw}: {err}");
     }
 }
+
+/// A write that fails part-way through the build, for real: the file size
+/// limit (`ulimit -f`, with `SIGXFSZ` ignored so the write returns `EFBIG`)
+/// lets the first firewall's small file through and stops the second
+/// one's. The build exits 2 naming the error, DIR is the previous build,
+/// and `.DIR.conduitc` holds no version beyond the previous one.
+#[test]
+fn a_write_error_on_the_second_file_leaves_dir_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("plant.conduit");
+    let text = |service: &str| {
+        format!(
+            "owner ops {{\n  contact \"ops@example.com\"\n}}\n\
+             zone a {{\n  level 2\n  owner ops\n  networks 10.1.0.0/24\n  host h = 10.1.0.5\n}}\n\
+             zone b {{\n  level 1\n  owner ops\n  networks 10.2.0.0/24\n  host plc = 10.2.0.5\n}}\n\
+             zone c {{\n  level 1\n  owner ops\n  networks 10.3.0.0/24\n  host rtu = 10.3.0.5\n}}\n\
+             conduit ab {{\n  zones a, b\n  owner ops\n  flow f {{\n    from a.h\n    to b.plc\n    service modbus\n    reason \"test\"\n  }}\n}}\n\
+             conduit bc {{\n  zones b, c\n  owner ops\n  flow f {{\n    from b.plc\n    to c.rtu\n    service {service}\n    reason \"test\"\n  }}\n}}\n\
+             firewall afw {{\n  platform nftables\n  interface \"eth0\" = a\n  interface \"eth1\" = b\n}}\n\
+             firewall zfw {{\n  platform cisco-ios\n  interface \"Gi0/0\" = b\n  interface \"Gi0/1\" = c\n}}\n"
+        )
+    };
+    let dir = tmp.path().join("out");
+    let state = tmp.path().join(".out.conduitc");
+    let args = [
+        "build",
+        "plant.conduit",
+        "--today",
+        "2026-12-01",
+        "--out",
+        "out",
+    ];
+    fs::write(&policy, text("dnp3")).unwrap();
+    let (code, _, err) = run_in(tmp.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        names(d)
+            .into_iter()
+            .map(|n| {
+                let bytes = fs::read(d.join(&n)).unwrap();
+                (n, bytes)
+            })
+            .collect()
+    };
+    let before = files(&dir);
+    let state_before = names(&state);
+    assert_eq!(state_before.len(), 2, "the lock and one version");
+
+    // 1,000 separate ports: about 50 KB of IOS list for zfw, while afw's
+    // file stays small.
+    let ports: Vec<String> = (1..=1000).map(|i| format!("tcp/{}", 2 * i)).collect();
+    fs::write(&policy, text(&ports.join(", "))).unwrap();
+    const LIMIT_BLOCKS: u64 = 16; // of 512 bytes
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {LIMIT_BLOCKS}; exec \"$0\" \"$@\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_conduitc"))
+        .args(args)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("error: --out out: cannot write `./.out.conduitc/")
+            && err.contains("File too large"),
+        "{err}"
+    );
+    assert!(!err.contains("wrote"), "{err}");
+    assert_eq!(files(&dir), before, "DIR is the previous build");
+    assert_eq!(names(&state), state_before, "no version directory is left");
+    assert_eq!(names(tmp.path()), [".out.conduitc", "out", "plant.conduit"]);
+
+    // Without the limit the same build succeeds: the first file fits the
+    // limit and the second does not, so the write failed on the second.
+    let (code, _, err) = run_in(tmp.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    assert_complete_build(&dir);
+    let limit = LIMIT_BLOCKS * 512;
+    let size = |f: &str| fs::metadata(dir.join(f)).unwrap().len();
+    assert!(size("afw.nft") < limit, "{}", size("afw.nft"));
+    assert!(size("manifest.json") < limit);
+    assert!(size("zfw.ios") > limit, "{}", size("zfw.ios"));
+}
