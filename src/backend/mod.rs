@@ -136,14 +136,16 @@ pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
 /// Every check that can refuse the rule set (names, protocols the target
 /// cannot express, the IOS list budget) runs before the first byte is
 /// written, so an error other than [`EmitError::Io`] leaves `out`
-/// untouched. The `cisco-ios` backend streams its lists entry by entry, so
-/// its memory does not grow with the output; the others render in memory
-/// and write once.
+/// untouched. The `cisco-ios` and `nftables` backends write their text in
+/// chunks as they render it, so their memory does not grow with the output;
+/// `nftables-json` serialises its objects one at a time from the document
+/// (the `nftables` crate's types, held in memory); `fortios` renders in
+/// memory and writes once.
 pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(), EmitError> {
     let text = match target {
         Target::CiscoIos => return cisco_ios::emit_to(rules, out),
-        Target::Nftables => nftables::emit(rules)?,
-        Target::NftablesJson => nftables_json::emit(rules)?,
+        Target::Nftables => return nftables::emit_to(rules, out),
+        Target::NftablesJson => return nftables_json::emit_to(rules, out),
         Target::Fortios => fortios::emit(rules)?,
     };
     out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {

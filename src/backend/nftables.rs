@@ -111,8 +111,32 @@ const MAX_IDENT: usize = 200;
 /// assert!(text.contains("policy drop;"));
 /// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
+    let mut out = Vec::new();
+    emit_to(rules, &mut out)?;
+    String::from_utf8(out).map_err(|e| bad(format!("the rendered text is not UTF-8 ({e})")))
+}
+
+/// Writes the same text as [`emit`] to `out` as it is rendered, in chunks
+/// of about [`CHUNK`] bytes, so memory does not grow with the output. Every
+/// refusal is decided before the first byte is written.
+pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
     let plan = plan(rules)?;
-    Ok(render(&plan))
+    render(&plan, out).map_err(|e| EmitError::Io {
+        target: "nftables",
+        message: e.to_string(),
+    })
+}
+
+/// How much rendered text is held before it is written out.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes `buf` to `w` and empties it once it holds [`CHUNK`] bytes.
+fn spill(buf: &mut String, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if buf.len() >= CHUNK {
+        w.write_all(buf.as_bytes())?;
+        buf.clear();
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -807,8 +831,8 @@ fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
     out.push_str("\"\n");
 }
 
-fn render(plan: &Plan) -> String {
-    let mut out = String::new();
+fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = String::with_capacity(CHUNK + 4096);
     for line in &plan.header {
         let _ = writeln!(out, "# {line}");
     }
@@ -833,10 +857,12 @@ fn render(plan: &Plan) -> String {
                 out.push_str("\t\t\t");
                 write_prefix(&mut out, e);
                 out.push_str(if i + 1 < elems.len() { ",\n" } else { "\n" });
+                spill(&mut out, w)?;
             }
             out.push_str("\t\t}\n");
         }
         out.push_str("\t}\n\n");
+        spill(&mut out, w)?;
     }
     out.push_str("\tchain forward {\n");
     out.push_str("\t\ttype filter hook forward priority filter; policy drop;\n");
@@ -858,6 +884,7 @@ fn render(plan: &Plan) -> String {
                 let _ = writeln!(out, "\t\t{p} saddr @{src} {p} daddr @{dst} jump {chain}");
             }
         }
+        spill(&mut out, w)?;
     }
     let _ = writeln!(
         out,
@@ -869,11 +896,12 @@ fn render(plan: &Plan) -> String {
         let _ = writeln!(out, "\n\tchain {} {{", c.name);
         for r in &c.rules {
             render_rule(&mut out, &plan.sets, r);
+            spill(&mut out, w)?;
         }
         out.push_str("\t}\n");
     }
     out.push_str("}\n");
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

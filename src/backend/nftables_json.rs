@@ -58,20 +58,42 @@ use crate::lower::RuleSet;
 /// assert!(doc.objects.len() >= 5);
 /// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
+    let mut out = Vec::new();
+    emit_to(rules, &mut out)?;
+    String::from_utf8(out).map_err(|e| EmitError::Unsupported {
+        target: "nftables-json",
+        what: format!("serialising the ruleset ({e})"),
+    })
+}
+
+/// Writes the same text as [`emit`] to `out`, one object per line as it is
+/// serialised. Every refusal is decided before the first byte is written.
+pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
     let doc = document(rules)?;
-    let mut out = String::from("{\"nftables\": [\n");
+    let io = |e: std::io::Error| EmitError::Io {
+        target: "nftables-json",
+        message: e.to_string(),
+    };
+    out.write_all(b"{\"nftables\": [\n").map_err(io)?;
     for (i, obj) in doc.objects.iter().enumerate() {
         if i > 0 {
-            out.push_str(",\n");
+            out.write_all(b",\n").map_err(io)?;
         }
-        let line = serde_json::to_string(obj).map_err(|e| EmitError::Unsupported {
-            target: "nftables-json",
-            what: format!("serialising the ruleset ({e})"),
+        serde_json::to_writer(&mut *out, obj).map_err(|e| {
+            if e.is_io() {
+                EmitError::Io {
+                    target: "nftables-json",
+                    message: e.to_string(),
+                }
+            } else {
+                EmitError::Unsupported {
+                    target: "nftables-json",
+                    what: format!("serialising the ruleset ({e})"),
+                }
+            }
         })?;
-        out.push_str(&line);
     }
-    out.push_str("\n]}\n");
-    Ok(out)
+    out.write_all(b"\n]}\n").map_err(io)
 }
 
 /// The ruleset as a libnftables JSON document (the crate's types).

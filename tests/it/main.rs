@@ -12,6 +12,7 @@ mod backend_golden;
 mod backend_injection;
 mod backend_ios;
 mod backend_ios_budget;
+mod backend_streaming;
 mod bad_input;
 mod cli_build;
 mod cli_check;
