@@ -152,7 +152,13 @@ fn big_service_flows(n: usize, k: usize, extra: impl Fn(usize) -> String) -> [St
     let _ = writeln!(decls, "service big = {}", ports.join(", "));
     decls.push_str("zone a {\n  level 2\n  owner o\n  networks 10.0.0.0/8\n");
     for i in 0..n {
-        let _ = writeln!(decls, "  host h{i} = 10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        let _ = writeln!(
+            decls,
+            "  host h{i} = 10.{}.{}.{}",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        );
     }
     decls.push_str("}\nzone b { level 2 owner o networks 11.0.0.0/8 host s = 11.0.0.1 }\n");
     let mut flows = String::from("conduit ab {\n  zones a, b\n  owner o\n");

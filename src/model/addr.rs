@@ -21,10 +21,35 @@ use serde::{Deserialize, Serialize};
 /// The interval lists are shared: cloning a set copies two pointers, not
 /// its intervals, so the many flows that name one group or zone hold one
 /// copy of its addresses. They serialise as plain lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AddrSet {
     v4: Arc<Vec<(u32, u32)>>,
     v6: Arc<Vec<(u128, u128)>>,
+}
+
+impl PartialOrd for AddrSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AddrSet {
+    /// IPv4 intervals, then IPv6; a shared copy compares equal without
+    /// reading it.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let v4 = if Arc::ptr_eq(&self.v4, &other.v4) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.v4.cmp(&other.v4)
+        };
+        v4.then_with(|| {
+            if Arc::ptr_eq(&self.v6, &other.v6) {
+                std::cmp::Ordering::Equal
+            } else {
+                self.v6.cmp(&other.v6)
+            }
+        })
+    }
 }
 
 fn normalise<T: Copy + Ord + Bounded>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {

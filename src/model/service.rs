@@ -12,9 +12,25 @@ use serde::{Deserialize, Serialize};
 ///
 /// The ranges are shared: cloning a set copies a pointer, so the flows that
 /// name one service hold one copy of its ports. They serialise as a plain list.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PortSet {
     ranges: Arc<Vec<(u16, u16)>>,
+}
+
+impl PartialOrd for PortSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PortSet {
+    /// By ranges; a shared copy compares equal without reading them.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.ranges, &other.ranges) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.ranges.cmp(&other.ranges)
+    }
 }
 
 impl PortSet {
