@@ -27,6 +27,9 @@ pub struct AddrSet {
     v6: Arc<Vec<(u128, u128)>>,
 }
 
+/// The two shared interval lists of an [`AddrSet`], IPv4 then IPv6.
+pub(crate) type SharedMut<'a> = (&'a mut Arc<Vec<(u32, u32)>>, &'a mut Arc<Vec<(u128, u128)>>);
+
 impl PartialOrd for AddrSet {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -201,9 +204,7 @@ fn range_to_cidrs(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
 impl AddrSet {
     /// The shared interval lists, for the checker to swap each for an equal
     /// shared copy (it must not change their content).
-    pub(crate) fn shared_mut(
-        &mut self,
-    ) -> (&mut Arc<Vec<(u32, u32)>>, &mut Arc<Vec<(u128, u128)>>) {
+    pub(crate) fn shared_mut(&mut self) -> SharedMut<'_> {
         (&mut self.v4, &mut self.v6)
     }
 
