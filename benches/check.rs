@@ -132,30 +132,6 @@ fn main() {
         );
         report(what, &time(3, || check(&sources, &opts)));
     }
-    // Flows expanding a 10,000-port service: all sharing one copy, and each
-    // with its own extra port (E012 at the 1,000th flow).
-    let expansion = [
-        (
-            "E012: 49995 flows sharing a 10000-port service",
-            common::adversarial::shared_service(49_995, 10_000),
-        ),
-        (
-            "E012: 20000 flows, each 10000 ports and its own",
-            common::adversarial::diverging_services(20_000, 10_000),
-        ),
-    ];
-    for (what, [decls, flows]) in expansion {
-        let mut sources = Sources::new();
-        sources.add_memory("decls.conduit", decls.as_str());
-        sources.add_memory("flows.conduit", flows.as_str());
-        let c = check(&sources, &opts);
-        println!(
-            "{what}: {:.0} KB, {:?}",
-            (decls.len() + flows.len()) as f64 / 1024.0,
-            c.diagnostics.codes()
-        );
-        report(what, &time(3, || check(&sources, &opts)));
-    }
     report(
         "pest alone",
         &time(10, || {
