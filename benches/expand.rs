@@ -10,9 +10,7 @@
 //!   held its own copy): `E012` at the 1,000th flow;
 //! - `shared`: 49,995 flows (the declaration limit, less the other
 //!   declarations), each from its own host and naming only that service
-//!   (500 million ranges if each flow held its own copy);
-//! - `shared, one port`: the same flows naming a one-port service, the
-//!   baseline the shared case should match.
+//!   (500 million ranges if each flow held its own copy).
 //!
 //! Peak memory is the process's high-water resident set (`VmHWM` in
 //! `/proc/self/status`, Linux only) after each input; the inputs run in
@@ -41,7 +39,6 @@ fn main() {
     let opts = CheckOptions::new(Date::parse("2026-12-01").unwrap());
     let inputs = [
         ("diverging", diverging_services(20_000, 10_000)),
-        ("shared, one port", shared_service(49_995, 1)),
         ("shared", shared_service(49_995, 10_000)),
     ];
     println!("| input | policy text | check | outcome | peak RSS |");
