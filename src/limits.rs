@@ -41,6 +41,14 @@ pub const MAX_ZONE_MEMBERS: usize = 100_000;
 /// Deeper is `E009`.
 pub const MAX_SERVICE_DEPTH: usize = 32;
 
+/// Most intervals (address ranges and port ranges) that the flows of one
+/// policy may expand to (10,000,000), counting each distinct set once: the
+/// flows that name one service, group or zone share a single copy. The
+/// flow that crosses the limit is `E012`, and the policy is not checked
+/// further. Real policies stay below a million; the limit bounds the memory
+/// the expanded sets take (at most 320 MB, for IPv6 ranges).
+pub const MAX_EXPANDED_RANGES: usize = 10_000_000;
+
 /// Longest name, in characters (48), so that a flow's full name
 /// `conduit/flow` (97 characters) fits a Cisco ACL remark (100). Longer is `E110`.
 pub const MAX_NAME_CHARS: usize = 48;

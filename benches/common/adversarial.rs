@@ -140,3 +140,50 @@ pub fn unknown_zones(n: usize) -> String {
     }
     s
 }
+
+/// The policy of [`shared_service`] and [`diverging_services`] in two files
+/// (declarations, then the conduit), as one file would be over 4 MiB: a
+/// service `big` of `k` separate TCP ports (20001, 20003, ...), zone `a` with
+/// `n` hosts, zone `b` with one host `s`, and `n` flows `ab/f{i}` from
+/// `a.h{i}` to `b.s`, each naming `big` and the services `extra(i)` gives.
+fn big_service_flows(n: usize, k: usize, extra: impl Fn(usize) -> String) -> [String; 2] {
+    let mut decls = String::from(HEAD);
+    let ports: Vec<String> = (0..k).map(|i| format!("tcp/{}", 20_001 + 2 * i)).collect();
+    let _ = writeln!(decls, "service big = {}", ports.join(", "));
+    decls.push_str("zone a {\n  level 2\n  owner o\n  networks 10.0.0.0/8\n");
+    for i in 0..n {
+        let _ = writeln!(
+            decls,
+            "  host h{i} = 10.{}.{}.{}",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        );
+    }
+    decls.push_str("}\nzone b { level 2 owner o networks 11.0.0.0/8 host s = 11.0.0.1 }\n");
+    let mut flows = String::from("conduit ab {\n  zones a, b\n  owner o\n");
+    for i in 0..n {
+        let _ = writeln!(
+            flows,
+            "  flow f{i} {{ from a.h{i} to b.s service big{} reason \"r\" }}",
+            extra(i)
+        );
+    }
+    flows.push_str("}\n");
+    [decls, flows]
+}
+
+/// `n` flows, each from its own host, all naming one service of `k` TCP
+/// ports and nothing else: the flows share one copy of the ports, and the
+/// policy checks without findings. See [`big_service_flows`].
+pub fn shared_service(n: usize, k: usize) -> [String; 2] {
+    big_service_flows(n, k, |_| String::new())
+}
+
+/// As [`shared_service`], but flow `f{i}` also names port `40001 + i`, so
+/// every flow's service set is distinct (`k + 1` ranges). With `k` = 10,000
+/// the sets pass `MAX_EXPANDED_RANGES` at flow `f999`: `E012`. Expanded
+/// without sharing or a limit, 20,000 such flows hold 200 million ranges.
+pub fn diverging_services(n: usize, k: usize) -> [String; 2] {
+    big_service_flows(n, k, |i| format!(", tcp/{}", 40_001 + i))
+}

@@ -6,6 +6,7 @@
 use super::names::{single, NameTable};
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
+use crate::limits::MAX_EXPANDED_RANGES;
 use crate::model::{AddrSet, Conduit, Endpoint, Flow, Member, Mode, Name, ServiceSet};
 use crate::source::Span;
 use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
@@ -18,6 +19,9 @@ impl<'a> Checker<'a> {
             let ast::Decl::Conduit(b) = d else { continue };
             if self.conduits.declare(&b.name, i, &mut self.diags) {
                 self.conduit(b);
+            }
+            if self.expanded_too_far {
+                return;
             }
         }
     }
@@ -93,6 +97,9 @@ impl<'a> Checker<'a> {
             if let Some(flow) = self.flow(b, f, pair, owner.as_ref()) {
                 flows.push(flow);
                 flow_decls.push(f);
+            }
+            if self.expanded_too_far {
+                return;
             }
         }
         if let (Some(zones), Some(owner)) = (pair, owner) {
@@ -215,6 +222,23 @@ impl<'a> Checker<'a> {
         if !ok || !services_ok || service.is_none() {
             return None;
         }
+        let (mut from, mut to, mut src, mut dst, mut services) = (from, to, src, dst, services);
+        if !self.share_expansion(&mut from, &mut to, &mut src, &mut dst, &mut services) {
+            self.expanded_too_far = true;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::PolicyExpandsTooFar,
+                    f.name.span,
+                    format!(
+                        "flow `{full_name}` takes the policy's expanded address and port ranges past the limit of {}",
+                        thousands(MAX_EXPANDED_RANGES)
+                    ),
+                )
+                .label("the flow that crosses the limit; the policy is not checked further")
+                .help("let flows name the same services and groups instead of each adding its own ports or addresses to a large one, or use broader prefixes and port ranges"),
+            );
+            return None;
+        }
         Some(Flow {
             name: Name::new(&f.name.text),
             full_name,
@@ -232,6 +256,25 @@ impl<'a> Checker<'a> {
             essential,
             log,
         })
+    }
+
+    /// Makes a flow's sets share the stored copies of equal sets; false when
+    /// they take the total over [`MAX_EXPANDED_RANGES`].
+    fn share_expansion(
+        &mut self,
+        from: &mut [Endpoint],
+        to: &mut [Endpoint],
+        src: &mut AddrSet,
+        dst: &mut AddrSet,
+        services: &mut ServiceSet,
+    ) -> bool {
+        let e = &mut self.expansion;
+        from.iter_mut()
+            .chain(to.iter_mut())
+            .all(|ep| e.share_addrs(&mut ep.addrs))
+            && e.share_addrs(src)
+            && e.share_addrs(dst)
+            && e.share_services(services)
     }
 
     /// Every endpoint resolved, or `None` after reporting.
@@ -404,4 +447,17 @@ impl<'a> Checker<'a> {
         );
         true
     }
+}
+
+/// `10000000` as `10,000,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -15,6 +15,7 @@
 //! Uses `source`, `syntax`, `model` and `diag`; never `lower` or `backend`.
 
 mod approvals;
+mod expand;
 mod firewalls;
 mod flows;
 mod isolation;
@@ -269,6 +270,10 @@ pub(crate) struct Checker<'a> {
     )>,
     /// Warnings before waivers, with the conduit (and flow) that may waive them.
     pub(crate) warnings: Vec<(Diagnostic, usize, Option<usize>)>,
+    /// The flows' expanded sets, shared and counted.
+    pub(crate) expansion: expand::Expansion,
+    /// Set once a flow takes the expansion over its limit (`E012`).
+    pub(crate) expanded_too_far: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -285,6 +290,8 @@ impl<'a> Checker<'a> {
             conduits: NameTable::new("conduit"),
             conduit_decls: Vec::new(),
             warnings: Vec::new(),
+            expansion: expand::Expansion::default(),
+            expanded_too_far: false,
         };
         let decls: Vec<&'a ast::Decl> = files.iter().flat_map(|f| &f.decls).collect();
         let of = |want: fn(&'a ast::Decl) -> bool| decls.iter().copied().filter(move |d| want(d));
@@ -292,6 +299,9 @@ impl<'a> Checker<'a> {
         c.services_stage(of(|d| matches!(d, ast::Decl::Service(_))));
         c.zones_stage(of(|d| matches!(d, ast::Decl::Zone(_))));
         c.conduits_stage(of(|d| matches!(d, ast::Decl::Conduit(_))));
+        if c.expanded_too_far {
+            return (c.policy, c.diags);
+        }
         c.firewalls_stage(of(|d| matches!(d, ast::Decl::Firewall(_))));
         c.approvals_stage(of(|d| matches!(d, ast::Decl::Approval(_))));
         c.isolations_stage(of(|d| matches!(d, ast::Decl::Isolation(_))));

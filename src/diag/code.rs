@@ -132,6 +132,10 @@ codes! {
         title: "a policy directory holds a `.conduit` entry that is not a regular file",
         explain: "A FIFO, socket or device named `*.conduit` in a policy directory is refused without being opened: reading a FIFO blocks until something writes to it, and reading a device can have side effects or never end.",
         fix: "Remove the entry, or replace it with a regular file.";
+    PolicyExpandsTooFar = "E012", Error, "policy-expands-too-far",
+        title: "the flows expand to more than 10,000,000 address and port ranges",
+        explain: "Each flow is checked with its services and its sources and destinations expanded into ranges of ports and addresses. Flows that name the same service, group or zone, or that end up with equal sets, share one copy, so only distinct sets count. Together they may hold at most 10,000,000 ranges, which bounds the memory checking takes. The flow that crosses the limit is reported, and the policy is not checked further.",
+        fix: "Name fewer distinct combinations: let flows name the same service or group instead of each adding its own ports or addresses to a large one, or describe addresses and ports with broader prefixes and ranges.";
     Syntax = "E101", Error, "syntax-error",
         title: "the text does not follow the grammar",
         explain: "The parser stopped where the text stopped making sense and says what it expected there. Only the first syntax error of a file is reported, and the policy is not checked further while any file has one, so that a half-read policy does not cause misleading errors.",

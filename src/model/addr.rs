@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
@@ -16,10 +17,42 @@ use serde::{Deserialize, Serialize};
 /// INVARIANT: both interval lists are sorted, non-overlapping and
 /// non-adjacent (adjacent intervals are merged), so two equal sets have equal
 /// representations and `==` is set equality.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// The interval lists are shared: cloning a set copies two pointers, not
+/// its intervals, so the many flows that name one group or zone hold one
+/// copy of its addresses. They serialise as plain lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AddrSet {
-    v4: Vec<(u32, u32)>,
-    v6: Vec<(u128, u128)>,
+    v4: Arc<Vec<(u32, u32)>>,
+    v6: Arc<Vec<(u128, u128)>>,
+}
+
+/// The two shared interval lists of an [`AddrSet`], IPv4 then IPv6.
+pub(crate) type SharedMut<'a> = (&'a mut Arc<Vec<(u32, u32)>>, &'a mut Arc<Vec<(u128, u128)>>);
+
+impl PartialOrd for AddrSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AddrSet {
+    /// IPv4 intervals, then IPv6; a shared copy compares equal without
+    /// reading it.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let v4 = if Arc::ptr_eq(&self.v4, &other.v4) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.v4.cmp(&other.v4)
+        };
+        v4.then_with(|| {
+            if Arc::ptr_eq(&self.v6, &other.v6) {
+                std::cmp::Ordering::Equal
+            } else {
+                self.v6.cmp(&other.v6)
+            }
+        })
+    }
 }
 
 fn normalise<T: Copy + Ord + Bounded>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {
@@ -38,6 +71,16 @@ fn normalise<T: Copy + Ord + Bounded>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {
         out.push((lo, hi));
     }
     out
+}
+
+/// Normalises `v` in place once it has doubled since the last time
+/// (`mark` is its length then), keeping a growing union's work list within
+/// a constant factor of its normalised size.
+fn compact<T: Copy + Ord + Bounded>(v: &mut Vec<(T, T)>, mark: &mut usize) {
+    if v.len() > 2 * *mark + 1024 {
+        *v = normalise(std::mem::take(v));
+        *mark = v.len();
+    }
 }
 
 trait Bounded: Sized {
@@ -159,6 +202,12 @@ fn range_to_cidrs(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
 }
 
 impl AddrSet {
+    /// The shared interval lists, for the checker to swap each for an equal
+    /// shared copy (it must not change their content).
+    pub(crate) fn shared_mut(&mut self) -> SharedMut<'_> {
+        (&mut self.v4, &mut self.v6)
+    }
+
     /// The empty set.
     pub fn new() -> Self {
         Self::default()
@@ -167,8 +216,8 @@ impl AddrSet {
     /// Every IPv4 and every IPv6 address.
     pub fn all() -> Self {
         AddrSet {
-            v4: vec![(0, u32::MAX)],
-            v6: vec![(0, u128::MAX)],
+            v4: Arc::new(vec![(0, u32::MAX)]),
+            v6: Arc::new(vec![(0, u128::MAX)]),
         }
     }
 
@@ -190,16 +239,16 @@ impl AddrSet {
     /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv4 intervals.
     pub fn from_v4_ranges(v4: Vec<(u32, u32)>) -> Self {
         AddrSet {
-            v4: normalise(v4.into_iter().filter(|(a, b)| a <= b).collect()),
-            v6: Vec::new(),
+            v4: Arc::new(normalise(v4.into_iter().filter(|(a, b)| a <= b).collect())),
+            v6: Arc::default(),
         }
     }
 
     /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv6 intervals.
     pub fn from_v6_ranges(v6: Vec<(u128, u128)>) -> Self {
         AddrSet {
-            v4: Vec::new(),
-            v6: normalise(v6.into_iter().filter(|(a, b)| a <= b).collect()),
+            v4: Arc::default(),
+            v6: Arc::new(normalise(v6.into_iter().filter(|(a, b)| a <= b).collect())),
         }
     }
 
@@ -209,14 +258,16 @@ impl AddrSet {
             IpNet::V4(n) => {
                 let lo = u32::from(n.network());
                 let hi = u32::from(n.broadcast());
-                self.v4.push((lo, hi));
-                self.v4 = normalise(std::mem::take(&mut self.v4));
+                let v4 = Arc::make_mut(&mut self.v4);
+                v4.push((lo, hi));
+                *v4 = normalise(std::mem::take(v4));
             }
             IpNet::V6(n) => {
                 let lo = u128::from(n.network());
                 let hi = u128::from(n.broadcast());
-                self.v6.push((lo, hi));
-                self.v6 = normalise(std::mem::take(&mut self.v6));
+                let v6 = Arc::make_mut(&mut self.v6);
+                v6.push((lo, hi));
+                *v6 = normalise(std::mem::take(v6));
             }
         }
     }
@@ -232,8 +283,8 @@ impl AddrSet {
             }
         }
         AddrSet {
-            v4: normalise(v4),
-            v6: normalise(v6),
+            v4: Arc::new(normalise(v4)),
+            v6: Arc::new(normalise(v6)),
         }
     }
 
@@ -259,16 +310,34 @@ impl AddrSet {
     }
 
     /// The union of many sets, in one normalisation pass.
+    ///
+    /// When one set holds all the others (the same group named twice, say),
+    /// the result shares that set's intervals. The work list is compacted
+    /// whenever it has doubled since the last compaction, so it stays within
+    /// about twice the result plus the largest input, however often a set
+    /// is repeated.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AddrSet>) -> AddrSet {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
+        let (mut v4_mark, mut v6_mark) = (0, 0);
+        let mut first: Option<&AddrSet> = None;
+        let mut only_first = true;
         for s in sets {
+            match first {
+                None => first = Some(s),
+                Some(f) => only_first &= f == s || s.is_empty(),
+            }
             v4.extend_from_slice(&s.v4);
             v6.extend_from_slice(&s.v6);
+            compact(&mut v4, &mut v4_mark);
+            compact(&mut v6, &mut v6_mark);
         }
-        AddrSet {
-            v4: normalise(v4),
-            v6: normalise(v6),
+        match first {
+            Some(f) if only_first => f.clone(),
+            _ => AddrSet {
+                v4: Arc::new(normalise(v4)),
+                v6: Arc::new(normalise(v6)),
+            },
         }
     }
 
@@ -280,16 +349,16 @@ impl AddrSet {
     /// `self ∩ other`.
     pub fn intersection(&self, other: &AddrSet) -> AddrSet {
         AddrSet {
-            v4: intersect(&self.v4, &other.v4),
-            v6: intersect(&self.v6, &other.v6),
+            v4: Arc::new(intersect(&self.v4, &other.v4)),
+            v6: Arc::new(intersect(&self.v6, &other.v6)),
         }
     }
 
     /// Every address not in `self` (both families).
     pub fn complement(&self) -> AddrSet {
         AddrSet {
-            v4: complement(&self.v4),
-            v6: complement(&self.v6),
+            v4: Arc::new(complement(&self.v4)),
+            v6: Arc::new(complement(&self.v6)),
         }
     }
 
@@ -324,16 +393,16 @@ impl AddrSet {
     /// The IPv4 part only.
     pub fn v4_only(&self) -> AddrSet {
         AddrSet {
-            v4: self.v4.clone(),
-            v6: Vec::new(),
+            v4: Arc::clone(&self.v4),
+            v6: Arc::default(),
         }
     }
 
     /// The IPv6 part only.
     pub fn v6_only(&self) -> AddrSet {
         AddrSet {
-            v4: Vec::new(),
-            v6: self.v6.clone(),
+            v4: Arc::default(),
+            v6: Arc::clone(&self.v6),
         }
     }
 
@@ -364,7 +433,7 @@ impl AddrSet {
     /// The fewest disjoint IPv4 prefixes whose union is exactly the IPv4 part.
     pub fn v4_prefixes(&self) -> Vec<Ipv4Net> {
         let mut out = Vec::new();
-        for &(lo, hi) in &self.v4 {
+        for &(lo, hi) in self.v4.iter() {
             for (start, len) in range_to_cidrs(lo as u128, hi as u128, 32) {
                 if let Ok(n) = Ipv4Net::new(Ipv4Addr::from(start as u32), len) {
                     out.push(n);
@@ -377,7 +446,7 @@ impl AddrSet {
     /// The fewest disjoint IPv6 prefixes whose union is exactly the IPv6 part.
     pub fn v6_prefixes(&self) -> Vec<Ipv6Net> {
         let mut out = Vec::new();
-        for &(lo, hi) in &self.v6 {
+        for &(lo, hi) in self.v6.iter() {
             for (start, len) in range_to_cidrs(lo, hi, 128) {
                 if let Ok(n) = Ipv6Net::new(Ipv6Addr::from(start), len) {
                     out.push(n);
@@ -403,12 +472,12 @@ impl AddrSet {
 
     /// True when the set is every IPv4 address (and nothing of IPv6 is asked).
     pub fn is_all_v4(&self) -> bool {
-        self.v4 == [(0, u32::MAX)]
+        *self.v4 == [(0, u32::MAX)]
     }
 
     /// True when the set is every IPv6 address.
     pub fn is_all_v6(&self) -> bool {
-        self.v6 == [(0, u128::MAX)]
+        *self.v6 == [(0, u128::MAX)]
     }
 }
 

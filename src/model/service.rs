@@ -2,18 +2,44 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 /// A set of TCP or UDP ports (1-65535).
 ///
 /// INVARIANT: ranges are sorted, inclusive, non-overlapping and non-adjacent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// The ranges are shared: cloning a set copies a pointer, so the flows that
+/// name one service hold one copy of its ports. They serialise as a plain list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PortSet {
-    ranges: Vec<(u16, u16)>,
+    ranges: Arc<Vec<(u16, u16)>>,
+}
+
+impl PartialOrd for PortSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PortSet {
+    /// By ranges; a shared copy compares equal without reading them.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.ranges, &other.ranges) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.ranges.cmp(&other.ranges)
+    }
 }
 
 impl PortSet {
+    /// The shared range list, for the checker to swap for an equal shared
+    /// copy (it must not change its content).
+    pub(crate) fn shared_mut(&mut self) -> &mut Arc<Vec<(u16, u16)>> {
+        &mut self.ranges
+    }
+
     /// The empty set.
     pub fn new() -> Self {
         Self::default()
@@ -33,7 +59,9 @@ impl PortSet {
             }
             out.push((lo, hi));
         }
-        PortSet { ranges: out }
+        PortSet {
+            ranges: Arc::new(out),
+        }
     }
 
     /// A single port.
@@ -78,15 +106,17 @@ impl PortSet {
                 j += 1;
             }
         }
-        PortSet { ranges: out }
+        PortSet {
+            ranges: Arc::new(out),
+        }
     }
 
     /// `self \ other`.
     pub fn difference(&self, other: &PortSet) -> PortSet {
         let mut out = Vec::new();
-        for &(lo, hi) in &self.ranges {
+        for &(lo, hi) in self.ranges.iter() {
             let mut cur = lo as u32;
-            for &(olo, ohi) in &other.ranges {
+            for &(olo, ohi) in other.ranges.iter() {
                 if (ohi as u32) < cur || olo > hi {
                     continue;
                 }
@@ -220,6 +250,15 @@ pub fn icmp_type_name(t: u8, v6: bool) -> Option<&'static str> {
     table.iter().find(|&&(_, n)| n == t).map(|&(name, _)| name)
 }
 
+/// Normalises `v` in place once it has doubled since the last time (`mark`
+/// is its length then).
+fn compact(v: &mut Vec<(u16, u16)>, mark: &mut usize) {
+    if v.len() > 2 * *mark + 1024 {
+        *v = PortSet::from_ranges(std::mem::take(v)).ranges.to_vec();
+        *mark = v.len();
+    }
+}
+
 /// A flattened set of services: what a flow admits, by protocol.
 ///
 /// `ip` holds raw IP protocol numbers (never 1, 6, 17 or 58).
@@ -244,15 +283,32 @@ impl ServiceSet {
     }
 
     /// The union of many sets, port ranges normalised once.
+    ///
+    /// When one set holds all the others (one service named twice, say), the
+    /// result shares that set's ports. The port work lists are compacted
+    /// whenever they have doubled since the last compaction, so they stay
+    /// small however often a service is repeated.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a ServiceSet>) -> ServiceSet {
         let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+        let (mut tcp_mark, mut udp_mark) = (0, 0);
         let mut out = ServiceSet::new();
+        let mut first: Option<&ServiceSet> = None;
+        let mut only_first = true;
         for s in sets {
+            match first {
+                None => first = Some(s),
+                Some(f) => only_first &= f == s || s.is_empty(),
+            }
             tcp.extend_from_slice(s.tcp.ranges());
             udp.extend_from_slice(s.udp.ranges());
+            compact(&mut tcp, &mut tcp_mark);
+            compact(&mut udp, &mut udp_mark);
             out.icmp.extend(s.icmp.iter().copied());
             out.icmpv6.extend(s.icmpv6.iter().copied());
             out.ip.extend(s.ip.iter().copied());
+        }
+        if let (Some(f), true) = (first, only_first) {
+            return f.clone();
         }
         out.tcp = PortSet::from_ranges(tcp);
         out.udp = PortSet::from_ranges(udp);

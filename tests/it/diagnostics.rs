@@ -45,6 +45,10 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
         "needs a FIFO in a policy directory; source_safety.rs makes one",
     ),
     (
+        Code::PolicyExpandsTooFar,
+        "needs flows expanding to over 10,000,000 ranges; limits.rs generates them",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

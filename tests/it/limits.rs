@@ -394,6 +394,7 @@ const LIMITS: &[(&str, &str, &str)] = &[
     ("MAX_NFT_INTERFACE_CHARS", "15", "E601"),
     ("MAX_FORTIOS_INTERFACE_CHARS", "15", "E601"),
     ("MAX_IOS_ACL_ENTRIES", "4,096", "E606"),
+    ("MAX_EXPANDED_RANGES", "10,000,000", "E012"),
 ];
 
 #[test]
@@ -411,6 +412,7 @@ fn docs_list_every_limit_with_its_value_and_code() {
         MAX_NFT_INTERFACE_CHARS,
         MAX_FORTIOS_INTERFACE_CHARS,
         MAX_IOS_ACL_ENTRIES,
+        MAX_EXPANDED_RANGES,
     ];
     let shown = |v: usize| -> String {
         if v % (1024 * 1024) == 0 {
@@ -604,4 +606,61 @@ fn thousands_of_unknown_names_are_reported_with_correct_suggestions() {
             Some(format!("did you mean `{right}`?").as_str())
         );
     }
+}
+
+/// Checks the two files of an `adversarial::big_service_flows` policy.
+fn check_files([decls, flows]: [String; 2]) -> Checked {
+    let mut sources = Sources::new();
+    sources.add_memory("decls.conduit", decls);
+    sources.add_memory("flows.conduit", flows);
+    check(&sources, &CheckOptions::new(today()))
+}
+
+#[test]
+fn flows_naming_one_large_service_share_one_copy_of_it() {
+    // 49,995 flows (the declaration limit, less the five other
+    // declarations), each naming a service of 10,000 separate ports:
+    // 500 million port ranges if every flow held its own copy.
+    let n = MAX_DECLARATIONS - 5;
+    let checked = within(60, move || {
+        check_files(adversarial::shared_service(n, MAX_LIST_ITEMS))
+    });
+    let codes = checked.diagnostics.codes();
+    assert!(codes.is_empty(), "{:?}", &codes[..codes.len().min(5)]);
+    let policy = checked.policy.unwrap();
+    let service = &policy.services[0].set.tcp;
+    assert_eq!(service.ranges().len(), MAX_LIST_ITEMS);
+    assert_eq!(policy.flows().count(), n);
+    for (_, f) in policy.flows() {
+        assert_eq!(f.services.tcp, *service);
+        assert!(
+            std::ptr::eq(f.services.tcp.ranges(), service.ranges()),
+            "{} holds its own copy of the service's ports",
+            f.full_name
+        );
+    }
+}
+
+#[test]
+fn flows_expanding_past_the_limit_stop_the_check_at_the_flow_that_crosses_it() {
+    // 20,000 flows, each naming the 10,000-port service and one port of its
+    // own, so no two service sets are equal: 200 million port ranges if
+    // expanded in full. Each flow adds 10,002 ranges (its services and its
+    // source host); the 1,000th takes the total past 10,000,000.
+    let checked = within(60, || {
+        check_files(adversarial::diverging_services(20_000, MAX_LIST_ITEMS))
+    });
+    assert!(checked.policy.is_none());
+    assert_eq!(checked.diagnostics.codes(), [Code::PolicyExpandsTooFar]);
+    let d = checked.diagnostics.iter().next().unwrap();
+    assert_eq!(
+        d.message,
+        "flow `ab/f999` takes the policy's expanded address and port ranges past the limit of 10,000,000"
+    );
+    assert!(d.help.as_deref().unwrap().contains("broader prefixes"));
+
+    // Just under the limit, the same policy checks.
+    let checked = check_files(adversarial::diverging_services(999, MAX_LIST_ITEMS));
+    assert_eq!(checked.diagnostics.error_count(), 0);
+    assert_eq!(checked.policy.unwrap().flows().count(), 999);
 }
