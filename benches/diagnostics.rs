@@ -7,18 +7,15 @@
 //! thread's CPU time (from `/proc/thread-self/schedstat` on Linux), which
 //! stays meaningful on a busy machine.
 
+mod common;
+
+use common::timing::cpu_time;
+
 use std::time::{Duration, Instant};
 
 use conduitc::diag::render;
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
-
-/// CPU time of this thread so far, when the platform says.
-fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
 
 /// Runs `f` `n` times; prints min and median wall and CPU times, and the
 /// size `f` returned (in `unit`).

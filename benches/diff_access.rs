@@ -16,18 +16,16 @@
 //! but keeps their ports, so that only `n` boxes of one flow each change;
 //! it runs up to `n` = 16,000 to show how the cost grows.
 
+mod common;
+
+use common::timing::cpu_time;
+
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use conduitc::diff::{diff, DiffOptions};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
-
-fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
 
 /// The policy text: `n` hosts per zone, `2n` flows; ranges start at `lo`
 /// and the range of `w{i}` reaches host `i + shift`.

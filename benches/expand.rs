@@ -25,14 +25,7 @@ use conduitc::{check, CheckOptions, Sources};
 
 mod common;
 
-fn peak_mb() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or_else(|| "n/a".to_string(), |kb| format!("{:.1} MB", kb / 1024.0))
-}
+use common::timing::peak_mb;
 
 fn main() {
     use common::adversarial::{diverging_services, shared_service};

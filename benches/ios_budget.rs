@@ -21,6 +21,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
+use common::timing::peak_mb;
+
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::Instant;
@@ -42,15 +46,6 @@ impl Write for Count {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-fn peak_mb() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or_else(|| "n/a".to_string(), |kb| format!("{:.1} MB", kb / 1024.0))
 }
 
 const HEAD: &str = "owner o { contact \"o@example.com\" }\n";

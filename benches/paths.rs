@@ -10,55 +10,15 @@
 //! - a ladder: `n + 1` zones in a line, each joined to the next by two
 //!   flows: `2^n` shortest paths, of which the first 100 are listed.
 
+mod common;
+
+use common::timing::{report, time};
+
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
-
-fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-/// Runs `f` `n` times; returns sorted wall times and sorted CPU times.
-fn time<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, Vec<Duration>) {
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..n {
-        let (w0, c0) = (Instant::now(), cpu_time());
-        std::hint::black_box(f());
-        wall.push(w0.elapsed());
-        if let (Some(c0), Some(c1)) = (c0, cpu_time()) {
-            cpu.push(c1.saturating_sub(c0));
-        }
-    }
-    wall.sort();
-    cpu.sort();
-    (wall, cpu)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn report(what: &str, (wall, cpu): &(Vec<Duration>, Vec<Duration>)) {
-    let median = |v: &[Duration]| v.get(v.len() / 2).copied().unwrap_or_default();
-    let mut line = format!(
-        "{what}: wall min {:.1} ms, median {:.1} ms",
-        ms(wall.first().copied().unwrap_or_default()),
-        ms(median(wall))
-    );
-    if !cpu.is_empty() {
-        line.push_str(&format!(
-            "; cpu min {:.1} ms, median {:.1} ms",
-            ms(cpu[0]),
-            ms(median(cpu))
-        ));
-    }
-    println!("{line} ({} runs)", wall.len());
-}
 
 fn zone(s: &mut String, i: usize) {
     let (a, b) = (i / 256, i % 256);

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 pub mod adversarial;
+pub mod timing;
 
 /// A plant of `zones` zones (20 hosts each, dual-stack on even zones) and
 /// about `flows` flows, spread over conduits between neighbouring zones,
