@@ -18,45 +18,14 @@
 
 mod common;
 
+use common::adversarial::nested_ranges;
 use common::timing::cpu_time;
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use conduitc::diff::{diff, DiffOptions};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
-
-/// The policy text: `n` hosts per zone, `2n` flows; ranges start at `lo`
-/// and the range of `w{i}` reaches host `i + shift`.
-fn policy(n: usize, lo: u16, shift: usize) -> String {
-    let mut s = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n\n");
-    for z in 0..2 {
-        let _ = write!(
-            s,
-            "zone z{z} {{\n  level 2\n  owner ops\n  networks 10.{z}.0.0/16\n"
-        );
-        for i in 0..n {
-            let _ = writeln!(s, "  host h{i} = 10.{z}.{}.{}", i / 250, i % 250 + 1);
-        }
-        s.push_str("}\n\n");
-    }
-    s.push_str("conduit c {\n  zones z0, z1\n  owner ops\n");
-    for i in 0..n {
-        let _ = write!(
-            s,
-            "  flow a{i} {{\n    from z0.h{i}\n    to z1.h{i}\n    service tcp/1-65535\n    reason \"r\"\n  }}\n"
-        );
-        let _ = write!(
-            s,
-            "  flow w{i} {{\n    from z0\n    to z1.h{}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
-            (i + shift) % n,
-            1000 + i
-        );
-    }
-    s.push_str("}\n");
-    s
-}
 
 fn main() {
     let today = Date::parse("2026-12-01").unwrap_or_else(Date::today);
@@ -82,7 +51,7 @@ fn main() {
         if lo != 1 && std::env::args().any(|a| a == "kept") {
             continue;
         }
-        let (a, b) = (policy(n, 1, 0), policy(n, lo, shift));
+        let (a, b) = (nested_ranges(n, 1, 0), nested_ranges(n, lo, shift));
         let sa = Sources::from_memory("old.conduit", a.as_str());
         let sb = Sources::from_memory("new.conduit", b.as_str());
         let (ca, cb) = (check(&sa, &check_opts), check(&sb, &check_opts));

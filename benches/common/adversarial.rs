@@ -1,8 +1,10 @@
 //! Policies built to make the checker's pairwise steps crawl: flows whose
 //! sets nest in each other (the redundant-flow lint, `W105`) and thousands
 //! of unknown names next to thousands of declared ones ("did you mean").
-//! Shared by `benches/adversarial.rs` and `tests/it/limits.rs`; every text
-//! checks against 2026-12-01 with the findings each function describes.
+//! Also `diff` of nested port ranges (`nested_ranges`). Shared by the
+//! benches and the integration tests (`tests/it/limits.rs` includes it);
+//! every text checks against 2026-12-01 with the findings each function
+//! describes.
 #![allow(dead_code, reason = "each user takes what it needs")]
 
 use std::fmt::Write as _;
@@ -186,4 +188,36 @@ pub fn shared_service(n: usize, k: usize) -> [String; 2] {
 /// without sharing or a limit, 20,000 such flows hold 200 million ranges.
 pub fn diverging_services(n: usize, k: usize) -> [String; 2] {
     big_service_flows(n, k, |i| format!(", tcp/{}", 40_001 + i))
+}
+
+/// Two zones of `n` hosts; host `i` may open any TCP port on host `i` of
+/// the other zone, and the whole first zone may reach host `i + shift` on
+/// TCP ports `lo-(1000+i)`.
+pub fn nested_ranges(n: usize, lo: u16, shift: usize) -> String {
+    let mut s = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n\n");
+    for z in 0..2 {
+        let _ = write!(
+            s,
+            "zone z{z} {{\n  level 2\n  owner ops\n  networks 10.{z}.0.0/16\n"
+        );
+        for i in 0..n {
+            let _ = writeln!(s, "  host h{i} = 10.{z}.{}.{}", i / 250, i % 250 + 1);
+        }
+        s.push_str("}\n\n");
+    }
+    s.push_str("conduit c {\n  zones z0, z1\n  owner ops\n");
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "  flow a{i} {{\n    from z0.h{i}\n    to z1.h{i}\n    service tcp/1-65535\n    reason \"r\"\n  }}\n"
+        );
+        let _ = write!(
+            s,
+            "  flow w{i} {{\n    from z0\n    to z1.h{}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
+            (i + shift) % n,
+            1000 + i
+        );
+    }
+    s.push_str("}\n");
+    s
 }

@@ -920,38 +920,7 @@ fn a_service_change_reaches_flows_through_composed_services() {
 // destinations. The former delta was cubic on it: about 15 s for this
 // 90 KB pair, 138 s at 200 KB.
 
-/// Two zones of `n` hosts; host `i` may open any TCP port on host `i` of
-/// the other zone, and the whole first zone may reach host `i + shift` on
-/// TCP ports `lo-(1000+i)`.
-fn nested_ranges(n: usize, lo: u16, shift: usize) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n\n");
-    for z in 0..2 {
-        let _ = write!(
-            s,
-            "zone z{z} {{\n  level 2\n  owner ops\n  networks 10.{z}.0.0/16\n"
-        );
-        for i in 0..n {
-            let _ = writeln!(s, "  host h{i} = 10.{z}.{}.{}", i / 250, i % 250 + 1);
-        }
-        s.push_str("}\n\n");
-    }
-    s.push_str("conduit c {\n  zones z0, z1\n  owner ops\n");
-    for i in 0..n {
-        let _ = write!(
-            s,
-            "  flow a{i} {{\n    from z0.h{i}\n    to z1.h{i}\n    service tcp/1-65535\n    reason \"r\"\n  }}\n"
-        );
-        let _ = write!(
-            s,
-            "  flow w{i} {{\n    from z0\n    to z1.h{}\n    service tcp/{lo}-{}\n    reason \"r\"\n  }}\n",
-            (i + shift) % n,
-            1000 + i
-        );
-    }
-    s.push_str("}\n");
-    s
-}
+use crate::limits::adversarial::nested_ranges;
 
 #[test]
 fn nested_port_ranges_diff_quickly_and_exactly() {

@@ -446,7 +446,7 @@ fn docs_list_every_limit_with_its_value_and_code() {
 }
 
 #[path = "../../benches/common/adversarial.rs"]
-mod adversarial;
+pub(crate) mod adversarial;
 
 /// Runs `f` on its own thread; fails if it is not done within `secs`
 /// seconds (each input below took minutes before its step was rewritten).
