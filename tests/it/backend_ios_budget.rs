@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::process::Command;
 
+use crate::support::writers::Full;
 use conduitc::backend::{cisco_ios, emit, emit_to, EmitError, Target};
 use conduitc::limits::MAX_IOS_ACL_ENTRIES;
 use conduitc::lower::{lower, BuildOptions, RuleSet};
@@ -180,22 +181,6 @@ fn streamed_output_is_the_in_memory_output() {
             emit(&rules, t).unwrap(),
             "{t:?}"
         );
-    }
-}
-
-/// A writer that fails once more than `.0` bytes are written.
-struct Full(usize);
-
-impl Write for Full {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.0 < buf.len() {
-            return Err(io::Error::other("disk full"));
-        }
-        self.0 -= buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::support::writers::Full;
 use conduitc::backend::{emit, emit_to, EmitError, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
 use conduitc::model::Date;
@@ -52,22 +53,6 @@ struct Pieces(Vec<Vec<u8>>);
 impl Write for Pieces {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.push(buf.to_vec());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Fails once more than `.0` bytes are written.
-struct Full(usize);
-
-impl Write for Full {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.0 < buf.len() {
-            return Err(io::Error::other("disk full"));
-        }
-        self.0 -= buf.len();
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -9,3 +9,4 @@ pub mod nft_eval;
 pub mod plant;
 pub mod sample;
 pub mod wire;
+pub mod writers;
