@@ -9,42 +9,13 @@
 //! builds. The streamed output is byte for byte the in-memory one.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 use std::process::Command;
 
-use crate::support::writers::Full;
+use crate::support::rules::rules_of;
+use crate::support::writers::{Count, Full};
 use conduitc::backend::{cisco_ios, emit, emit_to, EmitError, Target};
 use conduitc::limits::MAX_IOS_ACL_ENTRIES;
-use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::Date;
-use conduitc::{check, CheckOptions, Code, Sources};
-
-fn today() -> Date {
-    Date::parse("2026-12-01").unwrap()
-}
-
-fn rules_of(text: &str) -> RuleSet {
-    let sources = Sources::from_memory("p.conduit", text);
-    let checked = check(&sources, &CheckOptions::new(today()));
-    let policy = checked
-        .policy
-        .unwrap_or_else(|| panic!("{:?}", checked.diagnostics.codes()));
-    lower(&policy, &BuildOptions::new(today())).unwrap()
-}
-
-/// A writer that counts what it is given and keeps nothing.
-#[derive(Default)]
-struct Count(usize);
-
-impl Write for Count {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use conduitc::Code;
 
 const HEAD: &str = "owner o { contact \"o@example.com\" }\n";
 

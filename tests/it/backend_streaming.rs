@@ -6,15 +6,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::support::rules::rules_of;
 use crate::support::writers::Full;
 use conduitc::backend::{emit, emit_to, EmitError, Target};
-use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::Date;
-use conduitc::{check, CheckOptions, Sources};
-
-fn today() -> Date {
-    Date::parse("2026-12-01").unwrap()
-}
+use conduitc::lower::RuleSet;
 
 /// 4,000 host-to-host flows between two zones: about a megabyte of rules.
 fn many_flows() -> RuleSet {
@@ -38,12 +33,7 @@ fn many_flows() -> RuleSet {
         );
     }
     s.push_str("}\n");
-    let sources = Sources::from_memory("p.conduit", s);
-    let checked = check(&sources, &CheckOptions::new(today()));
-    let policy = checked
-        .policy
-        .unwrap_or_else(|| panic!("{:?}", checked.diagnostics.codes()));
-    lower(&policy, &BuildOptions::new(today())).unwrap()
+    rules_of(&s)
 }
 
 /// Records every write.

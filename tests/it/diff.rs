@@ -922,29 +922,33 @@ fn a_service_change_reaches_flows_through_composed_services() {
 
 use crate::limits::adversarial::nested_ranges;
 
-#[test]
-fn nested_port_ranges_diff_quickly_and_exactly() {
-    use conduitc::lower::Packet;
-    use std::net::{IpAddr, Ipv4Addr};
-    use std::time::Duration;
-
-    const N: usize = 200;
+/// The diff of two policy texts (each must check clean), computed on a
+/// thread that must answer within 60 s.
+fn diff_within_a_minute(old_text: &str, new_text: &str) -> Report {
     let parse = |text: &str| {
         let sources = conduitc::Sources::from_memory("p.conduit", text);
         let checked = conduitc::check(&sources, &conduitc::CheckOptions::new(gen::today()));
         assert_eq!(checked.diagnostics.error_count(), 0);
         checked.policy.unwrap()
     };
-    let (old_text, new_text) = (nested_ranges(N, 1, 0), nested_ranges(N, 2, 0));
-    assert!(old_text.len() + new_text.len() > 85_000);
-    let (old, new) = (parse(&old_text), parse(&new_text));
+    let (old, new) = (parse(old_text), parse(new_text));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(diff(&old, &new, &opts()));
     });
-    let report = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the delta of a 90 KB pair within 60 s");
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the delta within 60 s")
+}
+
+#[test]
+fn nested_port_ranges_diff_quickly_and_exactly() {
+    use conduitc::lower::Packet;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    const N: usize = 200;
+    let (old_text, new_text) = (nested_ranges(N, 1, 0), nested_ranges(N, 2, 0));
+    assert!(old_text.len() + new_text.len() > 85_000);
+    let report = diff_within_a_minute(&old_text, &new_text);
     let access = &report.access;
     // Only TCP port 1 is lost, from every source but host j itself to host j.
     assert!(access.added.is_empty());
@@ -983,25 +987,11 @@ fn nested_port_ranges_diff_quickly_and_exactly() {
 fn moved_nested_ranges_diff_quickly_and_exactly() {
     use conduitc::lower::Packet;
     use std::net::{IpAddr, Ipv4Addr};
-    use std::time::Duration;
 
     const N: usize = 2000;
-    let parse = |text: &str| {
-        let sources = conduitc::Sources::from_memory("p.conduit", text);
-        let checked = conduitc::check(&sources, &conduitc::CheckOptions::new(gen::today()));
-        assert_eq!(checked.diagnostics.error_count(), 0);
-        checked.policy.unwrap()
-    };
     let (old_text, new_text) = (nested_ranges(N, 1, 0), nested_ranges(N, 1, 1));
     assert!(old_text.len() + new_text.len() > 890_000);
-    let (old, new) = (parse(&old_text), parse(&new_text));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(diff(&old, &new, &opts()));
-    });
-    let report = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the delta of a 900 KB pair within 60 s");
+    let report = diff_within_a_minute(&old_text, &new_text);
     let access = &report.access;
     // Newly allowed: host 0 on the ports of w1999 that no old range to host
     // 0 covers, from every source but host 0 itself.

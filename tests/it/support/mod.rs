@@ -7,6 +7,7 @@ pub mod ios_eval;
 pub mod netns;
 pub mod nft_eval;
 pub mod plant;
+pub mod rules;
 pub mod sample;
 pub mod wire;
 pub mod writers;

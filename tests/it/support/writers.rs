@@ -18,3 +18,17 @@ impl Write for Full {
         Ok(())
     }
 }
+
+/// A writer that counts what it is given and keeps nothing.
+#[derive(Default)]
+pub struct Count(pub usize);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
