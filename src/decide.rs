@@ -1,9 +1,17 @@
 //! The reference semantics: the policy's decision for one packet, computed
-//! from the checked model directly (never from the lowered rules), so that
-//! the lowering, every backend and `query` can be tested against it.
+//! from the checked model directly, so that the lowering, every backend and
+//! `query` can be tested against it.
+//!
+//! Nothing here comes from [`crate::lower`]: which flows are in force, which
+//! conduits a firewall or an isolation mode leaves in play, the monitor-mode
+//! catch-alls and the order that picks the deciding flow are all worked out
+//! again below, one flow at a time, in the plainest way. A mistake in the
+//! lowering's selection or ordering therefore shows up as a disagreement in
+//! the differential tests instead of being repeated on both sides. Only the
+//! types of [`crate::semantics`] are shared.
 
-use crate::lower::{select, BuildOptions, Decision, LowerError, Packet, Rank};
-use crate::model::{Mode, Policy};
+use crate::model::{Conduit, Flow, Mode, Policy, ZoneId};
+pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
 /// Decides whether `packet`, as the initiation of a connection, is permitted
 /// by `policy` on `opts.today`, in `opts.isolation`, across `opts.firewall`.
@@ -14,59 +22,147 @@ use crate::model::{Mode, Policy};
 /// IPv6 ones. A monitor-mode conduit also admits every packet between its two
 /// zones, reported as `conduit/*`.
 ///
+/// A flow is in force until the end of its `expires` day. An isolation mode
+/// cuts every conduit touching a zone it severs, catch-all included. With a
+/// firewall, only conduits whose two zones both face one of its interfaces
+/// are in play.
+///
 /// The deciding flow is the one whose rule the firewall consults first
 /// ([`Rank`]): flows with `log`, then the other flows, by full name; a
 /// catch-all decides only packets no declared flow admits.
+///
+/// An isolation mode or firewall the policy does not declare is the same
+/// [`LowerError`] [`crate::lower::lower`] returns.
 pub fn decide(
     policy: &Policy,
     packet: &Packet,
     opts: &BuildOptions,
 ) -> Result<Decision, LowerError> {
-    let sel = select(policy, opts)?;
-    let mut matches = Vec::new();
-    if packet.src.is_ipv4() != packet.dst.is_ipv4() {
-        return Ok(Decision::from_ranked(matches));
-    }
-    let icmp_family_ok = match packet.proto {
-        1 => packet.src.is_ipv4(),
-        58 => packet.src.is_ipv6(),
-        _ => true,
+    let severed: Vec<ZoneId> = match &opts.isolation {
+        None => Vec::new(),
+        Some(name) => match policy.isolation(name) {
+            Some(iso) => iso.sever.clone(),
+            None => return Err(LowerError::UnknownIsolation(name.clone())),
+        },
     };
-    for conduit in &policy.conduits {
-        if !sel.conduit_in_scope(conduit.zones) {
-            continue;
-        }
+    let faced: Option<Vec<ZoneId>> = match &opts.firewall {
+        None => None,
+        Some(name) => match policy.firewall(name) {
+            Some(fw) => Some(fw.interfaces.iter().map(|i| i.zone).collect()),
+            None => return Err(LowerError::UnknownFirewall(name.clone())),
+        },
+    };
+    let in_play = |conduit: &Conduit| {
+        conduit
+            .zones
+            .iter()
+            .all(|z| !severed.contains(z) && faced.as_ref().is_none_or(|faced| faced.contains(z)))
+    };
+
+    // Every (rank, full name, owner) that admits the packet.
+    let mut admitting: Vec<(Rank, String, String)> = Vec::new();
+    for conduit in policy.conduits.iter().filter(|c| in_play(c)) {
         for flow in &conduit.flows {
-            if flow.in_force_on(opts.today)
-                && icmp_family_ok
-                && flow.src.contains(packet.src)
-                && flow.dst.contains(packet.dst)
-                && flow
-                    .services
-                    .admits(packet.proto, packet.dport, packet.icmp_type)
-            {
-                matches.push((
-                    Rank::of(false, flow.log),
-                    flow.full_name.clone(),
-                    flow.owner.to_string(),
-                ));
+            if in_force(flow, opts) && flow_admits(flow, packet) {
+                let rank = if flow.log {
+                    Rank::LoggedFlow
+                } else {
+                    Rank::Flow
+                };
+                admitting.push((rank, flow.full_name.clone(), flow.owner.to_string()));
             }
         }
-        if conduit.mode == Mode::Monitor {
-            let [a, b] = conduit.zones;
-            let (Some(za), Some(zb)) = (policy.zones.get(a), policy.zones.get(b)) else {
-                continue;
-            };
-            let between = (za.addrs.contains(packet.src) && zb.addrs.contains(packet.dst))
-                || (zb.addrs.contains(packet.src) && za.addrs.contains(packet.dst));
-            if between {
-                matches.push((
-                    Rank::CatchAll,
-                    format!("{}/*", conduit.name),
-                    conduit.owner.to_string(),
-                ));
-            }
+        if conduit.mode == Mode::Monitor && between(policy, conduit, packet) {
+            admitting.push((
+                Rank::CatchAll,
+                format!("{}/*", conduit.name),
+                conduit.owner.to_string(),
+            ));
         }
     }
-    Ok(Decision::from_ranked(matches))
+    Ok(verdict(admitting))
+}
+
+/// A flow is in force on every day up to and including its `expires`.
+fn in_force(flow: &Flow, opts: &BuildOptions) -> bool {
+    match flow.expires {
+        None => true,
+        Some(last) => opts.today <= last,
+    }
+}
+
+/// Both addresses of one family; ICMP only over IPv4 and ICMPv6 only over
+/// IPv6.
+fn family_fits(packet: &Packet) -> bool {
+    let v4 = packet.src.is_ipv4();
+    if v4 != packet.dst.is_ipv4() {
+        return false;
+    }
+    match packet.proto {
+        1 => v4,
+        58 => !v4,
+        _ => true,
+    }
+}
+
+fn flow_admits(flow: &Flow, packet: &Packet) -> bool {
+    family_fits(packet)
+        && flow.src.contains(packet.src)
+        && flow.dst.contains(packet.dst)
+        && flow
+            .services
+            .admits(packet.proto, packet.dport, packet.icmp_type)
+}
+
+/// The packet goes from one of the conduit's zones to the other, in either
+/// direction.
+fn between(policy: &Policy, conduit: &Conduit, packet: &Packet) -> bool {
+    if packet.src.is_ipv4() != packet.dst.is_ipv4() {
+        return false;
+    }
+    let [a, b] = conduit.zones;
+    let (Some(a), Some(b)) = (policy.zones.get(a), policy.zones.get(b)) else {
+        return false;
+    };
+    (a.addrs.contains(packet.src) && b.addrs.contains(packet.dst))
+        || (b.addrs.contains(packet.src) && a.addrs.contains(packet.dst))
+}
+
+/// The first admitting flow by rank, then by full name (byte-wise), decides;
+/// every other admitting name is listed in `also`, sorted.
+fn verdict(admitting: Vec<(Rank, String, String)>) -> Decision {
+    let mut first: Option<&(Rank, String, String)> = None;
+    for candidate in &admitting {
+        let earlier = match first {
+            None => true,
+            Some(best) => {
+                (candidate.0, candidate.1.as_bytes(), &candidate.2)
+                    < (best.0, best.1.as_bytes(), &best.2)
+            }
+        };
+        if earlier {
+            first = Some(candidate);
+        }
+    }
+    let Some((_, name, owner)) = first else {
+        return Decision {
+            decision: Verdict::Deny,
+            flow: None,
+            owner: None,
+            also: Vec::new(),
+        };
+    };
+    let mut also: Vec<String> = admitting
+        .iter()
+        .filter(|(_, n, _)| n != name)
+        .map(|(_, n, _)| n.clone())
+        .collect();
+    also.sort();
+    also.dedup();
+    Decision {
+        decision: Verdict::Allow,
+        flow: Some(name.clone()),
+        owner: Some(owner.clone()),
+        also,
+    }
 }

@@ -4,7 +4,9 @@
 //! The pipeline runs one way: text → syntax tree with spans ([`syntax`]) →
 //! checked model ([`mod@check`], [`model`]) → lowered rule set ([`mod@lower`]) →
 //! target text ([`backend`]). [`mod@decide`] is the reference semantics the
-//! lowering and every backend are tested against.
+//! lowering and every backend are tested against: it reads the checked model
+//! alone and shares no code with the lowering, only the types of
+//! [`semantics`].
 //!
 //! The whole front end in memory, from text to a lowered rule set:
 //!
@@ -50,6 +52,7 @@ pub mod lower;
 pub mod model;
 pub mod paths;
 pub mod platform;
+pub mod semantics;
 pub mod source;
 pub mod syntax;
 
@@ -57,8 +60,9 @@ pub use check::{check, CheckOptions, Checked};
 pub use decide::decide;
 pub use diag::{Code, Diagnostic, Diagnostics, Label, Severity};
 pub use diff::{diff, DiffOptions, Report};
-pub use lower::{lower, BuildOptions, Decision, LowerError, Packet, RuleSet};
+pub use lower::{lower, RuleSet};
 pub use model::Policy;
+pub use semantics::{BuildOptions, Decision, LowerError, Packet};
 pub use source::{FileId, LoadError, Sources, Span};
 
 /// Loads `paths` (files, or directories searched for `*.conduit`) and

@@ -33,6 +33,7 @@ mod lowering;
 mod nft_backend;
 mod nft_check;
 mod nft_kernel;
+mod oracle;
 mod paths;
 mod platform;
 mod query_order;

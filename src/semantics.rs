@@ -1,0 +1,173 @@
+//! The vocabulary of the semantics: what to build for ([`BuildOptions`]),
+//! a packet, the order that decides it ([`Rank`]) and the verdict
+//! ([`Decision`]).
+//!
+//! These types belong to the reference semantics ([`crate::decide`]); the
+//! lowering ([`crate::lower`]) speaks them too, and re-exports them under
+//! its own path. This module depends on the model alone, never on the
+//! lowering, so that `decide` can judge the lowering without sharing any of
+//! its code.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::Date;
+
+/// What to build for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildOptions {
+    /// The date expiry is judged against.
+    pub today: Date,
+    /// An isolation mode's name, if building one.
+    pub isolation: Option<String>,
+    /// A firewall's name, to compile only what crosses it.
+    pub firewall: Option<String>,
+}
+
+impl BuildOptions {
+    /// Options for `today` with no isolation mode and no firewall.
+    pub fn new(today: Date) -> Self {
+        BuildOptions {
+            today,
+            isolation: None,
+            firewall: None,
+        }
+    }
+}
+
+/// Why a rule set could not be built.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LowerError {
+    /// `--isolation NAME` names no isolation mode (e.g. `--isolation nosuch`).
+    #[error("no isolation mode named `{0}`")]
+    UnknownIsolation(String),
+    /// `--firewall NAME` names no firewall (e.g. `--firewall nosuch`).
+    #[error("no firewall named `{0}`")]
+    UnknownFirewall(String),
+}
+
+/// A packet for `query` and the tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Packet {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...).
+    pub proto: u8,
+    /// Destination port for TCP and UDP.
+    pub dport: Option<u16>,
+    /// Type for ICMP and ICMPv6.
+    pub icmp_type: Option<u8>,
+}
+
+/// How early a rule that admits a packet is consulted: the order every
+/// backend writes rules in, and so the one that decides a packet several
+/// rules admit. Within a rank, rules go by full name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rank {
+    /// A declared flow with `log`: first, so it logs every connection it
+    /// admits.
+    LoggedFlow,
+    /// A declared flow without `log`.
+    Flow,
+    /// A monitor-mode catch-all (`conduit/*`): last, so it decides only
+    /// what no declared flow admits.
+    CatchAll,
+}
+
+impl Rank {
+    /// The rank of a flow (`monitor` false) or a catch-all (`monitor` true).
+    pub fn of(monitor: bool, log: bool) -> Rank {
+        match (monitor, log) {
+            (true, _) => Rank::CatchAll,
+            (false, true) => Rank::LoggedFlow,
+            (false, false) => Rank::Flow,
+        }
+    }
+}
+
+/// The verdict on one packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// `allow` or `deny`.
+    pub decision: Verdict,
+    /// The deciding flow, `None` on deny: the first admitting rule in the
+    /// order the backends write rules ([`Rank`], then full name). A
+    /// monitor catch-all decides only packets no declared flow admits.
+    pub flow: Option<String>,
+    /// The deciding flow's owner.
+    pub owner: Option<String>,
+    /// Other flows that admit the packet, sorted.
+    pub also: Vec<String>,
+}
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Permitted.
+    Allow,
+    /// Dropped.
+    Deny,
+}
+
+impl Decision {
+    /// Builds a decision from (name, owner) pairs of every admitting rule,
+    /// ranked by name alone, except that a monitor catch-all (a name ending
+    /// in `/*`, which no flow name can) comes after every flow. Use
+    /// [`Decision::from_ranked`] when the rules' `log` is known.
+    pub fn from_matches(matches: Vec<(String, String)>) -> Decision {
+        Decision::from_ranked(
+            matches
+                .into_iter()
+                .map(|(n, o)| {
+                    let rank = if n.ends_with("/*") {
+                        Rank::CatchAll
+                    } else {
+                        Rank::Flow
+                    };
+                    (rank, n, o)
+                })
+                .collect(),
+        )
+    }
+
+    /// Builds a decision from (rank, name, owner) triples of every admitting
+    /// rule: the first by rank, then name, decides; the others are listed
+    /// in `also`, sorted by name.
+    pub fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
+        matches.sort();
+        let mut seen = BTreeSet::new();
+        matches.retain(|(_, n, _)| seen.insert(n.clone()));
+        let mut it = matches.into_iter();
+        match it.next() {
+            None => Decision {
+                decision: Verdict::Deny,
+                flow: None,
+                owner: None,
+                also: Vec::new(),
+            },
+            Some((_, name, owner)) => {
+                let mut also: Vec<String> = it.map(|(_, n, _)| n).collect();
+                also.sort();
+                Decision {
+                    decision: Verdict::Allow,
+                    flow: Some(name),
+                    owner: Some(owner),
+                    also,
+                }
+            }
+        }
+    }
+
+    /// True when allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Verdict::Allow
+    }
+}
