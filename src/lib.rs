@@ -54,6 +54,7 @@ pub mod paths;
 pub mod platform;
 pub mod semantics;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 
 pub use check::{check, CheckOptions, Checked};

@@ -8,7 +8,8 @@
 //! name; and the work draws on a budget of [`SUGGEST_BUDGET`] steps that a
 //! table shares with the tables made from it (every zone's hosts and groups
 //! share the zone table's): once it is spent, unknown names are still
-//! reported, without a suggestion.
+//! reported, without a suggestion. What counts as close is the one rule of
+//! [`crate::suggest`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
@@ -16,8 +17,8 @@ use std::rc::Rc;
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
+use crate::suggest::closest;
 use crate::syntax::ast::{Attr, Block, Ident};
-use crate::syntax::closest;
 
 /// Steps of "did you mean" one budget allows (a lookup or a candidate
 /// looked at costs its length, a distance the product of the two lengths):
@@ -287,9 +288,10 @@ mod tests {
     use crate::source::FileId;
     use proptest::prelude::*;
 
-    /// The suggestion as it was made before any bound: every candidate's
-    /// distance, the closest within a third of its length, first in string
-    /// order among equals.
+    /// The suggestion as the rule of [`crate::suggest`] states it, without
+    /// any bound: every candidate's distance, the closest within a third of
+    /// its length, first in string order among equals; failing that, the
+    /// first candidate the word abbreviates to at least half its length.
     fn reference(word: &str, candidates: &[&str]) -> Option<String> {
         let w = word.to_ascii_lowercase();
         candidates
@@ -297,7 +299,19 @@ mod tests {
             .map(|c| (strsim::damerau_levenshtein(&w, &c.to_ascii_lowercase()), *c))
             .filter(|(d, c)| *d <= (c.len() / 3).max(1))
             .min()
-            .map(|(_, c)| format!("did you mean `{c}`?"))
+            .map(|(_, c)| c)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| {
+                        !w.is_empty()
+                            && 2 * w.len() >= c.len()
+                            && c.to_ascii_lowercase().starts_with(&w)
+                    })
+                    .min()
+            })
+            .map(|c| format!("did you mean `{c}`?"))
     }
 
     fn table(names: &[String]) -> NameTable {

@@ -41,7 +41,7 @@ pub(crate) fn waived_code(w: &Waive) -> Result<Code, Diagnostic> {
             )
             .label("unknown code")
             .maybe_help(
-                crate::syntax::did_you_mean(&w.code.text, &names).or_else(|| {
+                crate::suggest::did_you_mean(&w.code.text, &names).or_else(|| {
                     Some("waive a warning by its code (`W107`) or name (`monitor-mode`)".into())
                 }),
             ))

@@ -120,22 +120,7 @@ fn platform_target(p: Platform) -> (Target, &'static str) {
 /// `no KIND named `X` (did you mean `Y`?); KINDs: a, b` for an unknown name.
 pub fn unknown_name(kind: &str, plural: &str, name: &str, known: &[&str]) -> String {
     let mut msg = format!("no {kind} named `{name}`");
-    let lower = name.to_ascii_lowercase();
-    let best = known
-        .iter()
-        .map(|k| {
-            let kl = k.to_ascii_lowercase();
-            // A prefix (`cut-corp` for `cut-corporate`) is as good as a typo.
-            let d = if kl.starts_with(&lower) && !lower.is_empty() {
-                1
-            } else {
-                strsim::damerau_levenshtein(&lower, &kl)
-            };
-            (d, *k)
-        })
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min();
-    if let Some((_, k)) = best {
+    if let Some(k) = conduitc::suggest::nearest(name, known.iter().copied()) {
         msg.push_str(&format!(" (did you mean `{k}`?)"));
     }
     if known.is_empty() {

@@ -221,7 +221,15 @@ fn join(mut parts: Vec<String>) -> String {
 /// Keywords that could have been meant where `rule` was expected.
 fn keywords_of(rule: Rule) -> &'static [&'static str] {
     match rule {
-        Rule::decl => &[
+        Rule::decl
+        | Rule::file
+        | Rule::owner_decl
+        | Rule::service_decl
+        | Rule::zone_decl
+        | Rule::conduit_decl
+        | Rule::firewall_decl
+        | Rule::approval_decl
+        | Rule::isolation_decl => &[
             "owner",
             "service",
             "zone",
@@ -289,17 +297,11 @@ fn help_for(positives: &[Rule], word: &str) -> Option<String> {
     if word.is_empty() {
         return None;
     }
-    let candidates = positives.iter().flat_map(|r| keywords_of(*r).iter());
-    let best = candidates
-        .map(|k| {
-            (
-                strsim::damerau_levenshtein(&word.to_ascii_lowercase(), k),
-                *k,
-            )
-        })
-        .filter(|(d, k)| *d > 0 && *d <= 2.min(k.len() / 2).max(1))
-        .min();
-    if let Some((_, k)) = best {
+    let candidates = positives
+        .iter()
+        .flat_map(|r| keywords_of(*r).iter().copied())
+        .filter(|k| *k != word);
+    if let Some(k) = crate::suggest::nearest(word, candidates) {
         return Some(format!("did you mean `{k}`?"));
     }
     if word == "{" && positives.contains(&Rule::eq) {
@@ -385,4 +387,43 @@ fn enclosing_block(text: &str, at: usize, file: FileId) -> Option<(Span, String)
         _ => name.to_string(),
     };
     Some((Span::new(file, s, e), format!("{kw} `{shown}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::FileId;
+    use crate::syntax::parse_text;
+
+    /// The help of the syntax error in `text`.
+    fn help(text: &str) -> Option<String> {
+        let parsed = parse_text(FileId::FIRST, text);
+        assert!(parsed.file.is_none(), "{text:?} parsed");
+        parsed.diagnostics.first().and_then(|d| d.help.clone())
+    }
+
+    #[test]
+    fn a_misspelt_keyword_gets_the_closest_keyword_expected_there() {
+        assert_eq!(
+            help("zoen plant { level 1 }").as_deref(),
+            Some("did you mean `zone`?")
+        );
+        assert_eq!(
+            help("conduit c { mdoe monitor }").as_deref(),
+            Some("did you mean `mode`?")
+        );
+        assert_eq!(
+            help("conduit c { mode monitr }").as_deref(),
+            Some("did you mean `monitor`?")
+        );
+        // Keywords are lowercase; the capitalised one is pointed at.
+        assert_eq!(
+            help("Zone plant { level 1 }").as_deref(),
+            Some("did you mean `zone`?")
+        );
+    }
+
+    #[test]
+    fn a_word_far_from_every_keyword_gets_no_suggestion() {
+        assert_eq!(help("gateway plant { level 1 }"), None);
+    }
 }

@@ -20,11 +20,12 @@
 
 pub mod ast;
 mod build;
+mod comments;
 mod error;
 mod lexical;
+mod literal;
 mod parser;
 
-pub(crate) use build::{closest, did_you_mean};
 pub use parser::{ConduitParser, Rule};
 
 use pest::Parser as _;
