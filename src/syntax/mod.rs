@@ -14,9 +14,13 @@
 //! whose files has a syntax or literal error: a half-read policy would cause
 //! misleading follow-on errors.
 //!
-//! Uses [`crate::source`], [`crate::diag`] and the model's plain value types
-//! (`Level`, `Date`, `Mode`, `Platform`, `LevelOp`); nothing from `check`,
-//! `lower` or `backend`.
+//! Tree building is in `build`, the checks of literal values in `literal`,
+//! the collection of comments in `comments`, and the wording of pest's
+//! errors in `error`.
+//!
+//! Uses [`crate::source`], [`crate::diag`], [`crate::suggest`] and the
+//! model's plain value types (`Level`, `Date`, `Mode`, `Platform`,
+//! `LevelOp`); nothing from `check`, `lower` or `backend`.
 
 pub mod ast;
 mod build;
