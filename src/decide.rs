@@ -2,7 +2,7 @@
 //! from the checked model directly, so that the lowering, every backend and
 //! `query` can be tested against it.
 //!
-//! Nothing here comes from [`crate::lower`]: which flows are in force, which
+//! Nothing here comes from [`mod@crate::lower`]: which flows are in force, which
 //! conduits a firewall or an isolation mode leaves in play, the monitor-mode
 //! catch-alls and the order that picks the deciding flow are all worked out
 //! again below, one flow at a time, in the plainest way. A mistake in the

@@ -2,8 +2,8 @@
 //! a packet, the order that decides it ([`Rank`]) and the verdict
 //! ([`Decision`]).
 //!
-//! These types belong to the reference semantics ([`crate::decide`]); the
-//! lowering ([`crate::lower`]) speaks them too, and re-exports them under
+//! These types belong to the reference semantics ([`mod@crate::decide`]); the
+//! lowering ([`mod@crate::lower`]) speaks them too, and re-exports them under
 //! its own path. This module depends on the model alone, never on the
 //! lowering, so that `decide` can judge the lowering without sharing any of
 //! its code.
