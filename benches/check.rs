@@ -1,5 +1,5 @@
 //! Parse and check a generated 10,000-flow policy, and the adversarial
-//! policies of `common/adversarial.rs`; prints the timings.
+//! policies of `conduitc_testkit::adversarial`; prints the timings.
 //!
 //! Run with `cargo bench --bench check`. Besides wall-clock time it reports
 //! the thread's CPU time (from `/proc/thread-self/schedstat` on Linux), which

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::support::rules::rules_of;
-use crate::support::writers::Full;
+use conduitc_testkit::rules::rules_of;
+use conduitc_testkit::writers::Full;
 use conduitc::backend::{emit, emit_to, EmitError, Target};
 use conduitc::lower::RuleSet;
 

@@ -1,4 +1,4 @@
-//! `gen::to_text(gen::policy(seed))` parses and checks to the generated
+//! `gen::to_text(&spec.to_policy())` parses and checks to the generated
 //! policy: the parser and checker agree with the model the rest of the
 //! compiler is tested on.
 //!
@@ -17,7 +17,7 @@ use conduitc::model::{AddrSet, Policy};
 use conduitc::{check, CheckOptions, Code, Sources};
 use proptest::prelude::*;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 fn can_match(f: &conduitc::model::Flow) -> bool {
     let v4 = f.src.has_v4() && f.dst.has_v4();
@@ -45,8 +45,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn printed_policies_check_back_to_the_same_model(seed in any::<u64>()) {
-        let want = expressible(gen::policy(seed));
+    fn printed_policies_check_back_to_the_same_model(spec in gen::policy_spec()) {
+        let want = expressible(spec.to_policy());
         let text = gen::to_text(&want);
         let checked = check_text(&text);
         let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -56,8 +56,8 @@ proptest! {
     }
 
     #[test]
-    fn flows_that_cannot_match_are_rejected(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn flows_that_cannot_match_are_rejected(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let dropped = p.flows().filter(|(_, f)| !can_match(f)).count();
         let mut keep = p.clone();
         keep.isolations.retain(|i| !i.sever.is_empty());
@@ -93,8 +93,8 @@ proptest! {
     /// swapped with the next) never panic or hit an internal error, and a
     /// policy comes back exactly when there is no error.
     #[test]
-    fn damaged_policies_are_diagnosed_not_crashed(seed in any::<u64>(), at in any::<usize>(), how in 0u8..4) {
-        let text = gen::to_text(&expressible(gen::policy(seed)));
+    fn damaged_policies_are_diagnosed_not_crashed(spec in gen::policy_spec(), at in any::<usize>(), how in 0u8..4) {
+        let text = gen::to_text(&expressible(spec.to_policy()));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let i = at % lines.len();
         match how {
