@@ -28,7 +28,7 @@ mod common;
 use common::timing::peak_mb;
 
 fn main() {
-    use common::adversarial::{diverging_services, shared_service};
+    use conduitc_testkit::adversarial::{diverging_services, shared_service};
     let opts = CheckOptions::new(Date::parse("2026-12-01").unwrap());
     let inputs = [
         ("diverging", diverging_services(20_000, 10_000)),

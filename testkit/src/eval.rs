@@ -99,9 +99,12 @@ pub fn agrees(
     text: &str,
     packets: &[Packet],
 ) -> Result<usize, String> {
-    let device = evaluator(target)?
-        .load(text, policy, opts)
-        .map_err(|e| format!("{}: the evaluator rejects the output: {e}\n{text}", target.as_str()))?;
+    let device = evaluator(target)?.load(text, policy, opts).map_err(|e| {
+        format!(
+            "{}: the evaluator rejects the output: {e}\n{text}",
+            target.as_str()
+        )
+    })?;
     let mut compared = 0;
     for pkt in packets {
         let want = conduitc::decide(policy, pkt, opts).map_err(|e| format!("decide: {e}"))?;
@@ -118,7 +121,9 @@ pub fn agrees(
                 }
                 let rule = rule.unwrap_or_default();
                 if want.flow.as_deref() != Some(rule.as_str()) && !want.also.contains(&rule) {
-                    return Err(fail(format!("passed by {rule:?}, which decide does not name")));
+                    return Err(fail(format!(
+                        "passed by {rule:?}, which decide does not name"
+                    )));
                 }
                 compared += 1;
             }
@@ -367,7 +372,9 @@ impl Device for IosDevice<'_> {
             return Ok(Verdict::Dropped);
         }
         if nd {
-            return Ok(Verdict::Own("every IPv6 list passes neighbour discovery".into()));
+            return Ok(Verdict::Own(
+                "every IPv6 list passes neighbour discovery".into(),
+            ));
         }
         let remark = v.ace.and_then(|a| a.remark).unwrap_or_default();
         match remark.strip_suffix(" replies") {

@@ -34,6 +34,10 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
     }
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "an endless generator, not an iterator"
+    )]
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
@@ -53,7 +57,6 @@ impl Rng {
         &items[self.range(0, items.len() as u64 - 1) as usize]
     }
 }
-
 
 /// The date generated policies are judged against.
 pub fn today() -> Date {
@@ -353,7 +356,10 @@ fn v6_prefix((offset, len): (u128, u8), zone: u8) -> Ipv6Net {
 
 fn addr_in(net: &IpNet, at: &Pos) -> IpAddr {
     let (lo, hi) = match net {
-        IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
+        IpNet::V4(n) => (
+            u128::from(u32::from(n.network())),
+            u128::from(u32::from(n.broadcast())),
+        ),
         IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
     };
     let pick = match at {
@@ -361,7 +367,11 @@ fn addr_in(net: &IpNet, at: &Pos) -> IpAddr {
         Pos::High => hi,
         Pos::Within(x) => {
             let span = hi - lo;
-            lo + if span == u128::MAX { *x } else { x % (span + 1) }
+            lo + if span == u128::MAX {
+                *x
+            } else {
+                x % (span + 1)
+            }
         }
     };
     match net {
@@ -534,9 +544,12 @@ impl PolicySpec {
                     }
                     let base = *gs.at.net.get(&nets);
                     let sub_len = base.prefix_len()
-                        + gs.len.index(usize::from(base.max_prefix_len() - base.prefix_len()) + 1)
+                        + gs.len
+                            .index(usize::from(base.max_prefix_len() - base.prefix_len()) + 1)
                             as u8;
-                    let sub = IpNet::new(addr_in(&base, &gs.at.at), sub_len).unwrap().trunc();
+                    let sub = IpNet::new(addr_in(&base, &gs.at.at), sub_len)
+                        .unwrap()
+                        .trunc();
                     addrs.insert_net(sub);
                     members.push(GroupMember::Prefix(sub));
                     zone.groups.push(Group {

@@ -205,12 +205,15 @@ pub fn build_options(policy: &Policy) -> Vec<BuildOptions> {
     v
 }
 
+/// What every target emitted for one rule set, or the error it refused with.
+pub type Outputs = Vec<(Target, Result<String, EmitError>)>;
+
 /// Lowering agrees with the reference semantics on derived packets, and
 /// every backend either emits or refuses with an error — never panics — and
 /// emits the same bytes twice. Returns what every target emitted (or the
 /// error it refused with) per option set, for callers that evaluate the
 /// output further.
-pub fn compile(policy: &Policy) -> Vec<(BuildOptions, Vec<(Target, Result<String, EmitError>)>)> {
+pub fn compile(policy: &Policy) -> Vec<(BuildOptions, Outputs)> {
     let packets = probe_packets(policy);
     let mut out = Vec::new();
     for opts in build_options(policy) {

@@ -124,7 +124,8 @@ pub fn to_text(json: &str) -> Result<String, String> {
 }
 
 fn object(v: &Value) -> Result<&Map<String, Value>, String> {
-    v.as_object().ok_or(format!("expected an object, found {v}"))
+    v.as_object()
+        .ok_or(format!("expected an object, found {v}"))
 }
 
 /// The one key of a single-key object, and its value.
@@ -162,15 +163,14 @@ fn quoted(s: &str) -> Result<String, String> {
 fn set_body(o: &Map<String, Value>) -> Result<String, String> {
     only(o, &["family", "table", "name", "type", "flags", "elem"])?;
     let mut body = format!("\t\ttype {}\n", text(o, "type")?);
-    match o.get("flags") {
-        None => {}
-        Some(Value::Array(f)) if f.iter().all(|x| x.as_str() == Some("interval")) => {
-            if !f.is_empty() {
-                body.push_str("\t\tflags interval\n");
-            }
-        }
-        Some(Value::String(f)) if f == "interval" => body.push_str("\t\tflags interval\n"),
+    let interval = match o.get("flags") {
+        None => false,
+        Some(Value::Array(f)) if f.iter().all(|x| x.as_str() == Some("interval")) => !f.is_empty(),
+        Some(Value::String(f)) if f == "interval" => true,
         Some(f) => return Err(format!("set flags {f}")),
+    };
+    if interval {
+        body.push_str("\t\tflags interval\n");
     }
     if let Some(elems) = o.get("elem") {
         let elems = elems.as_array().ok_or("`elem` is not an array")?;

@@ -17,8 +17,8 @@ use proptest::prelude::*;
 
 use crate::backend_ios::option_sets;
 use conduitc_testkit::fortios_eval::{self, Config};
-use conduitc_testkit::{eval, gen};
 use conduitc_testkit::wire::{self, Wire};
+use conduitc_testkit::{eval, gen};
 
 pub fn check_packet(
     cfg: &Config,
@@ -49,7 +49,10 @@ pub fn check_packet(
             }
         }
         Some(fw) => {
-            let (i, o) = (eval::iface_for(p, opts, w.src), eval::iface_for(p, opts, w.dst));
+            let (i, o) = (
+                eval::iface_for(p, opts, w.src),
+                eval::iface_for(p, opts, w.dst),
+            );
             match (&i, &o) {
                 (Some(i), Some(o)) => {
                     let got = cfg.accepts(w, Some(i), Some(o));

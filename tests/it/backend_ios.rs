@@ -15,15 +15,14 @@
 //! - the entry that permits it sits under a remark naming a flow that
 //!   allows it (or whose reply it is).
 
-
 use conduitc::backend::cisco_ios;
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Policy;
 use proptest::prelude::*;
 
-use conduitc_testkit::{eval, gen};
 use conduitc_testkit::ios_eval::{self, Addr, Config, Proto};
 use conduitc_testkit::wire::{self, Wire};
+use conduitc_testkit::{eval, gen};
 
 pub fn option_sets() -> Vec<BuildOptions> {
     vec![

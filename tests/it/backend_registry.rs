@@ -19,8 +19,8 @@ fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usi
     for opts in eval::option_sets(p, gen::today()) {
         let rules = lower(p, &opts).map_err(|e| e.to_string())?;
         for (i, target) in Target::ALL.into_iter().enumerate() {
-            let text = backend::emit(&rules, target)
-                .map_err(|e| format!("{}: {e}", target.as_str()))?;
+            let text =
+                backend::emit(&rules, target).map_err(|e| format!("{}: {e}", target.as_str()))?;
             compared[i] += eval::agrees(target, p, &opts, &text, packets)?;
         }
     }
@@ -82,7 +82,10 @@ fn the_json_form_reads_as_the_text_form() {
         let text = backend::emit(&rules, Target::Nftables).unwrap();
         let json = backend::emit(&rules, Target::NftablesJson).unwrap();
         let from_json = nft_json_eval::to_text(&json).unwrap();
-        let (a, b) = (nft_eval::parse(&text).unwrap(), nft_eval::parse(&from_json).unwrap());
+        let (a, b) = (
+            nft_eval::parse(&text).unwrap(),
+            nft_eval::parse(&from_json).unwrap(),
+        );
         let rules_of = |rs: &nft_eval::Ruleset| {
             rs.rules()
                 .map(|(c, r)| format!("{c}: {r:?}"))
