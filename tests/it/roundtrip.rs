@@ -109,3 +109,38 @@ proptest! {
         prop_assert_eq!(checked.policy.is_some(), !checked.diagnostics.has_errors());
     }
 }
+
+/// Generated policies shrink: a property that fails on a flow with a UDP
+/// service reduces to a policy of a few zones without hosts or groups and a
+/// flow or two, each with one service.
+#[test]
+fn a_failing_policy_shrinks_to_a_small_one() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            failure_persistence: None,
+            ..Config::with_cases(256)
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let result = runner.run(&gen::policy_spec(), |spec| {
+        let p = spec.to_policy();
+        prop_assert!(!p.flows().any(|(_, f)| !f.services.udp.is_empty()));
+        Ok(())
+    });
+    let Err(TestError::Fail(_, spec)) = result else {
+        panic!("the property should fail: {result:?}");
+    };
+    let p = spec.to_policy();
+    let text = spec.render();
+    assert!(p.zones.len() <= 3, "{text}");
+    assert!(p.flows().count() <= 2, "{text}");
+    assert!(
+        p.zones
+            .iter()
+            .all(|z| z.hosts.is_empty() && z.groups.is_empty()),
+        "{text}"
+    );
+    assert!(p.flows().all(|(_, f)| f.service_refs.len() == 1), "{text}");
+    assert!(p.flows().any(|(_, f)| !f.services.udp.is_empty()), "{text}");
+}
