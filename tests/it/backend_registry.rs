@@ -57,8 +57,8 @@ fn the_sample_policy_is_compared_on_every_backend() {
     }
 }
 
-/// A wrong verdict is caught: the nftables output with its default drop
-/// turned into an accept passes what the policy does not allow.
+/// A wrong verdict is caught: the nftables output (text or JSON) with its
+/// drops turned into accepts passes what the policy does not allow.
 #[test]
 fn a_looser_output_is_caught() {
     let p = sample::policy();
@@ -69,6 +69,13 @@ fn a_looser_output_is_caught() {
     let loose = text.replace("counter drop comment", "counter accept comment");
     assert_ne!(loose, text);
     let err = eval::agrees(Target::Nftables, &p, &opts, &loose, &packets).unwrap_err();
+    assert!(err.contains("passed by"), "{err}");
+    // The same for the JSON form, through its own reader.
+    let json = backend::emit(&lower(&p, &opts).unwrap(), Target::NftablesJson).unwrap();
+    assert!(eval::agrees(Target::NftablesJson, &p, &opts, &json, &packets).is_ok());
+    let loose = json.replace("\"drop\":null", "\"accept\":null");
+    assert_ne!(loose, json);
+    let err = eval::agrees(Target::NftablesJson, &p, &opts, &loose, &packets).unwrap_err();
     assert!(err.contains("passed by"), "{err}");
 }
 
