@@ -1,5 +1,5 @@
 //! Parse and check a generated 10,000-flow policy, and the adversarial
-//! policies of `common/adversarial.rs`; prints the timings.
+//! policies of `conduitc_testkit::adversarial`; prints the timings.
 //!
 //! Run with `cargo bench --bench check`. Besides wall-clock time it reports
 //! the thread's CPU time (from `/proc/thread-self/schedstat` on Linux), which
@@ -51,31 +51,31 @@ fn main() {
     let adversarial = [
         (
             "W105: 1000 nested services of 1000 ranges",
-            common::adversarial::nested_services(1_000, 1_000),
+            conduitc_testkit::adversarial::nested_services(1_000, 1_000),
         ),
         (
             "W105: 2000 nested services of 2000 ranges",
-            common::adversarial::nested_services(2_000, 2_000),
+            conduitc_testkit::adversarial::nested_services(2_000, 2_000),
         ),
         (
             "W105: 5000 flows, one hull, no shared points",
-            common::adversarial::wide_hulls(5_000),
+            conduitc_testkit::adversarial::wide_hulls(5_000),
         ),
         (
             "W105: 3000 overlapping port ranges",
-            common::adversarial::sliding_services(3_000, 100),
+            conduitc_testkit::adversarial::sliding_services(3_000, 100),
         ),
         (
             "W105: 12000 overlapping port ranges (budget)",
-            common::adversarial::sliding_services(12_000, 1),
+            conduitc_testkit::adversarial::sliding_services(12_000, 1),
         ),
         (
             "E202: 10000 unknown hosts among 5000",
-            common::adversarial::unknown_names(5_000),
+            conduitc_testkit::adversarial::unknown_names(5_000),
         ),
         (
             "E202: 6000 unknown zones among 3000",
-            common::adversarial::unknown_zones(3_000),
+            conduitc_testkit::adversarial::unknown_zones(3_000),
         ),
     ];
     for (what, text) in &adversarial {

@@ -18,8 +18,8 @@
 
 mod common;
 
-use common::adversarial::nested_ranges;
 use common::timing::cpu_time;
+use conduitc_testkit::adversarial::nested_ranges;
 
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 //! every flow's set differs and the expansion limit (`E012`) stops it.
 //!
 //! Run with `cargo bench --bench expand`. Inputs (two files, checked
-//! against 2026-12-01), from `benches/common/adversarial.rs`:
+//! against 2026-12-01), from `testkit/src/adversarial.rs`:
 //!
 //! - `diverging`: 20,000 flows, each naming a service of 10,000 separate
 //!   TCP ports and one port of its own (200 million ranges if each flow
@@ -28,7 +28,7 @@ mod common;
 use common::timing::peak_mb;
 
 fn main() {
-    use common::adversarial::{diverging_services, shared_service};
+    use conduitc_testkit::adversarial::{diverging_services, shared_service};
     let opts = CheckOptions::new(Date::parse("2026-12-01").unwrap());
     let inputs = [
         ("diverging", diverging_services(20_000, 10_000)),

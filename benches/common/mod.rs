@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-pub mod adversarial;
 pub mod timing;
 
 /// A plant of `zones` zones (20 hosts each, dual-stack on even zones) and

@@ -11,7 +11,7 @@ use conduitc::lower::{lower, BuildOptions, Packet};
 use conduitc::model::{AddrSet, Platform};
 use conduitc::{check, CheckOptions, Policy, Sources};
 
-use crate::support::{fortios_eval, gen, ios_eval, wire};
+use conduitc_testkit::{fortios_eval, gen, ios_eval, wire};
 
 fn load(rel: &str) -> Policy {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);

@@ -1,11 +1,11 @@
 //! Golden files: what an operator pastes for the hand-built plant
-//! (`support::plant`), for Cisco IOS and FortiOS, and the same proofs as the
+//! (`conduitc_testkit::plant`), for Cisco IOS and FortiOS, and the same proofs as the
 //! property tests run on it with many packets.
 
 use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions};
 
-use crate::support::{fortios_eval, gen, ios_eval, plant, wire};
+use conduitc_testkit::{fortios_eval, gen, ios_eval, plant, wire};
 
 fn opts(firewall: Option<&str>, isolation: Option<&str>) -> BuildOptions {
     BuildOptions {

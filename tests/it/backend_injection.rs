@@ -20,7 +20,7 @@ use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
 use proptest::prelude::*;
 
-use crate::support::{fortios_eval, ios_eval, plant};
+use conduitc_testkit::{fortios_eval, ios_eval, plant};
 
 #[derive(Clone, Copy, Debug)]
 enum Field {
@@ -92,7 +92,7 @@ fn base(firewall: &str) -> RuleSet {
         &BuildOptions {
             firewall: Some(firewall.into()),
             isolation: None,
-            ..BuildOptions::new(crate::support::gen::today())
+            ..BuildOptions::new(conduitc_testkit::gen::today())
         },
     )
     .unwrap()

@@ -11,11 +11,11 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
-use crate::support::rules::rules_of;
-use crate::support::writers::{Count, Full};
 use conduitc::backend::{cisco_ios, emit, emit_to, EmitError, Target};
 use conduitc::limits::MAX_IOS_ACL_ENTRIES;
 use conduitc::Code;
+use conduitc_testkit::rules::rules_of;
+use conduitc_testkit::writers::{Count, Full};
 
 const HEAD: &str = "owner o { contact \"o@example.com\" }\n";
 

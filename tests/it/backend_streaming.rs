@@ -6,10 +6,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::support::rules::rules_of;
-use crate::support::writers::Full;
 use conduitc::backend::{emit, emit_to, EmitError, Target};
 use conduitc::lower::RuleSet;
+use conduitc_testkit::rules::rules_of;
+use conduitc_testkit::writers::Full;
 
 /// 4,000 host-to-host flows between two zones: about a megabyte of rules.
 fn many_flows() -> RuleSet {

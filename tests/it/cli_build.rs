@@ -7,7 +7,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::support::netns::Netns;
+use conduitc_testkit::netns::Netns;
 
 const PLANT: &str = "examples/bottling-plant.conduit";
 const TODAY: [&str; 2] = ["--today", "2026-12-01"];

@@ -7,7 +7,7 @@ use conduitc::model::*;
 use ipnet::IpNet;
 use proptest::prelude::*;
 
-use crate::support::gen::{self, Rng};
+use conduitc_testkit::gen::{self, Rng};
 
 fn opts() -> DiffOptions {
     DiffOptions::new(gen::today())
@@ -273,11 +273,11 @@ fn assert_exact(
     old: &Policy,
     new: &Policy,
     report: &Report,
-    pseed: u64,
+    pkts: &[gen::PacketSpec],
 ) -> Result<(), TestCaseError> {
     let b = conduitc::BuildOptions::new(gen::today());
-    let mut packets = gen::packets(old, pseed, 150);
-    packets.extend(gen::packets(new, pseed ^ 0x5555, 150));
+    let mut packets = gen::resolve_packets(old, pkts);
+    packets.extend(gen::resolve_packets(new, pkts));
     for pkt in packets {
         let was = conduitc::decide(old, &pkt, &b).unwrap().allowed();
         let is = conduitc::decide(new, &pkt, &b).unwrap().allowed();
@@ -303,13 +303,13 @@ fn assert_exact(
 
 proptest! {
     #[test]
-    fn access_delta_is_exactly_new_minus_old(seed in any::<u64>(), mseed in any::<u64>(), pseed in any::<u64>()) {
-        let old = gen::policy(seed);
+    fn access_delta_is_exactly_new_minus_old(spec in gen::policy_spec(), mseed in any::<u64>(), pkts in gen::packet_specs(150)) {
+        let old = spec.to_policy();
         let new = mutate(&old, mseed);
         let forward = diff(&old, &new, &opts());
-        assert_exact(&old, &new, &forward, pseed)?;
+        assert_exact(&old, &new, &forward, &pkts)?;
         let backward = diff(&new, &old, &opts());
-        assert_exact(&new, &old, &backward, pseed)?;
+        assert_exact(&new, &old, &backward, &pkts)?;
         prop_assert_eq!(forward.access.added.len(), backward.access.removed.len());
         // Every box names the flows responsible, and no box is empty.
         for b in forward.access.added.iter().chain(&forward.access.removed) {
@@ -319,16 +319,16 @@ proptest! {
     }
 
     #[test]
-    fn a_policy_against_itself_is_no_change(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn a_policy_against_itself_is_no_change(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let r = diff(&p, &p, &opts());
         prop_assert!(r.no_change);
         prop_assert!(r.declarations.is_empty() && r.access.unchanged && r.approvals.is_empty());
     }
 
     #[test]
-    fn order_and_spelling_case_are_no_change(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn order_and_spelling_case_are_no_change(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let q = reordered(&p);
         let r = diff(&p, &q, &opts());
         prop_assert!(r.no_change, "{:#?}", r.declarations);
@@ -744,8 +744,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn relaid_and_reordered_text_is_no_change(seed in any::<u64>()) {
-        let p = crate::roundtrip::expressible(gen::policy(seed));
+    fn relaid_and_reordered_text_is_no_change(spec in gen::policy_spec()) {
+        let p = crate::roundtrip::expressible(spec.to_policy());
         let day = gen::today().add_days(-1);
         let load = |text: String| {
             let sources = conduitc::Sources::from_memory("p.conduit", text);

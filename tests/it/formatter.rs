@@ -11,7 +11,7 @@ use conduitc::formatter::format_source;
 use conduitc::{check, CheckOptions, Checked, Code, Sources};
 use proptest::prelude::*;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -156,8 +156,8 @@ fn scramble_layout(text: &str, seed: u64, comments: bool) -> (String, Vec<String
     (out, added)
 }
 
-fn policy_text(seed: u64) -> String {
-    let mut p = gen::policy(seed);
+fn policy_text(spec: &gen::PolicySpec) -> String {
+    let mut p = spec.to_policy();
     p.isolations.retain(|i| !i.sever.is_empty());
     gen::to_text(&p)
 }
@@ -166,8 +166,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn generated_policies_format_idempotently_to_the_same_model(seed in any::<u64>()) {
-        let text = policy_text(seed);
+    fn generated_policies_format_idempotently_to_the_same_model(spec in gen::policy_spec()) {
+        let text = policy_text(&spec);
         let formatted = format_idempotent(&text);
         assert_same_meaning(
             &[("p.conduit".into(), text)],
@@ -176,8 +176,8 @@ proptest! {
     }
 
     #[test]
-    fn scrambled_policies_with_comments_format_back(seed in any::<u64>(), layout in any::<u64>()) {
-        let text = policy_text(seed);
+    fn scrambled_policies_with_comments_format_back(spec in gen::policy_spec(), layout in any::<u64>()) {
+        let text = policy_text(&spec);
         let (messy, added) = scramble(&text, layout);
         let formatted = format_idempotent(&messy);
         for c in &added {

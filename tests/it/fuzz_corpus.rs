@@ -1,17 +1,8 @@
 //! Replays the committed fuzz corpora and regressions under plain
 //! `cargo test`, with the same invariants the fuzz targets assert
-//! (`fuzz/src/invariants.rs`, included here by path).
+//! (`conduitc_testkit::invariants`).
 
-#[path = "../../fuzz/src/invariants.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with the fuzz crate; not every helper is used here"
-)]
-mod invariants;
-
-#[path = "../../fuzz/src/structured.rs"]
-mod structured;
-
+use conduitc_testkit::{invariants, structured};
 use std::path::Path;
 
 fn inputs(dir: &str) -> Vec<(String, Vec<u8>)> {

@@ -2,7 +2,7 @@
 
 use conduitc::graph;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 #[test]
 fn dot_and_mermaid_name_every_zone_and_conduit() {

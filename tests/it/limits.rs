@@ -445,8 +445,7 @@ fn docs_list_every_limit_with_its_value_and_code() {
     assert_eq!(declared, LIMITS.len(), "a limit is missing from this table");
 }
 
-#[path = "../../benches/common/adversarial.rs"]
-pub(crate) mod adversarial;
+pub(crate) use conduitc_testkit::adversarial;
 
 /// Runs `f` on its own thread; fails if it is not done within `secs`
 /// seconds (each input below took minutes before its step was rewritten).

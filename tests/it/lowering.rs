@@ -3,7 +3,7 @@
 use conduitc::lower::{lower, BuildOptions};
 use proptest::prelude::*;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 fn option_sets(p: &conduitc::Policy) -> Vec<BuildOptions> {
     let mut v = vec![BuildOptions::new(gen::today())];
@@ -22,11 +22,11 @@ fn option_sets(p: &conduitc::Policy) -> Vec<BuildOptions> {
 
 proptest! {
     #[test]
-    fn lowered_rules_agree_with_decide(seed in any::<u64>(), pseed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn lowered_rules_agree_with_decide(spec in gen::policy_spec(), pkts in gen::packet_specs(200)) {
+        let p = spec.to_policy();
         for opts in option_sets(&p) {
             let rules = lower(&p, &opts).unwrap();
-            for pkt in gen::packets(&p, pseed, 200) {
+            for pkt in gen::resolve_packets(&p, &pkts) {
                 let want = conduitc::decide(&p, &pkt, &opts).unwrap();
                 let got = rules.decide(&pkt);
                 prop_assert_eq!(&got, &want, "packet {:?} opts {:?}", pkt, opts);
@@ -43,8 +43,8 @@ proptest! {
     }
 
     #[test]
-    fn model_round_trips_through_json(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn model_round_trips_through_json(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let json = serde_json::to_string(&p).unwrap();
         let back: conduitc::Policy = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(back, p);

@@ -6,7 +6,7 @@
 use conduitc::backend::{self, Target};
 use conduitc::lower::{lower, BuildOptions};
 
-use crate::support::{gen, netns::Netns, sample};
+use conduitc_testkit::{gen, netns::Netns, sample};
 
 fn options(p: &conduitc::Policy, seed: u64) -> BuildOptions {
     let today = gen::today();

@@ -23,8 +23,8 @@ use conduitc::Policy;
 use nftables::schema::{NfListObject, NfObject, Nftables};
 use nftables::stmt::{Counter, Statement};
 
-use crate::support::netns::Netns;
-use crate::support::{nft_eval, sample};
+use conduitc_testkit::netns::Netns;
+use conduitc_testkit::{nft_eval, sample};
 
 const TCP_PORTS: &str = "22,443,502,503,5450,8080,20005";
 const UDP_PORTS: &str = "514,515,9999";

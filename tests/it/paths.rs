@@ -15,7 +15,7 @@ use conduitc::model::AddrSet;
 use conduitc::paths::{self, MAX_PATHS};
 use proptest::prelude::*;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 /// Naive breadth-first search over rules: the length of the shortest chain
 /// from zone `from` to zone `to`, if any.
@@ -137,8 +137,8 @@ fn chain_keys(rules: &RuleSet, from: &str, chain: &[usize]) -> Chain {
 
 proptest! {
     #[test]
-    fn paths_are_the_shortest_real_chains(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn paths_are_the_shortest_real_chains(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let rules = lower(&p, &BuildOptions::new(gen::today())).unwrap();
         for a in &p.zones {
             for b in &p.zones {

@@ -15,8 +15,8 @@ use conduitc::model::{Mode, Policy};
 use conduitc::Sources;
 use proptest::prelude::*;
 
-use crate::support::wire::{self, Wire};
-use crate::support::{fortios_eval, gen, ios_eval, nft_eval};
+use conduitc_testkit::wire::{self, Wire};
+use conduitc_testkit::{fortios_eval, gen, ios_eval, nft_eval};
 
 fn option_sets(p: &Policy) -> Vec<BuildOptions> {
     let mut v = vec![BuildOptions::new(gen::today())];
@@ -36,7 +36,7 @@ fn iface(p: &Policy, opts: &BuildOptions, a: std::net::IpAddr) -> Option<String>
     fw.interface_for(z).map(|i| i.name.clone())
 }
 
-fn check_order(p: &Policy, pseed: u64) -> Result<usize, TestCaseError> {
+fn check_order(p: &Policy, pkts: &[gen::PacketSpec]) -> Result<usize, TestCaseError> {
     let eph = wire::ephemeral_port(p);
     let mut compared = 0;
     for opts in option_sets(p) {
@@ -44,7 +44,7 @@ fn check_order(p: &Policy, pseed: u64) -> Result<usize, TestCaseError> {
         let nft = nft_eval::parse(&nftables::emit(&rules).unwrap()).unwrap();
         let ios = ios_eval::parse(&cisco_ios::emit(&rules).unwrap()).unwrap();
         let fgt = fortios_eval::parse(&fortios::emit(&rules).unwrap()).unwrap();
-        for pkt in gen::packets(p, pseed, 150) {
+        for pkt in gen::resolve_packets(p, pkts) {
             let want = conduitc::decide(p, &pkt, &opts).unwrap();
             prop_assert_eq!(
                 &want,
@@ -120,8 +120,8 @@ fn ios_acl<'a>(
 }
 
 /// Generated policies with at least one monitor conduit.
-fn monitored_policy(seed: u64) -> Option<Policy> {
-    let p = gen::policy(seed);
+fn monitored_policy(spec: &gen::PolicySpec) -> Option<Policy> {
+    let p = spec.to_policy();
     p.conduits
         .iter()
         .any(|c| c.mode == Mode::Monitor)
@@ -132,11 +132,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn the_deciding_flow_is_the_first_rule_the_device_consults(seed in any::<u64>(), pseed in any::<u64>()) {
-        let p = monitored_policy(seed);
+    fn the_deciding_flow_is_the_first_rule_the_device_consults(spec in gen::policy_spec(), pkts in gen::packet_specs(150)) {
+        let p = monitored_policy(&spec);
         prop_assume!(p.is_some(), "no monitor conduit");
         if let Some(p) = p {
-            check_order(&p, pseed)?;
+            check_order(&p, &pkts)?;
         }
     }
 }
@@ -183,6 +183,6 @@ fn a_catch_all_never_decides_what_a_flow_admits() {
     assert_eq!(d.flow.as_deref(), Some("a-mon/*"));
     assert!(d.also.is_empty());
     // And the emitted outputs agree packet by packet.
-    let n = check_order(&p, 7).unwrap();
+    let n = check_order(&p, &gen::draw(gen::packet_specs(150), 7)).unwrap();
     assert!(n > 0);
 }

@@ -1,4 +1,4 @@
-//! `gen::to_text(gen::policy(seed))` parses and checks to the generated
+//! `gen::to_text(&spec.to_policy())` parses and checks to the generated
 //! policy: the parser and checker agree with the model the rest of the
 //! compiler is tested on.
 //!
@@ -17,7 +17,7 @@ use conduitc::model::{AddrSet, Policy};
 use conduitc::{check, CheckOptions, Code, Sources};
 use proptest::prelude::*;
 
-use crate::support::gen;
+use conduitc_testkit::gen;
 
 fn can_match(f: &conduitc::model::Flow) -> bool {
     let v4 = f.src.has_v4() && f.dst.has_v4();
@@ -45,8 +45,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn printed_policies_check_back_to_the_same_model(seed in any::<u64>()) {
-        let want = expressible(gen::policy(seed));
+    fn printed_policies_check_back_to_the_same_model(spec in gen::policy_spec()) {
+        let want = expressible(spec.to_policy());
         let text = gen::to_text(&want);
         let checked = check_text(&text);
         let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -56,8 +56,8 @@ proptest! {
     }
 
     #[test]
-    fn flows_that_cannot_match_are_rejected(seed in any::<u64>()) {
-        let p = gen::policy(seed);
+    fn flows_that_cannot_match_are_rejected(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
         let dropped = p.flows().filter(|(_, f)| !can_match(f)).count();
         let mut keep = p.clone();
         keep.isolations.retain(|i| !i.sever.is_empty());
@@ -93,8 +93,8 @@ proptest! {
     /// swapped with the next) never panic or hit an internal error, and a
     /// policy comes back exactly when there is no error.
     #[test]
-    fn damaged_policies_are_diagnosed_not_crashed(seed in any::<u64>(), at in any::<usize>(), how in 0u8..4) {
-        let text = gen::to_text(&expressible(gen::policy(seed)));
+    fn damaged_policies_are_diagnosed_not_crashed(spec in gen::policy_spec(), at in any::<usize>(), how in 0u8..4) {
+        let text = gen::to_text(&expressible(spec.to_policy()));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let i = at % lines.len();
         match how {
@@ -108,4 +108,39 @@ proptest! {
         prop_assert!(!checked.diagnostics.contains(Code::Internal), "{}", damaged);
         prop_assert_eq!(checked.policy.is_some(), !checked.diagnostics.has_errors());
     }
+}
+
+/// Generated policies shrink: a property that fails on a flow with a UDP
+/// service reduces to a policy of a few zones without hosts or groups and a
+/// flow or two, each with one service.
+#[test]
+fn a_failing_policy_shrinks_to_a_small_one() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            failure_persistence: None,
+            ..Config::with_cases(256)
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let result = runner.run(&gen::policy_spec(), |spec| {
+        let p = spec.to_policy();
+        prop_assert!(!p.flows().any(|(_, f)| !f.services.udp.is_empty()));
+        Ok(())
+    });
+    let Err(TestError::Fail(_, spec)) = result else {
+        panic!("the property should fail: {result:?}");
+    };
+    let p = spec.to_policy();
+    let text = spec.render();
+    assert!(p.zones.len() <= 3, "{text}");
+    assert!(p.flows().count() <= 2, "{text}");
+    assert!(
+        p.zones
+            .iter()
+            .all(|z| z.hosts.is_empty() && z.groups.is_empty()),
+        "{text}"
+    );
+    assert!(p.flows().all(|(_, f)| f.service_refs.len() == 1), "{text}");
+    assert!(p.flows().any(|(_, f)| !f.services.udp.is_empty()), "{text}");
 }

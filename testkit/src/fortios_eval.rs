@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::wire::Wire;
+use crate::wire::Wire;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Tok {

@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::wire::Wire;
+use crate::wire::Wire;
 
 /// Protocol selector of an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

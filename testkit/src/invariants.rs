@@ -1,10 +1,10 @@
-//! The properties the fuzz targets assert. This file depends only on the
-//! public API of `conduitc` and std, so the integration tests include it
-//! with `#[path]` and replay the committed corpora under plain `cargo test`.
+//! The properties the fuzz targets assert, on the public API of `conduitc`
+//! alone; the integration tests replay the committed corpora with them under
+//! plain `cargo test`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use conduitc::backend::{emit, Target};
+use conduitc::backend::{emit, EmitError, Target};
 use conduitc::diag::render;
 use conduitc::formatter::format_file;
 use conduitc::lower::{lower, BuildOptions, Packet};
@@ -205,11 +205,15 @@ pub fn build_options(policy: &Policy) -> Vec<BuildOptions> {
     v
 }
 
+/// What every target emitted for one rule set, or the error it refused with.
+pub type Outputs = Vec<(Target, Result<String, EmitError>)>;
+
 /// Lowering agrees with the reference semantics on derived packets, and
 /// every backend either emits or refuses with an error — never panics — and
-/// emits the same bytes twice. Returns the emitted texts per option set, for
-/// callers that evaluate them further.
-pub fn compile(policy: &Policy) -> Vec<(BuildOptions, Vec<(Target, String)>)> {
+/// emits the same bytes twice. Returns what every target emitted (or the
+/// error it refused with) per option set, for callers that evaluate the
+/// output further.
+pub fn compile(policy: &Policy) -> Vec<(BuildOptions, Outputs)> {
     let packets = probe_packets(policy);
     let mut out = Vec::new();
     for opts in build_options(policy) {
@@ -226,14 +230,13 @@ pub fn compile(policy: &Policy) -> Vec<(BuildOptions, Vec<(Target, String)>)> {
         }
         let mut texts = Vec::new();
         for target in Target::ALL {
-            if let Ok(text) = emit(&rules, target) {
-                assert_eq!(
-                    emit(&rules, target).ok().as_deref(),
-                    Some(text.as_str()),
-                    "{target:?} output is not deterministic"
-                );
-                texts.push((target, text));
-            }
+            let first = emit(&rules, target);
+            assert_eq!(
+                emit(&rules, target),
+                first,
+                "{target:?} output is not deterministic"
+            );
+            texts.push((target, first));
         }
         out.push((opts, texts));
     }

@@ -1,0 +1,465 @@
+//! The evaluator registry: every backend target has an independent
+//! evaluator that reads its output as the device would, and [`agrees`]
+//! compares what that device does with `conduitc::decide`.
+//!
+//! A new target in `conduitc` stops this crate compiling until the target
+//! is registered here with an evaluator (see [`evaluator`]).
+
+use std::net::IpAddr;
+
+use conduitc::backend::Target;
+use conduitc::lower::{BuildOptions, Packet};
+use conduitc::Policy;
+
+use crate::wire::{self, Wire};
+use crate::{fortios_eval, ios_eval, nft_eval, nft_json_eval};
+
+/// What a device does with a packet that starts a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It passes the packet; `rule` is the flow (`conduit/flow` or
+    /// `conduit/*`) the deciding rule is named after, `None` when that rule
+    /// names none.
+    Passed {
+        /// The flow the deciding rule names.
+        rule: Option<String>,
+    },
+    /// It drops the packet.
+    Dropped,
+    /// The device treats the packet by semantics `decide` does not model
+    /// (conntrack refusing an ICMP type that opens no connection, a
+    /// stateless list passing what could be a reply); the evaluator has
+    /// checked that behaviour itself, and says which it is.
+    Own(String),
+}
+
+/// A loaded configuration: one device, as the evaluator models it.
+pub trait Device {
+    /// What the device does with `pkt` as the first packet of a connection.
+    /// `Err` describes a fault of the output that the verdict alone does
+    /// not show (another interface's list admitting a spoofed source).
+    fn admits(&self, pkt: &Packet) -> Result<Verdict, String>;
+}
+
+/// An independent reader of one target's output.
+pub trait Evaluator {
+    /// The target whose output this evaluator reads.
+    fn target(&self) -> Target;
+    /// Reads `text`, emitted by the target for `policy` under `opts`; `Err`
+    /// when the text is not what the device accepts.
+    fn load<'a>(
+        &self,
+        text: &str,
+        policy: &'a Policy,
+        opts: &'a BuildOptions,
+    ) -> Result<Box<dyn Device + 'a>, String>;
+}
+
+/// The targets [`evaluator`] knows. `Target` is `#[non_exhaustive]`, so
+/// this crate cannot match it without a wildcard arm; instead this constant
+/// has the type of `Target::ALL`, and adding a target to `conduitc` stops
+/// this crate compiling until the target is listed here and given an
+/// evaluator below.
+const REGISTERED: [Target; 4] = [
+    Target::Nftables,
+    Target::NftablesJson,
+    Target::CiscoIos,
+    Target::Fortios,
+];
+const _: [Target; 4] = Target::ALL;
+
+/// The evaluator of `target`'s output. `Err` only for a target missing from
+/// this registry, which the compile-time check above rules out for every
+/// target in `Target::ALL`.
+pub fn evaluator(target: Target) -> Result<Box<dyn Evaluator>, String> {
+    Ok(match target {
+        Target::Nftables => Box::new(Nftables),
+        Target::NftablesJson => Box::new(NftablesJson),
+        Target::CiscoIos => Box::new(CiscoIos),
+        Target::Fortios => Box::new(Fortios),
+        other => {
+            return Err(format!(
+                "no evaluator reads {} output (registered: {REGISTERED:?})",
+                other.as_str()
+            ))
+        }
+    })
+}
+
+/// Reads `text` (emitted by `target` for `policy` under `opts`) with the
+/// target's evaluator and checks that the device decides every packet of
+/// `packets` as `conduitc::decide` does: a passed packet is allowed, by a
+/// rule named after a flow `decide` names; a dropped one is not allowed.
+/// Returns how many packets were compared (the rest the device judged by
+/// its own semantics); `Err` describes the first disagreement.
+pub fn agrees(
+    target: Target,
+    policy: &Policy,
+    opts: &BuildOptions,
+    text: &str,
+    packets: &[Packet],
+) -> Result<usize, String> {
+    let device = evaluator(target)?.load(text, policy, opts).map_err(|e| {
+        format!(
+            "{}: the evaluator rejects the output: {e}\n{text}",
+            target.as_str()
+        )
+    })?;
+    let mut compared = 0;
+    for pkt in packets {
+        let want = conduitc::decide(policy, pkt, opts).map_err(|e| format!("decide: {e}"))?;
+        let fail = |what: String| {
+            format!(
+                "{}: {pkt:?} under {opts:?}: {what}; decide says {want:?}\n{text}",
+                target.as_str()
+            )
+        };
+        match device.admits(pkt).map_err(&fail)? {
+            Verdict::Passed { rule } => {
+                if !want.allowed() {
+                    return Err(fail(format!("passed by {rule:?}")));
+                }
+                let rule = rule.unwrap_or_default();
+                if want.flow.as_deref() != Some(rule.as_str()) && !want.also.contains(&rule) {
+                    return Err(fail(format!(
+                        "passed by {rule:?}, which decide does not name"
+                    )));
+                }
+                compared += 1;
+            }
+            Verdict::Dropped => {
+                if want.allowed() {
+                    return Err(fail("dropped".into()));
+                }
+                compared += 1;
+            }
+            Verdict::Own(_) => {}
+        }
+    }
+    Ok(compared)
+}
+
+/// The option sets a policy is compiled under by the generic tests: plain,
+/// the next day (so flows expire), the first isolation mode, the first
+/// firewall, and the two together.
+pub fn option_sets(policy: &Policy, today: conduitc::model::Date) -> Vec<BuildOptions> {
+    let mut v = vec![
+        BuildOptions::new(today),
+        BuildOptions::new(today.add_days(1)),
+    ];
+    let isolation = policy.isolations.first().map(|i| i.name.to_string());
+    let firewall = policy.firewalls.first().map(|f| f.name.to_string());
+    if isolation.is_some() {
+        v.push(BuildOptions {
+            isolation: isolation.clone(),
+            ..BuildOptions::new(today)
+        });
+    }
+    if firewall.is_some() {
+        v.push(BuildOptions {
+            firewall: firewall.clone(),
+            ..BuildOptions::new(today)
+        });
+        if isolation.is_some() {
+            v.push(BuildOptions {
+                firewall,
+                isolation,
+                ..BuildOptions::new(today)
+            });
+        }
+    }
+    v
+}
+
+/// The interface of the selected firewall facing the zone that holds `a`.
+pub fn iface_for(policy: &Policy, opts: &BuildOptions, a: IpAddr) -> Option<String> {
+    let fw = policy.firewall(opts.firewall.as_ref()?)?;
+    let zone = policy.zone_of(a)?;
+    fw.interface_for(zone).map(|i| i.name.clone())
+}
+
+/// The interfaces an nftables host sees a routed packet arrive on and leave
+/// by: those facing the zones of its addresses, or `outside0` (which the
+/// firewall does not know) for an address in no zone it faces. `None`
+/// without a firewall.
+pub fn nft_ifaces(
+    policy: &Policy,
+    opts: &BuildOptions,
+    pkt: &Packet,
+) -> (Option<String>, Option<String>) {
+    if opts
+        .firewall
+        .as_deref()
+        .and_then(|f| policy.firewall(f))
+        .is_none()
+    {
+        return (None, None);
+    }
+    let name = |a| iface_for(policy, opts, a).unwrap_or_else(|| "outside0".to_string());
+    (Some(name(pkt.src)), Some(name(pkt.dst)))
+}
+
+struct Nftables;
+
+impl Evaluator for Nftables {
+    fn target(&self) -> Target {
+        Target::Nftables
+    }
+    fn load<'a>(
+        &self,
+        text: &str,
+        policy: &'a Policy,
+        opts: &'a BuildOptions,
+    ) -> Result<Box<dyn Device + 'a>, String> {
+        Ok(Box::new(NftDevice {
+            rs: nft_eval::parse(text)?,
+            policy,
+            opts,
+        }))
+    }
+}
+
+struct NftablesJson;
+
+impl Evaluator for NftablesJson {
+    fn target(&self) -> Target {
+        Target::NftablesJson
+    }
+    fn load<'a>(
+        &self,
+        text: &str,
+        policy: &'a Policy,
+        opts: &'a BuildOptions,
+    ) -> Result<Box<dyn Device + 'a>, String> {
+        let as_text = nft_json_eval::to_text(text)?;
+        let rs = nft_eval::parse(&as_text)
+            .map_err(|e| format!("{e} in the ruleset read from JSON:\n{as_text}"))?;
+        Ok(Box::new(NftDevice { rs, policy, opts }))
+    }
+}
+
+/// An nftables host: the ruleset, with the packet routed between the
+/// interfaces facing its zones.
+struct NftDevice<'a> {
+    rs: nft_eval::Ruleset,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+}
+
+impl Device for NftDevice<'_> {
+    fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
+        let (iif, oif) = nft_ifaces(self.policy, self.opts, pkt);
+        let got = self.rs.eval(pkt, iif.as_deref(), oif.as_deref());
+        if !nft_eval::opens_connection(pkt) {
+            // Conntrack marks it invalid: stricter than `decide`, never looser.
+            if got.accept {
+                return Err("it cannot open a connection yet passed".into());
+            }
+            return Ok(Verdict::Own(
+                "conntrack opens no connection with this ICMP type".into(),
+            ));
+        }
+        Ok(if got.accept {
+            Verdict::Passed { rule: got.rule }
+        } else {
+            Verdict::Dropped
+        })
+    }
+}
+
+struct CiscoIos;
+
+impl Evaluator for CiscoIos {
+    fn target(&self) -> Target {
+        Target::CiscoIos
+    }
+    fn load<'a>(
+        &self,
+        text: &str,
+        policy: &'a Policy,
+        opts: &'a BuildOptions,
+    ) -> Result<Box<dyn Device + 'a>, String> {
+        Ok(Box::new(IosDevice {
+            cfg: ios_eval::parse(text)?,
+            policy,
+            opts,
+            eph: wire::ephemeral_port(policy),
+        }))
+    }
+}
+
+/// A Cisco IOS router: stateless lists, one inbound list per zone and
+/// family.
+struct IosDevice<'a> {
+    cfg: ios_eval::Config,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+    eph: u16,
+}
+
+/// The list an IOS device applies to traffic from `src`: the inbound list
+/// of the interface facing the zone that holds `src` (by convention
+/// `conduit-ZONE-in[6]` when no firewall is selected).
+pub fn ios_arrival<'c>(
+    cfg: &'c ios_eval::Config,
+    policy: &Policy,
+    opts: &BuildOptions,
+    src: IpAddr,
+) -> Option<(String, &'c ios_eval::Acl)> {
+    let zone = policy.zone_of(src)?;
+    let v6 = src.is_ipv6();
+    let name = match &opts.firewall {
+        None => format!(
+            "conduit-{}-in{}",
+            policy.zones[zone].name,
+            if v6 { "6" } else { "" }
+        ),
+        Some(fw) => {
+            let iface = policy.firewall(fw)?.interface_for(zone)?;
+            let b = cfg.interfaces.get(&iface.name)?;
+            let n = if v6 { &b.v6_in } else { &b.v4_in };
+            n.clone()?
+        }
+    };
+    let acl = cfg.acls.get(&name)?;
+    Some((name, acl))
+}
+
+impl Device for IosDevice<'_> {
+    fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
+        let (p, opts) = (self.policy, self.opts);
+        let w = Wire::initiation(pkt, self.eph);
+        if !w.same_family() {
+            return Ok(Verdict::Own(
+                "no list filters a packet whose addresses are of two families".into(),
+            ));
+        }
+        let nd = wire::is_neighbour_discovery(&w);
+        let reply = wire::is_reply(p, opts, &w);
+        let arrival = ios_arrival(&self.cfg, p, opts, w.src);
+        let arrival_name = arrival.as_ref().map(|(n, _)| n.clone());
+        for (name, acl) in &self.cfg.acls {
+            if acl.v6 != w.src.is_ipv6() || Some(name) == arrival_name.as_ref() {
+                continue;
+            }
+            let v = acl.eval(&w);
+            if v.permit && !nd {
+                return Err(format!(
+                    "{name} admits it, whose source is not in its zone ({:?})",
+                    v.ace
+                ));
+            }
+        }
+        let Some((name, acl)) = arrival else {
+            if reply {
+                return Err("it could be a reply, but no list filters its source".into());
+            }
+            return Ok(Verdict::Dropped);
+        };
+        let v = acl.eval(&w);
+        if !v.permit {
+            if nd || reply {
+                return Err(format!(
+                    "{name} denies it by {:?}, yet a stateless list must pass {}",
+                    v.ace,
+                    if nd {
+                        "neighbour discovery"
+                    } else {
+                        "what could be a reply to an allowed flow"
+                    }
+                ));
+            }
+            return Ok(Verdict::Dropped);
+        }
+        if nd {
+            return Ok(Verdict::Own(
+                "every IPv6 list passes neighbour discovery".into(),
+            ));
+        }
+        let remark = v.ace.and_then(|a| a.remark).unwrap_or_default();
+        match remark.strip_suffix(" replies") {
+            Some(flow) => {
+                if !wire::reply_names(p, opts, &w).iter().any(|n| n == flow) {
+                    return Err(format!(
+                        "{name} passes it by the replies of {flow}, which it cannot be a reply to"
+                    ));
+                }
+                Ok(Verdict::Own(format!("passed as a reply to {flow}")))
+            }
+            None => Ok(Verdict::Passed { rule: Some(remark) }),
+        }
+    }
+}
+
+struct Fortios;
+
+impl Evaluator for Fortios {
+    fn target(&self) -> Target {
+        Target::Fortios
+    }
+    fn load<'a>(
+        &self,
+        text: &str,
+        policy: &'a Policy,
+        opts: &'a BuildOptions,
+    ) -> Result<Box<dyn Device + 'a>, String> {
+        Ok(Box::new(FortiDevice {
+            cfg: fortios_eval::parse(text)?,
+            policy,
+            opts,
+            eph: wire::ephemeral_port(policy),
+        }))
+    }
+}
+
+/// A FortiGate: a stateful, first-match policy table between interfaces.
+struct FortiDevice<'a> {
+    cfg: fortios_eval::Config,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+    eph: u16,
+}
+
+impl Device for FortiDevice<'_> {
+    fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
+        let (p, opts) = (self.policy, self.opts);
+        let w = Wire::initiation(pkt, self.eph);
+        if !w.same_family() {
+            return Ok(Verdict::Own(
+                "no address object holds both families at once".into(),
+            ));
+        }
+        let verdict = |pol: Option<&fortios_eval::Policy>| match pol {
+            Some(pol) if pol.action.as_deref() == Some("accept") => {
+                let c = pol.comments.clone().unwrap_or_default();
+                Verdict::Passed {
+                    rule: c.split(' ').next().map(str::to_string),
+                }
+            }
+            _ => Verdict::Dropped,
+        };
+        let Some(fw) = opts.firewall.as_ref().and_then(|f| p.firewall(f)) else {
+            return Ok(verdict(self.cfg.decide(&w, None, None)));
+        };
+        let (i, o) = (iface_for(p, opts, w.src), iface_for(p, opts, w.dst));
+        // Arriving on any interface but the source zone's, it is a spoofed
+        // source.
+        for other in &fw.interfaces {
+            if Some(&other.name) == i.as_ref() {
+                continue;
+            }
+            for out in &fw.interfaces {
+                if self.cfg.accepts(&w, Some(&other.name), Some(&out.name)) {
+                    return Err(format!(
+                        "accepted arriving on {} and leaving by {}",
+                        other.name, out.name
+                    ));
+                }
+            }
+        }
+        Ok(match (&i, &o) {
+            (Some(i), Some(o)) => verdict(self.cfg.decide(&w, Some(i), Some(o))),
+            _ => Verdict::Dropped,
+        })
+    }
+}
