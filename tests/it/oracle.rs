@@ -10,7 +10,8 @@ use conduitc::lower::{lower, BuildOptions, LowerError, Packet, Verdict};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Policy, Sources};
 
-use crate::support::gen;
+use conduitc_testkit::gen;
+use proptest::prelude::*;
 
 /// The words of `source` outside comments, string literals aside: every
 /// identifier-like token on a line that is not a comment.
@@ -312,10 +313,15 @@ fn unknown_names_fail_as_lower_fails() {
     );
 }
 
-#[test]
-fn generated_policies_agree_under_every_firewall_and_isolation_mode() {
-    for seed in 0..24u64 {
-        let p = gen::policy(seed);
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn generated_policies_agree_under_every_firewall_and_isolation_mode(
+        spec in gen::policy_spec(),
+        pkts in gen::packet_specs(100),
+    ) {
+        let p = spec.to_policy();
         let mut options = vec![BuildOptions::new(gen::today())];
         for f in &p.firewalls {
             options.push(BuildOptions {
@@ -332,11 +338,11 @@ fn generated_policies_agree_under_every_firewall_and_isolation_mode() {
         }
         for opts in &options {
             let rules = lower(&p, opts).unwrap();
-            for pkt in gen::packets(&p, seed, 100) {
-                assert_eq!(
+            for pkt in gen::resolve_packets(&p, &pkts) {
+                prop_assert_eq!(
                     conduitc::decide(&p, &pkt, opts).unwrap(),
                     rules.decide(&pkt),
-                    "seed {seed} {pkt:?} {opts:?}"
+                    "{:?} {:?}", pkt, opts
                 );
             }
         }
