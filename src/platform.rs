@@ -231,6 +231,14 @@ pub fn interface_name_problem(name: &str, platform: Platform) -> Option<String> 
     }
 }
 
+/// The sentence `check` (`E601`) and the backends both report for an
+/// invalid interface name: ``interface name `NAME` PROBLEM``, or `None`
+/// when `name` is valid on `platform` ([`interface_name_problem`]).
+pub fn interface_name_error(name: &str, platform: Platform) -> Option<String> {
+    interface_name_problem(name, platform)
+        .map(|problem| format!("interface name `{}` {problem}", name.escape_default()))
+}
+
 /// What `check` suggests for an invalid interface name on `platform`.
 pub fn interface_name_help(platform: Platform) -> String {
     let spec = spec(platform);

@@ -107,20 +107,23 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
-use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
+use super::text::{build_summary, check_zone_names, is_name, printable_lines};
 use super::EmitError;
-use crate::limits::MAX_FORTIOS_INTERFACE_CHARS;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform};
-use crate::platform::protocol_problem;
+use crate::platform::{interface_name_error, protocol_problem, FORTIOS};
 
 const TARGET: &str = "fortios";
-const OBJECT_NAME_MAX: usize = 79;
-const POLICY_NAME_MAX: usize = 35;
-const COMMENTS_MAX: usize = 1023;
-/// FortiOS interface names are at most 15 characters (`check` applies the
-/// same limit, `E601`).
-const IFACE_MAX: usize = MAX_FORTIOS_INTERFACE_CHARS;
+/// Name and comment limits, from the platform table.
+const OBJECT_NAME_MAX: usize = match FORTIOS.max_object_name_chars {
+    Some(n) => n,
+    None => 79,
+};
+const POLICY_NAME_MAX: usize = match FORTIOS.max_rule_name_chars {
+    Some(n) => n,
+    None => 35,
+};
+const COMMENTS_MAX: usize = FORTIOS.max_comment_chars;
 const ID_BASE: u32 = 1_000_000;
 const ID_SPAN: u32 = 999_000_000;
 
@@ -214,6 +217,48 @@ struct Group<'a> {
     rules: Vec<&'a Rule>,
     /// Per rule: (sources, destinations) after anti-spoofing.
     boxes: Vec<(AddrSet, AddrSet)>,
+}
+
+/// The `fortios` backend in the registry ([`super::backend`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Fortios;
+
+impl super::Backend for Fortios {
+    fn target(&self) -> super::Target {
+        super::Target::Fortios
+    }
+    fn name(&self) -> &'static str {
+        "fortios"
+    }
+    fn description(&self) -> &'static str {
+        "FortiOS 6.4+ CLI configuration"
+    }
+    fn extension(&self) -> &'static str {
+        "fortios"
+    }
+    fn platform(&self) -> crate::model::Platform {
+        crate::model::Platform::Fortios
+    }
+    fn emit_to(
+        &self,
+        rules: &RuleSet,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), EmitError> {
+        emit_to(rules, out)
+    }
+    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
+        emit(rules)
+    }
+}
+
+/// Writes the same text as [`emit`] to `out`: rendered in memory (every
+/// refusal decided first), then written once.
+pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
+    let text = emit(rules)?;
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
+        target: TARGET,
+        message: e.to_string(),
+    })
 }
 
 /// Emits `rules` as FortiOS 6.4+ configuration (see the module docs).
@@ -889,10 +934,8 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             )));
         }
         for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-            if !is_iface(i, IFACE_MAX) {
-                return Err(bad(format!(
-                    "interface name {i:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
-                )));
+            if let Some(message) = interface_name_error(i, Platform::Fortios) {
+                return Err(bad(message));
             }
         }
     }
@@ -906,10 +949,8 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             return Err(bad(format!("firewall name {:?} is not a name", fw.name)));
         }
         for (iface, _) in &fw.interfaces {
-            if !is_iface(iface, IFACE_MAX) {
-                return Err(bad(format!(
-                    "interface name {iface:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
-                )));
+            if let Some(message) = interface_name_error(iface, Platform::Fortios) {
+                return Err(bad(message));
             }
         }
     }

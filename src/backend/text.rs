@@ -1,5 +1,5 @@
 //! Checks on the text that reaches vendor configuration, shared by the
-//! backends: declared names, interface names, and a last guard on the whole
+//! backends: declared names and a last guard on the whole
 //! output. The checker already enforces these; backends check again so that
 //! a `RuleSet` built by other means can never smuggle text into a target.
 
@@ -15,14 +15,6 @@ pub(crate) fn is_name(s: &str) -> bool {
     s.len() <= NAME_MAX
         && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// An interface name: 1 to `max` characters of `[A-Za-z0-9._/:-]`.
-pub(crate) fn is_iface(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
 }
 
 /// Defence in depth for line-oriented vendor CLIs: the output is printable
@@ -85,11 +77,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_interfaces() {
+    fn names() {
         assert!(is_name("plc-1_a"));
         assert!(!is_name("1plc") && !is_name("a b") && !is_name(&"a".repeat(49)));
-        assert!(is_iface("GigabitEthernet0/1.110", 64));
-        assert!(!is_iface("eth 0", 64) && !is_iface("", 64) && !is_iface("abcdef", 5));
     }
 
     #[test]

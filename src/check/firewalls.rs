@@ -385,13 +385,9 @@ impl Checker<'_> {
 
 /// `E601` when `name` is not a valid interface name on `platform`.
 fn interface_name_problem(name: &str, platform: Platform, span: Span) -> Option<Diagnostic> {
-    let problem = platform::interface_name_problem(name, platform)?;
+    let message = platform::interface_name_error(name, platform)?;
     Some(
-        Diagnostic::new(
-            Code::InvalidInterfaceName,
-            span,
-            format!("interface name `{}` {problem}", name.escape_default()),
-        )
+        Diagnostic::new(Code::InvalidInterfaceName, span, message)
         .label(format!("not a valid {} interface name", platform.as_str()))
         .help(platform::interface_name_help(platform)),
     )

@@ -37,6 +37,7 @@ mod paths;
 mod platform;
 mod query_order;
 mod readme;
+mod registry;
 mod roundtrip;
 mod source_safety;
 mod support;
