@@ -185,11 +185,7 @@ impl super::Backend for CiscoIos {
     fn platform(&self) -> crate::model::Platform {
         crate::model::Platform::CiscoIos
     }
-    fn emit_to(
-        &self,
-        rules: &RuleSet,
-        out: &mut dyn std::io::Write,
-    ) -> Result<(), EmitError> {
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
         emit_to(rules, out)
     }
     fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {

@@ -122,11 +122,7 @@ impl super::Backend for Nftables {
     fn platform(&self) -> crate::model::Platform {
         crate::model::Platform::Nftables
     }
-    fn emit_to(
-        &self,
-        rules: &RuleSet,
-        out: &mut dyn std::io::Write,
-    ) -> Result<(), EmitError> {
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
         emit_to(rules, out)
     }
     fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {

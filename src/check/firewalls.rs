@@ -388,7 +388,7 @@ fn interface_name_problem(name: &str, platform: Platform, span: Span) -> Option<
     let message = platform::interface_name_error(name, platform)?;
     Some(
         Diagnostic::new(Code::InvalidInterfaceName, span, message)
-        .label(format!("not a valid {} interface name", platform.as_str()))
-        .help(platform::interface_name_help(platform)),
+            .label(format!("not a valid {} interface name", platform.as_str()))
+            .help(platform::interface_name_help(platform)),
     )
 }

@@ -99,7 +99,11 @@ fn target_parser() -> impl TypedValueParser<Value = Target> {
 /// of its platform's backend.
 fn out_file_name(fw: &Firewall) -> String {
     let target = Target::for_platform(fw.platform);
-    format!("{}.{}", fw.name.as_str(), backend::backend(target).extension())
+    format!(
+        "{}.{}",
+        fw.name.as_str(),
+        backend::backend(target).extension()
+    )
 }
 
 /// `no KIND named `X` (did you mean `Y`?); KINDs: a, b` for an unknown name.

@@ -62,7 +62,7 @@ fn rules_with_interface(platform: Platform, name: &str) -> RuleSet {
             *s = name.to_string();
         }
     };
-    for fw in &mut rules.firewall {
+    if let Some(fw) = &mut rules.firewall {
         for (i, _) in &mut fw.interfaces {
             rename(i);
         }
@@ -216,7 +216,13 @@ fn protocol_limits_are_enforced_by_check_and_build_alike() {
             let service = format!("ip/{n}");
             let checked = check_text(&policy(&service, spec.name, "p1", "p2"));
             assert_eq!(checked.diagnostics.codes(), [Code::ProtocolNotExpressible]);
-            assert!(checked.diagnostics.iter().next().unwrap().message.contains(why));
+            assert!(checked
+                .diagnostics
+                .iter()
+                .next()
+                .unwrap()
+                .message
+                .contains(why));
             let generic = check_text(&policy(&service, "", "", "")).policy.unwrap();
             let rules = lower(&generic, &BuildOptions::new(today())).unwrap();
             for t in Target::serving(spec.platform) {
@@ -286,7 +292,14 @@ fn the_cli_reads_the_registry() {
     for (i, spec) in PLATFORMS.iter().enumerate() {
         for t in Target::ALL {
             let fw = format!("fw{i}");
-            let args = ["build", "p.conduit", "--target", t.as_str(), "--firewall", &fw];
+            let args = [
+                "build",
+                "p.conduit",
+                "--target",
+                t.as_str(),
+                "--firewall",
+                &fw,
+            ];
             let (code, err) = conduitc(tmp.path(), &args);
             if backend::backend(t).platform() == spec.platform {
                 assert_eq!(code, Some(0), "{t} {fw}: {err}");
