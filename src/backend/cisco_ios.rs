@@ -127,7 +127,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use super::text::{build_summary, check_zone_names, is_name};
+use super::guard::{check_zone_names, is_name};
+use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};

@@ -25,10 +25,11 @@
 
 pub mod cisco_ios;
 pub mod fortios;
+mod guard;
+mod header;
 pub mod nftables;
 pub mod nftables_json;
 mod registry;
-mod text;
 
 pub use registry::{backend, backends, Backend, UnknownTarget};
 

@@ -118,7 +118,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::text::{build_summary, printable_lines};
+use super::guard::printable_lines;
+use super::header::build_summary;
 use super::EmitError;
 use crate::lower::RuleSet;
 use crate::model::AddrSet;

@@ -2,7 +2,7 @@
 //! output, checked before anything is planned.
 
 use super::{bad, TARGET};
-use crate::backend::text::{check_zone_names, is_name};
+use crate::backend::guard::{check_zone_names, is_name};
 use crate::backend::EmitError;
 use crate::lower::RuleSet;
 use crate::model::Platform;
