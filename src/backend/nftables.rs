@@ -81,6 +81,7 @@ use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
+use super::guard::{is_name, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform};
@@ -319,16 +320,14 @@ fn bad(message: String) -> EmitError {
     }
 }
 
-/// A declared name: `[A-Za-z][A-Za-z0-9_-]*`, at most 64 bytes.
+/// A declared name as `check` judges it: `[A-Za-z][A-Za-z0-9_-]*`, at most
+/// [`NAME_MAX`] characters (the language's limit, shared by every backend).
 fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
-    let mut bytes = s.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
-    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if first_ok && rest_ok && s.len() <= 64 {
+    if is_name(s) {
         Ok(())
     } else {
         Err(bad(format!(
-            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most 64 characters)"
+            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most {NAME_MAX} characters)"
         )))
     }
 }

@@ -196,10 +196,16 @@ fn interface_limits_are_enforced_by_check_and_build_alike() {
                 let built = emit(&rules, t);
                 match (&check_message, built) {
                     (None, Ok(_)) => {}
-                    (Some(m), Err(e)) => assert!(
-                        e.to_string().ends_with(m.as_str()),
-                        "{t} {name:?}: check says {m:?}, build says {e}"
-                    ),
+                    (Some(m), Err(e)) => {
+                        assert!(
+                            e.to_string().ends_with(m.as_str()),
+                            "{t} {name:?}: check says {m:?}, build says {e}"
+                        );
+                        // Where the build's refusal carries a code, it is check's.
+                        if let Some(code) = e.code() {
+                            assert_eq!(code, Code::InvalidInterfaceName, "{t}: {e}");
+                        }
+                    }
                     (m, b) => panic!("{t} {name:?}: check {m:?}, build {:?}", b.err()),
                 }
             }
@@ -310,6 +316,38 @@ fn the_cli_reads_the_registry() {
                     err.contains(&format!("build it with --target {}", fits.join(" or "))),
                     "{err}"
                 );
+            }
+        }
+    }
+}
+
+/// Declared names: at the language's limit every backend builds them; one
+/// character over, `check` reports `E110` and every backend refuses them.
+#[test]
+fn declared_name_limits_are_enforced_by_check_and_build_alike() {
+    let max = conduitc::limits::MAX_NAME_CHARS;
+    for spec in PLATFORMS {
+        for (len, valid) in [(max, true), (max + 1, false)] {
+            let name = format!("f{}", "w".repeat(len - 1));
+            let text = policy("modbus", spec.name, "p1", "p2")
+                .replace("firewall fw {", &format!("firewall {name} {{"));
+            let checked = check_text(&text);
+            if valid {
+                assert!(
+                    checked.policy.is_some(),
+                    "{:?}",
+                    checked.diagnostics.codes()
+                );
+            } else {
+                assert_eq!(checked.diagnostics.codes(), [Code::NameTooLong]);
+            }
+            let mut rules = rules_with_interface(spec.platform, "p1");
+            if let Some(fw) = &mut rules.firewall {
+                fw.name = name.clone();
+            }
+            for t in Target::serving(spec.platform) {
+                let built = emit(&rules, t);
+                assert_eq!(built.is_ok(), valid, "{t} {len}: {:?}", built.err());
             }
         }
     }
