@@ -397,7 +397,6 @@ fn write_all(
             return ExitStatus::Error;
         }
     }
-    let file_name = out_file_name;
     let policy_hash = match policy_hash(sources) {
         Ok(h) => h,
         Err(e) => {
@@ -405,7 +404,7 @@ fn write_all(
             return ExitStatus::Error;
         }
     };
-    let mut names: Vec<String> = policy.firewalls.iter().map(file_name).collect();
+    let mut names: Vec<String> = policy.firewalls.iter().map(out_file_name).collect();
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
     let written = replace_dir(dir, &sources.paths(), |version| {
@@ -418,7 +417,7 @@ fn write_all(
             };
             let rules = lower(policy, &opts)
                 .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
-            let file = file_name(fw);
+            let file = out_file_name(fw);
             let target = Target::for_platform(fw.platform);
             let hash = version.file(&file, |w| {
                 backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
