@@ -15,7 +15,7 @@
 //! - IOS list sizes: how many address terms an address set takes in an IOS
 //!   entry ([`ios_address_terms`]), from which `check` and the backend
 //!   count every list against
-//!   [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES).
+//!   [`MAX_IOS_ACL_ENTRIES`].
 //!
 //! Uses `model` and `limits` only; never `check`, `lower` or `backend`
 //! (`model` reads the platform names from here).

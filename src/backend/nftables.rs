@@ -149,7 +149,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 }
 
 /// Writes the same text as [`emit`] to `out` as it is rendered, in chunks
-/// of about [`CHUNK`] bytes, so memory does not grow with the output. Every
+/// of about `CHUNK` (64 KiB), so memory does not grow with the output. Every
 /// refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
     let plan = plan(rules)?;
