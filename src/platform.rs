@@ -1,6 +1,9 @@
-//! What each platform can express: the one table that `check` (per
-//! firewall of the platform) and the backends (per target) both read, so a
-//! policy that checks clean for a firewall never fails to build for it.
+//! What each platform can express: the one table ([`PLATFORMS`], one
+//! [`PlatformSpec`] per platform) that the parser (platform names), `check`
+//! (per firewall of the platform) and the backends (per target) all read,
+//! so a policy that checks clean for a firewall never fails to build for it.
+//! A platform is added here, as a variant of [`Platform`], and as a backend
+//! in [`crate::backend`] that serves it.
 //!
 //! - Protocol numbers: IOS reads `ip/0` as every protocol; FortiOS reads
 //!   `protocol-number 0` as every protocol and accepts 0-254 only. Neither
@@ -12,45 +15,185 @@
 //! - IOS list sizes: how many address terms an address set takes in an IOS
 //!   entry ([`ios_address_terms`]), from which `check` and the backend
 //!   count every list against
-//!   [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES).
+//!   [`MAX_IOS_ACL_ENTRIES`].
 //!
-//! Uses `model` and `limits` only; never `check`, `lower` or `backend`.
+//! Uses `model` and `limits` only; never `check`, `lower` or `backend`
+//! (`model` reads the platform names from here).
 
-use crate::limits::{MAX_FORTIOS_INTERFACE_CHARS, MAX_INTERFACE_CHARS, MAX_NFT_INTERFACE_CHARS};
+use crate::limits::{
+    MAX_FORTIOS_INTERFACE_CHARS, MAX_INTERFACE_CHARS, MAX_IOS_ACL_ENTRIES, MAX_NFT_INTERFACE_CHARS,
+};
 use crate::model::{AddrSet, Platform};
+
+/// What one platform can express, as `check` and the backends read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlatformSpec {
+    /// The platform.
+    pub platform: Platform,
+    /// The name written after `platform` in a policy (`nftables`).
+    pub name: &'static str,
+    /// How the platform is named in messages (`Linux`, `Cisco IOS`).
+    pub label: &'static str,
+    /// The interface name a diagnostic asks for (`the Linux interface name`).
+    pub interface_noun: &'static str,
+    /// The longest interface name, in characters.
+    pub max_interface_chars: usize,
+    /// The punctuation an interface name may hold besides ASCII letters and
+    /// digits, in the order messages list it.
+    pub interface_punctuation: &'static str,
+    /// Whether spaces may separate an interface type from its number
+    /// (`GigabitEthernet 0/1`).
+    pub interface_spaces: bool,
+    /// Whether interface names compare as the device compares them, with
+    /// abbreviations expanded and case ignored ([`ios_interface_key`]),
+    /// rather than as written.
+    pub interface_abbreviations: bool,
+    /// The IP protocol numbers that an `ip/N` service cannot be expressed
+    /// as exactly, with why.
+    pub unexpressible_protocols: &'static [(u8, &'static str)],
+    /// The longest name of a generated object (a set, a list, an address
+    /// or service object), in characters, or `None` when the target sets no
+    /// limit below what declared names can produce.
+    pub max_object_name_chars: Option<usize>,
+    /// The longest name of one rule or policy entry (FortiOS `set name`),
+    /// or `None` when entries are not named.
+    pub max_rule_name_chars: Option<usize>,
+    /// The longest comment or remark the target keeps, in bytes.
+    pub max_comment_chars: usize,
+    /// The most entries one access list may hold (the budget `E606`
+    /// enforces), or `None` when the target has no such lists.
+    pub max_list_entries: Option<usize>,
+    /// Whether addresses are written as named sets or address groups that
+    /// rules refer to (`false`: written into each entry).
+    pub named_address_sets: bool,
+    /// Whether the platform tracks connections, so replies need no rules of
+    /// their own (`false`: stateless lists, replies are separate entries).
+    pub stateful: bool,
+    /// What starts a comment line in the configuration.
+    pub comment_prefix: &'static str,
+}
+
+/// Linux nftables.
+pub const NFTABLES: PlatformSpec = PlatformSpec {
+    platform: Platform::Nftables,
+    name: "nftables",
+    label: "Linux",
+    interface_noun: "the Linux interface name",
+    max_interface_chars: MAX_NFT_INTERFACE_CHARS,
+    interface_punctuation: "._-",
+    interface_spaces: false,
+    interface_abbreviations: false,
+    unexpressible_protocols: &[],
+    // nft allows 255; generated names stay well below.
+    max_object_name_chars: Some(200),
+    max_rule_name_chars: None,
+    max_comment_chars: 128,
+    max_list_entries: None,
+    named_address_sets: true,
+    stateful: true,
+    comment_prefix: "#",
+};
+
+/// Cisco IOS / IOS-XE extended access lists.
+pub const CISCO_IOS: PlatformSpec = PlatformSpec {
+    platform: Platform::CiscoIos,
+    name: "cisco-ios",
+    label: "Cisco IOS",
+    interface_noun: "the device's interface name",
+    max_interface_chars: MAX_INTERFACE_CHARS,
+    interface_punctuation: "._/:-",
+    interface_spaces: true,
+    interface_abbreviations: true,
+    unexpressible_protocols: &[(0, "IOS reads protocol 0 as every protocol")],
+    max_object_name_chars: None,
+    max_rule_name_chars: None,
+    // IOS truncates longer remarks.
+    max_comment_chars: 100,
+    max_list_entries: Some(MAX_IOS_ACL_ENTRIES),
+    named_address_sets: false,
+    stateful: false,
+    comment_prefix: "!",
+};
+
+/// Fortinet FortiOS 6.4+.
+pub const FORTIOS: PlatformSpec = PlatformSpec {
+    platform: Platform::Fortios,
+    name: "fortios",
+    label: "FortiOS",
+    interface_noun: "the FortiOS interface name",
+    max_interface_chars: MAX_FORTIOS_INTERFACE_CHARS,
+    interface_punctuation: "._/:-",
+    interface_spaces: false,
+    interface_abbreviations: false,
+    unexpressible_protocols: &[
+        (0, "FortiOS reads protocol number 0 as every protocol"),
+        (255, "FortiOS protocol numbers are 0-254"),
+    ],
+    max_object_name_chars: Some(79),
+    max_rule_name_chars: Some(35),
+    max_comment_chars: 1023,
+    max_list_entries: None,
+    named_address_sets: true,
+    stateful: true,
+    comment_prefix: "#",
+};
+
+/// Every platform, in [`Platform::ALL`] order.
+pub const PLATFORMS: [&PlatformSpec; 3] = [&NFTABLES, &CISCO_IOS, &FORTIOS];
+
+/// The table entry of `platform`.
+pub const fn spec(platform: Platform) -> &'static PlatformSpec {
+    match platform {
+        Platform::Nftables => &NFTABLES,
+        Platform::CiscoIos => &CISCO_IOS,
+        Platform::Fortios => &FORTIOS,
+    }
+}
+
+/// The platform written `name` in a policy (exactly, case included).
+pub fn by_name(name: &str) -> Option<Platform> {
+    PLATFORMS
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.platform)
+}
+
+/// Every platform name, in table order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    PLATFORMS.iter().map(|s| s.name)
+}
 
 /// Why `platform` cannot admit exactly the IP protocol `proto` (an `ip/N`
 /// service), or `None` when it can.
 pub fn protocol_problem(platform: Platform, proto: u8) -> Option<&'static str> {
-    match (platform, proto) {
-        (Platform::CiscoIos, 0) => Some("IOS reads protocol 0 as every protocol"),
-        (Platform::Fortios, 0) => Some("FortiOS reads protocol number 0 as every protocol"),
-        (Platform::Fortios, 255) => Some("FortiOS protocol numbers are 0-254"),
-        _ => None,
-    }
+    spec(platform)
+        .unexpressible_protocols
+        .iter()
+        .find(|(n, _)| *n == proto)
+        .map(|(_, why)| *why)
 }
 
 /// The longest interface name `platform` holds, in characters.
 pub fn max_interface_chars(platform: Platform) -> usize {
-    match platform {
-        Platform::Nftables => MAX_NFT_INTERFACE_CHARS,
-        Platform::Fortios => MAX_FORTIOS_INTERFACE_CHARS,
-        Platform::CiscoIos => MAX_INTERFACE_CHARS,
-    }
+    spec(platform).max_interface_chars
 }
 
 /// What is wrong with `name` as an interface name on `platform`, or `None`.
+/// `check` (`E601`) and every backend call this one function.
 ///
 /// Every platform: 1 to [`max_interface_chars`] characters of letters,
-/// digits and `._/:-`. `nftables`: no `/` or `:` (Linux names). `cisco-ios`:
-/// spaces are also allowed between the interface type (letters and `-`) and
-/// its number (which starts with a digit), as in `GigabitEthernet 0/1`,
-/// which IOS itself accepts.
+/// digits and `._/:-`, less the punctuation the platform does not allow
+/// (`nftables`: no `/` or `:`, as Linux names). Where the table allows it
+/// (`cisco-ios`), spaces are also allowed between the interface type
+/// (letters and `-`) and its number (which starts with a digit), as in
+/// `GigabitEthernet 0/1`, which IOS itself accepts.
 pub fn interface_name_problem(name: &str, platform: Platform) -> Option<String> {
+    let spec = spec(platform);
     let len = name.chars().count();
-    let max = max_interface_chars(platform);
+    let max = spec.max_interface_chars;
     let (kind, rest) = split_ios_type(name);
-    let spaced = platform == Platform::CiscoIos
+    let spaced = spec.interface_spaces
         && !kind.is_empty()
         && rest.starts_with(' ')
         && rest
@@ -64,29 +207,68 @@ pub fn interface_name_problem(name: &str, platform: Platform) -> Option<String> 
     } else {
         name.chars().find(|&c| !ok_char(c))
     };
+    let refused: Vec<char> = "/:"
+        .chars()
+        .filter(|&c| !spec.interface_punctuation.contains(c))
+        .collect();
     if len == 0 {
         Some("is empty".to_string())
     } else if len > max {
         Some(format!(
             "is {len} characters long; {} interface names have at most {max}",
-            platform_label(platform)
+            spec.label
         ))
     } else if let Some(c) = bad {
         Some(format!("contains `{}`", c.escape_default()))
-    } else if platform == Platform::Nftables && (name.contains('/') || name.contains(':')) {
-        Some("contains `/` or `:`, which Linux interface names cannot".to_string())
+    } else if name.contains(refused.as_slice()) {
+        Some(format!(
+            "contains {}, which {} interface names cannot",
+            or_list(&refused),
+            spec.label
+        ))
     } else {
         None
     }
 }
 
-/// How a platform is named in messages about interface names.
-fn platform_label(platform: Platform) -> &'static str {
-    match platform {
-        Platform::Nftables => "Linux",
-        Platform::CiscoIos => "Cisco IOS",
-        Platform::Fortios => "FortiOS",
+/// The sentence `check` (`E601`) and the backends both report for an
+/// invalid interface name: ``interface name `NAME` PROBLEM``, or `None`
+/// when `name` is valid on `platform` ([`interface_name_problem`]).
+pub fn interface_name_error(name: &str, platform: Platform) -> Option<String> {
+    interface_name_problem(name, platform)
+        .map(|problem| format!("interface name `{}` {problem}", name.escape_default()))
+}
+
+/// What `check` suggests for an invalid interface name on `platform`.
+pub fn interface_name_help(platform: Platform) -> String {
+    let spec = spec(platform);
+    let mut items = vec!["letters".to_string(), "digits".to_string()];
+    items.extend(spec.interface_punctuation.chars().map(|c| format!("`{c}`")));
+    let mut text = format!(
+        "use {}: 1-{} characters of {}",
+        spec.interface_noun,
+        spec.max_interface_chars,
+        join(&items, "and")
+    );
+    if spec.interface_spaces {
+        text.push_str(", and spaces between type and number");
     }
+    text
+}
+
+/// `a, b and c`.
+fn join(items: &[String], last: &str) -> String {
+    match items.split_last() {
+        Some((tail, init)) if !init.is_empty() => format!("{} {last} {tail}", init.join(", ")),
+        Some((tail, _)) => tail.clone(),
+        None => String::new(),
+    }
+}
+
+/// `` `a` or `b` ``.
+fn or_list(chars: &[char]) -> String {
+    let items: Vec<String> = chars.iter().map(|c| format!("`{c}`")).collect();
+    join(&items, "or")
 }
 
 /// The IOS interface types whose abbreviations name the same interface:
@@ -135,9 +317,10 @@ pub fn ios_interface_key(name: &str) -> String {
 /// on Cisco IOS, the name itself elsewhere (Linux and FortiOS names are
 /// case-sensitive).
 pub fn interface_key(platform: Platform, name: &str) -> String {
-    match platform {
-        Platform::CiscoIos => ios_interface_key(name),
-        Platform::Nftables | Platform::Fortios => name.to_string(),
+    if spec(platform).interface_abbreviations {
+        ios_interface_key(name)
+    } else {
+        name.to_string()
     }
 }
 

@@ -127,18 +127,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use super::text::{build_summary, check_zone_names, is_name};
+use super::guard::{check_zone_names, is_name};
+use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform, PortSet};
 use crate::platform::{
-    interface_name_problem, ios_address_terms, ios_interface_key, protocol_problem,
+    interface_name_error, ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS,
 };
 
 const TARGET: &str = "cisco-ios";
-/// IOS truncates remarks longer than this.
-const REMARK_MAX: usize = 100;
+/// IOS truncates remarks longer than this (the platform table).
+const REMARK_MAX: usize = CISCO_IOS.max_comment_chars;
 /// Highest IOS sequence number.
 const SEQ_MAX: u64 = 2_147_483_647;
 
@@ -163,6 +164,34 @@ fn fixed_entries(fam: Family) -> u64 {
 /// destination zones. Built (and every refusal decided) before any text.
 struct Plan<'r> {
     ordered: Vec<(&'r Rule, usize, usize)>,
+}
+
+/// The `cisco-ios` backend in the registry ([`super::backend`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CiscoIos;
+
+impl super::Backend for CiscoIos {
+    fn target(&self) -> super::Target {
+        super::Target::CiscoIos
+    }
+    fn name(&self) -> &'static str {
+        "cisco-ios"
+    }
+    fn description(&self) -> &'static str {
+        "Cisco IOS / IOS-XE extended ACLs"
+    }
+    fn extension(&self) -> &'static str {
+        "ios"
+    }
+    fn platform(&self) -> crate::model::Platform {
+        crate::model::Platform::CiscoIos
+    }
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
+        emit_to(rules, out)
+    }
+    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
+        emit(rules)
+    }
 }
 
 /// Emits `rules` as Cisco IOS / IOS-XE configuration (see the module docs).
@@ -803,8 +832,8 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
-            if let Some(problem) = interface_name_problem(iface, Platform::CiscoIos) {
-                return Err(bad(format!("interface name {iface:?} {problem}")));
+            if let Some(message) = interface_name_error(iface, Platform::CiscoIos) {
+                return Err(bad(message));
             }
             if !is_name(zone) {
                 return Err(bad(format!("zone name {zone:?} is not a name")));

@@ -3,13 +3,35 @@
 //! Backends read only the lowered rule set (and names in it, for comments);
 //! they never look at syntax or the checker. Each backend escapes or refuses
 //! user text itself so nothing a user writes can break out of a comment or
-//! a string in the target.
+//! a string in the target. What a platform can express (interface names,
+//! protocol numbers, name and comment lengths) is read from the platform
+//! table in [`crate::platform`], which `check` reads too.
+//!
+//! # Adding a backend
+//!
+//! 1. One module here, with a unit type implementing [`Backend`] (name,
+//!    description, `build --out` file extension, the platform it serves,
+//!    `emit_to`). A new platform also takes a [`Platform`] variant and its
+//!    row in the platform table ([`crate::platform::PLATFORMS`]); the
+//!    grammar does not change, since platform names are read from the table.
+//! 2. One entry in the registry: a [`Target`] variant (listed in
+//!    [`Target::ALL`]) and its arm in [`backend`] (and in
+//!    [`Target::for_platform`] for a new platform). The CLI's `--target`
+//!    values and help, and `build --out`, follow from the registry.
+//! 3. One evaluator in the test support, which reads the target's text back
+//!    so the tests that compare every backend with `decide` cover it.
+//!
+//! [`Platform`]: crate::model::Platform
 
 pub mod cisco_ios;
 pub mod fortios;
+mod guard;
+mod header;
 pub mod nftables;
 pub mod nftables_json;
-mod text;
+mod registry;
+
+pub use registry::{backend, backends, Backend, UnknownTarget};
 
 use std::io::Write;
 
@@ -42,14 +64,9 @@ impl Target {
         Target::CiscoIos,
         Target::Fortios,
     ];
-    /// The name used on the command line.
+    /// The name used on the command line, from the registry.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Nftables => "nftables",
-            Target::NftablesJson => "nftables-json",
-            Target::CiscoIos => "cisco-ios",
-            Target::Fortios => "fortios",
-        }
+        backend(self).name()
     }
 }
 
@@ -123,15 +140,11 @@ impl EmitError {
 ///
 /// A wrapper around [`emit_to`] that collects the text in memory.
 pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
-    match target {
-        Target::Nftables => nftables::emit(rules),
-        Target::NftablesJson => nftables_json::emit(rules),
-        Target::CiscoIos => cisco_ios::emit(rules),
-        Target::Fortios => fortios::emit(rules),
-    }
+    backend(target).emit(rules)
 }
 
-/// Emits `rules` as `target` text into `out`.
+/// Emits `rules` as `target` text into `out`, through the target's
+/// [`Backend`].
 ///
 /// Every check that can refuse the rule set (names, protocols the target
 /// cannot express, the IOS list budget) runs before the first byte is
@@ -142,14 +155,5 @@ pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
 /// (the `nftables` crate's types, held in memory); `fortios` renders in
 /// memory and writes once.
 pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(), EmitError> {
-    let text = match target {
-        Target::CiscoIos => return cisco_ios::emit_to(rules, out),
-        Target::Nftables => return nftables::emit_to(rules, out),
-        Target::NftablesJson => return nftables_json::emit_to(rules, out),
-        Target::Fortios => fortios::emit(rules)?,
-    };
-    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
-        target: target.as_str(),
-        message: e.to_string(),
-    })
+    backend(target).emit_to(rules, out)
 }

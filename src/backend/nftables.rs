@@ -81,23 +81,55 @@ use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
+use super::guard::{is_name, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
-use crate::model::AddrSet;
+use crate::model::{AddrSet, Platform};
+use crate::platform::{interface_name_error, NFTABLES};
 
 /// The table every ruleset replaces.
 pub const TABLE: &str = "conduit";
 
 const TARGET: &str = "nftables";
 
-/// The most bytes nft accepts in a comment.
-const MAX_COMMENT: usize = 128;
+/// The most bytes nft accepts in a comment (the platform table).
+const MAX_COMMENT: usize = NFTABLES.max_comment_chars;
 /// The most bytes the kernel accepts in a log prefix.
 const MAX_LOG_PREFIX: usize = 127;
-/// The most bytes of a Linux interface name.
-const MAX_IFNAME: usize = 15;
-/// The most bytes we allow in a generated set or chain name (nft allows 255).
-const MAX_IDENT: usize = 200;
+/// The most bytes we allow in a generated set or chain name (nft allows
+/// 255), from the platform table.
+const MAX_IDENT: usize = match NFTABLES.max_object_name_chars {
+    Some(n) => n,
+    None => 255,
+};
+
+/// The `nftables` backend in the registry ([`super::backend`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Nftables;
+
+impl super::Backend for Nftables {
+    fn target(&self) -> super::Target {
+        super::Target::Nftables
+    }
+    fn name(&self) -> &'static str {
+        "nftables"
+    }
+    fn description(&self) -> &'static str {
+        "nftables text for `nft -f`"
+    }
+    fn extension(&self) -> &'static str {
+        "nft"
+    }
+    fn platform(&self) -> crate::model::Platform {
+        crate::model::Platform::Nftables
+    }
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
+        emit_to(rules, out)
+    }
+    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
+        emit(rules)
+    }
+}
 
 /// Emits `rules` as nftables configuration for `nft -f`.
 ///
@@ -117,7 +149,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 }
 
 /// Writes the same text as [`emit`] to `out` as it is rendered, in chunks
-/// of about [`CHUNK`] bytes, so memory does not grow with the output. Every
+/// of about `CHUNK` (64 KiB), so memory does not grow with the output. Every
 /// refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
     let plan = plan(rules)?;
@@ -288,32 +320,24 @@ fn bad(message: String) -> EmitError {
     }
 }
 
-/// A declared name: `[A-Za-z][A-Za-z0-9_-]*`, at most 64 bytes.
+/// A declared name as `check` judges it: `[A-Za-z][A-Za-z0-9_-]*`, at most
+/// [`NAME_MAX`] characters (the language's limit, shared by every backend).
 fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
-    let mut bytes = s.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
-    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if first_ok && rest_ok && s.len() <= 64 {
+    if is_name(s) {
         Ok(())
     } else {
         Err(bad(format!(
-            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most 64 characters)"
+            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most {NAME_MAX} characters)"
         )))
     }
 }
 
-/// A Linux interface name: 1-15 bytes of `[A-Za-z0-9._-]`.
+/// A Linux interface name, as `check` judges it (`E601`): the platform
+/// table's rule for `nftables` ([`interface_name_error`]).
 fn check_iface(s: &str) -> Result<(), EmitError> {
-    let ok = !s.is_empty()
-        && s.len() <= MAX_IFNAME
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(format!(
-            "interface name {s:?} is not 1-15 characters of [A-Za-z0-9._-]"
-        )))
+    match interface_name_error(s, Platform::Nftables) {
+        Some(message) => Err(bad(message)),
+        None => Ok(()),
     }
 }
 

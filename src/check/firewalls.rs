@@ -139,7 +139,7 @@ impl<'a> Checker<'a> {
                 if let Some(span) = platform_span {
                     self.expressible(fw, span);
                 }
-                if platform == Platform::CiscoIos {
+                if platform::spec(platform).max_list_entries.is_some() {
                     self.ios_budget(fw, b.name.span);
                 }
             }
@@ -226,7 +226,7 @@ struct Part {
 
 impl Checker<'_> {
     /// `E606` when a list of the `cisco-ios` firewall `fw` would hold more
-    /// than [`MAX_IOS_ACL_ENTRIES`] entries. Counts what the backend writes
+    /// than its platform's `max_list_entries` ([`MAX_IOS_ACL_ENTRIES`]) entries. Counts what the backend writes
     /// for every flow in force today (a later date or an isolation mode only
     /// removes flows, so a firewall that passes here builds for them all).
     fn ios_budget(&mut self, fw: usize, fw_span: Span) {
@@ -314,7 +314,10 @@ impl Checker<'_> {
             let t = totals.entry((p.zone, p.fam)).or_insert(fixed[p.fam]);
             *t = t.saturating_add(p.entries);
         }
-        let limit = count(MAX_IOS_ACL_ENTRIES);
+        let max = platform::spec(firewall.platform)
+            .max_list_entries
+            .unwrap_or(MAX_IOS_ACL_ENTRIES);
+        let limit = count(max);
         // The first list over, in zone order, as the build writes them.
         let over = (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
             [0, 1].into_iter().find_map(|fam| {
@@ -342,7 +345,7 @@ impl Checker<'_> {
             Code::IosAclTooLarge,
             fw_span,
             format!(
-                "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {MAX_IOS_ACL_ENTRIES} per list"
+                "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {max} per list"
             ),
         )
         .label(format!("its list {list} is too long"));
@@ -382,25 +385,10 @@ impl Checker<'_> {
 
 /// `E601` when `name` is not a valid interface name on `platform`.
 fn interface_name_problem(name: &str, platform: Platform, span: Span) -> Option<Diagnostic> {
-    let problem = platform::interface_name_problem(name, platform)?;
-    let max = platform::max_interface_chars(platform);
+    let message = platform::interface_name_error(name, platform)?;
     Some(
-        Diagnostic::new(
-            Code::InvalidInterfaceName,
-            span,
-            format!("interface name `{}` {problem}", name.escape_default()),
-        )
-        .label(format!("not a valid {} interface name", platform.as_str()))
-        .help(match platform {
-            Platform::Nftables => format!(
-                "use the Linux interface name: 1-{max} characters of letters, digits, `.`, `_` and `-`"
-            ),
-            Platform::Fortios => format!(
-                "use the FortiOS interface name: 1-{max} characters of letters, digits, `.`, `_`, `/`, `:` and `-`"
-            ),
-            Platform::CiscoIos => format!(
-                "use the device's interface name: 1-{max} characters of letters, digits, `.`, `_`, `/`, `:` and `-`, and spaces between type and number"
-            ),
-        }),
+        Diagnostic::new(Code::InvalidInterfaceName, span, message)
+            .label(format!("not a valid {} interface name", platform.as_str()))
+            .help(platform::interface_name_help(platform)),
     )
 }

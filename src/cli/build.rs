@@ -2,7 +2,8 @@
 //!
 //! With `--target`, one configuration goes to stdout. With `--out DIR`, every
 //! declared firewall's configuration is written as `DIR/NAME.nft`,
-//! `DIR/NAME.ios` or `DIR/NAME.fortios` (by its platform), with
+//! `DIR/NAME.ios` or `DIR/NAME.fortios` (the extension of the backend that
+//! builds its platform, from the backend registry), with
 //! `DIR/manifest.json`:
 //!
 //! ```json
@@ -47,10 +48,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
 use conduitc::backend::{self, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::{Date, Firewall, Platform};
+use conduitc::model::{Date, Firewall};
 use conduitc::{Policy, Sources};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -68,11 +70,11 @@ pub struct BuildArgs {
     /// The target to compile for (prints one configuration on stdout).
     #[arg(
         long,
-        value_enum,
+        value_parser = target_parser(),
         required_unless_present = "out",
         conflicts_with = "out"
     )]
-    target: Option<TargetArg>,
+    target: Option<Target>,
     /// Compile only the conduits that cross this firewall, matching its interfaces.
     #[arg(long, value_name = "NAME", conflicts_with = "out")]
     firewall: Option<String>,
@@ -84,37 +86,24 @@ pub struct BuildArgs {
     isolation: Option<String>,
 }
 
-/// `build --target`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TargetArg {
-    /// nftables text for `nft -f`.
-    Nftables,
-    /// libnftables JSON for `nft -j -f`.
-    NftablesJson,
-    /// Cisco IOS / IOS-XE extended ACLs.
-    CiscoIos,
-    /// FortiOS 6.4+ CLI configuration.
-    Fortios,
+/// `--target`: the registered backends' names (with their descriptions in
+/// `--help`), parsed with [`Target`]'s `FromStr`.
+fn target_parser() -> impl TypedValueParser<Value = Target> {
+    PossibleValuesParser::new(
+        backend::backends().map(|b| PossibleValue::new(b.name()).help(b.description())),
+    )
+    .try_map(|s| s.parse::<Target>())
 }
 
-impl TargetArg {
-    fn target(self) -> Target {
-        match self {
-            TargetArg::Nftables => Target::Nftables,
-            TargetArg::NftablesJson => Target::NftablesJson,
-            TargetArg::CiscoIos => Target::CiscoIos,
-            TargetArg::Fortios => Target::Fortios,
-        }
-    }
-}
-
-/// The target and file extension for a firewall's platform.
-fn platform_target(p: Platform) -> (Target, &'static str) {
-    match p {
-        Platform::Nftables => (Target::Nftables, "nft"),
-        Platform::CiscoIos => (Target::CiscoIos, "ios"),
-        Platform::Fortios => (Target::Fortios, "fortios"),
-    }
+/// The file `build --out` writes for a firewall: `NAME.EXT`, the extension
+/// of its platform's backend.
+fn out_file_name(fw: &Firewall) -> String {
+    let target = Target::for_platform(fw.platform);
+    format!(
+        "{}.{}",
+        fw.name.as_str(),
+        backend::backend(target).extension()
+    )
 }
 
 /// `no KIND named `X` (did you mean `Y`?); KINDs: a, b` for an unknown name.
@@ -266,32 +255,18 @@ fn policy_hash(sources: &Sources) -> Result<PolicyHash, String> {
 }
 
 /// Refuses `--target` for a firewall whose declared platform is another.
-fn check_platform(out: &Output, policy: &Policy, target: TargetArg, firewall: &str) -> bool {
+fn check_platform(out: &Output, policy: &Policy, target: Target, firewall: &str) -> bool {
     let Some(fw) = policy.firewall(firewall) else {
         return true;
     };
-    let fits = matches!(
-        (fw.platform, target),
-        (
-            Platform::Nftables,
-            TargetArg::Nftables | TargetArg::NftablesJson
-        ) | (Platform::CiscoIos, TargetArg::CiscoIos)
-            | (Platform::Fortios, TargetArg::Fortios)
-    );
+    let fits = backend::backend(target).platform() == fw.platform;
     if !fits {
-        let given = target
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
+        let serving: Vec<&str> = Target::serving(fw.platform).map(Target::as_str).collect();
         out.error(&format!(
-            "--target {given} contradicts firewall `{firewall}`, which is declared \
+            "--target {target} contradicts firewall `{firewall}`, which is declared \
              `platform {}`; build it with --target {}",
             fw.platform.as_str(),
-            match fw.platform {
-                Platform::Nftables => "nftables or nftables-json",
-                Platform::CiscoIos => "cisco-ios",
-                Platform::Fortios => "fortios",
-            }
+            serving.join(" or ")
         ));
     }
     fits
@@ -332,7 +307,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                 firewall: args.firewall.clone(),
                 ..BuildOptions::new(today)
             };
-            stream_one(out, &policy, &opts, target.target())
+            stream_one(out, &policy, &opts, target)
         }
         (None, None) => {
             out.error("give --target or --out");
@@ -407,8 +382,6 @@ fn write_all(
             return ExitStatus::Error;
         }
     }
-    let file_name =
-        |fw: &Firewall| format!("{}.{}", fw.name.as_str(), platform_target(fw.platform).1);
     let policy_hash = match policy_hash(sources) {
         Ok(h) => h,
         Err(e) => {
@@ -416,7 +389,7 @@ fn write_all(
             return ExitStatus::Error;
         }
     };
-    let mut names: Vec<String> = policy.firewalls.iter().map(file_name).collect();
+    let mut names: Vec<String> = policy.firewalls.iter().map(out_file_name).collect();
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
     let written = replace_dir(dir, &sources.paths(), |version| {
@@ -429,8 +402,8 @@ fn write_all(
             };
             let rules = lower(policy, &opts)
                 .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
-            let file = file_name(fw);
-            let (target, _) = platform_target(fw.platform);
+            let file = out_file_name(fw);
+            let target = Target::for_platform(fw.platform);
             let hash = version.file(&file, |w| {
                 backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
             })?;

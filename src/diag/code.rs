@@ -192,6 +192,10 @@ codes! {
         title: "a bidirectional control or zero-width character is outside a string or comment",
         explain: "Bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) reorder how text is displayed, and zero-width characters (U+200B to U+200D, U+2060, U+FEFF) are not displayed at all, so code containing them can read differently to a reviewer than to the compiler (\"Trojan Source\"). Names and keywords are plain ASCII; such a character outside strings and comments is refused wherever it is.",
         fix: "Delete the character; it is often picked up by copying text from a web page or a document. Editors show it with a visible-whitespace or \"show invisibles\" setting.";
+    UnknownPlatform = "E115", Error, "unknown-platform",
+        title: "a firewall names a platform that `conduitc` does not know",
+        explain: "`platform` names what the firewall runs, which decides the target `build` writes for it and the limits `check` applies (interface names, protocol numbers, list sizes). The known platforms are `nftables`, `cisco-ios` and `fortios`, written in lower case; any other word is rejected rather than guessed at.",
+        fix: "Write one of the known platforms; the help names the closest one.";
     DuplicateName = "E201", Error, "duplicate-name",
         title: "a name is declared twice",
         explain: "Names are unique per kind of declaration (owners, services, zones, conduits, firewalls, approvals, isolation modes), per conduit for flows and per zone for hosts and groups; a host and a group of one zone may not share a name. Names are compared without regard to case, so `PLC-1` and `plc-1` clash.",

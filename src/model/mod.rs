@@ -425,13 +425,18 @@ pub enum Platform {
 }
 
 impl Platform {
-    /// The keyword as written in policies.
+    /// Every platform, in the order of the platform table
+    /// ([`crate::platform::PLATFORMS`]).
+    pub const ALL: [Platform; 3] = [Platform::Nftables, Platform::CiscoIos, Platform::Fortios];
+
+    /// The name as written in policies, from the platform table.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Nftables => "nftables",
-            Platform::CiscoIos => "cisco-ios",
-            Platform::Fortios => "fortios",
-        }
+        crate::platform::spec(self).name
+    }
+
+    /// The platform a policy names `name` (exactly), from the platform table.
+    pub fn from_name(name: &str) -> Option<Platform> {
+        crate::platform::by_name(name)
     }
 }
 

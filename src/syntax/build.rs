@@ -391,11 +391,28 @@ impl Builder {
 
     fn firewall_attr(&mut self, p: &P<'_>) -> Option<FirewallAttr> {
         Some(match p.as_rule() {
-            Rule::attr_platform => FirewallAttr::Platform(match self.one(p)?.as_str() {
-                "cisco-ios" => Platform::CiscoIos,
-                "fortios" => Platform::Fortios,
-                _ => Platform::Nftables,
-            }),
+            Rule::attr_platform => {
+                let v = self.one(p)?;
+                match Platform::from_name(v.as_str()) {
+                    Some(platform) => FirewallAttr::Platform(platform),
+                    None => {
+                        let names: Vec<&str> = crate::platform::names().collect();
+                        let known = format!("known platforms: {}", names.join(", "));
+                        let help = match did_you_mean(v.as_str(), &names) {
+                            Some(d) => format!("{d} {known}"),
+                            None => known,
+                        };
+                        let vspan = self.span(&v);
+                        self.err(
+                            Code::UnknownPlatform,
+                            vspan,
+                            format!("`{}` is not a platform", v.as_str()),
+                        )
+                        .help = Some(help);
+                        return None;
+                    }
+                }
+            }
             Rule::attr_interface => {
                 let vals = self.values(p);
                 let (Some(n), Some(z)) = (vals.first(), vals.get(1)) else {

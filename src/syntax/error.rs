@@ -111,7 +111,7 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::diag_code => "a diagnostic code (such as `W107`)",
         Rule::level_op => "a comparison (`<=`, `<`, `>=`, `>` or `=`)",
         Rule::mode_value => "a mode (`enforce` or `monitor`)",
-        Rule::platform_value => "a platform (`nftables`, `cisco-ios` or `fortios`)",
+        Rule::platform_value => "a platform name (such as `nftables`)",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::eq => "`=`",
@@ -264,7 +264,6 @@ fn keywords_of(rule: Rule) -> &'static [&'static str] {
         Rule::approval_attr => &["scope", "requires"],
         Rule::isolation_attr => &["sever", "reason"],
         Rule::mode_value => &["enforce", "monitor"],
-        Rule::platform_value => &["nftables", "cisco-ios", "fortios"],
         _ => &[],
     }
 }

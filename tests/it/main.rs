@@ -39,5 +39,6 @@ mod paths;
 mod platform;
 mod query_order;
 mod readme;
+mod registry;
 mod roundtrip;
 mod source_safety;

@@ -1,13 +1,15 @@
-//! Checks on the text that reaches vendor configuration, shared by the
-//! backends: declared names, interface names, and a last guard on the whole
-//! output. The checker already enforces these; backends check again so that
-//! a `RuleSet` built by other means can never smuggle text into a target.
+//! Guards on the text that reaches vendor configuration, shared by the
+//! backends: declared names (zone names among them) and a last guard on
+//! the whole output. The checker already enforces these; backends check
+//! again so that a `RuleSet` built by other means can never smuggle text
+//! into a target. (Interface names are judged by the platform table,
+//! [`crate::platform::interface_name_error`], for check and build alike.)
 
 use super::EmitError;
 use crate::lower::RuleSet;
 
 /// Longest declared name (language.md).
-pub(crate) const NAME_MAX: usize = 48;
+pub(crate) const NAME_MAX: usize = crate::limits::MAX_NAME_CHARS;
 
 /// A declared name: `[A-Za-z][A-Za-z0-9_-]*`, at most [`NAME_MAX`] bytes.
 pub(crate) fn is_name(s: &str) -> bool {
@@ -15,14 +17,6 @@ pub(crate) fn is_name(s: &str) -> bool {
     s.len() <= NAME_MAX
         && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// An interface name: 1 to `max` characters of `[A-Za-z0-9._/:-]`.
-pub(crate) fn is_iface(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '-'))
 }
 
 /// Defence in depth for line-oriented vendor CLIs: the output is printable
@@ -39,21 +33,6 @@ pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), Emi
         }),
         None => Ok(()),
     }
-}
-
-/// The build a header describes: `built for DATE[, isolation MODE],
-/// firewall NAME`, or `, NO_FIREWALL` for the generic build. Only checked
-/// names and the date reach it.
-pub(crate) fn build_summary(rules: &RuleSet, no_firewall: &str) -> String {
-    let mut s = format!("built for {}", rules.today);
-    if let Some(iso) = &rules.isolation {
-        s.push_str(&format!(", isolation {iso}"));
-    }
-    match &rules.firewall {
-        Some(fw) => s.push_str(&format!(", firewall {}", fw.name)),
-        None => s.push_str(&format!(", {no_firewall}")),
-    }
-    s
 }
 
 /// Every zone name is a declared name (it becomes part of `used_as`, e.g.
@@ -85,11 +64,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_interfaces() {
+    fn names() {
         assert!(is_name("plc-1_a"));
         assert!(!is_name("1plc") && !is_name("a b") && !is_name(&"a".repeat(49)));
-        assert!(is_iface("GigabitEthernet0/1.110", 64));
-        assert!(!is_iface("eth 0", 64) && !is_iface("", 64) && !is_iface("abcdef", 5));
     }
 
     #[test]

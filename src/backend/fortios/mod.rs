@@ -100,27 +100,46 @@
 //! declared names, which are checked against the language's name grammar.
 //! Lines starting with `#` (the build header) are comments, as in FortiOS
 //! configuration backups.
+//!
+//! # Layout
+//!
+//! This file renders; `validate` refuses names
+//! before anything is planned, `plan` merges each flow's rules into one
+//! policy, `naming` names objects, groups and policies within the limits of
+//! the platform table ([`crate::platform::FORTIOS`]), and `quote` quotes
+//! every string.
+
+mod naming;
+mod plan;
+mod quote;
+mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use sha2::{Digest, Sha256};
-
-use super::text::{build_summary, check_zone_names, is_iface, is_name, printable_lines};
+use super::guard::printable_lines;
+use super::header::build_summary;
 use super::EmitError;
-use crate::limits::MAX_FORTIOS_INTERFACE_CHARS;
-use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
-use crate::model::{AddrSet, Platform};
-use crate::platform::protocol_problem;
+use crate::lower::RuleSet;
+use crate::model::AddrSet;
+use crate::platform::FORTIOS;
+use naming::{hash, shorten, AddrNames, Names};
+use plan::{plan, Group, Svc};
+use quote::quote;
+use validate::validate;
 
 const TARGET: &str = "fortios";
-const OBJECT_NAME_MAX: usize = 79;
-const POLICY_NAME_MAX: usize = 35;
-const COMMENTS_MAX: usize = 1023;
-/// FortiOS interface names are at most 15 characters (`check` applies the
-/// same limit, `E601`).
-const IFACE_MAX: usize = MAX_FORTIOS_INTERFACE_CHARS;
+/// Name and comment limits, from the platform table.
+const OBJECT_NAME_MAX: usize = match FORTIOS.max_object_name_chars {
+    Some(n) => n,
+    None => 79,
+};
+const POLICY_NAME_MAX: usize = match FORTIOS.max_rule_name_chars {
+    Some(n) => n,
+    None => 35,
+};
+const COMMENTS_MAX: usize = FORTIOS.max_comment_chars;
 const ID_BASE: u32 = 1_000_000;
 const ID_SPAN: u32 = 999_000_000;
 
@@ -151,69 +170,42 @@ impl Family {
     }
 }
 
-/// One custom service.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Svc {
-    Tcp(u16, u16),
-    Udp(u16, u16),
-    Icmp(u8),
-    Icmp6(u8),
-    Ip(u8),
-    AnyIp,
-}
+/// The `fortios` backend in the registry ([`super::backend`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Fortios;
 
-impl Svc {
-    fn name(self) -> String {
-        let range = |lo: u16, hi: u16| {
-            if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}-{hi}")
-            }
-        };
-        match self {
-            Svc::Tcp(lo, hi) => format!("tcp-{}", range(lo, hi)),
-            Svc::Udp(lo, hi) => format!("udp-{}", range(lo, hi)),
-            Svc::Icmp(t) => format!("icmp-{t}"),
-            Svc::Icmp6(t) => format!("icmp6-{t}"),
-            Svc::Ip(n) => format!("ip-{n}"),
-            Svc::AnyIp => "ip-any".to_string(),
-        }
+impl super::Backend for Fortios {
+    fn target(&self) -> super::Target {
+        super::Target::Fortios
     }
-
-    fn body(self) -> Vec<String> {
-        let range = |lo: u16, hi: u16| {
-            if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}-{hi}")
-            }
-        };
-        match self {
-            Svc::Tcp(lo, hi) => vec![
-                "set protocol TCP/UDP/SCTP".into(),
-                format!("set tcp-portrange {}", range(lo, hi)),
-            ],
-            Svc::Udp(lo, hi) => vec![
-                "set protocol TCP/UDP/SCTP".into(),
-                format!("set udp-portrange {}", range(lo, hi)),
-            ],
-            Svc::Icmp(t) => vec!["set protocol ICMP".into(), format!("set icmptype {t}")],
-            Svc::Icmp6(t) => vec!["set protocol ICMP6".into(), format!("set icmptype {t}")],
-            Svc::Ip(n) => vec!["set protocol IP".into(), format!("set protocol-number {n}")],
-            Svc::AnyIp => vec!["set protocol IP".into(), "set protocol-number 0".into()],
-        }
+    fn name(&self) -> &'static str {
+        "fortios"
+    }
+    fn description(&self) -> &'static str {
+        "FortiOS 6.4+ CLI configuration"
+    }
+    fn extension(&self) -> &'static str {
+        "fortios"
+    }
+    fn platform(&self) -> crate::model::Platform {
+        crate::model::Platform::Fortios
+    }
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
+        emit_to(rules, out)
+    }
+    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
+        emit(rules)
     }
 }
 
-/// The rules of one flow (or one direction of a catch-all), merged.
-struct Group<'a> {
-    first: &'a Rule,
-    src_zone: usize,
-    dst_zone: usize,
-    rules: Vec<&'a Rule>,
-    /// Per rule: (sources, destinations) after anti-spoofing.
-    boxes: Vec<(AddrSet, AddrSet)>,
+/// Writes the same text as [`emit`] to `out`: rendered in memory (every
+/// refusal decided first), then written once.
+pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
+    let text = emit(rules)?;
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
+        target: TARGET,
+        message: e.to_string(),
+    })
 }
 
 /// Emits `rules` as FortiOS 6.4+ configuration (see the module docs).
@@ -451,46 +443,6 @@ fn bad(message: String) -> EmitError {
     }
 }
 
-fn hash(s: &str) -> [u8; 32] {
-    Sha256::digest(s.as_bytes()).into()
-}
-
-/// `s` if it fits in `max` bytes, else its head, `-` and eight hex digits
-/// of its SHA-256.
-fn shorten(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let h = hash(s);
-    let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let head: String = s.chars().take(max - 9).collect();
-    format!("{head}-{hex}")
-}
-
-/// A double-quoted FortiOS string: `\` and `"` escaped; control characters,
-/// `?` and non-ASCII refused.
-fn quote(s: &str) -> Result<String, EmitError> {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' | '"' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '?' => return Err(bad(format!("{s:?} contains `?`"))),
-            ' '..='~' => out.push(c),
-            _ => {
-                return Err(bad(format!(
-                    "{s:?} contains {c:?} (control or non-ASCII character)"
-                )))
-            }
-        }
-    }
-    out.push('"');
-    Ok(out)
-}
-
 fn edit(out: &mut String, key: &str, lines: &[String]) {
     let _ = writeln!(out, "    edit {key}");
     for l in lines {
@@ -513,20 +465,6 @@ fn header(out: &mut String, rules: &RuleSet) {
     out.push_str(
         "# Only the policies below accept traffic; everything else meets the implicit deny.\n",
     );
-}
-
-/// The intervals of `set`'s family part, as `u128` pairs.
-fn intervals(set: &AddrSet, fam: Family) -> Vec<(u128, u128)> {
-    match fam {
-        Family::V4 => set
-            .v4_ranges()
-            .map(|(lo, hi)| (u128::from(u32::from(lo)), u128::from(u32::from(hi))))
-            .collect(),
-        Family::V6 => set
-            .v6_ranges()
-            .map(|(lo, hi)| (u128::from(lo), u128::from(hi)))
-            .collect(),
-    }
 }
 
 /// The lines after `edit` of the address object for one interval: a
@@ -569,356 +507,10 @@ fn address_body(lo: u128, hi: u128, fam: Family) -> Vec<String> {
     }
 }
 
-/// Address objects and groups by (zone, family), named in first-use order:
-/// one address object per interval (`ZONE.v4-N`, shared by every group of
-/// the zone that holds the interval), one group per address set
-/// (`ZONE.v4` for the whole zone, else `ZONE.v4.K`).
-#[derive(Default)]
-struct AddrNames {
-    /// (zone index, family) -> [(group name, set)]
-    sets: BTreeMap<(usize, Family), Vec<(String, AddrSet)>>,
-    /// (zone index, family) -> intervals, in first-use order.
-    objects: BTreeMap<(usize, Family), Vec<(u128, u128)>>,
-    /// Zone names by index.
-    zone_names: BTreeMap<usize, String>,
-    /// Where each set sits in `sets`, so naming and lookup cost no scan.
-    set_index: std::collections::HashMap<(usize, Family, AddrSet), usize>,
-    /// How many `ZONE.v4.K` names each (zone, family) has.
-    numbered: BTreeMap<(usize, Family), usize>,
-    /// Where each interval sits in `objects`.
-    object_index: std::collections::HashMap<(usize, Family, (u128, u128)), usize>,
-}
-
-impl AddrNames {
-    fn name(
-        &mut self,
-        zones: &[ZoneInfo],
-        zone: usize,
-        fam: Family,
-        set: &AddrSet,
-    ) -> Result<(), EmitError> {
-        let Some(z) = zones.get(zone) else {
-            return Err(unsupported("a zone index out of range".into()));
-        };
-        self.zone_names.insert(zone, z.name.clone());
-        if self.set_index.contains_key(&(zone, fam, set.clone())) {
-            return Ok(());
-        }
-        let list = self.sets.entry((zone, fam)).or_default();
-        let name = if *set == fam.part(&z.addrs) {
-            format!("{}.{}", z.name, fam.tag())
-        } else {
-            let k = self.numbered.entry((zone, fam)).or_default();
-            *k += 1;
-            format!("{}.{}.{k}", z.name, fam.tag())
-        };
-        self.set_index.insert((zone, fam, set.clone()), list.len());
-        list.push((name, set.clone()));
-        let objects = self.objects.entry((zone, fam)).or_default();
-        for iv in intervals(set, fam) {
-            if let std::collections::hash_map::Entry::Vacant(e) =
-                self.object_index.entry((zone, fam, iv))
-            {
-                e.insert(objects.len());
-                objects.push(iv);
-            }
-        }
-        Ok(())
-    }
-
-    fn lookup(&self, zone: usize, fam: Family, set: &AddrSet) -> Result<String, EmitError> {
-        self.set_index
-            .get(&(zone, fam, set.clone()))
-            .and_then(|&i| self.sets.get(&(zone, fam))?.get(i))
-            .map(|(n, _)| n.clone())
-            .ok_or_else(|| unsupported("an address set without a name".into()))
-    }
-
-    fn object_name(&self, zone: usize, fam: Family, index: usize) -> String {
-        let z = self.zone_names.get(&zone).map(String::as_str).unwrap_or("");
-        format!("{z}.{}-{}", fam.tag(), index + 1)
-    }
-
-    /// Address objects of one family, by zone: (name, interval).
-    fn objects_of(&self, fam: Family) -> Vec<(String, (u128, u128))> {
-        self.objects
-            .iter()
-            .filter(|((_, f), _)| *f == fam)
-            .flat_map(|(&(z, f), ivs)| {
-                ivs.iter()
-                    .enumerate()
-                    .map(move |(i, iv)| (self.object_name(z, f, i), *iv))
-            })
-            .collect()
-    }
-
-    /// Groups of one family, by zone then first use: (name, member names).
-    fn groups_of(&self, fam: Family) -> Vec<(String, Vec<String>)> {
-        let mut out = Vec::new();
-        for (&(z, f), list) in &self.sets {
-            if f != fam {
-                continue;
-            }
-            for (name, set) in list {
-                let members = intervals(set, f)
-                    .iter()
-                    .filter_map(|iv| self.object_index.get(&(z, f, *iv)).copied())
-                    .map(|i| self.object_name(z, f, i))
-                    .collect();
-                out.push((name.clone(), members));
-            }
-        }
-        out
-    }
-
-    fn all_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for fam in [Family::V4, Family::V6] {
-            out.extend(self.objects_of(fam).into_iter().map(|(n, _)| n));
-            out.extend(self.groups_of(fam).into_iter().map(|(n, _)| n));
-        }
-        out
-    }
-}
-
-/// Case-insensitive uniqueness of names within one namespace.
-#[derive(Default)]
-struct Names(BTreeSet<String>);
-
-impl Names {
-    fn claim(&mut self, name: &str, what: &str) -> Result<(), EmitError> {
-        if name.len() > OBJECT_NAME_MAX {
-            return Err(bad(format!("{what} name {name} is too long")));
-        }
-        if !self.0.insert(name.to_ascii_lowercase()) {
-            return Err(bad(format!("{what} name {name} would be used twice")));
-        }
-        Ok(())
-    }
-}
-
-/// One policy to write.
-struct Plan<'a> {
-    rule: &'a Rule,
-    src_zone: usize,
-    dst_zone: usize,
-    src: AddrSet,
-    dst: AddrSet,
-    services: Vec<Svc>,
-    service_ref: String,
-    log: bool,
-    in_iface: String,
-    out_iface: String,
-    id: u32,
-    policy_name: String,
-}
-
-impl Plan<'_> {
-    /// The (sources, destinations) of `fam`, when both sides have some.
-    fn addrs(&self, fam: Family) -> Option<(AddrSet, AddrSet)> {
-        let (s, d) = (fam.part(&self.src), fam.part(&self.dst));
-        (!s.is_empty() && !d.is_empty()).then_some((s, d))
-    }
-
-    fn comments(&self, zones: &[ZoneInfo]) -> Result<String, EmitError> {
-        let zname = |i: usize| zones.get(i).map(|z| z.name.as_str()).unwrap_or("");
-        let mut c = self.rule.name.clone();
-        if self.rule.monitor {
-            c.push_str(" monitor catch-all");
-        }
-        let _ = write!(
-            c,
-            " owner={} from={} to={}",
-            self.rule.owner,
-            zname(self.src_zone),
-            zname(self.dst_zone)
-        );
-        if c.len() > COMMENTS_MAX {
-            return Err(bad(format!(
-                "comments for {} exceed {COMMENTS_MAX} characters",
-                self.rule.name
-            )));
-        }
-        Ok(c)
-    }
-}
-
-/// The families a matcher applies to.
-fn families(m: &Match) -> &'static [Family] {
-    match m {
-        Match::Icmp(_) => &[Family::V4],
-        Match::Icmpv6(_) => &[Family::V6],
-        _ => &[Family::V4, Family::V6],
-    }
-}
-
-/// Merges a group into one policy, or `None` when it admits nothing.
-fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan<'a>>, EmitError> {
-    let first = g.first;
-    // Restrict every rule to the families its protocol applies to and that
-    // it has on both sides; the union is what the policy will match.
-    let mut restricted = Vec::new();
-    for (r, (s, d)) in g.rules.iter().zip(&g.boxes) {
-        if r.log != first.log
-            || r.monitor != first.monitor
-            || r.owner != first.owner
-            || r.in_iface != first.in_iface
-            || r.out_iface != first.out_iface
-        {
-            return Err(unsupported(format!(
-                "rules of {} that differ in logging, owner or interfaces",
-                first.name
-            )));
-        }
-        let mut rs = AddrSet::new();
-        let mut rd = AddrSet::new();
-        for &fam in families(&r.matcher) {
-            if fam.has(s) && fam.has(d) {
-                rs = rs.union(&fam.part(s));
-                rd = rd.union(&fam.part(d));
-            }
-        }
-        restricted.push((*r, rs, rd));
-    }
-    let src = AddrSet::union_all(restricted.iter().map(|(_, s, _)| s));
-    let dst = AddrSet::union_all(restricted.iter().map(|(_, _, d)| d));
-    // The merged policy admits src_f x dst_f x every service applying to f.
-    // That is exact only when each rule, for each family its protocol
-    // applies to, has exactly the merged sets (or the merge has none).
-    for (r, rs, rd) in &restricted {
-        for &fam in families(&r.matcher) {
-            let merged_usable = fam.has(&src) && fam.has(&dst);
-            if merged_usable && (fam.part(rs) != fam.part(&src) || fam.part(rd) != fam.part(&dst)) {
-                return Err(unsupported(format!(
-                    "flow {} whose rules carry different addresses (one policy would widen them)",
-                    first.name
-                )));
-            }
-        }
-    }
-    if src.is_empty() || dst.is_empty() {
-        return Ok(None);
-    }
-    let mut services = BTreeSet::new();
-    for (r, rs, _) in &restricted {
-        if rs.is_empty() {
-            continue;
-        }
-        match &r.matcher {
-            Match::Tcp(p) | Match::Udp(p) => {
-                for &(lo, hi) in p.ranges() {
-                    if lo == 0 {
-                        return Err(unsupported(format!(
-                            "port 0 in {} (FortiOS ports are 1-65535)",
-                            r.name
-                        )));
-                    }
-                    services.insert(match r.matcher {
-                        Match::Tcp(_) => Svc::Tcp(lo, hi),
-                        _ => Svc::Udp(lo, hi),
-                    });
-                }
-            }
-            Match::Icmp(t) => services.extend(t.iter().map(|&t| Svc::Icmp(t))),
-            Match::Icmpv6(t) => services.extend(t.iter().map(|&t| Svc::Icmp6(t))),
-            Match::Ip(n) => {
-                if let Some(why) = protocol_problem(Platform::Fortios, *n) {
-                    return Err(EmitError::Protocol {
-                        target: TARGET,
-                        rule: r.name.clone(),
-                        proto: *n,
-                        why,
-                    });
-                }
-                services.insert(Svc::Ip(*n));
-            }
-            Match::Any => {
-                services.insert(Svc::AnyIp);
-            }
-        }
-    }
-    if services.is_empty() {
-        return Ok(None);
-    }
-    let iface = |i: &Option<String>| -> Result<String, EmitError> {
-        match (i, with_firewall) {
-            (Some(i), true) => Ok(i.clone()),
-            (None, false) => Ok("any".to_string()),
-            _ => Err(unsupported(format!(
-                "rule {} whose interfaces do not match the firewall",
-                first.name
-            ))),
-        }
-    };
-    Ok(Some(Plan {
-        rule: first,
-        src_zone: g.src_zone,
-        dst_zone: g.dst_zone,
-        src,
-        dst,
-        services: services.into_iter().collect(),
-        service_ref: String::new(),
-        log: first.log || first.monitor,
-        in_iface: iface(&first.in_iface)?,
-        out_iface: iface(&first.out_iface)?,
-        id: 0,
-        policy_name: String::new(),
-    }))
-}
-
-/// Checks every declared name that reaches the output (free text such as
-/// owners goes through [`quote`]).
-fn validate(rules: &RuleSet) -> Result<(), EmitError> {
-    check_zone_names(TARGET, rules, "FortiOS objects")?;
-    for r in &rules.rules {
-        let ok = match r.name.split_once('/') {
-            Some((c, f)) => {
-                is_name(c)
-                    && c == r.conduit
-                    && match &r.flow {
-                        Some(flow) => !r.monitor && is_name(f) && f == flow,
-                        None => r.monitor && f == "*",
-                    }
-            }
-            None => false,
-        };
-        if !ok {
-            return Err(bad(format!(
-                "rule name {:?} is not a flow name `conduit/flow` matching its conduit and flow",
-                r.name
-            )));
-        }
-        for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-            if !is_iface(i, IFACE_MAX) {
-                return Err(bad(format!(
-                    "interface name {i:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
-                )));
-            }
-        }
-    }
-    if let Some(iso) = &rules.isolation {
-        if !is_name(iso) {
-            return Err(bad(format!("isolation mode name {iso:?} is not a name")));
-        }
-    }
-    if let Some(fw) = &rules.firewall {
-        if !is_name(&fw.name) {
-            return Err(bad(format!("firewall name {:?} is not a name", fw.name)));
-        }
-        for (iface, _) in &fw.interfaces {
-            if !is_iface(iface, IFACE_MAX) {
-                return Err(bad(format!(
-                    "interface name {iface:?} (letters, digits and `._/:-`, 1-{IFACE_MAX} characters)"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lower::{Match, Rule, ZoneInfo};
     use crate::model::{Date, Level, PortSet};
 
     fn zone(name: &str, net: &str) -> ZoneInfo {
@@ -957,24 +549,6 @@ mod tests {
             zones: vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             rules,
         }
-    }
-
-    #[test]
-    fn quote_escapes_and_refuses() {
-        assert_eq!(quote(r#"a"b\c"#).unwrap(), r#""a\"b\\c""#);
-        assert!(quote("a\nb").is_err());
-        assert!(quote("why?").is_err());
-        assert!(quote("caf\u{e9}").is_err());
-    }
-
-    #[test]
-    fn shorten_is_deterministic_and_bounded() {
-        let long = "a".repeat(97);
-        let s = shorten(&long, 35);
-        assert_eq!(s.len(), 35);
-        assert_eq!(s, shorten(&long, 35));
-        assert_ne!(s, shorten(&"a".repeat(96), 35));
-        assert_eq!(shorten("c/f", 35), "c/f");
     }
 
     #[test]
