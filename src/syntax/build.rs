@@ -15,6 +15,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::limits::{MAX_LIST_ITEMS, MAX_ZONE_MEMBERS};
 use crate::model::{LevelOp, Mode, Platform};
 use crate::source::{FileId, Span};
+use crate::suggest::did_you_mean;
 
 pub(crate) struct Builder {
     pub(super) file: FileId,
