@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::diag::Code;
+use crate::source::escape_control;
 
 /// Why a rule set could not be emitted for a target.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -59,13 +60,36 @@ pub enum EmitError {
 }
 
 impl EmitError {
-    /// The diagnostic code of the error, for errors that a policy causes
-    /// and that have one (`E605`, `E606`).
-    pub fn code(&self) -> Option<Code> {
+    /// The diagnostic code of the error: `E605` and `E606` for what
+    /// `check` also reports on firewalls, `E811`-`E813` for the rest.
+    pub fn code(&self) -> Code {
         match self {
-            EmitError::Protocol { .. } => Some(Code::ProtocolNotExpressible),
-            EmitError::TooLarge { .. } => Some(Code::IosAclTooLarge),
-            _ => None,
+            EmitError::Unsupported { .. } => Code::TargetCannotExpress,
+            EmitError::BadName { .. } => Code::TargetRefusesName,
+            EmitError::Protocol { .. } => Code::ProtocolNotExpressible,
+            EmitError::TooLarge { .. } => Code::IosAclTooLarge,
+            EmitError::Io { .. } => Code::OutputNotWritten,
+        }
+    }
+
+    /// The message without the code, for a diagnostic that carries the
+    /// code itself (`error[E605]: ...`); the rule's name in backticks.
+    pub fn message(&self) -> String {
+        match self {
+            EmitError::Protocol {
+                target,
+                rule,
+                proto,
+                why,
+            } => format!(
+                "{target} cannot express ip/{proto} in `{}` ({why})",
+                escape_control(rule)
+            ),
+            EmitError::TooLarge { target, message } | EmitError::BadName { target, message } => {
+                format!("{target}: {message}")
+            }
+            EmitError::Unsupported { target, what } => format!("{target} cannot express {what}"),
+            EmitError::Io { target, message } => format!("writing {target} output: {message}"),
         }
     }
 }

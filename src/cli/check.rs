@@ -13,6 +13,7 @@ use conduitc::{check, CheckOptions, Sources};
 
 use super::load::{failure_status, summary};
 use super::output::Output;
+use super::report::load_error;
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `check`.
@@ -43,7 +44,19 @@ pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
     let sources = match Sources::load(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
-            out.error(&e.to_string());
+            // Rendered in the format asked for, like every diagnostic.
+            let problem = load_error(&e);
+            match args.format {
+                CheckFormat::Text => out.fail(&problem),
+                CheckFormat::Json => {
+                    let (sources, diags) = problem.diagnostic();
+                    out.stdout(&render::json(&diags, &sources, None));
+                }
+                CheckFormat::Sarif => {
+                    let (sources, diags) = problem.diagnostic();
+                    out.stdout(&render::sarif(&diags, &sources));
+                }
+            }
             return ExitStatus::Error;
         }
     };

@@ -13,6 +13,7 @@ mod outdir;
 mod output;
 mod paths;
 mod query;
+mod report;
 mod services;
 
 use std::path::PathBuf;
@@ -107,21 +108,43 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
+/// `--color` as given, for an error found while parsing the rest.
+fn color_of_args() -> ColorChoice {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        if a == "--color" {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix("--color=").map(str::to_string)
+        }
+    });
+    match value.as_deref() {
+        Some("always") => ColorChoice::Always,
+        Some("never") => ColorChoice::Never,
+        _ => ColorChoice::Auto,
+    }
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() {
+                // A usage error: a coded diagnostic on stderr, exit 2.
+                output::Output::new(color_of_args()).fail(&report::from_clap(&e));
+                return ExitCode::from(2);
+            }
             // `--help` and `--version` go to stdout, where a write error other
             // than a closed pipe is an error like any other (output.rs).
             return match e.print() {
-                Err(err) if !e.use_stderr() && err.kind() != std::io::ErrorKind::BrokenPipe => {
-                    output::Output::new(ColorChoice::Never)
-                        .error(&format!("cannot write to stdout: {err}"));
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    output::Output::new(ColorChoice::Never).write_failed(&err);
                     ExitCode::from(2)
                 }
-                _ => ExitCode::from(code),
+                _ => ExitCode::SUCCESS,
             };
         }
     };

@@ -66,6 +66,16 @@ pub enum LowerError {
     UnknownFirewall(String),
 }
 
+impl LowerError {
+    /// The diagnostic code of the error (`E805`, `E804`).
+    pub fn code(&self) -> crate::diag::Code {
+        match self {
+            LowerError::UnknownIsolation(_) => crate::diag::Code::UnknownIsolationMode,
+            LowerError::UnknownFirewall(_) => crate::diag::Code::UnknownFirewall,
+        }
+    }
+}
+
 /// What a rule matches beyond addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "proto", content = "values")]

@@ -49,6 +49,66 @@ const NO_FAIL_FILE: &[(Code, &str)] = &[
         "needs flows expanding to over 10,000,000 ranges; limits.rs generates them",
     ),
     (
+        Code::InvalidArguments,
+        "comes from the command line, not a policy; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::ConflictingArguments,
+        "comes from the command line, not a policy; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::InvalidArgumentValue,
+        "comes from the command line, not a policy; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::UnknownFirewall,
+        "comes from `build --firewall`, not from `check`; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::UnknownIsolationMode,
+        "comes from `--isolation`, not from `check`; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::TargetContradictsPlatform,
+        "comes from `build --target` with `--firewall`; cli_errors.rs and cli_out.rs run the binary",
+    ),
+    (
+        Code::NoFirewallToWrite,
+        "comes from `build --out`; cli_errors.rs runs the binary",
+    ),
+    (
+        Code::FirewallNameNotFileName,
+        "the name grammar already rules such a name out; `build --out` keeps the check as a second line of defence",
+    ),
+    (
+        Code::SourceNameNotListable,
+        "comes from `build --out` and a file name; cli_out.rs makes such files",
+    ),
+    (
+        Code::SourceChanged,
+        "needs a policy file rewritten between the check and the hashing of `build --out`",
+    ),
+    (
+        Code::TargetCannotExpress,
+        "`check` refuses every policy that would cause it; the backends' unit tests build rule sets that do",
+    ),
+    (
+        Code::TargetRefusesName,
+        "`check` refuses every name that would cause it; the backends' unit tests build rule sets that do",
+    ),
+    (
+        Code::OutputNotWritten,
+        "needs a failing disk or pipe; cli_out.rs and backend_ios_budget.rs make one",
+    ),
+    (
+        Code::PathNotReadable,
+        "comes from a path on the command line; cli_check.rs and cli_errors.rs run the binary",
+    ),
+    (
+        Code::ApprovalMissing,
+        "comes from `diff --require-approvals`; diff_cli.rs runs the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

@@ -1,0 +1,270 @@
+//! Errors of the command itself (usage, selection, output) are coded
+//! diagnostics pointing into the command line, and every warning is
+//! printed once; run with the real binary.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+const PLANT: &str = "examples/bottling-plant.conduit";
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run conduitc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Asserts a usage error: exit 2, nothing on stdout, the code's header
+/// first, and the command line shown with `marked` underlined.
+fn assert_usage_error(args: &[&str], code: &str, message: &str, marked: &str) -> String {
+    let (status, out, err) = run(args);
+    assert_eq!(status, 2, "{args:?}: {err}");
+    assert!(out.is_empty(), "{args:?}: {out}");
+    assert!(
+        err.starts_with(&format!("error[{code}]: {message}")),
+        "{args:?}: {err}"
+    );
+    assert!(err.contains("┌─ <command line>:1:"), "{err}");
+    let shown = err
+        .lines()
+        .find(|l| l.contains("conduitc "))
+        .unwrap_or_else(|| panic!("no command line in {err}"));
+    let carets = err
+        .lines()
+        .find(|l| l.contains('^'))
+        .unwrap_or_else(|| panic!("no label in {err}"));
+    let start = carets.find('^').unwrap();
+    let end = carets.rfind('^').unwrap() + 1;
+    assert_eq!(
+        shown.get(start..end),
+        Some(marked),
+        "{args:?}: the label is under the wrong argument:\n{err}"
+    );
+    err
+}
+
+#[test]
+fn command_line_errors_are_coded_and_point_at_the_argument() {
+    assert_usage_error(
+        &["bogus"],
+        "E801",
+        "unrecognized subcommand `bogus`",
+        "bogus",
+    );
+    assert_usage_error(
+        &["build", PLANT],
+        "E801",
+        "the following required arguments were not provided",
+        "build",
+    );
+    assert_usage_error(
+        &["build", PLANT, "--target", "nftables", "--out", "x"],
+        "E802",
+        "`--target` cannot be used with `--out`",
+        "nftables",
+    );
+    let err = assert_usage_error(
+        &["check", PLANT, "--today", "2026-13-01"],
+        "E803",
+        "invalid value `2026-13-01` for `--today`",
+        "2026-13-01",
+    );
+    assert!(
+        err.contains("help: `2026-13-01` is not a date of the form YYYY-MM-DD"),
+        "{err}"
+    );
+    let err = assert_usage_error(
+        &["build", PLANT, "--target=nft"],
+        "E803",
+        "invalid value `nft` for `--target`",
+        "--target=nft",
+    );
+    assert!(
+        err.contains("help: possible values: nftables, nftables-json, cisco-ios, fortios"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_names_and_contradictions_are_coded() {
+    let today = ["--today", "2026-12-01"];
+    let mut args = vec![
+        "build",
+        PLANT,
+        "--target",
+        "nftables",
+        "--firewall",
+        "ot-core",
+    ];
+    args.extend(today);
+    assert_usage_error(
+        &args,
+        "E804",
+        "no firewall named `ot-core` (did you mean `ot-core-fw`?)",
+        "ot-core",
+    );
+    let mut args = vec!["build", PLANT, "--target", "nftables", "--isolation", "cut"];
+    args.extend(today);
+    assert_usage_error(&args, "E805", "no isolation mode named `cut`", "cut");
+    let mut args = vec!["paths", PLANT, "--isolation", "cut"];
+    args.extend(["--from", "enterprise", "--to", "control"]);
+    args.extend(today);
+    let (status, _, err) = run(&args);
+    assert_eq!(status, 2, "{err}");
+    assert!(
+        err.starts_with("error[E805]: no isolation mode named `cut`"),
+        "{err}"
+    );
+    let mut args = vec![
+        "build",
+        PLANT,
+        "--target",
+        "fortios",
+        "--firewall",
+        "ot-core-fw",
+    ];
+    args.extend(today);
+    let err = assert_usage_error(
+        &args,
+        "E806",
+        "`--target fortios` contradicts firewall `ot-core-fw`, which is declared `platform nftables`",
+        "fortios",
+    );
+    assert!(
+        err.contains("help: build it with --target nftables or nftables-json"),
+        "{err}"
+    );
+    assert_usage_error(
+        &["build", "no/such.conduit", "--target", "nftables"],
+        "E814",
+        "`no/such.conduit`: no such file or directory",
+        "no/such.conduit",
+    );
+}
+
+#[test]
+fn out_without_a_firewall_is_coded_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("p.conduit"),
+        "owner ot { contact \"ot@example.com\" }\n\
+         zone a { level 2 owner ot networks 10.0.0.0/24 }\n",
+    )
+    .unwrap();
+    let (status, out, err) = run_in(tmp.path(), &["build", "p.conduit", "--out", "fw"]);
+    assert_eq!(status, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with(
+            "error[E807]: the policy declares no firewall, so `--out` has nothing to write"
+        ),
+        "{err}"
+    );
+    assert!(fs::symlink_metadata(tmp.path().join("fw")).is_err());
+}
+
+/// A policy with one monitor-mode conduit whose `W107` is not waived,
+/// crossing two firewalls.
+const MONITORED: &str = r#"owner ot { contact "ot@example.com" }
+zone a { level 2 owner ot networks 10.0.0.0/24 }
+zone b { level 2 owner ot networks 10.0.1.0/24 }
+conduit ab {
+  zones a, b
+  owner ot
+  mode monitor
+  flow web {
+    from a
+    to b
+    service tcp/80
+    reason "HMI"
+    waive W103 "every host serves it"
+  }
+}
+firewall one {
+  platform nftables
+  interface "eth0" = a
+  interface "eth1" = b
+}
+firewall two {
+  platform nftables
+  interface "eth0" = a
+  interface "eth1" = b
+}
+"#;
+
+#[test]
+fn build_prints_each_warning_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("p.conduit"), MONITORED).unwrap();
+    let today = ["--today", "2026-12-01"];
+    let count = |err: &str| err.matches("monitor mode").count();
+    for extra in [
+        &["--target", "nftables"][..],
+        &["--target", "nftables", "--firewall", "one"],
+        &["--out", "fw"],
+    ] {
+        let mut args = vec!["build", "p.conduit"];
+        args.extend(today);
+        args.extend(extra);
+        let (status, _, err) = run_in(tmp.path(), &args);
+        assert_eq!(status, 0, "{extra:?}: {err}");
+        assert_eq!(err.matches("warning[W107]").count(), 1, "{extra:?}: {err}");
+        assert_eq!(count(&err), 1, "{extra:?}: {err}");
+        assert_eq!(err.matches("warning").count(), 1, "{extra:?}: {err}");
+    }
+    // JSON lists it once too.
+    let (status, out, err) = run_in(
+        tmp.path(),
+        &[
+            "check",
+            "p.conduit",
+            "--today",
+            "2026-12-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(status, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["W107"], "{out}");
+}
+
+#[test]
+fn a_waived_monitor_warning_leaves_one_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let waived = MONITORED.replace(
+        "  mode monitor\n",
+        "  mode monitor\n  waive W107 \"baseline until the shutdown\"\n",
+    );
+    fs::write(tmp.path().join("p.conduit"), waived).unwrap();
+    let (status, _, err) = run_in(
+        tmp.path(),
+        &["build", "p.conduit", "--today", "2026-12-01", "--out", "fw"],
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        err.matches("conduitc: note: conduit `ab` is in monitor mode (W107 waived)")
+            .count(),
+        1,
+        "{err}"
+    );
+}
