@@ -5,6 +5,7 @@
 mod build;
 mod check;
 mod diff;
+mod explain;
 mod fmt;
 mod graph;
 mod load;
@@ -85,6 +86,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// List the built-in service catalogue.
     Services,
+    /// Explain a diagnostic code: what it means, an example, and the fix.
+    Explain(explain::ExplainArgs),
 }
 
 /// How a command ended: exit status 0, 1 or 2 (cli.md).
@@ -158,6 +161,7 @@ pub fn main() -> ExitCode {
         Command::Graph(a) => graph::run(&out, a),
         Command::Fmt(a) => fmt::run(&out, a),
         Command::Services => services::run(&out),
+        Command::Explain(a) => explain::run(&out, a),
     };
     status.into()
 }

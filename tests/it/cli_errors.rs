@@ -268,3 +268,88 @@ fn a_waived_monitor_warning_leaves_one_note() {
         "{err}"
     );
 }
+
+/// The section of docs/diagnostics.md for `code`, from its heading to the
+/// next.
+fn docs_section(code: &str) -> String {
+    let docs =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .unwrap();
+    let start = docs
+        .find(&format!("\n## {code} "))
+        .unwrap_or_else(|| panic!("no section for {code}"))
+        + 1;
+    let end = docs[start..]
+        .find("\n## ")
+        .map_or(docs.len(), |e| start + e);
+    docs[start..end].to_string()
+}
+
+#[test]
+fn explain_prints_the_docs_section_of_a_code() {
+    for (given, code) in [
+        ("E605", "E605"),
+        ("e605", "E605"),
+        ("monitor-mode", "W107"),
+        ("E001", "E001"),
+        ("E804", "E804"),
+    ] {
+        let (status, out, err) = run(&["explain", given]);
+        assert_eq!(status, 0, "{given}: {err}");
+        assert!(err.is_empty(), "{given}: {err}");
+        assert_eq!(out, docs_section(code), "{given}");
+    }
+    let (_, out, _) = run(&["explain", "e605"]);
+    assert!(out.starts_with("## E605 protocol-not-expressible\n\n**error**: a flow crossing"));
+    assert!(out.contains("\n### Example\n\n```conduit\n"), "{out}");
+    assert!(out.contains("\nreports\n\n```text\nerror[E605]: "), "{out}");
+    assert!(
+        out.contains("\n### How to fix\n\nRemove the protocol"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["explain", "E804"]);
+    assert!(out.contains("*No example: "), "{out}");
+}
+
+#[test]
+fn explain_json_has_every_part() {
+    let (status, out, err) = run(&["explain", "w107", "--format", "json"]);
+    assert_eq!(status, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["code"], "W107");
+    assert_eq!(v["name"], "monitor-mode");
+    assert_eq!(v["severity"], "warning");
+    assert_eq!(v["title"], "a conduit is in monitor mode");
+    assert!(v["explanation"].as_str().unwrap().contains("allow-list"));
+    assert!(v["fix"]
+        .as_str()
+        .unwrap()
+        .starts_with("Switch to `mode enforce`"));
+    assert_eq!(v["example"]["file"], "W107-monitor-mode.fail.conduit");
+    let text = v["example"]["text"].as_str().unwrap();
+    assert!(text.contains("mode monitor"), "{text}");
+    let reports = v["example"]["reports"].as_str().unwrap();
+    assert!(reports.starts_with("warning[W107]: "), "{reports}");
+    assert_eq!(v["no_example"], serde_json::Value::Null);
+}
+
+#[test]
+fn explain_refuses_an_unknown_code_with_a_suggestion() {
+    let err = assert_usage_error(
+        &["explain", "W17"],
+        "E803",
+        "no diagnostic code `W17` (did you mean `W107`, `monitor-mode`?)",
+        "W17",
+    );
+    assert!(
+        err.contains("help: codes are a letter and three digits"),
+        "{err}"
+    );
+    let (status, out, err) = run(&["explain", "E9999"]);
+    assert_eq!(status, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("error[E803]: no diagnostic code `E9999`"),
+        "{err}"
+    );
+}

@@ -45,9 +45,7 @@ fn json_has_the_documented_shape() {
     keys.sort();
     assert_eq!(
         keys,
-        [
-            "code", "column", "end", "file", "help", "labels", "line", "message", "severity"
-        ]
+        ["code", "column", "end", "file", "help", "labels", "line", "message", "severity"]
     );
     assert_eq!(d["labels"], serde_json::json!([]));
     assert_eq!(d["code"], "E202");
