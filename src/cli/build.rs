@@ -39,8 +39,9 @@
 //! nftables`); another is a usage error (exit 2).
 //!
 //! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
-//! that lists the declared names and suggests the closest. A monitor-mode
-//! conduit in the build is reported on stderr: it admits more than the
+//! (`E804`, `E805`) that lists the declared names and suggests the closest.
+//! A monitor-mode conduit is reported once: by the check as `W107`, or, when
+//! its `W107` is waived, by one note on stderr, since it admits more than the
 //! allow-list.
 
 use std::collections::BTreeSet;
@@ -58,7 +59,7 @@ use sha2::{Digest, Sha256};
 #[cfg(unix)]
 use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
-use super::report::{emit_error, load_error, lower_error, quoted, Problem};
+use super::report::{emit_error, load_error, lower_error, one_line, quoted, Problem};
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `build`.
@@ -161,7 +162,7 @@ pub fn check_selection(
             out.fail(
                 &Problem::new(
                     Code::UnknownIsolationMode,
-                    unknown_name("isolation mode", "isolation modes", i, &known),
+                    unknown_name("isolation mode", "isolation modes", &one_line(i), &known),
                 )
                 .at_flag("--isolation"),
             );
@@ -174,7 +175,7 @@ pub fn check_selection(
             out.fail(
                 &Problem::new(
                     Code::UnknownFirewall,
-                    unknown_name("firewall", "firewalls", f, &known),
+                    unknown_name("firewall", "firewalls", &one_line(f), &known),
                 )
                 .at_flag("--firewall"),
             );

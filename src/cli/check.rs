@@ -1,8 +1,9 @@
 //! `conduitc check`: parse and check; print diagnostics.
 //!
 //! Text diagnostics and a summary line go to stderr; `--format json` and
-//! `--format sarif` print their document on stdout (and nothing on stderr
-//! but I/O errors). Exit status: 0 when there is no error (and no warning
+//! `--format sarif` print their document on stdout, a usage error or an
+//! unreadable path included (nothing on stderr but a failed write to
+//! stdout). Exit status: 0 when there is no error (and no warning
 //! with `--deny-warnings`), 1 otherwise, 2 when a path cannot be read or
 //! on an internal error.
 

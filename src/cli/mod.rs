@@ -130,14 +130,57 @@ fn color_of_args() -> ColorChoice {
     }
 }
 
+/// `--format json` or `--format sarif` of `check`, as given, for an error
+/// found while parsing the rest.
+fn check_format_of_args() -> Option<check::CheckFormat> {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        != Some("check")
+    {
+        return None;
+    }
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        if a == "--format" {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix("--format=").map(str::to_string)
+        }
+    });
+    match value.as_deref() {
+        Some("json") => Some(check::CheckFormat::Json),
+        Some("sarif") => Some(check::CheckFormat::Sarif),
+        _ => None,
+    }
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             if e.use_stderr() {
-                // A usage error: a coded diagnostic on stderr, exit 2.
-                output::Output::new(color_of_args()).fail(&report::from_clap(&e));
+                // A usage error: a coded diagnostic, exit 2; on stdout as
+                // the document `check --format json|sarif` was asked for.
+                let out = output::Output::new(color_of_args());
+                let problem = report::from_clap(&e);
+                match check_format_of_args() {
+                    Some(format) => {
+                        let (sources, diags) = problem.diagnostic();
+                        out.stdout(&match format {
+                            check::CheckFormat::Sarif => {
+                                conduitc::diag::render::sarif(&diags, &sources)
+                            }
+                            _ => conduitc::diag::render::json(&diags, &sources, None),
+                        });
+                    }
+                    None => out.fail(&problem),
+                }
                 return ExitCode::from(2);
             }
             // `--help` and `--version` go to stdout, where a write error other

@@ -170,7 +170,12 @@ pub fn lower_error(e: &LowerError) -> Problem {
         LowerError::UnknownFirewall(_) => "--firewall",
         _ => "--isolation",
     };
-    Problem::new(e.code(), e.to_string()).at_flag(flag)
+    let message = match e {
+        LowerError::UnknownFirewall(name) => format!("no firewall named {}", quoted(name)),
+        LowerError::UnknownIsolation(name) => format!("no isolation mode named {}", quoted(name)),
+        _ => e.to_string(),
+    };
+    Problem::new(e.code(), message).at_flag(flag)
 }
 
 /// An emission error, pointing at `flag` (`--target` or `--out`).
@@ -181,7 +186,12 @@ pub fn emit_error(e: &EmitError, flag: &str) -> Problem {
 /// `name` in backticks, with line breaks written `\n` and `\r` (the
 /// renderers escape the other control characters).
 pub fn quoted(name: &str) -> String {
-    format!("`{}`", name.replace('\n', "\\n").replace('\r', "\\r"))
+    format!("`{}`", one_line(name))
+}
+
+/// `text` with line breaks written `\\n` and `\\r`.
+pub fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n").replace('\r', "\\r")
 }
 
 /// `arg` as a POSIX shell would need it written: as it is when it holds
@@ -193,6 +203,10 @@ fn shell_quote(arg: &str) -> String {
             .all(|c| c.is_alphanumeric() || "-_./:=@%+,".contains(c));
     if safe {
         arg.to_string()
+    } else if arg.contains(['\n', '\r']) {
+        // Kept on one line, as bash's `$'...'` writes it.
+        let escaped = arg.replace('\\', "\\\\").replace('\'', "\\'");
+        format!("$'{}'", one_line(&escaped))
     } else {
         format!("'{}'", arg.replace('\'', "'\\''"))
     }
@@ -299,6 +313,8 @@ mod tests {
         assert_eq!(at(At::Flag("--today".into())), "--today=2026-13-01");
         assert_eq!(at(At::Value("p.conduit".into())), "p.conduit");
         assert_eq!(at(At::Flag("--out".into())), "build");
+        let l = line(&["build", "--firewall", "a\nb'c"]);
+        assert_eq!(l.text, "conduitc build --firewall $'a\\nb\\'c'");
     }
 
     #[test]

@@ -353,3 +353,23 @@ fn explain_refuses_an_unknown_code_with_a_suggestion() {
         "{err}"
     );
 }
+
+/// `check --format json|sarif` writes a usage error as its document.
+#[test]
+fn check_writes_a_usage_error_in_the_format_asked_for() {
+    let (status, out, err) = run(&["check", PLANT, "--format", "json", "--today", "2026-02-30"]);
+    assert_eq!(status, 2, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E803");
+    assert_eq!(d["message"], "invalid value `2026-02-30` for `--today`");
+    assert_eq!(d["file"], "<command line>");
+    let before = format!("conduitc check {PLANT} --format json --today ");
+    assert_eq!(d["column"], before.chars().count() + 1);
+    assert_eq!(v["policy"], serde_json::Value::Null);
+    let (status, out, _) = run(&["check", PLANT, "--format=sarif", "--deny"]);
+    assert_eq!(status, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "E801");
+}
