@@ -59,7 +59,9 @@ use sha2::{Digest, Sha256};
 #[cfg(unix)]
 use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
-use super::report::{emit_error, load_error, lower_error, one_line, quoted, Problem};
+use super::report::{
+    declared_firewall, emit_error, load_error, lower_error, one_line, quoted, Problem,
+};
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `build`.
@@ -313,7 +315,12 @@ fn policy_hash(sources: &Sources) -> Result<PolicyHash, (Code, String)> {
 }
 
 /// Refuses `--target` for a firewall whose declared platform is another.
-fn check_platform(out: &Output, policy: &Policy, target: TargetArg, firewall: &str) -> bool {
+fn check_platform(
+    out: &Output,
+    (policy, sources): (&Policy, &Sources),
+    target: TargetArg,
+    firewall: &str,
+) -> bool {
     let Some(fw) = policy.firewall(firewall) else {
         return true;
     };
@@ -330,26 +337,32 @@ fn check_platform(out: &Output, policy: &Policy, target: TargetArg, firewall: &s
             .to_possible_value()
             .map(|v| v.get_name().to_string())
             .unwrap_or_default();
-        out.fail(
-            &Problem::new(
-                Code::TargetContradictsPlatform,
-                format!(
-                    "`--target {given}` contradicts firewall {}, which is declared \
+        let mut problem = Problem::new(
+            Code::TargetContradictsPlatform,
+            format!(
+                "`--target {given}` contradicts firewall {}, which is declared \
                      `platform {}`",
-                    quoted(firewall),
-                    fw.platform.as_str(),
-                ),
-            )
-            .at_flag("--target")
-            .help(format!(
-                "build it with --target {}",
-                match fw.platform {
-                    Platform::Nftables => "nftables or nftables-json",
-                    Platform::CiscoIos => "cisco-ios",
-                    Platform::Fortios => "fortios",
-                }
-            )),
-        );
+                quoted(firewall),
+                fw.platform.as_str(),
+            ),
+        )
+        .at_flag("--target")
+        .help(format!(
+            "build it with --target {}",
+            match fw.platform {
+                Platform::Nftables => "nftables or nftables-json",
+                Platform::CiscoIos => "cisco-ios",
+                Platform::Fortios => "fortios",
+            }
+        ));
+        if let Some(span) = declared_firewall(sources, firewall) {
+            problem = problem.with(
+                sources,
+                span,
+                format!("declared here, `platform {}`", fw.platform.as_str()),
+            );
+        }
+        out.fail(&problem);
     }
     fits
 }
@@ -380,7 +393,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
         (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
         (None, Some(target)) => {
             if let Some(f) = &args.firewall {
-                if !check_platform(out, &policy, target, f) {
+                if !check_platform(out, (&policy, &sources), target, f) {
                     return ExitStatus::Error;
                 }
             }
@@ -389,7 +402,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                 firewall: args.firewall.clone(),
                 ..BuildOptions::new(today)
             };
-            stream_one(out, &policy, &opts, target.target())
+            stream_one(out, (&policy, &sources), &opts, target.target())
         }
         (None, None) => {
             out.fail(
@@ -403,7 +416,12 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
 
 /// `build --target` to stdout: every refusal is decided before the first
 /// byte, then the text is streamed (IOS lists line by line).
-fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target) -> ExitStatus {
+fn stream_one(
+    out: &Output,
+    (policy, sources): (&Policy, &Sources),
+    opts: &BuildOptions,
+    target: Target,
+) -> ExitStatus {
     let rules = match lower(policy, opts) {
         Ok(r) => r,
         Err(e) => {
@@ -418,7 +436,7 @@ fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target
         }
         // The policy checks, but this target cannot hold it: exit 1.
         Err(e) => {
-            out.fail(&emit_error(&e, "--target"));
+            out.fail(&emit_error(&e, "--target", sources));
             ExitStatus::PolicyFailure
         }
     }
@@ -546,7 +564,7 @@ fn write_all(
         // The policy checks, but a firewall's platform cannot hold it
         // (for example `ip/0` on IOS): a policy failure, exit 1.
         Err(Failure::Refused(Refusal::Emit(e))) => {
-            out.fail(&emit_error(&e, "--out"));
+            out.fail(&emit_error(&e, "--out", sources));
             ExitStatus::PolicyFailure
         }
         Err(Failure::Refused(Refusal::Lower(e))) => {

@@ -10,6 +10,10 @@ use conduitc::backend::EmitError;
 use conduitc::diag::{render, Code, Diagnostic, Diagnostics};
 use conduitc::lower::LowerError;
 use conduitc::source::{LoadError, Span};
+use conduitc::syntax::{
+    self,
+    ast::{ConduitAttr, Decl},
+};
 use conduitc::Sources;
 
 /// The name of the source that holds the command line.
@@ -33,6 +37,10 @@ pub struct Problem {
     message: String,
     at: At,
     help: Option<String>,
+    /// The policy's sources, when a label points into them.
+    policy: Option<Sources>,
+    /// Labels in the policy's sources.
+    labels: Vec<(Span, String)>,
 }
 
 impl Problem {
@@ -43,7 +51,18 @@ impl Problem {
             message: message.into(),
             at: At::Command,
             help: None,
+            policy: None,
+            labels: Vec::new(),
         }
+    }
+    /// Adds a secondary label at `span` of the policy's `sources` (the
+    /// declaration a name refers to).
+    pub fn with(mut self, sources: &Sources, span: Span, message: impl Into<String>) -> Self {
+        if self.policy.is_none() {
+            self.policy = Some(sources.clone());
+        }
+        self.labels.push((span, message.into()));
+        self
     }
     /// Points at the value of `flag` (`--firewall`).
     pub fn at_flag(mut self, flag: &str) -> Self {
@@ -67,12 +86,17 @@ impl Problem {
     }
 
     fn diagnostic_for(&self, line: &CommandLine) -> (Sources, Diagnostics) {
-        let mut sources = Sources::new();
+        // The command line is added to the policy's files, so that labels
+        // in both can be shown together.
+        let mut sources = self.policy.clone().unwrap_or_default();
         let file = sources.add_memory(COMMAND_LINE, line.text.clone());
         let (start, end) = line.locate(&self.at);
         let span = Span::new(file, start, end);
         let mut d = Diagnostic::new(self.code, span, self.message.clone());
         d.help = self.help.clone();
+        for (span, message) in &self.labels {
+            d = d.with(*span, message.clone());
+        }
         (sources, Diagnostics::new(vec![d]))
     }
 
@@ -178,9 +202,52 @@ pub fn lower_error(e: &LowerError) -> Problem {
     Problem::new(e.code(), message).at_flag(flag)
 }
 
-/// An emission error, pointing at `flag` (`--target` or `--out`).
-pub fn emit_error(e: &EmitError, flag: &str) -> Problem {
-    Problem::new(e.code(), e.message()).at_flag(flag)
+/// An emission error, pointing at `flag` (`--target` or `--out`), with
+/// the declaration of the flow it concerns when it names one.
+pub fn emit_error(e: &EmitError, flag: &str, sources: &Sources) -> Problem {
+    let p = Problem::new(e.code(), e.message()).at_flag(flag);
+    if let EmitError::Protocol { rule, .. } = e {
+        if let Some((conduit, flow)) = rule.split_once('/') {
+            if let Some(span) = declared_flow(sources, conduit, flow) {
+                return p.with(
+                    sources,
+                    span,
+                    format!("flow {} is declared here", quoted(rule)),
+                );
+            }
+        }
+    }
+    p
+}
+
+/// The name of the declaration of firewall `name` in `sources`.
+pub fn declared_firewall(sources: &Sources, name: &str) -> Option<Span> {
+    declarations(sources).find_map(|d| match d {
+        Decl::Firewall(b) if b.name.text.eq_ignore_ascii_case(name) => Some(b.name.span),
+        _ => None,
+    })
+}
+
+/// The name of the declaration of flow `conduit/flow` in `sources`.
+pub fn declared_flow(sources: &Sources, conduit: &str, flow: &str) -> Option<Span> {
+    declarations(sources).find_map(|d| match d {
+        Decl::Conduit(c) if c.name.text.eq_ignore_ascii_case(conduit) => {
+            c.attrs.iter().find_map(|a| match &a.value {
+                ConduitAttr::Flow(f) if f.name.text.eq_ignore_ascii_case(flow) => Some(f.name.span),
+                _ => None,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Every declaration of `sources`, parsed again: the model keeps no spans,
+/// and this runs only to report an error.
+fn declarations(sources: &Sources) -> impl Iterator<Item = Decl> + '_ {
+    sources
+        .iter()
+        .filter_map(|(id, _)| syntax::parse(sources, id).file)
+        .flat_map(|f| f.decls)
 }
 
 /// `name` in backticks, with line breaks written `\n` and `\r` (the

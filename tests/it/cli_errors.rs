@@ -373,3 +373,57 @@ fn check_writes_a_usage_error_in_the_format_asked_for() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["runs"][0]["results"][0]["ruleId"], "E801");
 }
+
+/// An error about a declared name shows its declaration beside the
+/// argument at fault.
+#[test]
+fn errors_about_a_declared_name_show_its_declaration() {
+    let (status, _, err) = run(&[
+        "build",
+        PLANT,
+        "--target",
+        "cisco-ios",
+        "--firewall",
+        "ot-core-fw",
+        "--today",
+        "2026-12-01",
+    ]);
+    assert_eq!(status, 2, "{err}");
+    assert!(err.starts_with("error[E806]: "), "{err}");
+    assert!(err.contains("┌─ examples/bottling-plant.conduit:"), "{err}");
+    assert!(err.contains("firewall ot-core-fw {"), "{err}");
+    assert!(
+        err.contains("---------- declared here, `platform nftables`"),
+        "{err}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("p.conduit"),
+        "owner ot { contact \"ot@example.com\" }\n\
+         zone a { level 2 owner ot networks 10.0.0.0/24 host h = 10.0.0.1 }\n\
+         zone b { level 2 owner ot networks 10.0.1.0/24 host g = 10.0.1.1 }\n\
+         conduit ab {\n  zones a, b\n  owner ot\n  \
+         flow raw { from a.h to b.g service ip/0 reason \"vendor\" }\n}\n",
+    )
+    .unwrap();
+    let (status, out, err) = run_in(
+        tmp.path(),
+        &[
+            "build",
+            "p.conduit",
+            "--target",
+            "cisco-ios",
+            "--today",
+            "2026-12-01",
+        ],
+    );
+    assert_eq!(status, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("error[E605]: cisco-ios cannot express ip/0 in `ab/raw`"),
+        "{err}"
+    );
+    assert!(err.contains("┌─ p.conduit:7:8"), "{err}");
+    assert!(err.contains("flow `ab/raw` is declared here"), "{err}");
+}
