@@ -318,6 +318,32 @@ pub fn from_clap(e: &clap::Error) -> Problem {
                 .at_flag(&arg)
                 .help(help)
         }
+        ErrorKind::MissingRequiredArgument => {
+            let missing: Vec<String> = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(v)) => v.iter().map(|a| format!("`{a}`")).collect(),
+                Some(ContextValue::String(a)) => vec![format!("`{a}`")],
+                _ => Vec::new(),
+            };
+            let message = match missing.as_slice() {
+                [] => "a required argument is missing".to_string(),
+                [one] => format!("the required argument {one} is missing"),
+                many => format!("the required arguments {} are missing", many.join(", ")),
+            };
+            Problem::new(Code::InvalidArguments, message).help(usage_help)
+        }
+        ErrorKind::UnknownArgument => {
+            let arg = get(ContextKind::InvalidArg).unwrap_or_default();
+            let help = match get(ContextKind::SuggestedArg) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => usage_help.to_string(),
+            };
+            Problem::new(
+                Code::InvalidArguments,
+                format!("unexpected argument {}", quoted(&arg)),
+            )
+            .at_value(&arg)
+            .help(help)
+        }
         _ => {
             let rendered = e.to_string();
             let first = rendered.lines().next().unwrap_or_default();

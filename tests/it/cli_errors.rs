@@ -66,9 +66,16 @@ fn command_line_errors_are_coded_and_point_at_the_argument() {
     assert_usage_error(
         &["build", PLANT],
         "E801",
-        "the following required arguments were not provided",
+        "the required argument `--target <TARGET>` is missing",
         "build",
     );
+    let err = assert_usage_error(
+        &["check", "--frmat", "json", PLANT],
+        "E801",
+        "unexpected argument `--frmat`",
+        "--frmat",
+    );
+    assert!(err.contains("help: did you mean `--format`?"), "{err}");
     assert_usage_error(
         &["build", PLANT, "--target", "nftables", "--out", "x"],
         "E802",
