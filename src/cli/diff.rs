@@ -283,7 +283,7 @@ fn parse_ls_tree(listing: &[u8]) -> Result<Vec<(String, Blob)>, String> {
     for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
         let entry = String::from_utf8(entry.to_vec())
             .map_err(|_| "a file name in the tree is not UTF-8".to_string())?;
-        let bad = || format!("unexpected `git ls-tree` output: {entry:?}");
+        let bad = || format!("unexpected `git ls-tree` output: {}", quoted(&entry));
         let (meta, name) = entry.split_once('\t').ok_or_else(bad)?;
         let mut f = meta.split_whitespace();
         let (Some(mode), Some(kind), Some(oid), Some(size)) =
