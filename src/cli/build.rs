@@ -488,13 +488,15 @@ fn write_all(
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
         if !safe {
-            out.fail(
-                &Problem::new(
-                    Code::FirewallNameNotFileName,
-                    format!("firewall name {} cannot be a file name", quoted(name)),
-                )
-                .at_flag("--out"),
-            );
+            let mut problem = Problem::new(
+                Code::FirewallNameNotFileName,
+                format!("firewall name {} cannot be a file name", quoted(name)),
+            )
+            .at_flag("--out");
+            if let Some(span) = declared_firewall(sources, name) {
+                problem = problem.with(sources, span, "declared here");
+            }
+            out.fail(&problem);
             return ExitStatus::Error;
         }
     }
