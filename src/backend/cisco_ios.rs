@@ -833,7 +833,10 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
             if let Some(message) = interface_name_error(iface, Platform::CiscoIos) {
-                return Err(bad(message));
+                return Err(EmitError::InterfaceName {
+                    target: TARGET,
+                    message,
+                });
             }
             if !is_name(zone) {
                 return Err(bad(format!("zone name {zone:?} is not a name")));

@@ -24,6 +24,7 @@
 //! [`Platform`]: crate::model::Platform
 
 pub mod cisco_ios;
+mod error;
 pub mod fortios;
 mod guard;
 mod header;
@@ -33,12 +34,12 @@ mod registry;
 
 pub use registry::{backend, backends, Backend, UnknownTarget};
 
+pub use error::EmitError;
+
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use crate::diag::Code;
 use crate::lower::RuleSet;
 
 /// A compilation target.
@@ -67,72 +68,6 @@ impl Target {
     /// The name used on the command line, from the registry.
     pub fn as_str(self) -> &'static str {
         backend(self).name()
-    }
-}
-
-/// Why a rule set could not be emitted for a target.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EmitError {
-    /// The target cannot express something the rule set needs.
-    #[error("{target} cannot express {what}")]
-    Unsupported {
-        /// The target.
-        target: &'static str,
-        /// What it cannot express.
-        what: String,
-    },
-    /// A name cannot be held by the target (too long, bad characters).
-    #[error("{target}: {message}")]
-    BadName {
-        /// The target.
-        target: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// A rule admits an IP protocol number the target cannot express
-    /// exactly (`ip/0` on `cisco-ios`, `ip/255` on `fortios`): code `E605`.
-    #[error("[E605] {target} cannot express ip/{proto} in {rule} ({why})")]
-    Protocol {
-        /// The target.
-        target: &'static str,
-        /// The rule's full name.
-        rule: String,
-        /// The protocol number.
-        proto: u8,
-        /// Why the target cannot express it.
-        why: &'static str,
-    },
-    /// A Cisco IOS access list would hold more than
-    /// [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES) entries
-    /// (a flow between 100 scattered hosts and 100 others on one port):
-    /// code `E606`. Detected before any text is produced.
-    #[error("[E606] {target}: {message}")]
-    TooLarge {
-        /// The target.
-        target: &'static str,
-        /// Which list, how large, the flows responsible and what to change.
-        message: String,
-    },
-    /// Writing the output failed (a closed pipe, a full disk).
-    #[error("writing {target} output: {message}")]
-    Io {
-        /// The target.
-        target: &'static str,
-        /// The I/O error.
-        message: String,
-    },
-}
-
-impl EmitError {
-    /// The diagnostic code of the error, for errors that a policy causes
-    /// and that have one (`E605`, `E606`).
-    pub fn code(&self) -> Option<Code> {
-        match self {
-            EmitError::Protocol { .. } => Some(Code::ProtocolNotExpressible),
-            EmitError::TooLarge { .. } => Some(Code::IosAclTooLarge),
-            _ => None,
-        }
     }
 }
 

@@ -336,7 +336,10 @@ fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
 /// table's rule for `nftables` ([`interface_name_error`]).
 fn check_iface(s: &str) -> Result<(), EmitError> {
     match interface_name_error(s, Platform::Nftables) {
-        Some(message) => Err(bad(message)),
+        Some(message) => Err(EmitError::InterfaceName {
+            target: TARGET,
+            message,
+        }),
         None => Ok(()),
     }
 }

@@ -40,8 +40,9 @@
 //! nftables`); another is a usage error (exit 2).
 //!
 //! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
-//! that lists the declared names and suggests the closest. A monitor-mode
-//! conduit in the build is reported on stderr: it admits more than the
+//! (`E804`, `E805`) that lists the declared names and suggests the closest.
+//! A monitor-mode conduit is reported once: by the check as `W107`, or, when
+//! its `W107` is waived, by one note on stderr, since it admits more than the
 //! allow-list.
 
 use std::collections::BTreeSet;
@@ -53,13 +54,16 @@ use clap::Args;
 use conduitc::backend::{self, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
 use conduitc::model::{Date, Firewall};
-use conduitc::{Policy, Sources};
+use conduitc::{Code, Policy, Sources};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 #[cfg(unix)]
 use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
+use super::report::{
+    declared_firewall, emit_error, load_error, lower_error, one_line, quoted, Problem,
+};
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `build`.
@@ -131,33 +135,50 @@ pub fn check_selection(
     if let Some(i) = isolation {
         if policy.isolation(i).is_none() {
             let known: Vec<&str> = policy.isolations.iter().map(|i| i.name.as_str()).collect();
-            out.error(&unknown_name(
-                "isolation mode",
-                "isolation modes",
-                i,
-                &known,
-            ));
+            out.fail(
+                &Problem::new(
+                    Code::UnknownIsolationMode,
+                    unknown_name("isolation mode", "isolation modes", &one_line(i), &known),
+                )
+                .at_flag("--isolation"),
+            );
             return false;
         }
     }
     if let Some(f) = firewall {
         if policy.firewall(f).is_none() {
             let known: Vec<&str> = policy.firewalls.iter().map(|f| f.name.as_str()).collect();
-            out.error(&unknown_name("firewall", "firewalls", f, &known));
+            out.fail(
+                &Problem::new(
+                    Code::UnknownFirewall,
+                    unknown_name("firewall", "firewalls", &one_line(f), &known),
+                )
+                .at_flag("--firewall"),
+            );
             return false;
         }
     }
     true
 }
 
-/// Warns once per monitor-mode conduit in `rules` not warned about yet.
-fn warn_monitor(out: &Output, rules: &RuleSet, warned: &mut BTreeSet<String>) {
+/// A note, once per monitor-mode conduit in `rules` whose `W107` is
+/// waived: the check has already printed `W107` for every other one, and
+/// each warning is printed once.
+fn warn_monitor(out: &Output, policy: &Policy, rules: &RuleSet, warned: &mut BTreeSet<String>) {
+    let waived = |conduit: &str| {
+        policy.waivers.iter().any(|w| {
+            w.scope.eq_ignore_ascii_case(conduit)
+                && Code::lookup(&w.code) == Some(Code::MonitorMode)
+        })
+    };
     for r in rules.rules.iter().filter(|r| r.monitor) {
-        if warned.insert(r.conduit.clone()) {
+        if waived(&r.conduit) && warned.insert(r.conduit.clone()) {
             out.stderr(&format!(
-                "conduitc: warning: conduit `{}` is in monitor mode: this build admits and logs \
-                 all traffic between `{}` and `{}`, beyond its declared flows\n",
-                r.conduit, r.src_zone, r.dst_zone
+                "conduitc: note: conduit {} is in monitor mode (W107 waived): this build admits \
+                 and logs all traffic between {} and {}, beyond its declared flows\n",
+                quoted(&r.conduit),
+                quoted(&r.src_zone),
+                quoted(&r.dst_zone)
             ));
         }
     }
@@ -205,7 +226,7 @@ struct ManifestFile {
 /// A source is hashed as the bytes of its file, byte-order mark included;
 /// a name that `sha256sum` would print escaped, or that is not UTF-8, is
 /// refused, so that the listing is exactly `sha256sum`'s.
-fn policy_hash(sources: &Sources) -> Result<PolicyHash, String> {
+fn policy_hash(sources: &Sources) -> Result<PolicyHash, (Code, String)> {
     let mut listing = String::new();
     let mut list = Vec::new();
     for (_, f) in sources.iter() {
@@ -215,26 +236,39 @@ fn policy_hash(sources: &Sources) -> Result<PolicyHash, String> {
         let name = f.name();
         if let Some(path) = f.path() {
             if path.to_str().is_none() {
-                return Err(format!(
-                    "the policy file name `{name}` is not UTF-8, so manifest.json cannot name \
-                     it unambiguously; rename the file"
+                return Err((
+                    Code::SourceNameNotListable,
+                    format!(
+                        "the policy file name {} is not UTF-8, so manifest.json cannot name \
+                         it unambiguously; rename the file",
+                        quoted(name)
+                    ),
                 ));
             }
         }
         if name.contains(['\\', '\n', '\r']) {
-            return Err(format!(
-                "the policy file name {name:?} holds a backslash or line break, which \
-                 `sha256sum` prints escaped, so manifest.json cannot list it as `sha256sum` \
-                 does; rename the file"
+            return Err((
+                Code::SourceNameNotListable,
+                format!(
+                    "the policy file name {} holds a backslash or line break, which \
+                     `sha256sum` prints escaped, so manifest.json cannot list it as \
+                     `sha256sum` does; rename the file",
+                    quoted(name)
+                ),
             ));
         }
         let bytes = match f.path() {
             Some(path) => {
-                let bytes = fs::read(path).map_err(|e| format!("`{name}`: {e}"))?;
+                let bytes = fs::read(path)
+                    .map_err(|e| (Code::PathNotReadable, format!("{}: {e}", quoted(name))))?;
                 let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
                 if body != f.text().as_bytes() {
-                    return Err(format!(
-                        "`{name}` changed while it was being built; build again"
+                    return Err((
+                        Code::SourceChanged,
+                        format!(
+                            "{} changed while it was being built; build again",
+                            quoted(name)
+                        ),
                     ));
                 }
                 bytes
@@ -255,19 +289,38 @@ fn policy_hash(sources: &Sources) -> Result<PolicyHash, String> {
 }
 
 /// Refuses `--target` for a firewall whose declared platform is another.
-fn check_platform(out: &Output, policy: &Policy, target: Target, firewall: &str) -> bool {
+fn check_platform(
+    out: &Output,
+    (policy, sources): (&Policy, &Sources),
+    target: Target,
+    firewall: &str,
+) -> bool {
     let Some(fw) = policy.firewall(firewall) else {
         return true;
     };
     let fits = backend::backend(target).platform() == fw.platform;
     if !fits {
         let serving: Vec<&str> = Target::serving(fw.platform).map(Target::as_str).collect();
-        out.error(&format!(
-            "--target {target} contradicts firewall `{firewall}`, which is declared \
-             `platform {}`; build it with --target {}",
-            fw.platform.as_str(),
-            serving.join(" or ")
+        let mut problem = Problem::new(
+            Code::TargetContradictsPlatform,
+            format!(
+                "`--target {target}` contradicts firewall {}, which is declared \
+                     `platform {}`",
+                quoted(firewall),
+                fw.platform.as_str(),
+            ),
+        )
+        .at_flag("--target")
+        .help(format!("build it with --target {}", serving.join(" or ")
         ));
+        if let Some(span) = declared_firewall(sources, firewall) {
+            problem = problem.with(
+                sources,
+                span,
+                format!("declared here, `platform {}`", fw.platform.as_str()),
+            );
+        }
+        out.fail(&problem);
     }
     fits
 }
@@ -278,7 +331,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     let sources = match Sources::load(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&load_error(&e));
             return ExitStatus::Error;
         }
     };
@@ -298,7 +351,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
         (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
         (None, Some(target)) => {
             if let Some(f) = &args.firewall {
-                if !check_platform(out, &policy, target, f) {
+                if !check_platform(out, (&policy, &sources), target, f) {
                     return ExitStatus::Error;
                 }
             }
@@ -307,10 +360,13 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                 firewall: args.firewall.clone(),
                 ..BuildOptions::new(today)
             };
-            stream_one(out, &policy, &opts, target)
+            stream_one(out, (&policy, &sources), &opts, target)
         }
         (None, None) => {
-            out.error("give --target or --out");
+            out.fail(
+                &Problem::new(Code::InvalidArguments, "give `--target` or `--out`")
+                    .help("`conduitc build --help` lists the options"),
+            );
             ExitStatus::Error
         }
     }
@@ -318,22 +374,27 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
 
 /// `build --target` to stdout: every refusal is decided before the first
 /// byte, then the text is streamed (IOS lists line by line).
-fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target) -> ExitStatus {
+fn stream_one(
+    out: &Output,
+    (policy, sources): (&Policy, &Sources),
+    opts: &BuildOptions,
+    target: Target,
+) -> ExitStatus {
     let rules = match lower(policy, opts) {
         Ok(r) => r,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&lower_error(&e));
             return ExitStatus::Error;
         }
     };
     match out.stdout_stream(|w| backend::emit_to(&rules, target, w)) {
         Ok(()) => {
-            warn_monitor(out, &rules, &mut BTreeSet::new());
+            warn_monitor(out, policy, &rules, &mut BTreeSet::new());
             ExitStatus::Success
         }
         // The policy checks, but this target cannot hold it: exit 1.
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&emit_error(&e, "--target", sources));
             ExitStatus::PolicyFailure
         }
     }
@@ -345,7 +406,7 @@ enum Refusal {
     /// Lowering failed (exit 2). It fails only for an unknown firewall or
     /// isolation name, which [`check_selection`] and the policy's own
     /// firewall names rule out before anything is created.
-    Lower(String),
+    Lower(conduitc::lower::LowerError),
     /// The firewall's platform cannot hold its rules (exit 1).
     Emit(backend::EmitError),
     /// The manifest could not be serialized (exit 2).
@@ -368,7 +429,14 @@ fn write_all(
     dir: &Path,
 ) -> ExitStatus {
     if policy.firewalls.is_empty() {
-        out.error("the policy declares no firewall, so --out has nothing to write; use --target");
+        out.fail(
+            &Problem::new(
+                Code::NoFirewallToWrite,
+                "the policy declares no firewall, so `--out` has nothing to write",
+            )
+            .at_flag("--out")
+            .help("declare the firewalls, or build one configuration with `--target`"),
+        );
         return ExitStatus::Error;
     }
     for fw in &policy.firewalls {
@@ -378,14 +446,22 @@ fn write_all(
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
         if !safe {
-            out.error(&format!("firewall name `{name}` cannot be a file name"));
+            let mut problem = Problem::new(
+                Code::FirewallNameNotFileName,
+                format!("firewall name {} cannot be a file name", quoted(name)),
+            )
+            .at_flag("--out");
+            if let Some(span) = declared_firewall(sources, name) {
+                problem = problem.with(sources, span, "declared here");
+            }
+            out.fail(&problem);
             return ExitStatus::Error;
         }
     }
     let policy_hash = match policy_hash(sources) {
         Ok(h) => h,
-        Err(e) => {
-            out.error(&format!("--out {}: {e}", dir.display()));
+        Err((code, e)) => {
+            out.fail(&Problem::new(code, e).at_flag("--out"));
             return ExitStatus::Error;
         }
     };
@@ -400,14 +476,13 @@ fn write_all(
                 firewall: Some(fw.name.to_string()),
                 ..BuildOptions::new(today)
             };
-            let rules = lower(policy, &opts)
-                .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
+            let rules = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
             let file = out_file_name(fw);
             let target = Target::for_platform(fw.platform);
             let hash = version.file(&file, |w| {
                 backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
             })?;
-            warn_monitor(out, &rules, &mut warned);
+            warn_monitor(out, policy, &rules, &mut warned);
             entries.push(ManifestFile {
                 file,
                 firewall: fw.name.to_string(),
@@ -441,21 +516,23 @@ fn write_all(
             ExitStatus::Success
         }
         Err(Failure::Dir(e)) => {
-            out.error(&e);
+            out.fail(&Problem::new(Code::OutputNotWritten, e).at_flag("--out"));
             ExitStatus::Error
         }
         // The policy checks, but a firewall's platform cannot hold it
         // (for example `ip/0` on IOS): a policy failure, exit 1.
         Err(Failure::Refused(Refusal::Emit(e))) => {
-            out.error(&e.to_string());
+            out.fail(&emit_error(&e, "--out", sources));
             ExitStatus::PolicyFailure
         }
         Err(Failure::Refused(Refusal::Lower(e))) => {
-            out.error(&e);
+            out.fail(&lower_error(&e));
             ExitStatus::Error
         }
         Err(Failure::Refused(Refusal::Internal(e))) => {
-            out.error(&format!("internal error: {e}"));
+            out.fail(
+                &Problem::new(Code::Internal, format!("internal error: {e}")).at_flag("--out"),
+            );
             ExitStatus::Error
         }
     }
@@ -471,9 +548,15 @@ fn write_all(
     _: &BuildArgs,
     dir: &Path,
 ) -> ExitStatus {
-    out.error(&format!(
-        "--out {}: writing a build directory is supported on Unix systems only; use --target",
-        dir.display()
-    ));
+    out.fail(
+        &Problem::new(
+            Code::InvalidArguments,
+            format!(
+                "`--out {}`: writing a build directory is supported on Unix systems only; use --target",
+                dir.display()
+            ),
+        )
+        .at_flag("--out"),
+    );
     ExitStatus::Error
 }

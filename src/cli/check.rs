@@ -1,8 +1,9 @@
 //! `conduitc check`: parse and check; print diagnostics.
 //!
 //! Text diagnostics and a summary line go to stderr; `--format json` and
-//! `--format sarif` print their document on stdout (and nothing on stderr
-//! but I/O errors). Exit status: 0 when there is no error (and no warning
+//! `--format sarif` print their document on stdout, a usage error or an
+//! unreadable path included (nothing on stderr but a failed write to
+//! stdout). Exit status: 0 when there is no error (and no warning
 //! with `--deny-warnings`), 1 otherwise, 2 when a path cannot be read or
 //! on an internal error.
 
@@ -13,6 +14,7 @@ use conduitc::{check, CheckOptions, Sources};
 
 use super::load::{failure_status, summary};
 use super::output::Output;
+use super::report::load_error;
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `check`.
@@ -43,7 +45,19 @@ pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
     let sources = match Sources::load(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
-            out.error(&e.to_string());
+            // Rendered in the format asked for, like every diagnostic.
+            let problem = load_error(&e);
+            match args.format {
+                CheckFormat::Text => out.fail(&problem),
+                CheckFormat::Json => {
+                    let (sources, diags) = problem.diagnostic();
+                    out.stdout(&render::json(&diags, &sources, None));
+                }
+                CheckFormat::Sarif => {
+                    let (sources, diags) = problem.diagnostic();
+                    out.stdout(&render::sarif(&diags, &sources));
+                }
+            }
             return ExitStatus::Error;
         }
     };

@@ -19,10 +19,11 @@ use clap::{Args, ValueEnum};
 use conduitc::diff::{diff, render, DiffOptions};
 use conduitc::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 use conduitc::model::Date;
-use conduitc::{Policy, Sources};
+use conduitc::{Code, Policy, Sources};
 
 use super::load::{load_policy, load_policy_from_sources};
 use super::output::Output;
+use super::report::{quoted, Problem};
 use super::ExitStatus;
 
 /// Arguments of `diff`.
@@ -78,7 +79,10 @@ pub fn run(out: &Output, args: DiffArgs) -> ExitStatus {
         DiffFormat::Json => match render::json(&report) {
             Ok(j) => j,
             Err(e) => {
-                out.error(&format!("internal error: cannot write JSON: {e}"));
+                out.fail(&Problem::new(
+                    Code::Internal,
+                    format!("internal error: cannot write JSON: {e}"),
+                ));
                 return ExitStatus::Error;
             }
         },
@@ -93,7 +97,13 @@ pub fn run(out: &Output, args: DiffArgs) -> ExitStatus {
             })
             .collect();
         if !missing.is_empty() {
-            out.error(&format!("approval missing from {}", missing.join("; ")));
+            out.fail(
+                &Problem::new(
+                    Code::ApprovalMissing,
+                    format!("approval missing from {}", missing.join("; ")),
+                )
+                .at_flag("--approved-by"),
+            );
             return ExitStatus::PolicyFailure;
         }
     }
@@ -106,15 +116,26 @@ fn load_version(out: &Output, spec: &str, today: Date) -> Result<Policy, ExitSta
         None => load_policy(out, &[PathBuf::from(spec)], today).map(|(p, _)| p),
         Some(rest) => {
             let Some((rev, path)) = rest.split_once(':') else {
-                out.error(&format!(
-                    "`{spec}` is not of the form git:REV:PATH (for example git:origin/main:policy)"
-                ));
+                out.fail(
+                    &Problem::new(
+                        Code::InvalidArgumentValue,
+                        format!("{} is not of the form git:REV:PATH", quoted(spec)),
+                    )
+                    .at_value(spec)
+                    .help("for example git:origin/main:policy"),
+                );
                 return Err(ExitStatus::Error);
             };
             match git_sources(rev, path) {
                 Ok(sources) => load_policy_from_sources(out, &sources, today),
                 Err(e) => {
-                    out.error(&format!("cannot read `{spec}`: {e}"));
+                    out.fail(
+                        &Problem::new(
+                            Code::PathNotReadable,
+                            format!("cannot read {}: {e}", quoted(spec)),
+                        )
+                        .at_value(spec),
+                    );
                     Err(ExitStatus::Error)
                 }
             }
@@ -262,7 +283,7 @@ fn parse_ls_tree(listing: &[u8]) -> Result<Vec<(String, Blob)>, String> {
     for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
         let entry = String::from_utf8(entry.to_vec())
             .map_err(|_| "a file name in the tree is not UTF-8".to_string())?;
-        let bad = || format!("unexpected `git ls-tree` output: {entry:?}");
+        let bad = || format!("unexpected `git ls-tree` output: {}", quoted(&entry));
         let (meta, name) = entry.split_once('\t').ok_or_else(bad)?;
         let mut f = meta.split_whitespace();
         let (Some(mode), Some(kind), Some(oid), Some(size)) =

@@ -24,6 +24,7 @@ use conduitc::source::LoadIssue;
 use conduitc::{Code, Sources};
 
 use super::output::Output;
+use super::report::{load_error, quoted, Problem};
 use super::ExitStatus;
 
 /// Arguments of `fmt`.
@@ -41,7 +42,7 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
     let sources = match Sources::load(&args.paths) {
         Ok(s) => s,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&load_error(&e));
             return ExitStatus::Error;
         }
     };
@@ -91,7 +92,13 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
         }
         let Some(path) = file.path() else { continue };
         if let Err(e) = replace(path, formatted.as_bytes()) {
-            out.error(&format!("`{}`: cannot write: {e}", path.display()));
+            out.fail(
+                &Problem::new(
+                    Code::OutputNotWritten,
+                    format!("{}: cannot write: {e}", quoted(&path.to_string_lossy())),
+                )
+                .at_value(path),
+            );
             worse(ExitStatus::Error);
         }
     }

@@ -10,6 +10,7 @@ use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
 
 use super::output::Output;
+use super::report::load_error;
 use super::ExitStatus;
 
 /// Loads `paths`, checks them against `today`, prints every diagnostic
@@ -27,7 +28,7 @@ pub fn load_policy(
     let sources = match Sources::load(paths) {
         Ok(s) => s,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&load_error(&e));
             return Err(ExitStatus::Error);
         }
     };

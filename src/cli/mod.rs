@@ -5,6 +5,7 @@
 mod build;
 mod check;
 mod diff;
+mod explain;
 mod fmt;
 mod graph;
 mod load;
@@ -13,6 +14,7 @@ mod outdir;
 mod output;
 mod paths;
 mod query;
+mod report;
 mod services;
 
 use std::path::PathBuf;
@@ -84,6 +86,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// List the built-in service catalogue.
     Services,
+    /// Explain a diagnostic code: what it means, an example, and the fix.
+    Explain(explain::ExplainArgs),
 }
 
 /// How a command ended: exit status 0, 1 or 2 (cli.md).
@@ -107,21 +111,86 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
+/// `--color` as given, for an error found while parsing the rest.
+fn color_of_args() -> ColorChoice {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        if a == "--color" {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix("--color=").map(str::to_string)
+        }
+    });
+    match value.as_deref() {
+        Some("always") => ColorChoice::Always,
+        Some("never") => ColorChoice::Never,
+        _ => ColorChoice::Auto,
+    }
+}
+
+/// `--format json` or `--format sarif` of `check`, as given, for an error
+/// found while parsing the rest.
+fn check_format_of_args() -> Option<check::CheckFormat> {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        != Some("check")
+    {
+        return None;
+    }
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        if a == "--format" {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix("--format=").map(str::to_string)
+        }
+    });
+    match value.as_deref() {
+        Some("json") => Some(check::CheckFormat::Json),
+        Some("sarif") => Some(check::CheckFormat::Sarif),
+        _ => None,
+    }
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() {
+                // A usage error: a coded diagnostic, exit 2; on stdout as
+                // the document `check --format json|sarif` was asked for.
+                let out = output::Output::new(color_of_args());
+                let problem = report::from_clap(&e);
+                match check_format_of_args() {
+                    Some(format) => {
+                        let (sources, diags) = problem.diagnostic();
+                        out.stdout(&match format {
+                            check::CheckFormat::Sarif => {
+                                conduitc::diag::render::sarif(&diags, &sources)
+                            }
+                            _ => conduitc::diag::render::json(&diags, &sources, None),
+                        });
+                    }
+                    None => out.fail(&problem),
+                }
+                return ExitCode::from(2);
+            }
             // `--help` and `--version` go to stdout, where a write error other
             // than a closed pipe is an error like any other (output.rs).
             return match e.print() {
-                Err(err) if !e.use_stderr() && err.kind() != std::io::ErrorKind::BrokenPipe => {
-                    output::Output::new(ColorChoice::Never)
-                        .error(&format!("cannot write to stdout: {err}"));
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    output::Output::new(ColorChoice::Never).write_failed(&err);
                     ExitCode::from(2)
                 }
-                _ => ExitCode::from(code),
+                _ => ExitCode::SUCCESS,
             };
         }
     };
@@ -135,6 +204,7 @@ pub fn main() -> ExitCode {
         Command::Graph(a) => graph::run(&out, a),
         Command::Fmt(a) => fmt::run(&out, a),
         Command::Services => services::run(&out),
+        Command::Explain(a) => explain::run(&out, a),
     };
     status.into()
 }

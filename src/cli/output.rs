@@ -9,6 +9,9 @@
 
 use std::io::{ErrorKind, IsTerminal, Write};
 
+use conduitc::Code;
+
+use super::report::Problem;
 use super::ColorChoice;
 
 /// Where results and diagnostics go.
@@ -45,7 +48,7 @@ impl Output {
             // The reader has gone: nothing more can be said there.
             Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
             Err(e) => {
-                self.error(&format!("cannot write to stdout: {e}"));
+                self.write_failed(&e);
                 std::process::exit(2);
             }
         }
@@ -76,8 +79,16 @@ impl Output {
         if e.kind() == ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        self.error(&format!("cannot write to stdout: {e}"));
+        self.write_failed(e);
         std::process::exit(2);
+    }
+
+    /// Reports a failed write to stdout (`E813`).
+    pub fn write_failed(&self, e: &std::io::Error) {
+        self.fail(&Problem::new(
+            Code::OutputNotWritten,
+            format!("cannot write to stdout: {e}"),
+        ));
     }
 
     /// Writes a message to stderr.
@@ -87,9 +98,10 @@ impl Output {
         let _ = err.flush();
     }
 
-    /// Writes `conduitc: error: MESSAGE` to stderr.
-    pub fn error(&self, message: &str) {
-        self.stderr(&format!("conduitc: error: {message}\n"));
+    /// Writes an error of the command to stderr as a coded diagnostic
+    /// (`error[E804]: MESSAGE`, pointing into the command line).
+    pub fn fail(&self, problem: &Problem) {
+        self.stderr(&problem.text(self.color));
     }
 }
 

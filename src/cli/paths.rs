@@ -2,8 +2,10 @@
 
 use clap::{Args, ValueEnum};
 use conduitc::lower::{lower, BuildOptions};
+use conduitc::Code;
 
 use super::output::Output;
+use super::report::{lower_error, quoted, Problem};
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `paths`.
@@ -43,10 +45,17 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
     for zone in [&args.from_zone, &args.to_zone] {
         if policy.zone_id(zone).is_none() {
             let known: Vec<&str> = policy.zones.iter().map(|z| z.name.as_str()).collect();
-            out.error(&format!(
-                "no zone named `{zone}` (zones: {})",
-                known.join(", ")
-            ));
+            out.fail(
+                &Problem::new(
+                    Code::InvalidArgumentValue,
+                    format!(
+                        "no zone named {} (zones: {})",
+                        quoted(zone),
+                        known.join(", ")
+                    ),
+                )
+                .at_value(zone),
+            );
             return ExitStatus::Error;
         }
     }
@@ -57,7 +66,7 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
     let rules = match lower(&policy, &opts) {
         Ok(r) => r,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&lower_error(&e));
             return ExitStatus::Error;
         }
     };
@@ -67,7 +76,10 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
         PathsFormat::Json => match serde_json::to_string_pretty(&found) {
             Ok(j) => j + "\n",
             Err(e) => {
-                out.error(&format!("internal error: {e}"));
+                out.fail(&Problem::new(
+                    Code::Internal,
+                    format!("internal error: {e}"),
+                ));
                 return ExitStatus::Error;
             }
         },

@@ -18,8 +18,10 @@ use std::net::IpAddr;
 use clap::{Args, ValueEnum};
 use conduitc::lower::{BuildOptions, Packet, Verdict};
 use conduitc::model::service::icmp_type_by_name;
+use conduitc::Code;
 
 use super::output::Output;
+use super::report::{lower_error, Problem};
 use super::{ExitStatus, PolicyArgs};
 
 /// Arguments of `query`.
@@ -128,7 +130,7 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
     let pkt = match packet(&args) {
         Ok(p) => p,
         Err(e) => {
-            out.error(&e);
+            out.fail(&Problem::new(Code::InvalidArgumentValue, e));
             return ExitStatus::Error;
         }
     };
@@ -153,7 +155,7 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
     let decision = match conduitc::decide(&policy, &pkt, &opts) {
         Ok(d) => d,
         Err(e) => {
-            out.error(&e.to_string());
+            out.fail(&lower_error(&e));
             return ExitStatus::Error;
         }
     };
@@ -161,7 +163,10 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         QueryFormat::Json => match serde_json::to_string(&decision) {
             Ok(j) => j + "\n",
             Err(e) => {
-                out.error(&format!("internal error: {e}"));
+                out.fail(&Problem::new(
+                    Code::Internal,
+                    format!("internal error: {e}"),
+                ));
                 return ExitStatus::Error;
             }
         },

@@ -5,7 +5,8 @@
 //! `E0xx` input and limits, `E1xx` syntax and literal values, `E2xx` names
 //! and references, `E3xx` addresses and zones, `E4xx` services, `E5xx`
 //! conduits and flows, `E6xx` firewalls, approvals and isolation, `E7xx`
-//! waivers, `E999` internal errors, `W1xx` warnings. A code is never reused
+//! waivers, `E8xx` the command line, targets and output (reported by the
+//! command, not by `check`), `E999` internal errors, `W1xx` warnings. A code is never reused
 //! or renumbered. `docs/diagnostics.md` is generated from this table.
 
 use std::fmt;
@@ -300,6 +301,66 @@ codes! {
         title: "`waive` names an error, which cannot be waived",
         explain: "Only warnings can be accepted on purpose; errors make the policy wrong or unbuildable.",
         fix: "Fix the error instead of waiving it.";
+    InvalidArguments = "E801", Error, "invalid-arguments",
+        title: "the command line cannot be read",
+        explain: "The arguments do not form a command `conduitc` knows: an unknown subcommand or option, an option without its value, a missing policy path, or an argument where none belongs. Nothing is read or written. The exit status is 2.",
+        fix: "Correct the command line; `conduitc --help` and `conduitc COMMAND --help` list the commands and options.";
+    ConflictingArguments = "E802", Error, "conflicting-arguments",
+        title: "two options that exclude each other are given together",
+        explain: "Some options choose between ways of working and cannot be combined: `build --target` prints one configuration while `build --out` writes a directory, and `--firewall` selects a firewall for `--target` only. Nothing is read or written. The exit status is 2.",
+        fix: "Keep one of the options.";
+    InvalidArgumentValue = "E803", Error, "invalid-argument-value",
+        title: "an option's value is not one it accepts",
+        explain: "An option was given a value it cannot take: a `--today` that is not a real calendar date written `YYYY-MM-DD`, a `--target` that names no target, a `--format` that names no format. Nothing is read or written. The exit status is 2.",
+        fix: "Use one of the values the message lists, or a date such as `2026-12-01`.";
+    UnknownFirewall = "E804", Error, "unknown-firewall",
+        title: "`--firewall` names no firewall of the policy",
+        explain: "`build --firewall NAME` compiles what crosses one declared firewall. A name the policy does not declare is refused rather than compiled as if no firewall were given; the message lists the declared firewalls and suggests the closest. Names compare case-insensitively. The exit status is 2.",
+        fix: "Use one of the declared names, or declare the firewall.";
+    UnknownIsolationMode = "E805", Error, "unknown-isolation-mode",
+        title: "`--isolation` names no isolation mode of the policy",
+        explain: "`--isolation MODE` builds the policy as it stands in a declared isolation mode. A name the policy does not declare is refused rather than built as if no mode were given, which would install the connected plant's rules on an islanded one; the message lists the declared modes and suggests the closest. The exit status is 2.",
+        fix: "Use one of the declared names, or declare the isolation mode.";
+    TargetContradictsPlatform = "E806", Error, "target-contradicts-platform",
+        title: "`--target` is not the platform of the `--firewall` it builds",
+        explain: "A firewall declares its `platform`; configuration for another platform would not load on it, or would mean something else there. `platform nftables` accepts `--target nftables` and `--target nftables-json`; `cisco-ios` and `fortios` accept their own target only. The exit status is 2.",
+        fix: "Build the firewall with the target the message names, or correct the firewall's `platform`.";
+    NoFirewallToWrite = "E807", Error, "no-firewall-to-write",
+        title: "`build --out` is given a policy that declares no firewall",
+        explain: "`--out DIR` writes one file per declared firewall; without a firewall it would write an empty directory that a pipeline could take for a good build. Nothing is written. The exit status is 2.",
+        fix: "Declare the firewalls, or build one configuration with `--target`.";
+    FirewallNameNotFileName = "E808", Error, "firewall-name-not-file-name",
+        title: "a firewall's name cannot name its file under `build --out`",
+        explain: "`--out DIR` writes each firewall to `DIR/NAME.EXT`. A name that does not start with a letter, or holds a character other than a letter, digit, `-` or `_`, could leave the directory or clash on a case-insensitive file system, so the build is refused before anything is written. The exit status is 2.",
+        fix: "Rename the firewall with letters, digits, `-` and `_`, starting with a letter.";
+    SourceNameNotListable = "E809", Error, "source-name-not-listable",
+        title: "a policy file's name cannot be listed in `manifest.json`",
+        explain: "`manifest.json` lists each policy file with its SHA-256 exactly as `sha256sum` prints it. A name that is not UTF-8, or that holds a backslash or a line break (which `sha256sum` prints escaped), cannot be listed so, and the build is refused before anything is written. The exit status is 2.",
+        fix: "Rename the file.";
+    SourceChanged = "E810", Error, "source-changed",
+        title: "a policy file changed while it was being built",
+        explain: "`build --out` hashes each policy file as it is on disk for `manifest.json`. When the bytes differ from those that were checked, the manifest would describe a policy other than the one built, so the build is refused before anything is written. The exit status is 2.",
+        fix: "Build again once the file is no longer being written.";
+    TargetCannotExpress = "E811", Error, "target-cannot-express",
+        title: "a target cannot express something the rule set needs",
+        explain: "Each target has limits of its own beyond the protocol numbers of `E605` and the list budget of `E606`: for example the text a target holds in a comment, or the number of objects it can name. The message says what the target cannot express. Nothing is written. The exit status is 1: the policy checks, but this target cannot hold it.",
+        fix: "Change the policy as the message suggests, or build for a target that can express it.";
+    TargetRefusesName = "E812", Error, "target-refuses-name",
+        title: "a target cannot hold a name of the policy",
+        explain: "Names reach the target as object names and comments. A name too long for the target's limit, or with a character the target cannot hold, is refused rather than cut or altered, since a changed name could collide with another or mislead a reviewer. Nothing is written. The exit status is 1.",
+        fix: "Choose a shorter name, or one of letters, digits, `-` and `_`.";
+    OutputNotWritten = "E813", Error, "output-not-written",
+        title: "the output could not be written",
+        explain: "Writing the result failed: a full disk, an I/O error, a directory that cannot be created or replaced, a file that cannot be written. A closed pipe (the reader went away, as with `| head`) is not an error. `build --out` leaves the previous directory as it was. The exit status is 2, so a pipeline never takes an empty or cut-off result for a good one.",
+        fix: "Free space, or correct the path or its permissions, and run again.";
+    PathNotReadable = "E814", Error, "path-not-readable",
+        title: "a path given on the command line cannot be read",
+        explain: "A policy path (or a `git:REV:PATH` version) does not exist, cannot be read, or names a FIFO, socket or device, which is refused without being opened. Nothing is checked. The exit status is 2.",
+        fix: "Correct the path, or its permissions.";
+    ApprovalMissing = "E815", Error, "approval-missing",
+        title: "`diff --require-approvals` finds a change whose approval is missing",
+        explain: "A change that an `approval` rule covers needs the approval of the rule's owners. With `--require-approvals`, `diff` prints its report and then fails when an owner the change needs is not among `--approved-by`; the message names each missing owner with the rules that require it. The exit status is 1.",
+        fix: "Obtain the approvals and name the owners with `--approved-by`, or change the policy so that it needs no approval.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

@@ -10,6 +10,7 @@
 //! backticks; further sentences go into `help`.
 
 mod code;
+pub mod explain;
 pub mod render;
 
 pub use code::{Code, Severity};

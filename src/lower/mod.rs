@@ -31,6 +31,16 @@ use serde::{Deserialize, Serialize};
 use crate::model::{AddrSet, Date, Level, Mode, Platform, Policy, PortSet};
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
+impl LowerError {
+    /// The diagnostic code of the error (`E805`, `E804`).
+    pub fn code(&self) -> crate::diag::Code {
+        match self {
+            LowerError::UnknownIsolation(_) => crate::diag::Code::UnknownIsolationMode,
+            LowerError::UnknownFirewall(_) => crate::diag::Code::UnknownFirewall,
+        }
+    }
+}
+
 /// What a rule matches beyond addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "proto", content = "values")]

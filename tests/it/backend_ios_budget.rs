@@ -53,7 +53,7 @@ fn hosts_by_hosts_by_ports_is_refused_before_any_output() {
     let mut sink = Count::default();
     let e = emit_to(&rules, Target::CiscoIos, &mut sink).unwrap_err();
     assert_eq!(sink.0, 0, "nothing is written before the refusal");
-    assert_eq!(e.code(), Some(Code::IosAclTooLarge));
+    assert_eq!(e.code(), Code::IosAclTooLarge);
     let msg = e.to_string();
     for want in [
         "[E606] cisco-ios: access list conduit-a-in would hold 512002 entries",
@@ -160,7 +160,7 @@ fn a_failing_writer_is_an_io_error() {
     let rules = rules_of(&hosts_by_hosts(20, 3));
     let e = emit_to(&rules, Target::CiscoIos, &mut Full(1000)).unwrap_err();
     assert!(matches!(e, EmitError::Io { .. }), "{e}");
-    assert_eq!(e.code(), None);
+    assert_eq!(e.code(), Code::OutputNotWritten);
     assert!(e.to_string().contains("disk full"), "{e}");
 }
 

@@ -178,14 +178,35 @@ fn unreadable_paths_exit_two() {
     let o = conduitc(&["check", "no/such/policy.conduit"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
-    assert_eq!(
-        text(&o.stderr),
-        "conduitc: error: `no/such/policy.conduit`: no such file or directory\n"
+    let err = text(&o.stderr);
+    assert!(
+        err.starts_with(
+            "error[E814]: `no/such/policy.conduit`: no such file or directory\n  \
+             ┌─ <command line>:1:16\n"
+        ),
+        "{err}"
     );
-    // Same with --format json: nothing on stdout, the error on stderr.
+    assert!(
+        err.contains("conduitc check no/such/policy.conduit\n"),
+        "{err}"
+    );
+    // With --format json and sarif the error is the document on stdout.
     let o = conduitc(&["check", "no/such/policy.conduit", "--format", "json"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(o.stdout.is_empty());
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E814");
+    assert_eq!(d["file"], "<command line>");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(16))
+    );
+    assert_eq!(v["policy"], serde_json::Value::Null);
+    let o = conduitc(&["check", "no/such/policy.conduit", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "E814");
 }
 
 #[test]

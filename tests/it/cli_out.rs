@@ -648,8 +648,9 @@ fn a_target_that_contradicts_the_firewall_platform_is_a_usage_error() {
         assert_eq!(code, 2, "{target} {fw}: {err}");
         assert!(out.is_empty());
         assert!(
-            err.contains(&format!("--target {target} contradicts firewall `{fw}`"))
-                && err.contains("declared `platform "),
+            err.contains(&format!(
+                "error[E806]: `--target {target}` contradicts firewall `{fw}`"
+            )) && err.contains("declared `platform "),
             "{err}"
         );
     }
@@ -732,7 +733,7 @@ fn a_write_error_on_the_second_file_leaves_dir_as_it_was() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(out.stdout.is_empty());
     assert!(
-        err.contains("error: --out out: cannot write `./.out.conduitc/")
+        err.contains("error[E813]: --out out: cannot write `./.out.conduitc/")
             && err.contains("File too large"),
         "{err}"
     );

@@ -10,49 +10,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// Codes that have no fail file, and why: the library's list, which
+// `conduitc explain` prints too.
+use conduitc::diag::explain::{self, NO_EXAMPLE as NO_FAIL_FILE};
 use conduitc::diag::render;
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Checked, Code, Severity, Sources};
-
-/// Codes that have no fail file, and why.
-const NO_FAIL_FILE: &[(Code, &str)] = &[
-    (
-        Code::FileTooLarge,
-        "needs a file over 4 MiB; bad_input.rs generates one",
-    ),
-    (
-        Code::PolicyTooLarge,
-        "needs policy files over 16 MiB in all; limits.rs generates them",
-    ),
-    (
-        Code::TooManyDeclarations,
-        "needs over 50,000 declarations; limits.rs generates them",
-    ),
-    (
-        Code::ListTooLong,
-        "needs a list of over 10,000 items; limits.rs generates one",
-    ),
-    (
-        Code::ZoneTooLarge,
-        "needs a zone of over 100,000 hosts; limits.rs generates one",
-    ),
-    (
-        Code::LinkOutsideDirectory,
-        "needs a symbolic link in a policy directory; source_safety.rs makes one",
-    ),
-    (
-        Code::SpecialFile,
-        "needs a FIFO in a policy directory; source_safety.rs makes one",
-    ),
-    (
-        Code::PolicyExpandsTooFar,
-        "needs flows expanding to over 10,000,000 ranges; limits.rs generates them",
-    ),
-    (
-        Code::Internal,
-        "no input may cause it; the fuzz and property tests assert it never occurs",
-    ),
-];
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics")
@@ -163,7 +126,6 @@ fn fail_files_render_as_snapshotted() {
 
 /// `docs/diagnostics.md`, generated from the code table and the corpus.
 fn diagnostics_md() -> String {
-    let files = corpus();
     let mut s = String::new();
     s.push_str("# Diagnostics\n\n");
     s.push_str(
@@ -178,6 +140,12 @@ fn diagnostics_md() -> String {
          concerns a service declaration and `W110` a file's comments, so neither can be \
          waived. Codes are never reused or renumbered.\n\n",
     );
+    s.push_str(
+        "`E8xx` are errors of the command itself (its arguments, a target that cannot hold \
+         the rules, output that cannot be written); each command reports them with the \
+         command line as their source (docs/cli.md). `conduitc explain CODE` prints a \
+         code's section of this page.\n\n",
+    );
     s.push_str("| code | name | severity | meaning |\n| --- | --- | --- | --- |\n");
     for c in Code::ALL {
         let _ = writeln!(
@@ -191,73 +159,37 @@ fn diagnostics_md() -> String {
         );
     }
     for c in Code::ALL {
-        let _ = write!(
-            s,
-            "\n## {} {}\n\n**{}**: {}.\n\n{}\n",
-            c.as_str(),
-            c.slug(),
-            c.severity(),
-            c.title(),
-            c.explain()
-        );
-        let fail = files
-            .iter()
-            .find(|(code, _, kind, _)| code == c.as_str() && kind == "fail");
-        match fail {
-            Some((_, _, _, path)) => {
-                let bytes = fs::read(path).unwrap();
-                match String::from_utf8(bytes) {
-                    Ok(text) if !text.contains('\0') && !hides_text(&text) => {
-                        let _ =
-                            write!(s, "\n### Example\n\n```conduit\n{}\n```\n", text.trim_end());
-                    }
-                    Ok(text) if !text.contains('\0') => {
-                        let _ = write!(
-                            s,
-                            "\n### Example\n\nSee `tests/diagnostics/{}` (not shown: it holds characters that would hide or reorder text here).\n",
-                            path.file_name().unwrap().to_string_lossy()
-                        );
-                    }
-                    _ => {
-                        let _ = write!(
-                            s,
-                            "\n### Example\n\nSee `tests/diagnostics/{}` (not shown: it is not valid text).\n",
-                            path.file_name().unwrap().to_string_lossy()
-                        );
-                    }
-                }
-                let (sources, checked) = check_file(path);
-                let shown: Vec<_> = checked
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.code == *c)
-                    .collect();
-                if let Some(d) = shown.first() {
-                    let _ = write!(
-                        s,
-                        "\nreports\n\n```text\n{}```\n",
-                        render::text_one(d, &sources, false)
-                    );
-                }
-            }
-            None => {
-                if let Some((_, why)) = NO_FAIL_FILE.iter().find(|(x, _)| x == c) {
-                    let _ = write!(s, "\n*No example: {why}.*\n");
-                }
-            }
-        }
-        let _ = write!(s, "\n### How to fix\n\n{}\n", c.fix());
+        s.push('\n');
+        s.push_str(&explain::section(*c));
     }
     s
 }
 
-/// True when `text` holds a lone carriage return or a character the
-/// renderer escapes (other than tab and line ends): shown verbatim in the
-/// docs, it would hide or reorder text there.
-fn hides_text(text: &str) -> bool {
-    text.replace("\r\n", "\n")
-        .chars()
-        .any(conduitc::source::needs_escape)
+/// The examples `conduitc explain` carries are the corpus's fail files,
+/// byte for byte, and no code both has one and a reason for having none.
+#[test]
+fn explain_carries_every_fail_file() {
+    let corpus: Vec<(String, Vec<u8>)> = corpus()
+        .into_iter()
+        .filter(|(_, _, kind, _)| kind == "fail")
+        .map(|(_, _, _, path)| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&path).unwrap())
+        })
+        .collect();
+    let carried: Vec<(String, Vec<u8>)> = explain::examples()
+        .map(|(c, name, bytes)| {
+            assert!(name.starts_with(c.as_str()), "{name}");
+            assert!(explain::no_example(c).is_none(), "{c} has an example");
+            (name.to_string(), bytes.to_vec())
+        })
+        .collect();
+    assert_eq!(
+        carried.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        corpus.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "add the file to EXAMPLES in src/diag/explain.rs"
+    );
+    assert_eq!(carried, corpus);
 }
 
 #[test]

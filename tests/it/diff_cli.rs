@@ -114,8 +114,15 @@ fn require_approvals_fails_until_every_owner_approved() {
         &["--require-approvals", "--approved-by", "it-sec"],
     );
     assert_eq!(code, 1);
-    assert!(err.contains("approval missing from plant-ops"), "{err}");
-    assert!(!err.contains("it-sec"), "{err}");
+    let message = err
+        .lines()
+        .find(|l| l.starts_with("error["))
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("error[E815]: approval missing from plant-ops"),
+        "{err}"
+    );
+    assert!(!message.contains("it-sec"), "{err}");
     assert!(out.contains("- [x] it-sec (approval it-boundary)"), "{out}");
     assert!(
         out.contains("- [ ] plant-ops (approval plant-floor (old), plant-floor (new))"),

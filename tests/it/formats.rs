@@ -45,8 +45,9 @@ fn json_has_the_documented_shape() {
     keys.sort();
     assert_eq!(
         keys,
-        ["code", "column", "end", "file", "help", "line", "message", "severity"]
+        ["code", "column", "end", "file", "help", "labels", "line", "message", "severity"]
     );
+    assert_eq!(d["labels"], serde_json::json!([]));
     assert_eq!(d["code"], "E202");
     assert_eq!(d["severity"], "error");
     assert_eq!(d["file"], "policy/plant.conduit");
@@ -55,6 +56,43 @@ fn json_has_the_documented_shape() {
     assert_eq!(d["column"], 55);
     assert_eq!(d["end"], serde_json::json!({"line": 8, "column": 59}));
     assert_eq!(d["help"], "did you mean `plc`?");
+}
+
+/// JSON keeps the related places SARIF has, with the same positions.
+#[test]
+fn json_labels_are_sarifs_related_locations() {
+    let text = "owner ops { contact \"ops@example.com\" }
+zone plant { level 1 owner ops networks 10.1.0.0/24 }
+zone Plant { level 1 owner ops networks 10.2.0.0/24 }
+";
+    let sources = Sources::from_memory("policy/plant.conduit", text);
+    let c = check(
+        &sources,
+        &CheckOptions::new(Date::parse("2026-12-01").unwrap()),
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render::json(&c.diagnostics, &sources, None)).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render::sarif(&c.diagnostics, &sources)).unwrap();
+    let d = &json["diagnostics"][0];
+    let labels = d["labels"].as_array().unwrap();
+    assert!(!labels.is_empty(), "{d}");
+    assert_eq!(labels[0]["file"], "policy/plant.conduit");
+    assert_eq!(labels[0]["line"], 2);
+    assert_eq!(labels[0]["column"], 6);
+    let related = sarif["runs"][0]["results"][0]["relatedLocations"]
+        .as_array()
+        .unwrap();
+    assert_eq!(labels.len(), related.len());
+    for (l, r) in labels.iter().zip(related) {
+        let region = &r["physicalLocation"]["region"];
+        assert_eq!(l["line"], region["startLine"]);
+        assert_eq!(l["column"], region["startColumn"]);
+        assert_eq!(l["end"]["line"], region["endLine"]);
+        assert_eq!(l["end"]["column"], region["endColumn"]);
+        assert_eq!(l["message"], r["message"]["text"]);
+        assert!(!l["message"].as_str().unwrap().is_empty());
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod backend_streaming;
 mod bad_input;
 mod cli_build;
 mod cli_check;
+mod cli_errors;
 mod cli_out;
 mod cli_reports;
 mod diagnostics;

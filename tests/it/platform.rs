@@ -95,7 +95,7 @@ fn check_and_build_agree_on_every_protocol_number() {
                         &file.text()[d.primary.span.start as usize..d.primary.span.end as usize];
                     assert_eq!(at, format!("ip/{n}"));
                     let e = generic.unwrap_err();
-                    assert_eq!(e.code(), Some(Code::ProtocolNotExpressible), "{e}");
+                    assert_eq!(e.code(), Code::ProtocolNotExpressible, "{e}");
                     refused.push(n);
                 }
             }
@@ -242,7 +242,9 @@ fn a_generic_build_names_the_code() {
         assert_eq!(code, Some(1), "{err}");
         assert!(out.is_empty());
         assert!(
-            err.contains(&format!("[E605] {t} cannot express ip/0 in ab/f ({why})")),
+            err.contains(&format!(
+                "error[E605]: {t} cannot express ip/0 in `ab/f` ({why})"
+            )),
             "{err}"
         );
     }

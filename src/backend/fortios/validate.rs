@@ -32,7 +32,10 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
         for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
             if let Some(message) = interface_name_error(i, Platform::Fortios) {
-                return Err(bad(message));
+                return Err(EmitError::InterfaceName {
+                    target: TARGET,
+                    message,
+                });
             }
         }
     }
@@ -47,7 +50,10 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
         for (iface, _) in &fw.interfaces {
             if let Some(message) = interface_name_error(iface, Platform::Fortios) {
-                return Err(bad(message));
+                return Err(EmitError::InterfaceName {
+                    target: TARGET,
+                    message,
+                });
             }
         }
     }

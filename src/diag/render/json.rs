@@ -13,7 +13,16 @@
 //!       "line": 12,
 //!       "column": 10,
 //!       "end": { "line": 12, "column": 16 },
-//!       "help": "did you mean `control`?"
+//!       "help": "did you mean `control`?",
+//!       "labels": [
+//!         {
+//!           "file": "policy/zones.conduit",
+//!           "line": 3,
+//!           "column": 6,
+//!           "end": { "line": 3, "column": 13 },
+//!           "message": "zone `control` is declared here"
+//!         }
+//!       ]
 //!     }
 //!   ],
 //!   "policy": null
@@ -22,6 +31,9 @@
 //!
 //! Lines and columns are 1-based; columns count Unicode scalar values; `end`
 //! is the position just past the span. `help` is `null` when there is none.
+//! `labels` are the related places (SARIF's `relatedLocations`), in order,
+//! each with its position and message (possibly empty); `[]` when there is
+//! none.
 //! `policy` is the checked model when there are no errors, else `null`.
 
 use serde::Serialize;
@@ -46,6 +58,16 @@ struct Wire<'a> {
     column: usize,
     end: Pos,
     help: Option<&'a str>,
+    labels: Vec<WireLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end: Pos,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -74,6 +96,23 @@ pub fn json(diagnostics: &Diagnostics, sources: &Sources, policy: Option<&Policy
                         column: ec,
                     },
                     help: d.help.as_deref(),
+                    labels: d
+                        .secondary
+                        .iter()
+                        .map(|l| {
+                            let ((line, column), (el, ec)) = super::position(sources, l.span);
+                            WireLabel {
+                                file: sources.name(l.span.file),
+                                line,
+                                column,
+                                end: Pos {
+                                    line: el,
+                                    column: ec,
+                                },
+                                message: &l.message,
+                            }
+                        })
+                        .collect(),
                 }
             })
             .collect(),
