@@ -424,6 +424,7 @@ mod tests {
             let (x, y) = (mk(&a), mk(&b));
             for (big, small) in [(&x, &y), (&y, &x), (&x, &x.union(&y)), (&x.union(&y), &y)] {
                 prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
+                prop_assert_eq!(big.intersects(small), !big.intersection(small).is_empty());
                 if big.is_superset(small) {
                     if let (Some((bl, bh)), Some((sl, sh))) = (big.hull(), small.hull()) {
                         prop_assert!(bl <= sl && sh <= bh);

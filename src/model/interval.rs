@@ -249,8 +249,9 @@ impl<T: Bound> IntervalSet<T> {
 
     /// Builds a set from a list known to be normalised.
     pub(crate) fn from_normalised(v: Vec<(T, T)>) -> Self {
-        debug_assert!(v.windows(2).all(|w| w[0].1 < w[1].0
-            && w[0].1.succ() != Some(w[1].0)));
+        debug_assert!(v
+            .windows(2)
+            .all(|w| w[0].1 < w[1].0 && w[0].1.succ() != Some(w[1].0)));
         Self::wrap(v)
     }
 
@@ -381,9 +382,7 @@ mod tests {
 
     /// The values of a set over a small domain, one by one.
     fn values<T: Bound + Into<u128>>(s: &IntervalSet<T>) -> BTreeSet<u128> {
-        s.iter()
-            .flat_map(|(a, b)| a.into()..=b.into())
-            .collect()
+        s.iter().flat_map(|(a, b)| a.into()..=b.into()).collect()
     }
 
     fn model(ranges: &[(u8, u8)]) -> BTreeSet<u128> {
@@ -446,9 +445,8 @@ mod tests {
             mx.first().copied().zip(mx.last().copied())
         );
         // Equal sets are equal however they were written.
-        let rebuilt = IntervalSet::<T>::from_ranges(
-            mx.iter().map(|&v| (T::from(v as u8), T::from(v as u8))),
-        );
+        let rebuilt =
+            IntervalSet::<T>::from_ranges(mx.iter().map(|&v| (T::from(v as u8), T::from(v as u8))));
         prop_assert_eq!(rebuilt, x.clone());
         // The complement over the whole type round-trips.
         prop_assert_eq!(x.complement().complement(), x);
@@ -479,7 +477,8 @@ mod tests {
         assert!(full.complement().is_empty());
         assert_eq!(IntervalSet::<u128>::new().complement(), full);
         assert_eq!(
-            full.difference(&IntervalSet::range(1, u128::MAX - 1)).ranges(),
+            full.difference(&IntervalSet::range(1, u128::MAX - 1))
+                .ranges(),
             [(0, 0), (u128::MAX, u128::MAX)]
         );
         assert_eq!(full.len(), u128::MAX);

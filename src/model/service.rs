@@ -315,15 +315,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn superset_and_union_all_agree_with_set_algebra(
+        fn union_all_agrees_with_pairwise_union(
             a in proptest::collection::vec((1u16.., 1u16..), 0..5),
             b in proptest::collection::vec((1u16.., 1u16..), 0..5),
         ) {
             let x = PortSet::from_ranges(a.iter().map(|&(p, q)| (p.min(q), p.max(q))));
             let y = PortSet::from_ranges(b.iter().map(|&(p, q)| (p.min(q), p.max(q))));
-            for (big, small) in [(&x, &y), (&y, &x), (&x.union(&y), &y)] {
-                prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
-            }
             let sx = ServiceSet { tcp: x.clone(), udp: y.clone(), ..ServiceSet::new() };
             let sy = ServiceSet { tcp: y.clone(), icmp: [8u8].into(), ..ServiceSet::new() };
             prop_assert_eq!(ServiceSet::union_all([&sx, &sy]), sx.union(&sy));

@@ -459,7 +459,9 @@ mod tests {
         assert_eq!(ServiceSpace::protocol(47).summary(), ["ip/47"]);
         let no_gre = (0..=255u8)
             .filter(|&p| Axis::of(p) == Axis::None && p != 47 && p != 50)
-            .fold(ServiceSpace::new(), |s, p| s.union(&ServiceSpace::protocol(p)));
+            .fold(ServiceSpace::new(), |s, p| {
+                s.union(&ServiceSpace::protocol(p))
+            });
         assert_eq!(no_gre.summary(), ["ip/any-other except 47, 50"]);
         assert_eq!(ServiceSpace::protocol(1).summary(), ["icmp/any"]);
         assert_eq!(

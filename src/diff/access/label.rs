@@ -163,4 +163,3 @@ impl<'a> Labeller<'a> {
         }
     }
 }
-
