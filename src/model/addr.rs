@@ -12,7 +12,7 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
-use super::interval::IntervalSet;
+use super::interval::{IntervalSet, Union};
 
 /// A set of IPv4 and IPv6 addresses: one [`IntervalSet`] per family.
 ///
@@ -187,10 +187,14 @@ impl AddrSet {
     /// whenever they have doubled since the last compaction (see
     /// [`IntervalSet::union_all`]).
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AddrSet>) -> AddrSet {
-        let sets: Vec<&AddrSet> = sets.into_iter().collect();
+        let (mut v4, mut v6) = (Union::new(), Union::new());
+        for s in sets {
+            v4.push(&s.v4);
+            v6.push(&s.v6);
+        }
         AddrSet {
-            v4: IntervalSet::union_all(sets.iter().map(|s| &s.v4)),
-            v6: IntervalSet::union_all(sets.iter().map(|s| &s.v6)),
+            v4: v4.finish(),
+            v6: v6.finish(),
         }
     }
 

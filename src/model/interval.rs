@@ -261,6 +261,11 @@ impl<T: Bound> IntervalSet<T> {
         &mut self.ranges
     }
 
+    /// The intervals as a list of their own (copied only when shared).
+    pub fn into_ranges(self) -> Vec<(T, T)> {
+        Arc::unwrap_or_clone(self.ranges)
+    }
+
     /// The sorted, disjoint, non-adjacent inclusive intervals.
     pub fn ranges(&self) -> &[(T, T)] {
         &self.ranges
@@ -312,22 +317,11 @@ impl<T: Bound> IntervalSet<T> {
     where
         T: 'a,
     {
-        let mut v = Vec::new();
-        let mut mark = 0;
-        let mut first: Option<&Self> = None;
-        let mut only_first = true;
+        let mut u = Union::new();
         for s in sets {
-            match first {
-                None => first = Some(s),
-                Some(f) => only_first &= f == s || s.is_empty(),
-            }
-            v.extend_from_slice(&s.ranges);
-            compact(&mut v, &mut mark);
+            u.push(s);
         }
-        match first {
-            Some(f) if only_first => f.clone(),
-            _ => Self::wrap(normalise(v)),
-        }
+        u.finish()
     }
 
     /// `self ∪ other`.
@@ -371,6 +365,42 @@ impl<T: Bound> IntervalSet<T> {
     /// True when the two sets share a value.
     pub fn intersects(&self, other: &Self) -> bool {
         overlaps(&self.ranges, &other.ranges)
+    }
+}
+
+/// A union of sets being gathered, for callers that unite several kinds
+/// of sets in one pass (see [`IntervalSet::union_all`]).
+pub(crate) struct Union<'a, T> {
+    work: Vec<(T, T)>,
+    mark: usize,
+    first: Option<&'a IntervalSet<T>>,
+    only_first: bool,
+}
+
+impl<'a, T: Bound> Union<'a, T> {
+    pub(crate) fn new() -> Self {
+        Union {
+            work: Vec::new(),
+            mark: 0,
+            first: None,
+            only_first: true,
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &'a IntervalSet<T>) {
+        match self.first {
+            None => self.first = Some(s),
+            Some(f) => self.only_first &= f == s || s.is_empty(),
+        }
+        self.work.extend_from_slice(&s.ranges);
+        compact(&mut self.work, &mut self.mark);
+    }
+
+    pub(crate) fn finish(self) -> IntervalSet<T> {
+        match self.first {
+            Some(f) if self.only_first => f.clone(),
+            _ => IntervalSet::wrap(normalise(self.work)),
+        }
     }
 }
 

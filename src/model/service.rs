@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::interval::IntervalSet;
+use super::interval::{IntervalSet, Union};
 use super::service_space::ServiceSpace;
 
 /// A set of TCP or UDP ports (1-65535): an [`IntervalSet`] of `u16`.
@@ -237,17 +237,21 @@ impl ServiceSet {
     /// whenever they have doubled since the last compaction, so they stay
     /// small however often a service is repeated.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a ServiceSet>) -> ServiceSet {
-        let sets: Vec<&ServiceSet> = sets.into_iter().collect();
-        let mut out = ServiceSet {
-            tcp: PortSet::union_all(sets.iter().map(|s| &s.tcp)),
-            udp: PortSet::union_all(sets.iter().map(|s| &s.udp)),
-            ..ServiceSet::new()
-        };
-        for s in &sets {
+        let (mut tcp, mut udp) = (Union::new(), Union::new());
+        let mut out = ServiceSet::new();
+        for s in sets {
+            tcp.push(&s.tcp.ranges);
+            udp.push(&s.udp.ranges);
             out.icmp.extend(s.icmp.iter().copied());
             out.icmpv6.extend(s.icmpv6.iter().copied());
             out.ip.extend(s.ip.iter().copied());
         }
+        out.tcp = PortSet {
+            ranges: tcp.finish(),
+        };
+        out.udp = PortSet {
+            ranges: udp.finish(),
+        };
         out
     }
 

@@ -123,22 +123,39 @@ impl ServiceSpace {
 
     /// Destination ports `ports` of TCP or UDP (`proto` 6 or 17).
     pub fn ports(proto: u8, ports: &PortSet) -> Self {
+        ServiceSpace {
+            line: IntervalSet::from_normalised(Self::port_ranges(proto, ports).collect()),
+        }
+    }
+
+    fn port_ranges(proto: u8, ports: &PortSet) -> impl Iterator<Item = (u32, u32)> + '_ {
+        // A protocol with ports takes 65,536 points, so every port has one.
         let o = Self::offset(proto);
-        let (_, last) = Self::span(proto);
-        Self::from_line(IntervalSet::from_ranges(
-            ports
-                .ranges()
-                .iter()
-                .map(|&(lo, hi)| (o + u32::from(lo), (o + u32::from(hi)).min(last))),
-        ))
+        ports
+            .ranges()
+            .iter()
+            .map(move |&(lo, hi)| (o + u32::from(lo), o + u32::from(hi)))
     }
 
     /// ICMP or ICMPv6 (`proto` 1 or 58) of the types `types`.
     pub fn types(proto: u8, types: &BTreeSet<u8>) -> Self {
+        ServiceSpace {
+            line: IntervalSet::from_normalised(Self::type_ranges(proto, types)),
+        }
+    }
+
+    /// The points of `types` in order, runs of consecutive types merged.
+    fn type_ranges(proto: u8, types: &BTreeSet<u8>) -> Vec<(u32, u32)> {
         let o = Self::offset(proto);
-        Self::from_line(IntervalSet::from_ranges(
-            types.iter().map(|&t| (o + u32::from(t), o + u32::from(t))),
-        ))
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(types.len());
+        for &t in types {
+            let x = o + u32::from(t);
+            match out.last_mut() {
+                Some(last) if last.1 + 1 == x => last.1 = x,
+                _ => out.push((x, x)),
+            }
+        }
+        out
     }
 
     /// Every packet of IP protocol `proto`.
@@ -162,23 +179,29 @@ impl ServiceSpace {
     /// What a flattened service set admits (its `ip` protocols never
     /// include TCP, UDP, ICMP or ICMPv6; any that do are left out).
     pub fn of_set(s: &ServiceSet) -> Self {
-        let mut parts = vec![
-            Self::ports(6, &s.tcp),
-            Self::ports(17, &s.udp),
-            Self::types(1, &s.icmp),
-            Self::types(58, &s.icmpv6),
-        ];
-        parts.extend(
+        let mut v: Vec<(u32, u32)> = Self::port_ranges(6, &s.tcp)
+            .chain(Self::port_ranges(17, &s.udp))
+            .collect();
+        v.extend(Self::type_ranges(1, &s.icmp));
+        v.extend(Self::type_ranges(58, &s.icmpv6));
+        v.extend(
             s.ip.iter()
                 .filter(|&&n| Axis::of(n) == Axis::None)
-                .map(|&n| Self::protocol(n)),
+                .map(|&n| Self::span(n)),
         );
-        Self::from_line(IntervalSet::union_all(parts.iter().map(|p| &p.line)))
+        ServiceSpace {
+            line: IntervalSet::from_ranges(v),
+        }
     }
 
     /// The points, as a set.
     pub fn line(&self) -> &IntervalSet<u32> {
         &self.line
+    }
+
+    /// The points, as a list of their own (copied only when shared).
+    pub fn into_ranges(self) -> Vec<(u32, u32)> {
+        self.line.into_ranges()
     }
 
     /// The points, as sorted disjoint intervals.

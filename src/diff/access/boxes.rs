@@ -82,7 +82,7 @@ pub(super) fn fbox(rule: usize, r: &Rule, v6: bool) -> Option<FBox> {
         rule,
         src,
         dst,
-        svc: ServiceSpace::of_match(&r.matcher).ranges().to_vec(),
+        svc: ServiceSpace::of_match(&r.matcher).into_ranges(),
     })
 }
 
