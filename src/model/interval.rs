@@ -173,6 +173,60 @@ fn compact<T: Bound>(v: &mut Vec<(T, T)>, mark: &mut usize) {
     }
 }
 
+/// A set of values kept as merged intervals in a map from start to end,
+/// for sets changed one interval at a time.
+pub type IntervalMap<T> = std::collections::BTreeMap<T, T>;
+
+/// Adds `lo..=hi` to `set`, merging it with the intervals it meets or
+/// touches.
+pub fn map_insert<T: Bound>(set: &mut IntervalMap<T>, mut lo: T, mut hi: T) {
+    if let Some((&s, &e)) = set.range(..=lo).next_back() {
+        if e >= lo || e.succ() == Some(lo) {
+            lo = s;
+            hi = hi.max(e);
+            set.remove(&s);
+        }
+    }
+    while let Some((&s, &e)) = set.range(lo..).next() {
+        if s <= hi || hi.succ() == Some(s) {
+            hi = hi.max(e);
+            set.remove(&s);
+        } else {
+            break;
+        }
+    }
+    set.insert(lo, hi);
+}
+
+/// Takes `lo..=hi` out of `set`.
+pub fn map_remove<T: Bound>(set: &mut IntervalMap<T>, lo: T, hi: T) {
+    if let Some((&s, &e)) = set.range(..lo).next_back() {
+        if e >= lo {
+            // s < lo, so lo has a predecessor.
+            if let Some(p) = lo.pred() {
+                set.insert(s, p);
+            }
+            if e > hi {
+                // e > hi, so hi has a successor.
+                if let Some(n) = hi.succ() {
+                    set.insert(n, e);
+                }
+                return;
+            }
+        }
+    }
+    let starts: Vec<T> = set.range(lo..=hi).map(|(&s, _)| s).collect();
+    for s in starts {
+        if let Some(e) = set.remove(&s) {
+            if e > hi {
+                if let Some(n) = hi.succ() {
+                    set.insert(n, e);
+                }
+            }
+        }
+    }
+}
+
 /// A set of values of `T` as sorted, disjoint, non-adjacent closed
 /// intervals.
 ///
@@ -497,6 +551,31 @@ mod tests {
         #[test]
         fn u128_sets_agree_with_a_naive_model(a in small(), b in small(), probe in 0u8..64) {
             agrees::<u128>(&a, &b, probe)?;
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn interval_maps_agree_with_a_naive_model(
+            ops in proptest::collection::vec((any::<bool>(), 0u8..64, 0u8..64), 0..12),
+        ) {
+            let mut map: IntervalMap<u16> = IntervalMap::new();
+            let mut want: BTreeSet<u128> = BTreeSet::new();
+            for (add, a, b) in ops {
+                let (lo, hi) = (a.min(b), a.max(b));
+                if add {
+                    map_insert(&mut map, u16::from(lo), u16::from(hi));
+                    want.extend(u128::from(lo)..=u128::from(hi));
+                } else {
+                    map_remove(&mut map, u16::from(lo), u16::from(hi));
+                    for v in lo..=hi {
+                        want.remove(&u128::from(v));
+                    }
+                }
+                let set = IntervalSet::from_normalised(map.iter().map(|(&a, &b)| (a, b)).collect());
+                prop_assert!(normalised(&set));
+                prop_assert_eq!(values(&set), want.clone());
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::boxes::{FBox, Iv, Piece, Span, Sv};
 use super::plane::plane;
-use crate::model::interval::{difference, normalise, Bound};
+use crate::model::interval::{difference, map_insert, map_remove, normalise, Bound, IntervalMap};
 use crate::model::ServiceSpace;
 
 /// `∪plus \ ∪minus`, as disjoint pieces.
@@ -182,52 +182,9 @@ fn dst_clusters(all: &[&FBox]) -> (Vec<usize>, Vec<Iv>) {
     (cluster_of, extents)
 }
 
-/// A set of intervals kept merged in a map from start to end.
-type IntervalMap = BTreeMap<u128, u128>;
-
-fn map_insert(set: &mut IntervalMap, mut lo: u128, mut hi: u128) {
-    if let Some((&s, &e)) = set.range(..=lo).next_back() {
-        if e >= lo || e.succ() == Some(lo) {
-            lo = s;
-            hi = hi.max(e);
-            set.remove(&s);
-        }
-    }
-    while let Some((&s, &e)) = set.range(lo..).next() {
-        if s <= hi || hi.succ() == Some(s) {
-            hi = hi.max(e);
-            set.remove(&s);
-        } else {
-            break;
-        }
-    }
-    set.insert(lo, hi);
-}
-
-fn map_remove(set: &mut IntervalMap, lo: u128, hi: u128) {
-    if let Some((&s, &e)) = set.range(..lo).next_back() {
-        if e >= lo {
-            // s < lo, so lo - 1 does not wrap; e > hi, so hi + 1 does not.
-            set.insert(s, lo - 1);
-            if e > hi {
-                set.insert(hi + 1, e);
-                return;
-            }
-        }
-    }
-    let starts: Vec<u128> = set.range(lo..=hi).map(|(&s, _)| s).collect();
-    for s in starts {
-        if let Some(e) = set.remove(&s) {
-            if e > hi {
-                set.insert(hi + 1, e);
-            }
-        }
-    }
-}
-
 /// The sources that see one set of destinations.
 struct Fibre {
-    srcs: IntervalMap,
+    srcs: IntervalMap<u128>,
     /// The service point from which `srcs` has been what it is.
     since: u32,
     /// `srcs` before the changes at the current point, once changed.
