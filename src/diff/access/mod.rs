@@ -5,8 +5,8 @@
 //! generic firewall. Every rule is a box: source addresses × destination
 //! addresses × a set of points in a *service line*, one dimension on which
 //! every (protocol, port or ICMP type) has a place (see
-//! [`ServiceSpace`](crate::model::ServiceSpace)). The
-//! newly allowed traffic is `∪NEW \ ∪OLD`, computed exactly:
+//! [`ServiceSpace`]). The newly allowed traffic
+//! is `∪NEW \ ∪OLD`, computed exactly:
 //!
 //! 1. Rules with identical boxes in both versions cancel (they are
 //!    "unchanged"). Only the remaining *changed* rules can contribute, since
@@ -41,11 +41,11 @@
 //! lowered rule's sources lie in its `src_zone` and destinations in its
 //! `dst_zone`. Monitor catch-alls (`Match::Any`) take part like any rule.
 //!
-//! The work is split by job: [`boxes`] turns rules into boxes of intervals,
-//! [`sweep`] computes the delta along the service line, [`plane`] the
-//! sources × destinations part of one slice, [`label`] names the addresses
-//! of a result, and [`driver`] cancels unchanged rules, groups the rest and
-//! assembles the boxes.
+//! The work is split by job: `boxes` turns rules into boxes of intervals,
+//! `sweep` computes the delta along the service line, `plane` the sources ×
+//! destinations part of one slice, `label` names the addresses of a result,
+//! and `driver` cancels unchanged rules, groups the rest and assembles the
+//! boxes.
 
 mod boxes;
 mod driver;
