@@ -82,7 +82,7 @@ fn run(what: &str, text: &str, from: &str, to: &str) {
     let Ok(rules) = lower(&policy, &BuildOptions::new(today)) else {
         panic!("{what} must lower");
     };
-    let found = conduitc::paths::find(&rules, from, to);
+    let found = conduitc::attack_paths::find(&rules, from, to);
     println!(
         "{what}: {} zones, {flows} flows, {:.0} KB; {} paths of {} hops{}",
         policy.zones.len(),
@@ -101,7 +101,7 @@ fn run(what: &str, text: &str, from: &str, to: &str) {
     );
     report(
         "  paths",
-        &time(5, || conduitc::paths::find(&rules, from, to)),
+        &time(5, || conduitc::attack_paths::find(&rules, from, to)),
     );
 }
 

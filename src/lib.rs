@@ -40,6 +40,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attack_paths;
 pub mod backend;
 pub mod check;
 pub mod decide;
@@ -50,7 +51,6 @@ pub mod graph;
 pub mod limits;
 pub mod lower;
 pub mod model;
-pub mod paths;
 pub mod platform;
 pub mod semantics;
 pub mod source;

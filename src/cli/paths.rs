@@ -70,9 +70,9 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let found = conduitc::paths::find(&rules, &args.from_zone, &args.to_zone);
+    let found = conduitc::attack_paths::find(&rules, &args.from_zone, &args.to_zone);
     let text = match args.format {
-        PathsFormat::Text => conduitc::paths::to_text(&found),
+        PathsFormat::Text => conduitc::attack_paths::to_text(&found),
         PathsFormat::Json => match serde_json::to_string_pretty(&found) {
             Ok(j) => j + "\n",
             Err(e) => {

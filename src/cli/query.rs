@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use clap::{Args, ValueEnum};
 use conduitc::lower::{BuildOptions, Packet, Verdict};
 use conduitc::model::service::icmp_type_by_name;
+use conduitc::model::service_space::Axis;
 use conduitc::Code;
 
 use super::output::Output;
@@ -80,8 +81,8 @@ fn packet(args: &QueryArgs) -> Result<Packet, String> {
     };
     let mut dport = None;
     let mut icmp_type = None;
-    match proto {
-        6 | 17 => {
+    match Axis::of(proto) {
+        Axis::Port => {
             let port = args
                 .port
                 .ok_or_else(|| "--port is required with --proto tcp or udp".to_string())?;
@@ -90,7 +91,7 @@ fn packet(args: &QueryArgs) -> Result<Packet, String> {
             }
             dport = Some(port);
         }
-        1 | 58 => {
+        Axis::Type => {
             let v6 = proto == 58;
             let t = args.icmp_type.as_deref().ok_or_else(|| {
                 format!(
@@ -108,7 +109,7 @@ fn packet(args: &QueryArgs) -> Result<Packet, String> {
                 })?,
             });
         }
-        _ => {}
+        Axis::None => {}
     }
     if dport.is_none() && args.port.is_some() {
         return Err("--port applies only to tcp and udp".into());

@@ -12,158 +12,25 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
-/// A set of IPv4 and IPv6 addresses.
+use super::interval::{IntervalSet, Union};
+
+/// A set of IPv4 and IPv6 addresses: one [`IntervalSet`] per family.
 ///
-/// INVARIANT: both interval lists are sorted, non-overlapping and
-/// non-adjacent (adjacent intervals are merged), so two equal sets have equal
-/// representations and `==` is set equality.
+/// INVARIANT: both interval lists are normalised (sorted, non-overlapping
+/// and non-adjacent), so two equal sets have equal representations and
+/// `==` is set equality.
 ///
 /// The interval lists are shared: cloning a set copies two pointers, not
 /// its intervals, so the many flows that name one group or zone hold one
 /// copy of its addresses. They serialise as plain lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AddrSet {
-    v4: Arc<Vec<(u32, u32)>>,
-    v6: Arc<Vec<(u128, u128)>>,
+    v4: IntervalSet<u32>,
+    v6: IntervalSet<u128>,
 }
 
 /// The two shared interval lists of an [`AddrSet`], IPv4 then IPv6.
 pub(crate) type SharedMut<'a> = (&'a mut Arc<Vec<(u32, u32)>>, &'a mut Arc<Vec<(u128, u128)>>);
-
-impl PartialOrd for AddrSet {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for AddrSet {
-    /// IPv4 intervals, then IPv6; a shared copy compares equal without
-    /// reading it.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let v4 = if Arc::ptr_eq(&self.v4, &other.v4) {
-            std::cmp::Ordering::Equal
-        } else {
-            self.v4.cmp(&other.v4)
-        };
-        v4.then_with(|| {
-            if Arc::ptr_eq(&self.v6, &other.v6) {
-                std::cmp::Ordering::Equal
-            } else {
-                self.v6.cmp(&other.v6)
-            }
-        })
-    }
-}
-
-fn normalise<T: Copy + Ord + Bounded>(mut v: Vec<(T, T)>) -> Vec<(T, T)> {
-    v.sort_unstable();
-    let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
-    for (lo, hi) in v {
-        if let Some(last) = out.last_mut() {
-            // merge overlapping or adjacent
-            if lo <= last.1 || (last.1 != T::MAX && T::succ(last.1) == lo) {
-                if hi > last.1 {
-                    last.1 = hi;
-                }
-                continue;
-            }
-        }
-        out.push((lo, hi));
-    }
-    out
-}
-
-/// Normalises `v` in place once it has doubled since the last time
-/// (`mark` is its length then), keeping a growing union's work list within
-/// a constant factor of its normalised size.
-fn compact<T: Copy + Ord + Bounded>(v: &mut Vec<(T, T)>, mark: &mut usize) {
-    if v.len() > 2 * *mark + 1024 {
-        *v = normalise(std::mem::take(v));
-        *mark = v.len();
-    }
-}
-
-trait Bounded: Sized {
-    const MIN: Self;
-    const MAX: Self;
-    fn succ(self) -> Self;
-    fn pred(self) -> Self;
-}
-impl Bounded for u32 {
-    const MIN: u32 = 0;
-    const MAX: u32 = u32::MAX;
-    fn succ(self) -> u32 {
-        self + 1
-    }
-    fn pred(self) -> u32 {
-        self - 1
-    }
-}
-impl Bounded for u128 {
-    const MIN: u128 = 0;
-    const MAX: u128 = u128::MAX;
-    fn succ(self) -> u128 {
-        self + 1
-    }
-    fn pred(self) -> u128 {
-        self - 1
-    }
-}
-
-/// Intersection of two sorted, disjoint interval lists (inclusive bounds).
-pub(crate) fn intersect<T: Copy + Ord>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < a.len() && j < b.len() {
-        let lo = a[i].0.max(b[j].0);
-        let hi = a[i].1.min(b[j].1);
-        if lo <= hi {
-            out.push((lo, hi));
-        }
-        if a[i].1 < b[j].1 {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    out
-}
-
-fn complement<T: Copy + Ord + Bounded>(a: &[(T, T)]) -> Vec<(T, T)> {
-    let mut out = Vec::new();
-    let mut next = Some(T::MIN);
-    for &(lo, hi) in a {
-        if let Some(n) = next {
-            if lo > n {
-                out.push((n, T::pred(lo)));
-            }
-        }
-        next = if hi == T::MAX {
-            None
-        } else {
-            Some(T::succ(hi))
-        };
-    }
-    if let Some(n) = next {
-        out.push((n, T::MAX));
-    }
-    out
-}
-
-/// True when every interval of `small` lies inside one interval of `big`
-/// (both normalised): a binary search per interval of `small`, no allocation.
-fn covers_all<T: Copy + Ord>(big: &[(T, T)], small: &[(T, T)]) -> bool {
-    small.iter().all(|&(lo, hi)| {
-        let idx = big.partition_point(|&(blo, _)| blo <= lo);
-        idx > 0 && big[idx - 1].1 >= hi
-    })
-}
-
-fn contains<T: Copy + Ord>(a: &[(T, T)], x: T) -> bool {
-    // binary search for the last interval with lo <= x
-    let idx = a.partition_point(|&(lo, _)| lo <= x);
-    idx > 0 && a[idx - 1].1 >= x
-}
 
 /// Largest CIDR blocks covering exactly `[lo, hi]`.
 fn range_to_cidrs(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
@@ -205,7 +72,7 @@ impl AddrSet {
     /// The shared interval lists, for the checker to swap each for an equal
     /// shared copy (it must not change their content).
     pub(crate) fn shared_mut(&mut self) -> SharedMut<'_> {
-        (&mut self.v4, &mut self.v6)
+        (self.v4.shared_mut(), self.v6.shared_mut())
     }
 
     /// The empty set.
@@ -216,60 +83,53 @@ impl AddrSet {
     /// Every IPv4 and every IPv6 address.
     pub fn all() -> Self {
         AddrSet {
-            v4: Arc::new(vec![(0, u32::MAX)]),
-            v6: Arc::new(vec![(0, u128::MAX)]),
+            v4: IntervalSet::full(),
+            v6: IntervalSet::full(),
         }
     }
 
     /// The set holding one prefix.
     pub fn from_net(net: IpNet) -> Self {
-        let mut s = Self::new();
-        s.insert_net(net);
-        s
+        Self::from_nets([net])
     }
 
     /// The set holding one address.
     pub fn from_addr(addr: IpAddr) -> Self {
         match addr {
-            IpAddr::V4(a) => Self::from_v4_ranges(vec![(u32::from(a), u32::from(a))]),
-            IpAddr::V6(a) => Self::from_v6_ranges(vec![(u128::from(a), u128::from(a))]),
+            IpAddr::V4(a) => Self::from_v4(IntervalSet::single(u32::from(a))),
+            IpAddr::V6(a) => Self::from_v6(IntervalSet::single(u128::from(a))),
+        }
+    }
+
+    /// The set of these IPv4 addresses.
+    pub fn from_v4(v4: IntervalSet<u32>) -> Self {
+        AddrSet {
+            v4,
+            v6: IntervalSet::new(),
+        }
+    }
+
+    /// The set of these IPv6 addresses.
+    pub fn from_v6(v6: IntervalSet<u128>) -> Self {
+        AddrSet {
+            v4: IntervalSet::new(),
+            v6,
         }
     }
 
     /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv4 intervals.
     pub fn from_v4_ranges(v4: Vec<(u32, u32)>) -> Self {
-        AddrSet {
-            v4: Arc::new(normalise(v4.into_iter().filter(|(a, b)| a <= b).collect())),
-            v6: Arc::default(),
-        }
+        Self::from_v4(IntervalSet::from_ranges(v4))
     }
 
     /// Builds a set from arbitrary (possibly overlapping, unsorted) IPv6 intervals.
     pub fn from_v6_ranges(v6: Vec<(u128, u128)>) -> Self {
-        AddrSet {
-            v4: Arc::default(),
-            v6: Arc::new(normalise(v6.into_iter().filter(|(a, b)| a <= b).collect())),
-        }
+        Self::from_v6(IntervalSet::from_ranges(v6))
     }
 
     /// Adds a prefix.
     pub fn insert_net(&mut self, net: IpNet) {
-        match net {
-            IpNet::V4(n) => {
-                let lo = u32::from(n.network());
-                let hi = u32::from(n.broadcast());
-                let v4 = Arc::make_mut(&mut self.v4);
-                v4.push((lo, hi));
-                *v4 = normalise(std::mem::take(v4));
-            }
-            IpNet::V6(n) => {
-                let lo = u128::from(n.network());
-                let hi = u128::from(n.broadcast());
-                let v6 = Arc::make_mut(&mut self.v6);
-                v6.push((lo, hi));
-                *v6 = normalise(std::mem::take(v6));
-            }
-        }
+        *self = self.union(&Self::from_net(net));
     }
 
     /// The set holding every prefix of `nets`, in one normalisation pass.
@@ -283,8 +143,8 @@ impl AddrSet {
             }
         }
         AddrSet {
-            v4: Arc::new(normalise(v4)),
-            v6: Arc::new(normalise(v6)),
+            v4: IntervalSet::from_ranges(v4),
+            v6: IntervalSet::from_ranges(v6),
         }
     }
 
@@ -293,51 +153,48 @@ impl AddrSet {
         Self::from_nets(addrs.into_iter().map(IpNet::from))
     }
 
+    /// The IPv4 addresses as a set of integers.
+    pub fn v4(&self) -> &IntervalSet<u32> {
+        &self.v4
+    }
+
+    /// The IPv6 addresses as a set of integers.
+    pub fn v6(&self) -> &IntervalSet<u128> {
+        &self.v6
+    }
+
     /// The smallest and largest address, IPv4 before IPv6 (`None` when
     /// empty). A superset's hull contains the subset's.
     pub fn hull(&self) -> Option<(IpAddr, IpAddr)> {
-        let lo = match (self.v4.first(), self.v6.first()) {
-            (Some(&(a, _)), _) => IpAddr::V4(Ipv4Addr::from(a)),
-            (None, Some(&(a, _))) => IpAddr::V6(Ipv6Addr::from(a)),
+        let (h4, h6) = (self.v4.hull(), self.v6.hull());
+        let lo = match (h4, h6) {
+            (Some((a, _)), _) => IpAddr::V4(Ipv4Addr::from(a)),
+            (None, Some((a, _))) => IpAddr::V6(Ipv6Addr::from(a)),
             (None, None) => return None,
         };
-        let hi = match (self.v6.last(), self.v4.last()) {
-            (Some(&(_, b)), _) => IpAddr::V6(Ipv6Addr::from(b)),
-            (None, Some(&(_, b))) => IpAddr::V4(Ipv4Addr::from(b)),
+        let hi = match (h6, h4) {
+            (Some((_, b)), _) => IpAddr::V6(Ipv6Addr::from(b)),
+            (None, Some((_, b))) => IpAddr::V4(Ipv4Addr::from(b)),
             (None, None) => return None,
         };
         Some((lo, hi))
     }
 
-    /// The union of many sets, in one normalisation pass.
+    /// The union of many sets, in one normalisation pass per family.
     ///
     /// When one set holds all the others (the same group named twice, say),
-    /// the result shares that set's intervals. The work list is compacted
-    /// whenever it has doubled since the last compaction, so it stays within
-    /// about twice the result plus the largest input, however often a set
-    /// is repeated.
+    /// the result shares that set's intervals. The work lists are compacted
+    /// whenever they have doubled since the last compaction (see
+    /// [`IntervalSet::union_all`]).
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AddrSet>) -> AddrSet {
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
-        let (mut v4_mark, mut v6_mark) = (0, 0);
-        let mut first: Option<&AddrSet> = None;
-        let mut only_first = true;
+        let (mut v4, mut v6) = (Union::new(), Union::new());
         for s in sets {
-            match first {
-                None => first = Some(s),
-                Some(f) => only_first &= f == s || s.is_empty(),
-            }
-            v4.extend_from_slice(&s.v4);
-            v6.extend_from_slice(&s.v6);
-            compact(&mut v4, &mut v4_mark);
-            compact(&mut v6, &mut v6_mark);
+            v4.push(&s.v4);
+            v6.push(&s.v6);
         }
-        match first {
-            Some(f) if only_first => f.clone(),
-            _ => AddrSet {
-                v4: Arc::new(normalise(v4)),
-                v6: Arc::new(normalise(v6)),
-            },
+        AddrSet {
+            v4: v4.finish(),
+            v6: v6.finish(),
         }
     }
 
@@ -349,22 +206,25 @@ impl AddrSet {
     /// `self ∩ other`.
     pub fn intersection(&self, other: &AddrSet) -> AddrSet {
         AddrSet {
-            v4: Arc::new(intersect(&self.v4, &other.v4)),
-            v6: Arc::new(intersect(&self.v6, &other.v6)),
+            v4: self.v4.intersection(&other.v4),
+            v6: self.v6.intersection(&other.v6),
         }
     }
 
     /// Every address not in `self` (both families).
     pub fn complement(&self) -> AddrSet {
         AddrSet {
-            v4: Arc::new(complement(&self.v4)),
-            v6: Arc::new(complement(&self.v6)),
+            v4: self.v4.complement(),
+            v6: self.v6.complement(),
         }
     }
 
     /// `self \ other`.
     pub fn difference(&self, other: &AddrSet) -> AddrSet {
-        self.intersection(&other.complement())
+        AddrSet {
+            v4: self.v4.difference(&other.v4),
+            v6: self.v6.difference(&other.v6),
+        }
     }
 
     /// True when the set holds no address.
@@ -375,35 +235,29 @@ impl AddrSet {
     /// True when `addr` is in the set.
     pub fn contains(&self, addr: IpAddr) -> bool {
         match addr {
-            IpAddr::V4(a) => contains(&self.v4, u32::from(a)),
-            IpAddr::V6(a) => contains(&self.v6, u128::from(a)),
+            IpAddr::V4(a) => self.v4.contains(u32::from(a)),
+            IpAddr::V6(a) => self.v6.contains(u128::from(a)),
         }
     }
 
     /// True when every address of `other` is in `self`.
     pub fn is_superset(&self, other: &AddrSet) -> bool {
-        covers_all(&self.v4, &other.v4) && covers_all(&self.v6, &other.v6)
+        self.v4.is_superset(&other.v4) && self.v6.is_superset(&other.v6)
     }
 
     /// True when the two sets share an address.
     pub fn intersects(&self, other: &AddrSet) -> bool {
-        !self.intersection(other).is_empty()
+        self.v4.intersects(&other.v4) || self.v6.intersects(&other.v6)
     }
 
     /// The IPv4 part only.
     pub fn v4_only(&self) -> AddrSet {
-        AddrSet {
-            v4: Arc::clone(&self.v4),
-            v6: Arc::default(),
-        }
+        Self::from_v4(self.v4.clone())
     }
 
     /// The IPv6 part only.
     pub fn v6_only(&self) -> AddrSet {
-        AddrSet {
-            v4: Arc::default(),
-            v6: Arc::clone(&self.v6),
-        }
+        Self::from_v6(self.v6.clone())
     }
 
     /// True when the set holds at least one IPv4 address.
@@ -420,20 +274,20 @@ impl AddrSet {
     pub fn v4_ranges(&self) -> impl Iterator<Item = (Ipv4Addr, Ipv4Addr)> + '_ {
         self.v4
             .iter()
-            .map(|&(a, b)| (Ipv4Addr::from(a), Ipv4Addr::from(b)))
+            .map(|(a, b)| (Ipv4Addr::from(a), Ipv4Addr::from(b)))
     }
 
     /// The IPv6 intervals, sorted and disjoint, as inclusive address pairs.
     pub fn v6_ranges(&self) -> impl Iterator<Item = (Ipv6Addr, Ipv6Addr)> + '_ {
         self.v6
             .iter()
-            .map(|&(a, b)| (Ipv6Addr::from(a), Ipv6Addr::from(b)))
+            .map(|(a, b)| (Ipv6Addr::from(a), Ipv6Addr::from(b)))
     }
 
     /// The fewest disjoint IPv4 prefixes whose union is exactly the IPv4 part.
     pub fn v4_prefixes(&self) -> Vec<Ipv4Net> {
         let mut out = Vec::new();
-        for &(lo, hi) in self.v4.iter() {
+        for (lo, hi) in self.v4.iter() {
             for (start, len) in range_to_cidrs(lo as u128, hi as u128, 32) {
                 if let Ok(n) = Ipv4Net::new(Ipv4Addr::from(start as u32), len) {
                     out.push(n);
@@ -446,7 +300,7 @@ impl AddrSet {
     /// The fewest disjoint IPv6 prefixes whose union is exactly the IPv6 part.
     pub fn v6_prefixes(&self) -> Vec<Ipv6Net> {
         let mut out = Vec::new();
-        for &(lo, hi) in self.v6.iter() {
+        for (lo, hi) in self.v6.iter() {
             for (start, len) in range_to_cidrs(lo, hi, 128) {
                 if let Ok(n) = Ipv6Net::new(Ipv6Addr::from(start), len) {
                     out.push(n);
@@ -467,17 +321,17 @@ impl AddrSet {
 
     /// Number of IPv4 intervals plus IPv6 intervals.
     pub fn interval_count(&self) -> usize {
-        self.v4.len() + self.v6.len()
+        self.v4.interval_count() + self.v6.interval_count()
     }
 
     /// True when the set is every IPv4 address (and nothing of IPv6 is asked).
     pub fn is_all_v4(&self) -> bool {
-        *self.v4 == [(0, u32::MAX)]
+        self.v4.is_full()
     }
 
     /// True when the set is every IPv6 address.
     pub fn is_all_v6(&self) -> bool {
-        *self.v6 == [(0, u128::MAX)]
+        self.v6.is_full()
     }
 }
 
@@ -574,6 +428,7 @@ mod tests {
             let (x, y) = (mk(&a), mk(&b));
             for (big, small) in [(&x, &y), (&y, &x), (&x, &x.union(&y)), (&x.union(&y), &y)] {
                 prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
+                prop_assert_eq!(big.intersects(small), !big.intersection(small).is_empty());
                 if big.is_superset(small) {
                     if let (Some((bl, bh)), Some((sl, sh))) = (big.hull(), small.hull()) {
                         prop_assert!(bl <= sl && sh <= bh);

@@ -10,7 +10,9 @@
 
 pub mod addr;
 pub mod catalogue;
+pub mod interval;
 pub mod service;
+pub mod service_space;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -19,7 +21,9 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use addr::AddrSet;
+pub use interval::IntervalSet;
 pub use service::{PortSet, Proto, ServiceSet};
+pub use service_space::ServiceSpace;
 
 /// A user-declared name: the spelling as declared, compared case-insensitively.
 #[derive(Clone, Debug, Serialize, Deserialize)]

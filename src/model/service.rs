@@ -6,38 +6,25 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// A set of TCP or UDP ports (1-65535).
+use super::interval::{IntervalSet, Union};
+use super::service_space::ServiceSpace;
+
+/// A set of TCP or UDP ports (1-65535): an [`IntervalSet`] of `u16`.
 ///
 /// INVARIANT: ranges are sorted, inclusive, non-overlapping and non-adjacent.
 ///
 /// The ranges are shared: cloning a set copies a pointer, so the flows that
 /// name one service hold one copy of its ports. They serialise as a plain list.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PortSet {
-    ranges: Arc<Vec<(u16, u16)>>,
-}
-
-impl PartialOrd for PortSet {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PortSet {
-    /// By ranges; a shared copy compares equal without reading them.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        if Arc::ptr_eq(&self.ranges, &other.ranges) {
-            return std::cmp::Ordering::Equal;
-        }
-        self.ranges.cmp(&other.ranges)
-    }
+    ranges: IntervalSet<u16>,
 }
 
 impl PortSet {
     /// The shared range list, for the checker to swap for an equal shared
     /// copy (it must not change its content).
     pub(crate) fn shared_mut(&mut self) -> &mut Arc<Vec<(u16, u16)>> {
-        &mut self.ranges
+        self.ranges.shared_mut()
     }
 
     /// The empty set.
@@ -47,31 +34,26 @@ impl PortSet {
 
     /// Builds a set from arbitrary inclusive ranges (`lo > hi` ranges are ignored).
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u16, u16)>) -> Self {
-        let mut v: Vec<(u16, u16)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
-        v.sort_unstable();
-        let mut out: Vec<(u16, u16)> = Vec::with_capacity(v.len());
-        for (lo, hi) in v {
-            if let Some(last) = out.last_mut() {
-                if lo <= last.1 || (last.1 != u16::MAX && last.1 + 1 == lo) {
-                    last.1 = last.1.max(hi);
-                    continue;
-                }
-            }
-            out.push((lo, hi));
-        }
         PortSet {
-            ranges: Arc::new(out),
+            ranges: IntervalSet::from_ranges(ranges),
         }
     }
 
     /// A single port.
     pub fn single(port: u16) -> Self {
-        Self::from_ranges([(port, port)])
+        PortSet {
+            ranges: IntervalSet::single(port),
+        }
+    }
+
+    /// The ports as a set of integers.
+    pub fn set(&self) -> &IntervalSet<u16> {
+        &self.ranges
     }
 
     /// The sorted, disjoint inclusive ranges.
     pub fn ranges(&self) -> &[(u16, u16)] {
-        &self.ranges
+        self.ranges.ranges()
     }
 
     /// True when empty.
@@ -81,79 +63,54 @@ impl PortSet {
 
     /// True when `port` is in the set.
     pub fn contains(&self, port: u16) -> bool {
-        let idx = self.ranges.partition_point(|&(lo, _)| lo <= port);
-        idx > 0 && self.ranges[idx - 1].1 >= port
+        self.ranges.contains(port)
+    }
+
+    /// The union of many sets, in one normalisation pass (see
+    /// [`IntervalSet::union_all`]).
+    pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a PortSet>) -> PortSet {
+        PortSet {
+            ranges: IntervalSet::union_all(sets.into_iter().map(|s| &s.ranges)),
+        }
     }
 
     /// `self ∪ other`.
     pub fn union(&self, other: &PortSet) -> PortSet {
-        PortSet::from_ranges(self.ranges.iter().chain(other.ranges.iter()).copied())
+        PortSet {
+            ranges: self.ranges.union(&other.ranges),
+        }
     }
 
     /// `self ∩ other`.
     pub fn intersection(&self, other: &PortSet) -> PortSet {
-        let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
-        while i < self.ranges.len() && j < other.ranges.len() {
-            let lo = self.ranges[i].0.max(other.ranges[j].0);
-            let hi = self.ranges[i].1.min(other.ranges[j].1);
-            if lo <= hi {
-                out.push((lo, hi));
-            }
-            if self.ranges[i].1 < other.ranges[j].1 {
-                i += 1;
-            } else {
-                j += 1;
-            }
-        }
         PortSet {
-            ranges: Arc::new(out),
+            ranges: self.ranges.intersection(&other.ranges),
         }
     }
 
     /// `self \ other`.
     pub fn difference(&self, other: &PortSet) -> PortSet {
-        let mut out = Vec::new();
-        for &(lo, hi) in self.ranges.iter() {
-            let mut cur = lo as u32;
-            for &(olo, ohi) in other.ranges.iter() {
-                if (ohi as u32) < cur || olo > hi {
-                    continue;
-                }
-                if (olo as u32) > cur {
-                    out.push((cur as u16, olo - 1));
-                }
-                cur = ohi as u32 + 1;
-                if cur > hi as u32 {
-                    break;
-                }
-            }
-            if cur <= hi as u32 {
-                out.push((cur as u16, hi));
-            }
+        PortSet {
+            ranges: self.ranges.difference(&other.ranges),
         }
-        PortSet::from_ranges(out)
     }
 
     /// True when every port of `other` is in `self`.
     pub fn is_superset(&self, other: &PortSet) -> bool {
-        // Each range of `other` must lie inside one range of `self`.
-        other.ranges.iter().all(|&(lo, hi)| {
-            let idx = self.ranges.partition_point(|&(slo, _)| slo <= lo);
-            idx > 0 && self.ranges[idx - 1].1 >= hi
-        })
+        self.ranges.is_superset(&other.ranges)
     }
 
     /// Number of ports in the set.
     pub fn len(&self) -> u32 {
-        self.ranges.iter().map(|&(a, b)| (b - a) as u32 + 1).sum()
+        // At most 65536.
+        u32::try_from(self.ranges.len()).unwrap_or(u32::MAX)
     }
 }
 
 impl fmt::Display for PortSet {
     /// `502`, `20000-20010`, comma separated.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, &(lo, hi)) in self.ranges.iter().enumerate() {
+        for (i, (lo, hi)) in self.ranges.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -250,15 +207,6 @@ pub fn icmp_type_name(t: u8, v6: bool) -> Option<&'static str> {
     table.iter().find(|&&(_, n)| n == t).map(|&(name, _)| name)
 }
 
-/// Normalises `v` in place once it has doubled since the last time (`mark`
-/// is its length then).
-fn compact(v: &mut Vec<(u16, u16)>, mark: &mut usize) {
-    if v.len() > 2 * *mark + 1024 {
-        *v = PortSet::from_ranges(std::mem::take(v)).ranges.to_vec();
-        *mark = v.len();
-    }
-}
-
 /// A flattened set of services: what a flow admits, by protocol.
 ///
 /// `ip` holds raw IP protocol numbers (never 1, 6, 17 or 58).
@@ -289,29 +237,21 @@ impl ServiceSet {
     /// whenever they have doubled since the last compaction, so they stay
     /// small however often a service is repeated.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a ServiceSet>) -> ServiceSet {
-        let (mut tcp, mut udp) = (Vec::new(), Vec::new());
-        let (mut tcp_mark, mut udp_mark) = (0, 0);
+        let (mut tcp, mut udp) = (Union::new(), Union::new());
         let mut out = ServiceSet::new();
-        let mut first: Option<&ServiceSet> = None;
-        let mut only_first = true;
         for s in sets {
-            match first {
-                None => first = Some(s),
-                Some(f) => only_first &= f == s || s.is_empty(),
-            }
-            tcp.extend_from_slice(s.tcp.ranges());
-            udp.extend_from_slice(s.udp.ranges());
-            compact(&mut tcp, &mut tcp_mark);
-            compact(&mut udp, &mut udp_mark);
+            tcp.push(&s.tcp.ranges);
+            udp.push(&s.udp.ranges);
             out.icmp.extend(s.icmp.iter().copied());
             out.icmpv6.extend(s.icmpv6.iter().copied());
             out.ip.extend(s.ip.iter().copied());
         }
-        if let (Some(f), true) = (first, only_first) {
-            return f.clone();
-        }
-        out.tcp = PortSet::from_ranges(tcp);
-        out.udp = PortSet::from_ranges(udp);
+        out.tcp = PortSet {
+            ranges: tcp.finish(),
+        };
+        out.udp = PortSet {
+            ranges: udp.finish(),
+        };
         out
     }
 
@@ -358,30 +298,10 @@ impl ServiceSet {
 }
 
 impl fmt::Display for ServiceSet {
-    /// `tcp/502, tcp/20000-20010, udp/53, icmp/echo-request, ip/47`.
+    /// `tcp/502, tcp/20000-20010, udp/53, icmp/echo-request, ip/47` (see
+    /// [`ServiceSpace`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts: Vec<String> = Vec::new();
-        for (kw, set) in [("tcp", &self.tcp), ("udp", &self.udp)] {
-            for &(lo, hi) in set.ranges() {
-                if lo == hi {
-                    parts.push(format!("{kw}/{lo}"));
-                } else {
-                    parts.push(format!("{kw}/{lo}-{hi}"));
-                }
-            }
-        }
-        for (kw, set, v6) in [("icmp", &self.icmp, false), ("icmpv6", &self.icmpv6, true)] {
-            for &t in set {
-                match icmp_type_name(t, v6) {
-                    Some(n) => parts.push(format!("{kw}/{n}")),
-                    None => parts.push(format!("{kw}/{t}")),
-                }
-            }
-        }
-        for &n in &self.ip {
-            parts.push(format!("ip/{n}"));
-        }
-        f.write_str(&parts.join(", "))
+        fmt::Display::fmt(&ServiceSpace::of_set(self), f)
     }
 }
 
@@ -399,30 +319,15 @@ mod tests {
 
     proptest! {
         #[test]
-        fn superset_and_union_all_agree_with_set_algebra(
+        fn union_all_agrees_with_pairwise_union(
             a in proptest::collection::vec((1u16.., 1u16..), 0..5),
             b in proptest::collection::vec((1u16.., 1u16..), 0..5),
         ) {
             let x = PortSet::from_ranges(a.iter().map(|&(p, q)| (p.min(q), p.max(q))));
             let y = PortSet::from_ranges(b.iter().map(|&(p, q)| (p.min(q), p.max(q))));
-            for (big, small) in [(&x, &y), (&y, &x), (&x.union(&y), &y)] {
-                prop_assert_eq!(big.is_superset(small), small.difference(big).is_empty());
-            }
             let sx = ServiceSet { tcp: x.clone(), udp: y.clone(), ..ServiceSet::new() };
             let sy = ServiceSet { tcp: y.clone(), icmp: [8u8].into(), ..ServiceSet::new() };
             prop_assert_eq!(ServiceSet::union_all([&sx, &sy]), sx.union(&sy));
-        }
-
-        #[test]
-        fn difference_is_exact(a in proptest::collection::vec((1u16.., 1u16..), 0..5),
-                               b in proptest::collection::vec((1u16.., 1u16..), 0..5),
-                               probe in 1u16..) {
-            let a = PortSet::from_ranges(a.into_iter().map(|(x, y)| (x.min(y), x.max(y))));
-            let b = PortSet::from_ranges(b.into_iter().map(|(x, y)| (x.min(y), x.max(y))));
-            let d = a.difference(&b);
-            prop_assert_eq!(d.contains(probe), a.contains(probe) && !b.contains(probe));
-            let i = a.intersection(&b);
-            prop_assert_eq!(i.contains(probe), a.contains(probe) && b.contains(probe));
         }
     }
 }

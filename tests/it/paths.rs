@@ -10,9 +10,9 @@ use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use conduitc::attack_paths::{self as paths, MAX_PATHS};
 use conduitc::lower::{lower, BuildOptions, Rule, RuleSet};
 use conduitc::model::AddrSet;
-use conduitc::paths::{self, MAX_PATHS};
 use proptest::prelude::*;
 
 use conduitc_testkit::gen;

@@ -13,8 +13,8 @@
 //!    form a class (numbered the same way, so a class's number orders it by
 //!    its first flow);
 //! 2. each dimension's distinct sets are laid out as intervals on one line
-//!    (IPv4 before IPv6; TCP ports, UDP ports, ICMP, ICMPv6 types, then
-//!    IP protocols) and stored in a segment tree, which lists the sets
+//!    (IPv4 before IPv6; services on the service line of
+//!    [`ServiceSpace`]) and stored in a segment tree, which lists the sets
 //!    holding a given point in increasing order;
 //! 3. a set that contains a class's set holds every point of it, so the
 //!    flows that may cover a class are those whose set holds one point of
@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
-use crate::model::{AddrSet, Date, ServiceSet};
+use crate::model::{AddrSet, Date, ServiceSet, ServiceSpace};
 
 /// Steps (sets and flows visited, intervals compared, expiry searches) the
 /// lint may take for one policy. A policy of 50,000 flows whose sets barely
@@ -103,8 +103,8 @@ fn intern<'a, T: Ord>(items: impl Iterator<Item = &'a T>) -> (Vec<usize>, Vec<&'
     (ids, distinct)
 }
 
-/// A point on one dimension's line: (part, value), e.g. (0, an IPv4
-/// address), (1, an IPv6 address), (2, a TCP port).
+/// A point on one dimension's line: (part, value): (0, an IPv4 address),
+/// (1, an IPv6 address) or (2, a point of the service line).
 type Point = (u8, u128);
 
 fn addr_intervals(s: &AddrSet) -> Vec<(Point, Point)> {
@@ -118,22 +118,11 @@ fn addr_intervals(s: &AddrSet) -> Vec<(Point, Point)> {
 }
 
 fn service_intervals(s: &ServiceSet) -> Vec<(Point, Point)> {
-    let ports = |part: u8, ranges: &[(u16, u16)]| -> Vec<(Point, Point)> {
-        ranges
-            .iter()
-            .map(|&(a, b)| ((part, u128::from(a)), (part, u128::from(b))))
-            .collect()
-    };
-    let mut out = ports(2, s.tcp.ranges());
-    out.extend(ports(3, s.udp.ranges()));
-    for (part, types) in [(4u8, &s.icmp), (5, &s.icmpv6), (6, &s.ip)] {
-        out.extend(
-            types
-                .iter()
-                .map(|&t| ((part, u128::from(t)), (part, u128::from(t)))),
-        );
-    }
-    out
+    ServiceSpace::of_set(s)
+        .ranges()
+        .iter()
+        .map(|&(a, b)| ((2, u128::from(a)), (2, u128::from(b))))
+        .collect()
 }
 
 /// The distinct sets of one dimension, as intervals in a segment tree over

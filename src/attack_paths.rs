@@ -1,4 +1,4 @@
-//! `conduitc paths`: attack paths between zones.
+//! Attack paths between zones (`conduitc paths`).
 //!
 //! A path is a chain of rules in force `r1, r2, ... rn` where `r1` starts in
 //! the attacker's zone, `rn` ends in the target zone, and each hop can be
@@ -26,7 +26,7 @@
 use serde::Serialize;
 
 use crate::lower::{Match, RuleSet};
-use crate::model::AddrSet;
+use crate::model::{AddrSet, ServiceSpace};
 
 /// Most paths reported; when more shortest paths exist, the answer says so
 /// ([`Paths::truncated`]).
@@ -71,39 +71,10 @@ pub struct Paths {
     pub truncated: bool,
 }
 
-/// Describes what a rule admits.
+/// Describes what a rule admits: its services listed (see
+/// [`ServiceSpace`]'s `Display`), `any` for a monitor catch-all.
 pub fn describe(m: &Match) -> String {
-    use crate::model::service::icmp_type_name;
-    let ports = |kw: &str, p: &crate::model::PortSet| {
-        p.ranges()
-            .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    format!("{kw}/{a}")
-                } else {
-                    format!("{kw}/{a}-{b}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let types = |kw: &str, t: &std::collections::BTreeSet<u8>, v6: bool| {
-        t.iter()
-            .map(|&x| match icmp_type_name(x, v6) {
-                Some(n) => format!("{kw}/{n}"),
-                None => format!("{kw}/{x}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match m {
-        Match::Tcp(p) => ports("tcp", p),
-        Match::Udp(p) => ports("udp", p),
-        Match::Icmp(t) => types("icmp", t, false),
-        Match::Icmpv6(t) => types("icmpv6", t, true),
-        Match::Ip(n) => format!("ip/{n}"),
-        Match::Any => "any".to_string(),
-    }
+    ServiceSpace::of_match(m).to_string()
 }
 
 /// Finds the shortest attack paths from zone `from` to zone `to` (names
