@@ -26,7 +26,7 @@
 use serde::Serialize;
 
 use crate::lower::{Match, RuleSet};
-use crate::model::{AddrSet, ServiceSpace};
+use crate::model::AddrSet;
 
 /// Most paths reported; when more shortest paths exist, the answer says so
 /// ([`Paths::truncated`]).
@@ -74,7 +74,7 @@ pub struct Paths {
 /// Describes what a rule admits: its services listed (see
 /// [`ServiceSpace`]'s `Display`), `any` for a monitor catch-all.
 pub fn describe(m: &Match) -> String {
-    ServiceSpace::of_match(m).to_string()
+    m.space().to_string()
 }
 
 /// Finds the shortest attack paths from zone `from` to zone `to` (names

@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AddrSet, Date, Level, Mode, Platform, Policy, PortSet};
+use crate::model::{AddrSet, Date, Level, Mode, Platform, Policy, PortSet, ServiceSpace};
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
 impl LowerError {
@@ -60,6 +60,18 @@ pub enum Match {
 }
 
 impl Match {
+    /// What the matcher admits, on the one service line.
+    pub fn space(&self) -> ServiceSpace {
+        match self {
+            Match::Tcp(p) => ServiceSpace::ports(6, p),
+            Match::Udp(p) => ServiceSpace::ports(17, p),
+            Match::Icmp(t) => ServiceSpace::types(1, t),
+            Match::Icmpv6(t) => ServiceSpace::types(58, t),
+            Match::Ip(n) => ServiceSpace::protocol(*n),
+            Match::Any => ServiceSpace::any(),
+        }
+    }
+
     /// True when a packet of protocol `proto` with destination port / ICMP
     /// type matches. ICMP matches only IPv4 packets and ICMPv6 only IPv6
     /// ones; the caller passes the packet's family.

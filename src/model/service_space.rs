@@ -15,7 +15,6 @@ use std::fmt;
 
 use super::interval::{self, IntervalSet};
 use super::service::{icmp_type_name, PortSet, ServiceSet};
-use crate::lower::{Match, Packet};
 
 /// How a protocol's points are told apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,11 +93,6 @@ impl ServiceSpace {
         Self::offset(proto) + value
     }
 
-    /// The point of a packet.
-    pub fn packet_point(packet: &Packet) -> u32 {
-        Self::point(packet.proto, packet.dport, packet.icmp_type)
-    }
-
     /// No service.
     pub fn new() -> Self {
         Self::default()
@@ -164,18 +158,6 @@ impl ServiceSpace {
         Self::from_line(IntervalSet::range(lo, hi))
     }
 
-    /// What a lowered rule's matcher admits.
-    pub fn of_match(m: &Match) -> Self {
-        match m {
-            Match::Tcp(p) => Self::ports(6, p),
-            Match::Udp(p) => Self::ports(17, p),
-            Match::Icmp(t) => Self::types(1, t),
-            Match::Icmpv6(t) => Self::types(58, t),
-            Match::Ip(n) => Self::protocol(*n),
-            Match::Any => Self::any(),
-        }
-    }
-
     /// What a flattened service set admits (its `ip` protocols never
     /// include TCP, UDP, ICMP or ICMPv6; any that do are left out).
     pub fn of_set(s: &ServiceSet) -> Self {
@@ -224,9 +206,10 @@ impl ServiceSpace {
         self.line.contains(x)
     }
 
-    /// True when the set admits `packet`'s protocol and port or type.
-    pub fn admits(&self, packet: &Packet) -> bool {
-        self.contains_point(Self::packet_point(packet))
+    /// True when the set admits a packet of protocol `proto` with
+    /// destination port `port` or ICMP type `icmp_type` ([`Self::point`]).
+    pub fn admits(&self, proto: u8, port: Option<u16>, icmp_type: Option<u8>) -> bool {
+        self.contains_point(Self::point(proto, port, icmp_type))
     }
 
     /// `self ∪ other`.
@@ -429,33 +412,17 @@ fn summarise(
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-    fn packet(proto: u8, dport: Option<u16>, icmp_type: Option<u8>) -> Packet {
-        Packet {
-            src: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            dst: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            proto,
-            dport,
-            icmp_type,
-        }
-    }
 
     #[test]
     fn the_line_places_every_packet() {
         let tcp502 = ServiceSpace::ports(6, &PortSet::single(502));
-        assert!(tcp502.admits(&packet(6, Some(502), None)));
-        assert!(!tcp502.admits(&packet(17, Some(502), None)));
-        assert!(!tcp502.admits(&packet(6, None, None)));
-        assert!(ServiceSpace::any().admits(&packet(6, Some(502), None)));
-        let last = Packet {
-            src: IpAddr::V6(Ipv6Addr::LOCALHOST),
-            dst: IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ..packet(255, None, None)
-        };
-        assert_eq!(ServiceSpace::packet_point(&last), ServiceSpace::END - 1);
-        assert!(ServiceSpace::protocol(58).admits(&packet(58, None, None)));
-        assert!(!ServiceSpace::types(58, &[128].into()).admits(&packet(58, None, None)));
+        assert!(tcp502.admits(6, Some(502), None));
+        assert!(!tcp502.admits(17, Some(502), None));
+        assert!(!tcp502.admits(6, None, None));
+        assert!(ServiceSpace::any().admits(6, Some(502), None));
+        assert_eq!(ServiceSpace::point(255, None, None), ServiceSpace::END - 1);
+        assert!(ServiceSpace::protocol(58).admits(58, None, None));
+        assert!(!ServiceSpace::types(58, &[128].into()).admits(58, None, None));
     }
 
     #[test]
@@ -538,8 +505,7 @@ mod tests {
                 Axis::Type => (None, Some(icmp_type)),
                 Axis::None => (None, None),
             };
-            let p = packet(proto, port, icmp_type);
-            prop_assert_eq!(sx.admits(&p), x.admits(proto, port, icmp_type));
+            prop_assert_eq!(sx.admits(proto, port, icmp_type), x.admits(proto, port, icmp_type));
             prop_assert_eq!(sx.union(&sy), ServiceSpace::of_set(&x.union(&y)));
             prop_assert_eq!(sx.is_superset(&sy), x.is_superset(&y));
         }

@@ -2,7 +2,7 @@
 //! of the service line, each axis a normalised interval list.
 
 use crate::lower::Rule;
-use crate::model::{AddrSet, ServiceSpace};
+use crate::model::AddrSet;
 
 /// A rule restricted to one address family, as intervals.
 #[derive(Clone, Debug)]
@@ -82,7 +82,7 @@ pub(super) fn fbox(rule: usize, r: &Rule, v6: bool) -> Option<FBox> {
         rule,
         src,
         dst,
-        svc: ServiceSpace::of_match(&r.matcher).into_ranges(),
+        svc: r.matcher.space().into_ranges(),
     })
 }
 
