@@ -124,6 +124,7 @@
 //! protocols, management); those must be declared as flows or the final deny
 //! drops them.
 
+use crate::diag::{quote, quote_char};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -249,7 +250,7 @@ impl Lines<'_> {
             .chars()
             .find(|&c| !(' '..='~').contains(&c) || c == '?')
         {
-            return Err(bad(format!("refusing to emit character {c:?}")));
+            return Err(bad(format!("refusing to emit character {}", quote_char(c))));
         }
         self.out
             .write_all(text.as_bytes())
@@ -816,19 +817,25 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         };
         if !ok || r.name.len() > REMARK_MAX {
             return Err(bad(format!(
-                "rule name {:?} is not a flow name `conduit/flow`",
-                r.name
+                "rule name {} is not a flow name `conduit/flow`",
+                quote(&r.name)
             )));
         }
     }
     if let Some(iso) = &rules.isolation {
         if !is_name(iso) {
-            return Err(bad(format!("isolation mode name {iso:?} is not a name")));
+            return Err(bad(format!(
+                "isolation mode name {} is not a name",
+                quote(iso)
+            )));
         }
     }
     if let Some(fw) = &rules.firewall {
         if !is_name(&fw.name) {
-            return Err(bad(format!("firewall name {:?} is not a name", fw.name)));
+            return Err(bad(format!(
+                "firewall name {} is not a name",
+                quote(&fw.name)
+            )));
         }
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
@@ -839,7 +846,7 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
                 });
             }
             if !is_name(zone) {
-                return Err(bad(format!("zone name {zone:?} is not a name")));
+                return Err(bad(format!("zone name {} is not a name", quote(zone))));
             }
             // `Gi0/1` and `GigabitEthernet0/1` are one interface.
             if !ifaces.insert(ios_interface_key(iface)) {

@@ -6,6 +6,7 @@
 //! [`crate::platform::interface_name_error`], for check and build alike.)
 
 use super::EmitError;
+use crate::diag::{quote, quote_char};
 use crate::lower::RuleSet;
 
 /// Longest declared name (language.md).
@@ -29,7 +30,7 @@ pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), Emi
     {
         Some(c) => Err(EmitError::BadName {
             target,
-            message: format!("refusing to emit character {c:?}"),
+            message: format!("refusing to emit character {}", quote_char(c)),
         }),
         None => Ok(()),
     }
@@ -45,10 +46,7 @@ pub(crate) fn check_zone_names(
     let mut seen = std::collections::BTreeSet::new();
     for z in &rules.zones {
         let message = if !is_name(&z.name) {
-            format!(
-                "zone name {:?} cannot name {used_as} (letters, digits, `_`, `-`, starting with a letter, at most {NAME_MAX})",
-                z.name
-            )
+            format!("zone name {} cannot name {} (letters, digits, `_`, `-`, starting with a letter, at most {})", quote(&z.name), used_as, NAME_MAX)
         } else if !seen.insert(z.name.to_ascii_lowercase()) {
             format!("zone {} appears twice", z.name)
         } else {

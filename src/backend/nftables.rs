@@ -76,6 +76,7 @@
 //! looser. IPv6 extension headers are skipped by `meta l4proto`, so an
 //! `ip/N` flow naming an extension header never matches IPv6 traffic.
 
+use crate::diag::quote;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
@@ -327,7 +328,10 @@ fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
         Ok(())
     } else {
         Err(bad(format!(
-            "{kind} name {s:?} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most {NAME_MAX} characters)"
+            "{} name {} is not of the form [A-Za-z][A-Za-z0-9_-]* (at most {} characters)",
+            kind,
+            quote(s),
+            NAME_MAX
         )))
     }
 }
@@ -354,7 +358,10 @@ pub(crate) fn check_quoted(what: &str, s: &str, max: usize) -> Result<(), EmitEr
         Ok(())
     } else {
         Err(bad(format!(
-            "{what} {s:?} is not at most {max} bytes of printable ASCII without '\"', '\\' and '$'"
+            "{} {} is not at most {} bytes of printable ASCII without '\"', '\\' and '$'",
+            what,
+            quote(s),
+            max
         )))
     }
 }
@@ -371,8 +378,8 @@ fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
     };
     if r.name != want || r.monitor != r.flow.is_none() {
         return Err(bad(format!(
-            "rule name {:?} does not match its conduit and flow",
-            r.name
+            "rule name {} does not match its conduit and flow",
+            quote(&r.name)
         )));
     }
     check_quoted("rule comment", &r.name, MAX_COMMENT)
@@ -393,7 +400,10 @@ impl Names {
             n += 1;
         }
         if candidate.len() > MAX_IDENT {
-            return Err(bad(format!("generated name {candidate:?} is too long")));
+            return Err(bad(format!(
+                "generated name {} is too long",
+                quote(&candidate)
+            )));
         }
         self.used.insert(candidate.clone());
         Ok(candidate)
@@ -573,7 +583,7 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             check_iface(iface)?;
         }
         if zone_idx.insert(z.name.to_ascii_lowercase(), i).is_some() {
-            return Err(bad(format!("zone {:?} appears twice", z.name)));
+            return Err(bad(format!("zone {} appears twice", quote(&z.name))));
         }
     }
 
@@ -586,7 +596,13 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             zone_idx
                 .get(&name.to_ascii_lowercase())
                 .copied()
-                .ok_or_else(|| bad(format!("rule {} names unknown zone {name:?}", r.name)))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "rule {} names unknown zone {}",
+                        r.name,
+                        quote(name)
+                    ))
+                })
         };
         let (s, d) = (zone(&r.src_zone)?, zone(&r.dst_zone)?);
         let (zs, zd) = (&rules.zones[s], &rules.zones[d]);

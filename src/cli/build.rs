@@ -311,8 +311,7 @@ fn check_platform(
             ),
         )
         .at_flag("--target")
-        .help(format!("build it with --target {}", serving.join(" or ")
-        ));
+        .help(format!("build it with --target {}", serving.join(" or ")));
         if let Some(span) = declared_firewall(sources, firewall) {
             problem = problem.with(
                 sources,

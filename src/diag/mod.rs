@@ -15,7 +15,7 @@ pub mod render;
 
 pub use code::{Code, Severity};
 
-use crate::source::Span;
+use crate::source::{escape_control, Span};
 
 /// A span with a short message (`first declared here`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -162,4 +162,20 @@ impl<'a> IntoIterator for &'a Diagnostics {
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
+}
+
+/// A user's name or text as every message quotes it: in backticks, on one
+/// line (`\n` and `\r` written out), other control, bidirectional and
+/// zero-width characters escaped; never Rust's `{:?}` form.
+pub fn quote(name: &str) -> String {
+    format!(
+        "`{}`",
+        escape_control(&name.replace('\n', "\\n").replace('\r', "\\r"))
+    )
+}
+
+/// A character as messages quote it: in backticks, escaped when it is not
+/// printable ASCII.
+pub fn quote_char(c: char) -> String {
+    format!("`{}`", c.escape_default())
 }

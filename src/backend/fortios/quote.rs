@@ -3,6 +3,7 @@
 
 use super::bad;
 use crate::backend::EmitError;
+use crate::diag::{self, quote_char};
 
 /// A double-quoted FortiOS string: `\` and `"` escaped; control characters,
 /// `?` and non-ASCII refused.
@@ -15,11 +16,13 @@ pub(super) fn quote(s: &str) -> Result<String, EmitError> {
                 out.push('\\');
                 out.push(c);
             }
-            '?' => return Err(bad(format!("{s:?} contains `?`"))),
+            '?' => return Err(bad(format!("{} contains `?`", diag::quote(s)))),
             ' '..='~' => out.push(c),
             _ => {
                 return Err(bad(format!(
-                    "{s:?} contains {c:?} (control or non-ASCII character)"
+                    "{} contains {} (control or non-ASCII character)",
+                    diag::quote(s),
+                    quote_char(c)
                 )))
             }
         }

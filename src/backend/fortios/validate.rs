@@ -4,6 +4,7 @@
 use super::{bad, TARGET};
 use crate::backend::guard::{check_zone_names, is_name};
 use crate::backend::EmitError;
+use crate::diag::quote;
 use crate::lower::RuleSet;
 use crate::model::Platform;
 use crate::platform::interface_name_error;
@@ -26,8 +27,8 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         };
         if !ok {
             return Err(bad(format!(
-                "rule name {:?} is not a flow name `conduit/flow` matching its conduit and flow",
-                r.name
+                "rule name {} is not a flow name `conduit/flow` matching its conduit and flow",
+                quote(&r.name)
             )));
         }
         for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
@@ -41,12 +42,18 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
     }
     if let Some(iso) = &rules.isolation {
         if !is_name(iso) {
-            return Err(bad(format!("isolation mode name {iso:?} is not a name")));
+            return Err(bad(format!(
+                "isolation mode name {} is not a name",
+                quote(iso)
+            )));
         }
     }
     if let Some(fw) = &rules.firewall {
         if !is_name(&fw.name) {
-            return Err(bad(format!("firewall name {:?} is not a name", fw.name)));
+            return Err(bad(format!(
+                "firewall name {} is not a name",
+                quote(&fw.name)
+            )));
         }
         for (iface, _) in &fw.interfaces {
             if let Some(message) = interface_name_error(iface, Platform::Fortios) {

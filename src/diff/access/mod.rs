@@ -131,7 +131,9 @@ impl AccessBox {
         packet.src.is_ipv4() == packet.dst.is_ipv4()
             && self.src.addrs.contains(packet.src)
             && self.dst.addrs.contains(packet.dst)
-            && self.svc.admits(packet.proto, packet.dport, packet.icmp_type)
+            && self
+                .svc
+                .admits(packet.proto, packet.dport, packet.icmp_type)
     }
 }
 
