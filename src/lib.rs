@@ -52,10 +52,10 @@ pub mod lower;
 pub mod model;
 pub mod paths;
 pub mod platform;
-pub mod semantics;
+mod semantics;
 pub mod source;
 pub mod suggest;
-pub mod syntax;
+mod syntax;
 
 pub use check::{check, CheckOptions, Checked};
 pub use decide::decide;

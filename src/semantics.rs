@@ -17,7 +17,19 @@ use thiserror::Error;
 use crate::model::Date;
 
 /// What to build for.
+///
+/// Built with [`BuildOptions::new`] and the setters, so further options can
+/// be added without a breaking change:
+///
+/// ```
+/// use conduitc::{model::Date, BuildOptions};
+///
+/// let today: Date = "2026-12-01".parse().unwrap();
+/// let opts = BuildOptions::new(today).firewall("plant-fw").isolation("cut-dmz");
+/// assert_eq!(opts.firewall.as_deref(), Some("plant-fw"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BuildOptions {
     /// The date expiry is judged against.
     pub today: Date,
@@ -35,6 +47,24 @@ impl BuildOptions {
             isolation: None,
             firewall: None,
         }
+    }
+    /// Builds only what crosses the firewall `name`.
+    pub fn firewall(self, name: impl Into<String>) -> Self {
+        self.with_firewall(Some(name.into()))
+    }
+    /// Builds for the isolation mode `name`.
+    pub fn isolation(self, name: impl Into<String>) -> Self {
+        self.with_isolation(Some(name.into()))
+    }
+    /// Sets or clears the firewall (see [`BuildOptions::firewall`]).
+    pub fn with_firewall(mut self, name: Option<String>) -> Self {
+        self.firewall = name;
+        self
+    }
+    /// Sets or clears the isolation mode (see [`BuildOptions::isolation`]).
+    pub fn with_isolation(mut self, name: Option<String>) -> Self {
+        self.isolation = name;
+        self
     }
 }
 
@@ -94,6 +124,7 @@ impl Rank {
 
 /// The verdict on one packet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Decision {
     /// `allow` or `deny`.
     pub decision: Verdict,

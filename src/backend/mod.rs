@@ -5,10 +5,14 @@
 //! user text itself so nothing a user writes can break out of a comment or
 //! a string in the target.
 
-pub mod cisco_ios;
-pub mod fortios;
-pub mod nftables;
-pub mod nftables_json;
+mod cisco_ios;
+mod fortios;
+mod nftables;
+#[cfg(feature = "nftables-json")]
+mod nftables_json;
+#[cfg(not(feature = "nftables-json"))]
+#[path = "nftables_json_absent.rs"]
+mod nftables_json;
 mod text;
 
 use std::io::Write;
@@ -96,6 +100,13 @@ pub enum EmitError {
         target: &'static str,
         /// Which list, how large, the flows responsible and what to change.
         message: String,
+    },
+    /// The target's backend was left out of this build of the library
+    /// (`nftables-json` without the `nftables-json` feature).
+    #[error("{target}: conduitc was built without the {target} feature")]
+    NotBuilt {
+        /// The target.
+        target: &'static str,
     },
     /// Writing the output failed (a closed pipe, a full disk).
     #[error("writing {target} output: {message}")]

@@ -327,11 +327,9 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                     return ExitStatus::Error;
                 }
             }
-            let opts = BuildOptions {
-                isolation: args.isolation.clone(),
-                firewall: args.firewall.clone(),
-                ..BuildOptions::new(today)
-            };
+            let opts = BuildOptions::new(today)
+                .with_isolation(args.isolation.clone())
+                .with_firewall(args.firewall.clone());
             stream_one(out, &policy, &opts, target.target())
         }
         (None, None) => {
@@ -422,11 +420,9 @@ fn write_all(
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
         for fw in &policy.firewalls {
-            let opts = BuildOptions {
-                isolation: args.isolation.clone(),
-                firewall: Some(fw.name.to_string()),
-                ..BuildOptions::new(today)
-            };
+            let opts = BuildOptions::new(today)
+                .with_isolation(args.isolation.clone())
+                .firewall(fw.name.to_string());
             let rules = lower(policy, &opts)
                 .map_err(|e| FileError::Refused(Refusal::Lower(e.to_string())))?;
             let file = file_name(fw);

@@ -76,6 +76,7 @@ impl Match {
 /// One lowered rule: a box of packets admitted as initiations, and the flow
 /// it implements.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Rule {
     /// `conduit/flow`, or `conduit/*` for a monitor catch-all.
     pub name: String,
@@ -117,6 +118,7 @@ impl Rule {
 
 /// A zone as backends see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ZoneInfo {
     /// Declared name.
     pub name: String,
@@ -130,6 +132,7 @@ pub struct ZoneInfo {
 
 /// The firewall a rule set was built for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FirewallInfo {
     /// Declared name.
     pub name: String,
@@ -141,6 +144,7 @@ pub struct FirewallInfo {
 
 /// The lowered policy: everything a backend needs, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleSet {
     /// The date it was built for.
     pub today: Date,

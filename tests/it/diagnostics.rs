@@ -257,7 +257,7 @@ fn diagnostics_md() -> String {
 fn hides_text(text: &str) -> bool {
     text.replace("\r\n", "\n")
         .chars()
-        .any(conduitc::source::needs_escape)
+        .any(crate::source_safety::needs_escape)
 }
 
 #[test]

@@ -18,16 +18,10 @@ fn option_sets(p: &Policy) -> Vec<BuildOptions> {
         BuildOptions::new(today.add_days(1)),
     ];
     if let Some(i) = p.isolations.first() {
-        v.push(BuildOptions {
-            isolation: Some(i.name.to_string()),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).isolation(i.name.to_string()));
     }
     if let Some(f) = p.firewalls.first() {
-        v.push(BuildOptions {
-            firewall: Some(f.name.to_string()),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).firewall(f.name.to_string()));
     }
     v
 }
@@ -170,11 +164,7 @@ fn sample_policy_golden_output() {
     let fw = emit_text(
         &lower(
             &p,
-            &BuildOptions {
-                firewall: Some("plant-fw".into()),
-                isolation: Some("cut-dmz".into()),
-                ..BuildOptions::new(sample::today())
-            },
+            &BuildOptions::new(sample::today()).firewall("plant-fw").isolation("cut-dmz"),
         )
         .unwrap(),
     );
@@ -265,10 +255,7 @@ fn refused(rules: &RuleSet) -> bool {
 #[test]
 fn unsafe_names_are_refused_not_escaped() {
     let p = sample::policy();
-    let opts = BuildOptions {
-        firewall: Some("plant-fw".into()),
-        ..BuildOptions::new(sample::today())
-    };
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
     let base = lower(&p, &opts).unwrap();
     assert!(!refused(&base));
     type Mutation = Box<dyn Fn(&mut RuleSet)>;
