@@ -95,6 +95,95 @@ pub struct Packet {
     pub icmp_type: Option<u8>,
 }
 
+impl Packet {
+    /// The packet that opens a connection, described as on `conduitc query`:
+    /// a protocol by name (`tcp`, `udp`, `icmp`, `icmpv6`, any case) or
+    /// number (0-255), a destination port for TCP and UDP, and an ICMP or
+    /// ICMPv6 type by name (`echo-request`) or number.
+    ///
+    /// ```
+    /// use conduitc::Packet;
+    ///
+    /// let p = Packet::from_names("10.2.0.10".parse().unwrap(), "10.1.0.5".parse().unwrap(), "tcp", Some(502), None).unwrap();
+    /// assert_eq!((p.proto, p.dport), (6, Some(502)));
+    /// let e = Packet::from_names("10.2.0.10".parse().unwrap(), "10.1.0.5".parse().unwrap(), "tcp", None, None).unwrap_err();
+    /// assert_eq!(e.to_string(), "a port is required with tcp and udp");
+    /// ```
+    pub fn from_names(
+        src: IpAddr,
+        dst: IpAddr,
+        proto: &str,
+        port: Option<u16>,
+        icmp_type: Option<&str>,
+    ) -> Result<Packet, BadPacket> {
+        let bad = |m: String| BadPacket(m);
+        let number = protocol_number(proto).ok_or_else(|| {
+            bad(format!(
+                "protocol `{}`: expected tcp, udp, icmp, icmpv6 or a number 0-255",
+                crate::source::escape_control(proto)
+            ))
+        })?;
+        let mut pkt = Packet {
+            src,
+            dst,
+            proto: number,
+            dport: None,
+            icmp_type: None,
+        };
+        match number {
+            6 | 17 => {
+                let port = port.ok_or_else(|| bad("a port is required with tcp and udp".into()))?;
+                if port == 0 {
+                    return Err(bad("a port must be 1-65535".into()));
+                }
+                pkt.dport = Some(port);
+            }
+            1 | 58 => {
+                let v6 = number == 58;
+                let family = if v6 { "ICMPv6" } else { "ICMP" };
+                let t = icmp_type
+                    .ok_or_else(|| bad(format!("an {family} type is required with {family}")))?;
+                let t = t
+                    .parse::<u8>()
+                    .ok()
+                    .or_else(|| crate::model::service::icmp_type_by_name(t, v6))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{}` is not an {family} type name or a number 0-255",
+                            crate::source::escape_control(t)
+                        ))
+                    })?;
+                pkt.icmp_type = Some(t);
+            }
+            _ => {}
+        }
+        if pkt.dport.is_none() && port.is_some() {
+            return Err(bad("a port applies only to tcp and udp".into()));
+        }
+        if pkt.icmp_type.is_none() && icmp_type.is_some() {
+            return Err(bad("an ICMP type applies only to icmp and icmpv6".into()));
+        }
+        Ok(pkt)
+    }
+}
+
+/// The IP protocol number of `name`: `tcp` 6, `udp` 17, `icmp` 1, `icmpv6`
+/// (or `ipv6-icmp`) 58, in any case, or a decimal number 0-255.
+pub fn protocol_number(name: &str) -> Option<u8> {
+    match name.to_ascii_lowercase().as_str() {
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "icmp" => Some(1),
+        "icmpv6" | "ipv6-icmp" => Some(58),
+        n => n.parse().ok(),
+    }
+}
+
+/// Why [`Packet::from_names`] could not build a packet.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct BadPacket(String);
+
 /// How early a rule that admits a packet is consulted: the order every
 /// backend writes rules in, and so the one that decides a packet several
 /// rules admit. Within a rank, rules go by full name.

@@ -98,14 +98,18 @@ fn prove(p: &Policy) {
             }
         }
         for (fw, ios, fgt) in builds {
-            let opts = BuildOptions::new(gen::today()).with_firewall(fw.clone()).with_isolation(iso.clone());
+            let opts = BuildOptions::new(gen::today())
+                .with_firewall(fw.clone())
+                .with_isolation(iso.clone());
             let rs = lower(p, &opts).unwrap();
             let ios_cfg = ios.then(|| {
-                let text = conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
+                let text =
+                    conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
                 ios_eval::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
             });
             let fgt_cfg = fgt.then(|| {
-                let text = conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap();
+                let text =
+                    conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap();
                 fortios_eval::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
             });
             if let Some(cfg) = &ios_cfg {

@@ -312,7 +312,13 @@ fn a_newline_in_a_name_never_reaches_either_target() {
     let rs = base("plant-ios");
     for field in [Field::Zone, Field::Conduit, Field::Flow, Field::Iface] {
         let (m, _) = mutate(&rs, field, "x\n permit ip any any");
-        assert!(conduitc::backend::emit(&m, conduitc::backend::Target::CiscoIos).is_err(), "{field:?}");
-        assert!(conduitc::backend::emit(&m, conduitc::backend::Target::Fortios).is_err(), "{field:?}");
+        assert!(
+            conduitc::backend::emit(&m, conduitc::backend::Target::CiscoIos).is_err(),
+            "{field:?}"
+        );
+        assert!(
+            conduitc::backend::emit(&m, conduitc::backend::Target::Fortios).is_err(),
+            "{field:?}"
+        );
     }
 }

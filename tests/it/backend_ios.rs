@@ -28,7 +28,9 @@ pub fn option_sets() -> Vec<BuildOptions> {
         BuildOptions::new(gen::today()),
         BuildOptions::new(gen::today()).isolation("island"),
         BuildOptions::new(gen::today()).firewall("fw"),
-        BuildOptions::new(gen::today()).firewall("fw").isolation("island"),
+        BuildOptions::new(gen::today())
+            .firewall("fw")
+            .isolation("island"),
     ]
 }
 

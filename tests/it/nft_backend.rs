@@ -164,7 +164,9 @@ fn sample_policy_golden_output() {
     let fw = emit_text(
         &lower(
             &p,
-            &BuildOptions::new(sample::today()).firewall("plant-fw").isolation("cut-dmz"),
+            &BuildOptions::new(sample::today())
+                .firewall("plant-fw")
+                .isolation("cut-dmz"),
         )
         .unwrap(),
     );

@@ -12,8 +12,11 @@ fn options(p: &conduitc::Policy, seed: u64) -> BuildOptions {
     let today = gen::today();
     match seed % 4 {
         0 => BuildOptions::new(today),
-        1 => BuildOptions::new(today).with_isolation(p.isolations.first().map(|i| i.name.to_string())),
-        2 => BuildOptions::new(today).with_firewall(p.firewalls.first().map(|f| f.name.to_string())),
+        1 => BuildOptions::new(today)
+            .with_isolation(p.isolations.first().map(|i| i.name.to_string())),
+        2 => {
+            BuildOptions::new(today).with_firewall(p.firewalls.first().map(|f| f.name.to_string()))
+        }
         _ => BuildOptions::new(today.add_days(1)),
     }
 }

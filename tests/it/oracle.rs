@@ -281,7 +281,9 @@ fn unknown_names_fail_as_lower_fails() {
     for opts in [
         BuildOptions::new(today()).firewall("nosuch"),
         BuildOptions::new(today()).isolation("nosuch"),
-        BuildOptions::new(today()).isolation("nosuch-island").firewall("nosuch-fw"),
+        BuildOptions::new(today())
+            .isolation("nosuch-island")
+            .firewall("nosuch-fw"),
     ] {
         let want = lower(&p, &opts).unwrap_err();
         assert_eq!(conduitc::decide(&p, &pkt, &opts).unwrap_err(), want);
@@ -301,7 +303,11 @@ fn generated_policies_agree_under_every_firewall_and_isolation_mode() {
         for f in &p.firewalls {
             options.push(BuildOptions::new(gen::today()).firewall(f.name.to_string()));
             for i in &p.isolations {
-                options.push(BuildOptions::new(gen::today().add_days(1)).firewall(f.name.to_string()).isolation(i.name.to_string()));
+                options.push(
+                    BuildOptions::new(gen::today().add_days(1))
+                        .firewall(f.name.to_string())
+                        .isolation(i.name.to_string()),
+                );
             }
         }
         for opts in &options {

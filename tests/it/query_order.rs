@@ -37,9 +37,18 @@ fn check_order(p: &Policy, pseed: u64) -> Result<usize, TestCaseError> {
     let mut compared = 0;
     for opts in option_sets(p) {
         let rules = lower(p, &opts).unwrap();
-        let nft = nft_eval::parse(&conduitc::backend::emit(&rules, conduitc::backend::Target::Nftables).unwrap()).unwrap();
-        let ios = ios_eval::parse(&conduitc::backend::emit(&rules, conduitc::backend::Target::CiscoIos).unwrap()).unwrap();
-        let fgt = fortios_eval::parse(&conduitc::backend::emit(&rules, conduitc::backend::Target::Fortios).unwrap()).unwrap();
+        let nft = nft_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::Nftables).unwrap(),
+        )
+        .unwrap();
+        let ios = ios_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::CiscoIos).unwrap(),
+        )
+        .unwrap();
+        let fgt = fortios_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::Fortios).unwrap(),
+        )
+        .unwrap();
         for pkt in gen::packets(p, pseed, 150) {
             let want = conduitc::decide(p, &pkt, &opts).unwrap();
             prop_assert_eq!(
