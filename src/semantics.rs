@@ -202,7 +202,7 @@ pub enum Rank {
 
 impl Rank {
     /// The rank of a flow (`monitor` false) or a catch-all (`monitor` true).
-    pub fn of(monitor: bool, log: bool) -> Rank {
+    pub(crate) fn of(monitor: bool, log: bool) -> Rank {
         match (monitor, log) {
             (true, _) => Rank::CatchAll,
             (false, true) => Rank::LoggedFlow,
@@ -242,7 +242,7 @@ impl Decision {
     /// ranked by name alone, except that a monitor catch-all (a name ending
     /// in `/*`, which no flow name can) comes after every flow. Use
     /// [`Decision::from_ranked`] when the rules' `log` is known.
-    pub fn from_matches(matches: Vec<(String, String)>) -> Decision {
+    pub(crate) fn from_matches(matches: Vec<(String, String)>) -> Decision {
         Decision::from_ranked(
             matches
                 .into_iter()
@@ -261,7 +261,7 @@ impl Decision {
     /// Builds a decision from (rank, name, owner) triples of every admitting
     /// rule: the first by rank, then name, decides; the others are listed
     /// in `also`, sorted by name.
-    pub fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
+    pub(crate) fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
         matches.sort();
         let mut seen = BTreeSet::new();
         matches.retain(|(_, n, _)| seen.insert(n.clone()));

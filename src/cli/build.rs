@@ -354,6 +354,11 @@ fn stream_one(out: &Output, policy: &Policy, opts: &BuildOptions, target: Target
             warn_monitor(out, &rules, &mut BTreeSet::new());
             ExitStatus::Success
         }
+        // This build of conduitc lacks the target: not the policy's fault.
+        Err(e @ backend::EmitError::NotBuilt { .. }) => {
+            out.error(&e.to_string());
+            ExitStatus::Error
+        }
         // The policy checks, but this target cannot hold it: exit 1.
         Err(e) => {
             out.error(&e.to_string());

@@ -225,7 +225,7 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
 
 impl Selection {
     /// A conduit between these zones is compiled.
-    pub fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
+    pub(crate) fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
         let live = |z: usize| !self.severed.get(z).copied().unwrap_or(true);
         let faces =
             |z: usize| self.firewall.is_none() || self.iface.get(z).is_some_and(|i| i.is_some());
