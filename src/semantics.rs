@@ -238,26 +238,6 @@ pub enum Verdict {
 }
 
 impl Decision {
-    /// Builds a decision from (name, owner) pairs of every admitting rule,
-    /// ranked by name alone, except that a monitor catch-all (a name ending
-    /// in `/*`, which no flow name can) comes after every flow. Use
-    /// [`Decision::from_ranked`] when the rules' `log` is known.
-    pub(crate) fn from_matches(matches: Vec<(String, String)>) -> Decision {
-        Decision::from_ranked(
-            matches
-                .into_iter()
-                .map(|(n, o)| {
-                    let rank = if n.ends_with("/*") {
-                        Rank::CatchAll
-                    } else {
-                        Rank::Flow
-                    };
-                    (rank, n, o)
-                })
-                .collect(),
-        )
-    }
-
     /// Builds a decision from (rank, name, owner) triples of every admitting
     /// rule: the first by rank, then name, decides; the others are listed
     /// in `also`, sorted by name.
