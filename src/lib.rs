@@ -46,7 +46,7 @@
 //! - [`source`]: [`Sources`], the policy text, read from files and
 //!   directories ([`Sources::load`]) or held in memory
 //!   ([`Sources::from_memory`]); [`Span`]s into it.
-//! - [`mod@check`]: [`check`] a policy into a [`Checked`] (the model and
+//! - [`mod@check`]: [`check()`] a policy into a [`Checked`] (the model and
 //!   its [`Diagnostics`]); [`Checked::into_result`] turns a failed check
 //!   into a [`CheckFailed`] error. [`parse`] reports the syntax errors
 //!   only, for editors.
@@ -54,7 +54,7 @@
 //!   and their renderings (`diag::render`: text, JSON, SARIF).
 //! - [`model`]: the checked policy ([`Policy`]) and its value types, among
 //!   them [`model::Date`] (which parses from `YYYY-MM-DD`).
-//! - [`mod@lower`]: [`lower`] a policy into a [`RuleSet`] for one
+//! - [`mod@lower`]: [`lower()`] a policy into a [`RuleSet`] for one
 //!   firewall or isolation mode ([`BuildOptions`]).
 //! - [`backend`]: emit a rule set as a [`backend::Target`]'s text, to a
 //!   `String` ([`backend::emit`]) or to any `std::io::Write`

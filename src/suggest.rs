@@ -7,7 +7,7 @@
 //!
 //! - A candidate is **close** to a word when their Damerau-Levenshtein
 //!   distance, ignoring ASCII case, is at most a third of the candidate's
-//!   length in bytes, and at least 1 ([`reach`]). The closest candidate is
+//!   length in bytes, and at least 1 (`reach`). The closest candidate is
 //!   suggested; among equally close ones, the first in string order.
 //! - Failing that, a candidate that **begins with** the word (ignoring ASCII
 //!   case), the word being at least half as long as the candidate, is
