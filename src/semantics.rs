@@ -230,6 +230,7 @@ pub struct Decision {
 /// Allow or deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
     /// Permitted.
     Allow,

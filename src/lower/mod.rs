@@ -34,6 +34,7 @@ pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Ver
 /// What a rule matches beyond addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "proto", content = "values")]
+#[non_exhaustive]
 pub enum Match {
     /// TCP to these destination ports.
     Tcp(PortSet),

@@ -377,6 +377,7 @@ pub struct Endpoint {
 
 /// A waiver recorded in the model: a warning that was accepted on purpose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Waiver {
     /// The diagnostic code waived (e.g. `W301`).
     pub code: String,
