@@ -87,9 +87,11 @@
 //! use conduitc::source::needs_escape;
 //! ```
 //!
-//! Option structs and
-//! result types are `#[non_exhaustive]`; build them with their constructors
-//! (`CheckOptions::new(today)`, `BuildOptions::new(today).firewall("fw")`).
+//! Option structs and result types are `#[non_exhaustive]`, so a new field
+//! is not a breaking change: build options with their constructors and
+//! setters (`CheckOptions::new(today)`,
+//! `BuildOptions::new(today).firewall("fw")`) and read results by field.
+//! docs/library.md has the details.
 //!
 //! # Features
 //!
