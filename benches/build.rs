@@ -136,7 +136,7 @@ fn policy() -> Policy {
                     reason: "bench".into(),
                     expires: None,
                     essential: false,
-                    log: n % 10 == 0,
+                    log: n.is_multiple_of(10),
                 });
             }
             p.conduits.push(Conduit {

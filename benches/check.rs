@@ -32,11 +32,10 @@ fn main() {
         text.len() as f64 / (1024.0 * 1024.0)
     );
 
-    let file = sources.ids().next().unwrap_or(conduitc::FileId::FIRST);
     report("parse+check", &time(10, || check(&sources, &opts)));
     report(
-        "parse (pest + tree)",
-        &time(10, || conduitc::syntax::parse(&sources, file)),
+        "parse only (lexical pass, grammar, tree)",
+        &time(10, || conduitc::parse(&sources)),
     );
     // Worst case for the redundant-flow lint: every flow between one pair of zones.
     let dense = common::plant(2, 10_000);
@@ -88,11 +87,4 @@ fn main() {
         );
         report(what, &time(3, || check(&sources, &opts)));
     }
-    report(
-        "pest alone",
-        &time(10, || {
-            use pest::Parser as _;
-            conduitc::syntax::ConduitParser::parse(conduitc::syntax::Rule::file, &text).is_ok()
-        }),
-    );
 }

@@ -152,7 +152,7 @@ fn changed(old: &Policy) -> Policy {
         let cname = p.conduits[ci].name.to_string();
         let mut fi = 0;
         while fi < p.conduits[ci].flows.len() {
-            if (n + fi) % 100 == 0 {
+            if (n + fi).is_multiple_of(100) {
                 match (n / 100 + fi / 100) % 4 {
                     0 => {
                         p.conduits[ci].flows.remove(fi);

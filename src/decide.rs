@@ -8,7 +8,7 @@
 //! again below, one flow at a time, in the plainest way. A mistake in the
 //! lowering's selection or ordering therefore shows up as a disagreement in
 //! the differential tests instead of being repeated on both sides. Only the
-//! types of [`crate::semantics`] are shared.
+//! types of packets and decisions ([`Packet`], [`Decision`]) are shared.
 
 use crate::model::{Conduit, Flow, Mode, Policy, ZoneId};
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};

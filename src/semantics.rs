@@ -17,7 +17,19 @@ use thiserror::Error;
 use crate::model::Date;
 
 /// What to build for.
+///
+/// Built with [`BuildOptions::new`] and the setters, so further options can
+/// be added without a breaking change:
+///
+/// ```
+/// use conduitc::{model::Date, BuildOptions};
+///
+/// let today: Date = "2026-12-01".parse().unwrap();
+/// let opts = BuildOptions::new(today).firewall("plant-fw").isolation("cut-dmz");
+/// assert_eq!(opts.firewall.as_deref(), Some("plant-fw"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BuildOptions {
     /// The date expiry is judged against.
     pub today: Date,
@@ -35,6 +47,24 @@ impl BuildOptions {
             isolation: None,
             firewall: None,
         }
+    }
+    /// Builds only what crosses the firewall `name`.
+    pub fn firewall(self, name: impl Into<String>) -> Self {
+        self.with_firewall(Some(name.into()))
+    }
+    /// Builds for the isolation mode `name`.
+    pub fn isolation(self, name: impl Into<String>) -> Self {
+        self.with_isolation(Some(name.into()))
+    }
+    /// Sets or clears the firewall (see [`BuildOptions::firewall`]).
+    pub fn with_firewall(mut self, name: Option<String>) -> Self {
+        self.firewall = name;
+        self
+    }
+    /// Sets or clears the isolation mode (see [`BuildOptions::isolation`]).
+    pub fn with_isolation(mut self, name: Option<String>) -> Self {
+        self.isolation = name;
+        self
     }
 }
 
@@ -65,6 +95,95 @@ pub struct Packet {
     pub icmp_type: Option<u8>,
 }
 
+impl Packet {
+    /// The packet that opens a connection, described as on `conduitc query`:
+    /// a protocol by name (`tcp`, `udp`, `icmp`, `icmpv6`, any case) or
+    /// number (0-255), a destination port for TCP and UDP, and an ICMP or
+    /// ICMPv6 type by name (`echo-request`) or number.
+    ///
+    /// ```
+    /// use conduitc::Packet;
+    ///
+    /// let p = Packet::from_names("10.2.0.10".parse().unwrap(), "10.1.0.5".parse().unwrap(), "tcp", Some(502), None).unwrap();
+    /// assert_eq!((p.proto, p.dport), (6, Some(502)));
+    /// let e = Packet::from_names("10.2.0.10".parse().unwrap(), "10.1.0.5".parse().unwrap(), "tcp", None, None).unwrap_err();
+    /// assert_eq!(e.to_string(), "a port is required with tcp and udp");
+    /// ```
+    pub fn from_names(
+        src: IpAddr,
+        dst: IpAddr,
+        proto: &str,
+        port: Option<u16>,
+        icmp_type: Option<&str>,
+    ) -> Result<Packet, BadPacket> {
+        let bad = |m: String| BadPacket(m);
+        let number = protocol_number(proto).ok_or_else(|| {
+            bad(format!(
+                "protocol `{}`: expected tcp, udp, icmp, icmpv6 or a number 0-255",
+                crate::source::escape_control(proto)
+            ))
+        })?;
+        let mut pkt = Packet {
+            src,
+            dst,
+            proto: number,
+            dport: None,
+            icmp_type: None,
+        };
+        match number {
+            6 | 17 => {
+                let port = port.ok_or_else(|| bad("a port is required with tcp and udp".into()))?;
+                if port == 0 {
+                    return Err(bad("a port must be 1-65535".into()));
+                }
+                pkt.dport = Some(port);
+            }
+            1 | 58 => {
+                let v6 = number == 58;
+                let family = if v6 { "ICMPv6" } else { "ICMP" };
+                let t = icmp_type
+                    .ok_or_else(|| bad(format!("an {family} type is required with {family}")))?;
+                let t = t
+                    .parse::<u8>()
+                    .ok()
+                    .or_else(|| crate::model::service::icmp_type_by_name(t, v6))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "`{}` is not an {family} type name or a number 0-255",
+                            crate::source::escape_control(t)
+                        ))
+                    })?;
+                pkt.icmp_type = Some(t);
+            }
+            _ => {}
+        }
+        if pkt.dport.is_none() && port.is_some() {
+            return Err(bad("a port applies only to tcp and udp".into()));
+        }
+        if pkt.icmp_type.is_none() && icmp_type.is_some() {
+            return Err(bad("an ICMP type applies only to icmp and icmpv6".into()));
+        }
+        Ok(pkt)
+    }
+}
+
+/// The IP protocol number of `name`: `tcp` 6, `udp` 17, `icmp` 1, `icmpv6`
+/// (or `ipv6-icmp`) 58, in any case, or a decimal number 0-255.
+pub fn protocol_number(name: &str) -> Option<u8> {
+    match name.to_ascii_lowercase().as_str() {
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "icmp" => Some(1),
+        "icmpv6" | "ipv6-icmp" => Some(58),
+        n => n.parse().ok(),
+    }
+}
+
+/// Why [`Packet::from_names`] could not build a packet.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct BadPacket(String);
+
 /// How early a rule that admits a packet is consulted: the order every
 /// backend writes rules in, and so the one that decides a packet several
 /// rules admit. Within a rank, rules go by full name.
@@ -83,7 +202,7 @@ pub enum Rank {
 
 impl Rank {
     /// The rank of a flow (`monitor` false) or a catch-all (`monitor` true).
-    pub fn of(monitor: bool, log: bool) -> Rank {
+    pub(crate) fn of(monitor: bool, log: bool) -> Rank {
         match (monitor, log) {
             (true, _) => Rank::CatchAll,
             (false, true) => Rank::LoggedFlow,
@@ -94,6 +213,7 @@ impl Rank {
 
 /// The verdict on one packet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Decision {
     /// `allow` or `deny`.
     pub decision: Verdict,
@@ -110,6 +230,7 @@ pub struct Decision {
 /// Allow or deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
     /// Permitted.
     Allow,
@@ -118,30 +239,10 @@ pub enum Verdict {
 }
 
 impl Decision {
-    /// Builds a decision from (name, owner) pairs of every admitting rule,
-    /// ranked by name alone, except that a monitor catch-all (a name ending
-    /// in `/*`, which no flow name can) comes after every flow. Use
-    /// [`Decision::from_ranked`] when the rules' `log` is known.
-    pub fn from_matches(matches: Vec<(String, String)>) -> Decision {
-        Decision::from_ranked(
-            matches
-                .into_iter()
-                .map(|(n, o)| {
-                    let rank = if n.ends_with("/*") {
-                        Rank::CatchAll
-                    } else {
-                        Rank::Flow
-                    };
-                    (rank, n, o)
-                })
-                .collect(),
-        )
-    }
-
     /// Builds a decision from (rank, name, owner) triples of every admitting
     /// rule: the first by rank, then name, decides; the others are listed
     /// in `also`, sorted by name.
-    pub fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
+    pub(crate) fn from_ranked(mut matches: Vec<(Rank, String, String)>) -> Decision {
         matches.sort();
         let mut seen = BTreeSet::new();
         matches.retain(|(_, n, _)| seen.insert(n.clone()));

@@ -55,14 +55,14 @@ use crate::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 /// text around them is displayed: U+202A to U+202E (embeddings and
 /// overrides), U+2066 to U+2069 (isolates), U+200E and U+200F (marks) and
 /// U+061C (the Arabic letter mark).
-pub fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// True for the zero-width characters that display as nothing: U+200B to
 /// U+200D (space, non-joiner, joiner), U+2060 (word joiner) and U+FEFF
 /// (a byte-order mark anywhere but at the very start of a file).
-pub fn is_zero_width(c: char) -> bool {
+pub(crate) fn is_zero_width(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
@@ -312,7 +312,7 @@ fn shown(path: &Path) -> String {
 /// hide or reorder text written as `\u{..}`: C0 controls but tab and line
 /// feed, DEL, C1 controls, bidirectional controls, zero-width characters,
 /// and the line and paragraph separators. A backslash stays as it is.
-pub fn escape_control(text: &str) -> String {
+pub(crate) fn escape_control(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return text.to_string();
     }
@@ -324,7 +324,7 @@ pub fn escape_control(text: &str) -> String {
 }
 
 /// True for the characters [`escape_control`] escapes.
-pub fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\t' && c != '\n')
         || is_bidi_control(c)
         || is_zero_width(c)
@@ -333,7 +333,7 @@ pub fn needs_escape(c: char) -> bool {
 }
 
 /// Appends `c`, escaped as `\u{1b}` when [`needs_escape`] says so.
-pub fn push_escaped(out: &mut String, c: char) {
+pub(crate) fn push_escaped(out: &mut String, c: char) {
     if needs_escape(c) {
         out.push_str(&format!("\\u{{{:x}}}", c as u32));
     } else {

@@ -7,7 +7,7 @@
 //!
 //! - A candidate is **close** to a word when their Damerau-Levenshtein
 //!   distance, ignoring ASCII case, is at most a third of the candidate's
-//!   length in bytes, and at least 1 ([`reach`]). The closest candidate is
+//!   length in bytes, and at least 1 (`reach`). The closest candidate is
 //!   suggested; among equally close ones, the first in string order.
 //! - Failing that, a candidate that **begins with** the word (ignoring ASCII
 //!   case), the word being at least half as long as the candidate, is
@@ -20,13 +20,13 @@
 
 /// How many edits a candidate may be from a word and still be suggested: a
 /// third of its length in bytes, at least 1.
-pub fn reach(candidate: &str) -> usize {
+pub(crate) fn reach(candidate: &str) -> usize {
     (candidate.len() / 3).max(1)
 }
 
 /// True when `candidate` begins with `word` (ignoring ASCII case) and the
 /// word is at least half as long: an abbreviation close enough to suggest.
-pub fn abbreviates(word: &str, candidate: &str) -> bool {
+pub(crate) fn abbreviates(word: &str, candidate: &str) -> bool {
     !word.is_empty()
         && 2 * word.len() >= candidate.len()
         && candidate
@@ -36,7 +36,7 @@ pub fn abbreviates(word: &str, candidate: &str) -> bool {
 }
 
 /// "did you mean `x`?" for the candidate [`nearest`] finds.
-pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     nearest(word, candidates.iter().copied()).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -72,7 +72,7 @@ fn letter_counts(s: &str) -> [i16; 64] {
 /// computed. Each candidate looked at costs its length and each distance
 /// computed the product of the two lengths, taken from `budget`; `None`
 /// when the budget runs out.
-pub fn closest<'c>(
+pub(crate) fn closest<'c>(
     word: &str,
     candidates: impl IntoIterator<Item = &'c str>,
     budget: &mut u64,

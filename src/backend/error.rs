@@ -59,6 +59,13 @@ pub enum EmitError {
         /// Which list, how large, the flows responsible and what to change.
         message: String,
     },
+    /// The target's backend was left out of this build of the library
+    /// (`nftables-json` without the `nftables-json` feature).
+    #[error("{target}: conduitc was built without the {target} feature")]
+    NotBuilt {
+        /// The target.
+        target: &'static str,
+    },
     /// Writing the output failed (a closed pipe, a full disk).
     #[error("writing {target} output: {message}")]
     Io {
@@ -79,6 +86,7 @@ impl EmitError {
             EmitError::InterfaceName { .. } => Code::InvalidInterfaceName,
             EmitError::Protocol { .. } => Code::ProtocolNotExpressible,
             EmitError::TooLarge { .. } => Code::IosAclTooLarge,
+            EmitError::NotBuilt { .. } => Code::TargetCannotExpress,
             EmitError::Io { .. } => Code::OutputNotWritten,
         }
     }
@@ -102,6 +110,7 @@ impl EmitError {
                 format!("{target}: {message}")
             }
             EmitError::Unsupported { target, what } => format!("{target} cannot express {what}"),
+            EmitError::NotBuilt { .. } => self.to_string(),
             EmitError::Io { target, message } => format!("writing {target} output: {message}"),
         }
     }

@@ -23,13 +23,17 @@
 //!
 //! [`Platform`]: crate::model::Platform
 
-pub mod cisco_ios;
+mod cisco_ios;
 mod error;
-pub mod fortios;
+mod fortios;
 mod guard;
 mod header;
-pub mod nftables;
-pub mod nftables_json;
+mod nftables;
+#[cfg(feature = "nftables-json")]
+mod nftables_json;
+#[cfg(not(feature = "nftables-json"))]
+#[path = "nftables_json_absent.rs"]
+mod nftables_json;
 mod registry;
 
 pub use registry::{backend, backends, Backend, UnknownTarget};

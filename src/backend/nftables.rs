@@ -135,11 +135,11 @@ impl super::Backend for Nftables {
 /// Emits `rules` as nftables configuration for `nft -f`.
 ///
 /// ```
-/// use conduitc::backend::nftables;
+/// use conduitc::backend::{emit, Target};
 /// use conduitc::lower::{lower, BuildOptions};
 /// use conduitc::model::{Date, Policy};
 /// let rules = lower(&Policy::default(), &BuildOptions::new(Date::parse("2026-12-01").unwrap())).unwrap();
-/// let text = nftables::emit(&rules).unwrap();
+/// let text = emit(&rules, Target::Nftables).unwrap();
 /// assert!(text.contains("delete table inet conduit\n"));
 /// assert!(text.contains("policy drop;"));
 /// ```

@@ -77,13 +77,13 @@ impl super::Backend for NftablesJson {
 /// Emits `rules` as libnftables JSON for `nft -j -f`.
 ///
 /// ```
-/// use conduitc::backend::nftables_json;
+/// use conduitc::backend::{emit, Target};
 /// use conduitc::lower::{lower, BuildOptions};
 /// use conduitc::model::{Date, Policy};
 /// let rules = lower(&Policy::default(), &BuildOptions::new(Date::parse("2026-12-01").unwrap())).unwrap();
-/// let json = nftables_json::emit(&rules).unwrap();
-/// let doc: nftables::schema::Nftables = serde_json::from_str(&json).unwrap();
-/// assert!(doc.objects.len() >= 5);
+/// let json = emit(&rules, Target::NftablesJson).unwrap();
+/// let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+/// assert!(doc["nftables"].as_array().unwrap().len() >= 5);
 /// ```
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     let mut out = Vec::new();

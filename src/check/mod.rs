@@ -33,7 +33,11 @@ use crate::syntax::{self, ast};
 use names::NameTable;
 
 /// What checking depends on besides the text.
+///
+/// Built with [`CheckOptions::new`] (or [`Default`]); further options may be
+/// added without a breaking change.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// The date expiry is judged against (`--today`, else the current date).
     pub today: Date,
@@ -55,12 +59,131 @@ impl Default for CheckOptions {
 
 /// The outcome of [`check`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Checked {
     /// The checked policy; `None` exactly when there is an error.
     pub policy: Option<Policy>,
     /// Every error and warning, sorted by file, position and code.
     /// Waived warnings are not here: they are in `Policy::waivers`.
     pub diagnostics: Diagnostics,
+    /// The first error, located (`file:line:column`), for [`CheckFailed`].
+    first_error: Option<String>,
+}
+
+impl Checked {
+    /// The outcome as a `Result`: the policy and its warnings, or a
+    /// [`CheckFailed`] holding every diagnostic, so a failed check can be
+    /// returned with `?`.
+    ///
+    /// ```
+    /// use conduitc::{check, CheckOptions, Sources, model::Date};
+    ///
+    /// let sources = Sources::from_memory("p.conduit", "zone z { level 1 owner nobody networks 10.0.0.0/8 }");
+    /// let opts = CheckOptions::new("2026-12-01".parse::<Date>().unwrap());
+    /// let failed = check(&sources, &opts).into_result().unwrap_err();
+    /// assert_eq!(failed.diagnostics().error_count(), 1);
+    /// assert!(failed.to_string().starts_with("1 error; the first: p.conduit:1:"));
+    /// ```
+    pub fn into_result(self) -> Result<(Policy, Diagnostics), CheckFailed> {
+        match self.policy {
+            Some(policy) if !self.diagnostics.has_errors() => Ok((policy, self.diagnostics)),
+            _ => Err(CheckFailed {
+                first: self.first_error.unwrap_or_default(),
+                diagnostics: self.diagnostics,
+            }),
+        }
+    }
+}
+
+/// A check that found errors (from [`Checked::into_result`]).
+///
+/// Displays as the number of errors and the first one with its location,
+/// plainly: `2 errors; the first: plant.conduit:4:9: error[E202]: unknown
+/// host ...`. Every diagnostic, warnings included, is kept for rendering
+/// with [`crate::diag::render`].
+#[derive(Clone, Debug)]
+pub struct CheckFailed {
+    diagnostics: Diagnostics,
+    first: String,
+}
+
+impl CheckFailed {
+    /// Every diagnostic of the check, errors and warnings, sorted.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
+    }
+    /// The diagnostics, by value.
+    pub fn into_diagnostics(self) -> Diagnostics {
+        self.diagnostics
+    }
+}
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.diagnostics.error_count();
+        let plural = if n == 1 { "" } else { "s" };
+        write!(f, "{n} error{plural}; the first: {}", self.first)
+    }
+}
+
+impl std::error::Error for CheckFailed {}
+
+/// Where and what the first error is, in one plain line.
+fn first_error(sources: &Sources, diagnostics: &Diagnostics) -> Option<String> {
+    let d = diagnostics.iter().find(|d| d.is_error())?;
+    let span = d.primary.span;
+    let (line, col) = sources.line_col(span.file, span.start);
+    let message = crate::source::escape_control(&d.message);
+    Some(format!(
+        "{}:{line}:{col}: error[{}]: {message}",
+        crate::source::escape_control(sources.name(span.file)),
+        d.code
+    ))
+}
+
+/// Parses every file of `sources` without checking the policy: the
+/// diagnostics an editor can show while a file is being typed (load issues,
+/// syntax and literal errors, and the warnings of the lexical pass). Names,
+/// references and the rest of [`check`] are not looked at.
+///
+/// ```
+/// use conduitc::{parse, Code, Sources};
+///
+/// let sources = Sources::from_memory("p.conduit", "zone z { level 1 owner nobody networks 10.0.0.0/8 }");
+/// assert!(parse(&sources).is_empty()); // `nobody` is unknown, but parsing does not resolve names
+/// let sources = Sources::from_memory("p.conduit", "zone z { level }");
+/// assert_eq!(parse(&sources).codes(), [Code::Syntax]);
+/// ```
+pub fn parse(sources: &Sources) -> Diagnostics {
+    let (diags, _) = parse_all(sources);
+    Diagnostics::new(diags)
+}
+
+/// Load issues and syntax diagnostics of every file, and the trees of the
+/// files that parsed.
+fn parse_all(sources: &Sources) -> (Vec<Diagnostic>, Vec<ast::File>) {
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    let mut over = false;
+    for (id, f) in sources.iter() {
+        if let Some(issue) = f.issue() {
+            // Only the file that crossed the policy size limit is reported.
+            if *issue == LoadIssue::PolicyTooLarge {
+                if over {
+                    continue;
+                }
+                over = true;
+            }
+            diags.push(load_issue(sources, id, issue));
+            continue;
+        }
+        let parsed = syntax::parse(sources, id);
+        diags.extend(parsed.diagnostics);
+        if let Some(file) = parsed.file {
+            files.push(file);
+        }
+    }
+    (diags, files)
 }
 
 /// Parses and checks every file of `sources` as one policy.
@@ -85,31 +208,18 @@ pub struct Checked {
 /// assert_eq!(policy.conduits[0].flows[0].full_name, "scada-plant/poll");
 /// ```
 pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
-    let mut diags = Vec::new();
-    let mut files = Vec::new();
-    let mut over = false;
-    for (id, f) in sources.iter() {
-        if let Some(issue) = f.issue() {
-            // Only the file that crossed the policy size limit is reported.
-            if *issue == LoadIssue::PolicyTooLarge {
-                if over {
-                    continue;
-                }
-                over = true;
-            }
-            diags.push(load_issue(sources, id, issue));
-            continue;
-        }
-        let parsed = syntax::parse(sources, id);
-        diags.extend(parsed.diagnostics);
-        if let Some(file) = parsed.file {
-            files.push(file);
-        }
-    }
+    let mut checked = check_parsed(sources, opts);
+    checked.first_error = first_error(sources, &checked.diagnostics);
+    checked
+}
+
+fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
+    let (mut diags, files) = parse_all(sources);
     if diags.iter().any(|d| d.is_error()) {
         return Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
+            first_error: None,
         };
     }
     if let Some(d) = too_many_declarations(&files) {
@@ -117,6 +227,7 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
         return Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
+            first_error: None,
         };
     }
     let has_zone = files
@@ -133,6 +244,7 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
         return Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
+            first_error: None,
         };
     }
     let (policy, more) = Checker::run(&files, opts);
@@ -145,6 +257,7 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
     Checked {
         policy,
         diagnostics: Diagnostics::new(diags),
+        first_error: None,
     }
 }
 

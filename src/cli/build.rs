@@ -354,11 +354,9 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                     return ExitStatus::Error;
                 }
             }
-            let opts = BuildOptions {
-                isolation: args.isolation.clone(),
-                firewall: args.firewall.clone(),
-                ..BuildOptions::new(today)
-            };
+            let opts = BuildOptions::new(today)
+                .with_isolation(args.isolation.clone())
+                .with_firewall(args.firewall.clone());
             stream_one(out, (&policy, &sources), &opts, target)
         }
         (None, None) => {
@@ -390,6 +388,11 @@ fn stream_one(
         Ok(()) => {
             warn_monitor(out, policy, &rules, &mut BTreeSet::new());
             ExitStatus::Success
+        }
+        // This build of conduitc lacks the target: not the policy's fault.
+        Err(e @ backend::EmitError::NotBuilt { .. }) => {
+            out.fail(&emit_error(&e, "--target", sources));
+            ExitStatus::Error
         }
         // The policy checks, but this target cannot hold it: exit 1.
         Err(e) => {
@@ -470,11 +473,9 @@ fn write_all(
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
         for fw in &policy.firewalls {
-            let opts = BuildOptions {
-                isolation: args.isolation.clone(),
-                firewall: Some(fw.name.to_string()),
-                ..BuildOptions::new(today)
-            };
+            let opts = BuildOptions::new(today)
+                .with_isolation(args.isolation.clone())
+                .firewall(fw.name.to_string());
             let rules = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
             let file = out_file_name(fw);
             let target = Target::for_platform(fw.platform);

@@ -68,10 +68,7 @@ pub fn run(out: &Output, args: DiffArgs) -> ExitStatus {
         Ok(p) => p,
         Err(status) => return status,
     };
-    let opts = DiffOptions {
-        today,
-        approved_by: args.approved_by.clone(),
-    };
+    let opts = DiffOptions::new(today).approved_by(args.approved_by.iter().cloned());
     let report = diff(&old, &new, &opts);
     let text = match args.format {
         DiffFormat::Text => render::text(&report),

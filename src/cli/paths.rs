@@ -59,10 +59,7 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     }
-    let opts = BuildOptions {
-        isolation: args.isolation.clone(),
-        ..BuildOptions::new(today)
-    };
+    let opts = BuildOptions::new(today).with_isolation(args.isolation.clone());
     let rules = match lower(&policy, &opts) {
         Ok(r) => r,
         Err(e) => {

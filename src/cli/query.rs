@@ -148,11 +148,9 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
     ) {
         return ExitStatus::Error;
     }
-    let opts = BuildOptions {
-        isolation: args.isolation.clone(),
-        firewall: args.firewall.clone(),
-        ..BuildOptions::new(today)
-    };
+    let opts = BuildOptions::new(today)
+        .with_isolation(args.isolation.clone())
+        .with_firewall(args.firewall.clone());
     let decision = match conduitc::decide(&policy, &pkt, &opts) {
         Ok(d) => d,
         Err(e) => {

@@ -10,10 +10,6 @@ use conduitc::backend::EmitError;
 use conduitc::diag::{render, Code, Diagnostic, Diagnostics};
 use conduitc::lower::LowerError;
 use conduitc::source::{LoadError, Span};
-use conduitc::syntax::{
-    self,
-    ast::{ConduitAttr, Decl},
-};
 use conduitc::Sources;
 
 /// The name of the source that holds the command line.
@@ -222,32 +218,12 @@ pub fn emit_error(e: &EmitError, flag: &str, sources: &Sources) -> Problem {
 
 /// The name of the declaration of firewall `name` in `sources`.
 pub fn declared_firewall(sources: &Sources, name: &str) -> Option<Span> {
-    declarations(sources).find_map(|d| match d {
-        Decl::Firewall(b) if b.name.text.eq_ignore_ascii_case(name) => Some(b.name.span),
-        _ => None,
-    })
+    conduitc::locate::firewall(sources, name)
 }
 
 /// The name of the declaration of flow `conduit/flow` in `sources`.
 pub fn declared_flow(sources: &Sources, conduit: &str, flow: &str) -> Option<Span> {
-    declarations(sources).find_map(|d| match d {
-        Decl::Conduit(c) if c.name.text.eq_ignore_ascii_case(conduit) => {
-            c.attrs.iter().find_map(|a| match &a.value {
-                ConduitAttr::Flow(f) if f.name.text.eq_ignore_ascii_case(flow) => Some(f.name.span),
-                _ => None,
-            })
-        }
-        _ => None,
-    })
-}
-
-/// Every declaration of `sources`, parsed again: the model keeps no spans,
-/// and this runs only to report an error.
-fn declarations(sources: &Sources) -> impl Iterator<Item = Decl> + '_ {
-    sources
-        .iter()
-        .filter_map(|(id, _)| syntax::parse(sources, id).file)
-        .flat_map(|f| f.decls)
+    conduitc::locate::flow(sources, conduit, flow)
 }
 
 /// `name` in backticks, with line breaks written `\n` and `\r` (the

@@ -43,6 +43,7 @@ use crate::model::{Approval, Level, Name, Policy, Scope};
 /// Which version(s) a rule comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum RuleVersion {
     /// Only OLD has it in this form.
     Old,
@@ -54,6 +55,7 @@ pub enum RuleVersion {
 
 /// An approval rule that requires an owner.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
 pub struct RuleRef {
     /// The rule's declared name.
     pub name: String,
@@ -73,6 +75,7 @@ impl std::fmt::Display for RuleRef {
 
 /// An owner who must approve the change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RequiredApproval {
     /// The owner's declared name.
     pub owner: String,

@@ -31,6 +31,7 @@ use crate::model::{
 /// The kind of a declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DeclKind {
     /// `owner`.
     Owner,
@@ -69,6 +70,7 @@ impl DeclKind {
 /// Added, removed or modified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ChangeKind {
     /// Only in NEW.
     Added,
@@ -92,6 +94,7 @@ impl ChangeKind {
 /// One attribute of a declaration that differs (or, for an added or removed
 /// declaration, that it has).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AttrChange {
     /// The attribute's keyword (`networks`, `expires`, `host jump`, ...).
     pub attribute: String,
@@ -109,6 +112,7 @@ pub struct AttrChange {
 
 /// A declaration added, removed or modified.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DeclChange {
     /// What kind of declaration.
     pub kind: DeclKind,

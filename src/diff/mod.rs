@@ -147,8 +147,9 @@ pub use access::{AccessBox, AccessDelta, Side};
 pub use approvals::{RequiredApproval, RuleRef, RuleVersion};
 pub use decl::{AttrChange, ChangeKind, DeclChange, DeclKind};
 
-/// What to compare with.
+/// What to compare with: [`DiffOptions::new`], then the setters.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// The date both versions are lowered for (expiry).
     pub today: Date,
@@ -165,11 +166,17 @@ impl DiffOptions {
             approved_by: Vec::new(),
         }
     }
+    /// Owners who have approved the change (see [`DiffOptions::approved_by`]).
+    pub fn approved_by<S: Into<String>>(mut self, owners: impl IntoIterator<Item = S>) -> Self {
+        self.approved_by = owners.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 /// The difference between two policy versions. See the [module
 /// documentation](self) for its JSON form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// True when nothing changed in effect: no declaration changed and no
     /// access changed (only comments, layout or order did).

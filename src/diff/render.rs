@@ -213,7 +213,7 @@ pub fn md(s: &str) -> String {
 /// pads content that starts or ends with a backtick or a space, line breaks
 /// become spaces and `|` is escaped (a GFM table splits cells before it
 /// reads code spans). Empty text gives an empty cell.
-pub fn md_code(s: &str) -> String {
+pub(crate) fn md_code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }

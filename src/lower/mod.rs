@@ -44,6 +44,7 @@ impl LowerError {
 /// What a rule matches beyond addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "proto", content = "values")]
+#[non_exhaustive]
 pub enum Match {
     /// TCP to these destination ports.
     Tcp(PortSet),
@@ -98,6 +99,7 @@ impl Match {
 /// One lowered rule: a box of packets admitted as initiations, and the flow
 /// it implements.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Rule {
     /// `conduit/flow`, or `conduit/*` for a monitor catch-all.
     pub name: String,
@@ -139,6 +141,7 @@ impl Rule {
 
 /// A zone as backends see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ZoneInfo {
     /// Declared name.
     pub name: String,
@@ -152,6 +155,7 @@ pub struct ZoneInfo {
 
 /// The firewall a rule set was built for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FirewallInfo {
     /// Declared name.
     pub name: String,
@@ -163,6 +167,7 @@ pub struct FirewallInfo {
 
 /// The lowered policy: everything a backend needs, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleSet {
     /// The date it was built for.
     pub today: Date,
@@ -243,7 +248,7 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
 
 impl Selection {
     /// A conduit between these zones is compiled.
-    pub fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
+    pub(crate) fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
         let live = |z: usize| !self.severed.get(z).copied().unwrap_or(true);
         let faces =
             |z: usize| self.firewall.is_none() || self.iface.get(z).is_some_and(|i| i.is_some());

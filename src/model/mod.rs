@@ -181,6 +181,39 @@ impl Date {
     }
 }
 
+/// Why a string is not a [`Date`] (from [`str::parse`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadDate(String);
+
+impl fmt::Display for BadDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a date: expected YYYY-MM-DD, a real calendar date",
+            crate::source::escape_control(&self.0)
+        )
+    }
+}
+
+impl std::error::Error for BadDate {}
+
+impl std::str::FromStr for Date {
+    type Err = BadDate;
+    /// Parses `YYYY-MM-DD` as [`Date::parse`] does.
+    ///
+    /// ```
+    /// use conduitc::model::Date;
+    ///
+    /// let d: Date = "2026-12-01".parse().unwrap();
+    /// assert_eq!(d.to_string(), "2026-12-01");
+    /// let e = "2026-02-30".parse::<Date>().unwrap_err();
+    /// assert_eq!(e.to_string(), "`2026-02-30` is not a date: expected YYYY-MM-DD, a real calendar date");
+    /// ```
+    fn from_str(s: &str) -> Result<Date, BadDate> {
+        Date::parse(s).ok_or_else(|| BadDate(s.to_string()))
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -348,6 +381,7 @@ pub struct Endpoint {
 
 /// A waiver recorded in the model: a warning that was accepted on purpose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Waiver {
     /// The diagnostic code waived (e.g. `W301`).
     pub code: String,

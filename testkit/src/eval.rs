@@ -150,22 +150,16 @@ pub fn option_sets(policy: &Policy, today: conduitc::model::Date) -> Vec<BuildOp
     let isolation = policy.isolations.first().map(|i| i.name.to_string());
     let firewall = policy.firewalls.first().map(|f| f.name.to_string());
     if isolation.is_some() {
-        v.push(BuildOptions {
-            isolation: isolation.clone(),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).with_isolation(isolation.clone()));
     }
     if firewall.is_some() {
-        v.push(BuildOptions {
-            firewall: firewall.clone(),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).with_firewall(firewall.clone()));
         if isolation.is_some() {
-            v.push(BuildOptions {
-                firewall,
-                isolation,
-                ..BuildOptions::new(today)
-            });
+            v.push(
+                BuildOptions::new(today)
+                    .with_firewall(firewall)
+                    .with_isolation(isolation),
+            );
         }
     }
     v

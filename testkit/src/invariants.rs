@@ -191,16 +191,10 @@ pub fn build_options(policy: &Policy) -> Vec<BuildOptions> {
     let today = fuzz_today();
     let mut v = vec![BuildOptions::new(today)];
     for i in &policy.isolations {
-        v.push(BuildOptions {
-            isolation: Some(i.name.to_string()),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).isolation(i.name.to_string()));
     }
     for f in &policy.firewalls {
-        v.push(BuildOptions {
-            firewall: Some(f.name.to_string()),
-            ..BuildOptions::new(today)
-        });
+        v.push(BuildOptions::new(today).firewall(f.name.to_string()));
     }
     v
 }

@@ -6,7 +6,6 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions, Packet};
 use conduitc::model::{AddrSet, Platform};
 use conduitc::{check, CheckOptions, Policy, Sources};
@@ -99,18 +98,18 @@ fn prove(p: &Policy) {
             }
         }
         for (fw, ios, fgt) in builds {
-            let opts = BuildOptions {
-                firewall: fw.clone(),
-                isolation: iso.clone(),
-                ..BuildOptions::new(gen::today())
-            };
+            let opts = BuildOptions::new(gen::today())
+                .with_firewall(fw.clone())
+                .with_isolation(iso.clone());
             let rs = lower(p, &opts).unwrap();
             let ios_cfg = ios.then(|| {
-                let text = cisco_ios::emit(&rs).unwrap();
+                let text =
+                    conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
                 ios_eval::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
             });
             let fgt_cfg = fgt.then(|| {
-                let text = fortios::emit(&rs).unwrap();
+                let text =
+                    conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap();
                 fortios_eval::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
             });
             if let Some(cfg) = &ios_cfg {

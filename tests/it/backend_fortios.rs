@@ -10,7 +10,6 @@
 
 use std::collections::BTreeSet;
 
-use conduitc::backend::fortios;
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Policy;
 use proptest::prelude::*;
@@ -94,8 +93,8 @@ proptest! {
         let eph = wire::ephemeral_port(&p);
         for opts in option_sets() {
             let rs = lower(&p, &opts).unwrap();
-            let text = fortios::emit(&rs).unwrap();
-            prop_assert_eq!(&text, &fortios::emit(&rs).unwrap(), "deterministic");
+            let text = conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap();
+            prop_assert_eq!(&text, &conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap(), "deterministic");
             let cfg = fortios_eval::parse(&text)
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
             // One accept policy per flow and per catch-all direction, nothing else.
@@ -146,12 +145,12 @@ proptest! {
         let p = spec.to_policy();
         let opts = BuildOptions::new(gen::today());
         let rs = lower(&p, &opts).unwrap();
-        let full = fortios_eval::parse(&fortios::emit(&rs).unwrap()).unwrap();
+        let full = fortios_eval::parse(&conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap()).unwrap();
         // Drop the last flow: every remaining policy keeps its ID.
         let Some(last) = rs.rules.last().map(|r| r.name.clone()) else { return Ok(()) };
         let mut fewer = rs.clone();
         fewer.rules.retain(|r| r.name != last);
-        let part = fortios_eval::parse(&fortios::emit(&fewer).unwrap()).unwrap();
+        let part = fortios_eval::parse(&conduitc::backend::emit(&fewer, conduitc::backend::Target::Fortios).unwrap()).unwrap();
         for pol in &part.policies {
             let same = full.policies.iter().find(|q| q.comments == pol.comments);
             prop_assert!(same.is_some());

@@ -16,7 +16,6 @@
 //!   what the device enforces (lists and their entries; policies with their
 //!   interfaces, resolved addresses and services) is unchanged.
 
-use conduitc::backend::{cisco_ios, fortios};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
 use proptest::prelude::*;
 
@@ -89,11 +88,7 @@ fn ios_key(s: &str) -> String {
 fn base(firewall: &str) -> RuleSet {
     lower(
         &plant::policy(),
-        &BuildOptions {
-            firewall: Some(firewall.into()),
-            isolation: None,
-            ..BuildOptions::new(conduitc_testkit::gen::today())
-        },
+        &BuildOptions::new(conduitc_testkit::gen::today()).firewall(firewall),
     )
     .unwrap()
 }
@@ -253,10 +248,10 @@ proptest! {
     #[test]
     fn user_text_cannot_change_what_ios_enforces(field in field(), s in hostile()) {
         let rs = base("plant-ios");
-        let base_text = cisco_ios::emit(&rs).unwrap();
+        let base_text = conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
         let base_cfg = ios_eval::parse(&base_text).unwrap();
         let (m, clash) = mutate(&rs, field, &s);
-        let got = cisco_ios::emit(&m);
+        let got = conduitc::backend::emit(&m, conduitc::backend::Target::CiscoIos);
         prop_assert_eq!(
             got.is_ok(),
             acceptable(field, &s, clash, 64, false),
@@ -275,9 +270,9 @@ proptest! {
     #[test]
     fn user_text_cannot_change_what_fortios_enforces(field in field(), s in hostile()) {
         let rs = base("plant-fgt");
-        let base_cfg = fortios_eval::parse(&fortios::emit(&rs).unwrap()).unwrap();
+        let base_cfg = fortios_eval::parse(&conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap()).unwrap();
         let (m, clash) = mutate(&rs, field, &s);
-        let got = fortios::emit(&m);
+        let got = conduitc::backend::emit(&m, conduitc::backend::Target::Fortios);
         prop_assert_eq!(
             got.is_ok(),
             acceptable(field, &s, clash, 15, true),
@@ -317,7 +312,13 @@ fn a_newline_in_a_name_never_reaches_either_target() {
     let rs = base("plant-ios");
     for field in [Field::Zone, Field::Conduit, Field::Flow, Field::Iface] {
         let (m, _) = mutate(&rs, field, "x\n permit ip any any");
-        assert!(cisco_ios::emit(&m).is_err(), "{field:?}");
-        assert!(fortios::emit(&m).is_err(), "{field:?}");
+        assert!(
+            conduitc::backend::emit(&m, conduitc::backend::Target::CiscoIos).is_err(),
+            "{field:?}"
+        );
+        assert!(
+            conduitc::backend::emit(&m, conduitc::backend::Target::Fortios).is_err(),
+            "{field:?}"
+        );
     }
 }

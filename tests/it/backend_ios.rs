@@ -15,7 +15,6 @@
 //! - the entry that permits it sits under a remark naming a flow that
 //!   allows it (or whose reply it is).
 
-use conduitc::backend::cisco_ios;
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Policy;
 use proptest::prelude::*;
@@ -27,19 +26,11 @@ use conduitc_testkit::{eval, gen};
 pub fn option_sets() -> Vec<BuildOptions> {
     vec![
         BuildOptions::new(gen::today()),
-        BuildOptions {
-            isolation: Some("island".into()),
-            ..BuildOptions::new(gen::today())
-        },
-        BuildOptions {
-            firewall: Some("fw".into()),
-            ..BuildOptions::new(gen::today())
-        },
-        BuildOptions {
-            firewall: Some("fw".into()),
-            isolation: Some("island".into()),
-            ..BuildOptions::new(gen::today())
-        },
+        BuildOptions::new(gen::today()).isolation("island"),
+        BuildOptions::new(gen::today()).firewall("fw"),
+        BuildOptions::new(gen::today())
+            .firewall("fw")
+            .isolation("island"),
     ]
 }
 
@@ -225,8 +216,8 @@ proptest! {
         let eph = wire::ephemeral_port(&p);
         for opts in option_sets() {
             let rs = lower(&p, &opts).unwrap();
-            let text = cisco_ios::emit(&rs).unwrap();
-            prop_assert_eq!(&text, &cisco_ios::emit(&rs).unwrap(), "deterministic");
+            let text = conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
+            prop_assert_eq!(&text, &conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap(), "deterministic");
             let cfg = ios_eval::parse(&text)
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
             check_structure(&cfg, &p, &opts)?;

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
-use conduitc::backend::{cisco_ios, emit, emit_to, EmitError, Target};
+use conduitc::backend::{emit, emit_to, EmitError, Target};
 use conduitc::limits::MAX_IOS_ACL_ENTRIES;
 use conduitc::Code;
 use conduitc_testkit::rules::rules_of;
@@ -120,7 +120,11 @@ fn the_budget_is_exact() {
     };
     // The fragment deny and the final deny, plus one entry per port.
     let fits = MAX_IOS_ACL_ENTRIES - 2;
-    let text = cisco_ios::emit(&rules_of(&policy(fits))).unwrap();
+    let text = conduitc::backend::emit(
+        &rules_of(&policy(fits)),
+        conduitc::backend::Target::CiscoIos,
+    )
+    .unwrap();
     let list = text
         .split("ip access-list extended conduit-a-in\n")
         .nth(1)
@@ -133,7 +137,11 @@ fn the_budget_is_exact() {
         10 * MAX_IOS_ACL_ENTRIES
     )));
 
-    let e = cisco_ios::emit(&rules_of(&policy(fits + 1))).unwrap_err();
+    let e = conduitc::backend::emit(
+        &rules_of(&policy(fits + 1)),
+        conduitc::backend::Target::CiscoIos,
+    )
+    .unwrap_err();
     assert!(
         e.to_string()
             .contains("access list conduit-a-in would hold 4097 entries"),

@@ -623,10 +623,7 @@ fn approval_scopes_by_zone_conduit_and_all() {
         assert_eq!(a.rules[0].version, RuleVersion::Both);
         assert!(!a.approved);
     }
-    let given = DiffOptions {
-        approved_by: vec!["AUDITOR".into(), "zone-owner".into()],
-        ..opts()
-    };
+    let given = opts().approved_by(["AUDITOR", "zone-owner"]);
     let r = diff(&old, &new, &given);
     let missing: Vec<&str> = r.missing_approvals().map(|a| a.owner.as_str()).collect();
     assert_eq!(missing, ["conduit-owner"]);

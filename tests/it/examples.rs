@@ -57,17 +57,11 @@ fn examples_lower_for_every_firewall_and_isolation_mode() {
             );
         }
         for fw in &p.firewalls {
-            let opts = BuildOptions {
-                firewall: Some(fw.name.to_string()),
-                ..BuildOptions::new(today())
-            };
+            let opts = BuildOptions::new(today()).firewall(fw.name.to_string());
             lower(&p, &opts).unwrap();
         }
         for i in &p.isolations {
-            let opts = BuildOptions {
-                isolation: Some(i.name.to_string()),
-                ..BuildOptions::new(today())
-            };
+            let opts = BuildOptions::new(today()).isolation(i.name.to_string());
             lower(&p, &opts).unwrap();
         }
     }

@@ -415,13 +415,13 @@ fn docs_list_every_limit_with_its_value_and_code() {
         MAX_EXPANDED_RANGES,
     ];
     let shown = |v: usize| -> String {
-        if v % (1024 * 1024) == 0 {
+        if v.is_multiple_of(1024 * 1024) {
             return format!("{} MiB", v / (1024 * 1024));
         }
         let digits = v.to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);

@@ -7,14 +7,8 @@ use conduitc_testkit::gen;
 
 fn option_sets(p: &conduitc::Policy) -> Vec<BuildOptions> {
     let mut v = vec![BuildOptions::new(gen::today())];
-    v.push(BuildOptions {
-        isolation: Some("island".into()),
-        ..BuildOptions::new(gen::today())
-    });
-    v.push(BuildOptions {
-        firewall: Some("fw".into()),
-        ..BuildOptions::new(gen::today())
-    });
+    v.push(BuildOptions::new(gen::today()).isolation("island"));
+    v.push(BuildOptions::new(gen::today()).firewall("fw"));
     v.push(BuildOptions::new(gen::today().add_days(1)));
     let _ = p;
     v

@@ -6,6 +6,7 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
+mod api;
 mod backend_examples;
 mod backend_fortios;
 mod backend_golden;

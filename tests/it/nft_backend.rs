@@ -124,11 +124,9 @@ fn sample_policy_golden_output() {
     let fw = emit_text(
         &lower(
             &p,
-            &BuildOptions {
-                firewall: Some("plant-fw".into()),
-                isolation: Some("cut-dmz".into()),
-                ..BuildOptions::new(sample::today())
-            },
+            &BuildOptions::new(sample::today())
+                .firewall("plant-fw")
+                .isolation("cut-dmz"),
         )
         .unwrap(),
     );
@@ -219,10 +217,7 @@ fn refused(rules: &RuleSet) -> bool {
 #[test]
 fn unsafe_names_are_refused_not_escaped() {
     let p = sample::policy();
-    let opts = BuildOptions {
-        firewall: Some("plant-fw".into()),
-        ..BuildOptions::new(sample::today())
-    };
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
     let base = lower(&p, &opts).unwrap();
     assert!(!refused(&base));
     type Mutation = Box<dyn Fn(&mut RuleSet)>;

@@ -12,14 +12,11 @@ fn options(p: &conduitc::Policy, seed: u64) -> BuildOptions {
     let today = gen::today();
     match seed % 4 {
         0 => BuildOptions::new(today),
-        1 => BuildOptions {
-            isolation: p.isolations.first().map(|i| i.name.to_string()),
-            ..BuildOptions::new(today)
-        },
-        2 => BuildOptions {
-            firewall: p.firewalls.first().map(|f| f.name.to_string()),
-            ..BuildOptions::new(today)
-        },
+        1 => BuildOptions::new(today)
+            .with_isolation(p.isolations.first().map(|i| i.name.to_string())),
+        2 => {
+            BuildOptions::new(today).with_firewall(p.firewalls.first().map(|f| f.name.to_string()))
+        }
         _ => BuildOptions::new(today.add_days(1)),
     }
 }
@@ -38,10 +35,7 @@ fn nft_accepts_text_and_json_for_generated_policies() {
         policies.push((
             format!("sample {fw:?}"),
             sample::policy(),
-            BuildOptions {
-                firewall: fw,
-                ..BuildOptions::new(sample::today())
-            },
+            BuildOptions::new(sample::today()).with_firewall(fw),
         ));
     }
     for (what, p, opts) in &policies {

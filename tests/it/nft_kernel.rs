@@ -602,17 +602,11 @@ fn kernel_passes_exactly_the_declared_flows() {
     let t = setup();
     let p = sample::policy();
     let today = sample::today();
-    let fw = BuildOptions {
-        firewall: Some("plant-fw".into()),
-        ..BuildOptions::new(today)
-    };
+    let fw = BuildOptions::new(today).firewall("plant-fw");
     exercise(&t, &p, &BuildOptions::new(today), Target::Nftables);
     exercise(&t, &p, &fw, Target::Nftables);
     exercise(&t, &p, &fw, Target::NftablesJson);
-    let island = BuildOptions {
-        isolation: Some("cut-dmz".into()),
-        ..fw.clone()
-    };
+    let island = fw.clone().isolation("cut-dmz");
     exercise(&t, &p, &island, Target::NftablesJson);
 }
 

@@ -228,10 +228,7 @@ fn a_flow_is_in_force_through_its_expiry_day() {
 #[test]
 fn a_firewall_sees_only_conduits_between_zones_it_faces() {
     let p = policy();
-    let fw = BuildOptions {
-        firewall: Some("FW".into()),
-        ..BuildOptions::new(today())
-    };
+    let fw = BuildOptions::new(today()).firewall("FW");
     assert_eq!(
         decided(&p, &tcp("10.1.0.10", "10.2.0.10", 22), &fw).0,
         flow("a-b/ssh")
@@ -246,10 +243,7 @@ fn a_firewall_sees_only_conduits_between_zones_it_faces() {
 #[test]
 fn an_isolation_mode_cuts_every_conduit_of_a_severed_zone() {
     let p = policy();
-    let island = BuildOptions {
-        isolation: Some("Island".into()),
-        ..BuildOptions::new(today())
-    };
+    let island = BuildOptions::new(today()).isolation("Island");
     assert_eq!(
         decided(&p, &tcp("10.2.0.10", "10.3.0.10", 502), &island),
         (None, vec![])
@@ -286,27 +280,16 @@ fn unknown_names_fail_as_lower_fails() {
     let p = policy();
     let pkt = tcp("10.1.0.10", "10.2.0.10", 443);
     for opts in [
-        BuildOptions {
-            firewall: Some("nosuch".into()),
-            ..BuildOptions::new(today())
-        },
-        BuildOptions {
-            isolation: Some("nosuch".into()),
-            ..BuildOptions::new(today())
-        },
-        BuildOptions {
-            isolation: Some("nosuch-island".into()),
-            firewall: Some("nosuch-fw".into()),
-            ..BuildOptions::new(today())
-        },
+        BuildOptions::new(today()).firewall("nosuch"),
+        BuildOptions::new(today()).isolation("nosuch"),
+        BuildOptions::new(today())
+            .isolation("nosuch-island")
+            .firewall("nosuch-fw"),
     ] {
         let want = lower(&p, &opts).unwrap_err();
         assert_eq!(conduitc::decide(&p, &pkt, &opts).unwrap_err(), want);
     }
-    let opts = BuildOptions {
-        firewall: Some("nosuch".into()),
-        ..BuildOptions::new(today())
-    };
+    let opts = BuildOptions::new(today()).firewall("nosuch");
     assert_eq!(
         conduitc::decide(&p, &pkt, &opts).unwrap_err(),
         LowerError::UnknownFirewall("nosuch".into())
@@ -324,16 +307,13 @@ proptest! {
         let p = spec.to_policy();
         let mut options = vec![BuildOptions::new(gen::today())];
         for f in &p.firewalls {
-            options.push(BuildOptions {
-                firewall: Some(f.name.to_string()),
-                ..BuildOptions::new(gen::today())
-            });
+            options.push(BuildOptions::new(gen::today()).firewall(f.name.to_string()));
             for i in &p.isolations {
-                options.push(BuildOptions {
-                    firewall: Some(f.name.to_string()),
-                    isolation: Some(i.name.to_string()),
-                    ..BuildOptions::new(gen::today().add_days(1))
-                });
+                options.push(
+                    BuildOptions::new(gen::today().add_days(1))
+                        .firewall(f.name.to_string())
+                        .isolation(i.name.to_string()),
+                );
             }
         }
         for opts in &options {

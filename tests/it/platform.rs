@@ -78,10 +78,7 @@ fn check_and_build_agree_on_every_protocol_number() {
             };
             match checked.policy {
                 Some(p) => {
-                    let opts = BuildOptions {
-                        firewall: Some("fw".into()),
-                        ..BuildOptions::new(today())
-                    };
+                    let opts = BuildOptions::new(today()).firewall("fw");
                     let text = emit(&lower(&p, &opts).unwrap(), target(platform))
                         .unwrap_or_else(|e| panic!("{platform} ip/{n} checks but fails: {e}"));
                     assert!(text.contains("ab/f"));
@@ -129,10 +126,7 @@ fn fortios_interface_names_check_and_build_agree() {
         let name = format!("p{}", "1".repeat(len - 1));
         let (_, checked) = check_text(&policy("modbus", "fortios", &name, "port2"));
         let built = checked.policy.as_ref().map(|p| {
-            let opts = BuildOptions {
-                firewall: Some("fw".into()),
-                ..BuildOptions::new(today())
-            };
+            let opts = BuildOptions::new(today()).firewall("fw");
             emit(&lower(p, &opts).unwrap(), Target::Fortios)
         });
         match built {
@@ -201,10 +195,7 @@ fn an_ios_name_with_a_space_builds() {
         "Gi0/1",
     ));
     let p = checked.policy.unwrap();
-    let opts = BuildOptions {
-        firewall: Some("fw".into()),
-        ..BuildOptions::new(today())
-    };
+    let opts = BuildOptions::new(today()).firewall("fw");
     let text = emit(&lower(&p, &opts).unwrap(), Target::CiscoIos).unwrap();
     assert!(text.contains("\ninterface GigabitEthernet 0/0\n ip access-group conduit-a-in in\n"));
 }
@@ -282,10 +273,7 @@ fn check_and_build_agree_on_the_ios_budget() {
             if monitor { " mode monitor waive W107 \"t\"" } else { "" },
         )
     };
-    let opts = BuildOptions {
-        firewall: Some("fw".into()),
-        ..BuildOptions::new(today())
-    };
+    let opts = BuildOptions::new(today()).firewall("fw");
     let mut both = [0, 0];
     for (na, nb, ports, extra, monitor) in [
         (60, 60, 1, ", icmp/echo-request", false),

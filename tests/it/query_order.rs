@@ -9,7 +9,6 @@
 //! packets that could also be stateless replies are left out). A catch-all
 //! decides only packets no declared flow admits.
 
-use conduitc::backend::{cisco_ios, fortios, nftables};
 use conduitc::lower::{lower, BuildOptions, Packet, Verdict};
 use conduitc::model::{Mode, Policy};
 use conduitc::Sources;
@@ -21,10 +20,7 @@ use conduitc_testkit::{fortios_eval, gen, ios_eval, nft_eval};
 fn option_sets(p: &Policy) -> Vec<BuildOptions> {
     let mut v = vec![BuildOptions::new(gen::today())];
     if let Some(f) = p.firewalls.first() {
-        v.push(BuildOptions {
-            firewall: Some(f.name.to_string()),
-            ..BuildOptions::new(gen::today())
-        });
+        v.push(BuildOptions::new(gen::today()).firewall(f.name.to_string()));
     }
     v
 }
@@ -41,9 +37,18 @@ fn check_order(p: &Policy, pkts: &[gen::PacketSpec]) -> Result<usize, TestCaseEr
     let mut compared = 0;
     for opts in option_sets(p) {
         let rules = lower(p, &opts).unwrap();
-        let nft = nft_eval::parse(&nftables::emit(&rules).unwrap()).unwrap();
-        let ios = ios_eval::parse(&cisco_ios::emit(&rules).unwrap()).unwrap();
-        let fgt = fortios_eval::parse(&fortios::emit(&rules).unwrap()).unwrap();
+        let nft = nft_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::Nftables).unwrap(),
+        )
+        .unwrap();
+        let ios = ios_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::CiscoIos).unwrap(),
+        )
+        .unwrap();
+        let fgt = fortios_eval::parse(
+            &conduitc::backend::emit(&rules, conduitc::backend::Target::Fortios).unwrap(),
+        )
+        .unwrap();
         for pkt in gen::resolve_packets(p, pkts) {
             let want = conduitc::decide(p, &pkt, &opts).unwrap();
             prop_assert_eq!(

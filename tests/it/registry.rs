@@ -42,10 +42,7 @@ fn policy(service: &str, platform: &str, i0: &str, i1: &str) -> String {
 }
 
 fn for_fw() -> BuildOptions {
-    BuildOptions {
-        firewall: Some("fw".into()),
-        ..BuildOptions::new(today())
-    }
+    BuildOptions::new(today()).firewall("fw")
 }
 
 /// The rule set of `fw` on `platform` with interfaces `p1` and `p2`, then

@@ -366,7 +366,7 @@ fn bidi_controls_are_refused_in_names_and_strings_and_flagged_in_comments() {
         assert_eq!(o.status.code(), Some(want), "{code}: {err}");
         assert!(err.contains(&format!("[{code}]")), "{code}: {err}");
         assert!(
-            !err.chars().any(conduitc::source::needs_escape),
+            !err.chars().any(needs_escape),
             "{code}: raw invisible character on stderr: {err:?}"
         );
     }
@@ -518,4 +518,24 @@ fn an_error_after_a_hundred_warnings_is_still_shown() {
         err.contains("warnings more not shown (at most 100 diagnostics are, errors first)"),
         "{err}"
     );
+}
+
+/// The characters conduitc must never print raw: controls other than tab and
+/// newline, bidirectional controls, zero-width characters and the Unicode
+/// line and paragraph separators.
+pub(crate) fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{061C}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'
+                | '\u{FEFF}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
 }
