@@ -1,21 +1,28 @@
 //! The README's library example, as written there (cargo runs tests from
 //! the package root, so the relative paths resolve as in the README).
 
+use std::error::Error;
+
 use conduitc::backend::{emit, Target};
-use conduitc::lower::{lower, BuildOptions};
 use conduitc::model::Date;
-use conduitc::{check, CheckOptions, Sources};
+use conduitc::{check, lower, BuildOptions, CheckOptions, Sources};
 
 #[test]
-fn readme_library_example_runs() {
-    let today = Date::parse("2026-12-01").unwrap();
-    let sources = Sources::load(&["examples/bottling-plant.conduit"]).unwrap();
-    let checked = check(&sources, &CheckOptions::new(today));
-    let policy = checked.policy.expect("the example checks clean");
-    let rules = lower(&policy, &BuildOptions::new(today)).unwrap();
-    let nft = emit(&rules, Target::Nftables).unwrap();
+fn readme_library_example_runs() -> Result<(), Box<dyn Error>> {
+    let today: Date = "2026-12-01".parse()?;
+    let sources = Sources::load(&["examples/bottling-plant.conduit"])?;
+    // A failed check is an error that names the first problem and its location.
+    let (policy, _warnings) = check(&sources, &CheckOptions::new(today)).into_result()?;
+    let rules = lower(&policy, &BuildOptions::new(today))?;
+    let nft = emit(&rules, Target::Nftables)?;
     assert!(nft.contains("comment \"supervisory-control/plc-io\""));
     // The README quotes this example: keep the two in step.
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    assert!(readme.contains("let nft = emit(&rules, Target::Nftables).unwrap();"));
+    let readme = std::fs::read_to_string("README.md")?;
+    for line in [
+        "let (policy, _warnings) = check(&sources, &CheckOptions::new(today)).into_result()?;",
+        "let nft = emit(&rules, Target::Nftables)?;",
+    ] {
+        assert!(readme.contains(line), "{line}");
+    }
+    Ok(())
 }
