@@ -167,34 +167,6 @@ struct Plan<'r> {
     ordered: Vec<(&'r Rule, usize, usize)>,
 }
 
-/// The `cisco-ios` backend in the registry ([`super::backend`]).
-#[derive(Debug, Clone, Copy)]
-pub struct CiscoIos;
-
-impl super::Backend for CiscoIos {
-    fn target(&self) -> super::Target {
-        super::Target::CiscoIos
-    }
-    fn name(&self) -> &'static str {
-        "cisco-ios"
-    }
-    fn description(&self) -> &'static str {
-        "Cisco IOS / IOS-XE extended ACLs"
-    }
-    fn extension(&self) -> &'static str {
-        "ios"
-    }
-    fn platform(&self) -> crate::model::Platform {
-        crate::model::Platform::CiscoIos
-    }
-    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-        emit_to(rules, out)
-    }
-    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
-        emit(rules)
-    }
-}
-
 /// Emits `rules` as Cisco IOS / IOS-XE configuration (see the module docs).
 ///
 /// Refuses (never escapes) any name that is not a plain declared name: zone,

@@ -9,15 +9,16 @@
 //!
 //! # Adding a backend
 //!
-//! 1. One module here, with a unit type implementing [`Backend`] (name,
-//!    description, `build --out` file extension, the platform it serves,
-//!    `emit_to`). A new platform also takes a [`Platform`] variant and its
-//!    row in the platform table ([`crate::platform::PLATFORMS`]); the
+//! 1. One module here with two functions, `emit(&RuleSet) -> Result<String,
+//!    EmitError>` and `emit_to(&RuleSet, &mut dyn Write)`, that refuse
+//!    before writing. A new platform also takes a [`Platform`] variant and
+//!    its row in the platform table ([`crate::platform::PLATFORMS`]); the
 //!    grammar does not change, since platform names are read from the table.
-//! 2. One entry in the registry: a [`Target`] variant (listed in
-//!    [`Target::ALL`]) and its arm in [`backend`] (and in
-//!    [`Target::for_platform`] for a new platform). The CLI's `--target`
-//!    values and help, and `build --out`, follow from the registry.
+//! 2. One entry in the registry (`registry.rs`): a [`Target`] variant (listed
+//!    in [`Target::ALL`]) and its row (name, description, `build --out` file
+//!    extension, platform, the two functions), which makes it a [`Backend`];
+//!    plus its arm in [`Target::for_platform`] for a new platform. The CLI's
+//!    `--target` values and help, and `build --out`, follow from the registry.
 //! 3. One evaluator in the test support, which reads the target's text back
 //!    so the tests that compare every backend with `decide` cover it.
 //!

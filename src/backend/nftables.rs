@@ -104,34 +104,6 @@ const MAX_IDENT: usize = match NFTABLES.max_object_name_chars {
     None => 255,
 };
 
-/// The `nftables` backend in the registry ([`super::backend`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Nftables;
-
-impl super::Backend for Nftables {
-    fn target(&self) -> super::Target {
-        super::Target::Nftables
-    }
-    fn name(&self) -> &'static str {
-        "nftables"
-    }
-    fn description(&self) -> &'static str {
-        "nftables text for `nft -f`"
-    }
-    fn extension(&self) -> &'static str {
-        "nft"
-    }
-    fn platform(&self) -> crate::model::Platform {
-        crate::model::Platform::Nftables
-    }
-    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-        emit_to(rules, out)
-    }
-    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
-        emit(rules)
-    }
-}
-
 /// Emits `rules` as nftables configuration for `nft -f`.
 ///
 /// ```

@@ -46,34 +46,6 @@ use super::nftables::{
 use super::EmitError;
 use crate::lower::RuleSet;
 
-/// The `nftables-json` backend in the registry ([`super::backend`]).
-#[derive(Debug, Clone, Copy)]
-pub struct NftablesJson;
-
-impl super::Backend for NftablesJson {
-    fn target(&self) -> super::Target {
-        super::Target::NftablesJson
-    }
-    fn name(&self) -> &'static str {
-        "nftables-json"
-    }
-    fn description(&self) -> &'static str {
-        "libnftables JSON for `nft -j -f`"
-    }
-    fn extension(&self) -> &'static str {
-        "json"
-    }
-    fn platform(&self) -> crate::model::Platform {
-        crate::model::Platform::Nftables
-    }
-    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-        emit_to(rules, out)
-    }
-    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
-        emit(rules)
-    }
-}
-
 /// Emits `rules` as libnftables JSON for `nft -j -f`.
 ///
 /// ```

@@ -5,35 +5,6 @@
 use crate::backend::EmitError;
 use crate::lower::RuleSet;
 
-/// The `nftables-json` backend in the registry ([`super::backend`]), which
-/// refuses in this build.
-#[derive(Debug, Clone, Copy)]
-pub struct NftablesJson;
-
-impl super::Backend for NftablesJson {
-    fn target(&self) -> super::Target {
-        super::Target::NftablesJson
-    }
-    fn name(&self) -> &'static str {
-        "nftables-json"
-    }
-    fn description(&self) -> &'static str {
-        "libnftables JSON for `nft -j -f` (not in this build)"
-    }
-    fn extension(&self) -> &'static str {
-        "json"
-    }
-    fn platform(&self) -> crate::model::Platform {
-        crate::model::Platform::Nftables
-    }
-    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-        emit_to(rules, out)
-    }
-    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
-        emit(rules)
-    }
-}
-
 fn absent() -> EmitError {
     EmitError::NotBuilt {
         target: "nftables-json",

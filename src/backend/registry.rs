@@ -32,14 +32,96 @@ pub trait Backend: Sync {
     fn emit(&self, rules: &RuleSet) -> Result<String, EmitError>;
 }
 
+/// One registered backend: what the CLI and `build --out` show of it, and
+/// its module's two entry points.
+struct Registered {
+    target: Target,
+    name: &'static str,
+    description: &'static str,
+    extension: &'static str,
+    platform: Platform,
+    emit_to: fn(&RuleSet, &mut dyn Write) -> Result<(), EmitError>,
+    emit: fn(&RuleSet) -> Result<String, EmitError>,
+}
+
+impl Backend for Registered {
+    fn target(&self) -> Target {
+        self.target
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn description(&self) -> &'static str {
+        self.description
+    }
+    fn extension(&self) -> &'static str {
+        self.extension
+    }
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+    fn emit_to(&self, rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
+        (self.emit_to)(rules, out)
+    }
+    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
+        (self.emit)(rules)
+    }
+}
+
+/// The registry: every target's backend, in [`Target::ALL`] order.
+static REGISTRY: [Registered; 4] = [
+    Registered {
+        target: Target::Nftables,
+        name: "nftables",
+        description: "nftables text for `nft -f`",
+        extension: "nft",
+        platform: Platform::Nftables,
+        emit_to: nftables::emit_to,
+        emit: nftables::emit,
+    },
+    Registered {
+        target: Target::NftablesJson,
+        name: "nftables-json",
+        description: NFTABLES_JSON_DESCRIPTION,
+        extension: "json",
+        platform: Platform::Nftables,
+        emit_to: nftables_json::emit_to,
+        emit: nftables_json::emit,
+    },
+    Registered {
+        target: Target::CiscoIos,
+        name: "cisco-ios",
+        description: "Cisco IOS / IOS-XE extended ACLs",
+        extension: "ios",
+        platform: Platform::CiscoIos,
+        emit_to: cisco_ios::emit_to,
+        emit: cisco_ios::emit,
+    },
+    Registered {
+        target: Target::Fortios,
+        name: "fortios",
+        description: "FortiOS 6.4+ CLI configuration",
+        extension: "fortios",
+        platform: Platform::Fortios,
+        emit_to: fortios::emit_to,
+        emit: fortios::emit,
+    },
+];
+
+#[cfg(feature = "nftables-json")]
+const NFTABLES_JSON_DESCRIPTION: &str = "libnftables JSON for `nft -j -f`";
+#[cfg(not(feature = "nftables-json"))]
+const NFTABLES_JSON_DESCRIPTION: &str = "libnftables JSON for `nft -j -f` (not in this build)";
+
 /// The backend of `target`.
 pub fn backend(target: Target) -> &'static dyn Backend {
-    match target {
-        Target::Nftables => &nftables::Nftables,
-        Target::NftablesJson => &nftables_json::NftablesJson,
-        Target::CiscoIos => &cisco_ios::CiscoIos,
-        Target::Fortios => &fortios::Fortios,
-    }
+    let i = match target {
+        Target::Nftables => 0,
+        Target::NftablesJson => 1,
+        Target::CiscoIos => 2,
+        Target::Fortios => 3,
+    };
+    &REGISTRY[i]
 }
 
 /// Every backend, in [`Target::ALL`] order.
@@ -110,6 +192,7 @@ mod tests {
     fn every_target_has_its_own_backend() {
         for t in Target::ALL {
             assert_eq!(backend(t).target(), t);
+            assert_eq!(backend(t).name(), t.as_str());
             assert_eq!(t.as_str().parse::<Target>(), Ok(t));
             let serde = serde_json::to_string(&t).unwrap();
             assert_eq!(serde, format!("\"{}\"", t.as_str()));

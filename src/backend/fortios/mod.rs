@@ -170,34 +170,6 @@ impl Family {
     }
 }
 
-/// The `fortios` backend in the registry ([`super::backend`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Fortios;
-
-impl super::Backend for Fortios {
-    fn target(&self) -> super::Target {
-        super::Target::Fortios
-    }
-    fn name(&self) -> &'static str {
-        "fortios"
-    }
-    fn description(&self) -> &'static str {
-        "FortiOS 6.4+ CLI configuration"
-    }
-    fn extension(&self) -> &'static str {
-        "fortios"
-    }
-    fn platform(&self) -> crate::model::Platform {
-        crate::model::Platform::Fortios
-    }
-    fn emit_to(&self, rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-        emit_to(rules, out)
-    }
-    fn emit(&self, rules: &RuleSet) -> Result<String, EmitError> {
-        emit(rules)
-    }
-}
-
 /// Writes the same text as [`emit`] to `out`: rendered in memory (every
 /// refusal decided first), then written once.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
