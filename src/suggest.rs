@@ -122,12 +122,12 @@ pub(crate) fn closest<'c>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     /// The rule as stated, comparing every candidate.
-    fn by_the_rule<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    pub(crate) fn by_the_rule<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         let w = word.to_ascii_lowercase();
         candidates
             .iter()

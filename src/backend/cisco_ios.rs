@@ -128,14 +128,14 @@ use crate::diag::{quote, quote_char};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use super::guard::{check_zone_names, is_name};
+use super::guard::{check_build_names, check_zone_names, is_name};
 use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform, PortSet};
 use crate::platform::{
-    interface_name_error, ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS,
+    ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS,
 };
 
 const TARGET: &str = "cisco-ios";
@@ -794,29 +794,10 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             )));
         }
     }
-    if let Some(iso) = &rules.isolation {
-        if !is_name(iso) {
-            return Err(bad(format!(
-                "isolation mode name {} is not a name",
-                quote(iso)
-            )));
-        }
-    }
+    check_build_names(TARGET, Platform::CiscoIos, rules)?;
     if let Some(fw) = &rules.firewall {
-        if !is_name(&fw.name) {
-            return Err(bad(format!(
-                "firewall name {} is not a name",
-                quote(&fw.name)
-            )));
-        }
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
-            if let Some(message) = interface_name_error(iface, Platform::CiscoIos) {
-                return Err(EmitError::InterfaceName {
-                    target: TARGET,
-                    message,
-                });
-            }
             if !is_name(zone) {
                 return Err(bad(format!("zone name {} is not a name", quote(zone))));
             }
@@ -825,7 +806,8 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
                 return Err(EmitError::Unsupported {
                     target: TARGET,
                     what: format!(
-                        "two zones behind interface {iface} (an interface holds one inbound list per family)"
+                        "two zones behind interface {} (an interface holds one inbound list per family)",
+                        quote(iface)
                     ),
                 });
             }

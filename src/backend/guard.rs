@@ -8,6 +8,8 @@
 use super::EmitError;
 use crate::diag::{quote, quote_char};
 use crate::lower::RuleSet;
+use crate::model::Platform;
+use crate::platform::interface_name_error;
 
 /// Longest declared name (language.md).
 pub(crate) const NAME_MAX: usize = crate::limits::MAX_NAME_CHARS;
@@ -32,6 +34,43 @@ pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), Emi
             target,
             message: format!("refusing to emit character {}", quote_char(c)),
         }),
+        None => Ok(()),
+    }
+}
+
+/// The names of the build itself: the isolation mode and the firewall are
+/// declared names, and every interface of the firewall is one `platform`
+/// can hold (`E601`, the sentence `check` reports).
+pub(crate) fn check_build_names(
+    target: &'static str,
+    platform: Platform,
+    rules: &RuleSet,
+) -> Result<(), EmitError> {
+    let bad = |message| Err(EmitError::BadName { target, message });
+    if let Some(iso) = &rules.isolation {
+        if !is_name(iso) {
+            return bad(format!("isolation mode name {} is not a name", quote(iso)));
+        }
+    }
+    if let Some(fw) = &rules.firewall {
+        if !is_name(&fw.name) {
+            return bad(format!("firewall name {} is not a name", quote(&fw.name)));
+        }
+        for (iface, _) in &fw.interfaces {
+            interface_name(target, platform, iface)?;
+        }
+    }
+    Ok(())
+}
+
+/// `iface` as an interface name `platform` can hold (`E601`).
+pub(crate) fn interface_name(
+    target: &'static str,
+    platform: Platform,
+    iface: &str,
+) -> Result<(), EmitError> {
+    match interface_name_error(iface, platform) {
+        Some(message) => Err(EmitError::InterfaceName { target, message }),
         None => Ok(()),
     }
 }

@@ -82,11 +82,11 @@ use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
-use super::guard::{is_name, NAME_MAX};
+use super::guard::{interface_name, is_name, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
 use crate::model::{AddrSet, Platform};
-use crate::platform::{interface_name_error, NFTABLES};
+use crate::platform::NFTABLES;
 
 /// The table every ruleset replaces.
 pub const TABLE: &str = "conduit";
@@ -309,15 +309,9 @@ fn check_name(kind: &str, s: &str) -> Result<(), EmitError> {
 }
 
 /// A Linux interface name, as `check` judges it (`E601`): the platform
-/// table's rule for `nftables` ([`interface_name_error`]).
+/// table's rule for `nftables`.
 fn check_iface(s: &str) -> Result<(), EmitError> {
-    match interface_name_error(s, Platform::Nftables) {
-        Some(message) => Err(EmitError::InterfaceName {
-            target: TARGET,
-            message,
-        }),
-        None => Ok(()),
-    }
+    interface_name(TARGET, Platform::Nftables, s)
 }
 
 /// Text safe inside an nft double-quoted string: printable ASCII without

@@ -293,25 +293,7 @@ mod tests {
     /// its length, first in string order among equals; failing that, the
     /// first candidate the word abbreviates to at least half its length.
     fn reference(word: &str, candidates: &[&str]) -> Option<String> {
-        let w = word.to_ascii_lowercase();
-        candidates
-            .iter()
-            .map(|c| (strsim::damerau_levenshtein(&w, &c.to_ascii_lowercase()), *c))
-            .filter(|(d, c)| *d <= (c.len() / 3).max(1))
-            .min()
-            .map(|(_, c)| c)
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .copied()
-                    .filter(|c| {
-                        !w.is_empty()
-                            && 2 * w.len() >= c.len()
-                            && c.to_ascii_lowercase().starts_with(&w)
-                    })
-                    .min()
-            })
-            .map(|c| format!("did you mean `{c}`?"))
+        crate::suggest::tests::by_the_rule(word, candidates).map(|c| format!("did you mean `{c}`?"))
     }
 
     fn table(names: &[String]) -> NameTable {

@@ -2,12 +2,11 @@
 //! output, checked before anything is planned.
 
 use super::{bad, TARGET};
-use crate::backend::guard::{check_zone_names, is_name};
+use crate::backend::guard::{check_build_names, check_zone_names, interface_name, is_name};
 use crate::backend::EmitError;
 use crate::diag::quote;
 use crate::lower::RuleSet;
 use crate::model::Platform;
-use crate::platform::interface_name_error;
 
 /// Checks every declared name that reaches the output (free text such as
 /// owners goes through [`quote`]).
@@ -32,37 +31,8 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
             )));
         }
         for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-            if let Some(message) = interface_name_error(i, Platform::Fortios) {
-                return Err(EmitError::InterfaceName {
-                    target: TARGET,
-                    message,
-                });
-            }
+            interface_name(TARGET, Platform::Fortios, i)?;
         }
     }
-    if let Some(iso) = &rules.isolation {
-        if !is_name(iso) {
-            return Err(bad(format!(
-                "isolation mode name {} is not a name",
-                quote(iso)
-            )));
-        }
-    }
-    if let Some(fw) = &rules.firewall {
-        if !is_name(&fw.name) {
-            return Err(bad(format!(
-                "firewall name {} is not a name",
-                quote(&fw.name)
-            )));
-        }
-        for (iface, _) in &fw.interfaces {
-            if let Some(message) = interface_name_error(iface, Platform::Fortios) {
-                return Err(EmitError::InterfaceName {
-                    target: TARGET,
-                    message,
-                });
-            }
-        }
-    }
-    Ok(())
+    check_build_names(TARGET, Platform::Fortios, rules)
 }
