@@ -3,7 +3,7 @@
 //! the whole output. The checker already enforces these; backends check
 //! again so that a `RuleSet` built by other means can never smuggle text
 //! into a target. (Interface names are judged by the platform table,
-//! [`crate::platform::interface_name_error`], for check and build alike.)
+//! [`crate::model::platform::interface_name_error`], for check and build alike.)
 
 use super::EmitError;
 use crate::diag::{quote, quote_char};

@@ -6,8 +6,8 @@ use crate::backend::guard::{check_zone_names, is_name};
 use crate::backend::EmitError;
 use crate::diag::quote;
 use crate::lower::RuleSet;
+use crate::model::platform::interface_name_error;
 use crate::model::Platform;
-use crate::platform::interface_name_error;
 
 /// Checks every declared name that reaches the output (free text such as
 /// owners goes through [`quote`]).
