@@ -72,7 +72,7 @@ pub struct Paths {
 }
 
 /// Describes what a rule admits: its services listed (see
-/// [`ServiceSpace`]'s `Display`), `any` for a monitor catch-all.
+/// [`ServiceSpace`](crate::model::ServiceSpace)'s `Display`), `any` for a monitor catch-all.
 pub fn describe(m: &Match) -> String {
     m.space().to_string()
 }

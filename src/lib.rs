@@ -63,8 +63,11 @@
 //!   ([`Packet::from_names`] takes protocol and ICMP type names).
 //! - [`mod@diff`]: what changed between two versions of a policy, in access
 //!   and in declarations, and whose approval that needs.
-//! - [`formatter`], [`graph`], [`paths`]: `conduitc fmt`, `graph` and
+//! - [`formatter`], [`graph`], [`attack_paths`]: `conduitc fmt`, `graph` and
 //!   `paths` as functions.
+//! - [`explain`]: a code's explanation, as `conduitc explain` prints it.
+//! - [`locate`]: where a firewall or a flow is declared, for messages about
+//!   a name after the check.
 //! - [`platform`]: what each firewall platform can express; [`limits`]: the
 //!   documented input and output limits; [`suggest`]: the "did you mean"
 //!   matcher.
@@ -116,13 +119,13 @@ pub mod check;
 pub mod decide;
 pub mod diag;
 pub mod diff;
+pub mod explain;
 pub mod formatter;
 pub mod graph;
 pub mod limits;
 pub mod locate;
 pub mod lower;
 pub mod model;
-pub mod platform;
 mod semantics;
 pub mod source;
 pub mod suggest;
@@ -133,7 +136,7 @@ pub use decide::decide;
 pub use diag::{Code, Diagnostic, Diagnostics, Label, Severity};
 pub use diff::{diff, DiffOptions, Report};
 pub use lower::{lower, RuleSet};
-pub use model::Policy;
+pub use model::{platform, Policy};
 pub use semantics::{protocol_number, BadPacket, BuildOptions, Decision, LowerError, Packet};
 pub use source::{FileId, LoadError, Sources, Span};
 

@@ -133,10 +133,8 @@ use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
+use crate::model::platform::{ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS};
 use crate::model::{AddrSet, Platform, PortSet};
-use crate::platform::{
-    ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS,
-};
 
 const TARGET: &str = "cisco-ios";
 /// IOS truncates remarks longer than this (the platform table).

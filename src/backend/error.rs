@@ -27,7 +27,7 @@ pub enum EmitError {
     },
     /// An interface name the platform cannot hold: code `E601`, with the
     /// same sentence `check` reports, from the one rule in
-    /// [`crate::platform`].
+    /// [`crate::model::platform`].
     #[error("{target}: {message}")]
     InterfaceName {
         /// The target.

@@ -3,13 +3,13 @@
 //! the whole output. The checker already enforces these; backends check
 //! again so that a `RuleSet` built by other means can never smuggle text
 //! into a target. (Interface names are judged by the platform table,
-//! [`crate::platform::interface_name_error`], for check and build alike.)
+//! [`crate::model::platform::interface_name_error`], for check and build alike.)
 
 use super::EmitError;
 use crate::diag::{quote, quote_char};
 use crate::lower::RuleSet;
+use crate::model::platform::interface_name_error;
 use crate::model::Platform;
-use crate::platform::interface_name_error;
 
 /// Longest declared name (language.md).
 pub(crate) const NAME_MAX: usize = crate::limits::MAX_NAME_CHARS;

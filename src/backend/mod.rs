@@ -5,14 +5,14 @@
 //! user text itself so nothing a user writes can break out of a comment or
 //! a string in the target. What a platform can express (interface names,
 //! protocol numbers, name and comment lengths) is read from the platform
-//! table in [`crate::platform`], which `check` reads too.
+//! table in [`crate::model::platform`], which `check` reads too.
 //!
 //! # Adding a backend
 //!
 //! 1. One module here with two functions, `emit(&RuleSet) -> Result<String,
 //!    EmitError>` and `emit_to(&RuleSet, &mut dyn Write)`, that refuse
 //!    before writing. A new platform also takes a [`Platform`] variant and
-//!    its row in the platform table ([`crate::platform::PLATFORMS`]); the
+//!    its row in the platform table ([`crate::model::platform::PLATFORMS`]); the
 //!    grammar does not change, since platform names are read from the table.
 //! 2. One entry in the registry (`registry.rs`): a [`Target`] variant (listed
 //!    in [`Target::ALL`]) and its row (name, description, `build --out` file

@@ -85,8 +85,8 @@ use ipnet::IpNet;
 use super::guard::{interface_name, is_name, NAME_MAX};
 use super::EmitError;
 use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
+use crate::model::platform::NFTABLES;
 use crate::model::{AddrSet, Platform};
-use crate::platform::NFTABLES;
 
 /// The table every ruleset replaces.
 pub const TABLE: &str = "conduit";

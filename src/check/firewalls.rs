@@ -3,7 +3,7 @@
 //! and no interface declared twice (`E604`, with IOS abbreviations expanded
 //! on `cisco-ios`); every flow the firewall compiles expressible on its
 //! platform (`E605`); and on `cisco-ios`, every list within its entry budget
-//! (`E606`). The platform rules live in [`crate::platform`], which
+//! (`E606`). The platform rules live in [`crate::model::platform`], which
 //! the backends read too, so check and build agree.
 
 use std::collections::HashMap;
@@ -12,8 +12,8 @@ use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::MAX_IOS_ACL_ENTRIES;
+use crate::model::platform;
 use crate::model::{Firewall, Interface, Name, Platform};
-use crate::platform;
 use crate::source::Span;
 use crate::syntax::ast::{self, FirewallAttr};
 

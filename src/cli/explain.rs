@@ -7,7 +7,7 @@
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use conduitc::diag::explain;
+use conduitc::explain;
 use conduitc::Code;
 
 use super::output::Output;

@@ -10,7 +10,6 @@
 //! backticks; further sentences go into `help`.
 
 mod code;
-pub mod explain;
 pub mod render;
 
 pub use code::{Code, Severity};

@@ -11,6 +11,7 @@
 pub mod addr;
 pub mod catalogue;
 pub mod interval;
+pub mod platform;
 pub mod service;
 pub mod service_space;
 
@@ -464,17 +465,17 @@ pub enum Platform {
 
 impl Platform {
     /// Every platform, in the order of the platform table
-    /// ([`crate::platform::PLATFORMS`]).
+    /// ([`crate::model::platform::PLATFORMS`]).
     pub const ALL: [Platform; 3] = [Platform::Nftables, Platform::CiscoIos, Platform::Fortios];
 
     /// The name as written in policies, from the platform table.
     pub fn as_str(self) -> &'static str {
-        crate::platform::spec(self).name
+        crate::model::platform::spec(self).name
     }
 
     /// The platform a policy names `name` (exactly), from the platform table.
     pub fn from_name(name: &str) -> Option<Platform> {
-        crate::platform::by_name(name)
+        crate::model::platform::by_name(name)
     }
 }
 

@@ -397,7 +397,7 @@ impl Builder {
                 match Platform::from_name(v.as_str()) {
                     Some(platform) => FirewallAttr::Platform(platform),
                     None => {
-                        let names: Vec<&str> = crate::platform::names().collect();
+                        let names: Vec<&str> = crate::model::platform::names().collect();
                         let known = format!("known platforms: {}", names.join(", "));
                         let help = match did_you_mean(v.as_str(), &names) {
                             Some(d) => format!("{d} {known}"),

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 // Codes that have no fail file, and why: the library's list, which
 // `conduitc explain` prints too.
-use conduitc::diag::explain::{self, NO_EXAMPLE as NO_FAIL_FILE};
 use conduitc::diag::render;
+use conduitc::explain::{self, NO_EXAMPLE as NO_FAIL_FILE};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Checked, Code, Severity, Sources};
 
@@ -187,7 +187,7 @@ fn explain_carries_every_fail_file() {
     assert_eq!(
         carried.iter().map(|(n, _)| n).collect::<Vec<_>>(),
         corpus.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        "add the file to EXAMPLES in src/diag/explain.rs"
+        "add the file to EXAMPLES in src/explain.rs"
     );
     assert_eq!(carried, corpus);
 }

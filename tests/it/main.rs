@@ -31,6 +31,7 @@ mod formatter;
 mod fuzz_corpus;
 mod graph;
 mod language;
+mod layers;
 mod limits;
 mod lowering;
 mod nft_backend;

@@ -86,7 +86,7 @@ fn the_grammar_names_no_platform_or_target() {
     for word in words {
         assert!(
             !grammar.contains(&format!("\"{word}\"")),
-            "the grammar lists `{word}`; platform names belong in src/platform.rs"
+            "the grammar lists `{word}`; platform names belong in src/model/platform.rs"
         );
     }
 }

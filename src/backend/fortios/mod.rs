@@ -106,7 +106,7 @@
 //! This file renders; `validate` refuses names
 //! before anything is planned, `plan` merges each flow's rules into one
 //! policy, `naming` names objects, groups and policies within the limits of
-//! the platform table ([`crate::platform::FORTIOS`]), and `quote` quotes
+//! the platform table ([`crate::model::platform::FORTIOS`]), and `quote` quotes
 //! every string.
 
 mod naming;
@@ -122,8 +122,8 @@ use super::guard::printable_lines;
 use super::header::build_summary;
 use super::EmitError;
 use crate::lower::RuleSet;
+use crate::model::platform::FORTIOS;
 use crate::model::AddrSet;
-use crate::platform::FORTIOS;
 use naming::{hash, shorten, AddrNames, Names};
 use plan::{plan, Group, Svc};
 use quote::quote;

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use super::{bad, unsupported, Family, COMMENTS_MAX, TARGET};
 use crate::backend::EmitError;
 use crate::lower::{Match, Rule, ZoneInfo};
+use crate::model::platform::protocol_problem;
 use crate::model::{AddrSet, Platform};
-use crate::platform::protocol_problem;
 
 /// One custom service.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]

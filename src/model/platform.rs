@@ -17,8 +17,8 @@
 //!   count every list against
 //!   [`MAX_IOS_ACL_ENTRIES`].
 //!
-//! Uses `model` and `limits` only; never `check`, `lower` or `backend`
-//! (`model` reads the platform names from here).
+//! Part of `model` (and re-exported as `conduitc::platform`): uses the rest
+//! of `model` and `limits` only; never `check`, `lower` or `backend`.
 
 use crate::limits::{
     MAX_FORTIOS_INTERFACE_CHARS, MAX_INTERFACE_CHARS, MAX_IOS_ACL_ENTRIES, MAX_NFT_INTERFACE_CHARS,
