@@ -73,10 +73,10 @@ impl BuildOptions {
 #[non_exhaustive]
 pub enum LowerError {
     /// `--isolation NAME` names no isolation mode (e.g. `--isolation nosuch`).
-    #[error("no isolation mode named `{0}`")]
+    #[error("no isolation mode named `{}`", .0.escape_default())]
     UnknownIsolation(String),
     /// `--firewall NAME` names no firewall (e.g. `--firewall nosuch`).
-    #[error("no firewall named `{0}`")]
+    #[error("no firewall named `{}`", .0.escape_default())]
     UnknownFirewall(String),
 }
 
