@@ -8,10 +8,13 @@
 //! firewall is declared). A packet with the right addresses arriving on
 //! another interface (a spoofed source) must meet the implicit deny.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use conduitc::lower::{lower, BuildOptions};
-use conduitc::Policy;
+use conduitc::model::Platform;
+use conduitc::platform::FORTIOS;
+use conduitc::{check, CheckOptions, Policy, Sources};
 use proptest::prelude::*;
 
 use crate::backend_ios::option_sets;
@@ -84,8 +87,201 @@ pub fn check_packet(
     Ok(())
 }
 
+/// What each name and policy ID stands for, over several builds of one
+/// policy: a name or ID that means two different things in two builds
+/// would, pasted one over the other, re-point what survives of the first.
+#[derive(Default)]
+pub struct Ledger {
+    /// Lower-cased object name -> (table and content, build).
+    objects: BTreeMap<String, (String, String)>,
+    /// Policy ID -> (the policy's flow, zones and owner, build).
+    ids: BTreeMap<u32, (String, String)>,
+    /// The policy's flow, zones and owner -> (ID, build).
+    flows: BTreeMap<String, (u32, String)>,
+}
+
+impl Ledger {
+    /// Records the objects and policies of one build, checking each against
+    /// the builds recorded before and against the name rules.
+    pub fn record(&mut self, build: &str, cfg: &fortios_eval::Config) -> Result<(), String> {
+        let mut entries: Vec<(&str, &String, String)> = Vec::new();
+        for (n, a) in &cfg.address {
+            entries.push(("address", n, format!("{a:?}")));
+        }
+        for (n, a) in &cfg.address6 {
+            entries.push(("address6", n, format!("{a:?}")));
+        }
+        for n in cfg.addrgrp.keys() {
+            let set = cfg.resolve_addrs(std::slice::from_ref(n), false);
+            entries.push(("addrgrp", n, format!("{set:?}")));
+        }
+        for n in cfg.addrgrp6.keys() {
+            let set = cfg.resolve_addrs(std::slice::from_ref(n), true);
+            entries.push(("addrgrp6", n, format!("{set:?}")));
+        }
+        for (n, svc) in &cfg.services {
+            entries.push(("service custom", n, format!("{svc:?}")));
+        }
+        for n in cfg.service_groups.keys() {
+            let set = cfg.resolve_services(std::slice::from_ref(n));
+            entries.push(("service group", n, format!("{set:?}")));
+        }
+        let limit = FORTIOS.max_object_name_chars.unwrap();
+        for (table, name, content) in entries {
+            if !name.starts_with("conduit-") || name.len() > limit {
+                return Err(format!(
+                    "{build}: {table} {name:?} is outside `conduit-` or over {limit} characters"
+                ));
+            }
+            let what = format!("{table} {content}");
+            match self.objects.get(&name.to_ascii_lowercase()) {
+                Some((old, first)) if *old != what => {
+                    return Err(format!(
+                        "{name:?} is {old} in {first} but {what} in {build}"
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    self.objects
+                        .insert(name.to_ascii_lowercase(), (what, build.to_string()));
+                }
+            }
+        }
+        let name_limit = FORTIOS.max_rule_name_chars.unwrap();
+        for pol in &cfg.policies {
+            let name = pol.name.clone().unwrap_or_default();
+            if name.is_empty() || name.len() > name_limit {
+                return Err(format!("{build}: policy name {name:?}"));
+            }
+            if !(1_000_000..1_000_000_000).contains(&pol.id) {
+                return Err(format!("{build}: policy ID {} outside the range", pol.id));
+            }
+            let flow = pol.comments.clone().unwrap_or_default();
+            match self.ids.get(&pol.id) {
+                Some((old, first)) if *old != flow => {
+                    return Err(format!(
+                        "policy {} is {old:?} in {first} but {flow:?} in {build}",
+                        pol.id
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    self.ids.insert(pol.id, (flow.clone(), build.to_string()));
+                }
+            }
+            match self.flows.get(&flow) {
+                Some((id, first)) if *id != pol.id => {
+                    return Err(format!(
+                        "{flow:?} is policy {id} in {first} but {} in {build}",
+                        pol.id
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    self.flows.insert(flow, (pol.id, build.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn build(p: &Policy, opts: &BuildOptions) -> fortios_eval::Config {
+    let rs = lower(p, opts).unwrap();
+    let text = conduitc::backend::emit(&rs, conduitc::backend::Target::Fortios).unwrap();
+    fortios_eval::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn load(rel: &str) -> Policy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let sources = Sources::load(&[path]).unwrap();
+    check(&sources, &CheckOptions::new(gen::today()))
+        .policy
+        .expect("the example checks")
+}
+
+/// Every build of an example for each of its FortiOS firewalls (and
+/// without a firewall), in every isolation mode, recorded in one ledger.
+fn example_ledger(rel: &str) -> Ledger {
+    let p = load(rel);
+    let mut firewalls: Vec<Option<String>> = p
+        .firewalls
+        .iter()
+        .filter(|f| f.platform == Platform::Fortios)
+        .map(|f| Some(f.name.to_string()))
+        .collect();
+    assert!(!firewalls.is_empty(), "{rel} has a FortiOS firewall");
+    firewalls.push(None);
+    let isolations: Vec<Option<String>> = std::iter::once(None)
+        .chain(p.isolations.iter().map(|i| Some(i.name.to_string())))
+        .collect();
+    assert!(isolations.len() > 1, "{rel} has an isolation mode");
+    let mut ledger = Ledger::default();
+    for fw in &firewalls {
+        for iso in &isolations {
+            let opts = BuildOptions::new(gen::today())
+                .with_firewall(fw.clone())
+                .with_isolation(iso.clone());
+            let cfg = build(&p, &opts);
+            ledger
+                .record(&format!("{rel} {fw:?} {iso:?}"), &cfg)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    ledger
+}
+
+#[test]
+fn water_utility_names_mean_one_thing_in_every_build() {
+    let ledger = example_ledger("examples/water-utility");
+    // The hosts that used to share a positional name now have one each.
+    for host in ["conduit-a4-10.120.0.10", "conduit-a4-10.120.0.40"] {
+        assert!(ledger.objects.contains_key(host), "{host}");
+    }
+}
+
+#[test]
+fn bottling_plant_names_mean_one_thing_in_every_build() {
+    let ledger = example_ledger("examples/bottling-plant.conduit");
+    assert!(ledger.flows.len() > 5);
+}
+
+#[test]
+fn ledger_catches_a_name_that_moves() {
+    // Two builds in the old positional style: `z.v4-1` is another host in each.
+    let cfg = |ip: &str| {
+        fortios_eval::parse(&format!(
+            "config firewall address\n    edit \"conduit-z.v4-1\"\n        set subnet {ip} 255.255.255.255\n    next\nend\n"
+        ))
+        .unwrap()
+    };
+    let mut ledger = Ledger::default();
+    ledger.record("normal", &cfg("10.120.0.10")).unwrap();
+    ledger.record("again", &cfg("10.120.0.10")).unwrap();
+    let e = ledger.record("island", &cfg("10.120.0.40")).unwrap_err();
+    assert!(e.contains("conduit-z.v4-1"), "{e}");
+    let mut ledger = Ledger::default();
+    let outside = fortios_eval::parse(
+        "config firewall address\n    edit \"z.v4-1\"\n        set subnet 10.0.0.1 255.255.255.255\n    next\nend\n",
+    )
+    .unwrap();
+    assert!(ledger.record("normal", &outside).is_err());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn fortios_names_and_ids_mean_one_thing_in_every_build(spec in gen::policy_spec()) {
+        let p = spec.to_policy();
+        let mut ledger = Ledger::default();
+        for opts in option_sets() {
+            let cfg = build(&p, &opts);
+            ledger
+                .record(&format!("{:?} {:?}", opts.firewall, opts.isolation), &cfg)
+                .map_err(TestCaseError::fail)?;
+        }
+    }
 
     #[test]
     fn fortios_policies_accept_exactly_the_policy(spec in gen::policy_spec(), pkts in gen::packet_specs(120)) {

@@ -116,7 +116,7 @@ mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 use super::guard::printable_lines;
 use super::header::build_summary;
@@ -124,7 +124,7 @@ use super::EmitError;
 use crate::lower::RuleSet;
 use crate::model::platform::FORTIOS;
 use crate::model::AddrSet;
-use naming::{hash, shorten, AddrNames, Names};
+use naming::{form, group_name, policy_ids, shorten, AddrNames, Form, Names};
 use plan::{plan, Group, Svc};
 use quote::quote;
 use validate::validate;
@@ -140,8 +140,6 @@ const POLICY_NAME_MAX: usize = match FORTIOS.max_rule_name_chars {
     None => 35,
 };
 const COMMENTS_MAX: usize = FORTIOS.max_comment_chars;
-const ID_BASE: u32 = 1_000_000;
-const ID_SPAN: u32 = 999_000_000;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Family {
@@ -150,12 +148,6 @@ enum Family {
 }
 
 impl Family {
-    fn tag(self) -> &'static str {
-        match self {
-            Family::V4 => "v4",
-            Family::V6 => "v6",
-        }
-    }
     fn part(self, set: &AddrSet) -> AddrSet {
         match self {
             Family::V4 => set.v4_only(),
@@ -240,33 +232,39 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         }
     }
 
-    // 3. Name address sets after their zone.
+    // 3. Name address sets and their intervals from their content.
     let mut addr_names = AddrNames::default();
     for p in &plans {
         for fam in [Family::V4, Family::V6] {
             if let Some((s, d)) = p.addrs(fam) {
-                addr_names.name(zones, p.src_zone, fam, &s)?;
-                addr_names.name(zones, p.dst_zone, fam, &d)?;
+                addr_names.name(fam, &s)?;
+                addr_names.name(fam, &d)?;
             }
         }
     }
 
-    // 4. Services and service groups.
+    // 4. Services and service groups, named from their content.
     let mut services: BTreeSet<Svc> = BTreeSet::new();
-    let mut svc_groups: Vec<(String, Vec<Svc>)> = Vec::new();
+    let mut svc_groups: BTreeMap<String, Vec<Svc>> = BTreeMap::new();
     let mut names = Names::default();
     for p in &mut plans {
         services.extend(p.services.iter().copied());
         if p.services.len() > 1 {
-            let base = format!(
-                "{}.{}",
-                p.rule.conduit,
-                p.rule.flow.as_deref().unwrap_or("any")
-            );
-            let name = shorten(&base, OBJECT_NAME_MAX);
-            names.claim(&name, "service group")?;
-            p.service_ref = name.clone();
-            svc_groups.push((name, p.services.clone()));
+            let members: Vec<String> = p.services.iter().map(|s| s.name()).collect();
+            let name = group_name("sg", &members);
+            match svc_groups.get(&name) {
+                Some(m) if *m != p.services => {
+                    return Err(bad(format!(
+                        "service group name {name} would stand for two different sets"
+                    )))
+                }
+                Some(_) => {}
+                None => {
+                    names.claim(&name, "service group")?;
+                    svc_groups.insert(name.clone(), p.services.clone());
+                }
+            }
+            p.service_ref = name;
         } else if let Some(s) = p.services.first() {
             p.service_ref = s.name();
         }
@@ -279,18 +277,17 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     }
 
     // 5. Policy IDs and names.
-    let mut ids = BTreeSet::new();
+    let keys: Vec<String> = plans
+        .iter()
+        .map(|p| {
+            format!(
+                "conduitc-policy\n{}\n{}\n{}",
+                p.rule.name, p.rule.src_zone, p.rule.dst_zone
+            )
+        })
+        .collect();
     let mut policy_names = Names::default();
-    for p in &mut plans {
-        let key = format!(
-            "conduitc-policy\n{}\n{}\n{}",
-            p.rule.name, p.rule.src_zone, p.rule.dst_zone
-        );
-        let h = hash(&key);
-        let mut id = ID_BASE + (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % ID_SPAN);
-        while !ids.insert(id) {
-            id = ID_BASE + ((id - ID_BASE + 1) % ID_SPAN);
-        }
+    for (p, id) in plans.iter_mut().zip(policy_ids(&keys)) {
         p.id = id;
         let base = if p.rule.monitor {
             format!("{}/monitor.{}", p.rule.conduit, p.rule.dst_zone)
@@ -314,8 +311,8 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
             Family::V6 => "address6",
         };
         let _ = writeln!(out, "config firewall {table}");
-        for (name, (lo, hi)) in &objects {
-            edit(&mut out, &quote(name)?, &address_body(*lo, *hi, fam));
+        for (name, iv) in &objects {
+            edit(&mut out, &quote(name)?, &address_body(*iv, fam));
         }
         out.push_str("end\n");
     }
@@ -375,8 +372,8 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         for (fam, suffix) in [(Family::V4, ""), (Family::V6, "6")] {
             match p.addrs(fam) {
                 Some((s, d)) => {
-                    let sn = addr_names.lookup(p.src_zone, fam, &s)?;
-                    let dn = addr_names.lookup(p.dst_zone, fam, &d)?;
+                    let sn = addr_names.lookup(fam, &s)?;
+                    let dn = addr_names.lookup(fam, &d)?;
                     lines.push(format!("set srcaddr{suffix} {}", quote(&sn)?));
                     lines.push(format!("set dstaddr{suffix} {}", quote(&dn)?));
                 }
@@ -441,41 +438,24 @@ fn header(out: &mut String, rules: &RuleSet) {
 
 /// The lines after `edit` of the address object for one interval: a
 /// subnet (prefix) when the interval is one, else a range.
-fn address_body(lo: u128, hi: u128, fam: Family) -> Vec<String> {
-    match fam {
-        Family::V4 => {
-            let (lo, hi) = (
-                Ipv4Addr::from(u32::try_from(lo).unwrap_or(u32::MAX)),
-                Ipv4Addr::from(u32::try_from(hi).unwrap_or(u32::MAX)),
-            );
-            let one = AddrSet::from_v4_ranges(vec![(u32::from(lo), u32::from(hi))]);
-            match one.v4_prefixes().as_slice() {
-                [p] => vec![
-                    "set type ipmask".to_string(),
-                    format!("set subnet {} {}", p.network(), p.netmask()),
-                ],
-                _ => vec![
-                    "set type iprange".to_string(),
-                    format!("set start-ip {lo}"),
-                    format!("set end-ip {hi}"),
-                ],
-            }
+fn address_body(iv: (u128, u128), fam: Family) -> Vec<String> {
+    match (form(iv, fam), fam) {
+        (Form::Prefix(a, len), Family::V4) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            vec![
+                "set type ipmask".to_string(),
+                format!("set subnet {a} {}", Ipv4Addr::from(mask)),
+            ]
         }
-        Family::V6 => {
-            let (lo, hi) = (Ipv6Addr::from(lo), Ipv6Addr::from(hi));
-            let one = AddrSet::from_v6_ranges(vec![(u128::from(lo), u128::from(hi))]);
-            match one.v6_prefixes().as_slice() {
-                [p] => vec![
-                    "set type ipprefix".to_string(),
-                    format!("set ip6 {}/{}", p.network(), p.prefix_len()),
-                ],
-                _ => vec![
-                    "set type iprange".to_string(),
-                    format!("set start-ip {lo}"),
-                    format!("set end-ip {hi}"),
-                ],
-            }
-        }
+        (Form::Prefix(a, len), Family::V6) => vec![
+            "set type ipprefix".to_string(),
+            format!("set ip6 {a}/{len}"),
+        ],
+        (Form::Range(lo, hi), _) => vec![
+            "set type iprange".to_string(),
+            format!("set start-ip {lo}"),
+            format!("set end-ip {hi}"),
+        ],
     }
 }
 
@@ -541,17 +521,71 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(out.matches("set action accept").count(), 1, "{out}");
-        assert!(out.contains("        set service \"c.f\"\n"), "{out}");
+        let group = naming::group_name(
+            "sg",
+            &[
+                "conduit-tcp-502".to_string(),
+                "conduit-udp-2222".to_string(),
+            ],
+        );
         assert!(
-            out.contains("        set member \"tcp-502\" \"udp-2222\"\n"),
+            out.contains(&format!("        set service \"{group}\"\n")),
             "{out}"
         );
+        assert!(
+            out.contains("        set member \"conduit-tcp-502\" \"conduit-udp-2222\"\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    edit \"conduit-a4-10.1.0.0m24\"\n"),
+            "{out}"
+        );
+        assert!(out.contains("    edit \"conduit-a4-10.2.0.5\"\n"), "{out}");
         assert!(
             out.contains("        set subnet 10.1.0.0 255.255.255.0\n"),
             "{out}"
         );
         assert!(out.contains("        unset srcaddr6\n"), "{out}");
         assert!(!out.contains("edit 0\n"));
+    }
+
+    /// The IDs of the policies in `out`, by policy name.
+    fn ids(out: &str) -> Vec<(String, u32)> {
+        let mut res = Vec::new();
+        let mut id = None;
+        for l in out.lines() {
+            if let Some(n) = l.strip_prefix("    edit ") {
+                id = n.parse().ok();
+            } else if let (Some(n), Some(i)) = (l.strip_prefix("        set name "), id) {
+                res.push((n.trim_matches('"').to_string(), i));
+            }
+        }
+        res.sort();
+        res
+    }
+
+    #[test]
+    fn clashing_policy_ids_do_not_depend_on_flow_order() {
+        // These two flows between `a` and `b` hash to the same ID.
+        let r = |n| {
+            rule(
+                n,
+                "10.1.0.0/24",
+                "10.2.0.5/32",
+                Match::Tcp(PortSet::single(502)),
+            )
+        };
+        let want = vec![
+            ("c/f13600".to_string(), 412_068_364),
+            ("c/f5010".to_string(), 412_068_365),
+        ];
+        let one = emit(&set(vec![r("c/f5010"), r("c/f13600")])).unwrap();
+        let other = emit(&set(vec![r("c/f13600"), r("c/f5010")])).unwrap();
+        assert_eq!(ids(&one), want, "{one}");
+        assert_eq!(ids(&other), want, "{other}");
+        // Alone, the flow that moved up takes its own slot.
+        let alone = emit(&set(vec![r("c/f5010")])).unwrap();
+        assert_eq!(ids(&alone), [("c/f5010".to_string(), 412_068_364)]);
     }
 
     #[test]

@@ -1,17 +1,38 @@
-//! Naming: address objects and groups named after their zone, names
-//! shortened with a hash to the platform's limits, and uniqueness.
+//! Naming: every object named from its content under the reserved prefix,
+//! policy names shortened with a hash to the platform's limits, policy IDs,
+//! and uniqueness.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
 use super::{bad, unsupported, Family, OBJECT_NAME_MAX};
 use crate::backend::EmitError;
-use crate::lower::ZoneInfo;
 use crate::model::AddrSet;
+
+/// The prefix of every object name conduitc writes: objects outside it are
+/// the operator's, and conduitc never writes one of them.
+pub(super) const PREFIX: &str = "conduit-";
+/// Hex digits of a SHA-256 in a group name (64 bits).
+const GROUP_HASH_HEX: usize = 16;
+/// The range policy IDs are drawn from: `ID_BASE..ID_BASE + ID_SPAN`.
+pub(super) const ID_BASE: u32 = 1_000_000;
+pub(super) const ID_SPAN: u32 = 999_000_000;
 
 pub(super) fn hash(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
+}
+
+fn hex(s: &str, digits: usize) -> String {
+    hash(s)
+        .iter()
+        .take(digits.div_ceil(2))
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .chars()
+        .take(digits)
+        .collect()
 }
 
 /// `s` if it fits in `max` bytes, else its head, `-` and eight hex digits
@@ -20,10 +41,8 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
-    let h = hash(s);
-    let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
     let head: String = s.chars().take(max - 9).collect();
-    format!("{head}-{hex}")
+    format!("{head}-{}", hex(s, 8))
 }
 
 /// The intervals of `set`'s family part, as `u128` pairs.
@@ -40,111 +59,189 @@ pub(super) fn intervals(set: &AddrSet, fam: Family) -> Vec<(u128, u128)> {
     }
 }
 
-/// Address objects and groups by (zone, family), named in first-use order:
-/// one address object per interval (`ZONE.v4-N`, shared by every group of
-/// the zone that holds the interval), one group per address set
-/// (`ZONE.v4` for the whole zone, else `ZONE.v4.K`).
+/// How one address object is written: one prefix (network, length), or a
+/// range that is not one prefix.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Form {
+    Prefix(IpAddr, u8),
+    Range(IpAddr, IpAddr),
+}
+
+fn ip(v: u128, fam: Family) -> IpAddr {
+    match fam {
+        Family::V4 => IpAddr::V4(Ipv4Addr::from(u32::try_from(v).unwrap_or(u32::MAX))),
+        Family::V6 => IpAddr::V6(Ipv6Addr::from(v)),
+    }
+}
+
+/// The form of the interval `lo..=hi` (`lo <= hi`) of `fam`: a prefix when
+/// its size is a power of two and `lo` is aligned to it.
+pub(super) fn form((lo, hi): (u128, u128), fam: Family) -> Form {
+    let bits: u32 = match fam {
+        Family::V4 => 32,
+        Family::V6 => 128,
+    };
+    let span = hi.wrapping_sub(lo);
+    if span & span.wrapping_add(1) == 0 && lo & span == 0 {
+        let len = u8::try_from(bits - span.count_ones()).unwrap_or(0);
+        Form::Prefix(ip(lo, fam), len)
+    } else {
+        Form::Range(ip(lo, fam), ip(hi, fam))
+    }
+}
+
+/// An IPv6 address in RFC 5952 form (lower-case hex, leading zeros
+/// dropped, the first longest run of two or more zero groups compressed,
+/// never an embedded IPv4 address) with `.` for `:`, which FortiOS names
+/// should not hold. Distinct addresses give distinct texts.
+fn v6_text(a: Ipv6Addr) -> String {
+    let g = a.segments();
+    let (mut best, mut best_len) = (None, 1usize);
+    let mut i = 0;
+    while i < g.len() {
+        if g.get(i) == Some(&0) {
+            let start = i;
+            while g.get(i) == Some(&0) {
+                i += 1;
+            }
+            if i - start > best_len {
+                best = Some(start);
+                best_len = i - start;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let groups = |r: &[u16]| {
+        r.iter()
+            .map(|x| format!("{x:x}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    match best {
+        Some(s) => format!(
+            "{}..{}",
+            groups(g.get(..s).unwrap_or(&[])),
+            groups(g.get(s + best_len..).unwrap_or(&[]))
+        ),
+        None => groups(&g),
+    }
+}
+
+/// An address in the text of a name: dotted quad, or [`v6_text`].
+fn addr_text(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => v6_text(a),
+    }
+}
+
+/// The name of the address object for one interval, from its content:
+/// `conduit-a4-ADDR` for one address, `conduit-a4-ADDRmLEN` for a prefix,
+/// `conduit-a4-LO-HI` for a range (`a6` for IPv6). An IPv6 range whose
+/// name would pass the limit writes each end as 32 hex digits instead.
+pub(super) fn address_name(iv: (u128, u128), fam: Family) -> String {
+    let tag = match fam {
+        Family::V4 => "a4",
+        Family::V6 => "a6",
+    };
+    let full = match fam {
+        Family::V4 => 32,
+        Family::V6 => 128,
+    };
+    match form(iv, fam) {
+        Form::Prefix(a, len) if len == full => format!("{PREFIX}{tag}-{}", addr_text(a)),
+        Form::Prefix(a, len) => format!("{PREFIX}{tag}-{}m{len}", addr_text(a)),
+        Form::Range(lo, hi) => {
+            let name = format!("{PREFIX}{tag}-{}-{}", addr_text(lo), addr_text(hi));
+            if name.len() <= OBJECT_NAME_MAX {
+                name
+            } else {
+                format!("{PREFIX}{tag}-{:032x}-{:032x}", iv.0, iv.1)
+            }
+        }
+    }
+}
+
+/// The name of a group from its members' names, in their order:
+/// `PREFIX` `KIND-` and 16 hex digits of a SHA-256 of the kind and the
+/// members.
+pub(super) fn group_name(kind: &str, members: &[String]) -> String {
+    let mut text = String::from(kind);
+    for m in members {
+        text.push('\n');
+        text.push_str(m);
+    }
+    format!("{PREFIX}{kind}-{}", hex(&text, GROUP_HASH_HEX))
+}
+
+/// Address objects and groups, named from their content: one address
+/// object per interval (shared by every group that holds it), one group
+/// per address set.
 #[derive(Default)]
 pub(super) struct AddrNames {
-    /// (zone index, family) -> [(group name, set)]
-    pub(super) sets: BTreeMap<(usize, Family), Vec<(String, AddrSet)>>,
-    /// (zone index, family) -> intervals, in first-use order.
-    pub(super) objects: BTreeMap<(usize, Family), Vec<(u128, u128)>>,
-    /// Zone names by index.
-    pub(super) zone_names: BTreeMap<usize, String>,
-    /// Where each set sits in `sets`, so naming and lookup cost no scan.
-    pub(super) set_index: std::collections::HashMap<(usize, Family, AddrSet), usize>,
-    /// How many `ZONE.v4.K` names each (zone, family) has.
-    pub(super) numbered: BTreeMap<(usize, Family), usize>,
-    /// Where each interval sits in `objects`.
-    pub(super) object_index: std::collections::HashMap<(usize, Family, (u128, u128)), usize>,
+    /// (family, set) -> group name.
+    by_set: HashMap<(Family, AddrSet), String>,
+    /// (family, group name) -> member names, in address order.
+    groups: BTreeMap<(Family, String), Vec<String>>,
+    /// (family, interval), in address order.
+    objects: BTreeSet<(Family, (u128, u128))>,
 }
 
 impl AddrNames {
-    pub(super) fn name(
-        &mut self,
-        zones: &[ZoneInfo],
-        zone: usize,
-        fam: Family,
-        set: &AddrSet,
-    ) -> Result<(), EmitError> {
-        let Some(z) = zones.get(zone) else {
-            return Err(unsupported("a zone index out of range".into()));
-        };
-        self.zone_names.insert(zone, z.name.clone());
-        if self.set_index.contains_key(&(zone, fam, set.clone())) {
+    /// Names `set` (of family `fam`) and its intervals; refuses a group
+    /// name that two different sets would share.
+    pub(super) fn name(&mut self, fam: Family, set: &AddrSet) -> Result<(), EmitError> {
+        let key = (fam, set.clone());
+        if self.by_set.contains_key(&key) {
             return Ok(());
         }
-        let list = self.sets.entry((zone, fam)).or_default();
-        let name = if *set == fam.part(&z.addrs) {
-            format!("{}.{}", z.name, fam.tag())
-        } else {
-            let k = self.numbered.entry((zone, fam)).or_default();
-            *k += 1;
-            format!("{}.{}.{k}", z.name, fam.tag())
+        let ivs = intervals(set, fam);
+        let members: Vec<String> = ivs.iter().map(|&iv| address_name(iv, fam)).collect();
+        let kind = match fam {
+            Family::V4 => "g4",
+            Family::V6 => "g6",
         };
-        self.set_index.insert((zone, fam, set.clone()), list.len());
-        list.push((name, set.clone()));
-        let objects = self.objects.entry((zone, fam)).or_default();
-        for iv in intervals(set, fam) {
-            if let std::collections::hash_map::Entry::Vacant(e) =
-                self.object_index.entry((zone, fam, iv))
-            {
-                e.insert(objects.len());
-                objects.push(iv);
+        let name = group_name(kind, &members);
+        match self.groups.get(&(fam, name.clone())) {
+            Some(m) if *m != members => {
+                return Err(bad(format!(
+                    "address group name {name} would stand for two different sets"
+                )))
+            }
+            Some(_) => {}
+            None => {
+                self.groups.insert((fam, name.clone()), members);
             }
         }
+        self.objects.extend(ivs.into_iter().map(|iv| (fam, iv)));
+        self.by_set.insert(key, name);
         Ok(())
     }
 
-    pub(super) fn lookup(
-        &self,
-        zone: usize,
-        fam: Family,
-        set: &AddrSet,
-    ) -> Result<String, EmitError> {
-        self.set_index
-            .get(&(zone, fam, set.clone()))
-            .and_then(|&i| self.sets.get(&(zone, fam))?.get(i))
-            .map(|(n, _)| n.clone())
+    pub(super) fn lookup(&self, fam: Family, set: &AddrSet) -> Result<String, EmitError> {
+        self.by_set
+            .get(&(fam, set.clone()))
+            .cloned()
             .ok_or_else(|| unsupported("an address set without a name".into()))
     }
 
-    pub(super) fn object_name(&self, zone: usize, fam: Family, index: usize) -> String {
-        let z = self.zone_names.get(&zone).map(String::as_str).unwrap_or("");
-        format!("{z}.{}-{}", fam.tag(), index + 1)
-    }
-
-    /// Address objects of one family, by zone: (name, interval).
+    /// Address objects of one family, in address order: (name, interval).
     pub(super) fn objects_of(&self, fam: Family) -> Vec<(String, (u128, u128))> {
         self.objects
             .iter()
-            .filter(|((_, f), _)| *f == fam)
-            .flat_map(|(&(z, f), ivs)| {
-                ivs.iter()
-                    .enumerate()
-                    .map(move |(i, iv)| (self.object_name(z, f, i), *iv))
-            })
+            .filter(|(f, _)| *f == fam)
+            .map(|&(f, iv)| (address_name(iv, f), iv))
             .collect()
     }
 
-    /// Groups of one family, by zone then first use: (name, member names).
+    /// Groups of one family, by name: (name, member names).
     pub(super) fn groups_of(&self, fam: Family) -> Vec<(String, Vec<String>)> {
-        let mut out = Vec::new();
-        for (&(z, f), list) in &self.sets {
-            if f != fam {
-                continue;
-            }
-            for (name, set) in list {
-                let members = intervals(set, f)
-                    .iter()
-                    .filter_map(|iv| self.object_index.get(&(z, f, *iv)).copied())
-                    .map(|i| self.object_name(z, f, i))
-                    .collect();
-                out.push((name.clone(), members));
-            }
-        }
-        out
+        self.groups
+            .iter()
+            .filter(|((f, _), _)| *f == fam)
+            .map(|((_, n), m)| (n.clone(), m.clone()))
+            .collect()
     }
 
     pub(super) fn all_names(&self) -> Vec<String> {
@@ -155,6 +252,38 @@ impl AddrNames {
         }
         out
     }
+}
+
+/// The policy ID a key would take without a clash: a SHA-256 of the key
+/// reduced into the range.
+fn id_slot(key: &str) -> u32 {
+    let h = hash(key);
+    ID_BASE + (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % ID_SPAN)
+}
+
+/// Policy IDs for `keys` (one per policy, in the same order): each key's
+/// slot; on a clash the keys are served in byte order of the key, and a
+/// later one moves up to the next free ID (wrapping within the range). The
+/// result depends on the set of keys, never on their order.
+pub(super) fn policy_ids(keys: &[String]) -> Vec<u32> {
+    assign_ids(keys.iter().map(|k| (id_slot(k), k.as_str())).collect())
+}
+
+fn assign_ids(slots: Vec<(u32, &str)>) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by_key(|&i| slots.get(i).map(|s| s.1));
+    let mut taken = BTreeSet::new();
+    let mut out = vec![0; slots.len()];
+    for i in order {
+        let (Some(&(mut id, _)), Some(slot)) = (slots.get(i), out.get_mut(i)) else {
+            continue;
+        };
+        while !taken.insert(id) {
+            id = ID_BASE + ((id - ID_BASE + 1) % ID_SPAN);
+        }
+        *slot = id;
+    }
+    out
 }
 
 /// Case-insensitive uniqueness of names within one namespace.
@@ -185,5 +314,122 @@ mod tests {
         assert_eq!(s, shorten(&long, 35));
         assert_ne!(s, shorten(&"a".repeat(96), 35));
         assert_eq!(shorten("c/f", 35), "c/f");
+    }
+
+    fn v4(a: &str) -> u128 {
+        u128::from(u32::from(a.parse::<Ipv4Addr>().unwrap()))
+    }
+
+    fn v6(a: &str) -> u128 {
+        u128::from(a.parse::<Ipv6Addr>().unwrap())
+    }
+
+    #[test]
+    fn address_names_say_what_the_object_holds() {
+        let n4 = |lo, hi| address_name((v4(lo), v4(hi)), Family::V4);
+        assert_eq!(n4("10.120.0.10", "10.120.0.10"), "conduit-a4-10.120.0.10");
+        assert_eq!(n4("10.120.0.0", "10.120.0.255"), "conduit-a4-10.120.0.0m24");
+        assert_eq!(n4("0.0.0.0", "255.255.255.255"), "conduit-a4-0.0.0.0m0");
+        assert_eq!(
+            n4("10.0.0.5", "10.0.0.9"),
+            "conduit-a4-10.0.0.5-10.0.0.9",
+            "not one prefix"
+        );
+        assert_eq!(n4("10.0.0.2", "10.0.0.5"), "conduit-a4-10.0.0.2-10.0.0.5");
+        let n6 = |lo, hi| address_name((v6(lo), v6(hi)), Family::V6);
+        assert_eq!(
+            n6("2001:db8:30::10", "2001:db8:30::10"),
+            "conduit-a6-2001.db8.30..10"
+        );
+        assert_eq!(
+            n6("2001:db8:10::", "2001:db8:10:ffff:ffff:ffff:ffff:ffff"),
+            "conduit-a6-2001.db8.10..m48"
+        );
+        assert_eq!(
+            n6("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            "conduit-a6-..m0"
+        );
+        // Rust writes these two with a dotted IPv4 tail; the name must not.
+        assert_eq!(
+            n6("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            "conduit-a6-..ffff.102.304"
+        );
+        assert_eq!(
+            n6("::ffff:1:2:3:4", "::ffff:1:2:3:4"),
+            "conduit-a6-..ffff.1.2.3.4"
+        );
+        // The first of two equal runs is compressed; a single zero group is not.
+        assert_eq!(
+            n6("1:0:0:2:0:0:3:4", "1:0:0:2:0:0:3:4"),
+            "conduit-a6-1..2.0.0.3.4"
+        );
+        assert_eq!(
+            n6("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),
+            "conduit-a6-1.0.2.3.4.5.6.7"
+        );
+        let long = n6(
+            "2001:db8:1111:2222:3333:4444:5555:6661",
+            "2001:db8:1111:2222:3333:4444:5555:6667",
+        );
+        assert_eq!(
+            long,
+            "conduit-a6-20010db8111122223333444455556661-20010db8111122223333444455556667"
+        );
+        assert!(long.len() <= OBJECT_NAME_MAX);
+    }
+
+    #[test]
+    fn group_names_hash_their_members() {
+        let a = vec!["conduit-a4-10.0.0.1".to_string()];
+        let b = vec!["conduit-a4-10.0.0.2".to_string()];
+        let g = group_name("g4", &a);
+        assert!(g.starts_with("conduit-g4-"), "{g}");
+        assert_eq!(g.len(), "conduit-g4-".len() + 16);
+        assert!(g["conduit-g4-".len()..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(g, group_name("g4", &a));
+        assert_ne!(g, group_name("g4", &b));
+        assert_ne!(
+            group_name("g4", &a)["conduit-g4-".len()..],
+            group_name("g6", &a)["conduit-g6-".len()..]
+        );
+    }
+
+    #[test]
+    fn clashing_ids_move_up_in_key_order_and_wrap() {
+        let top = ID_BASE + ID_SPAN - 1;
+        // Served by key: "a" keeps the slot whatever the input order.
+        assert_eq!(
+            assign_ids(vec![(7_000_000, "b"), (7_000_000, "a")]),
+            [7_000_001, 7_000_000]
+        );
+        assert_eq!(
+            assign_ids(vec![(7_000_000, "a"), (7_000_000, "b")]),
+            [7_000_000, 7_000_001]
+        );
+        // A moved ID skips one already taken, and wraps at the top of the range.
+        assert_eq!(
+            assign_ids(vec![
+                (top, "a"),
+                (top, "b"),
+                (ID_BASE, "0"),
+                (5_000_000, "c")
+            ]),
+            [top, ID_BASE + 1, ID_BASE, 5_000_000]
+        );
+        // Real keys whose slots clash.
+        let k = |f: &str| format!("conduitc-policy\nc/{f}\na\nb");
+        assert_eq!(id_slot(&k("f5010")), 412_068_364);
+        assert_eq!(id_slot(&k("f13600")), 412_068_364);
+        assert_eq!(
+            policy_ids(&[k("f5010"), k("f13600")]),
+            [412_068_365, 412_068_364]
+        );
+        assert_eq!(
+            policy_ids(&[k("f13600"), k("f5010")]),
+            [412_068_364, 412_068_365]
+        );
+        assert_eq!(policy_ids(&[k("f5010")]), [412_068_364]);
     }
 }

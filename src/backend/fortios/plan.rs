@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::naming::PREFIX;
 use super::{bad, unsupported, Family, COMMENTS_MAX, TARGET};
 use crate::backend::EmitError;
 use crate::lower::{Match, Rule, ZoneInfo};
@@ -21,6 +22,8 @@ pub(super) enum Svc {
 }
 
 impl Svc {
+    /// `conduit-` and what the service matches: `tcp-443`,
+    /// `udp-20000-20010`, `icmp-8`, `icmp6-128`, `ip-47`, `ip-any`.
     pub(super) fn name(self) -> String {
         let range = |lo: u16, hi: u16| {
             if lo == hi {
@@ -29,14 +32,15 @@ impl Svc {
                 format!("{lo}-{hi}")
             }
         };
-        match self {
+        let what = match self {
             Svc::Tcp(lo, hi) => format!("tcp-{}", range(lo, hi)),
             Svc::Udp(lo, hi) => format!("udp-{}", range(lo, hi)),
             Svc::Icmp(t) => format!("icmp-{t}"),
             Svc::Icmp6(t) => format!("icmp6-{t}"),
             Svc::Ip(n) => format!("ip-{n}"),
             Svc::AnyIp => "ip-any".to_string(),
-        }
+        };
+        format!("{PREFIX}{what}")
     }
 
     pub(super) fn body(self) -> Vec<String> {
