@@ -5,22 +5,19 @@
 //! In this order, so every object exists before it is referenced:
 //!
 //! 1. `config firewall address` / `address6`: one object per interval of
-//!    the address sets the policies use, shared by every set of the same
-//!    zone that holds the interval. An interval that is a prefix becomes
+//!    the address sets the policies use, shared by every set that holds
+//!    the interval. An interval that is a prefix becomes
 //!    `set type ipmask` + `set subnet` (`ipprefix` + `ip6`), any other
 //!    interval `set type iprange` + `start-ip`/`end-ip`. The type is always
 //!    written, so re-applying the file over an older version never leaves a
 //!    stale type behind.
 //! 2. `config firewall addrgrp` / `addrgrp6`: one group per address set,
 //!    always (even for one member), so a policy names exactly one group per
-//!    side and family and a name never moves between the address and group
-//!    tables from one version to the next.
+//!    side and family.
 //! 3. `config firewall service custom`: one service per port range, ICMP
-//!    type or protocol, named by content (`tcp-502`, `udp-20000-20010`,
-//!    `icmp-8`, `icmp6-128`, `ip-47`, and `ip-any` for monitor catch-alls),
-//!    so a name always means the same thing.
-//! 4. `config firewall service group`: one per flow that needs more than one
-//!    service, named after the flow.
+//!    type or protocol.
+//! 4. `config firewall service group`: one per set of more than one service
+//!    that a flow needs, shared by the flows that need the same set.
 //! 5. `config firewall policy`: **one accept policy per flow**, and one logged
 //!    accept policy per direction of each monitor-mode conduit: flows with
 //!    `log` first, then the other flows, then the catch-alls, each in rule
@@ -33,20 +30,38 @@
 //!
 //! # Names
 //!
-//! Address objects are named after the zone the addresses lie in:
-//! `ZONE.v4` / `ZONE.v6` for the zone's whole address space, `ZONE.v4.K`
-//! for the K-th other set of that zone and family (in rule order); the
-//! address objects are `ZONE.v4-N` / `ZONE.v6-N`, the N-th interval of that
-//! zone and family to be used. A `.` never occurs in a declared name, so
-//! these names are unique, and at most 62 characters (limit 79). Service groups are named `CONDUIT.FLOW`; a name longer than
-//! 79 characters keeps its first 70 characters and gets `-` and eight hex
-//! digits of a SHA-256 of the full name. Policy names (`set name`, limit
-//! 35) are the flow's full name `conduit/flow` (`conduit/monitor.DSTZONE`
-//! for a catch-all, which no flow name can equal), shortened the same way to
-//! 26 characters, `-` and eight hex digits. Generated names use only
-//! letters, digits and `._/-`, avoiding characters the FortiOS GUI refuses
-//! in names. Every name is checked for uniqueness (ignoring case); a clash
-//! is refused rather than emitted.
+//! Every object lives under the reserved prefix `conduit-` and is named
+//! from its content, never from its position, so one name means the same
+//! thing in every build, every isolation mode and every version: pasting
+//! one build over another never re-points a policy that survives from the
+//! old one, and never overwrites an object of the operator's (whose names
+//! must not start with `conduit-`).
+//!
+//! - Address objects: `conduit-a4-ADDR` for one address,
+//!   `conduit-a4-ADDRmLEN` for a prefix (`conduit-a4-10.120.0.0m24`),
+//!   `conduit-a4-LO-HI` for a range that is not one prefix; `conduit-a6-`
+//!   likewise, the IPv6 address written as RFC 5952 text (lower-case hex,
+//!   the first longest run of zero groups compressed, never a dotted IPv4
+//!   tail) with `.` for `:` (`conduit-a6-2001.db8.10..m48`). An IPv6 range
+//!   whose name would pass the limit writes each end as 32 hex digits.
+//! - Address groups: `conduit-g4-` / `conduit-g6-` and 16 hex digits of a
+//!   SHA-256 of the kind and the member names in address order.
+//! - Services: `conduit-tcp-502`, `conduit-udp-20000-20010`,
+//!   `conduit-icmp-8`, `conduit-icmp6-128`, `conduit-ip-47`, and
+//!   `conduit-ip-any` for monitor catch-alls.
+//! - Service groups: `conduit-sg-` and 16 hex digits of a SHA-256 of the
+//!   member names in the order above.
+//!
+//! Every object name fits the limit of 79 characters (from the platform
+//! table). Two sets
+//! whose group names would clash within one build are refused, not
+//! emitted. Policy names (`set name`, limit 35) are the flow's full name
+//! `conduit/flow` (`conduit/monitor.DSTZONE` for a catch-all, which no
+//! flow name can equal); a longer name keeps its first 26 characters and
+//! gets `-` and eight hex digits of a SHA-256 of the full name. Generated
+//! names use only letters, digits and `._/-`, avoiding characters the
+//! FortiOS GUI refuses in names. Every name is checked for uniqueness
+//! (ignoring case); a clash is refused rather than emitted.
 //!
 //! # Policies
 //!
@@ -61,9 +76,12 @@
 //!   where merging would widen anything.
 //! - IDs are explicit and stable: derived from a SHA-256 of the flow's full
 //!   name and zones into 1000000-999999999 (clear of FortiManager's
-//!   reserved range), probing upward on a clash, so re-applying a new
-//!   version edits the same policies instead of duplicating them (`edit 0`
-//!   is never used). The device evaluates policies in configuration order,
+//!   reserved range), so re-applying a new version edits the same policies
+//!   instead of duplicating them (`edit 0` is never used). When two
+//!   policies of one build hash to the same ID, the one whose key (full
+//!   name, source zone, destination zone) sorts first keeps it and the
+//!   other takes the next free ID above (wrapping within the range): the
+//!   IDs depend on which flows the build holds, never on their order. The device evaluates policies in configuration order,
 //!   not by ID; all policies here are accepts, so their relative order does
 //!   not change what passes. New policies are appended after any existing
 //!   ones: this table is meant to be the only one on the device (or at least
