@@ -74,19 +74,41 @@
 //! inbound list per family, so a firewall that puts two zones behind one
 //! interface is refused.
 //!
-//! # Object groups: not used
+//! # Object groups (opt-in)
 //!
-//! Object groups would shorten the cross product of source and destination
-//! prefixes, but they are not used, for four reasons. They exist for IPv4
-//! extended lists only, so the two families would be written differently.
-//! Network groups take *subnet* masks while entries take *wildcard* masks,
-//! a classic source of silent widening. A group referenced by an applied
-//! list can be neither emptied nor removed, which breaks the replace-by-new-
-//! name procedure below. And a compiler that shares one service group
-//! between the forward entry (destination ports) and the reply entry
-//! (source ports) widens the allow-list as soon as either side is edited.
-//! Every entry here is self-contained, so an auditor can read one line and
-//! know exactly what it admits.
+//! By default every entry is self-contained, so an auditor can read one
+//! line and know exactly what it admits. With
+//! [`EmitOptions::ios_object_groups`](super::EmitOptions) (`conduitc build
+//! --ios-object-groups`) the IPv4 lists are written with object groups
+//! instead, which IOS 15.x and IOS-XE accept in extended named lists:
+//!
+//! - a source or destination set of more than one prefix becomes
+//!   `object-group network conduit-n-H` (members `host A` or `A MASK`,
+//!   with a *subnet* mask as network groups require, where entries take
+//!   wildcard masks); one prefix or `any` stays inline;
+//! - a forward match of more than one port range or ICMP type becomes
+//!   `object-group service conduit-s-H` (members `tcp eq P`,
+//!   `udp range A B`, `icmp echo`: destination ports only), and the entry
+//!   `permit object-group conduit-s-H SRC DST [log]`;
+//! - reply entries group only their addresses: the protocol, the service
+//!   port (as a *source* port) and `established` stay in each entry
+//!   (`permit tcp object-group R eq 502 object-group I established`), so a
+//!   reply entry admits exactly the flat reply entries it replaces. A
+//!   service group is never shared between a forward and a reply entry:
+//!   its ports are destination ports, and a reply written with it would
+//!   admit new connections from the responders.
+//!
+//! `H` is the first 12 hex digits of the SHA-256 of the group's member
+//! lines: one content is one group, written once per file before the
+//! lists, and changed content is a new name, so the replace-by-new-name
+//! procedure below never edits a group a live list references (remove the
+//! groups no list names afterwards with `no object-group network NAME`).
+//! IPv6 lists stay flat: IPv6 object groups in ACLs are not available on
+//! every IOS release this backend targets.
+//!
+//! The device expands object groups into one hardware entry per member
+//! combination, so the entry budget below counts expanded entries in both
+//! forms: the object-group form shortens the text, not the table.
 //!
 //! # Target versions
 //!
