@@ -226,7 +226,7 @@ pub(super) fn emit_to_form(
     let plan = plan(rules)?;
     let groups = match form {
         Form::Flat => None,
-        Form::ObjectGroups => Some(collect_groups(rules, &plan)),
+        Form::ObjectGroups => Some(collect_groups(rules, &plan)?),
     };
     let mut w = Lines { out };
     header(&mut w, rules)?;
@@ -959,16 +959,15 @@ fn service_group(m: &Match, fam: Family) -> Option<Group> {
 
 /// Every group the IPv4 lists of `plan` reference, computed from the same
 /// sets as [`forward_entries`] and [`reply_entries`].
-fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Groups {
+fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Result<Groups, EmitError> {
     let fam = Family::V4;
     let mut groups = Groups {
         network: BTreeMap::new(),
         service: BTreeMap::new(),
     };
-    let add_net = |groups: &mut Groups, set: &AddrSet| {
-        if let Some(g) = network_group(set, fam) {
-            groups.network.entry(g.name).or_insert(g.lines);
-        }
+    let add_net = |groups: &mut Groups, set: &AddrSet| match network_group(set, fam) {
+        Some(g) => add(&mut groups.network, g),
+        None => Ok(()),
     };
     for &(rule, from, to) in &plan.ordered {
         let (Some(zf), Some(zt)) = (rules.zones.get(from), rules.zones.get(to)) else {
@@ -980,10 +979,10 @@ fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Groups {
         let src = family_part(&rule.src.intersection(&zf.addrs), fam);
         let dst = family_part(&rule.dst, fam);
         if !src.is_empty() && !dst.is_empty() {
-            add_net(&mut groups, &src);
-            add_net(&mut groups, &dst);
+            add_net(&mut groups, &src)?;
+            add_net(&mut groups, &dst)?;
             if let Some(g) = service_group(&rule.matcher, fam) {
-                groups.service.entry(g.name).or_insert(g.lines);
+                add(&mut groups.service, g)?;
             }
         }
         let replies = match &rule.matcher {
@@ -994,12 +993,28 @@ fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Groups {
         if replies && !rule.monitor {
             let resp = family_part(&rule.dst.intersection(&zt.addrs), fam);
             if !resp.is_empty() && !src.is_empty() {
-                add_net(&mut groups, &resp);
-                add_net(&mut groups, &src);
+                add_net(&mut groups, &resp)?;
+                add_net(&mut groups, &src)?;
             }
         }
     }
-    groups
+    Ok(groups)
+}
+
+/// Adds `g` to `map`, refusing two contents under one name (a truncated
+/// hash collision would otherwise give one set the other's members).
+fn add(map: &mut BTreeMap<String, Vec<String>>, g: Group) -> Result<(), EmitError> {
+    match map.get(&g.name) {
+        Some(lines) if *lines != g.lines => Err(EmitError::Unsupported {
+            target: TARGET,
+            what: format!("two object groups named {} with different members", g.name),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            map.insert(g.name, g.lines);
+            Ok(())
+        }
+    }
 }
 
 fn bad(message: String) -> EmitError {
@@ -1143,6 +1158,30 @@ mod tests {
             fw.interfaces[1].0 = "GigabitEthernet 0/1".into();
         }
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
+    }
+
+    #[test]
+    fn group_names_follow_content_and_a_collision_is_refused() {
+        let g = Group::new("conduit-n-", vec!["host 10.0.0.1".into()]);
+        let same = Group::new("conduit-n-", vec!["host 10.0.0.1".into()]);
+        let other = Group::new("conduit-n-", vec!["host 10.0.0.2".into()]);
+        assert_eq!(g.name, same.name);
+        assert_ne!(g.name, other.name);
+        let hex = g.name.strip_prefix("conduit-n-").unwrap();
+        assert!(hex.len() == 12 && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
+        let mut map = BTreeMap::new();
+        let name = g.name.clone();
+        assert!(add(&mut map, g).is_ok());
+        assert!(add(&mut map, same).is_ok());
+        assert_eq!(map.len(), 1);
+        let forged = Group {
+            name,
+            lines: other.lines,
+        };
+        assert!(matches!(
+            add(&mut map, forged),
+            Err(EmitError::Unsupported { .. })
+        ));
     }
 
     #[test]
