@@ -74,19 +74,41 @@
 //! inbound list per family, so a firewall that puts two zones behind one
 //! interface is refused.
 //!
-//! # Object groups: not used
+//! # Object groups (opt-in)
 //!
-//! Object groups would shorten the cross product of source and destination
-//! prefixes, but they are not used, for four reasons. They exist for IPv4
-//! extended lists only, so the two families would be written differently.
-//! Network groups take *subnet* masks while entries take *wildcard* masks,
-//! a classic source of silent widening. A group referenced by an applied
-//! list can be neither emptied nor removed, which breaks the replace-by-new-
-//! name procedure below. And a compiler that shares one service group
-//! between the forward entry (destination ports) and the reply entry
-//! (source ports) widens the allow-list as soon as either side is edited.
-//! Every entry here is self-contained, so an auditor can read one line and
-//! know exactly what it admits.
+//! By default every entry is self-contained, so an auditor can read one
+//! line and know exactly what it admits. With
+//! [`EmitOptions::ios_object_groups`](super::EmitOptions) (`conduitc build
+//! --ios-object-groups`) the IPv4 lists are written with object groups
+//! instead, which IOS 15.x and IOS-XE accept in extended named lists:
+//!
+//! - a source or destination set of more than one prefix becomes
+//!   `object-group network conduit-n-H` (members `host A` or `A MASK`,
+//!   with a *subnet* mask as network groups require, where entries take
+//!   wildcard masks); one prefix or `any` stays inline;
+//! - a forward match of more than one port range or ICMP type becomes
+//!   `object-group service conduit-s-H` (members `tcp eq P`,
+//!   `udp range A B`, `icmp echo`: destination ports only), and the entry
+//!   `permit object-group conduit-s-H SRC DST [log]`;
+//! - reply entries group only their addresses: the protocol, the service
+//!   port (as a *source* port) and `established` stay in each entry
+//!   (`permit tcp object-group R eq 502 object-group I established`), so a
+//!   reply entry admits exactly the flat reply entries it replaces. A
+//!   service group is never shared between a forward and a reply entry:
+//!   its ports are destination ports, and a reply written with it would
+//!   admit new connections from the responders.
+//!
+//! `H` is the first 12 hex digits of the SHA-256 of the group's member
+//! lines: one content is one group, written once per file before the
+//! lists, and changed content is a new name, so the replace-by-new-name
+//! procedure below never edits a group a live list references (remove the
+//! groups no list names afterwards with `no object-group network NAME`).
+//! IPv6 lists stay flat: IPv6 object groups in ACLs are not available on
+//! every IOS release this backend targets.
+//!
+//! The device expands object groups into one hardware entry per member
+//! combination, so the entry budget below counts expanded entries in both
+//! forms: the object-group form shortens the text, not the table.
 //!
 //! # Target versions
 //!
@@ -183,13 +205,43 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 /// the largest rule's entries, whatever the size of the output. Every
 /// refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
+    emit_to_form(rules, Form::Flat, out)
+}
+
+/// How IPv4 entries are written: each one self-contained, or with object
+/// groups (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Form {
+    Flat,
+    ObjectGroups,
+}
+
+/// [`emit_to`] in `form`.
+pub(super) fn emit_to_form(
+    rules: &RuleSet,
+    form: Form,
+    out: &mut dyn Write,
+) -> Result<(), EmitError> {
     validate(rules)?;
     let plan = plan(rules)?;
+    let groups = match form {
+        Form::Flat => None,
+        Form::ObjectGroups => Some(collect_groups(rules, &plan)?),
+    };
     let mut w = Lines { out };
     header(&mut w, rules)?;
+    if let Some(g) = &groups {
+        g.write(&mut w)?;
+    }
     for (zi, zone) in rules.zones.iter().enumerate() {
         for fam in FAMILIES {
-            write_acl(&mut w, rules, &plan, zi, &zone.name, fam)?;
+            // Object groups are written for IPv4 lists only.
+            let g = if fam == Family::V4 {
+                groups.as_ref()
+            } else {
+                None
+            };
+            write_acl(&mut w, rules, &plan, zi, &zone.name, fam, g)?;
         }
     }
     if let Some(fw) = &rules.firewall {
@@ -513,6 +565,7 @@ fn write_acl(
     zone: usize,
     name: &str,
     fam: Family,
+    groups: Option<&Groups>,
 ) -> Result<(), EmitError> {
     let (open, seq_kw, any) = match fam {
         Family::V4 => (
@@ -548,7 +601,7 @@ fn write_acl(
         };
         let mut sections = Vec::new();
         if from == zone {
-            sections.push((rule.name.clone(), forward_entries(rule, zf, fam)?));
+            sections.push((rule.name.clone(), forward_entries(rule, zf, fam, groups)?));
         }
         if to == zone {
             let r = format!("{} replies", rule.name);
@@ -557,7 +610,7 @@ fn write_acl(
             } else {
                 rule.name.clone()
             };
-            sections.push((remark, reply_entries(rule, zf, zt, fam)));
+            sections.push((remark, reply_entries(rule, zf, zt, fam, groups)));
         }
         for (remark, entries) in sections {
             if entries.is_empty() {
@@ -670,7 +723,12 @@ fn icmp_keyword(t: u8, fam: Family) -> String {
 
 /// The entries that admit `rule`'s initiations in `fam`, for the list of its
 /// source zone `zone`.
-fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<String>, EmitError> {
+fn forward_entries(
+    rule: &Rule,
+    zone: &ZoneInfo,
+    fam: Family,
+    groups: Option<&Groups>,
+) -> Result<Vec<String>, EmitError> {
     let applies = match rule.matcher {
         Match::Icmp(_) => fam == Family::V4,
         Match::Icmpv6(_) => fam == Family::V6,
@@ -690,9 +748,24 @@ fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<Stri
         Family::V4 => "ip",
         Family::V6 => "ipv6",
     };
-    let srcs = addr_terms(&src, fam);
-    let dsts = addr_terms(&dst, fam);
+    let (srcs, dsts) = match groups {
+        Some(_) => (grouped_terms(&src, fam), grouped_terms(&dst, fam)),
+        None => (addr_terms(&src, fam), addr_terms(&dst, fam)),
+    };
+    let service = match groups {
+        Some(_) => service_group(&rule.matcher, fam),
+        None => None,
+    };
     let mut out = Vec::new();
+    if let Some(svc) = service {
+        let name = svc.name();
+        for s in &srcs {
+            for d in &dsts {
+                out.push(format!("permit object-group {name} {s} {d}{log}"));
+            }
+        }
+        return Ok(out);
+    }
     for s in &srcs {
         for d in &dsts {
             match &rule.matcher {
@@ -731,7 +804,13 @@ fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<Stri
 
 /// The stateless reply entries for `rule` in `fam`, for the list of its
 /// destination zone `to` (the responder's side).
-fn reply_entries(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Vec<String> {
+fn reply_entries(
+    rule: &Rule,
+    from: &ZoneInfo,
+    to: &ZoneInfo,
+    fam: Family,
+    groups: Option<&Groups>,
+) -> Vec<String> {
     if rule.monitor {
         return Vec::new();
     }
@@ -741,8 +820,13 @@ fn reply_entries(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Ve
     if resp.is_empty() || init.is_empty() {
         return Vec::new();
     }
-    let resp_terms = addr_terms(&resp, fam);
-    let init_terms = addr_terms(&init, fam);
+    // With object groups, only the addresses are grouped: protocol, the
+    // service port and `established` stay in each entry, so an entry admits
+    // exactly the union of the flat entries it replaces.
+    let (resp_terms, init_terms) = match groups {
+        Some(_) => (grouped_terms(&resp, fam), grouped_terms(&init, fam)),
+        None => (addr_terms(&resp, fam), addr_terms(&init, fam)),
+    };
     let mut out = Vec::new();
     for d in &resp_terms {
         for s in &init_terms {
@@ -768,6 +852,169 @@ fn reply_entries(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Ve
         }
     }
     out
+}
+
+/// A content-named object group: its name is `PREFIX` and the first 12 hex
+/// digits of the SHA-256 of its lines, so one content is one group in a
+/// file, and changed content is a new group rather than an edit of a group
+/// a live list references.
+struct Group {
+    name: String,
+    lines: Vec<String>,
+}
+
+impl Group {
+    fn new(prefix: &str, lines: Vec<String>) -> Group {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(lines.join("\n").as_bytes());
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Group {
+            name: format!("{prefix}{hex}"),
+            lines,
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The object groups of one file, each written once, before the lists.
+pub(super) struct Groups {
+    network: BTreeMap<String, Vec<String>>,
+    service: BTreeMap<String, Vec<String>>,
+}
+
+impl Groups {
+    fn write(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
+        for (kind, map) in [("network", &self.network), ("service", &self.service)] {
+            for (name, lines) in map {
+                w.line(&format!("object-group {kind} {name}"))?;
+                for l in lines {
+                    w.line(&format!(" {l}"))?;
+                }
+                w.line("exit")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The network group of an IPv4 address set of more than one prefix (none
+/// for one prefix or every address, which stay inline). Group members take
+/// subnet masks, entries wildcard masks.
+fn network_group(set: &AddrSet, fam: Family) -> Option<Group> {
+    if fam != Family::V4 || set.is_all_v4() {
+        return None;
+    }
+    let prefixes = set.v4_prefixes();
+    if prefixes.len() < 2 {
+        return None;
+    }
+    let lines = prefixes
+        .into_iter()
+        .map(|p| {
+            if p.prefix_len() == 32 {
+                format!("host {}", p.network())
+            } else {
+                format!("{} {}", p.network(), p.netmask())
+            }
+        })
+        .collect();
+    Some(Group::new("conduit-n-", lines))
+}
+
+/// Address terms in the object-group form: one `object-group NAME` for a
+/// set of several IPv4 prefixes, the flat terms otherwise.
+fn grouped_terms(set: &AddrSet, fam: Family) -> Vec<String> {
+    match network_group(set, fam) {
+        Some(g) => vec![format!("object-group {}", g.name())],
+        None => addr_terms(set, fam),
+    }
+}
+
+/// The service group of a forward IPv4 match with more than one port range
+/// or ICMP type: destination ports only (`tcp eq P`, `tcp range A B`) or
+/// ICMP types. Reply entries never use one.
+fn service_group(m: &Match, fam: Family) -> Option<Group> {
+    if fam != Family::V4 {
+        return None;
+    }
+    let lines: Vec<String> = match m {
+        Match::Tcp(p) => port_ops(p)
+            .into_iter()
+            .map(|o| format!("tcp {o}"))
+            .collect(),
+        Match::Udp(p) => port_ops(p)
+            .into_iter()
+            .map(|o| format!("udp {o}"))
+            .collect(),
+        Match::Icmp(types) => types
+            .iter()
+            .map(|&t| format!("icmp {}", icmp_keyword(t, fam)))
+            .collect(),
+        Match::Icmpv6(_) | Match::Ip(_) | Match::Any => return None,
+    };
+    (lines.len() >= 2).then(|| Group::new("conduit-s-", lines))
+}
+
+/// Every group the IPv4 lists of `plan` reference, computed from the same
+/// sets as [`forward_entries`] and [`reply_entries`].
+fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Result<Groups, EmitError> {
+    let fam = Family::V4;
+    let mut groups = Groups {
+        network: BTreeMap::new(),
+        service: BTreeMap::new(),
+    };
+    let add_net = |groups: &mut Groups, set: &AddrSet| match network_group(set, fam) {
+        Some(g) => add(&mut groups.network, g),
+        None => Ok(()),
+    };
+    for &(rule, from, to) in &plan.ordered {
+        let (Some(zf), Some(zt)) = (rules.zones.get(from), rules.zones.get(to)) else {
+            continue;
+        };
+        if matches!(rule.matcher, Match::Icmpv6(_)) {
+            continue;
+        }
+        let src = family_part(&rule.src.intersection(&zf.addrs), fam);
+        let dst = family_part(&rule.dst, fam);
+        if !src.is_empty() && !dst.is_empty() {
+            add_net(&mut groups, &src)?;
+            add_net(&mut groups, &dst)?;
+            if let Some(g) = service_group(&rule.matcher, fam) {
+                add(&mut groups.service, g)?;
+            }
+        }
+        let replies = match &rule.matcher {
+            Match::Tcp(_) | Match::Udp(_) => true,
+            Match::Icmp(types) => types.contains(&8),
+            _ => false,
+        };
+        if replies && !rule.monitor {
+            let resp = family_part(&rule.dst.intersection(&zt.addrs), fam);
+            if !resp.is_empty() && !src.is_empty() {
+                add_net(&mut groups, &resp)?;
+                add_net(&mut groups, &src)?;
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// Adds `g` to `map`, refusing two contents under one name (a truncated
+/// hash collision would otherwise give one set the other's members).
+fn add(map: &mut BTreeMap<String, Vec<String>>, g: Group) -> Result<(), EmitError> {
+    match map.get(&g.name) {
+        Some(lines) if *lines != g.lines => Err(EmitError::Unsupported {
+            target: TARGET,
+            what: format!("two object groups named {} with different members", g.name),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            map.insert(g.name, g.lines);
+            Ok(())
+        }
+    }
 }
 
 fn bad(message: String) -> EmitError {
@@ -911,6 +1158,30 @@ mod tests {
             fw.interfaces[1].0 = "GigabitEthernet 0/1".into();
         }
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
+    }
+
+    #[test]
+    fn group_names_follow_content_and_a_collision_is_refused() {
+        let g = Group::new("conduit-n-", vec!["host 10.0.0.1".into()]);
+        let same = Group::new("conduit-n-", vec!["host 10.0.0.1".into()]);
+        let other = Group::new("conduit-n-", vec!["host 10.0.0.2".into()]);
+        assert_eq!(g.name, same.name);
+        assert_ne!(g.name, other.name);
+        let hex = g.name.strip_prefix("conduit-n-").unwrap();
+        assert!(hex.len() == 12 && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
+        let mut map = BTreeMap::new();
+        let name = g.name.clone();
+        assert!(add(&mut map, g).is_ok());
+        assert!(add(&mut map, same).is_ok());
+        assert_eq!(map.len(), 1);
+        let forged = Group {
+            name,
+            lines: other.lines,
+        };
+        assert!(matches!(
+            add(&mut map, forged),
+            Err(EmitError::Unsupported { .. })
+        ));
     }
 
     #[test]

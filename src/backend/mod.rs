@@ -97,3 +97,54 @@ pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
 pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(), EmitError> {
     backend(target).emit_to(rules, out)
 }
+
+/// Choices of form that do not change what a target admits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EmitOptions {
+    /// `cisco-ios`: write IPv4 lists with object groups (`object-group
+    /// network` for sets of several prefixes, `object-group service` for
+    /// several destination ports or ICMP types) instead of one entry per
+    /// source, destination and port. IPv6 lists stay flat. Off by default.
+    pub ios_object_groups: bool,
+}
+
+impl EmitOptions {
+    /// The defaults: every target in its flat form.
+    pub fn new() -> EmitOptions {
+        EmitOptions::default()
+    }
+    /// Sets [`EmitOptions::ios_object_groups`].
+    pub fn ios_object_groups(mut self, on: bool) -> EmitOptions {
+        self.ios_object_groups = on;
+        self
+    }
+}
+
+/// [`emit_to`] with `opts`; options that do not concern `target` are
+/// ignored. Refuses as [`emit_to`] does, before the first byte.
+pub fn emit_with(
+    rules: &RuleSet,
+    target: Target,
+    opts: &EmitOptions,
+    out: &mut dyn Write,
+) -> Result<(), EmitError> {
+    if target == Target::CiscoIos && opts.ios_object_groups {
+        return cisco_ios::emit_to_form(rules, cisco_ios::Form::ObjectGroups, out);
+    }
+    emit_to(rules, target, out)
+}
+
+/// [`emit_with`], collected in memory.
+pub fn emit_string_with(
+    rules: &RuleSet,
+    target: Target,
+    opts: &EmitOptions,
+) -> Result<String, EmitError> {
+    let mut buf = Vec::new();
+    emit_with(rules, target, opts, &mut buf)?;
+    String::from_utf8(buf).map_err(|_| EmitError::BadName {
+        target: target.as_str(),
+        message: "refusing to emit non-ASCII text".to_string(),
+    })
+}

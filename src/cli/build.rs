@@ -88,6 +88,9 @@ pub struct BuildArgs {
     /// Build the policy as it stands in this isolation mode.
     #[arg(long, value_name = "MODE")]
     isolation: Option<String>,
+    /// Write cisco-ios IPv4 lists with object groups instead of flat entries.
+    #[arg(long)]
+    ios_object_groups: bool,
 }
 
 /// `--target`: the registered backends' names (with their descriptions in
@@ -357,7 +360,8 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
             let opts = BuildOptions::new(today)
                 .with_isolation(args.isolation.clone())
                 .with_firewall(args.firewall.clone());
-            stream_one(out, (&policy, &sources), &opts, target)
+            let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
+            stream_one(out, (&policy, &sources), (&opts, &emit), target)
         }
         (None, None) => {
             out.fail(
@@ -374,7 +378,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
 fn stream_one(
     out: &Output,
     (policy, sources): (&Policy, &Sources),
-    opts: &BuildOptions,
+    (opts, emit): (&BuildOptions, &backend::EmitOptions),
     target: Target,
 ) -> ExitStatus {
     let rules = match lower(policy, opts) {
@@ -384,7 +388,7 @@ fn stream_one(
             return ExitStatus::Error;
         }
     };
-    match out.stdout_stream(|w| backend::emit_to(&rules, target, w)) {
+    match out.stdout_stream(|w| backend::emit_with(&rules, target, emit, w)) {
         Ok(()) => {
             warn_monitor(out, policy, &rules, &mut BTreeSet::new());
             ExitStatus::Success
@@ -470,6 +474,7 @@ fn write_all(
     let mut names: Vec<String> = policy.firewalls.iter().map(out_file_name).collect();
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
+    let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
         for fw in &policy.firewalls {
@@ -480,7 +485,7 @@ fn write_all(
             let file = out_file_name(fw);
             let target = Target::for_platform(fw.platform);
             let hash = version.file(&file, |w| {
-                backend::emit_to(&rules, target, w).map_err(Refusal::Emit)
+                backend::emit_with(&rules, target, &emit, w).map_err(Refusal::Emit)
             })?;
             warn_monitor(out, policy, &rules, &mut warned);
             entries.push(ManifestFile {

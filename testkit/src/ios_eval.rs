@@ -20,6 +20,20 @@
 //!   matches non-fragments and initial fragments on all its fields, and, if it
 //!   is a *permit*, every non-initial fragment whose addresses and protocol
 //!   match; a deny with L4 fields never matches a non-initial fragment.
+//! - object groups (IPv4 lists only), read as the device expands them into
+//!   its hardware table: `object-group network NAME` (`host A`, `A MASK`
+//!   with a *subnet* mask, `range A B`, `any`, `group-object NAME`,
+//!   `description`) and `object-group service NAME` (`tcp`/`udp`/`tcp-udp`
+//!   with an optional destination-port operator, `icmp` with an optional
+//!   type and code, a protocol name or number, `group-object NAME`,
+//!   `description`). An entry `permit object-group SVC SRC DST` or
+//!   `permit PROTO object-group SRC [PORTS] object-group DST [PORTS]`
+//!   becomes one entry per combination of members, all under its sequence
+//!   number, each with the fragment semantics above. A group must be
+//!   defined before an entry names it; an empty group matches nothing.
+//!   Source-port members of service groups, `established` or `fragments`
+//!   with a service group, and groups in IPv6 lists are refused (not
+//!   modelled).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -39,8 +53,19 @@ pub enum Proto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Addr {
     Any,
-    V4 { addr: u32, wildcard: u32 },
-    V6 { net: u128, len: u8 },
+    V4 {
+        addr: u32,
+        wildcard: u32,
+    },
+    V6 {
+        net: u128,
+        len: u8,
+    },
+    /// `range A B` in a network group: every IPv4 address from `lo` to `hi`.
+    V4Range {
+        lo: u32,
+        hi: u32,
+    },
 }
 
 impl Addr {
@@ -50,6 +75,7 @@ impl Addr {
             (Addr::V4 { addr, wildcard }, IpAddr::V4(x)) => {
                 (u32::from(x) & !wildcard) == (addr & !wildcard)
             }
+            (Addr::V4Range { lo, hi }, IpAddr::V4(x)) => (*lo..=*hi).contains(&u32::from(x)),
             (Addr::V6 { net, len }, IpAddr::V6(x)) => {
                 let mask = if *len == 0 {
                     0
@@ -199,10 +225,23 @@ pub struct Binding {
     pub v6_in: Option<String>,
 }
 
+/// One member of a service object group: a protocol with its destination
+/// ports or ICMP type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Svc {
+    pub proto: Proto,
+    pub dport: Ports,
+    pub icmp: Option<(u8, Option<u8>)>,
+}
+
 /// A parsed configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     pub acls: BTreeMap<String, Acl>,
+    /// Network object groups, by name, with nested groups expanded.
+    pub network_groups: BTreeMap<String, Vec<Addr>>,
+    /// Service object groups, by name, with nested groups expanded.
+    pub service_groups: BTreeMap<String, Vec<Svc>>,
     pub interfaces: BTreeMap<String, Binding>,
     /// Every remark, in order.
     pub remarks: Vec<String>,
@@ -210,6 +249,8 @@ pub struct Config {
 
 enum Mode {
     Global,
+    NetGroup(String),
+    SvcGroup(String),
     Acl(String),
     Iface(String),
 }
@@ -401,7 +442,34 @@ fn parse_proto(tok: &str, v6: bool) -> Result<Proto, String> {
     Ok(p)
 }
 
-fn parse_ace(seq: u64, rest: &str, v6: bool, remark: Option<String>) -> Result<Ace, String> {
+/// An address field: one selector, or the members of a network group.
+fn parse_addrs(t: &mut Tokens, v6: bool, cfg: &Config) -> Result<Vec<Addr>, String> {
+    if t.peek() == Some("object-group") {
+        t.next()?;
+        let name = t.next()?;
+        if v6 {
+            return Err(format!(
+                "object group `{name}` in an IPv6 list (not modelled)"
+            ));
+        }
+        return cfg
+            .network_groups
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("undefined network object group `{name}`"));
+    }
+    Ok(vec![parse_addr(t, v6)?])
+}
+
+/// One entry; an entry naming object groups becomes one entry per
+/// combination of their members, all with sequence number `seq`.
+fn parse_ace(
+    seq: u64,
+    rest: &str,
+    v6: bool,
+    remark: Option<String>,
+    cfg: &Config,
+) -> Result<Vec<Ace>, String> {
     let mut t = Tokens {
         toks: rest.split(' ').collect(),
         pos: 0,
@@ -414,35 +482,42 @@ fn parse_ace(seq: u64, rest: &str, v6: bool, remark: Option<String>) -> Result<A
         "deny" => false,
         a => return Err(format!("unknown action `{a}`")),
     };
-    let proto = parse_proto(t.next()?, v6)?;
-    let ported = matches!(proto, Proto::Num(6 | 17));
-    let src = parse_addr(&mut t, v6)?;
+    let proto_tok = t.next()?;
+    let service = if proto_tok == "object-group" {
+        let name = t.next()?;
+        if v6 {
+            return Err(format!(
+                "object group `{name}` in an IPv6 list (not modelled)"
+            ));
+        }
+        Some(
+            cfg.service_groups
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("undefined service object group `{name}`"))?,
+        )
+    } else {
+        None
+    };
+    let proto = match service {
+        Some(_) => Proto::Any,
+        None => parse_proto(proto_tok, v6)?,
+    };
+    let ported = service.is_none() && matches!(proto, Proto::Num(6 | 17));
+    let srcs = parse_addrs(&mut t, v6, cfg)?;
     let sport = if ported {
         parse_ports(&mut t)?
     } else {
         Ports::Any
     };
-    let dst = parse_addr(&mut t, v6)?;
+    let dsts = parse_addrs(&mut t, v6, cfg)?;
     let dport = if ported {
         parse_ports(&mut t)?
     } else {
         Ports::Any
     };
-    let mut ace = Ace {
-        seq,
-        permit,
-        proto,
-        src,
-        sport,
-        dst,
-        dport,
-        icmp: None,
-        established: false,
-        fragments: false,
-        log: false,
-        remark,
-    };
-    let is_icmp = proto == Proto::Num(if v6 { 58 } else { 1 });
+    let mut icmp = None;
+    let is_icmp = service.is_none() && proto == Proto::Num(if v6 { 58 } else { 1 });
     if is_icmp {
         if let Some(ty) = t.peek().and_then(|x| icmp_value(x, v6)) {
             t.next()?;
@@ -453,22 +528,167 @@ fn parse_ace(seq: u64, rest: &str, v6: bool, remark: Option<String>) -> Result<A
                 }
                 None => None,
             };
-            ace.icmp = Some((ty, code));
+            icmp = Some((ty, code));
         }
     }
+    let (mut established, mut fragments, mut log) = (false, false, false);
     while let Some(tok) = t.peek() {
         t.next()?;
         match tok {
-            "established" if proto == Proto::Num(6) && !ace.established => ace.established = true,
-            "fragments" if !ace.fragments => ace.fragments = true,
-            "log" | "log-input" if !ace.log => ace.log = true,
+            "established" if proto == Proto::Num(6) && !established => established = true,
+            "fragments" if service.is_none() && !fragments => fragments = true,
+            "log" | "log-input" if !log => log = true,
             _ => return Err(format!("unknown option `{tok}` in `{rest}`")),
         }
     }
-    if ace.fragments && ace.has_l4() {
+    let template = Ace {
+        seq,
+        permit,
+        proto,
+        src: Addr::Any,
+        sport,
+        dst: Addr::Any,
+        dport,
+        icmp,
+        established,
+        fragments,
+        log,
+        remark,
+    };
+    if template.fragments && template.has_l4() {
         return Err(format!("`fragments` with L4 fields in `{rest}`"));
     }
-    Ok(ace)
+    let services = service.unwrap_or_else(|| {
+        vec![Svc {
+            proto: template.proto,
+            dport: template.dport.clone(),
+            icmp: template.icmp,
+        }]
+    });
+    let mut out = Vec::new();
+    for svc in &services {
+        for src in &srcs {
+            for dst in &dsts {
+                out.push(Ace {
+                    proto: svc.proto,
+                    src: *src,
+                    dst: *dst,
+                    dport: svc.dport.clone(),
+                    icmp: svc.icmp,
+                    ..template.clone()
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A member line of `object-group network`.
+fn parse_net_member(body: &str, cfg: &Config) -> Result<Vec<Addr>, String> {
+    let toks: Vec<&str> = body.split(' ').collect();
+    let v4 = |x: &str| {
+        x.parse::<Ipv4Addr>()
+            .map(u32::from)
+            .map_err(|_| format!("bad IPv4 address `{x}`"))
+    };
+    match toks.as_slice() {
+        ["any"] => Ok(vec![Addr::Any]),
+        ["host", a] => Ok(vec![Addr::V4 {
+            addr: v4(a)?,
+            wildcard: 0,
+        }]),
+        ["range", a, b] => {
+            let (lo, hi) = (v4(a)?, v4(b)?);
+            if lo > hi {
+                return Err(format!("empty range `{body}`"));
+            }
+            Ok(vec![Addr::V4Range { lo, hi }])
+        }
+        ["group-object", name] => cfg
+            .network_groups
+            .get(*name)
+            .cloned()
+            .ok_or_else(|| format!("undefined network object group `{name}`")),
+        [a, m] => {
+            // A subnet mask, not a wildcard: contiguous ones from the top.
+            let (addr, mask) = (v4(a)?, v4(m)?);
+            if mask.leading_ones() + mask.trailing_zeros() != 32 {
+                return Err(format!("`{m}` is not a subnet mask"));
+            }
+            if addr & !mask != 0 {
+                return Err(format!("address {a} has host bits under mask {m}"));
+            }
+            Ok(vec![Addr::V4 {
+                addr,
+                wildcard: !mask,
+            }])
+        }
+        _ => Err(format!("unknown network group member `{body}`")),
+    }
+}
+
+/// A member line of `object-group service`.
+fn parse_svc_member(body: &str, cfg: &Config) -> Result<Vec<Svc>, String> {
+    let mut t = Tokens {
+        toks: body.split(' ').collect(),
+        pos: 0,
+    };
+    if t.toks.iter().any(|x| x.is_empty()) {
+        return Err(format!("stray spaces in `{body}`"));
+    }
+    let first = t.next()?;
+    if first == "group-object" {
+        let name = t.next()?;
+        if t.peek().is_some() {
+            return Err(format!("unknown service group member `{body}`"));
+        }
+        return cfg
+            .service_groups
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("undefined service object group `{name}`"));
+    }
+    let protos: Vec<Proto> = match first {
+        "tcp-udp" => vec![Proto::Num(6), Proto::Num(17)],
+        p => vec![parse_proto(p, false)?],
+    };
+    let mut dport = Ports::Any;
+    let mut icmp = None;
+    if matches!(protos.as_slice(), [Proto::Num(6 | 17), ..]) {
+        if t.peek() == Some("source") {
+            return Err(format!(
+                "source ports in a service group (not modelled): `{body}`"
+            ));
+        }
+        dport = parse_ports(&mut t)?;
+    } else if protos == [Proto::Num(1)] {
+        if let Some(tok) = t.peek() {
+            let ty = icmp_value(tok, false).ok_or_else(|| format!("bad ICMP type `{tok}`"))?;
+            t.next()?;
+            let code = match t.peek() {
+                Some(c) => {
+                    let c = c
+                        .parse::<u8>()
+                        .map_err(|_| format!("bad ICMP code `{c}`"))?;
+                    t.next()?;
+                    Some(c)
+                }
+                None => None,
+            };
+            icmp = Some((ty, code));
+        }
+    }
+    if t.peek().is_some() {
+        return Err(format!("unknown service group member `{body}`"));
+    }
+    Ok(protos
+        .into_iter()
+        .map(|proto| Svc {
+            proto,
+            dport: dport.clone(),
+            icmp,
+        })
+        .collect())
 }
 
 /// Parses a configuration, refusing any line it does not understand.
@@ -505,6 +725,33 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     (false, n)
                 } else if let Some(n) = line.strip_prefix("ipv6 access-list ") {
                     (true, n)
+                } else if let Some(rest) = line.strip_prefix("object-group ") {
+                    let (kind, n) = rest
+                        .split_once(' ')
+                        .ok_or_else(|| err("bad object group".into()))?;
+                    if n.is_empty()
+                        || n.contains(' ')
+                        || !n.starts_with(|c: char| c.is_ascii_alphabetic())
+                    {
+                        return Err(err("bad object group name".into()));
+                    }
+                    if cfg.network_groups.contains_key(n) || cfg.service_groups.contains_key(n) {
+                        return Err(err(
+                            "object group defined twice (members would merge)".into()
+                        ));
+                    }
+                    match kind {
+                        "network" => {
+                            cfg.network_groups.insert(n.to_string(), Vec::new());
+                            mode = Mode::NetGroup(n.to_string());
+                        }
+                        "service" => {
+                            cfg.service_groups.insert(n.to_string(), Vec::new());
+                            mode = Mode::SvcGroup(n.to_string());
+                        }
+                        _ => return Err(err("unknown object group type".into())),
+                    }
+                    continue;
                 } else if let Some(n) = line.strip_prefix("interface ") {
                     if n.is_empty() || n.contains(' ') || cfg.interfaces.contains_key(n) {
                         return Err(err("bad or repeated interface".into()));
@@ -534,6 +781,30 @@ pub fn parse(text: &str) -> Result<Config, String> {
                 );
                 mode = Mode::Acl(name.to_string());
             }
+            Mode::NetGroup(name) | Mode::SvcGroup(name) => {
+                let body = line
+                    .strip_prefix(' ')
+                    .ok_or_else(|| err("not a group member".into()))?;
+                if let Some(text) = body.strip_prefix("description ") {
+                    if text.is_empty() || text.len() > 200 {
+                        return Err(err("bad description".into()));
+                    }
+                    continue;
+                }
+                if matches!(mode, Mode::NetGroup(_)) {
+                    let members = parse_net_member(body, &cfg).map_err(err)?;
+                    cfg.network_groups
+                        .get_mut(name)
+                        .ok_or_else(|| err("no group".into()))?
+                        .extend(members);
+                } else {
+                    let members = parse_svc_member(body, &cfg).map_err(err)?;
+                    cfg.service_groups
+                        .get_mut(name)
+                        .ok_or_else(|| err("no group".into()))?
+                        .extend(members);
+                }
+            }
             Mode::Acl(name) => {
                 let acl = cfg
                     .acls
@@ -554,7 +825,8 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     remark_used = false;
                     continue;
                 }
-                let body = if acl.v6 {
+                let v6 = acl.v6;
+                let body = if v6 {
                     body.strip_prefix("sequence ")
                         .ok_or_else(|| err("IPv6 entry without `sequence`".into()))?
                 } else {
@@ -570,9 +842,13 @@ pub fn parse(text: &str) -> Result<Config, String> {
                 if acl.entries.iter().any(|a| a.seq == seq) {
                     return Err(err("duplicate sequence number".into()));
                 }
-                let ace = parse_ace(seq, rest, acl.v6, remark.clone()).map_err(err)?;
+                let aces = parse_ace(seq, rest, v6, remark.clone(), &cfg).map_err(err)?;
                 remark_used = true;
-                acl.entries.push(ace);
+                let acl = cfg
+                    .acls
+                    .get_mut(name)
+                    .ok_or_else(|| err("no list".into()))?;
+                acl.entries.extend(aces);
                 acl.entries.sort_by_key(|a| a.seq);
             }
             Mode::Iface(name) => {

@@ -14,7 +14,12 @@
 //! - every other list denies it (anti-spoofing), ND aside;
 //! - the entry that permits it sits under a remark naming a flow that
 //!   allows it (or whose reply it is).
+//!
+//! All of it holds for both forms of the output, flat and with object
+//! groups (`--ios-object-groups`): the reader expands groups as the device
+//! does, so a group that widened a reply entry would fail here.
 
+use conduitc::backend::{emit_string_with, EmitOptions, Target};
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Policy;
 use proptest::prelude::*;
@@ -75,8 +80,14 @@ pub fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<
             prop_assert!(acl.entries[first_catch_all..].iter().all(|e| !e.permit
                 || e.proto == Proto::Any
                 || e.remark.as_deref() == Some("conduitc: neighbour discovery")));
-            for (i, e) in acl.entries.iter().enumerate() {
-                prop_assert_eq!(e.seq, (i as u64 + 1) * 10, "sequence numbers 10, 20, ...");
+            // An entry naming object groups stands for several, under one
+            // sequence number (the reader refuses a number written twice).
+            let mut seqs: Vec<u64> = acl.entries.iter().map(|e| e.seq).collect();
+            seqs.dedup();
+            for (i, s) in seqs.iter().enumerate() {
+                prop_assert_eq!(*s, (i as u64 + 1) * 10, "sequence numbers 10, 20, ...");
+            }
+            for e in &acl.entries {
                 // Catch-alls log.
                 if e.permit && e.proto == Proto::Any {
                     prop_assert!(e.log, "catch-all without log in {}", acl_name);
@@ -216,14 +227,17 @@ proptest! {
         let eph = wire::ephemeral_port(&p);
         for opts in option_sets() {
             let rs = lower(&p, &opts).unwrap();
-            let text = conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap();
-            prop_assert_eq!(&text, &conduitc::backend::emit(&rs, conduitc::backend::Target::CiscoIos).unwrap(), "deterministic");
-            let cfg = ios_eval::parse(&text)
-                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-            check_structure(&cfg, &p, &opts)?;
-            for pkt in gen::resolve_packets(&p, &pkts) {
-                for w in shapes(&pkt, eph) {
-                    check_packet(&cfg, &p, &opts, &w)?;
+            for groups in [false, true] {
+                let form = EmitOptions::new().ios_object_groups(groups);
+                let text = emit_string_with(&rs, Target::CiscoIos, &form).unwrap();
+                prop_assert_eq!(&text, &emit_string_with(&rs, Target::CiscoIos, &form).unwrap(), "deterministic");
+                let cfg = ios_eval::parse(&text)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+                check_structure(&cfg, &p, &opts)?;
+                for pkt in gen::resolve_packets(&p, &pkts) {
+                    for w in shapes(&pkt, eph) {
+                        check_packet(&cfg, &p, &opts, &w)?;
+                    }
                 }
             }
         }

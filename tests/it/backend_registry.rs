@@ -3,7 +3,8 @@
 //! the registry gives it (`conduitc_testkit::eval`), decides every sampled
 //! packet exactly as `conduitc::decide` does. Backend-specific properties
 //! (stateless replies, logging, the shape of each file) live in each
-//! backend's own tests.
+//! backend's own tests. The `cisco-ios` target is compared in both its
+//! forms, flat and with object groups, through the same evaluator.
 
 use conduitc::backend::{self, Target};
 use conduitc::lower::lower;
@@ -13,9 +14,10 @@ use proptest::prelude::*;
 use conduitc_testkit::{eval, gen, nft_eval, nft_json_eval, sample};
 
 /// Every target's output under every option set agrees with `decide` on
-/// `packets`; returns how many verdicts were compared per target.
-fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usize; 4], String> {
-    let mut compared = [0; 4];
+/// `packets`; returns how many verdicts were compared per target, in
+/// `Target::ALL` order, then for `cisco-ios` with object groups.
+fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usize; 5], String> {
+    let mut compared = [0; 5];
     for opts in eval::option_sets(p, gen::today()) {
         let rules = lower(p, &opts).map_err(|e| e.to_string())?;
         for (i, target) in Target::ALL.into_iter().enumerate() {
@@ -23,6 +25,11 @@ fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usi
                 backend::emit(&rules, target).map_err(|e| format!("{}: {e}", target.as_str()))?;
             compared[i] += eval::agrees(target, p, &opts, &text, packets)?;
         }
+        let groups = backend::EmitOptions::new().ios_object_groups(true);
+        let text = backend::emit_string_with(&rules, Target::CiscoIos, &groups)
+            .map_err(|e| format!("cisco-ios with object groups: {e}"))?;
+        compared[4] += eval::agrees(Target::CiscoIos, p, &opts, &text, packets)
+            .map_err(|e| format!("cisco-ios with object groups: {e}"))?;
     }
     Ok(compared)
 }
@@ -52,8 +59,12 @@ fn the_sample_policy_is_compared_on_every_backend() {
     let compared = every_backend_agrees(&p, &packets).unwrap();
     // Each evaluator compares most packets with `decide` rather than judging
     // them by its own semantics.
-    for (target, n) in Target::ALL.iter().zip(compared) {
-        assert!(n > packets.len(), "{target:?} compared only {n} verdicts");
+    let names = Target::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .chain(["cisco-ios with object groups"]);
+    for (target, n) in names.zip(compared) {
+        assert!(n > packets.len(), "{target} compared only {n} verdicts");
     }
 }
 
