@@ -352,6 +352,17 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     match (&args.out, args.target) {
         (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
         (None, Some(target)) => {
+            if args.ios_object_groups && target != Target::CiscoIos {
+                out.fail(
+                    &Problem::new(
+                        Code::ConflictingArguments,
+                        format!("`--ios-object-groups` cannot be used with `--target {target}`"),
+                    )
+                    .at_flag("--ios-object-groups")
+                    .help("object groups are a form of `cisco-ios` output; drop the flag"),
+                );
+                return ExitStatus::Error;
+            }
             if let Some(f) = &args.firewall {
                 if !check_platform(out, (&policy, &sources), target, f) {
                     return ExitStatus::Error;

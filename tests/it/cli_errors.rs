@@ -105,6 +105,16 @@ fn command_line_errors_are_coded_and_point_at_the_argument() {
 }
 
 #[test]
+fn object_groups_are_refused_for_a_target_without_them() {
+    assert_usage_error(
+        &["build", PLANT, "--target", "fortios", "--ios-object-groups"],
+        "E802",
+        "`--ios-object-groups` cannot be used with `--target fortios`",
+        "--ios-object-groups",
+    );
+}
+
+#[test]
 fn unknown_names_and_contradictions_are_coded() {
     let today = ["--today", "2026-12-01"];
     let mut args = vec![
