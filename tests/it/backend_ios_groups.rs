@@ -388,9 +388,17 @@ fn build_writes_the_grouped_form_on_request() {
         ios_eval::parse(&grouped).unwrap(),
     );
     assert_eq!(expanded(&fc), expanded(&gc));
-    // Other targets ignore it.
-    let nft = ["build", "--today", "2026-12-01", "--target", "nftables", f];
-    let mut with = nft.to_vec();
-    with.push("--ios-object-groups");
-    assert_eq!(conduitc(&nft).1, conduitc(&with).1);
+    // Another target refuses it rather than ignoring it.
+    let nft = [
+        "build",
+        "--today",
+        "2026-12-01",
+        "--target",
+        "nftables",
+        f,
+        "--ios-object-groups",
+    ];
+    let (code, out, err) = conduitc(&nft);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty() && err.contains("error[E802]"), "{err}");
 }
