@@ -73,10 +73,10 @@ const _: [Target; 4] = Target::ALL;
 /// target in `Target::ALL`.
 pub fn evaluator(target: Target) -> Result<Box<dyn Evaluator>, String> {
     Ok(match target {
-        Target::Nftables => Box::new(Nftables),
-        Target::NftablesJson => Box::new(NftablesJson),
-        Target::CiscoIos => Box::new(CiscoIos),
-        Target::Fortios => Box::new(Fortios),
+        Target::Nftables => Box::new(Reader(Target::Nftables, load_nft)),
+        Target::NftablesJson => Box::new(Reader(Target::NftablesJson, load_nft_json)),
+        Target::CiscoIos => Box::new(Reader(Target::CiscoIos, load_ios)),
+        Target::Fortios => Box::new(Reader(Target::Fortios, load_fortios)),
         other => {
             return Err(format!(
                 "no evaluator reads {} output (registered: {REGISTERED:?})",
@@ -193,11 +193,15 @@ pub fn nft_ifaces(
     (Some(name(pkt.src)), Some(name(pkt.dst)))
 }
 
-struct Nftables;
+/// How an evaluator reads a target's text into a device.
+type Load = for<'a> fn(&str, &'a Policy, &'a BuildOptions) -> Result<Box<dyn Device + 'a>, String>;
 
-impl Evaluator for Nftables {
+/// An evaluator: its target and how it reads that target's text.
+struct Reader(Target, Load);
+
+impl Evaluator for Reader {
     fn target(&self) -> Target {
-        Target::Nftables
+        self.0
     }
     fn load<'a>(
         &self,
@@ -205,45 +209,71 @@ impl Evaluator for Nftables {
         policy: &'a Policy,
         opts: &'a BuildOptions,
     ) -> Result<Box<dyn Device + 'a>, String> {
-        Ok(Box::new(NftDevice {
-            rs: nft_eval::parse(text)?,
-            policy,
-            opts,
-        }))
+        (self.1)(text, policy, opts)
     }
 }
 
-struct NftablesJson;
+/// A configuration as its evaluator read it, with the policy and options
+/// it was built for, and the ephemeral port its replies come from.
+struct Loaded<'a, C> {
+    cfg: C,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+    eph: u16,
+}
 
-impl Evaluator for NftablesJson {
-    fn target(&self) -> Target {
-        Target::NftablesJson
+impl<'a, C> Loaded<'a, C> {
+    fn boxed(cfg: C, policy: &'a Policy, opts: &'a BuildOptions) -> Box<Self> {
+        Box::new(Loaded {
+            cfg,
+            policy,
+            opts,
+            eph: wire::ephemeral_port(policy),
+        })
     }
-    fn load<'a>(
-        &self,
-        text: &str,
-        policy: &'a Policy,
-        opts: &'a BuildOptions,
-    ) -> Result<Box<dyn Device + 'a>, String> {
-        let as_text = nft_json_eval::to_text(text)?;
-        let rs = nft_eval::parse(&as_text)
-            .map_err(|e| format!("{e} in the ruleset read from JSON:\n{as_text}"))?;
-        Ok(Box::new(NftDevice { rs, policy, opts }))
-    }
+}
+
+fn load_nft<'a>(
+    text: &str,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+) -> Result<Box<dyn Device + 'a>, String> {
+    Ok(Loaded::boxed(nft_eval::parse(text)?, policy, opts))
+}
+
+fn load_nft_json<'a>(
+    text: &str,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+) -> Result<Box<dyn Device + 'a>, String> {
+    let as_text = nft_json_eval::to_text(text)?;
+    let rs = nft_eval::parse(&as_text)
+        .map_err(|e| format!("{e} in the ruleset read from JSON:\n{as_text}"))?;
+    Ok(Loaded::boxed(rs, policy, opts))
+}
+
+fn load_ios<'a>(
+    text: &str,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+) -> Result<Box<dyn Device + 'a>, String> {
+    Ok(Loaded::boxed(ios_eval::parse(text)?, policy, opts))
+}
+
+fn load_fortios<'a>(
+    text: &str,
+    policy: &'a Policy,
+    opts: &'a BuildOptions,
+) -> Result<Box<dyn Device + 'a>, String> {
+    Ok(Loaded::boxed(fortios_eval::parse(text)?, policy, opts))
 }
 
 /// An nftables host: the ruleset, with the packet routed between the
 /// interfaces facing its zones.
-struct NftDevice<'a> {
-    rs: nft_eval::Ruleset,
-    policy: &'a Policy,
-    opts: &'a BuildOptions,
-}
-
-impl Device for NftDevice<'_> {
+impl Device for Loaded<'_, nft_eval::Ruleset> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
         let (iif, oif) = nft_ifaces(self.policy, self.opts, pkt);
-        let got = self.rs.eval(pkt, iif.as_deref(), oif.as_deref());
+        let got = self.cfg.eval(pkt, iif.as_deref(), oif.as_deref());
         if !nft_eval::opens_connection(pkt) {
             // Conntrack marks it invalid: stricter than `decide`, never looser.
             if got.accept {
@@ -259,36 +289,6 @@ impl Device for NftDevice<'_> {
             Verdict::Dropped
         })
     }
-}
-
-struct CiscoIos;
-
-impl Evaluator for CiscoIos {
-    fn target(&self) -> Target {
-        Target::CiscoIos
-    }
-    fn load<'a>(
-        &self,
-        text: &str,
-        policy: &'a Policy,
-        opts: &'a BuildOptions,
-    ) -> Result<Box<dyn Device + 'a>, String> {
-        Ok(Box::new(IosDevice {
-            cfg: ios_eval::parse(text)?,
-            policy,
-            opts,
-            eph: wire::ephemeral_port(policy),
-        }))
-    }
-}
-
-/// A Cisco IOS router: stateless lists, one inbound list per zone and
-/// family.
-struct IosDevice<'a> {
-    cfg: ios_eval::Config,
-    policy: &'a Policy,
-    opts: &'a BuildOptions,
-    eph: u16,
 }
 
 /// The list an IOS device applies to traffic from `src`: the inbound list
@@ -319,7 +319,9 @@ pub fn ios_arrival<'c>(
     Some((name, acl))
 }
 
-impl Device for IosDevice<'_> {
+/// A Cisco IOS router: stateless lists, one inbound list per zone and
+/// family.
+impl Device for Loaded<'_, ios_eval::Config> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
         let (p, opts) = (self.policy, self.opts);
         let w = Wire::initiation(pkt, self.eph);
@@ -385,36 +387,8 @@ impl Device for IosDevice<'_> {
     }
 }
 
-struct Fortios;
-
-impl Evaluator for Fortios {
-    fn target(&self) -> Target {
-        Target::Fortios
-    }
-    fn load<'a>(
-        &self,
-        text: &str,
-        policy: &'a Policy,
-        opts: &'a BuildOptions,
-    ) -> Result<Box<dyn Device + 'a>, String> {
-        Ok(Box::new(FortiDevice {
-            cfg: fortios_eval::parse(text)?,
-            policy,
-            opts,
-            eph: wire::ephemeral_port(policy),
-        }))
-    }
-}
-
 /// A FortiGate: a stateful, first-match policy table between interfaces.
-struct FortiDevice<'a> {
-    cfg: fortios_eval::Config,
-    policy: &'a Policy,
-    opts: &'a BuildOptions,
-    eph: u16,
-}
-
-impl Device for FortiDevice<'_> {
+impl Device for Loaded<'_, fortios_eval::Config> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
         let (p, opts) = (self.policy, self.opts);
         let w = Wire::initiation(pkt, self.eph);
