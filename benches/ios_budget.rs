@@ -50,27 +50,6 @@ impl Write for Count {
 
 const HEAD: &str = "owner o { contact \"o@example.com\" }\n";
 
-fn hosts_by_hosts() -> String {
-    let mut s = String::from(HEAD);
-    for (zone, net) in [("a", 1), ("b", 2)] {
-        let members: Vec<String> = (0..160)
-            .map(|i| format!("10.{net}.{}.{}", i / 100, 1 + 2 * (i % 100)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "zone {zone} {{ level 2 owner o networks 10.{net}.0.0/16\n  group g = {} }}",
-            members.join(", ")
-        );
-    }
-    let svc: Vec<String> = (0..20).map(|i| format!("tcp/{}", 1000 + 2 * i)).collect();
-    let _ = writeln!(
-        s,
-        "conduit ab {{ zones a, b owner o\n  flow wide {{ from a.g to b.g service {} reason \"r\" }} }}",
-        svc.join(", ")
-    );
-    s
-}
-
 fn any_by_dmz() -> String {
     const N: usize = 2_000;
     let mut s = String::from(HEAD);
@@ -170,7 +149,11 @@ fn main() {
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let within = within_budget();
     run("within budget, streamed", &within, false);
-    run("hosts x hosts", &hosts_by_hosts(), false);
+    run(
+        "hosts x hosts",
+        &conduitc_testkit::adversarial::hosts_by_hosts(),
+        false,
+    );
     run("any x dmz", &any_by_dmz(), false);
     run("within budget", &within, true);
 }

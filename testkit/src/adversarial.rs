@@ -2,7 +2,7 @@
 //! sets nest in each other (the redundant-flow lint, `W105`) and thousands
 //! of unknown names next to thousands of declared ones ("did you mean").
 //! Also `diff` of nested port ranges (`nested_ranges`). Shared by the
-//! benches and the integration tests (`tests/it/limits.rs` includes it);
+//! benches and the integration tests;
 //! every text checks against 2026-12-01 with the findings each function
 //! describes.
 #![allow(dead_code, reason = "each user takes what it needs")]
@@ -219,5 +219,29 @@ pub fn nested_ranges(n: usize, lo: u16, shift: usize) -> String {
         );
     }
     s.push_str("}\n");
+    s
+}
+
+/// One flow between two groups of 160 scattered hosts on 20 TCP ports:
+/// 512,000 entries in an IOS list, flat or expanded from object groups,
+/// far over the budget (`E606`, naming `ab/wide`).
+pub fn hosts_by_hosts() -> String {
+    let mut s = String::from(HEAD);
+    for (zone, net) in [("a", 1), ("b", 2)] {
+        let members: Vec<String> = (0..160)
+            .map(|i| format!("10.{net}.{}.{}", i / 100, 1 + 2 * (i % 100)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "zone {zone} {{ level 2 owner o networks 10.{net}.0.0/16\n  group g = {} }}",
+            members.join(", ")
+        );
+    }
+    let svc: Vec<String> = (0..20).map(|i| format!("tcp/{}", 1000 + 2 * i)).collect();
+    let _ = writeln!(
+        s,
+        "conduit ab {{ zones a, b owner o\n  flow wide {{ from a.g to b.g service {} reason \"r\" }} }}",
+        svc.join(", ")
+    );
     s
 }

@@ -322,23 +322,7 @@ fn the_reader_refuses_group_syntax_it_does_not_model() {
 /// with the same error as the flat form, before any output.
 #[test]
 fn the_budget_counts_expanded_entries_with_groups_too() {
-    let mut s = String::from(HEAD);
-    for (zone, net) in [("a", 1), ("b", 2)] {
-        let members: Vec<String> = (0..160)
-            .map(|i| format!("10.{net}.{}.{}", i / 100, 1 + 2 * (i % 100)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "zone {zone} {{ level 2 owner o networks 10.{net}.0.0/16\n  group g = {} }}",
-            members.join(", ")
-        );
-    }
-    let svc: Vec<String> = (0..20).map(|i| format!("tcp/{}", 1000 + 2 * i)).collect();
-    let _ = writeln!(
-        s,
-        "conduit ab {{ zones a, b owner o\n  flow wide {{ from a.g to b.g service {} reason \"r\" }} }}",
-        svc.join(", ")
-    );
+    let s = conduitc_testkit::adversarial::hosts_by_hosts();
     let p = policy_of(&s);
     let rules = lower(&p, &BuildOptions::new(gen::today())).unwrap();
     let mut sink = Count::default();
