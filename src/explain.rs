@@ -109,6 +109,18 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from `diff --require-approvals`; diff_cli.rs runs the binary",
     ),
     (
+        Code::PreviousUnreadable,
+        "comes from the configuration given to `build --from`, not from a policy; the transition tests give foreign ones",
+    ),
+    (
+        Code::PreviousObjectInUse,
+        "comes from an operator's configuration given to `build --from`; the FortiOS transition tests give one",
+    ),
+    (
+        Code::TransitionNeedsFirewall,
+        "comes from the command line; the transition CLI tests run the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

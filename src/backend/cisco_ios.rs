@@ -216,6 +216,21 @@ pub(super) enum Form {
     ObjectGroups,
 }
 
+/// Writes the transition from `previous` to the build of `rules` in
+/// `form` (see [`super::emit_transition`]).
+pub(super) fn transition_to(
+    _rules: &RuleSet,
+    _form: Form,
+    _previous: &str,
+    _out: &mut dyn Write,
+) -> Result<(), EmitError> {
+    Err(EmitError::Previous {
+        target: "cisco-ios",
+        line: 0,
+        message: "transitions are not built yet".to_string(),
+    })
+}
+
 /// [`emit_to`] in `form`.
 pub(super) fn emit_to_form(
     rules: &RuleSet,

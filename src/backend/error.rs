@@ -66,6 +66,34 @@ pub enum EmitError {
         /// The target.
         target: &'static str,
     },
+    /// The configuration a transition starts from (`build --from
+    /// PREVIOUS`) cannot be read as what this target runs, or holds
+    /// something conduitc must not take over (foreign syntax, an access list
+    /// bound to a firewall interface under a name conduitc does not write, an
+    /// object edited by hand under a conduitc name): code `E816`. Nothing is
+    /// written.
+    #[error("[E816] {target}: PREVIOUS line {line}: {message}")]
+    Previous {
+        /// The target.
+        target: &'static str,
+        /// The 1-based line of PREVIOUS the problem is on; 0 when it
+        /// concerns the text as a whole.
+        line: usize,
+        /// What is wrong, and what to do.
+        message: String,
+    },
+    /// The transition would delete an object that configuration outside
+    /// conduitc's ownership still references (an operator's policy naming a
+    /// `conduit-` address): code `E817`. Nothing is written.
+    #[error("[E817] {target}: PREVIOUS line {line}: {message}")]
+    InUse {
+        /// The target.
+        target: &'static str,
+        /// The 1-based line of PREVIOUS holding the reference.
+        line: usize,
+        /// Which object, referenced by what, and what to do.
+        message: String,
+    },
     /// Writing the output failed (a closed pipe, a full disk).
     #[error("writing {target} output: {message}")]
     Io {
@@ -78,7 +106,8 @@ pub enum EmitError {
 
 impl EmitError {
     /// The diagnostic code of the error: `E601`, `E605` and `E606` for what
-    /// `check` also reports on firewalls, `E811`-`E813` for the rest.
+    /// `check` also reports on firewalls, `E811`-`E813` and `E816`-`E817`
+    /// for the rest.
     pub fn code(&self) -> Code {
         match self {
             EmitError::Unsupported { .. } => Code::TargetCannotExpress,
@@ -88,6 +117,19 @@ impl EmitError {
             EmitError::TooLarge { .. } => Code::IosAclTooLarge,
             EmitError::NotBuilt { .. } => Code::TargetCannotExpress,
             EmitError::Io { .. } => Code::OutputNotWritten,
+            EmitError::Previous { .. } => Code::PreviousUnreadable,
+            EmitError::InUse { .. } => Code::PreviousObjectInUse,
+        }
+    }
+
+    /// The line of PREVIOUS an `E816`/`E817` error is on (1-based), when
+    /// it is on one.
+    pub fn previous_line(&self) -> Option<usize> {
+        match self {
+            EmitError::Previous { line, .. } | EmitError::InUse { line, .. } if *line > 0 => {
+                Some(*line)
+            }
+            _ => None,
         }
     }
 
@@ -112,6 +154,8 @@ impl EmitError {
             EmitError::Unsupported { target, what } => format!("{target} cannot express {what}"),
             EmitError::NotBuilt { .. } => self.to_string(),
             EmitError::Io { target, message } => format!("writing {target} output: {message}"),
+            EmitError::Previous { target, message, .. }
+            | EmitError::InUse { target, message, .. } => format!("{target}: {message}"),
         }
     }
 }

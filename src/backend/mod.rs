@@ -135,6 +135,62 @@ pub fn emit_with(
     emit_to(rules, target, out)
 }
 
+/// Writes the *transition* that takes a device running `previous` to the
+/// build of `rules` for `target` (`conduitc build --from PREVIOUS`).
+///
+/// `previous` is what the device runs now: the text of an earlier build of
+/// the same target, or the device's own configuration (`show
+/// running-config` on Cisco IOS; a configuration backup or `show
+/// full-configuration` on FortiOS). The script never admits, at any point,
+/// what neither the old nor the new configuration admits, and touches
+/// nothing conduitc does not own on the device (see each backend's module
+/// documentation and `docs/cli.md`).
+///
+/// On `nftables` and `nftables-json` the full build *is* the transition:
+/// it replaces `table inet conduit` in one transaction whatever the table
+/// held, so `previous` is not read and the output is what [`emit_with`]
+/// writes.
+///
+/// PREVIOUS that cannot be read is [`EmitError::Previous`] (`E816`); a
+/// deletion that configuration outside conduitc's ownership would notice
+/// is [`EmitError::InUse`] (`E817`). Both, like every other refusal, come
+/// before the first byte is written.
+pub fn emit_transition(
+    rules: &RuleSet,
+    target: Target,
+    opts: &EmitOptions,
+    previous: &str,
+    out: &mut dyn Write,
+) -> Result<(), EmitError> {
+    match target {
+        Target::CiscoIos => {
+            let form = if opts.ios_object_groups {
+                cisco_ios::Form::ObjectGroups
+            } else {
+                cisco_ios::Form::Flat
+            };
+            cisco_ios::transition_to(rules, form, previous, out)
+        }
+        Target::Fortios => fortios::transition_to(rules, previous, out),
+        Target::Nftables | Target::NftablesJson => emit_with(rules, target, opts, out),
+    }
+}
+
+/// [`emit_transition`], collected in memory.
+pub fn emit_transition_string(
+    rules: &RuleSet,
+    target: Target,
+    opts: &EmitOptions,
+    previous: &str,
+) -> Result<String, EmitError> {
+    let mut buf = Vec::new();
+    emit_transition(rules, target, opts, previous, &mut buf)?;
+    String::from_utf8(buf).map_err(|_| EmitError::BadName {
+        target: target.as_str(),
+        message: "refusing to emit non-ASCII text".to_string(),
+    })
+}
+
 /// [`emit_with`], collected in memory.
 pub fn emit_string_with(
     rules: &RuleSet,

@@ -361,6 +361,18 @@ codes! {
         title: "`diff --require-approvals` finds a change whose approval is missing",
         explain: "A change that an `approval` rule covers needs the approval of the rule's owners. With `--require-approvals`, `diff` prints its report and then fails when an owner the change needs is not among `--approved-by`; the message names each missing owner with the rules that require it. The exit status is 1.",
         fix: "Obtain the approvals and name the owners with `--approved-by`, or change the policy so that it needs no approval.";
+    PreviousUnreadable = "E816", Error, "previous-unreadable",
+        title: "the configuration a transition starts from cannot be read",
+        explain: "`build --from PREVIOUS` writes the script that takes a device from what it runs now to the new build, so it must understand PREVIOUS completely: a file conduitc built for the same target, an `--out` directory with its manifest.json, or the device's own configuration (`show running-config` on Cisco IOS, a configuration backup or `show full-configuration` on FortiOS). Text in another syntax, a list or object that conduitc would have to take over without having written it (an access list under another name bound to an interface of the firewall), or a conduitc object changed by hand is refused, with the line of PREVIOUS and the reason, rather than guessed at. Nothing is written. The exit status is 2.",
+        fix: "Give the configuration the device runs now, for the firewall being built; move hand-made lists off the firewall's interfaces, or restore the conduitc objects that were edited by hand.";
+    PreviousObjectInUse = "E817", Error, "previous-object-in-use",
+        title: "a transition would delete an object that other configuration still uses",
+        explain: "A transition deletes the objects conduitc owns that the new build no longer needs. When a policy or group outside conduitc's ownership (an operator's own policy) references one of them, deleting it would either fail on the device halfway through the script or change the operator's policy, so the transition is refused, naming the object and the line of PREVIOUS that references it. Nothing is written. The exit status is 2.",
+        fix: "Make the operator's configuration reference its own objects instead of conduitc's (or remove the reference), then build the transition again.";
+    TransitionNeedsFirewall = "E818", Error, "transition-needs-firewall",
+        title: "`build --from` is given without a firewall to build",
+        explain: "A transition binds access lists to interfaces and places policies between them, and the interfaces come from a declared firewall. Without `--firewall` (or with a `--target` whose build has no firewall) there is no device to take from one state to another. Nothing is read or written. The exit status is 2.",
+        fix: "Add `--firewall NAME`, or use `build --out DIR --from OLD_DIR`, which builds every declared firewall.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

@@ -190,6 +190,20 @@ pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), Emit
     })
 }
 
+/// Writes the transition from `previous` to the build of `rules` (see
+/// [`super::emit_transition`]).
+pub fn transition_to(
+    _rules: &RuleSet,
+    _previous: &str,
+    _out: &mut dyn std::io::Write,
+) -> Result<(), EmitError> {
+    Err(EmitError::Previous {
+        target: TARGET,
+        line: 0,
+        message: "transitions are not built yet".to_string(),
+    })
+}
+
 /// Emits `rules` as FortiOS 6.4+ configuration (see the module docs).
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     validate(rules)?;
