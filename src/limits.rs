@@ -77,5 +77,10 @@ pub const MAX_FORTIOS_INTERFACE_CHARS: usize = 15;
 /// flows that contribute most.
 pub const MAX_IOS_ACL_ENTRIES: usize = 4096;
 
+/// Bytes of the configuration a transition starts from (`build --from
+/// PREVIOUS`): a FortiOS configuration backup of a large device runs to
+/// tens of megabytes. A larger file is `E816`, refused before it is read.
+pub const MAX_PREVIOUS_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How many days ahead an expiry draws the `W104` warning (30).
 pub const EXPIRY_WARNING_DAYS: i64 = 30;

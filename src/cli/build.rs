@@ -39,6 +39,13 @@
 //! declared platform (`nftables` or `nftables-json` for `platform
 //! nftables`); another is a usage error (exit 2).
 //!
+//! `--from PREVIOUS` writes transitions instead of (with `--target`) or
+//! beside (with `--out`, as `NAME.transition.EXT`) the full files: scripts
+//! that take a device from what it runs now to the new build
+//! ([`conduitc::backend::emit_transition`]; PREVIOUS is read by
+//! [`super::previous`]). Every refusal of PREVIOUS (`E816`, `E817`, `E818`)
+//! exits 2 with nothing written.
+//!
 //! An unknown `--firewall` or `--isolation` name is a usage error (exit 2)
 //! (`E804`, `E805`) that lists the declared names and suggests the closest.
 //! A monitor-mode conduit is reported once: by the check as `W107`, or, when
@@ -61,6 +68,7 @@ use sha2::{Digest, Sha256};
 #[cfg(unix)]
 use super::outdir::{replace_dir, Failure, FileError};
 use super::output::Output;
+use super::previous::{self, Previous};
 use super::report::{
     declared_firewall, emit_error, load_error, lower_error, one_line, quoted, Problem,
 };
@@ -91,6 +99,11 @@ pub struct BuildArgs {
     /// Write cisco-ios IPv4 lists with object groups instead of flat entries.
     #[arg(long)]
     ios_object_groups: bool,
+    /// Write the transition from what the device runs now: an earlier build's
+    /// file or the device's configuration (with --target), or an earlier
+    /// --out directory (with --out).
+    #[arg(long, value_name = "PREVIOUS")]
+    from: Option<PathBuf>,
 }
 
 /// `--target`: the registered backends' names (with their descriptions in
@@ -223,6 +236,10 @@ struct ManifestFile {
     platform: &'static str,
     isolation: Option<String>,
     sha256: String,
+    /// A transition's starting point: the SHA-256 of the previous build's
+    /// file it takes the device from. Absent for full configurations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_sha256: Option<String>,
 }
 
 /// Hashes of every source and of the whole policy (see the module doc).
@@ -289,6 +306,54 @@ fn policy_hash(sources: &Sources) -> Result<PolicyHash, (Code, String)> {
         sha256: sha256(listing.as_bytes()),
         sources: list,
     })
+}
+
+/// The transition `build --out --from` writes beside a firewall's file:
+/// `NAME.transition.EXT`.
+fn transition_file_name(fw: &Firewall) -> String {
+    let target = Target::for_platform(fw.platform);
+    format!(
+        "{}.transition.{}",
+        fw.name.as_str(),
+        backend::backend(target).extension()
+    )
+}
+
+/// `build --out DIR --from OLD_DIR`: for each firewall of the policy (in
+/// order), the previous configuration its transition starts from, read
+/// before anything is written (OLD_DIR may be DIR itself). `None` for a
+/// firewall new to the policy and for `nftables`, whose file is its own
+/// transition.
+fn read_old_files(policy: &Policy, from: &Path) -> Result<Vec<Option<Previous>>, Problem> {
+    if !from.is_dir() {
+        return Err(Problem::new(
+            Code::PreviousUnreadable,
+            format!(
+                "with `--out`, `--from` takes the directory of an earlier build; `{}` is not a directory",
+                from.display()
+            ),
+        )
+        .at_flag("--from")
+        .help("give the directory an earlier `build --out` wrote, or build one firewall with `--target --firewall --from FILE`"));
+    }
+    let old = previous::read_old_build(from)?;
+    let mut list = Vec::new();
+    for fw in &policy.firewalls {
+        let target = Target::for_platform(fw.platform);
+        let file = if previous::needs_transition(target) {
+            previous::old_file(&old, fw.name.as_str(), fw.platform)?
+        } else {
+            None
+        };
+        list.push(match file {
+            Some(f) => Some(Previous {
+                text: previous::read_text(&f.path)?,
+                path: f.path.clone(),
+            }),
+            None => None,
+        });
+    }
+    Ok(list)
 }
 
 /// Refuses `--target` for a firewall whose declared platform is another.
@@ -368,11 +433,27 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
                     return ExitStatus::Error;
                 }
             }
+            let previous = match &args.from {
+                None => None,
+                Some(path) => match read_previous(&policy, &args, target, path) {
+                    Ok(p) => Some(p),
+                    Err(problem) => {
+                        out.fail(&problem);
+                        return ExitStatus::Error;
+                    }
+                },
+            };
             let opts = BuildOptions::new(today)
                 .with_isolation(args.isolation.clone())
                 .with_firewall(args.firewall.clone());
             let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
-            stream_one(out, (&policy, &sources), (&opts, &emit), target)
+            stream_one(
+                out,
+                (&policy, &sources),
+                (&opts, &emit),
+                target,
+                previous.as_ref(),
+            )
         }
         (None, None) => {
             out.fail(
@@ -384,13 +465,51 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     }
 }
 
+/// `--from PATH` for `--target`: the firewall's previous configuration.
+/// A transition is for one device, so `cisco-ios` and `fortios` need
+/// `--firewall` (`E818`); `nftables` output replaces its table whatever
+/// it held, so PREVIOUS is only checked to be readable there.
+fn read_previous(
+    policy: &Policy,
+    args: &BuildArgs,
+    target: Target,
+    path: &Path,
+) -> Result<Previous, Problem> {
+    let firewall = args.firewall.as_deref().and_then(|f| policy.firewall(f));
+    match firewall {
+        Some(fw) => previous::read_for(path, fw.name.as_str(), fw.platform),
+        None if previous::needs_transition(target) => Err(Problem::new(
+            Code::TransitionNeedsFirewall,
+            format!("`--from` with `--target {target}` needs `--firewall`"),
+        )
+        .at_flag("--from")
+        .help(
+            "a transition binds lists and places policies on one device's interfaces; \
+             name the firewall, or use `build --out DIR --from OLD_DIR`",
+        )),
+        None if path.is_dir() => {
+            previous::read_old_build(path)?;
+            Ok(Previous {
+                path: path.to_path_buf(),
+                text: String::new(),
+            })
+        }
+        None => Ok(Previous {
+            path: path.to_path_buf(),
+            text: previous::read_text(path)?,
+        }),
+    }
+}
+
 /// `build --target` to stdout: every refusal is decided before the first
-/// byte, then the text is streamed (IOS lists line by line).
+/// byte, then the text is streamed (IOS lists line by line). With
+/// `previous`, the text is the transition from it.
 fn stream_one(
     out: &Output,
     (policy, sources): (&Policy, &Sources),
     (opts, emit): (&BuildOptions, &backend::EmitOptions),
     target: Target,
+    previous: Option<&Previous>,
 ) -> ExitStatus {
     let rules = match lower(policy, opts) {
         Ok(r) => r,
@@ -399,10 +518,21 @@ fn stream_one(
             return ExitStatus::Error;
         }
     };
-    match out.stdout_stream(|w| backend::emit_with(&rules, target, emit, w)) {
+    let written = out.stdout_stream(|w| match previous {
+        Some(p) => backend::emit_transition(&rules, target, emit, &p.text, w),
+        None => backend::emit_with(&rules, target, emit, w),
+    });
+    match written {
         Ok(()) => {
             warn_monitor(out, policy, &rules, &mut BTreeSet::new());
             ExitStatus::Success
+        }
+        // PREVIOUS cannot be read, or its owner would notice: exit 2.
+        Err(e @ (backend::EmitError::Previous { .. } | backend::EmitError::InUse { .. })) => {
+            if let Some(p) = previous {
+                out.fail(&previous::transition_error(&e, p));
+            }
+            ExitStatus::Error
         }
         // This build of conduitc lacks the target: not the policy's fault.
         Err(e @ backend::EmitError::NotBuilt { .. }) => {
@@ -428,6 +558,9 @@ enum Refusal {
     Emit(backend::EmitError),
     /// The manifest could not be serialized (exit 2).
     Internal(String),
+    /// The previous configuration of the firewall at this index cannot be
+    /// taken over (exit 2).
+    Transition(backend::EmitError, usize),
 }
 
 /// `build --out`: every refusal that does not need the rules or the text
@@ -482,13 +615,29 @@ fn write_all(
             return ExitStatus::Error;
         }
     };
-    let mut names: Vec<String> = policy.firewalls.iter().map(out_file_name).collect();
+    let previous = match &args.from {
+        Some(from) => match read_old_files(policy, from) {
+            Ok(p) => p,
+            Err(problem) => {
+                out.fail(&problem);
+                return ExitStatus::Error;
+            }
+        },
+        None => vec![None; policy.firewalls.len()],
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (fw, prev) in policy.firewalls.iter().zip(&previous) {
+        names.push(out_file_name(fw));
+        if prev.is_some() {
+            names.push(transition_file_name(fw));
+        }
+    }
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
     let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
-        for fw in &policy.firewalls {
+        for (i, fw) in policy.firewalls.iter().enumerate() {
             let opts = BuildOptions::new(today)
                 .with_isolation(args.isolation.clone())
                 .firewall(fw.name.to_string());
@@ -505,7 +654,23 @@ fn write_all(
                 platform: fw.platform.as_str(),
                 isolation: args.isolation.clone(),
                 sha256: hex(&hash),
+                from_sha256: None,
             });
+            if let Some(Some(prev)) = previous.get(i) {
+                let file = transition_file_name(fw);
+                let hash = version.file(&file, |w| {
+                    backend::emit_transition(&rules, target, &emit, &prev.text, w)
+                        .map_err(|e| Refusal::Transition(e, i))
+                })?;
+                entries.push(ManifestFile {
+                    file,
+                    firewall: fw.name.to_string(),
+                    platform: fw.platform.as_str(),
+                    isolation: args.isolation.clone(),
+                    sha256: hex(&hash),
+                    from_sha256: Some(sha256(prev.text.as_bytes())),
+                });
+            }
         }
         let manifest = Manifest {
             generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
@@ -543,6 +708,13 @@ fn write_all(
         }
         Err(Failure::Refused(Refusal::Lower(e))) => {
             out.fail(&lower_error(&e));
+            ExitStatus::Error
+        }
+        Err(Failure::Refused(Refusal::Transition(e, i))) => {
+            match previous.get(i) {
+                Some(Some(p)) => out.fail(&previous::transition_error(&e, p)),
+                _ => out.fail(&emit_error(&e, "--from", sources)),
+            }
             ExitStatus::Error
         }
         Err(Failure::Refused(Refusal::Internal(e))) => {

@@ -13,6 +13,7 @@ mod load;
 mod outdir;
 mod output;
 mod paths;
+mod previous;
 mod query;
 mod report;
 mod services;

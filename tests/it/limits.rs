@@ -395,6 +395,7 @@ const LIMITS: &[(&str, &str, &str)] = &[
     ("MAX_FORTIOS_INTERFACE_CHARS", "15", "E601"),
     ("MAX_IOS_ACL_ENTRIES", "4,096", "E606"),
     ("MAX_EXPANDED_RANGES", "10,000,000", "E012"),
+    ("MAX_PREVIOUS_BYTES", "64 MiB", "E816"),
 ];
 
 #[test]
@@ -413,6 +414,7 @@ fn docs_list_every_limit_with_its_value_and_code() {
         MAX_FORTIOS_INTERFACE_CHARS,
         MAX_IOS_ACL_ENTRIES,
         MAX_EXPANDED_RANGES,
+        MAX_PREVIOUS_BYTES as usize,
     ];
     let shown = |v: usize| -> String {
         if v.is_multiple_of(1024 * 1024) {

@@ -22,6 +22,7 @@ mod cli_check;
 mod cli_errors;
 mod cli_out;
 mod cli_reports;
+mod cli_transition;
 mod diagnostics;
 mod diff;
 mod diff_cli;

@@ -1,0 +1,236 @@
+//! `conduitc build --from PREVIOUS` from the command line: what PREVIOUS
+//! may be, how it is found in an old build directory, and what is refused.
+//! What a transition script does on a device is proven per backend
+//! (`backend_ios_transition.rs`, `backend_fortios_transition.rs`).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+const PLANT: &str = "examples/water-utility";
+const TODAY: [&str; 2] = ["--today", "2026-12-01"];
+
+fn conduitc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run conduitc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn build(extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["build", PLANT];
+    args.extend_from_slice(&TODAY);
+    args.extend_from_slice(extra);
+    conduitc(&args)
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file of `dir` (following the link `build --out` makes) with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_transition_for_one_device_needs_its_firewall() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old.ios");
+    fs::write(&old, "! nothing\n").unwrap();
+    for target in ["cisco-ios", "fortios"] {
+        let (code, out, err) = build(&["--target", target, "--from", s(&old)]);
+        assert_eq!(code, 2, "{target}: {err}");
+        assert!(out.is_empty(), "{target}: {out}");
+        assert!(err.contains("error[E818]"), "{target}: {err}");
+        assert!(err.contains("needs `--firewall`"), "{target}: {err}");
+    }
+}
+
+#[test]
+fn nftables_output_is_its_own_transition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old.nft");
+    fs::write(&old, "table inet conduit {\n}\n").unwrap();
+    let plain = build(&["--target", "nftables", "--firewall", "hq-fw"]);
+    assert_eq!(plain.0, 0, "{}", plain.2);
+    let from = build(&[
+        "--target",
+        "nftables",
+        "--firewall",
+        "hq-fw",
+        "--from",
+        s(&old),
+    ]);
+    assert_eq!(from, plain);
+    // Without a firewall too: the generic table is replaced as a whole.
+    let plain = build(&["--target", "nftables"]);
+    let from = build(&["--target", "nftables", "--from", s(&old)]);
+    assert_eq!(from, plain);
+    // PREVIOUS is still read: a path that does not exist is an error.
+    let missing = tmp.path().join("missing.nft");
+    let (code, out, err) = build(&["--target", "nftables", "--from", s(&missing)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("error[E814]"), "{err}");
+}
+
+#[test]
+fn previous_that_is_not_text_is_refused_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old.ios");
+    fs::write(&old, b"! ok\n! ok\nip access-list extended \xff\xfe\n").unwrap();
+    let (code, out, err) = build(&[
+        "--target",
+        "cisco-ios",
+        "--firewall",
+        "north-fw",
+        "--from",
+        s(&old),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("error[E816]"), "{err}");
+    assert!(
+        err.contains("line 3 holds a byte that is not UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_that_is_not_a_build_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    fs::create_dir(&dir).unwrap();
+    let (code, out, err) = build(&[
+        "--target",
+        "fortios",
+        "--firewall",
+        "south-fw",
+        "--from",
+        s(&dir),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("error[E816]"), "{err}");
+    assert!(err.contains("holds no manifest.json"), "{err}");
+    fs::write(dir.join("manifest.json"), r#"{"generator": "other 1.0"}"#).unwrap();
+    let (code, _, err) = build(&[
+        "--target",
+        "fortios",
+        "--firewall",
+        "south-fw",
+        "--from",
+        s(&dir),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("was not written by conduitc"), "{err}");
+}
+
+#[test]
+fn out_from_takes_a_directory_and_a_refusal_leaves_dir_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("build");
+    let (code, _, err) = build(&["--out", s(&dir)]);
+    assert_eq!(code, 0, "{err}");
+    let before = tree(&dir);
+
+    // A file is not an old build directory.
+    let file = dir.join("north-fw.ios");
+    let (code, _, err) = build(&["--out", s(&dir), "--from", s(&file)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E816]"), "{err}");
+    assert!(
+        err.contains("takes the directory of an earlier build"),
+        "{err}"
+    );
+    assert_eq!(tree(&dir), before);
+
+    // An old build in which a firewall had another platform.
+    let old = tmp.path().join("old");
+    fs::create_dir(&old).unwrap();
+    let manifest = fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let swapped = manifest.replace("\"platform\": \"fortios\"", "\"platform\": \"cisco-ios\"");
+    assert_ne!(swapped, manifest);
+    fs::write(old.join("manifest.json"), swapped).unwrap();
+    for (name, bytes) in &before {
+        if name != "manifest.json" {
+            fs::write(old.join(name), bytes).unwrap();
+        }
+    }
+    let (code, _, err) = build(&["--out", s(&dir), "--from", s(&old)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E816]"), "{err}");
+    assert!(
+        err.contains("a transition cannot take a device from one platform to another"),
+        "{err}"
+    );
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
+fn out_from_writes_no_transition_for_nftables_or_a_new_firewall() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old");
+    fs::create_dir(&old).unwrap();
+    // An old build that knew only the nftables firewall.
+    let (code, text, err) = build(&["--target", "nftables", "--firewall", "hq-fw"]);
+    assert_eq!(code, 0, "{err}");
+    fs::write(old.join("hq-fw.nft"), &text).unwrap();
+    let manifest = serde_json::json!({
+        "generator": "conduitc 0.1.0",
+        "today": "2026-12-01",
+        "isolation": null,
+        "policy": { "sha256": "0", "sources": [] },
+        "files": [{
+            "file": "hq-fw.nft", "firewall": "hq-fw", "platform": "nftables",
+            "isolation": null, "sha256": hex_sha256(text.as_bytes())
+        }]
+    });
+    fs::write(old.join("manifest.json"), manifest.to_string()).unwrap();
+    let dir = tmp.path().join("build");
+    let (code, _, err) = build(&["--out", s(&dir), "--from", s(&old)]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = tree(&dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "hq-fw.nft",
+            "manifest.json",
+            "north-fw.ios",
+            "south-fw.fortios"
+        ]
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    for f in m["files"].as_array().unwrap() {
+        assert!(f.get("from_sha256").is_none(), "{f}");
+    }
+}
