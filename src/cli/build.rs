@@ -324,9 +324,9 @@ fn transition_file_name(fw: &Firewall) -> String {
 /// before anything is written (OLD_DIR may be DIR itself). `None` for a
 /// firewall new to the policy and for `nftables`, whose file is its own
 /// transition.
-fn read_old_files(policy: &Policy, from: &Path) -> Result<Vec<Option<Previous>>, Problem> {
+fn read_old_files(policy: &Policy, from: &Path) -> Result<Vec<Option<Previous>>, Box<Problem>> {
     if !from.is_dir() {
-        return Err(Problem::new(
+        return Err(Box::new(Problem::new(
             Code::PreviousUnreadable,
             format!(
                 "with `--out`, `--from` takes the directory of an earlier build; `{}` is not a directory",
@@ -334,7 +334,7 @@ fn read_old_files(policy: &Policy, from: &Path) -> Result<Vec<Option<Previous>>,
             ),
         )
         .at_flag("--from")
-        .help("give the directory an earlier `build --out` wrote, or build one firewall with `--target --firewall --from FILE`"));
+        .help("give the directory an earlier `build --out` wrote, or build one firewall with `--target --firewall --from FILE`")));
     }
     let old = previous::read_old_build(from)?;
     let mut list = Vec::new();
@@ -474,18 +474,20 @@ fn read_previous(
     args: &BuildArgs,
     target: Target,
     path: &Path,
-) -> Result<Previous, Problem> {
+) -> Result<Previous, Box<Problem>> {
     let firewall = args.firewall.as_deref().and_then(|f| policy.firewall(f));
     match firewall {
         Some(fw) => previous::read_for(path, fw.name.as_str(), fw.platform),
-        None if previous::needs_transition(target) => Err(Problem::new(
-            Code::TransitionNeedsFirewall,
-            format!("`--from` with `--target {target}` needs `--firewall`"),
-        )
-        .at_flag("--from")
-        .help(
-            "a transition binds lists and places policies on one device's interfaces; \
-             name the firewall, or use `build --out DIR --from OLD_DIR`",
+        None if previous::needs_transition(target) => Err(Box::new(
+            Problem::new(
+                Code::TransitionNeedsFirewall,
+                format!("`--from` with `--target {target}` needs `--firewall`"),
+            )
+            .at_flag("--from")
+            .help(
+                "a transition binds lists and places policies on one device's interfaces; \
+                 name the firewall, or use `build --out DIR --from OLD_DIR`",
+            ),
         )),
         None if path.is_dir() => {
             previous::read_old_build(path)?;

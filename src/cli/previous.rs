@@ -65,12 +65,12 @@ impl OldBuild {
 
 /// A problem with PREVIOUS that concerns the path as a whole (`E816`,
 /// or `E814` when it cannot be read at all), pointing at `--from`.
-fn refuse(code: Code, message: String) -> Problem {
-    Problem::new(code, message).at_flag("--from")
+fn refuse(code: Code, message: String) -> Box<Problem> {
+    Box::new(Problem::new(code, message).at_flag("--from"))
 }
 
 /// Reads the text of a file given to `--from`.
-pub fn read_text(path: &Path) -> Result<String, Problem> {
+pub fn read_text(path: &Path) -> Result<String, Box<Problem>> {
     let meta = fs::metadata(path).map_err(|e| {
         refuse(
             Code::PathNotReadable,
@@ -124,17 +124,20 @@ pub fn read_text(path: &Path) -> Result<String, Problem> {
 }
 
 /// Reads an old build directory's `manifest.json`.
-pub fn read_old_build(dir: &Path) -> Result<OldBuild, Problem> {
+pub fn read_old_build(dir: &Path) -> Result<OldBuild, Box<Problem>> {
     let manifest = dir.join("manifest.json");
     let not_build = |why: String| {
-        refuse(
-            Code::PreviousUnreadable,
-            format!(
-                "`--from {}` is a directory but not a conduitc build: {why}",
-                dir.display()
-            ),
+        Box::new(
+            Problem::new(
+                Code::PreviousUnreadable,
+                format!(
+                    "`--from {}` is a directory but not a conduitc build: {why}",
+                    dir.display()
+                ),
+            )
+            .at_flag("--from")
+            .help("give the directory `build --out` wrote, or the file the device runs"),
         )
-        .help("give the directory `build --out` wrote, or the file the device runs")
     };
     let meta =
         fs::metadata(&manifest).map_err(|_| not_build("it holds no manifest.json".to_string()))?;
@@ -194,7 +197,7 @@ pub fn read_old_build(dir: &Path) -> Result<OldBuild, Problem> {
 
 /// What `--from PATH` gives for firewall `firewall` of `platform`: the
 /// file itself, or the firewall's file in a build directory.
-pub fn read_for(path: &Path, firewall: &str, platform: Platform) -> Result<Previous, Problem> {
+pub fn read_for(path: &Path, firewall: &str, platform: Platform) -> Result<Previous, Box<Problem>> {
     if !path.is_dir() {
         return Ok(Previous {
             path: path.to_path_buf(),
@@ -203,15 +206,21 @@ pub fn read_for(path: &Path, firewall: &str, platform: Platform) -> Result<Previ
     }
     let old = read_old_build(path)?;
     let file = old_file(&old, firewall, platform)?.ok_or_else(|| {
-        refuse(
-            Code::PreviousUnreadable,
-            format!(
-                "the build in `{}` has no file for firewall {}",
-                path.display(),
-                quoted(firewall)
+        Box::new(
+            Problem::new(
+                Code::PreviousUnreadable,
+                format!(
+                    "the build in `{}` has no file for firewall {}",
+                    path.display(),
+                    quoted(firewall)
+                ),
+            )
+            .at_flag("--from")
+            .help(
+                "a firewall new to the policy gets its full file; give `--from` only for a \
+                 device that runs an earlier build",
             ),
         )
-        .help("a firewall new to the policy gets its full file; give `--from` only for a device that runs an earlier build")
     })?;
     Ok(Previous {
         text: read_text(&file.path)?,
@@ -224,7 +233,7 @@ pub fn old_file<'a>(
     old: &'a OldBuild,
     firewall: &str,
     platform: Platform,
-) -> Result<Option<&'a OldFile>, Problem> {
+) -> Result<Option<&'a OldFile>, Box<Problem>> {
     let Some(file) = old.file_of(firewall) else {
         return Ok(None);
     };
