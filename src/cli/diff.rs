@@ -45,6 +45,10 @@ pub struct DiffArgs {
     /// Judge expiry against this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     today: Option<conduitc::model::Date>,
+    /// Exit 1 when the versions differ in effect, 0 when only comments,
+    /// layout or order changed (like `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
 }
 
 /// `diff --format`.
@@ -103,6 +107,9 @@ pub fn run(out: &Output, args: DiffArgs) -> ExitStatus {
             );
             return ExitStatus::PolicyFailure;
         }
+    }
+    if args.exit_code && !report.no_change {
+        return ExitStatus::PolicyFailure;
     }
     ExitStatus::Success
 }

@@ -25,6 +25,19 @@ pub struct PathsArgs {
     /// Find paths as they stand in this isolation mode.
     #[arg(long, value_name = "MODE")]
     isolation: Option<String>,
+    /// Exit 1 unless the paths found are as expected: `none` (no path
+    /// exists) or `some` (at least one does).
+    #[arg(long, value_enum, value_name = "none|some")]
+    expect: Option<Expect>,
+}
+
+/// `paths --expect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Expect {
+    /// No path from the zone to the other.
+    None,
+    /// At least one path.
+    Some,
 }
 
 /// `paths --format`.
@@ -82,5 +95,27 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
         },
     };
     out.stdout(&text);
+    let met = match args.expect {
+        None => true,
+        Some(Expect::None) => found.paths.is_empty(),
+        Some(Expect::Some) => !found.paths.is_empty(),
+    };
+    if !met {
+        out.stderr(&format!(
+            "conduitc: expected {} from {} to {}, found {}\n",
+            if args.expect == Some(Expect::None) {
+                "no path"
+            } else {
+                "a path"
+            },
+            quoted(&args.from_zone),
+            quoted(&args.to_zone),
+            match found.paths.len() {
+                0 => "none".to_string(),
+                n => n.to_string(),
+            }
+        ));
+        return ExitStatus::PolicyFailure;
+    }
     ExitStatus::Success
 }

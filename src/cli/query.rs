@@ -54,6 +54,9 @@ pub struct QueryArgs {
     /// Consider only the conduits crossing this firewall.
     #[arg(long, value_name = "NAME")]
     firewall: Option<String>,
+    /// Exit 0 when the packet is allowed and 1 when it is denied.
+    #[arg(long)]
+    exit_code: bool,
 }
 
 /// `query --format`.
@@ -181,5 +184,8 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         },
     };
     out.stdout(&text);
+    if args.exit_code && decision.decision != Verdict::Allow {
+        return ExitStatus::PolicyFailure;
+    }
     ExitStatus::Success
 }

@@ -20,6 +20,7 @@ mod bad_input;
 mod cli_build;
 mod cli_check;
 mod cli_errors;
+mod cli_exit_codes;
 mod cli_out;
 mod cli_reports;
 mod cli_transition;
