@@ -161,10 +161,9 @@ pub fn run(policy: &Policy, tests: &Sources, today: Date) -> Result<Run, Diagnos
             ));
             continue;
         }
-        match parse::parse(id, file.text()) {
-            Ok(list) => written.extend(list.into_iter().map(|w| (id, w))),
-            Err(d) => errors.extend(d),
-        }
+        let (list, errs) = parse::parse(id, file.text());
+        written.extend(list.into_iter().map(|w| (id, w)));
+        errors.extend(errs);
     }
     let mut resolved = Vec::new();
     for (id, w) in &written {

@@ -81,11 +81,12 @@ pub(crate) struct Written {
     pub date: Option<Date>,
 }
 
-/// Parses one assertion file; every problem is an `E820` diagnostic.
-pub(crate) fn parse(file: FileId, text: &str) -> Result<Vec<Written>, Vec<Diagnostic>> {
+/// Parses one assertion file: the assertions that parse, and an `E820`
+/// diagnostic for each that does not (a syntax error ends the file).
+pub(crate) fn parse(file: FileId, text: &str) -> (Vec<Written>, Vec<Diagnostic>) {
     let pairs = match TestParser::parse(Rule::tests, text) {
         Ok(p) => p,
-        Err(e) => return Err(vec![from_pest(&e, file, text)]),
+        Err(e) => return (Vec::new(), vec![from_pest(&e, file, text)]),
     };
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -99,11 +100,7 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Vec<Written>, Vec<Diagno
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    (out, errors)
 }
 
 fn span_of(pair: &Pair<'_, Rule>, file: FileId) -> Span {
@@ -123,8 +120,27 @@ fn syntax(span: Span, message: impl Into<String>) -> Diagnostic {
 }
 
 fn expectation(pair: Pair<'_, Rule>, file: FileId) -> Result<Written, Diagnostic> {
-    let span = span_of(&pair, file);
-    let text = pair.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+    // The pair's own span may run over whitespace and comments after the
+    // assertion; its last token ends it.
+    let start = pair.as_span().start();
+    let last = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| p.clone().into_inner().next().is_none())
+        .map(|p| p.as_span().end())
+        .max()
+        .unwrap_or(start);
+    let span = Span::new(file, start, last);
+    let text = pair
+        .as_str()
+        .get(..last - start)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut isolation = None;
     let mut date = None;
     let mut ends = Vec::new();
