@@ -401,9 +401,12 @@ fn from_pest(err: &pest::error::Error<Rule>, file: FileId, text: &str) -> Diagno
 fn phrase(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI | Rule::expectation | Rule::kw_expect => "`expect`",
-        Rule::reach | Rule::verdict | Rule::kw_allow | Rule::kw_deny => "`allow` or `deny`",
-        Rule::path_expect | Rule::kw_path | Rule::negation | Rule::kw_no => "`path` or `no path`",
-        Rule::flow_expect | Rule::kw_flow => "`flow`",
+        Rule::kw_allow => "`allow`",
+        Rule::kw_deny => "`deny`",
+        Rule::kw_path => "`path`",
+        Rule::negation | Rule::kw_no => "`no`",
+        Rule::kw_flow => "`flow`",
+        Rule::reach | Rule::verdict | Rule::path_expect | Rule::flow_expect => return None,
         Rule::kw_allows => "`allows`",
         Rule::endpoint => "an address, a zone, or `zone.host`",
         Rule::zone_name => "a name",

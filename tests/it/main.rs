@@ -22,6 +22,8 @@ mod cli_check;
 mod cli_errors;
 mod cli_out;
 mod cli_reports;
+mod ctest;
+mod ctest_cli;
 mod diagnostics;
 mod diff;
 mod diff_cli;
