@@ -400,13 +400,19 @@ fn from_pest(err: &pest::error::Error<Rule>, file: FileId, text: &str) -> Diagno
 /// Each grammar rule in words; `None` for rules never worth naming.
 fn phrase(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::EOI | Rule::expectation | Rule::kw_expect => "`expect`",
-        Rule::kw_allow => "`allow`",
-        Rule::kw_deny => "`deny`",
+        Rule::EOI | Rule::tests | Rule::expectation | Rule::kw_expect => "`expect`",
+        // What follows `expect`: pest names one of the alternatives, so
+        // each of them names them all.
+        Rule::reach
+        | Rule::verdict
+        | Rule::kw_allow
+        | Rule::kw_deny
+        | Rule::path_expect
+        | Rule::negation
+        | Rule::kw_no
+        | Rule::flow_expect
+        | Rule::kw_flow => "`allow`, `deny`, `path`, `no path` or `flow`",
         Rule::kw_path => "`path`",
-        Rule::negation | Rule::kw_no => "`no`",
-        Rule::kw_flow => "`flow`",
-        Rule::reach | Rule::verdict | Rule::path_expect | Rule::flow_expect => return None,
         Rule::kw_allows => "`allows`",
         Rule::endpoint => "an address, a zone, or `zone.host`",
         Rule::zone_name => "a name",
@@ -421,6 +427,6 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::kw_isolation => "`isolation`",
         Rule::on_date | Rule::kw_on => "`on DATE`",
         Rule::date => "a date YYYY-MM-DD",
-        Rule::WHITESPACE | Rule::COMMENT | Rule::tests | Rule::name_char => return None,
+        Rule::WHITESPACE | Rule::COMMENT | Rule::name_char => return None,
     })
 }

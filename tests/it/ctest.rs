@@ -196,9 +196,10 @@ fn paths_are_the_paths_of_attack_paths() {
 
 #[test]
 fn addresses_and_prefixes_are_endpoints_too() {
-    assert!(one("expect allow 10.2.0.10 -> 10.1.0.0/30 icmp 8").passed);
+    assert!(one("expect allow 10.2.0.10 -> 10.1.0.5/32 icmp 8").passed);
     assert!(one("expect deny 10.2.0.0/24 -> 10.1.0.5 udp/161").passed);
     assert!(!one("expect deny 10.2.0.10 -> 10.1.0.6 tcp/1000-2000").passed);
+    assert!(!one("expect allow 10.2.0.10 -> 10.1.0.0/29 icmp 8").passed);
 }
 
 #[test]
@@ -260,7 +261,7 @@ fn bad_values_and_syntax_are_e820_at_the_token() {
         ("expect allow 10.0.0.1/8 -> dmz tcp", "`10.0.0.1/8` has host bits set", (1, 14)),
         ("expect allow corp => dmz tcp", "expected `->`, found `=`", (1, 19)),
         ("expect allow corp -> dmz", "expected a service (`tcp/502`, `udp`, `icmp echo-request`, `any`), found end of file", (1, 25)),
-        ("expect maybe corp -> dmz tcp", "expected `allow`, `deny`, `flow`, `no` or `path`, found `maybe`", (1, 8)),
+        ("expect maybe corp -> dmz tcp", "expected `allow`, `deny`, `path`, `no path` or `flow`, found `maybe`", (1, 8)),
         ("allow corp -> dmz tcp", "expected `expect`, found `allow`", (1, 1)),
     ] {
         let e = errors(text);
