@@ -59,7 +59,11 @@ fn tests_below(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    entries.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    entries.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
     for path in entries {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
@@ -74,7 +78,7 @@ fn tests_below(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Splits the paths into policy paths and assertion files.
-fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Problem> {
+fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Box<Problem>> {
     let mut policy = Vec::new();
     let mut tests: Vec<PathBuf> = Vec::new();
     let add = |p: PathBuf, tests: &mut Vec<PathBuf>| {
@@ -89,11 +93,13 @@ fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Problem> 
             policy.push(path.clone());
             let mut found = Vec::new();
             tests_below(path, &mut found).map_err(|e| {
-                Problem::new(
-                    Code::PathNotReadable,
-                    format!("cannot read {}: {e}", path.display()),
+                Box::new(
+                    Problem::new(
+                        Code::PathNotReadable,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                    .at_value(path),
                 )
-                .at_value(path)
             })?;
             for f in found {
                 add(f, &mut tests);

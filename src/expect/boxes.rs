@@ -34,11 +34,7 @@ fn addrs(set: &AddrSet, v6: bool) -> IntervalSet<u128> {
     if v6 {
         set.v6().clone()
     } else {
-        IntervalSet::from_ranges(
-            set.v4()
-                .iter()
-                .map(|(a, b)| (u128::from(a), u128::from(b))),
-        )
+        IntervalSet::from_ranges(set.v4().iter().map(|(a, b)| (u128::from(a), u128::from(b))))
     }
 }
 
@@ -279,6 +275,9 @@ mod tests {
     fn classes_start_at_every_bound_inside_the_set() {
         let set = IntervalSet::range(10u128, 20);
         let cut = IntervalSet::from_ranges([(5u128, 12), (15, 15), (19, 30)]);
-        assert_eq!(class_starts(&set, [&cut].into_iter()), vec![10, 13, 15, 16, 19]);
+        assert_eq!(
+            class_starts(&set, [&cut].into_iter()),
+            vec![10, 13, 15, 16, 19]
+        );
     }
 }

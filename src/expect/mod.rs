@@ -205,9 +205,8 @@ pub fn run(policy: &Policy, tests: &Sources, today: Date) -> Result<Run, Diagnos
             flows: Vec::new(),
             path: None,
         };
-        judge(policy, rules, &opts, &r, &mut outcome).map_err(|m| {
-            Diagnostics::new(vec![Diagnostic::new(Code::Internal, w.span, m)])
-        })?;
+        judge(policy, rules, &opts, &r, &mut outcome)
+            .map_err(|m| Diagnostics::new(vec![Diagnostic::new(Code::Internal, w.span, m)]))?;
         outcomes.push(outcome);
     }
     Ok(Run { outcomes })
@@ -427,12 +426,7 @@ fn endpoint(policy: &Policy, e: &WrittenEnd) -> Result<AddrSet, Diagnostic> {
         .chain(zone.groups.iter().map(|g| g.name.as_str()))
         .collect();
     let s = nearest(member, names.iter().copied()).map(|m| format!("{}.{m}", zone.name));
-    Err(unknown(
-        e.span,
-        "host or group",
-        text,
-        s.as_deref(),
-    ))
+    Err(unknown(e.span, "host or group", text, s.as_deref()))
 }
 
 /// The declared full name of flow `conduit/flow`.
@@ -458,9 +452,7 @@ fn space(s: &WrittenService) -> ServiceSpace {
     match s {
         WrittenService::Any => boxes::any_service(),
         WrittenService::Ports(p, ports) => ServiceSpace::ports(*p, ports),
-        WrittenService::Types(p, None) => {
-            ServiceSpace::types(*p, &(0..=255).collect())
-        }
+        WrittenService::Types(p, None) => ServiceSpace::types(*p, &(0..=255).collect()),
         WrittenService::Types(p, Some(t)) => ServiceSpace::types(*p, &[*t].into_iter().collect()),
         WrittenService::Protocol(p) => ServiceSpace::protocol(*p),
     }
@@ -536,7 +528,10 @@ fn judge(
                         ));
                     }
                     out.message = if *allow {
-                        format!("{} is denied{under}: no flow admits it", render::packet_text(&pkt))
+                        format!(
+                            "{} is denied{under}: no flow admits it",
+                            render::packet_text(&pkt)
+                        )
                     } else {
                         format!(
                             "{} is allowed{under} by `{}`",

@@ -170,7 +170,10 @@ fn expectation(pair: Pair<'_, Rule>, file: FileId) -> Result<Written, Diagnostic
     }
     let mut ends = ends.into_iter();
     let (Some(a), Some(b)) = (ends.next(), ends.next()) else {
-        return Err(syntax(span, "an assertion needs a source and a destination"));
+        return Err(syntax(
+            span,
+            "an assertion needs a source and a destination",
+        ));
     };
     let kind = match shape {
         Rule::path_expect => WrittenKind::Path {
@@ -222,8 +225,9 @@ fn qualifier(
             }
             Rule::on_date => {
                 if date.is_some() {
-                    return Err(syntax(span, "`on` is given twice")
-                        .help("an assertion is about one date"));
+                    return Err(
+                        syntax(span, "`on` is given twice").help("an assertion is about one date")
+                    );
                 }
                 for d in q.into_inner() {
                     if d.as_rule() == Rule::date {
@@ -303,10 +307,7 @@ fn service_of(pair: Pair<'_, Rule>, file: FileId) -> Result<WrittenService, Diag
             let number = protocol_number(proto.as_str()).ok_or_else(|| {
                 syntax(
                     span_of(&proto, file),
-                    format!(
-                        "{} is not a protocol",
-                        quote(proto.as_str())
-                    ),
+                    format!("{} is not a protocol", quote(proto.as_str())),
                 )
                 .help("write tcp, udp, icmp, icmpv6, any or a protocol number 0-255")
             })?;
@@ -418,9 +419,11 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::zone_name => "a name",
         Rule::flow_name => "a flow name `conduit/flow`",
         Rule::arrow => "`->`",
-        Rule::service | Rule::port_service | Rule::protocol | Rule::icmp_service | Rule::icmp_proto => {
-            "a service (`tcp/502`, `udp`, `icmp echo-request`, `any`)"
-        }
+        Rule::service
+        | Rule::port_service
+        | Rule::protocol
+        | Rule::icmp_service
+        | Rule::icmp_proto => "a service (`tcp/502`, `udp`, `icmp echo-request`, `any`)",
         Rule::icmp_type => "an ICMP type",
         Rule::ports => "a port",
         Rule::qualifier | Rule::under | Rule::kw_under => "`under isolation`",

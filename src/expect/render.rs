@@ -166,7 +166,9 @@ pub fn junit(run: &Run) -> String {
                     "decided by: {}",
                     o.decided_by
                         .as_deref()
-                        .map_or("deny (no flow matches)".to_string(), |f| format!("allow {f}"))
+                        .map_or("deny (no flow matches)".to_string(), |f| format!(
+                            "allow {f}"
+                        ))
                 );
             }
             let _ = writeln!(

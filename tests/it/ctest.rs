@@ -88,7 +88,10 @@ fn a_zone_wide_deny_fails_on_the_one_admitted_address_inside_a_slash_16() {
     assert_eq!(o.kind, Kind::Deny);
     let p = o.counterexample.unwrap();
     // One address of 65,536 plus 2^80 IPv6 ones: a sample would miss it.
-    assert_eq!((p.src, p.dst, p.proto, p.dport), (ip("10.10.200.77"), ip("10.35.0.20"), 6, Some(3389)));
+    assert_eq!(
+        (p.src, p.dst, p.proto, p.dport),
+        (ip("10.10.200.77"), ip("10.35.0.20"), 6, Some(3389))
+    );
     assert_eq!(o.decided_by.as_deref(), Some("corp-dmz/admin-rdp"));
     assert_eq!(o.decision, Some(Verdict::Allow));
     // Every other source of the zone is denied: the verdict on the rest holds.
@@ -101,7 +104,10 @@ fn an_allow_fails_on_the_one_port_missing_from_the_middle_of_a_range() {
     let o = one("expect allow scada.master -> plant.rtu tcp");
     assert!(!o.passed);
     let p = o.counterexample.unwrap();
-    assert_eq!((p.src, p.dst, p.proto, p.dport), (ip("10.2.0.10"), ip("10.1.0.6"), 6, Some(500)));
+    assert_eq!(
+        (p.src, p.dst, p.proto, p.dport),
+        (ip("10.2.0.10"), ip("10.1.0.6"), 6, Some(500))
+    );
     assert_eq!(o.decision, Some(Verdict::Deny));
     assert_eq!(o.decided_by, None);
     assert!(one("expect allow scada.master -> plant.rtu tcp/1-499").passed);
@@ -161,7 +167,9 @@ fn dates_and_isolation_modes_change_the_verdict() {
 
 #[test]
 fn a_flow_assertion_judges_that_flow_alone() {
-    assert!(one("expect flow scada-plant/modbus allows scada.consoles -> plant.plc tcp/502").passed);
+    assert!(
+        one("expect flow scada-plant/modbus allows scada.consoles -> plant.plc tcp/502").passed
+    );
     // The policy admits master -> rtu on 502, but through `poll`: the
     // assertion about `modbus` fails, and the deciding flow is named.
     let o = one("expect flow scada-plant/modbus allows scada.master -> plant.rtu tcp/502");
@@ -173,7 +181,9 @@ fn a_flow_assertion_judges_that_flow_alone() {
     let o = one("expect flow dmz-scada/eng allows dmz.jump -> scada.master tcp/3389 on 2027-02-01");
     assert!(!o.passed);
     assert!(o.message.contains("expired"), "{}", o.message);
-    let o = one("expect flow dmz-scada/eng allows dmz.jump -> scada.master tcp/3389 under isolation island");
+    let o = one(
+        "expect flow dmz-scada/eng allows dmz.jump -> scada.master tcp/3389 under isolation island",
+    );
     assert!(!o.passed);
     assert!(o.message.contains("island"), "{}", o.message);
 }
@@ -187,7 +197,12 @@ fn paths_are_the_paths_of_attack_paths() {
     assert_eq!(o.path.as_ref(), found.paths.first());
     let o = one("expect no path corp -> plant");
     assert!(!o.passed);
-    assert!(o.message.contains("corp-dmz/admin-rdp -> dmz-scada/eng -> scada-plant/"), "{}", o.message);
+    assert!(
+        o.message
+            .contains("corp-dmz/admin-rdp -> dmz-scada/eng -> scada-plant/"),
+        "{}",
+        o.message
+    );
     assert!(one("expect no path corp -> plant under isolation island").passed);
     assert!(one("expect no path corp -> plant on 2027-02-01").passed);
     assert!(one("expect no path plant -> corp").passed);
@@ -206,14 +221,23 @@ fn addresses_and_prefixes_are_endpoints_too() {
 fn outcomes_carry_file_line_and_the_assertion_without_comments() {
     let run = run("# header\n\n  expect deny corp -> plant any   # trailing\nexpect   allow\n scada.master -> plant.plc\n tcp/502\n").unwrap();
     let o = &run.outcomes;
-    assert_eq!((o[0].file.as_str(), o[0].line, o[0].column), ("plant.conduit-test", 3, 3));
+    assert_eq!(
+        (o[0].file.as_str(), o[0].line, o[0].column),
+        ("plant.conduit-test", 3, 3)
+    );
     assert_eq!(o[0].assertion, "expect deny corp -> plant any");
     assert_eq!(o[1].line, 4);
-    assert_eq!(o[1].assertion, "expect allow scada.master -> plant.plc tcp/502");
+    assert_eq!(
+        o[1].assertion,
+        "expect allow scada.master -> plant.plc tcp/502"
+    );
     assert_eq!((run.passed(), run.failed()), (2, 0));
 }
 
-fn errors(tests: &str) -> Vec<(Code, String, Option<String>, (usize, usize))> {
+/// A diagnostic as the tests compare it: code, message, help, line and column.
+type Found = (Code, String, Option<String>, (usize, usize));
+
+fn errors(tests: &str) -> Vec<Found> {
     let sources = Sources::from_memory("t.conduit-test", tests);
     let d = expect::run(&plant(), &sources, today()).expect_err("an error");
     d.iter()
@@ -232,18 +256,44 @@ fn errors(tests: &str) -> Vec<(Code, String, Option<String>, (usize, usize))> {
 #[test]
 fn unknown_names_are_e821_at_the_name_with_the_nearest_declared_one() {
     let e = errors("expect deny corp -> plnt any\nexpect deny scada.mastr -> plant any\nexpect flow scada-plant/modbs allows scada -> plant tcp/502\nexpect no path corp -> plant under isolation islnd\nexpect path nowhere -> plant\n");
-    let got: Vec<(Code, &str, Option<&str>, (usize, usize))> = e
+    type Shown<'a> = (Code, &'a str, Option<&'a str>, (usize, usize));
+    let got: Vec<Shown<'_>> = e
         .iter()
         .map(|(c, m, h, at)| (*c, m.as_str(), h.as_deref(), *at))
         .collect();
     assert_eq!(
         got,
         vec![
-            (Code::TestUnknownName, "the policy declares no zone `plnt`", Some("did you mean `plant`?"), (1, 21)),
-            (Code::TestUnknownName, "the policy declares no host or group `scada.mastr`", Some("did you mean `scada.master`?"), (2, 13)),
-            (Code::TestUnknownName, "the policy declares no flow `scada-plant/modbs`", Some("did you mean `scada-plant/modbus`?"), (3, 13)),
-            (Code::TestUnknownName, "the policy declares no isolation mode `islnd`", Some("did you mean `island`?"), (4, 46)),
-            (Code::TestUnknownName, "the policy declares no zone `nowhere`", None, (5, 13)),
+            (
+                Code::TestUnknownName,
+                "the policy declares no zone `plnt`",
+                Some("did you mean `plant`?"),
+                (1, 21)
+            ),
+            (
+                Code::TestUnknownName,
+                "the policy declares no host or group `scada.mastr`",
+                Some("did you mean `scada.master`?"),
+                (2, 13)
+            ),
+            (
+                Code::TestUnknownName,
+                "the policy declares no flow `scada-plant/modbs`",
+                Some("did you mean `scada-plant/modbus`?"),
+                (3, 13)
+            ),
+            (
+                Code::TestUnknownName,
+                "the policy declares no isolation mode `islnd`",
+                Some("did you mean `island`?"),
+                (4, 46)
+            ),
+            (
+                Code::TestUnknownName,
+                "the policy declares no zone `nowhere`",
+                None,
+                (5, 13)
+            ),
         ]
     );
 }
@@ -251,22 +301,74 @@ fn unknown_names_are_e821_at_the_name_with_the_nearest_declared_one() {
 #[test]
 fn bad_values_and_syntax_are_e820_at_the_token() {
     for (text, message, at) in [
-        ("expect allow corp -> dmz tcp/0", "`0` is not a port (1-65535) or a range LO-HI", (1, 30)),
-        ("expect allow corp -> dmz tcp/9-3", "`9-3` is not a port (1-65535) or a range LO-HI", (1, 30)),
-        ("expect allow corp -> dmz gre", "`gre` is not a protocol", (1, 26)),
-        ("expect allow corp -> dmz udp/53 on 2026-02-30", "`2026-02-30` is not a date", (1, 36)),
-        ("expect allow corp -> dmz icmp bogus", "`bogus` is not an ICMP type name or a number 0-255", (1, 31)),
-        ("expect allow corp -> dmz 47/5", "a port applies only to tcp and udp", (1, 29)),
-        ("expect allow corp -> dmz tcp on 2027-01-01 on 2027-01-02", "`on` is given twice", (1, 44)),
-        ("expect allow 10.0.0.1/8 -> dmz tcp", "`10.0.0.1/8` has host bits set", (1, 14)),
-        ("expect allow corp => dmz tcp", "expected `->`, found `=`", (1, 19)),
-        ("expect allow corp -> dmz", "expected a service (`tcp/502`, `udp`, `icmp echo-request`, `any`), found end of file", (1, 25)),
-        ("expect maybe corp -> dmz tcp", "expected `allow`, `deny`, `path`, `no path` or `flow`, found `maybe`", (1, 8)),
-        ("allow corp -> dmz tcp", "expected `expect`, found `allow`", (1, 1)),
+        (
+            "expect allow corp -> dmz tcp/0",
+            "`0` is not a port (1-65535) or a range LO-HI",
+            (1, 30),
+        ),
+        (
+            "expect allow corp -> dmz tcp/9-3",
+            "`9-3` is not a port (1-65535) or a range LO-HI",
+            (1, 30),
+        ),
+        (
+            "expect allow corp -> dmz gre",
+            "`gre` is not a protocol",
+            (1, 26),
+        ),
+        (
+            "expect allow corp -> dmz udp/53 on 2026-02-30",
+            "`2026-02-30` is not a date",
+            (1, 36),
+        ),
+        (
+            "expect allow corp -> dmz icmp bogus",
+            "`bogus` is not an ICMP type name or a number 0-255",
+            (1, 31),
+        ),
+        (
+            "expect allow corp -> dmz 47/5",
+            "a port applies only to tcp and udp",
+            (1, 29),
+        ),
+        (
+            "expect allow corp -> dmz tcp on 2027-01-01 on 2027-01-02",
+            "`on` is given twice",
+            (1, 44),
+        ),
+        (
+            "expect allow 10.0.0.1/8 -> dmz tcp",
+            "`10.0.0.1/8` has host bits set",
+            (1, 14),
+        ),
+        (
+            "expect allow corp => dmz tcp",
+            "expected `->`, found `=`",
+            (1, 19),
+        ),
+        (
+            "expect allow corp -> dmz",
+            "expected a service (`tcp/502`, `udp`, `icmp echo-request`, `any`), found end of file",
+            (1, 25),
+        ),
+        (
+            "expect maybe corp -> dmz tcp",
+            "expected `allow`, `deny`, `path`, `no path` or `flow`, found `maybe`",
+            (1, 8),
+        ),
+        (
+            "allow corp -> dmz tcp",
+            "expected `expect`, found `allow`",
+            (1, 1),
+        ),
     ] {
         let e = errors(text);
         assert_eq!(e.len(), 1, "{text}: {e:?}");
-        assert_eq!((e[0].0, e[0].1.as_str(), e[0].3), (Code::TestSyntax, message, at), "{text}");
+        assert_eq!(
+            (e[0].0, e[0].1.as_str(), e[0].3),
+            (Code::TestSyntax, message, at),
+            "{text}"
+        );
     }
 }
 
@@ -278,7 +380,11 @@ fn an_assertion_about_no_packet_is_e823_not_a_pass() {
         "expect deny 2001:db8:2::10 -> 10.1.0.5 any",
     ] {
         let e = errors(text);
-        assert_eq!(e.iter().map(|e| e.0).collect::<Vec<_>>(), vec![Code::TestEmptyBox], "{text}");
+        assert_eq!(
+            e.iter().map(|e| e.0).collect::<Vec<_>>(),
+            vec![Code::TestEmptyBox],
+            "{text}"
+        );
     }
 }
 
@@ -291,12 +397,22 @@ fn an_assertion_file_of_comments_alone_is_an_empty_run() {
 #[test]
 fn every_error_of_every_file_is_reported_and_nothing_is_judged() {
     let mut sources = Sources::new();
-    sources.add_memory("a.conduit-test", "expect deny corp -> plant any\nexpect deny crp -> plant any\n");
-    sources.add_memory("b.conduit-test", "expect allow corp -> dmz tcp/70000\nexpect allow corp -> dmz.jmp tcp\n");
+    sources.add_memory(
+        "a.conduit-test",
+        "expect deny corp -> plant any\nexpect deny crp -> plant any\n",
+    );
+    sources.add_memory(
+        "b.conduit-test",
+        "expect allow corp -> dmz tcp/70000\nexpect allow corp -> dmz.jmp tcp\n",
+    );
     let d = expect::run(&plant(), &sources, today()).unwrap_err();
     assert_eq!(
         d.codes(),
-        vec![Code::TestUnknownName, Code::TestSyntax, Code::TestUnknownName]
+        vec![
+            Code::TestUnknownName,
+            Code::TestSyntax,
+            Code::TestUnknownName
+        ]
     );
 }
 
@@ -323,15 +439,44 @@ fn endpoints(p: &Policy) -> Vec<(String, AddrSet)> {
 
 /// Services as an assertion writes them, with the (proto, port, type)
 /// triples to probe inside each.
-fn services() -> Vec<(&'static str, Vec<(u8, Option<u16>, Option<u8>)>)> {
-    let tcp = |ports: &[u16]| ports.iter().map(|&p| (6u8, Some(p), None)).collect::<Vec<_>>();
+/// A packet's protocol, destination port and ICMP type.
+type Probe = (u8, Option<u16>, Option<u8>);
+
+fn services() -> Vec<(&'static str, Vec<Probe>)> {
+    let tcp = |ports: &[u16]| {
+        ports
+            .iter()
+            .map(|&p| (6u8, Some(p), None))
+            .collect::<Vec<_>>()
+    };
     vec![
-        ("tcp", tcp(&[1, 22, 80, 443, 502, 503, 1024, 3389, 20000, 65535])),
+        (
+            "tcp",
+            tcp(&[1, 22, 80, 443, 502, 503, 1024, 3389, 20000, 65535]),
+        ),
         ("tcp/502", tcp(&[502])),
-        ("tcp/400-600", tcp(&[400, 443, 499, 500, 501, 502, 503, 600])),
-        ("udp", vec![(17, Some(53), None), (17, Some(161), None), (17, Some(20000), None), (17, Some(1), None)]),
+        (
+            "tcp/400-600",
+            tcp(&[400, 443, 499, 500, 501, 502, 503, 600]),
+        ),
+        (
+            "udp",
+            vec![
+                (17, Some(53), None),
+                (17, Some(161), None),
+                (17, Some(20000), None),
+                (17, Some(1), None),
+            ],
+        ),
         ("icmp echo-request", vec![(1, None, Some(8))]),
-        ("icmpv6", vec![(58, None, Some(128)), (58, None, Some(0)), (58, None, Some(255))]),
+        (
+            "icmpv6",
+            vec![
+                (58, None, Some(128)),
+                (58, None, Some(0)),
+                (58, None, Some(255)),
+            ],
+        ),
         ("47", vec![(47, None, None)]),
         (
             "any",

@@ -114,7 +114,13 @@ fn an_assertion_file_given_explicitly_runs_against_the_policy_given() {
     assert!(stderr(&o).contains("error[E822]"), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
     let o = conduitc(
-        &["test", "site.conduit", "elsewhere.conduit-test", TODAY[0], TODAY[1]],
+        &[
+            "test",
+            "site.conduit",
+            "elsewhere.conduit-test",
+            TODAY[0],
+            TODAY[1],
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(1));
@@ -131,7 +137,11 @@ fn a_file_of_comments_alone_is_no_assertion_and_fails_the_run() {
     fs::write(dir.path().join("site.conduit-test"), "# to do\n").unwrap();
     let o = conduitc(&["test", "site.conduit"], dir.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("error[E822]: no assertion to run"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[E822]: no assertion to run"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(stdout(&o), "");
 }
 
@@ -145,13 +155,23 @@ fn a_bad_assertion_file_is_a_located_error_exit_2_and_nothing_on_stdout() {
     .unwrap();
     for format in ["text", "json", "junit"] {
         let o = conduitc(
-            &["test", "site.conduit", "--format", format, TODAY[0], TODAY[1]],
+            &[
+                "test",
+                "site.conduit",
+                "--format",
+                format,
+                TODAY[0],
+                TODAY[1],
+            ],
             dir.path(),
         );
         assert_eq!(o.status.code(), Some(2));
         assert_eq!(stdout(&o), "", "{format}");
         let err = stderr(&o);
-        assert!(err.contains("error[E821]: the policy declares no zone `crop`"), "{err}");
+        assert!(
+            err.contains("error[E821]: the policy declares no zone `crop`"),
+            "{err}"
+        );
         assert!(err.contains("site.conduit-test:2:13"), "{err}");
         assert!(err.contains("did you mean `corp`?"), "{err}");
     }
@@ -180,7 +200,14 @@ fn a_missing_assertion_file_is_e814() {
 fn json_output_is_one_document_with_every_outcome() {
     let dir = site();
     let o = conduitc(
-        &["test", "site.conduit", "--format", "json", TODAY[0], TODAY[1]],
+        &[
+            "test",
+            "site.conduit",
+            "--format",
+            "json",
+            TODAY[0],
+            TODAY[1],
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(1));
@@ -210,7 +237,10 @@ fn json_output_is_one_document_with_every_outcome() {
     assert_eq!(tests[0]["passed"], true);
     assert_eq!(tests[2]["kind"], "deny");
     assert_eq!(tests[3]["kind"], "no-path");
-    assert_eq!(tests[3]["path"]["zones"], serde_json::json!(["corp", "dmz"]));
+    assert_eq!(
+        tests[3]["path"]["zones"],
+        serde_json::json!(["corp", "dmz"])
+    );
     assert_eq!(tests[3]["path"]["hops"][0]["flow"], "corp-dmz/admin-rdp");
 }
 
@@ -221,7 +251,15 @@ fn junit_output_is_pinned_and_escapes_user_text() {
     let name = "a&b<c>\"d'.conduit-test";
     fs::write(dir.path().join(name), TESTS).unwrap();
     let o = conduitc(
-        &["test", "site.conduit", name, "--format", "junit", TODAY[0], TODAY[1]],
+        &[
+            "test",
+            "site.conduit",
+            name,
+            "--format",
+            "junit",
+            TODAY[0],
+            TODAY[1],
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(1));
@@ -230,15 +268,26 @@ fn junit_output_is_pinned_and_escapes_user_text() {
     assert!(xml.starts_with(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"conduitc test\" tests=\"8\" failures=\"4\">\n  <testsuite name=\"site.conduit-test\" tests=\"4\" failures=\"2\" errors=\"0\">\n    <testcase name=\"line 2: expect allow corp.admin -&gt; dmz.jump tcp/3389\" classname=\"site.conduit-test\" file=\"site.conduit-test\" line=\"2\"/>\n    <testcase name=\"line 3: expect deny corp -&gt; dmz tcp\" classname=\"site.conduit-test\" file=\"site.conduit-test\" line=\"3\">\n      <failure message=\"tcp 10.10.200.77 -&gt; 10.35.0.20 port 3389 is allowed on 2026-12-01 by `corp-dmz/admin-rdp`\" type=\"assertion\">site.conduit-test:3:1: expect deny corp -&gt; dmz tcp\ntcp 10.10.200.77 -&gt; 10.35.0.20 port 3389 is allowed on 2026-12-01 by `corp-dmz/admin-rdp`\ncounter-example: tcp 10.10.200.77 -&gt; 10.35.0.20 port 3389\ndecided by: allow corp-dmz/admin-rdp\n</failure>\n    </testcase>\n"
     ), "{xml}");
-    assert!(xml.contains(&format!("<testsuite name=\"{esc}\" tests=\"4\" failures=\"2\" errors=\"0\">")), "{xml}");
-    assert!(xml.contains(&format!("classname=\"{esc}\" file=\"{esc}\" line=\"5\">")), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<testsuite name=\"{esc}\" tests=\"4\" failures=\"2\" errors=\"0\">"
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("classname=\"{esc}\" file=\"{esc}\" line=\"5\">")),
+        "{xml}"
+    );
     assert!(!xml.contains(name));
     assert!(xml.ends_with("  </testsuite>\n</testsuites>\n"));
     // Well-formed as far as tags go: every opened element is closed.
     let opened = xml.matches("<testcase ").count();
     let closed = xml.matches("</testcase>").count() + xml.matches("\"/>\n").count();
     assert_eq!(opened, closed);
-    assert_eq!(xml.matches("<testsuite ").count(), xml.matches("</testsuite>").count());
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        xml.matches("</testsuite>").count()
+    );
 }
 
 #[test]
@@ -249,7 +298,13 @@ fn the_examples_assertions_hold() {
         &["test", "examples/water-utility"][..],
     ] {
         let o = conduitc(&[args, &TODAY[..]].concat(), root);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
         let out = stdout(&o);
         let last = out.lines().last().unwrap();
         let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
@@ -265,5 +320,8 @@ fn the_ci_templates_run_the_assertions() {
     let gh = fs::read_to_string(root.join("examples/ci/github-actions.yml")).unwrap();
     assert!(gh.contains("run: conduitc test policy/"), "{gh}");
     let gl = fs::read_to_string(root.join("examples/ci/gitlab-ci.yml")).unwrap();
-    assert!(gl.contains("conduitc test policy/") && gl.contains("junit: conduitc-test.xml"), "{gl}");
+    assert!(
+        gl.contains("conduitc test policy/") && gl.contains("junit: conduitc-test.xml"),
+        "{gl}"
+    );
 }
