@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Outcome, Run};
+use super::{Kind, Outcome, Run};
 use crate::model::service::icmp_type_name;
 use crate::semantics::Packet;
 use crate::source::escape_control;
@@ -41,8 +41,9 @@ fn location(o: &Outcome) -> String {
     format!("{}:{}:{}", escape_control(&o.file), o.line, o.column)
 }
 
-/// One line per assertion (`PASS file:line:col  expect ...`), under a
-/// failed one its reason, counter-example and deciding flow, then
+/// One line per assertion (`PASS file:line:col  expect ...`); under a
+/// passed `allow` the flows that admit the packets, under a failed
+/// assertion its reason, counter-example and deciding flow; then
 /// `N passed, M failed`.
 pub fn text(run: &Run) -> String {
     let mut s = String::new();
@@ -55,6 +56,13 @@ pub fn text(run: &Run) -> String {
             escape_control(&o.assertion)
         );
         if o.passed {
+            if o.kind == Kind::Allow {
+                let _ = writeln!(
+                    s,
+                    "     admitted by: {}",
+                    escape_control(&o.flows.join(", "))
+                );
+            }
             continue;
         }
         let _ = writeln!(s, "     {}", escape_control(&o.message));

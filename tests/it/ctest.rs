@@ -557,3 +557,84 @@ proptest! {
         }
     }
 }
+
+/// Words, partial words and stray characters of the assertion language.
+const TOKENS: &[&str] = &[
+    "expect",
+    "allow",
+    "deny",
+    "no",
+    "path",
+    "flow",
+    "allows",
+    "->",
+    "-",
+    ">",
+    "corp",
+    "dmz.jump",
+    "scada.consoles",
+    "plant",
+    "scada-plant/poll",
+    "scada-plant/",
+    "/",
+    "tcp",
+    "tcp/",
+    "udp/53",
+    "502",
+    "0-1",
+    "65536",
+    "icmp",
+    "icmpv6",
+    "echo-request",
+    "any",
+    "47",
+    "under",
+    "isolation",
+    "island",
+    "on",
+    "2026-12-01",
+    "2026-13-01",
+    "#",
+    "\n",
+    " ",
+    "\t",
+    "10.0.0.0/8",
+    "10.1.0.5",
+    "::1",
+    "2001:db8:2::/48",
+    "é",
+    "\u{202e}",
+    "\r\n",
+    "\"",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any text is judged or refused with E820-E823 at a place in the file,
+    /// never a panic and never another code.
+    #[test]
+    fn any_text_is_judged_or_refused_with_a_located_code(
+        words in prop::collection::vec(prop::sample::select(TOKENS), 0..24),
+    ) {
+        let text: String = words.join(" ");
+        let sources = Sources::from_memory("t.conduit-test", text.clone());
+        match expect::run(&plant(), &sources, today()) {
+            Ok(run) => {
+                for o in &run.outcomes {
+                    prop_assert!(o.line >= 1 && o.column >= 1);
+                }
+            }
+            Err(d) => {
+                prop_assert!(!d.is_empty());
+                for diag in &d {
+                    prop_assert!(
+                        [Code::TestSyntax, Code::TestUnknownName, Code::TestEmptyBox].contains(&diag.code),
+                        "{:?}: {:?}", text, diag
+                    );
+                    prop_assert!(diag.primary.span.end as usize <= text.len());
+                }
+            }
+        }
+    }
+}

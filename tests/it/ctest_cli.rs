@@ -62,6 +62,7 @@ fn text_output_lists_each_assertion_and_explains_each_failure() {
     assert_eq!(
         stdout(&o),
         "PASS site.conduit-test:2:1  expect allow corp.admin -> dmz.jump tcp/3389
+     admitted by: corp-dmz/admin-rdp
 FAIL site.conduit-test:3:1  expect deny corp -> dmz tcp
      tcp 10.10.200.77 -> 10.35.0.20 port 3389 is allowed on 2026-12-01 by `corp-dmz/admin-rdp`
      counter-example: tcp 10.10.200.77 -> 10.35.0.20 port 3389
@@ -95,6 +96,7 @@ fn all_holding_exits_0_and_the_directory_finds_policy_and_assertions() {
         stdout(&o),
         "PASS ./more/island.conduit-test:1:1  expect deny corp -> dmz any under isolation island
 PASS ./site.conduit-test:1:1  expect allow corp.admin -> dmz.jump tcp/3389
+     admitted by: corp-dmz/admin-rdp
 2 passed, 0 failed
 "
     );
