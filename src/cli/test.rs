@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use conduitc::diag::render;
 use conduitc::expect;
+use conduitc::model::Date;
 use conduitc::{Code, Sources};
 
 use super::output::Output;
 use super::report::{load_error, Problem};
-use super::{ExitStatus, PolicyArgs};
+use super::ExitStatus;
 
 /// The extension of assertion files.
 const TEST_EXTENSION: &str = "conduit-test";
@@ -29,10 +30,13 @@ const TEST_EXTENSION: &str = "conduit-test";
 /// Arguments of `test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Policy files, directories (searched for *.conduit and
-    /// *.conduit-test) and assertion files (*.conduit-test).
-    #[command(flatten)]
-    policy: PolicyArgs,
+    /// Policy files, directories (searched for *.conduit and *.conduit-test) and
+    /// assertion files (*.conduit-test).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Judge assertions without `on DATE` on this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
+    today: Option<Date>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Text)]
     format: TestFormat,
@@ -117,7 +121,7 @@ fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Box<Probl
 
 /// Runs `conduitc test`.
 pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
-    let (policy_paths, test_paths) = match discover(&args.policy.paths) {
+    let (policy_paths, test_paths) = match discover(&args.paths) {
         Ok(x) => x,
         Err(p) => {
             out.fail(&p);
@@ -125,13 +129,14 @@ pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
         }
     };
     if policy_paths.is_empty() {
-        out.fail(
-            &Problem::new(
-                Code::InvalidArguments,
-                "no policy among the paths: give the policy files or their directory besides the assertion files",
-            )
-            .at_value(&args.policy.paths[0]),
+        let mut problem = Problem::new(
+            Code::InvalidArguments,
+            "no policy among the paths: give the policy files or their directory besides the assertion files",
         );
+        if let Some(first) = args.paths.first() {
+            problem = problem.at_value(first);
+        }
+        out.fail(&problem);
         return ExitStatus::Error;
     }
     let no_assertions = || {
@@ -145,7 +150,7 @@ pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
         out.fail(&no_assertions());
         return ExitStatus::Error;
     }
-    let today = args.policy.today();
+    let today = args.today.unwrap_or_else(Date::today);
     let policy = match super::load::load_policy(out, &policy_paths, today) {
         Ok((p, _)) => p,
         Err(status) => return status,

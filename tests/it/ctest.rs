@@ -502,6 +502,35 @@ fn in_family(pkt: &Packet) -> bool {
         }
 }
 
+/// The generated policies give the property below verdicts of every kind:
+/// zone-to-zone `allow` and `deny` assertions that hold and that fail.
+#[test]
+fn generated_policies_give_passes_and_failures_of_both_kinds() {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let policy = gen::policy(seed);
+        let zones: Vec<String> = policy.zones.iter().map(|z| z.name.to_string()).collect();
+        let mut text = String::new();
+        for a in &zones {
+            for b in &zones {
+                for verdict in ["allow", "deny"] {
+                    for svc in ["tcp/502", "any"] {
+                        text.push_str(&format!("expect {verdict} {a} -> {b} {svc}\n"));
+                    }
+                }
+            }
+        }
+        let sources = Sources::from_memory("g.conduit-test", text);
+        let Ok(run) = expect::run(&policy, &sources, gen::today()) else {
+            continue;
+        };
+        for o in run.outcomes {
+            seen.insert((o.kind == Kind::Allow, o.passed));
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
