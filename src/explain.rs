@@ -121,6 +121,22 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from the command line; the transition CLI tests run the binary",
     ),
     (
+        Code::TestSyntax,
+        "comes from an assertion file read by `conduitc test`, not from a policy; ctest_cli.rs runs the binary on bad ones",
+    ),
+    (
+        Code::TestUnknownName,
+        "comes from an assertion file read by `conduitc test`, not from a policy; ctest_cli.rs and ctest.rs give unknown names",
+    ),
+    (
+        Code::TestNoAssertions,
+        "comes from the paths given to `conduitc test`; ctest_cli.rs runs the binary without assertions",
+    ),
+    (
+        Code::TestEmptyBox,
+        "comes from an assertion file read by `conduitc test`, not from a policy; ctest.rs gives an ICMP assertion between IPv6 addresses",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

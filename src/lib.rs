@@ -66,6 +66,8 @@
 //! - [`formatter`], [`graph`], [`attack_paths`]: `conduitc fmt`, `graph` and
 //!   `paths` as functions.
 //! - [`explain`]: a code's explanation, as `conduitc explain` prints it.
+//! - [`expect`]: assertions about what must and must not be reachable
+//!   (`conduitc test`), judged by set algebra over the lowered rules.
 //! - [`locate`]: where a firewall or a flow is declared, for messages about
 //!   a name after the check.
 //! - [`platform`]: what each firewall platform can express; [`limits`]: the
@@ -119,6 +121,7 @@ pub mod check;
 pub mod decide;
 pub mod diag;
 pub mod diff;
+pub mod expect;
 pub mod explain;
 pub mod formatter;
 pub mod graph;

@@ -17,6 +17,7 @@ mod previous;
 mod query;
 mod report;
 mod services;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +90,8 @@ enum Command {
     Services,
     /// Explain a diagnostic code: what it means, an example, and the fix.
     Explain(explain::ExplainArgs),
+    /// Run the assertion files (*.conduit-test) beside a policy.
+    Test(test::TestArgs),
 }
 
 /// How a command ended: exit status 0, 1 or 2 (cli.md).
@@ -206,6 +209,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(a) => fmt::run(&out, a),
         Command::Services => services::run(&out),
         Command::Explain(a) => explain::run(&out, a),
+        Command::Test(a) => test::run(&out, a),
     };
     status.into()
 }

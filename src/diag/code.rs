@@ -373,6 +373,22 @@ codes! {
         title: "`build --from` is given without a firewall to build",
         explain: "A transition binds access lists to interfaces and places policies between them, and the interfaces come from a declared firewall. Without `--firewall` (or with a `--target` whose build has no firewall) there is no device to take from one state to another. Nothing is read or written. The exit status is 2.",
         fix: "Add `--firewall NAME`, or use `build --out DIR --from OLD_DIR`, which builds every declared firewall.";
+    TestSyntax = "E820", Error, "test-syntax-error",
+        title: "an assertion file (`*.conduit-test`) does not parse",
+        explain: "`conduitc test` reads assertions of the form `expect allow|deny SRC -> DST SERVICE`, `expect [no] path ZONE -> ZONE` and `expect flow CONDUIT/FLOW allows SRC -> DST SERVICE`, each optionally followed by `under isolation MODE` and `on DATE` (docs/cli.md, \"test\"). A file that does not follow this form, or that holds a value out of range (a port outside 1-65535, a date that does not exist, a port after a protocol other than tcp and udp, a qualifier given twice), is refused with the place and what was expected, and no assertion is run. The exit status is 2.",
+        fix: "Correct the assertion at the place shown.";
+    TestUnknownName = "E821", Error, "test-unknown-name",
+        title: "an assertion names a zone, host, group, flow or isolation mode the policy does not declare",
+        explain: "Every name in an assertion must resolve in the policy under test: a zone, `zone.host` or `zone.group` as an endpoint, a zone in `path`, `conduit/flow` after `expect flow`, a mode after `under isolation`. A name that does not resolve would make the assertion mean nothing, so it is refused with a suggestion of the nearest declared name, and no assertion is run. The exit status is 2.",
+        fix: "Use the name as the policy declares it, or update the assertion after a rename.";
+    TestNoAssertions = "E822", Error, "test-no-assertions",
+        title: "`conduitc test` finds no assertion to run",
+        explain: "A test run that checks nothing would pass silently, for example after a test file was moved away from the policy. `conduitc test` finds `*.conduit-test` files among its paths, in the directories given and beside the policy files given; when they hold no assertion at all, the run fails. The exit status is 2.",
+        fix: "Give the assertion files (or the directory that holds them) on the command line, or write assertions.";
+    TestEmptyBox = "E823", Error, "test-empty-box",
+        title: "an assertion is about no packet at all",
+        explain: "An assertion's source, destination and service describe a set of packets. When that set is empty (an ICMP assertion between IPv6 addresses, an ICMPv6 one between IPv4 addresses, a source of one family and a destination of the other, a group without addresses) the assertion would hold whatever the policy says, so it is refused instead of passing. The exit status is 2.",
+        fix: "Use `icmp` for IPv4 and `icmpv6` for IPv6 endpoints, and endpoints of one family.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

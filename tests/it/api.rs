@@ -64,6 +64,11 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&str) -> Result<String, Diagnostics> = conduitc::formatter::format_source;
     let _: fn(&Policy) -> String = conduitc::graph::to_dot;
     let _: fn(&Report) -> String = conduitc::diff::render::text;
+    let _: fn(&Policy, &Sources, Date) -> Result<conduitc::expect::Run, Diagnostics> =
+        conduitc::expect::run;
+    let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::text;
+    let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::json;
+    let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::junit;
     fn is_error<E: Error + Send + Sync + 'static>() {}
     is_error::<CheckFailed>();
     is_error::<BadDate>();

@@ -44,6 +44,9 @@ const LAYERS: &[(&str, &[&str])] = &[
             "explain",
         ],
     ),
+    // Assertions about a policy (`conduitc test`), judged on the rule set
+    // with the reference semantics, attack paths and the lowering.
+    ("assertions", &["expect"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

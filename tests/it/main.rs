@@ -24,6 +24,8 @@ mod cli_exit_codes;
 mod cli_out;
 mod cli_reports;
 mod cli_transition;
+mod ctest;
+mod ctest_cli;
 mod diagnostics;
 mod diff;
 mod diff_cli;
