@@ -146,7 +146,13 @@
 //! protocols, management); those must be declared as flows or the final deny
 //! drops them.
 
+mod read;
+mod transition;
+
+pub(super) use transition::transition_to;
+
 use crate::diag::{quote, quote_char};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -205,7 +211,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 /// the largest rule's entries, whatever the size of the output. Every
 /// refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
-    emit_to_form(rules, Form::Flat, out)
+    emit_to_form(rules, Form::ObjectGroups, out)
 }
 
 /// How IPv4 entries are written: each one self-contained, or with object
@@ -216,62 +222,176 @@ pub(super) enum Form {
     ObjectGroups,
 }
 
-/// Writes the transition from `previous` to the build of `rules` in
-/// `form` (see [`super::emit_transition`]).
-pub(super) fn transition_to(
-    _rules: &RuleSet,
-    _form: Form,
-    _previous: &str,
-    _out: &mut dyn Write,
-) -> Result<(), EmitError> {
-    Err(EmitError::Previous {
-        target: "cisco-ios",
-        line: 0,
-        message: "transitions are not built yet".to_string(),
-    })
-}
-
 /// [`emit_to`] in `form`.
 pub(super) fn emit_to_form(
     rules: &RuleSet,
     form: Form,
     out: &mut dyn Write,
 ) -> Result<(), EmitError> {
+    let build = prepare(rules, form)?;
+    let mut w = Lines { out };
+    header(&mut w, rules)?;
+    build.write_body(&mut w)?;
+    w.out.flush().map_err(io_error)
+}
+
+/// Everything decided before the first byte: the plan, the object groups
+/// and every list's content-derived name.
+pub(super) struct Prepared<'r> {
+    rules: &'r RuleSet,
+    plan: Plan<'r>,
+    groups: Option<Groups>,
+    /// Per zone, the IPv4 and IPv6 list names.
+    names: Vec<[String; 2]>,
+}
+
+/// Checks `rules`, plans the lists and names each one after its content
+/// (a first pass that hashes the body lines without keeping them).
+pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitError> {
     validate(rules)?;
     let plan = plan(rules)?;
     let groups = match form {
         Form::Flat => None,
         Form::ObjectGroups => Some(collect_groups(rules, &plan)?),
     };
-    let mut w = Lines { out };
-    header(&mut w, rules)?;
-    if let Some(g) = &groups {
-        g.write(&mut w)?;
-    }
+    let mut names = Vec::with_capacity(rules.zones.len());
     for (zi, zone) in rules.zones.iter().enumerate() {
-        for fam in FAMILIES {
-            // Object groups are written for IPv4 lists only.
-            let g = if fam == Family::V4 {
-                groups.as_ref()
-            } else {
-                None
-            };
-            write_acl(&mut w, rules, &plan, zi, &zone.name, fam, g)?;
+        let mut pair = [String::new(), String::new()];
+        for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
+            let mut hasher = HashSink(Sha256::new());
+            let mut w = Lines { out: &mut hasher };
+            write_acl_body(&mut w, rules, &plan, zi, &zone.name, fam, groups_for(&groups, fam))?;
+            *slot = list_name(&zone.name, fam, &hasher.0.finalize());
+            if let Some(max) = CISCO_IOS.max_object_name_chars {
+                if slot.len() > max {
+                    return Err(bad(format!(
+                        "access list name {slot} is longer than the {max} characters the platform allows"
+                    )));
+                }
+            }
         }
+        names.push(pair);
     }
-    if let Some(fw) = &rules.firewall {
-        for (iface, zone) in &fw.interfaces {
-            let Some(z) = zone_index(rules, zone).and_then(|i| rules.zones.get(i)) else {
-                // INVARIANT: `plan` checked every interface's zone.
-                continue;
-            };
+    Ok(Prepared {
+        rules,
+        plan,
+        groups,
+        names,
+    })
+}
+
+/// Object groups are written for IPv4 lists only.
+fn groups_for(groups: &Option<Groups>, fam: Family) -> Option<&Groups> {
+    match fam {
+        Family::V4 => groups.as_ref(),
+        Family::V6 => None,
+    }
+}
+
+/// `conduit-ZONE-in-H` (IPv4) or `conduit-ZONE-in6-H` (IPv6), `H` the
+/// first 8 hex digits of `digest`.
+fn list_name(zone: &str, fam: Family, digest: &[u8]) -> String {
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    match fam {
+        Family::V4 => format!("conduit-{zone}-in-{hex}"),
+        Family::V6 => format!("conduit-{zone}-in6-{hex}"),
+    }
+}
+
+/// The digest of a list's body: every line between the line that opens
+/// the list and its `exit`, each as written (leading space included) and
+/// followed by a newline.
+pub(super) fn body_digest<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().to_vec()
+}
+
+/// A sink that hashes what is written to it.
+struct HashSink(Sha256);
+
+impl Write for HashSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Prepared<'_> {
+    /// The IPv4 and IPv6 list names of zone `zi`.
+    fn names_of(&self, zone: &str) -> Option<&[String; 2]> {
+        zone_index(self.rules, zone).and_then(|i| self.names.get(i))
+    }
+
+    /// Everything after the header: groups, lists, bindings.
+    fn write_body(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
+        if let Some(g) = &self.groups {
+            g.write(w)?;
+        }
+        for (zi, zone) in self.rules.zones.iter().enumerate() {
+            for fam in FAMILIES {
+                self.write_list(w, zi, &zone.name, fam)?;
+            }
+        }
+        for (iface, [v4, v6]) in self.bindings() {
             w.line(&format!("interface {iface}"))?;
-            w.line(&format!(" ip access-group conduit-{}-in in", z.name))?;
-            w.line(&format!(" ipv6 traffic-filter conduit-{}-in6 in", z.name))?;
+            w.line(&format!(" ip access-group {v4} in"))?;
+            w.line(&format!(" ipv6 traffic-filter {v6} in"))?;
             w.line("exit")?;
         }
+        Ok(())
     }
-    w.out.flush().map_err(io_error)
+
+    /// One list: its opening line, its body and `exit`.
+    fn write_list(
+        &self,
+        w: &mut Lines<'_>,
+        zi: usize,
+        zone: &str,
+        fam: Family,
+    ) -> Result<(), EmitError> {
+        let name = self
+            .names
+            .get(zi)
+            .map(|p| match fam {
+                Family::V4 => p[0].as_str(),
+                Family::V6 => p[1].as_str(),
+            })
+            .unwrap_or_default();
+        match fam {
+            Family::V4 => w.line(&format!("ip access-list extended {name}"))?,
+            Family::V6 => w.line(&format!("ipv6 access-list {name}"))?,
+        }
+        write_acl_body(
+            w,
+            self.rules,
+            &self.plan,
+            zi,
+            zone,
+            fam,
+            groups_for(&self.groups, fam),
+        )?;
+        w.line("exit")
+    }
+
+    /// Per firewall interface, in firewall order, the IPv4 and IPv6 lists
+    /// it binds inbound.
+    fn bindings(&self) -> Vec<(&str, &[String; 2])> {
+        let Some(fw) = &self.rules.firewall else {
+            return Vec::new();
+        };
+        fw.interfaces
+            .iter()
+            // INVARIANT: `plan` checked every interface's zone.
+            .filter_map(|(iface, zone)| Some((iface.as_str(), self.names_of(zone)?)))
+            .collect()
+    }
 }
 
 /// A line-oriented writer with a last guard: printable ASCII without `?`
@@ -552,10 +672,16 @@ fn unknown_zone(rule: &Rule, zone: &str) -> EmitError {
     }
 }
 
+/// The releases the output is written for, as the headers name them.
+fn header_version() -> &'static str {
+    "IOS 15.x, IOS-XE 16.x/17.x"
+}
+
 fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
     w.line(&format!(
-        "! conduitc {} cisco-ios (IOS 15.x, IOS-XE 16.x/17.x)",
-        env!("CARGO_PKG_VERSION")
+        "! conduitc {} cisco-ios ({})",
+        env!("CARGO_PKG_VERSION"),
+        header_version()
     ))?;
     w.line(&format!(
         "! {}",
@@ -564,16 +690,18 @@ fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
             "no firewall: apply each list inbound facing its zone"
         )
     ))?;
-    w.line("! Paste in global configuration mode where these list names do not exist.")?;
-    w.line("! To replace live lists, load them under new names first, then move the")?;
-    w.line("! bindings; never remove a list that is applied.")?;
+    w.line("! For a device without an earlier conduitc configuration: paste in global")?;
+    w.line("! configuration mode. For a device that runs an earlier build or was")?;
+    w.line("! configured by hand, build a transition instead: conduitc build --from")?;
+    w.line("! PREVIOUS (the running configuration or the previous build's file).")?;
     w.line("!")
 }
 
-/// One list, streamed: for every rule in plan order, its forward entries
-/// when it leaves this zone and its reply entries when it enters it, each
-/// under the rule's remark (consecutive sections with one remark share it).
-fn write_acl(
+/// The body of one list, streamed: for every rule in plan order, its
+/// forward entries when it leaves this zone and its reply entries when it
+/// enters it, each under the rule's remark (consecutive sections with one
+/// remark share it).
+fn write_acl_body(
     w: &mut Lines<'_>,
     rules: &RuleSet,
     plan: &Plan<'_>,
@@ -582,19 +710,10 @@ fn write_acl(
     fam: Family,
     groups: Option<&Groups>,
 ) -> Result<(), EmitError> {
-    let (open, seq_kw, any) = match fam {
-        Family::V4 => (
-            format!("ip access-list extended conduit-{name}-in"),
-            "",
-            "ip",
-        ),
-        Family::V6 => (
-            format!("ipv6 access-list conduit-{name}-in6"),
-            "sequence ",
-            "ipv6",
-        ),
+    let (seq_kw, any) = match fam {
+        Family::V4 => ("", "ip"),
+        Family::V6 => ("sequence ", "ipv6"),
     };
-    w.line(&open)?;
     let mut seq: u64 = 0;
     let mut entry = |w: &mut Lines<'_>, text: &str| -> Result<(), EmitError> {
         seq += 10;
@@ -646,8 +765,7 @@ fn write_acl(
         entry(w, "permit icmp any any nd-ns")?;
     }
     w.line(" remark conduitc: default deny")?;
-    entry(w, &format!("deny {any} any any log"))?;
-    w.line("exit")
+    entry(w, &format!("deny {any} any any log"))
 }
 
 /// Address terms (`any`, `host A`, `A WILDCARD`, `P/LEN`) covering exactly
@@ -880,7 +998,6 @@ struct Group {
 
 impl Group {
     fn new(prefix: &str, lines: Vec<String>) -> Group {
-        use sha2::{Digest, Sha256};
         let digest = Sha256::digest(lines.join("\n").as_bytes());
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Group {
