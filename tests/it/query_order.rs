@@ -118,8 +118,7 @@ fn ios_acl<'a>(
         Some(_) => cfg.bound(&iface(p, opts, pkt.src)?, v6),
         None => {
             let zone = &p.zones[p.zone_of(pkt.src)?].name;
-            cfg.acls
-                .get(&format!("conduit-{zone}-in{}", if v6 { "6" } else { "" }))
+            cfg.acls.get(&conduitc_testkit::eval::ios_list_of(cfg, zone, v6)?)
         }
     }
 }
