@@ -318,7 +318,11 @@ pub fn ios_arrival<'c>(
 
 /// The name of zone `zone`'s list of a family in `cfg`: `conduit-ZONE-in-`
 /// (`-in6-` for IPv6) and 8 hex digits.
-pub fn ios_list_of(cfg: &ios_eval::Config, zone: impl std::fmt::Display, v6: bool) -> Option<String> {
+pub fn ios_list_of(
+    cfg: &ios_eval::Config,
+    zone: impl std::fmt::Display,
+    v6: bool,
+) -> Option<String> {
     let prefix = format!("conduit-{zone}-in{}-", if v6 { "6" } else { "" });
     cfg.acls
         .keys()

@@ -1190,11 +1190,7 @@ impl Device {
                     ["ipv6", "traffic-filter", list, "out"] => (3, *list),
                     _ => return Err("unknown interface command".into()),
                 };
-                let b = &mut self
-                    .ifaces
-                    .get_mut(&key)
-                    .ok_or("the interface is gone")?
-                    .1[slot];
+                let b = &mut self.ifaces.get_mut(&key).ok_or("the interface is gone")?.1[slot];
                 if no {
                     if b.as_deref() != Some(list) {
                         return Err(format!("{list} is not bound there"));
@@ -1365,9 +1361,14 @@ impl Device {
                 continue;
             }
             skipping = false;
-            let known = ["ip access-list extended ", "ipv6 access-list ", "object-group ", "interface "]
-                .iter()
-                .any(|p| line.starts_with(p));
+            let known = [
+                "ip access-list extended ",
+                "ipv6 access-list ",
+                "object-group ",
+                "interface ",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p));
             if known {
                 d.apply_line(line).map_err(fail)?;
             } else if let Some(rest) = line.strip_prefix("banner ") {

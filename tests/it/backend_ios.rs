@@ -60,7 +60,12 @@ pub fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<
         let name = &p.zones[z].name;
         for v6 in [false, true] {
             let acl_name = eval::ios_list_of(cfg, name, v6);
-            prop_assert!(acl_name.is_some(), "missing the list of {} (v6 {})", name, v6);
+            prop_assert!(
+                acl_name.is_some(),
+                "missing the list of {} (v6 {})",
+                name,
+                v6
+            );
             let acl_name = acl_name.unwrap();
             let acl = &cfg.acls[&acl_name];
             prop_assert_eq!(acl.v6, v6);

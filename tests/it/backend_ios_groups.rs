@@ -30,7 +30,9 @@ fn flat() -> EmitOptions {
 /// A list's name without its content hash: `conduit-ZONE-in` or
 /// `conduit-ZONE-in6`, the same in both forms.
 fn unhashed(name: &str) -> String {
-    name.rsplit_once('-').map_or(name, |(head, _)| head).to_string()
+    name.rsplit_once('-')
+        .map_or(name, |(head, _)| head)
+        .to_string()
 }
 
 fn policy_of(text: &str) -> Policy {

@@ -118,7 +118,8 @@ fn ios_acl<'a>(
         Some(_) => cfg.bound(&iface(p, opts, pkt.src)?, v6),
         None => {
             let zone = &p.zones[p.zone_of(pkt.src)?].name;
-            cfg.acls.get(&conduitc_testkit::eval::ios_list_of(cfg, zone, v6)?)
+            cfg.acls
+                .get(&conduitc_testkit::eval::ios_list_of(cfg, zone, v6)?)
         }
     }
 }

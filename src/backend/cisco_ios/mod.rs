@@ -260,7 +260,15 @@ pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitE
         for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
             let mut hasher = HashSink(Sha256::new());
             let mut w = Lines { out: &mut hasher };
-            write_acl_body(&mut w, rules, &plan, zi, &zone.name, fam, groups_for(&groups, fam))?;
+            write_acl_body(
+                &mut w,
+                rules,
+                &plan,
+                zi,
+                &zone.name,
+                fam,
+                groups_for(&groups, fam),
+            )?;
             *slot = list_name(&zone.name, fam, &hasher.0.finalize());
             if let Some(max) = CISCO_IOS.max_object_name_chars {
                 if slot.len() > max {

@@ -161,7 +161,7 @@ pub(super) fn read(text: &str) -> Result<State, EmitError> {
             seen_ios = true;
             continue;
         }
-        foreign_syntax(line, no)?;
+        foreign_syntax(text, line, no)?;
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["end"] | ["exit"] => {
@@ -249,29 +249,50 @@ pub(super) fn read(text: &str) -> Result<State, EmitError> {
     Ok(st)
 }
 
-/// Refuses the configuration languages conduitc also writes, and JSON.
-fn foreign_syntax(line: &str, no: usize) -> Result<(), EmitError> {
-    let first = line.split_whitespace().next().unwrap_or("");
-    let what = if matches!(first, "config" | "edit" | "set" | "next" | "unset") {
-        Some("FortiOS configuration")
-    } else if matches!(first, "table" | "flush" | "define" | "include" | "chain")
-        || line.trim_end().ends_with('{')
-    {
-        Some("nftables text")
-    } else if line.starts_with('{') || line.starts_with('[') || line.starts_with('"') {
-        Some("JSON")
-    } else if line.starts_with('#') || line.contains('}') {
-        Some("a configuration language other than IOS")
+/// What `text` is, when it is one of the other languages conduitc writes
+/// (or JSON): named in the refusal of its first line that is not IOS.
+fn sniff(text: &str) -> &'static str {
+    let starts = |p: &str| text.lines().any(|l| l.starts_with(p));
+    if starts("config firewall") || starts("config system") {
+        "FortiOS configuration"
+    } else if starts("table inet") || starts("table ip") || starts("flush ruleset") {
+        "nftables text"
+    } else if text.trim_start().starts_with(['{', '[']) {
+        "JSON"
     } else {
-        None
-    };
-    match what {
-        Some(what) => Err(refuse(
-            no,
-            format!("this is {what}, not Cisco IOS configuration; give the device's running configuration or the previous cisco-ios build"),
-        )),
-        None => Ok(()),
+        "a configuration language other than IOS"
     }
+}
+
+/// Refuses a top-level line no IOS configuration holds: the syntax of
+/// FortiOS, nftables and JSON, and `#` comments.
+fn foreign_syntax(text: &str, line: &str, no: usize) -> Result<(), EmitError> {
+    let first = line.split_whitespace().next().unwrap_or("");
+    let foreign = matches!(
+        first,
+        "config"
+            | "edit"
+            | "set"
+            | "next"
+            | "unset"
+            | "table"
+            | "flush"
+            | "define"
+            | "include"
+            | "chain"
+    ) || line.trim_end().ends_with('{')
+        || line.starts_with(['{', '[', '"', '#'])
+        || line.contains('}');
+    if foreign {
+        return Err(refuse(
+            no,
+            format!(
+                "this is {}, not Cisco IOS configuration; give the device's running configuration or the previous cisco-ios build",
+                sniff(text)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Skips a `banner KIND <delim>text<delim>` that may span lines; the
@@ -452,10 +473,34 @@ fn numeric_ports(text: &str) -> Result<String, String> {
 /// Words an entry conduitc writes may hold besides addresses, numbers and
 /// group names.
 const KEYWORDS: &[&str] = &[
-    "permit", "deny", "ip", "ipv6", "tcp", "udp", "icmp", "any", "host", "eq", "range",
-    "established", "log", "fragments", "object-group", "echo", "echo-reply", "echo-request",
-    "unreachable", "redirect", "router-advertisement", "router-solicitation", "time-exceeded",
-    "parameter-problem", "timestamp-request", "timestamp-reply", "packet-too-big", "nd-na",
+    "permit",
+    "deny",
+    "ip",
+    "ipv6",
+    "tcp",
+    "udp",
+    "icmp",
+    "any",
+    "host",
+    "eq",
+    "range",
+    "established",
+    "log",
+    "fragments",
+    "object-group",
+    "echo",
+    "echo-reply",
+    "echo-request",
+    "unreachable",
+    "redirect",
+    "router-advertisement",
+    "router-solicitation",
+    "time-exceeded",
+    "parameter-problem",
+    "timestamp-request",
+    "timestamp-reply",
+    "packet-too-big",
+    "nd-na",
     "nd-ns",
 ];
 
@@ -472,8 +517,9 @@ fn entry_understood(text: &str, v6: bool) -> Result<(), String> {
             || (!v6 && t.parse::<Ipv4Addr>().is_ok())
             || (v6
                 && (t.parse::<Ipv6Addr>().is_ok()
-                    || t.split_once('/')
-                        .is_some_and(|(a, l)| a.parse::<Ipv6Addr>().is_ok() && l.parse::<u8>().is_ok())))
+                    || t.split_once('/').is_some_and(|(a, l)| {
+                        a.parse::<Ipv6Addr>().is_ok() && l.parse::<u8>().is_ok()
+                    })))
             || (t.starts_with(PREFIX) && is_name(t));
         if !ok {
             return Err(format!("`{t}` is not understood"));
@@ -509,7 +555,10 @@ fn list_child(
     let bad = |why: String| {
         refuse(
             no,
-            format!("access list {name}: {why}; conduitc does not write `{}`", child.trim()),
+            format!(
+                "access list {name}: {why}; conduitc does not write `{}`",
+                child.trim()
+            ),
         )
     };
     if child.trim() != child || child.contains("  ") {
@@ -561,7 +610,10 @@ fn group_child(st: &mut State, name: &str, child: &str, no: usize) -> Result<(),
     let bad = |why: &str| {
         refuse(
             no,
-            format!("object group {name}: {why}; conduitc does not write `{}`", child.trim()),
+            format!(
+                "object group {name}: {why}; conduitc does not write `{}`",
+                child.trim()
+            ),
         )
     };
     if child.trim() != child || child.contains("  ") {

@@ -129,20 +129,17 @@ pub(in crate::backend) fn transition_to(
 
     // d. Interfaces the new build no longer governs.
     let mut lines = Vec::new();
-    for key in &old.iface_order {
+    for (key, i) in &old.ifaces {
         if governed.contains(key) {
             continue;
         }
-        let Some(i) = old.ifaces.get(key) else {
-            continue;
-        };
         let cmds: Vec<String> = [false, true]
             .into_iter()
             .filter_map(|v6| {
                 let b = i.inbound[usize::from(v6)].as_ref()?;
-                b.list.starts_with(PREFIX).then(|| {
-                    format!(" no {} {} in", bind_cmd(v6), b.list)
-                })
+                b.list
+                    .starts_with(PREFIX)
+                    .then(|| format!(" no {} {} in", bind_cmd(v6), b.list))
             })
             .collect();
         if !cmds.is_empty() {
@@ -155,17 +152,18 @@ pub(in crate::backend) fn transition_to(
             lines.push("exit".into());
         }
     }
-    step(&mut script, "unbind interfaces the build no longer governs", lines);
+    step(
+        &mut script,
+        "unbind interfaces the build no longer governs",
+        lines,
+    );
 
     // e. Lists the new build does not use.
     let mut lines = Vec::new();
-    for name in &old.list_order {
+    for (name, l) in &old.lists {
         if new.lists.contains_key(name) {
             continue;
         }
-        let Some(l) = old.lists.get(name) else {
-            continue;
-        };
         if let Some(b) = old.ifaces.values().find_map(|i| {
             i.outbound[usize::from(l.v6)]
                 .as_ref()
@@ -185,13 +183,10 @@ pub(in crate::backend) fn transition_to(
 
     // f. Groups no remaining list names.
     let mut lines = Vec::new();
-    for name in &old.group_order {
+    for (name, g) in &old.groups {
         if new.groups.contains_key(name) {
             continue;
         }
-        let Some(g) = old.groups.get(name) else {
-            continue;
-        };
         if let Some(&line) = old.foreign_refs.get(name) {
             return Err(EmitError::InUse {
                 target: TARGET,
@@ -203,7 +198,11 @@ pub(in crate::backend) fn transition_to(
         }
         lines.push(format!("no object-group {} {name}", g.kind));
     }
-    step(&mut script, "remove the object groups no longer used", lines);
+    step(
+        &mut script,
+        "remove the object groups no longer used",
+        lines,
+    );
 
     let bound = old
         .ifaces
