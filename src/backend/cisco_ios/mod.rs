@@ -5,10 +5,17 @@
 //! For every zone of the rule set, two access lists meant to be applied
 //! **inbound** on the interface that faces the zone:
 //!
-//! - `ip access-list extended conduit-ZONE-in` (IPv4) and
-//! - `ipv6 access-list conduit-ZONE-in6` (IPv6),
+//! - `ip access-list extended conduit-ZONE-in-H` (IPv4) and
+//! - `ipv6 access-list conduit-ZONE-in6-H` (IPv6),
 //!
-//! with `ZONE` as declared. Each list holds, in this order:
+//! with `ZONE` as declared and `H` the first 8 hex digits of the SHA-256 of
+//! the list's body: every line between the line that opens it and its
+//! `exit`, each followed by a newline (remarks and numbered entries, and so
+//! the names of the object groups they use, which are named after their
+//! members). One name is one content, in every build. Before any text, a
+//! first pass renders each list into a hash without keeping it, so the
+//! name is known when the list opens and memory stays bounded. Each list
+//! holds, in this order:
 //!
 //! 1. `deny ip any any fragments` (`deny ipv6 any any fragments`): every
 //!    non-initial fragment is dropped. IOS lets a `permit` entry with port or
@@ -69,18 +76,18 @@
 //! that follows them. Each list ends with `exit`.
 //!
 //! With a firewall, `interface NAME` blocks bind each zone's lists with
-//! `ip access-group conduit-ZONE-in in` and
-//! `ipv6 traffic-filter conduit-ZONE-in6 in`. An interface can hold one
+//! `ip access-group conduit-ZONE-in-H in` and
+//! `ipv6 traffic-filter conduit-ZONE-in6-H in`. An interface can hold one
 //! inbound list per family, so a firewall that puts two zones behind one
 //! interface is refused.
 //!
-//! # Object groups (opt-in)
+//! # Object groups (the default) and the flat form
 //!
-//! By default every entry is self-contained, so an auditor can read one
-//! line and know exactly what it admits. With
-//! [`EmitOptions::ios_object_groups`](super::EmitOptions) (`conduitc build
-//! --ios-object-groups`) the IPv4 lists are written with object groups
-//! instead, which IOS 15.x and IOS-XE accept in extended named lists:
+//! By default the IPv4 lists are written with object groups, which IOS
+//! 15.x and IOS-XE accept in extended named lists. With
+//! [`EmitOptions::ios_flat`](super::EmitOptions) (`conduitc build
+//! --ios-flat`) every entry is self-contained instead, so an auditor can
+//! read one line and know exactly what it admits. In the default form:
 //!
 //! - a source or destination set of more than one prefix becomes
 //!   `object-group network conduit-n-H` (members `host A` or `A MASK`,
@@ -100,9 +107,8 @@
 //!
 //! `H` is the first 12 hex digits of the SHA-256 of the group's member
 //! lines: one content is one group, written once per file before the
-//! lists, and changed content is a new name, so the replace-by-new-name
-//! procedure below never edits a group a live list references (remove the
-//! groups no list names afterwards with `no object-group network NAME`).
+//! lists, and changed content is a new name, so a transition never edits a
+//! group a live list references.
 //! IPv6 lists stay flat: IPv6 object groups in ACLs are not available on
 //! every IOS release this backend targets.
 //!
@@ -122,25 +128,38 @@
 //! IPv6 entries is the running-configuration form; unnumbered remarks are
 //! the form classic IOS documents.
 //!
-//! # Replacing a live ACL without a gap
+//! # Fresh builds and transitions
 //!
-//! Pasting this file where `conduit-ZONE-in` already exists *adds* entries to
-//! the old list (identical entries are ignored, numbered ones collide), so the
-//! old allow-list would survive. Never `no ip access-list` a list that is
-//! applied either: an applied list that does not exist permits everything.
-//! Instead:
+//! A full build is for a device without an earlier conduitc configuration,
+//! and its header says so. Pasted over an earlier content-named build it is
+//! still gap-free (new lists under new names, then each binding moves in
+//! one command) but leaves the old lists and groups behind; over a 0.1
+//! build (`conduit-ZONE-in`, no content in the name) it would add entries
+//! to the live lists (re-used sequence numbers are refused and the old
+//! entries stay).
 //!
-//! 1. Load the new version under staging names (rewrite `conduit-ZONE-in`
-//!    to `conduit-ZONE-in-next` in the `access-list`, `access-group` and
-//!    `traffic-filter` lines only) and paste it. Each `ip access-group` /
-//!    `ipv6 traffic-filter` command replaces the interface's previous binding
-//!    in one step, so traffic is filtered by the old list until the new one
-//!    takes over.
-//! 2. Remove the old, now unapplied, lists (`no ip access-list extended
-//!    conduit-ZONE-in`, `no ipv6 access-list conduit-ZONE-in6`).
-//! 3. Paste this file unchanged: it recreates the canonical names and moves
-//!    the bindings back.
-//! 4. Remove the staging lists.
+//! A transition (`conduitc build --from PREVIOUS`,
+//! [`super::emit_transition`]) takes the device from what it runs to the
+//! new build. PREVIOUS is read by [`read`]: a conduitc build of either form
+//! and either naming, or `show running-config`; only `conduit-` lists and
+//! groups and the interfaces' bindings are read, strictly, and everything
+//! else is skipped. Refused (`E816`, with the line): text that is not IOS
+//! configuration, a `conduit-` name conduitc does not write, a content
+//! name whose body does not hash to it (edited by hand), an inbound list
+//! conduitc did not write bound on an interface the new build binds, a
+//! transition script given as PREVIOUS. A `conduit-` list the new build
+//! removes that an interface binds outbound, or a `conduit-` group it
+//! removes that another list names, is `E817`. The script ([`transition`])
+//! then writes, each step safe on a live device: the new groups, the new
+//! lists (complete, each ending in `exit`), the bindings of the firewall's
+//! interfaces that change (`ip access-group NEW in` replaces a binding in
+//! one command), `no ip access-group OLD in` on interfaces the new build no
+//! longer governs, `no ip access-list` for every `conduit-` list the new
+//! build does not use, and `no object-group` for every `conduit-` group no
+//! remaining list names. It touches no name outside `conduit-`. The new
+//! build is rendered in memory for a transition (the reader reads it back
+//! to compare it with PREVIOUS), so a transition's memory grows with the
+//! build, where a full build streams.
 //!
 //! Inbound lists also see traffic addressed to the router itself (routing
 //! protocols, management); those must be declared as flows or the final deny
@@ -1244,18 +1263,61 @@ mod tests {
         }
     }
 
+    fn flat(rs: &RuleSet) -> String {
+        let mut buf = Vec::new();
+        emit_to_form(rs, Form::Flat, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
     #[test]
     fn empty_zone_still_gets_a_closed_list() {
         let out = emit(&set(vec![zone("a", "10.0.0.0/24")], vec![])).unwrap();
-        assert!(out.contains(
-            "ip access-list extended conduit-a-in\n remark conduitc: drop every non-initial fragment\n 10 deny ip any any fragments\n remark conduitc: default deny\n 20 deny ip any any log\nexit\n"
-        ));
+        let body = " remark conduitc: drop every non-initial fragment\n 10 deny ip any any fragments\n remark conduitc: default deny\n 20 deny ip any any log\n";
+        // The name carries the body's content.
+        let digest = body_digest(body.lines());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        assert!(
+            out.contains(&format!("ip access-list extended conduit-a-in-{hex}\n{body}exit\n")),
+            "{out}"
+        );
         assert!(out.contains(" sequence 40 deny ipv6 any any log\n"));
     }
 
     #[test]
+    fn list_names_follow_content() {
+        let a = set(vec![zone("a", "10.0.0.0/24")], vec![]);
+        let out = emit(&a).unwrap();
+        let mut b = set(vec![zone("a", "10.0.0.0/24"), zone("b", "10.1.0.0/24")], vec![]);
+        b.rules.push(rule(
+            "c/f",
+            "a",
+            "b",
+            "10.0.0.0/24",
+            "10.1.0.5/32",
+            Match::Tcp(PortSet::from_ranges([(502, 502)])),
+        ));
+        let other = emit(&b).unwrap();
+        let name = |t: &str| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("ip access-list extended conduit-a-in-"))
+                .unwrap()
+                .to_string()
+        };
+        assert_ne!(name(&out), name(&other));
+        assert_eq!(name(&out), name(&emit(&a).unwrap()));
+        // The IPv6 list of `a` did not change, nor its name.
+        let v6 = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("ipv6 access-list conduit-a-in6-"))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(v6(&out), v6(&other));
+    }
+
+    #[test]
     fn wildcards_hosts_ports_and_replies() {
-        let out = emit(&set(
+        let out = flat(&set(
             vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             vec![rule(
                 "c/f",
@@ -1265,8 +1327,7 @@ mod tests {
                 "10.2.0.5/32",
                 Match::Tcp(PortSet::from_ranges([(502, 502), (20000, 20010)])),
             )],
-        ))
-        .unwrap();
+        ));
         assert!(out.contains(" remark c/f\n 20 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 eq 502\n 30 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 range 20000 20010\n"), "{out}");
         assert!(out.contains(" remark c/f replies\n 20 permit tcp host 10.2.0.5 eq 502 10.1.2.0 0.0.0.255 established\n"), "{out}");
     }
