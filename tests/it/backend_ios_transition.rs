@@ -756,3 +756,70 @@ fn the_proofs_fail_on_wrong_scripts() {
     let early = format!("{groups}{lists}{bind}{remove_groups}{remove}");
     assert!(run_transition(&old, &old_text, &new_text, &early, &probe).is_err());
 }
+
+/// A full build pasted over an earlier content-named build, as the header
+/// of a plain build allows only for a fresh device, is still gap-free:
+/// after every line each interface admits within old and new, and at the
+/// end it decides as the new build; only the old lists and groups remain,
+/// which the transition removes (and the bindings of an interface that
+/// left the firewall).
+#[test]
+fn a_full_build_pasted_over_a_content_named_build_is_gap_free_but_leaves_leftovers() {
+    for case in plant_cases() {
+        let old_rs = lower(&case.old.0, &case.old.1).unwrap();
+        let new_rs = lower(&case.new.0, &case.new.1).unwrap();
+        let (old_text, new_text) = (build(&old_rs, false), build(&new_rs, false));
+        let probe: Vec<Wire> = plant_probes(&case).into_iter().step_by(3).collect();
+        let new = Device::from_build(&new_text).unwrap();
+        let mut dev = Device::from_build(&old_text).unwrap();
+        let keys = build_keys(&[&dev, &new]);
+        let before = decisions(&dev.config().unwrap(), &keys, &probe);
+        let want = decisions(&new.config().unwrap(), &keys, &probe);
+        for line in new_text.lines() {
+            // Re-entering a list or group that did not change repeats its
+            // lines; the device refuses the numbers it holds, which changes
+            // nothing.
+            let _ = dev.apply_line(line);
+            let now = decisions(&dev.config().unwrap(), &keys, &probe);
+            for (j, d) in now.iter().enumerate() {
+                assert!(
+                    !d.0 || before[j].0 || want[j].0,
+                    "{}: after `{line}` an interface admits what neither build admits",
+                    case.what
+                );
+            }
+        }
+        // On the interfaces the new build binds it decides as the new build
+        // (an interface that left the firewall keeps its old binding).
+        let bound = new.iface_keys();
+        let got = decisions(&dev.config().unwrap(), &bound, &probe);
+        let want = decisions(&new.config().unwrap(), &bound, &probe);
+        let wrong = got.iter().zip(&want).filter(|(g, w)| g != w).count();
+        assert_eq!(wrong, 0, "{}: {wrong} mismatching packets", case.what);
+        let leftovers =
+            dev.part("conduit-", true).lists.len() - new.part("conduit-", true).lists.len();
+        let script = transition(&new_rs, false, &old_text).unwrap();
+        assert_eq!(
+            script
+                .lines()
+                .filter(|l| l.starts_with("no ip") && l.contains("access-list"))
+                .count(),
+            leftovers,
+            "{}: {script}",
+            case.what
+        );
+    }
+}
+
+/// A transition is for one device: without a firewall it is refused
+/// cleanly, before any output.
+#[test]
+fn a_transition_without_a_firewall_is_refused() {
+    let p = conduitc_testkit::plant::policy();
+    let rs = lower(&p, &BuildOptions::new(gen::today())).unwrap();
+    let mut sink = Count::default();
+    let e = backend::emit_transition(&rs, Target::CiscoIos, &form(false), "!\nend\n", &mut sink)
+        .unwrap_err();
+    assert_eq!(sink.0, 0);
+    assert!(e.to_string().contains("firewall"), "{e}");
+}

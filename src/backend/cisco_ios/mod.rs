@@ -133,7 +133,8 @@
 //! A full build is for a device without an earlier conduitc configuration,
 //! and its header says so. Pasted over an earlier content-named build it is
 //! still gap-free (new lists under new names, then each binding moves in
-//! one command) but leaves the old lists and groups behind; over a 0.1
+//! one command) but leaves the old lists and groups behind, and the
+//! bindings of interfaces that left the firewall; over a 0.1
 //! build (`conduit-ZONE-in`, no content in the name) it would add entries
 //! to the live lists (re-used sequence numbers are refused and the old
 //! entries stay).
@@ -1277,7 +1278,9 @@ mod tests {
         let digest = body_digest(body.lines());
         let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
         assert!(
-            out.contains(&format!("ip access-list extended conduit-a-in-{hex}\n{body}exit\n")),
+            out.contains(&format!(
+                "ip access-list extended conduit-a-in-{hex}\n{body}exit\n"
+            )),
             "{out}"
         );
         assert!(out.contains(" sequence 40 deny ipv6 any any log\n"));
@@ -1287,7 +1290,10 @@ mod tests {
     fn list_names_follow_content() {
         let a = set(vec![zone("a", "10.0.0.0/24")], vec![]);
         let out = emit(&a).unwrap();
-        let mut b = set(vec![zone("a", "10.0.0.0/24"), zone("b", "10.1.0.0/24")], vec![]);
+        let mut b = set(
+            vec![zone("a", "10.0.0.0/24"), zone("b", "10.1.0.0/24")],
+            vec![],
+        );
         b.rules.push(rule(
             "c/f",
             "a",
