@@ -5,6 +5,14 @@
 //! It reads the text the way the device would and refuses anything it does
 //! not understand: an unknown line is an error, not something to skip.
 //!
+//! [`Device`] adds apply semantics for transitions: a device state that
+//! configuration text is applied to line by line (list re-entry with
+//! sequence numbers, `no` forms, interface bindings, object groups in use),
+//! built from nothing, from a build or from `show running-config` text,
+//! and rendered back as a running configuration. It shares only the entry
+//! reader above with `parse`, and nothing with the library's reader of
+//! PREVIOUS.
+//!
 //! Semantics modelled:
 //! - entries are tried in sequence-number order, first match wins; no match
 //!   is the implicit deny (IPv6: after the implicit `nd-na`/`nd-ns` permits);

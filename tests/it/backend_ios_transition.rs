@@ -578,7 +578,7 @@ fn foreign_or_edited_previous_is_refused_with_its_line() {
         ),
         (
             "transition script",
-            format!("!\nno ip access-list extended conduit-a-in\n"),
+            "!\nno ip access-list extended conduit-a-in\n".to_string(),
             2,
             "transition script",
         ),
