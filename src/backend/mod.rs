@@ -102,22 +102,33 @@ pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EmitOptions {
-    /// `cisco-ios`: write IPv4 lists with object groups (`object-group
-    /// network` for sets of several prefixes, `object-group service` for
-    /// several destination ports or ICMP types) instead of one entry per
-    /// source, destination and port. IPv6 lists stay flat. Off by default.
-    pub ios_object_groups: bool,
+    /// `cisco-ios`: write every entry self-contained (one entry per
+    /// source, destination and port) instead of the default form, where
+    /// IPv4 lists name object groups (`object-group network` for sets of
+    /// several prefixes, `object-group service` for several destination
+    /// ports or ICMP types). IPv6 lists are flat in both forms. Off by
+    /// default.
+    pub ios_flat: bool,
 }
 
 impl EmitOptions {
-    /// The defaults: every target in its flat form.
+    /// The defaults: every target in its default form (object groups on
+    /// `cisco-ios`).
     pub fn new() -> EmitOptions {
         EmitOptions::default()
     }
-    /// Sets [`EmitOptions::ios_object_groups`].
-    pub fn ios_object_groups(mut self, on: bool) -> EmitOptions {
-        self.ios_object_groups = on;
+    /// Sets [`EmitOptions::ios_flat`].
+    pub fn ios_flat(mut self, on: bool) -> EmitOptions {
+        self.ios_flat = on;
         self
+    }
+    /// The form of `cisco-ios` lists these options ask for.
+    fn ios_form(&self) -> cisco_ios::Form {
+        if self.ios_flat {
+            cisco_ios::Form::Flat
+        } else {
+            cisco_ios::Form::ObjectGroups
+        }
     }
 }
 
@@ -129,8 +140,8 @@ pub fn emit_with(
     opts: &EmitOptions,
     out: &mut dyn Write,
 ) -> Result<(), EmitError> {
-    if target == Target::CiscoIos && opts.ios_object_groups {
-        return cisco_ios::emit_to_form(rules, cisco_ios::Form::ObjectGroups, out);
+    if target == Target::CiscoIos {
+        return cisco_ios::emit_to_form(rules, opts.ios_form(), out);
     }
     emit_to(rules, target, out)
 }
@@ -163,14 +174,7 @@ pub fn emit_transition(
     out: &mut dyn Write,
 ) -> Result<(), EmitError> {
     match target {
-        Target::CiscoIos => {
-            let form = if opts.ios_object_groups {
-                cisco_ios::Form::ObjectGroups
-            } else {
-                cisco_ios::Form::Flat
-            };
-            cisco_ios::transition_to(rules, form, previous, out)
-        }
+        Target::CiscoIos => cisco_ios::transition_to(rules, opts.ios_form(), previous, out),
         Target::Fortios => fortios::transition_to(rules, previous, out),
         Target::Nftables | Target::NftablesJson => emit_with(rules, target, opts, out),
     }

@@ -96,9 +96,9 @@ pub struct BuildArgs {
     /// Build the policy as it stands in this isolation mode.
     #[arg(long, value_name = "MODE")]
     isolation: Option<String>,
-    /// Write cisco-ios IPv4 lists with object groups instead of flat entries.
+    /// Write cisco-ios lists with flat entries instead of object groups.
     #[arg(long)]
-    ios_object_groups: bool,
+    ios_flat: bool,
     /// Write the transition from what the device runs now: an earlier build's
     /// file or the device's configuration (with --target), or an earlier
     /// --out directory (with --out).
@@ -417,14 +417,14 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     match (&args.out, args.target) {
         (Some(dir), _) => write_all(out, &policy, &sources, today, &args, dir),
         (None, Some(target)) => {
-            if args.ios_object_groups && target != Target::CiscoIos {
+            if args.ios_flat && target != Target::CiscoIos {
                 out.fail(
                     &Problem::new(
                         Code::ConflictingArguments,
-                        format!("`--ios-object-groups` cannot be used with `--target {target}`"),
+                        format!("`--ios-flat` cannot be used with `--target {target}`"),
                     )
-                    .at_flag("--ios-object-groups")
-                    .help("object groups are a form of `cisco-ios` output; drop the flag"),
+                    .at_flag("--ios-flat")
+                    .help("the flat form is a form of `cisco-ios` output; drop the flag"),
                 );
                 return ExitStatus::Error;
             }
@@ -446,7 +446,7 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
             let opts = BuildOptions::new(today)
                 .with_isolation(args.isolation.clone())
                 .with_firewall(args.firewall.clone());
-            let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
+            let emit = backend::EmitOptions::new().ios_flat(args.ios_flat);
             stream_one(
                 out,
                 (&policy, &sources),
@@ -636,7 +636,7 @@ fn write_all(
     }
     names.push("manifest.json".to_string());
     let mut warned = BTreeSet::new();
-    let emit = backend::EmitOptions::new().ios_object_groups(args.ios_object_groups);
+    let emit = backend::EmitOptions::new().ios_flat(args.ios_flat);
     let written = replace_dir(dir, &sources.paths(), |version| {
         let mut entries = Vec::new();
         for (i, fw) in policy.firewalls.iter().enumerate() {

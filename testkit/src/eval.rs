@@ -292,8 +292,9 @@ impl Device for Loaded<'_, nft_eval::Ruleset> {
 }
 
 /// The list an IOS device applies to traffic from `src`: the inbound list
-/// of the interface facing the zone that holds `src` (by convention
-/// `conduit-ZONE-in[6]` when no firewall is selected).
+/// of the interface facing the zone that holds `src` (by convention the
+/// list named for that zone, `conduit-ZONE-in-H` / `conduit-ZONE-in6-H`,
+/// when no firewall is selected).
 pub fn ios_arrival<'c>(
     cfg: &'c ios_eval::Config,
     policy: &Policy,
@@ -303,11 +304,7 @@ pub fn ios_arrival<'c>(
     let zone = policy.zone_of(src)?;
     let v6 = src.is_ipv6();
     let name = match &opts.firewall {
-        None => format!(
-            "conduit-{}-in{}",
-            policy.zones[zone].name,
-            if v6 { "6" } else { "" }
-        ),
+        None => ios_list_of(cfg, &policy.zones[zone].name, v6)?,
         Some(fw) => {
             let iface = policy.firewall(fw)?.interface_for(zone)?;
             let b = cfg.interfaces.get(&iface.name)?;
@@ -317,6 +314,24 @@ pub fn ios_arrival<'c>(
     };
     let acl = cfg.acls.get(&name)?;
     Some((name, acl))
+}
+
+/// The name of zone `zone`'s list of a family in `cfg`: `conduit-ZONE-in-`
+/// (`-in6-` for IPv6) and 8 hex digits.
+pub fn ios_list_of(
+    cfg: &ios_eval::Config,
+    zone: impl std::fmt::Display,
+    v6: bool,
+) -> Option<String> {
+    let prefix = format!("conduit-{zone}-in{}-", if v6 { "6" } else { "" });
+    cfg.acls
+        .keys()
+        .find(|n| {
+            n.strip_prefix(&prefix).is_some_and(|h| {
+                h.len() == 8 && h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+            })
+        })
+        .cloned()
 }
 
 /// A Cisco IOS router: stateless lists, one inbound list per zone and

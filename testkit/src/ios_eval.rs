@@ -5,6 +5,14 @@
 //! It reads the text the way the device would and refuses anything it does
 //! not understand: an unknown line is an error, not something to skip.
 //!
+//! [`Device`] adds apply semantics for transitions: a device state that
+//! configuration text is applied to line by line (list re-entry with
+//! sequence numbers, `no` forms, interface bindings, object groups in use),
+//! built from nothing, from a build or from `show running-config` text,
+//! and rendered back as a running configuration. It shares only the entry
+//! reader above with `parse`, and nothing with the library's reader of
+//! PREVIOUS.
+//!
 //! Semantics modelled:
 //! - entries are tried in sequence-number order, first match wins; no match
 //!   is the implicit deny (IPv6: after the implicit `nd-na`/`nd-ns` permits);
@@ -938,5 +946,553 @@ impl Config {
             .collect();
         bound.sort();
         (lists, bound)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Apply semantics: a device that configuration text is applied to.
+// ---------------------------------------------------------------------------
+
+/// One list as the device holds it: entries by sequence number, each with
+/// the remark written before it and its text after the number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredList {
+    pub v6: bool,
+    pub entries: BTreeMap<u64, (Option<String>, String)>,
+}
+
+/// One object group as the device holds it: its kind and member lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredGroup {
+    /// `network` or `service`.
+    pub kind: String,
+    pub members: Vec<String>,
+}
+
+/// The lists an interface binds: IPv4 in, IPv6 in, IPv4 out, IPv6 out.
+pub type Bindings = [Option<String>; 4];
+
+/// Where the next line of configuration goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum At {
+    #[default]
+    Global,
+    List(String),
+    Group(String),
+    Iface(String),
+}
+
+/// A Cisco IOS device that configuration text is applied to, line by line,
+/// as in global configuration mode (Cisco's command references for
+/// `ip access-list`, `ipv6 access-list`, `object-group`, `ip access-group`
+/// and `ipv6 traffic-filter`):
+///
+/// - entering an existing list re-opens it and adds entries; an entry
+///   whose sequence number the list already holds is refused (the old
+///   entry stays), which `apply_line` reports as an error; an entry without
+///   a number goes after the last one (+10);
+/// - `no ip access-list extended NAME` / `no ipv6 access-list NAME`
+///   deletes a list even while an interface binds it, and a bound list that
+///   does not exist permits everything;
+/// - `ip access-group NAME in` / `ipv6 traffic-filter NAME in` replaces the
+///   interface's binding in one step; `no ip access-group NAME in` removes it;
+/// - re-entering an object group adds members (lists naming it see them at
+///   once); `no object-group KIND NAME` is refused while a list names the
+///   group (modelled as refused: the conservative reading);
+/// - an entry naming an undefined object group is refused;
+/// - `!` lines are comments; a line without indentation leaves the
+///   sub-mode it is in.
+///
+/// Interface names compare by the platform's rule
+/// (`conduitc::model::platform::ios_interface_key`: `Gi0/1` is
+/// `GigabitEthernet0/1`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Device {
+    pub lists: BTreeMap<String, StoredList>,
+    pub groups: BTreeMap<String, StoredGroup>,
+    /// By interface key: the name as first written, and its bindings.
+    pub ifaces: BTreeMap<String, (String, Bindings)>,
+    at: At,
+    remark: Option<String>,
+}
+
+fn iface_key(name: &str) -> String {
+    conduitc::model::platform::ios_interface_key(name)
+}
+
+impl Device {
+    /// A device with no configuration.
+    pub fn new() -> Device {
+        Device::default()
+    }
+
+    /// A device that `text` (a build) was pasted into, every line accepted.
+    pub fn from_build(text: &str) -> Result<Device, String> {
+        let mut d = Device::new();
+        d.apply(text)?;
+        Ok(d)
+    }
+
+    /// Applies every line of `text`; the first refused line is an error.
+    pub fn apply(&mut self, text: &str) -> Result<(), String> {
+        for (i, line) in text.lines().enumerate() {
+            self.apply_line(line)
+                .map_err(|e| format!("line {}: {e}: `{line}`", i + 1))?;
+        }
+        Ok(())
+    }
+
+    /// Applies `text` as a paste into a terminal: a refused line is
+    /// reported and the device goes on with the next one. Returns the
+    /// refusals.
+    pub fn paste(&mut self, text: &str) -> Vec<String> {
+        text.lines()
+            .filter_map(|line| self.apply_line(line).err())
+            .collect()
+    }
+
+    /// Applies one line (see the type's documentation).
+    pub fn apply_line(&mut self, line: &str) -> Result<(), String> {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() || line.trim_start().starts_with('!') {
+            return Ok(());
+        }
+        match line.strip_prefix(' ') {
+            Some(sub) if self.at != At::Global => self.sub_command(sub),
+            Some(_) => Err("a sub-command outside any mode".into()),
+            None => {
+                self.at = At::Global;
+                self.remark = None;
+                self.global(line)
+            }
+        }
+    }
+
+    fn global(&mut self, line: &str) -> Result<(), String> {
+        let w: Vec<&str> = line.split(' ').collect();
+        match w.as_slice() {
+            ["exit"] | ["end"] => Ok(()),
+            ["ip", "access-list", "extended", name] => self.enter_list(name, false),
+            ["ipv6", "access-list", name] => self.enter_list(name, true),
+            ["no", "ip", "access-list", "extended", name] => self.remove_list(name, false),
+            ["no", "ipv6", "access-list", name] => self.remove_list(name, true),
+            ["object-group", kind @ ("network" | "service"), name] => {
+                match self.groups.get(*name) {
+                    Some(g) if g.kind != *kind => {
+                        return Err(format!("{name} is a {} group", g.kind))
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.groups.insert(
+                            name.to_string(),
+                            StoredGroup {
+                                kind: kind.to_string(),
+                                members: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                self.at = At::Group(name.to_string());
+                Ok(())
+            }
+            ["no", "object-group", kind @ ("network" | "service"), name] => {
+                match self.groups.get(*name) {
+                    None => return Err(format!("no object group {name}")),
+                    Some(g) if g.kind != *kind => {
+                        return Err(format!("{name} is a {} group", g.kind))
+                    }
+                    Some(_) => {}
+                }
+                if let Some(user) = self.lists.iter().find(|(_, l)| {
+                    l.entries.values().any(|(_, e)| {
+                        e.split(' ')
+                            .collect::<Vec<_>>()
+                            .windows(2)
+                            .any(|p| p[0] == "object-group" && p[1] == *name)
+                    })
+                }) {
+                    return Err(format!("object-group {name} is in use by {}", user.0));
+                }
+                self.groups.remove(*name);
+                Ok(())
+            }
+            ["interface", ..] => {
+                let name = line["interface ".len()..].trim();
+                if name.is_empty() {
+                    return Err("interface without a name".into());
+                }
+                let key = iface_key(name);
+                self.ifaces
+                    .entry(key.clone())
+                    .or_insert_with(|| (name.to_string(), Bindings::default()));
+                self.at = At::Iface(key);
+                Ok(())
+            }
+            _ => Err("unknown global command".into()),
+        }
+    }
+
+    fn enter_list(&mut self, name: &str, v6: bool) -> Result<(), String> {
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err("bad list name".into());
+        }
+        match self.lists.get(name) {
+            Some(l) if l.v6 != v6 => return Err(format!("{name} is a list of the other family")),
+            Some(_) => {}
+            None => {
+                self.lists.insert(
+                    name.to_string(),
+                    StoredList {
+                        v6,
+                        entries: BTreeMap::new(),
+                    },
+                );
+            }
+        }
+        self.at = At::List(name.to_string());
+        Ok(())
+    }
+
+    fn remove_list(&mut self, name: &str, v6: bool) -> Result<(), String> {
+        match self.lists.get(name) {
+            Some(l) if l.v6 == v6 => {
+                self.lists.remove(name);
+                Ok(())
+            }
+            Some(_) => Err(format!("{name} is a list of the other family")),
+            None => Err(format!("no access list {name}")),
+        }
+    }
+
+    fn sub_command(&mut self, sub: &str) -> Result<(), String> {
+        match self.at.clone() {
+            At::Global => Err("a sub-command outside any mode".into()),
+            At::List(name) => self.list_command(&name, sub),
+            At::Group(name) => {
+                let kind = self
+                    .groups
+                    .get(&name)
+                    .map(|g| g.kind.clone())
+                    .ok_or("the group was removed")?;
+                let cfg = self.group_config()?;
+                if kind == "network" {
+                    parse_net_member(sub, &cfg)?;
+                } else {
+                    parse_svc_member(sub, &cfg)?;
+                }
+                if let Some(g) = self.groups.get_mut(&name) {
+                    g.members.push(sub.to_string());
+                }
+                Ok(())
+            }
+            At::Iface(key) => {
+                let w: Vec<&str> = sub.split(' ').collect();
+                let (no, w) = match w.split_first() {
+                    Some((&"no", rest)) => (true, rest),
+                    _ => (false, w.as_slice()),
+                };
+                let (slot, list) = match w {
+                    ["ip", "access-group", list, "in"] => (0, *list),
+                    ["ipv6", "traffic-filter", list, "in"] => (1, *list),
+                    ["ip", "access-group", list, "out"] => (2, *list),
+                    ["ipv6", "traffic-filter", list, "out"] => (3, *list),
+                    _ => return Err("unknown interface command".into()),
+                };
+                let b = &mut self.ifaces.get_mut(&key).ok_or("the interface is gone")?.1[slot];
+                if no {
+                    if b.as_deref() != Some(list) {
+                        return Err(format!("{list} is not bound there"));
+                    }
+                    *b = None;
+                } else {
+                    *b = Some(list.to_string());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn list_command(&mut self, name: &str, sub: &str) -> Result<(), String> {
+        let v6 = self.lists.get(name).ok_or("the list was removed")?.v6;
+        if let Some(text) = sub.strip_prefix("remark ") {
+            self.remark = Some(text.to_string());
+            return Ok(());
+        }
+        let body = if v6 {
+            sub.strip_prefix("sequence ").unwrap_or(sub)
+        } else {
+            sub
+        };
+        let (seq, text) = match body.split_once(' ') {
+            Some((n, rest)) if n.parse::<u64>().is_ok() => (n.parse::<u64>().ok(), rest),
+            _ => (None, body),
+        };
+        let list = self.lists.get(name).ok_or("the list was removed")?;
+        let seq = match seq {
+            Some(s) => s,
+            None => list.entries.keys().next_back().map_or(10, |l| l + 10),
+        };
+        if seq == 0 || seq > 2_147_483_647 {
+            return Err("sequence number out of range".into());
+        }
+        if list.entries.contains_key(&seq) {
+            return Err(format!(
+                "duplicate sequence number {seq} in {name}: refused, the old entry stays"
+            ));
+        }
+        let cfg = self.group_config()?;
+        parse_ace(seq, text, v6, None, &cfg)?;
+        let remark = self.remark.take();
+        if let Some(l) = self.lists.get_mut(name) {
+            l.entries.insert(seq, (remark, text.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The object groups, expanded, for reading entries that name them.
+    fn group_config(&self) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        for (name, g) in &self.groups {
+            if g.kind == "network" {
+                let mut v = Vec::new();
+                for m in &g.members {
+                    v.extend(parse_net_member(m, &cfg)?);
+                }
+                cfg.network_groups.insert(name.clone(), v);
+            } else {
+                let mut v = Vec::new();
+                for m in &g.members {
+                    v.extend(parse_svc_member(m, &cfg)?);
+                }
+                cfg.service_groups.insert(name.clone(), v);
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// What the device enforces now: every list read with the groups as
+    /// they are, and every interface's inbound bindings.
+    pub fn config(&self) -> Result<Config, String> {
+        let mut cfg = self.group_config()?;
+        for (name, l) in &self.lists {
+            let mut acl = Acl {
+                v6: l.v6,
+                entries: Vec::new(),
+            };
+            for (&seq, (remark, text)) in &l.entries {
+                acl.entries
+                    .extend(parse_ace(seq, text, l.v6, remark.clone(), &cfg)?);
+            }
+            cfg.acls.insert(name.clone(), acl);
+        }
+        for (key, (_, b)) in &self.ifaces {
+            cfg.interfaces.insert(
+                key.clone(),
+                Binding {
+                    v4_in: b[0].clone(),
+                    v6_in: b[1].clone(),
+                },
+            );
+        }
+        Ok(cfg)
+    }
+
+    /// The interfaces the device knows, by key.
+    pub fn iface_keys(&self) -> Vec<String> {
+        self.ifaces.keys().cloned().collect()
+    }
+
+    /// This device restricted to names starting with `prefix` (lists,
+    /// groups, and bindings naming such lists), or to every other name.
+    pub fn part(&self, prefix: &str, owned: bool) -> Device {
+        let keep = |n: &str| n.starts_with(prefix) == owned;
+        Device {
+            lists: self
+                .lists
+                .iter()
+                .filter(|(n, _)| keep(n))
+                .map(|(n, l)| (n.clone(), l.clone()))
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .filter(|(n, _)| keep(n))
+                .map(|(n, g)| (n.clone(), g.clone()))
+                .collect(),
+            ifaces: self
+                .ifaces
+                .iter()
+                .map(|(k, (name, b))| {
+                    let b = b.clone().map(|x| x.filter(|n| keep(n)));
+                    (k.clone(), (name.clone(), b))
+                })
+                .filter(|(_, (_, b))| b.iter().any(Option::is_some))
+                .collect(),
+            at: At::Global,
+            remark: None,
+        }
+    }
+
+    /// A device whose running configuration is `text` (`show
+    /// running-config`): lists, object groups and interface bindings are
+    /// applied as configuration; every other top-level command and its
+    /// indented lines (and a multi-line banner) are skipped.
+    pub fn from_running_config(text: &str) -> Result<Device, String> {
+        let mut d = Device::new();
+        let mut skipping = false;
+        let mut banner: Option<String> = None;
+        for (i, line) in text.lines().enumerate() {
+            let fail = |e: String| format!("line {}: {e}: `{line}`", i + 1);
+            if let Some(delim) = &banner {
+                if line.contains(delim.as_str()) {
+                    banner = None;
+                }
+                continue;
+            }
+            if let Some(sub) = line.strip_prefix(' ') {
+                if skipping {
+                    continue;
+                }
+                if let At::Iface(_) = d.at {
+                    let t = sub.trim_start();
+                    if !(t.starts_with("ip access-group ") || t.starts_with("ipv6 traffic-filter "))
+                    {
+                        continue;
+                    }
+                }
+                // IOS prints IPv6 entries `permit ... sequence N`.
+                let sub = match sub.rsplit_once(" sequence ") {
+                    Some((t, n)) if n.parse::<u64>().is_ok() => format!(" sequence {n} {t}"),
+                    _ => format!(" {sub}"),
+                };
+                d.apply_line(&sub).map_err(fail)?;
+                continue;
+            }
+            skipping = false;
+            let known = [
+                "ip access-list extended ",
+                "ipv6 access-list ",
+                "object-group ",
+                "interface ",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p));
+            if known {
+                d.apply_line(line).map_err(fail)?;
+            } else if let Some(rest) = line.strip_prefix("banner ") {
+                let body = rest.split_once(' ').map_or("", |(_, b)| b);
+                let delim = if body.starts_with("^C") {
+                    "^C".to_string()
+                } else {
+                    body.chars().next().map(String::from).unwrap_or_default()
+                };
+                if !delim.is_empty() && !body[delim.len()..].contains(delim.as_str()) {
+                    banner = Some(delim);
+                }
+                d.at = At::Global;
+            } else {
+                d.at = At::Global;
+                skipping = true;
+            }
+        }
+        d.at = At::Global;
+        Ok(d)
+    }
+
+    /// This state as `show running-config` would print it, with the noise
+    /// of a real device around it: hostname, version, a multi-line banner,
+    /// interface addresses and descriptions, a routing process, vty lines,
+    /// `!` separators and `end`. IPv6 entries are printed `permit ...
+    /// sequence N` and well-known ports by name, as IOS does.
+    pub fn running_config(&self) -> String {
+        let mut s = String::from(
+            "!\n! Last configuration change at 10:01:12 UTC Fri Dec 4 2026\n!\nversion 17.3\nservice timestamps debug datetime msec\nhostname plant-router\n!\nboot-start-marker\nboot-end-marker\n!\nbanner motd ^C\nAuthorised access only.\n  Disconnect now if you are not.\n^C\n!\nno aaa new-model\nip domain name plant.example\n!\n",
+        );
+        let named = |t: &str| -> String {
+            let mut out = Vec::new();
+            let mut after_op = 0;
+            for tok in t.split(' ') {
+                if after_op > 0 {
+                    after_op -= 1;
+                    out.push(match tok {
+                        "80" => "www",
+                        "22" => "22",
+                        "53" => "domain",
+                        "123" => "ntp",
+                        "23" => "telnet",
+                        other => other,
+                    });
+                    continue;
+                }
+                after_op = match tok {
+                    "eq" | "neq" | "lt" | "gt" => 1,
+                    "range" => 2,
+                    _ => 0,
+                };
+                out.push(tok);
+            }
+            out.join(" ")
+        };
+        for (name, g) in &self.groups {
+            s.push_str(&format!("object-group {} {name}\n", g.kind));
+            for m in &g.members {
+                s.push_str(&format!(" {}\n", named(m)));
+            }
+            s.push_str("!\n");
+        }
+        for (key, (name, b)) in &self.ifaces {
+            let _ = key;
+            s.push_str(&format!(
+                "interface {name}\n description uplink {name}\n ip address 192.0.2.1 255.255.255.0\n"
+            ));
+            for (slot, cmd) in [
+                (0, "ip access-group {} in"),
+                (2, "ip access-group {} out"),
+                (1, "ipv6 traffic-filter {} in"),
+                (3, "ipv6 traffic-filter {} out"),
+            ] {
+                if let Some(l) = &b[slot] {
+                    s.push_str(&format!(" {}\n", cmd.replace("{}", l)));
+                }
+            }
+            s.push_str(" negotiation auto\n!\n");
+        }
+        s.push_str("router ospf 1\n network 10.0.0.0 0.255.255.255 area 0\n!\nip forward-protocol nd\nip http server\n!\n");
+        for (name, l) in &self.lists {
+            if l.v6 {
+                s.push_str(&format!("ipv6 access-list {name}\n"));
+            } else {
+                s.push_str(&format!("ip access-list extended {name}\n"));
+            }
+            for (seq, (remark, text)) in &l.entries {
+                if let Some(r) = remark {
+                    s.push_str(&format!(" remark {r}\n"));
+                }
+                if l.v6 {
+                    s.push_str(&format!(" {} sequence {seq}\n", named(text)));
+                } else {
+                    s.push_str(&format!(" {seq} {}\n", named(text)));
+                }
+            }
+            s.push_str("!\n");
+        }
+        s.push_str("line con 0\n stopbits 1\nline vty 0 4\n login\n transport input ssh\n!\nend\n");
+        s
+    }
+}
+
+/// What `cfg` admits arriving on interface `key`: the inbound list of the
+/// packet's family decides; no list, or a bound list that does not exist,
+/// admits everything. Returns the decision and the remark of the entry
+/// that decided it.
+pub fn admits(cfg: &Config, key: &str, w: &Wire) -> (bool, Option<String>) {
+    let b = cfg.interfaces.get(key);
+    let name = b.and_then(|b| if w.src.is_ipv6() { &b.v6_in } else { &b.v4_in }.as_ref());
+    match name.and_then(|n| cfg.acls.get(n)) {
+        Some(acl) if acl.v6 == w.src.is_ipv6() => {
+            let v = acl.eval(w);
+            (v.permit, v.ace.and_then(|a| a.remark))
+        }
+        _ => (true, None),
     }
 }

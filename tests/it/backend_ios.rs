@@ -15,9 +15,10 @@
 //! - the entry that permits it sits under a remark naming a flow that
 //!   allows it (or whose reply it is).
 //!
-//! All of it holds for both forms of the output, flat and with object
-//! groups (`--ios-object-groups`): the reader expands groups as the device
-//! does, so a group that widened a reply entry would fail here.
+//! All of it holds for both forms of the output, with object groups (the
+//! default) and flat (`--ios-flat`): the reader expands groups as the device
+//! does, so a group that widened a reply entry would fail here. Every list
+//! is named for its zone and its content (`conduit-ZONE-in-H`).
 
 use conduitc::backend::{emit_string_with, EmitOptions, Target};
 use conduitc::lower::{lower, BuildOptions};
@@ -58,10 +59,15 @@ pub fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<
     for &z in &zones {
         let name = &p.zones[z].name;
         for v6 in [false, true] {
-            let acl_name = format!("conduit-{name}-in{}", if v6 { "6" } else { "" });
-            let acl = cfg.acls.get(&acl_name);
-            prop_assert!(acl.is_some(), "missing {}", acl_name);
-            let acl = acl.unwrap();
+            let acl_name = eval::ios_list_of(cfg, name, v6);
+            prop_assert!(
+                acl_name.is_some(),
+                "missing the list of {} (v6 {})",
+                name,
+                v6
+            );
+            let acl_name = acl_name.unwrap();
+            let acl = &cfg.acls[&acl_name];
             prop_assert_eq!(acl.v6, v6);
             // Never empty; fragments dropped first; explicit logged deny last.
             let first = acl.entries.first().unwrap();
@@ -110,8 +116,8 @@ pub fn check_structure(cfg: &Config, p: &Policy, opts: &BuildOptions) -> Result<
             for i in &fw.interfaces {
                 let b = cfg.interfaces.get(&i.name).unwrap();
                 let z = &p.zones[i.zone].name;
-                prop_assert_eq!(b.v4_in.clone(), Some(format!("conduit-{z}-in")));
-                prop_assert_eq!(b.v6_in.clone(), Some(format!("conduit-{z}-in6")));
+                prop_assert_eq!(b.v4_in.clone(), eval::ios_list_of(cfg, z, false));
+                prop_assert_eq!(b.v6_in.clone(), eval::ios_list_of(cfg, z, true));
             }
         }
     }
@@ -227,8 +233,8 @@ proptest! {
         let eph = wire::ephemeral_port(&p);
         for opts in option_sets() {
             let rs = lower(&p, &opts).unwrap();
-            for groups in [false, true] {
-                let form = EmitOptions::new().ios_object_groups(groups);
+            for flat in [false, true] {
+                let form = EmitOptions::new().ios_flat(flat);
                 let text = emit_string_with(&rs, Target::CiscoIos, &form).unwrap();
                 prop_assert_eq!(&text, &emit_string_with(&rs, Target::CiscoIos, &form).unwrap(), "deterministic");
                 let cfg = ios_eval::parse(&text)

@@ -1,5 +1,5 @@
-//! The object-group form of the Cisco IOS backend (`--ios-object-groups`,
-//! `EmitOptions::ios_object_groups`).
+//! The object-group form of the Cisco IOS backend (the default; the flat
+//! form is `--ios-flat`, `EmitOptions::ios_flat`).
 //!
 //! The form changes how the lists are written, never what they admit: read
 //! by the device model (which expands groups as the device does into its
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use conduitc::backend::{emit, emit_string_with, emit_with, EmitOptions, Target};
+use conduitc::backend::{emit_string_with, emit_with, EmitOptions, Target};
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::{check, CheckOptions, Code, Policy, Sources};
 use conduitc_testkit::ios_eval::{self, Config};
@@ -20,7 +20,19 @@ use conduitc_testkit::writers::Count;
 use conduitc_testkit::{eval, gen, sample};
 
 fn groups() -> EmitOptions {
-    EmitOptions::new().ios_object_groups(true)
+    EmitOptions::new()
+}
+
+fn flat() -> EmitOptions {
+    EmitOptions::new().ios_flat(true)
+}
+
+/// A list's name without its content hash: `conduit-ZONE-in` or
+/// `conduit-ZONE-in6`, the same in both forms.
+fn unhashed(name: &str) -> String {
+    name.rsplit_once('-')
+        .map_or(name, |(head, _)| head)
+        .to_string()
 }
 
 fn policy_of(text: &str) -> Policy {
@@ -48,7 +60,7 @@ fn expanded(cfg: &Config) -> BTreeMap<String, Vec<String>> {
                 })
                 .collect();
             v.sort();
-            (name.clone(), v)
+            (unhashed(name), v)
         })
         .collect()
 }
@@ -92,7 +104,7 @@ fn twenty_hmis_to_forty_plcs_is_a_few_lines_holding_the_same_entries() {
     let p = policy_of(&hmis_to_plcs(20, 40));
     let opts = BuildOptions::new(gen::today());
     let rules = lower(&p, &opts).unwrap();
-    let flat = emit(&rules, Target::CiscoIos).unwrap();
+    let flat = emit_string_with(&rules, Target::CiscoIos, &flat()).unwrap();
     let grouped = emit_string_with(&rules, Target::CiscoIos, &groups()).unwrap();
     // Flat: 20 x 40 x 3 forward entries and as many replies, plus the
     // fixed entries of four lists.
@@ -152,8 +164,9 @@ fn twenty_hmis_to_forty_plcs_is_a_few_lines_holding_the_same_entries() {
         ios_eval::parse(&grouped).unwrap(),
     );
     assert_eq!(expanded(&f), expanded(&g));
-    assert_eq!(g.acls["conduit-ops-in"].entries.len(), 2400 + 2);
-    assert_eq!(g.acls["conduit-cell-in"].entries.len(), 2400 + 2);
+    let list = |zone: &str| &g.acls[&eval::ios_list_of(&g, zone, false).unwrap()];
+    assert_eq!(list("ops").entries.len(), 2400 + 2);
+    assert_eq!(list("cell").entries.len(), 2400 + 2);
     let packets = gen::packets(&p, 3, 400);
     assert!(eval::agrees(Target::CiscoIos, &p, &opts, &grouped, &packets).unwrap() > 0);
 }
@@ -168,14 +181,23 @@ fn the_grouped_form_expands_to_the_flat_form() {
     for p in &policies {
         for opts in eval::option_sets(p, gen::today()) {
             let Ok(rules) = lower(p, &opts) else { continue };
-            let flat = emit(&rules, Target::CiscoIos).unwrap();
+            let flat = emit_string_with(&rules, Target::CiscoIos, &flat()).unwrap();
             let grouped = emit_string_with(&rules, Target::CiscoIos, &groups()).unwrap();
             let (f, g) = (
                 ios_eval::parse(&flat).unwrap(),
                 ios_eval::parse(&grouped).unwrap(),
             );
             assert_eq!(expanded(&f), expanded(&g), "{grouped}");
-            assert_eq!(f.interfaces, g.interfaces);
+            let bound = |c: &Config| {
+                c.interfaces
+                    .iter()
+                    .map(|(i, b)| {
+                        let n = |x: &Option<String>| x.as_deref().map(unhashed);
+                        (i.clone(), n(&b.v4_in), n(&b.v6_in))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bound(&f), bound(&g));
             if grouped.contains("object-group network") {
                 with_groups += 1;
             }
@@ -230,12 +252,11 @@ fn a_reply_through_a_service_group_is_caught() {
         icmp_type: None,
         icmp_code: 0,
     };
-    assert!(
-        cfg.acls["conduit-cell-in"].eval(&w).permit,
-        "the loose form admits it"
-    );
+    let cell = eval::ios_list_of(&cfg, "cell", false).unwrap();
+    assert!(cfg.acls[&cell].eval(&w).permit, "the loose form admits it");
     let strict = ios_eval::parse(&grouped).unwrap();
-    assert!(!strict.acls["conduit-cell-in"].eval(&w).permit);
+    let cell = eval::ios_list_of(&strict, "cell", false).unwrap();
+    assert!(!strict.acls[&cell].eval(&w).permit);
 }
 
 /// A network group member widened from a host to its /24 is caught by the
@@ -329,7 +350,7 @@ fn the_budget_counts_expanded_entries_with_groups_too() {
     let e = emit_with(&rules, Target::CiscoIos, &groups(), &mut sink).unwrap_err();
     assert_eq!(sink.0, 0, "nothing is written before the refusal");
     assert_eq!(e.code(), Code::IosAclTooLarge);
-    let flat = emit(&rules, Target::CiscoIos).unwrap_err();
+    let flat = emit_string_with(&rules, Target::CiscoIos, &flat()).unwrap_err();
     assert_eq!(e.to_string(), flat.to_string());
     assert!(e.to_string().contains("ab/wide (512000 entries"), "{e}");
 }
@@ -347,19 +368,19 @@ fn conduitc(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn build_writes_the_grouped_form_on_request() {
+fn build_writes_the_grouped_form_unless_asked_for_flat() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.conduit");
     std::fs::write(&file, hmis_to_plcs(20, 40)).unwrap();
     let f = file.to_str().unwrap();
     let base = ["build", "--today", "2026-12-01", "--target", "cisco-ios", f];
-    let (code, flat, err) = conduitc(&base);
+    let (code, grouped, err) = conduitc(&base);
+    assert_eq!(code, 0, "{err}");
+    let mut args = base.to_vec();
+    args.push("--ios-flat");
+    let (code, flat, err) = conduitc(&args);
     assert_eq!(code, 0, "{err}");
     assert!(!flat.contains("object-group"));
-    let mut args = base.to_vec();
-    args.push("--ios-object-groups");
-    let (code, grouped, err) = conduitc(&args);
-    assert_eq!(code, 0, "{err}");
     assert!(grouped.contains("object-group network conduit-n-"));
     assert!(
         grouped.len() * 20 < flat.len(),
@@ -380,7 +401,7 @@ fn build_writes_the_grouped_form_on_request() {
         "--target",
         "nftables",
         f,
-        "--ios-object-groups",
+        "--ios-flat",
     ];
     let (code, out, err) = conduitc(&nft);
     assert_eq!(code, 2, "{err}");

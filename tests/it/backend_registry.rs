@@ -15,7 +15,7 @@ use conduitc_testkit::{eval, gen, nft_eval, nft_json_eval, sample};
 
 /// Every target's output under every option set agrees with `decide` on
 /// `packets`; returns how many verdicts were compared per target, in
-/// `Target::ALL` order, then for `cisco-ios` with object groups.
+/// `Target::ALL` order, then for `cisco-ios` in its flat form.
 fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usize; 5], String> {
     let mut compared = [0; 5];
     for opts in eval::option_sets(p, gen::today()) {
@@ -25,11 +25,11 @@ fn every_backend_agrees(p: &Policy, packets: &[conduitc::Packet]) -> Result<[usi
                 backend::emit(&rules, target).map_err(|e| format!("{}: {e}", target.as_str()))?;
             compared[i] += eval::agrees(target, p, &opts, &text, packets)?;
         }
-        let groups = backend::EmitOptions::new().ios_object_groups(true);
-        let text = backend::emit_string_with(&rules, Target::CiscoIos, &groups)
-            .map_err(|e| format!("cisco-ios with object groups: {e}"))?;
+        let flat = backend::EmitOptions::new().ios_flat(true);
+        let text = backend::emit_string_with(&rules, Target::CiscoIos, &flat)
+            .map_err(|e| format!("cisco-ios flat: {e}"))?;
         compared[4] += eval::agrees(Target::CiscoIos, p, &opts, &text, packets)
-            .map_err(|e| format!("cisco-ios with object groups: {e}"))?;
+            .map_err(|e| format!("cisco-ios flat: {e}"))?;
     }
     Ok(compared)
 }
@@ -62,7 +62,7 @@ fn the_sample_policy_is_compared_on_every_backend() {
     let names = Target::ALL
         .iter()
         .map(|t| t.as_str())
-        .chain(["cisco-ios with object groups"]);
+        .chain(["cisco-ios flat"]);
     for (target, n) in names.zip(compared) {
         assert!(n > packets.len(), "{target} compared only {n} verdicts");
     }

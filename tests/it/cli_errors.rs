@@ -107,10 +107,10 @@ fn command_line_errors_are_coded_and_point_at_the_argument() {
 #[test]
 fn object_groups_are_refused_for_a_target_without_them() {
     assert_usage_error(
-        &["build", PLANT, "--target", "fortios", "--ios-object-groups"],
+        &["build", PLANT, "--target", "fortios", "--ios-flat"],
         "E802",
-        "`--ios-object-groups` cannot be used with `--target fortios`",
-        "--ios-object-groups",
+        "`--ios-flat` cannot be used with `--target fortios`",
+        "--ios-flat",
     );
 }
 

@@ -14,6 +14,7 @@ mod backend_injection;
 mod backend_ios;
 mod backend_ios_budget;
 mod backend_ios_groups;
+mod backend_ios_transition;
 mod backend_registry;
 mod backend_streaming;
 mod bad_input;

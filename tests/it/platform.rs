@@ -197,7 +197,7 @@ fn an_ios_name_with_a_space_builds() {
     let p = checked.policy.unwrap();
     let opts = BuildOptions::new(today()).firewall("fw");
     let text = emit(&lower(&p, &opts).unwrap(), Target::CiscoIos).unwrap();
-    assert!(text.contains("\ninterface GigabitEthernet 0/0\n ip access-group conduit-a-in in\n"));
+    assert!(text.contains("\ninterface GigabitEthernet 0/0\n ip access-group conduit-a-in-"));
 }
 
 /// A generic `--target` build of `ip/0` for IOS names the code; the

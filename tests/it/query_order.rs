@@ -119,7 +119,7 @@ fn ios_acl<'a>(
         None => {
             let zone = &p.zones[p.zone_of(pkt.src)?].name;
             cfg.acls
-                .get(&format!("conduit-{zone}-in{}", if v6 { "6" } else { "" }))
+                .get(&conduitc_testkit::eval::ios_list_of(cfg, zone, v6)?)
         }
     }
 }

@@ -5,10 +5,17 @@
 //! For every zone of the rule set, two access lists meant to be applied
 //! **inbound** on the interface that faces the zone:
 //!
-//! - `ip access-list extended conduit-ZONE-in` (IPv4) and
-//! - `ipv6 access-list conduit-ZONE-in6` (IPv6),
+//! - `ip access-list extended conduit-ZONE-in-H` (IPv4) and
+//! - `ipv6 access-list conduit-ZONE-in6-H` (IPv6),
 //!
-//! with `ZONE` as declared. Each list holds, in this order:
+//! with `ZONE` as declared and `H` the first 8 hex digits of the SHA-256 of
+//! the list's body: every line between the line that opens it and its
+//! `exit`, each followed by a newline (remarks and numbered entries, and so
+//! the names of the object groups they use, which are named after their
+//! members). One name is one content, in every build. Before any text, a
+//! first pass renders each list into a hash without keeping it, so the
+//! name is known when the list opens and memory stays bounded. Each list
+//! holds, in this order:
 //!
 //! 1. `deny ip any any fragments` (`deny ipv6 any any fragments`): every
 //!    non-initial fragment is dropped. IOS lets a `permit` entry with port or
@@ -69,18 +76,18 @@
 //! that follows them. Each list ends with `exit`.
 //!
 //! With a firewall, `interface NAME` blocks bind each zone's lists with
-//! `ip access-group conduit-ZONE-in in` and
-//! `ipv6 traffic-filter conduit-ZONE-in6 in`. An interface can hold one
+//! `ip access-group conduit-ZONE-in-H in` and
+//! `ipv6 traffic-filter conduit-ZONE-in6-H in`. An interface can hold one
 //! inbound list per family, so a firewall that puts two zones behind one
 //! interface is refused.
 //!
-//! # Object groups (opt-in)
+//! # Object groups (the default) and the flat form
 //!
-//! By default every entry is self-contained, so an auditor can read one
-//! line and know exactly what it admits. With
-//! [`EmitOptions::ios_object_groups`](super::EmitOptions) (`conduitc build
-//! --ios-object-groups`) the IPv4 lists are written with object groups
-//! instead, which IOS 15.x and IOS-XE accept in extended named lists:
+//! By default the IPv4 lists are written with object groups, which IOS
+//! 15.x and IOS-XE accept in extended named lists. With
+//! [`EmitOptions::ios_flat`](super::EmitOptions) (`conduitc build
+//! --ios-flat`) every entry is self-contained instead, so an auditor can
+//! read one line and know exactly what it admits. In the default form:
 //!
 //! - a source or destination set of more than one prefix becomes
 //!   `object-group network conduit-n-H` (members `host A` or `A MASK`,
@@ -100,9 +107,8 @@
 //!
 //! `H` is the first 12 hex digits of the SHA-256 of the group's member
 //! lines: one content is one group, written once per file before the
-//! lists, and changed content is a new name, so the replace-by-new-name
-//! procedure below never edits a group a live list references (remove the
-//! groups no list names afterwards with `no object-group network NAME`).
+//! lists, and changed content is a new name, so a transition never edits a
+//! group a live list references.
 //! IPv6 lists stay flat: IPv6 object groups in ACLs are not available on
 //! every IOS release this backend targets.
 //!
@@ -122,31 +128,51 @@
 //! IPv6 entries is the running-configuration form; unnumbered remarks are
 //! the form classic IOS documents.
 //!
-//! # Replacing a live ACL without a gap
+//! # Fresh builds and transitions
 //!
-//! Pasting this file where `conduit-ZONE-in` already exists *adds* entries to
-//! the old list (identical entries are ignored, numbered ones collide), so the
-//! old allow-list would survive. Never `no ip access-list` a list that is
-//! applied either: an applied list that does not exist permits everything.
-//! Instead:
+//! A full build is for a device without an earlier conduitc configuration,
+//! and its header says so. Pasted over an earlier content-named build it is
+//! still gap-free (new lists under new names, then each binding moves in
+//! one command) but leaves the old lists and groups behind, and the
+//! bindings of interfaces that left the firewall; over a 0.1
+//! build (`conduit-ZONE-in`, no content in the name) it would add entries
+//! to the live lists (re-used sequence numbers are refused and the old
+//! entries stay).
 //!
-//! 1. Load the new version under staging names (rewrite `conduit-ZONE-in`
-//!    to `conduit-ZONE-in-next` in the `access-list`, `access-group` and
-//!    `traffic-filter` lines only) and paste it. Each `ip access-group` /
-//!    `ipv6 traffic-filter` command replaces the interface's previous binding
-//!    in one step, so traffic is filtered by the old list until the new one
-//!    takes over.
-//! 2. Remove the old, now unapplied, lists (`no ip access-list extended
-//!    conduit-ZONE-in`, `no ipv6 access-list conduit-ZONE-in6`).
-//! 3. Paste this file unchanged: it recreates the canonical names and moves
-//!    the bindings back.
-//! 4. Remove the staging lists.
+//! A transition (`conduitc build --from PREVIOUS`,
+//! [`super::emit_transition`]) takes the device from what it runs to the
+//! new build. PREVIOUS is read by [`read`]: a conduitc build of either form
+//! and either naming, or `show running-config`; only `conduit-` lists and
+//! groups and the interfaces' bindings are read, strictly, and everything
+//! else is skipped. Refused (`E816`, with the line): text that is not IOS
+//! configuration, a `conduit-` name conduitc does not write, a content
+//! name whose body does not hash to it (edited by hand), an inbound list
+//! conduitc did not write bound on an interface the new build binds, a
+//! transition script given as PREVIOUS. A `conduit-` list the new build
+//! removes that an interface binds outbound, or a `conduit-` group it
+//! removes that another list names, is `E817`. The script ([`transition`])
+//! then writes, each step safe on a live device: the new groups, the new
+//! lists (complete, each ending in `exit`), the bindings of the firewall's
+//! interfaces that change (`ip access-group NEW in` replaces a binding in
+//! one command), `no ip access-group OLD in` on interfaces the new build no
+//! longer governs, `no ip access-list` for every `conduit-` list the new
+//! build does not use, and `no object-group` for every `conduit-` group no
+//! remaining list names. It touches no name outside `conduit-`. The new
+//! build is rendered in memory for a transition (the reader reads it back
+//! to compare it with PREVIOUS), so a transition's memory grows with the
+//! build, where a full build streams.
 //!
 //! Inbound lists also see traffic addressed to the router itself (routing
 //! protocols, management); those must be declared as flows or the final deny
 //! drops them.
 
+mod read;
+mod transition;
+
+pub(super) use transition::transition_to;
+
 use crate::diag::{quote, quote_char};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -205,7 +231,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 /// the largest rule's entries, whatever the size of the output. Every
 /// refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
-    emit_to_form(rules, Form::Flat, out)
+    emit_to_form(rules, Form::ObjectGroups, out)
 }
 
 /// How IPv4 entries are written: each one self-contained, or with object
@@ -216,62 +242,184 @@ pub(super) enum Form {
     ObjectGroups,
 }
 
-/// Writes the transition from `previous` to the build of `rules` in
-/// `form` (see [`super::emit_transition`]).
-pub(super) fn transition_to(
-    _rules: &RuleSet,
-    _form: Form,
-    _previous: &str,
-    _out: &mut dyn Write,
-) -> Result<(), EmitError> {
-    Err(EmitError::Previous {
-        target: "cisco-ios",
-        line: 0,
-        message: "transitions are not built yet".to_string(),
-    })
-}
-
 /// [`emit_to`] in `form`.
 pub(super) fn emit_to_form(
     rules: &RuleSet,
     form: Form,
     out: &mut dyn Write,
 ) -> Result<(), EmitError> {
+    let build = prepare(rules, form)?;
+    let mut w = Lines { out };
+    header(&mut w, rules)?;
+    build.write_body(&mut w)?;
+    w.out.flush().map_err(io_error)
+}
+
+/// Everything decided before the first byte: the plan, the object groups
+/// and every list's content-derived name.
+pub(super) struct Prepared<'r> {
+    rules: &'r RuleSet,
+    plan: Plan<'r>,
+    groups: Option<Groups>,
+    /// Per zone, the IPv4 and IPv6 list names.
+    names: Vec<[String; 2]>,
+}
+
+/// Checks `rules`, plans the lists and names each one after its content
+/// (a first pass that hashes the body lines without keeping them).
+pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitError> {
     validate(rules)?;
     let plan = plan(rules)?;
     let groups = match form {
         Form::Flat => None,
         Form::ObjectGroups => Some(collect_groups(rules, &plan)?),
     };
-    let mut w = Lines { out };
-    header(&mut w, rules)?;
-    if let Some(g) = &groups {
-        g.write(&mut w)?;
-    }
+    let mut names = Vec::with_capacity(rules.zones.len());
     for (zi, zone) in rules.zones.iter().enumerate() {
-        for fam in FAMILIES {
-            // Object groups are written for IPv4 lists only.
-            let g = if fam == Family::V4 {
-                groups.as_ref()
-            } else {
-                None
-            };
-            write_acl(&mut w, rules, &plan, zi, &zone.name, fam, g)?;
+        let mut pair = [String::new(), String::new()];
+        for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
+            let mut hasher = HashSink(Sha256::new());
+            let mut w = Lines { out: &mut hasher };
+            write_acl_body(
+                &mut w,
+                rules,
+                &plan,
+                zi,
+                &zone.name,
+                fam,
+                groups_for(&groups, fam),
+            )?;
+            *slot = list_name(&zone.name, fam, &hasher.0.finalize());
+            if let Some(max) = CISCO_IOS.max_object_name_chars {
+                if slot.len() > max {
+                    return Err(bad(format!(
+                        "access list name {slot} is longer than the {max} characters the platform allows"
+                    )));
+                }
+            }
         }
+        names.push(pair);
     }
-    if let Some(fw) = &rules.firewall {
-        for (iface, zone) in &fw.interfaces {
-            let Some(z) = zone_index(rules, zone).and_then(|i| rules.zones.get(i)) else {
-                // INVARIANT: `plan` checked every interface's zone.
-                continue;
-            };
+    Ok(Prepared {
+        rules,
+        plan,
+        groups,
+        names,
+    })
+}
+
+/// Object groups are written for IPv4 lists only.
+fn groups_for(groups: &Option<Groups>, fam: Family) -> Option<&Groups> {
+    match fam {
+        Family::V4 => groups.as_ref(),
+        Family::V6 => None,
+    }
+}
+
+/// `conduit-ZONE-in-H` (IPv4) or `conduit-ZONE-in6-H` (IPv6), `H` the
+/// first 8 hex digits of `digest`.
+fn list_name(zone: &str, fam: Family, digest: &[u8]) -> String {
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    match fam {
+        Family::V4 => format!("conduit-{zone}-in-{hex}"),
+        Family::V6 => format!("conduit-{zone}-in6-{hex}"),
+    }
+}
+
+/// The digest of a list's body: every line between the line that opens
+/// the list and its `exit`, each as written (leading space included) and
+/// followed by a newline.
+pub(super) fn body_digest<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().to_vec()
+}
+
+/// A sink that hashes what is written to it.
+struct HashSink(Sha256);
+
+impl Write for HashSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Prepared<'_> {
+    /// The IPv4 and IPv6 list names of zone `zi`.
+    fn names_of(&self, zone: &str) -> Option<&[String; 2]> {
+        zone_index(self.rules, zone).and_then(|i| self.names.get(i))
+    }
+
+    /// Everything after the header: groups, lists, bindings.
+    fn write_body(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
+        if let Some(g) = &self.groups {
+            g.write(w)?;
+        }
+        for (zi, zone) in self.rules.zones.iter().enumerate() {
+            for fam in FAMILIES {
+                self.write_list(w, zi, &zone.name, fam)?;
+            }
+        }
+        for (iface, [v4, v6]) in self.bindings() {
             w.line(&format!("interface {iface}"))?;
-            w.line(&format!(" ip access-group conduit-{}-in in", z.name))?;
-            w.line(&format!(" ipv6 traffic-filter conduit-{}-in6 in", z.name))?;
+            w.line(&format!(" ip access-group {v4} in"))?;
+            w.line(&format!(" ipv6 traffic-filter {v6} in"))?;
             w.line("exit")?;
         }
+        Ok(())
     }
-    w.out.flush().map_err(io_error)
+
+    /// One list: its opening line, its body and `exit`.
+    fn write_list(
+        &self,
+        w: &mut Lines<'_>,
+        zi: usize,
+        zone: &str,
+        fam: Family,
+    ) -> Result<(), EmitError> {
+        let name = self
+            .names
+            .get(zi)
+            .map(|p| match fam {
+                Family::V4 => p[0].as_str(),
+                Family::V6 => p[1].as_str(),
+            })
+            .unwrap_or_default();
+        match fam {
+            Family::V4 => w.line(&format!("ip access-list extended {name}"))?,
+            Family::V6 => w.line(&format!("ipv6 access-list {name}"))?,
+        }
+        write_acl_body(
+            w,
+            self.rules,
+            &self.plan,
+            zi,
+            zone,
+            fam,
+            groups_for(&self.groups, fam),
+        )?;
+        w.line("exit")
+    }
+
+    /// Per firewall interface, in firewall order, the IPv4 and IPv6 lists
+    /// it binds inbound.
+    fn bindings(&self) -> Vec<(&str, &[String; 2])> {
+        let Some(fw) = &self.rules.firewall else {
+            return Vec::new();
+        };
+        fw.interfaces
+            .iter()
+            // INVARIANT: `plan` checked every interface's zone.
+            .filter_map(|(iface, zone)| Some((iface.as_str(), self.names_of(zone)?)))
+            .collect()
+    }
 }
 
 /// A line-oriented writer with a last guard: printable ASCII without `?`
@@ -552,10 +700,16 @@ fn unknown_zone(rule: &Rule, zone: &str) -> EmitError {
     }
 }
 
+/// The releases the output is written for, as the headers name them.
+fn header_version() -> &'static str {
+    "IOS 15.x, IOS-XE 16.x/17.x"
+}
+
 fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
     w.line(&format!(
-        "! conduitc {} cisco-ios (IOS 15.x, IOS-XE 16.x/17.x)",
-        env!("CARGO_PKG_VERSION")
+        "! conduitc {} cisco-ios ({})",
+        env!("CARGO_PKG_VERSION"),
+        header_version()
     ))?;
     w.line(&format!(
         "! {}",
@@ -564,16 +718,18 @@ fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
             "no firewall: apply each list inbound facing its zone"
         )
     ))?;
-    w.line("! Paste in global configuration mode where these list names do not exist.")?;
-    w.line("! To replace live lists, load them under new names first, then move the")?;
-    w.line("! bindings; never remove a list that is applied.")?;
+    w.line("! For a device without an earlier conduitc configuration: paste in global")?;
+    w.line("! configuration mode. For a device that runs an earlier build or was")?;
+    w.line("! configured by hand, build a transition instead: conduitc build --from")?;
+    w.line("! PREVIOUS (the running configuration or the previous build's file).")?;
     w.line("!")
 }
 
-/// One list, streamed: for every rule in plan order, its forward entries
-/// when it leaves this zone and its reply entries when it enters it, each
-/// under the rule's remark (consecutive sections with one remark share it).
-fn write_acl(
+/// The body of one list, streamed: for every rule in plan order, its
+/// forward entries when it leaves this zone and its reply entries when it
+/// enters it, each under the rule's remark (consecutive sections with one
+/// remark share it).
+fn write_acl_body(
     w: &mut Lines<'_>,
     rules: &RuleSet,
     plan: &Plan<'_>,
@@ -582,19 +738,10 @@ fn write_acl(
     fam: Family,
     groups: Option<&Groups>,
 ) -> Result<(), EmitError> {
-    let (open, seq_kw, any) = match fam {
-        Family::V4 => (
-            format!("ip access-list extended conduit-{name}-in"),
-            "",
-            "ip",
-        ),
-        Family::V6 => (
-            format!("ipv6 access-list conduit-{name}-in6"),
-            "sequence ",
-            "ipv6",
-        ),
+    let (seq_kw, any) = match fam {
+        Family::V4 => ("", "ip"),
+        Family::V6 => ("sequence ", "ipv6"),
     };
-    w.line(&open)?;
     let mut seq: u64 = 0;
     let mut entry = |w: &mut Lines<'_>, text: &str| -> Result<(), EmitError> {
         seq += 10;
@@ -646,8 +793,7 @@ fn write_acl(
         entry(w, "permit icmp any any nd-ns")?;
     }
     w.line(" remark conduitc: default deny")?;
-    entry(w, &format!("deny {any} any any log"))?;
-    w.line("exit")
+    entry(w, &format!("deny {any} any any log"))
 }
 
 /// Address terms (`any`, `host A`, `A WILDCARD`, `P/LEN`) covering exactly
@@ -880,7 +1026,6 @@ struct Group {
 
 impl Group {
     fn new(prefix: &str, lines: Vec<String>) -> Group {
-        use sha2::{Digest, Sha256};
         let digest = Sha256::digest(lines.join("\n").as_bytes());
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Group {
@@ -1119,18 +1264,66 @@ mod tests {
         }
     }
 
+    fn flat(rs: &RuleSet) -> String {
+        let mut buf = Vec::new();
+        emit_to_form(rs, Form::Flat, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
     #[test]
     fn empty_zone_still_gets_a_closed_list() {
         let out = emit(&set(vec![zone("a", "10.0.0.0/24")], vec![])).unwrap();
-        assert!(out.contains(
-            "ip access-list extended conduit-a-in\n remark conduitc: drop every non-initial fragment\n 10 deny ip any any fragments\n remark conduitc: default deny\n 20 deny ip any any log\nexit\n"
-        ));
+        let body = " remark conduitc: drop every non-initial fragment\n 10 deny ip any any fragments\n remark conduitc: default deny\n 20 deny ip any any log\n";
+        // The name carries the body's content.
+        let digest = body_digest(body.lines());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        assert!(
+            out.contains(&format!(
+                "ip access-list extended conduit-a-in-{hex}\n{body}exit\n"
+            )),
+            "{out}"
+        );
         assert!(out.contains(" sequence 40 deny ipv6 any any log\n"));
     }
 
     #[test]
+    fn list_names_follow_content() {
+        let a = set(vec![zone("a", "10.0.0.0/24")], vec![]);
+        let out = emit(&a).unwrap();
+        let mut b = set(
+            vec![zone("a", "10.0.0.0/24"), zone("b", "10.1.0.0/24")],
+            vec![],
+        );
+        b.rules.push(rule(
+            "c/f",
+            "a",
+            "b",
+            "10.0.0.0/24",
+            "10.1.0.5/32",
+            Match::Tcp(PortSet::from_ranges([(502, 502)])),
+        ));
+        let other = emit(&b).unwrap();
+        let name = |t: &str| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("ip access-list extended conduit-a-in-"))
+                .unwrap()
+                .to_string()
+        };
+        assert_ne!(name(&out), name(&other));
+        assert_eq!(name(&out), name(&emit(&a).unwrap()));
+        // The IPv6 list of `a` did not change, nor its name.
+        let v6 = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("ipv6 access-list conduit-a-in6-"))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(v6(&out), v6(&other));
+    }
+
+    #[test]
     fn wildcards_hosts_ports_and_replies() {
-        let out = emit(&set(
+        let out = flat(&set(
             vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             vec![rule(
                 "c/f",
@@ -1140,8 +1333,7 @@ mod tests {
                 "10.2.0.5/32",
                 Match::Tcp(PortSet::from_ranges([(502, 502), (20000, 20010)])),
             )],
-        ))
-        .unwrap();
+        ));
         assert!(out.contains(" remark c/f\n 20 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 eq 502\n 30 permit tcp 10.1.2.0 0.0.0.255 host 10.2.0.5 range 20000 20010\n"), "{out}");
         assert!(out.contains(" remark c/f replies\n 20 permit tcp host 10.2.0.5 eq 502 10.1.2.0 0.0.0.255 established\n"), "{out}");
     }
