@@ -130,6 +130,8 @@
 mod naming;
 mod plan;
 mod quote;
+mod read;
+mod transition;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -193,14 +195,16 @@ pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), Emit
 /// Writes the transition from `previous` to the build of `rules` (see
 /// [`super::emit_transition`]).
 pub fn transition_to(
-    _rules: &RuleSet,
-    _previous: &str,
-    _out: &mut dyn std::io::Write,
+    rules: &RuleSet,
+    previous: &str,
+    out: &mut dyn std::io::Write,
 ) -> Result<(), EmitError> {
-    Err(EmitError::Previous {
+    let new = emit(rules)?;
+    let text = transition::transition(rules, &new, previous)?;
+    printable_lines(TARGET, &text)?;
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
         target: TARGET,
-        line: 0,
-        message: "transitions are not built yet".to_string(),
+        message: e.to_string(),
     })
 }
 
@@ -464,7 +468,10 @@ fn header(out: &mut String, rules: &RuleSet) {
         build_summary(rules, "no firewall: interfaces \"any\"")
     );
     out.push_str(
-        "# Only the policies below accept traffic; everything else meets the implicit deny.\n",
+        "# For a device without an earlier conduitc configuration. On a device that runs an\n\
+         # earlier build, apply the transition `conduitc build --from PREVIOUS` writes instead\n\
+         # (PREVIOUS: the earlier build's file, or the device's configuration backup).\n\
+         # Only the policies below accept traffic; everything else meets the implicit deny.\n",
     );
 }
 
