@@ -55,7 +55,9 @@ impl Entry {
         let mut found = None;
         for i in &self.items {
             match i {
-                Item::Set { field: f, values, .. } if f == field => found = Some(values.as_slice()),
+                Item::Set {
+                    field: f, values, ..
+                } if f == field => found = Some(values.as_slice()),
                 Item::Unset { field: f, .. } if f == field => found = None,
                 _ => {}
             }
@@ -152,7 +154,10 @@ pub(super) fn read(text: &str) -> Result<Vec<Block>, EmitError> {
         if let Some(c) = line.chars().find(|&c| c.is_control() && c != '\t') {
             return Err(err(
                 no,
-                format!("a control character ({:?}): this is not FortiOS configuration text", c),
+                format!(
+                    "a control character ({:?}): this is not FortiOS configuration text",
+                    c
+                ),
             ));
         }
         let trimmed = line.trim();

@@ -270,7 +270,13 @@ struct Holder {
 
 /// Every reference to `name` outside conduitc's ownership in `blocks`.
 fn holders(blocks: &[Block], name: &str) -> Vec<Holder> {
-    fn walk_items(items: &[Item], path: &str, owner: Option<&Entry>, name: &str, out: &mut Vec<Holder>) {
+    fn walk_items(
+        items: &[Item],
+        path: &str,
+        owner: Option<&Entry>,
+        name: &str,
+        out: &mut Vec<Holder>,
+    ) {
         for i in items {
             match i {
                 Item::Set { values, line, .. } if values.iter().any(|v| v == name) => {
@@ -332,7 +338,11 @@ pub(super) fn transition(
         owned_objects += 1;
     }
     let other_objects = old.objects.values().map(Vec::len).sum::<usize>() - owned_objects;
-    let old_owned: Vec<&(u32, Entry)> = old.policies.iter().filter(|(id, _)| owned_id(*id)).collect();
+    let old_owned: Vec<&(u32, Entry)> = old
+        .policies
+        .iter()
+        .filter(|(id, _)| owned_id(*id))
+        .collect();
     let mut seen = BTreeSet::new();
     for (id, e) in &old.policies {
         if !seen.insert(*id) {
@@ -385,17 +395,22 @@ pub(super) fn transition(
         }
     }
     // The block starts after the operator policy that preceded the first
-    // conduitc policy on the device, or at the top.
-    let anchor: Option<u32> = old
-        .policies
-        .iter()
-        .position(|(id, _)| owned_id(*id))
-        .and_then(|i| {
-            old.policies
-                .get(..i)
-                .and_then(|before| before.iter().rev().find(|(id, _)| !owned_id(*id)))
-                .map(|(id, _)| *id)
-        });
+    // conduitc policy on the device, or at the top. Without a conduitc
+    // policy on the device it goes directly above the deny policies at the
+    // bottom of the table (the customary deny-all), else at the end.
+    let anchor: Option<u32> = match old.policies.iter().position(|(id, _)| owned_id(*id)) {
+        Some(i) => old
+            .policies
+            .get(..i)
+            .and_then(|before| before.iter().rev().find(|(id, _)| !owned_id(*id)))
+            .map(|(id, _)| *id),
+        None => old
+            .policies
+            .iter()
+            .rev()
+            .find(|(_, e)| e.get("action").is_none_or(|a| a != ["deny"]))
+            .map(|(id, _)| *id),
+    };
     let mut prev = anchor;
     let mut moved = 0usize;
     for (id, _) in &new.policies {
@@ -410,7 +425,10 @@ pub(super) fn transition(
             order.remove(pos);
             match prev {
                 Some(p) => {
-                    let at = order.iter().position(|x| *x == p).map_or(order.len(), |i| i + 1);
+                    let at = order
+                        .iter()
+                        .position(|x| *x == p)
+                        .map_or(order.len(), |i| i + 1);
                     order.insert(at, *id);
                     let _ = writeln!(part, "    move {id} after {p}");
                 }
