@@ -14,7 +14,9 @@ use conduitc::{check, CheckOptions, Policy, Sources};
 use proptest::prelude::*;
 
 use crate::backend_ios::option_sets;
-use conduitc_testkit::fortios_eval::{Config, DeviceState};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use conduitc_testkit::fortios_eval::{Address, Config, DeviceState};
 use conduitc_testkit::wire::{self, Wire};
 use conduitc_testkit::{gen, plant};
 
@@ -72,6 +74,58 @@ fn probes(policies: &[&Policy], opts: &BuildOptions, seed: u64, n: usize) -> Vec
     out
 }
 
+/// One packet per policy, family and service of each configuration in
+/// `texts`, on the policy's own interfaces: a probe that hits every policy
+/// either build holds.
+fn policy_probes(texts: &[&str]) -> Vec<Probe> {
+    let mut out = Vec::new();
+    for text in texts {
+        let cfg = DeviceState::load(text).unwrap().config().unwrap();
+        for pol in &cfg.policies {
+            let iface = |l: &[String]| l.first().filter(|i| *i != "any").cloned();
+            let (i, o) = (iface(&pol.srcintf), iface(&pol.dstintf));
+            for (v6, src, dst) in [
+                (false, &pol.srcaddr, &pol.dstaddr),
+                (true, &pol.srcaddr6, &pol.dstaddr6),
+            ] {
+                let first = |names: &[String]| -> Option<IpAddr> {
+                    cfg.resolve_addrs(names, v6).first().map(|a| match a {
+                        Address::V4(lo, _) => IpAddr::V4(Ipv4Addr::from(*lo)),
+                        Address::V6(lo, _) => IpAddr::V6(Ipv6Addr::from(*lo)),
+                    })
+                };
+                let (Some(src), Some(dst)) = (first(src), first(dst)) else {
+                    continue;
+                };
+                for svc in cfg.resolve_services(&pol.service) {
+                    let (proto, dport, icmp_type) = match svc.protocol.as_str() {
+                        "TCP/UDP/SCTP" => match svc.ranges.first() {
+                            Some(&(p, lo, _, _, _)) => (p, Some(lo), None),
+                            None => continue,
+                        },
+                        "ICMP" if !v6 => (1, None, svc.icmptype),
+                        "ICMP6" if v6 => (58, None, svc.icmptype),
+                        "IP" => match svc.protocol_number.unwrap_or(0) {
+                            0 => (6, Some(80), None),
+                            n => (n, None, None),
+                        },
+                        _ => continue,
+                    };
+                    let pkt = conduitc::Packet {
+                        src,
+                        dst,
+                        proto,
+                        dport,
+                        icmp_type,
+                    };
+                    out.push((Wire::initiation(&pkt, 40000), i.clone(), o.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The deciding policy (ID) and whether it accepts, per probe.
 fn decisions(cfg: &Config, probes: &[Probe]) -> Vec<Option<(u32, bool)>> {
     probes
@@ -100,9 +154,12 @@ struct Run {
 /// Runs the transition old -> new on a device that runs `old`, checking
 /// every property that does not depend on operator configuration; returns
 /// the mismatch counts for the measurement.
-fn run(old: &RuleSet, new: &RuleSet, probes: &[Probe]) -> Result<Run, String> {
+fn run(old: &RuleSet, new: &RuleSet, random: &[Probe]) -> Result<Run, String> {
     let old_text = fresh(old);
     let new_text = fresh(new);
+    let mut probes = policy_probes(&[&old_text, &new_text]);
+    probes.extend_from_slice(random);
+    let probes = &probes;
     let script = transition(new, &old_text).map_err(|e| format!("{e}\n{old_text}"))?;
     let mut dev = DeviceState::load(&old_text)?;
     let old_cfg = dev.config()?;
@@ -281,8 +338,14 @@ fn fortios_transitions_on_realistic_plants_mismatch_nowhere() {
 
     let (mut bad, mut pasted_bad, mut total) = (0, 0, 0);
     let mut report = String::new();
-    for (name, old, new, pr) in &cases {
+    for (k, (name, old, new, pr)) in cases.iter().enumerate() {
         let r = run(old, new, pr).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The case: on the water utility's south-fw, pasting the
+        // island build over the normal one leaves in force what island
+        // mode cuts.
+        if k == 0 {
+            assert!(r.paste_mismatches > 0, "{name}: pasting over isolates");
+        }
         bad += r.mismatches;
         pasted_bad += r.paste_mismatches;
         total += r.probes;
