@@ -739,3 +739,25 @@ fn fortios_new_policies_land_inside_the_block_above_the_deny_all() {
     want.extend(["20".to_string(), "30".to_string()]);
     assert_eq!(dev.keys("firewall policy"), want, "{script}");
 }
+
+#[test]
+fn fortios_operator_policy_under_a_conduit_name_is_refused() {
+    let (n, _) = water();
+    let build = fresh(&n);
+    let taken = build
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("set name "))
+        .unwrap()
+        .to_string();
+    let mut dev = DeviceState::load(OPERATOR).unwrap();
+    dev.apply(&format!(
+        "config firewall policy\n    edit 10\n        set name {taken}\n    next\nend\n"
+    ))
+    .unwrap();
+    let previous = dev.render();
+    let e = transition(&n, &previous).unwrap_err();
+    let line = previous.lines().position(|l| l == "    edit 10").unwrap() + 1;
+    assert_eq!(e.code().as_str(), "E816", "{e}");
+    assert_eq!(e.previous_line(), Some(line), "{e}");
+    assert!(e.to_string().contains("policy 10"), "{e}");
+}

@@ -350,6 +350,30 @@ pub(super) fn transition(
         }
     }
     let new_ids: BTreeSet<u32> = new.policies.iter().map(|(id, _)| *id).collect();
+    // FortiOS refuses two policies under one name: an operator policy must
+    // not hold the name of a conduitc policy.
+    let policy_name = |e: &Entry| {
+        e.get("name")
+            .and_then(|v| v.first())
+            .map(|n| n.to_ascii_lowercase())
+    };
+    for (id, e) in old.policies.iter().filter(|(id, _)| !owned_id(*id)) {
+        if let Some(n) = policy_name(e) {
+            if new
+                .policies
+                .iter()
+                .any(|(_, ne)| policy_name(ne).as_deref() == Some(n.as_str()))
+            {
+                return Err(previous(
+                    e.line,
+                    format!(
+                        "policy {id} is named \"{}\", the name of a conduitc policy in the new build; rename it",
+                        e.get("name").and_then(|v| v.first()).map_or("", String::as_str)
+                    ),
+                ));
+            }
+        }
+    }
 
     // a. New objects.
     let mut script = String::new();
