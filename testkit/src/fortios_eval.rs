@@ -17,6 +17,10 @@
 //! protocol; policies are tried in configuration order (not by ID), the first
 //! whose interfaces, addresses (of the packet's family) and service match
 //! decides, and no match is the implicit deny.
+//!
+//! [`DeviceState`] adds *apply* semantics: a device that configuration text
+//! (a build, a backup, a transition script) is applied to, as the FortiOS
+//! CLI does, reporting what it enforces at every `end`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

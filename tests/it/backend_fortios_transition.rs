@@ -761,3 +761,54 @@ fn fortios_operator_policy_under_a_conduit_name_is_refused() {
     assert_eq!(e.previous_line(), Some(line), "{e}");
     assert!(e.to_string().contains("policy 10"), "{e}");
 }
+
+/// The device model itself: what the proofs above rely on.
+#[test]
+fn fortios_device_model_applies_as_the_cli_does() {
+    let mut dev = DeviceState::load(OPERATOR).unwrap();
+    assert_eq!(dev.keys("firewall policy"), ["10", "20", "30"]);
+    // A new policy is appended at the end; `move` reorders.
+    let new = "config firewall policy\n    edit 5\n        set name \"p5\"\n        set srcintf \"any\"\n        set dstintf \"any\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action accept\n        set schedule \"always\"\n        set service \"ssh\"\n    next\nend\n";
+    dev.apply(new).unwrap();
+    assert_eq!(dev.keys("firewall policy"), ["10", "20", "30", "5"]);
+    dev.apply("config firewall policy\n    move 5 before 20\nend\n")
+        .unwrap();
+    assert_eq!(dev.keys("firewall policy"), ["10", "5", "20", "30"]);
+    // `edit` of an existing entry keeps what is not set again; `set`
+    // replaces a whole value; `unset` resets to the default.
+    dev.apply("config firewall policy\n    edit 5\n        set srcaddr \"jump-host\" \"all\"\n        set srcaddr \"jump-host\"\n    next\nend\n")
+        .unwrap();
+    let cfg = dev.config().unwrap();
+    let p5 = cfg.policies.iter().find(|p| p.id == 5).unwrap();
+    assert_eq!(p5.srcaddr, ["jump-host"]);
+    assert_eq!(p5.name.as_deref(), Some("p5"));
+    // Deleting what a policy uses, or what is not there, is an error.
+    let in_use = dev
+        .clone()
+        .apply("config firewall address\n    delete \"jump-host\"\nend\n");
+    assert!(in_use.unwrap_err().contains("entry in use"));
+    let missing = dev
+        .clone()
+        .apply("config firewall policy\n    delete 99\nend\n");
+    assert!(missing.unwrap_err().contains("entry not found"));
+    // A policy left without an object it names is an apply error at `end`.
+    let dangling = dev
+        .clone()
+        .apply("config firewall policy\n    edit 5\n        set service \"nope\"\n    next\nend\n");
+    assert!(dangling.is_err());
+    // Unsetting a required field surfaces at `end` too.
+    let unset = dev
+        .clone()
+        .apply("config firewall policy\n    edit 5\n        unset service\n    next\nend\n");
+    assert!(unset.is_err());
+    // One snapshot per `end`, each what the device enforces there.
+    let snaps = dev
+        .clone()
+        .apply("config firewall policy\n    delete 5\nend\nconfig firewall address\n    delete \"jump-host\"\nend\n");
+    assert!(snaps.is_err(), "10 and 20 still use jump-host");
+    let snaps = dev
+        .apply("config system global\n    set hostname \"x\"\nend\nconfig firewall policy\n    delete 5\nend\n")
+        .unwrap();
+    assert_eq!(snaps.len(), 1);
+    assert_eq!(snaps[0].policies.len(), 3);
+}
