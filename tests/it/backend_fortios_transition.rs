@@ -192,6 +192,9 @@ fn run(old: &RuleSet, new: &RuleSet, random: &[Probe]) -> Result<Run, String> {
             dev.render()
         ));
     }
+    // (3) The same transition on a device that also holds operator
+    // configuration around the block.
+    operator_run(&old_text, &new_text, new, probes)?;
     // (5) A second transition from the result changes nothing.
     let again = transition(new, &dev.render()).map_err(|e| e.to_string())?;
     if !again.contains("# no change: the device already runs this build\n")
@@ -216,6 +219,54 @@ fn run(old: &RuleSet, new: &RuleSet, random: &[Probe]) -> Result<Run, String> {
         paste_mismatches,
         probes: probes.len(),
     })
+}
+
+/// The transition from `old_text` on a device with [`OPERATOR`]'s objects
+/// and policies around the block: nothing of the operator's changes, the
+/// block ends up where [`layout`] puts a fresh one, the device decides as
+/// that layout does, and at no `end` admits what neither layout admits.
+fn operator_run(
+    old_text: &str,
+    new_text: &str,
+    new: &RuleSet,
+    probes: &[Probe],
+) -> Result<(), String> {
+    let mut dev = layout(old_text, false);
+    let previous = dev.render();
+    let script = transition(new, &previous).map_err(|e| format!("{e}\n{previous}"))?;
+    let old_cfg = dev.config()?;
+    // With no conduitc policy on the device the block goes above the deny-all.
+    let want_dev = layout(new_text, policy_ids(old_text).is_empty());
+    let new_cfg = want_dev.config()?;
+    let snapshots = dev
+        .apply(&script)
+        .map_err(|e| format!("applying the transition: {e}\n{script}"))?;
+    for snap in &snapshots {
+        for pr in probes {
+            if accepts(snap, pr) && !accepts(&old_cfg, pr) && !accepts(&new_cfg, pr) {
+                return Err(format!("{pr:?} admitted mid-way\n{script}"));
+            }
+        }
+    }
+    if dev.keys("firewall policy") != want_dev.keys("firewall policy") {
+        return Err(format!(
+            "policy order {:?}, want {:?}\n{script}",
+            dev.keys("firewall policy"),
+            want_dev.keys("firewall policy")
+        ));
+    }
+    if decisions(&dev.config()?, probes) != decisions(&new_cfg, probes) {
+        return Err(format!("decisions differ with operator policies\n{script}"));
+    }
+    let after = dev.render();
+    let op = DeviceState::load(OPERATOR)?.render();
+    for entry in op.split("    edit ").skip(1) {
+        let entry = entry.split("    next").next().unwrap_or("");
+        if !after.contains(entry) {
+            return Err(format!("operator entry changed: {entry}\n{script}"));
+        }
+    }
+    Ok(())
 }
 
 fn without(rs: &RuleSet, drop: &[bool]) -> RuleSet {
@@ -431,7 +482,7 @@ fn layout(build: &str, twenty_above: bool) -> DeviceState {
     let mut moves = String::from("config firewall policy\n");
     // The build's policies were appended after 30: bring 30 (and 20)
     // below them.
-    if let Some(last) = ids.last() {
+    if let Some(last) = ids.last().filter(|l| *l != "30") {
         if twenty_above {
             moves.push_str(&format!("    move 30 after {last}\n"));
         } else {
