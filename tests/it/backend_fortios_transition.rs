@@ -736,6 +736,11 @@ fn fortios_unreadable_previous_is_refused_with_its_line() {
             3,
         ),
         ("unterminated", "config firewall policy\n".to_string(), 0),
+        (
+            "multi-VDOM",
+            "config vdom\n    edit \"root\"\n        config firewall policy\n        end\n    next\nend\n".to_string(),
+            3,
+        ),
         ("edited by hand", edited, edited_line),
         ("a name conduitc never writes", mine, mine_line),
     ] {

@@ -118,7 +118,9 @@
 //!   edited by hand, or a `conduit-` name conduitc never writes, is `E816`
 //!   with the line of its `edit`. So is an operator policy carrying the
 //!   name of a policy of the new build (FortiOS refuses two policies under
-//!   one name). Nothing outside ownership is written.
+//!   one name), and a firewall table nested in another block (a multi-VDOM
+//!   backup: one VDOM's configuration is needed). Nothing outside
+//!   ownership is written.
 //! - **The script.** A header (`# conduitc VERSION fortios transition`,
 //!   what PREVIOUS held, the build summary, the counts of changes), then:
 //!   1. new address and address6 objects, new services, then new groups;

@@ -36,6 +36,8 @@ pub(super) enum Item {
 pub(super) struct Block {
     /// The words after `config`, joined by one space.
     pub(super) path: String,
+    /// The line of `config`.
+    pub(super) line: usize,
     pub(super) items: Vec<Item>,
 }
 
@@ -186,6 +188,7 @@ pub(super) fn read(text: &str) -> Result<Vec<Block>, EmitError> {
                     return Err(foreign());
                 }
                 stack.push(Open::Config(Block {
+                    line: no,
                     path: rest.join(" "),
                     items: Vec::new(),
                 }));

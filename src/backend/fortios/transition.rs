@@ -60,8 +60,33 @@ struct State {
     policies: Vec<(u32, Entry)>,
 }
 
+/// Refuses a firewall table below the top level (a multi-VDOM backup,
+/// where tables sit inside `config vdom` / `edit NAME`).
+fn check_nesting(items: &[Item]) -> Result<(), EmitError> {
+    for i in items {
+        match i {
+            Item::Config(b) if b.path == POLICY || CREATE.contains(&b.path.as_str()) => {
+                return Err(previous(
+                    b.line,
+                    format!(
+                        "`config {}` inside another block (a multi-VDOM configuration?): give the configuration of one VDOM, as `show full-configuration` inside it prints it",
+                        b.path
+                    ),
+                ))
+            }
+            Item::Config(b) => check_nesting(&b.items)?,
+            Item::Edit(e) => check_nesting(&e.items)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl State {
     fn of(blocks: &[Block]) -> Result<State, EmitError> {
+        for b in blocks {
+            check_nesting(&b.items)?;
+        }
         let mut objects: BTreeMap<&'static str, Vec<Entry>> = BTreeMap::new();
         let mut policies = Vec::new();
         for b in blocks {
