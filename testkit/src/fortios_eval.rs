@@ -17,6 +17,10 @@
 //! protocol; policies are tried in configuration order (not by ID), the first
 //! whose interfaces, addresses (of the packet's family) and service match
 //! decides, and no match is the implicit deny.
+//!
+//! [`DeviceState`] adds *apply* semantics: a device that configuration text
+//! (a build, a backup, a transition script) is applied to, as the FortiOS
+//! CLI does, reporting what it enforces at every `end`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -827,5 +831,255 @@ impl Config {
                 )
             })
             .collect()
+    }
+}
+
+/// The tables [`DeviceState`] models, in the order it renders them.
+const MODELLED: [&str; 7] = [
+    "firewall address",
+    "firewall address6",
+    "firewall addrgrp",
+    "firewall addrgrp6",
+    "firewall service custom",
+    "firewall service group",
+    "firewall policy",
+];
+
+/// One entry of a table: its key and its fields in the order first set.
+type Fields = Vec<(String, Vec<Tok>)>;
+
+/// A FortiOS device that configuration text is *applied* to, as the CLI
+/// does: tables keep their entries in order; `edit` of an existing entry
+/// opens it, of a new one appends it at the end of the table (on `next`);
+/// `set` replaces the field's whole value; `unset` resets it to the
+/// default; `delete` of a missing entry, or of one that another entry
+/// refers to ("entry in use"), is an error; `move A before|after B`
+/// reorders the policy table. Tables outside the firewall tables modelled
+/// here (`config system global`, nested blocks) are read structurally and
+/// left aside; `set uuid` is kept by the device and not modelled.
+///
+/// After every `end` of a modelled table the device's configuration is
+/// read back with [`parse`], so a policy whose address or service is
+/// missing is an apply error, and [`DeviceState::apply`] reports what the
+/// device enforces at that point.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceState {
+    tables: BTreeMap<&'static str, Vec<(String, Fields)>>,
+}
+
+fn render_tok(t: &Tok) -> String {
+    if t.quoted {
+        let mut s = String::from("\"");
+        for c in t.text.chars() {
+            if c == '"' || c == '\\' {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('"');
+        s
+    } else {
+        t.text.clone()
+    }
+}
+
+fn refers_to(fields: &Fields, name: &str) -> bool {
+    fields
+        .iter()
+        .any(|(f, v)| f != "name" && f != "comments" && v.iter().any(|t| t.text == name))
+}
+
+impl DeviceState {
+    /// A device that holds what `text` configures (a build or a backup),
+    /// applied to an empty device.
+    pub fn load(text: &str) -> Result<DeviceState, String> {
+        let mut d = DeviceState::default();
+        d.apply(text)?;
+        Ok(d)
+    }
+
+    /// The device's configuration as text in the form [`parse`] reads.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for table in MODELLED {
+            // A backup always shows the policy table, even empty.
+            let entries = match self.tables.get(table) {
+                Some(e) => e.as_slice(),
+                None if table == "firewall policy" => &[],
+                None => continue,
+            };
+            out.push_str(&format!("config {table}\n"));
+            for (key, fields) in entries {
+                if table == "firewall policy" {
+                    out.push_str(&format!("    edit {key}\n"));
+                } else {
+                    out.push_str(&format!(
+                        "    edit {}\n",
+                        render_tok(&Tok {
+                            text: key.clone(),
+                            quoted: true
+                        })
+                    ));
+                }
+                for (f, v) in fields {
+                    let vals: Vec<String> = v.iter().map(render_tok).collect();
+                    out.push_str(&format!("        set {f} {}\n", vals.join(" ")));
+                }
+                out.push_str("    next\n");
+            }
+            out.push_str("end\n");
+        }
+        out
+    }
+
+    /// What the device enforces now.
+    pub fn config(&self) -> Result<Config, String> {
+        parse(&self.render())
+    }
+
+    /// The keys of one table, in order (`"firewall policy"`: the IDs).
+    pub fn keys(&self, table: &str) -> Vec<String> {
+        self.tables
+            .get(table)
+            .map(|es| es.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Applies `text` line by line; returns what the device enforces after
+    /// each `end` of a modelled table. On `Err` the device is left as the
+    /// lines before the failing one made it.
+    pub fn apply(&mut self, text: &str) -> Result<Vec<Config>, String> {
+        let mut snapshots = Vec::new();
+        let mut table: Option<&'static str> = None;
+        // Depth of `config` blocks being skipped.
+        let mut skip = 0usize;
+        let mut open: Option<(String, Fields)> = None;
+        for (no, line) in text.lines().enumerate() {
+            let err = |m: String| format!("line {}: {m}: `{line}`", no + 1);
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let toks = tokenize(trimmed).map_err(err)?;
+            let Some((head, rest)) = toks.split_first() else {
+                continue;
+            };
+            if skip > 0 {
+                match head.text.as_str() {
+                    "config" => skip += 1,
+                    "end" => skip -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            match (head.text.as_str(), table, open.is_some()) {
+                ("config", None, _) => {
+                    let path: Vec<&str> = rest.iter().map(|t| t.text.as_str()).collect();
+                    let path = path.join(" ");
+                    match MODELLED.iter().find(|t| **t == path) {
+                        Some(t) => table = Some(t),
+                        None => skip = 1,
+                    }
+                }
+                ("config", Some(_), _) => {
+                    return Err(err("nested block in a firewall table".into()))
+                }
+                ("edit", Some(t), false) => {
+                    let key = one(rest).map_err(err)?.text.clone();
+                    if t == "firewall policy" && key.parse::<u32>().map_or(true, |id| id == 0) {
+                        return Err(err("policy IDs here are explicit numbers".into()));
+                    }
+                    let fields = self
+                        .tables
+                        .get(t)
+                        .and_then(|es| es.iter().find(|(k, _)| *k == key))
+                        .map(|(_, f)| f.clone())
+                        .unwrap_or_default();
+                    open = Some((key, fields));
+                }
+                ("set", Some(_), true) => {
+                    let (field, values) =
+                        rest.split_first().ok_or_else(|| err("bare set".into()))?;
+                    if field.text == "uuid" {
+                        continue;
+                    }
+                    if let Some((_, fields)) = open.as_mut() {
+                        match fields.iter_mut().find(|(f, _)| *f == field.text) {
+                            Some((_, v)) => *v = values.to_vec(),
+                            None => fields.push((field.text.clone(), values.to_vec())),
+                        }
+                    }
+                }
+                ("unset", Some(_), true) => {
+                    let field = word(rest).map_err(err)?.to_string();
+                    if let Some((_, fields)) = open.as_mut() {
+                        fields.retain(|(f, _)| *f != field);
+                    }
+                }
+                ("next", Some(t), true) => {
+                    if let Some((key, fields)) = open.take() {
+                        let entries = self.tables.entry(t).or_default();
+                        match entries.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, f)) => *f = fields,
+                            None => entries.push((key, fields)),
+                        }
+                    }
+                }
+                ("delete", Some(t), false) => {
+                    let key = one(rest).map_err(err)?.text.clone();
+                    let exists = self
+                        .tables
+                        .get(t)
+                        .is_some_and(|es| es.iter().any(|(k, _)| *k == key));
+                    if !exists {
+                        return Err(err(format!("entry not found: {key}")));
+                    }
+                    if t != "firewall policy" {
+                        for (other, es) in &self.tables {
+                            if let Some((k, _)) = es.iter().find(|(_, f)| refers_to(f, &key)) {
+                                return Err(err(format!(
+                                    "entry in use: {key} is used by {other} {k}"
+                                )));
+                            }
+                        }
+                    }
+                    if let Some(es) = self.tables.get_mut(t) {
+                        es.retain(|(k, _)| *k != key);
+                    }
+                }
+                ("move", Some("firewall policy"), false) => {
+                    let [a, how, b] = rest else {
+                        return Err(err("move takes `A before|after B`".into()));
+                    };
+                    let es = self.tables.entry("firewall policy").or_default();
+                    let from = es
+                        .iter()
+                        .position(|(k, _)| *k == a.text)
+                        .ok_or_else(|| err(format!("entry not found: {}", a.text)))?;
+                    let moving = es.remove(from);
+                    let to = es
+                        .iter()
+                        .position(|(k, _)| *k == b.text)
+                        .ok_or_else(|| err(format!("entry not found: {}", b.text)))?;
+                    match how.text.as_str() {
+                        "before" => es.insert(to, moving),
+                        "after" => es.insert(to + 1, moving),
+                        _ => return Err(err("move takes `before` or `after`".into())),
+                    }
+                }
+                ("end", Some(_), false) => {
+                    if !rest.is_empty() {
+                        return Err(err("text after end".into()));
+                    }
+                    table = None;
+                    snapshots.push(self.config().map_err(err)?);
+                }
+                _ => return Err(err("unexpected command here".into())),
+            }
+        }
+        if table.is_some() || skip > 0 {
+            return Err("text ends inside a block".into());
+        }
+        Ok(snapshots)
     }
 }

@@ -9,6 +9,7 @@
 mod api;
 mod backend_examples;
 mod backend_fortios;
+mod backend_fortios_transition;
 mod backend_golden;
 mod backend_injection;
 mod backend_ios;

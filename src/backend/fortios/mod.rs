@@ -83,9 +83,10 @@
 //!   other takes the next free ID above (wrapping within the range): the
 //!   IDs depend on which flows the build holds, never on their order. The device evaluates policies in configuration order,
 //!   not by ID; all policies here are accepts, so their relative order does
-//!   not change what passes. New policies are appended after any existing
-//!   ones: this table is meant to be the only one on the device (or at least
-//!   above any broader accept).
+//!   not change what passes. Pasted onto a device, new policies are
+//!   appended after any existing ones: a plain build is for a device
+//!   without an earlier conduitc configuration (its header says so); a
+//!   device that runs one takes a transition (below).
 //! - `set logtraffic all` when the flow logs (and for catch-alls), else
 //!   `set logtraffic disable`: the flow did not ask for logs, and `utm`
 //!   would log nothing either since no security profile is attached; saying
@@ -96,10 +97,60 @@
 //!   source from another zone.
 //! - `set comments "conduit/flow owner=OWNER from=ZONE to=ZONE"`.
 //!
-//! Removing a flow does not remove its policy from a device that already has
-//! it: compare the device's policy IDs with this file's and delete the
-//! others (`config firewall policy` / `delete ID`) before the objects they
-//! reference.
+//! # Transitions
+//!
+//! [`transition_to`] writes the script that takes a device from PREVIOUS
+//! (an earlier build, or the device's configuration backup / `show
+//! full-configuration`) to this build (`transition` in this directory;
+//! `read` reads PREVIOUS).
+//!
+//! - **Reading.** PREVIOUS is read whole as a tree of `config`/`edit`/
+//!   `set`/`unset`/`next`/`end` (comments, `#config-version=` headers,
+//!   every table, nested blocks, quoted strings); an unbalanced block or any
+//!   other statement form is `E816` with its line, so text from another
+//!   vendor, nftables, JSON or binary is refused, and so is a change script
+//!   (`delete`, `move`). Only `firewall address`, `address6`, `addrgrp`,
+//!   `addrgrp6`, `service custom`, `service group` and `policy` are
+//!   interpreted; every table is searched for references.
+//! - **Ownership.** conduitc owns objects named `conduit-...` (any case)
+//!   and policies with IDs in 1000000-999999999. An owned object must hold
+//!   what its name says (the content-derived name is recomputed); one
+//!   edited by hand, or a `conduit-` name conduitc never writes, is `E816`
+//!   with the line of its `edit`. So is an operator policy carrying the
+//!   name of a policy of the new build (FortiOS refuses two policies under
+//!   one name), and a firewall table nested in another block (a multi-VDOM
+//!   backup: one VDOM's configuration is needed). Nothing outside
+//!   ownership is written.
+//! - **The script.** A header (`# conduitc VERSION fortios transition`,
+//!   what PREVIOUS held, the build summary, the counts of changes), then:
+//!   1. new address and address6 objects, new services, then new groups;
+//!      an object already on the device under the same name is not
+//!      repeated (same name, same content);
+//!   2. one `config firewall policy`: `delete ID` for owned policies the
+//!      build lacks, `edit ID` with every `set` (and the `unset` of an
+//!      address family the policy no longer has) for new and changed
+//!      policies, unchanged ones left alone, then `move` so the conduitc
+//!      policies form one contiguous block in build order: the block starts
+//!      where the first conduitc policy was (after the operator policy that
+//!      preceded it, or at the top); with no conduitc policy on the device,
+//!      directly above the deny policies at the bottom of the table (the
+//!      customary deny-all), or at the end when the table does not end in
+//!      one. A new policy, which FortiOS appends at the bottom, is moved up
+//!      into the block. Only moves that change the order are written;
+//!   3. deletion of the owned objects the build no longer uses: service
+//!      and address groups first, then services and addresses. When
+//!      configuration outside ownership (an operator policy or group, any
+//!      other table) refers to one of them, the transition is refused with
+//!      `E817`, naming the object and what refers to it (policy ID and
+//!      name) with its line.
+//!
+//!   Between one `end` and the next the device therefore admits what the
+//!   old build admits (objects only appear or disappear unused) or what
+//!   the new one does: never what neither admits.
+//! - **No change.** When the device already runs the build, the script is
+//!   the header and `# no change: the device already runs this build`.
+//!
+//! Every refusal comes before the first byte is written.
 //!
 //! # What was not verified
 //!
@@ -124,12 +175,14 @@
 //! This file renders; `validate` refuses names
 //! before anything is planned, `plan` merges each flow's rules into one
 //! policy, `naming` names objects, groups and policies within the limits of
-//! the platform table ([`crate::model::platform::FORTIOS`]), and `quote` quotes
-//! every string.
+//! the platform table ([`crate::model::platform::FORTIOS`]), `quote` quotes
+//! every string, `read` reads PREVIOUS and `transition` writes transitions.
 
 mod naming;
 mod plan;
 mod quote;
+mod read;
+mod transition;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -193,14 +246,16 @@ pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), Emit
 /// Writes the transition from `previous` to the build of `rules` (see
 /// [`super::emit_transition`]).
 pub fn transition_to(
-    _rules: &RuleSet,
-    _previous: &str,
-    _out: &mut dyn std::io::Write,
+    rules: &RuleSet,
+    previous: &str,
+    out: &mut dyn std::io::Write,
 ) -> Result<(), EmitError> {
-    Err(EmitError::Previous {
+    let new = emit(rules)?;
+    let text = transition::transition(rules, &new, previous)?;
+    printable_lines(TARGET, &text)?;
+    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
         target: TARGET,
-        line: 0,
-        message: "transitions are not built yet".to_string(),
+        message: e.to_string(),
     })
 }
 
@@ -464,7 +519,10 @@ fn header(out: &mut String, rules: &RuleSet) {
         build_summary(rules, "no firewall: interfaces \"any\"")
     );
     out.push_str(
-        "# Only the policies below accept traffic; everything else meets the implicit deny.\n",
+        "# For a device without an earlier conduitc configuration. On a device that runs an\n\
+         # earlier build, apply the transition `conduitc build --from PREVIOUS` writes instead\n\
+         # (PREVIOUS: the earlier build's file, or the device's configuration backup).\n\
+         # Only the policies below accept traffic; everything else meets the implicit deny.\n",
     );
 }
 
