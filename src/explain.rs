@@ -121,6 +121,14 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from the command line; the transition CLI tests run the binary",
     ),
     (
+        Code::LogUnreadable,
+        "comes from `observe --log`, not from a policy; observe_cli.rs runs the binary",
+    ),
+    (
+        Code::LogFormatUnknown,
+        "comes from a log given to `observe`, not from a policy; observe_cli.rs runs the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

@@ -126,6 +126,7 @@ pub mod limits;
 pub mod locate;
 pub mod lower;
 pub mod model;
+pub mod observe;
 mod semantics;
 pub mod source;
 pub mod suggest;
