@@ -209,18 +209,9 @@ fn text(r: &Report) -> String {
         r.allowed,
         r.undeclared
     );
-    let width = r
-        .flows
-        .iter()
-        .map(|f| f.connections.to_string().len())
-        .max()
-        .unwrap_or(1);
     let _ = writeln!(s, "\nconnections per declared flow:");
-    for f in &r.flows {
-        let _ = writeln!(s, "  {:>width$}  {}", f.connections, f.flow);
-    }
-    if r.flows.is_empty() {
-        s.push_str("  (no flow in play)\n");
+    for f in r.flows.iter().filter(|f| f.connections > 0) {
+        let _ = writeln!(s, "  {:>6}  {}", f.connections, f.flow);
     }
     let _ = writeln!(
         s,

@@ -56,6 +56,7 @@ pub enum LogFormat {
     /// Cisco IOS `%SEC-6-IPACCESSLOG*` and `%IPV6_ACL-6-ACCESSLOG*` messages.
     CiscoIos,
     /// FortiOS traffic log lines (`key=value`, `type="traffic"`).
+    #[serde(rename = "fortios")]
     FortiOs,
 }
 
@@ -269,6 +270,9 @@ pub struct Candidate {
     pub sources: Vec<IpAddr>,
     /// Up to three destination addresses seen.
     pub destinations: Vec<IpAddr>,
+    /// The declared firewalls whose lines reported them (by the name in
+    /// the line, or `--firewall`), in declaration order.
+    pub firewalls: Vec<String>,
 }
 
 /// The reconciliation of every log read with the policy.
@@ -283,9 +287,10 @@ pub struct Report {
     pub allowed: u64,
     /// Of those, not allowed by any declared flow.
     pub undeclared: u64,
-    /// Every declared flow in play, by full name, with its count.
+    /// Every declared flow in force that a log covered (or that decided a
+    /// connection), by full name, with its count.
     pub flows: Vec<FlowHits>,
-    /// Declared flows in play that no connection used.
+    /// Of `flows`, those that decided no connection.
     pub unseen: Vec<String>,
     /// Undeclared connections, grouped; most connections first.
     pub candidates: Vec<Candidate>,
@@ -324,6 +329,7 @@ struct Tally {
     last: Option<Date>,
     sources: BTreeSet<IpAddr>,
     destinations: BTreeSet<IpAddr>,
+    firewalls: BTreeSet<usize>,
 }
 
 /// Reads logs and reconciles them with a policy; [`Observer::finish`]
@@ -338,6 +344,10 @@ pub struct Observer<'p> {
     flow_index: HashMap<String, usize>,
     hits: Vec<FlowHits>,
     in_play: Vec<bool>,
+    /// The conduit of each flow.
+    conduit_of: Vec<usize>,
+    /// Which build options judged at least one connection.
+    used: Vec<bool>,
     memo: HashMap<MemoKey, Judged>,
     tallies: BTreeMap<CandidateKey, Tally>,
     files: Vec<FileSummary>,
@@ -374,11 +384,13 @@ impl<'p> Observer<'p> {
         let mut flow_index = HashMap::new();
         let mut hits = Vec::new();
         let mut in_play = Vec::new();
-        for conduit in &policy.conduits {
+        let mut conduit_of = Vec::new();
+        for (ci, conduit) in policy.conduits.iter().enumerate() {
             let cut = conduit.zones.iter().any(|z| severed.contains(z));
             for flow in &conduit.flows {
                 flow_index.insert(flow.full_name.clone(), hits.len());
                 in_play.push(!cut && flow.in_force_on(opts.today));
+                conduit_of.push(ci);
                 hits.push(FlowHits {
                     flow: flow.full_name.clone(),
                     owner: flow.owner.to_string(),
@@ -386,10 +398,13 @@ impl<'p> Observer<'p> {
                 });
             }
         }
+        let used = vec![false; builds.len()];
         Ok(Observer {
             policy,
             opts,
             builds,
+            conduit_of,
+            used,
             flow_index,
             hits,
             in_play,
@@ -512,6 +527,9 @@ impl<'p> Observer<'p> {
             }
         };
         self.connections += c.count;
+        if let Some(u) = self.used.get_mut(at) {
+            *u = true;
+        }
         match judged {
             Judged::Flow(i) => {
                 self.allowed += c.count;
@@ -528,6 +546,7 @@ impl<'p> Observer<'p> {
                     dport: c.dport,
                     icmp_type: c.icmp_type,
                 };
+                let fw = self.firewall_at(at);
                 let t = self.tallies.entry(ck).or_default();
                 t.connections += c.count;
                 if t.monitored_by.is_none() {
@@ -537,6 +556,9 @@ impl<'p> Observer<'p> {
                     t.first = Some(t.first.map_or(d, |f| f.min(d)));
                     t.last = Some(t.last.map_or(d, |l| l.max(d)));
                 }
+                if let Some(fw) = fw {
+                    t.firewalls.insert(fw);
+                }
                 if t.sources.len() < 3 {
                     t.sources.insert(c.src);
                 }
@@ -545,6 +567,12 @@ impl<'p> Observer<'p> {
                 }
             }
         }
+    }
+
+    /// The index of the firewall build options `at` judge across.
+    fn firewall_at(&self, at: usize) -> Option<usize> {
+        let name = self.builds.get(at)?.firewall.as_deref()?;
+        self.policy.firewalls.iter().position(|f| f.name.is(name))
     }
 
     fn judge(&self, k: &MemoKey) -> Judged {
@@ -591,14 +619,41 @@ impl<'p> Observer<'p> {
         }
     }
 
-    /// The report of everything read.
+    /// True when a connection judged with build options `at` could have
+    /// crossed a firewall that holds a rule of conduit `ci`.
+    fn covers(&self, at: usize, ci: usize) -> bool {
+        let Some(firewall) = self.builds.get(at).and_then(|b| b.firewall.as_deref()) else {
+            return true;
+        };
+        let (Some(fw), Some(conduit)) = (self.policy.firewall(firewall), self.policy.conduits.get(ci)) else {
+            return false;
+        };
+        conduit
+            .zones
+            .iter()
+            .all(|z| fw.interfaces.iter().any(|i| i.zone == *z))
+    }
+
+    /// The report of everything read. A flow is listed (and may be unseen)
+    /// when it is in force and a log covered it: a line naming a firewall
+    /// covers the flows of the conduits that firewall joins; a line naming
+    /// none covers those of `--firewall`, or every flow.
     pub fn finish(self) -> Report {
+        let covered = |i: usize| {
+            let ci = self.conduit_of.get(i).copied().unwrap_or(usize::MAX);
+            self.used
+                .iter()
+                .enumerate()
+                .any(|(at, used)| *used && self.covers(at, ci))
+        };
         let mut flows: Vec<FlowHits> = self
             .hits
             .iter()
-            .zip(&self.in_play)
-            .filter(|(h, play)| **play || h.connections > 0)
-            .map(|(h, _)| h.clone())
+            .enumerate()
+            .filter(|(i, h)| {
+                h.connections > 0 || (self.in_play.get(*i).copied().unwrap_or(false) && covered(*i))
+            })
+            .map(|(_, h)| h.clone())
             .collect();
         flows.sort_by(|a, b| a.flow.as_bytes().cmp(b.flow.as_bytes()));
         let unseen = flows
@@ -619,6 +674,12 @@ impl<'p> Observer<'p> {
                 last_seen: t.last,
                 sources: t.sources.into_iter().collect(),
                 destinations: t.destinations.into_iter().collect(),
+                firewalls: t
+                    .firewalls
+                    .iter()
+                    .filter_map(|i| self.policy.firewalls.get(*i))
+                    .map(|f| f.name.to_string())
+                    .collect(),
             })
             .collect();
         candidates.sort_by(|a, b| {
@@ -748,9 +809,21 @@ pub fn to_conduit(report: &Report, policy: &Policy) -> String {
             n += 1;
         }
         taken.insert(name.to_ascii_lowercase());
+        out.push('\n');
+        for existing in policy
+            .conduits
+            .iter()
+            .filter(|c| c.zones.contains(a) && c.zones.contains(b))
+        {
+            let _ = writeln!(
+                out,
+                "# The policy's conduit {} also joins these zones: the flows may move into it.",
+                existing.name
+            );
+        }
         let _ = write!(
             out,
-            "\nconduit {name} {{\n  zones {}, {}\n  owner {OWNER_PLACEHOLDER}\n",
+            "conduit {name} {{\n  zones {}, {}\n  owner {OWNER_PLACEHOLDER}\n",
             za.name, zb.name
         );
         let mut flow_names: BTreeSet<String> = BTreeSet::new();
@@ -769,6 +842,17 @@ pub fn to_conduit(report: &Report, policy: &Policy) -> String {
             flow_names.insert(fname.clone());
             out.push('\n');
             let _ = writeln!(out, "  # {}", seen_line(c));
+            for fw in &c.firewalls {
+                let Some(f) = policy.firewall(fw) else {
+                    continue;
+                };
+                if !f.interfaces.iter().any(|i| i.zone == *a) || !f.interfaces.iter().any(|i| i.zone == *b) {
+                    let _ = writeln!(
+                        out,
+                        "  # Logged at {fw}, which does not join these two zones: this flow does not change what {fw} passes."
+                    );
+                }
+            }
             let _ = writeln!(
                 out,
                 "  flow {fname} {{\n    from {}\n    to {}\n    service {}\n    # reason \"why this flow is needed\"\n  }}",
