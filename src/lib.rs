@@ -65,6 +65,8 @@
 //!   and in declarations, and whose approval that needs.
 //! - [`formatter`], [`graph`], [`attack_paths`]: `conduitc fmt`, `graph` and
 //!   `paths` as functions.
+//! - [`observe`]: firewall and sensor logs reconciled with the policy, as
+//!   `conduitc observe` ([`observe::Observer`]).
 //! - [`explain`]: a code's explanation, as `conduitc explain` prints it.
 //! - [`locate`]: where a firewall or a flow is declared, for messages about
 //!   a name after the check.
