@@ -91,7 +91,7 @@ pub struct Connection {
     pub date: Option<Date>,
     /// The device that logged it, when the line names one.
     pub device: Option<String>,
-    /// How many connections the line stands for (an IOS line counts packets).
+    /// How many connections the line stands for (1 for every reader).
     pub count: u64,
 }
 

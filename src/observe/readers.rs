@@ -3,7 +3,7 @@
 //! record of the format (a header, another kernel or device message), or a
 //! malformed record with the reason.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::model::Date;
@@ -52,7 +52,13 @@ pub struct LineReader {
     /// Zeek TSV: the field separator and the columns we read.
     separator: String,
     columns: Option<ZeekColumns>,
+    /// Cisco IOS: the last connections seen, as (protocol, source, source
+    /// port, destination, destination port), to recognise their replies.
+    recent: HashSet<(u8, IpAddr, u16, IpAddr, u16)>,
 }
+
+/// Connections remembered to recognise replies, before the set is emptied.
+const RECENT_ENTRIES: usize = 1 << 16;
 
 #[derive(Clone, Copy, Debug)]
 struct ZeekColumns {
@@ -74,6 +80,7 @@ impl LineReader {
             today,
             separator: "\t".to_string(),
             columns: None,
+            recent: HashSet::new(),
         }
     }
 
@@ -86,7 +93,7 @@ impl LineReader {
             LogFormat::Kernel => kernel(line, self.today),
             LogFormat::ZeekTsv => self.zeek_tsv(line),
             LogFormat::ZeekJson => zeek_json(line),
-            LogFormat::CiscoIos => ios(line, self.today),
+            LogFormat::CiscoIos => ios(line, self.today, &mut self.recent),
             LogFormat::FortiOs => fortios(line),
         }
     }
@@ -343,14 +350,22 @@ fn kernel(line: &str, today: Date) -> Record {
         return Record::Other;
     };
     let (date, host) = syslog_header(line, today);
-    let mut fields: HashMap<&str, &str> = HashMap::new();
+    // The first of each key counts (an ICMP error quotes the packet it is
+    // about in brackets, after the message's own fields).
+    let mut fields: [Option<&str>; 5] = [None; 5];
+    const KEYS: [&str; 5] = ["SRC", "DST", "PROTO", "DPT", "TYPE"];
     for w in body.split(' ') {
         if let Some((k, v)) = w.split_once('=') {
-            fields.entry(k).or_insert(v);
+            if let Some(i) = KEYS.iter().position(|x| *x == k) {
+                if fields[i].is_none() {
+                    fields[i] = Some(v);
+                }
+            }
         }
     }
+    let get = |k: &str| KEYS.iter().position(|x| *x == k).and_then(|i| fields[i]);
     let addr = |k: &str| -> Result<IpAddr, String> {
-        let v = fields.get(k).copied().unwrap_or("");
+        let v = get(k).unwrap_or("");
         v.parse()
             .map_err(|_| format!("{k}=`{}` is not an address", short(v)))
     };
@@ -358,11 +373,11 @@ fn kernel(line: &str, today: Date) -> Record {
         (Ok(s), Ok(d)) => (s, d),
         (Err(e), _) | (_, Err(e)) => return Record::Malformed(e),
     };
-    let Some(proto) = fields.get("PROTO").copied() else {
+    let Some(proto) = get("PROTO") else {
         return Record::Malformed("no PROTO=".into());
     };
     let number = |k: &str| -> Result<u16, String> {
-        let v = fields.get(k).copied().unwrap_or("");
+        let v = get(k).unwrap_or("");
         v.parse()
             .map_err(|_| format!("{k}=`{}` is not a number", short(v)))
     };
@@ -409,7 +424,14 @@ fn kernel(line: &str, today: Date) -> Record {
 // ---------------------------------------------------------------------------
 // Cisco IOS access-list logging
 
-fn ios(line: &str, today: Date) -> Record {
+/// One line is one connection, whatever its packet count. For TCP and UDP,
+/// a connection is its addresses and ports: a later line for the same ones
+/// (the device's periodic summary of further packets) is no new
+/// connection, and neither is a line for the same ones swapped. An access
+/// list is stateless, so a monitor-mode catch-all (`permit ip SRC DST log`)
+/// also logs the replies of the connections it admits, in the other
+/// direction.
+fn ios(line: &str, today: Date, recent: &mut HashSet<(u8, IpAddr, u16, IpAddr, u16)>) -> Record {
     let markers = [
         "%SEC-6-IPACCESSLOGP:",
         "%SEC-6-IPACCESSLOGDP:",
@@ -440,7 +462,7 @@ fn ios(line: &str, today: Date) -> Record {
         return Record::Malformed("expected `PROTO SOURCE -> DESTINATION`".into());
     }
     let proto_word = words[3].to_ascii_lowercase();
-    let (src, _) = match addr_port(words[4]) {
+    let (src, sport) = match addr_port(words[4]) {
         Some(x) => x,
         None => return Record::Malformed(format!("`{}` is not a source address", short(words[4]))),
     };
@@ -450,15 +472,21 @@ fn ios(line: &str, today: Date) -> Record {
         None => return Record::Malformed(format!("`{}` is not a destination address", short(dst_word))),
     };
     let rest = &words[arrow + 2..];
-    let mut count: u64 = 1;
-    if let Some(i) = rest.iter().position(|w| w.starts_with("packet")) {
-        if i > 0 {
-            count = rest[i - 1].parse().unwrap_or(1);
-        }
-    }
     let (proto, dport, icmp_type) = match proto_word.as_str() {
         "tcp" | "udp" => match dport {
-            Some(p) => (if proto_word == "tcp" { 6 } else { 17 }, Some(p), None),
+            Some(p) => {
+                let n = if proto_word == "tcp" { 6 } else { 17 };
+                if let Some(sp) = sport {
+                    if recent.contains(&(n, dst, p, src, sp)) || recent.contains(&(n, src, sp, dst, p)) {
+                        return Record::Other;
+                    }
+                    if recent.len() >= RECENT_ENTRIES {
+                        recent.clear();
+                    }
+                    recent.insert((n, src, sp, dst, p));
+                }
+                (n, Some(p), None)
+            }
             None => return Record::Malformed("no destination port".into()),
         },
         "icmp" | "icmpv6" | "ipv6-icmp" => {
@@ -496,7 +524,7 @@ fn ios(line: &str, today: Date) -> Record {
         icmp_type,
         date,
         device: host,
-        count,
+        count: 1,
     })
 }
 
@@ -667,7 +695,7 @@ mod tests {
         let l = "Dec  4 08:01:02 cell-router 231: *Dec  4 08:01:02.123: %SEC-6-IPACCESSLOGP: list conduit-gi0-3-in denied tcp 10.20.0.31(51000) -> 10.1.20.11(80), 3 packets";
         assert_eq!(detect(l), Some(LogFormat::CiscoIos));
         let c = conn(LogFormat::CiscoIos, l);
-        assert_eq!((c.proto, c.dport, c.count), (6, Some(80), 3));
+        assert_eq!((c.proto, c.dport, c.count), (6, Some(80), 1));
         assert_eq!(c.device.as_deref(), Some("cell-router"));
         let l = "000123: Dec  4 2026 08:01:02 UTC: %SEC-6-IPACCESSLOGDP: list acl permitted icmp 10.20.0.10 -> 10.1.10.11 (8/0), 1 packet";
         let c = conn(LogFormat::CiscoIos, l);
@@ -676,6 +704,14 @@ mod tests {
         let c = conn(LogFormat::CiscoIos, l);
         assert_eq!((c.proto, c.dport), (6, Some(4840)));
         assert!(c.src.is_ipv6());
+        // The reply a catch-all logs in the other direction is no connection.
+        let mut r = LineReader::new(LogFormat::CiscoIos, today());
+        let fwd = "%SEC-6-IPACCESSLOGP: list conduit-supervisory-in permitted tcp 10.20.0.31(50112) -> 10.1.20.11(80), 1 packet";
+        let back = "%SEC-6-IPACCESSLOGP: list conduit-packaging-in permitted tcp 10.1.20.11(80) -> 10.20.0.31(50112), 1 packet";
+        assert!(matches!(r.read(fwd), Record::Connection(_)));
+        assert_eq!(r.read(back), Record::Other);
+        assert_eq!(r.read(&fwd.replace(", 1 packet", ", 14 packets")), Record::Other);
+        assert!(matches!(r.read(&fwd.replace("50112", "50113")), Record::Connection(_)));
     }
 
     #[test]
