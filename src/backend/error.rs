@@ -154,8 +154,12 @@ impl EmitError {
             EmitError::Unsupported { target, what } => format!("{target} cannot express {what}"),
             EmitError::NotBuilt { .. } => self.to_string(),
             EmitError::Io { target, message } => format!("writing {target} output: {message}"),
-            EmitError::Previous { target, message, .. }
-            | EmitError::InUse { target, message, .. } => format!("{target}: {message}"),
+            EmitError::Previous {
+                target, message, ..
+            }
+            | EmitError::InUse {
+                target, message, ..
+            } => format!("{target}: {message}"),
         }
     }
 }
