@@ -20,7 +20,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-const PLANT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/bottling-plant.conduit");
+const PLANT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/bottling-plant.conduit"
+);
 
 /// A small linear congruential generator: the same log on every run.
 struct Lcg(u64);
@@ -77,13 +80,20 @@ fn kernel_log(path: &Path, lines: usize) {
         // A host name that is no declared firewall: judged across the whole policy.
         let head = format!("Dec  4 {h:02}:{m:02}:{s:02} plant-fw kernel:");
         if i % 50 == 0 {
-            writeln!(w, "{head} e1000e 0000:00:1f.6 eth2: NIC Link is Up 1000 Mbps Full Duplex").unwrap();
+            writeln!(
+                w,
+                "{head} e1000e 0000:00:1f.6 eth2: NIC Link is Up 1000 Mbps Full Duplex"
+            )
+            .unwrap();
             continue;
         }
         let (src, dst, proto, arg) = connection(&mut r);
         let tail = match proto {
             "ICMP" => format!("PROTO=ICMP TYPE={arg} CODE=0 ID=7 SEQ=1"),
-            p => format!("PROTO={p} SPT={} DPT={arg} WINDOW=64240 RES=0x00 SYN URGP=0", 30_000 + r.next(30_000)),
+            p => format!(
+                "PROTO={p} SPT={} DPT={arg} WINDOW=64240 RES=0x00 SYN URGP=0",
+                30_000 + r.next(30_000)
+            ),
         };
         writeln!(
             w,
@@ -100,7 +110,11 @@ fn zeek_log(path: &Path, lines: usize) {
     for i in 0..lines {
         let (src, dst, proto, arg) = connection(&mut r);
         let ts = 1_796_371_200.0 + i as f64 * 0.01;
-        let (op, rp) = if proto == "ICMP" { (arg, 0) } else { (30_000 + r.next(30_000), arg) };
+        let (op, rp) = if proto == "ICMP" {
+            (arg, 0)
+        } else {
+            (30_000 + r.next(30_000), arg)
+        };
         writeln!(
             w,
             "{ts:.6}\tC{i:x}\t{src}\t{op}\t{dst}\t{rp}\t{}\t-\t0.004\t120\t240\tSF",
@@ -115,13 +129,25 @@ fn run(bin: &str, log: &Path) -> (f64, f64, String) {
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(bin)
-        .args(["observe", PLANT, "--today", "2026-12-05", "--format", "json", "--log"])
+        .args([
+            "observe",
+            PLANT,
+            "--today",
+            "2026-12-05",
+            "--format",
+            "json",
+            "--log",
+        ])
         .arg(log)
         .output()
         .expect("run /usr/bin/time");
     let wall = t.elapsed().as_secs_f64();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "undeclared traffic is exit 1: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "undeclared traffic is exit 1: {err}"
+    );
     let peak_kb: f64 = err
         .lines()
         .last()
@@ -156,7 +182,9 @@ fn main() {
             write(&path, lines);
             let size = std::fs::metadata(&path).unwrap().len() as f64 / (1024.0 * 1024.0);
             let (wall, peak, summary) = run(&bin, &path);
-            println!("| {name} | {lines} | {size:.0} MB | {wall:.2} s | {peak:.1} MB | {summary} |");
+            println!(
+                "| {name} | {lines} | {size:.0} MB | {wall:.2} s | {peak:.1} MB | {summary} |"
+            );
             std::fs::remove_file(&path).unwrap();
         }
     }

@@ -125,8 +125,11 @@ pub fn run(out: &Output, args: ObserveArgs) -> ExitStatus {
             }
             Err(e) => {
                 out.fail(
-                    &Problem::new(Code::LogUnreadable, format!("cannot read log `{shown}`: {e}"))
-                        .at_value(path),
+                    &Problem::new(
+                        Code::LogUnreadable,
+                        format!("cannot read log `{shown}`: {e}"),
+                    )
+                    .at_value(path),
                 );
                 return ExitStatus::Error;
             }
@@ -138,7 +141,10 @@ pub fn run(out: &Output, args: ObserveArgs) -> ExitStatus {
         ObserveFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(j) => j + "\n",
             Err(e) => {
-                out.fail(&Problem::new(Code::Internal, format!("internal error: {e}")));
+                out.fail(&Problem::new(
+                    Code::Internal,
+                    format!("internal error: {e}"),
+                ));
                 return ExitStatus::Error;
             }
         },
@@ -198,7 +204,11 @@ fn text(r: &Report) -> String {
             let _ = write!(s, ", {} before --since", f.before_since);
         }
         if f.malformed > 0 {
-            let _ = write!(s, ", {}", plural(f.malformed, "malformed line", "malformed lines"));
+            let _ = write!(
+                s,
+                ", {}",
+                plural(f.malformed, "malformed line", "malformed lines")
+            );
         }
         s.push('\n');
     }
@@ -212,6 +222,9 @@ fn text(r: &Report) -> String {
     let _ = writeln!(s, "\nconnections per declared flow:");
     for f in r.flows.iter().filter(|f| f.connections > 0) {
         let _ = writeln!(s, "  {:>6}  {}", f.connections, f.flow);
+    }
+    if r.allowed == 0 {
+        s.push_str("  (none)\n");
     }
     let _ = writeln!(
         s,
@@ -230,7 +243,11 @@ fn text(r: &Report) -> String {
     let _ = writeln!(
         s,
         "\nnot allowed by any declared flow ({}, {}):",
-        plural(r.candidates.len() as u64, "candidate flow", "candidate flows"),
+        plural(
+            r.candidates.len() as u64,
+            "candidate flow",
+            "candidate flows"
+        ),
         plural(r.undeclared, "connection", "connections"),
     );
     for c in &r.candidates {

@@ -625,7 +625,9 @@ impl<'p> Observer<'p> {
         let Some(firewall) = self.builds.get(at).and_then(|b| b.firewall.as_deref()) else {
             return true;
         };
-        let (Some(fw), Some(conduit)) = (self.policy.firewall(firewall), self.policy.conduits.get(ci)) else {
+        let (Some(fw), Some(conduit)) =
+            (self.policy.firewall(firewall), self.policy.conduits.get(ci))
+        else {
             return false;
         };
         conduit
@@ -790,8 +792,12 @@ pub fn to_conduit(report: &Report, policy: &Policy) -> String {
         }
     }
     let mut out = String::new();
-    out.push_str("# Candidate flows from `conduitc observe`: connections the policy does not allow.\n");
-    out.push_str("# Review each flow: keep it (replace the owner placeholder and write its reason)\n");
+    out.push_str(
+        "# Candidate flows from `conduitc observe`: connections the policy does not allow.\n",
+    );
+    out.push_str(
+        "# Review each flow: keep it (replace the owner placeholder and write its reason)\n",
+    );
     out.push_str("# or delete it. `conduitc check` refuses this text until both are filled in.\n");
     let mut taken: BTreeSet<String> = policy.conduits.iter().map(|c| c.name.key()).collect();
     for ((a, b), cands) in &pairs {
@@ -846,7 +852,9 @@ pub fn to_conduit(report: &Report, policy: &Policy) -> String {
                 let Some(f) = policy.firewall(fw) else {
                     continue;
                 };
-                if !f.interfaces.iter().any(|i| i.zone == *a) || !f.interfaces.iter().any(|i| i.zone == *b) {
+                if !f.interfaces.iter().any(|i| i.zone == *a)
+                    || !f.interfaces.iter().any(|i| i.zone == *b)
+                {
                     let _ = writeln!(
                         out,
                         "  # Logged at {fw}, which does not join these two zones: this flow does not change what {fw} passes."

@@ -120,7 +120,14 @@ impl LineReader {
                     find("id.resp_p"),
                     find("proto"),
                 ) {
-                    (Some(ts), Some(orig_h), Some(orig_p), Some(resp_h), Some(resp_p), Some(proto)) => {
+                    (
+                        Some(ts),
+                        Some(orig_h),
+                        Some(orig_p),
+                        Some(resp_h),
+                        Some(resp_p),
+                        Some(proto),
+                    ) => {
                         self.columns = Some(ZeekColumns {
                             count: names.len(),
                             ts,
@@ -153,7 +160,14 @@ impl LineReader {
                 c.count
             ));
         }
-        zeek_record(f[c.ts], f[c.orig_h], f[c.orig_p], f[c.resp_h], f[c.resp_p], f[c.proto])
+        zeek_record(
+            f[c.ts],
+            f[c.orig_h],
+            f[c.orig_p],
+            f[c.resp_h],
+            f[c.resp_p],
+            f[c.proto],
+        )
     }
 }
 
@@ -167,14 +181,25 @@ fn unescape_separator(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn zeek_record(ts: &str, orig_h: &str, orig_p: &str, resp_h: &str, resp_p: &str, proto: &str) -> Record {
+fn zeek_record(
+    ts: &str,
+    orig_h: &str,
+    orig_p: &str,
+    resp_h: &str,
+    resp_p: &str,
+    proto: &str,
+) -> Record {
     let src: IpAddr = match orig_h.parse() {
         Ok(a) => a,
-        Err(_) => return Record::Malformed(format!("id.orig_h `{}` is not an address", short(orig_h))),
+        Err(_) => {
+            return Record::Malformed(format!("id.orig_h `{}` is not an address", short(orig_h)))
+        }
     };
     let dst: IpAddr = match resp_h.parse() {
         Ok(a) => a,
-        Err(_) => return Record::Malformed(format!("id.resp_h `{}` is not an address", short(resp_h))),
+        Err(_) => {
+            return Record::Malformed(format!("id.resp_h `{}` is not an address", short(resp_h)))
+        }
     };
     let date = match zeek_ts(ts) {
         Some(d) => Some(d),
@@ -195,7 +220,9 @@ fn zeek_record(ts: &str, orig_h: &str, orig_p: &str, resp_h: &str, resp_p: &str,
             Ok(t) if t <= 255 => (if v6 { 58 } else { 1 }, None, Some(t as u8)),
             _ => return Record::Malformed(format!("ICMP type `{}` is not 0-255", short(orig_p))),
         },
-        other => return Record::Malformed(format!("proto `{}` is not tcp, udp or icmp", short(other))),
+        other => {
+            return Record::Malformed(format!("proto `{}` is not tcp, udp or icmp", short(other)))
+        }
     };
     Record::Connection(Connection {
         src,
@@ -212,7 +239,10 @@ fn zeek_record(ts: &str, orig_h: &str, orig_p: &str, resp_h: &str, resp_p: &str,
 /// Zeek's `ts`: seconds since the epoch, or an ISO 8601 time (the JSON
 /// writer's `JSON::TS_FORMAT=iso8601`).
 fn zeek_ts(ts: &str) -> Option<Date> {
-    if let Some(day) = ts.get(0..10).filter(|_| ts.as_bytes().get(10) == Some(&b'T')) {
+    if let Some(day) = ts
+        .get(0..10)
+        .filter(|_| ts.as_bytes().get(10) == Some(&b'T'))
+    {
         return Date::parse(day);
     }
     let secs: f64 = ts.parse().ok()?;
@@ -238,7 +268,14 @@ fn zeek_json(line: &str) -> Record {
             _ => None,
         }
     };
-    let keys = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"];
+    let keys = [
+        "ts",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "proto",
+    ];
     let mut vals = Vec::with_capacity(keys.len());
     for k in keys {
         match text(k) {
@@ -311,7 +348,11 @@ fn year_less(month: u8, day: u8, today: Date) -> Option<Date> {
 }
 
 fn today_year(today: Date) -> i32 {
-    today.to_string().get(0..4).and_then(|y| y.parse().ok()).unwrap_or(1970)
+    today
+        .to_string()
+        .get(0..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(1970)
 }
 
 // ---------------------------------------------------------------------------
@@ -324,7 +365,8 @@ fn kernel_body(line: &str) -> Option<&str> {
     while let Some(i) = line[from..].find("conduit ") {
         let at = from + i;
         let body = &line[at..];
-        let boundary = at == 0 || line.as_bytes()[at - 1] == b' ' || line.as_bytes()[at - 1] == b']';
+        let boundary =
+            at == 0 || line.as_bytes()[at - 1] == b' ' || line.as_bytes()[at - 1] == b']';
         if boundary {
             if let Some(j) = body.find(" IN=") {
                 let prefix = &body[..j];
@@ -469,7 +511,12 @@ fn ios(line: &str, today: Date, recent: &mut HashSet<(u8, IpAddr, u16, IpAddr, u
     let dst_word = words[arrow + 1].trim_end_matches(',');
     let (dst, dport) = match addr_port(dst_word) {
         Some(x) => x,
-        None => return Record::Malformed(format!("`{}` is not a destination address", short(dst_word))),
+        None => {
+            return Record::Malformed(format!(
+                "`{}` is not a destination address",
+                short(dst_word)
+            ))
+        }
     };
     let rest = &words[arrow + 2..];
     let (proto, dport, icmp_type) = match proto_word.as_str() {
@@ -477,7 +524,9 @@ fn ios(line: &str, today: Date, recent: &mut HashSet<(u8, IpAddr, u16, IpAddr, u
             Some(p) => {
                 let n = if proto_word == "tcp" { 6 } else { 17 };
                 if let Some(sp) = sport {
-                    if recent.contains(&(n, dst, p, src, sp)) || recent.contains(&(n, src, sp, dst, p)) {
+                    if recent.contains(&(n, dst, p, src, sp))
+                        || recent.contains(&(n, src, sp, dst, p))
+                    {
                         return Record::Other;
                     }
                     if recent.len() >= RECENT_ENTRIES {
@@ -543,9 +592,16 @@ fn ios_timestamp(head: &str, today: Date) -> Option<Date> {
     let i = words
         .iter()
         .position(|w| MONTHS.contains(&w.trim_start_matches(['*', '.'])))?;
-    let m = MONTHS.iter().position(|m| *m == words[i].trim_start_matches(['*', '.']))? as u8 + 1;
+    let m = MONTHS
+        .iter()
+        .position(|m| *m == words[i].trim_start_matches(['*', '.']))? as u8
+        + 1;
     let day: u8 = words.get(i + 1)?.parse().ok()?;
-    if let Some(y) = words.get(i + 2).and_then(|y| y.parse::<i32>().ok()).filter(|y| *y > 1900) {
+    if let Some(y) = words
+        .get(i + 2)
+        .and_then(|y| y.parse::<i32>().ok())
+        .filter(|y| *y > 1900)
+    {
         return Date::parse(&format!("{y:04}-{m:02}-{day:02}"));
     }
     year_less(m, day, today)
@@ -680,7 +736,10 @@ mod tests {
         let c = conn(LogFormat::Kernel, &journal.replace("Dec 03", "Dec 24"));
         assert_eq!(c.date, Date::parse("2025-12-24"));
         let other = "Dec 03 23:59:01 ot-core-fw kernel: usb 1-1: new high-speed USB device";
-        assert_eq!(LineReader::new(LogFormat::Kernel, today()).read(other), Record::Other);
+        assert_eq!(
+            LineReader::new(LogFormat::Kernel, today()).read(other),
+            Record::Other
+        );
         let foreign = "[1.0] fw-drop IN=eth0 OUT= SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP DPT=1";
         assert_eq!(detect(foreign), None);
         let bad = "[1.0] conduit drop IN=eth0 OUT= SRC=10.0.0.1 DST=10.0.0.x PROTO=TCP DPT=1";
@@ -699,7 +758,10 @@ mod tests {
         assert_eq!(c.device.as_deref(), Some("cell-router"));
         let l = "000123: Dec  4 2026 08:01:02 UTC: %SEC-6-IPACCESSLOGDP: list acl permitted icmp 10.20.0.10 -> 10.1.10.11 (8/0), 1 packet";
         let c = conn(LogFormat::CiscoIos, l);
-        assert_eq!((c.proto, c.icmp_type, c.date), (1, Some(8), Date::parse("2026-12-04")));
+        assert_eq!(
+            (c.proto, c.icmp_type, c.date),
+            (1, Some(8), Date::parse("2026-12-04"))
+        );
         let l = "%IPV6_ACL-6-ACCESSLOGP: list conduit-v6/40 permitted tcp 2001:DB8:20::10(40001) -> 2001:DB8:30::20(4840), 1 packet";
         let c = conn(LogFormat::CiscoIos, l);
         assert_eq!((c.proto, c.dport), (6, Some(4840)));
@@ -710,8 +772,14 @@ mod tests {
         let back = "%SEC-6-IPACCESSLOGP: list conduit-packaging-in permitted tcp 10.1.20.11(80) -> 10.20.0.31(50112), 1 packet";
         assert!(matches!(r.read(fwd), Record::Connection(_)));
         assert_eq!(r.read(back), Record::Other);
-        assert_eq!(r.read(&fwd.replace(", 1 packet", ", 14 packets")), Record::Other);
-        assert!(matches!(r.read(&fwd.replace("50112", "50113")), Record::Connection(_)));
+        assert_eq!(
+            r.read(&fwd.replace(", 1 packet", ", 14 packets")),
+            Record::Other
+        );
+        assert!(matches!(
+            r.read(&fwd.replace("50112", "50113")),
+            Record::Connection(_)
+        ));
     }
 
     #[test]
@@ -724,22 +792,37 @@ mod tests {
         let l = r#"date=2026-12-04 type="traffic" srcip=10.10.50.3 dstip=10.35.0.20 proto=1 icmptype=0x08 icmpcode=0x00"#;
         assert_eq!(conn(LogFormat::FortiOs, l).icmp_type, Some(8));
         let event = r#"date=2026-12-04 type="event" subtype="system" msg="admin login""#;
-        assert_eq!(LineReader::new(LogFormat::FortiOs, today()).read(event), Record::Other);
+        assert_eq!(
+            LineReader::new(LogFormat::FortiOs, today()).read(event),
+            Record::Other
+        );
     }
 
     #[test]
     fn zeek_tsv_follows_its_header_and_json_reads_numbers() {
         let mut r = LineReader::new(LogFormat::ZeekTsv, today());
         assert_eq!(r.read("#separator \\x09"), Record::Other);
-        assert_eq!(r.read("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto"), Record::Other);
-        let Record::Connection(c) = r.read("1764835200.5\tC1\t10.20.0.10\t8\t10.1.10.11\t0\ticmp") else {
+        assert_eq!(
+            r.read("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto"),
+            Record::Other
+        );
+        let Record::Connection(c) = r.read("1764835200.5\tC1\t10.20.0.10\t8\t10.1.10.11\t0\ticmp")
+        else {
             panic!()
         };
-        assert_eq!((c.proto, c.icmp_type, c.date), (1, Some(8), Date::parse("2025-12-04")));
-        assert!(matches!(r.read("1.0\tC1\t10.20.0.10"), Record::Malformed(m) if m.contains("3 fields")));
+        assert_eq!(
+            (c.proto, c.icmp_type, c.date),
+            (1, Some(8), Date::parse("2025-12-04"))
+        );
+        assert!(
+            matches!(r.read("1.0\tC1\t10.20.0.10"), Record::Malformed(m) if m.contains("3 fields"))
+        );
         let j = r#"{"ts":"2026-12-04T08:00:00.000Z","uid":"C2","id.orig_h":"10.20.0.10","id.orig_p":50000,"id.resp_h":"10.1.10.11","id.resp_p":502,"proto":"tcp"}"#;
         assert_eq!(detect(j), Some(LogFormat::ZeekJson));
         let c = conn(LogFormat::ZeekJson, j);
-        assert_eq!((c.proto, c.dport, c.date), (6, Some(502), Date::parse("2026-12-04")));
+        assert_eq!(
+            (c.proto, c.dport, c.date),
+            (6, Some(502), Date::parse("2026-12-04"))
+        );
     }
 }

@@ -304,8 +304,18 @@ fn observe_reads_a_log_from_any_reader_and_reports_what_the_policy_does_not_allo
         Err(ReadError::Unrecognized)
     ));
     let report = obs.finish();
-    assert_eq!((report.connections, report.allowed, report.undeclared), (2, 1, 1));
+    assert_eq!(
+        (report.connections, report.allowed, report.undeclared),
+        (2, 1, 1)
+    );
     let c = &report.candidates[0];
-    assert_eq!((c.from.label(), c.to.label(), c.service.as_str()), ("supervisory.hmi-3".to_string(), "site-ops.historian".to_string(), "pi"));
+    assert_eq!(
+        (c.from.label(), c.to.label(), c.service.as_str()),
+        (
+            "supervisory.hmi-3".to_string(),
+            "site-ops.historian".to_string(),
+            "pi"
+        )
+    );
     assert!(observe::to_conduit(&report, &policy).contains("flow hmi-3-to-historian-pi {"));
 }

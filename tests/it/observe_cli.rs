@@ -174,14 +174,18 @@ fn candidates_as_conduit_text_are_formatted_and_refused_until_filled_in() {
 
 #[test]
 fn traffic_that_is_all_declared_exits_zero_and_since_skips_older_lines() {
-    let zeek = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n\
+    let zeek =
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n\
         1796371201.0\tC1\t10.20.0.10\t49201\t10.1.10.11\t502\ttcp\n\
         1796371202.0\tC2\t10.20.0.10\t8\t10.1.10.14\t0\ticmp\n";
     let mut args = vec!["observe", PLANT, "--log", "-"];
     args.extend(TODAY);
     let (code, out, err) = conduitc_stdin(&args, zeek);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("2 connections: 2 allowed by a declared flow, 0 not"), "{out}");
+    assert!(
+        out.contains("2 connections: 2 allowed by a declared flow, 0 not"),
+        "{out}"
+    );
     assert!(out.contains("1  supervisory-control/plc-io\n"), "{out}");
     assert!(out.contains("1  supervisory-control/plc-ping\n"), "{out}");
 
@@ -215,7 +219,10 @@ fn a_connection_is_judged_at_the_firewall_that_logged_it() {
     assert_eq!(code, 0, "{out}");
     let (code, out, _) = conduitc_stdin(&args, &line("devname=\"plant-edge-fw\" "));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("supervisory.scada -> control.filler-plc  modbus  (dropped)"), "{out}");
+    assert!(
+        out.contains("supervisory.scada -> control.filler-plc  modbus  (dropped)"),
+        "{out}"
+    );
     // --firewall applies to lines that name no declared firewall.
     let mut fw = args.clone();
     fw.extend(["--firewall", "plant-edge-fw"]);
@@ -224,21 +231,29 @@ fn a_connection_is_judged_at_the_firewall_that_logged_it() {
     let (code, _, _) = conduitc_stdin(&fw, &line("devname=\"cell-router\" "));
     assert_eq!(code, 0);
     // --isolation: cutting the corporate side makes office access undeclared.
-    let office = "date=2026-12-04 type=\"traffic\" srcip=10.10.31.77 dstip=10.35.0.10 dstport=443 proto=6\n";
+    let office =
+        "date=2026-12-04 type=\"traffic\" srcip=10.10.31.77 dstip=10.35.0.10 dstport=443 proto=6\n";
     let (code, _, _) = conduitc_stdin(&args, office);
     assert_eq!(code, 0);
     let mut iso = args.clone();
     iso.extend(["--isolation", "cut-corporate"]);
     let (code, out, _) = conduitc_stdin(&iso, office);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("enterprise -> idmz.hist-mirror  https  (dropped)"), "{out}");
+    assert!(
+        out.contains("enterprise -> idmz.hist-mirror  https  (dropped)"),
+        "{out}"
+    );
 }
 
 #[test]
 fn malformed_lines_are_counted_and_listed_with_their_numbers() {
-    let mut log = String::from("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n");
+    let mut log = String::from(
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n",
+    );
     for i in 0..12 {
-        log.push_str(&format!("1796371201.0\tC{i}\t10.20.0.x\t1\t10.1.10.11\t502\ttcp\n"));
+        log.push_str(&format!(
+            "1796371201.0\tC{i}\t10.20.0.x\t1\t10.1.10.11\t502\ttcp\n"
+        ));
     }
     log.push_str(&"x".repeat(70_000));
     log.push('\n');
@@ -247,10 +262,19 @@ fn malformed_lines_are_counted_and_listed_with_their_numbers() {
     args.extend(TODAY);
     let (code, out, _) = conduitc_stdin(&args, &log);
     assert_eq!(code, 0, "the one good line is declared: {out}");
-    assert!(out.contains("-: zeek-tsv, 16 lines, 1 connection, 13 malformed lines"), "{out}");
-    assert!(out.contains("  -:3: id.orig_h `10.20.0.x` is not an address\n"), "{out}");
+    assert!(
+        out.contains("-: zeek-tsv, 16 lines, 1 connection, 13 malformed lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  -:3: id.orig_h `10.20.0.x` is not an address\n"),
+        "{out}"
+    );
     assert!(out.contains("  -:12: id.orig_h"), "{out}");
-    assert!(!out.contains("  -:13:"), "only the first 10 are listed: {out}");
+    assert!(
+        !out.contains("  -:13:"),
+        "only the first 10 are listed: {out}"
+    );
     assert!(out.contains("  ... and 3 more\n"), "{out}");
     let (_, json, _) = conduitc_stdin(&[args.as_slice(), &["--format", "json"]].concat(), &log);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -265,22 +289,34 @@ fn logs_that_cannot_be_read_are_coded_errors_naming_the_path() {
     let missing = missing.to_str().unwrap();
     let (code, out, err) = observe(&[missing], &[]);
     assert_eq!((code, out.as_str()), (2, ""));
-    assert!(err.contains("error[E830]") && err.contains(missing), "{err}");
+    assert!(
+        err.contains("error[E830]") && err.contains(missing),
+        "{err}"
+    );
 
     let (code, _, err) = observe(&[dir.path().to_str().unwrap()], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("error[E830]") && err.contains("is a directory"), "{err}");
+    assert!(
+        err.contains("error[E830]") && err.contains("is a directory"),
+        "{err}"
+    );
 
     let prose = dir.path().join("notes.txt");
     std::fs::write(&prose, "Shift notes: filler jammed at 08:10.\nNo alarms.\n").unwrap();
     let (code, out, err) = observe(&[prose.to_str().unwrap()], &[]);
     assert_eq!((code, out.as_str()), (2, ""));
-    assert!(err.contains("error[E831]") && err.contains("notes.txt"), "{err}");
+    assert!(
+        err.contains("error[E831]") && err.contains("notes.txt"),
+        "{err}"
+    );
 
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, "").unwrap();
     let (code, out, _) = observe(&[empty.to_str().unwrap()], &[]);
     assert_eq!(code, 0);
-    assert!(out.contains("empty.log: empty, 0 lines, 0 connections"), "{out}");
+    assert!(
+        out.contains("empty.log: empty, 0 lines, 0 connections"),
+        "{out}"
+    );
     assert!(Path::new(PLANT).is_relative());
 }

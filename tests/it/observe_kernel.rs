@@ -117,18 +117,38 @@ fn dmesg() -> Vec<String> {
 fn observe_reports_exactly_the_undeclared_connections_the_kernel_logged() {
     // Router with one veth per zone, one namespace per zone.
     let router = Netns::new("obsr");
-    let zones = [("o-hmi", 1u8, &["10.83.1.10", "10.83.1.20"][..]), ("o-line", 2, &["10.83.2.11", "10.83.2.12"][..]), ("o-off", 3, &["10.83.3.5"][..])];
+    let zones = [
+        ("o-hmi", 1u8, &["10.83.1.10", "10.83.1.20"][..]),
+        ("o-line", 2, &["10.83.2.11", "10.83.2.12"][..]),
+        ("o-off", 3, &["10.83.3.5"][..]),
+    ];
     let mut spaces = Vec::new();
     for (ifname, n, hosts) in zones {
         let ns = Netns::new(&format!("obs{n}-"));
-        router.sh(&["ip", "link", "add", ifname, "type", "veth", "peer", "name", "eth0", "netns", &ns.name]);
-        router.sh(&["ip", "addr", "add", &format!("10.83.{n}.1/24"), "dev", ifname]);
+        router.sh(&[
+            "ip", "link", "add", ifname, "type", "veth", "peer", "name", "eth0", "netns", &ns.name,
+        ]);
+        router.sh(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("10.83.{n}.1/24"),
+            "dev",
+            ifname,
+        ]);
         router.sh(&["ip", "link", "set", ifname, "up"]);
         for h in hosts {
             ns.sh(&["ip", "addr", "add", &format!("{h}/24"), "dev", "eth0"]);
         }
         ns.sh(&["ip", "link", "set", "eth0", "up"]);
-        ns.sh(&["ip", "route", "add", "default", "via", &format!("10.83.{n}.1")]);
+        ns.sh(&[
+            "ip",
+            "route",
+            "add",
+            "default",
+            "via",
+            &format!("10.83.{n}.1"),
+        ]);
         spaces.push(ns);
     }
     router.sh(&["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]);
@@ -144,13 +164,27 @@ fn observe_reports_exactly_the_undeclared_connections_the_kernel_logged() {
     let policy = policy.to_str().unwrap();
     let today = ["--today", "2026-12-01"];
     let build = Command::new(env!("CARGO_BIN_EXE_conduitc"))
-        .args(["build", policy, "--firewall", "obs-fw", "--target", "nftables"])
+        .args([
+            "build",
+            policy,
+            "--firewall",
+            "obs-fw",
+            "--target",
+            "nftables",
+        ])
         .args(today)
         .output()
         .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     let ruleset = String::from_utf8(build.stdout).unwrap();
-    assert!(ruleset.contains("log prefix \"conduit monitor hmi-line/* \""), "{ruleset}");
+    assert!(
+        ruleset.contains("log prefix \"conduit monitor hmi-line/* \""),
+        "{ruleset}"
+    );
     router.nft_stdin(&[], &ruleset).unwrap();
 
     let before: HashSet<String> = dmesg().into_iter().collect();
@@ -189,22 +223,51 @@ fn observe_reports_exactly_the_undeclared_connections_the_kernel_logged() {
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
-        .args(["observe", policy, "--log", log.to_str().unwrap(), "--firewall", "obs-fw", "--format", "json"])
+        .args([
+            "observe",
+            policy,
+            "--log",
+            log.to_str().unwrap(),
+            "--firewall",
+            "obs-fw",
+            "--format",
+            "json",
+        ])
         .args(today)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "undeclared traffic was seen: {stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "undeclared traffic was seen: {stdout}"
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["files"][0]["format"], "kernel");
-    assert_eq!(v["files"][0]["malformed"], 0, "{stdout}\n{}", lines.join("\n"));
+    assert_eq!(
+        v["files"][0]["malformed"],
+        0,
+        "{stdout}\n{}",
+        lines.join("\n")
+    );
     let got: BTreeSet<(String, String, String, bool)> = v["candidates"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
-            let end = |e: &serde_json::Value| format!("{}.{}", e["zone"].as_str().unwrap(), e["host"].as_str().unwrap());
-            (end(&c["from"]), end(&c["to"]), c["service"].as_str().unwrap().to_string(), c["monitored_by"].is_string())
+            let end = |e: &serde_json::Value| {
+                format!(
+                    "{}.{}",
+                    e["zone"].as_str().unwrap(),
+                    e["host"].as_str().unwrap()
+                )
+            };
+            (
+                end(&c["from"]),
+                end(&c["to"]),
+                c["service"].as_str().unwrap().to_string(),
+                c["monitored_by"].is_string(),
+            )
         })
         .collect();
     let want: BTreeSet<(String, String, String, bool)> = [
