@@ -31,7 +31,7 @@ use crate::model::service::icmp_type_name;
 use crate::model::{Date, Policy};
 use crate::semantics::{BuildOptions, LowerError, Packet, Verdict};
 
-pub use readers::Record;
+use readers::Record;
 
 /// The longest line read; a longer one is malformed.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -93,6 +93,34 @@ pub struct Connection {
     pub device: Option<String>,
     /// How many connections the line stands for (1 for every reader).
     pub count: u64,
+}
+
+impl Connection {
+    /// The connection `packet` opened: undated, from no named device,
+    /// counted once.
+    pub fn from_packet(packet: &Packet) -> Connection {
+        Connection {
+            src: packet.src,
+            dst: packet.dst,
+            proto: packet.proto,
+            dport: packet.dport,
+            icmp_type: packet.icmp_type,
+            date: None,
+            device: None,
+            count: 1,
+        }
+    }
+    /// Sets the day it was seen.
+    pub fn with_date(mut self, date: Option<Date>) -> Self {
+        self.date = date;
+        self
+    }
+    /// Sets the device that logged it (a declared firewall's name makes it
+    /// judged across that firewall).
+    pub fn with_device(mut self, device: Option<String>) -> Self {
+        self.device = device;
+        self
+    }
 }
 
 /// What `observe` judges against.

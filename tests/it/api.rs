@@ -303,10 +303,23 @@ fn observe_reads_a_log_from_any_reader_and_reports_what_the_policy_does_not_allo
         obs.read("notes.txt", &b"not a log\n"[..]),
         Err(ReadError::Unrecognized)
     ));
+    // One connection given directly: SCADA polling a PLC, allowed across
+    // the whole policy, undeclared when logged at the plant edge, which does
+    // not carry that conduit.
+    let poll = Packet::from_names(
+        "10.20.0.10".parse().unwrap(),
+        "10.1.10.11".parse().unwrap(),
+        "tcp",
+        Some(502),
+        None,
+    )
+    .unwrap();
+    obs.observe(&observe::Connection::from_packet(&poll));
+    obs.observe(&observe::Connection::from_packet(&poll).with_device(Some("plant-edge-fw".into())));
     let report = obs.finish();
     assert_eq!(
         (report.connections, report.allowed, report.undeclared),
-        (2, 1, 1)
+        (4, 2, 2)
     );
     let c = &report.candidates[0];
     assert_eq!(
