@@ -137,6 +137,14 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from an assertion file read by `conduitc test`, not from a policy; ctest.rs gives an ICMP assertion between IPv6 addresses",
     ),
     (
+        Code::LogUnreadable,
+        "comes from `observe --log`, not from a policy; observe_cli.rs runs the binary",
+    ),
+    (
+        Code::LogFormatUnknown,
+        "comes from a log given to `observe`, not from a policy; observe_cli.rs runs the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

@@ -65,6 +65,8 @@
 //!   and in declarations, and whose approval that needs.
 //! - [`formatter`], [`graph`], [`attack_paths`]: `conduitc fmt`, `graph` and
 //!   `paths` as functions.
+//! - [`observe`]: firewall and sensor logs reconciled with the policy, as
+//!   `conduitc observe` ([`observe::Observer`]).
 //! - [`explain`]: a code's explanation, as `conduitc explain` prints it.
 //! - [`expect`]: assertions about what must and must not be reachable
 //!   (`conduitc test`), judged by set algebra over the lowered rules.
@@ -129,6 +131,7 @@ pub mod limits;
 pub mod locate;
 pub mod lower;
 pub mod model;
+pub mod observe;
 mod semantics;
 pub mod source;
 pub mod suggest;

@@ -9,6 +9,7 @@ mod explain;
 mod fmt;
 mod graph;
 mod load;
+mod observe;
 #[cfg(unix)]
 mod outdir;
 mod output;
@@ -88,6 +89,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// List the built-in service catalogue.
     Services,
+    /// Reconcile observed connections (firewall and sensor logs) with the policy.
+    Observe(observe::ObserveArgs),
     /// Explain a diagnostic code: what it means, an example, and the fix.
     Explain(explain::ExplainArgs),
     /// Run the assertion files (*.conduit-test) beside a policy.
@@ -210,6 +213,7 @@ pub fn main() -> ExitCode {
         Command::Services => services::run(&out),
         Command::Explain(a) => explain::run(&out, a),
         Command::Test(a) => test::run(&out, a),
+        Command::Observe(a) => observe::run(&out, a),
     };
     status.into()
 }

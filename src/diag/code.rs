@@ -389,6 +389,14 @@ codes! {
         title: "an assertion is about no packet at all",
         explain: "An assertion's source, destination and service describe a set of packets. When that set is empty (an ICMP assertion between IPv6 addresses, an ICMPv6 one between IPv4 addresses, a source of one family and a destination of the other, a group without addresses) the assertion would hold whatever the policy says, so it is refused instead of passing. The exit status is 2.",
         fix: "Use `icmp` for IPv4 and `icmpv6` for IPv6 endpoints, and endpoints of one family.";
+    LogUnreadable = "E830", Error, "log-unreadable",
+        title: "a log given to `observe` cannot be read",
+        explain: "`observe --log FILE` reads the file line by line. A path that does not exist, cannot be opened, names a directory, or whose reading fails midway is refused, naming the path (and, for a failure midway, the line reached). Nothing is reported. The exit status is 2.",
+        fix: "Correct the path or its permissions; give `-` to read standard input.";
+    LogFormatUnknown = "E831", Error, "log-format-unknown",
+        title: "no line of a log given to `observe` is in a format it reads",
+        explain: "`observe` detects each log's format from its first line that shows one: the kernel log lines of conduitc's own nftables rules (`conduit drop `, `conduit monitor CONDUIT/* `, `conduit CONDUIT/FLOW `), Zeek `conn.log` (TSV with its `#fields` header, or JSON), Cisco IOS `%SEC-6-IPACCESSLOG*` and `%IPV6_ACL-6-ACCESSLOG*` messages, or FortiOS traffic logs (`type=\"traffic\"`). A file with text but no such line is refused rather than reported as traffic-free: it is most likely the wrong file. An empty file is read as no traffic. Nothing is reported. The exit status is 2.",
+        fix: "Give the log the firewall or sensor writes; for the kernel log, make sure it covers a period in which conduitc's rules logged at least one line.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

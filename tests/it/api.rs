@@ -279,3 +279,61 @@ fn emitting_to_a_writer_gives_the_same_bytes_as_emitting_to_a_string() {
         );
     }
 }
+
+#[test]
+fn observe_reads_a_log_from_any_reader_and_reports_what_the_policy_does_not_allow() {
+    use conduitc::observe::{self, ObserveOptions, Observer, ReadError};
+    let _: fn(Date) -> ObserveOptions = ObserveOptions::new;
+    let _: fn(ObserveOptions, Option<String>) -> ObserveOptions =
+        |o, n| o.with_firewall(n.clone()).with_isolation(n);
+    let _: fn(&observe::Report, &Policy) -> String = observe::to_conduit;
+    fn is_error<E: Error + Send + Sync + 'static>() {}
+    is_error::<ReadError>();
+
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/bottling-plant.conduit"
+    ))
+    .unwrap();
+    let sources = Sources::from_memory("plant.conduit", text.as_str());
+    let (policy, _) = conduitc::check(&sources, &CheckOptions::new(today()))
+        .into_result()
+        .unwrap();
+    let mut obs = Observer::new(&policy, ObserveOptions::new(today())).unwrap();
+    let log = "[12.5] conduit drop IN=eth2 OUT=eth1 SRC=10.20.0.33 DST=10.30.0.10 LEN=52 PROTO=TCP SPT=60213 DPT=5450 SYN\n\
+               [12.6] conduit idmz-supervisory/eng-rdp IN=idmz0 OUT=eth2 SRC=10.35.0.20 DST=10.20.0.20 LEN=52 PROTO=TCP SPT=1 DPT=3389 SYN\n";
+    let summary = obs.read("kern.log", log.as_bytes()).unwrap();
+    assert_eq!(summary.format, Some(observe::LogFormat::Kernel));
+    assert!(matches!(
+        obs.read("notes.txt", &b"not a log\n"[..]),
+        Err(ReadError::Unrecognized)
+    ));
+    // One connection given directly: SCADA polling a PLC, allowed across
+    // the whole policy, undeclared when logged at the plant edge, which does
+    // not carry that conduit.
+    let poll = Packet::from_names(
+        "10.20.0.10".parse().unwrap(),
+        "10.1.10.11".parse().unwrap(),
+        "tcp",
+        Some(502),
+        None,
+    )
+    .unwrap();
+    obs.observe(&observe::Connection::from_packet(&poll));
+    obs.observe(&observe::Connection::from_packet(&poll).with_device(Some("plant-edge-fw".into())));
+    let report = obs.finish();
+    assert_eq!(
+        (report.connections, report.allowed, report.undeclared),
+        (4, 2, 2)
+    );
+    let c = &report.candidates[0];
+    assert_eq!(
+        (c.from.label(), c.to.label(), c.service.as_str()),
+        (
+            "supervisory.hmi-3".to_string(),
+            "site-ops.historian".to_string(),
+            "pi"
+        )
+    );
+    assert!(observe::to_conduit(&report, &policy).contains("flow hmi-3-to-historian-pi {"));
+}

@@ -32,7 +32,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("semantics", &["decide", "lower"]),
     // Everything built on a checked model or a rule set: the targets, the
     // policy diff, attack paths, the graph, the formatter, a code's
-    // explanation (which checks its example).
+    // explanation (which checks its example), logs reconciled with the
+    // policy.
     (
         "consumers",
         &[
@@ -42,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "graph",
             "formatter",
             "explain",
+            "observe",
         ],
     ),
     // Assertions about a policy (`conduitc test`), judged on the rule set

@@ -44,6 +44,8 @@ mod lowering;
 mod nft_backend;
 mod nft_check;
 mod nft_kernel;
+mod observe_cli;
+mod observe_kernel;
 mod oracle;
 mod paths;
 mod platform;
