@@ -25,10 +25,20 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
                     broad.push(format!("{n} {proto} ports"));
                 }
             }
+            let wide_ports = !broad.is_empty();
             broad.extend(s.ip.iter().map(|n| format!("all of ip/{n}")));
             if broad.is_empty() {
                 continue;
             }
+            let label = match (wide_ports, !s.ip.is_empty()) {
+                (true, true) => {
+                    format!(
+                        "more than {BROAD_FLOW_PORTS} ports of a protocol, and a whole IP protocol"
+                    )
+                }
+                (true, false) => format!("more than {BROAD_FLOW_PORTS} ports of a protocol"),
+                _ => "a whole IP protocol, which no port narrows".to_string(),
+            };
             let d = Diagnostic::new(
                 Code::BroadService,
                 c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Service(_))),
@@ -44,9 +54,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
                     zt.name
                 ),
             )
-            .label(format!(
-                "more than {BROAD_FLOW_PORTS} ports of a protocol, or a whole protocol"
-            ))
+            .label(label)
             .help("list the ports the application uses, or waive W111 with the reason");
             out.push((d, ci, Some(fi)));
         }

@@ -13,7 +13,11 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     for (ci, conduit) in c.policy.conduits.iter().enumerate() {
         let [a, b] = conduit.zones;
         let (za, zb) = (&c.policy.zones[a], &c.policy.zones[b]);
-        let (it, ot) = if za.level >= zb.level { (za, zb) } else { (zb, za) };
+        let (it, ot) = if za.level >= zb.level {
+            (za, zb)
+        } else {
+            (zb, za)
+        };
         if it.level < Level::L4 || ot.level > Level::L3_5 || severed(a) || severed(b) {
             continue;
         }
