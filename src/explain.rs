@@ -428,6 +428,36 @@ const EXAMPLES: &[(&str, &str, &[u8])] = &[
         "W110-bidi-in-comment.fail.conduit",
         include_bytes!("../tests/diagnostics/W110-bidi-in-comment.fail.conduit"),
     ),
+    (
+        "W111",
+        "W111-broad-service.fail.conduit",
+        include_bytes!("../tests/diagnostics/W111-broad-service.fail.conduit"),
+    ),
+    (
+        "W112",
+        "W112-remote-access-no-expiry.fail.conduit",
+        include_bytes!("../tests/diagnostics/W112-remote-access-no-expiry.fail.conduit"),
+    ),
+    (
+        "W113",
+        "W113-directory-across-boundary.fail.conduit",
+        include_bytes!("../tests/diagnostics/W113-directory-across-boundary.fail.conduit"),
+    ),
+    (
+        "W114",
+        "W114-placeholder-reason.fail.conduit",
+        include_bytes!("../tests/diagnostics/W114-placeholder-reason.fail.conduit"),
+    ),
+    (
+        "W115",
+        "W115-ios-acl-over-budget.fail.conduit",
+        include_bytes!("../tests/diagnostics/W115-ios-acl-over-budget.fail.conduit"),
+    ),
+    (
+        "W116",
+        "W116-no-isolation.fail.conduit",
+        include_bytes!("../tests/diagnostics/W116-no-isolation.fail.conduit"),
+    ),
 ];
 
 /// Every failing example: code, file name, content.

@@ -84,3 +84,20 @@ pub const MAX_PREVIOUS_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How many days ahead an expiry draws the `W104` warning (30).
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Most destination ports of one protocol (TCP, UDP) that a flow into level
+/// 2 or below may admit before it draws the `W111` warning (256), counting
+/// every range of the flow's services together. `tcp/1-65535` admits
+/// 65,535; a vendor's dynamic range of a hundred ports stays below it.
+pub const BROAD_FLOW_PORTS: u32 = 256;
+
+/// Shortest flow `reason`, in characters after trimming spaces, that does
+/// not draw the `W114` placeholder-reason warning (6): `temp`, `tbd`,
+/// `n/a` and single letters fall below it.
+pub const MIN_REASON_CHARS: usize = 6;
+
+/// Entries one Cisco IOS access list may hold before it draws the `W115`
+/// warning (4,000), counted as for [`MAX_IOS_ACL_ENTRIES`]: the early
+/// notice that a list is close to the hard budget and to the hardware
+/// (TCAM) tables of smaller devices.
+pub const IOS_ACL_ENTRY_WARNING: usize = 4000;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::names::single;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
-use crate::limits::MAX_IOS_ACL_ENTRIES;
+use crate::limits::{IOS_ACL_ENTRY_WARNING, MAX_IOS_ACL_ENTRIES};
 use crate::model::platform;
 use crate::model::{Firewall, Interface, Name, Platform};
 use crate::source::Span;
@@ -317,19 +317,30 @@ impl Checker<'_> {
         let max = platform::spec(firewall.platform)
             .max_list_entries
             .unwrap_or(MAX_IOS_ACL_ENTRIES);
-        let limit = count(max);
-        // The first list over, in zone order, as the build writes them.
-        let over = (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
-            [0, 1].into_iter().find_map(|fam| {
-                totals
-                    .get(&(z, fam))
-                    .filter(|&&t| t > limit)
-                    .map(|&t| (z, fam, t))
+        // The first list over `limit`, in zone order, as the build writes them.
+        let first_over = |limit: usize| {
+            let limit = count(limit);
+            (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
+                [0, 1].into_iter().find_map(|fam| {
+                    totals
+                        .get(&(z, fam))
+                        .filter(|&&t| t > limit)
+                        .map(|&t| (z, fam, t))
+                })
             })
-        });
-        let Some((zone, fam, total)) = over else {
-            return;
         };
+        // Over the hard budget: `E606`. Else over the warning budget (when it
+        // is the lower one): `W115`, waivable in the conduit of the flow that
+        // contributes most.
+        let (code, budget, over) = match first_over(max) {
+            Some(o) => (Code::IosAclTooLarge, max, o),
+            None if IOS_ACL_ENTRY_WARNING < max => match first_over(IOS_ACL_ENTRY_WARNING) {
+                Some(o) => (Code::IosAclOverBudget, IOS_ACL_ENTRY_WARNING, o),
+                None => return,
+            },
+            None => return,
+        };
+        let (zone, fam, total) = over;
         let fw_name = firewall.name.to_string();
         let zone_name = zones
             .get(zone)
@@ -341,14 +352,25 @@ impl Checker<'_> {
             .filter(|p| p.zone == zone && p.fam == fam)
             .collect();
         mine.sort_by_key(|p| std::cmp::Reverse(p.entries));
-        let mut d = Diagnostic::new(
-            Code::IosAclTooLarge,
-            fw_span,
-            format!(
-                "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {max} per list"
-            ),
-        )
-        .label(format!("its list {list} is too long"));
+        let mut d = if code == Code::IosAclTooLarge {
+            Diagnostic::new(
+                code,
+                fw_span,
+                format!(
+                    "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the budget of {max} per list"
+                ),
+            )
+            .label(format!("its list {list} is too long"))
+        } else {
+            Diagnostic::new(
+                code,
+                fw_span,
+                format!(
+                    "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the warning budget of {budget} per list (the limit is {max})"
+                ),
+            )
+            .label(format!("its list {list} is close to the limit"))
+        };
         for p in mine.iter().take(3) {
             let decl = self.conduit_decls.get(p.conduit);
             let span = match (decl, p.flow) {
@@ -377,9 +399,21 @@ impl Checker<'_> {
                 ),
             );
         }
-        self.diags.push(d.help(
-            "each entry is one source prefix, one destination prefix and one port range: give these flows fewer, larger address blocks (hosts in one prefix, a group of prefixes), fewer port ranges, or split them over zones",
-        ));
+        let fewer = "each entry is one source prefix, one destination prefix and one port range: give these flows fewer, larger address blocks (hosts in one prefix, a group of prefixes), fewer port ranges, or split them over zones";
+        let d = if code == Code::IosAclTooLarge {
+            d.help(fewer)
+        } else {
+            d.help(format!(
+                "{fewer}; or, when the device holds the list, waive W115 in the conduit of the first flow named"
+            ))
+        };
+        match (code, mine.first()) {
+            (Code::IosAclOverBudget, Some(top)) => {
+                self.warnings.push((d, top.conduit, top.flow));
+            }
+            (Code::IosAclOverBudget, None) => {}
+            _ => self.diags.push(d),
+        }
     }
 }
 

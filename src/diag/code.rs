@@ -441,6 +441,30 @@ codes! {
         title: "a comment holds a bidirectional control character",
         explain: "Bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) change the order in which a terminal or review tool displays the text around them, so a comment can appear to end early or to cover policy text next to it (\"Trojan Source\"). They are legitimate in right-to-left prose, so in comments they are a warning; the first one of a file is reported, with the number of others. Being about a file, not a flow or conduit, it cannot be waived.",
         fix: "Remove the control characters, or write the comment without them.";
+    BroadService = "W111", Warning, "broad-service",
+        title: "a flow into level 2 or below admits more than 256 ports of a protocol, or a whole IP protocol",
+        explain: "Control-level hosts (HMIs, controllers, engineering workstations) speak a few known protocols. A flow into level 2 or below that admits more than 256 TCP ports or more than 256 UDP ports (counting all its services together), or a whole IP protocol such as `ip/47` (GRE), which no port narrows, admits far more than any one application needs: `tcp/1-65535` lets every service of the destination be reached. The threshold is `BROAD_FLOW_PORTS` (docs/limits.md).",
+        fix: "List the ports the application uses (a vendor's documentation names them), or waive the warning with the reason.";
+    RemoteAccessNoExpiry = "W112", Warning, "remote-access-no-expiry",
+        title: "remote access from a level 5 zone into level 3.5 or below has no `expires`",
+        explain: "Remote access from outside the enterprise (the internet, a supplier's or integrator's network: level 5) into the plant or its DMZ is granted for a contract or a job, and should lapse with it; a flow without `expires` stays open after the contract ends. It applies to flows whose services include a remote-access service (`rdp`, `vnc`, `ssh`, and user services marked `remote-access`). The language has no attribute marking a zone as a supplier's, so a supplier connecting through an enterprise zone (level 4, a corporate VPN) cannot be told from an employee and is not reported.",
+        fix: "Add `expires YYYY-MM-DD` for the end of the contract or the job, or waive the warning with the reason.";
+    DirectoryAcrossBoundary = "W113", Warning, "directory-across-boundary",
+        title: "directory or credential services cross between IT and the control levels",
+        explain: "Kerberos (tcp/88, udp/88, tcp/464, udp/464), LDAP (tcp/389, udp/389), LDAPS (tcp/636), the global catalogue (tcp/3268-3269), MSRPC (tcp/135), SMB (tcp/445) and the NetBIOS ports of Netlogon (udp/137-138, tcp/139) between level 4 or 5 and level 3 or below, or between the level 3.5 DMZ and level 2 or below, in either direction, mean that the plant's hosts authenticate against a directory on the IT side (or the reverse): corporate credentials then reach into OT, and a compromised corporate directory is a path to the control levels. The usual design is a directory of the plant's own at level 3, without trust to the corporate one.",
+        fix: "Authenticate the plant's hosts against a directory at level 3 with no trust to the corporate one, or waive the warning with the reason.";
+    PlaceholderReason = "W114", Warning, "placeholder-reason",
+        title: "a flow's reason is a placeholder or shorter than 6 characters",
+        explain: "A flow's `reason` is its business justification, the first thing a reviewer or an auditor reads. `tbd`, `temp`, `todo`, `test`, `n/a`, `none`, `placeholder` and similar words (compared without case or a trailing `.`, `!` or `?`), and any reason shorter than `MIN_REASON_CHARS` (6) characters, say nothing about why the flow exists.",
+        fix: "Say what the flow is for and who needs it, with the change ticket if there is one, or waive the warning with the reason.";
+    IosAclOverBudget = "W115", Warning, "ios-acl-over-budget",
+        title: "a Cisco IOS access list would hold more than 4,000 entries",
+        explain: "Many IOS devices hold access lists in hardware (TCAM) tables of a few thousand entries, and `E606` refuses a list over 4,096. A `cisco-ios` firewall with a list over `IOS_ACL_ENTRY_WARNING` (4,000) entries, counted exactly as for `E606`, gets this early notice, naming the list and the flows that contribute most. It is reported on the firewall and waived in the conduit (or flow) of the first flow it names.",
+        fix: "Give the flows named fewer, larger address blocks or fewer port ranges, or split them over zones; or waive the warning where the device's tables hold the list.";
+    NoIsolation = "W116", Warning, "no-isolation",
+        title: "a conduit joins level 4 or 5 to the plant, and no isolation mode severs it",
+        explain: "IEC 62443-3-3 SR 5.2 (island mode): the plant should be able to run cut off from the enterprise and the internet when those are compromised. A conduit between a level 4 or 5 zone and a zone at level 3.5 or below that no `isolation` mode severs (neither of its zones is listed in any `sever`) means the policy declares no way to build the plant as an island from that side, and `E603` cannot check that essential flows survive it.",
+        fix: "Declare an isolation mode that severs the level 4 or 5 zone (or the DMZ), or waive the warning in the conduit with the reason.";
 }
 
 impl Code {

@@ -205,7 +205,7 @@ conduit ab {
     from a
     to b
     service tcp/80
-    reason "HMI"
+    reason "HMI web pages"
     waive W103 "every host serves it"
   }
 }
@@ -421,7 +421,7 @@ fn errors_about_a_declared_name_show_its_declaration() {
          zone a { level 2 owner ot networks 10.0.0.0/24 host h = 10.0.0.1 }\n\
          zone b { level 2 owner ot networks 10.0.1.0/24 host g = 10.0.1.1 }\n\
          conduit ab {\n  zones a, b\n  owner ot\n  \
-         flow raw { from a.h to b.g service ip/0 reason \"vendor\" }\n}\n",
+         flow raw { from a.h to b.g service ip/0 reason \"vendor\" waive W111 \"vendor protocol\" }\n}\n",
     )
     .unwrap();
     let (status, out, err) = run_in(

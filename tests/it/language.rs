@@ -58,7 +58,7 @@ conduit conduit {
 fn names_ignore_case_and_output_uses_the_declared_spelling() {
     let text = with(
         r#"conduit Scada-Plant { zones SCADA, Plant owner OPS
-  flow Poll { from scada.MASTER to PLANT.plcs service MODBUS reason "r" } }"#,
+  flow Poll { from scada.MASTER to PLANT.plcs service MODBUS reason "polling" } }"#,
     );
     let c = run(&text);
     assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
@@ -138,7 +138,7 @@ fn conduits_join_exactly_two_distinct_zones() {
 fn all_from_endpoints_lie_in_one_zone_and_all_to_in_the_other() {
     let flow = |from: &str, to: &str| {
         with(&format!(
-            "conduit c {{ zones scada, plant owner ops flow f {{ from {from} to {to} service modbus reason \"r\" }} }}"
+            "conduit c {{ zones scada, plant owner ops flow f {{ from {from} to {to} service modbus reason \"polling\" }} }}"
         ))
     };
     assert_eq!(
@@ -164,7 +164,7 @@ fn icmp_applies_only_to_ipv4_pairs_and_icmpv6_only_to_ipv6_pairs() {
     let flow = |from: &str, to: &str, svc: &str| {
         with(&format!(
             "zone lab {{ level 2 owner ops networks 10.3.0.0/24, 2001:db8:3::/64 host v6 = 2001:db8:3::1 host v4 = 10.3.0.1 }}
-conduit c {{ zones scada, lab owner ops flow f {{ from {from} to {to} service {svc} reason \"r\" }} }}"
+conduit c {{ zones scada, lab owner ops flow f {{ from {from} to {to} service {svc} reason \"polling\" }} }}"
         ))
     };
     assert_eq!(
@@ -188,7 +188,7 @@ conduit c {{ zones scada, lab owner ops flow f {{ from {from} to {to} service {s
 fn expiry_is_in_force_through_its_date() {
     let flow = |date: &str| {
         with(&format!(
-            "conduit c {{ zones scada, plant owner ops flow f {{ from scada.master to plant.plc service modbus reason \"r\" expires {date} }} }}"
+            "conduit c {{ zones scada, plant owner ops flow f {{ from scada.master to plant.plc service modbus reason \"polling\" expires {date} }} }}"
         ))
     };
     assert_eq!(codes(&flow("2026-12-01")), [Code::ExpiringSoon]);
@@ -209,8 +209,8 @@ fn expiry_is_in_force_through_its_date() {
 fn waivers_accept_warnings_and_are_recorded() {
     let text = with(
         r#"conduit c { zones scada, plant owner ops mode monitor waive W107 "baseline until CHG-9"
-  flow f { from scada to plant service modbus reason "r" waive zone-to-zone "every PLC is polled" }
-  flow g { from scada to plant service opcua reason "r" } }"#,
+  flow f { from scada to plant service modbus reason "polling" waive zone-to-zone "every PLC is polled" }
+  flow g { from scada to plant service opcua reason "polling" } }"#,
     );
     let c = run(&text);
     // g's W103 is not waived (the waiver is in f).
@@ -231,8 +231,8 @@ fn waivers_accept_warnings_and_are_recorded() {
     // A conduit-level waiver covers every flow of the conduit.
     let text = with(
         r#"conduit c { zones scada, plant owner ops waive W103 "cell network"
-  flow f { from scada to plant service modbus reason "r" }
-  flow g { from scada to plant service opcua reason "r" } }"#,
+  flow f { from scada to plant service modbus reason "polling" }
+  flow g { from scada to plant service opcua reason "polling" } }"#,
     );
     assert_eq!(codes(&text), []);
 }
@@ -259,7 +259,7 @@ fn errors_and_unknown_codes_cannot_be_waived() {
 fn purdue_skip_needs_a_level_3_5_end() {
     let flow = |z: &str, from: &str| {
         with(&format!(
-            "conduit c {{ zones {z}, plant owner ops flow f {{ from {from} to plant.plc service modbus reason \"r\" }} }}"
+            "conduit c {{ zones {z}, plant owner ops flow f {{ from {from} to plant.plc service modbus reason \"polling\" }} }}\nisolation island {{ sever office reason \"office compromised\" }}"
         ))
     };
     assert_eq!(codes(&flow("office", "office.pc")), [Code::PurdueSkip]);
@@ -273,7 +273,7 @@ fn remote_access_lint_covers_builtins_markers_and_composition() {
         let z = from.split('.').next().unwrap();
         with(&format!(
             "service teamviewer = tcp/5938 remote-access\nservice admin = ssh, https\nservice web = https\n\
-             conduit c {{ zones {z}, plant owner ops flow f {{ from {from} to plant.plc service {svc} reason \"r\" }} }}"
+             conduit c {{ zones {z}, plant owner ops flow f {{ from {from} to plant.plc service {svc} reason \"polling\" waive W111 \"every port\" waive W113 \"every port\" }} }}"
         ))
     };
     for svc in [
@@ -308,7 +308,7 @@ fn remote_access_lint_covers_builtins_markers_and_composition() {
 #[test]
 fn user_services_replace_builtins_with_a_warning() {
     let text = with(
-        "service modbus = tcp/5020\nconduit c { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason \"r\" } }",
+        "service modbus = tcp/5020\nconduit c { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason \"polling\" } }",
     );
     let c = run(&text);
     assert_eq!(c.diagnostics.codes(), [Code::BuiltinOverridden]);
@@ -319,7 +319,7 @@ fn user_services_replace_builtins_with_a_warning() {
 #[test]
 fn services_compose_and_cycles_are_errors() {
     let text = with(
-        "service a = b, tcp/1\nservice b = c\nservice c = udp/2, ping\nconduit x { zones scada, plant owner ops flow f { from scada.master to plant.plc service a, tcp/5 reason \"r\" } }",
+        "service a = b, tcp/1\nservice b = c\nservice c = udp/2, ping\nconduit x { zones scada, plant owner ops flow f { from scada.master to plant.plc service a, tcp/5 reason \"polling\" } }",
     );
     let c = run(&text);
     assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
@@ -435,11 +435,11 @@ fn required_attributes_and_duplicates() {
         [Code::MissingAttribute]
     );
     assert_eq!(
-        codes(&with("conduit c { zones scada, plant owner ops flow f { from scada.master from scada.hmi to plant service modbus reason \"r\" } }")),
+        codes(&with("conduit c { zones scada, plant owner ops flow f { from scada.master from scada.hmi to plant service modbus reason \"polling\" } }")),
         [Code::DuplicateAttribute]
     );
     assert_eq!(
-        codes(&with("conduit c { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason \"r\" log log } }")),
+        codes(&with("conduit c { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason \"polling\" log log } }")),
         [Code::DuplicateAttribute]
     );
 }
@@ -473,7 +473,7 @@ fn interface_names_are_checked_for_the_platform() {
 #[test]
 fn firewalls_approvals_and_isolation_reach_the_model() {
     let text = with(
-        r#"conduit sp { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason "r" essential } }
+        r#"conduit sp { zones scada, plant owner ops flow f { from scada.master to plant.plc service modbus reason "polling" essential } }
 firewall fw { platform cisco-ios interface "Gi0/0" = scada interface "Gi0/1" = plant }
 approval a1 { scope level <= 2 requires ops }
 approval a2 { scope level > 3.5 requires ops, it }
@@ -515,7 +515,7 @@ isolation cut { sever office, dmz reason "office compromised" }"#,
         [Code::UnknownName]
     );
     assert_eq!(
-        codes(&with("isolation i { sever nowhere reason \"r\" }")),
+        codes(&with("isolation i { sever nowhere reason \"polling\" }")),
         [Code::UnknownName]
     );
 }
@@ -525,8 +525,8 @@ fn redundancy_respects_expiry_and_logging() {
     let flows = |a: &str, b: &str| {
         codes(&with(&format!(
             "conduit c {{ zones scada, plant owner ops
-  flow wide {{ from scada.master to plant.plcs service modbus, opcua reason \"r\" {a} }}
-  flow narrow {{ from scada.master to plant.plc service modbus reason \"r\" {b} }} }}"
+  flow wide {{ from scada.master to plant.plcs service modbus, opcua reason \"polling\" {a} }}
+  flow narrow {{ from scada.master to plant.plc service modbus reason \"polling\" {b} }} }}"
         )))
     };
     assert_eq!(flows("", ""), [Code::RedundantFlow]);
@@ -678,7 +678,8 @@ fn an_any_zone_that_owns_nothing_cannot_be_an_endpoint() {
     let text = "owner o { contact \"c\" }
 zone all { level 1 owner o networks 0.0.0.0/0, ::/0 host h = 10.0.0.1 }
 zone rest { level 5 owner o networks any }
-conduit c { zones rest, all owner o flow f { from rest to all.h service https reason \"r\" } }";
+conduit c { zones rest, all owner o flow f { from rest to all.h service https reason \"polling\" } }
+isolation island { sever rest reason \"internet compromised\" }";
     let c = run(text);
     assert_eq!(c.diagnostics.codes(), [Code::FlowNeverMatches]);
     assert!(c
@@ -703,7 +704,7 @@ fn checking_is_deterministic() {
 
 #[test]
 fn windows_line_ends_and_a_byte_order_mark_are_fine() {
-    let text = format!("\u{feff}{}", with("conduit c { zones scada, plant owner ops # comment\n flow f { from scada.master to plant.plc service modbus reason \"r\" } }").replace('\n', "\r\n"));
+    let text = format!("\u{feff}{}", with("conduit c { zones scada, plant owner ops # comment\n flow f { from scada.master to plant.plc service modbus reason \"polling\" } }").replace('\n', "\r\n"));
     let c = run(&text);
     assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
     // Positions still count lines and characters of what the user sees.

@@ -40,6 +40,7 @@ mod graph;
 mod language;
 mod layers;
 mod limits;
+mod lints_signs;
 mod lowering;
 mod nft_backend;
 mod nft_check;

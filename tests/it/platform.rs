@@ -35,7 +35,7 @@ fn policy(service: &str, platform: &str, i0: &str, i1: &str) -> String {
         "owner o {{ contact \"o@example.com\" }}\n\
          zone a {{ level 2 owner o networks 10.1.0.0/24 host h = 10.1.0.5 }}\n\
          zone b {{ level 1 owner o networks 10.2.0.0/24 host h = 10.2.0.5 }}\n\
-         conduit ab {{ zones a, b owner o\n  flow f {{ from a.h to b.h service {service} reason \"r\" }} }}\n"
+         conduit ab {{ zones a, b owner o\n  flow f {{ from a.h to b.h service {service} reason \"polling\" waive W111 \"raw protocol\" }} }}\n"
     );
     if !platform.is_empty() {
         s.push_str(&format!(
@@ -264,8 +264,8 @@ fn check_and_build_agree_on_the_ios_budget() {
              zone a {{ level 2 owner o networks 10.1.0.0/16, 2001:db8:1::/48\n  host h = 10.1.200.1\n  group g = {}, 2001:db8:1::5 }}\n\
              zone b {{ level 1 owner o networks 10.2.0.0/16, 2001:db8:2::/48\n  group g = {}, 2001:db8:2::5 }}\n\
              zone w {{ level 5 owner o networks any }}\n\
-             conduit ab {{ zones a, b owner o{}\n  flow f {{ from a.g to b.g service {svc} reason \"r\" waive W103 \"t\" }} }}\n\
-             conduit wa {{ zones w, a owner o{}\n  flow f {{ from w to a.h service https reason \"r\" waive W103 \"t\" waive W101 \"t\" }} }}\n\
+             conduit ab {{ zones a, b owner o{}\n  flow f {{ from a.g to b.g service {svc} reason \"polling\" waive W103 \"t\" }} }}\n\
+             conduit wa {{ zones w, a owner o{}\n  flow f {{ from w to a.h service https reason \"polling\" waive W103 \"t\" waive W101 \"t\" }} }}\n\
              firewall fw {{\n  platform cisco-ios\n  interface \"Gi0/0\" = a\n  interface \"Gi0/1\" = b\n  interface \"Gi0/2\" = w\n}}\n",
             hosts(1, na),
             hosts(2, nb),

@@ -31,7 +31,7 @@ fn policy(service: &str, platform: &str, i0: &str, i1: &str) -> String {
         "owner o {{ contact \"o@example.com\" }}\n\
          zone a {{ level 2 owner o networks 10.1.0.0/24 host h = 10.1.0.5 }}\n\
          zone b {{ level 1 owner o networks 10.2.0.0/24 host h = 10.2.0.5 }}\n\
-         conduit ab {{ zones a, b owner o\n  flow f {{ from a.h to b.h service {service} reason \"r\" }} }}\n"
+         conduit ab {{ zones a, b owner o\n  flow f {{ from a.h to b.h service {service} reason \"polling\" waive W111 \"raw protocol\" }} }}\n"
     );
     if !platform.is_empty() {
         s.push_str(&format!(

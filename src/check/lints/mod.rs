@@ -3,12 +3,17 @@
 //! applies the waivers.
 
 mod broad_flow;
+mod broad_service;
+mod directory;
 mod expiry;
 mod icmp_new;
+mod island;
 mod monitor;
 mod purdue;
+mod reason;
 mod redundant;
 mod remote_access;
+mod remote_expiry;
 mod sl;
 
 use super::Checker;
@@ -30,6 +35,11 @@ impl Checker<'_> {
         found.extend(sl::run(self));
         found.extend(monitor::run(self));
         found.extend(icmp_new::run(self));
+        found.extend(broad_service::run(self));
+        found.extend(remote_expiry::run(self));
+        found.extend(directory::run(self));
+        found.extend(reason::run(self));
+        found.extend(island::run(self));
         self.warnings.extend(found);
     }
 

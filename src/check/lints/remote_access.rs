@@ -8,7 +8,7 @@ use crate::model::{Level, ServiceSet};
 use crate::syntax::ast::FlowAttr;
 
 /// True when the two sets share any service.
-fn overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
+pub(super) fn overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
     !a.tcp.intersection(&b.tcp).is_empty()
         || !a.udp.intersection(&b.udp).is_empty()
         || a.icmp.intersection(&b.icmp).next().is_some()
