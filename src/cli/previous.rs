@@ -276,7 +276,7 @@ pub fn transition_error(e: &EmitError, previous: &Previous) -> Problem {
     p.with(
         &sources,
         Span::new(file, start, end),
-        format!("line {line}"),
+        format!("line {line} of PREVIOUS"),
     )
 }
 
