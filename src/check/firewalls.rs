@@ -59,7 +59,7 @@ impl<'a> Checker<'a> {
                 }
                 None => None,
             };
-            let budget_span = budget.map(|((_, s), _)| s);
+            let budget_span = budget.map(|(_, a)| a.span);
             let mut interfaces: Vec<(Interface, Span, Span)> = Vec::new();
             // Index into `interfaces` by zone and by name.
             let mut by_zone: HashMap<usize, usize> = HashMap::new();
