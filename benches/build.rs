@@ -64,6 +64,7 @@ fn policy() -> Policy {
             owner: Name::new("plant-ops"),
             sl: None,
             description: None,
+            supplier: false,
             networks: Networks::Prefixes(nets),
             addrs,
             hosts,

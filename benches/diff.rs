@@ -105,6 +105,7 @@ fn policy() -> Policy {
             owner: Name::new("plant-ops"),
             sl: None,
             description: None,
+            supplier: false,
             networks: Networks::Prefixes(vec![net]),
             addrs: AddrSet::from_net(net),
             hosts: (0..HOSTS)

@@ -369,6 +369,11 @@ const EXAMPLES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../tests/diagnostics/E606-ios-acl-too-large.fail.conduit"),
     ),
     (
+        "E607",
+        "E607-invalid-acl-budget.fail.conduit",
+        include_bytes!("../tests/diagnostics/E607-invalid-acl-budget.fail.conduit"),
+    ),
+    (
         "E701",
         "E701-unknown-waiver-code.fail.conduit",
         include_bytes!("../tests/diagnostics/E701-unknown-waiver-code.fail.conduit"),

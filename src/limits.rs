@@ -99,5 +99,6 @@ pub const MIN_REASON_CHARS: usize = 6;
 /// Entries one Cisco IOS access list may hold before it draws the `W115`
 /// warning (4,000), counted as for [`MAX_IOS_ACL_ENTRIES`]: the early
 /// notice that a list is close to the hard budget and to the hardware
-/// (TCAM) tables of smaller devices.
+/// (TCAM) tables of smaller devices. This is the default; a `cisco-ios`
+/// firewall's `acl-budget N` (1 to [`MAX_IOS_ACL_ENTRIES`]) replaces it.
 pub const IOS_ACL_ENTRY_WARNING: usize = 4000;

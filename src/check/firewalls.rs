@@ -3,7 +3,9 @@
 //! and no interface declared twice (`E604`, with IOS abbreviations expanded
 //! on `cisco-ios`); every flow the firewall compiles expressible on its
 //! platform (`E605`); and on `cisco-ios`, every list within its entry budget
-//! (`E606`). The platform rules live in [`crate::model::platform`], which
+//! (`E606`) and under its warning budget, `acl-budget` or 4,000 (`W115`;
+//! a budget out of range or on another platform is `E607`). The platform
+//! rules live in [`crate::model::platform`], which
 //! the backends read too, so check and build agree.
 
 use std::collections::HashMap;
@@ -40,6 +42,24 @@ impl<'a> Checker<'a> {
             );
             let platform_span = platform.map(|(_, a)| a.span);
             let platform = platform.map(|(p, _)| p);
+            let budget = single(
+                b,
+                &format!("firewall `{}`", b.name.text),
+                "acl-budget",
+                false,
+                &mut self.diags,
+                |a| match a {
+                    FirewallAttr::AclBudget(n, s) => Some((*n, *s)),
+                    _ => None,
+                },
+            );
+            let acl_budget = match budget {
+                Some(((n, vspan), a)) => {
+                    self.acl_budget(&b.name.text, n, vspan, a.span, platform, platform_span)
+                }
+                None => None,
+            };
+            let budget_span = budget.map(|(_, a)| a.span);
             let mut interfaces: Vec<(Interface, Span, Span)> = Vec::new();
             // Index into `interfaces` by zone and by name.
             let mut by_zone: HashMap<usize, usize> = HashMap::new();
@@ -134,14 +154,70 @@ impl<'a> Checker<'a> {
                     name: Name::new(&b.name.text),
                     platform,
                     interfaces: interfaces.into_iter().map(|(i, _, _)| i).collect(),
+                    acl_budget,
                 });
                 let fw = self.policy.firewalls.len() - 1;
                 if let Some(span) = platform_span {
                     self.expressible(fw, span);
                 }
                 if platform::spec(platform).max_list_entries.is_some() {
-                    self.ios_budget(fw, b.name.span);
+                    self.ios_budget(fw, b.name.span, budget_span);
                 }
+            }
+        }
+    }
+
+    /// The firewall's `acl-budget`, or `E607` (and `None`) when it is out of
+    /// range or the platform is not `cisco-ios`.
+    fn acl_budget(
+        &mut self,
+        fw_name: &str,
+        n: u64,
+        vspan: Span,
+        aspan: Span,
+        platform: Option<Platform>,
+        platform_span: Option<Span>,
+    ) -> Option<usize> {
+        if let (Some(p), Some(ps)) = (platform, platform_span) {
+            if platform::spec(p).max_list_entries.is_none() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidAclBudget,
+                        aspan,
+                        format!(
+                            "firewall `{fw_name}` is {}, which has no access list budget",
+                            p.as_str()
+                        ),
+                    )
+                    .label("`acl-budget` applies to `cisco-ios` firewalls only")
+                    .with(ps, format!("the platform is {}", p.as_str()))
+                    .help("remove `acl-budget`, or make the firewall `platform cisco-ios`"),
+                );
+                return None;
+            }
+        }
+        match usize::try_from(n) {
+            Ok(v) if (1..=MAX_IOS_ACL_ENTRIES).contains(&v) => Some(v),
+            _ => {
+                let shown = if n == u64::MAX {
+                    "this number".to_string()
+                } else {
+                    format!("`{n}`")
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidAclBudget,
+                        vspan,
+                        format!(
+                            "{shown} is not an access list budget: firewall `{fw_name}` takes 1 to {MAX_IOS_ACL_ENTRIES} entries"
+                        ),
+                    )
+                    .label(format!("not between 1 and {MAX_IOS_ACL_ENTRIES}"))
+                    .help(format!(
+                        "give the entries per list the device's tables hold, at most {MAX_IOS_ACL_ENTRIES} (longer lists are refused by E606)"
+                    )),
+                );
+                None
             }
         }
     }
@@ -229,7 +305,9 @@ impl Checker<'_> {
     /// than its platform's `max_list_entries` ([`MAX_IOS_ACL_ENTRIES`]) entries. Counts what the backend writes
     /// for every flow in force today (a later date or an isolation mode only
     /// removes flows, so a firewall that passes here builds for them all).
-    fn ios_budget(&mut self, fw: usize, fw_span: Span) {
+    /// Else `W115` when a list holds more than the firewall's `acl-budget`
+    /// (at `budget_span`) or [`IOS_ACL_ENTRY_WARNING`] entries.
+    fn ios_budget(&mut self, fw: usize, fw_span: Span, budget_span: Option<Span>) {
         let Some(firewall) = self.policy.firewalls.get(fw) else {
             return;
         };
@@ -332,10 +410,11 @@ impl Checker<'_> {
         // Over the hard budget: `E606`. Else over the warning budget (when it
         // is the lower one): `W115`, waivable in the conduit of the flow that
         // contributes most.
+        let warn = firewall.acl_budget.unwrap_or(IOS_ACL_ENTRY_WARNING);
         let (code, budget, over) = match first_over(max) {
             Some(o) => (Code::IosAclTooLarge, max, o),
-            None if IOS_ACL_ENTRY_WARNING < max => match first_over(IOS_ACL_ENTRY_WARNING) {
-                Some(o) => (Code::IosAclOverBudget, IOS_ACL_ENTRY_WARNING, o),
+            None if warn < max => match first_over(warn) {
+                Some(o) => (Code::IosAclOverBudget, warn, o),
                 None => return,
             },
             None => return,
@@ -369,8 +448,16 @@ impl Checker<'_> {
                     "firewall `{fw_name}` (cisco-ios): access list {list} would hold {total} entries, over the warning budget of {budget} per list (the limit is {max})"
                 ),
             )
-            .label(format!("its list {list} is close to the limit"))
+            .label(if firewall.acl_budget.is_some() {
+                format!("its list {list} is over the budget the device holds")
+            } else {
+                format!("its list {list} is close to the limit")
+            })
         };
+        if let (Code::IosAclOverBudget, Some(s), Some(_)) = (code, budget_span, firewall.acl_budget)
+        {
+            d = d.with(s, "the warning budget, set by `acl-budget`");
+        }
         for p in mine.iter().take(3) {
             let decl = self.conduit_decls.get(p.conduit);
             let span = match (decl, p.flow) {
@@ -404,7 +491,7 @@ impl Checker<'_> {
             d.help(fewer)
         } else {
             d.help(format!(
-                "{fewer}; or, when the device holds the list, waive W115 in the conduit of the first flow named"
+                "{fewer}; or, when the device holds the list, set the firewall's `acl-budget` to what it holds, or waive W115 in the conduit of the first flow named"
             ))
         };
         match (code, mine.first()) {

@@ -56,6 +56,10 @@ impl<'a> Checker<'a> {
                 },
             )
             .map(|(s, _)| s);
+            let supplier = single(b, &what, "supplier", false, &mut self.diags, |a| {
+                matches!(a, ZoneAttr::Supplier).then_some(())
+            })
+            .is_some();
             let nets = single(b, &what, "networks", true, &mut self.diags, |a| match a {
                 ZoneAttr::Networks(n) => Some(n),
                 _ => None,
@@ -118,6 +122,7 @@ impl<'a> Checker<'a> {
                 owner,
                 sl,
                 description,
+                supplier,
                 networks,
                 addrs,
                 hosts: Vec::new(),

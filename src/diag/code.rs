@@ -293,6 +293,10 @@ codes! {
         title: "a Cisco IOS access list would exceed its entry budget",
         explain: "The `cisco-ios` target writes one entry per source prefix, destination prefix and port range (and as many for the replies), so a flow between many scattered hosts on many ports multiplies into a list no device holds. Each list is limited to 4,096 entries (docs/limits.md). `check` counts the lists of every `cisco-ios` firewall for the flows in force and reports the first list over the budget, on the firewall, with the flows that contribute most; a build for the `cisco-ios` target without a firewall counts its lists before writing anything and fails with the same code, writing nothing.",
         fix: "Give the flows fewer, larger address blocks (hosts in one prefix, a `group` of prefixes), fewer port ranges (merge adjacent ports into a range), or split the zone so its traffic is filtered by several lists.";
+    InvalidAclBudget = "E607", Error, "invalid-acl-budget",
+        title: "`acl-budget` is out of range or on a firewall that is not `cisco-ios`",
+        explain: "`acl-budget N` sets the number of entries per access list above which a `cisco-ios` firewall gets `W115`. It must be a whole number from 1 to 4,096 (`MAX_IOS_ACL_ENTRIES`: over that, a list is refused by `E606` anyway), and only `cisco-ios` firewalls have such lists; on another platform the attribute would silently do nothing.",
+        fix: "Give a number from 1 to 4096, or remove `acl-budget` from a firewall whose platform is not `cisco-ios`.";
     UnknownWaiverCode = "E701", Error, "unknown-waiver-code",
         title: "`waive` names no known diagnostic code",
         explain: "A waiver that names nothing would silently do nothing.",
@@ -446,8 +450,8 @@ codes! {
         explain: "Control-level hosts (HMIs, controllers, engineering workstations) speak a few known protocols. A flow into level 2 or below that admits more than 256 TCP ports or more than 256 UDP ports (counting all its services together), or a whole IP protocol such as `ip/47` (GRE), which no port narrows, admits far more than any one application needs: `tcp/1-65535` lets every service of the destination be reached. The threshold is `BROAD_FLOW_PORTS` (docs/limits.md).",
         fix: "List the ports the application uses (a vendor's documentation names them), or waive the warning with the reason.";
     RemoteAccessNoExpiry = "W112", Warning, "remote-access-no-expiry",
-        title: "remote access from a level 5 zone into level 3.5 or below has no `expires`",
-        explain: "Remote access from outside the enterprise (the internet, a supplier's or integrator's network: level 5) into the plant or its DMZ is granted for a contract or a job, and should lapse with it; a flow without `expires` stays open after the contract ends. It applies to flows whose services include a remote-access service (`rdp`, `vnc`, `ssh`, and user services marked `remote-access`). The language has no attribute marking a zone as a supplier's, so a supplier connecting through an enterprise zone (level 4, a corporate VPN) cannot be told from an employee and is not reported.",
+        title: "remote access from outside, or a supplier's access into the plant, has no `expires`",
+        explain: "Access for parties outside the organisation is granted for a contract or a job, and should lapse with it; a flow without `expires` stays open after the contract ends. Three kinds of flow are reported when they have no `expires`: a flow whose services include a remote-access service (`rdp`, `vnc`, `ssh`, and user services marked `remote-access`) from a level 5 zone (the internet, an outside network) into level 3.5 or below; a flow with a remote-access service from a zone marked `supplier`, whatever the two zones' levels; and any flow at all from a zone marked `supplier` into level 3.5 or below. Mark a zone `supplier` when it holds suppliers, integrators, vendor support or a remote-access pool for third parties, whatever its level; a zone without the mark is judged by its level alone.",
         fix: "Add `expires YYYY-MM-DD` for the end of the contract or the job, or waive the warning with the reason.";
     DirectoryAcrossBoundary = "W113", Warning, "directory-across-boundary",
         title: "directory or credential services cross between IT and the control levels",
@@ -458,8 +462,8 @@ codes! {
         explain: "A flow's `reason` is its business justification, the first thing a reviewer or an auditor reads. `tbd`, `temp`, `todo`, `test`, `n/a`, `none`, `placeholder` and similar words (compared without case or a trailing `.`, `!` or `?`), and any reason shorter than `MIN_REASON_CHARS` (6) characters, say nothing about why the flow exists.",
         fix: "Say what the flow is for and who needs it, with the change ticket if there is one, or waive the warning with the reason.";
     IosAclOverBudget = "W115", Warning, "ios-acl-over-budget",
-        title: "a Cisco IOS access list would hold more than 4,000 entries",
-        explain: "Many IOS devices hold access lists in hardware (TCAM) tables of a few thousand entries, and `E606` refuses a list over 4,096. A `cisco-ios` firewall with a list over `IOS_ACL_ENTRY_WARNING` (4,000) entries, counted exactly as for `E606`, gets this early notice, naming the list and the flows that contribute most. It is reported on the firewall and waived in the conduit (or flow) of the first flow it names.",
+        title: "a Cisco IOS access list would hold more entries than the firewall's warning budget",
+        explain: "Many IOS devices hold access lists in hardware (TCAM) tables of a few thousand entries, and `E606` refuses a list over 4,096. A `cisco-ios` firewall with a list over its warning budget, counted exactly as for `E606`, gets this early notice, naming the list and the flows that contribute most. The budget is the firewall's `acl-budget` (1 to 4,096), or `IOS_ACL_ENTRY_WARNING` (4,000) when it has none; set it to what the device's tables hold. A budget of 4,096 turns the notice off, as `E606` takes over from there. It is reported on the firewall and waived in the conduit (or flow) of the first flow it names.",
         fix: "Give the flows named fewer, larger address blocks or fewer port ranges, or split them over zones; or waive the warning where the device's tables hold the list.";
     NoIsolation = "W116", Warning, "no-isolation",
         title: "a conduit joins level 4 or 5 to the plant, and no isolation mode severs it",

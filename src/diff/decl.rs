@@ -407,6 +407,7 @@ fn zone_attrs(z: &Zone) -> Attrs {
         "description",
         Value::opt_text(z.description.clone()),
     );
+    put(&mut a, 4, "supplier", Value::flag(z.supplier));
     let nets = match &z.networks {
         Networks::Any => Value::scalar("any", "any"),
         Networks::Prefixes(n) => Value::list(n.iter().map(|n| {
@@ -414,7 +415,7 @@ fn zone_attrs(z: &Zone) -> Attrs {
             (s.clone(), s)
         })),
     };
-    put(&mut a, 4, "networks", nets);
+    put(&mut a, 5, "networks", nets);
     for h in &z.hosts {
         let v = Value::list(h.addrs.iter().map(|x| {
             let s = x.to_string();
@@ -649,6 +650,12 @@ fn firewall_attrs(p: &Policy, fw: &Firewall) -> Attrs {
     put(
         &mut a,
         1,
+        "acl-budget",
+        Value::opt_text(fw.acl_budget.map(|n| n.to_string())),
+    );
+    put(
+        &mut a,
+        2,
         "interfaces",
         Value::list(fw.interfaces.iter().map(|i| {
             let z = zone_name(p, i.zone);

@@ -97,9 +97,10 @@ impl Attribute for ZoneAttr {
             ZoneAttr::Owner(_) => 1,
             ZoneAttr::Sl(_) => 2,
             ZoneAttr::Description(_) => 3,
-            ZoneAttr::Networks(_) => 4,
-            ZoneAttr::Host(_) => 5,
-            ZoneAttr::Group(_) => 6,
+            ZoneAttr::Supplier => 4,
+            ZoneAttr::Networks(_) => 5,
+            ZoneAttr::Host(_) => 6,
+            ZoneAttr::Group(_) => 7,
         }
     }
     fn shape<'a>(&'a self, text: &str) -> Shape<'a> {
@@ -108,6 +109,7 @@ impl Attribute for ZoneAttr {
             ZoneAttr::Owner(o) => Shape::Line(format!("owner {}", o.text)),
             ZoneAttr::Sl(n) => Shape::Line(format!("sl {n}")),
             ZoneAttr::Description(s) => Shape::Line(format!("description {}", quote(&s.value))),
+            ZoneAttr::Supplier => Shape::Line("supplier".into()),
             ZoneAttr::Networks(items) => Shape::List {
                 head: "networks".into(),
                 items: items
@@ -231,12 +233,19 @@ impl Attribute for FirewallAttr {
     fn rank(&self) -> u8 {
         match self {
             FirewallAttr::Platform(_) => 0,
-            FirewallAttr::Interface(_) => 1,
+            FirewallAttr::AclBudget(..) => 1,
+            FirewallAttr::Interface(_) => 2,
         }
     }
-    fn shape<'a>(&'a self, _: &str) -> Shape<'a> {
+    fn shape<'a>(&'a self, text: &str) -> Shape<'a> {
         Shape::Line(match self {
             FirewallAttr::Platform(p) => format!("platform {}", p.as_str()),
+            // One spelling (no leading zeros), except for a number too long
+            // to read, which is kept as written (it is an error to `check`).
+            FirewallAttr::AclBudget(n, s) if *n == u64::MAX => {
+                format!("acl-budget {}", slice(text, *s))
+            }
+            FirewallAttr::AclBudget(n, _) => format!("acl-budget {n}"),
             FirewallAttr::Interface(i) => {
                 format!("interface {} = {}", quote(&i.name.value), i.zone.text)
             }

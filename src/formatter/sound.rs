@@ -105,7 +105,7 @@ impl Erase for OwnerAttr {
 impl Erase for ZoneAttr {
     fn erase(&mut self, z: Span) {
         match self {
-            ZoneAttr::Level(_) | ZoneAttr::Sl(_) => {}
+            ZoneAttr::Level(_) | ZoneAttr::Sl(_) | ZoneAttr::Supplier => {}
             ZoneAttr::Owner(o) => o.erase(z),
             ZoneAttr::Description(s) => s.erase(z),
             ZoneAttr::Networks(items) => {
@@ -180,6 +180,7 @@ impl Erase for FirewallAttr {
     fn erase(&mut self, z: Span) {
         match self {
             FirewallAttr::Platform(_) => {}
+            FirewallAttr::AclBudget(_, s) => *s = z,
             FirewallAttr::Interface(i) => {
                 i.name.erase(z);
                 i.zone.erase(z);

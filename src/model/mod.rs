@@ -324,6 +324,11 @@ pub struct Zone {
     pub sl: Option<u8>,
     /// Free text.
     pub description: Option<String>,
+    /// `supplier`: the zone holds parties outside the plant's organisation
+    /// (suppliers, integrators, vendor support, third-party remote access),
+    /// whose access is temporary by nature (W112).
+    #[serde(default)]
+    pub supplier: bool,
     /// `networks` as written.
     pub networks: Networks,
     /// The addresses the zone owns: its prefixes, or for `networks any`
@@ -497,6 +502,12 @@ pub struct Firewall {
     pub platform: Platform,
     /// Interfaces, one per zone, in declaration order.
     pub interfaces: Vec<Interface>,
+    /// `acl-budget N` (`cisco-ios` only, 1 to
+    /// [`MAX_IOS_ACL_ENTRIES`](crate::limits::MAX_IOS_ACL_ENTRIES)): the
+    /// entries per access list above which W115 warns; `None` for the
+    /// default, [`IOS_ACL_ENTRY_WARNING`](crate::limits::IOS_ACL_ENTRY_WARNING).
+    #[serde(default)]
+    pub acl_budget: Option<usize>,
 }
 
 impl Firewall {

@@ -196,6 +196,8 @@ pub enum ZoneAttr {
     Sl(u8),
     /// `description "..."`
     Description(Str),
+    /// `supplier`: the zone holds parties outside the organisation.
+    Supplier,
     /// `networks ...`
     Networks(Vec<NetItem>),
     /// `host ...`
@@ -278,6 +280,9 @@ pub struct InterfaceDecl {
 pub enum FirewallAttr {
     /// `platform P`
     Platform(Platform),
+    /// `acl-budget N`: the number as written (saturating at `u64::MAX`)
+    /// and its span; the checker judges its range.
+    AclBudget(u64, Span),
     /// `interface "NAME" = zone`
     Interface(InterfaceDecl),
 }

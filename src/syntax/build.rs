@@ -275,6 +275,7 @@ impl Builder {
                 let v = self.one(p)?;
                 self.string(&v)
             }),
+            Rule::attr_supplier => ZoneAttr::Supplier,
             Rule::attr_networks => {
                 let mut items = Vec::new();
                 for v in self.items(p, 0, "networks") {
@@ -413,6 +414,13 @@ impl Builder {
                         return None;
                     }
                 }
+            }
+            Rule::attr_acl_budget => {
+                let v = self.one(p)?;
+                // Only digits reach here; a number too large for u64 is
+                // simply over the range the checker allows.
+                let n = v.as_str().parse::<u64>().unwrap_or(u64::MAX);
+                FirewallAttr::AclBudget(n, self.span(&v))
             }
             Rule::attr_interface => {
                 let vals = self.values(p);

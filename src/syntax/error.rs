@@ -103,6 +103,7 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::purdue_level => "a Purdue level (0, 1, 2, 3, 3.5, 4 or 5)",
         Rule::security_level => "a security level (1, 2, 3 or 4)",
         Rule::date => "a date (YYYY-MM-DD)",
+        Rule::entry_count => "a number of access list entries (1 to 4096)",
         Rule::endpoint => "a zone, `zone.host` or `zone.group`",
         Rule::service_spec | Rule::protocol => {
             "a service name or spec (such as `modbus`, `tcp/502`, `udp/53`, `icmp/echo-request` or `ip/47`)"
@@ -117,7 +118,7 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::eq => "`=`",
         Rule::owner_attr => "an owner attribute (`name` or `contact`)",
         Rule::zone_attr => {
-            "a zone attribute (`level`, `owner`, `sl`, `description`, `networks`, `host` or `group`)"
+            "a zone attribute (`level`, `owner`, `sl`, `description`, `supplier`, `networks`, `host` or `group`)"
         }
         Rule::conduit_attr => {
             "a conduit attribute (`zones`, `owner`, `sl`, `mode` or `waive`) or a `flow`"
@@ -126,7 +127,7 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::flow_attr => {
             "a flow attribute (`from`, `to`, `service`, `owner`, `reason`, `expires`, `essential`, `log` or `waive`)"
         }
-        Rule::firewall_attr => "a firewall attribute (`platform` or `interface`)",
+        Rule::firewall_attr => "a firewall attribute (`platform`, `acl-budget` or `interface`)",
         Rule::approval_attr => "an approval attribute (`scope` or `requires`)",
         Rule::isolation_attr => "an isolation attribute (`sever` or `reason`)",
         Rule::scope | Rule::scope_level | Rule::scope_zone | Rule::scope_conduit | Rule::scope_all => {
@@ -160,6 +161,8 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::kw_essential | Rule::attr_essential => "`essential`",
         Rule::kw_log | Rule::attr_log => "`log`",
         Rule::kw_platform | Rule::attr_platform => "`platform`",
+        Rule::kw_supplier | Rule::attr_supplier => "`supplier`",
+        Rule::kw_acl_budget | Rule::attr_acl_budget => "`acl-budget`",
         Rule::kw_interface | Rule::attr_interface => "`interface`",
         Rule::kw_scope | Rule::attr_scope => "`scope`",
         Rule::kw_all => "`all`",

@@ -506,6 +506,7 @@ impl PolicySpec {
                 }),
                 sl: None,
                 description: None,
+                supplier: false,
                 networks: if Some(zi) == any_zone {
                     Networks::Any
                 } else {
@@ -643,6 +644,7 @@ impl PolicySpec {
             name: Name::new("fw"),
             platform: Platform::Nftables,
             interfaces,
+            acl_budget: None,
         });
         p
     }
@@ -838,6 +840,9 @@ pub fn to_text(p: &Policy) -> String {
         if let Some(d) = &z.description {
             s.push_str(&format!("  description {}\n", quote(d)));
         }
+        if z.supplier {
+            s.push_str("  supplier\n");
+        }
         match &z.networks {
             Networks::Any => s.push_str("  networks any\n"),
             Networks::Prefixes(n) => {
@@ -905,6 +910,9 @@ pub fn to_text(p: &Policy) -> String {
             fw.name,
             fw.platform.as_str()
         ));
+        if let Some(n) = fw.acl_budget {
+            s.push_str(&format!("  acl-budget {n}\n"));
+        }
         for i in &fw.interfaces {
             s.push_str(&format!(
                 "  interface {} = {}\n",

@@ -41,6 +41,7 @@ fn zone(name: &str, level: Level, nets: &[&str]) -> Zone {
         owner: Name::new("plant-ops"),
         sl: None,
         description: None,
+        supplier: false,
         networks: Networks::Prefixes(nets),
         addrs,
         hosts: Vec::new(),
@@ -256,11 +257,13 @@ pub fn policy() -> Policy {
                     "GigabitEthernet0/2",
                     "GigabitEthernet0/3",
                 ]),
+                acl_budget: None,
             },
             Firewall {
                 name: Name::new("plant-fgt"),
                 platform: Platform::Fortios,
                 interfaces: ifaces(["port1", "port2", "port3", "port4"]),
+                acl_budget: None,
             },
         ],
         isolations: vec![Isolation {

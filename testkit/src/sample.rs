@@ -139,6 +139,7 @@ pub fn policy() -> Policy {
             owner: Name::new("plant-ops"),
             sl: Some(2),
             description: Some("zone \"quoted\" description".into()),
+            supplier: false,
             networks: Networks::Prefixes(nets),
             addrs,
             hosts,
@@ -231,6 +232,7 @@ pub fn policy() -> Policy {
                 zone: zi,
             })
             .collect(),
+        acl_budget: None,
     });
     p.isolations.push(Isolation {
         name: Name::new("cut-dmz"),

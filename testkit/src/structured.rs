@@ -130,6 +130,9 @@ impl<'a> Arbitrary<'a> for PolicyText {
             if u.ratio(1, 3)? {
                 let _ = writeln!(s, "  sl {}", u.int_in_range(1..=4u8)?);
             }
+            if rare(u, 8)? {
+                s.push_str("  supplier\n");
+            }
             if Some(z) == any_zone {
                 s.push_str("  networks any\n");
                 hosts.push(Vec::new());
@@ -236,6 +239,9 @@ impl<'a> Arbitrary<'a> for PolicyText {
         if u.ratio(1, 2)? {
             let platform = u.choose(&["nftables", "cisco-ios", "fortios"])?;
             let _ = writeln!(s, "firewall fw {{\n  platform {platform}");
+            if *platform == "cisco-ios" && u.ratio(1, 3)? {
+                let _ = writeln!(s, "  acl-budget {}", u.int_in_range(1..=4096u16)?);
+            }
             for z in 0..nzones {
                 if u.ratio(3, 4)? {
                     let _ = writeln!(s, "  interface \"eth{z}\" = z{z}");

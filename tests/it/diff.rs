@@ -1029,3 +1029,72 @@ fn moved_nested_ranges_diff_quickly_and_exactly() {
         }
     }
 }
+
+/// A policy from one source text, checked clean.
+fn compiled(text: &str) -> Policy {
+    let c = conduitc::check(
+        &conduitc::Sources::from_memory("p.conduit", text),
+        &conduitc::CheckOptions::new(gen::today()),
+    );
+    c.policy
+        .unwrap_or_else(|| panic!("{:?}", c.diagnostics.codes()))
+}
+
+#[test]
+fn a_zone_marked_supplier_and_a_new_acl_budget_are_declaration_changes() {
+    let text = include_str!("../diagnostics/E607-invalid-acl-budget.pass.conduit");
+    let old = compiled(text);
+    let marked = text.replacen("  level 2\n", "  level 2\n  supplier\n", 1);
+    let budget = marked.replace("acl-budget 1000", "acl-budget 2000");
+    let new = compiled(&budget);
+    let r = diff(&old, &new, &opts());
+    let kinds: Vec<(DeclKind, &str)> = r
+        .declarations
+        .iter()
+        .map(|d| (d.kind, d.name.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (DeclKind::Zone, "scada"),
+            (DeclKind::Firewall, "cell-router")
+        ]
+    );
+    let zone = find(&r, DeclKind::Zone, "scada");
+    assert_eq!(zone.change, ChangeKind::Modified);
+    let attrs: Vec<(&str, Option<&str>, Option<&str>)> = zone
+        .attributes
+        .iter()
+        .map(|a| (a.attribute.as_str(), a.old.as_deref(), a.new.as_deref()))
+        .collect();
+    assert_eq!(attrs, [("supplier", Some("no"), Some("yes"))]);
+    let fw = find(&r, DeclKind::Firewall, "cell-router");
+    let attrs: Vec<(&str, Option<&str>, Option<&str>)> = fw
+        .attributes
+        .iter()
+        .map(|a| (a.attribute.as_str(), a.old.as_deref(), a.new.as_deref()))
+        .collect();
+    assert_eq!(attrs, [("acl-budget", Some("1000"), Some("2000"))]);
+    // Neither changes what is allowed.
+    assert!(r.access.unchanged);
+    assert!(!r.no_change);
+    // Back to the default: the budget is gone, and so is the mark.
+    let r = diff(
+        &new,
+        &compiled(&text.replace("  acl-budget 1000\n", "")),
+        &opts(),
+    );
+    let changes: Vec<(&str, Option<&str>, Option<&str>)> = r
+        .declarations
+        .iter()
+        .flat_map(|d| &d.attributes)
+        .map(|a| (a.attribute.as_str(), a.old.as_deref(), a.new.as_deref()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("supplier", Some("yes"), Some("no")),
+            ("acl-budget", Some("2000"), None)
+        ]
+    );
+}

@@ -506,3 +506,28 @@ fn comments_before_and_after_every_kind_of_line_survive() {
         .collect();
     assert_eq!(bare.replace("  }\n\n}", "  }\n}"), EVERY_KIND);
 }
+
+#[test]
+fn supplier_and_acl_budget_take_their_canonical_places() {
+    let messy = "owner ops { contact \"ops@example.com\" }\n\
+zone vendor { networks 198.51.100.0/26 supplier description \"OEM support\" owner ops level 5 }\n\
+zone scada { level 2 owner ops networks 10.2.0.0/24 }\n\
+firewall edge { interface \"GigabitEthernet0/0\" = vendor acl-budget 02000 interface \"GigabitEthernet0/1\" = scada platform cisco-ios }\n";
+    let formatted = format_idempotent(messy);
+    assert_eq!(
+        formatted,
+        "owner ops {\n  contact \"ops@example.com\"\n}\n\n\
+zone vendor {\n  level 5\n  owner ops\n  description \"OEM support\"\n  supplier\n  networks 198.51.100.0/26\n}\n\n\
+zone scada {\n  level 2\n  owner ops\n  networks 10.2.0.0/24\n}\n\n\
+firewall edge {\n  platform cisco-ios\n  acl-budget 2000\n  interface \"GigabitEthernet0/0\" = vendor\n  interface \"GigabitEthernet0/1\" = scada\n}\n"
+    );
+    assert_same_meaning(
+        &[("s.conduit".into(), messy.into())],
+        &[("s.conduit".into(), formatted.clone())],
+    );
+    let p = check_texts(&[("s.conduit".into(), formatted)])
+        .policy
+        .expect("a policy");
+    assert!(p.zones[0].supplier && !p.zones[1].supplier);
+    assert_eq!(p.firewalls[0].acl_budget, Some(2000));
+}

@@ -203,6 +203,103 @@ fn remote_access_from_the_enterprise_or_into_it_needs_no_expiry() {
     ));
 }
 
+/// `text` with the zone `zone` marked `supplier`.
+fn supplier(text: &str, zone: &str) -> String {
+    let head = format!("zone {zone} {{ level ");
+    assert!(text.contains(&head), "no zone {zone}");
+    text.replacen(&head, &format!("zone {zone} {{ supplier level "), 1)
+}
+
+#[test]
+fn a_supplier_zone_at_level_4_needs_expires_on_every_flow_into_the_plant() {
+    // The office (level 4) holds an integrator: any flow from it into level
+    // 3.5 or below, remote access or not, is reported without `expires`.
+    for (to, service) in [
+        ("3.5", "https"),
+        ("3.5", "rdp"),
+        ("3", "tcp/4840"),
+        ("1", "modbus"),
+    ] {
+        let open = supplier(&flow("4", to, service, ""), "office");
+        assert!(
+            has(&open, Code::RemoteAccessNoExpiry),
+            "{service} from supplier zone at level 4 into level {to}"
+        );
+        let boxed = supplier(&flow("4", to, service, "expires 2027-06-30"), "office");
+        assert!(
+            !has(&boxed, Code::RemoteAccessNoExpiry),
+            "{service} with expires into level {to}"
+        );
+        // The same flows from the office unmarked are employees' and pass.
+        assert!(
+            !has(&flow("4", to, service, ""), Code::RemoteAccessNoExpiry),
+            "{service} from an ordinary level 4 zone into level {to}"
+        );
+    }
+    let c = run(&supplier(&flow("4", "3.5", "https", ""), "office"));
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::RemoteAccessNoExpiry)
+        .unwrap();
+    assert_eq!(
+        d.message,
+        "flow `c/f` gives supplier zone `office` access into level 3.5 zone `dmz` and never expires"
+    );
+    // The second label points at the mark.
+    let text = supplier(&flow("4", "3.5", "https", ""), "office");
+    let marks: Vec<&str> = d
+        .secondary
+        .iter()
+        .map(|l| &text[l.span.start as usize..l.span.end as usize])
+        .collect();
+    assert_eq!(marks, ["supplier"]);
+}
+
+#[test]
+fn a_supplier_zone_needs_expires_on_remote_access_at_any_level() {
+    // Remote access from a supplier zone into level 4 (not the plant) is
+    // reported; from an unmarked level 5 zone it is not.
+    let rdp = flow("5", "4", "rdp", "");
+    assert!(!has(&rdp, Code::RemoteAccessNoExpiry));
+    assert!(has(&supplier(&rdp, "internet"), Code::RemoteAccessNoExpiry));
+    let c = run(&supplier(&rdp, "internet"));
+    assert_eq!(
+        c.diagnostics.iter().next().unwrap().message,
+        "flow `c/f` gives remote access from supplier zone `internet` into level 4 zone `office` and never expires"
+    );
+    assert!(!has(
+        &supplier(&flow("5", "4", "rdp", "expires 2027-06-30"), "internet"),
+        Code::RemoteAccessNoExpiry
+    ));
+    // Other services into level 4 are not the plant.
+    assert!(!has(
+        &supplier(&flow("5", "4", "https", ""), "internet"),
+        Code::RemoteAccessNoExpiry
+    ));
+    // Only flows from the supplier zone: into it is not its access.
+    assert!(!has(
+        &supplier(&flow("3.5", "2", "https", ""), "scada"),
+        Code::RemoteAccessNoExpiry
+    ));
+}
+
+#[test]
+fn supplier_is_given_once_and_recorded_in_the_model() {
+    let text = supplier(&flow("4", "3.5", "https", "expires 2027-06-30"), "office");
+    let c = run(&text);
+    let p = c.policy.expect("a policy");
+    let marked: Vec<&str> = p
+        .zones
+        .iter()
+        .filter(|z| z.supplier)
+        .map(|z| z.name.as_str())
+        .collect();
+    assert_eq!(marked, ["office"]);
+    let twice = text.replacen("{ supplier level", "{ supplier supplier level", 1);
+    assert_eq!(run(&twice).diagnostics.codes(), [Code::DuplicateAttribute]);
+}
+
 // ---------------------------------------------------------------------------
 // W113 directory-across-boundary
 
@@ -458,14 +555,119 @@ fn ios_budget_warning_is_exact_and_gives_way_to_e606() {
     assert!(codes(&ios(3999, 1, "nftables", "")).is_empty());
 }
 
+/// `text` with the firewall's `acl-budget` set to `n` (as written).
+fn budget(text: &str, n: &str) -> String {
+    text.replacen(
+        "firewall fw { platform cisco-ios",
+        &format!("firewall fw {{ platform cisco-ios acl-budget {n}"),
+        1,
+    )
+}
+
+#[test]
+fn acl_budget_moves_the_warning_exactly() {
+    // 1,998 PLCs x 1 port + 2 = 2,000 entries: at a budget of 2,000.
+    assert!(codes(&budget(&ios(1998, 1, "cisco-ios", ""), "2000")).is_empty());
+    // 2,001 entries: over it.
+    let text = budget(&ios(1999, 1, "cisco-ios", ""), "2000");
+    let c = run(&text);
+    assert_eq!(c.diagnostics.codes(), [Code::IosAclOverBudget]);
+    let d = c.diagnostics.iter().next().unwrap();
+    assert_eq!(
+        d.message,
+        "firewall `fw` (cisco-ios): access list conduit-scada-in would hold 2001 entries, over the warning budget of 2000 per list (the limit is 4096)"
+    );
+    let at: Vec<&str> = d
+        .secondary
+        .iter()
+        .map(|l| &text[l.span.start as usize..l.span.end as usize])
+        .collect();
+    assert!(at.contains(&"acl-budget 2000"), "{at:?}");
+    // The same list under the default budget is clean.
+    assert!(codes(&ios(1999, 1, "cisco-ios", "")).is_empty());
+    // A budget above the default warns later: 4,001 entries pass under 4,050.
+    assert!(codes(&budget(&ios(3999, 1, "cisco-ios", ""), "4050")).is_empty());
+    assert_eq!(
+        codes(&budget(&ios(4049, 1, "cisco-ios", ""), "4050")),
+        [Code::IosAclOverBudget]
+    );
+    // At 4,096 the warning is off: the last count that builds is clean, and
+    // one more is still the error.
+    assert!(codes(&budget(&ios(4094, 1, "cisco-ios", ""), "4096")).is_empty());
+    let over = run(&budget(&ios(4095, 1, "cisco-ios", ""), "4096"));
+    assert_eq!(over.diagnostics.codes(), [Code::IosAclTooLarge]);
+    // Recorded in the model; the default is `None`.
+    let p = run(&budget(&ios(1, 1, "cisco-ios", ""), "2000"))
+        .policy
+        .expect("a policy");
+    assert_eq!(p.firewalls[0].acl_budget, Some(2000));
+    let p = run(&ios(1, 1, "cisco-ios", "")).policy.expect("a policy");
+    assert_eq!(p.firewalls[0].acl_budget, None);
+}
+
+#[test]
+fn acl_budget_out_of_range_or_off_cisco_ios_is_an_error_at_the_value() {
+    for n in ["0", "4097", "65536", "99999999999999999999999999"] {
+        let text = budget(&ios(1, 1, "cisco-ios", ""), n);
+        let c = run(&text);
+        assert_eq!(c.diagnostics.codes(), [Code::InvalidAclBudget], "{n}");
+        assert!(c.policy.is_none(), "{n}");
+        let d = c.diagnostics.iter().next().unwrap();
+        assert_eq!(
+            &text[d.primary.span.start as usize..d.primary.span.end as usize],
+            n
+        );
+    }
+    let d = run(&budget(&ios(1, 1, "cisco-ios", ""), "4097"));
+    assert_eq!(
+        d.diagnostics.iter().next().unwrap().message,
+        "`4097` is not an access list budget: firewall `fw` takes 1 to 4096 entries"
+    );
+    // The bounds themselves are accepted.
+    for n in ["1", "4096"] {
+        let c = run(&budget(&ios(1, 1, "cisco-ios", ""), n));
+        assert!(!c.diagnostics.has_errors(), "{n}: {:?}", c.diagnostics);
+    }
+    // Other platforms have no lists to budget.
+    for platform in ["nftables", "fortios"] {
+        let text = ios(1, 1, platform, "").replacen(
+            &format!("platform {platform}"),
+            &format!("platform {platform} acl-budget 2000"),
+            1,
+        );
+        let c = run(&text);
+        assert_eq!(
+            c.diagnostics.codes(),
+            [Code::InvalidAclBudget],
+            "{platform}"
+        );
+        let d = c.diagnostics.iter().next().unwrap();
+        assert_eq!(
+            &text[d.primary.span.start as usize..d.primary.span.end as usize],
+            "acl-budget 2000"
+        );
+        assert_eq!(
+            d.message,
+            format!("firewall `fw` is {platform}, which has no access list budget")
+        );
+    }
+    // Given twice.
+    let twice = budget(&budget(&ios(1, 1, "cisco-ios", ""), "2000"), "3000");
+    assert_eq!(run(&twice).diagnostics.codes(), [Code::DuplicateAttribute]);
+}
+
 // ---------------------------------------------------------------------------
 // Waivers
 
 #[test]
 fn every_new_sign_can_be_waived_by_code_or_name() {
-    let cases: [(Code, String); 6] = [
+    let cases: [(Code, String); 8] = [
         (Code::BroadService, flow("3", "2", "tcp/1-1000", "WAIVE")),
         (Code::RemoteAccessNoExpiry, flow("5", "3.5", "rdp", "WAIVE")),
+        (
+            Code::RemoteAccessNoExpiry,
+            supplier(&flow("4", "3", "https", "WAIVE"), "office"),
+        ),
         (
             Code::DirectoryAcrossBoundary,
             flow("3.5", "2", "ldap", "WAIVE"),
@@ -475,6 +677,10 @@ fn every_new_sign_can_be_waived_by_code_or_name() {
             reason("tbd").replace("\"tbd\"", "\"tbd\" WAIVE"),
         ),
         (Code::IosAclOverBudget, ios(3999, 1, "cisco-ios", "WAIVE")),
+        (
+            Code::IosAclOverBudget,
+            budget(&ios(999, 1, "cisco-ios", "WAIVE"), "1000"),
+        ),
         (
             Code::NoIsolation,
             without_island(&flow("4", "3.5", "https", ""))

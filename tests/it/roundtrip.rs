@@ -45,8 +45,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn printed_policies_check_back_to_the_same_model(spec in gen::policy_spec()) {
-        let want = expressible(spec.to_policy());
+    fn printed_policies_check_back_to_the_same_model(spec in gen::policy_spec(), marks in any::<u8>()) {
+        let mut want = expressible(spec.to_policy());
+        // Some zones marked `supplier` (the generator marks none).
+        for (i, z) in want.zones.iter_mut().enumerate() {
+            z.supplier = marks >> (i % 8) & 1 == 1;
+        }
         let text = gen::to_text(&want);
         let checked = check_text(&text);
         let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
