@@ -37,6 +37,22 @@ pub fn load_policy(
     Ok((policy, files))
 }
 
+/// [`load_policy`] for a command that works on one firewall and isolation
+/// mode (`query`, `observe`): an unknown `--isolation` or `--firewall`
+/// name is refused as [`super::build::check_selection`] refuses it.
+pub fn load_selected(
+    out: &Output,
+    paths: &[PathBuf],
+    today: Date,
+    (isolation, firewall): (Option<&str>, Option<&str>),
+) -> Result<Policy, ExitStatus> {
+    let (policy, _) = load_policy(out, paths, today)?;
+    if !super::build::check_selection(out, &policy, isolation, firewall) {
+        return Err(ExitStatus::Error);
+    }
+    Ok(policy)
+}
+
 /// Checks in-memory sources (for example a version read from git) like
 /// [`load_policy`].
 pub fn load_policy_from_sources(

@@ -58,18 +58,11 @@ pub enum ObserveFormat {
 /// Runs `conduitc observe`.
 pub fn run(out: &Output, args: ObserveArgs) -> ExitStatus {
     let today = args.policy.today();
-    let policy = match super::load::load_policy(out, &args.policy.paths, today) {
-        Ok((p, _)) => p,
+    let selection = (args.isolation.as_deref(), args.firewall.as_deref());
+    let policy = match super::load::load_selected(out, &args.policy.paths, today, selection) {
+        Ok(p) => p,
         Err(status) => return status,
     };
-    if !super::build::check_selection(
-        out,
-        &policy,
-        args.isolation.as_deref(),
-        args.firewall.as_deref(),
-    ) {
-        return ExitStatus::Error;
-    }
     let opts = ObserveOptions::new(today)
         .with_isolation(args.isolation.clone())
         .with_firewall(args.firewall.clone())

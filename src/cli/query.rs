@@ -139,18 +139,11 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         }
     };
     let today = args.policy.today();
-    let policy = match super::load::load_policy(out, &args.policy.paths, today) {
-        Ok((p, _)) => p,
+    let selection = (args.isolation.as_deref(), args.firewall.as_deref());
+    let policy = match super::load::load_selected(out, &args.policy.paths, today, selection) {
+        Ok(p) => p,
         Err(status) => return status,
     };
-    if !super::build::check_selection(
-        out,
-        &policy,
-        args.isolation.as_deref(),
-        args.firewall.as_deref(),
-    ) {
-        return ExitStatus::Error;
-    }
     let opts = BuildOptions::new(today)
         .with_isolation(args.isolation.clone())
         .with_firewall(args.firewall.clone());
