@@ -3,23 +3,12 @@
 //! commands exit 0 whatever the answer, as before.
 
 use std::fs;
-use std::process::Command;
 
 const PLANT: &str = "examples/bottling-plant.conduit";
 
+/// `conduitc ARGS --today 2026-12-01`.
 fn conduitc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
-        .args(args)
-        .args(["--today", "2026-12-01"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run conduitc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::run::conduitc(&[args, &["--today", "2026-12-01"]].concat())
 }
 
 const ALLOWED: [&str; 8] = [

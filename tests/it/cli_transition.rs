@@ -5,26 +5,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+use crate::run::conduitc;
+
 const PLANT: &str = "examples/water-utility";
 const TODAY: [&str; 2] = ["--today", "2026-12-01"];
-
-fn conduitc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run conduitc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn build(extra: &[&str]) -> (i32, String, String) {
     let mut args = vec!["build", PLANT];

@@ -54,4 +54,5 @@ mod query_order;
 mod readme;
 mod registry;
 mod roundtrip;
+mod run;
 mod source_safety;

@@ -1,0 +1,19 @@
+//! Running the `conduitc` binary as a user does, from the package root.
+
+use std::process::Command;
+
+/// Runs `conduitc ARGS` from the package root without colour; returns the
+/// exit code (-1 when killed by a signal), stdout and stderr.
+pub fn conduitc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run conduitc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
