@@ -3,27 +3,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+use crate::run::conduitc;
 
 use conduitc_testkit::netns::Netns;
 
 const PLANT: &str = "examples/bottling-plant.conduit";
 const TODAY: [&str; 2] = ["--today", "2026-12-01"];
-
-fn conduitc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_conduitc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run conduitc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn build(extra: &[&str]) -> (i32, String, String) {
     let mut args = vec!["build", PLANT];
