@@ -54,13 +54,9 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&Policy, &BuildOptions) -> Result<RuleSet, LowerError> = conduitc::lower;
     let _: fn(&RuleSet, Target) -> Result<String, EmitError> = backend::emit;
     let _: fn(&RuleSet, Target, &mut dyn Write) -> Result<(), EmitError> = backend::emit_to;
-    let _: fn(
-        &RuleSet,
-        Target,
-        &backend::EmitOptions,
-        &str,
-        &mut dyn Write,
-    ) -> Result<(), EmitError> = backend::emit_transition;
+    type Transition =
+        fn(&RuleSet, Target, &backend::EmitOptions, &str, &mut dyn Write) -> Result<(), EmitError>;
+    let _: Transition = backend::emit_transition;
     let _: fn(&RuleSet, Target, &backend::EmitOptions, &str) -> Result<String, EmitError> =
         backend::emit_transition_string;
     let _: fn(&Policy, &Packet, &BuildOptions) -> Result<Decision, LowerError> = conduitc::decide;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::run::conduitc;
+use crate::run::{conduitc, files_of};
 
 use conduitc_testkit::netns::Netns;
 
@@ -114,21 +114,6 @@ fn broken_policy_builds_nothing_and_exits_1() {
     assert!(out.is_empty());
 }
 
-fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn out_writes_every_firewall_and_a_manifest() {
     let tmp = tempfile::tempdir().unwrap();
@@ -137,7 +122,7 @@ fn out_writes_every_firewall_and_a_manifest() {
     let (code, out, err) = build(&["--out", d]);
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty());
-    let files = read_dir_sorted(&dir);
+    let files = files_of(&dir);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -182,7 +167,7 @@ fn out_writes_every_firewall_and_a_manifest() {
     // Byte-for-byte deterministic: a second build replaces it identically.
     let (code, _, _) = build(&["--out", d]);
     assert_eq!(code, 0);
-    assert_eq!(read_dir_sorted(&dir), files);
+    assert_eq!(files_of(&dir), files);
     // Only the output link and its versions are left beside it.
     let mut left: Vec<String> = fs::read_dir(tmp.path())
         .unwrap()
@@ -199,19 +184,19 @@ fn out_with_isolation_records_it_and_a_failed_build_keeps_the_old_dir() {
     let d = dir.to_str().unwrap();
     let (code, _, err) = build(&["--out", d, "--isolation", "cut-corporate"]);
     assert_eq!(code, 0, "{err}");
-    let before = read_dir_sorted(&dir);
+    let before = files_of(&dir);
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["isolation"], "cut-corporate");
     assert_eq!(manifest["files"][1]["isolation"], "cut-corporate");
     let (code, _, _) = build(&["--out", d, "--isolation", "nosuch"]);
     assert_eq!(code, 2);
-    assert_eq!(read_dir_sorted(&dir), before);
+    assert_eq!(files_of(&dir), before);
     let bad = tmp.path().join("bad.conduit");
     fs::write(&bad, "zone a {\n  level 9\n}\n").unwrap();
     let (code, _, _) = conduitc(&["build", bad.to_str().unwrap(), "--out", d]);
     assert_eq!(code, 1);
-    assert_eq!(read_dir_sorted(&dir), before);
+    assert_eq!(files_of(&dir), before);
 }
 
 #[test]
@@ -406,7 +391,7 @@ fn every_example_builds_for_nftables_and_nft_accepts_it() {
             dir.to_str().unwrap(),
         ]);
         assert_eq!(code, 0, "{ex} --out: {err}");
-        for (name, bytes) in read_dir_sorted(&dir) {
+        for (name, bytes) in files_of(&dir) {
             if name.ends_with(".nft") {
                 ns.nft_stdin(&["-c"], &String::from_utf8(bytes).unwrap())
                     .unwrap_or_else(|e| panic!("nft rejects {ex} {name}: {e}"));
@@ -437,7 +422,7 @@ fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
     fs::write(&policy, text("modbus")).unwrap();
     let (code, _, err) = conduitc(&["build", p, "--out", d, "--today", "2026-12-01"]);
     assert_eq!(code, 0, "{err}");
-    let before = read_dir_sorted(&dir);
+    let before = files_of(&dir);
     assert_eq!(before.len(), 3, "afw.nft, zfw.ios and manifest.json");
 
     // 4,100 separate ports fit nftables, but would take the IOS list past
@@ -451,11 +436,7 @@ fn an_emission_error_mid_build_leaves_the_previous_output_untouched() {
         err.contains("error[E606]: firewall `zfw` (cisco-ios): access list conduit-a-in would hold 4102 entries"),
         "{err}"
     );
-    assert_eq!(
-        read_dir_sorted(&dir),
-        before,
-        "the previous build must survive"
-    );
+    assert_eq!(files_of(&dir), before, "the previous build must survive");
     let leftovers: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
         .flatten()

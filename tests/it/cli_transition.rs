@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::run::conduitc;
+use crate::run::{conduitc, files_of};
 
 const PLANT: &str = "examples/water-utility";
 const TODAY: [&str; 2] = ["--today", "2026-12-01"];
@@ -29,22 +29,6 @@ fn hex_sha256(data: &[u8]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Every file of `dir` (following the link `build --out` makes) with its bytes.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -147,7 +131,7 @@ fn out_from_takes_a_directory_and_a_refusal_leaves_dir_as_it_was() {
     let dir = tmp.path().join("build");
     let (code, _, err) = build(&["--out", s(&dir)]);
     assert_eq!(code, 0, "{err}");
-    let before = tree(&dir);
+    let before = files_of(&dir);
 
     // A file is not an old build directory.
     let file = dir.join("north-fw.ios");
@@ -158,7 +142,7 @@ fn out_from_takes_a_directory_and_a_refusal_leaves_dir_as_it_was() {
         err.contains("takes the directory of an earlier build"),
         "{err}"
     );
-    assert_eq!(tree(&dir), before);
+    assert_eq!(files_of(&dir), before);
 
     // An old build in which a firewall had another platform.
     let old = tmp.path().join("old");
@@ -179,7 +163,7 @@ fn out_from_takes_a_directory_and_a_refusal_leaves_dir_as_it_was() {
         err.contains("a transition cannot take a device from one platform to another"),
         "{err}"
     );
-    assert_eq!(tree(&dir), before);
+    assert_eq!(files_of(&dir), before);
 }
 
 #[test]
@@ -205,7 +189,7 @@ fn out_from_writes_no_transition_for_nftables_or_a_new_firewall() {
     let dir = tmp.path().join("build");
     let (code, _, err) = build(&["--out", s(&dir), "--from", s(&old)]);
     assert_eq!(code, 0, "{err}");
-    let names: Vec<String> = tree(&dir).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = files_of(&dir).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
         [
@@ -402,10 +386,10 @@ fn foreign_previous_is_refused_at_its_line_with_nothing_written() {
     let dir = tmp.path().join("build");
     let (code, _, err) = build(&["--out", s(&dir)]);
     assert_eq!(code, 0, "{err}");
-    let before = tree(&dir);
+    let before = files_of(&dir);
     let old = tmp.path().join("old");
     fs::create_dir(&old).unwrap();
-    for (name, bytes) in tree(&normal) {
+    for (name, bytes) in files_of(&normal) {
         fs::write(old.join(&name), bytes).unwrap();
     }
     let ios = fs::read_to_string(old.join("north-fw.ios")).unwrap();
@@ -416,5 +400,5 @@ fn foreign_previous_is_refused_at_its_line_with_nothing_written() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error[E816]"), "{err}");
     assert!(err.contains("north-fw.ios"), "{err}");
-    assert_eq!(tree(&dir), before);
+    assert_eq!(files_of(&dir), before);
 }

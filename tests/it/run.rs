@@ -1,5 +1,7 @@
 //! Running the `conduitc` binary as a user does, from the package root.
 
+use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 /// Runs `conduitc ARGS` from the package root without colour; returns the
@@ -16,4 +18,21 @@ pub fn conduitc(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Every file of `dir` (through the link `build --out` makes) with its
+/// bytes, sorted by name.
+pub fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
 }
