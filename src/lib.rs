@@ -136,6 +136,7 @@ mod semantics;
 pub mod source;
 pub mod suggest;
 mod syntax;
+pub mod verify;
 
 pub use check::{check, parse, CheckFailed, CheckOptions, Checked};
 pub use decide::decide;

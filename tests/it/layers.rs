@@ -33,7 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Everything built on a checked model or a rule set: the targets, the
     // policy diff, attack paths, the graph, the formatter, a code's
     // explanation (which checks its example), logs reconciled with the
-    // policy.
+    // policy, a device's configuration compared with it.
     (
         "consumers",
         &[
@@ -44,6 +44,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "formatter",
             "explain",
             "observe",
+            "verify",
         ],
     ),
     // Assertions about a policy (`conduitc test`), judged on the rule set
