@@ -55,3 +55,5 @@ mod readme;
 mod registry;
 mod roundtrip;
 mod source_safety;
+mod verify;
+mod verify_cli;

@@ -1,0 +1,324 @@
+//! `verify`'s library half: the nftables reader and the comparison of a
+//! ruleset's forward path with the policy. The oracle is the test kit's
+//! nftables evaluator (written from the nft documentation, not from
+//! `verify`) and the policy's own lowered rules: a packet is reported
+//! admitted but not declared exactly when the evaluator admits it and the
+//! policy does not allow it, and declared but not admitted in the converse
+//! case.
+
+use conduitc::backend::{self, Target};
+use conduitc::lower::{lower, BuildOptions, Packet, RuleSet};
+use conduitc::verify::{read_ruleset, verify, Drift};
+use conduitc::Policy;
+use conduitc_testkit::{gen, nft_eval, sample};
+use proptest::prelude::*;
+
+fn build(p: &Policy, opts: &BuildOptions) -> (RuleSet, String) {
+    let rules = lower(p, opts).unwrap();
+    let text = backend::emit(&rules, Target::Nftables).unwrap();
+    (rules, text)
+}
+
+fn drift(p: &Policy, opts: &BuildOptions, text: &str) -> Drift {
+    let rs = read_ruleset(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    verify(p, opts, &rs).unwrap()
+}
+
+/// Asserts that `d` reports exactly the packets on which the evaluator of
+/// `text` and the policy's rules disagree, for packets that open a
+/// connection (the only ones verify judges).
+fn exact(
+    d: &Drift,
+    rules: &RuleSet,
+    text: &str,
+    packets: &[Packet],
+    iif: Option<&str>,
+    oif: Option<&str>,
+) {
+    let eval = nft_eval::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let holds = |f: &conduitc::verify::Finding, p: &Packet| {
+        f.packets.admits(p)
+            && (f.interfaces.is_empty()
+                || f.interfaces.iter().any(|(i, o)| {
+                    let side = |n: &str, x: Option<&str>| match x {
+                        Some(x) => n == x,
+                        None => n == conduitc::verify::OTHER_INTERFACE,
+                    };
+                    side(i, iif) && side(o, oif)
+                }))
+    };
+    for p in packets
+        .iter()
+        .filter(|p| p.src.is_ipv4() == p.dst.is_ipv4() && nft_eval::opens_connection(p))
+    {
+        let device = eval.eval(p, iif, oif).accept;
+        let declared = rules.rules.iter().any(|r| {
+            r.admits(p)
+                && (r.in_iface.is_none() || r.in_iface.as_deref() == iif)
+                && (r.out_iface.is_none() || r.out_iface.as_deref() == oif)
+        });
+        let added = d.admitted_not_declared.iter().any(|f| holds(f, p));
+        let removed = d.declared_not_admitted.iter().any(|f| holds(f, p));
+        assert_eq!(
+            added,
+            device && !declared,
+            "admitted but not declared: {p:?}\n{d:#?}"
+        );
+        assert_eq!(
+            removed,
+            declared && !device,
+            "declared but not admitted: {p:?}\n{d:#?}"
+        );
+    }
+}
+
+/// The indices of the lines of the build's accepting flow rules.
+fn accept_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_end().ends_with('"') && l.contains(" accept comment "))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn insert_after_invalid(text: &str, rule: &str) -> String {
+    let mut out = String::new();
+    for l in text.lines() {
+        out.push_str(l);
+        out.push('\n');
+        if l.trim() == "ct state invalid drop" {
+            out.push_str("\t\t");
+            out.push_str(rule);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sample_policys_own_build_matches_on_every_interface_pair() {
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
+    let (rules, text) = build(&p, &opts);
+    let d = drift(&p, &opts, &text);
+    assert!(d.matches, "{d:#?}");
+    assert!(d.admitted_not_declared.is_empty() && d.declared_not_admitted.is_empty());
+    let packets = gen::packets(&p, 7, 300);
+    for (i, o) in [
+        (Some("r-sup"), Some("r-ctl")),
+        (Some("r-ctl"), Some("r-sup")),
+        (None, None),
+    ] {
+        exact(&d, &rules, &text, &packets, i, o);
+    }
+}
+
+#[test]
+fn a_hand_added_ssh_accept_is_admitted_but_not_declared_and_names_its_line() {
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
+    let (rules, text) = build(&p, &opts);
+    let edited = insert_after_invalid(&text, "tcp dport 22 accept");
+    let line = edited
+        .lines()
+        .position(|l| l.trim() == "tcp dport 22 accept")
+        .unwrap()
+        + 1;
+    let d = drift(&p, &opts, &edited);
+    assert!(!d.matches);
+    assert!(!d.admitted_not_declared.is_empty());
+    for f in &d.admitted_not_declared {
+        assert_eq!(f.packets.services, vec!["tcp/22".to_string()], "{f:#?}");
+        assert_eq!(f.device_rules.len(), 1);
+        assert_eq!(f.device_rules[0].line, line);
+        assert_eq!(f.device_rules[0].text, "tcp dport 22 accept");
+    }
+    let packets = gen::packets(&p, 11, 300);
+    for (i, o) in [
+        (Some("r-sup"), Some("r-ctl")),
+        (Some("r-dmz"), Some("r-sup")),
+        (None, Some("r-ctl")),
+    ] {
+        exact(&d, &rules, &edited, &packets, i, o);
+    }
+}
+
+#[test]
+fn a_binding_moved_to_another_interface_is_drift_both_ways() {
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
+    let (rules, text) = build(&p, &opts);
+    // The first zone pair's jump now comes in on the DMZ's interface.
+    let jump = text
+        .lines()
+        .find(|l| l.contains("iifname \"r-sup\"") && l.contains(" jump "))
+        .unwrap();
+    let edited = text.replacen(jump, &jump.replace("\"r-sup\"", "\"r-dmz\""), 1);
+    let d = drift(&p, &opts, &edited);
+    assert!(!d.admitted_not_declared.is_empty(), "{d:#?}");
+    assert!(!d.declared_not_admitted.is_empty(), "{d:#?}");
+    assert!(d
+        .admitted_not_declared
+        .iter()
+        .all(|f| f.interfaces.iter().all(|(i, _)| i == "r-dmz")));
+    assert!(d
+        .declared_not_admitted
+        .iter()
+        .all(|f| f.interfaces.iter().all(|(i, _)| i == "r-sup")));
+    let packets = gen::packets(&p, 5, 300);
+    for (i, o) in [
+        (Some("r-sup"), Some("r-ctl")),
+        (Some("r-dmz"), Some("r-ctl")),
+        (Some("r-sup"), Some("r-dmz")),
+        (Some("r-dmz"), Some("r-sup")),
+    ] {
+        exact(&d, &rules, &edited, &packets, i, o);
+    }
+}
+
+#[test]
+fn a_rule_in_another_table_is_judged_with_the_kernels_priorities() {
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today()).firewall("plant-fw");
+    let (_, text) = build(&p, &opts);
+    // A table that accepts everything does not widen access: the conduit
+    // chain still has to accept.
+    let open = format!("{text}table ip extra {{\n\tchain ops_forward {{\n\t\ttype filter hook forward priority filter - 10; policy accept;\n\t\ttcp dport 22 accept\n\t}}\n}}\n");
+    assert!(drift(&p, &opts, &open).matches);
+    // A drop before the conduit chain blocks declared flows.
+    let closed = format!("{text}table ip extra {{\n\tchain ops_forward {{\n\t\ttype filter hook forward priority -10; policy accept;\n\t\tip daddr 0.0.0.0/0 tcp dport 0-65535 drop\n\t}}\n}}\n");
+    let d = drift(&p, &opts, &closed);
+    assert!(d.admitted_not_declared.is_empty());
+    assert!(!d.declared_not_admitted.is_empty());
+    for f in &d.declared_not_admitted {
+        assert!(f.packets.src.addrs.has_v4() && !f.packets.src.addrs.has_v6());
+        assert!(
+            f.packets.services.iter().all(|s| s.starts_with("tcp/")),
+            "{f:#?}"
+        );
+        assert!(f.device_rules[0].text.ends_with("drop"), "{f:#?}");
+    }
+}
+
+#[test]
+fn what_the_reader_does_not_model_is_an_error_with_its_line() {
+    let cases = [
+        ("table inet t {\n\tchain c {\n\t\tmeta mark 0x1 accept\n\t}\n}\n", 3),
+        ("table inet t {\n\tchain c {\n\t\ttype filter hook forward priority 0; policy drop;\n\t\tiifname \"eth*\" accept\n\t}\n}\n", 4),
+        ("table inet t {\n\tchain c {\n\t\tlimit rate 1/second accept\n\t}\n}\n", 3),
+        ("table inet t {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1/8 }\n\t}\n}\n", 4),
+        ("table inet t {\n\tflowtable f {\n\t}\n}\n", 2),
+        ("tabel inet t {\n}\n", 1),
+        ("table inet t {\n\tchain c {\n\t\tip saddr @nowhere accept\n\t}\n}\n", 3),
+    ];
+    for (text, line) in cases {
+        let e = read_ruleset(text).expect_err(text);
+        assert_eq!(e.line, line, "{text}: {e}");
+        assert!(!e.message.is_empty());
+    }
+    // A construct read but not judged (a `goto`) is refused by verify.
+    let p = sample::policy();
+    let rs = read_ruleset("table inet t {\n\tchain c {\n\t\ttype filter hook forward priority 0; policy drop;\n\t\ttcp dport 1 goto d\n\t}\n\tchain d {\n\t}\n}\n").unwrap();
+    match verify(&p, &BuildOptions::new(sample::today()), &rs) {
+        Err(conduitc::verify::VerifyError::Read(e)) => assert_eq!(e.line, 4),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn no_forward_chain_admits_everything() {
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today());
+    let d = drift(&p, &opts, "");
+    assert!(d.declared_not_admitted.is_empty());
+    assert!(!d.admitted_not_declared.is_empty());
+    assert!(d
+        .admitted_not_declared
+        .iter()
+        .all(|f| f.device_rules.is_empty()));
+}
+
+/// One hand edit of a build: a rule added, a rule removed, a port widened.
+#[derive(Clone, Debug)]
+enum Edit {
+    Add(u16),
+    Remove(usize),
+    Widen(usize),
+}
+
+fn edit(text: &str, e: &Edit) -> String {
+    let accepts = accept_lines(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    match e {
+        Edit::Add(port) => return insert_after_invalid(text, &format!("udp dport {port} accept")),
+        Edit::Remove(k) if !accepts.is_empty() => {
+            out.remove(accepts[k % accepts.len()]);
+        }
+        Edit::Widen(k) if !accepts.is_empty() => {
+            let i = accepts[k % accepts.len()];
+            let l = &out[i];
+            // Every destination of the rule's family.
+            let wide = if l.contains("ip daddr @") {
+                let start = l.find("ip daddr @").unwrap();
+                let end = l[start + 10..]
+                    .find(' ')
+                    .map_or(l.len(), |e| start + 10 + e);
+                format!("{}ip daddr 0.0.0.0/0{}", &l[..start], &l[end..])
+            } else if l.contains("ip6 daddr @") {
+                let start = l.find("ip6 daddr @").unwrap();
+                let end = l[start + 11..]
+                    .find(' ')
+                    .map_or(l.len(), |e| start + 11 + e);
+                format!("{}ip6 daddr ::/0{}", &l[..start], &l[end..])
+            } else {
+                l.clone()
+            };
+            out[i] = wide;
+        }
+        _ => {}
+    }
+    out.join("\n") + "\n"
+}
+
+fn edit_strategy() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (1u16..=65535).prop_map(Edit::Add),
+        (0usize..64).prop_map(Edit::Remove),
+        (0usize..64).prop_map(Edit::Widen),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn a_policys_own_build_verifies_and_one_hand_edit_is_exactly_the_drift(
+        spec in gen::policy_spec(),
+        e in edit_strategy(),
+        seed in 0u64..1000,
+    ) {
+        let p = spec.to_policy();
+        let opts = BuildOptions::new(gen::today());
+        let (rules, text) = build(&p, &opts);
+        let clean = drift(&p, &opts, &text);
+        prop_assert!(clean.matches, "{:#?}", clean);
+        let edited = edit(&text, &e);
+        prop_assert!(edited != text || accept_lines(&text).is_empty(), "the edit changed nothing");
+        let d = drift(&p, &opts, &edited);
+        let mut packets = gen::packets(&p, seed, 200);
+        // Packets of the added port between addresses worth probing.
+        if let Edit::Add(port) = e {
+            let addrs = gen::interesting_addrs(&p);
+            for (k, &src) in addrs.iter().enumerate().take(24) {
+                for &dst in addrs.iter().skip(k % 3).step_by(5).take(8) {
+                    packets.push(Packet { src, dst, proto: 17, dport: Some(port), icmp_type: None });
+                }
+            }
+        }
+        exact(&d, &rules, &edited, &packets, None, None);
+        if edited == text {
+            prop_assert!(d.matches);
+        }
+    }
+}
