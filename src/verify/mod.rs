@@ -41,6 +41,7 @@ pub const OTHER_INTERFACE: &str = "*";
 
 /// A rule of the device configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DeviceRule {
     /// 1-based line of the configuration.
     pub line: usize,
@@ -50,6 +51,7 @@ pub struct DeviceRule {
 
 /// A class of packets on which the device and the policy disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// The packets, labelled with the policy's zones; its `flows` are the
     /// policy's flows that allow some of them (none for admitted but not
@@ -68,6 +70,7 @@ pub struct Finding {
 
 /// The result of a verification.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Drift {
     /// True when the device admits exactly what the policy allows.
     pub matches: bool,

@@ -12,6 +12,7 @@ use crate::model::{AddrSet, PortSet, ServiceSpace};
 
 /// The configuration cannot be read: the line (1-based) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReadError {
     /// 1-based line of the configuration.
     pub line: usize,

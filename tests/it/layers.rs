@@ -33,7 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Everything built on a checked model or a rule set: the targets, the
     // policy diff, attack paths, the graph, the formatter, a code's
     // explanation (which checks its example), logs reconciled with the
-    // policy, a device's configuration compared with it.
+    // policy.
     (
         "consumers",
         &[
@@ -44,12 +44,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "formatter",
             "explain",
             "observe",
-            "verify",
         ],
     ),
     // Assertions about a policy (`conduitc test`), judged on the rule set
     // with the reference semantics, attack paths and the lowering.
     ("assertions", &["expect"]),
+    // A device's configuration compared with the policy, with the box
+    // algebra of the access diff.
+    ("device comparison", &["verify"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

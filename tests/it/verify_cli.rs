@@ -18,7 +18,11 @@ fn conduitc(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    // A command that fails before reading its input closes the pipe.
+    match input.write_all(stdin.unwrap_or("").as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.unwrap(),
+    }
     drop(input);
     child.wait_with_output().unwrap()
 }
