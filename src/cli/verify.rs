@@ -115,7 +115,18 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
         out.fail(&unreadable("it is not UTF-8 text".into()));
         return ExitStatus::Error;
     };
+    let json = text.trim_start().starts_with('{');
     let invalid = |e: &verify::ReadError| {
+        if json {
+            return Problem::new(
+                Code::ConfigInvalid,
+                format!(
+                    "cannot read configuration `{shown}` at object {} of its `nftables` array: {}",
+                    e.line, e.message
+                ),
+            )
+            .at_value(&args.config);
+        }
         let mut sources = Sources::new();
         let file = sources.add_memory(shown.clone(), text.clone());
         let (start, end) = line_span(&text, e.line);
@@ -248,7 +259,10 @@ fn finding(s: &mut String, f: &Finding, admitted: bool) {
         let _ = writeln!(s, "    {lead} line {}: {}", r.line, r.text);
     }
     if f.device_rules.is_empty() {
-        let _ = writeln!(s, "    {verb} the absence of any forward base chain");
+        let _ = writeln!(
+            s,
+            "    admitted by no rule: no forward base chain of its family"
+        );
     }
 }
 

@@ -25,6 +25,7 @@
 //! "any other interface", is judged separately, and findings equal on
 //! every pair are merged.
 
+mod json;
 mod nft;
 
 use serde::Serialize;
@@ -43,9 +44,11 @@ pub const OTHER_INTERFACE: &str = "*";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DeviceRule {
-    /// 1-based line of the configuration.
+    /// 1-based line of the configuration (for JSON, the position of the
+    /// rule's object in the `nftables` array).
     pub line: usize,
-    /// The line's text, trimmed.
+    /// The line's text, trimmed (for JSON, the rule as nft text with its
+    /// handle).
     pub text: String,
 }
 
@@ -226,7 +229,12 @@ fn cube(c: &Cond) -> Cube {
 /// firewall).
 pub fn verify(policy: &Policy, opts: &BuildOptions, rs: &Ruleset) -> Result<Drift, VerifyError> {
     let lowered = lower(policy, opts).map_err(VerifyError::Lower)?;
-    let path = forward_path(rs).map_err(VerifyError::Read)?;
+    let path = forward_path(rs).map_err(|e| {
+        VerifyError::Read(ReadError {
+            line: rs.place(e.line).0,
+            message: e.message,
+        })
+    })?;
     Ok(compare(policy, &lowered, &path, rs))
 }
 
@@ -369,13 +377,9 @@ fn findings(policy: &Policy, rs: &Ruleset, raw: Vec<Raw>, slices: usize) -> Vec<
         }
         let device_rules: Vec<DeviceRule> = origins
             .iter()
-            .map(|&line| DeviceRule {
-                line,
-                text: rs
-                    .lines
-                    .get(line.wrapping_sub(1))
-                    .map(|l| l.trim().to_string())
-                    .unwrap_or_default(),
+            .map(|&line| {
+                let (line, text) = rs.place(line);
+                DeviceRule { line, text }
             })
             .collect();
         for b in labelled(policy, &c, &flows) {

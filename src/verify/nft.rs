@@ -208,6 +208,25 @@ pub struct Ruleset {
     pub(crate) tables: Vec<Table>,
     /// The configuration's lines, to quote the rules found.
     pub(crate) lines: Vec<String>,
+    /// For JSON input: per line of `lines`, the object (1-based) it comes
+    /// from.
+    pub(crate) origin: Option<Vec<usize>>,
+}
+
+impl Ruleset {
+    /// Where line `line` of the read text comes from (the line itself, or
+    /// for JSON the object's position), and its text.
+    pub(crate) fn place(&self, line: usize) -> (usize, String) {
+        let text = self
+            .lines
+            .get(line.wrapping_sub(1))
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default();
+        match &self.origin {
+            Some(o) => (o.get(line.wrapping_sub(1)).copied().unwrap_or(line), text),
+            None => (line, text),
+        }
+    }
 }
 
 struct P {
@@ -306,8 +325,27 @@ fn show(t: &Tok) -> String {
     }
 }
 
-/// Reads `nft list ruleset` text.
+/// Reads `nft list ruleset` text, or `nft -j list ruleset` JSON (a text
+/// whose first character other than white space is `{`). For JSON, a
+/// [`ReadError`]'s `line` is the position (1-based) of the object at fault
+/// in the `nftables` array.
 pub fn read_ruleset(text: &str) -> Result<Ruleset, ReadError> {
+    if text.trim_start().starts_with('{') {
+        let (rendered, origin) = super::json::to_text(text)?;
+        let mut rs = read_text(&rendered).map_err(|e| ReadError {
+            line: origin
+                .get(e.line.wrapping_sub(1))
+                .copied()
+                .unwrap_or(e.line),
+            message: e.message,
+        })?;
+        rs.origin = Some(origin);
+        return Ok(rs);
+    }
+    read_text(text)
+}
+
+fn read_text(text: &str) -> Result<Ruleset, ReadError> {
     let mut p = P {
         toks: tokenize(text)?,
         pos: 0,
@@ -315,6 +353,7 @@ pub fn read_ruleset(text: &str) -> Result<Ruleset, ReadError> {
     let mut rs = Ruleset {
         tables: Vec::new(),
         lines: text.lines().map(str::to_string).collect(),
+        origin: None,
     };
     loop {
         p.skip_blank();

@@ -226,6 +226,57 @@ fn what_the_reader_does_not_model_is_an_error_with_its_line() {
 }
 
 #[test]
+fn json_is_read_like_text_and_errors_name_the_object() {
+    let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
+      {"table": {"family": "ip", "name": "t", "handle": 1}},
+      {"set": {"family": "ip", "name": "s", "table": "t", "type": "ipv4_addr", "handle": 2, "flags": ["interval"], "elem": [{"prefix": {"addr": "10.0.0.0", "len": 8}}, {"range": ["192.168.0.1", "192.168.0.9"]}]}},
+      {"chain": {"family": "ip", "table": "t", "name": "c", "handle": 3, "type": "filter", "hook": "forward", "prio": -10, "policy": "drop"}},
+      {"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 4, "expr": [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}}, {"accept": null}]}},
+      {"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 5, "comment": "web", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@s"}}, {"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "eth0"}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"set": [80, {"range": [8080, 8081]}]}}}, {"counter": {"packets": 0, "bytes": 0}}, {"accept": null}]}}
+    ]}"#;
+    let p = sample::policy();
+    let opts = BuildOptions::new(sample::today());
+    let rs = read_ruleset(json).unwrap();
+    let d = verify(&p, &opts, &rs).unwrap();
+    assert!(!d.admitted_not_declared.is_empty());
+    // An `ip` table leaves IPv6 alone: with no other table, it is all
+    // forwarded, decided by no rule.
+    let (v4, v6): (Vec<_>, Vec<_>) = d
+        .admitted_not_declared
+        .iter()
+        .partition(|f| f.packets.src.addrs.has_v4());
+    assert!(!v6.is_empty() && v6.iter().all(|f| f.device_rules.is_empty()));
+    for f in v4 {
+        assert_eq!(f.packets.services, ["tcp/80", "tcp/8080-8081"]);
+        assert_eq!(f.device_rules[0].line, 6);
+        assert_eq!(
+            f.device_rules[0].text,
+            "ip daddr @s meta iifname \"eth0\" tcp dport { 80, 8080-8081 } counter accept comment \"web\" # handle 5"
+        );
+        assert!(f.interfaces.iter().all(|(i, _)| i == "eth0"), "{f:?}");
+    }
+    let covered = |a: &str| {
+        let a = a.parse().unwrap();
+        d.admitted_not_declared
+            .iter()
+            .any(|f| f.packets.dst.addrs.contains(a))
+    };
+    assert!(covered("192.168.0.9") && covered("10.1.2.3") && covered("10.71.1.1"));
+    assert!(!covered("192.168.0.10") && !covered("11.0.0.1"));
+    let bad = json.replace(
+        r#"{"counter": {"packets": 0, "bytes": 0}}"#,
+        r#"{"quota": {"val": 1}}"#,
+    );
+    let e = read_ruleset(&bad).unwrap_err();
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (6, "statement `quota` is not supported")
+    );
+    let e = read_ruleset("{\"nftables\": [").unwrap_err();
+    assert!(e.message.starts_with("not JSON"), "{e}");
+}
+
+#[test]
 fn no_forward_chain_admits_everything() {
     let p = sample::policy();
     let opts = BuildOptions::new(sample::today());

@@ -262,6 +262,36 @@ fn on_the_kernel_a_hand_added_ssh_accept_is_drift_naming_tcp_22() {
     // Nothing declared is blocked.
     assert!(!report.contains("declared but not admitted"), "{report}");
 
+    // The same ruleset as `nft -j list ruleset` prints it: the rule is
+    // named by its object and handle.
+    let json = ns.sh(&["nft", "-j", "list", "ruleset"]);
+    let out = verify(&policy, "-", &["--format", "json"], Some(&json));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = j["admitted_not_declared"].as_array().unwrap();
+    assert!(!found.is_empty());
+    for f in found {
+        assert_eq!(f["services"], serde_json::json!(["tcp/22"]), "{f}");
+        let rule = f["device_rules"][0]["text"].as_str().unwrap();
+        assert!(rule.starts_with("tcp dport 22 accept # handle "), "{rule}");
+    }
+    assert!(j["declared_not_admitted"].as_array().unwrap().is_empty());
+    let broken = json.replacen("\"accept\": null", "\"queue\": null", 1);
+    let out = verify(&policy, "-", &[], Some(&broken));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E841]")
+            && err.contains("of its `nftables` array: statement `queue` is not supported"),
+        "{err}"
+    );
+
     // The same rule in another table, before the conduit chain, adds
     // nothing: the conduit chain still drops.
     ns.sh(&["nft", "delete", "table", "inet", "conduit"]);
