@@ -403,8 +403,8 @@ codes! {
         fix: "Correct the path or its permissions; give `-` to read standard input, for example `nft list ruleset | conduitc verify ... --config -`.";
     ConfigInvalid = "E841", Error, "config-invalid",
         title: "the device configuration holds something `verify` does not read",
-        explain: "`verify` reads the whole nftables ruleset strictly: a statement, match, set type, chain type or verdict it does not model (for example `ct mark`, `meta mark`, an interface wildcard, a `limit` guarding a verdict, a `goto`), and text that is not nftables syntax, is refused with the line and why, never skipped, since what is not read cannot be judged. Nothing is compared. The exit status is 2.",
-        fix: "Give the output of `nft list ruleset` unchanged; when the device uses constructs verify does not model, they have to be judged by hand.";
+        explain: "`verify` reads the whole nftables ruleset strictly: a statement, match, set type, chain type or verdict it does not model (for example `ct mark`, `meta mark`, an interface wildcard, a `limit` guarding a verdict, a `goto`), and text that is not nftables syntax (or, for `nft -j list ruleset` JSON, not its schema), is refused with the line (for JSON, the object's position in the `nftables` array) and why, never skipped, since what is not read cannot be judged. Nothing is compared. The exit status is 2.",
+        fix: "Give the output of `nft list ruleset` or `nft -j list ruleset` unchanged; when the device uses constructs verify does not model, they have to be judged by hand.";
     VerifyTargetUnsupported = "E842", Error, "verify-target-unsupported",
         title: "`verify` does not read this target's configuration yet",
         explain: "This version of `verify` reads nftables rulesets only; Cisco IOS and FortiOS configurations are refused rather than compared partially. The exit status is 2.",

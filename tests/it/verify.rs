@@ -295,6 +295,8 @@ enum Edit {
     Add(u16),
     Remove(usize),
     Widen(usize),
+    /// A jump's input interface changed to `eth{n}` (firewall builds).
+    Move(usize, u8),
 }
 
 fn edit(text: &str, e: &Edit) -> String {
@@ -303,6 +305,17 @@ fn edit(text: &str, e: &Edit) -> String {
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     match e {
         Edit::Add(port) => return insert_after_invalid(text, &format!("udp dport {port} accept")),
+        Edit::Move(k, n) => {
+            let jumps: Vec<usize> = (0..out.len())
+                .filter(|&i| out[i].contains("iifname \"") && out[i].contains(" jump "))
+                .collect();
+            if let Some(&i) = jumps.get(k % jumps.len().max(1)) {
+                let l = &out[i];
+                let start = l.find("iifname \"").unwrap() + 9;
+                let end = start + l[start..].find('"').unwrap();
+                out[i] = format!("{}eth{n}{}", &l[..start], &l[end..]);
+            }
+        }
         Edit::Remove(k) if !accepts.is_empty() => {
             out.remove(accepts[k % accepts.len()]);
         }
@@ -337,6 +350,7 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
         (1u16..=65535).prop_map(Edit::Add),
         (0usize..64).prop_map(Edit::Remove),
         (0usize..64).prop_map(Edit::Widen),
+        (0usize..64, 0u8..6).prop_map(|(k, n)| Edit::Move(k, n)),
     ]
 }
 
@@ -350,12 +364,21 @@ proptest! {
         seed in 0u64..1000,
     ) {
         let p = spec.to_policy();
-        let opts = BuildOptions::new(gen::today());
+        // Across the firewall when the edit moves a binding, else generic.
+        let firewall = matches!(e, Edit::Move(..));
+        let opts = if firewall {
+            BuildOptions::new(gen::today()).firewall("fw")
+        } else {
+            BuildOptions::new(gen::today())
+        };
         let (rules, text) = build(&p, &opts);
         let clean = drift(&p, &opts, &text);
         prop_assert!(clean.matches, "{:#?}", clean);
         let edited = edit(&text, &e);
-        prop_assert!(edited != text || accept_lines(&text).is_empty(), "the edit changed nothing");
+        prop_assert!(
+            edited != text || firewall || accept_lines(&text).is_empty(),
+            "the edit changed nothing"
+        );
         let d = drift(&p, &opts, &edited);
         let mut packets = gen::packets(&p, seed, 200);
         // Packets of the added port between addresses worth probing.
@@ -367,7 +390,17 @@ proptest! {
                 }
             }
         }
-        exact(&d, &rules, &edited, &packets, None, None);
+        if firewall {
+            let mut names: Vec<Option<String>> = (0..6).map(|n| Some(format!("eth{n}"))).collect();
+            names.push(None);
+            for i in &names {
+                for o in &names {
+                    exact(&d, &rules, &edited, &packets, i.as_deref(), o.as_deref());
+                }
+            }
+        } else {
+            exact(&d, &rules, &edited, &packets, None, None);
+        }
         if edited == text {
             prop_assert!(d.matches);
         }
