@@ -145,6 +145,18 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from a log given to `observe`, not from a policy; observe_cli.rs runs the binary",
     ),
     (
+        Code::ConfigUnreadable,
+        "comes from `verify --config`, not from a policy; verify_cli.rs runs the binary",
+    ),
+    (
+        Code::ConfigInvalid,
+        "comes from a device configuration given to `verify`, not from a policy; verify_cli.rs runs the binary",
+    ),
+    (
+        Code::VerifyTargetUnsupported,
+        "comes from the command line; verify_cli.rs runs the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

@@ -67,6 +67,8 @@
 //!   `paths` as functions.
 //! - [`observe`]: firewall and sensor logs reconciled with the policy, as
 //!   `conduitc observe` ([`observe::Observer`]).
+//! - [`verify`]: what a device's nftables ruleset admits compared with what
+//!   the policy allows, as `conduitc verify` ([`verify::verify`]).
 //! - [`explain`]: a code's explanation, as `conduitc explain` prints it.
 //! - [`expect`]: assertions about what must and must not be reachable
 //!   (`conduitc test`), judged by set algebra over the lowered rules.
@@ -136,6 +138,7 @@ mod semantics;
 pub mod source;
 pub mod suggest;
 mod syntax;
+pub mod verify;
 
 pub use check::{check, parse, CheckFailed, CheckOptions, Checked};
 pub use decide::decide;

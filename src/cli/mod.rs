@@ -19,6 +19,7 @@ mod query;
 mod report;
 mod services;
 mod test;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,8 @@ enum Command {
     Services,
     /// Reconcile observed connections (firewall and sensor logs) with the policy.
     Observe(observe::ObserveArgs),
+    /// Compare what a device's configuration admits with what the policy allows.
+    Verify(verify::VerifyArgs),
     /// Explain a diagnostic code: what it means, an example, and the fix.
     Explain(explain::ExplainArgs),
     /// Run the assertion files (*.conduit-test) beside a policy.
@@ -214,6 +217,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::run(&out, a),
         Command::Test(a) => test::run(&out, a),
         Command::Observe(a) => observe::run(&out, a),
+        Command::Verify(a) => verify::run(&out, a),
     };
     status.into()
 }

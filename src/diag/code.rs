@@ -401,6 +401,18 @@ codes! {
         title: "no line of a log given to `observe` is in a format it reads",
         explain: "`observe` detects each log's format from its first line that shows one: the kernel log lines of conduitc's own nftables rules (`conduit drop `, `conduit monitor CONDUIT/* `, `conduit CONDUIT/FLOW `), Zeek `conn.log` (TSV with its `#fields` header, or JSON), Cisco IOS `%SEC-6-IPACCESSLOG*` and `%IPV6_ACL-6-ACCESSLOG*` messages, or FortiOS traffic logs (`type=\"traffic\"`). A file with text but no such line is refused rather than reported as traffic-free: it is most likely the wrong file. An empty file is read as no traffic. Nothing is reported. The exit status is 2.",
         fix: "Give the log the firewall or sensor writes; for the kernel log, make sure it covers a period in which conduitc's rules logged at least one line.";
+    ConfigUnreadable = "E840", Error, "config-unreadable",
+        title: "the device configuration given to `verify` cannot be read",
+        explain: "`verify --config FILE` reads what a device runs now. A path that does not exist, cannot be opened, names a directory or is not UTF-8 text is refused, naming the path. Nothing is compared. The exit status is 2.",
+        fix: "Correct the path or its permissions; give `-` to read standard input, for example `nft list ruleset | conduitc verify ... --config -`.";
+    ConfigInvalid = "E841", Error, "config-invalid",
+        title: "the device configuration holds something `verify` does not read",
+        explain: "`verify` reads the whole nftables ruleset strictly: a statement, match, set type, chain type or verdict it does not model (for example `ct mark`, `meta mark`, an interface wildcard, a `limit` guarding a verdict, a `goto`), and text that is not nftables syntax (or, for `nft -j list ruleset` JSON, not its schema), is refused with the line (for JSON, the object's position in the `nftables` array) and why, never skipped, since what is not read cannot be judged. Nothing is compared. The exit status is 2.",
+        fix: "Give the output of `nft list ruleset` or `nft -j list ruleset` unchanged; when the device uses constructs verify does not model, they have to be judged by hand.";
+    VerifyTargetUnsupported = "E842", Error, "verify-target-unsupported",
+        title: "`verify` does not read this target's configuration yet",
+        explain: "This version of `verify` reads nftables rulesets only; Cisco IOS and FortiOS configurations are refused rather than compared partially. The exit status is 2.",
+        fix: "Use `--target nftables` for Linux firewalls.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

@@ -342,3 +342,46 @@ fn observe_reads_a_log_from_any_reader_and_reports_what_the_policy_does_not_allo
     );
     assert!(observe::to_conduit(&report, &policy).contains("flow hmi-3-to-historian-pi {"));
 }
+
+#[test]
+fn verify_reads_a_ruleset_and_reports_drift_by_device_line() {
+    use conduitc::verify::{self, Drift, ReadError, Ruleset, VerifyError};
+    let _: fn(&str) -> Result<Ruleset, ReadError> = verify::read_ruleset;
+    let _: fn(&Policy, &BuildOptions, &Ruleset) -> Result<Drift, VerifyError> = verify::verify;
+    fn is_error<E: Error + Send + Sync + 'static>() {}
+    is_error::<ReadError>();
+    is_error::<VerifyError>();
+
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/bottling-plant.conduit"
+    ))
+    .unwrap();
+    let sources = Sources::from_memory("plant.conduit", text.as_str());
+    let (policy, _) = conduitc::check(&sources, &CheckOptions::new(today()))
+        .into_result()
+        .unwrap();
+    let opts = BuildOptions::new(today()).firewall("ot-core-fw");
+    let built = backend::emit(&conduitc::lower(&policy, &opts).unwrap(), Target::Nftables).unwrap();
+    let device = built.replacen(
+        "ct state invalid drop\n",
+        "ct state invalid drop\n\t\tudp dport 161 accept\n",
+        1,
+    );
+    let line = device
+        .lines()
+        .position(|l| l.trim() == "udp dport 161 accept")
+        .unwrap()
+        + 1;
+    let drift = verify::verify(&policy, &opts, &verify::read_ruleset(&device).unwrap()).unwrap();
+    assert!(!drift.matches);
+    assert!(drift.declared_not_admitted.is_empty());
+    for f in &drift.admitted_not_declared {
+        assert_eq!(f.packets.services, ["udp/161"]);
+        assert_eq!(f.device_rules[0].line, line);
+    }
+    let e = verify::read_ruleset("table inet t {\n\tchain c {\n\t\tct mark 1 accept\n\t}\n}\n")
+        .unwrap_err();
+    assert_eq!(e.line, 3);
+    assert_eq!(e.to_string(), "line 3: `ct mark` is not supported");
+}

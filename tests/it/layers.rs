@@ -49,6 +49,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Assertions about a policy (`conduitc test`), judged on the rule set
     // with the reference semantics, attack paths and the lowering.
     ("assertions", &["expect"]),
+    // A device's configuration compared with the policy, with the box
+    // algebra of the access diff.
+    ("device comparison", &["verify"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

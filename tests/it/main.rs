@@ -56,3 +56,5 @@ mod registry;
 mod roundtrip;
 mod run;
 mod source_safety;
+mod verify;
+mod verify_cli;

@@ -51,6 +51,7 @@ mod boxes;
 mod driver;
 mod label;
 mod plane;
+mod space;
 mod sweep;
 
 use serde::{Serialize, Serializer};
@@ -59,6 +60,7 @@ use crate::lower::Packet;
 use crate::model::{AddrSet, ServiceSpace};
 
 pub use driver::access_delta;
+pub(crate) use space::{labelled, subtract, Cube};
 
 /// The change in effective access.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -1,0 +1,296 @@
+//! `conduitc verify`: reads what a device runs now and compares what it
+//! admits with what the policy allows through that firewall.
+//!
+//! Exit status: 0 when the device admits exactly what the policy allows; 1
+//! on drift; 2 when the configuration cannot be read (with the line and
+//! why), on a usage error, or for a target whose configuration is not read
+//! yet.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use conduitc::verify::{self, Drift, Finding, VerifyError, OTHER_INTERFACE};
+use conduitc::{BuildOptions, Code, Sources, Span};
+
+use super::output::Output;
+use super::report::{lower_error, Problem};
+use super::{ExitStatus, PolicyArgs};
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// The device's platform: nftables (`nft list ruleset` text); cisco-ios
+    /// and fortios are not read yet.
+    #[arg(long, value_name = "TARGET")]
+    target: String,
+    /// The device's configuration (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The firewall the device is, as declared in the policy.
+    #[arg(long, value_name = "NAME")]
+    firewall: Option<String>,
+    /// Judge the policy as built in this isolation mode.
+    #[arg(long, value_name = "MODE")]
+    isolation: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    format: VerifyFormat,
+}
+
+/// `verify --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// A report for people.
+    Text,
+    /// The report as one JSON document.
+    Json,
+}
+
+/// Runs `conduitc verify`.
+pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
+    match args.target.as_str() {
+        "nftables" => {}
+        "cisco-ios" | "fortios" => {
+            out.fail(
+                &Problem::new(
+                    Code::VerifyTargetUnsupported,
+                    format!("`verify` does not read {} configurations yet", args.target),
+                )
+                .at_flag("--target")
+                .help("this version verifies nftables rulesets only"),
+            );
+            return ExitStatus::Error;
+        }
+        other => {
+            out.fail(
+                &Problem::new(
+                    Code::VerifyTargetUnsupported,
+                    format!("unknown target `{}`", super::report::one_line(other)),
+                )
+                .at_flag("--target")
+                .help("the targets are nftables, cisco-ios and fortios; this version verifies nftables only"),
+            );
+            return ExitStatus::Error;
+        }
+    }
+    let today = args.policy.today();
+    let policy = match super::load::load_policy(out, &args.policy.paths, today) {
+        Ok((p, _)) => p,
+        Err(status) => return status,
+    };
+    if !super::build::check_selection(
+        out,
+        &policy,
+        args.isolation.as_deref(),
+        args.firewall.as_deref(),
+    ) {
+        return ExitStatus::Error;
+    }
+    let shown = args.config.display().to_string();
+    let unreadable = |why: String| {
+        Problem::new(
+            Code::ConfigUnreadable,
+            format!("cannot read configuration `{shown}`: {why}"),
+        )
+        .at_value(&args.config)
+    };
+    let mut bytes = Vec::new();
+    let read = if shown == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
+    } else if args.config.is_dir() {
+        out.fail(&unreadable("it is a directory".into()));
+        return ExitStatus::Error;
+    } else {
+        std::fs::File::open(&args.config).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+    };
+    if let Err(e) = read {
+        out.fail(&unreadable(e.to_string()));
+        return ExitStatus::Error;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        out.fail(&unreadable("it is not UTF-8 text".into()));
+        return ExitStatus::Error;
+    };
+    let json = text.trim_start().starts_with('{');
+    let invalid = |e: &verify::ReadError| {
+        if json {
+            return Problem::new(
+                Code::ConfigInvalid,
+                format!(
+                    "cannot read configuration `{shown}` at object {} of its `nftables` array: {}",
+                    e.line, e.message
+                ),
+            )
+            .at_value(&args.config);
+        }
+        let mut sources = Sources::new();
+        let file = sources.add_memory(shown.clone(), text.clone());
+        let (start, end) = line_span(&text, e.line);
+        Problem::new(
+            Code::ConfigInvalid,
+            format!(
+                "cannot read configuration `{shown}` at line {}: {}",
+                e.line, e.message
+            ),
+        )
+        .at_value(&args.config)
+        .with(&sources, Span::new(file, start, end), e.message.clone())
+    };
+    let ruleset = match verify::read_ruleset(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            out.fail(&invalid(&e));
+            return ExitStatus::Error;
+        }
+    };
+    let opts = BuildOptions::new(today)
+        .with_isolation(args.isolation.clone())
+        .with_firewall(args.firewall.clone());
+    let drift = match verify::verify(&policy, &opts, &ruleset) {
+        Ok(d) => d,
+        Err(VerifyError::Lower(e)) => {
+            out.fail(&lower_error(&e));
+            return ExitStatus::Error;
+        }
+        Err(VerifyError::Read(e)) => {
+            out.fail(&invalid(&e));
+            return ExitStatus::Error;
+        }
+        Err(e) => {
+            out.fail(&Problem::new(
+                Code::Internal,
+                format!("internal error: {e}"),
+            ));
+            return ExitStatus::Error;
+        }
+    };
+    let rendered = match args.format {
+        VerifyFormat::Text => text_report(&drift),
+        VerifyFormat::Json => match serde_json::to_string_pretty(&drift) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                out.fail(&Problem::new(
+                    Code::Internal,
+                    format!("internal error: {e}"),
+                ));
+                return ExitStatus::Error;
+            }
+        },
+    };
+    out.stdout(&rendered);
+    if drift.matches {
+        ExitStatus::Success
+    } else {
+        ExitStatus::PolicyFailure
+    }
+}
+
+/// The byte range of line `line` (1-based) of `text`, without its newline.
+fn line_span(text: &str, line: usize) -> (usize, usize) {
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return (start, start + l.trim_end_matches(['\n', '\r']).len());
+        }
+        start += l.len();
+    }
+    (text.len(), text.len())
+}
+
+fn side(s: &conduitc::diff::Side) -> String {
+    let prefixes: Vec<String> = s
+        .addrs
+        .to_prefixes()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let shown = if prefixes.len() > 4 {
+        format!(
+            "{}, ... ({} prefixes)",
+            prefixes[..4].join(", "),
+            prefixes.len()
+        )
+    } else {
+        prefixes.join(", ")
+    };
+    if s.zone.is_empty() {
+        format!("{shown} (in no zone)")
+    } else {
+        format!("{shown} ({})", s.label())
+    }
+}
+
+fn finding(s: &mut String, f: &Finding, admitted: bool) {
+    let b = &f.packets;
+    let _ = writeln!(s, "  {}", b.services.join(", "));
+    let _ = writeln!(s, "    from {}", side(&b.src));
+    let _ = writeln!(s, "    to   {}", side(&b.dst));
+    if !f.interfaces.is_empty() {
+        let pairs: Vec<String> = f
+            .interfaces
+            .iter()
+            .map(|(i, o)| {
+                let n = |x: &str| {
+                    if x == OTHER_INTERFACE {
+                        "any other interface".to_string()
+                    } else {
+                        x.to_string()
+                    }
+                };
+                format!("{} -> {}", n(i), n(o))
+            })
+            .collect();
+        let _ = writeln!(s, "    interfaces {}", pairs.join("; "));
+    }
+    if !admitted {
+        let _ = writeln!(s, "    declared by {}", b.flows.join(", "));
+    }
+    let verb = if admitted {
+        "admitted by"
+    } else {
+        "blocked by"
+    };
+    for (k, r) in f.device_rules.iter().enumerate() {
+        let lead = if k == 0 { verb } else { "  via" };
+        let _ = writeln!(s, "    {lead} line {}: {}", r.line, r.text);
+    }
+    if f.device_rules.is_empty() {
+        let _ = writeln!(
+            s,
+            "    admitted by no rule: no forward base chain of its family"
+        );
+    }
+}
+
+/// The report for people.
+fn text_report(d: &Drift) -> String {
+    if d.matches {
+        return "the device admits exactly what the policy allows\n".to_string();
+    }
+    let mut s = String::new();
+    if !d.admitted_not_declared.is_empty() {
+        let _ = writeln!(
+            s,
+            "admitted but not declared ({}):",
+            d.admitted_not_declared.len()
+        );
+        for f in &d.admitted_not_declared {
+            finding(&mut s, f, true);
+        }
+    }
+    if !d.declared_not_admitted.is_empty() {
+        let _ = writeln!(
+            s,
+            "declared but not admitted ({}):",
+            d.declared_not_admitted.len()
+        );
+        for f in &d.declared_not_admitted {
+            finding(&mut s, f, false);
+        }
+    }
+    s
+}

@@ -1,0 +1,394 @@
+//! `conduitc verify`: what a device admits, read from its configuration,
+//! compared with what the policy allows through that firewall.
+//!
+//! For nftables the reader ([`read_ruleset`]) takes the whole ruleset as
+//! `nft list ruleset` prints it, every table. The forward path is judged as
+//! the kernel judges it: every base chain on the `forward` hook of an
+//! `ip`, `ip6` or `inet` table, in priority order; a packet is admitted when
+//! every one of them accepts it (an accept ends one base chain and the
+//! packet goes on to the next; a drop ends all). Jumps are followed; verify
+//! judges packets that open a connection, so a rule limited to
+//! `ct state established,related` or `invalid` matches none of them.
+//!
+//! The comparison is exact. The rules of each base chain are flattened
+//! (jumps inlined) into a first-match list that ends with the chain's
+//! policy, the chains are composed into one such list, and, for each
+//! interface pair in play, set algebra over boxes gives:
+//! - *admitted but not declared*: for each accepting entry, its packets that
+//!   no earlier entry decides and no lowered rule of the policy allows;
+//! - *declared but not admitted*: for each dropping entry (the chain
+//!   policies included), the packets the policy allows that it decides.
+//!
+//! Each finding names the device rules (by line) that decide it, and the
+//! flows of the policy that allow it. Interfaces: the policy's rules carry
+//! the firewall's interfaces; every interface named by either side, and
+//! "any other interface", is judged separately, and findings equal on
+//! every pair are merged.
+
+mod json;
+mod nft;
+
+use serde::Serialize;
+
+use crate::diff::access::{labelled, subtract, Cube};
+use crate::diff::AccessBox;
+use crate::lower::{lower, BuildOptions, LowerError, RuleSet};
+use crate::model::Policy;
+pub use nft::{read_ruleset, ReadError, Ruleset};
+use nft::{Cond, Verdict};
+
+/// An interface that neither side names.
+pub const OTHER_INTERFACE: &str = "*";
+
+/// A rule of the device configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DeviceRule {
+    /// 1-based line of the configuration (for JSON, the position of the
+    /// rule's object in the `nftables` array).
+    pub line: usize,
+    /// The line's text, trimmed (for JSON, the rule as nft text with its
+    /// handle).
+    pub text: String,
+}
+
+/// A class of packets on which the device and the policy disagree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Finding {
+    /// The packets, labelled with the policy's zones; its `flows` are the
+    /// policy's flows that allow some of them (none for admitted but not
+    /// declared).
+    #[serde(flatten)]
+    pub packets: AccessBox,
+    /// The (input, output) interface pairs on which it holds; empty for
+    /// every pair. [`OTHER_INTERFACE`] stands for any interface neither side
+    /// names.
+    pub interfaces: Vec<(String, String)>,
+    /// The device rules that decide these packets: for a jump, the jump
+    /// and the rule it leads to; with several base chains, the rule of
+    /// each; a chain's policy is given by the chain's line.
+    pub device_rules: Vec<DeviceRule>,
+}
+
+/// The result of a verification.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Drift {
+    /// True when the device admits exactly what the policy allows.
+    pub matches: bool,
+    /// Packets the device admits and the policy does not allow.
+    pub admitted_not_declared: Vec<Finding>,
+    /// Packets the policy allows and the device does not admit.
+    pub declared_not_admitted: Vec<Finding>,
+}
+
+/// One entry of a first-match list: packets matching `cond` and no earlier
+/// entry are accepted or dropped; `origins` are the deciding lines.
+#[derive(Clone, Debug)]
+struct Entry {
+    cond: Cond,
+    accept: bool,
+    origins: Vec<usize>,
+}
+
+const MAX_DEPTH: usize = 16;
+
+fn flatten(table: &nft::Table, chain: &nft::Chain, depth: usize) -> Result<Vec<Entry>, ReadError> {
+    let mut out = Vec::new();
+    let n = chain.rules.len();
+    for (k, r) in chain.rules.iter().enumerate() {
+        if !r.live {
+            continue;
+        }
+        match &r.verdict {
+            Verdict::Continue => {}
+            Verdict::Accept | Verdict::Drop => out.push(Entry {
+                cond: r.cond.clone(),
+                accept: r.verdict == Verdict::Accept,
+                origins: vec![r.line],
+            }),
+            Verdict::Return if k + 1 == n && r.cond == Cond::all() => {}
+            Verdict::Return | Verdict::Goto(_) => {
+                return Err(ReadError {
+                    line: r.line,
+                    message: "`return` and `goto` are not supported by verify except an unconditional `return` at a chain's end".into(),
+                })
+            }
+            Verdict::Jump(target) => {
+                let Some(sub) = table.chains.get(target) else {
+                    return Err(ReadError {
+                        line: r.line,
+                        message: format!("no chain `{target}` in table {} {}", table.family, table.name),
+                    });
+                };
+                if depth >= MAX_DEPTH {
+                    return Err(ReadError {
+                        line: r.line,
+                        message: "jumps nest too deep (a loop?)".into(),
+                    });
+                }
+                for e in flatten(table, sub, depth + 1)? {
+                    let mut origins = vec![r.line];
+                    origins.extend(e.origins);
+                    out.push(Entry {
+                        cond: r.cond.and(&e.cond),
+                        accept: e.accept,
+                        origins,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The forward path of the ruleset as one first-match list (ending with an
+/// entry that matches every packet).
+fn forward_path(rs: &Ruleset) -> Result<Vec<Entry>, ReadError> {
+    let mut bases: Vec<(i64, usize, &nft::Table, &nft::Chain)> = Vec::new();
+    for t in &rs.tables {
+        if !["ip", "ip6", "inet"].contains(&t.family.as_str()) {
+            continue;
+        }
+        for c in t.chains.values() {
+            if let Some(b) = &c.base {
+                if b.hook == "forward" {
+                    bases.push((b.priority, c.line, t, c));
+                }
+            }
+        }
+    }
+    bases.sort_by_key(|b| (b.0, b.1));
+    let mut path = vec![Entry {
+        cond: Cond::all(),
+        accept: true,
+        origins: Vec::new(),
+    }];
+    for (_, _, table, chain) in bases.into_iter().rev() {
+        let mut list = flatten(table, chain, 0)?;
+        let mut fam = Cond::all();
+        match table.family.as_str() {
+            "ip" => fam.src = fam.src.v4_only(),
+            "ip6" => fam.src = fam.src.v6_only(),
+            _ => {}
+        }
+        list.push(Entry {
+            cond: fam,
+            accept: chain.base.as_ref().is_some_and(|b| b.accept),
+            origins: vec![chain.line],
+        });
+        if table.family != "inet" {
+            // Packets of the other family pass this chain untouched.
+            list.push(Entry {
+                cond: Cond::all(),
+                accept: true,
+                origins: Vec::new(),
+            });
+        }
+        // Whatever this chain accepts goes on to the chains after it.
+        let mut composed = Vec::new();
+        for e in list {
+            if !e.accept {
+                composed.push(e);
+                continue;
+            }
+            for f in &path {
+                let mut origins = e.origins.clone();
+                origins.extend(f.origins.iter().copied());
+                composed.push(Entry {
+                    cond: e.cond.and(&f.cond),
+                    accept: f.accept,
+                    origins,
+                });
+            }
+        }
+        path = composed;
+    }
+    Ok(path)
+}
+
+fn in_slice(names: &Option<std::collections::BTreeSet<String>>, name: &Option<String>) -> bool {
+    match (names, name) {
+        (None, _) => true,
+        (Some(s), Some(n)) => s.contains(n),
+        (Some(_), None) => false,
+    }
+}
+
+fn cube(c: &Cond) -> Cube {
+    Cube {
+        src: c.src.clone(),
+        dst: c.dst.clone(),
+        svc: c.svc.clone(),
+    }
+}
+
+/// Compares what the ruleset admits on the forward path with what the
+/// policy allows, lowered for `opts` (its date, isolation mode and
+/// firewall).
+pub fn verify(policy: &Policy, opts: &BuildOptions, rs: &Ruleset) -> Result<Drift, VerifyError> {
+    let lowered = lower(policy, opts).map_err(VerifyError::Lower)?;
+    let path = forward_path(rs).map_err(|e| {
+        VerifyError::Read(ReadError {
+            line: rs.place(e.line).0,
+            message: e.message,
+        })
+    })?;
+    Ok(compare(policy, &lowered, &path, rs))
+}
+
+/// Why verification could not be done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The policy cannot be lowered as asked.
+    Lower(LowerError),
+    /// The configuration cannot be judged (a construct verify does not
+    /// model), with the line.
+    Read(ReadError),
+}
+
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyError::Lower(e) => write!(f, "{e}"),
+            VerifyError::Read(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+type Raw = (
+    Cube,
+    Vec<usize>,
+    Vec<String>,
+    (Option<String>, Option<String>),
+);
+
+fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> Drift {
+    // The interfaces in play.
+    let mut names = std::collections::BTreeSet::new();
+    for e in path {
+        for s in [&e.cond.iif, &e.cond.oif].into_iter().flatten() {
+            names.extend(s.iter().cloned());
+        }
+    }
+    for r in &lowered.rules {
+        names.extend(r.in_iface.iter().cloned());
+        names.extend(r.out_iface.iter().cloned());
+    }
+    let ifaces: Vec<Option<String>> = if names.is_empty() {
+        vec![None]
+    } else {
+        names.into_iter().map(Some).chain([None]).collect()
+    };
+    let mut slices = Vec::new();
+    for i in &ifaces {
+        for o in &ifaces {
+            slices.push((i.clone(), o.clone()));
+        }
+    }
+    let mut added: Vec<Raw> = Vec::new();
+    let mut removed: Vec<Raw> = Vec::new();
+    for slice in &slices {
+        let (iif, oif) = slice;
+        let entries: Vec<(Cube, &Entry)> = path
+            .iter()
+            .filter(|e| in_slice(&e.cond.iif, iif) && in_slice(&e.cond.oif, oif))
+            .map(|e| (cube(&e.cond), e))
+            .filter(|(c, _)| !c.is_empty())
+            .collect();
+        let rules: Vec<(Cube, &crate::lower::Rule)> = lowered
+            .rules
+            .iter()
+            .filter(|r| {
+                (r.in_iface.is_none() || r.in_iface == *iif)
+                    && (r.out_iface.is_none() || r.out_iface == *oif)
+            })
+            .map(|r| {
+                (
+                    Cube {
+                        src: r.src.clone(),
+                        dst: r.dst.clone(),
+                        svc: r.matcher.space(),
+                    },
+                    r,
+                )
+            })
+            .collect();
+        let allowed: Vec<Cube> = rules.iter().map(|(c, _)| c.clone()).collect();
+        for (k, (c, e)) in entries.iter().enumerate() {
+            let earlier = entries[..k].iter().map(|(c, _)| c.clone());
+            if e.accept {
+                let minus: Vec<Cube> = earlier.chain(allowed.iter().cloned()).collect();
+                for piece in subtract(std::slice::from_ref(c), &minus) {
+                    added.push((piece, e.origins.clone(), Vec::new(), slice.clone()));
+                }
+            } else {
+                let plus: Vec<Cube> = allowed.iter().filter_map(|a| a.meet(c)).collect();
+                if plus.is_empty() {
+                    continue;
+                }
+                let minus: Vec<Cube> = earlier.collect();
+                for piece in subtract(&plus, &minus) {
+                    let mut flows: Vec<String> = rules
+                        .iter()
+                        .filter(|(a, _)| a.meet(&piece).is_some())
+                        .map(|(_, r)| r.name.clone())
+                        .collect();
+                    flows.sort();
+                    flows.dedup();
+                    removed.push((piece, e.origins.clone(), flows, slice.clone()));
+                }
+            }
+        }
+    }
+    let admitted_not_declared = findings(policy, rs, added, slices.len());
+    let declared_not_admitted = findings(policy, rs, removed, slices.len());
+    Drift {
+        matches: admitted_not_declared.is_empty() && declared_not_admitted.is_empty(),
+        admitted_not_declared,
+        declared_not_admitted,
+    }
+}
+
+type Merged = (Cube, Vec<usize>, Vec<String>, Vec<(String, String)>);
+
+/// Merges the findings equal on several interface pairs and labels them.
+fn findings(policy: &Policy, rs: &Ruleset, raw: Vec<Raw>, slices: usize) -> Vec<Finding> {
+    let mut merged: Vec<Merged> = Vec::new();
+    let show = |n: &Option<String>| n.clone().unwrap_or_else(|| OTHER_INTERFACE.to_string());
+    for (c, origins, flows, (i, o)) in raw {
+        let pair = (show(&i), show(&o));
+        match merged
+            .iter_mut()
+            .find(|m| m.0 == c && m.1 == origins && m.2 == flows)
+        {
+            Some(m) => m.3.push(pair),
+            None => merged.push((c, origins, flows, vec![pair])),
+        }
+    }
+    let mut out = Vec::new();
+    for (c, origins, flows, mut pairs) in merged {
+        if pairs.len() == slices {
+            pairs.clear();
+        }
+        let device_rules: Vec<DeviceRule> = origins
+            .iter()
+            .map(|&line| {
+                let (line, text) = rs.place(line);
+                DeviceRule { line, text }
+            })
+            .collect();
+        for b in labelled(policy, &c, &flows) {
+            out.push(Finding {
+                packets: b,
+                interfaces: pairs.clone(),
+                device_rules: device_rules.clone(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,313 @@
+//! `conduitc verify` run as a user runs it: the real binary, real files,
+//! and on the real kernel, the ruleset `nft list ruleset` prints after a
+//! build was loaded into a namespace and edited by hand with `nft`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use conduitc_testkit::netns::Netns;
+
+const BIN: &str = env!("CARGO_BIN_EXE_conduitc");
+
+fn conduitc(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // A command that fails before reading its input closes the pipe.
+    match input.write_all(stdin.unwrap_or("").as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.unwrap(),
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Writes the sample-like plant policy into `dir` and returns its path.
+fn plant(dir: &std::path::Path) -> String {
+    let path = dir.join("plant.conduit");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/bottling-plant.conduit"
+        ),
+        &path,
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+const TODAY: &str = "2026-12-01";
+
+fn build(policy: &str) -> String {
+    let out = conduitc(
+        &[
+            "build",
+            policy,
+            "--target",
+            "nftables",
+            "--firewall",
+            "ot-core-fw",
+            "--today",
+            TODAY,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn verify(policy: &str, config: &str, extra: &[&str], stdin: Option<&str>) -> Output {
+    let mut args = vec![
+        "verify",
+        policy,
+        "--target",
+        "nftables",
+        "--config",
+        config,
+        "--firewall",
+        "ot-core-fw",
+        "--today",
+        TODAY,
+    ];
+    args.extend_from_slice(extra);
+    conduitc(&args, stdin)
+}
+
+#[test]
+fn the_build_itself_verifies_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let config = dir.path().join("device.nft");
+    std::fs::write(&config, build(&policy)).unwrap();
+    let out = verify(&policy, config.to_str().unwrap(), &[], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "the device admits exactly what the policy allows\n"
+    );
+    let out = verify(&policy, "-", &["--format", "json"], Some(&build(&policy)));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["matches"], true);
+    assert_eq!(j["admitted_not_declared"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_removed_rule_is_declared_but_not_admitted_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let built = build(&policy);
+    let gone = built
+        .lines()
+        .find(|l| l.contains("comment \"site-ops-supervisory/control-room-logs\""))
+        .unwrap();
+    let edited = built.replacen(&format!("{gone}\n"), "", 1);
+    let out = verify(&policy, "-", &[], Some(&edited));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with("declared but not admitted (1):\n"),
+        "{report}"
+    );
+    assert!(report.contains("  udp/514\n"), "{report}");
+    assert!(
+        report.contains("declared by site-ops-supervisory/control-room-logs"),
+        "{report}"
+    );
+    assert!(report.contains("blocked by line "), "{report}");
+    assert!(
+        report.contains("counter drop comment \"conduit default deny\""),
+        "{report}"
+    );
+    assert!(!report.contains("admitted but not declared"), "{report}");
+}
+
+#[test]
+fn an_unreadable_configuration_exits_2_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let config = dir.path().join("device.nft");
+    let mut built = build(&policy);
+    built = built.replacen(
+        "ct state invalid drop",
+        "ct state invalid drop\n\t\tmeta mark 0x2a accept",
+        1,
+    );
+    let line = built.lines().position(|l| l.contains("meta mark")).unwrap() + 1;
+    std::fs::write(&config, &built).unwrap();
+    let out = verify(&policy, config.to_str().unwrap(), &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.contains("error[E841]"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "at line {line}: `meta` is a statement or match verify does not read"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{line} │ \t\tmeta mark 0x2a accept"))
+            || err.contains("meta mark 0x2a accept"),
+        "{err}"
+    );
+
+    let out = verify(
+        &policy,
+        dir.path().join("missing.nft").to_str().unwrap(),
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error[E840]"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = conduitc(
+        &[
+            "verify",
+            &policy,
+            "--target",
+            "cisco-ios",
+            "--config",
+            "-",
+            "--today",
+            TODAY,
+        ],
+        Some("access-list 101 permit ip any any\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E842]") && err.contains("cisco-ios"),
+        "{err}"
+    );
+}
+
+#[test]
+fn on_the_kernel_a_hand_added_ssh_accept_is_drift_naming_tcp_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let ns = Netns::new("verify");
+    ns.nft_stdin(&[], &build(&policy)).unwrap();
+    let listed = ns.sh(&["nft", "list", "ruleset"]);
+    let out = verify(&policy, "-", &[], Some(&listed));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}\n{listed}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    // Appended after the default deny, it is never reached.
+    ns.sh(&[
+        "nft", "add", "rule", "inet", "conduit", "forward", "tcp", "dport", "23", "accept",
+    ]);
+    let listed = ns.sh(&["nft", "list", "ruleset"]);
+    assert!(listed.contains("tcp dport 23 accept"));
+    let out = verify(&policy, "-", &[], Some(&listed));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // Inserted first, it admits SSH everywhere.
+    ns.sh(&[
+        "nft", "insert", "rule", "inet", "conduit", "forward", "tcp", "dport", "22", "accept",
+    ]);
+    let listed = ns.sh(&["nft", "list", "ruleset"]);
+    let line = listed
+        .lines()
+        .position(|l| l.trim() == "tcp dport 22 accept")
+        .unwrap()
+        + 1;
+    let out = verify(&policy, "-", &[], Some(&listed));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with("admitted but not declared ("),
+        "{report}"
+    );
+    assert!(report.contains("  tcp/22\n"), "{report}");
+    assert!(
+        report.contains(&format!("line {line}: tcp dport 22 accept")),
+        "{report}"
+    );
+    // Nothing declared is blocked.
+    assert!(!report.contains("declared but not admitted"), "{report}");
+
+    // The same ruleset as `nft -j list ruleset` prints it: the rule is
+    // named by its object and handle.
+    let json = ns.sh(&["nft", "-j", "list", "ruleset"]);
+    let out = verify(&policy, "-", &["--format", "json"], Some(&json));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = j["admitted_not_declared"].as_array().unwrap();
+    assert!(!found.is_empty());
+    for f in found {
+        assert_eq!(f["services"], serde_json::json!(["tcp/22"]), "{f}");
+        let rule = f["device_rules"][0]["text"].as_str().unwrap();
+        assert!(rule.starts_with("tcp dport 22 accept # handle "), "{rule}");
+    }
+    assert!(j["declared_not_admitted"].as_array().unwrap().is_empty());
+    let broken = json.replacen("\"accept\": null", "\"queue\": null", 1);
+    let out = verify(&policy, "-", &[], Some(&broken));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E841]")
+            && err.contains("of its `nftables` array: statement `queue` is not supported"),
+        "{err}"
+    );
+
+    // The same rule in another table, before the conduit chain, adds
+    // nothing: the conduit chain still drops.
+    ns.sh(&["nft", "delete", "table", "inet", "conduit"]);
+    ns.nft_stdin(&[], &build(&policy)).unwrap();
+    ns.nft_stdin(
+        &[],
+        "table ip ops {\n\tchain ops_forward {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
+    )
+    .unwrap();
+    let listed = ns.sh(&["nft", "list", "ruleset"]);
+    let out = verify(&policy, "-", &["--format", "json"], Some(&listed));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}\n{listed}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
