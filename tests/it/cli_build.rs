@@ -4,9 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-use crate::run::{conduitc, files_of};
+use crate::run::{conduitc, files_of, hex_sha256};
 
 use conduitc_testkit::netns::Netns;
 
@@ -18,13 +16,6 @@ fn build(extra: &[&str]) -> (i32, String, String) {
     args.extend_from_slice(&TODAY);
     args.extend_from_slice(extra);
     conduitc(&args)
-}
-
-fn hex_sha256(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[test]

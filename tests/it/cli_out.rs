@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use sha2::{Digest, Sha256};
+use crate::run::hex_sha256;
 
 const PLANT: &str = "examples/bottling-plant.conduit";
 
@@ -42,13 +42,6 @@ fn build_out(cwd: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
     ];
     args.extend_from_slice(extra);
     run_in(cwd, &args)
-}
-
-fn hex_sha256(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn names(dir: &Path) -> Vec<String> {

@@ -4,11 +4,9 @@
 //! (`backend_ios_transition.rs`, `backend_fortios_transition.rs`).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-use crate::run::{conduitc, files_of};
+use crate::run::{conduitc, files_of, hex_sha256};
 
 const PLANT: &str = "examples/water-utility";
 const TODAY: [&str; 2] = ["--today", "2026-12-01"];
@@ -18,13 +16,6 @@ fn build(extra: &[&str]) -> (i32, String, String) {
     args.extend_from_slice(&TODAY);
     args.extend_from_slice(extra);
     conduitc(&args)
-}
-
-fn hex_sha256(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn s(p: &Path) -> &str {
@@ -206,6 +197,14 @@ fn out_from_writes_no_transition_for_nftables_or_a_new_firewall() {
     }
 }
 
+/// `build --out BASE/NAME EXTRA...`, which must succeed; returns the directory.
+fn build_dir(base: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let dir = base.join(name);
+    let (code, _, err) = build(&[&["--out", s(&dir)], extra].concat());
+    assert_eq!(code, 0, "{err}");
+    dir
+}
+
 /// The manifest entry of `file` in `dir`.
 fn manifest_entry(dir: &Path, file: &str) -> serde_json::Value {
     let m: serde_json::Value =
@@ -337,9 +336,7 @@ fn the_island_switch_and_its_restore_through_the_command() {
 #[test]
 fn one_firewall_from_a_file_or_a_directory_prints_the_same_script() {
     let tmp = tempfile::tempdir().unwrap();
-    let normal = tmp.path().join("normal");
-    let (code, _, err) = build(&["--out", s(&normal)]);
-    assert_eq!(code, 0, "{err}");
+    let normal = build_dir(tmp.path(), "normal", &[]);
     for (target, fw, file) in [
         ("cisco-ios", "north-fw", "north-fw.ios"),
         ("fortios", "south-fw", "south-fw.fortios"),
@@ -366,9 +363,7 @@ fn one_firewall_from_a_file_or_a_directory_prints_the_same_script() {
 #[test]
 fn foreign_previous_is_refused_at_its_line_with_nothing_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let normal = tmp.path().join("normal");
-    let (code, _, err) = build(&["--out", s(&normal)]);
-    assert_eq!(code, 0, "{err}");
+    let normal = build_dir(tmp.path(), "normal", &[]);
     // A FortiOS file given for the IOS firewall, and the other way round.
     for (target, fw, foreign) in [
         ("cisco-ios", "north-fw", "south-fw.fortios"),

@@ -4,6 +4,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
+
 /// Runs `conduitc ARGS` from the package root without colour; returns the
 /// exit code (-1 when killed by a signal), stdout and stderr.
 pub fn conduitc(args: &[&str]) -> (i32, String, String) {
@@ -35,4 +37,12 @@ pub fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+/// The SHA-256 of `data` in lower-case hex, as `sha256sum` prints it.
+pub fn hex_sha256(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
