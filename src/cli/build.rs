@@ -210,6 +210,7 @@ fn sha256(data: &[u8]) -> String {
 
 #[derive(Serialize)]
 struct Manifest {
+    format_version: u32,
     generator: String,
     today: String,
     isolation: Option<String>,
@@ -675,6 +676,7 @@ fn write_all(
             }
         }
         let manifest = Manifest {
+            format_version: conduitc::diag::render::FORMAT_VERSION,
             generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
             today: today.to_string(),
             isolation: args.isolation.clone(),

@@ -13,6 +13,7 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{quoted, Problem};
 use super::ExitStatus;
+use conduitc::diag::render::versioned_json;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -78,9 +79,8 @@ pub fn run(out: &Output, args: ExplainArgs) -> ExitStatus {
                 no_example: explain::no_example(code),
                 fix: code.fix(),
             };
-            match serde_json::to_string_pretty(&e) {
-                Ok(mut s) => {
-                    s.push('\n');
+            match versioned_json(&e) {
+                Ok(s) => {
                     out.stdout(&s);
                 }
                 Err(e) => {

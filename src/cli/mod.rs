@@ -140,8 +140,8 @@ fn color_of_args() -> ColorChoice {
     }
 }
 
-/// `--format json` or `--format sarif` of `check`, as given, for an error
-/// found while parsing the rest.
+/// `--format json`, `sarif`, `github` or `gitlab` of `check`, as given, for
+/// an error found while parsing the rest.
 fn check_format_of_args() -> Option<check::CheckFormat> {
     let args: Vec<String> = std::env::args_os()
         .skip(1)
@@ -165,6 +165,8 @@ fn check_format_of_args() -> Option<check::CheckFormat> {
     match value.as_deref() {
         Some("json") => Some(check::CheckFormat::Json),
         Some("sarif") => Some(check::CheckFormat::Sarif),
+        Some("github") => Some(check::CheckFormat::Github),
+        Some("gitlab") => Some(check::CheckFormat::Gitlab),
         _ => None,
     }
 }
@@ -176,19 +178,12 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if e.use_stderr() {
                 // A usage error: a coded diagnostic, exit 2; on stdout as
-                // the document `check --format json|sarif` was asked for.
+                // the document `check --format json|sarif|github|gitlab` was
+                // asked for.
                 let out = output::Output::new(color_of_args());
                 let problem = report::from_clap(&e);
                 match check_format_of_args() {
-                    Some(format) => {
-                        let (sources, diags) = problem.diagnostic();
-                        out.stdout(&match format {
-                            check::CheckFormat::Sarif => {
-                                conduitc::diag::render::sarif(&diags, &sources)
-                            }
-                            _ => conduitc::diag::render::json(&diags, &sources, None),
-                        });
-                    }
+                    Some(format) => check::render_error(&out, format, &problem),
                     None => out.fail(&problem),
                 }
                 return ExitCode::from(2);

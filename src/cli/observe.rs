@@ -21,6 +21,7 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{lower_error, Problem};
 use super::{parse_date, ExitStatus, PolicyArgs};
+use conduitc::diag::render::versioned_json;
 
 /// Arguments of `observe`.
 #[derive(Debug, Args)]
@@ -131,8 +132,8 @@ pub fn run(out: &Output, args: ObserveArgs) -> ExitStatus {
     let report = observer.finish();
     let text = match args.format {
         ObserveFormat::Text => text(&report),
-        ObserveFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(j) => j + "\n",
+        ObserveFormat::Json => match versioned_json(&report) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

@@ -7,6 +7,7 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{lower_error, quoted, Problem};
 use super::{ExitStatus, PolicyArgs};
+use conduitc::diag::render::versioned_json;
 
 /// Arguments of `paths`.
 #[derive(Debug, Args)]
@@ -83,8 +84,8 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
     let found = conduitc::attack_paths::find(&rules, &args.from_zone, &args.to_zone);
     let text = match args.format {
         PathsFormat::Text => conduitc::attack_paths::to_text(&found),
-        PathsFormat::Json => match serde_json::to_string_pretty(&found) {
-            Ok(j) => j + "\n",
+        PathsFormat::Json => match versioned_json(&found) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

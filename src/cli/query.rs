@@ -24,6 +24,7 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{lower_error, Problem};
 use super::{ExitStatus, PolicyArgs};
+use conduitc::diag::render::versioned_json_line;
 
 /// Arguments of `query`.
 #[derive(Debug, Args)]
@@ -155,8 +156,8 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         }
     };
     let text = match args.format {
-        QueryFormat::Json => match serde_json::to_string(&decision) {
-            Ok(j) => j + "\n",
+        QueryFormat::Json => match versioned_json_line(&decision) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

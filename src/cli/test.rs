@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use conduitc::diag::render;
+use conduitc::diag::render::{self, ci};
 use conduitc::expect;
 use conduitc::model::Date;
 use conduitc::{Code, Sources};
@@ -51,6 +51,10 @@ pub enum TestFormat {
     Json,
     /// JUnit XML, one testsuite per assertion file.
     Junit,
+    /// GitHub Actions workflow commands: an `::error` per failed assertion.
+    Github,
+    /// A GitLab Code Quality report: an issue per failed assertion.
+    Gitlab,
 }
 
 fn is_test_file(path: &Path) -> bool {
@@ -177,6 +181,8 @@ pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
         TestFormat::Text => expect::render::text(&result),
         TestFormat::Json => expect::render::json(&result),
         TestFormat::Junit => expect::render::junit(&result),
+        TestFormat::Github => ci::github(&expect::render::annotations(&result)),
+        TestFormat::Gitlab => ci::gitlab(&expect::render::annotations(&result)),
     };
     out.stdout(&text);
     if result.failed() > 0 {

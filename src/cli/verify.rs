@@ -11,6 +11,7 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::{ci, versioned_json};
 use conduitc::verify::{self, Drift, Finding, VerifyError, OTHER_INTERFACE};
 use conduitc::{BuildOptions, Code, Sources, Span};
 
@@ -48,6 +49,11 @@ pub enum VerifyFormat {
     Text,
     /// The report as one JSON document.
     Json,
+    /// GitHub Actions workflow commands: an `::error` per finding, at the
+    /// device rule that decides it.
+    Github,
+    /// A GitLab Code Quality report: an issue per finding.
+    Gitlab,
 }
 
 /// Runs `conduitc verify`.
@@ -170,8 +176,10 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
     };
     let rendered = match args.format {
         VerifyFormat::Text => text_report(&drift),
-        VerifyFormat::Json => match serde_json::to_string_pretty(&drift) {
-            Ok(j) => j + "\n",
+        VerifyFormat::Github => ci::github(&annotations(&drift, &shown, json)),
+        VerifyFormat::Gitlab => ci::gitlab(&annotations(&drift, &shown, json)),
+        VerifyFormat::Json => match versioned_json(&drift) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,
@@ -187,6 +195,68 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
     } else {
         ExitStatus::PolicyFailure
     }
+}
+
+/// The findings as annotations for `--format github` and `gitlab`: an
+/// error in the configuration file at the first device rule that decides
+/// the packets (the whole file for JSON, whose rules have no line, or when
+/// no rule decides them), titled `admitted-not-declared` or
+/// `declared-not-admitted`, keyed by the packets and interfaces.
+fn annotations(d: &Drift, config: &str, json: bool) -> Vec<ci::Annotation> {
+    let file = (config != "-").then(|| config.to_string());
+    let mut found = Vec::new();
+    for (admitted, list) in [
+        (true, &d.admitted_not_declared),
+        (false, &d.declared_not_admitted),
+    ] {
+        for f in list {
+            let mut body = String::new();
+            finding(&mut body, f, admitted);
+            let lines: Vec<&str> = body.lines().map(str::trim).collect();
+            let key = lines
+                .iter()
+                .take_while(|l| {
+                    !["admitted by", "blocked by", "declared by"]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+                })
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (code, what, severity) = if admitted {
+                (
+                    "admitted-not-declared",
+                    "admitted but not declared",
+                    "critical",
+                )
+            } else {
+                (
+                    "declared-not-admitted",
+                    "declared but not admitted",
+                    "major",
+                )
+            };
+            let region = match (json, f.device_rules.first(), &file) {
+                (false, Some(r), Some(_)) => Some(ci::Region {
+                    line: r.line,
+                    column: 1,
+                    end_line: r.line,
+                    end_column: 1,
+                }),
+                _ => None,
+            };
+            found.push(ci::Annotation {
+                level: ci::Level::Error,
+                code: code.to_string(),
+                message: format!("{what}: {}", lines.join("\n")),
+                file: file.clone(),
+                region,
+                key,
+                gitlab_severity: severity,
+            });
+        }
+    }
+    found
 }
 
 /// The byte range of line `line` (1-based) of `text`, without its newline.

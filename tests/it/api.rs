@@ -66,6 +66,14 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&Diagnostics, &Sources, bool) -> String = conduitc::diag::render::text;
     let _: fn(&Diagnostics, &Sources, Option<&Policy>) -> String = conduitc::diag::render::json;
     let _: fn(&Diagnostics, &Sources) -> String = conduitc::diag::render::sarif;
+    let _: fn(&Diagnostics, &Sources) -> String = conduitc::diag::render::sarif_error;
+    let _: fn(&Diagnostics, &Sources) -> Vec<conduitc::diag::render::ci::Annotation> =
+        conduitc::diag::render::ci::annotations;
+    let _: fn(&[conduitc::diag::render::ci::Annotation]) -> String =
+        conduitc::diag::render::ci::github;
+    let _: fn(&[conduitc::diag::render::ci::Annotation]) -> String =
+        conduitc::diag::render::ci::gitlab;
+    let _: u32 = conduitc::diag::render::FORMAT_VERSION;
     let _: fn(&str) -> Result<String, Diagnostics> = conduitc::formatter::format_source;
     let _: fn(&Policy) -> String = conduitc::graph::to_dot;
     let _: fn(&Report) -> String = conduitc::diff::render::text;
@@ -74,6 +82,8 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::text;
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::json;
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::junit;
+    let _: fn(&conduitc::expect::Run) -> Vec<conduitc::diag::render::ci::Annotation> =
+        conduitc::expect::render::annotations;
     fn is_error<E: Error + Send + Sync + 'static>() {}
     is_error::<CheckFailed>();
     is_error::<BadDate>();
