@@ -7,13 +7,13 @@
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use conduitc::diag::render::versioned_json;
 use conduitc::explain;
 use conduitc::Code;
 
 use super::output::Output;
 use super::report::{quoted, Problem};
 use super::ExitStatus;
-use conduitc::diag::render::versioned_json;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]

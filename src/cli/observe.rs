@@ -14,6 +14,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json;
 use conduitc::model::Date;
 use conduitc::observe::{self, ObserveOptions, Observer, ReadError, Report};
 use conduitc::Code;
@@ -21,7 +22,6 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{lower_error, Problem};
 use super::{parse_date, ExitStatus, PolicyArgs};
-use conduitc::diag::render::versioned_json;
 
 /// Arguments of `observe`.
 #[derive(Debug, Args)]

@@ -1,13 +1,13 @@
 //! `conduitc paths`.
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json;
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Code;
 
 use super::output::Output;
 use super::report::{lower_error, quoted, Problem};
 use super::{ExitStatus, PolicyArgs};
-use conduitc::diag::render::versioned_json;
 
 /// Arguments of `paths`.
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 //!
 //! Text output is `allow CONDUIT/FLOW` (and `also: ...` when other flows
 //! admit the packet too) or `deny (no flow matches)`. JSON output is one
-//! line: `{"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
+//! line: `{"format_version":1,"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
 //! `"flow":null` and `"owner":null` on deny. A deny is an answer, not a
 //! failure: exit 0.
 //!
@@ -16,6 +16,7 @@
 use std::net::IpAddr;
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json_line;
 use conduitc::lower::{BuildOptions, Packet, Verdict};
 use conduitc::model::service::icmp_type_by_name;
 use conduitc::model::service_space::Axis;
@@ -24,7 +25,6 @@ use conduitc::Code;
 use super::output::Output;
 use super::report::{lower_error, Problem};
 use super::{ExitStatus, PolicyArgs};
-use conduitc::diag::render::versioned_json_line;
 
 /// Arguments of `query`.
 #[derive(Debug, Args)]
@@ -65,7 +65,7 @@ pub struct QueryArgs {
 pub enum QueryFormat {
     /// `allow conduit/flow` or `deny (no flow matches)`.
     Text,
-    /// `{"decision":...,"flow":...,"owner":...,"also":[...]}`.
+    /// `{"format_version":1,"decision":...,"flow":...,"owner":...,"also":[...]}`.
     Json,
 }
 

@@ -47,7 +47,7 @@ pub struct TestArgs {
 pub enum TestFormat {
     /// `PASS`/`FAIL` per assertion, then `N passed, M failed`.
     Text,
-    /// `{"passed":N,"failed":M,"tests":[...]}`.
+    /// `{"format_version":1,"passed":N,"failed":M,"tests":[...]}`.
     Json,
     /// JUnit XML, one testsuite per assertion file.
     Junit,
