@@ -283,6 +283,19 @@ fn test_failures_become_annotations_and_issues() {
     assert!(issues.iter().all(
         |i| i["check_name"] == "assertion-failed" && i["location"]["path"] == failing.as_str()
     ));
+    // An error that stops the run leaves a valid, empty report.
+    let (code, out, err) = conduitc(&[
+        "test",
+        PLANT,
+        "no/such/file.conduit-test",
+        "--today",
+        TODAY,
+        "--format",
+        "gitlab",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("E814"), "{err}");
+    assert_eq!(out, "[]\n");
     // Passing assertions are no annotation.
     let (code, out, _) = conduitc(&["test", PLANT, "--today", TODAY, "--format", "github"]);
     assert_eq!(code, 0);
@@ -369,6 +382,24 @@ fn verify_drift_becomes_annotations_at_the_device_rule() {
     ]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "[]");
+    // A configuration that cannot be read: exit 2, still a valid report.
+    let (code, out, err) = conduitc(&[
+        "verify",
+        PLANT,
+        "--today",
+        TODAY,
+        "--target",
+        "nftables",
+        "--firewall",
+        "ot-core-fw",
+        "--config",
+        tmp.path().join("missing.nft").to_str().unwrap(),
+        "--format",
+        "gitlab",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("E840"), "{err}");
+    assert_eq!(out, "[]\n");
 }
 
 fn out_lines_of(s: &str) -> usize {
