@@ -171,6 +171,26 @@ fn check_format_of_args() -> Option<check::CheckFormat> {
     }
 }
 
+/// True when the command line asks `test` or `verify` for `--format gitlab`,
+/// for an error found while parsing the rest: the report is then `[]`.
+fn gitlab_report_of_args() -> bool {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let command = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str);
+    if !matches!(command, Some("test" | "verify")) {
+        return false;
+    }
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=gitlab"
+            || (a == "--format" && args.get(i + 1).map(String::as_str) == Some("gitlab"))
+    })
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -184,7 +204,12 @@ pub fn main() -> ExitCode {
                 let problem = report::from_clap(&e);
                 match check_format_of_args() {
                     Some(format) => check::render_error(&out, format, &problem),
-                    None => out.fail(&problem),
+                    None => {
+                        out.fail(&problem);
+                        if gitlab_report_of_args() {
+                            out.stdout(&conduitc::diag::render::ci::gitlab(&[]));
+                        }
+                    }
                 }
                 return ExitCode::from(2);
             }

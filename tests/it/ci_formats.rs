@@ -296,6 +296,11 @@ fn test_failures_become_annotations_and_issues() {
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("E814"), "{err}");
     assert_eq!(out, "[]\n");
+    // So does a usage error.
+    let (code, out, err) = conduitc(&["test", PLANT, "--today", "2026-02-30", "--format=gitlab"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("E803"), "{err}");
+    assert_eq!(out, "[]\n");
     // Passing assertions are no annotation.
     let (code, out, _) = conduitc(&["test", PLANT, "--today", TODAY, "--format", "github"]);
     assert_eq!(code, 0);
