@@ -395,7 +395,7 @@ fn check_platform(
 /// Runs `conduitc build`.
 pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     let today = args.policy.today();
-    let sources = match Sources::load(&args.policy.paths) {
+    let sources = match super::load::read_sources(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
             out.fail(&load_error(&e));
@@ -691,7 +691,7 @@ fn write_all(
     });
     match written {
         Ok(()) => {
-            out.stderr(&format!(
+            out.note(&format!(
                 "conduitc: wrote {} into {}\n",
                 names.join(", "),
                 dir.display()
