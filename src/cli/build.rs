@@ -189,7 +189,7 @@ fn warn_monitor(out: &Output, policy: &Policy, rules: &RuleSet, warned: &mut BTr
     };
     for r in rules.rules.iter().filter(|r| r.monitor) {
         if waived(&r.conduit) && warned.insert(r.conduit.clone()) {
-            out.stderr(&format!(
+            out.note(&format!(
                 "conduitc: note: conduit {} is in monitor mode (W107 waived): this build admits \
                  and logs all traffic between {} and {}, beyond its declared flows\n",
                 quoted(&r.conduit),

@@ -125,8 +125,7 @@ enum Command {
   conduitc observe policy/ --log conn.log --format conduit > candidates.conduit")]
     Observe(observe::ObserveArgs),
     /// Compare what a device's configuration admits with what the policy allows.
-    #[command(after_help = "Example:
-  nft list ruleset > running.nft
+    #[command(after_help = "Example (running.nft from `nft list ruleset` on the firewall):
   conduitc verify policy/ --target nftables --firewall ot-core-fw --config running.nft")]
     Verify(verify::VerifyArgs),
     /// Explain a diagnostic code: what it means, an example, and the fix.

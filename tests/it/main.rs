@@ -26,6 +26,7 @@ mod cli_exit_codes;
 mod cli_out;
 mod cli_reports;
 mod cli_transition;
+mod cli_unix;
 mod ctest;
 mod ctest_cli;
 mod diagnostics;
