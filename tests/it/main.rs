@@ -56,6 +56,7 @@ mod readme;
 mod registry;
 mod roundtrip;
 mod run;
+mod ship;
 mod source_safety;
 mod verify;
 mod verify_cli;
