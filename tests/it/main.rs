@@ -53,6 +53,7 @@ mod paths;
 mod platform;
 mod query_order;
 mod readme;
+mod readme_cli;
 mod registry;
 mod roundtrip;
 mod run;

@@ -193,7 +193,7 @@ fn release_workflow_builds_static_binaries_with_checksums() {
     let text = read(".github/workflows/release.yml");
     for needed in [
         "cargo build --release --locked",
-        "statically linked",
+        "static-pie linked",
         "sha256sum",
         "SHA256SUMS",
         "sha256sum --check",
@@ -337,6 +337,7 @@ impl Repo {
         let date = shims.join("date");
         fs::write(&date, "#!/bin/sh\necho 2026-12-01\n").unwrap();
         chmod_x(&date);
+        settle_script(&date);
         Repo {
             root: dir.path().to_path_buf(),
             origin,
@@ -360,7 +361,9 @@ impl Repo {
         );
         let dest = ws.join(bin);
         fs::create_dir_all(&dest).unwrap();
-        fs::copy(env!("CARGO_BIN_EXE_conduitc"), dest.join("conduitc")).unwrap();
+        let copy = dest.join("conduitc");
+        fs::copy(env!("CARGO_BIN_EXE_conduitc"), &copy).unwrap();
+        settle(&copy);
         ws
     }
 
@@ -371,6 +374,39 @@ impl Repo {
             std::env::var("PATH").unwrap_or_default()
         )
     }
+}
+
+/// Waits until a freshly written executable can be run: a process forked
+/// by another test thread while the copy was open for writing holds that
+/// descriptor until it execs, and until then running the copy fails with
+/// "Text file busy". Once one run succeeds, no writer is left.
+fn settle(exe: &Path) {
+    for _ in 0..200 {
+        match Command::new(exe).arg("--version").output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{}: {e}", exe.display()),
+            Ok(out) => {
+                assert!(out.status.success(), "{} --version", exe.display());
+                return;
+            }
+        }
+    }
+    panic!("{} stays busy", exe.display());
+}
+
+/// [`settle`] for a script that takes no `--version`.
+fn settle_script(exe: &Path) {
+    for _ in 0..200 {
+        match Command::new(exe).output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => return,
+        }
+    }
+    panic!("{} stays busy", exe.display());
 }
 
 fn chmod_x(path: &Path) {
