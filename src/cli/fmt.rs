@@ -51,7 +51,12 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
             "`-` (standard input) must be the only path given to `fmt`",
         )
         .help("format standard input and files in separate runs");
-        if let Some(extra) = args.paths.iter().find(|p| !is_stdin(p)).or(args.paths.last()) {
+        if let Some(extra) = args
+            .paths
+            .iter()
+            .find(|p| !is_stdin(p))
+            .or(args.paths.last())
+        {
             problem = problem.at_value(extra);
         }
         out.fail(&problem);

@@ -7,8 +7,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use conduitc::diag::render;
-use conduitc::model::Date;
 use conduitc::limits::MAX_FILE_BYTES;
+use conduitc::model::Date;
 use conduitc::source::LoadError;
 use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
 

@@ -125,8 +125,10 @@ enum Command {
   conduitc observe policy/ --log conn.log --format conduit > candidates.conduit")]
     Observe(observe::ObserveArgs),
     /// Compare what a device's configuration admits with what the policy allows.
-    #[command(after_help = "Example (running.nft from `nft list ruleset` on the firewall):
-  conduitc verify policy/ --target nftables --firewall ot-core-fw --config running.nft")]
+    #[command(
+        after_help = "Example (running.nft from `nft list ruleset` on the firewall):
+  conduitc verify policy/ --target nftables --firewall ot-core-fw --config running.nft"
+    )]
     Verify(verify::VerifyArgs),
     /// Explain a diagnostic code: what it means, an example, and the fix.
     #[command(after_help = "Example:
@@ -188,7 +190,8 @@ fn man(out: &output::Output, args: &ManArgs) -> ExitStatus {
             match found {
                 Some(c) => {
                     let full = format!("conduitc-{name}");
-                    c.display_name(full.clone()).bin_name(full.replace('-', " "))
+                    c.display_name(full.clone())
+                        .bin_name(full.replace('-', " "))
                 }
                 None => {
                     let names: Vec<&str> = root.get_subcommands().map(|c| c.get_name()).collect();

@@ -40,7 +40,13 @@ pub fn is_root() -> bool {
 pub fn preflight() {
     let mut check: Vec<Vec<&str>> = vec![vec!["nft", "--version"], vec!["ip", "-V"]];
     if !is_root() {
-        check.push(vec!["unshare", "--user", "--map-root-user", "--net", "true"]);
+        check.push(vec![
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--net",
+            "true",
+        ]);
     }
     for tool in check {
         let out = run(Command::new(tool[0]).args(&tool[1..])).unwrap_or_else(|e| panic!("{e}"));
@@ -52,7 +58,11 @@ pub fn preflight() {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         } else {
-            assert!(out.status.success(), "`{}` does not work; {INSTALL}", tool[0]);
+            assert!(
+                out.status.success(),
+                "`{}` does not work; {INSTALL}",
+                tool[0]
+            );
         }
     }
 }
@@ -175,7 +185,13 @@ impl Netns {
             }
             Kind::Process(_) => {
                 let mut c = Command::new("nsenter");
-                c.args(["--target", &self.name, "--user", "--net", "--preserve-credentials"]);
+                c.args([
+                    "--target",
+                    &self.name,
+                    "--user",
+                    "--net",
+                    "--preserve-credentials",
+                ]);
                 c.arg(program);
                 c
             }

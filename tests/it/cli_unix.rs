@@ -76,7 +76,10 @@ fn standard_input_can_be_named_once() {
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert!(err.contains("error[E"), "{err}");
-    assert!(err.contains("standard input can be read only once"), "{err}");
+    assert!(
+        err.contains("standard input can be read only once"),
+        "{err}"
+    );
 }
 
 #[test]

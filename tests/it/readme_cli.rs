@@ -117,7 +117,10 @@ fn readme_sample_policy_is_in_fmt_layout() {
         .and_then(|rest| rest.split("```").next())
         .expect("the README shows a policy");
     let formatted = conduitc::formatter::format_source(sample).expect("the sample parses");
-    assert_eq!(formatted, sample, "the README's sample is not in fmt layout");
+    assert_eq!(
+        formatted, sample,
+        "the README's sample is not in fmt layout"
+    );
     // And it checks.
     let sources = conduitc::Sources::from_memory("readme.conduit", sample);
     let today = conduitc::model::Date::parse("2026-12-01").unwrap();
@@ -157,7 +160,9 @@ fn readme_first_commands_are_the_ones_a_fresh_checkout_needs() {
     // The demo builds in the profile `cargo test` uses, so the test run
     // reuses its compiled dependencies.
     assert!(
-        two.contains("cargo run -- build examples/bottling-plant.conduit --out build --today 2026-12-01"),
+        two.contains(
+            "cargo run -- build examples/bottling-plant.conduit --out build --today 2026-12-01"
+        ),
         "{two}"
     );
     assert!(!two.contains("--release"), "{two}");

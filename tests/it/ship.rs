@@ -79,7 +79,9 @@ fn lint_github_workflow(rel: &str) -> Yaml {
         for n in needs {
             assert!(names.contains(n.as_str()), "{at}: needs unknown job {n}");
         }
-        let steps = job["steps"].as_vec().unwrap_or_else(|| panic!("{at}: steps"));
+        let steps = job["steps"]
+            .as_vec()
+            .unwrap_or_else(|| panic!("{at}: steps"));
         assert!(!steps.is_empty(), "{at}: steps");
         let ids: BTreeSet<String> = steps.iter().filter_map(|s| str_of(&s["id"])).collect();
         for (i, step) in steps.iter().enumerate() {
@@ -139,7 +141,10 @@ fn github_workflows_are_well_formed() {
 
     // One variable pair names the source; Cargo.toml names the same.
     let repository = manifest_field("repository");
-    assert_eq!(wf["env"]["CONDUITC_GIT"].as_str(), Some(repository.as_str()));
+    assert_eq!(
+        wf["env"]["CONDUITC_GIT"].as_str(),
+        Some(repository.as_str())
+    );
     let tag = wf["env"]["CONDUITC_REF"].as_str().unwrap();
     assert!(tag.starts_with('v'), "{tag}");
     assert_eq!(&tag[1..], manifest_field("version"));
@@ -327,10 +332,7 @@ impl Repo {
         git(&seed, &["add", "-A"]);
         git(&seed, &["commit", "-q", "-m", "policy"]);
         let origin = dir.path().join("origin.git");
-        git(
-            dir.path(),
-            &["clone", "-q", "--bare", "seed", "origin.git"],
-        );
+        git(dir.path(), &["clone", "-q", "--bare", "seed", "origin.git"]);
         // `date +%F` in the templates: the day the example is checked for.
         let shims = dir.path().join("shims");
         fs::create_dir(&shims).unwrap();
@@ -793,7 +795,10 @@ fn dockerfile_is_a_multi_stage_build_ending_in_conduitc() {
             last_stage_start = i;
         }
         if op == "COPY" {
-            if let Some(from) = rest.split_whitespace().find_map(|w| w.strip_prefix("--from=")) {
+            if let Some(from) = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("--from="))
+            {
                 assert!(stages.iter().any(|s| s == from), "COPY --from={from}");
             }
         }
@@ -809,7 +814,8 @@ fn dockerfile_is_a_multi_stage_build_ending_in_conduitc() {
     let words: Vec<String> = serde_json::from_str(&entry).expect("ENTRYPOINT in exec form");
     assert!(words[0].ends_with("conduitc"), "{words:?}");
     assert!(
-        last.iter().any(|(op, r)| op == "COPY" && r.contains("conduitc")),
+        last.iter()
+            .any(|(op, r)| op == "COPY" && r.contains("conduitc")),
         "the final stage copies the binary in"
     );
     let ignore = read(".dockerignore");
@@ -824,13 +830,7 @@ fn dockerfile_is_a_multi_stage_build_ending_in_conduitc() {
 fn rust_version_is_what_the_locked_dependencies_need() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--locked",
-            "--offline",
-        ])
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
         .current_dir(ROOT)
         .output()
         .expect("cargo metadata");
