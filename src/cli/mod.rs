@@ -192,6 +192,7 @@ fn man(out: &output::Output, args: &ManArgs) -> ExitStatus {
                     let full = format!("conduitc-{name}");
                     c.display_name(full.clone())
                         .bin_name(full.replace('-', " "))
+                        .version(env!("CARGO_PKG_VERSION"))
                 }
                 None => {
                     let names: Vec<&str> = root.get_subcommands().map(|c| c.get_name()).collect();

@@ -242,6 +242,7 @@ fn man_page_documents_the_commands_and_their_options() {
     let (code, page, _) = conduitc(&["man", "build"]);
     assert_eq!(code, 0);
     assert!(page.contains(".TH conduitc-build 1"), "{page}");
+    assert!(page.contains(env!("CARGO_PKG_VERSION")), "{page}");
     assert!(page.contains("\\-\\-firewall"), "{page}");
     let (code, _, err) = conduitc(&["man", "nosuch"]);
     assert_eq!(code, 2);
