@@ -11,7 +11,7 @@
 use clap::{Args, ValueEnum};
 
 use conduitc::diag::render::{self, ci};
-use conduitc::{check, CheckOptions, Sources};
+use conduitc::{check, CheckOptions};
 
 use super::load::{failure_status, summary};
 use super::output::Output;
@@ -65,7 +65,7 @@ pub fn render_error(out: &Output, format: CheckFormat, problem: &Problem) {
 }
 
 pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
-    let sources = match Sources::load(&args.policy.paths) {
+    let sources = match super::load::read_sources(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
             // Rendered in the format asked for, like every diagnostic.
@@ -77,7 +77,7 @@ pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
     match args.format {
         CheckFormat::Text => {
             out.stderr(&render::text(&checked.diagnostics, &sources, out.color()));
-            out.stderr(&summary(&checked, &sources));
+            out.note(&summary(&checked, &sources));
         }
         CheckFormat::Json => out.stdout(&render::json(
             &checked.diagnostics,
