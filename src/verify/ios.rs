@@ -287,6 +287,13 @@ fn list_line(
             seq = Some(n);
             words.remove(0);
         }
+        // IOS prints an IPv6 entry's number last: `permit ... sequence N`.
+        if let [.., "sequence", n] = words.as_slice() {
+            if let (None, Ok(n)) = (seq, n.parse::<u64>()) {
+                seq = Some(n);
+                words.truncate(words.len() - 2);
+            }
+        }
     }
     match words.first() {
         Some(&"remark") => return Ok(()),

@@ -58,3 +58,5 @@ mod run;
 mod source_safety;
 mod verify;
 mod verify_cli;
+mod verify_fortios;
+mod verify_ios;
