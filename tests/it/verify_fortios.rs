@@ -68,11 +68,27 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
         .unwrap_or_default();
     names.extend(extra.iter().cloned());
     names.push(ELSEWHERE.to_string());
+    // An interface that neither the rules nor the configuration name is
+    // "any other interface".
+    let mut known: Vec<String> = rules
+        .rules
+        .iter()
+        .flat_map(|r| [r.in_iface.clone(), r.out_iface.clone()])
+        .flatten()
+        .collect();
+    for l in text.lines().map(str::trim) {
+        if let Some(v) = l
+            .strip_prefix("set srcintf ")
+            .or_else(|| l.strip_prefix("set dstintf "))
+        {
+            known.extend(v.split_whitespace().map(|x| x.trim_matches('"').to_string()));
+        }
+    }
     let shown = |n: &str| {
-        if n == ELSEWHERE {
-            OTHER_INTERFACE.to_string()
-        } else {
+        if known.iter().any(|k| k == n) {
             n.to_string()
+        } else {
+            OTHER_INTERFACE.to_string()
         }
     };
     for pkt in packets.iter().filter(|x| x.src.is_ipv4() == x.dst.is_ipv4()) {

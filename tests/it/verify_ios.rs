@@ -77,6 +77,8 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet])
         .iter()
         .filter(|x| x.src.is_ipv4() == x.dst.is_ipv4())
         .filter(|x| !(x.proto == 58 && matches!(x.icmp_type, Some(133..=137))))
+        // Echo replies are judged as the requests they answer.
+        .filter(|x| !matches!((x.proto, x.icmp_type), (1, Some(0)) | (58, Some(129))))
     {
         let w = Wire::initiation(pkt, eph);
         let out = facing(p, pkt.dst);

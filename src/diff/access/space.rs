@@ -38,6 +38,12 @@ impl Cube {
     }
 }
 
+/// The services of `svc` a packet of one family can have: ICMP is IPv4's,
+/// ICMPv6 IPv6's.
+fn of_family(svc: &ServiceSpace, v6: bool) -> ServiceSpace {
+    svc.difference(&ServiceSpace::protocol(if v6 { 1 } else { 58 }))
+}
+
 fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
     cubes
         .iter()
@@ -45,7 +51,7 @@ fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
         .filter_map(|(i, c)| {
             let src = family(&c.src, v6);
             let dst = family(&c.dst, v6);
-            let svc = c.svc.ranges().to_vec();
+            let svc = of_family(&c.svc, v6).ranges().to_vec();
             (!src.is_empty() && !dst.is_empty() && !svc.is_empty()).then_some(FBox {
                 rule: i,
                 src,
@@ -56,7 +62,8 @@ fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
         .collect()
 }
 
-/// `∪plus \ ∪minus`, exactly, as disjoint boxes of one family each.
+/// `∪plus \ ∪minus`, exactly, as disjoint boxes of one family each
+/// (without ICMPv6 in IPv4 boxes nor ICMP in IPv6 ones: no such packet).
 pub(crate) fn subtract(plus: &[Cube], minus: &[Cube]) -> Vec<Cube> {
     let mut out = Vec::new();
     for v6 in [false, true] {
