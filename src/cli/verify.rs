@@ -345,7 +345,10 @@ fn merged(fs: &[Finding]) -> Vec<Vec<&Finding>> {
                 && g.packets.services == f.packets.services
                 && g.packets.flows == f.packets.flows
         };
-        match groups.iter_mut().find(|g| g.first().is_some_and(|g| same(g))) {
+        match groups
+            .iter_mut()
+            .find(|g| g.first().is_some_and(|g| same(g)))
+        {
             Some(g) => g.push(f),
             None => groups.push(vec![f]),
         }

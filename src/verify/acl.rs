@@ -233,7 +233,8 @@ pub fn verify_device(
             }
         }
     }
-    drift.matches = drift.admitted_not_declared.is_empty() && drift.declared_not_admitted.is_empty();
+    drift.matches =
+        drift.admitted_not_declared.is_empty() && drift.declared_not_admitted.is_empty();
     Ok(drift)
 }
 

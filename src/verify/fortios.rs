@@ -102,12 +102,17 @@ fn tables(blocks: &[FortiTree]) -> R<BTreeMap<String, Table<'_>>> {
         }
     }
     let has_policies = |s: &Vec<&FortiTree>| {
-        s.iter()
-            .any(|b| matches!(b.path.as_str(), "firewall policy" | "firewall policy6") && b.entries().next().is_some())
+        s.iter().any(|b| {
+            matches!(b.path.as_str(), "firewall policy" | "firewall policy6")
+                && b.entries().next().is_some()
+        })
     };
     let with: Vec<&Vec<&FortiTree>> = vdoms.iter().filter(|v| has_policies(v)).collect();
     if with.len() > 1 {
-        let line = blocks.iter().find(|b| b.path == "vdom").map_or(0, |b| b.line);
+        let line = blocks
+            .iter()
+            .find(|b| b.path == "vdom")
+            .map_or(0, |b| b.line);
         return unmodelled(
             line,
             "several VDOMs have firewall policies; give the configuration of one VDOM",
@@ -163,7 +168,10 @@ impl<'a> Resolver<'a> {
 
     fn addr(&self, name: &str, v6: bool, at: usize, depth: usize) -> R<AddrSet> {
         if depth > 16 {
-            return unreadable(at, format!("address group `{name}` nests too deep (a loop?)"));
+            return unreadable(
+                at,
+                format!("address group `{name}` nests too deep (a loop?)"),
+            );
         }
         let (table, group) = if v6 {
             ("firewall address6", "firewall addrgrp6")
@@ -172,7 +180,9 @@ impl<'a> Resolver<'a> {
         };
         let fam = |s: AddrSet| if v6 { s.v6_only() } else { s.v4_only() };
         if let Some(o) = self.obj(table, name) {
-            let kind = o.one("type").unwrap_or_else(|| if v6 { "ipprefix" } else { "ipmask" }.into());
+            let kind = o
+                .one("type")
+                .unwrap_or_else(|| if v6 { "ipprefix" } else { "ipmask" }.into());
             return match (kind.as_str(), v6) {
                 ("ipmask", false) => match o.get("subnet") {
                     None => Ok(fam(AddrSet::all())),
@@ -183,17 +193,27 @@ impl<'a> Resolver<'a> {
                     Some(p) => v6_prefix(&p, o.line),
                 },
                 ("iprange", _) => {
-                    let start = o.one("start-ip").unwrap_or_else(|| if v6 { "::" } else { "0.0.0.0" }.into());
+                    let start = o
+                        .one("start-ip")
+                        .unwrap_or_else(|| if v6 { "::" } else { "0.0.0.0" }.into());
                     let end = o.one("end-ip").unwrap_or_else(|| start.clone());
                     if v6 {
-                        let (Ok(a), Ok(b)) = (start.parse::<Ipv6Addr>(), end.parse::<Ipv6Addr>()) else {
-                            return unreadable(o.line, format!("address `{name}`: bad range {start}-{end}"));
+                        let (Ok(a), Ok(b)) = (start.parse::<Ipv6Addr>(), end.parse::<Ipv6Addr>())
+                        else {
+                            return unreadable(
+                                o.line,
+                                format!("address `{name}`: bad range {start}-{end}"),
+                            );
                         };
                         let (a, b) = (u128::from(a), u128::from(b));
                         Ok(AddrSet::from_v6_ranges(vec![(a.min(b), a.max(b))]))
                     } else {
-                        let (Ok(a), Ok(b)) = (start.parse::<Ipv4Addr>(), end.parse::<Ipv4Addr>()) else {
-                            return unreadable(o.line, format!("address `{name}`: bad range {start}-{end}"));
+                        let (Ok(a), Ok(b)) = (start.parse::<Ipv4Addr>(), end.parse::<Ipv4Addr>())
+                        else {
+                            return unreadable(
+                                o.line,
+                                format!("address `{name}`: bad range {start}-{end}"),
+                            );
                         };
                         let (a, b) = (u32::from(a), u32::from(b));
                         Ok(AddrSet::from_v4_ranges(vec![(a.min(b), a.max(b))]))
@@ -207,7 +227,10 @@ impl<'a> Resolver<'a> {
         }
         if let Some(g) = self.obj(group, name) {
             if let Some(l) = g.enabled("exclude") {
-                return unmodelled(l, format!("address group `{name}` with `exclude` is not modelled by verify"));
+                return unmodelled(
+                    l,
+                    format!("address group `{name}` with `exclude` is not modelled by verify"),
+                );
             }
             let mut set = AddrSet::new();
             for m in g.get("member").map(|(v, _)| v).unwrap_or_default() {
@@ -220,14 +243,20 @@ impl<'a> Resolver<'a> {
             "none" => Ok(AddrSet::new()),
             _ => unreadable(
                 at,
-                format!("no {} address or group `{name}`", if v6 { "IPv6" } else { "IPv4" }),
+                format!(
+                    "no {} address or group `{name}`",
+                    if v6 { "IPv6" } else { "IPv4" }
+                ),
             ),
         }
     }
 
     fn service(&self, name: &str, at: usize, depth: usize) -> R<ServiceSpace> {
         if depth > 16 {
-            return unreadable(at, format!("service group `{name}` nests too deep (a loop?)"));
+            return unreadable(
+                at,
+                format!("service group `{name}` nests too deep (a loop?)"),
+            );
         }
         if let Some(o) = self.obj("firewall service custom", name) {
             return custom(o, name);
@@ -276,7 +305,11 @@ fn v4_subnet(v: &[String], line: usize) -> R<AddrSet> {
         return bad();
     };
     let x = u32::from(a);
-    let host = if len == 0 { u32::MAX } else { (1u32 << (32 - len)) - 1 };
+    let host = if len == 0 {
+        u32::MAX
+    } else {
+        (1u32 << (32 - len)) - 1
+    };
     Ok(AddrSet::from_v4_ranges(vec![(x & !host, x | host)]))
 }
 
@@ -290,7 +323,11 @@ fn v6_prefix(p: &str, line: usize) -> R<AddrSet> {
         return bad();
     }
     let x = u128::from(a);
-    let m = if l == 0 { u128::MAX } else { (1u128 << (128 - l)) - 1 };
+    let m = if l == 0 {
+        u128::MAX
+    } else {
+        (1u128 << (128 - l)) - 1
+    };
     Ok(AddrSet::from_v6_ranges(vec![(x & !m, x | m)]))
 }
 
@@ -312,15 +349,28 @@ fn portrange(v: &[String], line: usize, name: &str) -> R<PortSet> {
             None => (item.as_str(), None),
         };
         let Some(mut d) = range(d) else {
-            return unreadable(line, format!("service `{name}`: `{item}` is not a port range"));
+            return unreadable(
+                line,
+                format!("service `{name}`: `{item}` is not a port range"),
+            );
         };
         if let Some(s) = s {
             match range(s) {
                 Some((lo, hi)) if lo <= 1 && hi == u16::MAX => {}
                 Some(_) => {
-                    return unmodelled(line, format!("service `{name}` matches source ports; verify does not model them"))
+                    return unmodelled(
+                        line,
+                        format!(
+                            "service `{name}` matches source ports; verify does not model them"
+                        ),
+                    )
                 }
-                None => return unreadable(line, format!("service `{name}`: `{item}` is not a port range")),
+                None => {
+                    return unreadable(
+                        line,
+                        format!("service `{name}`: `{item}` is not a port range"),
+                    )
+                }
             }
         }
         if d.0 == 1 && d.1 == u16::MAX {
@@ -335,7 +385,10 @@ fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
     for f in ["iprange", "fqdn"] {
         if let Some((v, l)) = o.get(f) {
             if v.iter().any(|x| !x.is_empty() && x != "0.0.0.0") {
-                return unmodelled(l, format!("service `{name}` limits `{f}`; verify does not model it"));
+                return unmodelled(
+                    l,
+                    format!("service `{name}` limits `{f}`; verify does not model it"),
+                );
             }
         }
     }
@@ -344,7 +397,10 @@ fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
         "TCP/UDP/SCTP" => {
             if let Some((v, l)) = o.get("sctp-portrange") {
                 if !v.is_empty() {
-                    return unmodelled(l, format!("service `{name}`: SCTP ports are not modelled by verify"));
+                    return unmodelled(
+                        l,
+                        format!("service `{name}`: SCTP ports are not modelled by verify"),
+                    );
                 }
             }
             let mut s = ServiceSpace::new();
@@ -358,7 +414,10 @@ fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
         "ICMP" | "ICMP6" => {
             let n = if proto == "ICMP" { 1 } else { 58 };
             if let Some((_, l)) = o.get("icmpcode") {
-                return unmodelled(l, format!("service `{name}`: ICMP codes are not modelled by verify"));
+                return unmodelled(
+                    l,
+                    format!("service `{name}`: ICMP codes are not modelled by verify"),
+                );
             }
             match o.get("icmptype") {
                 None => Ok(ServiceSpace::protocol(n)),
@@ -383,7 +442,9 @@ fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
 /// Reads FortiOS configuration text (see the module documentation).
 pub fn read_fortios(text: &str) -> Result<Device, DeviceError> {
     let blocks = fortios_tree(text).map_err(|e| match e {
-        EmitError::Previous { line, message, .. } => DeviceError::Unreadable(super::ReadError { line, message }),
+        EmitError::Previous { line, message, .. } => {
+            DeviceError::Unreadable(super::ReadError { line, message })
+        }
         other => DeviceError::Unreadable(super::ReadError {
             line: 0,
             message: other.to_string(),
@@ -394,7 +455,10 @@ pub fn read_fortios(text: &str) -> Result<Device, DeviceError> {
         if let Some(tb) = t.get(*name) {
             if let Some(k) = tb.order.first() {
                 let line = tb.objs.get(k).map_or(tb.line, |o| o.line);
-                return unmodelled(line, format!("`config {name}` entries are not modelled by verify"));
+                return unmodelled(
+                    line,
+                    format!("`config {name}` entries are not modelled by verify"),
+                );
             }
         }
     }
@@ -403,7 +467,12 @@ pub fn read_fortios(text: &str) -> Result<Device, DeviceError> {
         .map(|z| {
             z.objs
                 .iter()
-                .map(|(k, o)| (k.clone(), o.get("interface").map(|(v, _)| v).unwrap_or_default()))
+                .map(|(k, o)| {
+                    (
+                        k.clone(),
+                        o.get("interface").map(|(v, _)| v).unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -462,19 +531,31 @@ fn policy(
         "internet-service6-src",
     ] {
         if let Some(l) = o.enabled(f) {
-            return unmodelled(l, format!("policy {key}: `{f} enable` is not modelled by verify"));
+            return unmodelled(
+                l,
+                format!("policy {key}: `{f} enable` is not modelled by verify"),
+            );
         }
     }
     for f in ["users", "groups", "fsso-groups"] {
         if let Some((v, l)) = o.get(f) {
             if !v.is_empty() {
-                return unmodelled(l, format!("policy {key}: `{f}` (authentication) is not modelled by verify"));
+                return unmodelled(
+                    l,
+                    format!("policy {key}: `{f}` (authentication) is not modelled by verify"),
+                );
             }
         }
     }
     if let Some((v, l)) = o.get("schedule") {
         if v.first().is_some_and(|s| s != "always") {
-            return unmodelled(l, format!("policy {key}: schedule `{}` is not modelled by verify; only `always` is", v.join(" ")));
+            return unmodelled(
+                l,
+                format!(
+                    "policy {key}: schedule `{}` is not modelled by verify; only `always` is",
+                    v.join(" ")
+                ),
+            );
         }
     }
     let accept = match o.get("action") {
@@ -482,7 +563,12 @@ fn policy(
         Some((v, l)) => match v.first().map(String::as_str) {
             Some("accept") => true,
             Some("deny") => false,
-            Some(other) => return unmodelled(l, format!("policy {key}: action `{other}` is not modelled by verify")),
+            Some(other) => {
+                return unmodelled(
+                    l,
+                    format!("policy {key}: action `{other}` is not modelled by verify"),
+                )
+            }
             None => return unreadable(l, format!("policy {key}: `set action` without a value")),
         },
     };

@@ -198,7 +198,10 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
                 let standard = matches!(n, 1..=99 | 1300..=1999);
                 let extended = matches!(n, 100..=199 | 2000..=2699);
                 if !standard && !extended {
-                    return unreadable(no, format!("access list {n} is neither standard nor extended IP"));
+                    return unreadable(
+                        no,
+                        format!("access list {n} is neither standard nor extended IP"),
+                    );
                 }
                 let key = n.to_string();
                 lists.entry(key.clone()).or_insert_with(|| Acl {
@@ -229,7 +232,8 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
             ["interface", ..] => {
                 return unreadable(no, format!("`{t}`: one interface name expected"));
             }
-            ["no", "ip" | "ipv6", "access-list", ..] | ["no", "access-list" | "object-group", ..] => {
+            ["no", "ip" | "ipv6", "access-list", ..]
+            | ["no", "access-list" | "object-group", ..] => {
                 return unreadable(
                     no,
                     "a `no` command: this is a script, not a configuration; give `show running-config` or a build",
@@ -250,7 +254,9 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
             _ if ZBF.iter().any(|z| t.starts_with(z)) => {
                 return unmodelled(
                     no,
-                    format!("`{t}`: the zone-based firewall and inspection are not modelled by verify"),
+                    format!(
+                        "`{t}`: the zone-based firewall and inspection are not modelled by verify"
+                    ),
                 );
             }
             _ => {}
@@ -299,7 +305,10 @@ fn list_line(
         Some(&"remark") => return Ok(()),
         Some(&("permit" | "deny")) => {}
         Some(&"dynamic") => {
-            return unmodelled(no, "a dynamic (lock-and-key) entry is not modelled by verify");
+            return unmodelled(
+                no,
+                "a dynamic (lock-and-key) entry is not modelled by verify",
+            );
         }
         Some(&"evaluate") => {
             return unmodelled(no, "`evaluate` (reflexive lists) is not modelled by verify");
@@ -311,7 +320,10 @@ fn list_line(
         None => acl.aces.iter().map(|a| a.seq).max().unwrap_or(0) + 10,
     };
     if acl.aces.iter().any(|a| a.seq == seq) {
-        return unreadable(no, format!("sequence number {seq} is used twice in the list"));
+        return unreadable(
+            no,
+            format!("sequence number {seq} is used twice in the list"),
+        );
     }
     let accept = words[0] == "permit";
     let kind = if standard {
@@ -417,15 +429,15 @@ fn v6_prefix(p: &str, no: usize) -> R<AddrSet> {
         return bad();
     }
     let x = u128::from(a);
-    let m = if l == 0 { u128::MAX } else { (1u128 << (128 - l)) - 1 };
+    let m = if l == 0 {
+        u128::MAX
+    } else {
+        (1u128 << (128 - l)) - 1
+    };
     Ok(AddrSet::from_v6_ranges(vec![(x & !m, x | m)]))
 }
 
-fn address(
-    it: &mut Toks<'_>,
-    groups: &BTreeMap<String, Group>,
-    v6: bool,
-) -> R<AddrSet> {
+fn address(it: &mut Toks<'_>, groups: &BTreeMap<String, Group>, v6: bool) -> R<AddrSet> {
     let no = it.no;
     let fam = |s: AddrSet| if v6 { s.v6_only() } else { s.v4_only() };
     match it.next()? {
@@ -434,7 +446,10 @@ fn address(
             let a = it.next()?;
             if v6 {
                 match a.parse::<Ipv6Addr>() {
-                    Ok(x) => Ok(AddrSet::from_v6_ranges(vec![(u128::from(x), u128::from(x))])),
+                    Ok(x) => Ok(AddrSet::from_v6_ranges(vec![(
+                        u128::from(x),
+                        u128::from(x),
+                    )])),
                     Err(_) => unreadable(no, format!("`{a}` is not an IPv6 address")),
                 }
             } else {
@@ -446,7 +461,10 @@ fn address(
             match groups.get(n) {
                 Some(g) if !g.service => Ok(fam(g.addrs.clone())),
                 Some(_) => unreadable(no, format!("`{n}` is a service group")),
-                None => unreadable(no, format!("no network object group `{n}` is defined before this line")),
+                None => unreadable(
+                    no,
+                    format!("no network object group `{n}` is defined before this line"),
+                ),
             }
         }
         a if v6 => v6_prefix(a, no),
@@ -561,7 +579,12 @@ fn extended_entry(
         match groups.get(n) {
             Some(g) if g.service && !v6 => (None, Some(g.svc.clone())),
             Some(_) => return unreadable(no, format!("`{n}` is not a service group usable here")),
-            None => return unreadable(no, format!("no service object group `{n}` is defined before this line")),
+            None => {
+                return unreadable(
+                    no,
+                    format!("no service object group `{n}` is defined before this line"),
+                )
+            }
         }
     } else {
         (protocol(p, v6, no)?, None)
@@ -602,10 +625,16 @@ fn extended_entry(
             "time-range" | "reflect" | "dscp" | "precedence" | "tos" | "ttl" | "option"
             | "match-all" | "match-any" | "ack" | "syn" | "fin" | "psh" | "rst" | "urg"
             | "flow-label" | "routing" | "sequence" | "dest-option" | "hbh" | "mobility" => {
-                return unmodelled(no, format!("`{x}` in an access-list entry is not modelled by verify"));
+                return unmodelled(
+                    no,
+                    format!("`{x}` in an access-list entry is not modelled by verify"),
+                );
             }
             other => {
-                return unreadable(no, format!("`{other}` is not understood in an access-list entry"));
+                return unreadable(
+                    no,
+                    format!("`{other}` is not understood in an access-list entry"),
+                );
             }
         }
     }
@@ -667,7 +696,10 @@ fn group_line(groups: &mut BTreeMap<String, Group>, name: &str, t: &str, no: usi
     let mut g = g;
     if let ["group-object", other] = words.as_slice() {
         let Some(o) = groups.get(*other) else {
-            return unreadable(no, format!("no object group `{other}` is defined before this line"));
+            return unreadable(
+                no,
+                format!("no object group `{other}` is defined before this line"),
+            );
         };
         if o.service != g.service {
             return unreadable(no, format!("`{other}` is a group of another kind"));
@@ -696,7 +728,10 @@ fn group_line(groups: &mut BTreeMap<String, Group>, name: &str, t: &str, no: usi
         let svc = match p {
             "tcp" | "udp" | "tcp-udp" => {
                 if it.peek() == Some("source") {
-                    return unmodelled(no, "a source-port service member is not modelled by verify");
+                    return unmodelled(
+                        no,
+                        "a source-port service member is not modelled by verify",
+                    );
                 }
                 let ps = ports(&mut it)?;
                 let protos: &[u8] = match p {
@@ -723,7 +758,9 @@ fn group_line(groups: &mut BTreeMap<String, Group>, name: &str, t: &str, no: usi
                     };
                     match t {
                         Some(t) => ServiceSpace::types(1, &BTreeSet::from([t])),
-                        None => return unreadable(no, format!("ICMP type `{x}` is not understood")),
+                        None => {
+                            return unreadable(no, format!("ICMP type `{x}` is not understood"))
+                        }
                     }
                 }
                 None => ServiceSpace::protocol(1),
@@ -734,7 +771,10 @@ fn group_line(groups: &mut BTreeMap<String, Group>, name: &str, t: &str, no: usi
             },
         };
         if let Some(x) = it.peek() {
-            return unreadable(no, format!("`{x}` is not understood in a service group member"));
+            return unreadable(
+                no,
+                format!("`{x}` is not understood in a service group member"),
+            );
         }
         g.svc = g.svc.union(&svc);
     }
@@ -788,7 +828,10 @@ fn stage(
     // The last binding of an interface, family and direction wins.
     let mut last: BTreeMap<(String, bool), &Binding> = BTreeMap::new();
     for b in bindings.iter().filter(|b| b.inbound == inbound) {
-        last.insert((crate::model::platform::ios_interface_key(&b.iface), b.v6), b);
+        last.insert(
+            (crate::model::platform::ios_interface_key(&b.iface), b.v6),
+            b,
+        );
     }
     for b in last.values() {
         let Some(acl) = lists.get(&b.list).filter(|a| a.v6 == b.v6) else {

@@ -188,7 +188,10 @@ fn an_unreadable_configuration_exits_2_with_the_line() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("error[E842]") && err.contains("junos"), "{err}");
+    assert!(
+        err.contains("error[E842]") && err.contains("junos"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -308,7 +311,14 @@ fn on_the_kernel_a_hand_added_ssh_accept_is_drift_naming_tcp_22() {
 /// Builds the plant's firewall `fw` for `target` (`extra`: more flags).
 fn build_for(policy: &str, target: &str, fw: &str, extra: &[&str]) -> String {
     let mut args = vec![
-        "build", policy, "--target", target, "--firewall", fw, "--today", TODAY,
+        "build",
+        policy,
+        "--target",
+        target,
+        "--firewall",
+        fw,
+        "--today",
+        TODAY,
     ];
     args.extend_from_slice(extra);
     let out = conduitc(&args, None);
@@ -319,8 +329,18 @@ fn build_for(policy: &str, target: &str, fw: &str, extra: &[&str]) -> String {
 fn verify_as(policy: &str, target: &str, fw: &str, config: &str, format: &str) -> Output {
     conduitc(
         &[
-            "verify", policy, "--target", target, "--firewall", fw, "--config", "-", "--today",
-            TODAY, "--format", format,
+            "verify",
+            policy,
+            "--target",
+            target,
+            "--firewall",
+            fw,
+            "--config",
+            "-",
+            "--today",
+            TODAY,
+            "--format",
+            format,
         ],
         Some(config),
     )
@@ -350,19 +370,32 @@ fn an_ios_router_running_its_build_verifies_and_an_added_entry_is_drift() {
     lines.insert(head + 1, " 5 permit tcp any any eq 22".into());
     let edited = format!(
         "hostname cell\n!\nline vty 0 4\n transport input ssh\n!\n{}",
-        lines.join("\n").replace("interface GigabitEthernet0/0", "interface Gi0/0")
+        lines
+            .join("\n")
+            .replace("interface GigabitEthernet0/0", "interface Gi0/0")
     );
     let line = head + 2 + 5;
     let out = verify_as(&policy, "cisco-ios", "cell-router", &edited, "text");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report = text(&out.stdout);
-    assert!(report.starts_with("admitted but not declared ("), "{report}");
-    assert!(report.lines().any(|l| l.starts_with("  tcp/22")), "{report}");
     assert!(
-        report.contains(&format!("admitted by line {line}: 5 permit tcp any any eq 22")),
+        report.starts_with("admitted but not declared ("),
         "{report}"
     );
-    assert!(report.contains("interface Gi0/0: ip access-group conduit-supervisory-in-"), "{report}");
+    assert!(
+        report.lines().any(|l| l.starts_with("  tcp/22")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "admitted by line {line}: 5 permit tcp any any eq 22"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("interface Gi0/0: ip access-group conduit-supervisory-in-"),
+        "{report}"
+    );
     assert!(!report.contains("declared but not admitted"), "{report}");
     let out = verify_as(&policy, "cisco-ios", "cell-router", &edited, "json");
     assert_eq!(out.status.code(), Some(1));
@@ -390,7 +423,10 @@ fn ios_and_fortios_configurations_that_cannot_be_judged_exit_2_with_the_line() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("error[E843]") && err.contains("at line 3"), "{err}");
+    assert!(
+        err.contains("error[E843]") && err.contains("at line 3"),
+        "{err}"
+    );
     assert!(err.contains("time-range"), "{err}");
     assert!(out.stdout.is_empty());
     let out = verify_as(
@@ -402,7 +438,10 @@ fn ios_and_fortios_configurations_that_cannot_be_judged_exit_2_with_the_line() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("error[E841]") && err.contains("at line 2"), "{err}");
+    assert!(
+        err.contains("error[E841]") && err.contains("at line 2"),
+        "{err}"
+    );
     let out = verify_as(
         &policy,
         "fortios",
@@ -412,15 +451,29 @@ fn ios_and_fortios_configurations_that_cannot_be_judged_exit_2_with_the_line() {
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("error[E843]") && err.contains("at line 8"), "{err}");
+    assert!(
+        err.contains("error[E843]") && err.contains("at line 8"),
+        "{err}"
+    );
     let out = conduitc(
         &[
-            "verify", &policy, "--target", "cisco-ios", "--config", "-", "--today", TODAY,
+            "verify",
+            &policy,
+            "--target",
+            "cisco-ios",
+            "--config",
+            "-",
+            "--today",
+            TODAY,
         ],
         Some("hostname r\n"),
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("error[E844]"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("error[E844]"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -437,7 +490,14 @@ fn a_fortigate_backup_verifies_and_a_moved_policy_is_drift_both_ways() {
         .unwrap();
     let edit_line = (0..first)
         .rev()
-        .find(|&i| built.lines().nth(i).unwrap().trim_start().starts_with("edit "))
+        .find(|&i| {
+            built
+                .lines()
+                .nth(i)
+                .unwrap()
+                .trim_start()
+                .starts_with("edit ")
+        })
         .unwrap()
         + 1;
     let mut lines: Vec<String> = built.lines().map(str::to_string).collect();
@@ -452,8 +512,14 @@ fn a_fortigate_backup_verifies_and_a_moved_policy_is_drift_both_ways() {
     let report = text(&out.stdout);
     assert!(report.contains("admitted but not declared ("), "{report}");
     assert!(report.contains("declared but not admitted ("), "{report}");
-    assert!(report.contains(&format!("admitted by line {edit_line}: edit ")), "{report}");
+    assert!(
+        report.contains(&format!("admitted by line {edit_line}: edit ")),
+        "{report}"
+    );
     assert!(report.contains("interfaces vendor-s2s -> "), "{report}");
     assert!(report.contains("blocked by line "), "{report}");
-    assert!(report.contains("implicit deny (no policy matches)"), "{report}");
+    assert!(
+        report.contains("implicit deny (no policy matches)"),
+        "{report}"
+    );
 }

@@ -81,7 +81,10 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
             .strip_prefix("set srcintf ")
             .or_else(|| l.strip_prefix("set dstintf "))
         {
-            known.extend(v.split_whitespace().map(|x| x.trim_matches('"').to_string()));
+            known.extend(
+                v.split_whitespace()
+                    .map(|x| x.trim_matches('"').to_string()),
+            );
         }
     }
     let shown = |n: &str| {
@@ -91,7 +94,10 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
             OTHER_INTERFACE.to_string()
         }
     };
-    for pkt in packets.iter().filter(|x| x.src.is_ipv4() == x.dst.is_ipv4()) {
+    for pkt in packets
+        .iter()
+        .filter(|x| x.src.is_ipv4() == x.dst.is_ipv4())
+    {
         let w = Wire::initiation(pkt, eph);
         for i in &names {
             for o in &names {
@@ -102,8 +108,14 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
                         && (r.out_iface.is_none() || r.out_iface.as_deref() == Some(o.as_str()))
                 });
                 let (si, so) = (shown(i), shown(o));
-                let added = d.admitted_not_declared.iter().any(|f| holds(f, pkt, &si, &so));
-                let removed = d.declared_not_admitted.iter().any(|f| holds(f, pkt, &si, &so));
+                let added = d
+                    .admitted_not_declared
+                    .iter()
+                    .any(|f| holds(f, pkt, &si, &so));
+                let removed = d
+                    .declared_not_admitted
+                    .iter()
+                    .any(|f| holds(f, pkt, &si, &so));
                 assert_eq!(
                     added,
                     device && !declared,
@@ -267,14 +279,18 @@ fn what_fortios_verify_does_not_model_is_refused_with_its_line() {
         Err(DeviceError::Unmodelled(e)) => assert_eq!(e.line, 2, "{e}"),
         other => panic!("{other:?}"),
     }
-    let dos = "config firewall DoS-policy\n    edit 1\n        set interface \"port1\"\n    next\nend\n";
+    let dos =
+        "config firewall DoS-policy\n    edit 1\n        set interface \"port1\"\n    next\nend\n";
     match read_fortios(dos) {
         Err(DeviceError::Unmodelled(e)) => assert_eq!(e.line, 2, "{e}"),
         other => panic!("{other:?}"),
     }
     for (text, line) in [
         (pol("").replace("\"ALL\"", "\"NOPE\""), 8),
-        (pol("").replace("set dstaddr \"all\"", "set dstaddr \"nowhere\""), 6),
+        (
+            pol("").replace("set dstaddr \"all\"", "set dstaddr \"nowhere\""),
+            6,
+        ),
         ("access-list 101 permit ip any any\n".to_string(), 1),
     ] {
         match read_fortios(&text) {

@@ -107,8 +107,14 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet])
                     && (r.in_iface.is_none() || r.in_iface.as_deref() == Some(i.as_str()))
                     && (r.out_iface.is_none() || r.out_iface == out)
             });
-            let added = d.admitted_not_declared.iter().any(|f| holds(f, pkt, &i, &o));
-            let removed = d.declared_not_admitted.iter().any(|f| holds(f, pkt, &i, &o));
+            let added = d
+                .admitted_not_declared
+                .iter()
+                .any(|f| holds(f, pkt, &i, &o));
+            let removed = d
+                .declared_not_admitted
+                .iter()
+                .any(|f| holds(f, pkt, &i, &o));
             assert_eq!(
                 added,
                 device && !declared,
@@ -200,7 +206,9 @@ fn the_plants_own_build_verifies_in_both_forms_and_as_a_running_config() {
         let (rules, text) = build(&p, flat);
         let d = drift(&p, &text);
         assert!(d.matches, "{d:#?}\n{text}");
-        let running = ios_eval::Device::from_build(&text).unwrap().running_config();
+        let running = ios_eval::Device::from_build(&text)
+            .unwrap()
+            .running_config();
         let d = drift(&p, &running);
         assert!(d.matches, "{d:#?}\n{running}");
         exact(&d, &p, &rules, &text, &gen::packets(&p, 3, 200));
@@ -234,11 +242,11 @@ fn a_hand_added_ssh_entry_names_its_line_and_tcp_22() {
 fn the_implicit_deny_names_the_list_when_an_entry_is_removed() {
     let p = ios_policy(gen::policy(5));
     let (rules, text) = build(&p, true);
-    let permit = text
-        .lines()
-        .position(|l| {
-            l.split_whitespace().nth(1) == Some("permit") && l.contains(" eq ") && !l.contains("established")
-        });
+    let permit = text.lines().position(|l| {
+        l.split_whitespace().nth(1) == Some("permit")
+            && l.contains(" eq ")
+            && !l.contains("established")
+    });
     let Some(i) = permit else {
         return;
     };
@@ -250,7 +258,9 @@ fn the_implicit_deny_names_the_list_when_an_entry_is_removed() {
     for f in &d.declared_not_admitted {
         assert!(!f.packets.flows.is_empty());
         assert!(
-            f.device_rules[0].text.starts_with("implicit deny at the end of access list ")
+            f.device_rules[0]
+                .text
+                .starts_with("implicit deny at the end of access list ")
                 || f.device_rules[0].text.contains(" deny "),
             "{f:#?}"
         );
@@ -261,13 +271,22 @@ fn the_implicit_deny_names_the_list_when_an_entry_is_removed() {
 #[test]
 fn what_ios_verify_does_not_model_is_refused_with_its_line() {
     let unmodelled = [
-        ("ip access-list extended a\n 10 permit tcp any any eq 22 time-range work\n", 2),
+        (
+            "ip access-list extended a\n 10 permit tcp any any eq 22 time-range work\n",
+            2,
+        ),
         ("zone security inside\n", 1),
         ("interface Gi0/1\n zone-member security inside\n", 2),
-        ("ip access-list extended a\n 10 permit ip 10.0.0.0 0.0.255.0 any\n", 2),
+        (
+            "ip access-list extended a\n 10 permit ip 10.0.0.0 0.0.255.0 any\n",
+            2,
+        ),
         ("ip access-list extended a\n 10 deny udp any eq 53 any\n", 2),
         ("ip access-list extended a\n 10 evaluate mirror\n", 2),
-        ("ip access-list extended a\n 10 permit tcp any any reflect mirror\n", 2),
+        (
+            "ip access-list extended a\n 10 permit tcp any any reflect mirror\n",
+            2,
+        ),
     ];
     for (text, line) in unmodelled {
         match read_ios(text) {
@@ -276,12 +295,21 @@ fn what_ios_verify_does_not_model_is_refused_with_its_line() {
         }
     }
     let unreadable = [
-        ("ip access-list extended a\n 10 permit tcp any any eq nosuchport\n", 2),
-        ("ip access-list extended a\n 10 permit ip object-group nope any\n", 2),
+        (
+            "ip access-list extended a\n 10 permit tcp any any eq nosuchport\n",
+            2,
+        ),
+        (
+            "ip access-list extended a\n 10 permit ip object-group nope any\n",
+            2,
+        ),
         (" 10 permit ip any any\n", 1),
         ("interface Gi0/1\n ip access-group a sideways\n", 2),
         ("no ip access-list extended a\n", 1),
-        ("ip access-list extended a\n 10 permit ip any any\n 10 deny ip any any\n", 3),
+        (
+            "ip access-list extended a\n 10 permit ip any any\n 10 deny ip any any\n",
+            3,
+        ),
     ];
     for (text, line) in unreadable {
         match read_ios(text) {
