@@ -88,7 +88,7 @@ fn run(what: &str, p: &Policy, opts: &BuildOptions, target: Target) {
             d.admitted_not_declared.len(),
             d.declared_not_admitted.len()
         );
-        report(&format!("  read+verify"), &time(5, once));
+        report("  read+verify", &time(5, once));
     }
 }
 
