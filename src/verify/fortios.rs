@@ -251,7 +251,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn service(&self, name: &str, at: usize, depth: usize) -> R<ServiceSpace> {
+    fn service(&self, name: &str, at: usize, depth: usize, v6: bool) -> R<ServiceSpace> {
         if depth > 16 {
             return unreadable(
                 at,
@@ -259,12 +259,12 @@ impl<'a> Resolver<'a> {
             );
         }
         if let Some(o) = self.obj("firewall service custom", name) {
-            return custom(o, name);
+            return custom(o, name, v6);
         }
         if let Some(g) = self.obj("firewall service group", name) {
             let mut s = ServiceSpace::new();
             for m in g.get("member").map(|(v, _)| v).unwrap_or_default() {
-                s = s.union(&self.service(&m, g.line, depth + 1)?);
+                s = s.union(&self.service(&m, g.line, depth + 1, v6)?);
             }
             return Ok(s);
         }
@@ -272,8 +272,9 @@ impl<'a> Resolver<'a> {
             "ALL" => Ok(ServiceSpace::any()),
             "ALL_TCP" => Ok(ServiceSpace::protocol(6)),
             "ALL_UDP" => Ok(ServiceSpace::protocol(17)),
-            "ALL_ICMP" => Ok(ServiceSpace::protocol(1)),
-            "ALL_ICMP6" => Ok(ServiceSpace::protocol(58)),
+            "ALL_ICMP" if !v6 => Ok(ServiceSpace::protocol(1)),
+            "ALL_ICMP6" if v6 => Ok(ServiceSpace::protocol(58)),
+            "ALL_ICMP" | "ALL_ICMP6" => Ok(ServiceSpace::new()),
             _ => unreadable(at, format!("no service or service group `{name}`")),
         }
     }
@@ -381,7 +382,9 @@ fn portrange(v: &[String], line: usize, name: &str) -> R<PortSet> {
     Ok(PortSet::from_ranges(out))
 }
 
-fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
+/// The service `name` for packets of one family: `ICMP` matches IPv4
+/// only, `ICMP6` IPv6 only.
+fn custom(o: &Obj<'_>, name: &str, v6: bool) -> R<ServiceSpace> {
     for f in ["iprange", "fqdn"] {
         if let Some((v, l)) = o.get(f) {
             if v.iter().any(|x| !x.is_empty() && x != "0.0.0.0") {
@@ -418,6 +421,9 @@ fn custom(o: &Obj<'_>, name: &str) -> R<ServiceSpace> {
                     l,
                     format!("service `{name}`: ICMP codes are not modelled by verify"),
                 );
+            }
+            if (n == 58) != v6 {
+                return Ok(ServiceSpace::new());
             }
             match o.get("icmptype") {
                 None => Ok(ServiceSpace::protocol(n)),
@@ -594,15 +600,15 @@ fn policy(
         Ok(Some(s))
     };
     let (iif, oif) = (intf("srcintf")?, intf("dstintf")?);
-    let svc = match o.get("service") {
-        None => return unreadable(o.line, format!("policy {key} has no `service`")),
-        Some((v, l)) => {
-            let mut s = ServiceSpace::new();
-            for n in v {
-                s = s.union(&res.service(&n, l, 0)?);
-            }
-            s
+    let Some((names, sl)) = o.get("service") else {
+        return unreadable(o.line, format!("policy {key} has no `service`"));
+    };
+    let svc = |v6: bool| -> R<ServiceSpace> {
+        let mut s = ServiceSpace::new();
+        for n in &names {
+            s = s.union(&res.service(n, sl, 0, v6)?);
         }
+        Ok(s)
     };
     let addrs = |f: &str, v6: bool| -> R<Option<AddrSet>> {
         match o.get(f) {
@@ -633,11 +639,12 @@ fn policy(
     let name = o.one("name").map(|n| format!(" ({n})")).unwrap_or_default();
     let origin = dev.origin(o.line, format!("edit {key}{name}"));
     for (src, dst) in fams {
+        let svc = svc(src.has_v6())?;
         dev.path.push(Entry {
             cond: Cond {
                 src,
                 dst,
-                svc: svc.clone(),
+                svc,
                 iif: iif.clone(),
                 oif: oif.clone(),
             },

@@ -38,12 +38,6 @@ impl Cube {
     }
 }
 
-/// The services of `svc` a packet of one family can have: ICMP is IPv4's,
-/// ICMPv6 IPv6's.
-fn of_family(svc: &ServiceSpace, v6: bool) -> ServiceSpace {
-    svc.difference(&ServiceSpace::protocol(if v6 { 1 } else { 58 }))
-}
-
 fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
     cubes
         .iter()
@@ -51,7 +45,7 @@ fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
         .filter_map(|(i, c)| {
             let src = family(&c.src, v6);
             let dst = family(&c.dst, v6);
-            let svc = of_family(&c.svc, v6).ranges().to_vec();
+            let svc = c.svc.ranges().to_vec();
             (!src.is_empty() && !dst.is_empty() && !svc.is_empty()).then_some(FBox {
                 rule: i,
                 src,
@@ -62,8 +56,7 @@ fn fboxes(cubes: &[Cube], v6: bool) -> Vec<FBox> {
         .collect()
 }
 
-/// `∪plus \ ∪minus`, exactly, as disjoint boxes of one family each
-/// (without ICMPv6 in IPv4 boxes nor ICMP in IPv6 ones: no such packet).
+/// `∪plus \ ∪minus`, exactly, as disjoint boxes of one family each.
 pub(crate) fn subtract(plus: &[Cube], minus: &[Cube]) -> Vec<Cube> {
     let mut out = Vec::new();
     for v6 in [false, true] {
