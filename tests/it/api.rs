@@ -394,4 +394,26 @@ fn verify_reads_a_ruleset_and_reports_drift_by_device_line() {
         .unwrap_err();
     assert_eq!(e.line, 3);
     assert_eq!(e.to_string(), "line 3: `ct mark` is not supported");
+
+    // Cisco IOS and FortiOS devices: read, then compared the same way.
+    use verify::{Device, DeviceError};
+    let _: fn(&str) -> Result<Device, DeviceError> = verify::read_ios;
+    let _: fn(&str) -> Result<Device, DeviceError> = verify::read_fortios;
+    let _: fn(&Policy, &BuildOptions, &Device) -> Result<Drift, VerifyError> =
+        verify::verify_device;
+    is_error::<DeviceError>();
+    let opts = BuildOptions::new(today()).firewall("cell-router");
+    let built = backend::emit(&conduitc::lower(&policy, &opts).unwrap(), Target::CiscoIos).unwrap();
+    let device = verify::read_ios(&built).unwrap();
+    assert!(
+        verify::verify_device(&policy, &opts, &device)
+            .unwrap()
+            .matches
+    );
+    match verify::read_fortios(
+        "config firewall policy\n    edit 1\n        set srcaddr-negate enable\n    next\nend\n",
+    ) {
+        Err(DeviceError::Unmodelled(e)) => assert_eq!(e.line, 3),
+        other => panic!("{other:?}"),
+    }
 }

@@ -63,3 +63,5 @@ mod ship;
 mod source_safety;
 mod verify;
 mod verify_cli;
+mod verify_fortios;
+mod verify_ios;
