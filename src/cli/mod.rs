@@ -9,6 +9,8 @@ mod explain;
 mod fmt;
 mod graph;
 mod load;
+#[cfg(feature = "lsp")]
+mod lsp;
 mod observe;
 #[cfg(unix)]
 mod outdir;
@@ -98,6 +100,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Run the assertion files (*.conduit-test) beside a policy.
     Test(test::TestArgs),
+    /// Run the language server on standard input and output (for editors).
+    #[cfg(feature = "lsp")]
+    Lsp,
 }
 
 /// How a command ended: exit status 0, 1 or 2 (cli.md).
@@ -218,6 +223,8 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(&out, a),
         Command::Observe(a) => observe::run(&out, a),
         Command::Verify(a) => verify::run(&out, a),
+        #[cfg(feature = "lsp")]
+        Command::Lsp => lsp::run(&out),
     };
     status.into()
 }
