@@ -42,6 +42,7 @@ mod layers;
 mod limits;
 mod lints_signs;
 mod lowering;
+mod lsp;
 mod nft_backend;
 mod nft_check;
 mod nft_kernel;
