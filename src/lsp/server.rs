@@ -62,7 +62,9 @@ pub(crate) fn run(connection: &Connection) -> Result<(), ServerError> {
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    Err(ServerError(
+        "the client closed the connection without `shutdown` and `exit`".to_string(),
+    ))
 }
 
 fn send(connection: &Connection, msg: Message) {
@@ -189,6 +191,10 @@ impl Server {
                 .entry(path.to_path_buf())
                 .or_default()
                 .push(self.diagnostic(d));
+        }
+        // Open documents always hear back, with an empty list when clean.
+        for p in self.open.keys() {
+            per_file.entry(p.clone()).or_default();
         }
         let stale: Vec<PathBuf> = self
             .published

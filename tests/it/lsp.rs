@@ -374,3 +374,16 @@ fn a_client_that_breaks_the_protocol_gets_e870_and_exit_status_2() {
     let err = c.stderr();
     assert!(err.contains("E870"), "{err}");
 }
+
+#[test]
+fn a_client_that_goes_away_without_shutdown_gets_e870() {
+    let (_dir, root) = workspace();
+    let mut c = start(&root, false);
+    let status = c.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+    let err = c.stderr();
+    assert!(
+        err.contains("E870") && err.contains("without `shutdown`"),
+        "{err}"
+    );
+}

@@ -31,6 +31,7 @@ mod ctest_cli;
 mod diagnostics;
 mod diff;
 mod diff_cli;
+mod editor_grammars;
 mod examples;
 mod fmt_cli;
 mod formats;
