@@ -10,17 +10,22 @@
 (mode) @constant.builtin
 (any) @constant.builtin
 (all) @constant.builtin
-(remote_access) @attribute
+(remote_access) @keyword
 
 ; Keywords: every keyword of grammar/conduit.pest (the repository's test
 ; `editor_grammars` keeps this list complete).
 [
-  "acl-budget" "all" "any" "approval" "conduit" "contact" "description"
-  "essential" "expires" "firewall" "flow" "from" "group" "host"
-  "interface" "isolation" "level" "log" "mode" "name" "networks"
-  "owner" "platform" "reason" "remote-access" "requires" "scope"
-  "service" "sever" "sl" "supplier" "to" "waive" "zone" "zones"
+  "acl-budget" "approval" "conduit" "contact" "description"
+  "expires" "firewall" "flow" "from" "group" "host"
+  "interface" "isolation" "level" "mode" "name" "networks"
+  "owner" "platform" "reason" "requires" "scope"
+  "service" "sever" "sl" "to" "waive" "zone" "zones"
 ] @keyword
+
+; Keywords that make up a node on their own.
+(supplier_attribute) @keyword
+(log_attribute) @keyword
+(essential_attribute) @keyword
 
 ; Declared names.
 (owner_declaration name: (name) @type)
