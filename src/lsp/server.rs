@@ -521,10 +521,8 @@ impl Server {
                     .iter()
                     .find(|d| d.is_error())
                     .map_or_else(String::new, |d| {
-                        let (line, col) = self.analysis.sources.line_col(
-                            file,
-                            u32::try_from(d.primary.span.start).unwrap_or(u32::MAX),
-                        );
+                        let (line, col) =
+                            self.analysis.sources.line_col(file, d.primary.span.start);
                         format!(": {line}:{col}: error[{}]: {}", d.code, d.message)
                     });
                 Err((

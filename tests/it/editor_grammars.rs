@@ -94,7 +94,9 @@ fn tree_sitter_grammar_has_exactly_the_pest_keywords() {
     // src/parser.c is generated from src/grammar.json: it has a symbol for
     // every rule.
     let parser = read("tree-sitter-conduit/src/parser.c");
-    let rules = generated["rules"].as_object().expect("grammar.json has rules");
+    let rules = generated["rules"]
+        .as_object()
+        .expect("grammar.json has rules");
     for name in rules.keys() {
         assert!(
             parser.contains(&format!("sym_{name}")),
@@ -113,14 +115,18 @@ fn tree_sitter_grammar_has_exactly_the_pest_keywords() {
         .expect("highlights.scm has a `[ ... ] @keyword` list");
     let listed = quoted_in(keyword_block, '"');
     let extra: Vec<&String> = listed.difference(&want).collect();
-    assert!(extra.is_empty(), "the @keyword list of highlights.scm has non-keywords {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "the @keyword list of highlights.scm has non-keywords {extra:?}"
+    );
     for k in &want {
         let alone = rules.iter().find_map(|(name, r)| {
             (r["type"] == "STRING" && r["value"] == k.as_str()).then_some(name)
         });
         let ok = match alone {
             Some(node) => {
-                scm.contains(&format!("({node}) @keyword")) || scm.contains(&format!("({node}) @constant"))
+                scm.contains(&format!("({node}) @keyword"))
+                    || scm.contains(&format!("({node}) @constant"))
             }
             None => listed.contains(k),
         };
