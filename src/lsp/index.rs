@@ -331,7 +331,7 @@ mod tests {
             .collect();
         let index = Index::new(&files);
         let owner = index.all(Kind::Owner, "ops");
-        assert_eq!(owner.len(), 5);
+        assert_eq!(owner.len(), 4);
         assert!(owner[0].decl);
         let h = index.all(Kind::Member, "a.h");
         let spelled: Vec<&str> = h.iter().map(|o| &text[o.span.range()]).collect();
