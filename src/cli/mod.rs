@@ -9,6 +9,8 @@ mod explain;
 mod fmt;
 mod graph;
 mod load;
+#[cfg(feature = "lsp")]
+mod lsp;
 mod observe;
 #[cfg(unix)]
 mod outdir;
@@ -150,6 +152,9 @@ enum Command {
   conduitc man | man -l -
   conduitc man build > conduitc-build.1")]
     Man(ManArgs),
+    /// Run the language server on standard input and output (for editors).
+    #[cfg(feature = "lsp")]
+    Lsp,
 }
 
 /// Arguments of `completions`.
@@ -358,6 +363,8 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(&out, a),
         Command::Completions(a) => completions(&out, &a),
         Command::Man(a) => man(&out, &a),
+        #[cfg(feature = "lsp")]
+        Command::Lsp => lsp::run(&out),
     };
     status.into()
 }

@@ -421,6 +421,10 @@ codes! {
         title: "`verify --target cisco-ios` is given no firewall",
         explain: "A Cisco IOS router filters with access lists bound to its interfaces, and which zone each interface faces is declared by a firewall of the policy. `verify --target cisco-ios` therefore compares the router with one firewall, named by `--firewall`; without it nothing is compared. The exit status is 2.",
         fix: "Add `--firewall NAME`, the firewall of the policy the router is.";
+    LspProtocol = "E870", Error, "lsp-protocol",
+        title: "the language server's client broke the protocol or the connection",
+        explain: "`conduitc lsp` speaks the Language Server Protocol on standard input and output. A client that does not begin with `initialize`, sends a message that is not JSON-RPC with a `Content-Length` header, or closes the connection without `shutdown` and `exit` stops the server with this error on standard error. The exit status is 2.",
+        fix: "Start `conduitc lsp` from an editor's language client (docs/editors.md), not by hand; check the client's log for what it sent.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",
