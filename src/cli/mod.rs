@@ -154,6 +154,8 @@ enum Command {
     Man(ManArgs),
     /// Run the language server on standard input and output (for editors).
     #[cfg(feature = "lsp")]
+    #[command(after_help = "Example (an editor starts it; see docs/editors.md):
+  conduitc lsp")]
     Lsp,
 }
 
