@@ -10,6 +10,7 @@ use crate::diff::access::{labelled, subtract, Cube};
 use crate::lower::{lower, BuildOptions, RuleSet};
 use crate::model::platform::ios_interface_key;
 use crate::model::{AddrSet, Policy};
+use ipnet::{IpNet, Ipv6Net};
 
 pub use super::fortios::read_fortios;
 pub use super::ios::read_ios;
@@ -42,6 +43,20 @@ impl std::fmt::Display for DeviceError {
 }
 
 impl std::error::Error for DeviceError {}
+
+/// An IPv6 prefix `A/L` of a device configuration (host bits ignored); with
+/// `bare_host`, an address without `/L` is the single host.
+pub(crate) fn v6_prefix(p: &str, line: usize, bare_host: bool) -> Result<AddrSet, DeviceError> {
+    let parsed = if bare_host && !p.contains('/') {
+        p.parse::<std::net::Ipv6Addr>().map(Ipv6Net::from).ok()
+    } else {
+        p.parse::<Ipv6Net>().ok()
+    };
+    match parsed {
+        Some(net) => Ok(AddrSet::from_net(IpNet::V6(net.trunc()))),
+        None => unreadable(line, format!("`{p}` is not an IPv6 prefix")),
+    }
+}
 
 pub(crate) fn unreadable<T>(line: usize, message: impl Into<String>) -> Result<T, DeviceError> {
     Err(DeviceError::Unreadable(super::ReadError {

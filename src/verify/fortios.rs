@@ -30,7 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::acl::{unmodelled, unreadable, Device, DeviceError};
+use super::acl::{unmodelled, unreadable, v6_prefix, Device, DeviceError};
 use super::{Cond, Entry};
 use crate::backend::{fortios_tree, EmitError, FortiEntry, FortiItem, FortiTree};
 use crate::model::{AddrSet, PortSet, ServiceSpace};
@@ -190,7 +190,7 @@ impl<'a> Resolver<'a> {
                 },
                 ("ipprefix", true) => match o.one("ip6") {
                     None => Ok(fam(AddrSet::all())),
-                    Some(p) => v6_prefix(&p, o.line),
+                    Some(p) => v6_prefix(&p, o.line, true),
                 },
                 ("iprange", _) => {
                     let start = o
@@ -312,24 +312,6 @@ fn v4_subnet(v: &[String], line: usize) -> R<AddrSet> {
         (1u32 << (32 - len)) - 1
     };
     Ok(AddrSet::from_v4_ranges(vec![(x & !host, x | host)]))
-}
-
-fn v6_prefix(p: &str, line: usize) -> R<AddrSet> {
-    let bad = || unreadable(line, format!("`{p}` is not an IPv6 prefix"));
-    let (a, l) = p.split_once('/').unwrap_or((p, "128"));
-    let (Ok(a), Ok(l)) = (a.parse::<Ipv6Addr>(), l.parse::<u32>()) else {
-        return bad();
-    };
-    if l > 128 {
-        return bad();
-    }
-    let x = u128::from(a);
-    let m = if l == 0 {
-        u128::MAX
-    } else {
-        (1u128 << (128 - l)) - 1
-    };
-    Ok(AddrSet::from_v6_ranges(vec![(x & !m, x | m)]))
 }
 
 /// A port range field: `D`, `Dlo-Dhi`, optionally `:S` or `:Slo-Shi`.

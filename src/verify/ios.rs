@@ -35,7 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::acl::{compose, unmodelled, unreadable, Device, DeviceError, Reply};
+use super::acl::{compose, unmodelled, unreadable, v6_prefix, Device, DeviceError, Reply};
 use super::{Cond, Entry};
 use crate::diff::access::Cube;
 use crate::model::service::icmp_type_by_name;
@@ -417,26 +417,6 @@ fn v4_mask(a: &str, m: &str, no: usize) -> R<AddrSet> {
     v4_wild(a, &Ipv4Addr::from(!mask).to_string(), no)
 }
 
-fn v6_prefix(p: &str, no: usize) -> R<AddrSet> {
-    let bad = || unreadable(no, format!("`{p}` is not an IPv6 prefix"));
-    let Some((a, l)) = p.split_once('/') else {
-        return bad();
-    };
-    let (Ok(a), Ok(l)) = (a.parse::<Ipv6Addr>(), l.parse::<u32>()) else {
-        return bad();
-    };
-    if l > 128 {
-        return bad();
-    }
-    let x = u128::from(a);
-    let m = if l == 0 {
-        u128::MAX
-    } else {
-        (1u128 << (128 - l)) - 1
-    };
-    Ok(AddrSet::from_v6_ranges(vec![(x & !m, x | m)]))
-}
-
 fn address(it: &mut Toks<'_>, groups: &BTreeMap<String, Group>, v6: bool) -> R<AddrSet> {
     let no = it.no;
     let fam = |s: AddrSet| if v6 { s.v6_only() } else { s.v4_only() };
@@ -467,7 +447,7 @@ fn address(it: &mut Toks<'_>, groups: &BTreeMap<String, Group>, v6: bool) -> R<A
                 ),
             }
         }
-        a if v6 => v6_prefix(a, no),
+        a if v6 => v6_prefix(a, no, false),
         a => {
             let w = it.next()?;
             v4_wild(a, w, no)
