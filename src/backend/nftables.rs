@@ -746,11 +746,13 @@ fn plan_input<'a>(
     names: &mut Names,
     sets: &mut SetTable<'a>,
 ) -> Result<Option<Vec<PlanRule<'a>>>, EmitError> {
-    if rules.local.is_empty() {
-        return Ok(None);
-    }
-    let Some(fw) = &rules.firewall else {
-        return Err(bad("local rules without a firewall".to_string()));
+    let Some(fw) = rules.firewall.as_ref().filter(|f| f.local_declared) else {
+        if rules.local.is_empty() {
+            return Ok(None);
+        }
+        return Err(bad(
+            "local rules without a firewall that declares them".to_string()
+        ));
     };
     names.used.insert("input".to_string());
     let mut own: HashMap<Family, usize> = HashMap::new();
