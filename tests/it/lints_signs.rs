@@ -655,7 +655,11 @@ fn acl_budget_out_of_range_or_off_cisco_ios_is_an_error_at_the_value() {
         );
         let c = run(&text);
         assert_eq!(without_w117(&c), [Code::InvalidAclBudget], "{platform}");
-        let d = c.diagnostics.iter().next().unwrap();
+        let d = c
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::InvalidAclBudget)
+            .unwrap();
         assert_eq!(
             &text[d.primary.span.start as usize..d.primary.span.end as usize],
             "acl-budget 2000"
