@@ -1261,6 +1261,7 @@ mod tests {
             firewall: None,
             zones,
             rules,
+            local: Vec::new(),
         }
     }
 
@@ -1358,6 +1359,8 @@ mod tests {
             name: "fw".into(),
             platform: Platform::CiscoIos,
             interfaces: vec![("Gi0/1".into(), "a".into()), ("gi0/1".into(), "b".into())],
+            interface_addrs: Vec::new(),
+            own: Default::default(),
         });
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
         // An abbreviation names the same interface as the full name.

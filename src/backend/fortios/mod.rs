@@ -590,6 +590,7 @@ mod tests {
             firewall: None,
             zones: vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             rules,
+            local: Vec::new(),
         }
     }
 
