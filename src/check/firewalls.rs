@@ -159,6 +159,7 @@ impl<'a> Checker<'a> {
                     local,
                 });
                 let fw = self.policy.firewalls.len() - 1;
+                self.no_management(fw, b.name.span);
                 if let Some(span) = platform_span {
                     self.expressible(fw, span);
                 }

@@ -16,7 +16,7 @@ use super::waive::waived_code;
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    platform, AddrSet, Interface, Level, LocalAccess, LocalKind, Name, Platform, ServiceSet, Waiver,
+    AddrSet, Interface, Level, LocalAccess, LocalKind, Name, Platform, ServiceSet, Waiver,
 };
 use crate::source::Span;
 use crate::syntax::ast::{Block, FirewallAttr, FlowAttr};
@@ -105,7 +105,7 @@ impl<'a> Checker<'a> {
                 None => ok = false,
             }
         }
-        if !out.is_empty() && platform.is_some_and(|p| platform::spec(p).name == "cisco-ios") {
+        if !out.is_empty() && platform == Some(Platform::CiscoIos) {
             for (iface, aspan, _) in interfaces {
                 if iface.addrs.is_empty() {
                     self.diags.push(
@@ -124,22 +124,33 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if out.iter().all(|e| e.kind != LocalKind::Manage) && ok {
-            let platform_note = match platform.map(|p| platform::spec(p).name) {
-                Some("cisco-ios") => "its inbound lists drop SSH and SNMP to the router itself, which locks the operators out",
-                _ => "its own services stay unfiltered by the policy, reachable from every zone",
-            };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NoManagement,
-                    b.name.span,
-                    format!("firewall `{fw_name}` declares no `manage` entry"),
-                )
-                .label(format!("nothing admits administration: {platform_note}"))
-                .help("declare who administers it: `manage NAME { from ZONE.HOST service ssh reason \"...\" owner OWNER }`"),
-            );
-        }
         ok.then_some(out)
+    }
+
+    /// `W117` for firewall `fw` of the model when it declares no `manage`
+    /// entry.
+    pub(crate) fn no_management(&mut self, fw: usize, name_span: Span) {
+        let Some(f) = self.policy.firewalls.get(fw) else {
+            return;
+        };
+        if f.declares_management() {
+            return;
+        }
+        let fw_name = f.name.to_string();
+        let platform_note = if f.platform == Platform::CiscoIos {
+            "its inbound lists drop SSH and SNMP to the router itself, which locks the operators out"
+        } else {
+            "its own services stay unfiltered by the policy, reachable from every zone it faces"
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::NoManagement,
+                name_span,
+                format!("firewall `{fw_name}` declares no `manage` entry"),
+            )
+            .label(format!("nothing admits administration: {platform_note}"))
+            .help("declare who administers it: `manage NAME { from ZONE.HOST service ssh reason \"...\" owner OWNER }`"),
+        );
     }
 
     fn local_entry(

@@ -175,6 +175,11 @@ pub struct FirewallInfo {
     /// Every own address of the firewall (the union of `interface_addrs`).
     #[serde(default)]
     pub own: AddrSet,
+    /// True when the firewall declares any `manage` or `control` entry (in
+    /// force or not): its local path is then filtered, and with no entry in
+    /// force it admits nothing.
+    #[serde(default)]
+    pub local_declared: bool,
 }
 
 /// One lowered rule for traffic to the firewall itself: a box of packets
@@ -249,19 +254,21 @@ impl RuleSet {
     /// itself (an initiation). Logged entries come first, then by name, as
     /// for flows.
     pub fn decide_local(&self, packet: &Packet) -> Decision {
-        Decision::from_ranked(
+        let mut d = Decision::from_ranked(
             self.local
                 .iter()
                 .filter(|r| r.admits(packet))
                 .map(|r| (Rank::of(false, r.log), r.name.clone(), r.owner.clone()))
                 .collect(),
-        )
+        );
+        d.to_firewall = self.firewall.as_ref().map(|f| f.name.clone());
+        d
     }
     /// True when the rule set was built for a firewall that declares
-    /// `manage` or `control` entries in force, so its local path is filtered
-    /// (nftables emits an `input` chain only then).
+    /// `manage` or `control` entries (in force or not), so its local path
+    /// is filtered (nftables emits an `input` chain only then).
     pub fn filters_local(&self) -> bool {
-        !self.local.is_empty()
+        self.firewall.as_ref().is_some_and(|f| f.local_declared)
     }
 
     /// Evaluates the lowered rules on a packet (an initiation).
@@ -324,6 +331,7 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
                 .map(|i| (i.name.clone(), i.addrs.clone()))
                 .collect(),
             own: fw.own_addrs(),
+            local_declared: !fw.local.is_empty(),
         });
     }
     Ok(Selection {

@@ -112,6 +112,11 @@ impl BuiltinService {
                         set.icmpv6.insert(t);
                     }
                 }
+                "ip" => {
+                    if let Ok(n) = rest.parse::<u8>() {
+                        set.ip.insert(n);
+                    }
+                }
                 _ => {}
             }
         }
@@ -161,6 +166,9 @@ mod tests {
             ("smb", "tcp/445"),
             ("ping", "icmp/echo-request"),
             ("ping6", "icmpv6/echo-request"),
+            ("ospf", "ip/89"),
+            ("bgp", "tcp/179"),
+            ("dhcp", "udp/67"),
         ];
         for (name, specs) in expect {
             let s = builtin(name).unwrap_or_else(|| panic!("{name} missing"));

@@ -241,6 +241,16 @@ pub fn nft_ifaces(
     (Some(name(pkt.src)), Some(name(pkt.dst)))
 }
 
+/// For a packet addressed to the selected firewall itself (one of its
+/// interface addresses): `Some(declares)`, where `declares` says whether the
+/// firewall declares any `manage` or `control` entry. `None` for other
+/// packets and without a selected firewall.
+pub fn to_selected_firewall(policy: &Policy, opts: &BuildOptions, pkt: &Packet) -> Option<bool> {
+    let fw = policy.firewall(opts.firewall.as_deref()?)?;
+    let own = fw.interfaces.iter().any(|i| i.addrs.contains(&pkt.dst));
+    own.then(|| !fw.local.is_empty())
+}
+
 /// How an evaluator reads a target's text into a device.
 type Load = for<'a> fn(&str, &'a Policy, &'a BuildOptions) -> Result<Box<dyn Device + 'a>, String>;
 
@@ -321,7 +331,29 @@ fn load_fortios<'a>(
 impl Device for Loaded<'_, nft_eval::Ruleset> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
         let (iif, oif) = nft_ifaces(self.policy, self.opts, pkt);
-        let got = self.cfg.eval(pkt, iif.as_deref(), oif.as_deref());
+        let to_self = to_selected_firewall(self.policy, self.opts, pkt);
+        let got = match to_self {
+            Some(declared) => {
+                let got = self.cfg.eval_input(pkt, iif.as_deref());
+                if !declared {
+                    if self.cfg.has_input() {
+                        return Err(
+                            "an input chain for a firewall without manage or control".into()
+                        );
+                    }
+                    return Ok(Verdict::Own(
+                        "the firewall declares no manage or control entry: its own traffic is not filtered".into(),
+                    ));
+                }
+                if !self.cfg.has_input() {
+                    return Err(
+                        "no input chain for a firewall with manage or control entries".into(),
+                    );
+                }
+                got
+            }
+            None => self.cfg.eval(pkt, iif.as_deref(), oif.as_deref()),
+        };
         if !nft_eval::opens_connection(pkt) {
             // Conntrack marks it invalid: stricter than `decide`, never looser.
             if got.accept {

@@ -44,6 +44,8 @@ mod layers;
 mod limits;
 mod lints_signs;
 mod lowering;
+mod manage;
+mod manage_kernel;
 mod nft_backend;
 mod nft_check;
 mod nft_kernel;

@@ -1509,6 +1509,7 @@ mod tests {
             interfaces: vec![("Gi0/1".into(), "a".into()), ("gi0/1".into(), "b".into())],
             interface_addrs: Vec::new(),
             own: Default::default(),
+            local_declared: false,
         });
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
         // An abbreviation names the same interface as the full name.
