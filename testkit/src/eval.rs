@@ -107,12 +107,7 @@ pub fn agrees(
     })?;
     let mut compared = 0;
     for pkt in packets {
-        let want = match local_decision(policy, opts, pkt)? {
-            Some(Some(d)) => d,
-            // To the device, which this build does not govern.
-            Some(None) => continue,
-            None => conduitc::decide(policy, pkt, opts).map_err(|e| format!("decide: {e}"))?,
-        };
+        let want = conduitc::decide(policy, pkt, opts).map_err(|e| format!("decide: {e}"))?;
         let fail = |what: String| {
             format!(
                 "{}: {pkt:?} under {opts:?}: {what}; decide says {want:?}\n{text}",
@@ -163,28 +158,13 @@ pub fn to_device(policy: &Policy, opts: &BuildOptions, pkt: &Packet) -> bool {
     own_addrs(policy, opts).contains(&pkt.dst)
 }
 
-/// The decision on a packet addressed to the selected firewall itself
-/// (its `manage` and `control` entries): `None` for any other packet,
-/// `Some(None)` when the build does not govern the device's own traffic
-/// (no entry in force).
-pub fn local_decision(
-    policy: &Policy,
-    opts: &BuildOptions,
-    pkt: &Packet,
-) -> Result<Option<Option<conduitc::Decision>>, String> {
-    if !to_device(policy, opts, pkt) {
-        return Ok(None);
-    }
-    let rs = conduitc::lower::lower(policy, opts).map_err(|e| format!("lower: {e}"))?;
-    if !rs.filters_local() {
-        return Ok(Some(None));
-    }
-    Ok(Some(Some(rs.decide_local(pkt))))
-}
-
-/// True when the build for `opts` governs the firewall's own traffic.
+/// True when the build for `opts` governs the firewall's own traffic (the
+/// firewall declares `manage` or `control` entries).
 fn governs_local(policy: &Policy, opts: &BuildOptions) -> bool {
-    conduitc::lower::lower(policy, opts).is_ok_and(|rs| rs.filters_local())
+    opts.firewall
+        .as_deref()
+        .and_then(|f| policy.firewall(f))
+        .is_some_and(|fw| !fw.local.is_empty())
 }
 
 /// The option sets a policy is compiled under by the generic tests: plain,

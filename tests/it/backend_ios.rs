@@ -135,8 +135,18 @@ pub fn check_packet(
     }
     let nd = wire::is_neighbour_discovery(w);
     let allowed = wire::is_allowed(p, opts, w);
-    let reply = wire::is_reply(p, opts, w);
-    let expected = allowed || reply || nd;
+    // Traffic to the router itself, when the firewall governs it, is
+    // decided by its entries alone; replies to TCP connections the router
+    // opened pass.
+    let to_router = eval::own_addrs(p, opts).contains(&w.dst)
+        && opts
+            .firewall
+            .as_deref()
+            .and_then(|f| p.firewall(f))
+            .is_some_and(|fw| !fw.local.is_empty());
+    let reply = !to_router && wire::is_reply(p, opts, w);
+    let router_reply = to_router && w.proto == 6 && (w.ack || w.rst) && !w.fragment;
+    let expected = allowed || reply || nd || router_reply;
     let arrival = eval::ios_arrival(cfg, p, opts, w.src);
     match &arrival {
         Some((name, acl)) => {
@@ -152,7 +162,7 @@ pub fn check_packet(
                 nd,
                 v.ace
             );
-            if v.permit && !nd {
+            if v.permit && !nd && !router_reply {
                 let ace = v.ace.unwrap();
                 let remark = ace.remark.clone().unwrap_or_default();
                 let flow = remark

@@ -892,10 +892,20 @@ fn router_sections(
         Family::V6 => "ipv6",
     };
     let own = own_terms(rules, fam);
+    // Replies come from the zone's own addresses only (anti-spoofing).
+    let zone_addrs = family_part(&zone.addrs, fam);
+    let srcs = if zone_addrs.is_empty() {
+        Vec::new()
+    } else {
+        addr_terms(&zone_addrs, fam)
+    };
     out.push((
         "conduitc: replies to connections the router opened".to_string(),
-        own.iter()
-            .map(|o| format!("permit tcp any {o} established"))
+        srcs.iter()
+            .flat_map(|s| {
+                own.iter()
+                    .map(move |o| format!("permit tcp {s} {o} established"))
+            })
             .collect(),
     ));
     out.push((
@@ -916,7 +926,8 @@ fn router_count(rules: &RuleSet, zone: &ZoneInfo, fam: Family) -> u64 {
         .firewall
         .as_ref()
         .map_or(0, |fw| term_count(&family_part(&fw.own, fam), fam));
-    let mut n = own.saturating_mul(2);
+    let zone_terms = term_count(&family_part(&zone.addrs, fam), fam);
+    let mut n = own.saturating_add(own.saturating_mul(zone_terms));
     for local in local_rules_of(rules, zone) {
         n = n.saturating_add(forward_count(&as_rule(local), zone, fam).entries());
     }
