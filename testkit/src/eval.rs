@@ -228,7 +228,7 @@ pub fn nft_ifaces(
 pub fn to_selected_firewall(policy: &Policy, opts: &BuildOptions, pkt: &Packet) -> Option<bool> {
     let fw = policy.firewall(opts.firewall.as_deref()?)?;
     let own = fw.interfaces.iter().any(|i| i.addrs.contains(&pkt.dst));
-    own.then(|| !fw.local.is_empty())
+    own.then_some(!fw.local.is_empty())
 }
 
 /// How an evaluator reads a target's text into a device.

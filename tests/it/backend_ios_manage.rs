@@ -55,13 +55,16 @@ fn service(i: u64) -> ServiceSet {
     s
 }
 
+/// A zone's index, addresses and hosts (name, addresses).
+type ZoneParts = (usize, AddrSet, Vec<(Name, Vec<IpAddr>)>);
+
 /// Gives the first firewall of `p` (a generated policy) an IPv4 and an
 /// IPv6 address on each interface, inside the zone it faces, and one to
 /// three `manage`/`control` entries from zones or hosts it faces, some
 /// logged, some expired, drawn from `seed`.
 pub fn with_local(p: &mut Policy, seed: u64) {
     let mut rng = gen::Rng::new(seed);
-    let zones: Vec<(usize, AddrSet, Vec<(Name, Vec<IpAddr>)>)> = p
+    let zones: Vec<ZoneParts> = p
         .zones
         .iter()
         .enumerate()
@@ -166,7 +169,7 @@ pub fn with_packets_to_device(p: &Policy, base: Vec<Packet>) -> Vec<Packet> {
                 out.push(Packet {
                     dst: a,
                     dport: pkt.dport.and(port),
-                    ..pkt.clone()
+                    ..*pkt
                 });
             }
         }
