@@ -9,12 +9,14 @@
 mod api;
 mod backend_examples;
 mod backend_fortios;
+mod backend_fortios_manage;
 mod backend_fortios_transition;
 mod backend_golden;
 mod backend_injection;
 mod backend_ios;
 mod backend_ios_budget;
 mod backend_ios_groups;
+mod backend_ios_manage;
 mod backend_ios_transition;
 mod backend_registry;
 mod backend_streaming;
