@@ -157,6 +157,18 @@ pub const NO_EXAMPLE: &[(Code, &str)] = &[
         "comes from the command line; verify_cli.rs runs the binary",
     ),
     (
+        Code::ConfigUnmodelled,
+        "comes from a device configuration given to `verify`, not from a policy; verify_cli.rs runs the binary",
+    ),
+    (
+        Code::VerifyFirewallRequired,
+        "comes from the command line; verify_cli.rs runs the binary",
+    ),
+    (
+        Code::LspProtocol,
+        "comes from a language client, not from a policy; lsp.rs speaks to the binary",
+    ),
+    (
         Code::Internal,
         "no input may cause it; the fuzz and property tests assert it never occurs",
     ),

@@ -74,6 +74,8 @@
 //!   (`conduitc test`), judged by set algebra over the lowered rules.
 //! - [`locate`]: where a firewall or a flow is declared, for messages about
 //!   a name after the check.
+//! - `lsp` (feature `lsp`): the language server, as `conduitc lsp`
+//!   (`lsp::run_stdio`).
 //! - [`platform`]: what each firewall platform can express; [`limits`]: the
 //!   documented input and output limits; [`suggest`]: the "did you mean"
 //!   matcher.
@@ -105,6 +107,8 @@
 //! # Features
 //!
 //! - `cli` (default): the `conduitc` command's dependencies.
+//! - `lsp` (default): the language server (`conduitc lsp`), built on the
+//!   `lsp-server` and `lsp-types` crates.
 //! - `nftables-json` (default): the `nftables-json` target, built on the
 //!   `nftables` crate. Without it the target still exists, and emitting it
 //!   is [`backend::EmitError::NotBuilt`].
@@ -132,6 +136,8 @@ pub mod graph;
 pub mod limits;
 pub mod locate;
 pub mod lower;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod model;
 pub mod observe;
 mod semantics;

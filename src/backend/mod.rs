@@ -39,7 +39,11 @@ mod registry;
 
 pub use registry::{backend, backends, Backend, UnknownTarget};
 
+pub(crate) use cisco_ios::ios_port_number;
 pub use error::EmitError;
+pub(crate) use fortios::{
+    read_tree as fortios_tree, Tree as FortiTree, TreeEntry as FortiEntry, TreeItem as FortiItem,
+};
 
 use std::io::Write;
 

@@ -189,7 +189,7 @@ fn warn_monitor(out: &Output, policy: &Policy, rules: &RuleSet, warned: &mut BTr
     };
     for r in rules.rules.iter().filter(|r| r.monitor) {
         if waived(&r.conduit) && warned.insert(r.conduit.clone()) {
-            out.stderr(&format!(
+            out.note(&format!(
                 "conduitc: note: conduit {} is in monitor mode (W107 waived): this build admits \
                  and logs all traffic between {} and {}, beyond its declared flows\n",
                 quoted(&r.conduit),
@@ -210,6 +210,7 @@ fn sha256(data: &[u8]) -> String {
 
 #[derive(Serialize)]
 struct Manifest {
+    format_version: u32,
     generator: String,
     today: String,
     isolation: Option<String>,
@@ -395,7 +396,7 @@ fn check_platform(
 /// Runs `conduitc build`.
 pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
     let today = args.policy.today();
-    let sources = match Sources::load(&args.policy.paths) {
+    let sources = match super::load::read_sources(&args.policy.paths) {
         Ok(s) => s,
         Err(e) => {
             out.fail(&load_error(&e));
@@ -675,6 +676,7 @@ fn write_all(
             }
         }
         let manifest = Manifest {
+            format_version: conduitc::diag::render::FORMAT_VERSION,
             generator: format!("conduitc {}", env!("CARGO_PKG_VERSION")),
             today: today.to_string(),
             isolation: args.isolation.clone(),
@@ -691,7 +693,7 @@ fn write_all(
     });
     match written {
         Ok(()) => {
-            out.stderr(&format!(
+            out.note(&format!(
                 "conduitc: wrote {} into {}\n",
                 names.join(", "),
                 dir.display()

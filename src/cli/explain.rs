@@ -7,6 +7,7 @@
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use conduitc::diag::render::versioned_json;
 use conduitc::explain;
 use conduitc::Code;
 
@@ -78,9 +79,8 @@ pub fn run(out: &Output, args: ExplainArgs) -> ExitStatus {
                 no_example: explain::no_example(code),
                 fix: code.fix(),
             };
-            match serde_json::to_string_pretty(&e) {
-                Ok(mut s) => {
-                    s.push('\n');
+            match versioned_json(&e) {
+                Ok(s) => {
                     out.stdout(&s);
                 }
                 Err(e) => {

@@ -7,6 +7,10 @@
 //! is replaced that way and the link is left as it is. With `--check` nothing is written: the files
 //! that would change are listed on stdout, one path per line.
 //!
+//! The path `-` reads one policy file from standard input and writes its
+//! formatted text to stdout (for an editor's format-on-save); with
+//! `--check`, `<stdin>` is listed when it would change.
+//!
 //! A file with a syntax or literal error is left alone and its diagnostics
 //! go to stderr; the other files are still formatted. Exit status: 1 when a
 //! file has an error or, with `--check`, would change; 2 when a path cannot
@@ -21,8 +25,9 @@ use clap::Args;
 use conduitc::diag::render;
 use conduitc::formatter::format_file;
 use conduitc::source::LoadIssue;
-use conduitc::{Code, Sources};
+use conduitc::Code;
 
+use super::load::{is_stdin, read_sources};
 use super::output::Output;
 use super::report::{load_error, quoted, Problem};
 use super::ExitStatus;
@@ -39,7 +44,25 @@ pub struct FmtArgs {
 }
 
 pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
-    let sources = match Sources::load(&args.paths) {
+    let stdin = args.paths.iter().any(|p| is_stdin(p));
+    if stdin && args.paths.len() > 1 {
+        let mut problem = Problem::new(
+            Code::InvalidArguments,
+            "`-` (standard input) must be the only path given to `fmt`",
+        )
+        .help("format standard input and files in separate runs");
+        if let Some(extra) = args
+            .paths
+            .iter()
+            .find(|p| !is_stdin(p))
+            .or(args.paths.last())
+        {
+            problem = problem.at_value(extra);
+        }
+        out.fail(&problem);
+        return ExitStatus::Error;
+    }
+    let sources = match read_sources(&args.paths) {
         Ok(s) => s,
         Err(e) => {
             out.fail(&load_error(&e));
@@ -80,6 +103,14 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
                 continue;
             }
         };
+        if stdin && !args.check {
+            // `fmt -`: the formatted text, changed or not, on stdout.
+            listed.push_str(&formatted);
+            if formatted != file.text() {
+                changed += 1;
+            }
+            continue;
+        }
         if formatted == file.text() {
             continue;
         }
@@ -105,9 +136,12 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
     out.stdout(&listed);
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let summary = match (args.check, changed) {
-        (true, 0) => format!("conduitc: {files} file{} formatted\n", plural(files)),
+        (true, 0) => format!(
+            "conduitc: {files} file{} already formatted\n",
+            plural(files)
+        ),
         (true, n) => format!(
-            "conduitc: {n} of {files} file{} not formatted\n",
+            "conduitc: would reformat {n} of {files} file{}\n",
             plural(files)
         ),
         (false, n) => format!(
@@ -115,7 +149,7 @@ pub fn run(out: &Output, args: FmtArgs) -> ExitStatus {
             plural(files)
         ),
     };
-    out.stderr(&summary);
+    out.note(&summary);
     status
 }
 

@@ -3,10 +3,13 @@
 //! and a policy with errors ends the command with exit status 1 (2 for I/O
 //! and internal errors).
 
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use conduitc::diag::render;
+use conduitc::limits::MAX_FILE_BYTES;
 use conduitc::model::Date;
+use conduitc::source::LoadError;
 use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
 
 use super::output::Output;
@@ -25,7 +28,7 @@ pub fn load_policy(
     paths: &[PathBuf],
     today: Date,
 ) -> Result<(Policy, Vec<PathBuf>), ExitStatus> {
-    let sources = match Sources::load(paths) {
+    let sources = match read_sources(paths) {
         Ok(s) => s,
         Err(e) => {
             out.fail(&load_error(&e));
@@ -53,6 +56,51 @@ pub fn load_selected(
     Ok(policy)
 }
 
+/// The name diagnostics give the policy read from standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// True for the path `-`, which means standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// [`Sources::load`], except that the path `-` reads the policy text from
+/// standard input, named `<stdin>` in diagnostics (at most once).
+pub fn read_sources(paths: &[PathBuf]) -> Result<Sources, LoadError> {
+    let mut sources = Sources::new();
+    let mut stdin_read = false;
+    for path in paths {
+        if !is_stdin(path) {
+            sources.add_path(path)?;
+            continue;
+        }
+        if stdin_read {
+            return Err(LoadError::Unreadable {
+                path: path.clone(),
+                source: std::io::Error::other("standard input can be read only once"),
+            });
+        }
+        stdin_read = true;
+        sources.add_bytes(STDIN_NAME, None, read_stdin(path)?);
+    }
+    Ok(sources)
+}
+
+/// Standard input, read up to one byte past the file size limit (the
+/// loader reports a larger input as too large without holding it all).
+pub fn read_stdin(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| LoadError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
 /// Checks in-memory sources (for example a version read from git) like
 /// [`load_policy`].
 pub fn load_policy_from_sources(
@@ -65,7 +113,7 @@ pub fn load_policy_from_sources(
     match checked.policy {
         Some(p) => Ok(p),
         None => {
-            out.stderr(&summary(&checked, sources));
+            out.note(&summary(&checked, sources));
             Err(failure_status(&checked))
         }
     }

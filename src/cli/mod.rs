@@ -9,6 +9,8 @@ mod explain;
 mod fmt;
 mod graph;
 mod load;
+#[cfg(feature = "lsp")]
+mod lsp;
 mod observe;
 #[cfg(unix)]
 mod outdir;
@@ -37,6 +39,9 @@ pub struct Cli {
     /// When to colour diagnostics: auto (a terminal and no NO_COLOR), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Print no summary or progress lines on stderr; diagnostics and errors still print.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 /// `--color`.
@@ -75,29 +80,147 @@ fn parse_date(s: &str) -> Result<Date, String> {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Parse and check a policy; print diagnostics.
+    #[command(after_help = "Examples:
+  conduitc check policy/
+  conduitc check policy/ --format sarif > conduitc.sarif
+  cat plant.conduit | conduitc check -")]
     Check(check::CheckArgs),
     /// Check, then print or write firewall configuration.
+    #[command(after_help = "Examples:
+  conduitc build policy/ --target nftables --firewall ot-core-fw | nft -c -f -
+  conduitc build policy/ --out build --today 2026-12-01
+  conduitc build policy/ --target cisco-ios --firewall edge-fw --from running.cfg")]
     Build(build::BuildArgs),
     /// The policy's decision for one packet, and the flow that decides it.
+    #[command(after_help = "Examples:
+  conduitc query policy/ --src 10.20.0.10 --dst 10.1.10.9 --proto tcp --port 502
+  conduitc query policy/ --src enterprise --dst control --proto tcp --port 22 --exit-code")]
     Query(query::QueryArgs),
     /// What changed between two policy versions, and who must approve it.
+    #[command(after_help = "Examples:
+  conduitc diff git:origin/main:policy policy --format markdown
+  conduitc diff old/ new/ --require-approvals --approved-by plant-ops,it-sec")]
     Diff(diff::DiffArgs),
     /// Attack paths: chains of flows by which one zone can reach another.
+    #[command(after_help = "Examples:
+  conduitc paths policy/ --from enterprise --to control
+  conduitc paths policy/ --from enterprise --to control --expect none")]
     Paths(paths::PathsArgs),
     /// Draw zones by Purdue level with conduits as edges.
+    #[command(after_help = "Examples:
+  conduitc graph policy/ | dot -Tsvg > zones.svg
+  conduitc graph policy/ --format mermaid")]
     Graph(graph::GraphArgs),
     /// Rewrite policy files in the canonical layout.
+    #[command(after_help = "Examples:
+  conduitc fmt policy/
+  conduitc fmt --check policy/
+  conduitc fmt - < plant.conduit > formatted.conduit")]
     Fmt(fmt::FmtArgs),
     /// List the built-in service catalogue.
+    #[command(after_help = "Example:
+  conduitc services")]
     Services,
     /// Reconcile observed connections (firewall and sensor logs) with the policy.
+    #[command(after_help = "Examples:
+  conduitc observe policy/ --log /var/log/kern.log
+  conduitc observe policy/ --log conn.log --format conduit > candidates.conduit")]
     Observe(observe::ObserveArgs),
     /// Compare what a device's configuration admits with what the policy allows.
+    #[command(
+        after_help = "Example (running.nft from `nft list ruleset` on the firewall):
+  conduitc verify policy/ --target nftables --firewall ot-core-fw --config running.nft"
+    )]
     Verify(verify::VerifyArgs),
     /// Explain a diagnostic code: what it means, an example, and the fix.
+    #[command(after_help = "Example:
+  conduitc explain E201")]
     Explain(explain::ExplainArgs),
     /// Run the assertion files (*.conduit-test) beside a policy.
+    #[command(after_help = "Examples:
+  conduitc test policy/
+  conduitc test policy/ --format junit > conduitc-test.xml")]
     Test(test::TestArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(after_help = "Examples:
+  conduitc completions bash > ~/.local/share/bash-completion/completions/conduitc
+  conduitc completions zsh > ~/.zfunc/_conduitc
+  conduitc completions fish > ~/.config/fish/completions/conduitc.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) for conduitc or one of its commands.
+    #[command(after_help = "Examples:
+  conduitc man | man -l -
+  conduitc man build > conduitc-build.1")]
+    Man(ManArgs),
+    /// Run the language server on standard input and output (for editors).
+    #[cfg(feature = "lsp")]
+    Lsp,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    shell: clap_complete::Shell,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// A command (`build`, `check`, ...): its page instead of the overview.
+    #[arg(value_name = "COMMAND")]
+    command: Option<String>,
+}
+
+/// `conduitc completions SHELL`: the script on stdout.
+fn completions(out: &output::Output, args: &CompletionsArgs) -> ExitStatus {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "conduitc", &mut buf);
+    out.stdout(&String::from_utf8_lossy(&buf));
+    ExitStatus::Success
+}
+
+/// `conduitc man [COMMAND]`: a roff page on stdout.
+fn man(out: &output::Output, args: &ManArgs) -> ExitStatus {
+    let root = <Cli as clap::CommandFactory>::command();
+    let cmd = match &args.command {
+        None => root,
+        Some(name) => {
+            let found = root
+                .get_subcommands()
+                .find(|c| c.get_name() == name)
+                .cloned();
+            match found {
+                Some(c) => {
+                    let full = format!("conduitc-{name}");
+                    c.display_name(full.clone())
+                        .bin_name(full.replace('-', " "))
+                        .version(env!("CARGO_PKG_VERSION"))
+                }
+                None => {
+                    let names: Vec<&str> = root.get_subcommands().map(|c| c.get_name()).collect();
+                    out.fail(
+                        &report::Problem::new(
+                            conduitc::Code::InvalidArguments,
+                            format!("no command named {}", report::quoted(name)),
+                        )
+                        .at_value(name)
+                        .help(format!("the commands are: {}", names.join(", "))),
+                    );
+                    return ExitStatus::Error;
+                }
+            }
+        }
+    };
+    let mut buf = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
+        out.write_failed(&e);
+        return ExitStatus::Error;
+    }
+    out.stdout(&String::from_utf8_lossy(&buf));
+    ExitStatus::Success
 }
 
 /// How a command ended: exit status 0, 1 or 2 (cli.md).
@@ -140,8 +263,8 @@ fn color_of_args() -> ColorChoice {
     }
 }
 
-/// `--format json` or `--format sarif` of `check`, as given, for an error
-/// found while parsing the rest.
+/// `--format json`, `sarif`, `github` or `gitlab` of `check`, as given, for
+/// an error found while parsing the rest.
 fn check_format_of_args() -> Option<check::CheckFormat> {
     let args: Vec<String> = std::env::args_os()
         .skip(1)
@@ -165,8 +288,30 @@ fn check_format_of_args() -> Option<check::CheckFormat> {
     match value.as_deref() {
         Some("json") => Some(check::CheckFormat::Json),
         Some("sarif") => Some(check::CheckFormat::Sarif),
+        Some("github") => Some(check::CheckFormat::Github),
+        Some("gitlab") => Some(check::CheckFormat::Gitlab),
         _ => None,
     }
+}
+
+/// True when the command line asks `test` or `verify` for `--format gitlab`,
+/// for an error found while parsing the rest: the report is then `[]`.
+fn gitlab_report_of_args() -> bool {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let command = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str);
+    if !matches!(command, Some("test" | "verify")) {
+        return false;
+    }
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=gitlab"
+            || (a == "--format" && args.get(i + 1).map(String::as_str) == Some("gitlab"))
+    })
 }
 
 /// Parses the command line and runs the command.
@@ -176,20 +321,18 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if e.use_stderr() {
                 // A usage error: a coded diagnostic, exit 2; on stdout as
-                // the document `check --format json|sarif` was asked for.
+                // the document `check --format json|sarif|github|gitlab` was
+                // asked for.
                 let out = output::Output::new(color_of_args());
                 let problem = report::from_clap(&e);
                 match check_format_of_args() {
-                    Some(format) => {
-                        let (sources, diags) = problem.diagnostic();
-                        out.stdout(&match format {
-                            check::CheckFormat::Sarif => {
-                                conduitc::diag::render::sarif(&diags, &sources)
-                            }
-                            _ => conduitc::diag::render::json(&diags, &sources, None),
-                        });
+                    Some(format) => check::render_error(&out, format, &problem),
+                    None => {
+                        out.fail(&problem);
+                        if gitlab_report_of_args() {
+                            out.stdout(&conduitc::diag::render::ci::gitlab(&[]));
+                        }
                     }
-                    None => out.fail(&problem),
                 }
                 return ExitCode::from(2);
             }
@@ -204,7 +347,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let out = output::Output::new(cli.color);
+    let out = output::Output::new(cli.color).quiet(cli.quiet);
     let status = match cli.command {
         Command::Check(a) => check::run(&out, a),
         Command::Build(a) => build::run(&out, a),
@@ -218,6 +361,10 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(&out, a),
         Command::Observe(a) => observe::run(&out, a),
         Command::Verify(a) => verify::run(&out, a),
+        Command::Completions(a) => completions(&out, &a),
+        Command::Man(a) => man(&out, &a),
+        #[cfg(feature = "lsp")]
+        Command::Lsp => lsp::run(&out),
     };
     status.into()
 }

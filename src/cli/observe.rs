@@ -14,6 +14,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json;
 use conduitc::model::Date;
 use conduitc::observe::{self, ObserveOptions, Observer, ReadError, Report};
 use conduitc::Code;
@@ -131,8 +132,8 @@ pub fn run(out: &Output, args: ObserveArgs) -> ExitStatus {
     let report = observer.finish();
     let text = match args.format {
         ObserveFormat::Text => text(&report),
-        ObserveFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(j) => j + "\n",
+        ObserveFormat::Json => match versioned_json(&report) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

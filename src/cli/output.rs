@@ -17,6 +17,7 @@ use super::ColorChoice;
 /// Where results and diagnostics go.
 pub struct Output {
     color: bool,
+    quiet: bool,
 }
 
 impl Output {
@@ -30,7 +31,16 @@ impl Output {
                     && std::io::stderr().is_terminal()
             }
         };
-        Output { color }
+        Output {
+            color,
+            quiet: false,
+        }
+    }
+
+    /// With `--quiet`: [`Output::note`] writes nothing.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     /// True when diagnostics on stderr should be coloured.
@@ -96,6 +106,14 @@ impl Output {
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
         let _ = err.flush();
+    }
+
+    /// Writes a message that is not needed to understand the result (a
+    /// summary line, `wrote ...`) to stderr, unless `--quiet` was given.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            self.stderr(text);
+        }
     }
 
     /// Writes an error of the command to stderr as a coded diagnostic

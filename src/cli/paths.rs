@@ -1,6 +1,7 @@
 //! `conduitc paths`.
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json;
 use conduitc::lower::{lower, BuildOptions};
 use conduitc::Code;
 
@@ -83,8 +84,8 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
     let found = conduitc::attack_paths::find(&rules, &args.from_zone, &args.to_zone);
     let text = match args.format {
         PathsFormat::Text => conduitc::attack_paths::to_text(&found),
-        PathsFormat::Json => match serde_json::to_string_pretty(&found) {
-            Ok(j) => j + "\n",
+        PathsFormat::Json => match versioned_json(&found) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

@@ -160,6 +160,15 @@ pub fn read_old_build(dir: &Path) -> Result<OldBuild, Box<Problem>> {
             "its manifest.json was not written by conduitc".to_string(),
         ));
     }
+    // A manifest without `format_version` predates it and reads as version 1.
+    let version = conduitc::diag::render::FORMAT_VERSION;
+    if let Some(v) = value.get("format_version") {
+        if v.as_u64() != Some(u64::from(version)) {
+            return Err(not_build(format!(
+                "its manifest.json has format_version {v}; this conduitc reads version {version}"
+            )));
+        }
+    }
     let Some(entries) = value.get("files").and_then(|f| f.as_array()) else {
         return Err(not_build("its manifest.json lists no files".to_string()));
     };

@@ -3,7 +3,7 @@
 //!
 //! Text output is `allow CONDUIT/FLOW` (and `also: ...` when other flows
 //! admit the packet too) or `deny (no flow matches)`. JSON output is one
-//! line: `{"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
+//! line: `{"format_version":1,"decision":"allow","flow":"c/f","owner":"o","also":[]}`, with
 //! `"flow":null` and `"owner":null` on deny. A deny is an answer, not a
 //! failure: exit 0.
 //!
@@ -24,6 +24,7 @@
 use std::net::IpAddr;
 
 use clap::{Args, ValueEnum};
+use conduitc::diag::render::versioned_json_line;
 use conduitc::lower::{BuildOptions, Packet, Verdict};
 use conduitc::model::service::icmp_type_by_name;
 use conduitc::model::service_space::Axis;
@@ -72,7 +73,7 @@ pub struct QueryArgs {
 pub enum QueryFormat {
     /// `allow conduit/flow` or `deny (no flow matches)`.
     Text,
-    /// `{"decision":...,"flow":...,"owner":...,"also":[...]}`.
+    /// `{"format_version":1,"decision":...,"flow":...,"owner":...,"also":[...]}`.
     Json,
 }
 
@@ -169,8 +170,8 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         }
     };
     let text = match args.format {
-        QueryFormat::Json => match serde_json::to_string(&decision) {
-            Ok(j) => j + "\n",
+        QueryFormat::Json => match versioned_json_line(&decision) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use conduitc::diag::render;
+use conduitc::diag::render::{self, ci};
 use conduitc::expect;
 use conduitc::model::Date;
 use conduitc::{Code, Sources};
@@ -47,10 +47,14 @@ pub struct TestArgs {
 pub enum TestFormat {
     /// `PASS`/`FAIL` per assertion, then `N passed, M failed`.
     Text,
-    /// `{"passed":N,"failed":M,"tests":[...]}`.
+    /// `{"format_version":1,"passed":N,"failed":M,"tests":[...]}`.
     Json,
     /// JUnit XML, one testsuite per assertion file.
     Junit,
+    /// GitHub Actions workflow commands: an `::error` per failed assertion.
+    Github,
+    /// A GitLab Code Quality report: an issue per failed assertion.
+    Gitlab,
 }
 
 fn is_test_file(path: &Path) -> bool {
@@ -121,6 +125,17 @@ fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Box<Probl
 
 /// Runs `conduitc test`.
 pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
+    let gitlab = args.format == TestFormat::Gitlab;
+    let status = run_tests(out, args);
+    // A Code Quality report is still valid JSON when the run stops on an
+    // error (reported on stderr), so the artifact parses.
+    if gitlab && status == ExitStatus::Error {
+        out.stdout(&ci::gitlab(&[]));
+    }
+    status
+}
+
+fn run_tests(out: &Output, args: TestArgs) -> ExitStatus {
     let (policy_paths, test_paths) = match discover(&args.paths) {
         Ok(x) => x,
         Err(p) => {
@@ -177,6 +192,8 @@ pub fn run(out: &Output, args: TestArgs) -> ExitStatus {
         TestFormat::Text => expect::render::text(&result),
         TestFormat::Json => expect::render::json(&result),
         TestFormat::Junit => expect::render::junit(&result),
+        TestFormat::Github => ci::github(&expect::render::annotations(&result)),
+        TestFormat::Gitlab => ci::gitlab(&expect::render::annotations(&result)),
     };
     out.stdout(&text);
     if result.failed() > 0 {

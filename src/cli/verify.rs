@@ -3,15 +3,15 @@
 //!
 //! Exit status: 0 when the device admits exactly what the policy allows; 1
 //! on drift; 2 when the configuration cannot be read (with the line and
-//! why), on a usage error, or for a target whose configuration is not read
-//! yet.
+//! why), on a usage error, or for an unknown target.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use conduitc::verify::{self, Drift, Finding, VerifyError, OTHER_INTERFACE};
+use conduitc::diag::render::{ci, versioned_json};
+use conduitc::verify::{self, DeviceError, Drift, Finding, VerifyError, OTHER_INTERFACE};
 use conduitc::{BuildOptions, Code, Sources, Span};
 
 use super::output::Output;
@@ -23,8 +23,9 @@ use super::{ExitStatus, PolicyArgs};
 pub struct VerifyArgs {
     #[command(flatten)]
     policy: PolicyArgs,
-    /// The device's platform: nftables (`nft list ruleset` text); cisco-ios
-    /// and fortios are not read yet.
+    /// The device's platform: nftables (`nft list ruleset` text or JSON),
+    /// cisco-ios (`show running-config`) or fortios (a configuration
+    /// backup).
     #[arg(long, value_name = "TARGET")]
     target: String,
     /// The device's configuration (`-` for standard input).
@@ -48,23 +49,28 @@ pub enum VerifyFormat {
     Text,
     /// The report as one JSON document.
     Json,
+    /// GitHub Actions workflow commands: an `::error` per finding, at the
+    /// device rule that decides it.
+    Github,
+    /// A GitLab Code Quality report: an issue per finding.
+    Gitlab,
 }
 
 /// Runs `conduitc verify`.
 pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
-    match args.target.as_str() {
-        "nftables" => {}
-        "cisco-ios" | "fortios" => {
-            out.fail(
-                &Problem::new(
-                    Code::VerifyTargetUnsupported,
-                    format!("`verify` does not read {} configurations yet", args.target),
-                )
-                .at_flag("--target")
-                .help("this version verifies nftables rulesets only"),
-            );
-            return ExitStatus::Error;
-        }
+    let gitlab = args.format == VerifyFormat::Gitlab;
+    let status = run_verify(out, args);
+    // A Code Quality report is still valid JSON when the command stops on
+    // an error (reported on stderr), so the artifact parses.
+    if gitlab && status == ExitStatus::Error {
+        out.stdout(&ci::gitlab(&[]));
+    }
+    status
+}
+
+fn run_verify(out: &Output, args: VerifyArgs) -> ExitStatus {
+    let target = match args.target.as_str() {
+        t @ ("nftables" | "cisco-ios" | "fortios") => t.to_string(),
         other => {
             out.fail(
                 &Problem::new(
@@ -72,11 +78,11 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
                     format!("unknown target `{}`", super::report::one_line(other)),
                 )
                 .at_flag("--target")
-                .help("the targets are nftables, cisco-ios and fortios; this version verifies nftables only"),
+                .help("the targets are nftables, cisco-ios and fortios"),
             );
             return ExitStatus::Error;
         }
-    }
+    };
     let today = args.policy.today();
     let policy = match super::load::load_policy(out, &args.policy.paths, today) {
         Ok((p, _)) => p,
@@ -115,11 +121,11 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
         out.fail(&unreadable("it is not UTF-8 text".into()));
         return ExitStatus::Error;
     };
-    let json = text.trim_start().starts_with('{');
-    let invalid = |e: &verify::ReadError| {
+    let json = target == "nftables" && text.trim_start().starts_with('{');
+    let invalid_as = |code: Code, e: &verify::ReadError| {
         if json {
             return Problem::new(
-                Code::ConfigInvalid,
+                code,
                 format!(
                     "cannot read configuration `{shown}` at object {} of its `nftables` array: {}",
                     e.line, e.message
@@ -127,30 +133,63 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
             )
             .at_value(&args.config);
         }
+        let what = if code == Code::ConfigUnmodelled {
+            "cannot judge"
+        } else {
+            "cannot read"
+        };
+        if e.line == 0 {
+            return Problem::new(
+                code,
+                format!("{what} configuration `{shown}`: {}", e.message),
+            )
+            .at_value(&args.config);
+        }
         let mut sources = Sources::new();
         let file = sources.add_memory(shown.clone(), text.clone());
         let (start, end) = line_span(&text, e.line);
         Problem::new(
-            Code::ConfigInvalid,
+            code,
             format!(
-                "cannot read configuration `{shown}` at line {}: {}",
+                "{what} configuration `{shown}` at line {}: {}",
                 e.line, e.message
             ),
         )
         .at_value(&args.config)
         .with(&sources, Span::new(file, start, end), e.message.clone())
     };
-    let ruleset = match verify::read_ruleset(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            out.fail(&invalid(&e));
-            return ExitStatus::Error;
-        }
-    };
+    let invalid = |e: &verify::ReadError| invalid_as(Code::ConfigInvalid, e);
     let opts = BuildOptions::new(today)
         .with_isolation(args.isolation.clone())
         .with_firewall(args.firewall.clone());
-    let drift = match verify::verify(&policy, &opts, &ruleset) {
+    let result = if target == "nftables" {
+        let ruleset = match verify::read_ruleset(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                out.fail(&invalid(&e));
+                return ExitStatus::Error;
+            }
+        };
+        verify::verify(&policy, &opts, &ruleset)
+    } else {
+        let device = if target == "cisco-ios" {
+            verify::read_ios(&text)
+        } else {
+            verify::read_fortios(&text)
+        };
+        match device {
+            Ok(d) => verify::verify_device(&policy, &opts, &d),
+            Err(e) => {
+                let code = match e {
+                    DeviceError::Unmodelled(_) => Code::ConfigUnmodelled,
+                    _ => Code::ConfigInvalid,
+                };
+                out.fail(&invalid_as(code, e.error()));
+                return ExitStatus::Error;
+            }
+        }
+    };
+    let drift = match result {
         Ok(d) => d,
         Err(VerifyError::Lower(e)) => {
             out.fail(&lower_error(&e));
@@ -158,6 +197,14 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
         }
         Err(VerifyError::Read(e)) => {
             out.fail(&invalid(&e));
+            return ExitStatus::Error;
+        }
+        Err(e @ VerifyError::FirewallRequired) => {
+            out.fail(
+                &Problem::new(Code::VerifyFirewallRequired, e.to_string())
+                    .at_flag("--target")
+                    .help("name the firewall of the policy the router is: --firewall NAME"),
+            );
             return ExitStatus::Error;
         }
         Err(e) => {
@@ -169,9 +216,11 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
         }
     };
     let rendered = match args.format {
-        VerifyFormat::Text => text_report(&drift),
-        VerifyFormat::Json => match serde_json::to_string_pretty(&drift) {
-            Ok(j) => j + "\n",
+        VerifyFormat::Text => text_report(&drift, &target),
+        VerifyFormat::Github => ci::github(&annotations(&drift, &shown, json, &target)),
+        VerifyFormat::Gitlab => ci::gitlab(&annotations(&drift, &shown, json, &target)),
+        VerifyFormat::Json => match versioned_json(&drift) {
+            Ok(j) => j,
             Err(e) => {
                 out.fail(&Problem::new(
                     Code::Internal,
@@ -187,6 +236,68 @@ pub fn run(out: &Output, args: VerifyArgs) -> ExitStatus {
     } else {
         ExitStatus::PolicyFailure
     }
+}
+
+/// The findings as annotations for `--format github` and `gitlab`: an
+/// error in the configuration file at the first device rule that decides
+/// the packets (the whole file for JSON, whose rules have no line, or when
+/// no rule decides them), titled `admitted-not-declared` or
+/// `declared-not-admitted`, keyed by the packets and interfaces.
+fn annotations(d: &Drift, config: &str, json: bool, target: &str) -> Vec<ci::Annotation> {
+    let file = (config != "-").then(|| config.to_string());
+    let mut found = Vec::new();
+    for (admitted, list) in [
+        (true, &d.admitted_not_declared),
+        (false, &d.declared_not_admitted),
+    ] {
+        for f in list {
+            let mut body = String::new();
+            finding(&mut body, &[f], admitted, target);
+            let lines: Vec<&str> = body.lines().map(str::trim).collect();
+            let key = lines
+                .iter()
+                .take_while(|l| {
+                    !["admitted by", "blocked by", "declared by"]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+                })
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (code, what, severity) = if admitted {
+                (
+                    "admitted-not-declared",
+                    "admitted but not declared",
+                    "critical",
+                )
+            } else {
+                (
+                    "declared-not-admitted",
+                    "declared but not admitted",
+                    "major",
+                )
+            };
+            let region = match (json, f.device_rules.first(), &file) {
+                (false, Some(r), Some(_)) => Some(ci::Region {
+                    line: r.line,
+                    column: 1,
+                    end_line: r.line,
+                    end_column: 1,
+                }),
+                _ => None,
+            };
+            found.push(ci::Annotation {
+                level: ci::Level::Error,
+                code: code.to_string(),
+                message: format!("{what}: {}", lines.join("\n")),
+                file: file.clone(),
+                region,
+                key,
+                gitlab_severity: severity,
+            });
+        }
+    }
+    found
 }
 
 /// The byte range of line `line` (1-based) of `text`, without its newline.
@@ -224,11 +335,47 @@ fn side(s: &conduitc::diff::Side) -> String {
     }
 }
 
-fn finding(s: &mut String, f: &Finding, admitted: bool) {
+/// How many zone pairs of one merged group the text report lists.
+const SHOWN_PAIRS: usize = 8;
+
+fn finding(s: &mut String, group: &[&Finding], admitted: bool, target: &str) {
+    let Some(f) = group.first() else {
+        return;
+    };
     let b = &f.packets;
-    let _ = writeln!(s, "  {}", b.services.join(", "));
-    let _ = writeln!(s, "    from {}", side(&b.src));
-    let _ = writeln!(s, "    to   {}", side(&b.dst));
+    if group.len() == 1 {
+        let _ = writeln!(s, "  {}", b.services.join(", "));
+        let _ = writeln!(s, "    from {}", side(&b.src));
+        let _ = writeln!(s, "    to   {}", side(&b.dst));
+    } else {
+        let _ = writeln!(
+            s,
+            "  {} ({} source and destination classes)",
+            b.services.join(", "),
+            group.len()
+        );
+        for g in group.iter().take(SHOWN_PAIRS) {
+            let _ = writeln!(
+                s,
+                "    from {}\n      to {}",
+                side(&g.packets.src),
+                side(&g.packets.dst)
+            );
+        }
+        if group.len() > SHOWN_PAIRS {
+            let _ = writeln!(
+                s,
+                "    ... and {} more (all are in --format json)",
+                group.len() - SHOWN_PAIRS
+            );
+        }
+    }
+    if f.reply {
+        let _ = writeln!(
+            s,
+            "    replies to these connections, which no flow declares"
+        );
+    }
     if !f.interfaces.is_empty() {
         let pairs: Vec<String> = f
             .interfaces
@@ -259,15 +406,40 @@ fn finding(s: &mut String, f: &Finding, admitted: bool) {
         let _ = writeln!(s, "    {lead} line {}: {}", r.line, r.text);
     }
     if f.device_rules.is_empty() {
-        let _ = writeln!(
-            s,
-            "    admitted by no rule: no forward base chain of its family"
-        );
+        let why = match target {
+            "nftables" => "no forward base chain of its family",
+            _ => "no access list is bound on this path",
+        };
+        let _ = writeln!(s, "    admitted by no rule: {why}");
     }
 }
 
-/// The report for people.
-fn text_report(d: &Drift) -> String {
+/// Findings that differ only in their source and destination classes,
+/// in order of their first appearance.
+fn merged(fs: &[Finding]) -> Vec<Vec<&Finding>> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for f in fs {
+        let same = |g: &Finding| {
+            g.device_rules == f.device_rules
+                && g.interfaces == f.interfaces
+                && g.reply == f.reply
+                && g.packets.services == f.packets.services
+                && g.packets.flows == f.packets.flows
+        };
+        match groups
+            .iter_mut()
+            .find(|g| g.first().is_some_and(|g| same(g)))
+        {
+            Some(g) => g.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    groups
+}
+
+/// The report for people. Findings of one device rule that differ only in
+/// their zones are shown together.
+fn text_report(d: &Drift, target: &str) -> String {
     if d.matches {
         return "the device admits exactly what the policy allows\n".to_string();
     }
@@ -278,8 +450,8 @@ fn text_report(d: &Drift) -> String {
             "admitted but not declared ({}):",
             d.admitted_not_declared.len()
         );
-        for f in &d.admitted_not_declared {
-            finding(&mut s, f, true);
+        for g in merged(&d.admitted_not_declared) {
+            finding(&mut s, &g, true, target);
         }
     }
     if !d.declared_not_admitted.is_empty() {
@@ -288,8 +460,8 @@ fn text_report(d: &Drift) -> String {
             "declared but not admitted ({}):",
             d.declared_not_admitted.len()
         );
-        for f in &d.declared_not_admitted {
-            finding(&mut s, f, false);
+        for g in merged(&d.declared_not_admitted) {
+            finding(&mut s, &g, false, target);
         }
     }
     s

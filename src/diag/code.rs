@@ -423,12 +423,24 @@ codes! {
         fix: "Correct the path or its permissions; give `-` to read standard input, for example `nft list ruleset | conduitc verify ... --config -`.";
     ConfigInvalid = "E841", Error, "config-invalid",
         title: "the device configuration holds something `verify` does not read",
-        explain: "`verify` reads the whole nftables ruleset strictly: a statement, match, set type, chain type or verdict it does not model (for example `ct mark`, `meta mark`, an interface wildcard, a `limit` guarding a verdict, a `goto`), and text that is not nftables syntax (or, for `nft -j list ruleset` JSON, not its schema), is refused with the line (for JSON, the object's position in the `nftables` array) and why, never skipped, since what is not read cannot be judged. Nothing is compared. The exit status is 2.",
-        fix: "Give the output of `nft list ruleset` or `nft -j list ruleset` unchanged; when the device uses constructs verify does not model, they have to be judged by hand.";
+        explain: "`verify` reads the device configuration strictly: for nftables, a statement, match, set type, chain type or verdict it does not model (for example `ct mark`, `meta mark`, an interface wildcard, a `limit` guarding a verdict, a `goto`), and text that is not nftables syntax (or, for `nft -j list ruleset` JSON, not its schema); for Cisco IOS, an access-list entry, object-group member or interface binding it does not understand, a reference to an object group not defined before it, a `no` command; for FortiOS, a line that is not `config`, `edit`, `set`, `unset`, `next` or `end`, or a policy naming an address or service that does not exist. It is refused with the line (for JSON, the object's position in the `nftables` array) and why, never skipped, since what is not read cannot be judged. Nothing is compared. The exit status is 2.",
+        fix: "Give the output of `nft list ruleset` or `nft -j list ruleset`, `show running-config`, or the FortiOS configuration backup unchanged; when the device uses constructs verify does not model, they have to be judged by hand.";
     VerifyTargetUnsupported = "E842", Error, "verify-target-unsupported",
-        title: "`verify` does not read this target's configuration yet",
-        explain: "This version of `verify` reads nftables rulesets only; Cisco IOS and FortiOS configurations are refused rather than compared partially. The exit status is 2.",
-        fix: "Use `--target nftables` for Linux firewalls.";
+        title: "`verify` does not know this target",
+        explain: "`verify --target` takes nftables, cisco-ios or fortios. Any other value is refused and nothing is compared. (Before Cisco IOS and FortiOS configurations were read, this code also refused those two targets.) The exit status is 2.",
+        fix: "Use `--target nftables` for Linux firewalls, `cisco-ios` for IOS and IOS-XE routers and `fortios` for FortiGates.";
+    ConfigUnmodelled = "E843", Error, "config-unmodelled",
+        title: "the device configuration uses a feature `verify` does not model",
+        explain: "A Cisco IOS or FortiOS configuration given to `verify` uses something that changes what the device admits and that verify does not model: on IOS the zone-based firewall or inspection, an entry with `time-range`, `reflect`, `evaluate`, `dynamic`, TCP flags, DSCP, precedence, TTL or an ICMP code, a deny on source ports, a non-contiguous wildcard; on FortiOS negated addresses or services, Internet services, users or groups, a schedule other than `always`, an `ipsec` action, an address group with `exclude`, an address type other than a subnet or range, a service with source ports, ICMP codes or SCTP ports, entries of the DoS, interface or security policy tables, or firewall policies in several VDOMs. It is refused with the line rather than judged partially. Nothing is compared. The exit status is 2.",
+        fix: "Judge that part of the device by hand, or compare a configuration without it (for FortiOS with VDOMs, the configuration of the one VDOM).";
+    VerifyFirewallRequired = "E844", Error, "verify-firewall-required",
+        title: "`verify --target cisco-ios` is given no firewall",
+        explain: "A Cisco IOS router filters with access lists bound to its interfaces, and which zone each interface faces is declared by a firewall of the policy. `verify --target cisco-ios` therefore compares the router with one firewall, named by `--firewall`; without it nothing is compared. The exit status is 2.",
+        fix: "Add `--firewall NAME`, the firewall of the policy the router is.";
+    LspProtocol = "E870", Error, "lsp-protocol",
+        title: "the language server's client broke the protocol or the connection",
+        explain: "`conduitc lsp` speaks the Language Server Protocol on standard input and output. A client that does not begin with `initialize`, sends a message that is not JSON-RPC with a `Content-Length` header, or closes the connection without `shutdown` and `exit` stops the server with this error on standard error. The exit status is 2.",
+        fix: "Start `conduitc lsp` from an editor's language client (docs/editors.md), not by hand; check the client's log for what it sent.";
     Internal = "E999", Error, "internal-error",
         title: "an internal error in conduitc",
         explain: "The compiler reached a state it should not; this is a bug in conduitc, not in the policy.",

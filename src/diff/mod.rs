@@ -24,10 +24,12 @@
 //! # JSON shape
 //!
 //! `conduitc diff --format json` prints the [`Report`] as serialised by
-//! serde, pretty-printed. A complete example (abridged lists):
+//! serde, pretty-printed, after `"format_version": 1`
+//! (docs/schema/diff.schema.json). A complete example (abridged lists):
 //!
 //! ```json
 //! {
+//!   "format_version": 1,
 //!   "no_change": false,
 //!   "today": "2026-12-01",
 //!   "declarations": [

@@ -325,7 +325,5 @@ pub fn markdown(r: &Report) -> String {
 /// The report as pretty-printed JSON (see [`crate::diff`](mod@crate::diff) for the shape),
 /// ending in a newline.
 pub fn json(r: &Report) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(r)?;
-    s.push('\n');
-    Ok(s)
+    crate::diag::render::versioned_json(r)
 }

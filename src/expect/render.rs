@@ -1,11 +1,13 @@
 //! A [`Run`] as `conduitc test` prints it: text like a test runner, JSON,
-//! or JUnit XML (docs/cli.md, "test", describes each).
+//! JUnit XML, or annotations for CI systems (docs/cli.md, "test", describes each).
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::{Kind, Outcome, Run};
+use crate::diag::render::ci::{Annotation, Level, Region};
+use crate::diag::render::versioned_json;
 use crate::model::service::icmp_type_name;
 use crate::semantics::Packet;
 use crate::source::escape_control;
@@ -89,19 +91,60 @@ struct JsonRun<'a> {
     tests: &'a [Outcome],
 }
 
-/// `{"passed":N,"failed":M,"tests":[...]}`, pretty-printed, with one
-/// object per assertion (the fields of [`Outcome`]).
+/// `{"format_version":1,"passed":N,"failed":M,"tests":[...]}`,
+/// pretty-printed, with one object per assertion (the fields of
+/// [`Outcome`]).
 pub fn json(run: &Run) -> String {
     let doc = JsonRun {
         passed: run.passed(),
         failed: run.failed(),
         tests: &run.outcomes,
     };
-    match serde_json::to_string_pretty(&doc) {
-        Ok(j) => j + "\n",
+    match versioned_json(&doc) {
+        Ok(j) => j,
         // Serialising plain strings, numbers and lists cannot fail.
         Err(e) => format!("{{\"error\":{:?}}}\n", e.to_string()),
     }
+}
+
+/// The failed assertions as annotations for `--format github` and
+/// `gitlab`: an error at the assertion, titled `assertion-failed`, with the
+/// reason, counter-example and deciding flow; keyed by the assertion's
+/// text, so its fingerprint survives unrelated line shifts.
+pub fn annotations(run: &Run) -> Vec<Annotation> {
+    run.outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| {
+            let mut message = format!("{}: {}", o.assertion, o.message);
+            if let Some(p) = &o.counterexample {
+                let _ = write!(message, "\ncounter-example: {}", packet_text(p));
+                let _ = write!(
+                    message,
+                    "\ndecided by: {}",
+                    o.decided_by
+                        .as_deref()
+                        .map_or("deny (no flow matches)".to_string(), |f| format!(
+                            "allow {f}"
+                        ))
+                );
+            }
+            Annotation {
+                level: Level::Error,
+                code: "assertion-failed".to_string(),
+                message,
+                file: Some(o.file.clone()),
+                region: Some(Region {
+                    line: o.line,
+                    column: o.column,
+                    end_line: o.line,
+                    end_column: o.column + o.assertion.chars().count(),
+                }),
+                key: o.assertion.clone(),
+                gitlab_severity: "critical",
+            }
+        })
+        .collect()
 }
 
 /// Text for an XML attribute or element: `&`, `<`, `>`, `"` and `'`

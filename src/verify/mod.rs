@@ -25,6 +25,9 @@
 //! "any other interface", is judged separately, and findings equal on
 //! every pair are merged.
 
+mod acl;
+mod fortios;
+mod ios;
 mod json;
 mod nft;
 
@@ -33,7 +36,8 @@ use serde::Serialize;
 use crate::diff::access::{labelled, subtract, Cube};
 use crate::diff::AccessBox;
 use crate::lower::{lower, BuildOptions, LowerError, RuleSet};
-use crate::model::Policy;
+use crate::model::{AddrSet, Policy};
+pub use acl::{read_fortios, read_ios, verify_device, Device, DeviceError};
 pub use nft::{read_ruleset, ReadError, Ruleset};
 use nft::{Cond, Verdict};
 
@@ -67,8 +71,15 @@ pub struct Finding {
     pub interfaces: Vec<(String, String)>,
     /// The device rules that decide these packets: for a jump, the jump
     /// and the rule it leads to; with several base chains, the rule of
-    /// each; a chain's policy is given by the chain's line.
+    /// each; a chain's policy is given by the chain's line. For Cisco IOS,
+    /// the entry and the interface binding of each list on the path; for
+    /// FortiOS, the policy's `edit` line.
     pub device_rules: Vec<DeviceRule>,
+    /// True for a Cisco IOS reply entry (one that matches on source ports,
+    /// or an `echo-reply`): `packets` are then the connections whose
+    /// replies it admits, and no declared flow has them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reply: bool,
 }
 
 /// The result of a verification.
@@ -86,10 +97,10 @@ pub struct Drift {
 /// One entry of a first-match list: packets matching `cond` and no earlier
 /// entry are accepted or dropped; `origins` are the deciding lines.
 #[derive(Clone, Debug)]
-struct Entry {
-    cond: Cond,
-    accept: bool,
-    origins: Vec<usize>,
+pub(crate) struct Entry {
+    pub(crate) cond: Cond,
+    pub(crate) accept: bool,
+    pub(crate) origins: Vec<usize>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -235,7 +246,11 @@ pub fn verify(policy: &Policy, opts: &BuildOptions, rs: &Ruleset) -> Result<Drif
             message: e.message,
         })
     })?;
-    Ok(compare(policy, &lowered, &path, rs))
+    let place = |line: usize| {
+        let (line, text) = rs.place(line);
+        DeviceRule { line, text }
+    };
+    Ok(compare(policy, &lowered, &path, &place, &|_, _| Some(None)))
 }
 
 /// Why verification could not be done.
@@ -247,6 +262,9 @@ pub enum VerifyError {
     /// The configuration cannot be judged (a construct verify does not
     /// model), with the line.
     Read(ReadError),
+    /// A Cisco IOS configuration is compared with one firewall of the
+    /// policy, whose interfaces say which zone each faces: none was given.
+    FirewallRequired,
 }
 
 impl std::fmt::Display for VerifyError {
@@ -254,6 +272,10 @@ impl std::fmt::Display for VerifyError {
         match self {
             VerifyError::Lower(e) => write!(f, "{e}"),
             VerifyError::Read(e) => write!(f, "{e}"),
+            VerifyError::FirewallRequired => write!(
+                f,
+                "a Cisco IOS configuration is compared with one firewall of the policy; give --firewall"
+            ),
         }
     }
 }
@@ -267,7 +289,19 @@ type Raw = (
     (Option<String>, Option<String>),
 );
 
-fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> Drift {
+type Place<'a> = &'a dyn Fn(usize) -> DeviceRule;
+
+/// Which interface pairs are judged, and on each, the destinations that
+/// leave by its output interface (`None`: every destination).
+type Scope<'a> = &'a dyn Fn(&Option<String>, &Option<String>) -> Option<Option<AddrSet>>;
+
+fn compare(
+    policy: &Policy,
+    lowered: &RuleSet,
+    path: &[Entry],
+    place: Place<'_>,
+    scope: Scope<'_>,
+) -> Drift {
     // The interfaces in play.
     let mut names = std::collections::BTreeSet::new();
     for e in path {
@@ -292,12 +326,23 @@ fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> 
     }
     let mut added: Vec<Raw> = Vec::new();
     let mut removed: Vec<Raw> = Vec::new();
+    let mut judged = 0;
     for slice in &slices {
         let (iif, oif) = slice;
+        let Some(route) = scope(iif, oif) else {
+            continue;
+        };
+        judged += 1;
+        let routed = |mut c: Cube| {
+            if let Some(r) = &route {
+                c.dst = c.dst.intersection(r);
+            }
+            c
+        };
         let entries: Vec<(Cube, &Entry)> = path
             .iter()
             .filter(|e| in_slice(&e.cond.iif, iif) && in_slice(&e.cond.oif, oif))
-            .map(|e| (cube(&e.cond), e))
+            .map(|e| (routed(cube(&e.cond)), e))
             .filter(|(c, _)| !c.is_empty())
             .collect();
         let rules: Vec<(Cube, &crate::lower::Rule)> = lowered
@@ -309,14 +354,15 @@ fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> 
             })
             .map(|r| {
                 (
-                    Cube {
+                    routed(Cube {
                         src: r.src.clone(),
                         dst: r.dst.clone(),
                         svc: r.matcher.space(),
-                    },
+                    }),
                     r,
                 )
             })
+            .filter(|(c, _)| !c.is_empty())
             .collect();
         let allowed: Vec<Cube> = rules.iter().map(|(c, _)| c.clone()).collect();
         for (k, (c, e)) in entries.iter().enumerate() {
@@ -345,8 +391,8 @@ fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> 
             }
         }
     }
-    let admitted_not_declared = findings(policy, rs, added, slices.len());
-    let declared_not_admitted = findings(policy, rs, removed, slices.len());
+    let admitted_not_declared = findings(policy, place, added, judged);
+    let declared_not_admitted = findings(policy, place, removed, judged);
     Drift {
         matches: admitted_not_declared.is_empty() && declared_not_admitted.is_empty(),
         admitted_not_declared,
@@ -357,7 +403,7 @@ fn compare(policy: &Policy, lowered: &RuleSet, path: &[Entry], rs: &Ruleset) -> 
 type Merged = (Cube, Vec<usize>, Vec<String>, Vec<(String, String)>);
 
 /// Merges the findings equal on several interface pairs and labels them.
-fn findings(policy: &Policy, rs: &Ruleset, raw: Vec<Raw>, slices: usize) -> Vec<Finding> {
+fn findings(policy: &Policy, place: Place<'_>, raw: Vec<Raw>, slices: usize) -> Vec<Finding> {
     let mut merged: Vec<Merged> = Vec::new();
     let show = |n: &Option<String>| n.clone().unwrap_or_else(|| OTHER_INTERFACE.to_string());
     for (c, origins, flows, (i, o)) in raw {
@@ -375,18 +421,13 @@ fn findings(policy: &Policy, rs: &Ruleset, raw: Vec<Raw>, slices: usize) -> Vec<
         if pairs.len() == slices {
             pairs.clear();
         }
-        let device_rules: Vec<DeviceRule> = origins
-            .iter()
-            .map(|&line| {
-                let (line, text) = rs.place(line);
-                DeviceRule { line, text }
-            })
-            .collect();
+        let device_rules: Vec<DeviceRule> = origins.iter().map(|&line| place(line)).collect();
         for b in labelled(policy, &c, &flows) {
             out.push(Finding {
                 packets: b,
                 interfaces: pairs.clone(),
                 device_rules: device_rules.clone(),
+                reply: false,
             });
         }
     }

@@ -22,6 +22,7 @@ pub mod fortios_eval;
 pub mod gen;
 pub mod invariants;
 pub mod ios_eval;
+pub mod lsp_client;
 pub mod netns;
 pub mod nft_eval;
 pub mod nft_json_eval;

@@ -66,6 +66,14 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&Diagnostics, &Sources, bool) -> String = conduitc::diag::render::text;
     let _: fn(&Diagnostics, &Sources, Option<&Policy>) -> String = conduitc::diag::render::json;
     let _: fn(&Diagnostics, &Sources) -> String = conduitc::diag::render::sarif;
+    let _: fn(&Diagnostics, &Sources) -> String = conduitc::diag::render::sarif_error;
+    let _: fn(&Diagnostics, &Sources) -> Vec<conduitc::diag::render::ci::Annotation> =
+        conduitc::diag::render::ci::annotations;
+    let _: fn(&[conduitc::diag::render::ci::Annotation]) -> String =
+        conduitc::diag::render::ci::github;
+    let _: fn(&[conduitc::diag::render::ci::Annotation]) -> String =
+        conduitc::diag::render::ci::gitlab;
+    let _: u32 = conduitc::diag::render::FORMAT_VERSION;
     let _: fn(&str) -> Result<String, Diagnostics> = conduitc::formatter::format_source;
     let _: fn(&Policy) -> String = conduitc::graph::to_dot;
     let _: fn(&Report) -> String = conduitc::diff::render::text;
@@ -74,6 +82,8 @@ fn the_entry_points_an_embedder_uses_keep_their_paths_and_signatures() {
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::text;
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::json;
     let _: fn(&conduitc::expect::Run) -> String = conduitc::expect::render::junit;
+    let _: fn(&conduitc::expect::Run) -> Vec<conduitc::diag::render::ci::Annotation> =
+        conduitc::expect::render::annotations;
     fn is_error<E: Error + Send + Sync + 'static>() {}
     is_error::<CheckFailed>();
     is_error::<BadDate>();
@@ -385,4 +395,26 @@ fn verify_reads_a_ruleset_and_reports_drift_by_device_line() {
         .unwrap_err();
     assert_eq!(e.line, 3);
     assert_eq!(e.to_string(), "line 3: `ct mark` is not supported");
+
+    // Cisco IOS and FortiOS devices: read, then compared the same way.
+    use verify::{Device, DeviceError};
+    let _: fn(&str) -> Result<Device, DeviceError> = verify::read_ios;
+    let _: fn(&str) -> Result<Device, DeviceError> = verify::read_fortios;
+    let _: fn(&Policy, &BuildOptions, &Device) -> Result<Drift, VerifyError> =
+        verify::verify_device;
+    is_error::<DeviceError>();
+    let opts = BuildOptions::new(today()).firewall("cell-router");
+    let built = backend::emit(&conduitc::lower(&policy, &opts).unwrap(), Target::CiscoIos).unwrap();
+    let device = verify::read_ios(&built).unwrap();
+    assert!(
+        verify::verify_device(&policy, &opts, &device)
+            .unwrap()
+            .matches
+    );
+    match verify::read_fortios(
+        "config firewall policy\n    edit 1\n        set srcaddr-negate enable\n    next\nend\n",
+    ) {
+        Err(DeviceError::Unmodelled(e)) => assert_eq!(e.line, 3),
+        other => panic!("{other:?}"),
+    }
 }

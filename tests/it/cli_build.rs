@@ -242,7 +242,7 @@ fn query_names_the_deciding_flow() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        "{\"decision\":\"allow\",\"flow\":\"enterprise-idmz/view-historian\",\"owner\":\"it-sec\",\"also\":[]}\n"
+        "{\"format_version\":1,\"decision\":\"allow\",\"flow\":\"enterprise-idmz/view-historian\",\"owner\":\"it-sec\",\"also\":[]}\n"
     );
     // The reverse direction is not a flow.
     let (code, out, _) = query(&[
@@ -271,7 +271,7 @@ fn query_names_the_deciding_flow() {
     ]);
     assert_eq!(
         out,
-        "{\"decision\":\"deny\",\"flow\":null,\"owner\":null,\"also\":[]}\n"
+        "{\"format_version\":1,\"decision\":\"deny\",\"flow\":null,\"owner\":null,\"also\":[]}\n"
     );
 }
 

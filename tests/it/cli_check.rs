@@ -206,7 +206,12 @@ fn unreadable_paths_exit_two() {
     let o = conduitc(&["check", "no/such/policy.conduit", "--format", "sarif"]);
     assert_eq!(o.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "E814");
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["descriptor"]["id"],
+        "E814"
+    );
 }
 
 #[test]

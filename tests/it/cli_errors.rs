@@ -373,7 +373,8 @@ fn explain_refuses_an_unknown_code_with_a_suggestion() {
     );
 }
 
-/// `check --format json|sarif` writes a usage error as its document.
+/// `check --format json|sarif` writes a usage error as its document (SARIF:
+/// as a notification of an unsuccessful run).
 #[test]
 fn check_writes_a_usage_error_in_the_format_asked_for() {
     let (status, out, err) = run(&["check", PLANT, "--format", "json", "--today", "2026-02-30"]);
@@ -390,7 +391,12 @@ fn check_writes_a_usage_error_in_the_format_asked_for() {
     let (status, out, _) = run(&["check", PLANT, "--format=sarif", "--deny"]);
     assert_eq!(status, 2);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "E801");
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["descriptor"]["id"],
+        "E801"
+    );
 }
 
 /// An error about a declared name shows its declaration beside the

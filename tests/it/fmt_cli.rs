@@ -50,7 +50,7 @@ fn check_lists_the_files_that_would_change_and_writes_nothing() {
     let (code, out, err) = conduitc(dir.path(), &["fmt", "--check", "."]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(out, "./sub/untidy.conduit\n");
-    assert!(err.contains("1 of 2 files not formatted"), "{err}");
+    assert!(err.contains("would reformat 1 of 2 files"), "{err}");
     assert_eq!(
         fs::read_to_string(dir.path().join("sub/untidy.conduit")).unwrap(),
         UNTIDY

@@ -30,7 +30,11 @@ fn json_has_the_documented_shape() {
     let v: serde_json::Value =
         serde_json::from_str(&render::json(&c.diagnostics, &sources, c.policy.as_ref())).unwrap();
     let obj = v.as_object().unwrap();
-    assert_eq!(obj.keys().collect::<Vec<_>>(), ["diagnostics", "policy"]);
+    assert_eq!(
+        obj.keys().collect::<Vec<_>>(),
+        ["diagnostics", "format_version", "policy"]
+    );
+    assert_eq!(v["format_version"], 1);
     assert!(v["policy"].is_null());
     // Sorted by position: the monitor-mode warning (line 7) comes first.
     assert_eq!(v["diagnostics"][0]["code"], "W107");

@@ -52,6 +52,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // A device's configuration compared with the policy, with the box
     // algebra of the access diff.
     ("device comparison", &["verify"]),
+    // The language server: diagnostics, navigation, completion and
+    // formatting for editors, on the check, the syntax tree and the
+    // formatter.
+    ("editor", &["lsp"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -8,7 +8,9 @@
 //! `net.netfilter.nf_log_all_netns = 1` (the kernel drops such log lines
 //! otherwise); the test sets it. The ring buffer is shared, so only lines
 //! that appear during the test and carry its addresses (10.83.0.0/16) are
-//! kept. Needs root, `nft`, `ip`, `dmesg` and `python3`.
+//! kept. Needs `nft`, `ip`, `dmesg` and `python3`, and root, or a user
+//! namespace (testkit's `netns`) after root has run `sysctl -w
+//! net.netfilter.nf_log_all_netns=1 kernel.dmesg_restrict=0`.
 
 use std::collections::{BTreeSet, HashSet};
 use std::process::Command;
@@ -104,7 +106,7 @@ fn dmesg() -> Vec<String> {
         .unwrap_or_else(|e| panic!("cannot run dmesg ({e}); apt-get install util-linux"));
     assert!(
         out.status.success(),
-        "dmesg failed: {}",
+        "dmesg failed (a non-root user needs `sysctl -w kernel.dmesg_restrict=0`): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout)
@@ -154,8 +156,15 @@ fn observe_reports_exactly_the_undeclared_connections_the_kernel_logged() {
     router.sh(&["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]);
     // Log lines from namespaces other than the initial one reach the ring
     // buffer only with this set (a global switch, left on).
-    std::fs::write("/proc/sys/net/netfilter/nf_log_all_netns", "1")
-        .expect("set net.netfilter.nf_log_all_netns (needs root)");
+    // Set as root beforehand, it lets a non-root user run this test (with
+    // `kernel.dmesg_restrict = 0` for reading the ring buffer).
+    let key = "/proc/sys/net/netfilter/nf_log_all_netns";
+    if std::fs::read_to_string(key).ok().as_deref().map(str::trim) != Some("1") {
+        std::fs::write(key, "1").expect(
+            "set net.netfilter.nf_log_all_netns = 1: run as root, or have root run \
+             `sysctl -w net.netfilter.nf_log_all_netns=1 kernel.dmesg_restrict=0` first",
+        );
+    }
 
     // The monitor-mode build, loaded into the router.
     let dir = tempfile::tempdir().unwrap();

@@ -182,21 +182,14 @@ fn an_unreadable_configuration_exits_2_with_the_line() {
 
     let out = conduitc(
         &[
-            "verify",
-            &policy,
-            "--target",
-            "cisco-ios",
-            "--config",
-            "-",
-            "--today",
-            TODAY,
+            "verify", &policy, "--target", "junos", "--config", "-", "--today", TODAY,
         ],
-        Some("access-list 101 permit ip any any\n"),
+        Some("set firewall family inet\n"),
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("error[E842]") && err.contains("cisco-ios"),
+        err.contains("error[E842]") && err.contains("junos"),
         "{err}"
     );
 }
@@ -254,7 +247,10 @@ fn on_the_kernel_a_hand_added_ssh_accept_is_drift_naming_tcp_22() {
         report.starts_with("admitted but not declared ("),
         "{report}"
     );
-    assert!(report.contains("  tcp/22\n"), "{report}");
+    assert!(
+        report.lines().any(|l| l.starts_with("  tcp/22")),
+        "{report}"
+    );
     assert!(
         report.contains(&format!("line {line}: tcp dport 22 accept")),
         "{report}"
@@ -309,5 +305,221 @@ fn on_the_kernel_a_hand_added_ssh_accept_is_drift_naming_tcp_22() {
         "{}{}\n{listed}",
         text(&out.stdout),
         text(&out.stderr)
+    );
+}
+
+/// Builds the plant's firewall `fw` for `target` (`extra`: more flags).
+fn build_for(policy: &str, target: &str, fw: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "build",
+        policy,
+        "--target",
+        target,
+        "--firewall",
+        fw,
+        "--today",
+        TODAY,
+    ];
+    args.extend_from_slice(extra);
+    let out = conduitc(&args, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn verify_as(policy: &str, target: &str, fw: &str, config: &str, format: &str) -> Output {
+    conduitc(
+        &[
+            "verify",
+            policy,
+            "--target",
+            target,
+            "--firewall",
+            fw,
+            "--config",
+            "-",
+            "--today",
+            TODAY,
+            "--format",
+            format,
+        ],
+        Some(config),
+    )
+}
+
+#[test]
+fn an_ios_router_running_its_build_verifies_and_an_added_entry_is_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    for extra in [&[][..], &["--ios-flat"][..]] {
+        let built = build_for(&policy, "cisco-ios", "cell-router", extra);
+        let out = verify_as(&policy, "cisco-ios", "cell-router", &built, "text");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            "the device admits exactly what the policy allows\n"
+        );
+    }
+    let built = build_for(&policy, "cisco-ios", "cell-router", &[]);
+    // An operator's entry at the head of the supervisory list, in a running
+    // configuration's abbreviations and noise.
+    let head = built
+        .lines()
+        .position(|l| l.starts_with("ip access-list extended conduit-supervisory-in-"))
+        .unwrap();
+    let mut lines: Vec<String> = built.lines().map(str::to_string).collect();
+    lines.insert(head + 1, " 5 permit tcp any any eq 22".into());
+    let edited = format!(
+        "hostname cell\n!\nline vty 0 4\n transport input ssh\n!\n{}",
+        lines
+            .join("\n")
+            .replace("interface GigabitEthernet0/0", "interface Gi0/0")
+    );
+    let line = head + 2 + 5;
+    let out = verify_as(&policy, "cisco-ios", "cell-router", &edited, "text");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with("admitted but not declared ("),
+        "{report}"
+    );
+    assert!(
+        report.lines().any(|l| l.starts_with("  tcp/22")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "admitted by line {line}: 5 permit tcp any any eq 22"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("interface Gi0/0: ip access-group conduit-supervisory-in-"),
+        "{report}"
+    );
+    assert!(!report.contains("declared but not admitted"), "{report}");
+    let out = verify_as(&policy, "cisco-ios", "cell-router", &edited, "json");
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["matches"], false);
+    let added = json["admitted_not_declared"].as_array().unwrap();
+    assert!(!added.is_empty());
+    for f in added {
+        assert_eq!(f["services"][0], "tcp/22");
+        assert_eq!(f["device_rules"][0]["line"], line);
+        assert!(f.get("reply").is_none(), "{f}");
+    }
+}
+
+#[test]
+fn ios_and_fortios_configurations_that_cannot_be_judged_exit_2_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let out = verify_as(
+        &policy,
+        "cisco-ios",
+        "cell-router",
+        "hostname r\nip access-list extended x\n 10 permit tcp any any eq 22 time-range work\n",
+        "text",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E843]") && err.contains("at line 3"),
+        "{err}"
+    );
+    assert!(err.contains("time-range"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = verify_as(
+        &policy,
+        "cisco-ios",
+        "cell-router",
+        "ip access-list extended x\n 10 permit tcp any any eq 22 frobnicate\n",
+        "text",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E841]") && err.contains("at line 2"),
+        "{err}"
+    );
+    let out = verify_as(
+        &policy,
+        "fortios",
+        "plant-edge-fw",
+        "config firewall policy\n    edit 1\n        set srcintf \"port1\"\n        set dstintf \"port2\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set service \"ALL\"\n        set dstaddr-negate enable\n    next\nend\n",
+        "text",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E843]") && err.contains("at line 8"),
+        "{err}"
+    );
+    let out = conduitc(
+        &[
+            "verify",
+            &policy,
+            "--target",
+            "cisco-ios",
+            "--config",
+            "-",
+            "--today",
+            TODAY,
+        ],
+        Some("hostname r\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error[E844]"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_fortigate_backup_verifies_and_a_moved_policy_is_drift_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    let built = build_for(&policy, "fortios", "plant-edge-fw", &[]);
+    let out = verify_as(&policy, "fortios", "plant-edge-fw", &built, "text");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The first policy now comes in on the vendor tunnel.
+    let first = built
+        .lines()
+        .position(|l| l.trim_start().starts_with("set srcintf "))
+        .unwrap();
+    let edit_line = (0..first)
+        .rev()
+        .find(|&i| {
+            built
+                .lines()
+                .nth(i)
+                .unwrap()
+                .trim_start()
+                .starts_with("edit ")
+        })
+        .unwrap()
+        + 1;
+    let mut lines: Vec<String> = built.lines().map(str::to_string).collect();
+    lines[first] = "        set srcintf \"vendor-s2s\"".into();
+    let edited = format!(
+        "#config-version=FGT60F-7.2.5-FW-build1517-230606:opmode=0:vdom=0:user=admin\nconfig system global\n    set hostname \"edge\"\nend\n{}\n",
+        lines.join("\n")
+    );
+    let edit_line = edit_line + 4;
+    let out = verify_as(&policy, "fortios", "plant-edge-fw", &edited, "text");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("admitted but not declared ("), "{report}");
+    assert!(report.contains("declared but not admitted ("), "{report}");
+    assert!(
+        report.contains(&format!("admitted by line {edit_line}: edit ")),
+        "{report}"
+    );
+    assert!(report.contains("interfaces vendor-s2s -> "), "{report}");
+    assert!(report.contains("blocked by line "), "{report}");
+    assert!(
+        report.contains("implicit deny (no policy matches)"),
+        "{report}"
     );
 }

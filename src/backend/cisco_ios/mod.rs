@@ -167,6 +167,7 @@
 //! drops them.
 
 mod read;
+pub(crate) use read::port_number as ios_port_number;
 mod transition;
 
 pub(super) use transition::transition_to;

@@ -421,7 +421,7 @@ fn open_group(st: &mut State, kind: &str, name: &str, no: usize) -> Result<Block
 }
 
 /// Named ports a running configuration may print instead of numbers.
-fn port_number(tok: &str) -> Option<u16> {
+pub(crate) fn port_number(tok: &str) -> Option<u16> {
     let n = match tok {
         "ftp-data" => 20,
         "ftp" => 21,

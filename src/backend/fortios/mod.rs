@@ -182,6 +182,7 @@ mod naming;
 mod plan;
 mod quote;
 mod read;
+pub(crate) use read::{read as read_tree, Block as Tree, Entry as TreeEntry, Item as TreeItem};
 mod transition;
 mod validate;
 

@@ -14,7 +14,7 @@ use crate::backend::EmitError;
 
 /// One statement inside a block.
 #[derive(Clone, Debug)]
-pub(super) enum Item {
+pub(crate) enum Item {
     /// `set FIELD VALUE...` (values unquoted).
     Set {
         field: String,
@@ -33,27 +33,27 @@ pub(super) enum Item {
 
 /// `config PATH` ... `end`.
 #[derive(Clone, Debug)]
-pub(super) struct Block {
+pub(crate) struct Block {
     /// The words after `config`, joined by one space.
-    pub(super) path: String,
+    pub(crate) path: String,
     /// The line of `config`.
-    pub(super) line: usize,
-    pub(super) items: Vec<Item>,
+    pub(crate) line: usize,
+    pub(crate) items: Vec<Item>,
 }
 
 /// `edit KEY` ... `next`.
 #[derive(Clone, Debug)]
-pub(super) struct Entry {
-    pub(super) key: String,
+pub(crate) struct Entry {
+    pub(crate) key: String,
     /// The line of `edit`.
-    pub(super) line: usize,
-    pub(super) items: Vec<Item>,
+    pub(crate) line: usize,
+    pub(crate) items: Vec<Item>,
 }
 
 impl Entry {
     /// The values of the last `set FIELD` in this entry (not in nested
     /// blocks), `None` when there is none or an `unset` came after it.
-    pub(super) fn get(&self, field: &str) -> Option<&[String]> {
+    pub(crate) fn get(&self, field: &str) -> Option<&[String]> {
         let mut found = None;
         for i in &self.items {
             match i {
@@ -68,7 +68,7 @@ impl Entry {
     }
 
     /// The entries of this entry's own `set` and `unset` lines, as written.
-    pub(super) fn fields(&self) -> impl Iterator<Item = &Item> {
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &Item> {
         self.items
             .iter()
             .filter(|i| matches!(i, Item::Set { .. } | Item::Unset { .. }))
@@ -77,7 +77,7 @@ impl Entry {
 
 impl Block {
     /// The entries of this block, in order.
-    pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.items.iter().filter_map(|i| match i {
             Item::Edit(e) => Some(e),
             _ => None,
@@ -147,7 +147,7 @@ enum Open {
 }
 
 /// Reads `text` as FortiOS configuration: its top-level `config` blocks.
-pub(super) fn read(text: &str) -> Result<Vec<Block>, EmitError> {
+pub(crate) fn read(text: &str) -> Result<Vec<Block>, EmitError> {
     let mut top: Vec<Block> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {

@@ -4,6 +4,7 @@
 //!
 //! ```json
 //! {
+//!   "format_version": 1,
 //!   "diagnostics": [
 //!     {
 //!       "code": "E202",
@@ -34,6 +35,8 @@
 //! `labels` are the related places (SARIF's `relatedLocations`), in order,
 //! each with its position and message (possibly empty); `[]` when there is
 //! none.
+//! `format_version` is [`FORMAT_VERSION`](super::FORMAT_VERSION);
+//! docs/schema/check.schema.json is the schema.
 //! `policy` is the checked model when there are no errors, else `null`.
 
 use serde::Serialize;
@@ -44,6 +47,7 @@ use crate::source::Sources;
 
 #[derive(Serialize)]
 struct Report<'a> {
+    format_version: u32,
     diagnostics: Vec<Wire<'a>>,
     policy: Option<&'a Policy>,
 }
@@ -80,6 +84,7 @@ struct Pos {
 /// object, ending in a newline.
 pub fn json(diagnostics: &Diagnostics, sources: &Sources, policy: Option<&Policy>) -> String {
     let report = Report {
+        format_version: super::FORMAT_VERSION,
         diagnostics: diagnostics
             .iter()
             .map(|d| {

@@ -6,15 +6,53 @@
 //! or zero-width character: text escapes them as `\u{1b}`, JSON and SARIF
 //! as `\u001b`.
 
+pub mod ci;
 mod json;
 mod sarif;
 mod text;
 
 pub use json::json;
-pub use sarif::sarif;
+pub use sarif::{sarif, sarif_error};
 pub use text::{text, text_one, MAX_SHOWN, SNIPPET_COLUMNS, WINDOW_COLUMNS};
 
+use serde::Serialize;
+
 use crate::source::{needs_escape, Sources, Span};
+
+/// The `"format_version"` every JSON document of the command line carries
+/// first (docs/schema/): a major version. Within a version, changes are
+/// additive only (new fields, new values of an open enumeration); removing
+/// or renaming a field, or changing its type or meaning, raises it.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Versioned<'a, T: Serialize> {
+    format_version: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// A value that serialises as a JSON object, as pretty-printed JSON with
+/// `"format_version"` ([`FORMAT_VERSION`]) as its first field, ending in a
+/// newline, with invisible characters escaped.
+pub fn versioned_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(&Versioned {
+        format_version: FORMAT_VERSION,
+        body: value,
+    })?;
+    s.push('\n');
+    Ok(json_safe(s))
+}
+
+/// As [`versioned_json`], on one line.
+pub fn versioned_json_line<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string(&Versioned {
+        format_version: FORMAT_VERSION,
+        body: value,
+    })?;
+    s.push('\n');
+    Ok(json_safe(s))
+}
 
 /// Serialised JSON with every character that [`needs_escape`] names and
 /// serde_json leaves as it is (DEL, C1 controls, bidirectional controls,
