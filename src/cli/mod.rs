@@ -154,6 +154,8 @@ enum Command {
     Man(ManArgs),
     /// Run the language server on standard input and output (for editors).
     #[cfg(feature = "lsp")]
+    #[command(after_help = "Examples (an editor starts it; the VS Code extension in editors/vscode does):
+  conduitc lsp")]
     Lsp,
 }
 

@@ -116,20 +116,6 @@ fn prove(p: &Policy) {
                 crate::backend_ios::check_structure(cfg, p, &opts).unwrap();
             }
             for pkt in &packets {
-                // Traffic to or from the firewall's own addresses is not yet
-                // written by the IOS and FortiOS backends (their router-bound
-                // and local-in emission proves it); `manage` proves the
-                // nftables input chain.
-                let back = Packet {
-                    src: pkt.dst,
-                    dst: pkt.src,
-                    ..*pkt
-                };
-                if conduitc_testkit::eval::to_selected_firewall(p, &opts, pkt).is_some()
-                    || conduitc_testkit::eval::to_selected_firewall(p, &opts, &back).is_some()
-                {
-                    continue;
-                }
                 for w in crate::backend_ios::shapes(pkt, eph) {
                     allowed += usize::from(wire::is_allowed(p, &opts, &w));
                     if let Some(cfg) = &ios_cfg {
