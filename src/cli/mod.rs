@@ -154,8 +154,10 @@ enum Command {
     Man(ManArgs),
     /// Run the language server on standard input and output (for editors).
     #[cfg(feature = "lsp")]
-    #[command(after_help = "Examples (an editor starts it; the VS Code extension in editors/vscode does):
-  conduitc lsp")]
+    #[command(
+        after_help = "Examples (an editor starts it; the VS Code extension in editors/vscode does):
+  conduitc lsp"
+    )]
     Lsp,
 }
 

@@ -211,7 +211,9 @@ pub fn verify_device(
         compare(policy, &lowered, &path, &place, &scope)
     } else {
         let routed = (!own.is_empty()).then(|| own.complement());
-        compare(policy, &lowered, &path, &place, &|_, _| Some(routed.clone()))
+        compare(policy, &lowered, &path, &place, &|_, _| {
+            Some(routed.clone())
+        })
     };
     for r in &device.replies {
         let iif = r.iif.as_deref().map(&rename);
