@@ -409,6 +409,13 @@ impl Device for Loaded<'_, ios_eval::Config> {
         if to_device(p, opts, pkt) {
             return ios_to_router(&self.cfg, p, opts, &w, nd);
         }
+        if own_addrs(p, opts).contains(&pkt.src) {
+            // The router sends it itself (an answer to a router-bound
+            // packet): it leaves by an interface, no inbound list sees it.
+            return Ok(Verdict::Own(
+                "the router originates it; inbound lists do not see it".into(),
+            ));
+        }
         let reply = wire::is_reply(p, opts, &w);
         let arrival = ios_arrival(&self.cfg, p, opts, w.src);
         let arrival_name = arrival.as_ref().map(|(n, _)| n.clone());
