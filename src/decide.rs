@@ -10,7 +10,7 @@
 //! the differential tests instead of being repeated on both sides. Only the
 //! types of packets and decisions ([`Packet`], [`Decision`]) are shared.
 
-use crate::model::{Conduit, Flow, Mode, Policy, ZoneId};
+use crate::model::{Conduit, Firewall, Flow, LocalAccess, Mode, Policy, ZoneId};
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
 /// Decides whether `packet`, as the initiation of a connection, is permitted
@@ -52,6 +52,14 @@ pub fn decide(
             None => return Err(LowerError::UnknownFirewall(name.clone())),
         },
     };
+    // Built for a firewall, a packet to one of its own addresses is decided
+    // by its `manage` and `control` entries (for another firewall, or
+    // without one, it is traffic between zones like any other).
+    if let Some(fw) = policy.firewall_of(packet.dst) {
+        if opts.firewall.as_deref().is_some_and(|n| fw.name.is(n)) {
+            return Ok(decide_to_firewall(fw, packet, opts, &severed));
+        }
+    }
     let in_play = |conduit: &Conduit| {
         conduit
             .zones
@@ -84,6 +92,38 @@ pub fn decide(
 }
 
 /// A flow is in force on every day up to and including its `expires`.
+/// The decision on a packet addressed to firewall `fw` itself: admitted
+/// when an entry in force has the source (in a zone not severed) and the
+/// service; logged entries first, then by name, as for flows.
+fn decide_to_firewall(
+    fw: &Firewall,
+    packet: &Packet,
+    opts: &BuildOptions,
+    severed: &[ZoneId],
+) -> Decision {
+    let admits = |e: &LocalAccess| {
+        e.expires.is_none_or(|last| opts.today <= last)
+            && family_fits(packet)
+            && e.from
+                .iter()
+                .any(|ep| !severed.contains(&ep.zone) && ep.addrs.contains(packet.src))
+            && e.services
+                .admits(packet.proto, packet.dport, packet.icmp_type)
+    };
+    let admitting = fw
+        .local
+        .iter()
+        .filter(|e| admits(e))
+        .map(|e| {
+            let rank = if e.log { Rank::LoggedFlow } else { Rank::Flow };
+            (rank, e.full_name.clone(), e.owner.to_string())
+        })
+        .collect();
+    let mut d = verdict(admitting);
+    d.to_firewall = Some(fw.name.to_string());
+    d
+}
+
 fn in_force(flow: &Flow, opts: &BuildOptions) -> bool {
     match flow.expires {
         None => true,
@@ -150,6 +190,7 @@ fn verdict(admitting: Vec<(Rank, String, String)>) -> Decision {
             flow: None,
             owner: None,
             also: Vec::new(),
+            to_firewall: None,
         };
     };
     let mut also: Vec<String> = admitting
@@ -164,5 +205,6 @@ fn verdict(admitting: Vec<(Rank, String, String)>) -> Decision {
         flow: Some(name.clone()),
         owner: Some(owner.clone()),
         also,
+        to_firewall: None,
     }
 }

@@ -398,6 +398,26 @@ const EXAMPLES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../tests/diagnostics/E607-invalid-acl-budget.fail.conduit"),
     ),
     (
+        "E608",
+        "E608-local-source-not-faced.fail.conduit",
+        include_bytes!("../tests/diagnostics/E608-local-source-not-faced.fail.conduit"),
+    ),
+    (
+        "E609",
+        "E609-local-address-required.fail.conduit",
+        include_bytes!("../tests/diagnostics/E609-local-address-required.fail.conduit"),
+    ),
+    (
+        "E610",
+        "E610-local-address-outside-zone.fail.conduit",
+        include_bytes!("../tests/diagnostics/E610-local-address-outside-zone.fail.conduit"),
+    ),
+    (
+        "E611",
+        "E611-duplicate-local-address.fail.conduit",
+        include_bytes!("../tests/diagnostics/E611-duplicate-local-address.fail.conduit"),
+    ),
+    (
         "E701",
         "E701-unknown-waiver-code.fail.conduit",
         include_bytes!("../tests/diagnostics/E701-unknown-waiver-code.fail.conduit"),
@@ -486,6 +506,16 @@ const EXAMPLES: &[(&str, &str, &[u8])] = &[
         "W116",
         "W116-no-isolation.fail.conduit",
         include_bytes!("../tests/diagnostics/W116-no-isolation.fail.conduit"),
+    ),
+    (
+        "W117",
+        "W117-no-management.fail.conduit",
+        include_bytes!("../tests/diagnostics/W117-no-management.fail.conduit"),
+    ),
+    (
+        "W118",
+        "W118-management-from-enterprise.fail.conduit",
+        include_bytes!("../tests/diagnostics/W118-management-from-enterprise.fail.conduit"),
     ),
 ];
 

@@ -225,6 +225,11 @@ pub struct Decision {
     pub owner: Option<String>,
     /// Other flows that admit the packet, sorted.
     pub also: Vec<String>,
+    /// When the packet is addressed to a firewall itself (one of its own
+    /// addresses): that firewall. `flow` and `also` then name its `manage`
+    /// and `control` entries (`firewall/entry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_firewall: Option<String>,
 }
 
 /// Allow or deny.
@@ -253,6 +258,7 @@ impl Decision {
                 flow: None,
                 owner: None,
                 also: Vec::new(),
+                to_firewall: None,
             },
             Some((_, name, owner)) => {
                 let mut also: Vec<String> = it.map(|(_, n, _)| n).collect();
@@ -262,6 +268,7 @@ impl Decision {
                     flow: Some(name),
                     owner: Some(owner),
                     also,
+                    to_firewall: None,
                 }
             }
         }

@@ -10,9 +10,9 @@
  */
 
 const KEYWORDS = [
-  'acl-budget', 'all', 'any', 'approval', 'conduit', 'contact', 'description',
-  'essential', 'expires', 'firewall', 'flow', 'from', 'group', 'host',
-  'interface', 'isolation', 'level', 'log', 'mode', 'name', 'networks',
+  'acl-budget', 'address', 'all', 'any', 'approval', 'conduit', 'contact',
+  'control', 'description', 'essential', 'expires', 'firewall', 'flow', 'from', 'group', 'host',
+  'interface', 'isolation', 'level', 'log', 'manage', 'mode', 'name', 'networks',
   'owner', 'platform', 'reason', 'remote-access', 'requires', 'scope',
   'service', 'sever', 'sl', 'supplier', 'to', 'waive', 'zone', 'zones',
 ];
@@ -114,7 +114,28 @@ module.exports = grammar({
 
     firewall_declaration: $ => seq(
       kw('firewall'), field('name', $.name),
-      block($.platform_attribute, $.acl_budget_attribute, $.interface_attribute),
+      block(
+        $.platform_attribute, $.acl_budget_attribute, $.interface_attribute,
+        $.manage_declaration, $.control_declaration,
+      ),
+    ),
+
+    manage_declaration: $ => seq(
+      kw('manage'), field('name', $.name),
+      block(
+        $.from_attribute, $.service_attribute, $.reason_attribute,
+        $.owner_attribute, $.expires_attribute, $.log_attribute,
+        $.waive_attribute,
+      ),
+    ),
+
+    control_declaration: $ => seq(
+      kw('control'), field('name', $.name),
+      block(
+        $.from_attribute, $.service_attribute, $.reason_attribute,
+        $.owner_attribute, $.expires_attribute, $.log_attribute,
+        $.waive_attribute,
+      ),
     ),
 
     approval_declaration: $ => seq(
@@ -157,7 +178,10 @@ module.exports = grammar({
     essential_attribute: _ => kw('essential'),
     platform_attribute: $ => seq(kw('platform'), field('platform', $.name)),
     acl_budget_attribute: $ => seq(kw('acl-budget'), $.number),
-    interface_attribute: $ => seq(kw('interface'), $.string, '=', field('zone', $.name)),
+    interface_attribute: $ => seq(
+      kw('interface'), $.string, '=', field('zone', $.name),
+      optional(seq(kw('address'), commaSep1($.address))),
+    ),
     scope_attribute: $ => seq(kw('scope'), choice(
       seq(kw('level'), $.level_operator, $.number),
       seq(kw('zone'), commaSep1(field('zone', $.name))),

@@ -84,7 +84,7 @@ use ipnet::IpNet;
 
 use super::guard::{interface_name, is_name, NAME_MAX};
 use super::EmitError;
-use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
+use crate::lower::{LocalRule, Match, Rule, RuleSet, ZoneInfo};
 use crate::model::platform::NFTABLES;
 use crate::model::{AddrSet, Platform};
 
@@ -241,14 +241,17 @@ pub(crate) enum L4<'a> {
     Any,
 }
 
-/// One accept rule in a pair chain.
+/// One accept rule in a pair chain or in `input`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PlanRule<'a> {
     pub family: Family,
+    /// `iifname "IN"` first (rules in `input` only).
+    pub iif: Option<&'a str>,
     /// Index of the source set in [`Plan::sets`].
     pub src: usize,
-    /// Index of the destination set in [`Plan::sets`].
-    pub dst: usize,
+    /// Index of the destination set in [`Plan::sets`]; `None` in `input`
+    /// when the firewall declares no address (every local address).
+    pub dst: Option<usize>,
     pub l4: L4<'a>,
     /// `log prefix "..." level info` before `accept`.
     pub log_prefix: Option<String>,
@@ -275,7 +278,20 @@ pub(crate) struct Plan<'a> {
     pub set_order: Vec<usize>,
     pub dispatch: Vec<Dispatch>,
     pub chains: Vec<PairChain<'a>>,
+    /// The rules of the `input` chain, when the rule set has local rules
+    /// (a firewall with `manage` or `control` entries in force); `None`
+    /// writes no `input` chain.
+    pub input: Option<Vec<PlanRule<'a>>>,
 }
+
+/// Log prefix of the `input` default drop.
+pub(crate) const INPUT_DROP_LOG_PREFIX: &str = "conduit input drop ";
+/// Comment of the `input` default drop.
+pub(crate) const INPUT_DROP_COMMENT: &str = "conduit input default deny";
+/// ICMPv6 neighbour discovery the host needs (router and neighbour
+/// solicitation and advertisement), which conntrack leaves untracked:
+/// accepted in `input` before the declared rules.
+pub(crate) const ND_TYPES: [u8; 4] = [133, 134, 135, 136];
 
 /// Log prefix of the default drop.
 pub(crate) const DROP_LOG_PREFIX: &str = "conduit drop ";
@@ -639,8 +655,9 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
                 families.insert(fam);
                 planned.push(PlanRule {
                     family: fam,
+                    iif: None,
                     src,
-                    dst,
+                    dst: Some(dst),
                     l4,
                     log_prefix,
                     comment: &r.name,
@@ -690,6 +707,13 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             rules: planned,
         });
     }
+    let input = plan_input(rules, &zone_idx, &mut names, &mut sets)?;
+    if input.is_some() {
+        header.push(
+            "Traffic to the firewall itself is filtered by chain input (its manage and control entries); output is not filtered."
+                .to_string(),
+        );
+    }
     let (sets, set_order) = sets.finish();
     Ok(Plan {
         header,
@@ -697,7 +721,122 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         set_order,
         dispatch,
         chains,
+        input,
     })
+}
+
+/// A local rule's full name: `firewall/entry`, matching its parts.
+fn check_local_name(fw: &str, r: &LocalRule) -> Result<(), EmitError> {
+    check_name("manage or control entry", &r.entry)?;
+    if r.name != format!("{fw}/{}", r.entry) {
+        return Err(bad(format!(
+            "local rule name {} does not match its firewall and entry",
+            quote(&r.name)
+        )));
+    }
+    check_quoted("rule comment", &r.name, MAX_COMMENT)
+}
+
+/// The rules of the `input` chain: the local rules, logged ones first, one
+/// per address family each can match, entered by the interface facing the
+/// source zone.
+fn plan_input<'a>(
+    rules: &'a RuleSet,
+    zone_idx: &HashMap<String, usize>,
+    names: &mut Names,
+    sets: &mut SetTable<'a>,
+) -> Result<Option<Vec<PlanRule<'a>>>, EmitError> {
+    let Some(fw) = rules.firewall.as_ref().filter(|f| f.local_declared) else {
+        if rules.local.is_empty() {
+            return Ok(None);
+        }
+        return Err(bad(
+            "local rules without a firewall that declares them".to_string()
+        ));
+    };
+    names.used.insert("input".to_string());
+    let mut own: HashMap<Family, usize> = HashMap::new();
+    // (rule name, family, index) of local source sets made so far.
+    let mut made: Vec<(&'a str, Family, usize)> = Vec::new();
+    let mut planned = Vec::new();
+    let ordered = rules
+        .local
+        .iter()
+        .filter(|r| r.log)
+        .chain(rules.local.iter().filter(|r| !r.log));
+    for r in ordered {
+        check_local_name(&fw.name, r)?;
+        check_iface(&r.in_iface)?;
+        let Some(&zi) = zone_idx.get(&r.src_zone.to_ascii_lowercase()) else {
+            return Err(bad(format!(
+                "local rule {} names unknown zone {}",
+                r.name,
+                quote(&r.src_zone)
+            )));
+        };
+        let zone = &rules.zones[zi];
+        if zone.iface.as_deref() != Some(r.in_iface.as_str()) || !zone.addrs.is_superset(&r.src) {
+            return Err(bad(format!(
+                "local rule {} disagrees with its zone",
+                r.name
+            )));
+        }
+        let Some(l4) = l4_of(&r.matcher) else {
+            continue;
+        };
+        for fam in [Family::V4, Family::V6] {
+            if !(fam.present(&r.src) && fam.present(&r.dst)) {
+                continue;
+            }
+            match (l4, fam) {
+                (L4::Icmp(_), Family::V6) | (L4::Icmpv6(_), Family::V4) => continue,
+                _ => {}
+            }
+            let src = if same_in(fam, &r.src, &zone.addrs) {
+                sets.zone(names, fam, zi, zone)?
+            } else if let Some(&(_, _, i)) = made.iter().find(|&&(n, f, i)| {
+                n == r.name.as_str() && f == fam && same_in(fam, sets.sets[i].addrs, &r.src)
+            }) {
+                i
+            } else {
+                let base = format!(
+                    "l_{}_{}_src",
+                    fw.name.to_ascii_lowercase(),
+                    r.entry.to_ascii_lowercase()
+                );
+                let i = sets.push(names, (1, sets.sets.len(), fam), base, fam, &r.src)?;
+                made.push((r.name.as_str(), fam, i));
+                i
+            };
+            let dst = if r.any_own_address {
+                None
+            } else if let Some(&i) = own.get(&fam) {
+                Some(i)
+            } else {
+                let base = format!("own_{}", fw.name.to_ascii_lowercase());
+                let i = sets.push(names, (1, sets.sets.len(), fam), base, fam, &fw.own)?;
+                own.insert(fam, i);
+                Some(i)
+            };
+            let log_prefix = if r.log {
+                let p = format!("conduit {} ", r.name);
+                check_quoted("log prefix", &p, MAX_LOG_PREFIX)?;
+                Some(p)
+            } else {
+                None
+            };
+            planned.push(PlanRule {
+                family: fam,
+                iif: Some(r.in_iface.as_str()),
+                src,
+                dst,
+                l4,
+                log_prefix,
+                comment: &r.name,
+            });
+        }
+    }
+    Ok(Some(planned))
 }
 
 // ---------------------------------------------------------------------------
@@ -796,11 +935,13 @@ fn write_types(out: &mut String, types: &BTreeSet<u8>, name: fn(u8) -> Option<&'
 
 fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
     let p = r.family.payload();
-    for (lead, field, set) in [("\t\t", " saddr @", r.src), (" ", " daddr @", r.dst)] {
-        out.push_str(lead);
-        out.push_str(p);
-        out.push_str(field);
-        out.push_str(&sets[set].name);
+    out.push_str("\t\t");
+    if let Some(iif) = r.iif {
+        let _ = write!(out, "iifname \"{iif}\" ");
+    }
+    let _ = write!(out, "{p} saddr @{}", sets[r.src].name);
+    if let Some(dst) = r.dst {
+        let _ = write!(out, " {p} daddr @{}", sets[dst].name);
     }
     out.push(' ');
     match r.l4 {
@@ -901,6 +1042,30 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     );
     let _ = writeln!(out, "\t\tcounter drop comment \"{DROP_COMMENT}\"");
     out.push_str("\t}\n");
+    if let Some(input) = &plan.input {
+        out.push_str("\n\tchain input {\n");
+        out.push_str("\t\ttype filter hook input priority filter; policy drop;\n");
+        out.push_str("\t\tct state established,related accept\n");
+        out.push_str("\t\tct state invalid drop\n");
+        out.push_str("\t\tiifname \"lo\" accept\n");
+        out.push_str("\t\ticmpv6 type ");
+        write_types(
+            &mut out,
+            &ND_TYPES.into_iter().collect(),
+            icmpv6_type_keyword,
+        );
+        out.push_str(" accept\n");
+        for r in input {
+            render_rule(&mut out, &plan.sets, r);
+            spill(&mut out, w)?;
+        }
+        let _ = writeln!(
+            out,
+            "\t\tlimit rate {DROP_LOG_RATE}/second burst {DROP_LOG_BURST} packets log prefix \"{INPUT_DROP_LOG_PREFIX}\" level info"
+        );
+        let _ = writeln!(out, "\t\tcounter drop comment \"{INPUT_DROP_COMMENT}\"");
+        out.push_str("\t}\n");
+    }
     for c in &plan.chains {
         let _ = writeln!(out, "\n\tchain {} {{", c.name);
         for r in &c.rules {

@@ -41,7 +41,8 @@ use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
 use super::nftables::{
     icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, PlanRule,
-    DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, L4, TABLE,
+    DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, INPUT_DROP_COMMENT,
+    INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
 };
 use super::EmitError;
 use crate::lower::RuleSet;
@@ -138,6 +139,18 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
         policy: Some(NfChainPolicy::Drop),
         ..schema::Chain::default()
     }));
+    if plan.input.is_some() {
+        batch.add(NfListObject::Chain(schema::Chain {
+            family: NfFamily::INet,
+            table: TABLE.into(),
+            name: "input".into(),
+            _type: Some(NfChainType::Filter),
+            hook: Some(NfHook::Input),
+            prio: Some(0),
+            policy: Some(NfChainPolicy::Drop),
+            ..schema::Chain::default()
+        }));
+    }
     for c in &plan.chains {
         batch.add(NfListObject::Chain(schema::Chain {
             family: NfFamily::INet,
@@ -216,6 +229,63 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
         vec![counter(), Statement::Drop(None)],
         Some(DROP_COMMENT),
     ));
+    if let Some(input) = &plan.input {
+        batch.add(rule(
+            "input",
+            vec![
+                ct_state(&["established", "related"]),
+                Statement::Accept(None),
+            ],
+            None,
+        ));
+        batch.add(rule(
+            "input",
+            vec![ct_state(&["invalid"]), Statement::Drop(None)],
+            None,
+        ));
+        batch.add(rule(
+            "input",
+            vec![
+                matches(meta(MetaKey::Iifname), string("lo")),
+                Statement::Accept(None),
+            ],
+            None,
+        ));
+        batch.add(rule(
+            "input",
+            vec![
+                matches(
+                    payload("icmpv6", "type"),
+                    types_expr(&ND_TYPES.into_iter().collect(), icmpv6_type_keyword),
+                ),
+                Statement::Accept(None),
+            ],
+            None,
+        ));
+        for r in input {
+            batch.add(rule("input", flow_rule(&plan.sets, r), Some(r.comment)));
+        }
+        batch.add(rule(
+            "input",
+            vec![
+                Statement::Limit(Limit {
+                    rate: DROP_LOG_RATE,
+                    rate_unit: None,
+                    per: Some("second".into()),
+                    burst: Some(DROP_LOG_BURST),
+                    burst_unit: None,
+                    inv: None,
+                }),
+                log(INPUT_DROP_LOG_PREFIX),
+            ],
+            None,
+        ));
+        batch.add(rule(
+            "input",
+            vec![counter(), Statement::Drop(None)],
+            Some(INPUT_DROP_COMMENT),
+        ));
+    }
     for c in &plan.chains {
         for r in &c.rules {
             batch.add(rule(&c.name, flow_rule(&plan.sets, r), Some(r.comment)));
@@ -226,10 +296,14 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
 
 fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {
     let p = r.family.payload();
-    let mut v = vec![
-        matches(payload(p, "saddr"), set_ref(&sets[r.src].name)),
-        matches(payload(p, "daddr"), set_ref(&sets[r.dst].name)),
-    ];
+    let mut v = Vec::new();
+    if let Some(iif) = r.iif {
+        v.push(matches(meta(MetaKey::Iifname), string(iif)));
+    }
+    v.push(matches(payload(p, "saddr"), set_ref(&sets[r.src].name)));
+    if let Some(dst) = r.dst {
+        v.push(matches(payload(p, "daddr"), set_ref(&sets[dst].name)));
+    }
     match r.l4 {
         L4::Tcp(ports) => v.push(matches(payload("tcp", "dport"), ports_expr(ports))),
         L4::Udp(ports) => v.push(matches(payload("udp", "dport"), ports_expr(ports))),

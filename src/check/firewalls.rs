@@ -24,6 +24,7 @@ use super::names::NameTable;
 impl<'a> Checker<'a> {
     pub(crate) fn firewalls_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
         let mut table = NameTable::new("firewall");
+        let mut seen_addrs = HashMap::new();
         for d in decls {
             let ast::Decl::Firewall(b) = d else { continue };
             if !table.declare(&b.name, self.policy.firewalls.len(), &mut self.diags) {
@@ -122,16 +123,15 @@ impl<'a> Checker<'a> {
                     ok = false;
                     continue;
                 }
+                let iface = Interface {
+                    name: i.name.value.clone(),
+                    zone,
+                    addrs: i.addrs.iter().map(|(a, _)| *a).collect(),
+                };
+                ok &= self.interface_addrs(&b.name.text, &iface, &i.addrs, &mut seen_addrs);
                 by_zone.insert(zone, interfaces.len());
                 by_name.insert(key, interfaces.len());
-                interfaces.push((
-                    Interface {
-                        name: i.name.value.clone(),
-                        zone,
-                    },
-                    a.span,
-                    i.name.span,
-                ));
+                interfaces.push((iface, a.span, i.name.span));
             }
             if !b
                 .attrs
@@ -149,14 +149,17 @@ impl<'a> Checker<'a> {
                 );
                 ok = false;
             }
-            if let (true, Some(platform)) = (ok, platform) {
+            let local = self.local_entries(b, platform, &interfaces);
+            if let (true, Some(platform), Some(local)) = (ok, platform, local) {
                 self.policy.firewalls.push(Firewall {
                     name: Name::new(&b.name.text),
                     platform,
                     interfaces: interfaces.into_iter().map(|(i, _, _)| i).collect(),
                     acl_budget,
+                    local,
                 });
                 let fw = self.policy.firewalls.len() - 1;
+                self.no_management(fw, b.name.span);
                 if let Some(span) = platform_span {
                     self.expressible(fw, span);
                 }

@@ -161,8 +161,9 @@ impl<'a> Checker<'a> {
             Some((o, _)) => self.owner_ref(o),
             None => conduit_owner.cloned(),
         };
-        let from_eps = from.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
-        let to_eps = to.map(|(list, attr)| (self.endpoints(list, pair, c), attr.span));
+        let cname = c.name.text.as_str();
+        let from_eps = from.map(|(list, attr)| (self.endpoints(list, pair, cname), attr.span));
+        let to_eps = to.map(|(list, attr)| (self.endpoints(list, pair, cname), attr.span));
         let mut sets = Vec::new();
         let mut services_ok = true;
         let mut refs = Vec::new();
@@ -278,16 +279,16 @@ impl<'a> Checker<'a> {
     }
 
     /// Every endpoint resolved, or `None` after reporting.
-    fn endpoints(
+    pub(crate) fn endpoints(
         &mut self,
         list: &[EndpointRef],
         pair: Option<[usize; 2]>,
-        c: &Block<ConduitAttr>,
+        cname: &str,
     ) -> Option<Vec<Endpoint>> {
         let mut out = Vec::new();
         let mut ok = true;
         for e in list {
-            match self.endpoint(e, pair, c) {
+            match self.endpoint(e, pair, cname) {
                 Some(ep) => out.push(ep),
                 None => ok = false,
             }
@@ -295,11 +296,13 @@ impl<'a> Checker<'a> {
         ok.then_some(out)
     }
 
+    /// One endpoint resolved; with `pair`, it must lie in one of the two
+    /// zones of conduit `cname` (`E502`).
     fn endpoint(
         &mut self,
         e: &EndpointRef,
         pair: Option<[usize; 2]>,
-        c: &Block<ConduitAttr>,
+        cname: &str,
     ) -> Option<Endpoint> {
         let zone = self.zones.resolve(&e.zone, &mut self.diags)?;
         if let Some([a, b]) = pair {
@@ -311,7 +314,7 @@ impl<'a> Checker<'a> {
                         e.zone.span,
                         format!(
                             "zone `{}` is not joined by conduit `{}`, which joins `{za}` and `{zb}`",
-                            e.zone.text, c.name.text
+                            e.zone.text, cname
                         ),
                     )
                     .label("not one of the conduit's zones")

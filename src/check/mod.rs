@@ -20,6 +20,7 @@ mod firewalls;
 mod flows;
 mod isolation;
 mod lints;
+mod local;
 mod names;
 mod services;
 mod waive;

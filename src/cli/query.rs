@@ -7,6 +7,14 @@
 //! `"flow":null` and `"owner":null` on deny. A deny is an answer, not a
 //! failure: exit 0.
 //!
+//! A packet addressed to a firewall's own address (an interface `address`)
+//! is decided by that firewall's `manage` and `control` entries instead:
+//! `allow FIREWALL/ENTRY (to firewall FIREWALL)` or `deny (to firewall
+//! FIREWALL: no manage or control entry matches)`, and in JSON
+//! `"to_firewall":"FIREWALL"`. Without `--firewall`, the firewall owning
+//! the destination address is selected; with `--firewall` naming another
+//! firewall, the packet is transit traffic for it and decided by flows.
+//!
 //! The deciding flow is the first admitting rule in the order every backend
 //! writes rules ([`conduitc::lower::Rank`]): flows with `log`, then the
 //! other flows, by full name, and a monitor catch-all (`conduit/*`) only
@@ -145,9 +153,15 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
         Ok(p) => p,
         Err(status) => return status,
     };
+    // A packet to a firewall's own address is a question about that
+    // firewall: decide it there unless `--firewall` says otherwise.
+    let firewall = args
+        .firewall
+        .clone()
+        .or_else(|| policy.firewall_of(pkt.dst).map(|f| f.name.to_string()));
     let opts = BuildOptions::new(today)
         .with_isolation(args.isolation.clone())
-        .with_firewall(args.firewall.clone());
+        .with_firewall(firewall);
     let decision = match conduitc::decide(&policy, &pkt, &opts) {
         Ok(d) => d,
         Err(e) => {
@@ -167,6 +181,18 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
             }
         },
         QueryFormat::Text => match (decision.decision, &decision.flow) {
+            (Verdict::Allow, Some(flow)) if decision.to_firewall.is_some() => {
+                let fw = decision.to_firewall.as_deref().unwrap_or_default();
+                let mut t = format!("allow {flow} (to firewall {fw})\n");
+                if !decision.also.is_empty() {
+                    t.push_str(&format!("also: {}\n", decision.also.join(", ")));
+                }
+                t
+            }
+            (_, _) if decision.to_firewall.is_some() => {
+                let fw = decision.to_firewall.as_deref().unwrap_or_default();
+                format!("deny (to firewall {fw}: no manage or control entry matches)\n")
+            }
             (Verdict::Allow, Some(flow)) => {
                 let mut t = format!("allow {flow}\n");
                 if !decision.also.is_empty() {

@@ -297,6 +297,22 @@ codes! {
         title: "`acl-budget` is out of range or on a firewall that is not `cisco-ios`",
         explain: "`acl-budget N` sets the number of entries per access list above which a `cisco-ios` firewall gets `W115`. It must be a whole number from 1 to 4,096 (`MAX_IOS_ACL_ENTRIES`: over that, a list is refused by `E606` anyway), and only `cisco-ios` firewalls have such lists; on another platform the attribute would silently do nothing.",
         fix: "Give a number from 1 to 4096, or remove `acl-budget` from a firewall whose platform is not `cisco-ios`.";
+    LocalSourceNotFaced = "E608", Error, "local-source-not-faced",
+        title: "a `manage` or `control` entry names a source in a zone the firewall has no interface for",
+        explain: "Traffic to a firewall arrives on the interface facing the zone it comes from, and every target filters it there (nftables by `iifname`, Cisco IOS in that interface's inbound list, FortiOS by `intf`). A source in a zone the firewall does not face would reach it through another device, which the policy does not describe, so the entry could not be written for it.",
+        fix: "Name sources in zones the firewall has an `interface` for, or add the interface.";
+    LocalAddressRequired = "E609", Error, "local-address-required",
+        title: "a `cisco-ios` firewall with `manage` or `control` entries has an interface without an `address`",
+        explain: "Cisco IOS inbound access lists filter traffic to the router itself as well as traffic through it. The `cisco-ios` target writes permits for router-bound traffic to the router's own addresses (`permit tcp host 10.20.0.5 host 10.20.0.1 eq 22`), so that they cannot admit transit traffic; without the addresses it cannot. Every interface of such a firewall needs `address`. nftables (the `input` hook sees only traffic to the host) and FortiOS (`local-in-policy`) need none.",
+        fix: "Add `address A, ...` to the interface: the router's own addresses on it.";
+    LocalAddressOutsideZone = "E610", Error, "local-address-outside-zone",
+        title: "a firewall interface address lies outside the networks of the zone it faces",
+        explain: "An interface's `address` is the firewall's own address in the zone it faces, so it lies in that zone's networks. Outside them, a packet to the address would belong to another zone (or to none), and `query`, `paths` and the router-bound permits of the `cisco-ios` target would disagree about where it goes.",
+        fix: "Correct the address, or the zone's `networks`.";
+    DuplicateLocalAddress = "E611", Error, "duplicate-local-address",
+        title: "an address is given to two firewall interfaces",
+        explain: "An own address of a firewall belongs to one interface of one firewall; `query` and `paths` find the firewall a packet is addressed to by it.",
+        fix: "Give each interface its own addresses.";
     UnknownWaiverCode = "E701", Error, "unknown-waiver-code",
         title: "`waive` names no known diagnostic code",
         explain: "A waiver that names nothing would silently do nothing.",
@@ -493,6 +509,14 @@ codes! {
         title: "a conduit joins level 4 or 5 to the plant, and no isolation mode severs it",
         explain: "IEC 62443-3-3 SR 5.2 (island mode): the plant should be able to run cut off from the enterprise and the internet when those are compromised. A conduit between a level 4 or 5 zone and a zone at level 3.5 or below that no `isolation` mode severs (neither of its zones is listed in any `sever`) means the policy declares no way to build the plant as an island from that side, and `E603` cannot check that essential flows survive it.",
         fix: "Declare an isolation mode that severs the level 4 or 5 zone (or the DMZ), or waive the warning in the conduit with the reason.";
+    NoManagement = "W117", Warning, "no-management",
+        title: "a firewall declares no `manage` entry",
+        explain: "Without a `manage` entry nothing in the policy admits administration of the firewall itself. On `cisco-ios` the inbound lists drop SSH and SNMP to the router, which locks the operators out once the lists are applied; on `nftables` and `fortios` the device's own services stay unfiltered by the policy (no `input` chain or `local-in-policy` is written), reachable from every zone. Either way the policy says nothing about who may administer the firewall.",
+        fix: "Declare `manage NAME { from ZONE.HOST service ssh ... reason \"...\" owner ... }` in the firewall.";
+    ManagementFromEnterprise = "W118", Warning, "management-from-enterprise",
+        title: "a firewall can be administered from a zone at level 4 or above",
+        explain: "A `manage` entry whose sources lie in a zone at Purdue level 4 or 5 lets the enterprise network or the internet administer a firewall that protects the plant: a compromised office workstation can reconfigure the boundary. IEC 62443-3-3 SR 1.13 asks for access from untrusted networks to be controlled; administration belongs to the plant's own engineering zone or a jump host in the DMZ.",
+        fix: "Administer the firewall from a zone at level 3.5 or below (a jump host in the DMZ), or waive the warning in the `manage` entry with the reason.";
 }
 
 impl Code {

@@ -16,6 +16,9 @@
 //!   delta), not on every flow that uses it.
 //! - Waivers appear as `waive CODE` attributes of the conduit or flow they
 //!   are recorded on.
+//! - A firewall's `manage` and `control` entries are attributes of the
+//!   firewall (`manage admin`, `control routing`), each compared as a whole:
+//!   sources, services, owner, reason, expiry and `log`.
 //! - A name whose spelling changes only in case (`PLC-1` → `plc-1`) is the
 //!   same declaration, and that alone is no change.
 
@@ -659,12 +662,46 @@ fn firewall_attrs(p: &Policy, fw: &Firewall) -> Attrs {
         "interfaces",
         Value::list(fw.interfaces.iter().map(|i| {
             let z = zone_name(p, i.zone);
+            let addrs = if i.addrs.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
+                format!(" address {}", list.join(", "))
+            };
             (
-                format!("{}={}", i.name, z.to_ascii_lowercase()),
-                format!("\"{}\" = {}", i.name.escape_default(), z),
+                format!("{}={}{addrs}", i.name, z.to_ascii_lowercase()),
+                format!("\"{}\" = {}{addrs}", i.name.escape_default(), z),
             )
         })),
     );
+    // Each `manage` and `control` entry is one attribute of its firewall,
+    // compared as a whole (sources and services as sets).
+    for e in &fw.local {
+        let mut from: Vec<String> = e.from.iter().map(|x| endpoint_text(p, x)).collect();
+        from.sort_by_key(|x| x.to_ascii_lowercase());
+        let mut services = e.service_refs.clone();
+        services.sort_by_key(|x| x.to_ascii_lowercase());
+        let mut text = format!(
+            "from {} service {} owner {} reason \"{}\"",
+            from.join(", "),
+            services.join(", "),
+            e.owner,
+            e.reason.escape_default()
+        );
+        if let Some(d) = e.expires {
+            text.push_str(&format!(" expires {d}"));
+        }
+        if e.log {
+            text.push_str(" log");
+        }
+        put_member(
+            &mut a,
+            10,
+            e.kind.as_str(),
+            e.name.as_str(),
+            Value::text(text),
+        );
+    }
     a
 }
 

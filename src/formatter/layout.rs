@@ -35,8 +35,9 @@ pub(super) enum Shape<'a> {
         items: Vec<(String, Span)>,
         suffix: Option<&'static str>,
     },
-    /// A nested block (flows of a conduit).
-    Flow(&'a Block<FlowAttr>),
+    /// A nested block with its keyword (`flow` in a conduit, `manage` and
+    /// `control` in a firewall).
+    Nested(&'static str, &'a Block<FlowAttr>),
 }
 
 /// An attribute type: its rank in the canonical order of its block, and
@@ -170,7 +171,7 @@ impl Attribute for ConduitAttr {
                 .to_string(),
             ),
             ConduitAttr::Waive(w) => Shape::Line(waive_line(w)),
-            ConduitAttr::Flow(f) => Shape::Flow(f),
+            ConduitAttr::Flow(f) => Shape::Nested("flow", f),
         }
     }
 }
@@ -235,10 +236,25 @@ impl Attribute for FirewallAttr {
             FirewallAttr::Platform(_) => 0,
             FirewallAttr::AclBudget(..) => 1,
             FirewallAttr::Interface(_) => 2,
+            FirewallAttr::Manage(_) => 3,
+            FirewallAttr::Control(_) => 3,
         }
     }
     fn shape<'a>(&'a self, text: &str) -> Shape<'a> {
         Shape::Line(match self {
+            FirewallAttr::Manage(b) => return Shape::Nested("manage", b),
+            FirewallAttr::Control(b) => return Shape::Nested("control", b),
+            FirewallAttr::Interface(i) if !i.addrs.is_empty() => {
+                return Shape::List {
+                    head: format!(
+                        "interface {} = {} address",
+                        quote(&i.name.value),
+                        i.zone.text
+                    ),
+                    items: i.addrs.iter().map(|(_, s)| (slice(text, *s), *s)).collect(),
+                    suffix: None,
+                }
+            }
             FirewallAttr::Platform(p) => format!("platform {}", p.as_str()),
             // One spelling (no leading zeros), except for a number too long
             // to read, which is kept as written (it is an error to `check`).
@@ -489,8 +505,8 @@ impl<'t> Printer<'t> {
 
     fn attr<A: Attribute>(&mut self, a: &Attr<A>) -> AttrDoc {
         let (hoisted, body) = match a.value.shape(self.text) {
-            Shape::Flow(f) => {
-                let (hoisted, doc) = self.block("flow", f);
+            Shape::Nested(kw, f) => {
+                let (hoisted, doc) = self.block(kw, f);
                 (hoisted, Body::Block(doc))
             }
             shape => self.shaped(shape, a.span),
@@ -548,7 +564,7 @@ impl<'t> Printer<'t> {
             }
             Shape::List { head, .. } => (self.comments.take(lo, hi), Body::Line(head)),
             Shape::Line(s) => (self.comments.take(lo, hi), Body::Line(s)),
-            Shape::Flow(_) => (Vec::new(), Body::Line(String::new())),
+            Shape::Nested(..) => (Vec::new(), Body::Line(String::new())),
         }
     }
 

@@ -184,7 +184,9 @@ impl Erase for FirewallAttr {
             FirewallAttr::Interface(i) => {
                 i.name.erase(z);
                 i.zone.erase(z);
+                i.addrs.iter_mut().for_each(|(_, s)| *s = z);
             }
+            FirewallAttr::Manage(b) | FirewallAttr::Control(b) => b.erase(z),
         }
     }
 }

@@ -28,7 +28,11 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AddrSet, Date, Level, Mode, Platform, Policy, PortSet, ServiceSpace};
+use std::net::IpAddr;
+
+use crate::model::{
+    AddrSet, Date, Level, LocalKind, Mode, Platform, Policy, PortSet, ServiceSet, ServiceSpace,
+};
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
 impl LowerError {
@@ -163,6 +167,64 @@ pub struct FirewallInfo {
     pub platform: Platform,
     /// Interfaces as (interface name, zone name), in declaration order.
     pub interfaces: Vec<(String, String)>,
+    /// The firewall's own addresses per interface, as (interface name,
+    /// addresses), in the order of `interfaces`; empty lists where an
+    /// interface declares no `address`.
+    #[serde(default)]
+    pub interface_addrs: Vec<(String, Vec<IpAddr>)>,
+    /// Every own address of the firewall (the union of `interface_addrs`).
+    #[serde(default)]
+    pub own: AddrSet,
+    /// True when the firewall declares any `manage` or `control` entry (in
+    /// force or not): its local path is then filtered, and with no entry in
+    /// force it admits nothing.
+    #[serde(default)]
+    pub local_declared: bool,
+}
+
+/// One lowered rule for traffic to the firewall itself: a box of packets
+/// from a `manage` or `control` entry's sources to the firewall's own
+/// addresses, admitted as initiations on the local path (nftables `input`,
+/// IOS router-bound traffic, FortiOS `local-in-policy`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LocalRule {
+    /// `firewall/entry`.
+    pub name: String,
+    /// The entry's declared name.
+    pub entry: String,
+    /// Manage or control.
+    pub kind: LocalKind,
+    /// The entry's owner.
+    pub owner: String,
+    /// Zone the sources of this rule lie in (one rule per source zone).
+    pub src_zone: String,
+    /// Source addresses (those of the entry lying in `src_zone`).
+    pub src: AddrSet,
+    /// The firewall's own addresses (of the matcher's family). When the
+    /// firewall declares no `address`, every address (`AddrSet::all()`):
+    /// on the local path that means "any address of the device".
+    pub dst: AddrSet,
+    /// True when the firewall declares no `address`, so `dst` is every
+    /// address.
+    pub any_own_address: bool,
+    /// Protocol and ports or types.
+    pub matcher: Match,
+    /// Log each admitted connection.
+    pub log: bool,
+    /// The interface facing `src_zone`, where these packets arrive.
+    pub in_iface: String,
+}
+
+impl LocalRule {
+    /// True when the rule admits `packet` (addressed to the firewall) as an
+    /// initiation.
+    pub fn admits(&self, packet: &Packet) -> bool {
+        packet.src.is_ipv4() == packet.dst.is_ipv4()
+            && self.src.contains(packet.src)
+            && self.dst.contains(packet.dst)
+            && self.matcher.admits(packet)
+    }
 }
 
 /// The lowered policy: everything a backend needs, nothing more.
@@ -180,9 +242,35 @@ pub struct RuleSet {
     pub zones: Vec<ZoneInfo>,
     /// Rules sorted by name, then protocol.
     pub rules: Vec<Rule>,
+    /// With a firewall: its `manage` and `control` entries in force, as
+    /// rules for traffic to the firewall itself, sorted by name, then source
+    /// zone, then protocol. Empty without a firewall.
+    #[serde(default)]
+    pub local: Vec<LocalRule>,
 }
 
 impl RuleSet {
+    /// Evaluates the local rules on a packet addressed to the firewall
+    /// itself (an initiation). Logged entries come first, then by name, as
+    /// for flows.
+    pub fn decide_local(&self, packet: &Packet) -> Decision {
+        let mut d = Decision::from_ranked(
+            self.local
+                .iter()
+                .filter(|r| r.admits(packet))
+                .map(|r| (Rank::of(false, r.log), r.name.clone(), r.owner.clone()))
+                .collect(),
+        );
+        d.to_firewall = self.firewall.as_ref().map(|f| f.name.clone());
+        d
+    }
+    /// True when the rule set was built for a firewall that declares
+    /// `manage` or `control` entries (in force or not), so its local path
+    /// is filtered (nftables emits an `input` chain only then).
+    pub fn filters_local(&self) -> bool {
+        self.firewall.as_ref().is_some_and(|f| f.local_declared)
+    }
+
     /// Evaluates the lowered rules on a packet (an initiation).
     pub fn decide(&self, packet: &Packet) -> Decision {
         Decision::from_ranked(
@@ -237,6 +325,13 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
                     (i.name.clone(), zone.unwrap_or_default())
                 })
                 .collect(),
+            interface_addrs: fw
+                .interfaces
+                .iter()
+                .map(|i| (i.name.clone(), i.addrs.clone()))
+                .collect(),
+            own: fw.own_addrs(),
+            local_declared: !fw.local.is_empty(),
         });
     }
     Ok(Selection {
@@ -376,13 +471,96 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
             iface: sel.iface.get(i).cloned().flatten(),
         })
         .collect();
+    let local = local_rules(policy, opts, &sel);
     Ok(RuleSet {
         today: opts.today,
         isolation: opts.isolation.clone(),
         firewall: sel.firewall,
         zones,
         rules,
+        local,
     })
+}
+
+/// The matchers of a service set, in protocol order.
+fn matchers(s: &ServiceSet) -> Vec<Match> {
+    let mut out = Vec::new();
+    if !s.tcp.is_empty() {
+        out.push(Match::Tcp(s.tcp.clone()));
+    }
+    if !s.udp.is_empty() {
+        out.push(Match::Udp(s.udp.clone()));
+    }
+    if !s.icmp.is_empty() {
+        out.push(Match::Icmp(s.icmp.clone()));
+    }
+    if !s.icmpv6.is_empty() {
+        out.push(Match::Icmpv6(s.icmpv6.clone()));
+    }
+    out.extend(s.ip.iter().map(|&n| Match::Ip(n)));
+    out
+}
+
+/// The selected firewall's `manage` and `control` entries in force, one
+/// rule per (entry, source zone, matcher). Sources in a severed zone are
+/// left out, as flows touching it are.
+fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<LocalRule> {
+    let Some(name) = &opts.firewall else {
+        return Vec::new();
+    };
+    let Some(fw) = policy.firewall(name) else {
+        return Vec::new();
+    };
+    let own = fw.own_addrs();
+    let any_own = own.is_empty();
+    let dst_all = if any_own { AddrSet::all() } else { own };
+    let mut out = Vec::new();
+    for entry in &fw.local {
+        if !entry.in_force_on(opts.today) {
+            continue;
+        }
+        for zone in entry.from_zones() {
+            if sel.severed.get(zone).copied().unwrap_or(true) {
+                continue;
+            }
+            let Some(iface) = fw.interface_for(zone) else {
+                continue;
+            };
+            let src = AddrSet::union_all(
+                entry
+                    .from
+                    .iter()
+                    .filter(|e| e.zone == zone)
+                    .map(|e| &e.addrs),
+            );
+            for m in matchers(&entry.services) {
+                let Some((src, dst)) = family_restricted(&m, &src, &dst_all) else {
+                    continue;
+                };
+                out.push(LocalRule {
+                    name: entry.full_name.clone(),
+                    entry: entry.name.to_string(),
+                    kind: entry.kind,
+                    owner: entry.owner.to_string(),
+                    src_zone: zone_name(policy, zone),
+                    src,
+                    dst,
+                    any_own_address: any_own,
+                    matcher: m,
+                    log: entry.log,
+                    in_iface: iface.name.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.name
+            .as_bytes()
+            .cmp(b.name.as_bytes())
+            .then_with(|| a.src_zone.cmp(&b.src_zone))
+            .then_with(|| a.matcher.cmp(&b.matcher))
+    });
+    out
 }
 
 fn zone_name(policy: &Policy, z: usize) -> String {

@@ -30,7 +30,9 @@ macro_rules! catalogue {
 
 catalogue! {
     "bacnet" => ["udp/47808"], "BACnet/IP building automation";
+    "bgp" => ["tcp/179"], "Border Gateway Protocol (routing peers)";
     "codesys" => ["tcp/11740", "tcp/1217", "tcp/1200"], "CODESYS V3 runtime, V3 gateway and V2 runtime";
+    "dhcp" => ["udp/67"], "DHCP to a server or relay agent";
     "dnp3" => ["tcp/20000", "udp/20000"], "DNP3 (IEEE 1815)";
     "dnp3-tls" => ["tcp/19999"], "DNP3 over TLS (community-assigned port)";
     "dns" => ["udp/53", "tcp/53"], "Domain Name System";
@@ -57,6 +59,7 @@ catalogue! {
     "ntp" => ["udp/123"], "Network Time Protocol";
     "opcua" => ["tcp/4840"], "OPC UA binary";
     "opcua-tls" => ["tcp/4843"], "OPC UA over TLS";
+    "ospf" => ["ip/89"], "OSPF routing (IP protocol 89)";
     "pi" => ["tcp/5450"], "AVEVA (OSIsoft) PI Data Archive";
     "pi-af" => ["tcp/5457"], "AVEVA (OSIsoft) PI Asset Framework";
     "ping" => ["icmp/echo-request"], "ICMP echo (IPv4)";
@@ -109,6 +112,11 @@ impl BuiltinService {
                         set.icmpv6.insert(t);
                     }
                 }
+                "ip" => {
+                    if let Ok(n) = rest.parse::<u8>() {
+                        set.ip.insert(n);
+                    }
+                }
                 _ => {}
             }
         }
@@ -158,6 +166,9 @@ mod tests {
             ("smb", "tcp/445"),
             ("ping", "icmp/echo-request"),
             ("ping6", "icmpv6/echo-request"),
+            ("ospf", "ip/89"),
+            ("bgp", "tcp/179"),
+            ("dhcp", "udp/67"),
         ];
         for (name, specs) in expect {
             let s = builtin(name).unwrap_or_else(|| panic!("{name} missing"));

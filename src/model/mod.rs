@@ -491,6 +491,83 @@ pub struct Interface {
     pub name: String,
     /// The zone it faces.
     pub zone: ZoneId,
+    /// The firewall's own addresses on this interface (`address ...`), in
+    /// the order written; each lies in the zone's networks.
+    #[serde(default)]
+    pub addrs: Vec<IpAddr>,
+}
+
+/// What a firewall's local access entry is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocalKind {
+    /// `manage`: administration of the firewall (SSH, SNMP, HTTPS ...).
+    Manage,
+    /// `control`: control-plane traffic the firewall needs (routing
+    /// protocols, DHCP relay, NTP ...).
+    Control,
+}
+
+impl LocalKind {
+    /// The keyword: `manage` or `control`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalKind::Manage => "manage",
+            LocalKind::Control => "control",
+        }
+    }
+}
+
+impl fmt::Display for LocalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Traffic to the firewall itself (`manage NAME { ... }` or
+/// `control NAME { ... }` inside a firewall): from its sources to the
+/// firewall's own addresses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalAccess {
+    /// Declared name (unique within its firewall, across both kinds).
+    pub name: Name,
+    /// `firewall/entry`, with declared spellings.
+    pub full_name: String,
+    /// Manage or control.
+    pub kind: LocalKind,
+    /// Sources; each lies in a zone the firewall has an interface for.
+    pub from: Vec<Endpoint>,
+    /// Union of the sources' addresses.
+    pub src: AddrSet,
+    /// Services as written, for reports.
+    pub service_refs: Vec<String>,
+    /// What the entry admits, flattened.
+    pub services: ServiceSet,
+    /// Accountable owner (required).
+    pub owner: Name,
+    /// Justification.
+    pub reason: String,
+    /// Last day in force.
+    pub expires: Option<Date>,
+    /// Log every new connection it admits.
+    pub log: bool,
+}
+
+impl LocalAccess {
+    /// True when the entry is in force on `today` (not expired).
+    pub fn in_force_on(&self, today: Date) -> bool {
+        self.expires.is_none_or(|e| today <= e)
+    }
+    /// The zones of the sources, each once, in order of first appearance.
+    pub fn from_zones(&self) -> Vec<ZoneId> {
+        let mut out: Vec<ZoneId> = Vec::new();
+        for e in &self.from {
+            if !out.contains(&e.zone) {
+                out.push(e.zone);
+            }
+        }
+        out
+    }
 }
 
 /// A firewall.
@@ -508,12 +585,25 @@ pub struct Firewall {
     /// default, [`IOS_ACL_ENTRY_WARNING`](crate::limits::IOS_ACL_ENTRY_WARNING).
     #[serde(default)]
     pub acl_budget: Option<usize>,
+    /// `manage` and `control` entries, in declaration order.
+    #[serde(default)]
+    pub local: Vec<LocalAccess>,
 }
 
 impl Firewall {
     /// The interface facing `zone`, if any.
     pub fn interface_for(&self, zone: ZoneId) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.zone == zone)
+    }
+    /// The firewall's own addresses: every `address` of every interface.
+    /// Empty when none is declared (allowed on nftables and FortiOS, where
+    /// the local path needs no address).
+    pub fn own_addrs(&self) -> AddrSet {
+        AddrSet::from_addrs(self.interfaces.iter().flat_map(|i| i.addrs.iter().copied()))
+    }
+    /// True when the firewall declares at least one `manage` entry.
+    pub fn declares_management(&self) -> bool {
+        self.local.iter().any(|l| l.kind == LocalKind::Manage)
     }
 }
 
@@ -644,6 +734,12 @@ impl Policy {
         self.conduits
             .iter()
             .flat_map(|c| c.flows.iter().map(move |f| (c, f)))
+    }
+    /// The firewall that owns `addr` as one of its interface addresses.
+    pub fn firewall_of(&self, addr: IpAddr) -> Option<&Firewall> {
+        self.firewalls
+            .iter()
+            .find(|f| f.interfaces.iter().any(|i| i.addrs.contains(&addr)))
     }
     /// The zone that owns `addr`, if any.
     pub fn zone_of(&self, addr: IpAddr) -> Option<ZoneId> {

@@ -266,13 +266,15 @@ pub enum FlowAttr {
     Waive(Waive),
 }
 
-/// `interface "NAME" = zone`
+/// `interface "NAME" = zone [address A, ...]`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InterfaceDecl {
     /// The device's interface name.
     pub name: Str,
     /// The zone it faces.
     pub zone: Ident,
+    /// The firewall's own addresses on this interface, as written.
+    pub addrs: Vec<(IpAddr, Span)>,
 }
 
 /// Attributes of a firewall.
@@ -283,8 +285,15 @@ pub enum FirewallAttr {
     /// `acl-budget N`: the number as written (saturating at `u64::MAX`)
     /// and its span; the checker judges its range.
     AclBudget(u64, Span),
-    /// `interface "NAME" = zone`
+    /// `interface "NAME" = zone [address ...]`
     Interface(InterfaceDecl),
+    /// `manage NAME { ... }`: administration of the firewall itself. The
+    /// grammar admits only `from`, `service`, `reason`, `owner`, `expires`,
+    /// `log` and `waive` here.
+    Manage(Block<FlowAttr>),
+    /// `control NAME { ... }`: control-plane traffic to the firewall itself,
+    /// with the attributes of `manage`.
+    Control(Block<FlowAttr>),
 }
 
 /// What an approval covers, as written.

@@ -169,6 +169,7 @@ impl Builder {
                 | Rule::zone_attr
                 | Rule::conduit_attr
                 | Rule::flow_attr
+                | Rule::local_attr
                 | Rule::firewall_attr
                 | Rule::approval_attr
                 | Rule::isolation_attr => {
@@ -428,11 +429,23 @@ impl Builder {
                     self.internal(p, "interface");
                     return None;
                 };
+                let mut addrs = Vec::new();
+                for v in vals.iter().skip(2) {
+                    if v.as_rule() != Rule::address {
+                        continue;
+                    }
+                    if let Some(a) = self.host_address(v) {
+                        addrs.push((a, self.span(v)));
+                    }
+                }
                 FirewallAttr::Interface(InterfaceDecl {
                     name: self.string(n),
                     zone: self.ident(z),
+                    addrs,
                 })
             }
+            Rule::manage_decl => FirewallAttr::Manage(self.block(p, Self::flow_attr)?),
+            Rule::control_decl => FirewallAttr::Control(self.block(p, Self::flow_attr)?),
             _ => {
                 self.internal(p, "firewall attribute");
                 return None;

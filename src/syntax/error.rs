@@ -127,7 +127,14 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::flow_attr => {
             "a flow attribute (`from`, `to`, `service`, `owner`, `reason`, `expires`, `essential`, `log` or `waive`)"
         }
-        Rule::firewall_attr => "a firewall attribute (`platform`, `acl-budget` or `interface`)",
+        Rule::firewall_attr => {
+            "a firewall attribute (`platform`, `acl-budget` or `interface`), a `manage` or a `control`"
+        }
+        Rule::manage_decl => "a `manage` entry",
+        Rule::control_decl => "a `control` entry",
+        Rule::local_attr => {
+            "a `manage` or `control` attribute (`from`, `service`, `reason`, `owner`, `expires`, `log` or `waive`)"
+        }
         Rule::approval_attr => "an approval attribute (`scope` or `requires`)",
         Rule::isolation_attr => "an isolation attribute (`sever` or `reason`)",
         Rule::scope | Rule::scope_level | Rule::scope_zone | Rule::scope_conduit | Rule::scope_all => {
@@ -164,6 +171,9 @@ fn rule_phrase(rule: Rule) -> Option<&'static str> {
         Rule::kw_supplier | Rule::attr_supplier => "`supplier`",
         Rule::kw_acl_budget | Rule::attr_acl_budget => "`acl-budget`",
         Rule::kw_interface | Rule::attr_interface => "`interface`",
+        Rule::kw_address => "`address`",
+        Rule::kw_manage => "`manage`",
+        Rule::kw_control => "`control`",
         Rule::kw_scope | Rule::attr_scope => "`scope`",
         Rule::kw_all => "`all`",
         Rule::kw_requires | Rule::attr_requires => "`requires`",
@@ -263,7 +273,10 @@ fn keywords_of(rule: Rule) -> &'static [&'static str] {
             "log",
             "waive",
         ],
-        Rule::firewall_attr => &["platform", "interface"],
+        Rule::firewall_attr => &["platform", "interface", "manage", "control"],
+        Rule::local_attr => &[
+            "from", "service", "reason", "owner", "expires", "log", "waive",
+        ],
         Rule::approval_attr => &["scope", "requires"],
         Rule::isolation_attr => &["sever", "reason"],
         Rule::mode_value => &["enforce", "monitor"],

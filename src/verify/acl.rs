@@ -194,6 +194,13 @@ pub fn verify_device(
             text: String::new(),
         })
     };
+    // Packets addressed to the firewall itself (management and control
+    // entries) are not forwarded: the comparison leaves them out.
+    let own = lowered
+        .firewall
+        .as_ref()
+        .map(|f| f.own.clone())
+        .unwrap_or_default();
     let mut drift = if device.ios_names {
         let Some(fw) = &lowered.firewall else {
             return Err(VerifyError::FirewallRequired);
@@ -208,14 +215,20 @@ pub fn verify_device(
         let elsewhere = AddrSet::union_all(faced.values()).complement();
         let scope = |iif: &Option<String>, oif: &Option<String>| {
             iif.as_ref()?;
-            Some(Some(match oif.as_ref().and_then(|o| faced.get(o)) {
-                Some(a) => a.clone(),
-                None => elsewhere.clone(),
-            }))
+            Some(Some(
+                match oif.as_ref().and_then(|o| faced.get(o)) {
+                    Some(a) => a.clone(),
+                    None => elsewhere.clone(),
+                }
+                .difference(&own),
+            ))
         };
         compare(policy, &lowered, &path, &place, &scope)
     } else {
-        compare(policy, &lowered, &path, &place, &|_, _| Some(None))
+        let routed = (!own.is_empty()).then(|| own.complement());
+        compare(policy, &lowered, &path, &place, &|_, _| {
+            Some(routed.clone())
+        })
     };
     for r in &device.replies {
         let iif = r.iif.as_deref().map(&rename);
@@ -234,7 +247,12 @@ pub fn verify_device(
             })
             .collect();
         let device_rules: Vec<DeviceRule> = r.origins.iter().map(|&i| place(i)).collect();
-        for piece in subtract(std::slice::from_ref(&r.cube), &allowed) {
+        let mut cube = r.cube.clone();
+        cube.dst = cube.dst.difference(&own);
+        if cube.dst.is_empty() {
+            continue;
+        }
+        for piece in subtract(std::slice::from_ref(&cube), &allowed) {
             for b in labelled(policy, &piece, &[]) {
                 let f = Finding {
                     packets: b,

@@ -139,6 +139,34 @@ pub fn agrees(
     Ok(compared)
 }
 
+/// The selected firewall's own addresses (none without a firewall).
+pub fn own_addrs(policy: &Policy, opts: &BuildOptions) -> Vec<IpAddr> {
+    opts.firewall
+        .as_deref()
+        .and_then(|f| policy.firewall(f))
+        .map(|fw| {
+            fw.interfaces
+                .iter()
+                .flat_map(|i| i.addrs.iter().copied())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// True when `pkt` is addressed to the selected firewall itself.
+pub fn to_device(policy: &Policy, opts: &BuildOptions, pkt: &Packet) -> bool {
+    own_addrs(policy, opts).contains(&pkt.dst)
+}
+
+/// True when the build for `opts` governs the firewall's own traffic (the
+/// firewall declares `manage` or `control` entries).
+fn governs_local(policy: &Policy, opts: &BuildOptions) -> bool {
+    opts.firewall
+        .as_deref()
+        .and_then(|f| policy.firewall(f))
+        .is_some_and(|fw| !fw.local.is_empty())
+}
+
 /// The option sets a policy is compiled under by the generic tests: plain,
 /// the next day (so flows expire), the first isolation mode, the first
 /// firewall, and the two together.
@@ -191,6 +219,16 @@ pub fn nft_ifaces(
     }
     let name = |a| iface_for(policy, opts, a).unwrap_or_else(|| "outside0".to_string());
     (Some(name(pkt.src)), Some(name(pkt.dst)))
+}
+
+/// For a packet addressed to the selected firewall itself (one of its
+/// interface addresses): `Some(declares)`, where `declares` says whether the
+/// firewall declares any `manage` or `control` entry. `None` for other
+/// packets and without a selected firewall.
+pub fn to_selected_firewall(policy: &Policy, opts: &BuildOptions, pkt: &Packet) -> Option<bool> {
+    let fw = policy.firewall(opts.firewall.as_deref()?)?;
+    let own = fw.interfaces.iter().any(|i| i.addrs.contains(&pkt.dst));
+    own.then_some(!fw.local.is_empty())
 }
 
 /// How an evaluator reads a target's text into a device.
@@ -273,7 +311,29 @@ fn load_fortios<'a>(
 impl Device for Loaded<'_, nft_eval::Ruleset> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
         let (iif, oif) = nft_ifaces(self.policy, self.opts, pkt);
-        let got = self.cfg.eval(pkt, iif.as_deref(), oif.as_deref());
+        let to_self = to_selected_firewall(self.policy, self.opts, pkt);
+        let got = match to_self {
+            Some(declared) => {
+                let got = self.cfg.eval_input(pkt, iif.as_deref());
+                if !declared {
+                    if self.cfg.has_input() {
+                        return Err(
+                            "an input chain for a firewall without manage or control".into()
+                        );
+                    }
+                    return Ok(Verdict::Own(
+                        "the firewall declares no manage or control entry: its own traffic is not filtered".into(),
+                    ));
+                }
+                if !self.cfg.has_input() {
+                    return Err(
+                        "no input chain for a firewall with manage or control entries".into(),
+                    );
+                }
+                got
+            }
+            None => self.cfg.eval(pkt, iif.as_deref(), oif.as_deref()),
+        };
         if !nft_eval::opens_connection(pkt) {
             // Conntrack marks it invalid: stricter than `decide`, never looser.
             if got.accept {
@@ -346,6 +406,16 @@ impl Device for Loaded<'_, ios_eval::Config> {
             ));
         }
         let nd = wire::is_neighbour_discovery(&w);
+        if to_device(p, opts, pkt) {
+            return ios_to_router(&self.cfg, p, opts, &w, nd);
+        }
+        if own_addrs(p, opts).contains(&pkt.src) {
+            // The router sends it itself (an answer to a router-bound
+            // packet): it leaves by an interface, no inbound list sees it.
+            return Ok(Verdict::Own(
+                "the router originates it; inbound lists do not see it".into(),
+            ));
+        }
         let reply = wire::is_reply(p, opts, &w);
         let arrival = ios_arrival(&self.cfg, p, opts, w.src);
         let arrival_name = arrival.as_ref().map(|(n, _)| n.clone());
@@ -402,6 +472,58 @@ impl Device for Loaded<'_, ios_eval::Config> {
     }
 }
 
+/// What an IOS router does with `w`, addressed to one of its own
+/// addresses: it arrives on the interface facing its source's zone, whose
+/// inbound list (and for SSH or telnet the vty access class) decides; the
+/// list of any other interface must not admit it (a spoofed source).
+fn ios_to_router(
+    cfg: &ios_eval::Config,
+    p: &Policy,
+    opts: &BuildOptions,
+    w: &Wire,
+    nd: bool,
+) -> Result<Verdict, String> {
+    let Some(fw) = opts.firewall.as_deref().and_then(|f| p.firewall(f)) else {
+        return Ok(Verdict::Dropped);
+    };
+    if !governs_local(p, opts) {
+        return Ok(Verdict::Own(
+            "the build does not govern traffic to the router".into(),
+        ));
+    }
+    let arrival = iface_for(p, opts, w.src);
+    for other in &fw.interfaces {
+        if Some(&other.name) == arrival.as_ref() {
+            continue;
+        }
+        let (permit, remark) = ios_eval::admits_local(cfg, &other.name, w);
+        if permit && !nd {
+            return Err(format!(
+                "{} admits it to the router, whose source is not in its zone ({remark:?})",
+                other.name
+            ));
+        }
+    }
+    let Some(iface) = arrival else {
+        return Ok(Verdict::Dropped);
+    };
+    let (permit, remark) = ios_eval::admits_local(cfg, &iface, w);
+    if nd {
+        return if permit {
+            Ok(Verdict::Own(
+                "every IPv6 list passes neighbour discovery".into(),
+            ))
+        } else {
+            Err(format!("{iface} denies neighbour discovery to the router"))
+        };
+    }
+    Ok(if permit {
+        Verdict::Passed { rule: remark }
+    } else {
+        Verdict::Dropped
+    })
+}
+
 /// A FortiGate: a stateful, first-match policy table between interfaces.
 impl Device for Loaded<'_, fortios_eval::Config> {
     fn admits(&self, pkt: &Packet) -> Result<Verdict, String> {
@@ -424,6 +546,9 @@ impl Device for Loaded<'_, fortios_eval::Config> {
         let Some(fw) = opts.firewall.as_ref().and_then(|f| p.firewall(f)) else {
             return Ok(verdict(self.cfg.decide(&w, None, None)));
         };
+        if to_device(p, opts, pkt) {
+            return fortigate_to_device(&self.cfg, p, opts, fw, &w);
+        }
         let (i, o) = (iface_for(p, opts, w.src), iface_for(p, opts, w.dst));
         // Arriving on any interface but the source zone's, it is a spoofed
         // source.
@@ -444,5 +569,51 @@ impl Device for Loaded<'_, fortios_eval::Config> {
             (Some(i), Some(o)) => verdict(self.cfg.decide(&w, Some(i), Some(o))),
             _ => Verdict::Dropped,
         })
+    }
+}
+
+/// What a FortiGate does with `w`, addressed to one of its own addresses:
+/// the local-in table of the family decides, first match in order, for
+/// the interface facing the source's zone; no entry for another interface
+/// may accept it (a spoofed source).
+fn fortigate_to_device(
+    cfg: &fortios_eval::Config,
+    p: &Policy,
+    opts: &BuildOptions,
+    fw: &conduitc::model::Firewall,
+    w: &Wire,
+) -> Result<Verdict, String> {
+    if !governs_local(p, opts) {
+        return Ok(Verdict::Own(
+            "the build does not govern traffic to the device (allowaccess decides)".into(),
+        ));
+    }
+    let arrival = iface_for(p, opts, w.src);
+    for other in &fw.interfaces {
+        if Some(&other.name) == arrival.as_ref() {
+            continue;
+        }
+        if let Some(l) = cfg.local_decide(w, Some(&other.name)) {
+            if l.action.as_deref() == Some("accept") {
+                return Err(format!(
+                    "local-in {} accepts it arriving on {}",
+                    l.id, other.name
+                ));
+            }
+        }
+    }
+    let Some(iface) = arrival else {
+        return Ok(Verdict::Dropped);
+    };
+    match cfg.local_decide(w, Some(&iface)) {
+        Some(l) if l.action.as_deref() == Some("accept") => Ok(Verdict::Passed {
+            rule: l
+                .comments
+                .as_deref()
+                .and_then(|c| c.split(' ').next())
+                .map(str::to_string),
+        }),
+        Some(_) => Ok(Verdict::Dropped),
+        None => Err("no local-in entry decides it: the interface's allowaccess would".into()),
     }
 }

@@ -154,6 +154,21 @@ pub struct Policy {
     pub disabled: bool,
 }
 
+/// A local-in policy: traffic addressed to the device itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocalPolicy {
+    pub id: u32,
+    /// The interfaces it applies to (`"any"`: every one).
+    pub intf: Vec<String>,
+    pub srcaddr: Vec<String>,
+    pub dstaddr: Vec<String>,
+    pub service: Vec<String>,
+    pub action: Option<String>,
+    pub schedule: Option<String>,
+    pub comments: Option<String>,
+    pub disabled: bool,
+}
+
 /// A parsed configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -165,6 +180,10 @@ pub struct Config {
     pub service_groups: BTreeMap<String, Vec<String>>,
     /// In configuration order.
     pub policies: Vec<Policy>,
+    /// `config firewall local-in-policy` (IPv4), in configuration order.
+    pub local_in: Vec<LocalPolicy>,
+    /// `config firewall local-in-policy6` (IPv6), in configuration order.
+    pub local_in6: Vec<LocalPolicy>,
 }
 
 #[derive(Default)]
@@ -184,6 +203,8 @@ enum Table {
     Custom,
     Group,
     Policy,
+    LocalIn,
+    LocalIn6,
 }
 
 enum Entry {
@@ -191,6 +212,7 @@ enum Entry {
     Group(String, Option<Vec<String>>),
     Svc(String, Service),
     Pol(Policy),
+    Local(LocalPolicy),
 }
 
 fn strings(toks: &[Tok]) -> Result<Vec<String>, String> {
@@ -388,6 +410,33 @@ fn set_field(entry: &mut Entry, field: &str, v: &[Tok]) -> Result<(), String> {
             }
             _ => return Err(format!("unknown policy field `{field}`")),
         },
+        Entry::Local(p) => match field {
+            "intf" => p.intf = strings(v)?,
+            "srcaddr" => p.srcaddr = strings(v)?,
+            "dstaddr" => p.dstaddr = strings(v)?,
+            "service" => p.service = strings(v)?,
+            "schedule" => p.schedule = Some(quoted(v)?.to_string()),
+            "action" => {
+                let a = word(v)?;
+                if !matches!(a, "accept" | "deny") {
+                    return Err(format!("unknown action `{a}`"));
+                }
+                p.action = Some(a.to_string());
+            }
+            "comments" => {
+                let c = quoted(v)?;
+                if c.len() > 1023 {
+                    return Err("comments longer than 1023".into());
+                }
+                p.comments = Some(c.to_string());
+            }
+            "status" => match word(v)? {
+                "enable" => p.disabled = false,
+                "disable" => p.disabled = true,
+                x => return Err(format!("unknown status `{x}`")),
+            },
+            _ => return Err(format!("unknown local-in policy field `{field}`")),
+        },
     }
     Ok(())
 }
@@ -400,6 +449,11 @@ fn unset_field(entry: &mut Entry, field: &str) -> Result<(), String> {
             "srcaddr6" => p.srcaddr6.clear(),
             "dstaddr6" => p.dstaddr6.clear(),
             "comments" => p.comments = None,
+            _ => return Err(format!("unset of `{field}` not modelled")),
+        },
+        Entry::Local(p) => match field {
+            "comments" => p.comments = None,
+            "status" => p.disabled = false,
             _ => return Err(format!("unset of `{field}` not modelled")),
         },
         _ => return Err(format!("unset of `{field}` not modelled")),
@@ -499,10 +553,27 @@ fn finish(cfg: &mut Config, table: &Table, entry: Entry) -> Result<(), String> {
             }
             cfg.policies.push(p);
         }
+        (Table::LocalIn | Table::LocalIn6, Entry::Local(p)) => {
+            let t = if matches!(table, Table::LocalIn6) {
+                &mut cfg.local_in6
+            } else {
+                &mut cfg.local_in
+            };
+            if t.iter().any(|q| q.id == p.id) {
+                return Err(format!("local-in policy {} edited twice", p.id));
+            }
+            t.push(p);
+        }
         _ => return Err("entry of the wrong table".into()),
     }
     Ok(())
 }
+
+/// The predefined address object every FortiGate has: every address of
+/// the family.
+pub const BUILTIN_ADDRESS_ALL: &str = "all";
+/// The predefined service every FortiGate has: every protocol.
+pub const BUILTIN_SERVICE_ALL: &str = "ALL";
 
 /// Parses a configuration, refusing anything it does not understand.
 pub fn parse(text: &str) -> Result<Config, String> {
@@ -545,12 +616,27 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     ["firewall", "service", "custom"] => Table::Custom,
                     ["firewall", "service", "group"] => Table::Group,
                     ["firewall", "policy"] => Table::Policy,
+                    ["firewall", "local-in-policy"] => Table::LocalIn,
+                    ["firewall", "local-in-policy6"] => Table::LocalIn6,
                     _ => return Err(err("unknown table".into())),
                 });
             }
             ("edit", Some(t), e @ None) => {
                 let key = one(rest).map_err(err)?;
                 *e = Some(match t {
+                    Table::LocalIn | Table::LocalIn6 => {
+                        if key.quoted {
+                            return Err(err("quoted policy ID".into()));
+                        }
+                        let id: u32 = key.text.parse().map_err(|_| err("bad policy ID".into()))?;
+                        if id == 0 {
+                            return Err(err("`edit 0` lets the device pick the ID".into()));
+                        }
+                        Entry::Local(LocalPolicy {
+                            id,
+                            ..LocalPolicy::default()
+                        })
+                    }
                     Table::Policy => {
                         if key.quoted {
                             return Err(err("quoted policy ID".into()));
@@ -576,7 +662,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                             Table::Address | Table::Addrgrp => "a4",
                             Table::Address6 | Table::Addrgrp6 => "a6",
                             Table::Custom | Table::Group => "s",
-                            Table::Policy => "p",
+                            Table::Policy | Table::LocalIn | Table::LocalIn6 => "p",
                         };
                         if !seen.insert(format!("{ns}:{}", name.to_ascii_lowercase())) {
                             return Err(err("object defined twice".into()));
@@ -628,6 +714,38 @@ pub fn parse(text: &str) -> Result<Config, String> {
 
 impl Config {
     fn check_references(&self) -> Result<(), String> {
+        for (v6, table) in [(false, &self.local_in), (true, &self.local_in6)] {
+            for p in table {
+                let id = p.id;
+                if p.intf.is_empty() {
+                    return Err(format!("local-in policy {id}: no interface"));
+                }
+                if p.schedule.as_deref() != Some("always") {
+                    return Err(format!(
+                        "local-in policy {id}: schedule other than \"always\""
+                    ));
+                }
+                if p.action.is_none() || p.service.is_empty() {
+                    return Err(format!("local-in policy {id}: no action or no service"));
+                }
+                if p.srcaddr.is_empty() || p.dstaddr.is_empty() {
+                    return Err(format!("local-in policy {id}: no source or destination"));
+                }
+                for a in p.srcaddr.iter().chain(&p.dstaddr) {
+                    if !self.addr_known(a, v6) {
+                        return Err(format!("local-in policy {id}: unknown address {a}"));
+                    }
+                }
+                for s in &p.service {
+                    if s != BUILTIN_SERVICE_ALL
+                        && !self.services.contains_key(s)
+                        && !self.service_groups.contains_key(s)
+                    {
+                        return Err(format!("local-in policy {id}: unknown service {s}"));
+                    }
+                }
+            }
+        }
         for (name, members) in &self.addrgrp {
             for m in members {
                 if !self.address.contains_key(m) && !self.addrgrp.contains_key(m) {
@@ -692,8 +810,25 @@ impl Config {
         Ok(())
     }
 
+    /// True when `name` is an address or group of the family, or the
+    /// predefined `all`.
+    fn addr_known(&self, name: &str, v6: bool) -> bool {
+        let (table, groups) = if v6 {
+            (&self.address6, &self.addrgrp6)
+        } else {
+            (&self.address, &self.addrgrp)
+        };
+        name == BUILTIN_ADDRESS_ALL || table.contains_key(name) || groups.contains_key(name)
+    }
+
     fn addr_contains(&self, name: &str, a: IpAddr, depth: usize) -> bool {
         assert!(depth < 16, "address group cycle at {name}");
+        if name == BUILTIN_ADDRESS_ALL
+            && !self.address.contains_key(name)
+            && !self.address6.contains_key(name)
+        {
+            return true;
+        }
         let (table, groups) = if a.is_ipv4() {
             (&self.address, &self.addrgrp)
         } else {
@@ -717,6 +852,9 @@ impl Config {
         assert!(depth < 16, "service group cycle at {name}");
         if let Some(s) = self.services.get(name) {
             return s.matches(w);
+        }
+        if name == BUILTIN_SERVICE_ALL && !self.service_groups.contains_key(name) {
+            return true;
         }
         self.service_groups
             .get(name)
@@ -762,6 +900,34 @@ impl Config {
         self.policies
             .iter()
             .find(|p| self.policy_matches(p, w, in_iface, out_iface))
+    }
+
+    /// The local-in policy that decides `w`, addressed to the device
+    /// itself and arriving on `in_iface`: the first enabled entry of the
+    /// family's table (`local-in-policy` for IPv4, `local-in-policy6` for
+    /// IPv6), in configuration order, whose interface, addresses and
+    /// service match. `None`: no entry matches, and what the device does
+    /// then is the interface's `allowaccess`, which is not modelled (a
+    /// build that governs the device's own traffic ends its tables with a
+    /// deny, so it never gets there).
+    pub fn local_decide(&self, w: &Wire, in_iface: Option<&str>) -> Option<&LocalPolicy> {
+        if !w.same_family() {
+            return None;
+        }
+        let table = if w.src.is_ipv6() {
+            &self.local_in6
+        } else {
+            &self.local_in
+        };
+        table.iter().find(|p| {
+            !p.disabled
+                && p.intf
+                    .iter()
+                    .any(|x| x == "any" || Some(x.as_str()) == in_iface)
+                && p.srcaddr.iter().any(|n| self.addr_contains(n, w.src, 0))
+                && p.dstaddr.iter().any(|n| self.addr_contains(n, w.dst, 0))
+                && p.service.iter().any(|n| self.service_matches(n, w, 0))
+        })
     }
 
     /// True when the device accepts `w`.
@@ -835,7 +1001,7 @@ impl Config {
 }
 
 /// The tables [`DeviceState`] models, in the order it renders them.
-const MODELLED: [&str; 7] = [
+const MODELLED: [&str; 9] = [
     "firewall address",
     "firewall address6",
     "firewall addrgrp",
@@ -843,7 +1009,17 @@ const MODELLED: [&str; 7] = [
     "firewall service custom",
     "firewall service group",
     "firewall policy",
+    "firewall local-in-policy",
+    "firewall local-in-policy6",
 ];
+
+/// The tables whose entries are numbered policies.
+fn numbered(table: &str) -> bool {
+    matches!(
+        table,
+        "firewall policy" | "firewall local-in-policy" | "firewall local-in-policy6"
+    )
+}
 
 /// One entry of a table: its key and its fields in the order first set.
 type Fields = Vec<(String, Vec<Tok>)>;
@@ -910,7 +1086,7 @@ impl DeviceState {
             };
             out.push_str(&format!("config {table}\n"));
             for (key, fields) in entries {
-                if table == "firewall policy" {
+                if numbered(table) {
                     out.push_str(&format!("    edit {key}\n"));
                 } else {
                     out.push_str(&format!(
@@ -986,7 +1162,7 @@ impl DeviceState {
                 }
                 ("edit", Some(t), false) => {
                     let key = one(rest).map_err(err)?.text.clone();
-                    if t == "firewall policy" && key.parse::<u32>().map_or(true, |id| id == 0) {
+                    if numbered(t) && key.parse::<u32>().map_or(true, |id| id == 0) {
                         return Err(err("policy IDs here are explicit numbers".into()));
                     }
                     let fields = self
@@ -1034,7 +1210,7 @@ impl DeviceState {
                     if !exists {
                         return Err(err(format!("entry not found: {key}")));
                     }
-                    if t != "firewall policy" {
+                    if !numbered(t) {
                         for (other, es) in &self.tables {
                             if let Some((k, _)) = es.iter().find(|(_, f)| refers_to(f, &key)) {
                                 return Err(err(format!(
@@ -1047,11 +1223,11 @@ impl DeviceState {
                         es.retain(|(k, _)| *k != key);
                     }
                 }
-                ("move", Some("firewall policy"), false) => {
+                ("move", Some(t), false) if numbered(t) => {
                     let [a, how, b] = rest else {
                         return Err(err("move takes `A before|after B`".into()));
                     };
-                    let es = self.tables.entry("firewall policy").or_default();
+                    let es = self.tables.entry(t).or_default();
                     let from = es
                         .iter()
                         .position(|(k, _)| *k == a.text)

@@ -632,12 +632,14 @@ impl PolicySpec {
             .map(|zi| Interface {
                 name: format!("eth{zi}"),
                 zone: zi,
+                addrs: Vec::new(),
             })
             .collect();
         if interfaces.is_empty() {
             interfaces.push(Interface {
                 name: "eth0".into(),
                 zone: 0,
+                addrs: Vec::new(),
             });
         }
         p.firewalls.push(Firewall {
@@ -645,6 +647,7 @@ impl PolicySpec {
             platform: Platform::Nftables,
             interfaces,
             acl_budget: None,
+            local: Vec::new(),
         });
         p
     }

@@ -184,6 +184,8 @@ impl Ace {
 #[derive(Clone, Debug, Default)]
 pub struct Acl {
     pub v6: bool,
+    /// `ip access-list standard`: entries match the source only.
+    pub standard: bool,
     /// Entries sorted by sequence number.
     pub entries: Vec<Ace>,
 }
@@ -231,6 +233,9 @@ impl Acl {
 pub struct Binding {
     pub v4_in: Option<String>,
     pub v6_in: Option<String>,
+    /// The interface's own addresses (`ip address A M`, `ipv6 address
+    /// A/LEN`): a packet to one of them is for the router itself.
+    pub addrs: Vec<IpAddr>,
 }
 
 /// One member of a service object group: a protocol with its destination
@@ -251,6 +256,9 @@ pub struct Config {
     /// Service object groups, by name, with nested groups expanded.
     pub service_groups: BTreeMap<String, Vec<Svc>>,
     pub interfaces: BTreeMap<String, Binding>,
+    /// The lists `line vty` applies with `access-class NAME in` (IPv4) and
+    /// `ipv6 access-class NAME in`, per vty line 0-15 (`None`: no class).
+    pub vty: Vec<Binding>,
     /// Every remark, in order.
     pub remarks: Vec<String>,
 }
@@ -261,6 +269,8 @@ enum Mode {
     SvcGroup(String),
     Acl(String),
     Iface(String),
+    /// `line vty A B`: the lines from A to B.
+    Vty(usize, usize),
 }
 
 fn port_value(tok: &str) -> Result<u16, String> {
@@ -699,6 +709,106 @@ fn parse_svc_member(body: &str, cfg: &Config) -> Result<Vec<Svc>, String> {
         .collect())
 }
 
+/// The vty lines a device has: `line vty 0 15`.
+pub const VTY_LINES: usize = 16;
+
+/// `A B` of `line vty A B` (or a single line `A`).
+fn vty_range(range: &str) -> Result<Mode, String> {
+    let (a, b) = match range.split_once(' ') {
+        Some((a, b)) => (a, b),
+        None => (range, range),
+    };
+    let lo: usize = a.parse().map_err(|_| format!("bad vty line `{a}`"))?;
+    let hi: usize = b.parse().map_err(|_| format!("bad vty line `{b}`"))?;
+    if lo > hi || hi >= VTY_LINES {
+        return Err(format!("bad vty range `{range}`"));
+    }
+    Ok(Mode::Vty(lo, hi))
+}
+
+/// `A MASK` of `ip address A MASK` (optionally `secondary`): the address.
+fn parse_own_v4(rest: &str) -> Result<IpAddr, String> {
+    let toks: Vec<&str> = rest.split(' ').collect();
+    let (a, m) = match toks.as_slice() {
+        [a, m] | [a, m, "secondary"] => (*a, *m),
+        _ => return Err(format!("bad interface address `{rest}`")),
+    };
+    let a: Ipv4Addr = a.parse().map_err(|_| format!("bad address `{a}`"))?;
+    let m: Ipv4Addr = m.parse().map_err(|_| format!("bad mask `{m}`"))?;
+    let m = u32::from(m);
+    if m.leading_ones() + m.trailing_zeros() != 32 {
+        return Err(format!("`{rest}` has no subnet mask"));
+    }
+    Ok(IpAddr::V4(a))
+}
+
+/// `A/LEN` of `ipv6 address A/LEN`: the address.
+fn parse_own_v6(rest: &str) -> Result<IpAddr, String> {
+    let (a, l) = rest
+        .split_once('/')
+        .ok_or_else(|| format!("bad IPv6 interface address `{rest}`"))?;
+    let a: Ipv6Addr = a.parse().map_err(|_| format!("bad IPv6 address `{a}`"))?;
+    match l.parse::<u8>() {
+        Ok(l) if l <= 128 => Ok(IpAddr::V6(a)),
+        _ => Err(format!("bad IPv6 prefix length `{l}`")),
+    }
+}
+
+/// One entry of a standard list: `permit|deny any|host A|A WILDCARD|A
+/// [log]`, read as the extended entry `permit ip SRC any` it matches like.
+fn parse_standard_ace(seq: u64, rest: &str, remark: Option<String>) -> Result<Ace, String> {
+    let mut toks: Vec<&str> = rest.split(' ').collect();
+    if toks.iter().any(|x| x.is_empty()) {
+        return Err(format!("stray spaces in `{rest}`"));
+    }
+    let log = toks.last() == Some(&"log");
+    if log {
+        toks.pop();
+    }
+    let (action, src) = toks
+        .split_first()
+        .ok_or_else(|| "empty entry".to_string())?;
+    let permit = match *action {
+        "permit" => true,
+        "deny" => false,
+        a => return Err(format!("unknown action `{a}`")),
+    };
+    let src = match src {
+        [a] if *a != "any" && *a != "host" => {
+            let x: Ipv4Addr = a.parse().map_err(|_| format!("bad IPv4 host `{a}`"))?;
+            Addr::V4 {
+                addr: u32::from(x),
+                wildcard: 0,
+            }
+        }
+        _ => {
+            let mut t = Tokens {
+                toks: src.to_vec(),
+                pos: 0,
+            };
+            let a = parse_addr(&mut t, false)?;
+            if t.peek().is_some() {
+                return Err(format!("unknown option in `{rest}`"));
+            }
+            a
+        }
+    };
+    Ok(Ace {
+        seq,
+        permit,
+        proto: Proto::Any,
+        src,
+        sport: Ports::Any,
+        dst: Addr::Any,
+        dport: Ports::Any,
+        icmp: None,
+        established: false,
+        fragments: false,
+        log,
+        remark,
+    })
+}
+
 /// Parses a configuration, refusing any line it does not understand.
 pub fn parse(text: &str) -> Result<Config, String> {
     let mut cfg = Config::default();
@@ -729,10 +839,17 @@ pub fn parse(text: &str) -> Result<Config, String> {
         }
         match &mode {
             Mode::Global => {
-                let (v6, name) = if let Some(n) = line.strip_prefix("ip access-list extended ") {
-                    (false, n)
+                let (v6, standard, name) = if let Some(n) =
+                    line.strip_prefix("ip access-list extended ")
+                {
+                    (false, false, n)
+                } else if let Some(n) = line.strip_prefix("ip access-list standard ") {
+                    (false, true, n)
                 } else if let Some(n) = line.strip_prefix("ipv6 access-list ") {
-                    (true, n)
+                    (true, false, n)
+                } else if let Some(range) = line.strip_prefix("line vty ") {
+                    mode = vty_range(range).map_err(err)?;
+                    continue;
                 } else if let Some(rest) = line.strip_prefix("object-group ") {
                     let (kind, n) = rest
                         .split_once(' ')
@@ -784,6 +901,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     name.to_string(),
                     Acl {
                         v6,
+                        standard,
                         entries: Vec::new(),
                     },
                 );
@@ -833,7 +951,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     remark_used = false;
                     continue;
                 }
-                let v6 = acl.v6;
+                let (v6, standard) = (acl.v6, acl.standard);
                 let body = if v6 {
                     body.strip_prefix("sequence ")
                         .ok_or_else(|| err("IPv6 entry without `sequence`".into()))?
@@ -850,7 +968,11 @@ pub fn parse(text: &str) -> Result<Config, String> {
                 if acl.entries.iter().any(|a| a.seq == seq) {
                     return Err(err("duplicate sequence number".into()));
                 }
-                let aces = parse_ace(seq, rest, v6, remark.clone(), &cfg).map_err(err)?;
+                let aces = if standard {
+                    vec![parse_standard_ace(seq, rest, remark.clone()).map_err(err)?]
+                } else {
+                    parse_ace(seq, rest, v6, remark.clone(), &cfg).map_err(err)?
+                };
                 remark_used = true;
                 let acl = cfg
                     .acls
@@ -878,14 +1000,60 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     if b.v6_in.replace(acl.to_string()).is_some() {
                         return Err(err("second inbound IPv6 list replaces the first".into()));
                     }
+                } else if let Some(rest) = line.strip_prefix(" ip address ") {
+                    let a = parse_own_v4(rest).map_err(err)?;
+                    b.addrs.push(a);
+                } else if let Some(rest) = line.strip_prefix(" ipv6 address ") {
+                    let a = parse_own_v6(rest).map_err(err)?;
+                    b.addrs.push(a);
                 } else {
                     return Err(err("unknown interface command".into()));
+                }
+            }
+            Mode::Vty(lo, hi) => {
+                let (lo, hi) = (*lo, *hi);
+                let (v6, name) = if let Some(n) = line
+                    .strip_prefix(" access-class ")
+                    .and_then(|r| r.strip_suffix(" in"))
+                {
+                    (false, n)
+                } else if let Some(n) = line
+                    .strip_prefix(" ipv6 access-class ")
+                    .and_then(|r| r.strip_suffix(" in"))
+                {
+                    (true, n)
+                } else {
+                    return Err(err("unknown line command".into()));
+                };
+                if cfg.vty.len() < VTY_LINES {
+                    cfg.vty.resize(VTY_LINES, Binding::default());
+                }
+                for b in cfg.vty.iter_mut().take(hi + 1).skip(lo) {
+                    let slot = if v6 { &mut b.v6_in } else { &mut b.v4_in };
+                    *slot = Some(name.to_string());
                 }
             }
         }
     }
     if !matches!(mode, Mode::Global) {
         return Err("configuration ends inside a block (no `exit`)".into());
+    }
+    for b in &cfg.vty {
+        for (name, v6) in [(&b.v4_in, false), (&b.v6_in, true)] {
+            if let Some(name) = name {
+                match cfg.acls.get(name) {
+                    None => {
+                        return Err(format!(
+                            "line vty applies undefined list {name} (permits everything)"
+                        ))
+                    }
+                    Some(acl) if acl.v6 != v6 => {
+                        return Err(format!("line vty: list {name} of the wrong family"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
     }
     for (iface, b) in &cfg.interfaces {
         for (name, v6) in [(&b.v4_in, false), (&b.v6_in, true)] {
@@ -958,6 +1126,8 @@ impl Config {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoredList {
     pub v6: bool,
+    /// `ip access-list standard`.
+    pub standard: bool,
     pub entries: BTreeMap<u64, (Option<String>, String)>,
 }
 
@@ -980,7 +1150,13 @@ enum At {
     List(String),
     Group(String),
     Iface(String),
+    /// `line vty A B`.
+    Vty(usize, usize),
 }
+
+/// The classes of one vty line: IPv4 (`access-class NAME in`) and IPv6
+/// (`ipv6 access-class NAME in`).
+pub type VtyClasses = [Option<String>; 2];
 
 /// A Cisco IOS device that configuration text is applied to, line by line,
 /// as in global configuration mode (Cisco's command references for
@@ -1000,6 +1176,11 @@ enum At {
 ///   once); `no object-group KIND NAME` is refused while a list names the
 ///   group (modelled as refused: the conservative reading);
 /// - an entry naming an undefined object group is refused;
+/// - `ip access-list standard NAME` holds source-only entries;
+///   `line vty A B` then `access-class NAME in` / `ipv6 access-class NAME
+///   in` sets the class of lines A to B (replacing one in one step), `no
+///   access-class NAME in` removes it; a class naming a list that does not
+///   exist admits everything;
 /// - `!` lines are comments; a line without indentation leaves the
 ///   sub-mode it is in.
 ///
@@ -1012,6 +1193,8 @@ pub struct Device {
     pub groups: BTreeMap<String, StoredGroup>,
     /// By interface key: the name as first written, and its bindings.
     pub ifaces: BTreeMap<String, (String, Bindings)>,
+    /// The access classes of vty lines 0-15.
+    pub vty: [VtyClasses; VTY_LINES],
     at: At,
     remark: Option<String>,
 }
@@ -1072,10 +1255,19 @@ impl Device {
         let w: Vec<&str> = line.split(' ').collect();
         match w.as_slice() {
             ["exit"] | ["end"] => Ok(()),
-            ["ip", "access-list", "extended", name] => self.enter_list(name, false),
-            ["ipv6", "access-list", name] => self.enter_list(name, true),
-            ["no", "ip", "access-list", "extended", name] => self.remove_list(name, false),
-            ["no", "ipv6", "access-list", name] => self.remove_list(name, true),
+            ["ip", "access-list", "extended", name] => self.enter_list(name, false, false),
+            ["ip", "access-list", "standard", name] => self.enter_list(name, false, true),
+            ["ipv6", "access-list", name] => self.enter_list(name, true, false),
+            ["no", "ip", "access-list", "extended", name] => self.remove_list(name, false, false),
+            ["no", "ip", "access-list", "standard", name] => self.remove_list(name, false, true),
+            ["no", "ipv6", "access-list", name] => self.remove_list(name, true, false),
+            ["line", "vty", ..] => {
+                let Mode::Vty(lo, hi) = vty_range(&line["line vty ".len()..])? else {
+                    return Err("bad vty range".into());
+                };
+                self.at = At::Vty(lo, hi);
+                Ok(())
+            }
             ["object-group", kind @ ("network" | "service"), name] => {
                 match self.groups.get(*name) {
                     Some(g) if g.kind != *kind => {
@@ -1132,18 +1324,22 @@ impl Device {
         }
     }
 
-    fn enter_list(&mut self, name: &str, v6: bool) -> Result<(), String> {
+    fn enter_list(&mut self, name: &str, v6: bool, standard: bool) -> Result<(), String> {
         if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Err("bad list name".into());
         }
         match self.lists.get(name) {
             Some(l) if l.v6 != v6 => return Err(format!("{name} is a list of the other family")),
+            Some(l) if l.standard != standard => {
+                return Err(format!("{name} is a list of the other kind"))
+            }
             Some(_) => {}
             None => {
                 self.lists.insert(
                     name.to_string(),
                     StoredList {
                         v6,
+                        standard,
                         entries: BTreeMap::new(),
                     },
                 );
@@ -1153,9 +1349,9 @@ impl Device {
         Ok(())
     }
 
-    fn remove_list(&mut self, name: &str, v6: bool) -> Result<(), String> {
+    fn remove_list(&mut self, name: &str, v6: bool, standard: bool) -> Result<(), String> {
         match self.lists.get(name) {
-            Some(l) if l.v6 == v6 => {
+            Some(l) if l.v6 == v6 && l.standard == standard => {
                 self.lists.remove(name);
                 Ok(())
             }
@@ -1182,6 +1378,29 @@ impl Device {
                 }
                 if let Some(g) = self.groups.get_mut(&name) {
                     g.members.push(sub.to_string());
+                }
+                Ok(())
+            }
+            At::Vty(lo, hi) => {
+                let w: Vec<&str> = sub.split(' ').collect();
+                let (no, w) = match w.split_first() {
+                    Some((&"no", rest)) => (true, rest),
+                    _ => (false, w.as_slice()),
+                };
+                let (slot, list) = match w {
+                    ["access-class", list, "in"] => (0, *list),
+                    ["ipv6", "access-class", list, "in"] => (1, *list),
+                    _ => return Err("unknown line command".into()),
+                };
+                for line in self.vty.iter_mut().take(hi + 1).skip(lo) {
+                    if no {
+                        if line[slot].as_deref() != Some(list) {
+                            return Err(format!("{list} is not the class there"));
+                        }
+                        line[slot] = None;
+                    } else {
+                        line[slot] = Some(list.to_string());
+                    }
                 }
                 Ok(())
             }
@@ -1213,7 +1432,8 @@ impl Device {
     }
 
     fn list_command(&mut self, name: &str, sub: &str) -> Result<(), String> {
-        let v6 = self.lists.get(name).ok_or("the list was removed")?.v6;
+        let held = self.lists.get(name).ok_or("the list was removed")?;
+        let (v6, standard) = (held.v6, held.standard);
         if let Some(text) = sub.strip_prefix("remark ") {
             self.remark = Some(text.to_string());
             return Ok(());
@@ -1240,8 +1460,12 @@ impl Device {
                 "duplicate sequence number {seq} in {name}: refused, the old entry stays"
             ));
         }
-        let cfg = self.group_config()?;
-        parse_ace(seq, text, v6, None, &cfg)?;
+        if standard {
+            parse_standard_ace(seq, text, None)?;
+        } else {
+            let cfg = self.group_config()?;
+            parse_ace(seq, text, v6, None, &cfg)?;
+        }
         let remark = self.remark.take();
         if let Some(l) = self.lists.get_mut(name) {
             l.entries.insert(seq, (remark, text.to_string()));
@@ -1277,11 +1501,17 @@ impl Device {
         for (name, l) in &self.lists {
             let mut acl = Acl {
                 v6: l.v6,
+                standard: l.standard,
                 entries: Vec::new(),
             };
             for (&seq, (remark, text)) in &l.entries {
-                acl.entries
-                    .extend(parse_ace(seq, text, l.v6, remark.clone(), &cfg)?);
+                if l.standard {
+                    acl.entries
+                        .push(parse_standard_ace(seq, text, remark.clone())?);
+                } else {
+                    acl.entries
+                        .extend(parse_ace(seq, text, l.v6, remark.clone(), &cfg)?);
+                }
             }
             cfg.acls.insert(name.clone(), acl);
         }
@@ -1291,8 +1521,20 @@ impl Device {
                 Binding {
                     v4_in: b[0].clone(),
                     v6_in: b[1].clone(),
+                    addrs: Vec::new(),
                 },
             );
+        }
+        if self.vty.iter().any(|l| l.iter().any(Option::is_some)) {
+            cfg.vty = self
+                .vty
+                .iter()
+                .map(|[v4, v6]| Binding {
+                    v4_in: v4.clone(),
+                    v6_in: v6.clone(),
+                    addrs: Vec::new(),
+                })
+                .collect();
         }
         Ok(cfg)
     }
@@ -1328,6 +1570,7 @@ impl Device {
                 })
                 .filter(|(_, (_, b))| b.iter().any(Option::is_some))
                 .collect(),
+            vty: self.vty.clone().map(|l| l.map(|x| x.filter(|n| keep(n)))),
             at: At::Global,
             remark: None,
         }
@@ -1360,6 +1603,12 @@ impl Device {
                         continue;
                     }
                 }
+                if let At::Vty(..) = d.at {
+                    let t = sub.trim_start();
+                    if !(t.starts_with("access-class ") || t.starts_with("ipv6 access-class ")) {
+                        continue;
+                    }
+                }
                 // IOS prints IPv6 entries `permit ... sequence N`.
                 let sub = match sub.rsplit_once(" sequence ") {
                     Some((t, n)) if n.parse::<u64>().is_ok() => format!(" sequence {n} {t}"),
@@ -1371,7 +1620,9 @@ impl Device {
             skipping = false;
             let known = [
                 "ip access-list extended ",
+                "ip access-list standard ",
                 "ipv6 access-list ",
+                "line vty ",
                 "object-group ",
                 "interface ",
             ]
@@ -1461,6 +1712,8 @@ impl Device {
         for (name, l) in &self.lists {
             if l.v6 {
                 s.push_str(&format!("ipv6 access-list {name}\n"));
+            } else if l.standard {
+                s.push_str(&format!("ip access-list standard {name}\n"));
             } else {
                 s.push_str(&format!("ip access-list extended {name}\n"));
             }
@@ -1476,7 +1729,27 @@ impl Device {
             }
             s.push_str("!\n");
         }
-        s.push_str("line con 0\n stopbits 1\nline vty 0 4\n login\n transport input ssh\n!\nend\n");
+        s.push_str("line con 0\n stopbits 1\n");
+        // As IOS prints them: lines 0-4 and 5-15, each with its classes.
+        for (lo, hi) in [(0, 4), (5, VTY_LINES - 1)] {
+            let mut at = lo;
+            while at <= hi {
+                let mut end = at;
+                while end < hi && self.vty[end + 1] == self.vty[at] {
+                    end += 1;
+                }
+                s.push_str(&format!("line vty {at} {end}\n"));
+                if let Some(n) = &self.vty[at][0] {
+                    s.push_str(&format!(" access-class {n} in\n"));
+                }
+                if let Some(n) = &self.vty[at][1] {
+                    s.push_str(&format!(" ipv6 access-class {n} in\n"));
+                }
+                s.push_str(" login\n transport input ssh\n");
+                at = end + 1;
+            }
+        }
+        s.push_str("!\nend\n");
         s
     }
 }
@@ -1495,4 +1768,52 @@ pub fn admits(cfg: &Config, key: &str, w: &Wire) -> (bool, Option<String>) {
         }
         _ => (true, None),
     }
+}
+
+/// True when `a` is one of the router's own addresses: an address of one
+/// of `cfg`'s interfaces (`ip address`, `ipv6 address`) or of `own` (the
+/// addresses the policy declares, which a build does not configure).
+pub fn is_own(cfg: &Config, own: &[IpAddr], a: IpAddr) -> bool {
+    own.contains(&a) || cfg.interfaces.values().any(|b| b.addrs.contains(&a))
+}
+
+/// The TCP ports `line vty` serves: SSH and telnet.
+pub const VTY_PORTS: [u16; 2] = [22, 23];
+
+/// What the router does with `w`, addressed to one of its own addresses
+/// and arriving on interface `key`: the inbound list of the ingress
+/// interface decides as for transit traffic ([`admits`]); no outbound list
+/// applies, since the packet does not leave. An SSH or telnet connection
+/// (TCP 22 or 23, not a fragment) the interface admits then meets the vty
+/// access class of its family: it is admitted when the class of some vty
+/// line admits it (a session may land on any free line), and a line with
+/// no class admits everything. Returns the decision and the remark of the
+/// interface entry that decided it.
+pub fn admits_local(cfg: &Config, key: &str, w: &Wire) -> (bool, Option<String>) {
+    let (permit, remark) = admits(cfg, key, w);
+    if !permit || !vty_bound(w) {
+        return (permit, remark);
+    }
+    (vty_admits(cfg, w), remark)
+}
+
+/// True when `w` opens a session on a vty line.
+fn vty_bound(w: &Wire) -> bool {
+    w.proto == 6 && !w.fragment && w.dport.is_some_and(|p| VTY_PORTS.contains(&p))
+}
+
+/// The vty access classes on `w`: true when some line admits it.
+pub fn vty_admits(cfg: &Config, w: &Wire) -> bool {
+    if cfg.vty.len() < VTY_LINES {
+        // A line no `line vty` configured has no class.
+        return true;
+    }
+    cfg.vty.iter().any(|b| {
+        let name = if w.src.is_ipv6() { &b.v6_in } else { &b.v4_in };
+        match name.as_ref().and_then(|n| cfg.acls.get(n)) {
+            Some(acl) if acl.v6 == w.src.is_ipv6() => acl.eval(w).permit,
+            Some(_) => false,
+            None => true,
+        }
+    })
 }

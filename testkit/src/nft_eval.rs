@@ -2,7 +2,9 @@
 //! behaviour tested in a kernel (not from the emitter): it parses a file of
 //! `table` / `delete table` / `table { set ..; chain .. }` commands and
 //! decides a packet that starts a new connection the way the kernel's
-//! forward hook would.
+//! forward hook would, or for a packet addressed to the host itself, its
+//! input hook (`eval_input`; a ruleset without an `input` base chain leaves
+//! the host's own traffic unfiltered).
 //!
 //! Anything it does not understand is an error, never skipped: an unknown
 //! statement, an undefined set or chain, a set element of the wrong family,
@@ -170,8 +172,10 @@ struct NftSet {
 
 #[derive(Clone, Debug, Default)]
 struct Chain {
-    /// `Some(policy_accepts)` for a base chain on the forward hook.
+    /// `Some(policy_accepts)` for a base chain on the forward or input hook.
     base: Option<bool>,
+    /// True for a base chain on the input hook.
+    input: bool,
     rules: Vec<NftRule>,
 }
 
@@ -186,6 +190,8 @@ struct Table {
 pub struct Ruleset {
     table: Table,
     base: String,
+    /// The base chain on the input hook, if any.
+    input: Option<String>,
 }
 
 /// The kernel's decision on one packet.
@@ -652,7 +658,15 @@ fn parse_chain(p: &mut Parser) -> Result<Chain, String> {
     p.skip_nl();
     if p.peek() == Some(&Tok::Word("type".into())) {
         p.pos += 1;
-        for w in ["filter", "hook", "forward", "priority", "filter"] {
+        for w in ["filter", "hook"] {
+            p.expect_word(w)?;
+        }
+        match p.word()?.as_str() {
+            "forward" => {}
+            "input" => chain.input = true,
+            h => return Err(format!("unsupported hook `{h}`")),
+        }
+        for w in ["priority", "filter"] {
             p.expect_word(w)?;
         }
         p.expect(Tok::Semi)?;
@@ -745,14 +759,30 @@ pub fn parse(text: &str) -> Result<Ruleset, String> {
     let bases: Vec<&String> = table
         .chains
         .iter()
-        .filter(|(_, c)| c.base.is_some())
+        .filter(|(_, c)| c.base.is_some() && !c.input)
         .map(|(n, _)| n)
         .collect();
     let [base] = bases[..] else {
-        return Err(format!("expected one base chain, found {}", bases.len()));
+        return Err(format!(
+            "expected one forward base chain, found {}",
+            bases.len()
+        ));
     };
+    let inputs: Vec<&String> = table
+        .chains
+        .iter()
+        .filter(|(_, c)| c.base.is_some() && c.input)
+        .map(|(n, _)| n)
+        .collect();
+    if inputs.len() > 1 {
+        return Err(format!(
+            "expected at most one input base chain, found {}",
+            inputs.len()
+        ));
+    }
     let rs = Ruleset {
         base: base.clone(),
+        input: inputs.first().map(|n| (*n).clone()),
         table,
     };
     rs.validate()?;
@@ -901,6 +931,42 @@ impl Ruleset {
         let mut logs = Vec::new();
         let base = &self.table.chains[&self.base];
         match self.run_chain(&self.base, p, iif, oif, &mut logs, 0) {
+            Some((accept, rule, logged)) => Outcome {
+                accept,
+                rule,
+                logged,
+                logs,
+            },
+            None => Outcome {
+                accept: base.base == Some(true),
+                rule: None,
+                logged: false,
+                logs,
+            },
+        }
+    }
+
+    /// True when the ruleset filters traffic to the host (an `input` base
+    /// chain).
+    pub fn has_input(&self) -> bool {
+        self.input.is_some()
+    }
+
+    /// Decides a packet addressed to the host itself that opens a
+    /// connection, arriving on `iif`: the input hook. Without an input base
+    /// chain the packet is accepted (the host is not filtered).
+    pub fn eval_input(&self, p: &Packet, iif: Option<&str>) -> Outcome {
+        let mut logs = Vec::new();
+        let Some(input) = &self.input else {
+            return Outcome {
+                accept: true,
+                rule: None,
+                logged: false,
+                logs,
+            };
+        };
+        let base = &self.table.chains[input];
+        match self.run_chain(input, p, iif, None, &mut logs, 0) {
             Some((accept, rule, logged)) => Outcome {
                 accept,
                 rule,

@@ -236,6 +236,7 @@ pub fn policy() -> Policy {
             .map(|(z, n)| Interface {
                 name: n.to_string(),
                 zone: z,
+                addrs: Vec::new(),
             })
             .collect::<Vec<_>>()
     };
@@ -258,12 +259,14 @@ pub fn policy() -> Policy {
                     "GigabitEthernet0/3",
                 ]),
                 acl_budget: None,
+                local: Vec::new(),
             },
             Firewall {
                 name: Name::new("plant-fgt"),
                 platform: Platform::Fortios,
                 interfaces: ifaces(["port1", "port2", "port3", "port4"]),
                 acl_budget: None,
+                local: Vec::new(),
             },
         ],
         isolations: vec![Isolation {

@@ -230,9 +230,11 @@ pub fn policy() -> Policy {
             .map(|(zi, z)| Interface {
                 name: z.2.to_string(),
                 zone: zi,
+                addrs: Vec::new(),
             })
             .collect(),
         acl_budget: None,
+        local: Vec::new(),
     });
     p.isolations.push(Isolation {
         name: Name::new("cut-dmz"),

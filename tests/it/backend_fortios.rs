@@ -18,7 +18,7 @@ use conduitc::{check, CheckOptions, Policy, Sources};
 use proptest::prelude::*;
 
 use crate::backend_ios::option_sets;
-use conduitc_testkit::fortios_eval::{self, Config};
+use conduitc_testkit::fortios_eval::{self, Config, DeviceState};
 use conduitc_testkit::wire::{self, Wire};
 use conduitc_testkit::{eval, gen};
 
@@ -398,4 +398,86 @@ fn evaluator_reads_the_device_defaults() {
         None
     ));
     assert!(!cfg.accepts(&Wire { proto: 17, ..w }, None, None));
+}
+
+/// A TCP SYN from `src` to `dst` port `dport`.
+fn syn(src: &str, dst: &str, dport: u16) -> Wire {
+    Wire {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto: 6,
+        sport: Some(40000),
+        dport: Some(dport),
+        icmp_type: None,
+        icmp_code: 0,
+        syn: true,
+        ack: false,
+        rst: false,
+        fragment: false,
+    }
+}
+
+/// Local-in policies: first match in table order per family, interfaces
+/// and the predefined `all`/`ALL`; a disabled entry is skipped; an entry
+/// naming an object that does not exist is refused.
+#[test]
+fn evaluator_reads_local_in_policies() {
+    let text = "config firewall address\n    edit \"eng\"\n        set subnet 10.0.0.7 255.255.255.255\n    next\n    edit \"me\"\n        set subnet 10.0.0.1 255.255.255.255\n    next\nend\nconfig firewall service custom\n    edit \"ssh\"\n        set tcp-portrange 22\n    next\nend\nconfig firewall local-in-policy\n    edit 3\n        set intf \"port1\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set service \"ALL\"\n        set action deny\n        set schedule \"always\"\n        set status disable\n    next\n    edit 1\n        set intf \"port1\"\n        set srcaddr \"eng\"\n        set dstaddr \"me\"\n        set service \"ssh\"\n        set action accept\n        set schedule \"always\"\n        set comments \"conduit/fw.admin\"\n    next\n    edit 2\n        set intf \"any\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set service \"ALL\"\n        set action deny\n        set schedule \"always\"\n    next\nend\n";
+    let cfg = fortios_eval::parse(text).unwrap();
+    let ok = cfg.local_decide(&syn("10.0.0.7", "10.0.0.1", 22), Some("port1"));
+    assert_eq!(ok.map(|p| p.id), Some(1));
+    assert_eq!(
+        ok.and_then(|p| p.comments.as_deref()),
+        Some("conduit/fw.admin")
+    );
+    // Another interface, another source, another port: the final deny.
+    for (w, intf) in [
+        (syn("10.0.0.7", "10.0.0.1", 22), "port2"),
+        (syn("10.0.0.8", "10.0.0.1", 22), "port1"),
+        (syn("10.0.0.7", "10.0.0.1", 443), "port1"),
+    ] {
+        assert_eq!(cfg.local_decide(&w, Some(intf)).map(|p| p.id), Some(2));
+    }
+    // IPv6 is its own table, empty here: nothing decides.
+    assert!(cfg
+        .local_decide(&syn("2001:db8::7", "2001:db8::1", 22), Some("port1"))
+        .is_none());
+    for bad in [
+        text.replace("set srcaddr \"eng\"", "set srcaddr \"nope\""),
+        text.replace(
+            "set service \"ssh\"\n        set action accept",
+            "set action accept",
+        ),
+        text.replace("set intf \"any\"\n", ""),
+        text.replace("edit 2\n", "edit 1\n"),
+    ] {
+        assert!(fortios_eval::parse(&bad).is_err(), "{bad}");
+    }
+}
+
+/// The applied device keeps local-in tables: `edit`, `move` and `delete`,
+/// and an address a local-in entry uses cannot be deleted.
+#[test]
+fn device_model_applies_local_in_policies() {
+    let base = "config firewall address\n    edit \"eng\"\n        set subnet 10.0.0.7 255.255.255.255\n    next\nend\nconfig firewall local-in-policy\n    edit 1\n        set intf \"any\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set service \"ALL\"\n        set action deny\n        set schedule \"always\"\n    next\n    edit 2\n        set intf \"any\"\n        set srcaddr \"eng\"\n        set dstaddr \"all\"\n        set service \"ALL\"\n        set action accept\n        set schedule \"always\"\n    next\nend\n";
+    let mut d = DeviceState::load(base).unwrap();
+    let w = syn("10.0.0.7", "10.0.0.1", 22);
+    let first = |d: &DeviceState| {
+        d.config()
+            .unwrap()
+            .local_decide(&w, Some("port1"))
+            .map(|p| p.id)
+    };
+    assert_eq!(first(&d), Some(1));
+    d.apply("config firewall local-in-policy\n    move 2 before 1\nend\n")
+        .unwrap();
+    assert_eq!(first(&d), Some(2));
+    assert_eq!(d.keys("firewall local-in-policy"), ["2", "1"]);
+    assert!(d
+        .apply("config firewall address\n    delete \"eng\"\nend\n")
+        .is_err());
+    d.apply("config firewall local-in-policy\n    delete 2\nend\nconfig firewall address\n    delete \"eng\"\nend\n")
+        .unwrap();
+    assert_eq!(first(&d), Some(1));
+    assert_eq!(DeviceState::load(&d.render()).unwrap().config(), d.config());
 }

@@ -135,8 +135,18 @@ pub fn check_packet(
     }
     let nd = wire::is_neighbour_discovery(w);
     let allowed = wire::is_allowed(p, opts, w);
-    let reply = wire::is_reply(p, opts, w);
-    let expected = allowed || reply || nd;
+    // Traffic to the router itself, when the firewall governs it, is
+    // decided by its entries alone; replies to TCP connections the router
+    // opened pass.
+    let to_router = eval::own_addrs(p, opts).contains(&w.dst)
+        && opts
+            .firewall
+            .as_deref()
+            .and_then(|f| p.firewall(f))
+            .is_some_and(|fw| !fw.local.is_empty());
+    let reply = !to_router && wire::is_reply(p, opts, w);
+    let router_reply = to_router && w.proto == 6 && (w.ack || w.rst) && !w.fragment;
+    let expected = allowed || reply || nd || router_reply;
     let arrival = eval::ios_arrival(cfg, p, opts, w.src);
     match &arrival {
         Some((name, acl)) => {
@@ -152,7 +162,7 @@ pub fn check_packet(
                 nd,
                 v.ace
             );
-            if v.permit && !nd {
+            if v.permit && !nd && !router_reply {
                 let ace = v.ace.unwrap();
                 let remark = ace.remark.clone().unwrap_or_default();
                 let flow = remark
@@ -292,4 +302,75 @@ fn evaluator_refuses_unknown_lines() {
     ] {
         assert!(ios_eval::parse(bad).is_err(), "{bad}");
     }
+}
+
+/// A TCP SYN from `src` to `dst` port `dport`.
+fn syn(src: &str, dst: &str, dport: u16) -> Wire {
+    Wire {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto: 6,
+        sport: Some(40000),
+        dport: Some(dport),
+        icmp_type: None,
+        icmp_code: 0,
+        syn: true,
+        ack: false,
+        rst: false,
+        fragment: false,
+    }
+}
+
+/// Traffic to the router itself: the interface's own addresses are read
+/// from a running configuration, the inbound list of the ingress interface
+/// decides, and SSH then meets the vty access class.
+#[test]
+fn evaluator_models_traffic_to_the_router_itself() {
+    let text = "ip access-list extended edge\n remark conduit/admin\n 10 permit tcp host 10.0.0.7 host 10.0.0.1 eq 22\n 20 permit tcp host 10.0.0.8 host 10.0.0.1 eq 22\n 30 deny ip any any log\nexit\nip access-list standard vty\n 10 permit host 10.0.0.7\n 20 deny any log\nexit\ninterface Gi0/0\n ip address 10.0.0.1 255.255.255.0\n ipv6 address 2001:db8::1/64\n ip access-group edge in\nexit\nline vty 0 15\n access-class vty in\nexit\n";
+    let cfg = ios_eval::parse(text).unwrap();
+    assert!(ios_eval::is_own(&cfg, &[], "10.0.0.1".parse().unwrap()));
+    assert!(ios_eval::is_own(&cfg, &[], "2001:db8::1".parse().unwrap()));
+    assert!(!ios_eval::is_own(&cfg, &[], "10.0.0.2".parse().unwrap()));
+    // The interface list and the vty class both admit it.
+    let ok = ios_eval::admits_local(&cfg, "Gi0/0", &syn("10.0.0.7", "10.0.0.1", 22));
+    assert_eq!(ok, (true, Some("conduit/admin".to_string())));
+    // The interface list admits it, the vty class does not.
+    assert!(!ios_eval::admits_local(&cfg, "Gi0/0", &syn("10.0.0.8", "10.0.0.1", 22)).0);
+    // The interface list drops it before the vty class is asked.
+    assert!(!ios_eval::admits_local(&cfg, "Gi0/0", &syn("10.0.0.9", "10.0.0.1", 22)).0);
+    // A vty class that covers only some lines leaves the others open.
+    let partial = text.replace("line vty 0 15", "line vty 0 4");
+    let cfg = ios_eval::parse(&partial).unwrap();
+    assert!(ios_eval::admits_local(&cfg, "Gi0/0", &syn("10.0.0.8", "10.0.0.1", 22)).0);
+    for bad in [
+        "line vty 0 15\n access-class nope in\nexit\n",
+        "ip access-list standard v\n 10 permit tcp any any\nexit\n",
+        "ipv6 access-list v\n sequence 10 permit ipv6 any any\nexit\nline vty 0 15\n access-class v in\nexit\n",
+        "line vty 0 16\nexit\n",
+        "interface Gi0/0\n ip address 10.0.0.1 255.0.255.0\nexit\n",
+    ] {
+        assert!(ios_eval::parse(bad).is_err(), "{bad}");
+    }
+}
+
+/// The applied device keeps vty classes: a class moves in one command, and
+/// `show running-config` output reads back to the same classes.
+#[test]
+fn device_model_keeps_vty_access_classes() {
+    let mut d = ios_eval::Device::new();
+    d.apply("ip access-list standard conduit-vty-a\n 10 permit host 10.0.0.7\nexit\nip access-list standard conduit-vty-b\n 10 permit host 10.0.0.8\nexit\nline vty 0 15\n access-class conduit-vty-a in\nexit\n").unwrap();
+    let w = syn("10.0.0.7", "10.0.0.1", 22);
+    assert!(ios_eval::vty_admits(&d.config().unwrap(), &w));
+    d.apply("line vty 0 15\n access-class conduit-vty-b in\nexit\n")
+        .unwrap();
+    assert!(!ios_eval::vty_admits(&d.config().unwrap(), &w));
+    let back = ios_eval::Device::from_running_config(&d.running_config()).unwrap();
+    assert_eq!(back.vty, d.vty);
+    assert_eq!(back.lists, d.lists);
+    assert!(d
+        .apply("line vty 0 15\n no access-class conduit-vty-a in\n")
+        .is_err());
+    d.apply("line vty 0 15\n no access-class conduit-vty-b in\n")
+        .unwrap();
+    assert!(ios_eval::vty_admits(&d.config().unwrap(), &w));
 }

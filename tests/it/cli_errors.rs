@@ -213,11 +213,13 @@ firewall one {
   platform nftables
   interface "eth0" = a
   interface "eth1" = b
+  manage admin { from a service ssh owner ot reason "Operators administer the firewall" }
 }
 firewall two {
   platform nftables
   interface "eth0" = a
   interface "eth1" = b
+  manage admin { from a service ssh owner ot reason "Operators administer the firewall" }
 }
 "#;
 

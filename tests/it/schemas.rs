@@ -127,6 +127,20 @@ fn query_outputs_match_their_schema() {
         0,
     );
     assert_eq!(deny["decision"], "deny");
+    // To the cell router itself: decided by its `manage` entry.
+    let own = validated_output(
+        "query",
+        &[
+            &base[..],
+            &["--src", "10.20.0.20", "--dst", "10.20.0.2"],
+            &["--proto", "tcp", "--port", "22"],
+        ]
+        .concat(),
+        0,
+    );
+    assert_eq!(own["decision"], "allow");
+    assert_eq!(own["to_firewall"], "cell-router");
+    assert_eq!(own["flow"], "cell-router/admin");
 }
 
 #[test]

@@ -15,9 +15,9 @@
 ; Keywords: every keyword of grammar/conduit.pest (the repository's test
 ; `editor_grammars` keeps this list complete).
 [
-  "acl-budget" "approval" "conduit" "contact" "description"
-  "expires" "firewall" "flow" "from" "group" "host"
-  "interface" "isolation" "level" "mode" "name" "networks"
+  "acl-budget" "address" "approval" "conduit" "contact" "control"
+  "description" "expires" "firewall" "flow" "from" "group" "host"
+  "interface" "isolation" "level" "manage" "mode" "name" "networks"
   "owner" "platform" "reason" "requires" "scope"
   "service" "sever" "sl" "to" "waive" "zone" "zones"
 ] @keyword
@@ -34,6 +34,8 @@
 (conduit_declaration name: (name) @module)
 (flow_declaration name: (name) @function)
 (firewall_declaration name: (name) @type)
+(manage_declaration name: (name) @function)
+(control_declaration name: (name) @function)
 (approval_declaration name: (name) @type)
 (isolation_declaration name: (name) @type)
 (host_declaration name: (name) @property)

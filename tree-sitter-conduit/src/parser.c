@@ -7,14 +7,14 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 164
+#define STATE_COUNT 180
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 107
+#define SYMBOL_COUNT 113
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 54
+#define TOKEN_COUNT 57
 #define EXTERNAL_TOKEN_COUNT 0
 #define FIELD_COUNT 7
-#define MAX_ALIAS_SEQUENCE_LENGTH 6
+#define MAX_ALIAS_SEQUENCE_LENGTH 7
 #define MAX_RESERVED_WORD_SET_SIZE 0
 #define PRODUCTION_ID_COUNT 24
 #define SUPERTYPE_COUNT 0
@@ -42,90 +42,96 @@ enum ts_symbol_identifiers {
   anon_sym_conduit = 20,
   anon_sym_flow = 21,
   anon_sym_firewall = 22,
-  anon_sym_approval = 23,
-  anon_sym_isolation = 24,
-  anon_sym_name = 25,
-  anon_sym_contact = 26,
-  anon_sym_level = 27,
-  anon_sym_sl = 28,
-  anon_sym_description = 29,
-  sym_supplier_attribute = 30,
-  anon_sym_networks = 31,
-  sym_any = 32,
-  anon_sym_host = 33,
-  anon_sym_group = 34,
-  anon_sym_zones = 35,
-  anon_sym_mode = 36,
-  anon_sym_enforce = 37,
-  anon_sym_monitor = 38,
-  anon_sym_waive = 39,
-  anon_sym_from = 40,
-  anon_sym_to = 41,
-  anon_sym_DOT = 42,
-  anon_sym_reason = 43,
-  anon_sym_expires = 44,
-  sym_log_attribute = 45,
-  sym_essential_attribute = 46,
-  anon_sym_platform = 47,
-  anon_sym_acl_DASHbudget = 48,
-  anon_sym_interface = 49,
-  anon_sym_scope = 50,
-  sym_all = 51,
-  anon_sym_requires = 52,
-  anon_sym_sever = 53,
-  sym_source_file = 54,
-  sym__declaration = 55,
-  sym_level_operator = 56,
-  sym__service_ref = 57,
-  sym_owner_declaration = 58,
-  sym_service_declaration = 59,
-  sym_zone_declaration = 60,
-  sym_conduit_declaration = 61,
-  sym_flow_declaration = 62,
-  sym_firewall_declaration = 63,
-  sym_approval_declaration = 64,
-  sym_isolation_declaration = 65,
-  sym_name_attribute = 66,
-  sym_contact_attribute = 67,
-  sym_level_attribute = 68,
-  sym_owner_attribute = 69,
-  sym_sl_attribute = 70,
-  sym_description_attribute = 71,
-  sym_networks_attribute = 72,
-  sym_host_declaration = 73,
-  sym_group_declaration = 74,
-  sym_zones_attribute = 75,
-  sym_mode_attribute = 76,
-  sym_mode = 77,
-  sym_waive_attribute = 78,
-  sym_from_attribute = 79,
-  sym_to_attribute = 80,
-  sym_endpoint = 81,
-  sym_service_attribute = 82,
-  sym_reason_attribute = 83,
-  sym_expires_attribute = 84,
-  sym_platform_attribute = 85,
-  sym_acl_budget_attribute = 86,
-  sym_interface_attribute = 87,
-  sym_scope_attribute = 88,
-  sym_requires_attribute = 89,
-  sym_sever_attribute = 90,
-  aux_sym_source_file_repeat1 = 91,
-  aux_sym_owner_declaration_repeat1 = 92,
-  aux_sym_service_declaration_repeat1 = 93,
-  aux_sym_zone_declaration_repeat1 = 94,
-  aux_sym_conduit_declaration_repeat1 = 95,
-  aux_sym_flow_declaration_repeat1 = 96,
-  aux_sym_firewall_declaration_repeat1 = 97,
-  aux_sym_approval_declaration_repeat1 = 98,
-  aux_sym_isolation_declaration_repeat1 = 99,
-  aux_sym_networks_attribute_repeat1 = 100,
-  aux_sym_host_declaration_repeat1 = 101,
-  aux_sym_group_declaration_repeat1 = 102,
-  aux_sym_zones_attribute_repeat1 = 103,
-  aux_sym_from_attribute_repeat1 = 104,
-  aux_sym_scope_attribute_repeat1 = 105,
-  aux_sym_requires_attribute_repeat1 = 106,
+  anon_sym_manage = 23,
+  anon_sym_control = 24,
+  anon_sym_approval = 25,
+  anon_sym_isolation = 26,
+  anon_sym_name = 27,
+  anon_sym_contact = 28,
+  anon_sym_level = 29,
+  anon_sym_sl = 30,
+  anon_sym_description = 31,
+  sym_supplier_attribute = 32,
+  anon_sym_networks = 33,
+  sym_any = 34,
+  anon_sym_host = 35,
+  anon_sym_group = 36,
+  anon_sym_zones = 37,
+  anon_sym_mode = 38,
+  anon_sym_enforce = 39,
+  anon_sym_monitor = 40,
+  anon_sym_waive = 41,
+  anon_sym_from = 42,
+  anon_sym_to = 43,
+  anon_sym_DOT = 44,
+  anon_sym_reason = 45,
+  anon_sym_expires = 46,
+  sym_log_attribute = 47,
+  sym_essential_attribute = 48,
+  anon_sym_platform = 49,
+  anon_sym_acl_DASHbudget = 50,
+  anon_sym_interface = 51,
+  anon_sym_address = 52,
+  anon_sym_scope = 53,
+  sym_all = 54,
+  anon_sym_requires = 55,
+  anon_sym_sever = 56,
+  sym_source_file = 57,
+  sym__declaration = 58,
+  sym_level_operator = 59,
+  sym__service_ref = 60,
+  sym_owner_declaration = 61,
+  sym_service_declaration = 62,
+  sym_zone_declaration = 63,
+  sym_conduit_declaration = 64,
+  sym_flow_declaration = 65,
+  sym_firewall_declaration = 66,
+  sym_manage_declaration = 67,
+  sym_control_declaration = 68,
+  sym_approval_declaration = 69,
+  sym_isolation_declaration = 70,
+  sym_name_attribute = 71,
+  sym_contact_attribute = 72,
+  sym_level_attribute = 73,
+  sym_owner_attribute = 74,
+  sym_sl_attribute = 75,
+  sym_description_attribute = 76,
+  sym_networks_attribute = 77,
+  sym_host_declaration = 78,
+  sym_group_declaration = 79,
+  sym_zones_attribute = 80,
+  sym_mode_attribute = 81,
+  sym_mode = 82,
+  sym_waive_attribute = 83,
+  sym_from_attribute = 84,
+  sym_to_attribute = 85,
+  sym_endpoint = 86,
+  sym_service_attribute = 87,
+  sym_reason_attribute = 88,
+  sym_expires_attribute = 89,
+  sym_platform_attribute = 90,
+  sym_acl_budget_attribute = 91,
+  sym_interface_attribute = 92,
+  sym_scope_attribute = 93,
+  sym_requires_attribute = 94,
+  sym_sever_attribute = 95,
+  aux_sym_source_file_repeat1 = 96,
+  aux_sym_owner_declaration_repeat1 = 97,
+  aux_sym_service_declaration_repeat1 = 98,
+  aux_sym_zone_declaration_repeat1 = 99,
+  aux_sym_conduit_declaration_repeat1 = 100,
+  aux_sym_flow_declaration_repeat1 = 101,
+  aux_sym_firewall_declaration_repeat1 = 102,
+  aux_sym_manage_declaration_repeat1 = 103,
+  aux_sym_approval_declaration_repeat1 = 104,
+  aux_sym_isolation_declaration_repeat1 = 105,
+  aux_sym_networks_attribute_repeat1 = 106,
+  aux_sym_host_declaration_repeat1 = 107,
+  aux_sym_group_declaration_repeat1 = 108,
+  aux_sym_zones_attribute_repeat1 = 109,
+  aux_sym_from_attribute_repeat1 = 110,
+  aux_sym_scope_attribute_repeat1 = 111,
+  aux_sym_requires_attribute_repeat1 = 112,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -152,6 +158,8 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_conduit] = "conduit",
   [anon_sym_flow] = "flow",
   [anon_sym_firewall] = "firewall",
+  [anon_sym_manage] = "manage",
+  [anon_sym_control] = "control",
   [anon_sym_approval] = "approval",
   [anon_sym_isolation] = "isolation",
   [anon_sym_name] = "name",
@@ -179,6 +187,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_platform] = "platform",
   [anon_sym_acl_DASHbudget] = "acl-budget",
   [anon_sym_interface] = "interface",
+  [anon_sym_address] = "address",
   [anon_sym_scope] = "scope",
   [sym_all] = "all",
   [anon_sym_requires] = "requires",
@@ -193,6 +202,8 @@ static const char * const ts_symbol_names[] = {
   [sym_conduit_declaration] = "conduit_declaration",
   [sym_flow_declaration] = "flow_declaration",
   [sym_firewall_declaration] = "firewall_declaration",
+  [sym_manage_declaration] = "manage_declaration",
+  [sym_control_declaration] = "control_declaration",
   [sym_approval_declaration] = "approval_declaration",
   [sym_isolation_declaration] = "isolation_declaration",
   [sym_name_attribute] = "name_attribute",
@@ -227,6 +238,7 @@ static const char * const ts_symbol_names[] = {
   [aux_sym_conduit_declaration_repeat1] = "conduit_declaration_repeat1",
   [aux_sym_flow_declaration_repeat1] = "flow_declaration_repeat1",
   [aux_sym_firewall_declaration_repeat1] = "firewall_declaration_repeat1",
+  [aux_sym_manage_declaration_repeat1] = "manage_declaration_repeat1",
   [aux_sym_approval_declaration_repeat1] = "approval_declaration_repeat1",
   [aux_sym_isolation_declaration_repeat1] = "isolation_declaration_repeat1",
   [aux_sym_networks_attribute_repeat1] = "networks_attribute_repeat1",
@@ -262,6 +274,8 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_conduit] = anon_sym_conduit,
   [anon_sym_flow] = anon_sym_flow,
   [anon_sym_firewall] = anon_sym_firewall,
+  [anon_sym_manage] = anon_sym_manage,
+  [anon_sym_control] = anon_sym_control,
   [anon_sym_approval] = anon_sym_approval,
   [anon_sym_isolation] = anon_sym_isolation,
   [anon_sym_name] = anon_sym_name,
@@ -289,6 +303,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_platform] = anon_sym_platform,
   [anon_sym_acl_DASHbudget] = anon_sym_acl_DASHbudget,
   [anon_sym_interface] = anon_sym_interface,
+  [anon_sym_address] = anon_sym_address,
   [anon_sym_scope] = anon_sym_scope,
   [sym_all] = sym_all,
   [anon_sym_requires] = anon_sym_requires,
@@ -303,6 +318,8 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_conduit_declaration] = sym_conduit_declaration,
   [sym_flow_declaration] = sym_flow_declaration,
   [sym_firewall_declaration] = sym_firewall_declaration,
+  [sym_manage_declaration] = sym_manage_declaration,
+  [sym_control_declaration] = sym_control_declaration,
   [sym_approval_declaration] = sym_approval_declaration,
   [sym_isolation_declaration] = sym_isolation_declaration,
   [sym_name_attribute] = sym_name_attribute,
@@ -337,6 +354,7 @@ static const TSSymbol ts_symbol_map[] = {
   [aux_sym_conduit_declaration_repeat1] = aux_sym_conduit_declaration_repeat1,
   [aux_sym_flow_declaration_repeat1] = aux_sym_flow_declaration_repeat1,
   [aux_sym_firewall_declaration_repeat1] = aux_sym_firewall_declaration_repeat1,
+  [aux_sym_manage_declaration_repeat1] = aux_sym_manage_declaration_repeat1,
   [aux_sym_approval_declaration_repeat1] = aux_sym_approval_declaration_repeat1,
   [aux_sym_isolation_declaration_repeat1] = aux_sym_isolation_declaration_repeat1,
   [aux_sym_networks_attribute_repeat1] = aux_sym_networks_attribute_repeat1,
@@ -438,6 +456,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_firewall] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_manage] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_control] = {
     .visible = true,
     .named = false,
   },
@@ -549,6 +575,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
+  [anon_sym_address] = {
+    .visible = true,
+    .named = false,
+  },
   [anon_sym_scope] = {
     .visible = true,
     .named = false,
@@ -602,6 +632,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = true,
   },
   [sym_firewall_declaration] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_manage_declaration] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_control_declaration] = {
     .visible = true,
     .named = true,
   },
@@ -738,6 +776,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [aux_sym_firewall_declaration_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
+  [aux_sym_manage_declaration_repeat1] = {
     .visible = false,
     .named = false,
   },
@@ -1061,6 +1103,22 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [161] = 161,
   [162] = 162,
   [163] = 163,
+  [164] = 164,
+  [165] = 165,
+  [166] = 166,
+  [167] = 167,
+  [168] = 168,
+  [169] = 169,
+  [170] = 170,
+  [171] = 171,
+  [172] = 172,
+  [173] = 173,
+  [174] = 174,
+  [175] = 175,
+  [176] = 176,
+  [177] = 177,
+  [178] = 178,
+  [179] = 179,
 };
 
 static bool ts_lex(TSLexer *lexer, TSStateId state) {
@@ -1278,624 +1336,669 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 1:
       if (lookahead == 'c') ADVANCE(19);
-      if (lookahead == 'l') ADVANCE(20);
-      if (lookahead == 'n') ADVANCE(21);
-      if (lookahead == 'p') ADVANCE(22);
+      if (lookahead == 'd') ADVANCE(20);
+      if (lookahead == 'l') ADVANCE(21);
+      if (lookahead == 'n') ADVANCE(22);
+      if (lookahead == 'p') ADVANCE(23);
       END_STATE();
     case 2:
-      if (lookahead == 'o') ADVANCE(23);
+      if (lookahead == 'o') ADVANCE(24);
       END_STATE();
     case 3:
-      if (lookahead == 'e') ADVANCE(24);
+      if (lookahead == 'e') ADVANCE(25);
       END_STATE();
     case 4:
-      if (lookahead == 'n') ADVANCE(25);
-      if (lookahead == 's') ADVANCE(26);
-      if (lookahead == 'x') ADVANCE(27);
+      if (lookahead == 'n') ADVANCE(26);
+      if (lookahead == 's') ADVANCE(27);
+      if (lookahead == 'x') ADVANCE(28);
       END_STATE();
     case 5:
-      if (lookahead == 'i') ADVANCE(28);
-      if (lookahead == 'l') ADVANCE(29);
-      if (lookahead == 'r') ADVANCE(30);
-      END_STATE();
-    case 6:
+      if (lookahead == 'i') ADVANCE(29);
+      if (lookahead == 'l') ADVANCE(30);
       if (lookahead == 'r') ADVANCE(31);
       END_STATE();
+    case 6:
+      if (lookahead == 'r') ADVANCE(32);
+      END_STATE();
     case 7:
-      if (lookahead == 'o') ADVANCE(32);
+      if (lookahead == 'o') ADVANCE(33);
       END_STATE();
     case 8:
-      if (lookahead == 'n') ADVANCE(33);
-      if (lookahead == 's') ADVANCE(34);
+      if (lookahead == 'n') ADVANCE(34);
+      if (lookahead == 's') ADVANCE(35);
       END_STATE();
     case 9:
-      if (lookahead == 'e') ADVANCE(35);
-      if (lookahead == 'o') ADVANCE(36);
-      END_STATE();
-    case 10:
+      if (lookahead == 'e') ADVANCE(36);
       if (lookahead == 'o') ADVANCE(37);
       END_STATE();
-    case 11:
+    case 10:
       if (lookahead == 'a') ADVANCE(38);
-      if (lookahead == 'e') ADVANCE(39);
+      if (lookahead == 'o') ADVANCE(39);
+      END_STATE();
+    case 11:
+      if (lookahead == 'a') ADVANCE(40);
+      if (lookahead == 'e') ADVANCE(41);
       END_STATE();
     case 12:
-      if (lookahead == 'w') ADVANCE(40);
+      if (lookahead == 'w') ADVANCE(42);
       END_STATE();
     case 13:
-      if (lookahead == 'l') ADVANCE(41);
+      if (lookahead == 'l') ADVANCE(43);
       END_STATE();
     case 14:
-      if (lookahead == 'e') ADVANCE(42);
+      if (lookahead == 'e') ADVANCE(44);
       END_STATE();
     case 15:
-      if (lookahead == 'c') ADVANCE(43);
-      if (lookahead == 'e') ADVANCE(44);
-      if (lookahead == 'l') ADVANCE(45);
-      if (lookahead == 'u') ADVANCE(46);
+      if (lookahead == 'c') ADVANCE(45);
+      if (lookahead == 'e') ADVANCE(46);
+      if (lookahead == 'l') ADVANCE(47);
+      if (lookahead == 'u') ADVANCE(48);
       END_STATE();
     case 16:
-      if (lookahead == 'o') ADVANCE(47);
-      END_STATE();
-    case 17:
-      if (lookahead == 'a') ADVANCE(48);
-      END_STATE();
-    case 18:
       if (lookahead == 'o') ADVANCE(49);
       END_STATE();
+    case 17:
+      if (lookahead == 'a') ADVANCE(50);
+      END_STATE();
+    case 18:
+      if (lookahead == 'o') ADVANCE(51);
+      END_STATE();
     case 19:
-      if (lookahead == 'l') ADVANCE(50);
+      if (lookahead == 'l') ADVANCE(52);
       END_STATE();
     case 20:
-      if (lookahead == 'l') ADVANCE(51);
+      if (lookahead == 'd') ADVANCE(53);
       END_STATE();
     case 21:
-      if (lookahead == 'y') ADVANCE(52);
+      if (lookahead == 'l') ADVANCE(54);
       END_STATE();
     case 22:
-      if (lookahead == 'p') ADVANCE(53);
+      if (lookahead == 'y') ADVANCE(55);
       END_STATE();
     case 23:
-      if (lookahead == 'n') ADVANCE(54);
+      if (lookahead == 'p') ADVANCE(56);
       END_STATE();
     case 24:
-      if (lookahead == 's') ADVANCE(55);
+      if (lookahead == 'n') ADVANCE(57);
       END_STATE();
     case 25:
-      if (lookahead == 'f') ADVANCE(56);
+      if (lookahead == 's') ADVANCE(58);
       END_STATE();
     case 26:
-      if (lookahead == 's') ADVANCE(57);
+      if (lookahead == 'f') ADVANCE(59);
       END_STATE();
     case 27:
-      if (lookahead == 'p') ADVANCE(58);
+      if (lookahead == 's') ADVANCE(60);
       END_STATE();
     case 28:
-      if (lookahead == 'r') ADVANCE(59);
+      if (lookahead == 'p') ADVANCE(61);
       END_STATE();
     case 29:
-      if (lookahead == 'o') ADVANCE(60);
+      if (lookahead == 'r') ADVANCE(62);
       END_STATE();
     case 30:
-      if (lookahead == 'o') ADVANCE(61);
+      if (lookahead == 'o') ADVANCE(63);
       END_STATE();
     case 31:
-      if (lookahead == 'o') ADVANCE(62);
+      if (lookahead == 'o') ADVANCE(64);
       END_STATE();
     case 32:
-      if (lookahead == 's') ADVANCE(63);
-      END_STATE();
-    case 33:
-      if (lookahead == 't') ADVANCE(64);
-      END_STATE();
-    case 34:
       if (lookahead == 'o') ADVANCE(65);
       END_STATE();
+    case 33:
+      if (lookahead == 's') ADVANCE(66);
+      END_STATE();
+    case 34:
+      if (lookahead == 't') ADVANCE(67);
+      END_STATE();
     case 35:
-      if (lookahead == 'v') ADVANCE(66);
+      if (lookahead == 'o') ADVANCE(68);
       END_STATE();
     case 36:
-      if (lookahead == 'g') ADVANCE(67);
+      if (lookahead == 'v') ADVANCE(69);
       END_STATE();
     case 37:
-      if (lookahead == 'd') ADVANCE(68);
-      if (lookahead == 'n') ADVANCE(69);
+      if (lookahead == 'g') ADVANCE(70);
       END_STATE();
     case 38:
-      if (lookahead == 'm') ADVANCE(70);
+      if (lookahead == 'n') ADVANCE(71);
       END_STATE();
     case 39:
-      if (lookahead == 't') ADVANCE(71);
+      if (lookahead == 'd') ADVANCE(72);
+      if (lookahead == 'n') ADVANCE(73);
       END_STATE();
     case 40:
-      if (lookahead == 'n') ADVANCE(72);
+      if (lookahead == 'm') ADVANCE(74);
       END_STATE();
     case 41:
-      if (lookahead == 'a') ADVANCE(73);
+      if (lookahead == 't') ADVANCE(75);
       END_STATE();
     case 42:
-      if (lookahead == 'a') ADVANCE(74);
-      if (lookahead == 'm') ADVANCE(75);
-      if (lookahead == 'q') ADVANCE(76);
+      if (lookahead == 'n') ADVANCE(76);
       END_STATE();
     case 43:
-      if (lookahead == 'o') ADVANCE(77);
+      if (lookahead == 'a') ADVANCE(77);
       END_STATE();
     case 44:
-      if (lookahead == 'r') ADVANCE(78);
-      if (lookahead == 'v') ADVANCE(79);
+      if (lookahead == 'a') ADVANCE(78);
+      if (lookahead == 'm') ADVANCE(79);
+      if (lookahead == 'q') ADVANCE(80);
       END_STATE();
     case 45:
-      ACCEPT_TOKEN(anon_sym_sl);
+      if (lookahead == 'o') ADVANCE(81);
       END_STATE();
     case 46:
-      if (lookahead == 'p') ADVANCE(80);
+      if (lookahead == 'r') ADVANCE(82);
+      if (lookahead == 'v') ADVANCE(83);
       END_STATE();
     case 47:
-      ACCEPT_TOKEN(anon_sym_to);
+      ACCEPT_TOKEN(anon_sym_sl);
       END_STATE();
     case 48:
-      if (lookahead == 'i') ADVANCE(81);
+      if (lookahead == 'p') ADVANCE(84);
       END_STATE();
     case 49:
-      if (lookahead == 'n') ADVANCE(82);
+      ACCEPT_TOKEN(anon_sym_to);
       END_STATE();
     case 50:
-      if (lookahead == '-') ADVANCE(83);
+      if (lookahead == 'i') ADVANCE(85);
       END_STATE();
     case 51:
-      ACCEPT_TOKEN(sym_all);
+      if (lookahead == 'n') ADVANCE(86);
       END_STATE();
     case 52:
-      ACCEPT_TOKEN(sym_any);
+      if (lookahead == '-') ADVANCE(87);
       END_STATE();
     case 53:
-      if (lookahead == 'r') ADVANCE(84);
+      if (lookahead == 'r') ADVANCE(88);
       END_STATE();
     case 54:
-      if (lookahead == 'd') ADVANCE(85);
-      if (lookahead == 't') ADVANCE(86);
+      ACCEPT_TOKEN(sym_all);
       END_STATE();
     case 55:
-      if (lookahead == 'c') ADVANCE(87);
+      ACCEPT_TOKEN(sym_any);
       END_STATE();
     case 56:
-      if (lookahead == 'o') ADVANCE(88);
+      if (lookahead == 'r') ADVANCE(89);
       END_STATE();
     case 57:
-      if (lookahead == 'e') ADVANCE(89);
+      if (lookahead == 'd') ADVANCE(90);
+      if (lookahead == 't') ADVANCE(91);
       END_STATE();
     case 58:
-      if (lookahead == 'i') ADVANCE(90);
+      if (lookahead == 'c') ADVANCE(92);
       END_STATE();
     case 59:
-      if (lookahead == 'e') ADVANCE(91);
+      if (lookahead == 'o') ADVANCE(93);
       END_STATE();
     case 60:
-      if (lookahead == 'w') ADVANCE(92);
+      if (lookahead == 'e') ADVANCE(94);
       END_STATE();
     case 61:
-      if (lookahead == 'm') ADVANCE(93);
+      if (lookahead == 'i') ADVANCE(95);
       END_STATE();
     case 62:
-      if (lookahead == 'u') ADVANCE(94);
-      END_STATE();
-    case 63:
-      if (lookahead == 't') ADVANCE(95);
-      END_STATE();
-    case 64:
       if (lookahead == 'e') ADVANCE(96);
       END_STATE();
+    case 63:
+      if (lookahead == 'w') ADVANCE(97);
+      END_STATE();
+    case 64:
+      if (lookahead == 'm') ADVANCE(98);
+      END_STATE();
     case 65:
-      if (lookahead == 'l') ADVANCE(97);
+      if (lookahead == 'u') ADVANCE(99);
       END_STATE();
     case 66:
-      if (lookahead == 'e') ADVANCE(98);
+      if (lookahead == 't') ADVANCE(100);
       END_STATE();
     case 67:
-      ACCEPT_TOKEN(sym_log_attribute);
-      END_STATE();
-    case 68:
-      if (lookahead == 'e') ADVANCE(99);
-      END_STATE();
-    case 69:
-      if (lookahead == 'i') ADVANCE(100);
-      END_STATE();
-    case 70:
       if (lookahead == 'e') ADVANCE(101);
       END_STATE();
-    case 71:
-      if (lookahead == 'w') ADVANCE(102);
+    case 68:
+      if (lookahead == 'l') ADVANCE(102);
       END_STATE();
-    case 72:
+    case 69:
       if (lookahead == 'e') ADVANCE(103);
       END_STATE();
+    case 70:
+      ACCEPT_TOKEN(sym_log_attribute);
+      END_STATE();
+    case 71:
+      if (lookahead == 'a') ADVANCE(104);
+      END_STATE();
+    case 72:
+      if (lookahead == 'e') ADVANCE(105);
+      END_STATE();
     case 73:
-      if (lookahead == 't') ADVANCE(104);
+      if (lookahead == 'i') ADVANCE(106);
       END_STATE();
     case 74:
-      if (lookahead == 's') ADVANCE(105);
+      if (lookahead == 'e') ADVANCE(107);
       END_STATE();
     case 75:
-      if (lookahead == 'o') ADVANCE(106);
+      if (lookahead == 'w') ADVANCE(108);
       END_STATE();
     case 76:
-      if (lookahead == 'u') ADVANCE(107);
+      if (lookahead == 'e') ADVANCE(109);
       END_STATE();
     case 77:
-      if (lookahead == 'p') ADVANCE(108);
+      if (lookahead == 't') ADVANCE(110);
       END_STATE();
     case 78:
-      if (lookahead == 'v') ADVANCE(109);
+      if (lookahead == 's') ADVANCE(111);
       END_STATE();
     case 79:
-      if (lookahead == 'e') ADVANCE(110);
+      if (lookahead == 'o') ADVANCE(112);
       END_STATE();
     case 80:
-      if (lookahead == 'p') ADVANCE(111);
+      if (lookahead == 'u') ADVANCE(113);
       END_STATE();
     case 81:
-      if (lookahead == 'v') ADVANCE(112);
+      if (lookahead == 'p') ADVANCE(114);
       END_STATE();
     case 82:
-      if (lookahead == 'e') ADVANCE(113);
+      if (lookahead == 'v') ADVANCE(115);
       END_STATE();
     case 83:
-      if (lookahead == 'b') ADVANCE(114);
+      if (lookahead == 'e') ADVANCE(116);
       END_STATE();
     case 84:
-      if (lookahead == 'o') ADVANCE(115);
+      if (lookahead == 'p') ADVANCE(117);
       END_STATE();
     case 85:
-      if (lookahead == 'u') ADVANCE(116);
+      if (lookahead == 'v') ADVANCE(118);
       END_STATE();
     case 86:
-      if (lookahead == 'a') ADVANCE(117);
+      if (lookahead == 'e') ADVANCE(119);
       END_STATE();
     case 87:
-      if (lookahead == 'r') ADVANCE(118);
+      if (lookahead == 'b') ADVANCE(120);
       END_STATE();
     case 88:
-      if (lookahead == 'r') ADVANCE(119);
+      if (lookahead == 'e') ADVANCE(121);
       END_STATE();
     case 89:
-      if (lookahead == 'n') ADVANCE(120);
+      if (lookahead == 'o') ADVANCE(122);
       END_STATE();
     case 90:
-      if (lookahead == 'r') ADVANCE(121);
+      if (lookahead == 'u') ADVANCE(123);
       END_STATE();
     case 91:
-      if (lookahead == 'w') ADVANCE(122);
+      if (lookahead == 'a') ADVANCE(124);
+      if (lookahead == 'r') ADVANCE(125);
       END_STATE();
     case 92:
-      ACCEPT_TOKEN(anon_sym_flow);
+      if (lookahead == 'r') ADVANCE(126);
       END_STATE();
     case 93:
-      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == 'r') ADVANCE(127);
       END_STATE();
     case 94:
-      if (lookahead == 'p') ADVANCE(123);
+      if (lookahead == 'n') ADVANCE(128);
       END_STATE();
     case 95:
-      ACCEPT_TOKEN(anon_sym_host);
-      END_STATE();
-    case 96:
-      if (lookahead == 'r') ADVANCE(124);
-      END_STATE();
-    case 97:
-      if (lookahead == 'a') ADVANCE(125);
-      END_STATE();
-    case 98:
-      if (lookahead == 'l') ADVANCE(126);
-      END_STATE();
-    case 99:
-      ACCEPT_TOKEN(anon_sym_mode);
-      END_STATE();
-    case 100:
-      if (lookahead == 't') ADVANCE(127);
-      END_STATE();
-    case 101:
-      ACCEPT_TOKEN(anon_sym_name);
-      END_STATE();
-    case 102:
-      if (lookahead == 'o') ADVANCE(128);
-      END_STATE();
-    case 103:
       if (lookahead == 'r') ADVANCE(129);
       END_STATE();
+    case 96:
+      if (lookahead == 'w') ADVANCE(130);
+      END_STATE();
+    case 97:
+      ACCEPT_TOKEN(anon_sym_flow);
+      END_STATE();
+    case 98:
+      ACCEPT_TOKEN(anon_sym_from);
+      END_STATE();
+    case 99:
+      if (lookahead == 'p') ADVANCE(131);
+      END_STATE();
+    case 100:
+      ACCEPT_TOKEN(anon_sym_host);
+      END_STATE();
+    case 101:
+      if (lookahead == 'r') ADVANCE(132);
+      END_STATE();
+    case 102:
+      if (lookahead == 'a') ADVANCE(133);
+      END_STATE();
+    case 103:
+      if (lookahead == 'l') ADVANCE(134);
+      END_STATE();
     case 104:
-      if (lookahead == 'f') ADVANCE(130);
+      if (lookahead == 'g') ADVANCE(135);
       END_STATE();
     case 105:
-      if (lookahead == 'o') ADVANCE(131);
+      ACCEPT_TOKEN(anon_sym_mode);
       END_STATE();
     case 106:
-      if (lookahead == 't') ADVANCE(132);
+      if (lookahead == 't') ADVANCE(136);
       END_STATE();
     case 107:
-      if (lookahead == 'i') ADVANCE(133);
+      ACCEPT_TOKEN(anon_sym_name);
       END_STATE();
     case 108:
-      if (lookahead == 'e') ADVANCE(134);
+      if (lookahead == 'o') ADVANCE(137);
       END_STATE();
     case 109:
-      if (lookahead == 'i') ADVANCE(135);
+      if (lookahead == 'r') ADVANCE(138);
       END_STATE();
     case 110:
-      if (lookahead == 'r') ADVANCE(136);
+      if (lookahead == 'f') ADVANCE(139);
       END_STATE();
     case 111:
-      if (lookahead == 'l') ADVANCE(137);
+      if (lookahead == 'o') ADVANCE(140);
       END_STATE();
     case 112:
-      if (lookahead == 'e') ADVANCE(138);
+      if (lookahead == 't') ADVANCE(141);
       END_STATE();
     case 113:
-      ACCEPT_TOKEN(anon_sym_zone);
-      if (lookahead == 's') ADVANCE(139);
-      END_STATE();
-    case 114:
-      if (lookahead == 'u') ADVANCE(140);
-      END_STATE();
-    case 115:
-      if (lookahead == 'v') ADVANCE(141);
-      END_STATE();
-    case 116:
       if (lookahead == 'i') ADVANCE(142);
       END_STATE();
-    case 117:
-      if (lookahead == 'c') ADVANCE(143);
+    case 114:
+      if (lookahead == 'e') ADVANCE(143);
       END_STATE();
-    case 118:
+    case 115:
       if (lookahead == 'i') ADVANCE(144);
       END_STATE();
-    case 119:
-      if (lookahead == 'c') ADVANCE(145);
+    case 116:
+      if (lookahead == 'r') ADVANCE(145);
       END_STATE();
-    case 120:
-      if (lookahead == 't') ADVANCE(146);
+    case 117:
+      if (lookahead == 'l') ADVANCE(146);
       END_STATE();
-    case 121:
+    case 118:
       if (lookahead == 'e') ADVANCE(147);
       END_STATE();
+    case 119:
+      ACCEPT_TOKEN(anon_sym_zone);
+      if (lookahead == 's') ADVANCE(148);
+      END_STATE();
+    case 120:
+      if (lookahead == 'u') ADVANCE(149);
+      END_STATE();
+    case 121:
+      if (lookahead == 's') ADVANCE(150);
+      END_STATE();
     case 122:
-      if (lookahead == 'a') ADVANCE(148);
+      if (lookahead == 'v') ADVANCE(151);
       END_STATE();
     case 123:
-      ACCEPT_TOKEN(anon_sym_group);
+      if (lookahead == 'i') ADVANCE(152);
       END_STATE();
     case 124:
-      if (lookahead == 'f') ADVANCE(149);
+      if (lookahead == 'c') ADVANCE(153);
       END_STATE();
     case 125:
-      if (lookahead == 't') ADVANCE(150);
+      if (lookahead == 'o') ADVANCE(154);
       END_STATE();
     case 126:
-      ACCEPT_TOKEN(anon_sym_level);
+      if (lookahead == 'i') ADVANCE(155);
       END_STATE();
     case 127:
-      if (lookahead == 'o') ADVANCE(151);
+      if (lookahead == 'c') ADVANCE(156);
       END_STATE();
     case 128:
-      if (lookahead == 'r') ADVANCE(152);
+      if (lookahead == 't') ADVANCE(157);
       END_STATE();
     case 129:
-      ACCEPT_TOKEN(anon_sym_owner);
+      if (lookahead == 'e') ADVANCE(158);
       END_STATE();
     case 130:
-      if (lookahead == 'o') ADVANCE(153);
+      if (lookahead == 'a') ADVANCE(159);
       END_STATE();
     case 131:
-      if (lookahead == 'n') ADVANCE(154);
+      ACCEPT_TOKEN(anon_sym_group);
       END_STATE();
     case 132:
-      if (lookahead == 'e') ADVANCE(155);
+      if (lookahead == 'f') ADVANCE(160);
       END_STATE();
     case 133:
-      if (lookahead == 'r') ADVANCE(156);
-      END_STATE();
-    case 134:
-      ACCEPT_TOKEN(anon_sym_scope);
-      END_STATE();
-    case 135:
-      if (lookahead == 'c') ADVANCE(157);
-      END_STATE();
-    case 136:
-      ACCEPT_TOKEN(anon_sym_sever);
-      END_STATE();
-    case 137:
-      if (lookahead == 'i') ADVANCE(158);
-      END_STATE();
-    case 138:
-      ACCEPT_TOKEN(anon_sym_waive);
-      END_STATE();
-    case 139:
-      ACCEPT_TOKEN(anon_sym_zones);
-      END_STATE();
-    case 140:
-      if (lookahead == 'd') ADVANCE(159);
-      END_STATE();
-    case 141:
-      if (lookahead == 'a') ADVANCE(160);
-      END_STATE();
-    case 142:
       if (lookahead == 't') ADVANCE(161);
       END_STATE();
+    case 134:
+      ACCEPT_TOKEN(anon_sym_level);
+      END_STATE();
+    case 135:
+      if (lookahead == 'e') ADVANCE(162);
+      END_STATE();
+    case 136:
+      if (lookahead == 'o') ADVANCE(163);
+      END_STATE();
+    case 137:
+      if (lookahead == 'r') ADVANCE(164);
+      END_STATE();
+    case 138:
+      ACCEPT_TOKEN(anon_sym_owner);
+      END_STATE();
+    case 139:
+      if (lookahead == 'o') ADVANCE(165);
+      END_STATE();
+    case 140:
+      if (lookahead == 'n') ADVANCE(166);
+      END_STATE();
+    case 141:
+      if (lookahead == 'e') ADVANCE(167);
+      END_STATE();
+    case 142:
+      if (lookahead == 'r') ADVANCE(168);
+      END_STATE();
     case 143:
-      if (lookahead == 't') ADVANCE(162);
+      ACCEPT_TOKEN(anon_sym_scope);
       END_STATE();
     case 144:
-      if (lookahead == 'p') ADVANCE(163);
+      if (lookahead == 'c') ADVANCE(169);
       END_STATE();
     case 145:
-      if (lookahead == 'e') ADVANCE(164);
+      ACCEPT_TOKEN(anon_sym_sever);
       END_STATE();
     case 146:
-      if (lookahead == 'i') ADVANCE(165);
+      if (lookahead == 'i') ADVANCE(170);
       END_STATE();
     case 147:
-      if (lookahead == 's') ADVANCE(166);
+      ACCEPT_TOKEN(anon_sym_waive);
       END_STATE();
     case 148:
-      if (lookahead == 'l') ADVANCE(167);
+      ACCEPT_TOKEN(anon_sym_zones);
       END_STATE();
     case 149:
-      if (lookahead == 'a') ADVANCE(168);
+      if (lookahead == 'd') ADVANCE(171);
       END_STATE();
     case 150:
-      if (lookahead == 'i') ADVANCE(169);
+      if (lookahead == 's') ADVANCE(172);
       END_STATE();
     case 151:
-      if (lookahead == 'r') ADVANCE(170);
+      if (lookahead == 'a') ADVANCE(173);
       END_STATE();
     case 152:
-      if (lookahead == 'k') ADVANCE(171);
+      if (lookahead == 't') ADVANCE(174);
       END_STATE();
     case 153:
-      if (lookahead == 'r') ADVANCE(172);
+      if (lookahead == 't') ADVANCE(175);
       END_STATE();
     case 154:
-      ACCEPT_TOKEN(anon_sym_reason);
+      if (lookahead == 'l') ADVANCE(176);
       END_STATE();
     case 155:
-      if (lookahead == '-') ADVANCE(173);
+      if (lookahead == 'p') ADVANCE(177);
       END_STATE();
     case 156:
-      if (lookahead == 'e') ADVANCE(174);
+      if (lookahead == 'e') ADVANCE(178);
       END_STATE();
     case 157:
-      if (lookahead == 'e') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(179);
       END_STATE();
     case 158:
-      if (lookahead == 'e') ADVANCE(176);
+      if (lookahead == 's') ADVANCE(180);
       END_STATE();
     case 159:
-      if (lookahead == 'g') ADVANCE(177);
-      END_STATE();
-    case 160:
-      if (lookahead == 'l') ADVANCE(178);
-      END_STATE();
-    case 161:
-      ACCEPT_TOKEN(anon_sym_conduit);
-      END_STATE();
-    case 162:
-      ACCEPT_TOKEN(anon_sym_contact);
-      END_STATE();
-    case 163:
-      if (lookahead == 't') ADVANCE(179);
-      END_STATE();
-    case 164:
-      ACCEPT_TOKEN(anon_sym_enforce);
-      END_STATE();
-    case 165:
-      if (lookahead == 'a') ADVANCE(180);
-      END_STATE();
-    case 166:
-      ACCEPT_TOKEN(anon_sym_expires);
-      END_STATE();
-    case 167:
       if (lookahead == 'l') ADVANCE(181);
       END_STATE();
+    case 160:
+      if (lookahead == 'a') ADVANCE(182);
+      END_STATE();
+    case 161:
+      if (lookahead == 'i') ADVANCE(183);
+      END_STATE();
+    case 162:
+      ACCEPT_TOKEN(anon_sym_manage);
+      END_STATE();
+    case 163:
+      if (lookahead == 'r') ADVANCE(184);
+      END_STATE();
+    case 164:
+      if (lookahead == 'k') ADVANCE(185);
+      END_STATE();
+    case 165:
+      if (lookahead == 'r') ADVANCE(186);
+      END_STATE();
+    case 166:
+      ACCEPT_TOKEN(anon_sym_reason);
+      END_STATE();
+    case 167:
+      if (lookahead == '-') ADVANCE(187);
+      END_STATE();
     case 168:
-      if (lookahead == 'c') ADVANCE(182);
+      if (lookahead == 'e') ADVANCE(188);
       END_STATE();
     case 169:
-      if (lookahead == 'o') ADVANCE(183);
-      END_STATE();
-    case 170:
-      ACCEPT_TOKEN(anon_sym_monitor);
-      END_STATE();
-    case 171:
-      if (lookahead == 's') ADVANCE(184);
-      END_STATE();
-    case 172:
-      if (lookahead == 'm') ADVANCE(185);
-      END_STATE();
-    case 173:
-      if (lookahead == 'a') ADVANCE(186);
-      END_STATE();
-    case 174:
-      if (lookahead == 's') ADVANCE(187);
-      END_STATE();
-    case 175:
-      ACCEPT_TOKEN(anon_sym_service);
-      END_STATE();
-    case 176:
-      if (lookahead == 'r') ADVANCE(188);
-      END_STATE();
-    case 177:
       if (lookahead == 'e') ADVANCE(189);
       END_STATE();
+    case 170:
+      if (lookahead == 'e') ADVANCE(190);
+      END_STATE();
+    case 171:
+      if (lookahead == 'g') ADVANCE(191);
+      END_STATE();
+    case 172:
+      ACCEPT_TOKEN(anon_sym_address);
+      END_STATE();
+    case 173:
+      if (lookahead == 'l') ADVANCE(192);
+      END_STATE();
+    case 174:
+      ACCEPT_TOKEN(anon_sym_conduit);
+      END_STATE();
+    case 175:
+      ACCEPT_TOKEN(anon_sym_contact);
+      END_STATE();
+    case 176:
+      ACCEPT_TOKEN(anon_sym_control);
+      END_STATE();
+    case 177:
+      if (lookahead == 't') ADVANCE(193);
+      END_STATE();
     case 178:
-      ACCEPT_TOKEN(anon_sym_approval);
+      ACCEPT_TOKEN(anon_sym_enforce);
       END_STATE();
     case 179:
-      if (lookahead == 'i') ADVANCE(190);
+      if (lookahead == 'a') ADVANCE(194);
       END_STATE();
     case 180:
-      if (lookahead == 'l') ADVANCE(191);
+      ACCEPT_TOKEN(anon_sym_expires);
       END_STATE();
     case 181:
-      ACCEPT_TOKEN(anon_sym_firewall);
+      if (lookahead == 'l') ADVANCE(195);
       END_STATE();
     case 182:
-      if (lookahead == 'e') ADVANCE(192);
+      if (lookahead == 'c') ADVANCE(196);
       END_STATE();
     case 183:
-      if (lookahead == 'n') ADVANCE(193);
+      if (lookahead == 'o') ADVANCE(197);
       END_STATE();
     case 184:
-      ACCEPT_TOKEN(anon_sym_networks);
+      ACCEPT_TOKEN(anon_sym_monitor);
       END_STATE();
     case 185:
-      ACCEPT_TOKEN(anon_sym_platform);
+      if (lookahead == 's') ADVANCE(198);
       END_STATE();
     case 186:
-      if (lookahead == 'c') ADVANCE(194);
+      if (lookahead == 'm') ADVANCE(199);
       END_STATE();
     case 187:
-      ACCEPT_TOKEN(anon_sym_requires);
+      if (lookahead == 'a') ADVANCE(200);
       END_STATE();
     case 188:
-      ACCEPT_TOKEN(sym_supplier_attribute);
-      END_STATE();
-    case 189:
-      if (lookahead == 't') ADVANCE(195);
-      END_STATE();
-    case 190:
-      if (lookahead == 'o') ADVANCE(196);
-      END_STATE();
-    case 191:
-      ACCEPT_TOKEN(sym_essential_attribute);
-      END_STATE();
-    case 192:
-      ACCEPT_TOKEN(anon_sym_interface);
-      END_STATE();
-    case 193:
-      ACCEPT_TOKEN(anon_sym_isolation);
-      END_STATE();
-    case 194:
-      if (lookahead == 'c') ADVANCE(197);
-      END_STATE();
-    case 195:
-      ACCEPT_TOKEN(anon_sym_acl_DASHbudget);
-      END_STATE();
-    case 196:
-      if (lookahead == 'n') ADVANCE(198);
-      END_STATE();
-    case 197:
-      if (lookahead == 'e') ADVANCE(199);
-      END_STATE();
-    case 198:
-      ACCEPT_TOKEN(anon_sym_description);
-      END_STATE();
-    case 199:
-      if (lookahead == 's') ADVANCE(200);
-      END_STATE();
-    case 200:
       if (lookahead == 's') ADVANCE(201);
       END_STATE();
+    case 189:
+      ACCEPT_TOKEN(anon_sym_service);
+      END_STATE();
+    case 190:
+      if (lookahead == 'r') ADVANCE(202);
+      END_STATE();
+    case 191:
+      if (lookahead == 'e') ADVANCE(203);
+      END_STATE();
+    case 192:
+      ACCEPT_TOKEN(anon_sym_approval);
+      END_STATE();
+    case 193:
+      if (lookahead == 'i') ADVANCE(204);
+      END_STATE();
+    case 194:
+      if (lookahead == 'l') ADVANCE(205);
+      END_STATE();
+    case 195:
+      ACCEPT_TOKEN(anon_sym_firewall);
+      END_STATE();
+    case 196:
+      if (lookahead == 'e') ADVANCE(206);
+      END_STATE();
+    case 197:
+      if (lookahead == 'n') ADVANCE(207);
+      END_STATE();
+    case 198:
+      ACCEPT_TOKEN(anon_sym_networks);
+      END_STATE();
+    case 199:
+      ACCEPT_TOKEN(anon_sym_platform);
+      END_STATE();
+    case 200:
+      if (lookahead == 'c') ADVANCE(208);
+      END_STATE();
     case 201:
+      ACCEPT_TOKEN(anon_sym_requires);
+      END_STATE();
+    case 202:
+      ACCEPT_TOKEN(sym_supplier_attribute);
+      END_STATE();
+    case 203:
+      if (lookahead == 't') ADVANCE(209);
+      END_STATE();
+    case 204:
+      if (lookahead == 'o') ADVANCE(210);
+      END_STATE();
+    case 205:
+      ACCEPT_TOKEN(sym_essential_attribute);
+      END_STATE();
+    case 206:
+      ACCEPT_TOKEN(anon_sym_interface);
+      END_STATE();
+    case 207:
+      ACCEPT_TOKEN(anon_sym_isolation);
+      END_STATE();
+    case 208:
+      if (lookahead == 'c') ADVANCE(211);
+      END_STATE();
+    case 209:
+      ACCEPT_TOKEN(anon_sym_acl_DASHbudget);
+      END_STATE();
+    case 210:
+      if (lookahead == 'n') ADVANCE(212);
+      END_STATE();
+    case 211:
+      if (lookahead == 'e') ADVANCE(213);
+      END_STATE();
+    case 212:
+      ACCEPT_TOKEN(anon_sym_description);
+      END_STATE();
+    case 213:
+      if (lookahead == 's') ADVANCE(214);
+      END_STATE();
+    case 214:
+      if (lookahead == 's') ADVANCE(215);
+      END_STATE();
+    case 215:
       ACCEPT_TOKEN(sym_remote_access);
       END_STATE();
     default:
@@ -2013,44 +2116,44 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [106] = {.lex_state = 0},
   [107] = {.lex_state = 0},
   [108] = {.lex_state = 0},
-  [109] = {.lex_state = 2},
-  [110] = {.lex_state = 2},
+  [109] = {.lex_state = 0},
+  [110] = {.lex_state = 0},
   [111] = {.lex_state = 0},
   [112] = {.lex_state = 0},
-  [113] = {.lex_state = 2},
-  [114] = {.lex_state = 2},
+  [113] = {.lex_state = 0},
+  [114] = {.lex_state = 0},
   [115] = {.lex_state = 0},
   [116] = {.lex_state = 0},
   [117] = {.lex_state = 0},
   [118] = {.lex_state = 0},
   [119] = {.lex_state = 0},
   [120] = {.lex_state = 0},
-  [121] = {.lex_state = 0},
-  [122] = {.lex_state = 0},
-  [123] = {.lex_state = 3},
-  [124] = {.lex_state = 3},
+  [121] = {.lex_state = 2},
+  [122] = {.lex_state = 2},
+  [123] = {.lex_state = 2},
+  [124] = {.lex_state = 0},
   [125] = {.lex_state = 2},
   [126] = {.lex_state = 0},
   [127] = {.lex_state = 0},
-  [128] = {.lex_state = 3},
+  [128] = {.lex_state = 0},
   [129] = {.lex_state = 0},
-  [130] = {.lex_state = 2},
-  [131] = {.lex_state = 0},
-  [132] = {.lex_state = 0},
+  [130] = {.lex_state = 0},
+  [131] = {.lex_state = 2},
+  [132] = {.lex_state = 3},
   [133] = {.lex_state = 0},
   [134] = {.lex_state = 0},
   [135] = {.lex_state = 0},
-  [136] = {.lex_state = 2},
-  [137] = {.lex_state = 3},
+  [136] = {.lex_state = 0},
+  [137] = {.lex_state = 0},
   [138] = {.lex_state = 0},
-  [139] = {.lex_state = 0},
+  [139] = {.lex_state = 3},
   [140] = {.lex_state = 0},
   [141] = {.lex_state = 0},
   [142] = {.lex_state = 0},
   [143] = {.lex_state = 0},
   [144] = {.lex_state = 0},
   [145] = {.lex_state = 0},
-  [146] = {.lex_state = 0},
+  [146] = {.lex_state = 2},
   [147] = {.lex_state = 0},
   [148] = {.lex_state = 0},
   [149] = {.lex_state = 0},
@@ -2059,15 +2162,31 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [152] = {.lex_state = 0},
   [153] = {.lex_state = 0},
   [154] = {.lex_state = 0},
-  [155] = {.lex_state = 3},
+  [155] = {.lex_state = 0},
   [156] = {.lex_state = 0},
   [157] = {.lex_state = 0},
   [158] = {.lex_state = 0},
-  [159] = {.lex_state = 0},
+  [159] = {.lex_state = 3},
   [160] = {.lex_state = 0},
-  [161] = {.lex_state = 0},
+  [161] = {.lex_state = 2},
   [162] = {.lex_state = 0},
   [163] = {.lex_state = 0},
+  [164] = {.lex_state = 0},
+  [165] = {.lex_state = 0},
+  [166] = {.lex_state = 0},
+  [167] = {.lex_state = 0},
+  [168] = {.lex_state = 0},
+  [169] = {.lex_state = 2},
+  [170] = {.lex_state = 0},
+  [171] = {.lex_state = 3},
+  [172] = {.lex_state = 3},
+  [173] = {.lex_state = 0},
+  [174] = {.lex_state = 0},
+  [175] = {.lex_state = 0},
+  [176] = {.lex_state = 0},
+  [177] = {.lex_state = 0},
+  [178] = {.lex_state = 0},
+  [179] = {.lex_state = 0},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -2093,6 +2212,8 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_conduit] = ACTIONS(1),
     [anon_sym_flow] = ACTIONS(1),
     [anon_sym_firewall] = ACTIONS(1),
+    [anon_sym_manage] = ACTIONS(1),
+    [anon_sym_control] = ACTIONS(1),
     [anon_sym_approval] = ACTIONS(1),
     [anon_sym_isolation] = ACTIONS(1),
     [anon_sym_name] = ACTIONS(1),
@@ -2120,13 +2241,14 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_platform] = ACTIONS(1),
     [anon_sym_acl_DASHbudget] = ACTIONS(1),
     [anon_sym_interface] = ACTIONS(1),
+    [anon_sym_address] = ACTIONS(1),
     [anon_sym_scope] = ACTIONS(1),
     [sym_all] = ACTIONS(1),
     [anon_sym_requires] = ACTIONS(1),
     [anon_sym_sever] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(146),
+    [sym_source_file] = STATE(152),
     [sym__declaration] = STATE(12),
     [sym_owner_declaration] = STATE(12),
     [sym_service_declaration] = STATE(12),
@@ -2198,7 +2320,29 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-  [55] = 11,
+  [55] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(23), 18,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_COMMA,
+      sym_remote_access,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [79] = 11,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(28), 1,
@@ -2220,7 +2364,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(44), 2,
       sym_log_attribute,
       sym_essential_attribute,
-    STATE(5), 8,
+    STATE(6), 8,
       sym_owner_attribute,
       sym_waive_attribute,
       sym_from_attribute,
@@ -2229,7 +2373,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_reason_attribute,
       sym_expires_attribute,
       aux_sym_flow_declaration_repeat1,
-  [97] = 11,
+  [121] = 11,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(28), 1,
@@ -2260,28 +2404,6 @@ static const uint16_t ts_small_parse_table[] = {
       sym_reason_attribute,
       sym_expires_attribute,
       aux_sym_flow_declaration_repeat1,
-  [139] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(23), 18,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_COMMA,
-      sym_remote_access,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
   [163] = 11,
     ACTIONS(3), 1,
       sym_comment,
@@ -2461,92 +2583,200 @@ static const uint16_t ts_small_parse_table[] = {
       sym_approval_declaration,
       sym_isolation_declaration,
       aux_sym_source_file_repeat1,
-  [406] = 2,
+  [406] = 4,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(149), 1,
+      anon_sym_COMMA,
+    STATE(13), 1,
+      aux_sym_host_declaration_repeat1,
     ACTIONS(147), 14,
       anon_sym_owner,
       anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_flow,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_level,
       anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [426] = 9,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [432] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(28), 1,
+    ACTIONS(152), 1,
       anon_sym_owner,
-    ACTIONS(34), 1,
-      anon_sym_waive,
-    ACTIONS(80), 1,
-      anon_sym_sl,
-    ACTIONS(149), 1,
-      anon_sym_RBRACE,
-    ACTIONS(151), 1,
-      anon_sym_flow,
-    ACTIONS(153), 1,
-      anon_sym_zones,
     ACTIONS(155), 1,
-      anon_sym_mode,
-    STATE(15), 7,
-      sym_flow_declaration,
-      sym_owner_attribute,
-      sym_sl_attribute,
-      sym_zones_attribute,
-      sym_mode_attribute,
-      sym_waive_attribute,
-      aux_sym_conduit_declaration_repeat1,
-  [460] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_RBRACE,
     ACTIONS(157), 1,
-      anon_sym_owner,
+      anon_sym_service,
     ACTIONS(160), 1,
-      anon_sym_RBRACE,
-    ACTIONS(162), 1,
-      anon_sym_flow,
-    ACTIONS(165), 1,
-      anon_sym_sl,
-    ACTIONS(168), 1,
-      anon_sym_zones,
-    ACTIONS(171), 1,
-      anon_sym_mode,
-    ACTIONS(174), 1,
       anon_sym_waive,
-    STATE(15), 7,
-      sym_flow_declaration,
+    ACTIONS(163), 1,
+      anon_sym_from,
+    ACTIONS(166), 1,
+      anon_sym_reason,
+    ACTIONS(169), 1,
+      anon_sym_expires,
+    ACTIONS(172), 1,
+      sym_log_attribute,
+    STATE(14), 7,
       sym_owner_attribute,
-      sym_sl_attribute,
-      sym_zones_attribute,
-      sym_mode_attribute,
       sym_waive_attribute,
-      aux_sym_conduit_declaration_repeat1,
-  [494] = 9,
+      sym_from_attribute,
+      sym_service_attribute,
+      sym_reason_attribute,
+      sym_expires_attribute,
+      aux_sym_manage_declaration_repeat1,
+  [469] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(147), 15,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [490] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(28), 1,
       anon_sym_owner,
+    ACTIONS(32), 1,
+      anon_sym_service,
     ACTIONS(34), 1,
       anon_sym_waive,
-    ACTIONS(80), 1,
-      anon_sym_sl,
-    ACTIONS(151), 1,
-      anon_sym_flow,
-    ACTIONS(153), 1,
-      anon_sym_zones,
-    ACTIONS(155), 1,
-      anon_sym_mode,
+    ACTIONS(36), 1,
+      anon_sym_from,
+    ACTIONS(40), 1,
+      anon_sym_reason,
+    ACTIONS(42), 1,
+      anon_sym_expires,
+    ACTIONS(175), 1,
+      anon_sym_RBRACE,
     ACTIONS(177), 1,
+      sym_log_attribute,
+    STATE(14), 7,
+      sym_owner_attribute,
+      sym_waive_attribute,
+      sym_from_attribute,
+      sym_service_attribute,
+      sym_reason_attribute,
+      sym_expires_attribute,
+      aux_sym_manage_declaration_repeat1,
+  [527] = 10,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(28), 1,
+      anon_sym_owner,
+    ACTIONS(32), 1,
+      anon_sym_service,
+    ACTIONS(34), 1,
+      anon_sym_waive,
+    ACTIONS(36), 1,
+      anon_sym_from,
+    ACTIONS(40), 1,
+      anon_sym_reason,
+    ACTIONS(42), 1,
+      anon_sym_expires,
+    ACTIONS(179), 1,
+      anon_sym_RBRACE,
+    ACTIONS(181), 1,
+      sym_log_attribute,
+    STATE(16), 7,
+      sym_owner_attribute,
+      sym_waive_attribute,
+      sym_from_attribute,
+      sym_service_attribute,
+      sym_reason_attribute,
+      sym_expires_attribute,
+      aux_sym_manage_declaration_repeat1,
+  [564] = 10,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(28), 1,
+      anon_sym_owner,
+    ACTIONS(32), 1,
+      anon_sym_service,
+    ACTIONS(34), 1,
+      anon_sym_waive,
+    ACTIONS(36), 1,
+      anon_sym_from,
+    ACTIONS(40), 1,
+      anon_sym_reason,
+    ACTIONS(42), 1,
+      anon_sym_expires,
+    ACTIONS(183), 1,
+      anon_sym_RBRACE,
+    ACTIONS(185), 1,
+      sym_log_attribute,
+    STATE(19), 7,
+      sym_owner_attribute,
+      sym_waive_attribute,
+      sym_from_attribute,
+      sym_service_attribute,
+      sym_reason_attribute,
+      sym_expires_attribute,
+      aux_sym_manage_declaration_repeat1,
+  [601] = 10,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(28), 1,
+      anon_sym_owner,
+    ACTIONS(32), 1,
+      anon_sym_service,
+    ACTIONS(34), 1,
+      anon_sym_waive,
+    ACTIONS(36), 1,
+      anon_sym_from,
+    ACTIONS(40), 1,
+      anon_sym_reason,
+    ACTIONS(42), 1,
+      anon_sym_expires,
+    ACTIONS(177), 1,
+      sym_log_attribute,
+    ACTIONS(187), 1,
       anon_sym_RBRACE,
     STATE(14), 7,
+      sym_owner_attribute,
+      sym_waive_attribute,
+      sym_from_attribute,
+      sym_service_attribute,
+      sym_reason_attribute,
+      sym_expires_attribute,
+      aux_sym_manage_declaration_repeat1,
+  [638] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(189), 1,
+      anon_sym_owner,
+    ACTIONS(192), 1,
+      anon_sym_RBRACE,
+    ACTIONS(194), 1,
+      anon_sym_flow,
+    ACTIONS(197), 1,
+      anon_sym_sl,
+    ACTIONS(200), 1,
+      anon_sym_zones,
+    ACTIONS(203), 1,
+      anon_sym_mode,
+    ACTIONS(206), 1,
+      anon_sym_waive,
+    STATE(20), 7,
       sym_flow_declaration,
       sym_owner_attribute,
       sym_sl_attribute,
@@ -2554,194 +2784,67 @@ static const uint16_t ts_small_parse_table[] = {
       sym_mode_attribute,
       sym_waive_attribute,
       aux_sym_conduit_declaration_repeat1,
-  [528] = 2,
+  [672] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(179), 13,
+    ACTIONS(28), 1,
       anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_flow,
-      anon_sym_level,
+    ACTIONS(34), 1,
+      anon_sym_waive,
+    ACTIONS(80), 1,
       anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-  [547] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(183), 1,
-      anon_sym_COMMA,
-    STATE(18), 1,
-      aux_sym_zones_attribute_repeat1,
-    ACTIONS(181), 11,
-      anon_sym_owner,
+    ACTIONS(209), 1,
       anon_sym_RBRACE,
-      anon_sym_flow,
-      anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-      anon_sym_reason,
-      anon_sym_scope,
-      anon_sym_requires,
-      anon_sym_sever,
-  [570] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(188), 1,
-      anon_sym_COMMA,
-    STATE(19), 1,
-      aux_sym_from_attribute_repeat1,
-    ACTIONS(186), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [592] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(191), 12,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_flow,
-      anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-      anon_sym_reason,
-      anon_sym_scope,
-      anon_sym_requires,
-      anon_sym_sever,
-  [610] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(195), 1,
-      anon_sym_COMMA,
-    STATE(19), 1,
-      aux_sym_from_attribute_repeat1,
-    ACTIONS(193), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [632] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(199), 1,
-      anon_sym_COMMA,
-    STATE(3), 1,
-      aux_sym_service_declaration_repeat1,
-    ACTIONS(197), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [654] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(199), 1,
-      anon_sym_COMMA,
-    STATE(22), 1,
-      aux_sym_service_declaration_repeat1,
-    ACTIONS(201), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [676] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(195), 1,
-      anon_sym_COMMA,
-    STATE(26), 1,
-      aux_sym_from_attribute_repeat1,
-    ACTIONS(203), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [698] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(195), 1,
-      anon_sym_COMMA,
-    STATE(21), 1,
-      aux_sym_from_attribute_repeat1,
-    ACTIONS(205), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [720] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(195), 1,
-      anon_sym_COMMA,
-    STATE(19), 1,
-      aux_sym_from_attribute_repeat1,
-    ACTIONS(207), 10,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_service,
-      anon_sym_waive,
-      anon_sym_from,
-      anon_sym_to,
-      anon_sym_reason,
-      anon_sym_expires,
-      sym_log_attribute,
-      sym_essential_attribute,
-  [742] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(211), 1,
-      anon_sym_DOT,
-    ACTIONS(209), 11,
+      anon_sym_flow,
+    ACTIONS(213), 1,
+      anon_sym_zones,
+    ACTIONS(215), 1,
+      anon_sym_mode,
+    STATE(20), 7,
+      sym_flow_declaration,
+      sym_owner_attribute,
+      sym_sl_attribute,
+      sym_zones_attribute,
+      sym_mode_attribute,
+      sym_waive_attribute,
+      aux_sym_conduit_declaration_repeat1,
+  [706] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(28), 1,
+      anon_sym_owner,
+    ACTIONS(34), 1,
+      anon_sym_waive,
+    ACTIONS(80), 1,
+      anon_sym_sl,
+    ACTIONS(211), 1,
+      anon_sym_flow,
+    ACTIONS(213), 1,
+      anon_sym_zones,
+    ACTIONS(215), 1,
+      anon_sym_mode,
+    ACTIONS(217), 1,
+      anon_sym_RBRACE,
+    STATE(21), 7,
+      sym_flow_declaration,
+      sym_owner_attribute,
+      sym_sl_attribute,
+      sym_zones_attribute,
+      sym_mode_attribute,
+      sym_waive_attribute,
+      aux_sym_conduit_declaration_repeat1,
+  [740] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(219), 14,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_service,
-      anon_sym_COMMA,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
       anon_sym_waive,
       anon_sym_from,
       anon_sym_to,
@@ -2749,34 +2852,32 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-  [762] = 5,
+  [760] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(199), 1,
+    ACTIONS(223), 1,
       anon_sym_COMMA,
-    ACTIONS(215), 1,
-      sym_remote_access,
-    STATE(3), 1,
-      aux_sym_service_declaration_repeat1,
-    ACTIONS(213), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [785] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(219), 1,
-      anon_sym_COMMA,
-    STATE(34), 1,
-      aux_sym_networks_attribute_repeat1,
-    ACTIONS(217), 9,
+    STATE(24), 1,
+      aux_sym_zones_attribute_repeat1,
+    ACTIONS(221), 11,
       anon_sym_owner,
       anon_sym_RBRACE,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+      anon_sym_reason,
+      anon_sym_scope,
+      anon_sym_requires,
+      anon_sym_sever,
+  [783] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(226), 13,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_flow,
       anon_sym_level,
       anon_sym_sl,
       anon_sym_description,
@@ -2784,28 +2885,39 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [806] = 5,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+  [802] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(199), 1,
+    ACTIONS(228), 1,
+      anon_sym_RBRACE,
+    ACTIONS(230), 1,
+      anon_sym_manage,
+    ACTIONS(232), 1,
+      anon_sym_control,
+    ACTIONS(234), 1,
+      anon_sym_platform,
+    ACTIONS(236), 1,
+      anon_sym_acl_DASHbudget,
+    ACTIONS(238), 1,
+      anon_sym_interface,
+    STATE(30), 6,
+      sym_manage_declaration,
+      sym_control_declaration,
+      sym_platform_attribute,
+      sym_acl_budget_attribute,
+      sym_interface_attribute,
+      aux_sym_firewall_declaration_repeat1,
+  [832] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(242), 1,
       anon_sym_COMMA,
-    ACTIONS(223), 1,
-      sym_remote_access,
-    STATE(28), 1,
-      aux_sym_service_declaration_repeat1,
-    ACTIONS(221), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [829] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(225), 11,
+    STATE(27), 1,
+      aux_sym_from_attribute_repeat1,
+    ACTIONS(240), 10,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_service,
@@ -2816,15 +2928,232 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-      anon_sym_sever,
-  [846] = 4,
+  [854] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(229), 1,
+    ACTIONS(245), 1,
+      anon_sym_RBRACE,
+    ACTIONS(247), 1,
+      anon_sym_manage,
+    ACTIONS(250), 1,
+      anon_sym_control,
+    ACTIONS(253), 1,
+      anon_sym_platform,
+    ACTIONS(256), 1,
+      anon_sym_acl_DASHbudget,
+    ACTIONS(259), 1,
+      anon_sym_interface,
+    STATE(28), 6,
+      sym_manage_declaration,
+      sym_control_declaration,
+      sym_platform_attribute,
+      sym_acl_budget_attribute,
+      sym_interface_attribute,
+      aux_sym_firewall_declaration_repeat1,
+  [884] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(262), 12,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+      anon_sym_reason,
+      anon_sym_scope,
+      anon_sym_requires,
+      anon_sym_sever,
+  [902] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(230), 1,
+      anon_sym_manage,
+    ACTIONS(232), 1,
+      anon_sym_control,
+    ACTIONS(234), 1,
+      anon_sym_platform,
+    ACTIONS(236), 1,
+      anon_sym_acl_DASHbudget,
+    ACTIONS(238), 1,
+      anon_sym_interface,
+    ACTIONS(264), 1,
+      anon_sym_RBRACE,
+    STATE(28), 6,
+      sym_manage_declaration,
+      sym_control_declaration,
+      sym_platform_attribute,
+      sym_acl_budget_attribute,
+      sym_interface_attribute,
+      aux_sym_firewall_declaration_repeat1,
+  [932] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(268), 1,
+      anon_sym_DOT,
+    ACTIONS(266), 11,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_COMMA,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [952] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(272), 1,
+      anon_sym_COMMA,
+    STATE(35), 1,
+      aux_sym_from_attribute_repeat1,
+    ACTIONS(270), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [974] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(272), 1,
       anon_sym_COMMA,
     STATE(36), 1,
+      aux_sym_from_attribute_repeat1,
+    ACTIONS(274), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [996] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      anon_sym_COMMA,
+    STATE(3), 1,
+      aux_sym_service_declaration_repeat1,
+    ACTIONS(276), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [1018] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(272), 1,
+      anon_sym_COMMA,
+    STATE(27), 1,
+      aux_sym_from_attribute_repeat1,
+    ACTIONS(280), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [1040] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(272), 1,
+      anon_sym_COMMA,
+    STATE(27), 1,
+      aux_sym_from_attribute_repeat1,
+    ACTIONS(282), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [1062] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      anon_sym_COMMA,
+    STATE(34), 1,
+      aux_sym_service_declaration_repeat1,
+    ACTIONS(284), 10,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+  [1084] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(286), 11,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_service,
+      anon_sym_waive,
+      anon_sym_from,
+      anon_sym_to,
+      anon_sym_reason,
+      anon_sym_expires,
+      sym_log_attribute,
+      sym_essential_attribute,
+      anon_sym_sever,
+  [1101] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      anon_sym_COMMA,
+    ACTIONS(290), 1,
+      sym_remote_access,
+    STATE(3), 1,
+      aux_sym_service_declaration_repeat1,
+    ACTIONS(288), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1124] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(294), 1,
+      anon_sym_COMMA,
+    STATE(13), 1,
       aux_sym_host_declaration_repeat1,
-    ACTIONS(227), 9,
+    ACTIONS(292), 9,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_level,
@@ -2834,14 +3163,83 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [867] = 4,
+  [1145] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(233), 1,
+    ACTIONS(298), 1,
+      anon_sym_COMMA,
+    STATE(47), 1,
+      aux_sym_group_declaration_repeat1,
+    ACTIONS(296), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1166] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(298), 1,
+      anon_sym_COMMA,
+    STATE(47), 1,
+      aux_sym_group_declaration_repeat1,
+    ACTIONS(300), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1187] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      anon_sym_COMMA,
+    ACTIONS(304), 1,
+      sym_remote_access,
+    STATE(39), 1,
+      aux_sym_service_declaration_repeat1,
+    ACTIONS(302), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1210] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(294), 1,
+      anon_sym_COMMA,
+    STATE(40), 1,
+      aux_sym_host_declaration_repeat1,
+    ACTIONS(306), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1231] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(298), 1,
       anon_sym_COMMA,
     STATE(41), 1,
       aux_sym_group_declaration_repeat1,
-    ACTIONS(231), 9,
+    ACTIONS(308), 9,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_level,
@@ -2851,14 +3249,48 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [888] = 4,
+  [1252] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(237), 1,
+    ACTIONS(298), 1,
       anon_sym_COMMA,
-    STATE(34), 1,
+    STATE(42), 1,
+      aux_sym_group_declaration_repeat1,
+    ACTIONS(310), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1273] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(314), 1,
+      anon_sym_COMMA,
+    STATE(47), 1,
+      aux_sym_group_declaration_repeat1,
+    ACTIONS(312), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1294] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(319), 1,
+      anon_sym_COMMA,
+    STATE(48), 1,
       aux_sym_networks_attribute_repeat1,
-    ACTIONS(235), 9,
+    ACTIONS(317), 9,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_level,
@@ -2868,48 +3300,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [909] = 4,
+  [1315] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(233), 1,
+    ACTIONS(324), 1,
       anon_sym_COMMA,
-    STATE(39), 1,
-      aux_sym_group_declaration_repeat1,
-    ACTIONS(240), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [930] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(229), 1,
-      anon_sym_COMMA,
-    STATE(40), 1,
-      aux_sym_host_declaration_repeat1,
-    ACTIONS(242), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [951] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(219), 1,
-      anon_sym_COMMA,
-    STATE(29), 1,
+    STATE(52), 1,
       aux_sym_networks_attribute_repeat1,
-    ACTIONS(244), 9,
+    ACTIONS(322), 9,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_level,
@@ -2919,78 +3317,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [972] = 4,
+  [1336] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(248), 1,
-      anon_sym_COMMA,
-    STATE(38), 1,
-      aux_sym_group_declaration_repeat1,
-    ACTIONS(246), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [993] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(233), 1,
-      anon_sym_COMMA,
-    STATE(38), 1,
-      aux_sym_group_declaration_repeat1,
-    ACTIONS(251), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [1014] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(255), 1,
-      anon_sym_COMMA,
-    STATE(40), 1,
-      aux_sym_host_declaration_repeat1,
-    ACTIONS(253), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [1035] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(233), 1,
-      anon_sym_COMMA,
-    STATE(38), 1,
-      aux_sym_group_declaration_repeat1,
-    ACTIONS(258), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [1056] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(260), 11,
+    ACTIONS(326), 11,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_service,
@@ -3002,10 +3332,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-  [1073] = 2,
+  [1353] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(186), 11,
+    ACTIONS(240), 11,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_service,
@@ -3017,13 +3347,16 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-  [1090] = 2,
+  [1370] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(253), 10,
+    ACTIONS(324), 1,
+      anon_sym_COMMA,
+    STATE(48), 1,
+      aux_sym_networks_attribute_repeat1,
+    ACTIONS(328), 9,
       anon_sym_owner,
       anon_sym_RBRACE,
-      anon_sym_COMMA,
       anon_sym_level,
       anon_sym_sl,
       anon_sym_description,
@@ -3031,10 +3364,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [1106] = 2,
+  [1391] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(262), 10,
+    ACTIONS(330), 10,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_service,
@@ -3045,10 +3378,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_expires,
       sym_log_attribute,
       sym_essential_attribute,
-  [1122] = 2,
+  [1407] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(235), 10,
+    ACTIONS(332), 10,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_COMMA,
@@ -3059,10 +3392,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [1138] = 2,
+  [1423] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(264), 10,
+    ACTIONS(317), 10,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_COMMA,
@@ -3073,10 +3406,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [1154] = 2,
+  [1439] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(266), 10,
+    ACTIONS(334), 10,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_COMMA,
@@ -3087,14 +3420,40 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_networks,
       anon_sym_host,
       anon_sym_group,
-  [1170] = 4,
+  [1455] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(270), 1,
+    ACTIONS(336), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1470] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(338), 9,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_level,
+      anon_sym_sl,
+      anon_sym_description,
+      sym_supplier_attribute,
+      anon_sym_networks,
+      anon_sym_host,
+      anon_sym_group,
+  [1485] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(342), 1,
       anon_sym_COMMA,
-    STATE(51), 1,
+    STATE(60), 1,
       aux_sym_zones_attribute_repeat1,
-    ACTIONS(268), 7,
+    ACTIONS(340), 7,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_flow,
@@ -3102,27 +3461,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_zones,
       anon_sym_mode,
       anon_sym_waive,
-  [1189] = 2,
+  [1504] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 9,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [1204] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(270), 1,
+    ACTIONS(342), 1,
       anon_sym_COMMA,
-    STATE(18), 1,
+    STATE(24), 1,
       aux_sym_zones_attribute_repeat1,
-    ACTIONS(274), 7,
+    ACTIONS(344), 7,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_flow,
@@ -3130,92 +3476,33 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_zones,
       anon_sym_mode,
       anon_sym_waive,
-  [1223] = 2,
+  [1523] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(276), 9,
+    ACTIONS(346), 8,
+      ts_builtin_sym_end,
       anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1537] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(294), 1,
+      anon_sym_COMMA,
+    STATE(13), 1,
+      aux_sym_host_declaration_repeat1,
+    ACTIONS(348), 6,
       anon_sym_RBRACE,
-      anon_sym_level,
-      anon_sym_sl,
-      anon_sym_description,
-      sym_supplier_attribute,
-      anon_sym_networks,
-      anon_sym_host,
-      anon_sym_group,
-  [1238] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(278), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1252] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(280), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1266] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(282), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1280] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(213), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1294] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(284), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1308] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(286), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1322] = 2,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [1555] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(288), 8,
@@ -3227,26 +3514,156 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_firewall,
       anon_sym_approval,
       anon_sym_isolation,
-  [1336] = 6,
+  [1569] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(290), 1,
+    ACTIONS(350), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1583] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(352), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1597] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(354), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1611] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(356), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1625] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(358), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1639] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(360), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1653] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(362), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1667] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(364), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1681] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(366), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1695] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(368), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1709] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(370), 8,
+      ts_builtin_sym_end,
+      anon_sym_owner,
+      anon_sym_service,
+      anon_sym_zone,
+      anon_sym_conduit,
+      anon_sym_firewall,
+      anon_sym_approval,
+      anon_sym_isolation,
+  [1723] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(294), 1,
+      anon_sym_COMMA,
+    STATE(62), 1,
+      aux_sym_host_declaration_repeat1,
+    ACTIONS(372), 6,
       anon_sym_RBRACE,
-    ACTIONS(292), 1,
+      anon_sym_manage,
+      anon_sym_control,
       anon_sym_platform,
-    ACTIONS(295), 1,
       anon_sym_acl_DASHbudget,
-    ACTIONS(298), 1,
       anon_sym_interface,
-    STATE(60), 4,
-      sym_platform_attribute,
-      sym_acl_budget_attribute,
-      sym_interface_attribute,
-      aux_sym_firewall_declaration_repeat1,
-  [1358] = 2,
+  [1741] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(301), 8,
+    ACTIONS(374), 8,
       ts_builtin_sym_end,
       anon_sym_owner,
       anon_sym_service,
@@ -3255,114 +3672,55 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_firewall,
       anon_sym_approval,
       anon_sym_isolation,
-  [1372] = 2,
+  [1755] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(303), 8,
-      ts_builtin_sym_end,
+    ACTIONS(376), 7,
       anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1386] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(305), 1,
       anon_sym_RBRACE,
-    ACTIONS(307), 1,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+  [1768] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(378), 7,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+  [1781] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(380), 7,
+      anon_sym_owner,
+      anon_sym_RBRACE,
+      anon_sym_flow,
+      anon_sym_sl,
+      anon_sym_zones,
+      anon_sym_mode,
+      anon_sym_waive,
+  [1794] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(384), 1,
+      anon_sym_address,
+    ACTIONS(382), 6,
+      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
       anon_sym_platform,
-    ACTIONS(309), 1,
       anon_sym_acl_DASHbudget,
-    ACTIONS(311), 1,
       anon_sym_interface,
-    STATE(69), 4,
-      sym_platform_attribute,
-      sym_acl_budget_attribute,
-      sym_interface_attribute,
-      aux_sym_firewall_declaration_repeat1,
-  [1408] = 2,
+  [1809] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(313), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1422] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(315), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1436] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(317), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1450] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(319), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1464] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(321), 8,
-      ts_builtin_sym_end,
-      anon_sym_owner,
-      anon_sym_service,
-      anon_sym_zone,
-      anon_sym_conduit,
-      anon_sym_firewall,
-      anon_sym_approval,
-      anon_sym_isolation,
-  [1478] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(307), 1,
-      anon_sym_platform,
-    ACTIONS(309), 1,
-      anon_sym_acl_DASHbudget,
-    ACTIONS(311), 1,
-      anon_sym_interface,
-    ACTIONS(323), 1,
-      anon_sym_RBRACE,
-    STATE(60), 4,
-      sym_platform_attribute,
-      sym_acl_budget_attribute,
-      sym_interface_attribute,
-      aux_sym_firewall_declaration_repeat1,
-  [1500] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(325), 7,
+    ACTIONS(386), 7,
       anon_sym_owner,
       anon_sym_RBRACE,
       anon_sym_flow,
@@ -3370,692 +3728,720 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_zones,
       anon_sym_mode,
       anon_sym_waive,
-  [1513] = 2,
+  [1822] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(327), 7,
-      anon_sym_owner,
+    ACTIONS(388), 1,
       anon_sym_RBRACE,
-      anon_sym_flow,
-      anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-  [1526] = 2,
+    ACTIONS(390), 1,
+      anon_sym_name,
+    ACTIONS(393), 1,
+      anon_sym_contact,
+    STATE(82), 3,
+      sym_name_attribute,
+      sym_contact_attribute,
+      aux_sym_owner_declaration_repeat1,
+  [1840] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(329), 7,
-      anon_sym_owner,
+    ACTIONS(396), 1,
       anon_sym_RBRACE,
-      anon_sym_flow,
-      anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-  [1539] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(331), 7,
-      anon_sym_owner,
-      anon_sym_RBRACE,
-      anon_sym_flow,
-      anon_sym_sl,
-      anon_sym_zones,
-      anon_sym_mode,
-      anon_sym_waive,
-  [1552] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(333), 1,
-      anon_sym_RBRACE,
-    ACTIONS(335), 1,
-      anon_sym_scope,
-    ACTIONS(337), 1,
-      anon_sym_requires,
-    STATE(77), 3,
-      sym_scope_attribute,
-      sym_requires_attribute,
-      aux_sym_approval_declaration_repeat1,
-  [1570] = 5,
+    ACTIONS(398), 1,
+      anon_sym_reason,
+    ACTIONS(401), 1,
+      anon_sym_sever,
+    STATE(83), 3,
+      sym_reason_attribute,
+      sym_sever_attribute,
+      aux_sym_isolation_declaration_repeat1,
+  [1858] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(40), 1,
       anon_sym_reason,
-    ACTIONS(339), 1,
+    ACTIONS(404), 1,
       anon_sym_RBRACE,
-    ACTIONS(341), 1,
-      anon_sym_sever,
-    STATE(81), 3,
-      sym_reason_attribute,
-      sym_sever_attribute,
-      aux_sym_isolation_declaration_repeat1,
-  [1588] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(343), 1,
-      anon_sym_RBRACE,
-    ACTIONS(345), 1,
-      anon_sym_name,
-    ACTIONS(347), 1,
-      anon_sym_contact,
-    STATE(78), 3,
-      sym_name_attribute,
-      sym_contact_attribute,
-      aux_sym_owner_declaration_repeat1,
-  [1606] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(349), 1,
-      anon_sym_RBRACE,
-    ACTIONS(351), 1,
-      anon_sym_scope,
-    ACTIONS(354), 1,
-      anon_sym_requires,
-    STATE(77), 3,
-      sym_scope_attribute,
-      sym_requires_attribute,
-      aux_sym_approval_declaration_repeat1,
-  [1624] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(345), 1,
-      anon_sym_name,
-    ACTIONS(347), 1,
-      anon_sym_contact,
-    ACTIONS(357), 1,
-      anon_sym_RBRACE,
-    STATE(80), 3,
-      sym_name_attribute,
-      sym_contact_attribute,
-      aux_sym_owner_declaration_repeat1,
-  [1642] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(124), 1,
-      sym_level_operator,
-    ACTIONS(361), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(359), 3,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-      anon_sym_EQ,
-  [1658] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(363), 1,
-      anon_sym_RBRACE,
-    ACTIONS(365), 1,
-      anon_sym_name,
-    ACTIONS(368), 1,
-      anon_sym_contact,
-    STATE(80), 3,
-      sym_name_attribute,
-      sym_contact_attribute,
-      aux_sym_owner_declaration_repeat1,
-  [1676] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(371), 1,
-      anon_sym_RBRACE,
-    ACTIONS(373), 1,
-      anon_sym_reason,
-    ACTIONS(376), 1,
-      anon_sym_sever,
-    STATE(81), 3,
-      sym_reason_attribute,
-      sym_sever_attribute,
-      aux_sym_isolation_declaration_repeat1,
-  [1694] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(335), 1,
-      anon_sym_scope,
-    ACTIONS(337), 1,
-      anon_sym_requires,
-    ACTIONS(379), 1,
-      anon_sym_RBRACE,
-    STATE(74), 3,
-      sym_scope_attribute,
-      sym_requires_attribute,
-      aux_sym_approval_declaration_repeat1,
-  [1712] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(40), 1,
-      anon_sym_reason,
-    ACTIONS(341), 1,
-      anon_sym_sever,
-    ACTIONS(381), 1,
-      anon_sym_RBRACE,
-    STATE(75), 3,
-      sym_reason_attribute,
-      sym_sever_attribute,
-      aux_sym_isolation_declaration_repeat1,
-  [1730] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(385), 1,
-      anon_sym_COMMA,
-    STATE(89), 1,
-      aux_sym_requires_attribute_repeat1,
-    ACTIONS(383), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1745] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(270), 1,
-      anon_sym_COMMA,
-    STATE(18), 1,
-      aux_sym_zones_attribute_repeat1,
-    ACTIONS(387), 3,
-      anon_sym_RBRACE,
-      anon_sym_reason,
-      anon_sym_sever,
-  [1760] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(391), 1,
-      anon_sym_COMMA,
-    STATE(92), 1,
-      aux_sym_scope_attribute_repeat1,
-    ACTIONS(389), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1775] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(270), 1,
-      anon_sym_COMMA,
-    STATE(93), 1,
-      aux_sym_zones_attribute_repeat1,
-    ACTIONS(393), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1790] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(270), 1,
-      anon_sym_COMMA,
-    STATE(85), 1,
-      aux_sym_zones_attribute_repeat1,
-    ACTIONS(395), 3,
-      anon_sym_RBRACE,
-      anon_sym_reason,
-      anon_sym_sever,
-  [1805] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(399), 1,
-      anon_sym_COMMA,
-    STATE(89), 1,
-      aux_sym_requires_attribute_repeat1,
-    ACTIONS(397), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1820] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(385), 1,
-      anon_sym_COMMA,
-    STATE(84), 1,
-      aux_sym_requires_attribute_repeat1,
-    ACTIONS(402), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1835] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(406), 1,
-      anon_sym_COMMA,
-    STATE(91), 1,
-      aux_sym_scope_attribute_repeat1,
-    ACTIONS(404), 3,
+      anon_sym_sever,
+    STATE(90), 3,
+      sym_reason_attribute,
+      sym_sever_attribute,
+      aux_sym_isolation_declaration_repeat1,
+  [1876] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(408), 1,
       anon_sym_RBRACE,
+    ACTIONS(410), 1,
       anon_sym_scope,
+    ACTIONS(412), 1,
       anon_sym_requires,
-  [1850] = 4,
+    STATE(95), 3,
+      sym_scope_attribute,
+      sym_requires_attribute,
+      aux_sym_approval_declaration_repeat1,
+  [1894] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(391), 1,
-      anon_sym_COMMA,
-    STATE(91), 1,
-      aux_sym_scope_attribute_repeat1,
-    ACTIONS(409), 3,
+    ACTIONS(414), 6,
       anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1865] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(270), 1,
-      anon_sym_COMMA,
-    STATE(18), 1,
-      aux_sym_zones_attribute_repeat1,
-    ACTIONS(411), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1880] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(413), 4,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1890] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_zone,
-    ACTIONS(417), 1,
-      anon_sym_conduit,
-    ACTIONS(419), 1,
-      anon_sym_level,
-    ACTIONS(421), 1,
-      sym_all,
-  [1906] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(423), 4,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1916] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(425), 4,
-      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
       anon_sym_platform,
       anon_sym_acl_DASHbudget,
       anon_sym_interface,
-  [1926] = 2,
+  [1906] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(427), 4,
+    ACTIONS(416), 1,
       anon_sym_RBRACE,
+    ACTIONS(418), 1,
+      anon_sym_name,
+    ACTIONS(420), 1,
+      anon_sym_contact,
+    STATE(97), 3,
+      sym_name_attribute,
+      sym_contact_attribute,
+      aux_sym_owner_declaration_repeat1,
+  [1924] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(422), 6,
+      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
       anon_sym_platform,
       anon_sym_acl_DASHbudget,
       anon_sym_interface,
   [1936] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(429), 4,
+    ACTIONS(424), 6,
       anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
       anon_sym_platform,
       anon_sym_acl_DASHbudget,
       anon_sym_interface,
-  [1946] = 4,
+  [1948] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(431), 1,
-      sym_name,
-    ACTIONS(433), 1,
-      sym_service_spec,
-    STATE(23), 1,
-      sym__service_ref,
-  [1959] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(435), 3,
+    ACTIONS(40), 1,
+      anon_sym_reason,
+    ACTIONS(406), 1,
+      anon_sym_sever,
+    ACTIONS(426), 1,
       anon_sym_RBRACE,
-      anon_sym_name,
-      anon_sym_contact,
-  [1968] = 4,
+    STATE(83), 3,
+      sym_reason_attribute,
+      sym_sever_attribute,
+      aux_sym_isolation_declaration_repeat1,
+  [1966] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(437), 1,
-      sym_name,
-    ACTIONS(439), 1,
-      sym_service_spec,
-    STATE(6), 1,
-      sym__service_ref,
-  [1981] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(441), 3,
-      anon_sym_RBRACE,
-      anon_sym_name,
-      anon_sym_contact,
-  [1990] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(443), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [1999] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(445), 1,
-      sym_name,
-    ACTIONS(447), 1,
-      sym_service_spec,
-    STATE(30), 1,
-      sym__service_ref,
-  [2012] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(449), 3,
-      anon_sym_RBRACE,
-      anon_sym_scope,
-      anon_sym_requires,
-  [2021] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(70), 1,
-      sym_mode,
-    ACTIONS(451), 2,
-      anon_sym_enforce,
-      anon_sym_monitor,
-  [2032] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(453), 1,
-      sym_name,
-    STATE(43), 1,
-      sym_endpoint,
-  [2042] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(455), 2,
-      sym_address,
-      sym_any,
-  [2050] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(457), 2,
-      sym_address,
-      sym_any,
-  [2058] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(453), 1,
-      sym_name,
-    STATE(24), 1,
-      sym_endpoint,
-  [2068] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(453), 1,
-      sym_name,
-    STATE(25), 1,
-      sym_endpoint,
-  [2078] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(459), 1,
-      sym_name,
-    ACTIONS(461), 1,
-      sym_address,
-  [2088] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(463), 1,
-      sym_name,
-    ACTIONS(465), 1,
-      sym_address,
-  [2098] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(467), 1,
-      anon_sym_LBRACE,
-  [2105] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(469), 1,
-      sym_name,
-  [2112] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(471), 1,
-      sym_string,
-  [2119] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(473), 1,
-      sym_string,
-  [2126] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(475), 1,
+    STATE(139), 1,
+      sym_level_operator,
+    ACTIONS(430), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(428), 3,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
       anon_sym_EQ,
-  [2133] = 2,
+  [1982] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(432), 6,
+      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [1994] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(434), 6,
+      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [2006] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(436), 6,
+      anon_sym_RBRACE,
+      anon_sym_manage,
+      anon_sym_control,
+      anon_sym_platform,
+      anon_sym_acl_DASHbudget,
+      anon_sym_interface,
+  [2018] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(410), 1,
+      anon_sym_scope,
+    ACTIONS(412), 1,
+      anon_sym_requires,
+    ACTIONS(438), 1,
+      anon_sym_RBRACE,
+    STATE(96), 3,
+      sym_scope_attribute,
+      sym_requires_attribute,
+      aux_sym_approval_declaration_repeat1,
+  [2036] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(440), 1,
+      anon_sym_RBRACE,
+    ACTIONS(442), 1,
+      anon_sym_scope,
+    ACTIONS(445), 1,
+      anon_sym_requires,
+    STATE(96), 3,
+      sym_scope_attribute,
+      sym_requires_attribute,
+      aux_sym_approval_declaration_repeat1,
+  [2054] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_name,
+    ACTIONS(420), 1,
+      anon_sym_contact,
+    ACTIONS(448), 1,
+      anon_sym_RBRACE,
+    STATE(82), 3,
+      sym_name_attribute,
+      sym_contact_attribute,
+      aux_sym_owner_declaration_repeat1,
+  [2072] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(342), 1,
+      anon_sym_COMMA,
+    STATE(24), 1,
+      aux_sym_zones_attribute_repeat1,
+    ACTIONS(450), 3,
+      anon_sym_RBRACE,
+      anon_sym_reason,
+      anon_sym_sever,
+  [2087] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(454), 1,
+      anon_sym_COMMA,
+    STATE(107), 1,
+      aux_sym_requires_attribute_repeat1,
+    ACTIONS(452), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2102] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(458), 1,
+      anon_sym_COMMA,
+    STATE(103), 1,
+      aux_sym_scope_attribute_repeat1,
+    ACTIONS(456), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2117] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(342), 1,
+      anon_sym_COMMA,
+    STATE(102), 1,
+      aux_sym_zones_attribute_repeat1,
+    ACTIONS(460), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2132] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(342), 1,
+      anon_sym_COMMA,
+    STATE(24), 1,
+      aux_sym_zones_attribute_repeat1,
+    ACTIONS(462), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2147] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(458), 1,
+      anon_sym_COMMA,
+    STATE(105), 1,
+      aux_sym_scope_attribute_repeat1,
+    ACTIONS(464), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2162] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(342), 1,
+      anon_sym_COMMA,
+    STATE(98), 1,
+      aux_sym_zones_attribute_repeat1,
+    ACTIONS(466), 3,
+      anon_sym_RBRACE,
+      anon_sym_reason,
+      anon_sym_sever,
+  [2177] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(470), 1,
+      anon_sym_COMMA,
+    STATE(105), 1,
+      aux_sym_scope_attribute_repeat1,
+    ACTIONS(468), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2192] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(454), 1,
+      anon_sym_COMMA,
+    STATE(99), 1,
+      aux_sym_requires_attribute_repeat1,
+    ACTIONS(473), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2207] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(477), 1,
+      anon_sym_COMMA,
+    STATE(107), 1,
+      aux_sym_requires_attribute_repeat1,
+    ACTIONS(475), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2222] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(480), 4,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2232] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(482), 1,
+      anon_sym_zone,
+    ACTIONS(484), 1,
+      anon_sym_conduit,
+    ACTIONS(486), 1,
+      anon_sym_level,
+    ACTIONS(488), 1,
+      sym_all,
+  [2248] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(490), 4,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2258] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(492), 3,
+      anon_sym_RBRACE,
+      anon_sym_name,
+      anon_sym_contact,
+  [2267] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(494), 3,
+      anon_sym_RBRACE,
+      anon_sym_name,
+      anon_sym_contact,
+  [2276] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(496), 1,
       sym_name,
-  [2140] = 2,
+    ACTIONS(498), 1,
+      sym_service_spec,
+    STATE(43), 1,
+      sym__service_ref,
+  [2289] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(479), 1,
+    ACTIONS(500), 1,
       sym_name,
-  [2147] = 2,
+    ACTIONS(502), 1,
+      sym_service_spec,
+    STATE(37), 1,
+      sym__service_ref,
+  [2302] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(481), 1,
-      sym_string,
-  [2154] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(483), 1,
-      sym_number,
-  [2161] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(485), 1,
-      sym_number,
-  [2168] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(487), 1,
-      sym_date,
-  [2175] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(489), 1,
+    ACTIONS(504), 1,
       sym_name,
-  [2182] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(491), 1,
-      anon_sym_EQ,
-  [2189] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(493), 1,
-      sym_number,
-  [2196] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(495), 1,
-      sym_name,
-  [2203] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(497), 1,
-      sym_address,
-  [2210] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(499), 1,
-      sym_name,
-  [2217] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(501), 1,
-      sym_name,
-  [2224] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(503), 1,
-      anon_sym_LBRACE,
-  [2231] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(505), 1,
-      sym_name,
-  [2238] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(507), 1,
-      sym_name,
-  [2245] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(509), 1,
-      sym_address,
-  [2252] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(511), 1,
-      sym_number,
-  [2259] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(513), 1,
-      sym_string,
-  [2266] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(515), 1,
-      sym_name,
-  [2273] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(517), 1,
-      anon_sym_LBRACE,
-  [2280] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(519), 1,
-      sym_name,
-  [2287] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(521), 1,
-      sym_name,
-  [2294] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(523), 1,
-      sym_name,
-  [2301] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_name,
-  [2308] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(527), 1,
-      sym_name,
+    ACTIONS(506), 1,
+      sym_service_spec,
+    STATE(4), 1,
+      sym__service_ref,
   [2315] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(529), 1,
-      ts_builtin_sym_end,
-  [2322] = 2,
+    ACTIONS(508), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2324] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(531), 1,
+    STATE(79), 1,
+      sym_mode,
+    ACTIONS(510), 2,
+      anon_sym_enforce,
+      anon_sym_monitor,
+  [2335] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(512), 3,
+      anon_sym_RBRACE,
+      anon_sym_scope,
+      anon_sym_requires,
+  [2344] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(514), 1,
       sym_name,
-  [2329] = 2,
+    STATE(33), 1,
+      sym_endpoint,
+  [2354] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(533), 1,
-      anon_sym_LBRACE,
-  [2336] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(535), 1,
+    ACTIONS(514), 1,
       sym_name,
-  [2343] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(537), 1,
-      anon_sym_EQ,
-  [2350] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(539), 1,
-      sym_name,
-  [2357] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(541), 1,
-      sym_name,
+    STATE(32), 1,
+      sym_endpoint,
   [2364] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(543), 1,
-      anon_sym_LBRACE,
-  [2371] = 2,
+    ACTIONS(516), 2,
+      sym_address,
+      sym_any,
+  [2372] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(545), 1,
+    ACTIONS(518), 1,
       sym_name,
-  [2378] = 2,
+    ACTIONS(520), 1,
+      sym_address,
+  [2382] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(547), 1,
+    ACTIONS(522), 2,
+      sym_address,
+      sym_any,
+  [2390] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(514), 1,
+      sym_name,
+    STATE(51), 1,
+      sym_endpoint,
+  [2400] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(524), 1,
+      sym_name,
+    ACTIONS(526), 1,
+      sym_address,
+  [2410] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(528), 1,
+      anon_sym_LBRACE,
+  [2417] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(530), 1,
+      sym_name,
+  [2424] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(532), 1,
+      sym_name,
+  [2431] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(534), 1,
+      anon_sym_LBRACE,
+  [2438] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(536), 1,
+      anon_sym_LBRACE,
+  [2445] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(538), 1,
+      sym_date,
+  [2452] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(540), 1,
       sym_number,
-  [2385] = 2,
+  [2459] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(549), 1,
+    ACTIONS(542), 1,
       sym_name,
-  [2392] = 2,
+  [2466] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(551), 1,
-      anon_sym_LBRACE,
-  [2399] = 2,
+    ACTIONS(544), 1,
+      sym_name,
+  [2473] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(553), 1,
-      sym_string,
-  [2406] = 2,
+    ACTIONS(546), 1,
+      sym_name,
+  [2480] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(555), 1,
+    ACTIONS(548), 1,
+      sym_name,
+  [2487] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(550), 1,
+      sym_name,
+  [2494] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(552), 1,
       anon_sym_EQ,
-  [2413] = 2,
+  [2501] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(557), 1,
+    ACTIONS(554), 1,
+      sym_number,
+  [2508] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(556), 1,
+      sym_name,
+  [2515] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(558), 1,
+      sym_name,
+  [2522] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(560), 1,
+      sym_name,
+  [2529] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(562), 1,
       anon_sym_LBRACE,
-  [2420] = 2,
+  [2536] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(559), 1,
+    ACTIONS(564), 1,
+      anon_sym_LBRACE,
+  [2543] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(566), 1,
       sym_name,
-  [2427] = 2,
+  [2550] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(561), 1,
+    ACTIONS(568), 1,
+      sym_address,
+  [2557] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(570), 1,
       sym_name,
-  [2434] = 2,
+  [2564] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(563), 1,
+    ACTIONS(572), 1,
+      anon_sym_EQ,
+  [2571] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(574), 1,
+      sym_name,
+  [2578] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(576), 1,
+      anon_sym_LBRACE,
+  [2585] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(578), 1,
+      sym_name,
+  [2592] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(580), 1,
+      ts_builtin_sym_end,
+  [2599] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(582), 1,
+      anon_sym_LBRACE,
+  [2606] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(584), 1,
+      sym_name,
+  [2613] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(586), 1,
+      sym_name,
+  [2620] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(588), 1,
+      sym_name,
+  [2627] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(590), 1,
+      sym_name,
+  [2634] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(592), 1,
+      anon_sym_LBRACE,
+  [2641] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(594), 1,
+      sym_number,
+  [2648] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(596), 1,
+      sym_name,
+  [2655] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(598), 1,
+      sym_address,
+  [2662] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(600), 1,
+      anon_sym_EQ,
+  [2669] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(602), 1,
       sym_string,
+  [2676] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(604), 1,
+      sym_string,
+  [2683] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(606), 1,
+      sym_name,
+  [2690] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(608), 1,
+      anon_sym_EQ,
+  [2697] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(610), 1,
+      anon_sym_LBRACE,
+  [2704] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(612), 1,
+      sym_name,
+  [2711] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(614), 1,
+      sym_address,
+  [2718] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(616), 1,
+      sym_name,
+  [2725] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(618), 1,
+      sym_number,
+  [2732] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(620), 1,
+      sym_number,
+  [2739] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(622), 1,
+      sym_string,
+  [2746] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(624), 1,
+      sym_string,
+  [2753] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(626), 1,
+      sym_name,
+  [2760] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(628), 1,
+      sym_name,
+  [2767] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(630), 1,
+      sym_string,
+  [2774] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(632), 1,
+      sym_string,
+  [2781] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(634), 1,
+      sym_name,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
   [SMALL_STATE(3)] = 26,
   [SMALL_STATE(4)] = 55,
-  [SMALL_STATE(5)] = 97,
-  [SMALL_STATE(6)] = 139,
+  [SMALL_STATE(5)] = 79,
+  [SMALL_STATE(6)] = 121,
   [SMALL_STATE(7)] = 163,
   [SMALL_STATE(8)] = 205,
   [SMALL_STATE(9)] = 246,
@@ -4063,156 +4449,172 @@ static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(11)] = 326,
   [SMALL_STATE(12)] = 367,
   [SMALL_STATE(13)] = 406,
-  [SMALL_STATE(14)] = 426,
-  [SMALL_STATE(15)] = 460,
-  [SMALL_STATE(16)] = 494,
-  [SMALL_STATE(17)] = 528,
-  [SMALL_STATE(18)] = 547,
-  [SMALL_STATE(19)] = 570,
-  [SMALL_STATE(20)] = 592,
-  [SMALL_STATE(21)] = 610,
-  [SMALL_STATE(22)] = 632,
-  [SMALL_STATE(23)] = 654,
-  [SMALL_STATE(24)] = 676,
-  [SMALL_STATE(25)] = 698,
-  [SMALL_STATE(26)] = 720,
-  [SMALL_STATE(27)] = 742,
-  [SMALL_STATE(28)] = 762,
-  [SMALL_STATE(29)] = 785,
-  [SMALL_STATE(30)] = 806,
-  [SMALL_STATE(31)] = 829,
-  [SMALL_STATE(32)] = 846,
-  [SMALL_STATE(33)] = 867,
-  [SMALL_STATE(34)] = 888,
-  [SMALL_STATE(35)] = 909,
-  [SMALL_STATE(36)] = 930,
-  [SMALL_STATE(37)] = 951,
-  [SMALL_STATE(38)] = 972,
-  [SMALL_STATE(39)] = 993,
-  [SMALL_STATE(40)] = 1014,
-  [SMALL_STATE(41)] = 1035,
-  [SMALL_STATE(42)] = 1056,
-  [SMALL_STATE(43)] = 1073,
-  [SMALL_STATE(44)] = 1090,
-  [SMALL_STATE(45)] = 1106,
-  [SMALL_STATE(46)] = 1122,
-  [SMALL_STATE(47)] = 1138,
-  [SMALL_STATE(48)] = 1154,
-  [SMALL_STATE(49)] = 1170,
-  [SMALL_STATE(50)] = 1189,
-  [SMALL_STATE(51)] = 1204,
-  [SMALL_STATE(52)] = 1223,
-  [SMALL_STATE(53)] = 1238,
-  [SMALL_STATE(54)] = 1252,
-  [SMALL_STATE(55)] = 1266,
-  [SMALL_STATE(56)] = 1280,
-  [SMALL_STATE(57)] = 1294,
-  [SMALL_STATE(58)] = 1308,
-  [SMALL_STATE(59)] = 1322,
-  [SMALL_STATE(60)] = 1336,
-  [SMALL_STATE(61)] = 1358,
-  [SMALL_STATE(62)] = 1372,
-  [SMALL_STATE(63)] = 1386,
-  [SMALL_STATE(64)] = 1408,
-  [SMALL_STATE(65)] = 1422,
-  [SMALL_STATE(66)] = 1436,
-  [SMALL_STATE(67)] = 1450,
-  [SMALL_STATE(68)] = 1464,
-  [SMALL_STATE(69)] = 1478,
-  [SMALL_STATE(70)] = 1500,
-  [SMALL_STATE(71)] = 1513,
-  [SMALL_STATE(72)] = 1526,
-  [SMALL_STATE(73)] = 1539,
-  [SMALL_STATE(74)] = 1552,
-  [SMALL_STATE(75)] = 1570,
-  [SMALL_STATE(76)] = 1588,
-  [SMALL_STATE(77)] = 1606,
-  [SMALL_STATE(78)] = 1624,
-  [SMALL_STATE(79)] = 1642,
-  [SMALL_STATE(80)] = 1658,
-  [SMALL_STATE(81)] = 1676,
-  [SMALL_STATE(82)] = 1694,
-  [SMALL_STATE(83)] = 1712,
-  [SMALL_STATE(84)] = 1730,
-  [SMALL_STATE(85)] = 1745,
-  [SMALL_STATE(86)] = 1760,
-  [SMALL_STATE(87)] = 1775,
-  [SMALL_STATE(88)] = 1790,
-  [SMALL_STATE(89)] = 1805,
-  [SMALL_STATE(90)] = 1820,
-  [SMALL_STATE(91)] = 1835,
-  [SMALL_STATE(92)] = 1850,
-  [SMALL_STATE(93)] = 1865,
-  [SMALL_STATE(94)] = 1880,
-  [SMALL_STATE(95)] = 1890,
-  [SMALL_STATE(96)] = 1906,
-  [SMALL_STATE(97)] = 1916,
-  [SMALL_STATE(98)] = 1926,
-  [SMALL_STATE(99)] = 1936,
-  [SMALL_STATE(100)] = 1946,
-  [SMALL_STATE(101)] = 1959,
-  [SMALL_STATE(102)] = 1968,
-  [SMALL_STATE(103)] = 1981,
-  [SMALL_STATE(104)] = 1990,
-  [SMALL_STATE(105)] = 1999,
-  [SMALL_STATE(106)] = 2012,
-  [SMALL_STATE(107)] = 2021,
-  [SMALL_STATE(108)] = 2032,
-  [SMALL_STATE(109)] = 2042,
-  [SMALL_STATE(110)] = 2050,
-  [SMALL_STATE(111)] = 2058,
-  [SMALL_STATE(112)] = 2068,
-  [SMALL_STATE(113)] = 2078,
-  [SMALL_STATE(114)] = 2088,
-  [SMALL_STATE(115)] = 2098,
-  [SMALL_STATE(116)] = 2105,
-  [SMALL_STATE(117)] = 2112,
-  [SMALL_STATE(118)] = 2119,
-  [SMALL_STATE(119)] = 2126,
-  [SMALL_STATE(120)] = 2133,
-  [SMALL_STATE(121)] = 2140,
-  [SMALL_STATE(122)] = 2147,
-  [SMALL_STATE(123)] = 2154,
-  [SMALL_STATE(124)] = 2161,
-  [SMALL_STATE(125)] = 2168,
-  [SMALL_STATE(126)] = 2175,
-  [SMALL_STATE(127)] = 2182,
-  [SMALL_STATE(128)] = 2189,
-  [SMALL_STATE(129)] = 2196,
-  [SMALL_STATE(130)] = 2203,
-  [SMALL_STATE(131)] = 2210,
-  [SMALL_STATE(132)] = 2217,
-  [SMALL_STATE(133)] = 2224,
-  [SMALL_STATE(134)] = 2231,
-  [SMALL_STATE(135)] = 2238,
-  [SMALL_STATE(136)] = 2245,
-  [SMALL_STATE(137)] = 2252,
-  [SMALL_STATE(138)] = 2259,
-  [SMALL_STATE(139)] = 2266,
-  [SMALL_STATE(140)] = 2273,
-  [SMALL_STATE(141)] = 2280,
-  [SMALL_STATE(142)] = 2287,
-  [SMALL_STATE(143)] = 2294,
-  [SMALL_STATE(144)] = 2301,
-  [SMALL_STATE(145)] = 2308,
-  [SMALL_STATE(146)] = 2315,
-  [SMALL_STATE(147)] = 2322,
-  [SMALL_STATE(148)] = 2329,
-  [SMALL_STATE(149)] = 2336,
-  [SMALL_STATE(150)] = 2343,
-  [SMALL_STATE(151)] = 2350,
-  [SMALL_STATE(152)] = 2357,
-  [SMALL_STATE(153)] = 2364,
-  [SMALL_STATE(154)] = 2371,
-  [SMALL_STATE(155)] = 2378,
-  [SMALL_STATE(156)] = 2385,
-  [SMALL_STATE(157)] = 2392,
-  [SMALL_STATE(158)] = 2399,
-  [SMALL_STATE(159)] = 2406,
-  [SMALL_STATE(160)] = 2413,
-  [SMALL_STATE(161)] = 2420,
-  [SMALL_STATE(162)] = 2427,
-  [SMALL_STATE(163)] = 2434,
+  [SMALL_STATE(14)] = 432,
+  [SMALL_STATE(15)] = 469,
+  [SMALL_STATE(16)] = 490,
+  [SMALL_STATE(17)] = 527,
+  [SMALL_STATE(18)] = 564,
+  [SMALL_STATE(19)] = 601,
+  [SMALL_STATE(20)] = 638,
+  [SMALL_STATE(21)] = 672,
+  [SMALL_STATE(22)] = 706,
+  [SMALL_STATE(23)] = 740,
+  [SMALL_STATE(24)] = 760,
+  [SMALL_STATE(25)] = 783,
+  [SMALL_STATE(26)] = 802,
+  [SMALL_STATE(27)] = 832,
+  [SMALL_STATE(28)] = 854,
+  [SMALL_STATE(29)] = 884,
+  [SMALL_STATE(30)] = 902,
+  [SMALL_STATE(31)] = 932,
+  [SMALL_STATE(32)] = 952,
+  [SMALL_STATE(33)] = 974,
+  [SMALL_STATE(34)] = 996,
+  [SMALL_STATE(35)] = 1018,
+  [SMALL_STATE(36)] = 1040,
+  [SMALL_STATE(37)] = 1062,
+  [SMALL_STATE(38)] = 1084,
+  [SMALL_STATE(39)] = 1101,
+  [SMALL_STATE(40)] = 1124,
+  [SMALL_STATE(41)] = 1145,
+  [SMALL_STATE(42)] = 1166,
+  [SMALL_STATE(43)] = 1187,
+  [SMALL_STATE(44)] = 1210,
+  [SMALL_STATE(45)] = 1231,
+  [SMALL_STATE(46)] = 1252,
+  [SMALL_STATE(47)] = 1273,
+  [SMALL_STATE(48)] = 1294,
+  [SMALL_STATE(49)] = 1315,
+  [SMALL_STATE(50)] = 1336,
+  [SMALL_STATE(51)] = 1353,
+  [SMALL_STATE(52)] = 1370,
+  [SMALL_STATE(53)] = 1391,
+  [SMALL_STATE(54)] = 1407,
+  [SMALL_STATE(55)] = 1423,
+  [SMALL_STATE(56)] = 1439,
+  [SMALL_STATE(57)] = 1455,
+  [SMALL_STATE(58)] = 1470,
+  [SMALL_STATE(59)] = 1485,
+  [SMALL_STATE(60)] = 1504,
+  [SMALL_STATE(61)] = 1523,
+  [SMALL_STATE(62)] = 1537,
+  [SMALL_STATE(63)] = 1555,
+  [SMALL_STATE(64)] = 1569,
+  [SMALL_STATE(65)] = 1583,
+  [SMALL_STATE(66)] = 1597,
+  [SMALL_STATE(67)] = 1611,
+  [SMALL_STATE(68)] = 1625,
+  [SMALL_STATE(69)] = 1639,
+  [SMALL_STATE(70)] = 1653,
+  [SMALL_STATE(71)] = 1667,
+  [SMALL_STATE(72)] = 1681,
+  [SMALL_STATE(73)] = 1695,
+  [SMALL_STATE(74)] = 1709,
+  [SMALL_STATE(75)] = 1723,
+  [SMALL_STATE(76)] = 1741,
+  [SMALL_STATE(77)] = 1755,
+  [SMALL_STATE(78)] = 1768,
+  [SMALL_STATE(79)] = 1781,
+  [SMALL_STATE(80)] = 1794,
+  [SMALL_STATE(81)] = 1809,
+  [SMALL_STATE(82)] = 1822,
+  [SMALL_STATE(83)] = 1840,
+  [SMALL_STATE(84)] = 1858,
+  [SMALL_STATE(85)] = 1876,
+  [SMALL_STATE(86)] = 1894,
+  [SMALL_STATE(87)] = 1906,
+  [SMALL_STATE(88)] = 1924,
+  [SMALL_STATE(89)] = 1936,
+  [SMALL_STATE(90)] = 1948,
+  [SMALL_STATE(91)] = 1966,
+  [SMALL_STATE(92)] = 1982,
+  [SMALL_STATE(93)] = 1994,
+  [SMALL_STATE(94)] = 2006,
+  [SMALL_STATE(95)] = 2018,
+  [SMALL_STATE(96)] = 2036,
+  [SMALL_STATE(97)] = 2054,
+  [SMALL_STATE(98)] = 2072,
+  [SMALL_STATE(99)] = 2087,
+  [SMALL_STATE(100)] = 2102,
+  [SMALL_STATE(101)] = 2117,
+  [SMALL_STATE(102)] = 2132,
+  [SMALL_STATE(103)] = 2147,
+  [SMALL_STATE(104)] = 2162,
+  [SMALL_STATE(105)] = 2177,
+  [SMALL_STATE(106)] = 2192,
+  [SMALL_STATE(107)] = 2207,
+  [SMALL_STATE(108)] = 2222,
+  [SMALL_STATE(109)] = 2232,
+  [SMALL_STATE(110)] = 2248,
+  [SMALL_STATE(111)] = 2258,
+  [SMALL_STATE(112)] = 2267,
+  [SMALL_STATE(113)] = 2276,
+  [SMALL_STATE(114)] = 2289,
+  [SMALL_STATE(115)] = 2302,
+  [SMALL_STATE(116)] = 2315,
+  [SMALL_STATE(117)] = 2324,
+  [SMALL_STATE(118)] = 2335,
+  [SMALL_STATE(119)] = 2344,
+  [SMALL_STATE(120)] = 2354,
+  [SMALL_STATE(121)] = 2364,
+  [SMALL_STATE(122)] = 2372,
+  [SMALL_STATE(123)] = 2382,
+  [SMALL_STATE(124)] = 2390,
+  [SMALL_STATE(125)] = 2400,
+  [SMALL_STATE(126)] = 2410,
+  [SMALL_STATE(127)] = 2417,
+  [SMALL_STATE(128)] = 2424,
+  [SMALL_STATE(129)] = 2431,
+  [SMALL_STATE(130)] = 2438,
+  [SMALL_STATE(131)] = 2445,
+  [SMALL_STATE(132)] = 2452,
+  [SMALL_STATE(133)] = 2459,
+  [SMALL_STATE(134)] = 2466,
+  [SMALL_STATE(135)] = 2473,
+  [SMALL_STATE(136)] = 2480,
+  [SMALL_STATE(137)] = 2487,
+  [SMALL_STATE(138)] = 2494,
+  [SMALL_STATE(139)] = 2501,
+  [SMALL_STATE(140)] = 2508,
+  [SMALL_STATE(141)] = 2515,
+  [SMALL_STATE(142)] = 2522,
+  [SMALL_STATE(143)] = 2529,
+  [SMALL_STATE(144)] = 2536,
+  [SMALL_STATE(145)] = 2543,
+  [SMALL_STATE(146)] = 2550,
+  [SMALL_STATE(147)] = 2557,
+  [SMALL_STATE(148)] = 2564,
+  [SMALL_STATE(149)] = 2571,
+  [SMALL_STATE(150)] = 2578,
+  [SMALL_STATE(151)] = 2585,
+  [SMALL_STATE(152)] = 2592,
+  [SMALL_STATE(153)] = 2599,
+  [SMALL_STATE(154)] = 2606,
+  [SMALL_STATE(155)] = 2613,
+  [SMALL_STATE(156)] = 2620,
+  [SMALL_STATE(157)] = 2627,
+  [SMALL_STATE(158)] = 2634,
+  [SMALL_STATE(159)] = 2641,
+  [SMALL_STATE(160)] = 2648,
+  [SMALL_STATE(161)] = 2655,
+  [SMALL_STATE(162)] = 2662,
+  [SMALL_STATE(163)] = 2669,
+  [SMALL_STATE(164)] = 2676,
+  [SMALL_STATE(165)] = 2683,
+  [SMALL_STATE(166)] = 2690,
+  [SMALL_STATE(167)] = 2697,
+  [SMALL_STATE(168)] = 2704,
+  [SMALL_STATE(169)] = 2711,
+  [SMALL_STATE(170)] = 2718,
+  [SMALL_STATE(171)] = 2725,
+  [SMALL_STATE(172)] = 2732,
+  [SMALL_STATE(173)] = 2739,
+  [SMALL_STATE(174)] = 2746,
+  [SMALL_STATE(175)] = 2753,
+  [SMALL_STATE(176)] = 2760,
+  [SMALL_STATE(177)] = 2767,
+  [SMALL_STATE(178)] = 2774,
+  [SMALL_STATE(179)] = 2781,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -4220,262 +4622,293 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
-  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(165),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
+  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
+  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
   [21] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_owner_attribute, 2, 0, 2),
   [23] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_service_declaration_repeat1, 2, 0, 0),
-  [25] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_service_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(102),
-  [28] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
-  [30] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [32] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [25] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_service_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(115),
+  [28] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [30] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [32] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
   [34] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [36] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [38] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [40] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
-  [42] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [44] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [46] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
+  [36] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [38] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
+  [40] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [42] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
+  [44] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [46] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
   [48] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
-  [50] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(126),
+  [50] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
   [53] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0),
-  [55] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(100),
+  [55] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(114),
   [58] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
-  [61] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(111),
-  [64] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(112),
-  [67] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(122),
-  [70] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(125),
+  [61] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(120),
+  [64] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(119),
+  [67] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
+  [70] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(131),
   [73] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_flow_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(7),
-  [76] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [78] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
-  [80] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [82] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
+  [76] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [78] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
+  [80] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [82] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
   [84] = {.entry = {.count = 1, .reusable = true}}, SHIFT(11),
-  [86] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [88] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
-  [90] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
-  [92] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [86] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
+  [88] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [90] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [92] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
   [94] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
   [96] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [98] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(149),
-  [101] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(116),
-  [104] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(121),
-  [107] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(129),
-  [110] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(120),
-  [113] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(143),
-  [116] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(152),
-  [119] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(126),
+  [98] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(165),
+  [101] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(156),
+  [104] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(142),
+  [107] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(145),
+  [110] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(160),
+  [113] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(127),
+  [116] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(136),
+  [119] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
   [122] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0),
-  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(128),
-  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(137),
-  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(163),
+  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(171),
+  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(172),
+  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(177),
   [133] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(11),
-  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(109),
-  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(141),
-  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(142),
+  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(121),
+  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(133),
+  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zone_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(134),
   [145] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [147] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_waive_attribute, 3, 0, 6),
-  [149] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [151] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [153] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [155] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
-  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(126),
-  [160] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0),
-  [162] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(145),
-  [165] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(137),
-  [168] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(147),
-  [171] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(107),
-  [174] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
-  [177] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [179] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sl_attribute, 2, 0, 0),
-  [181] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 11),
-  [183] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 11), SHIFT_REPEAT(134),
-  [186] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_from_attribute_repeat1, 2, 0, 0),
-  [188] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_from_attribute_repeat1, 2, 0, 0), SHIFT_REPEAT(108),
-  [191] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 3),
-  [193] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_attribute, 3, 0, 0),
-  [195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
-  [197] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_attribute, 3, 0, 0),
-  [199] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
-  [201] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_attribute, 2, 0, 0),
-  [203] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_attribute, 2, 0, 0),
-  [205] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_attribute, 2, 0, 0),
-  [207] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_attribute, 3, 0, 0),
-  [209] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_endpoint, 1, 0, 18),
-  [211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 5, 0, 1),
-  [215] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [217] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_networks_attribute, 3, 0, 0),
-  [219] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [221] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 4, 0, 1),
-  [223] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [225] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reason_attribute, 2, 0, 0),
-  [227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_host_declaration, 4, 0, 1),
-  [229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
-  [231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 4, 0, 10),
-  [233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [235] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_networks_attribute_repeat1, 2, 0, 0),
-  [237] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_networks_attribute_repeat1, 2, 0, 0), SHIFT_REPEAT(110),
-  [240] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 4, 0, 1),
-  [242] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_host_declaration, 5, 0, 1),
-  [244] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_networks_attribute, 2, 0, 0),
-  [246] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 22),
-  [248] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 22), SHIFT_REPEAT(114),
-  [251] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 5, 0, 17),
-  [253] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_host_declaration_repeat1, 2, 0, 0),
-  [255] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_host_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(136),
-  [258] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 5, 0, 16),
-  [260] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_endpoint, 3, 0, 23),
-  [262] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expires_attribute, 2, 0, 0),
-  [264] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 21),
-  [266] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 0),
-  [268] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zones_attribute, 2, 0, 3),
-  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
-  [272] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_level_attribute, 2, 0, 0),
-  [274] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zones_attribute, 3, 0, 5),
-  [276] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description_attribute, 2, 0, 0),
-  [278] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conduit_declaration, 5, 0, 1),
-  [280] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_approval_declaration, 4, 0, 1),
-  [282] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_owner_declaration, 5, 0, 1),
-  [284] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zone_declaration, 5, 0, 1),
-  [286] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_approval_declaration, 5, 0, 1),
-  [288] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_firewall_declaration, 5, 0, 1),
-  [290] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0),
-  [292] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(154),
-  [295] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(155),
-  [298] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(158),
-  [301] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_isolation_declaration, 5, 0, 1),
-  [303] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 6, 0, 1),
-  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
-  [313] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_owner_declaration, 4, 0, 1),
-  [315] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_firewall_declaration, 4, 0, 1),
-  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zone_declaration, 4, 0, 1),
-  [319] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conduit_declaration, 4, 0, 1),
-  [321] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_isolation_declaration, 4, 0, 1),
-  [323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [325] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mode_attribute, 2, 0, 0),
-  [327] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mode, 1, 0, 0),
-  [329] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_flow_declaration, 5, 0, 1),
-  [331] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_flow_declaration, 4, 0, 1),
-  [333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
-  [337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
-  [339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [343] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
-  [345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [347] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [349] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0),
-  [351] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(95),
-  [354] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(162),
-  [357] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [359] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
-  [361] = {.entry = {.count = 1, .reusable = false}}, SHIFT(123),
-  [363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0),
-  [365] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(117),
-  [368] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(118),
-  [371] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0),
-  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(122),
-  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(139),
-  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [383] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_attribute, 3, 0, 9),
-  [385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
-  [387] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sever_attribute, 3, 0, 5),
-  [389] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 3, 0, 8),
-  [391] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
-  [393] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 3, 0, 7),
-  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sever_attribute, 2, 0, 3),
-  [397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 15),
-  [399] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 15), SHIFT_REPEAT(132),
-  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_attribute, 2, 0, 2),
-  [404] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 20),
-  [406] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 20), SHIFT_REPEAT(131),
-  [409] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 14),
-  [411] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 13),
-  [413] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 19),
-  [415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [417] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [419] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
-  [421] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [423] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 2),
-  [425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_platform_attribute, 2, 0, 4),
-  [427] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interface_attribute, 4, 0, 12),
-  [429] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_acl_budget_attribute, 2, 0, 0),
-  [431] = {.entry = {.count = 1, .reusable = false}}, SHIFT(23),
-  [433] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [435] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_contact_attribute, 2, 0, 0),
-  [437] = {.entry = {.count = 1, .reusable = false}}, SHIFT(6),
-  [439] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [441] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_attribute, 2, 0, 0),
-  [443] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 0),
-  [445] = {.entry = {.count = 1, .reusable = false}}, SHIFT(30),
-  [447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
-  [449] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 2, 0, 0),
-  [451] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
-  [453] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
-  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [459] = {.entry = {.count = 1, .reusable = false}}, SHIFT(33),
-  [461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [463] = {.entry = {.count = 1, .reusable = false}}, SHIFT(47),
-  [465] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [467] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
-  [469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
-  [471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
-  [473] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
-  [475] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
-  [477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
-  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
-  [483] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_level_operator, 1, 0, 0),
-  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
-  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
-  [493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [495] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
-  [497] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [499] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
-  [501] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
-  [503] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [505] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [507] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
-  [509] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [511] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [513] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
-  [515] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
-  [517] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
-  [519] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
-  [521] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
-  [523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [527] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
-  [529] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
-  [537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
-  [539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
-  [541] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
-  [545] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
-  [547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
-  [549] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [551] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [553] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
-  [555] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [557] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
-  [559] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
-  [561] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
-  [563] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [147] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_host_declaration_repeat1, 2, 0, 0),
+  [149] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_host_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(146),
+  [152] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
+  [155] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0),
+  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(114),
+  [160] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
+  [163] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(120),
+  [166] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
+  [169] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(131),
+  [172] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_manage_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(14),
+  [175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
+  [177] = {.entry = {.count = 1, .reusable = true}}, SHIFT(14),
+  [179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
+  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
+  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [189] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
+  [192] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0),
+  [194] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(147),
+  [197] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(172),
+  [200] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(149),
+  [203] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(117),
+  [206] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conduit_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
+  [209] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [213] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [215] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
+  [217] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [219] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_waive_attribute, 3, 0, 6),
+  [221] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 11),
+  [223] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 11), SHIFT_REPEAT(176),
+  [226] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sl_attribute, 2, 0, 0),
+  [228] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
+  [230] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [232] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [234] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
+  [236] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
+  [238] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
+  [240] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_from_attribute_repeat1, 2, 0, 0),
+  [242] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_from_attribute_repeat1, 2, 0, 0), SHIFT_REPEAT(124),
+  [245] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0),
+  [247] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(154),
+  [250] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(155),
+  [253] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(157),
+  [256] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(159),
+  [259] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_firewall_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(164),
+  [262] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_zones_attribute_repeat1, 2, 0, 3),
+  [264] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [266] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_endpoint, 1, 0, 18),
+  [268] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
+  [270] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_attribute, 2, 0, 0),
+  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
+  [274] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_attribute, 2, 0, 0),
+  [276] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_attribute, 3, 0, 0),
+  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [280] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_attribute, 3, 0, 0),
+  [282] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_attribute, 3, 0, 0),
+  [284] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_attribute, 2, 0, 0),
+  [286] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reason_attribute, 2, 0, 0),
+  [288] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 5, 0, 1),
+  [290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [292] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_host_declaration, 5, 0, 1),
+  [294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
+  [296] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 5, 0, 16),
+  [298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
+  [300] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 5, 0, 17),
+  [302] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 4, 0, 1),
+  [304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_host_declaration, 4, 0, 1),
+  [308] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 4, 0, 10),
+  [310] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_group_declaration, 4, 0, 1),
+  [312] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 22),
+  [314] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 22), SHIFT_REPEAT(122),
+  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_networks_attribute_repeat1, 2, 0, 0),
+  [319] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_networks_attribute_repeat1, 2, 0, 0), SHIFT_REPEAT(123),
+  [322] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_networks_attribute, 2, 0, 0),
+  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [326] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_endpoint, 3, 0, 23),
+  [328] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_networks_attribute, 3, 0, 0),
+  [330] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expires_attribute, 2, 0, 0),
+  [332] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 21),
+  [334] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_group_declaration_repeat1, 2, 0, 0),
+  [336] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_level_attribute, 2, 0, 0),
+  [338] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description_attribute, 2, 0, 0),
+  [340] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zones_attribute, 2, 0, 3),
+  [342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
+  [344] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zones_attribute, 3, 0, 5),
+  [346] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_approval_declaration, 5, 0, 1),
+  [348] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interface_attribute, 7, 0, 12),
+  [350] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zone_declaration, 5, 0, 1),
+  [352] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conduit_declaration, 5, 0, 1),
+  [354] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_firewall_declaration, 5, 0, 1),
+  [356] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_isolation_declaration, 5, 0, 1),
+  [358] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_service_declaration, 6, 0, 1),
+  [360] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_owner_declaration, 4, 0, 1),
+  [362] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_zone_declaration, 4, 0, 1),
+  [364] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conduit_declaration, 4, 0, 1),
+  [366] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_firewall_declaration, 4, 0, 1),
+  [368] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_approval_declaration, 4, 0, 1),
+  [370] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_isolation_declaration, 4, 0, 1),
+  [372] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interface_attribute, 6, 0, 12),
+  [374] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_owner_declaration, 5, 0, 1),
+  [376] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mode, 1, 0, 0),
+  [378] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_flow_declaration, 4, 0, 1),
+  [380] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mode_attribute, 2, 0, 0),
+  [382] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interface_attribute, 4, 0, 12),
+  [384] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
+  [386] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_flow_declaration, 5, 0, 1),
+  [388] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0),
+  [390] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(178),
+  [393] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_owner_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
+  [396] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0),
+  [398] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
+  [401] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_isolation_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(175),
+  [404] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [406] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [408] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
+  [410] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
+  [412] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
+  [414] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_manage_declaration, 4, 0, 1),
+  [416] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [418] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
+  [420] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [422] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_acl_budget_attribute, 2, 0, 0),
+  [424] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_control_declaration, 4, 0, 1),
+  [426] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [428] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [430] = {.entry = {.count = 1, .reusable = false}}, SHIFT(132),
+  [432] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_platform_attribute, 2, 0, 4),
+  [434] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_manage_declaration, 5, 0, 1),
+  [436] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_control_declaration, 5, 0, 1),
+  [438] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [440] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0),
+  [442] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(109),
+  [445] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_approval_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(168),
+  [448] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
+  [450] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sever_attribute, 3, 0, 5),
+  [452] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_attribute, 3, 0, 9),
+  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
+  [456] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 3, 0, 8),
+  [458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [460] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 3, 0, 7),
+  [462] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 13),
+  [464] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 14),
+  [466] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sever_attribute, 2, 0, 3),
+  [468] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 20),
+  [470] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 20), SHIFT_REPEAT(141),
+  [473] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_attribute, 2, 0, 2),
+  [475] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 15),
+  [477] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 15), SHIFT_REPEAT(140),
+  [480] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_attribute_repeat1, 2, 0, 2),
+  [482] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [486] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
+  [488] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
+  [490] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scope_attribute_repeat1, 2, 0, 19),
+  [492] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_contact_attribute, 2, 0, 0),
+  [494] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_attribute, 2, 0, 0),
+  [496] = {.entry = {.count = 1, .reusable = false}}, SHIFT(43),
+  [498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [500] = {.entry = {.count = 1, .reusable = false}}, SHIFT(37),
+  [502] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
+  [504] = {.entry = {.count = 1, .reusable = false}}, SHIFT(4),
+  [506] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [508] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 2, 0, 0),
+  [510] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [512] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scope_attribute, 4, 0, 0),
+  [514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
+  [516] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [518] = {.entry = {.count = 1, .reusable = false}}, SHIFT(54),
+  [520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [522] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [524] = {.entry = {.count = 1, .reusable = false}}, SHIFT(45),
+  [526] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [528] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
+  [530] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [532] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [534] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [536] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [538] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [540] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_level_operator, 1, 0, 0),
+  [542] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
+  [544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
+  [550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [552] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
+  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
+  [558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
+  [562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
+  [564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
+  [566] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
+  [568] = {.entry = {.count = 1, .reusable = true}}, SHIFT(15),
+  [570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
+  [572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [576] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
+  [578] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
+  [580] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [582] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
+  [584] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [586] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
+  [588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
+  [590] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
+  [592] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
+  [594] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
+  [596] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
+  [598] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [602] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [604] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
+  [606] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [608] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
+  [610] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
+  [612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [614] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
+  [616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [618] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [620] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
+  [622] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
+  [624] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
+  [626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
+  [628] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [632] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [634] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
 };
 
 #ifdef __cplusplus

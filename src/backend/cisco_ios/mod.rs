@@ -181,7 +181,7 @@ use super::guard::{check_build_names, check_zone_names, is_name};
 use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
-use crate::lower::{Match, Rule, RuleSet, ZoneInfo};
+use crate::lower::{LocalRule, Match, Rule, RuleSet, ZoneInfo};
 use crate::model::platform::{ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS};
 use crate::model::{AddrSet, Platform, PortSet};
 
@@ -596,6 +596,13 @@ fn budget(rules: &RuleSet, plan: &Plan<'_>) -> Result<(), EmitError> {
             }
         }
     }
+    for (zi, t) in totals.iter_mut().enumerate() {
+        for (i, fam) in FAMILIES.into_iter().enumerate() {
+            if let (Some(slot), Some(zone)) = (t.get_mut(i), zones.get(zi)) {
+                *slot = slot.saturating_add(router_count(rules, zone, fam));
+            }
+        }
+    }
     for (zi, t) in totals.iter().enumerate() {
         for (i, fam) in FAMILIES.into_iter().enumerate() {
             let total = t.get(i).copied().unwrap_or(0);
@@ -757,6 +764,25 @@ fn write_acl_body(
     w.line(" remark conduitc: drop every non-initial fragment")?;
     entry(w, &format!("deny {any} any any fragments"))?;
     let zones = &rules.zones;
+    let local = rules.filters_local();
+    if local && fam == Family::V6 {
+        // Before the router's own addresses are denied below: neighbour
+        // discovery to them (unreachability detection) must pass.
+        w.line(" remark conduitc: neighbour discovery")?;
+        entry(w, "permit icmp any any nd-na")?;
+        entry(w, "permit icmp any any nd-ns")?;
+    }
+    if let Some(zone_info) = zones.get(zone).filter(|_| local) {
+        for (remark, entries) in router_sections(rules, zone_info, fam)? {
+            if entries.is_empty() {
+                continue;
+            }
+            w.line(&format!(" remark {remark}"))?;
+            for e in &entries {
+                entry(w, e)?;
+            }
+        }
+    }
     let mut last_remark: Option<String> = None;
     for &(rule, from, to) in &plan.ordered {
         let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
@@ -788,13 +814,125 @@ fn write_acl_body(
             }
         }
     }
-    if fam == Family::V6 {
+    if fam == Family::V6 && !local {
         w.line(" remark conduitc: neighbour discovery")?;
         entry(w, "permit icmp any any nd-na")?;
         entry(w, "permit icmp any any nd-ns")?;
     }
     w.line(" remark conduitc: default deny")?;
     entry(w, &format!("deny {any} any any log"))
+}
+
+/// The local rules whose sources arrive from `zone`, in the order the
+/// router must consult them: logged entries first, then by name (the
+/// order `RuleSet::decide_local` ranks them in).
+fn local_rules_of<'r>(rules: &'r RuleSet, zone: &ZoneInfo) -> Vec<&'r LocalRule> {
+    let mut out: Vec<&LocalRule> = rules
+        .local
+        .iter()
+        .filter(|r| r.src_zone.eq_ignore_ascii_case(&zone.name))
+        .collect();
+    // A stable sort keeps the lowering's order (name, then protocol).
+    out.sort_by_key(|r| !r.log);
+    out
+}
+
+/// A local rule as a flow-shaped rule, for [`forward_entries`]: its
+/// destination is only the router's own addresses.
+fn as_rule(local: &LocalRule) -> Rule {
+    Rule {
+        name: local.name.clone(),
+        conduit: String::new(),
+        flow: Some(local.entry.clone()),
+        owner: local.owner.clone(),
+        src_zone: local.src_zone.clone(),
+        dst_zone: local.src_zone.clone(),
+        src: local.src.clone(),
+        dst: local.dst.clone(),
+        matcher: local.matcher.clone(),
+        log: local.log,
+        monitor: false,
+        in_iface: Some(local.in_iface.clone()),
+        out_iface: None,
+    }
+}
+
+/// The router's own addresses of `fam`, as address terms.
+fn own_terms(rules: &RuleSet, fam: Family) -> Vec<String> {
+    match &rules.firewall {
+        Some(fw) => {
+            let own = family_part(&fw.own, fam);
+            if own.is_empty() {
+                Vec::new()
+            } else {
+                addr_terms(&own, fam)
+            }
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The router-bound block of the list of `zone` (see the module docs,
+/// "Traffic to the router"): per local rule from the zone, its remark and
+/// permits to the router's own addresses; then replies to connections the
+/// router opened; then the deny of everything else to its own addresses.
+fn router_sections(
+    rules: &RuleSet,
+    zone: &ZoneInfo,
+    fam: Family,
+) -> Result<Vec<(String, Vec<String>)>, EmitError> {
+    let mut out = Vec::new();
+    for local in local_rules_of(rules, zone) {
+        out.push((
+            local.name.clone(),
+            forward_entries(&as_rule(local), zone, fam, None)?,
+        ));
+    }
+    let any = match fam {
+        Family::V4 => "ip",
+        Family::V6 => "ipv6",
+    };
+    let own = own_terms(rules, fam);
+    // Replies come from the zone's own addresses only (anti-spoofing).
+    let zone_addrs = family_part(&zone.addrs, fam);
+    let srcs = if zone_addrs.is_empty() {
+        Vec::new()
+    } else {
+        addr_terms(&zone_addrs, fam)
+    };
+    out.push((
+        "conduitc: replies to connections the router opened".to_string(),
+        srcs.iter()
+            .flat_map(|s| {
+                own.iter()
+                    .map(move |o| format!("permit tcp {s} {o} established"))
+            })
+            .collect(),
+    ));
+    out.push((
+        "conduitc: nothing else to the router itself".to_string(),
+        own.iter()
+            .map(|o| format!("deny {any} any {o} log"))
+            .collect(),
+    ));
+    Ok(out)
+}
+
+/// How many entries [`router_sections`] writes in the list of `zone`.
+fn router_count(rules: &RuleSet, zone: &ZoneInfo, fam: Family) -> u64 {
+    if !rules.filters_local() {
+        return 0;
+    }
+    let own = rules
+        .firewall
+        .as_ref()
+        .map_or(0, |fw| term_count(&family_part(&fw.own, fam), fam));
+    let zone_terms = term_count(&family_part(&zone.addrs, fam), fam);
+    let mut n = own.saturating_add(own.saturating_mul(zone_terms));
+    for local in local_rules_of(rules, zone) {
+        n = n.saturating_add(forward_count(&as_rule(local), zone, fam).entries());
+    }
+    n
 }
 
 /// Address terms (`any`, `host A`, `A WILDCARD`, `P/LEN`) covering exactly
@@ -1201,6 +1339,27 @@ fn validate(rules: &RuleSet) -> Result<(), EmitError> {
         }
     }
     check_build_names(TARGET, Platform::CiscoIos, rules)?;
+    for r in &rules.local {
+        let ok = match r.name.split_once('/') {
+            Some((f, e)) => is_name(f) && is_name(e),
+            None => false,
+        };
+        if !ok || r.name.len() > REMARK_MAX {
+            return Err(bad(format!(
+                "local rule name {} is not `firewall/entry`",
+                quote(&r.name)
+            )));
+        }
+        if r.any_own_address {
+            return Err(EmitError::Unsupported {
+                target: TARGET,
+                what: format!(
+                    "{} {} without an interface address (IOS writes router-bound entries for the router's own addresses: declare `address` on the firewall's interfaces)",
+                    r.kind, r.name
+                ),
+            });
+        }
+    }
     if let Some(fw) = &rules.firewall {
         let mut ifaces = BTreeSet::new();
         for (iface, zone) in &fw.interfaces {
@@ -1262,6 +1421,7 @@ mod tests {
             firewall: None,
             zones,
             rules,
+            local: Vec::new(),
         }
     }
 
@@ -1359,6 +1519,9 @@ mod tests {
             name: "fw".into(),
             platform: Platform::CiscoIos,
             interfaces: vec![("Gi0/1".into(), "a".into()), ("gi0/1".into(), "b".into())],
+            interface_addrs: Vec::new(),
+            own: Default::default(),
+            local_declared: false,
         });
         assert!(matches!(emit(&rs), Err(EmitError::Unsupported { .. })));
         // An abbreviation names the same interface as the full name.

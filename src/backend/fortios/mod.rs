@@ -193,7 +193,7 @@ use std::net::Ipv4Addr;
 use super::guard::printable_lines;
 use super::header::build_summary;
 use super::EmitError;
-use crate::lower::RuleSet;
+use crate::lower::{LocalRule, Rule, RuleSet};
 use crate::model::platform::FORTIOS;
 use crate::model::AddrSet;
 use naming::{form, group_name, policy_ids, shorten, AddrNames, Form, Names};
@@ -320,9 +320,47 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         }
     }
 
+    // 2b. Traffic to the device itself: one local-in entry per entry and
+    //     source zone, planned like a flow (see the module docs).
+    let local_rules: Vec<Rule> = rules.local.iter().map(as_rule).collect();
+    let mut local_groups: Vec<Group> = Vec::new();
+    for rule in &local_rules {
+        let Some(from) = zone_index(&rule.src_zone) else {
+            return Err(unsupported(format!(
+                "local rule {} from zone {}, not in the rule set",
+                rule.name, rule.src_zone
+            )));
+        };
+        let boxed = (rule.src.intersection(&zones[from].addrs), rule.dst.clone());
+        match local_groups
+            .iter_mut()
+            .find(|g| g.src_zone == from && g.first.name.eq_ignore_ascii_case(&rule.name))
+        {
+            Some(g) => {
+                g.rules.push(rule);
+                g.boxes.push(boxed);
+            }
+            None => local_groups.push(Group {
+                first: rule,
+                src_zone: from,
+                dst_zone: from,
+                rules: vec![rule],
+                boxes: vec![boxed],
+            }),
+        }
+    }
+    // Logged entries first, then by name (the lowering's order).
+    local_groups.sort_by_key(|g| !g.first.log);
+    let mut local_plans = Vec::new();
+    for g in &local_groups {
+        if let Some(p) = plan(g, true)? {
+            local_plans.push(p);
+        }
+    }
+
     // 3. Name address sets and their intervals from their content.
     let mut addr_names = AddrNames::default();
-    for p in &plans {
+    for p in plans.iter().chain(&local_plans) {
         for fam in [Family::V4, Family::V6] {
             if let Some((s, d)) = p.addrs(fam) {
                 addr_names.name(fam, &s)?;
@@ -335,7 +373,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     let mut services: BTreeSet<Svc> = BTreeSet::new();
     let mut svc_groups: BTreeMap<String, Vec<Svc>> = BTreeMap::new();
     let mut names = Names::default();
-    for p in &mut plans {
+    for p in plans.iter_mut().chain(local_plans.iter_mut()) {
         services.extend(p.services.iter().copied());
         if p.services.len() > 1 {
             let members: Vec<String> = p.services.iter().map(|s| s.name()).collect();
@@ -384,6 +422,19 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         };
         p.policy_name = shorten(&base, POLICY_NAME_MAX);
         policy_names.claim(&p.policy_name, "policy")?;
+    }
+
+    // 5b. Local-in IDs: from the entry's name and source zone, and one for
+    //     the final deny, in the same range as policy IDs.
+    let local_keys: Vec<String> = local_plans
+        .iter()
+        .map(|p| format!("conduitc-local-in\n{}\n{}", p.rule.name, p.rule.src_zone))
+        .chain([LOCAL_DENY_KEY.to_string()])
+        .collect();
+    let mut local_ids = policy_ids(&local_keys);
+    let deny_id = local_ids.pop().unwrap_or(LOCAL_DENY_FALLBACK_ID);
+    for (p, id) in local_plans.iter_mut().zip(local_ids) {
+        p.id = id;
     }
 
     // 6. Write.
@@ -482,8 +533,87 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         edit(&mut out, &p.id.to_string(), &lines);
     }
     out.push_str("end\n");
+    if rules.filters_local() {
+        for (fam, table) in [
+            (Family::V4, "local-in-policy"),
+            (Family::V6, "local-in-policy6"),
+        ] {
+            let _ = writeln!(out, "config firewall {table}");
+            for p in &local_plans {
+                let Some((s, d)) = p.addrs(fam) else {
+                    continue;
+                };
+                let comments = local_comments(p.rule, zones.get(p.src_zone))?;
+                let lines = vec![
+                    format!("set intf {}", quote(&p.in_iface)?),
+                    format!("set srcaddr {}", quote(&addr_names.lookup(fam, &s)?)?),
+                    format!("set dstaddr {}", quote(&addr_names.lookup(fam, &d)?)?),
+                    "set action accept".to_string(),
+                    format!("set service {}", quote(&p.service_ref)?),
+                    "set schedule \"always\"".to_string(),
+                    format!("set comments {}", quote(&comments)?),
+                ];
+                edit(&mut out, &p.id.to_string(), &lines);
+            }
+            let deny = [
+                "set intf \"any\"".to_string(),
+                "set srcaddr \"all\"".to_string(),
+                "set dstaddr \"all\"".to_string(),
+                "set action deny".to_string(),
+                "set service \"ALL\"".to_string(),
+                "set schedule \"always\"".to_string(),
+                format!("set comments {}", quote(LOCAL_DENY_COMMENT)?),
+            ];
+            edit(&mut out, &deny_id.to_string(), &deny);
+            out.push_str("end\n");
+        }
+    }
     printable_lines(TARGET, &out)?;
     Ok(out)
+}
+
+/// The key the ID of the final local-in deny is derived from.
+const LOCAL_DENY_KEY: &str = "conduitc-local-in-deny";
+/// Never used: `policy_ids` returns one ID per key.
+const LOCAL_DENY_FALLBACK_ID: u32 = 1_000_000;
+/// The comments of the final local-in deny.
+pub(super) const LOCAL_DENY_COMMENT: &str = "conduitc: nothing else to the device itself";
+
+/// A local rule as a flow-shaped rule, for planning: its destination is
+/// only the device's own addresses, and it arrives on `in_iface`.
+fn as_rule(local: &LocalRule) -> Rule {
+    Rule {
+        name: local.name.clone(),
+        conduit: String::new(),
+        flow: Some(local.entry.clone()),
+        owner: local.owner.clone(),
+        src_zone: local.src_zone.clone(),
+        dst_zone: local.src_zone.clone(),
+        src: local.src.clone(),
+        dst: local.dst.clone(),
+        matcher: local.matcher.clone(),
+        log: local.log,
+        monitor: false,
+        in_iface: Some(local.in_iface.clone()),
+        out_iface: Some(local.in_iface.clone()),
+    }
+}
+
+/// `FIREWALL/ENTRY owner=OWNER from=ZONE`: the entry first, as for flows.
+fn local_comments(rule: &Rule, zone: Option<&crate::lower::ZoneInfo>) -> Result<String, EmitError> {
+    let c = format!(
+        "{} owner={} from={}",
+        rule.name,
+        rule.owner,
+        zone.map_or("", |z| z.name.as_str())
+    );
+    if c.len() > COMMENTS_MAX {
+        return Err(bad(format!(
+            "comments for {} exceed {COMMENTS_MAX} characters",
+            rule.name
+        )));
+    }
+    Ok(c)
 }
 
 fn unsupported(what: String) -> EmitError {
@@ -591,6 +721,7 @@ mod tests {
             firewall: None,
             zones: vec![zone("a", "10.1.0.0/16"), zone("b", "10.2.0.0/16")],
             rules,
+            local: Vec::new(),
         }
     }
 

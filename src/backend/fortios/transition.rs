@@ -34,6 +34,8 @@ const DELETE: [&str; 6] = [
     "firewall address6",
 ];
 const POLICY: &str = "firewall policy";
+/// The local-in tables (traffic to the device itself), IPv4 and IPv6.
+const LOCAL_IN: [&str; 2] = ["firewall local-in-policy", "firewall local-in-policy6"];
 
 fn owned_name(name: &str) -> bool {
     name.get(..PREFIX.len())
@@ -58,6 +60,8 @@ struct State {
     objects: BTreeMap<&'static str, Vec<Entry>>,
     /// Every policy, in table order: (ID, entry).
     policies: Vec<(u32, Entry)>,
+    /// Per local-in table (as [`LOCAL_IN`]): every entry, in table order.
+    local: [Vec<(u32, Entry)>; 2],
 }
 
 /// Refuses a firewall table below the top level (a multi-VDOM backup,
@@ -89,7 +93,25 @@ impl State {
         }
         let mut objects: BTreeMap<&'static str, Vec<Entry>> = BTreeMap::new();
         let mut policies = Vec::new();
+        let mut local: [Vec<(u32, Entry)>; 2] = [Vec::new(), Vec::new()];
         for b in blocks {
+            if let Some(t) = LOCAL_IN.iter().position(|t| *t == b.path) {
+                for e in b.entries() {
+                    let id: u32 = e.key.parse().map_err(|_| {
+                        previous(e.line, format!("local-in ID `{}` is not a number", e.key))
+                    })?;
+                    if let Some(table) = local.get_mut(t) {
+                        if table.iter().any(|(x, _)| *x == id) {
+                            return Err(previous(
+                                e.line,
+                                format!("local-in entry {id} appears twice"),
+                            ));
+                        }
+                        table.push((id, e.clone()));
+                    }
+                }
+                continue;
+            }
             if let Some(table) = CREATE.iter().find(|t| **t == b.path) {
                 objects
                     .entry(table)
@@ -104,7 +126,11 @@ impl State {
                 }
             }
         }
-        Ok(State { objects, policies })
+        Ok(State {
+            objects,
+            policies,
+            local,
+        })
     }
 
     fn object(&self, table: &str, name: &str) -> Option<&Entry> {
@@ -321,7 +347,9 @@ fn holders(blocks: &[Block], name: &str) -> Vec<Holder> {
                 }
                 Item::Edit(e) => {
                     let owned = match path {
-                        POLICY => e.key.parse().is_ok_and(owned_id),
+                        p if p == POLICY || LOCAL_IN.contains(&p) => {
+                            e.key.parse().is_ok_and(owned_id)
+                        }
                         p if CREATE.contains(&p) => owned_name(&e.key),
                         _ => false,
                     };
@@ -498,6 +526,78 @@ pub(super) fn transition(
         script.push_str("end\n");
     }
 
+    // b2. Local-in tables: deletions, edits, then moves so the conduitc
+    //     entries form one block in build order after the operator's (the
+    //     build's last entry denies everything else, so nothing after it
+    //     would ever match). A new entry is appended after that deny,
+    //     where it matches nothing until it is moved into place.
+    let mut local_changes = 0usize;
+    for (t, table) in LOCAL_IN.iter().enumerate() {
+        let (Some(old_t), Some(new_t)) = (old.local.get(t), new.local.get(t)) else {
+            continue;
+        };
+        let mut part = String::new();
+        let mut order: Vec<u32> = old_t.iter().map(|(id, _)| *id).collect();
+        let new_ids: BTreeSet<u32> = new_t.iter().map(|(id, _)| *id).collect();
+        for (id, _) in old_t.iter().filter(|(id, _)| owned_id(*id)) {
+            if !new_ids.contains(id) {
+                let _ = writeln!(part, "    delete {id}");
+                order.retain(|x| x != id);
+                local_changes += 1;
+            }
+        }
+        for (id, e) in new_t {
+            match old_t.iter().find(|(o, _)| o == id) {
+                Some((_, o)) if same_policy(o, e) => {}
+                Some(_) => {
+                    body(&mut part, &id.to_string(), e);
+                    local_changes += 1;
+                }
+                None => {
+                    body(&mut part, &id.to_string(), e);
+                    order.push(*id);
+                    local_changes += 1;
+                }
+            }
+        }
+        // The block follows the last operator entry, or starts the table.
+        let mut prev: Option<u32> = order.iter().rev().find(|id| !owned_id(**id)).copied();
+        for (id, _) in new_t {
+            let Some(pos) = order.iter().position(|x| x == id) else {
+                continue;
+            };
+            let in_place = match prev {
+                Some(p) => pos > 0 && order.get(pos - 1) == Some(&p),
+                None => pos == 0,
+            };
+            if !in_place {
+                order.remove(pos);
+                match prev {
+                    Some(p) => {
+                        let at = order
+                            .iter()
+                            .position(|x| *x == p)
+                            .map_or(order.len(), |i| i + 1);
+                        order.insert(at, *id);
+                        let _ = writeln!(part, "    move {id} after {p}");
+                    }
+                    None => {
+                        if let Some(&first) = order.first() {
+                            let _ = writeln!(part, "    move {id} before {first}");
+                        }
+                        order.insert(0, *id);
+                    }
+                }
+            }
+            prev = Some(*id);
+        }
+        if !part.is_empty() {
+            let _ = writeln!(script, "config {table}");
+            script.push_str(&part);
+            script.push_str("end\n");
+        }
+    }
+
     // c. Owned objects the new build no longer has: groups first.
     let mut removed = 0usize;
     for table in DELETE {
@@ -551,6 +651,12 @@ pub(super) fn transition(
         out,
         "# policies: {added} new, {changed} changed, {deleted} deleted, {moved} moved; objects: {created} new, {removed} deleted"
     );
+    if local_changes > 0 {
+        let _ = writeln!(
+            out,
+            "# local-in entries (traffic to the device itself): {local_changes} new, changed or deleted"
+        );
+    }
     out.push_str(&script);
     Ok(out)
 }
