@@ -420,3 +420,26 @@ fn config_line(config: &str, needle: &str) -> usize {
         .unwrap()
         + 1
 }
+
+/// A policy on standard input keeps its findings in both CI formats, at
+/// `<stdin>` with their lines, instead of an empty report.
+#[test]
+fn a_policy_on_stdin_is_reported_at_stdin() {
+    use super::cli_unix::with_stdin;
+    let text = policy(0);
+    let (code, out, _) = with_stdin(
+        &["check", "-", "--today", TODAY, "--format", "gitlab"],
+        &text,
+    );
+    assert_eq!(code, 1);
+    let issues: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let e = issues.iter().find(|i| i["check_name"] == "E202").unwrap();
+    assert_eq!(e["location"]["path"], "<stdin>");
+    assert_eq!(e["location"]["lines"]["begin"], 9);
+    let (code, out, _) = with_stdin(
+        &["check", "-", "--today", TODAY, "--format", "github"],
+        &text,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("::error file=<stdin>,line=9,"), "{out}");
+}

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use crate::run::conduitc;
 
 /// Runs `conduitc ARGS` from the package root with `input` on stdin.
-fn with_stdin(args: &[&str], input: &str) -> (i32, String, String) {
+pub(crate) fn with_stdin(args: &[&str], input: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_conduitc"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

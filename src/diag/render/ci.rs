@@ -91,9 +91,10 @@ pub fn security_severity(code: Code) -> Option<f64> {
     })
 }
 
-/// True for a source name that is no file (`<command line>`).
+/// True for a source name that is no input at all (`<command line>`).
+/// Standard input (`<stdin>`) is an input: its findings keep their lines.
 fn is_pseudo_file(name: &str) -> bool {
-    name.starts_with('<') && name.ends_with('>')
+    name.starts_with('<') && name.ends_with('>') && name != "<stdin>"
 }
 
 /// Diagnostics as annotations: the message with the help on a second
