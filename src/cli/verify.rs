@@ -216,7 +216,7 @@ fn run_verify(out: &Output, args: VerifyArgs) -> ExitStatus {
         }
     };
     let rendered = match args.format {
-        VerifyFormat::Text => text_report(&drift, &target),
+        VerifyFormat::Text => text_report(&drift, &target, args.firewall.as_deref()),
         VerifyFormat::Github => ci::github(&annotations(&drift, &shown, json, &target)),
         VerifyFormat::Gitlab => ci::gitlab(&annotations(&drift, &shown, json, &target)),
         VerifyFormat::Json => match versioned_json(&drift) {
@@ -278,7 +278,7 @@ fn annotations(d: &Drift, config: &str, json: bool, target: &str) -> Vec<ci::Ann
                 )
             };
             let region = match (json, f.device_rules.first(), &file) {
-                (false, Some(r), Some(_)) => Some(ci::Region {
+                (false, Some(r), Some(_)) if r.line > 0 => Some(ci::Region {
                     line: r.line,
                     column: 1,
                     end_line: r.line,
@@ -376,7 +376,23 @@ fn finding(s: &mut String, group: &[&Finding], admitted: bool, target: &str) {
             "    replies to these connections, which no flow declares"
         );
     }
-    if !f.interfaces.is_empty() {
+    if let Some(fw) = &f.to_firewall {
+        let _ = writeln!(s, "    addressed to the firewall {fw} itself");
+        if !f.interfaces.is_empty() {
+            let ins: Vec<&str> = f
+                .interfaces
+                .iter()
+                .map(|(i, _)| {
+                    if i == OTHER_INTERFACE {
+                        "any other interface"
+                    } else {
+                        i.as_str()
+                    }
+                })
+                .collect();
+            let _ = writeln!(s, "    arriving on {}", ins.join("; "));
+        }
+    } else if !f.interfaces.is_empty() {
         let pairs: Vec<String> = f
             .interfaces
             .iter()
@@ -406,8 +422,9 @@ fn finding(s: &mut String, group: &[&Finding], admitted: bool, target: &str) {
         let _ = writeln!(s, "    {lead} line {}: {}", r.line, r.text);
     }
     if f.device_rules.is_empty() {
-        let why = match target {
-            "nftables" => "no forward base chain of its family",
+        let why = match (target, f.to_firewall.is_some()) {
+            ("nftables", false) => "no forward base chain of its family",
+            ("nftables", true) => "no input base chain of its family",
             _ => "no access list is bound on this path",
         };
         let _ = writeln!(s, "    admitted by no rule: {why}");
@@ -423,6 +440,7 @@ fn merged(fs: &[Finding]) -> Vec<Vec<&Finding>> {
             g.device_rules == f.device_rules
                 && g.interfaces == f.interfaces
                 && g.reply == f.reply
+                && g.to_firewall == f.to_firewall
                 && g.packets.services == f.packets.services
                 && g.packets.flows == f.packets.flows
         };
@@ -439,9 +457,23 @@ fn merged(fs: &[Finding]) -> Vec<Vec<&Finding>> {
 
 /// The report for people. Findings of one device rule that differ only in
 /// their zones are shown together.
-fn text_report(d: &Drift, target: &str) -> String {
+/// The note of a report that leaves traffic to the firewall itself out.
+fn not_judged(d: &Drift, firewall: Option<&str>) -> Option<String> {
+    if d.to_firewall_judged {
+        return None;
+    }
+    Some(match firewall {
+        Some(fw) => format!(
+            "note: traffic to the firewall itself is not compared: the policy declares no manage or control entry for {fw}\n"
+        ),
+        None => "note: traffic to the firewall itself is not compared: no --firewall names the firewall the device is\n".to_string(),
+    })
+}
+
+fn text_report(d: &Drift, target: &str, firewall: Option<&str>) -> String {
+    let note = not_judged(d, firewall).unwrap_or_default();
     if d.matches {
-        return "the device admits exactly what the policy allows\n".to_string();
+        return format!("the device admits exactly what the policy allows\n{note}");
     }
     let mut s = String::new();
     if !d.admitted_not_declared.is_empty() {
@@ -464,5 +496,6 @@ fn text_report(d: &Drift, target: &str) -> String {
             finding(&mut s, &g, false, target);
         }
     }
+    s.push_str(&note);
     s
 }

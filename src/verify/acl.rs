@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{compare, Cond, DeviceRule, Drift, Entry, Finding, VerifyError};
+use super::{
+    compare, forward_allowed, judged_firewall, local_allowed, own_addrs, Cond, DeviceRule, Drift,
+    Entry, Finding, VerifyError,
+};
 use crate::diff::access::{labelled, subtract, Cube};
 use crate::lower::{lower, BuildOptions, RuleSet};
 use crate::model::platform::ios_interface_key;
@@ -89,6 +92,11 @@ pub struct Device {
     /// One first-match list over every interface pair; interface names
     /// as the configuration writes them.
     pub(crate) path: Vec<Entry>,
+    /// The first-match list of packets addressed to the device itself
+    /// (Cisco IOS: the inbound list, then the vty access class for SSH and
+    /// telnet; FortiOS: the local-in policies, then the interface's
+    /// administrative access, taken as admitting).
+    pub(crate) local: Vec<Entry>,
     /// The device rules that origins index.
     pub(crate) rules: Vec<DeviceRule>,
     pub(crate) replies: Vec<Reply>,
@@ -167,40 +175,44 @@ pub fn verify_device(
     let rename = renamer(device, &lowered);
     // Interfaces the configuration lists are judged even when no list is
     // bound on them: an entry that matches nothing names them.
-    let listed = device.ifaces.iter().map(|n| {
-        let mut cond = Cond::all();
-        cond.svc = crate::model::ServiceSpace::new();
-        cond.iif = Some(std::collections::BTreeSet::from([n.clone()]));
-        Entry {
-            cond,
-            accept: false,
-            origins: Vec::new(),
-        }
-    });
-    let path: Vec<Entry> = listed
-        .chain(device.path.iter().cloned())
-        .map(|mut e| {
-            for side in [&mut e.cond.iif, &mut e.cond.oif] {
-                if let Some(s) = side.as_mut() {
-                    *s = s.iter().map(|n| rename(n)).collect();
-                }
+    let prepare = |entries: &[Entry]| -> Vec<Entry> {
+        let listed = device.ifaces.iter().map(|n| {
+            let mut cond = Cond::all();
+            cond.svc = crate::model::ServiceSpace::new();
+            cond.iif = Some(std::collections::BTreeSet::from([n.clone()]));
+            Entry {
+                cond,
+                accept: false,
+                origins: Vec::new(),
             }
-            e
-        })
-        .collect();
+        });
+        listed
+            .chain(entries.iter().cloned())
+            .map(|mut e| {
+                for side in [&mut e.cond.iif, &mut e.cond.oif] {
+                    if let Some(s) = side.as_mut() {
+                        *s = s.iter().map(|n| rename(n)).collect();
+                    }
+                }
+                e
+            })
+            .collect()
+    };
+    let path = prepare(&device.path);
     let place = |i: usize| {
         device.rules.get(i).cloned().unwrap_or(DeviceRule {
             line: 0,
             text: String::new(),
         })
     };
-    // Packets addressed to the firewall itself (management and control
-    // entries) are not forwarded: the comparison leaves them out.
-    let own = lowered
-        .firewall
-        .as_ref()
-        .map(|f| f.own.clone())
-        .unwrap_or_default();
+    // Packets addressed to the firewall itself are not forwarded: they are
+    // judged on the device's local path, or left out when the policy
+    // declares no entry for the firewall.
+    let own = own_addrs(&lowered);
+    let forward = forward_allowed(&lowered);
+    let local_fw = judged_firewall(&lowered);
+    let local_path = prepare(&device.local);
+    let local = local_allowed(&lowered);
     let mut drift = if device.ios_names {
         let Some(fw) = &lowered.firewall else {
             return Err(VerifyError::FirewallRequired);
@@ -223,12 +235,46 @@ pub fn verify_device(
                 .difference(&own),
             ))
         };
-        compare(policy, &lowered, &path, &place, &scope)
+        let mut drift = compare(policy, &forward, &path, &place, &scope, None);
+        if let Some(name) = local_fw {
+            // Router-bound packets meet the ingress interface's inbound
+            // list and leave by no outbound list.
+            let to_router = |iif: &Option<String>, oif: &Option<String>| {
+                iif.as_ref()?;
+                oif.is_none().then(|| Some(own.clone()))
+            };
+            drift.absorb(compare(
+                policy,
+                &local,
+                &local_path,
+                &place,
+                &to_router,
+                Some(name),
+            ));
+        }
+        drift
     } else {
         let routed = (!own.is_empty()).then(|| own.complement());
-        compare(policy, &lowered, &path, &place, &|_, _| {
-            Some(routed.clone())
-        })
+        let mut drift = compare(
+            policy,
+            &forward,
+            &path,
+            &place,
+            &|_, _| Some(routed.clone()),
+            None,
+        );
+        if let Some(name) = local_fw {
+            let to = (!own.is_empty()).then(|| own.clone());
+            drift.absorb(compare(
+                policy,
+                &local,
+                &local_path,
+                &place,
+                &|_, oif| oif.is_none().then(|| to.clone()),
+                Some(name),
+            ));
+        }
+        drift
     };
     for r in &device.replies {
         let iif = r.iif.as_deref().map(&rename);
@@ -248,8 +294,12 @@ pub fn verify_device(
             .collect();
         let device_rules: Vec<DeviceRule> = r.origins.iter().map(|&i| place(i)).collect();
         let mut cube = r.cube.clone();
+        // Replies to connections the firewall opens itself are not
+        // governed by the policy; those to its own addresses are judged on
+        // its local path.
         cube.dst = cube.dst.difference(&own);
-        if cube.dst.is_empty() {
+        cube.src = cube.src.difference(&own);
+        if cube.dst.is_empty() || cube.src.is_empty() {
             continue;
         }
         for piece in subtract(std::slice::from_ref(&cube), &allowed) {
@@ -259,6 +309,7 @@ pub fn verify_device(
                     interfaces: Vec::new(),
                     device_rules: device_rules.clone(),
                     reply: true,
+                    to_firewall: None,
                 };
                 if !drift.admitted_not_declared.contains(&f) {
                     drift.admitted_not_declared.push(f);
@@ -280,6 +331,9 @@ fn renamer<'a>(device: &Device, lowered: &'a RuleSet) -> impl Fn(&str) -> String
             for n in [&r.in_iface, &r.out_iface].into_iter().flatten() {
                 by_key.insert(ios_interface_key(n), n.clone());
             }
+        }
+        for r in &lowered.local {
+            by_key.insert(ios_interface_key(&r.in_iface), r.in_iface.clone());
         }
     }
     move |name: &str| {

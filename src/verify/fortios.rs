@@ -103,8 +103,13 @@ fn tables(blocks: &[FortiTree]) -> R<BTreeMap<String, Table<'_>>> {
     }
     let has_policies = |s: &Vec<&FortiTree>| {
         s.iter().any(|b| {
-            matches!(b.path.as_str(), "firewall policy" | "firewall policy6")
-                && b.entries().next().is_some()
+            matches!(
+                b.path.as_str(),
+                "firewall policy"
+                    | "firewall policy6"
+                    | "firewall local-in-policy"
+                    | "firewall local-in-policy6"
+            ) && b.entries().next().is_some()
         })
     };
     let with: Vec<&Vec<&FortiTree>> = vdoms.iter().filter(|v| has_policies(v)).collect();
@@ -467,6 +472,7 @@ pub fn read_fortios(text: &str) -> Result<Device, DeviceError> {
     let res = Resolver { t: &t };
     let mut dev = Device {
         path: Vec::new(),
+        local: Vec::new(),
         rules: Vec::new(),
         replies: Vec::new(),
         ios_names: false,
@@ -493,7 +499,153 @@ pub fn read_fortios(text: &str) -> Result<Device, DeviceError> {
         accept: false,
         origins: vec![deny],
     });
+    let mut open_line = 0;
+    for (table, v6) in [
+        ("firewall local-in-policy", false),
+        ("firewall local-in-policy6", true),
+    ] {
+        let Some(tb) = t.get(table) else {
+            continue;
+        };
+        if open_line == 0 {
+            open_line = tb.line;
+        }
+        for key in &tb.order {
+            let Some(o) = tb.objs.get(key) else {
+                continue;
+            };
+            local_in(&mut dev, &res, &zones, o, key, v6)?;
+        }
+    }
+    // No local-in policy matches: the interface's administrative access
+    // (`allowaccess`), which a policy backup does not describe, decides.
+    // Judged as admitting, so a missing deny-all is a finding.
+    let open = dev.origin(
+        open_line,
+        "no local-in policy matches: the interface's administrative access decides (taken as admitting)",
+    );
+    dev.local.push(Entry {
+        cond: Cond::all(),
+        accept: true,
+        origins: vec![open],
+    });
     Ok(dev)
+}
+
+/// One local-in policy (traffic to the device itself) of the IPv4 table,
+/// or of the IPv6 table with `v6`.
+fn local_in(
+    dev: &mut Device,
+    res: &Resolver<'_>,
+    zones: &BTreeMap<String, Vec<String>>,
+    o: &Obj<'_>,
+    key: &str,
+    v6: bool,
+) -> R<()> {
+    if o.one("status").as_deref() == Some("disable") {
+        return Ok(());
+    }
+    for f in [
+        "srcaddr-negate",
+        "dstaddr-negate",
+        "service-negate",
+        "internet-service-src",
+        "ha-mgmt-intf-only",
+    ] {
+        if let Some(l) = o.enabled(f) {
+            return unmodelled(
+                l,
+                format!("local-in policy {key}: `{f} enable` is not modelled by verify"),
+            );
+        }
+    }
+    if let Some((v, l)) = o.get("schedule") {
+        if v.first().is_some_and(|s| s != "always") {
+            return unmodelled(
+                l,
+                format!(
+                    "local-in policy {key}: schedule `{}` is not modelled by verify; only `always` is",
+                    v.join(" ")
+                ),
+            );
+        }
+    }
+    let accept = match o.get("action") {
+        None => false,
+        Some((v, l)) => match v.first().map(String::as_str) {
+            Some("accept") => true,
+            Some("deny") => false,
+            Some(other) => {
+                return unmodelled(
+                    l,
+                    format!("local-in policy {key}: action `{other}` is not modelled by verify"),
+                )
+            }
+            None => {
+                return unreadable(
+                    l,
+                    format!("local-in policy {key}: `set action` without a value"),
+                )
+            }
+        },
+    };
+    let iif = match o.get("intf") {
+        None => return unreadable(o.line, format!("local-in policy {key} has no `intf`")),
+        Some((v, _)) if v.iter().any(|n| n == "any") => None,
+        Some((v, l)) if v.is_empty() => {
+            return unreadable(l, format!("local-in policy {key}: `intf` is empty"))
+        }
+        Some((v, _)) => {
+            let mut s = BTreeSet::new();
+            for n in v {
+                match zones.get(&n) {
+                    Some(members) => s.extend(members.iter().cloned()),
+                    None => {
+                        s.insert(n);
+                    }
+                }
+            }
+            Some(s)
+        }
+    };
+    let addrs = |f: &str| -> R<AddrSet> {
+        match o.get(f) {
+            Some((v, l)) if !v.is_empty() => {
+                let mut s = AddrSet::new();
+                for n in v {
+                    s = s.union(&res.addr(&n, v6, l, 0)?);
+                }
+                Ok(s)
+            }
+            _ => unreadable(o.line, format!("local-in policy {key} has no `{f}`")),
+        }
+    };
+    let (src, dst) = (addrs("srcaddr")?, addrs("dstaddr")?);
+    let Some((names, sl)) = o.get("service") else {
+        return unreadable(o.line, format!("local-in policy {key} has no `service`"));
+    };
+    let mut svc = ServiceSpace::new();
+    for n in &names {
+        svc = svc.union(&res.service(n, sl, 0, v6)?);
+    }
+    let table = if v6 {
+        "local-in-policy6"
+    } else {
+        "local-in-policy"
+    };
+    let origin = dev.origin(o.line, format!("{table} edit {key}"));
+    dev.local.push(Entry {
+        cond: Cond {
+            src,
+            dst,
+            svc,
+            iif,
+            oif: None,
+        },
+        accept,
+        origins: vec![origin],
+    });
+    Ok(())
 }
 
 fn policy(

@@ -93,7 +93,20 @@ enum Block {
     List(String),
     Group(String),
     Iface(String),
+    /// `line vty A B`: the lines from A to B.
+    Vty(u32, u32),
 }
+
+/// The access class a vty line applies inbound: the list's name, and the
+/// line and text that bind it.
+type Class = (String, usize, String);
+
+/// The classes of the vty lines: IPv4 (`access-class NAME in`) and IPv6
+/// (`ipv6 access-class NAME in`), by line number.
+type VtyClasses = BTreeMap<u32, [Option<Class>; 2]>;
+
+/// The vty lines every router has (0-15).
+const VTY_LINES: u32 = 16;
 
 const ZBF: &[&str] = &[
     "zone security",
@@ -110,6 +123,7 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut bindings: Vec<Binding> = Vec::new();
     let mut ifaces: Vec<String> = Vec::new();
+    let mut vty: VtyClasses = BTreeMap::new();
     let mut block = Block::None;
     let mut banner: Option<String> = None;
     for (i, raw) in text.split('\n').enumerate() {
@@ -151,6 +165,30 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
                 Block::Iface(name) => {
                     if let Some(b) = iface_line(name, t, no)? {
                         bindings.push(b);
+                    }
+                }
+                Block::Vty(lo, hi) => {
+                    let words: Vec<&str> = t.split_whitespace().collect();
+                    let class = match words.as_slice() {
+                        ["access-class", list, "in", rest @ ..]
+                            if rest.iter().all(|w| *w == "vrf-also") =>
+                        {
+                            Some((0, *list))
+                        }
+                        ["ipv6", "access-class", list, "in"] => Some((1, *list)),
+                        ["access-class" | "ipv6", ..] if words.contains(&"in") => {
+                            return unreadable(
+                                no,
+                                format!("`{t}` is not an access class verify reads"),
+                            );
+                        }
+                        _ => None,
+                    };
+                    if let Some((fam, list)) = class {
+                        for n in *lo..=*hi {
+                            vty.entry(n).or_default()[fam] =
+                                Some((list.to_string(), no, t.to_string()));
+                        }
                     }
                 }
             }
@@ -232,6 +270,18 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
             ["interface", ..] => {
                 return unreadable(no, format!("`{t}`: one interface name expected"));
             }
+            ["line", "vty", range @ ..] => {
+                let nums: Vec<u32> = range.iter().filter_map(|w| w.parse().ok()).collect();
+                let (lo, hi) = match nums.as_slice() {
+                    [a] if range.len() == 1 => (*a, *a),
+                    [a, b] if range.len() == 2 && a <= b => (*a, *b),
+                    _ => return unreadable(no, format!("`{t}`: bad vty line range")),
+                };
+                for n in lo..=hi {
+                    vty.entry(n).or_default();
+                }
+                block = Block::Vty(lo, hi);
+            }
             ["no", "ip" | "ipv6", "access-list", ..]
             | ["no", "access-list" | "object-group", ..] => {
                 return unreadable(
@@ -262,7 +312,7 @@ pub fn read_ios(text: &str) -> Result<Device, DeviceError> {
             _ => {}
         }
     }
-    let mut dev = assemble(lists, bindings)?;
+    let mut dev = assemble(lists, bindings, &vty)?;
     dev.ifaces = ifaces;
     Ok(dev)
 }
@@ -882,9 +932,10 @@ fn stage(
     out
 }
 
-fn assemble(lists: BTreeMap<String, Acl>, bindings: Vec<Binding>) -> R<Device> {
+fn assemble(lists: BTreeMap<String, Acl>, bindings: Vec<Binding>, vty: &VtyClasses) -> R<Device> {
     let mut dev = Device {
         path: Vec::new(),
+        local: Vec::new(),
         rules: Vec::new(),
         replies: Vec::new(),
         ios_names: true,
@@ -892,6 +943,99 @@ fn assemble(lists: BTreeMap<String, Acl>, bindings: Vec<Binding>) -> R<Device> {
     };
     let inbound = stage(&mut dev, &lists, &bindings, true);
     let outbound = stage(&mut dev, &lists, &bindings, false);
+    let sessions = vty_stage(&mut dev, &lists, vty)?;
+    dev.local = compose(inbound.clone(), &sessions);
     dev.path = compose(inbound, &outbound);
     Ok(dev)
+}
+
+/// The vty stage of router-bound packets: an SSH or telnet connection (TCP
+/// 22 or 23) meets the access class of its family, and is admitted when
+/// the class of some vty line admits it; a line without a class (lines
+/// 0-15 exist on every router), or a class naming a list that does not
+/// exist or has no entries, admits everything. Lines with different
+/// classes of one family are not modelled.
+fn vty_stage(dev: &mut Device, lists: &BTreeMap<String, Acl>, vty: &VtyClasses) -> R<Vec<Entry>> {
+    let mut out = Vec::new();
+    let sessions = ServiceSpace::ports(6, &PortSet::from_ranges([(22, 23)]));
+    for (fam, v6) in [(0usize, false), (1, true)] {
+        let mut classes: Vec<&Class> = Vec::new();
+        let mut open = false;
+        for n in 0..VTY_LINES.max(vty.keys().max().map_or(0, |m| m + 1)) {
+            match vty.get(&n).and_then(|c| c[fam].as_ref()) {
+                Some(c) => classes.push(c),
+                None => open = true,
+            }
+        }
+        let Some(first) = classes.first() else {
+            continue;
+        };
+        if open {
+            continue;
+        }
+        if let Some(other) = classes.iter().find(|c| c.0 != first.0) {
+            return unmodelled(
+                other.1,
+                "vty lines with different access classes are not modelled by verify",
+            );
+        }
+        let Some(acl) = lists.get(&first.0) else {
+            continue;
+        };
+        if acl.v6 != v6 {
+            return unreadable(
+                first.1,
+                format!("`{}` is not an IPv{} list", first.0, if v6 { 6 } else { 4 }),
+            );
+        }
+        if acl.aces.is_empty() {
+            continue;
+        }
+        let bind = dev.origin(first.1, format!("line vty: {}", first.2));
+        let mut fam_cond = Cond::all();
+        fam_cond.svc = sessions.clone();
+        if v6 {
+            fam_cond.src = fam_cond.src.v6_only();
+            fam_cond.dst = fam_cond.dst.v6_only();
+        } else {
+            fam_cond.src = fam_cond.src.v4_only();
+            fam_cond.dst = fam_cond.dst.v4_only();
+        }
+        let mut aces = acl.aces.clone();
+        aces.sort_by_key(|a| a.seq);
+        for a in &aces {
+            match &a.kind {
+                AceKind::Dead => {}
+                AceKind::Reply(_) => {
+                    return unmodelled(
+                        a.line,
+                        "a reply entry in a vty access class is not modelled by verify",
+                    );
+                }
+                AceKind::Live { cond, accept } => {
+                    let o = dev.origin(a.line, a.text.clone());
+                    out.push(Entry {
+                        cond: cond.and(&fam_cond),
+                        accept: *accept,
+                        origins: vec![o, bind],
+                    });
+                }
+            }
+        }
+        let deny = dev.origin(
+            acl.line,
+            format!("implicit deny at the end of access list {}", first.0),
+        );
+        out.push(Entry {
+            cond: fam_cond,
+            accept: false,
+            origins: vec![deny, bind],
+        });
+    }
+    out.push(Entry {
+        cond: Cond::all(),
+        accept: true,
+        origins: Vec::new(),
+    });
+    Ok(out)
 }

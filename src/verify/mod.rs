@@ -36,7 +36,7 @@ use serde::Serialize;
 use crate::diff::access::{labelled, subtract, Cube};
 use crate::diff::AccessBox;
 use crate::lower::{lower, BuildOptions, LowerError, RuleSet};
-use crate::model::{AddrSet, Policy};
+use crate::model::{AddrSet, Policy, ServiceSpace};
 pub use acl::{read_fortios, read_ios, verify_device, Device, DeviceError};
 pub use nft::{read_ruleset, ReadError, Ruleset};
 use nft::{Cond, Verdict};
@@ -80,6 +80,12 @@ pub struct Finding {
     /// replies it admits, and no declared flow has them.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reply: bool,
+    /// For packets addressed to the firewall itself (its `manage` and
+    /// `control` entries), the firewall's name; their `flows` are then the
+    /// entries (`firewall/entry`), and the output interface of each pair
+    /// is [`OTHER_INTERFACE`] (they leave by none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_firewall: Option<String>,
 }
 
 /// The result of a verification.
@@ -92,6 +98,11 @@ pub struct Drift {
     pub admitted_not_declared: Vec<Finding>,
     /// Packets the policy allows and the device does not admit.
     pub declared_not_admitted: Vec<Finding>,
+    /// True when traffic addressed to the firewall itself was compared: a
+    /// firewall is selected and the policy declares `manage` or `control`
+    /// entries for it. Otherwise the policy does not govern that traffic
+    /// and the comparison leaves it out.
+    pub to_firewall_judged: bool,
 }
 
 /// One entry of a first-match list: packets matching `cond` and no earlier
@@ -154,9 +165,10 @@ fn flatten(table: &nft::Table, chain: &nft::Chain, depth: usize) -> Result<Vec<E
     Ok(out)
 }
 
-/// The forward path of the ruleset as one first-match list (ending with an
-/// entry that matches every packet).
-fn forward_path(rs: &Ruleset) -> Result<Vec<Entry>, ReadError> {
+/// The path of the ruleset at `hook` (`forward`, or `input` for packets
+/// addressed to the host) as one first-match list (ending with an entry
+/// that matches every packet).
+fn base_path(rs: &Ruleset, hook: &str) -> Result<Vec<Entry>, ReadError> {
     let mut bases: Vec<(i64, usize, &nft::Table, &nft::Chain)> = Vec::new();
     for t in &rs.tables {
         if !["ip", "ip6", "inet"].contains(&t.family.as_str()) {
@@ -164,7 +176,7 @@ fn forward_path(rs: &Ruleset) -> Result<Vec<Entry>, ReadError> {
         }
         for c in t.chains.values() {
             if let Some(b) = &c.base {
-                if b.hook == "forward" {
+                if b.hook == hook {
                     bases.push((b.priority, c.line, t, c));
                 }
             }
@@ -235,22 +247,139 @@ fn cube(c: &Cond) -> Cube {
     }
 }
 
-/// Compares what the ruleset admits on the forward path with what the
-/// policy allows, lowered for `opts` (its date, isolation mode and
-/// firewall).
+/// Compares what the ruleset admits with what the policy allows, lowered
+/// for `opts` (its date, isolation mode and firewall): the forward path,
+/// and, when the policy declares `manage` or `control` entries for the
+/// selected firewall, the input path (packets addressed to the firewall's
+/// own addresses).
 pub fn verify(policy: &Policy, opts: &BuildOptions, rs: &Ruleset) -> Result<Drift, VerifyError> {
     let lowered = lower(policy, opts).map_err(VerifyError::Lower)?;
-    let path = forward_path(rs).map_err(|e| {
+    let located = |e: ReadError| {
         VerifyError::Read(ReadError {
             line: rs.place(e.line).0,
             message: e.message,
         })
-    })?;
+    };
+    let path = base_path(rs, "forward").map_err(located)?;
     let place = |line: usize| {
         let (line, text) = rs.place(line);
         DeviceRule { line, text }
     };
-    Ok(compare(policy, &lowered, &path, &place, &|_, _| Some(None)))
+    let own = own_addrs(&lowered);
+    // Packets to the host's own addresses are never forwarded.
+    let routed = (!own.is_empty()).then(|| own.complement());
+    let mut drift = compare(
+        policy,
+        &forward_allowed(&lowered),
+        &path,
+        &place,
+        &|_, _| Some(routed.clone()),
+        None,
+    );
+    if let Some(fw) = judged_firewall(&lowered) {
+        let input = base_path(rs, "input").map_err(located)?;
+        let to = (!own.is_empty()).then(|| own.clone());
+        let local = compare(
+            policy,
+            &local_allowed(&lowered),
+            &input,
+            &place,
+            &|iif, oif| {
+                // The host's own traffic on loopback is not judged.
+                if oif.is_some() || iif.as_deref() == Some("lo") {
+                    return None;
+                }
+                Some(to.clone())
+            },
+            Some(fw),
+        );
+        drift.absorb(local);
+    }
+    Ok(drift)
+}
+
+impl Drift {
+    /// Adds the findings on traffic to the firewall itself.
+    pub(crate) fn absorb(&mut self, local: Drift) {
+        self.admitted_not_declared
+            .extend(local.admitted_not_declared);
+        self.declared_not_admitted
+            .extend(local.declared_not_admitted);
+        self.to_firewall_judged = true;
+        self.matches =
+            self.admitted_not_declared.is_empty() && self.declared_not_admitted.is_empty();
+    }
+}
+
+/// The firewall's own addresses (none without a selected firewall).
+pub(crate) fn own_addrs(lowered: &RuleSet) -> AddrSet {
+    lowered
+        .firewall
+        .as_ref()
+        .map(|f| f.own.clone())
+        .unwrap_or_default()
+}
+
+/// The firewall whose own traffic is judged: the selected one, when the
+/// policy declares `manage` or `control` entries for it.
+pub(crate) fn judged_firewall(lowered: &RuleSet) -> Option<&str> {
+    lowered
+        .firewall
+        .as_ref()
+        .filter(|f| f.local_declared)
+        .map(|f| f.name.as_str())
+}
+
+/// A box of packets the policy allows, on the interfaces it names.
+pub(crate) struct Allowed {
+    pub(crate) in_iface: Option<String>,
+    pub(crate) out_iface: Option<String>,
+    pub(crate) cube: Cube,
+    /// The flow (`conduit/flow`) or entry (`firewall/entry`).
+    pub(crate) name: String,
+}
+
+/// What the policy allows through the firewall.
+pub(crate) fn forward_allowed(lowered: &RuleSet) -> Vec<Allowed> {
+    lowered
+        .rules
+        .iter()
+        .map(|r| Allowed {
+            in_iface: r.in_iface.clone(),
+            out_iface: r.out_iface.clone(),
+            cube: Cube {
+                src: r.src.clone(),
+                dst: r.dst.clone(),
+                svc: r.matcher.space(),
+            },
+            name: r.name.clone(),
+        })
+        .collect()
+}
+
+/// What the policy allows to the firewall itself: its entries in force,
+/// each arriving on the interface facing its sources.
+pub(crate) fn local_allowed(lowered: &RuleSet) -> Vec<Allowed> {
+    lowered
+        .local
+        .iter()
+        .map(|r| Allowed {
+            in_iface: Some(r.in_iface.clone()),
+            out_iface: None,
+            cube: Cube {
+                src: r.src.clone(),
+                dst: r.dst.clone(),
+                svc: r.matcher.space(),
+            },
+            name: r.name.clone(),
+        })
+        .collect()
+}
+
+/// IPv6 neighbour discovery (ICMPv6 types 133-137): every target admits it
+/// to the device itself, and the comparison leaves it out.
+fn without_nd(svc: &ServiceSpace) -> ServiceSpace {
+    svc.difference(&ServiceSpace::types(58, &(133u8..=137).collect()))
 }
 
 /// Why verification could not be done.
@@ -295,12 +424,17 @@ type Place<'a> = &'a dyn Fn(usize) -> DeviceRule;
 /// leave by its output interface (`None`: every destination).
 type Scope<'a> = &'a dyn Fn(&Option<String>, &Option<String>) -> Option<Option<AddrSet>>;
 
+/// Compares a device path with what the policy allows. With `local`
+/// (the firewall's name), the packets are addressed to the firewall itself:
+/// only pairs without an output interface are judged, and neighbour
+/// discovery is left out.
 fn compare(
     policy: &Policy,
-    lowered: &RuleSet,
+    allowed: &[Allowed],
     path: &[Entry],
     place: Place<'_>,
     scope: Scope<'_>,
+    local: Option<&str>,
 ) -> Drift {
     // The interfaces in play.
     let mut names = std::collections::BTreeSet::new();
@@ -309,7 +443,7 @@ fn compare(
             names.extend(s.iter().cloned());
         }
     }
-    for r in &lowered.rules {
+    for r in allowed {
         names.extend(r.in_iface.iter().cloned());
         names.extend(r.out_iface.iter().cloned());
     }
@@ -337,6 +471,9 @@ fn compare(
             if let Some(r) = &route {
                 c.dst = c.dst.intersection(r);
             }
+            if local.is_some() {
+                c.svc = without_nd(&c.svc);
+            }
             c
         };
         let entries: Vec<(Cube, &Entry)> = path
@@ -345,23 +482,13 @@ fn compare(
             .map(|e| (routed(cube(&e.cond)), e))
             .filter(|(c, _)| !c.is_empty())
             .collect();
-        let rules: Vec<(Cube, &crate::lower::Rule)> = lowered
-            .rules
+        let rules: Vec<(Cube, &Allowed)> = allowed
             .iter()
             .filter(|r| {
                 (r.in_iface.is_none() || r.in_iface == *iif)
                     && (r.out_iface.is_none() || r.out_iface == *oif)
             })
-            .map(|r| {
-                (
-                    routed(Cube {
-                        src: r.src.clone(),
-                        dst: r.dst.clone(),
-                        svc: r.matcher.space(),
-                    }),
-                    r,
-                )
-            })
+            .map(|r| (routed(r.cube.clone()), r))
             .filter(|(c, _)| !c.is_empty())
             .collect();
         let allowed: Vec<Cube> = rules.iter().map(|(c, _)| c.clone()).collect();
@@ -391,12 +518,19 @@ fn compare(
             }
         }
     }
-    let admitted_not_declared = findings(policy, place, added, judged);
-    let declared_not_admitted = findings(policy, place, removed, judged);
+    let mut admitted_not_declared = findings(policy, place, added, judged);
+    let mut declared_not_admitted = findings(policy, place, removed, judged);
+    for f in admitted_not_declared
+        .iter_mut()
+        .chain(declared_not_admitted.iter_mut())
+    {
+        f.to_firewall = local.map(str::to_string);
+    }
     Drift {
         matches: admitted_not_declared.is_empty() && declared_not_admitted.is_empty(),
         admitted_not_declared,
         declared_not_admitted,
+        to_firewall_judged: false,
     }
 }
 
@@ -428,6 +562,7 @@ fn findings(policy: &Policy, place: Place<'_>, raw: Vec<Raw>, slices: usize) -> 
                 interfaces: pairs.clone(),
                 device_rules: device_rules.clone(),
                 reply: false,
+                to_firewall: None,
             });
         }
     }
