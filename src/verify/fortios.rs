@@ -4,8 +4,9 @@
 //! The text is read as a tree by the same reader as `build --from`: every
 //! line must be `config`, `edit`, `set`, `unset`, `next`, `end` or a
 //! comment. Read: `firewall address`, `address6`, `addrgrp`, `addrgrp6`,
-//! `service custom`, `service group`, `policy`, `policy6`, and `system
-//! zone` (a policy's interface may name a zone). A backup with VDOMs is
+//! `service custom`, `service group`, `policy`, `policy6`, `local-in-policy`,
+//! `local-in-policy6` (traffic to the device itself), and `system zone` (a
+//! policy's interface may name a zone). A backup with VDOMs is
 //! read when exactly one VDOM has firewall policies.
 //!
 //! Refused with the line ([`DeviceError::Unmodelled`]): what changes what

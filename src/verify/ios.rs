@@ -4,7 +4,9 @@
 //! Read: `ip access-list extended|standard NAME`, `ipv6 access-list NAME`
 //! and numbered `access-list N` entries (sequence numbers, `remark`);
 //! `object-group network|service NAME`; and in each `interface NAME` block,
-//! `ip access-group LIST in|out` and `ipv6 traffic-filter LIST in|out`.
+//! `ip access-group LIST in|out` and `ipv6 traffic-filter LIST in|out`;
+//! in `line vty A B` blocks, `access-class LIST in` and `ipv6 access-class
+//! LIST in` (which SSH and telnet sessions to the router meet).
 //!
 //! Refused with the line ([`DeviceError::Unmodelled`]): what changes what
 //! the device admits and is not modelled: the zone-based firewall
@@ -16,7 +18,8 @@
 //! [`DeviceError::Unreadable`].
 //!
 //! Skipped, with their indented lines: every other top-level command
-//! (`hostname`, `logging`, `line`, `router`, `crypto`, `banner`, `ntp`...),
+//! (`hostname`, `logging`, other `line` blocks, `router`, `crypto`,
+//! `banner`, `ntp`...),
 //! and every other line of an interface block (addresses, descriptions,
 //! `shutdown`...): none of them filters forwarded packets.
 //!

@@ -19,6 +19,13 @@
 //! - *declared but not admitted*: for each dropping entry (the chain
 //!   policies included), the packets the policy allows that it decides.
 //!
+//! Packets addressed to the selected firewall's own addresses are never
+//! forwarded. When the policy declares `manage` or `control` entries for
+//! that firewall, they are judged the same way on the device's local path
+//! (nftables: the `input` hook; Cisco IOS: the ingress interface's inbound
+//! list, then the vty access class; FortiOS: the local-in policies)
+//! against the lowered entries, and the findings carry the firewall's name.
+//!
 //! Each finding names the device rules (by line) that decide it, and the
 //! flows of the policy that allow it. Interfaces: the policy's rules carry
 //! the firewall's interfaces; every interface named by either side, and
@@ -35,7 +42,7 @@ use serde::Serialize;
 
 use crate::diff::access::{labelled, subtract, Cube};
 use crate::diff::AccessBox;
-use crate::lower::{lower, BuildOptions, LowerError, RuleSet};
+use crate::lower::{lower, BuildOptions, FirewallInfo, LowerError, RuleSet};
 use crate::model::{AddrSet, Policy, ServiceSpace};
 pub use acl::{read_fortios, read_ios, verify_device, Device, DeviceError};
 pub use nft::{read_ruleset, ReadError, Ruleset};
@@ -322,12 +329,8 @@ pub(crate) fn own_addrs(lowered: &RuleSet) -> AddrSet {
 
 /// The firewall whose own traffic is judged: the selected one, when the
 /// policy declares `manage` or `control` entries for it.
-pub(crate) fn judged_firewall(lowered: &RuleSet) -> Option<&str> {
-    lowered
-        .firewall
-        .as_ref()
-        .filter(|f| f.local_declared)
-        .map(|f| f.name.as_str())
+pub(crate) fn judged_firewall(lowered: &RuleSet) -> Option<&FirewallInfo> {
+    lowered.firewall.as_ref().filter(|f| f.local_declared)
 }
 
 /// A box of packets the policy allows, on the interfaces it names.
@@ -427,17 +430,20 @@ type Scope<'a> = &'a dyn Fn(&Option<String>, &Option<String>) -> Option<Option<A
 /// Compares a device path with what the policy allows. With `local`
 /// (the firewall's name), the packets are addressed to the firewall itself:
 /// only pairs without an output interface are judged, and neighbour
-/// discovery is left out.
+/// discovery is left out; every interface of the firewall is then in play.
 fn compare(
     policy: &Policy,
     allowed: &[Allowed],
     path: &[Entry],
     place: Place<'_>,
     scope: Scope<'_>,
-    local: Option<&str>,
+    local: Option<&FirewallInfo>,
 ) -> Drift {
     // The interfaces in play.
     let mut names = std::collections::BTreeSet::new();
+    if let Some(fw) = local {
+        names.extend(fw.interfaces.iter().map(|(i, _)| i.clone()));
+    }
     for e in path {
         for s in [&e.cond.iif, &e.cond.oif].into_iter().flatten() {
             names.extend(s.iter().cloned());
@@ -524,7 +530,7 @@ fn compare(
         .iter_mut()
         .chain(declared_not_admitted.iter_mut())
     {
-        f.to_firewall = local.map(str::to_string);
+        f.to_firewall = local.map(|fw| fw.name.clone());
     }
     Drift {
         matches: admitted_not_declared.is_empty() && declared_not_admitted.is_empty(),

@@ -71,3 +71,4 @@ mod verify;
 mod verify_cli;
 mod verify_fortios;
 mod verify_ios;
+mod verify_manage;

@@ -324,20 +324,42 @@ fn verify_and_manifest_outputs_match_their_schemas() {
     let doc = run(&args(&s(&drifted)), 1);
     assert!(!doc["admitted_not_declared"].as_array().unwrap().is_empty());
     assert!(!doc["declared_not_admitted"].as_array().unwrap().is_empty());
+    assert_eq!(doc["to_firewall_judged"], true);
+    // The input chain opened to everything: findings on traffic to the
+    // firewall itself.
+    let open = fs::read_to_string(&nft)
+        .unwrap()
+        .replace(
+            "hook input priority filter; policy drop;",
+            "hook input priority filter; policy accept;",
+        )
+        .replace("counter drop comment \"conduit input default deny\"", "");
+    let opened = tmp.path().join("opened.nft");
+    fs::write(&opened, open).unwrap();
+    let doc = run(&args(&s(&opened)), 1);
+    let found = doc["admitted_not_declared"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|f| f["to_firewall"] == "ot-core-fw"),
+        "{doc}"
+    );
 }
 
 /// The ruleset with a hand-added rule (ssh from the enterprise network)
-/// and without the jump that carries supervisory-to-site-ops traffic.
+/// in the forward chain and without the jump that carries
+/// supervisory-to-site-ops traffic.
 pub fn drift(nft: &str) -> String {
     let mut out = String::new();
+    let mut added = false;
     for line in nft.lines() {
         if line.contains("jump p_supervisory_to_site-ops") {
             continue;
         }
         out.push_str(line);
         out.push('\n');
-        if line.trim() == "ct state invalid drop" {
+        if line.trim() == "ct state invalid drop" && !added {
             out.push_str("\t\tip saddr 10.10.0.0/16 tcp dport 22 accept\n");
+            added = true;
         }
     }
     assert_ne!(out, nft, "the ruleset changed shape");
