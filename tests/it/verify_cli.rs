@@ -523,3 +523,152 @@ fn a_fortigate_backup_verifies_and_a_moved_policy_is_drift_both_ways() {
         "{report}"
     );
 }
+
+/// The JSON report of `verify` on `config` for firewall `fw`.
+fn json_of(policy: &str, target: &str, fw: &str, config: &str) -> (i32, serde_json::Value) {
+    let out = verify_as(policy, target, fw, config, "json");
+    let code = out.status.code().unwrap_or(-1);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    (code, doc)
+}
+
+fn all_to(doc: &serde_json::Value, list: &str, fw: &str) -> bool {
+    let found = doc[list].as_array().unwrap();
+    !found.is_empty() && found.iter().all(|f| f["to_firewall"] == fw)
+}
+
+#[test]
+fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+
+    // nftables: the input chain opened to everything.
+    let built = build(&policy);
+    let opened = built
+        .replace(
+            "hook input priority filter; policy drop;",
+            "hook input priority filter; policy accept;",
+        )
+        .replace("counter drop comment \"conduit input default deny\"", "");
+    let out = verify(&policy, "-", &[], Some(&opened));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("admitted but not declared ("), "{report}");
+    assert!(
+        report.contains("    addressed to the firewall ot-core-fw itself\n"),
+        "{report}"
+    );
+    assert!(!report.contains("declared but not admitted"), "{report}");
+    let (code, doc) = json_of(&policy, "nftables", "ot-core-fw", &opened);
+    assert_eq!(code, 1);
+    assert_eq!(doc["to_firewall_judged"], true);
+    assert!(all_to(&doc, "admitted_not_declared", "ot-core-fw"), "{doc}");
+
+    // Cisco IOS: SSH to the router from anywhere at the head of a list.
+    let built = build_for(&policy, "cisco-ios", "cell-router", &[]);
+    let head = built
+        .lines()
+        .position(|l| l.starts_with("ip access-list extended conduit-supervisory-in-"))
+        .unwrap();
+    let mut lines: Vec<&str> = built.lines().collect();
+    lines.insert(head + 1, " 5 permit tcp any host 10.20.0.2 eq 22");
+    let edited = lines.join("\n") + "\n";
+    let (code, doc) = json_of(&policy, "cisco-ios", "cell-router", &edited);
+    assert_eq!(code, 1, "{doc}");
+    assert!(all_to(&doc, "admitted_not_declared", "cell-router"), "{doc}");
+    for f in doc["admitted_not_declared"].as_array().unwrap() {
+        assert_eq!(f["services"], serde_json::json!(["tcp/22"]), "{f}");
+        assert_eq!(f["dst"]["addrs"], serde_json::json!(["10.20.0.2/32"]), "{f}");
+        assert_eq!(f["device_rules"][0]["line"], head + 2);
+        assert_eq!(f["interfaces"][0][0], "GigabitEthernet0/0");
+        assert_eq!(f["interfaces"][0][1], "*");
+    }
+    assert!(doc["declared_not_admitted"].as_array().unwrap().is_empty());
+
+    // FortiOS: the deny of everything else removed from both local-in
+    // tables; what no local-in policy matches is taken as admitted.
+    let built = build_for(&policy, "fortios", "plant-edge-fw", &[]);
+    let without_deny = drop_edits(&built, "set comments \"conduitc: nothing else to the device itself\"");
+    let (code, doc) = json_of(&policy, "fortios", "plant-edge-fw", &without_deny);
+    assert_eq!(code, 1, "{doc}");
+    assert!(all_to(&doc, "admitted_not_declared", "plant-edge-fw"), "{doc}");
+    for f in doc["admitted_not_declared"].as_array().unwrap() {
+        let rule = f["device_rules"][0]["text"].as_str().unwrap();
+        assert!(rule.starts_with("no local-in policy matches"), "{f}");
+    }
+
+    // FortiOS: the declared administration removed: a lockout, declared by
+    // the entry and blocked by the deny-all.
+    let locked = drop_edits(&built, "set comments \"plant-edge-fw/admin");
+    let (code, doc) = json_of(&policy, "fortios", "plant-edge-fw", &locked);
+    assert_eq!(code, 1, "{doc}");
+    assert!(doc["admitted_not_declared"].as_array().unwrap().is_empty(), "{doc}");
+    assert!(all_to(&doc, "declared_not_admitted", "plant-edge-fw"), "{doc}");
+    for f in doc["declared_not_admitted"].as_array().unwrap() {
+        assert_eq!(f["flows"], serde_json::json!(["plant-edge-fw/admin"]), "{f}");
+        let rule = f["device_rules"][0]["text"].as_str().unwrap();
+        assert!(rule.starts_with("local-in-policy"), "{f}");
+        assert!(rule.contains(" edit "), "{f}");
+    }
+    let out = verify_as(&policy, "fortios", "plant-edge-fw", &locked, "text");
+    let report = text(&out.stdout);
+    assert!(report.contains("    declared by plant-edge-fw/admin\n"), "{report}");
+    assert!(report.contains("    arriving on port2\n"), "{report}");
+}
+
+/// The FortiOS configuration without the `edit` blocks whose body has a
+/// line starting with `marker` (after indentation).
+fn drop_edits(text: &str, marker: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim_start().starts_with("edit ") {
+            let end = i + lines[i..].iter().position(|l| l.trim() == "next").unwrap();
+            if lines[i..end].iter().any(|l| l.trim_start().starts_with(marker)) {
+                i = end + 1;
+                continue;
+            }
+        }
+        out.push(lines[i]);
+        i += 1;
+    }
+    assert_ne!(out.len(), lines.len(), "no edit with {marker}");
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn without_entries_traffic_to_the_firewall_is_left_out_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = plant(dir.path());
+    // The OT core firewall without its manage and control entries.
+    let source = std::fs::read_to_string(&policy).unwrap();
+    let start = source.find("firewall ot-core-fw {").unwrap();
+    let from = start + source[start..].find("  manage admin {").unwrap();
+    let end = start + source[start..].find("\n}\n").unwrap();
+    let stripped = format!("{}{}", &source[..from], &source[end + 1..]);
+    std::fs::write(&policy, stripped).unwrap();
+    let built = build(&policy);
+    assert!(!built.contains("hook input"), "{built}");
+    // An input chain that admits everything is not drift: the policy does
+    // not govern traffic to the device.
+    let with_input = built.replacen(
+        "table inet conduit {\n",
+        "table inet conduit {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n",
+        1,
+    );
+    for config in [&built, &with_input] {
+        let out = verify(&policy, "-", &[], Some(config));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            "the device admits exactly what the policy allows\nnote: traffic to the firewall itself is not compared: the policy declares no manage or control entry for ot-core-fw\n"
+        );
+        let out = verify(&policy, "-", &["--format", "json"], Some(config));
+        assert_eq!(out.status.code(), Some(0));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["to_firewall_judged"], false);
+        assert_eq!(doc["matches"], true);
+    }
+}

@@ -234,7 +234,7 @@ fn edit_ios(text: &str, e: &Edit, own: &[IpAddr]) -> String {
             if let Some(i) = pick(&heads, *k) {
                 let v6 = l[i].starts_with("ipv6");
                 let entry = if v6 {
-                    format!(" permit tcp any any eq {port} sequence 1")
+                    format!(" sequence 1 permit tcp any any eq {port}")
                 } else {
                     format!(" 1 permit tcp any any eq {port}")
                 };
@@ -435,7 +435,7 @@ fn check_fortios(p: &Policy, e: &Edit, packets: &[Packet]) -> Result<(), TestCas
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(16))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn the_own_build_verifies_and_one_edit_to_the_local_part_is_exactly_the_drift(
