@@ -554,7 +554,10 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
     let out = verify(&policy, "-", &[], Some(&opened));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report = text(&out.stdout);
-    assert!(report.starts_with("admitted but not declared ("), "{report}");
+    assert!(
+        report.starts_with("admitted but not declared ("),
+        "{report}"
+    );
     assert!(
         report.contains("    addressed to the firewall ot-core-fw itself\n"),
         "{report}"
@@ -576,10 +579,17 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
     let edited = lines.join("\n") + "\n";
     let (code, doc) = json_of(&policy, "cisco-ios", "cell-router", &edited);
     assert_eq!(code, 1, "{doc}");
-    assert!(all_to(&doc, "admitted_not_declared", "cell-router"), "{doc}");
+    assert!(
+        all_to(&doc, "admitted_not_declared", "cell-router"),
+        "{doc}"
+    );
     for f in doc["admitted_not_declared"].as_array().unwrap() {
         assert_eq!(f["services"], serde_json::json!(["tcp/22"]), "{f}");
-        assert_eq!(f["dst"]["addrs"], serde_json::json!(["10.20.0.2/32"]), "{f}");
+        assert_eq!(
+            f["dst"]["addrs"],
+            serde_json::json!(["10.20.0.2/32"]),
+            "{f}"
+        );
         assert_eq!(f["device_rules"][0]["line"], head + 2);
         assert_eq!(f["interfaces"][0][0], "GigabitEthernet0/0");
         assert_eq!(f["interfaces"][0][1], "*");
@@ -589,10 +599,16 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
     // FortiOS: the deny of everything else removed from both local-in
     // tables; what no local-in policy matches is taken as admitted.
     let built = build_for(&policy, "fortios", "plant-edge-fw", &[]);
-    let without_deny = drop_edits(&built, "set comments \"conduitc: nothing else to the device itself\"");
+    let without_deny = drop_edits(
+        &built,
+        "set comments \"conduitc: nothing else to the device itself\"",
+    );
     let (code, doc) = json_of(&policy, "fortios", "plant-edge-fw", &without_deny);
     assert_eq!(code, 1, "{doc}");
-    assert!(all_to(&doc, "admitted_not_declared", "plant-edge-fw"), "{doc}");
+    assert!(
+        all_to(&doc, "admitted_not_declared", "plant-edge-fw"),
+        "{doc}"
+    );
     for f in doc["admitted_not_declared"].as_array().unwrap() {
         let rule = f["device_rules"][0]["text"].as_str().unwrap();
         assert!(rule.starts_with("no local-in policy matches"), "{f}");
@@ -603,17 +619,30 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
     let locked = drop_edits(&built, "set comments \"plant-edge-fw/admin");
     let (code, doc) = json_of(&policy, "fortios", "plant-edge-fw", &locked);
     assert_eq!(code, 1, "{doc}");
-    assert!(doc["admitted_not_declared"].as_array().unwrap().is_empty(), "{doc}");
-    assert!(all_to(&doc, "declared_not_admitted", "plant-edge-fw"), "{doc}");
+    assert!(
+        doc["admitted_not_declared"].as_array().unwrap().is_empty(),
+        "{doc}"
+    );
+    assert!(
+        all_to(&doc, "declared_not_admitted", "plant-edge-fw"),
+        "{doc}"
+    );
     for f in doc["declared_not_admitted"].as_array().unwrap() {
-        assert_eq!(f["flows"], serde_json::json!(["plant-edge-fw/admin"]), "{f}");
+        assert_eq!(
+            f["flows"],
+            serde_json::json!(["plant-edge-fw/admin"]),
+            "{f}"
+        );
         let rule = f["device_rules"][0]["text"].as_str().unwrap();
         assert!(rule.starts_with("local-in-policy"), "{f}");
         assert!(rule.contains(" edit "), "{f}");
     }
     let out = verify_as(&policy, "fortios", "plant-edge-fw", &locked, "text");
     let report = text(&out.stdout);
-    assert!(report.contains("    declared by plant-edge-fw/admin\n"), "{report}");
+    assert!(
+        report.contains("    declared by plant-edge-fw/admin\n"),
+        "{report}"
+    );
     assert!(report.contains("    arriving on port2\n"), "{report}");
 }
 
@@ -626,7 +655,10 @@ fn drop_edits(text: &str, marker: &str) -> String {
     while i < lines.len() {
         if lines[i].trim_start().starts_with("edit ") {
             let end = i + lines[i..].iter().position(|l| l.trim() == "next").unwrap();
-            if lines[i..end].iter().any(|l| l.trim_start().starts_with(marker)) {
+            if lines[i..end]
+                .iter()
+                .any(|l| l.trim_start().starts_with(marker))
+            {
                 i = end + 1;
                 continue;
             }
