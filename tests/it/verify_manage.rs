@@ -56,7 +56,7 @@ fn to_device(p: &Policy, packets: Vec<Packet>) -> Vec<Packet> {
         .into_iter()
         .filter(|x| own.contains(&x.dst))
         .filter(|x| x.src.is_ipv4() == x.dst.is_ipv4())
-        .filter(|x| !(x.proto == 58 && x.src.is_ipv4()) && !(x.proto == 1 && x.src.is_ipv6()))
+        .filter(|x| !((x.proto == 58 && x.src.is_ipv4()) || (x.proto == 1 && x.src.is_ipv6())))
         .filter(|x| !(x.proto == 58 && matches!(x.icmp_type, Some(133..=137))))
         .filter(|x| !matches!((x.proto, x.icmp_type), (1, Some(0)) | (58, Some(129))))
         .collect()
