@@ -411,7 +411,14 @@ impl Graph {
             let point = vec![((fz as u64 * 2, 0), (fz as u64 * 2, 0))];
             let ends = zone(&m.src_zone).map(|a| (a, fz));
             let s = ends.map_or(Vec::new(), |(a, _)| spans(a, &m.src));
-            push(&mut g, m.entry.clone(), What::Manage(i), ends, s, point.clone());
+            push(
+                &mut g,
+                m.entry.clone(),
+                What::Manage(i),
+                ends,
+                s,
+                point.clone(),
+            );
             if !first {
                 continue;
             }
@@ -420,7 +427,14 @@ impl Graph {
                 if let Some(z) = zone(face) {
                     let d = spans(z, &rules.zones[z].addrs);
                     let name = m.firewall.clone();
-                    push(&mut g, name, What::Firewall(i, z), Some((fz, z)), point.clone(), d);
+                    push(
+                        &mut g,
+                        name,
+                        What::Firewall(i, z),
+                        Some((fz, z)),
+                        point.clone(),
+                        d,
+                    );
                 }
             }
         }

@@ -42,9 +42,10 @@ pub fn summary(r: &Report) -> String {
         );
     }
     if !r.local_access.is_empty() {
-        let (a, d) = r.local_access.iter().fold((0, 0), |(a, d), l| {
-            (a + l.added.len(), d + l.removed.len())
-        });
+        let (a, d) = r
+            .local_access
+            .iter()
+            .fold((0, 0), |(a, d), l| (a + l.added.len(), d + l.removed.len()));
         let _ = write!(
             s,
             "; to firewalls: {a} newly allowed, {d} no longer allowed"
@@ -348,7 +349,10 @@ pub fn markdown(r: &Report) -> String {
         s.push_str("| Firewall | Change | Services | From | To | Entries |\n");
         s.push_str("| --- | --- | --- | --- | --- | --- |\n");
         for l in &r.local_access {
-            for (word, boxes) in [("newly allowed", &l.added), ("no longer allowed", &l.removed)] {
+            for (word, boxes) in [
+                ("newly allowed", &l.added),
+                ("no longer allowed", &l.removed),
+            ] {
                 for b in boxes.iter() {
                     let _ = writeln!(
                         s,

@@ -448,7 +448,14 @@ fn add_local(p: &Policy, fw: &mut Firewall, seed: u64) {
         } else {
             LocalKind::Control
         };
-        let name = format!("{}-{e}", if kind == LocalKind::Manage { "admin" } else { "ctl" });
+        let name = format!(
+            "{}-{e}",
+            if kind == LocalKind::Manage {
+                "admin"
+            } else {
+                "ctl"
+            }
+        );
         let expires = match rng.range(0, 9) {
             0 => Some(today()),
             1 => Some(today().add_days(-1)),
@@ -463,7 +470,11 @@ fn add_local(p: &Policy, fw: &mut Firewall, seed: u64) {
             from,
             service_refs: written.into_iter().map(String::from).collect(),
             services,
-            owner: Name::new(if rng.chance(50) { "plant-ops" } else { "it-sec" }),
+            owner: Name::new(if rng.chance(50) {
+                "plant-ops"
+            } else {
+                "it-sec"
+            }),
             reason: "generated entry".into(),
             expires,
             log: rng.chance(30),

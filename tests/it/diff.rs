@@ -1197,11 +1197,17 @@ fn entries_changed_show_traffic_to_the_firewall_newly_and_no_longer_allowed() {
         ),
         "{text}"
     );
-    assert!(text.contains("; to firewalls: 2 newly allowed, 1 no longer allowed"), "{text}");
+    assert!(
+        text.contains("; to firewalls: 2 newly allowed, 1 no longer allowed"),
+        "{text}"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&conduitc::diff::render::json(&r).unwrap()).unwrap();
     assert_eq!(json["local_access"][0]["firewall"], "cell-fw");
-    assert_eq!(json["local_access"][0]["removed"][0]["flows"][0], "cell-fw/admin");
+    assert_eq!(
+        json["local_access"][0]["removed"][0]["flows"][0],
+        "cell-fw/admin"
+    );
     // Without a change to entries, the JSON has no `local_access`.
     let same = diff(&old, &old, &opts());
     assert!(same.local_access.is_empty());
