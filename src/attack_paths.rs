@@ -22,37 +22,63 @@
 //! A shortest path never returns to the attacker's zone and never passes
 //! through the target zone before its last hop; it can pass through another
 //! zone twice when it needs footholds on two different hosts there.
+//!
+//! Management counts as an attack edge ([`management`], [`find_with`]): an
+//! attacker who reaches a firewall's management service controls what the
+//! firewall forwards. A `manage` entry in force leads from its sources (in
+//! zones not severed) to the firewall (hop kind [`HopKind::Manage`]), and the
+//! firewall leads to every zone it has an interface for, except severed
+//! ones ([`HopKind::Firewall`]). `control` entries are not edges: a routing
+//! or relay protocol does not hand over the rule set.
 
 use serde::Serialize;
 
 use crate::lower::{Match, RuleSet};
-use crate::model::AddrSet;
+use crate::model::{AddrSet, LocalKind, Policy};
 
 /// Most paths reported; when more shortest paths exist, the answer says so
 /// ([`Paths::truncated`]).
 pub const MAX_PATHS: usize = 100;
 
+/// What a hop crosses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HopKind {
+    /// A flow (or a monitor catch-all) between two zones.
+    Flow,
+    /// A `manage` entry: from its sources to the firewall itself.
+    Manage,
+    /// A firewall whose management was reached: on to a zone it faces.
+    Firewall,
+}
+
 /// One hop of a path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hop {
-    /// `conduit/flow` or `conduit/*`.
+    /// What the hop crosses.
+    pub kind: HopKind,
+    /// `conduit/flow` or `conduit/*`; `firewall/entry` for a manage hop;
+    /// the firewall's name for a firewall hop.
     pub flow: String,
-    /// Zone of the sources.
+    /// Zone of the sources (the firewall's name for a firewall hop).
     pub from_zone: String,
-    /// Zone of the destinations.
+    /// Zone of the destinations (the firewall's name for a manage hop).
     pub to_zone: String,
     /// Footholds this hop can start from (sources ∩ previous reach).
     pub from: String,
-    /// Addresses this hop reaches.
+    /// Addresses this hop reaches (a manage hop: the firewall's own
+    /// addresses, `any` when it declares none).
     pub to: String,
-    /// What it admits (`tcp/3389`, `any` for a monitor catch-all).
+    /// What it admits (`tcp/3389`, `any` for a monitor catch-all and for a
+    /// firewall hop).
     pub service: String,
 }
 
 /// One path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Path {
-    /// Zones in order, first the attacker's.
+    /// Zones in order, first the attacker's; firewalls passed through
+    /// are not listed (see the hops).
     pub zones: Vec<String>,
     /// The hops.
     pub hops: Vec<Hop>,
@@ -77,10 +103,94 @@ pub fn describe(m: &Match) -> String {
     m.space().to_string()
 }
 
-/// Finds the shortest attack paths from zone `from` to zone `to` (names
-/// compared case-insensitively; the caller checks they exist). No path
-/// leads from a zone to itself.
+/// A `manage` entry in force, one per source zone, as an edge of the search:
+/// from its sources to the firewall, which then reaches the zones it faces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Management {
+    /// The firewall's name.
+    pub firewall: String,
+    /// `firewall/entry`.
+    pub entry: String,
+    /// Zone of the sources.
+    pub src_zone: String,
+    /// The entry's sources in `src_zone`.
+    pub src: AddrSet,
+    /// The services, as written in the rule set's terms (`tcp/22`).
+    pub service: String,
+    /// The firewall's own addresses (empty when it declares none).
+    pub own: AddrSet,
+    /// The zones the firewall has an interface for, not severed.
+    pub faces: Vec<String>,
+}
+
+/// The `manage` entries of `policy` in force on the rule set's date, with
+/// sources in zones its isolation mode does not sever, in firewall then
+/// entry declaration order. `control` entries are left out.
+pub fn management(policy: &Policy, rules: &RuleSet) -> Vec<Management> {
+    let mut severed = vec![false; policy.zones.len()];
+    if let Some(iso) = rules.isolation.as_deref().and_then(|m| policy.isolation(m)) {
+        for &z in &iso.sever {
+            if let Some(s) = severed.get_mut(z) {
+                *s = true;
+            }
+        }
+    }
+    let live = |z: usize| !severed.get(z).copied().unwrap_or(true);
+    let zone_name = |z: usize| policy.zones.get(z).map(|z| z.name.to_string());
+    let mut out = Vec::new();
+    for fw in &policy.firewalls {
+        let faces: Vec<String> = fw
+            .interfaces
+            .iter()
+            .filter(|i| live(i.zone))
+            .filter_map(|i| zone_name(i.zone))
+            .collect();
+        let own = fw.own_addrs();
+        for entry in &fw.local {
+            if entry.kind != LocalKind::Manage || !entry.in_force_on(rules.today) {
+                continue;
+            }
+            for zone in entry.from_zones() {
+                if !live(zone) || fw.interface_for(zone).is_none() {
+                    continue;
+                }
+                let Some(src_zone) = zone_name(zone) else {
+                    continue;
+                };
+                let src = AddrSet::union_all(
+                    entry
+                        .from
+                        .iter()
+                        .filter(|e| e.zone == zone)
+                        .map(|e| &e.addrs),
+                );
+                out.push(Management {
+                    firewall: fw.name.to_string(),
+                    entry: entry.full_name.clone(),
+                    src_zone,
+                    src,
+                    service: entry.services.to_string(),
+                    own: own.clone(),
+                    faces: faces.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Finds the shortest attack paths from zone `from` to zone `to` by flows
+/// alone (names compared case-insensitively; the caller checks they
+/// exist). No path leads from a zone to itself.
 pub fn find(rules: &RuleSet, from: &str, to: &str) -> Paths {
+    find_with(rules, &[], from, to)
+}
+
+/// Finds the shortest attack paths from zone `from` to zone `to` by flows
+/// and through the firewalls whose management `manage` reaches (see
+/// [`management`]). A path through a firewall takes two hops: the manage
+/// entry, then the firewall.
+pub fn find_with(rules: &RuleSet, manage: &[Management], from: &str, to: &str) -> Paths {
     let start = rules
         .zones
         .iter()
@@ -101,27 +211,79 @@ pub fn find(rules: &RuleSet, from: &str, to: &str) -> Paths {
     if start == target {
         return out;
     }
-    let graph = Graph::new(rules);
-    let levels = graph.levels(start, target);
+    let graph = Graph::new(rules, manage);
+    let levels = graph.levels(start, &rules.zones[start].addrs, target);
     let good = graph.on_shortest_paths(levels, target);
     let (chains, truncated) = graph.chains(&good, MAX_PATHS);
     let start_addrs = &rules.zones[start].addrs;
+    let all = AddrSet::all();
     for chain in chains {
         let mut zones = vec![rules.zones[start].name.clone()];
         let mut hops = Vec::with_capacity(chain.len());
         let mut reach = start_addrs;
         for &i in &chain {
-            let r = &rules.rules[i];
-            zones.push(r.dst_zone.clone());
+            let e = &graph.edges[i];
+            let (src, dst) = match e.what {
+                What::Rule(r) => (&rules.rules[r].src, &rules.rules[r].dst),
+                What::Manage(m) => (&manage[m].src, &manage[m].own),
+                What::Firewall(m, z) => (&manage[m].own, &rules.zones[z].addrs),
+            };
+            let (from, to) = match e.what {
+                What::Rule(_) => (reach.intersection(src).to_string(), dst.to_string()),
+                What::Manage(_) if dst.is_empty() => {
+                    (reach.intersection(src).to_string(), "any".to_string())
+                }
+                What::Manage(_) => (reach.intersection(src).to_string(), dst.to_string()),
+                What::Firewall(..) if src.is_empty() => ("any".to_string(), dst.to_string()),
+                What::Firewall(..) => (src.to_string(), dst.to_string()),
+            };
+            let (kind, flow, from_zone, to_zone, service) = match e.what {
+                What::Rule(r) => {
+                    let r = &rules.rules[r];
+                    zones.push(r.dst_zone.clone());
+                    (
+                        HopKind::Flow,
+                        r.name.clone(),
+                        r.src_zone.clone(),
+                        r.dst_zone.clone(),
+                        describe(&r.matcher),
+                    )
+                }
+                What::Manage(m) => {
+                    let m = &manage[m];
+                    (
+                        HopKind::Manage,
+                        m.entry.clone(),
+                        m.src_zone.clone(),
+                        m.firewall.clone(),
+                        m.service.clone(),
+                    )
+                }
+                What::Firewall(m, z) => {
+                    let zone = rules.zones[z].name.clone();
+                    zones.push(zone.clone());
+                    (
+                        HopKind::Firewall,
+                        manage[m].firewall.clone(),
+                        manage[m].firewall.clone(),
+                        zone,
+                        "any".to_string(),
+                    )
+                }
+            };
             hops.push(Hop {
-                flow: r.name.clone(),
-                from_zone: r.src_zone.clone(),
-                to_zone: r.dst_zone.clone(),
-                from: reach.intersection(&r.src).to_string(),
-                to: r.dst.to_string(),
-                service: describe(&r.matcher),
+                kind,
+                flow,
+                from_zone,
+                to_zone,
+                from,
+                to,
+                service,
             });
-            reach = &r.dst;
+            reach = match e.what {
+                What::Manage(_) => &all,
+                _ => dst,
+            };
         }
         out.paths.push(Path { zones, hops });
     }
@@ -176,18 +338,38 @@ fn merged(mut v: Vec<Span>) -> Vec<Span> {
     out
 }
 
-/// The rules as edges between address classes.
-struct Graph<'a> {
-    rules: &'a RuleSet,
-    /// Per rule: source and destination zone indexes (`None`: a zone not in
-    /// play, so the rule never fires).
+/// Where an edge of the search comes from.
+#[derive(Clone, Copy)]
+enum What {
+    /// `rules.rules[i]`.
+    Rule(usize),
+    /// `manage[i]`: its sources to the firewall.
+    Manage(usize),
+    /// The firewall of `manage[i]` on to zone `z` (index in `rules.zones`).
+    Firewall(usize, usize),
+}
+
+/// One edge: its name (for ordering) and origin.
+struct Edge {
+    name: String,
+    what: What,
+}
+
+/// The rules as edges between address classes. Each firewall whose
+/// management is an edge gets a point of its own on the search line, after
+/// the zones: manage edges lead to it, firewall edges lead from it.
+struct Graph {
+    edges: Vec<Edge>,
+    /// Per edge: source and destination zone indexes (`None`: a zone not in
+    /// play, so the edge never fires). Firewalls count as zones numbered
+    /// after the real ones.
     zones: Vec<Option<(usize, usize)>>,
     src: Vec<Vec<Span>>,
     dst: Vec<Vec<Span>>,
 }
 
-impl<'a> Graph<'a> {
-    fn new(rules: &'a RuleSet) -> Self {
+impl Graph {
+    fn new(rules: &RuleSet, manage: &[Management]) -> Self {
         let index: std::collections::HashMap<String, usize> = rules
             .zones
             .iter()
@@ -195,37 +377,78 @@ impl<'a> Graph<'a> {
             .map(|(i, z)| (z.name.to_ascii_lowercase(), i))
             .collect();
         let zone = |name: &str| index.get(&name.to_ascii_lowercase()).copied();
+        let n = rules.rules.len() + manage.len();
         let mut g = Graph {
-            rules,
-            zones: Vec::with_capacity(rules.rules.len()),
-            src: Vec::with_capacity(rules.rules.len()),
-            dst: Vec::with_capacity(rules.rules.len()),
+            edges: Vec::with_capacity(n),
+            zones: Vec::with_capacity(n),
+            src: Vec::with_capacity(n),
+            dst: Vec::with_capacity(n),
         };
-        for r in &rules.rules {
-            match (zone(&r.src_zone), zone(&r.dst_zone)) {
-                (Some(a), Some(b)) => {
-                    g.zones.push(Some((a, b)));
-                    g.src.push(spans(a, &r.src));
-                    g.dst.push(spans(b, &r.dst));
+        let push = |g: &mut Graph, name: String, what, ends: Option<(usize, usize)>, s, d| {
+            g.edges.push(Edge { name, what });
+            g.zones.push(ends);
+            g.src.push(if ends.is_some() { s } else { Vec::new() });
+            g.dst.push(if ends.is_some() { d } else { Vec::new() });
+        };
+        for (i, r) in rules.rules.iter().enumerate() {
+            let ends = zone(&r.src_zone).zip(zone(&r.dst_zone));
+            let (s, d) = ends.map_or((Vec::new(), Vec::new()), |(a, b)| {
+                (spans(a, &r.src), spans(b, &r.dst))
+            });
+            push(&mut g, r.name.clone(), What::Rule(i), ends, s, d);
+        }
+        // One point per firewall, numbered after the zones.
+        let mut firewalls: Vec<&str> = Vec::new();
+        for (i, m) in manage.iter().enumerate() {
+            let (f, first) = match firewalls.iter().position(|f| *f == m.firewall) {
+                Some(f) => (f, false),
+                None => {
+                    firewalls.push(&m.firewall);
+                    (firewalls.len() - 1, true)
                 }
-                _ => {
-                    g.zones.push(None);
-                    g.src.push(Vec::new());
-                    g.dst.push(Vec::new());
+            };
+            let fz = rules.zones.len() + f;
+            let point = vec![((fz as u64 * 2, 0), (fz as u64 * 2, 0))];
+            let ends = zone(&m.src_zone).map(|a| (a, fz));
+            let s = ends.map_or(Vec::new(), |(a, _)| spans(a, &m.src));
+            push(
+                &mut g,
+                m.entry.clone(),
+                What::Manage(i),
+                ends,
+                s,
+                point.clone(),
+            );
+            if !first {
+                continue;
+            }
+            // The firewall's own edges, once per firewall.
+            for face in &m.faces {
+                if let Some(z) = zone(face) {
+                    let d = spans(z, &rules.zones[z].addrs);
+                    let name = m.firewall.clone();
+                    push(
+                        &mut g,
+                        name,
+                        What::Firewall(i, z),
+                        Some((fz, z)),
+                        point.clone(),
+                        d,
+                    );
                 }
             }
         }
         g
     }
 
-    /// Orders rules by name, then by position.
+    /// Orders edges by name, then by position.
     fn by_name(&self, v: &mut [usize]) {
-        let rules = &self.rules.rules;
+        let edges = &self.edges;
         v.sort_by(|&a, &b| {
-            rules[a]
+            edges[a]
                 .name
                 .as_bytes()
-                .cmp(rules[b].name.as_bytes())
+                .cmp(edges[b].name.as_bytes())
                 .then(a.cmp(&b))
         });
     }
@@ -233,7 +456,7 @@ impl<'a> Graph<'a> {
     /// Breadth-first search from the addresses of zone `start`: the rules
     /// that fire at step 1, 2, ..., up to the first step at which a rule
     /// reaches zone `target` (empty when none ever does).
-    fn levels(&self, start: usize, target: usize) -> Vec<Vec<usize>> {
+    fn levels(&self, start: usize, start_addrs: &AddrSet, target: usize) -> Vec<Vec<usize>> {
         // Address classes: the line cut at every bound of every source.
         let mut bounds: Vec<Key> = self
             .src
@@ -258,7 +481,7 @@ impl<'a> Graph<'a> {
         let mut next: Vec<usize> = (0..=classes).collect();
         let mut fired = vec![false; self.src.len()];
         let mut levels: Vec<Vec<usize>> = Vec::new();
-        let mut frontier = spans(start, &self.rules.zones[start].addrs);
+        let mut frontier = spans(start, start_addrs);
         let mut hit = Vec::new();
         while !frontier.is_empty() {
             let mut now = Vec::new();
@@ -439,12 +662,26 @@ pub fn to_text(p: &Paths) -> String {
         p.to
     ));
     for (i, path) in p.paths.iter().enumerate() {
-        s.push_str(&format!("\n{}. {}\n", i + 1, path.zones.join(" -> ")));
+        let mut line: Vec<String> = path.zones.first().cloned().into_iter().collect();
         for h in &path.hops {
-            s.push_str(&format!(
-                "   {} ({}): {} -> {}\n",
-                h.flow, h.service, h.from, h.to
-            ));
+            line.push(match h.kind {
+                HopKind::Manage => format!("firewall {}", h.to_zone),
+                _ => h.to_zone.clone(),
+            });
+        }
+        s.push_str(&format!("\n{}. {}\n", i + 1, line.join(" -> ")));
+        for h in &path.hops {
+            s.push_str(&match h.kind {
+                HopKind::Flow => format!("   {} ({}): {} -> {}\n", h.flow, h.service, h.from, h.to),
+                HopKind::Manage => format!(
+                    "   manage {} ({}): {} -> firewall {} ({})\n",
+                    h.flow, h.service, h.from, h.to_zone, h.to
+                ),
+                HopKind::Firewall => format!(
+                    "   via firewall {}: forwards anything to {} ({})\n",
+                    h.flow, h.to_zone, h.to
+                ),
+            });
         }
     }
     if p.truncated {

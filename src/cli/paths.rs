@@ -81,7 +81,8 @@ pub fn run(out: &Output, args: PathsArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let found = conduitc::attack_paths::find(&rules, &args.from_zone, &args.to_zone);
+    let manage = conduitc::attack_paths::management(&policy, &rules);
+    let found = conduitc::attack_paths::find_with(&rules, &manage, &args.from_zone, &args.to_zone);
     let text = match args.format {
         PathsFormat::Text => conduitc::attack_paths::to_text(&found),
         PathsFormat::Json => match versioned_json(&found) {

@@ -30,13 +30,20 @@
 //!   rule itself always applies (in its old and new form) to its own change,
 //!   so nobody can approve their own loosening;
 //! - newly or no longer allowed traffic: its two zones, and the conduits of
-//!   the flows responsible.
+//!   the flows responsible;
+//! - newly or no longer allowed traffic to a firewall (its `manage` and
+//!   `control` entries): the zone of the sources and the zones on the
+//!   firewall's interfaces, in either version, never a conduit. So
+//!   `scope zone Z` covers an entry whose sources lie in Z or whose
+//!   firewall faces Z, and `scope conduit` never covers an entry. (An
+//!   entry is an attribute of its firewall, so the declaration change
+//!   touches the firewall's zones too.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::access::AccessDelta;
+use super::access::{AccessDelta, LocalDelta};
 use super::decl::{scope_text, DeclChange, DeclKind};
 use crate::model::{Approval, Level, Name, Policy, Scope};
 
@@ -299,6 +306,7 @@ pub fn required(
     new: &Policy,
     declarations: &[DeclChange],
     access: &AccessDelta,
+    local: &[LocalDelta],
     approved_by: &[String],
 ) -> Vec<RequiredApproval> {
     let ctx = Ctx { old, new };
@@ -328,6 +336,34 @@ pub fn required(
                 ctx.touch_conduit(&mut t, &c);
             }
             changes.push((format!("access {word} from {src} to {dst}"), t));
+        }
+    }
+    for d in local {
+        for (word, boxes) in [
+            ("newly allowed", &d.added),
+            ("no longer allowed", &d.removed),
+        ] {
+            let mut zones: BTreeSet<&str> = BTreeSet::new();
+            for b in boxes.iter() {
+                zones.insert(b.src.zone.as_str());
+            }
+            for src in zones {
+                let mut t = Touch::default();
+                t.zones.insert(src.to_ascii_lowercase());
+                for p in ctx.both() {
+                    if let Some(fw) = p.firewall(&d.firewall) {
+                        for i in &fw.interfaces {
+                            if let Some(z) = p.zones.get(i.zone) {
+                                t.zones.insert(z.name.key());
+                            }
+                        }
+                    }
+                }
+                changes.push((
+                    format!("access {word} from {src} to firewall {}", d.firewall),
+                    t,
+                ));
+            }
         }
     }
 

@@ -13,7 +13,9 @@
 //!    not (and the converse), from the lowered rule sets of both versions for
 //!    the same date, with no isolation mode and the generic firewall. It is
 //!    set algebra over (source × destination × protocol/port) boxes, so a
-//!    change that only re-arranges flows shows no access change.
+//!    change that only re-arranges flows shows no access change. Traffic
+//!    to each firewall itself (its `manage` and `control` entries in force)
+//!    is compared the same way, per firewall ([`access::local_delta`]).
 //! 3. **Approvals** ([`approvals`]): every `approval` rule of OLD and of NEW
 //!    whose scope a change touches, and the owners it requires, each with the
 //!    changes that trigger it.
@@ -131,6 +133,12 @@
 //!   (every packet). `flows` are the rules of the version that admits the
 //!   traffic whose box intersects it (`conduit/flow`, or `conduit/*` for a
 //!   monitor-mode catch-all). `unchanged` is true when both lists are empty.
+//! - `local_access` (present only when not empty) lists, per firewall whose
+//!   `manage` and `control` entries in force admit other traffic to the
+//!   firewall itself, `{"firewall", "added", "removed"}` with boxes shaped
+//!   like `access`'s: `dst.zone` and `dst.names` name the firewall, `dst.addrs`
+//!   are its own addresses (every address when it declares none), and
+//!   `flows` are the entries (`firewall/entry`) of the admitting version.
 //! - `approvals` holds one entry per required owner: the rules requiring it
 //!   (`version` is `old`, `new` or `both`, the last when the rule is the same
 //!   in both), the changes that trigger them, and whether the owner is among
@@ -145,7 +153,7 @@ use serde::Serialize;
 
 use crate::model::{Date, Policy};
 
-pub use access::{AccessBox, AccessDelta, Side};
+pub use access::{AccessBox, AccessDelta, LocalDelta, Side};
 pub use approvals::{RequiredApproval, RuleRef, RuleVersion};
 pub use decl::{AttrChange, ChangeKind, DeclChange, DeclKind};
 
@@ -189,6 +197,11 @@ pub struct Report {
     pub declarations: Vec<DeclChange>,
     /// The change in effective access.
     pub access: AccessDelta,
+    /// The change in traffic to the firewalls themselves (`manage` and
+    /// `control` entries), per firewall where it changed, by name; omitted
+    /// from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub local_access: Vec<LocalDelta>,
     /// Owners whose approval the change needs, by owner name.
     pub approvals: Vec<RequiredApproval>,
 }
@@ -213,17 +226,26 @@ impl Report {
 pub fn diff(old: &Policy, new: &Policy, opts: &DiffOptions) -> Report {
     let declarations = decl::declarations(old, new);
     let access = access::access_delta(old, new, opts.today);
-    let no_change = declarations.is_empty() && access.unchanged;
+    let local_access = access::local_delta(old, new, opts.today);
+    let no_change = declarations.is_empty() && access.unchanged && local_access.is_empty();
     let approvals = if no_change {
         Vec::new()
     } else {
-        approvals::required(old, new, &declarations, &access, &opts.approved_by)
+        approvals::required(
+            old,
+            new,
+            &declarations,
+            &access,
+            &local_access,
+            &opts.approved_by,
+        )
     };
     Report {
         no_change,
         today: opts.today,
         declarations,
         access,
+        local_access,
         approvals,
     }
 }

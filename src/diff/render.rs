@@ -41,6 +41,16 @@ pub fn summary(r: &Report) -> String {
             r.access.removed.len()
         );
     }
+    if !r.local_access.is_empty() {
+        let (a, d) = r
+            .local_access
+            .iter()
+            .fold((0, 0), |(a, d), l| (a + l.added.len(), d + l.removed.len()));
+        let _ = write!(
+            s,
+            "; to firewalls: {a} newly allowed, {d} no longer allowed"
+        );
+    }
     if r.approvals.is_empty() {
         s.push_str("; no approval required");
     } else {
@@ -155,6 +165,18 @@ pub fn text(r: &Report) -> String {
             let _ = writeln!(s, "        by {}", b.flows.join(", "));
         }
     }
+    if !r.local_access.is_empty() {
+        let _ = writeln!(s, "\nAccess to firewalls on {}", r.today);
+    }
+    for l in &r.local_access {
+        let _ = writeln!(s, "  {}", l.firewall);
+        for (sign, boxes) in [('+', &l.added), ('-', &l.removed)] {
+            for b in boxes.iter() {
+                let _ = writeln!(s, "    {sign} {}", local_box_line(b));
+                let _ = writeln!(s, "        by {}", b.flows.join(", "));
+            }
+        }
+    }
     s.push_str("\nApprovals\n");
     if r.approvals.is_empty() {
         s.push_str("  none required\n");
@@ -172,6 +194,26 @@ pub fn text(r: &Report) -> String {
         }
     }
     s
+}
+
+/// `cell-fw (10.1.20.1)`, or `edge-fw (any address)` for a firewall that
+/// declares no address.
+fn firewall_endpoint(side: &Side) -> String {
+    let all = AddrSet::all();
+    if side.addrs == all.v4_only() || side.addrs == all.v6_only() {
+        format!("{} (any address)", side.label())
+    } else {
+        endpoint(side)
+    }
+}
+
+fn local_box_line(b: &AccessBox) -> String {
+    format!(
+        "{}: {} -> {}",
+        b.services.join(", "),
+        endpoint(&b.src),
+        firewall_endpoint(&b.dst)
+    )
 }
 
 fn box_line(b: &AccessBox) -> String {
@@ -299,6 +341,30 @@ pub fn markdown(r: &Report) -> String {
                 md(&endpoint(&b.dst)),
                 md(&b.flows.join(", "))
             );
+        }
+        s.push('\n');
+    }
+    if !r.local_access.is_empty() {
+        let _ = writeln!(s, "### Access to firewalls on {}\n", r.today);
+        s.push_str("| Firewall | Change | Services | From | To | Entries |\n");
+        s.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        for l in &r.local_access {
+            for (word, boxes) in [
+                ("newly allowed", &l.added),
+                ("no longer allowed", &l.removed),
+            ] {
+                for b in boxes.iter() {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {word} | {} | {} | {} | {} |",
+                        md(&l.firewall),
+                        md(&b.services.join(", ")),
+                        md(&endpoint(&b.src)),
+                        md(&firewall_endpoint(&b.dst)),
+                        md(&b.flows.join(", "))
+                    );
+                }
+            }
         }
         s.push('\n');
     }

@@ -474,7 +474,8 @@ fn judge(
     match &r.what {
         What::Path { exists, from, to } => {
             out.kind = if *exists { Kind::Path } else { Kind::NoPath };
-            let found = attack_paths::find(rules, from, to);
+            let manage = attack_paths::management(policy, rules);
+            let found = attack_paths::find_with(rules, &manage, from, to);
             let first = found.paths.first().cloned();
             out.passed = first.is_some() == *exists;
             out.message = match &first {

@@ -190,6 +190,12 @@ pub struct PolicySpec {
     pub severed: Vec<bool>,
     /// Per zone: the firewall `fw` has an interface facing it.
     pub interfaces: Vec<bool>,
+    /// Give `fw`'s interfaces addresses even without entries.
+    pub addresses: bool,
+    /// `fw`'s `manage` and `control` entries (zero to three), drawn from
+    /// this seed (`None`: none). With entries, every interface has an
+    /// address (as `cisco-ios` requires).
+    pub local: Option<u64>,
 }
 
 fn chance(percent: u32) -> impl Strategy<Value = bool> {
@@ -312,8 +318,168 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
                 conduits,
                 severed,
                 interfaces,
+                addresses: false,
+                local: None,
             },
         )
+}
+
+/// Random valid policies whose firewall `fw` also has interface addresses
+/// (30 %, and always with entries) and zero to three `manage`/`control`
+/// entries (50 %): traffic to the device itself. [`policy_spec`] leaves
+/// both out.
+pub fn policy_spec_with_local() -> impl Strategy<Value = PolicySpec> {
+    (policy_spec(), chance(30), maybe(50, any::<u64>())).prop_map(|(mut spec, addresses, local)| {
+        spec.addresses = addresses;
+        spec.local = local;
+        spec
+    })
+}
+
+/// One address of `set` of a family: the first prefix's network plus one
+/// (the network itself for a host prefix).
+fn first_host(set: &AddrSet, v6: bool) -> Option<IpAddr> {
+    if v6 {
+        let p = set.v6_prefixes().into_iter().next()?;
+        let n = u128::from(p.network());
+        let a = if p.prefix_len() < 127 { n + 1 } else { n };
+        Some(IpAddr::V6(a.into()))
+    } else {
+        let p = set.v4_prefixes().into_iter().next()?;
+        let n = u32::from(p.network());
+        let a = if p.prefix_len() < 31 { n + 1 } else { n };
+        Some(IpAddr::V4(a.into()))
+    }
+}
+
+/// Gives every interface of `fw` an IPv4 address and, where its zone has
+/// IPv6, an IPv6 address, inside the zone it faces (zones are disjoint, so
+/// the addresses are unique).
+fn give_addresses(p: &Policy, fw: &mut Firewall) {
+    for i in &mut fw.interfaces {
+        let set = &p.zones[i.zone].addrs;
+        for v6 in [false, true] {
+            if let Some(a) = first_host(set, v6).filter(|a| !i.addrs.contains(a)) {
+                i.addrs.push(a);
+            }
+        }
+    }
+}
+
+/// The services entries draw from, as written and as a set: SSH, SNMP,
+/// BGP, OSPF, NTP, ping (both families), SSH with telnet.
+fn local_service(i: u64) -> (Vec<&'static str>, ServiceSet) {
+    let mut s = ServiceSet::new();
+    let written = match i {
+        0 => {
+            s.tcp = PortSet::single(22);
+            vec!["ssh"]
+        }
+        1 => {
+            s.udp = PortSet::single(161);
+            vec!["snmp"]
+        }
+        2 => {
+            s.tcp = PortSet::single(179);
+            vec!["bgp"]
+        }
+        3 => {
+            s.ip.insert(89);
+            vec!["ospf"]
+        }
+        4 => {
+            s.udp = PortSet::single(123);
+            vec!["ntp"]
+        }
+        5 => {
+            s.icmp.insert(8);
+            s.icmpv6.insert(128);
+            vec!["icmp/echo-request", "icmpv6/echo-request"]
+        }
+        _ => {
+            s.tcp = PortSet::from_ranges([(22, 23)]);
+            vec!["tcp/22-23"]
+        }
+    };
+    (written, s)
+}
+
+/// Zero to three `manage`/`control` entries for `fw`, from zones it faces
+/// or their hosts, some logged, some expiring on or the day before
+/// [`today`], drawn from `seed`.
+fn add_local(p: &Policy, fw: &mut Firewall, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let faced: Vec<usize> = fw.interfaces.iter().map(|i| i.zone).collect();
+    for e in 0..rng.range(0, 3) {
+        let mut from: Vec<Endpoint> = Vec::new();
+        for _ in 0..rng.range(1, 2) {
+            let z = *rng.pick(&faced);
+            let zone = &p.zones[z];
+            let ep = if !zone.hosts.is_empty() && rng.chance(60) {
+                let h = rng.pick(&zone.hosts);
+                Endpoint {
+                    zone: z,
+                    member: Member::Host(h.name.clone()),
+                    addrs: AddrSet::from_addrs(h.addrs.iter().copied()),
+                }
+            } else {
+                Endpoint {
+                    zone: z,
+                    member: Member::Zone,
+                    addrs: zone.addrs.clone(),
+                }
+            };
+            if !from.contains(&ep) {
+                from.push(ep);
+            }
+        }
+        let (mut written, mut services) = local_service(rng.range(0, 6));
+        if rng.chance(30) {
+            let (w, more) = local_service(rng.range(0, 6));
+            for x in w {
+                if !written.contains(&x) {
+                    written.push(x);
+                }
+            }
+            services = services.union(&more);
+        }
+        let kind = if rng.chance(50) {
+            LocalKind::Manage
+        } else {
+            LocalKind::Control
+        };
+        let name = format!(
+            "{}-{e}",
+            if kind == LocalKind::Manage {
+                "admin"
+            } else {
+                "ctl"
+            }
+        );
+        let expires = match rng.range(0, 9) {
+            0 => Some(today()),
+            1 => Some(today().add_days(-1)),
+            2 => Some(today().add_days(40)),
+            _ => None,
+        };
+        fw.local.push(LocalAccess {
+            full_name: format!("{}/{name}", fw.name),
+            name: Name::new(&name),
+            kind,
+            src: AddrSet::union_all(from.iter().map(|e| &e.addrs)),
+            from,
+            service_refs: written.into_iter().map(String::from).collect(),
+            services,
+            owner: Name::new(if rng.chance(50) {
+                "plant-ops"
+            } else {
+                "it-sec"
+            }),
+            reason: "generated entry".into(),
+            expires,
+            log: rng.chance(30),
+        });
+    }
 }
 
 /// A runner whose random values follow from `seed` alone.
@@ -642,13 +808,20 @@ impl PolicySpec {
                 addrs: Vec::new(),
             });
         }
-        p.firewalls.push(Firewall {
+        let mut fw = Firewall {
             name: Name::new("fw"),
             platform: Platform::Nftables,
             interfaces,
             acl_budget: None,
             local: Vec::new(),
-        });
+        };
+        if self.addresses || self.local.is_some() {
+            give_addresses(&p, &mut fw);
+        }
+        if let Some(seed) = self.local {
+            add_local(&p, &mut fw, seed);
+        }
+        p.firewalls.push(fw);
         p
     }
 
@@ -918,10 +1091,34 @@ pub fn to_text(p: &Policy) -> String {
         }
         for i in &fw.interfaces {
             s.push_str(&format!(
-                "  interface {} = {}\n",
+                "  interface {} = {}",
                 quote(&i.name),
                 p.zones[i.zone].name
             ));
+            if !i.addrs.is_empty() {
+                let list: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
+                s.push_str(&format!(" address {}", list.join(", ")));
+            }
+            s.push('\n');
+        }
+        for e in &fw.local {
+            let from: Vec<String> = e.from.iter().map(|x| endpoint_text(p, x)).collect();
+            s.push_str(&format!(
+                "  {} {} {{\n    from {}\n    service {}\n    owner {}\n    reason {}\n",
+                e.kind.as_str(),
+                e.name,
+                from.join(", "),
+                e.service_refs.join(", "),
+                e.owner,
+                quote(&e.reason)
+            ));
+            if let Some(d) = e.expires {
+                s.push_str(&format!("    expires {d}\n"));
+            }
+            if e.log {
+                s.push_str("    log\n");
+            }
+            s.push_str("  }\n");
         }
         s.push_str("}\n\n");
     }

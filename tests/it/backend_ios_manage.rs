@@ -82,8 +82,12 @@ pub fn with_local(p: &mut Policy, seed: u64) {
     let Some(fw) = p.firewalls.first_mut() else {
         return;
     };
-    let mut taken: Vec<IpAddr> = Vec::new();
+    // Addresses the generator gave are kept.
+    let mut taken: Vec<IpAddr> = fw.interfaces.iter().flat_map(|i| i.addrs.clone()).collect();
     for i in &mut fw.interfaces {
+        if !i.addrs.is_empty() {
+            continue;
+        }
         let set = &zones[i.zone].1;
         for v6 in [false, true] {
             if let Some(a) = first_host(set, v6).filter(|a| !taken.contains(a)) {

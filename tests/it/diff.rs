@@ -1098,3 +1098,141 @@ fn a_zone_marked_supplier_and_a_new_acl_budget_are_declaration_changes() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Traffic to the firewall itself: the access delta per firewall, and the
+// approvals it needs.
+
+fn managed(services: &str, extra: &str) -> String {
+    format!(
+        "owner ops {{\n  contact \"ops@example.com\"\n}}\n\nowner plant {{\n  contact \"plant@example.com\"\n}}\n\n\
+         zone office {{\n  level 3\n  owner ops\n  networks 10.40.0.0/16\n  host it-admin = 10.40.0.9\n}}\n\n\
+         zone control {{\n  level 1\n  owner plant\n  networks 10.1.0.0/24\n  host plc = 10.1.0.5\n}}\n\n\
+         zone dmz {{\n  level 3\n  owner ops\n  networks 10.50.0.0/24\n}}\n\n\
+         conduit office-dmz {{\n  zones office, dmz\n  owner ops\n  flow web {{\n    from office\n    to dmz\n    \
+         service https\n    reason \"r\"\n  }}\n}}\n\n\
+         approval control-side {{\n  scope zone control\n  requires plant\n}}\n\n\
+         approval dmz-side {{\n  scope zone dmz\n  requires ops\n}}\n\n\
+         approval by-conduit {{\n  scope conduit office-dmz\n  requires ops\n}}\n\n\
+         firewall cell-fw {{\n  platform nftables\n  interface \"eth0\" = office address 10.40.0.1\n  \
+         interface \"eth1\" = control address 10.1.0.1\n\n  manage admin {{\n    from office.it-admin\n    \
+         service {services}\n    owner ops\n    reason \"IT administers the cell firewall\"\n  }}\n{extra}}}\n"
+    )
+}
+
+fn to_fw(src: &str, dst: &str, proto: u8, dport: u16) -> conduitc::lower::Packet {
+    conduitc::lower::Packet {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto,
+        dport: Some(dport),
+        icmp_type: None,
+    }
+}
+
+#[test]
+fn entries_changed_show_traffic_to_the_firewall_newly_and_no_longer_allowed() {
+    let old = compiled(&managed("ssh, snmp", ""));
+    let control = "  control time {\n    from control.plc\n    service ntp\n    owner plant\n    \
+                   reason \"The PLC asks the firewall for the time\"\n  }\n";
+    let new = compiled(&managed("ssh, https", control));
+    let r = diff(&old, &new, &opts());
+    assert!(!r.no_change);
+    // Nothing changed between zones.
+    assert!(r.access.unchanged);
+    assert_eq!(r.local_access.len(), 1);
+    let l = &r.local_access[0];
+    assert_eq!(l.firewall, "cell-fw");
+    let added: Vec<(String, String, String, Vec<String>)> = l
+        .added
+        .iter()
+        .map(|b| {
+            (
+                b.services.join(", "),
+                b.src.label(),
+                b.dst.label(),
+                b.flows.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        added,
+        vec![
+            (
+                "udp/123".to_string(),
+                "control.plc".to_string(),
+                "cell-fw".to_string(),
+                vec!["cell-fw/time".to_string()]
+            ),
+            (
+                "tcp/443".to_string(),
+                "office.it-admin".to_string(),
+                "cell-fw".to_string(),
+                vec!["cell-fw/admin".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(l.removed.len(), 1);
+    assert_eq!(l.removed[0].services, vec!["udp/161"]);
+    assert_eq!(l.removed[0].flows, vec!["cell-fw/admin"]);
+    // The boxes hold exactly the packets to the firewall that changed.
+    let admits = |boxes: &[conduitc::diff::AccessBox], p| boxes.iter().any(|b| b.admits(&p));
+    assert!(admits(&l.added, to_fw("10.40.0.9", "10.1.0.1", 6, 443)));
+    assert!(admits(&l.added, to_fw("10.40.0.9", "10.40.0.1", 6, 443)));
+    assert!(!admits(&l.added, to_fw("10.40.0.9", "10.1.0.5", 6, 443)));
+    assert!(!admits(&l.added, to_fw("10.40.0.9", "10.1.0.1", 6, 22)));
+    assert!(!admits(&l.added, to_fw("10.40.0.8", "10.1.0.1", 6, 443)));
+    assert!(admits(&l.removed, to_fw("10.40.0.9", "10.1.0.1", 17, 161)));
+    // Reversed, added and removed swap.
+    let back = diff(&new, &old, &opts());
+    assert_eq!(back.local_access[0].removed.len(), 2);
+    assert_eq!(back.local_access[0].added.len(), 1);
+
+    let text = conduitc::diff::render::text(&r);
+    assert!(
+        text.contains(
+            "\nAccess to firewalls on 2026-12-01\n  cell-fw\n    \
+             + udp/123: control.plc (10.1.0.5) -> cell-fw (10.1.0.1, 10.40.0.1)\n        \
+             by cell-fw/time\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("; to firewalls: 2 newly allowed, 1 no longer allowed"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&conduitc::diff::render::json(&r).unwrap()).unwrap();
+    assert_eq!(json["local_access"][0]["firewall"], "cell-fw");
+    assert_eq!(
+        json["local_access"][0]["removed"][0]["flows"][0],
+        "cell-fw/admin"
+    );
+    // Without a change to entries, the JSON has no `local_access`.
+    let same = diff(&old, &old, &opts());
+    assert!(same.local_access.is_empty());
+    let json: serde_json::Value =
+        serde_json::from_str(&conduitc::diff::render::json(&same).unwrap()).unwrap();
+    assert!(json.get("local_access").is_none());
+}
+
+#[test]
+fn entries_are_in_scope_of_zones_they_come_from_or_face_never_of_conduits() {
+    let old = compiled(&managed("ssh", ""));
+    let new = compiled(&managed("ssh, https", ""));
+    let r = diff(&old, &new, &opts());
+    let owners: Vec<&str> = r.approvals.iter().map(|a| a.owner.as_str()).collect();
+    // control-side: the firewall faces control. dmz-side and by-conduit:
+    // neither the sources nor the firewall touch dmz or the conduit.
+    assert_eq!(owners, vec!["plant"]);
+    let a = &r.approvals[0];
+    assert_eq!(a.rules.len(), 1);
+    assert_eq!(a.rules[0].name, "control-side");
+    assert_eq!(
+        a.triggers,
+        vec![
+            "firewall cell-fw modified".to_string(),
+            "access newly allowed from office to firewall cell-fw".to_string()
+        ]
+    );
+}

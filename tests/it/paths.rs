@@ -392,3 +392,82 @@ fn only_the_shortest_paths_are_listed() {
          c4-3/u0 (tcp/443): 10.0.4.1 -> 10.0.3.1\n"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Management as an attack edge.
+
+/// Office has no flow to control, but an office host manages the cell
+/// firewall, which faces control. `expires` and `kind` vary the entry.
+fn managed_cell(kind: &str, expires: &str) -> String {
+    format!(
+        "{OWNER}zone office {{\n  level 3\n  owner ops\n  networks 10.40.0.0/16\n  host it-admin = 10.40.0.9\n}}\n\n\
+         zone control {{\n  level 1\n  owner ops\n  networks 10.1.0.0/24\n  host plc = 10.1.0.5\n}}\n\n\
+         isolation island {{\n  sever office\n  reason \"Office compromised\"\n}}\n\n\
+         firewall cell-fw {{\n  platform nftables\n  interface \"eth0\" = office address 10.40.0.1\n  \
+         interface \"eth1\" = control address 10.1.0.1\n\n  {kind} admin {{\n    from office.it-admin\n    \
+         service ssh\n    owner ops\n    reason \"IT administers the cell firewall\"\n    expires {expires}\n  }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_path_leads_through_a_firewall_whose_management_is_reached() {
+    let text = managed_cell("manage", "2027-06-30");
+    let limit = Duration::from_secs(60);
+    let (code, out) = paths_cli(&text, "office", "control", &[], limit);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "1 path from office to control\n\n1. office -> firewall cell-fw -> control\n   \
+         manage cell-fw/admin (tcp/22): 10.40.0.9 -> firewall cell-fw (10.1.0.1, 10.40.0.1)\n   \
+         via firewall cell-fw: forwards anything to control (10.1.0.0/24)\n"
+    );
+    let (code, _) = paths_cli(&text, "office", "control", &["--expect", "none"], limit);
+    assert_eq!(code, 1, "--expect none fails on a path through management");
+
+    let (code, json) = paths_cli(&text, "office", "control", &["--format", "json"], limit);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let path = &v["paths"][0];
+    assert_eq!(path["zones"], serde_json::json!(["office", "control"]));
+    let hops = path["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 2);
+    assert_eq!(hops[0]["kind"], "manage");
+    assert_eq!(hops[0]["flow"], "cell-fw/admin");
+    assert_eq!(hops[0]["from_zone"], "office");
+    assert_eq!(hops[0]["to_zone"], "cell-fw");
+    assert_eq!(hops[0]["service"], "tcp/22");
+    assert_eq!(hops[1]["kind"], "firewall");
+    assert_eq!(hops[1]["flow"], "cell-fw");
+    assert_eq!(hops[1]["to_zone"], "control");
+}
+
+#[test]
+fn no_path_through_expired_severed_or_control_entries() {
+    let limit = Duration::from_secs(60);
+    let none = "no path from office to control\n";
+    // Expired: `check` rejects an expired entry (E505), so the rule set is
+    // built for a date after the expiry of a policy checked before it.
+    let text = managed_cell("manage", "2027-06-30");
+    let sources = conduitc::Sources::from_memory("policy.conduit", &text);
+    let today = conduitc::model::Date::parse("2026-12-01").unwrap();
+    let (policy, _) = conduitc::check(&sources, &conduitc::CheckOptions::new(today))
+        .into_result()
+        .unwrap();
+    for (date, found) in [("2027-06-30", 1), ("2027-07-01", 0)] {
+        let date = conduitc::model::Date::parse(date).unwrap();
+        let rules = lower(&policy, &BuildOptions::new(date)).unwrap();
+        let manage = paths::management(&policy, &rules);
+        assert_eq!(manage.len(), found);
+        let p = paths::find_with(&rules, &manage, "office", "control");
+        assert_eq!(p.paths.len(), found, "on {date}");
+    }
+    // The office is severed: its host no longer counts as a source.
+    let live = managed_cell("manage", "2027-06-30");
+    let island = ["--isolation", "island", "--expect", "none"];
+    let (code, out) = paths_cli(&live, "office", "control", &island, limit);
+    assert_eq!((code, out.as_str()), (0, none));
+    // A routing protocol does not hand over the rule set.
+    let control = managed_cell("control", "2027-06-30");
+    let (code, out) = paths_cli(&control, "office", "control", &["--expect", "none"], limit);
+    assert_eq!((code, out.as_str()), (0, none));
+}

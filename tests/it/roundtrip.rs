@@ -60,6 +60,17 @@ proptest! {
     }
 
     #[test]
+    fn printed_entries_and_addresses_check_back_to_the_same_model(spec in gen::policy_spec_with_local()) {
+        let want = expressible(spec.to_policy());
+        let text = gen::to_text(&want);
+        let checked = check_text(&text);
+        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+        prop_assert!(errors.is_empty(), "errors: {:#?}\n{}", errors, text);
+        let got = checked.policy.expect("no errors, so a policy");
+        prop_assert_eq!(&got, &want, "{}", text);
+    }
+
+    #[test]
     fn flows_that_cannot_match_are_rejected(spec in gen::policy_spec()) {
         let p = spec.to_policy();
         let dropped = p.flows().filter(|(_, f)| !can_match(f)).count();

@@ -50,6 +50,7 @@
 mod boxes;
 mod driver;
 mod label;
+mod local;
 mod plane;
 mod space;
 mod sweep;
@@ -60,6 +61,7 @@ use crate::lower::Packet;
 use crate::model::{AddrSet, ServiceSpace};
 
 pub use driver::access_delta;
+pub use local::{local_delta, LocalDelta};
 pub(crate) use space::{labelled, subtract, Cube};
 
 /// The change in effective access.
