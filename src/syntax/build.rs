@@ -25,11 +25,10 @@ pub(crate) struct Builder {
 
 pub(super) type P<'i> = Pair<'i, Rule>;
 
-/// The children of a pair, comments moved aside.
+/// The children of a pair (comments are silent in the grammar: they leave
+/// no pair).
 pub(super) fn kids<'i>(p: &P<'i>) -> impl DoubleEndedIterator<Item = P<'i>> {
-    p.clone()
-        .into_inner()
-        .filter(|c| c.as_rule() != Rule::COMMENT)
+    p.clone().into_inner()
 }
 
 impl Builder {
