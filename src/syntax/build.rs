@@ -233,7 +233,9 @@ impl Builder {
     }
 
     fn one<'i>(&mut self, p: &P<'i>) -> Option<P<'i>> {
-        let v = self.values(p).into_iter().next();
+        let v = kids(p)
+            .filter(|c| !matches!(c.as_rule(), Rule::eq | Rule::lbrace | Rule::rbrace))
+            .nth(1);
         if v.is_none() {
             self.internal(p, "attribute without a value");
         }
