@@ -18,15 +18,15 @@ pub const EXAMPLE_TODAY: &str = "2026-12-01";
 pub const NO_EXAMPLE: &[(Code, &str)] = &[
     (
         Code::FileTooLarge,
-        "needs a file over 4 MiB; bad_input.rs generates one",
+        "needs a file over the file size limit; bad_input.rs lowers the limit with `--max-file-bytes`",
     ),
     (
         Code::PolicyTooLarge,
-        "needs policy files over 16 MiB in all; limits.rs generates them",
+        "needs policy files over the policy size limit in all; limits.rs generates them",
     ),
     (
         Code::TooManyDeclarations,
-        "needs over 50,000 declarations; limits.rs generates them",
+        "needs more declarations than the limit; limits.rs generates them",
     ),
     (
         Code::ListTooLong,

@@ -10,22 +10,113 @@
 //! the input, except where the output itself is larger (every pair of
 //! overlapping zones is reported, for example).
 
-/// Largest policy file read, in bytes (4 MiB). A larger file is `E003`.
+/// Largest policy file read, in bytes, by default (64 MiB). A larger file
+/// is `E003`; [`Limits::max_file_bytes`] sets another value.
 ///
-/// Real policies are tens of kilobytes; the limit keeps byte offsets well
-/// inside `u32` and bounds the memory and time one file can cost.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// A file is parsed as a whole, so this bounds the memory one file costs
+/// while it is parsed (the parser's token stream is several times the text).
+/// 64 MiB holds a 100,000-flow policy of 1,000 zones (17.5 MiB) in one file
+/// with room to spare, and stays far inside the `u32` byte offsets of
+/// [`Span`](crate::source::Span).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Largest policy, all files together, in bytes (16 MiB). The file that
-/// crosses the limit is `E005` and is not read further, nor are the files
-/// after it.
-pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest policy, all files together, in bytes, by default (256 MiB). The
+/// file that crosses the limit is `E005` and is not read further, nor are
+/// the files after it; [`Limits::max_policy_bytes`] sets another value.
+pub const MAX_POLICY_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Most declarations in one policy (50,000): top-level declarations
-/// (owners, services, zones, conduits, firewalls, approvals, isolation
-/// modes) and flows together. More is `E006`, and the policy is not checked
-/// further.
-pub const MAX_DECLARATIONS: usize = 50_000;
+/// Most declarations in one policy, by default (1,000,000): top-level
+/// declarations (owners, services, zones, conduits, firewalls, approvals,
+/// isolation modes) and flows together. More is `E006`, and the policy is
+/// not checked further; [`Limits::max_declarations`] sets another value.
+pub const MAX_DECLARATIONS: usize = 1_000_000;
+
+/// The largest value [`Limits::max_file_bytes`] accepts (4 GiB - 1): byte
+/// offsets within a file are `u32`.
+pub const FILE_BYTES_CEILING: u64 = u32::MAX as u64;
+
+/// The limits that bound what one policy may cost and that a user may
+/// change: file size, policy size and declaration count. The
+/// [`Default`] is [`MAX_FILE_BYTES`], [`MAX_POLICY_BYTES`] and
+/// [`MAX_DECLARATIONS`]. Every other limit of this module is fixed.
+///
+/// The loader applies the byte limits
+/// ([`Sources::with_limits`](crate::Sources::with_limits)), the checker the
+/// declaration count
+/// ([`CheckOptions::with_limits`](crate::CheckOptions::with_limits)).
+///
+/// ```
+/// use conduitc::limits::Limits;
+///
+/// let limits = Limits::default().max_file_bytes(1 << 20).max_declarations(5_000);
+/// assert_eq!(limits.file_bytes(), 1 << 20);
+/// assert_eq!(limits.policy_bytes(), conduitc::limits::MAX_POLICY_BYTES);
+/// assert_eq!(limits.declarations(), 5_000);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    file_bytes: u64,
+    policy_bytes: u64,
+    declarations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            file_bytes: MAX_FILE_BYTES,
+            policy_bytes: MAX_POLICY_BYTES,
+            declarations: MAX_DECLARATIONS,
+        }
+    }
+}
+
+impl Limits {
+    /// These limits with the largest file set to `bytes`, at most
+    /// [`FILE_BYTES_CEILING`] (a larger value is taken as the ceiling).
+    #[must_use]
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.file_bytes = bytes.min(FILE_BYTES_CEILING);
+        self
+    }
+    /// These limits with the largest policy (all files together) set to `bytes`.
+    #[must_use]
+    pub fn max_policy_bytes(mut self, bytes: u64) -> Self {
+        self.policy_bytes = bytes;
+        self
+    }
+    /// These limits with the most declarations and flows set to `n`.
+    #[must_use]
+    pub fn max_declarations(mut self, n: usize) -> Self {
+        self.declarations = n;
+        self
+    }
+    /// Largest file, in bytes (`E003` above it).
+    pub fn file_bytes(&self) -> u64 {
+        self.file_bytes
+    }
+    /// Largest policy, all files together, in bytes (`E005` above it).
+    pub fn policy_bytes(&self) -> u64 {
+        self.policy_bytes
+    }
+    /// Most top-level declarations and flows (`E006` above it).
+    pub fn declarations(&self) -> usize {
+        self.declarations
+    }
+}
+
+/// A byte count for messages: `4194304 bytes (4 MiB)`, `1500 bytes`.
+pub(crate) fn shown_bytes(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let unit = [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")]
+        .into_iter()
+        .find(|(u, _)| bytes >= *u && bytes.is_multiple_of(*u));
+    match unit {
+        Some((u, name)) => format!("{bytes} bytes ({} {name})", bytes / u),
+        None => format!("{bytes} bytes"),
+    }
+}
 
 /// Most items in one comma-separated list (10,000): `networks`, the
 /// addresses of a `host`, the members of a `group`, `zones`, `from`, `to`,

@@ -22,9 +22,9 @@
 //! - a path that does not exist or cannot be read is a [`LoadError`]
 //!   (exit 2);
 //! - a file that was read but breaks a documented limit (not UTF-8, a NUL
-//!   byte, over [`MAX_FILE_BYTES`], or taking
-//!   the whole policy over
-//!   [`MAX_POLICY_BYTES`]), a directory
+//!   byte, over the file size limit, or taking the whole policy over the
+//!   policy size limit: [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES) and [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES) unless
+//!   the set was made with other [`Limits`]), a directory
 //!   without a `.conduit` file, or an entry of a directory that was refused
 //!   (a link leaving it, a special file) is kept as a [`SourceFile`] with a
 //!   [`LoadIssue`], which the checker reports as a policy error (exit 1).
@@ -34,7 +34,8 @@
 //! files after it are opened (so that a missing one is still reported) but
 //! not read.
 //!
-//! Offsets are `u32` bytes; the file size limit keeps them in range. Lines
+//! Offsets are `u32` bytes; the file size limit (at most
+//! [`FILE_BYTES_CEILING`](crate::limits::FILE_BYTES_CEILING)) keeps them in range. Lines
 //! and columns are 1-based, and columns count Unicode scalar values. A
 //! leading UTF-8 byte-order mark is dropped; line ends may be `\n` or `\r\n` (a
 //! lone `\r` is refused when the text is parsed).
@@ -49,7 +50,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
+use crate::limits::Limits;
 
 /// True for the bidirectional controls, which change the order in which
 /// text around them is displayed: U+202A to U+202E (embeddings and
@@ -133,13 +134,15 @@ pub enum LoadIssue {
         /// Byte offset of the NUL.
         offset: usize,
     },
-    /// The file is larger than [`MAX_FILE_BYTES`]; its text is empty.
+    /// The file is larger than the file size limit ([`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES)
+    /// unless set otherwise); its text is empty.
     TooLarge {
         /// Size in bytes (at least the limit plus one).
         size: u64,
     },
-    /// The file takes the policy's files together over
-    /// [`MAX_POLICY_BYTES`], or comes after one that did; its text is empty.
+    /// The file takes the policy's files together over the policy size
+    /// limit ([`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES) unless set otherwise), or comes after one
+    /// that did; its text is empty.
     PolicyTooLarge,
     /// A directory given on the command line holds no `*.conduit` file.
     /// The entry's path is the directory and its text is empty.
@@ -347,14 +350,39 @@ pub struct Sources {
     files: Vec<SourceFile>,
     /// Bytes of usable text so far (files without an issue).
     bytes: u64,
-    /// The policy went over [`MAX_POLICY_BYTES`].
+    /// The policy went over its size limit.
     over: bool,
+    /// The size limits files are read with.
+    limits: Limits,
 }
 
 impl Sources {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty set whose files are read with `limits` (file and policy
+    /// size; the declaration count is the checker's, see
+    /// [`CheckOptions::with_limits`](crate::CheckOptions::with_limits)).
+    ///
+    /// ```
+    /// use conduitc::{limits::Limits, source::LoadIssue, Sources};
+    ///
+    /// let mut sources = Sources::with_limits(Limits::default().max_file_bytes(16));
+    /// let id = sources.add_memory("big.conduit", "# more than sixteen bytes\n");
+    /// assert_eq!(sources.get(id).unwrap().issue(), Some(&LoadIssue::TooLarge { size: 26 }));
+    /// ```
+    pub fn with_limits(limits: Limits) -> Self {
+        Sources {
+            limits,
+            ..Sources::default()
+        }
+    }
+
+    /// The size limits files are read with.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// A set holding one in-memory file.
@@ -372,7 +400,15 @@ impl Sources {
     /// Loads every path: a file, or a directory searched recursively for
     /// `*.conduit` files in byte-wise order of their relative path.
     pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<Sources, LoadError> {
-        let mut s = Sources::new();
+        Sources::load_with_limits(paths, Limits::default())
+    }
+
+    /// [`load`](Self::load), with the file and policy size limits of `limits`.
+    pub fn load_with_limits<P: AsRef<Path>>(
+        paths: &[P],
+        limits: Limits,
+    ) -> Result<Sources, LoadError> {
+        let mut s = Sources::with_limits(limits);
         for p in paths {
             s.add_path(p.as_ref())?;
         }
@@ -394,9 +430,9 @@ impl Sources {
         bytes: Vec<u8>,
     ) -> FileId {
         let size = bytes.len() as u64;
-        let (text, issue) = if size > MAX_FILE_BYTES {
+        let (text, issue) = if size > self.limits.file_bytes() {
             (String::new(), Some(LoadIssue::TooLarge { size }))
-        } else if self.over || self.bytes + size > MAX_POLICY_BYTES {
+        } else if self.over || self.bytes + size > self.limits.policy_bytes() {
             self.over = true;
             (String::new(), Some(LoadIssue::PolicyTooLarge))
         } else {
@@ -502,18 +538,19 @@ impl Sources {
         }
         let mut bytes = Vec::new();
         // Read at most one byte past the limits: a huge file costs nothing.
-        let allowed = MAX_FILE_BYTES.min(MAX_POLICY_BYTES.saturating_sub(self.bytes));
-        file.take(allowed + 1)
+        let max_file = self.limits.file_bytes();
+        let allowed = max_file.min(self.limits.policy_bytes().saturating_sub(self.bytes));
+        file.take(allowed.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| io_error(path, e))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
+        if bytes.len() as u64 > max_file {
             let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
             self.push(SourceFile::new(
                 name,
                 Some(path.to_path_buf()),
                 String::new(),
                 Some(LoadIssue::TooLarge {
-                    size: size.max(MAX_FILE_BYTES + 1),
+                    size: size.max(max_file.saturating_add(1)),
                 }),
             ));
             return Ok(());

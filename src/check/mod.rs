@@ -42,12 +42,38 @@ use names::NameTable;
 pub struct CheckOptions {
     /// The date expiry is judged against (`--today`, else the current date).
     pub today: Date,
+    /// The most declarations and flows the policy may have
+    /// ([`Limits::declarations`](crate::limits::Limits::declarations);
+    /// `E006` above it). The byte limits of `limits` are the loader's: give
+    /// the same value to [`Sources::with_limits`].
+    pub limits: crate::limits::Limits,
 }
 
 impl CheckOptions {
-    /// Options judging expiry against `today`.
+    /// Options judging expiry against `today`, with the default limits.
     pub fn new(today: Date) -> Self {
-        CheckOptions { today }
+        CheckOptions {
+            today,
+            limits: crate::limits::Limits::default(),
+        }
+    }
+
+    /// These options with `limits` (of which the checker uses the
+    /// declaration count).
+    ///
+    /// ```
+    /// use conduitc::{check, limits::Limits, CheckOptions, Code, Sources, model::Date};
+    ///
+    /// let text = "owner o { contact \"o@example.com\" }\nzone z { level 1 owner o networks any }\n";
+    /// let opts = CheckOptions::new(Date::parse("2026-12-01").unwrap())
+    ///     .with_limits(Limits::default().max_declarations(1));
+    /// let checked = check(&Sources::from_memory("p.conduit", text), &opts);
+    /// assert_eq!(checked.diagnostics.codes(), [Code::TooManyDeclarations]);
+    /// ```
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -223,7 +249,7 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
             first_error: None,
         };
     }
-    if let Some(d) = too_many_declarations(&files) {
+    if let Some(d) = too_many_declarations(&files, opts.limits.declarations()) {
         diags.push(d);
         return Checked {
             policy: None,
@@ -262,10 +288,9 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
     }
 }
 
-/// `E006` on the first declaration (or flow) past
-/// [`MAX_DECLARATIONS`](crate::limits::MAX_DECLARATIONS).
-fn too_many_declarations(files: &[ast::File]) -> Option<Diagnostic> {
-    use crate::limits::MAX_DECLARATIONS;
+/// `E006` on the first declaration (or flow) past `max` (by default
+/// [`MAX_DECLARATIONS`](crate::limits::MAX_DECLARATIONS)).
+fn too_many_declarations(files: &[ast::File], max: usize) -> Option<Diagnostic> {
     let names = files.iter().flat_map(|f| &f.decls).flat_map(|d| {
         let (name, flows): (&ast::Ident, Vec<&ast::Ident>) = match d {
             ast::Decl::Owner(b) => (&b.name, Vec::new()),
@@ -288,12 +313,12 @@ fn too_many_declarations(files: &[ast::File]) -> Option<Diagnostic> {
         std::iter::once(name).chain(flows)
     });
     let total = names.clone().count();
-    let over = names.clone().nth(MAX_DECLARATIONS)?;
+    let over = names.clone().nth(max)?;
     Some(
         Diagnostic::new(
             Code::TooManyDeclarations,
             over.span,
-            format!("the policy has {total} declarations and flows, over the limit of {MAX_DECLARATIONS}"),
+            format!("the policy has {total} declarations and flows, over the limit of {max}"),
         )
         .label("the first one over the limit")
         .help("merge flows that share endpoints and services, or split the policy"),
@@ -323,8 +348,8 @@ pub(crate) fn load_issue(
             Code::FileTooLarge,
             Span::point(id, 0),
             format!(
-                "the file is {size} bytes, over the limit of {} bytes (4 MiB)",
-                crate::limits::MAX_FILE_BYTES
+                "the file is {size} bytes, over the limit of {}",
+                crate::limits::shown_bytes(sources.limits().file_bytes())
             ),
         )
         .help("split the policy into several files, or check that the path points at the policy"),
@@ -332,8 +357,8 @@ pub(crate) fn load_issue(
             Code::PolicyTooLarge,
             Span::point(id, 0),
             format!(
-                "this file takes the policy over the limit of {} bytes (16 MiB) for all files together",
-                crate::limits::MAX_POLICY_BYTES
+                "this file takes the policy over the limit of {} for all files together",
+                crate::limits::shown_bytes(sources.limits().policy_bytes())
             ),
         )
         .help("check that the paths point at the policy only; this file and any after it were not read"),

@@ -10,8 +10,8 @@
 
 use clap::{Args, ValueEnum};
 
+use conduitc::check;
 use conduitc::diag::render::{self, ci};
-use conduitc::{check, CheckOptions};
 
 use super::load::{failure_status, summary};
 use super::output::Output;
@@ -73,7 +73,7 @@ pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let checked = check(&sources, &CheckOptions::new(args.policy.today()));
+    let checked = check(&sources, &super::load::check_options(args.policy.today()));
     match args.format {
         CheckFormat::Text => {
             out.stderr(&render::text(&checked.diagnostics, &sources, out.color()));

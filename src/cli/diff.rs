@@ -17,7 +17,6 @@ use std::process::{Command, Stdio};
 use clap::{Args, ValueEnum};
 
 use conduitc::diff::{diff, render, DiffOptions};
-use conduitc::limits::{MAX_FILE_BYTES, MAX_POLICY_BYTES};
 use conduitc::model::Date;
 use conduitc::{Code, Policy, Sources};
 
@@ -249,16 +248,19 @@ fn git_sources(rev: &str, path: &str) -> Result<Sources, String> {
         }
         other => return Err(format!("`{object}` is a {other}, not a file or directory")),
     }
-    let mut sources = Sources::new();
+    let limits = super::load::limits();
+    let mut sources = Sources::with_limits(limits);
     if blobs.is_empty() {
         // No file: the checker reports the empty policy against this name.
         sources.add_memory(format!("git:{rev}:{path}"), "");
         return Ok(sources);
     }
-    if let Some(b) = blobs.iter().find(|b| b.size > MAX_FILE_BYTES) {
+    if let Some(b) = blobs.iter().find(|b| b.size > limits.file_bytes()) {
         return Err(format!(
-            "`{}` is {} bytes, over the limit of {MAX_FILE_BYTES} bytes (4 MiB) for a policy file",
-            b.name, b.size
+            "`{}` is {} bytes, over the limit of {} bytes for a policy file",
+            b.name,
+            b.size,
+            limits.file_bytes()
         ));
     }
     // Files up to the one that crosses the policy size limit are read; the
@@ -267,12 +269,15 @@ fn git_sources(rev: &str, path: &str) -> Result<Sources, String> {
     let wanted = blobs
         .iter()
         .take_while(|b| {
-            let within = total <= MAX_POLICY_BYTES;
+            let within = total <= limits.policy_bytes();
             total += b.size;
             within
         })
         .count();
-    let contents = cat_file_batch(blobs.iter().take(wanted).map(|b| b.oid.clone()).collect())?;
+    let contents = cat_file_batch(
+        blobs.iter().take(wanted).map(|b| b.oid.clone()).collect(),
+        limits.file_bytes(),
+    )?;
     let mut contents = contents.into_iter();
     for b in blobs {
         sources.add_bytes(b.name, None, contents.next().unwrap_or_default());
@@ -312,7 +317,7 @@ fn parse_ls_tree(listing: &[u8]) -> Result<Vec<(String, Blob)>, String> {
 
 /// Reads blobs (object ids or `REV:PATH` names) with one
 /// `git cat-file --batch`, in the order given.
-fn cat_file_batch(oids: Vec<String>) -> Result<Vec<Vec<u8>>, String> {
+fn cat_file_batch(oids: Vec<String>, max_bytes: u64) -> Result<Vec<Vec<u8>>, String> {
     if oids.is_empty() {
         return Ok(Vec::new());
     }
@@ -347,7 +352,7 @@ fn cat_file_batch(oids: Vec<String>) -> Result<Vec<Vec<u8>>, String> {
             let size: usize = size
                 .parse()
                 .map_err(|_| format!("unexpected `git cat-file` header: {}", header.trim()))?;
-            if got.is_empty() || size as u64 > MAX_FILE_BYTES {
+            if got.is_empty() || size as u64 > max_bytes {
                 return Err(format!(
                     "unexpected `git cat-file` header: {}",
                     header.trim()

@@ -7,7 +7,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use conduitc::diag::render;
-use conduitc::limits::MAX_FILE_BYTES;
+use std::sync::OnceLock;
+
+use conduitc::limits::Limits;
 use conduitc::model::Date;
 use conduitc::source::LoadError;
 use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
@@ -15,6 +17,26 @@ use conduitc::{check, CheckOptions, Checked, Code, Policy, Sources};
 use super::output::Output;
 use super::report::load_error;
 use super::ExitStatus;
+
+/// The limits of the command line (`--max-file-bytes`, `--max-policy-bytes`,
+/// `--max-declarations`), set once before the command runs.
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Sets the limits every policy of this run is read and checked with.
+pub fn set_limits(limits: Limits) {
+    let _ = LIMITS.set(limits);
+}
+
+/// The limits every policy of this run is read and checked with (the
+/// defaults unless the command line set others).
+pub fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
+
+/// Check options for `today` with the command line's limits.
+pub fn check_options(today: Date) -> CheckOptions {
+    CheckOptions::new(today).with_limits(limits())
+}
 
 /// Loads `paths`, checks them against `today`, prints every diagnostic
 /// (text, with colour as chosen) to stderr, and returns the policy and the
@@ -67,7 +89,7 @@ pub fn is_stdin(path: &Path) -> bool {
 /// [`Sources::load`], except that the path `-` reads the policy text from
 /// standard input, named `<stdin>` in diagnostics (at most once).
 pub fn read_sources(paths: &[PathBuf]) -> Result<Sources, LoadError> {
-    let mut sources = Sources::new();
+    let mut sources = Sources::with_limits(limits());
     let mut stdin_read = false;
     for path in paths {
         if !is_stdin(path) {
@@ -92,7 +114,7 @@ pub fn read_stdin(path: &Path) -> Result<Vec<u8>, LoadError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
-        .take(MAX_FILE_BYTES + 1)
+        .take(limits().file_bytes().saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|source| LoadError::Unreadable {
             path: path.to_path_buf(),
@@ -108,7 +130,7 @@ pub fn load_policy_from_sources(
     sources: &Sources,
     today: Date,
 ) -> Result<Policy, ExitStatus> {
-    let checked = check(sources, &CheckOptions::new(today));
+    let checked = check(sources, &check_options(today));
     out.stderr(&render::text(&checked.diagnostics, sources, out.color()));
     match checked.policy {
         Some(p) => Ok(p),

@@ -42,6 +42,68 @@ pub struct Cli {
     /// Print no summary or progress lines on stderr; diagnostics and errors still print.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Largest policy file read (E003 above it): bytes, or with KiB, MiB or GiB [default: 64MiB].
+    #[arg(long, global = true, value_name = "BYTES", value_parser = parse_file_bytes)]
+    max_file_bytes: Option<u64>,
+    /// Largest policy, all files together (E005 above it) [default: 256MiB].
+    #[arg(long, global = true, value_name = "BYTES", value_parser = parse_bytes)]
+    max_policy_bytes: Option<u64>,
+    /// Most declarations and flows in one policy (E006 above it) [default: 1000000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_declarations: Option<u64>,
+}
+
+impl Cli {
+    /// The limits the policy is read and checked with.
+    fn limits(&self) -> conduitc::limits::Limits {
+        let mut limits = conduitc::limits::Limits::default();
+        if let Some(n) = self.max_file_bytes {
+            limits = limits.max_file_bytes(n);
+        }
+        if let Some(n) = self.max_policy_bytes {
+            limits = limits.max_policy_bytes(n);
+        }
+        if let Some(n) = self.max_declarations {
+            limits = limits.max_declarations(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+        limits
+    }
+}
+
+/// A byte count: digits, optionally followed by `KiB`, `MiB` or `GiB`; at least 1.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let bad =
+        || format!("`{s}` is not a byte count (digits, optionally followed by KiB, MiB or GiB)");
+    let t = s.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let scale: u64 = match unit.trim() {
+        "" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let bytes = n.checked_mul(scale).ok_or_else(bad)?;
+    if bytes == 0 {
+        return Err("the limit must be at least 1 byte".to_string());
+    }
+    Ok(bytes)
+}
+
+/// [`parse_bytes`], at most [`conduitc::limits::FILE_BYTES_CEILING`].
+fn parse_file_bytes(s: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(s)?;
+    let ceiling = conduitc::limits::FILE_BYTES_CEILING;
+    if bytes > ceiling {
+        return Err(format!(
+            "at most {ceiling} bytes (4 GiB - 1): byte offsets within a file are 32-bit"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// `--color`.
@@ -350,6 +412,7 @@ pub fn main() -> ExitCode {
         }
     };
     let out = output::Output::new(cli.color).quiet(cli.quiet);
+    load::set_limits(cli.limits());
     let status = match cli.command {
         Command::Check(a) => check::run(&out, a),
         Command::Build(a) => build::run(&out, a),

@@ -170,7 +170,7 @@ fn run_tests(out: &Output, args: TestArgs) -> ExitStatus {
         Ok((p, _)) => p,
         Err(status) => return status,
     };
-    let tests = match Sources::load(&test_paths) {
+    let tests = match Sources::load_with_limits(&test_paths, super::load::limits()) {
         Ok(s) => s,
         Err(e) => {
             out.fail(&load_error(&e));

@@ -98,21 +98,21 @@ codes! {
         explain: "A NUL byte never belongs in policy text; it usually means a binary or corrupted file. It is rejected so that nothing downstream has to handle it.",
         fix: "Remove the NUL byte, or the file if it is not a policy.";
     FileTooLarge = "E003", Error, "file-too-large",
-        title: "a policy file is larger than the 4 MiB limit",
-        explain: "Each policy file may be at most 4 MiB. The limit bounds the time and memory one file can cost and keeps source offsets small; real policies are far smaller.",
-        fix: "Split the policy into several files in one directory, or check that the path points at the policy and not at a log or an archive.";
+        title: "a policy file is larger than the file size limit (64 MiB by default)",
+        explain: "Each policy file may be at most 64 MiB unless `--max-file-bytes` sets another limit (at most 4 GiB - 1). The limit bounds the time and memory one file can cost while it is parsed; a 100,000-flow policy is about 18 MiB.",
+        fix: "Split the policy into several files in one directory, or check that the path points at the policy and not at a log or an archive; for a policy that is really this large, raise the limit with `--max-file-bytes`.";
     EmptyPolicy = "E004", Error, "empty-policy",
         title: "the policy declares no zone, or a directory holds no `.conduit` file",
         explain: "A policy without zones admits nothing, which is almost always a pipeline pointed at the wrong place: an empty file, a file of comments, or a directory without `.conduit` files. It is an error so that such a build fails instead of installing an empty rule set.",
         fix: "Point `conduitc` at the policy files, or declare the zones.";
     PolicyTooLarge = "E005", Error, "policy-too-large",
-        title: "the policy's files together are larger than the 16 MiB limit",
-        explain: "All files of one policy together may be at most 16 MiB. The limit bounds the memory and time a policy can cost; the file that crosses it is not read further, nor are the files after it.",
-        fix: "Check that the paths point at the policy only (not at a directory of logs or archives); real policies are far smaller.";
+        title: "the policy's files together are larger than the policy size limit (256 MiB by default)",
+        explain: "All files of one policy together may be at most 256 MiB unless `--max-policy-bytes` sets another limit. The limit bounds the memory and time a policy can cost; the file that crosses it is not read further, nor are the files after it.",
+        fix: "Check that the paths point at the policy only (not at a directory of logs or archives); for a policy that is really this large, raise the limit with `--max-policy-bytes`.";
     TooManyDeclarations = "E006", Error, "too-many-declarations",
-        title: "the policy has more than 50,000 declarations",
-        explain: "Top-level declarations and flows together are limited to 50,000 per policy, which bounds the cost of checking and compiling it. The policy is not checked further.",
-        fix: "Merge flows that share their endpoints and services, or split the plant into several policies.";
+        title: "the policy has more declarations than the limit (1,000,000 by default)",
+        explain: "Top-level declarations and flows together are limited to 1,000,000 per policy unless `--max-declarations` sets another limit, which bounds the cost of checking and compiling it. The policy is not checked further.",
+        fix: "Merge flows that share their endpoints and services, split the plant into several policies, or raise the limit with `--max-declarations`.";
     ListTooLong = "E007", Error, "list-too-long",
         title: "a list has more than 10,000 items",
         explain: "A comma-separated list (`networks`, the addresses of a `host`, the members of a `group`, `zones`, `from`, `to`, `service`, `scope`, `requires`, `sever`, or a `service` declaration) holds at most 10,000 items.",

@@ -25,11 +25,10 @@ pub(crate) struct Builder {
 
 pub(super) type P<'i> = Pair<'i, Rule>;
 
-/// The children of a pair, comments moved aside.
+/// The children of a pair (comments are silent in the grammar: they leave
+/// no pair).
 pub(super) fn kids<'i>(p: &P<'i>) -> impl DoubleEndedIterator<Item = P<'i>> {
-    p.clone()
-        .into_inner()
-        .filter(|c| c.as_rule() != Rule::COMMENT)
+    p.clone().into_inner()
 }
 
 impl Builder {
@@ -234,7 +233,9 @@ impl Builder {
     }
 
     fn one<'i>(&mut self, p: &P<'i>) -> Option<P<'i>> {
-        let v = self.values(p).into_iter().next();
+        let v = kids(p)
+            .filter(|c| !matches!(c.as_rule(), Rule::eq | Rule::lbrace | Rule::rbrace))
+            .nth(1);
         if v.is_none() {
             self.internal(p, "attribute without a value");
         }

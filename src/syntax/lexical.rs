@@ -40,42 +40,76 @@ impl Seen {
     }
 }
 
+/// True for a byte that may start a character the pass looks at outside
+/// strings: `"`, `#`, `\r`, and the lead bytes of U+061C (`D8`), of U+200B
+/// to U+206F (`E2`) and of U+FEFF (`EF`).
+fn stops_code(b: u8) -> bool {
+    matches!(b, b'"' | b'#' | b'\r' | 0xD8 | 0xE2 | 0xEF)
+}
+
+/// [`stops_code`] inside a string: its end, an escape, or a carriage return.
+fn stops_str(b: u8) -> bool {
+    matches!(b, b'"' | b'\n' | b'\\' | b'\r')
+}
+
+/// [`stops_code`] inside a comment: its end, a carriage return, or the lead
+/// byte of a bidirectional control.
+fn stops_comment(b: u8) -> bool {
+    matches!(b, b'\n' | b'\r' | 0xD8 | 0xE2)
+}
+
 /// The lexical findings of `text`, in order of code.
+///
+/// A byte scan: between the bytes that can matter in the current state
+/// (see [`stops_code`]), nothing is decoded.
 pub(crate) fn scan(file: FileId, text: &str) -> Vec<Diagnostic> {
     let mut cr = Seen::default();
     let mut invisible = Seen::default();
     let mut comment_bidi = Seen::default();
     let mut state = State::Code;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '\r' {
-            if chars.peek().is_some_and(|&(_, n)| n == '\n') {
-                continue;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let mut rest = bytes.get(i..).unwrap_or_default().iter();
+        let next = match state {
+            State::Code => rest.position(|&b| stops_code(b)),
+            State::Str => rest.position(|&b| stops_str(b)),
+            State::Comment => rest.position(|&b| stops_comment(b)),
+        };
+        match next {
+            Some(n) => i += n,
+            None => break,
+        }
+        let b = bytes[i];
+        if b == b'\r' {
+            if bytes.get(i + 1) != Some(&b'\n') {
+                cr.add(i, '\r');
             }
-            cr.add(i, c);
+            i += 1;
             continue;
         }
-        match state {
-            State::Code => match c {
-                '"' => state = State::Str,
-                '#' => state = State::Comment,
-                c if is_bidi_control(c) || is_zero_width(c) => invisible.add(i, c),
+        if b >= 0x80 {
+            // A lead byte (the text is UTF-8 and `i` is at a character).
+            let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or('\0');
+            match state {
+                State::Code if is_bidi_control(c) || is_zero_width(c) => invisible.add(i, c),
+                State::Comment if is_bidi_control(c) => comment_bidi.add(i, c),
                 _ => {}
-            },
-            State::Str => match c {
-                '"' | '\n' => state = State::Code,
-                // An escape takes the next character, unless it ends the line.
-                '\\' if chars.peek().is_some_and(|&(_, n)| n != '\n' && n != '\r') => {
-                    chars.next();
-                }
-                _ => {}
-            },
-            State::Comment => match c {
-                '\n' => state = State::Code,
-                c if is_bidi_control(c) => comment_bidi.add(i, c),
-                _ => {}
-            },
+            }
+            i += c.len_utf8();
+            continue;
         }
+        match (state, b) {
+            (State::Code, b'"') => state = State::Str,
+            (State::Code, b'#') => state = State::Comment,
+            (State::Str, b'"' | b'\n') | (State::Comment, b'\n') => state = State::Code,
+            // An escape takes the next character, unless it ends the line.
+            (State::Str, b'\\') if bytes.get(i + 1).is_some_and(|&n| n != b'\n' && n != b'\r') => {
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
     }
     let more = |n: usize, what: &str| match n {
         0 | 1 => String::new(),

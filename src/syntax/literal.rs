@@ -23,7 +23,12 @@ impl Builder {
     pub(super) fn ident(&mut self, p: &P<'_>) -> Ident {
         let span = self.span(p);
         let text = p.as_str().to_string();
-        let chars = text.chars().count();
+        // Names are ASCII (the grammar says so): bytes are characters.
+        let chars = if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        };
         if chars > MAX_NAME_CHARS {
             let shown: String = text.chars().take(20).collect();
             self.err(

@@ -12,6 +12,8 @@ struct Case {
     make: fn(&Path) -> PathBuf,
     exit: i32,
     stderr_has: &'static str,
+    /// Options given before the path.
+    args: &'static [&'static str],
 }
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
@@ -29,24 +31,28 @@ fn cases() -> Vec<Case> {
             make: |d| write(d, "empty.conduit", ""),
             exit: 1,
             stderr_has: "error[E004]: the policy declares no zone",
+            args: &[],
         },
         Case {
             what: "comments only",
             make: |d| write(d, "comments.conduit", "# nothing here\n# at all\n"),
             exit: 1,
             stderr_has: "error[E004]",
+            args: &[],
         },
         Case {
             what: "non-UTF-8",
             make: |d| write(d, "latin1.conduit", b"zone caf\xe9 {}\n"),
             exit: 1,
             stderr_has: "error[E001]: the file is not valid UTF-8 (first bad byte at offset 8)",
+            args: &[],
         },
         Case {
             what: "NUL byte",
             make: |d| write(d, "nul.conduit", b"zone a\0 {}\n"),
             exit: 1,
             stderr_has: "error[E002]: the file contains a NUL byte at offset 6",
+            args: &[],
         },
         Case {
             what: "5 MB file",
@@ -61,6 +67,7 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "over the limit of 4194304 bytes (4 MiB)",
+            args: &["--max-file-bytes", "4MiB"],
         },
         Case {
             what: "10k-character name",
@@ -73,6 +80,7 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "error[E110]: name `aaaaaaaaaaaaaaaaaaaa…` is 10000 characters long",
+            args: &[],
         },
         Case {
             what: "100k-character string",
@@ -85,12 +93,14 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "error[E109]: string is 100000 characters long",
+            args: &[],
         },
         Case {
             what: "100k unbalanced `{` at top level",
             make: |d| write(d, "braces.conduit", "{".repeat(100_000)),
             exit: 1,
             stderr_has: "error[E101]: expected a declaration",
+            args: &[],
         },
         Case {
             what: "100k unbalanced `{` inside a block",
@@ -103,6 +113,7 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "error[E101]: expected `}` or a zone attribute",
+            args: &[],
         },
         Case {
             what: "100k `flow {` openings",
@@ -115,12 +126,14 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "error[E101]",
+            args: &[],
         },
         Case {
             what: "bidirectional control in a string",
             make: |d| write(d, "bidi.conduit", "owner o { contact \"a\u{202E}b\" }\n"),
             exit: 1,
             stderr_has: "error[E108]: string contains a bidirectional control character (U+202E)",
+            args: &[],
         },
         Case {
             what: "directory without .conduit files",
@@ -132,12 +145,14 @@ fn cases() -> Vec<Case> {
             },
             exit: 1,
             stderr_has: "error[E004]: no `.conduit` file in directory",
+            args: &[],
         },
         Case {
             what: "missing path",
             make: |d| d.join("missing.conduit"),
             exit: 2,
             stderr_has: "no such file or directory",
+            args: &[],
         },
         Case {
             what: "unreadable path (a symbolic link loop)",
@@ -148,6 +163,7 @@ fn cases() -> Vec<Case> {
             },
             exit: 2,
             stderr_has: "cannot read",
+            args: &[],
         },
     ]
 }
@@ -161,6 +177,7 @@ fn bad_input_gets_the_right_exit_status_and_message() {
         let started = Instant::now();
         let o = Command::new(env!("CARGO_BIN_EXE_conduitc"))
             .args(["check", "--color", "never", "--today", "2026-12-01"])
+            .args(case.args)
             .arg(&path)
             .output()
             .unwrap();

@@ -331,36 +331,181 @@ fn lists_over_the_limit_are_reported_at_the_first_item_too_many() {
     assert_eq!(checked.diagnostics.codes(), [Code::ListTooLong]);
 }
 
+/// A plant in the shape of the `check` bench's generated policy: `zones`
+/// zones of 20 hosts in a ring of conduits, `flows` host-to-host flows in
+/// all, in one file.
+fn ring_plant(zones: usize, flows: usize) -> String {
+    let mut s = String::from("owner ops {\n  contact \"ot@example.com\"\n}\n\n");
+    for z in 0..zones {
+        let _ = writeln!(
+            s,
+            "zone z{z} {{\n  level {}\n  owner ops\n  description \"Generated zone {z}\"\n  networks 10.{}.{}.0/24",
+            1 + z % 3,
+            z / 250,
+            z % 250
+        );
+        for h in 0..20 {
+            let _ = writeln!(s, "  host h{h} = 10.{}.{}.{}", z / 250, z % 250, h + 1);
+        }
+        s.push_str("}\n\n");
+    }
+    let per = flows.div_ceil(zones);
+    let mut made = 0;
+    for c in 0..zones {
+        let (x, y) = (c, (c + 1) % zones);
+        let _ = writeln!(s, "conduit c{c} {{\n  zones z{x}, z{y}\n  owner ops");
+        for f in 0..per.min(flows - made) {
+            made += 1;
+            let _ = writeln!(
+                s,
+                "  flow f{f} {{\n    from z{x}.h{}\n    to z{y}.h{}\n    service tcp/{}\n    reason \"generated flow {f}\"\n  }}",
+                f % 20,
+                (f / 20) % 20,
+                1000 + f
+            );
+        }
+        s.push_str("}\n\n");
+    }
+    s
+}
+
+/// Declarations and flows of a [`ring_plant`]: the owner, the zones, the
+/// conduits and the flows.
+fn ring_plant_declarations(zones: usize, flows: usize) -> usize {
+    1 + 2 * zones + flows
+}
+
+#[test]
+fn the_default_limits_hold_a_policy_of_100000_flows_in_one_file() {
+    // Measured on 2,000 flows over 20 zones, scaled to 100,000 flows over
+    // 1,000 zones (the shape of `ZONES=1000 FLOWS=100000 cargo bench
+    // --bench check`, 17.5 MiB in one file), with room for twice the text.
+    let (zones, flows) = (20, 2_000);
+    let small = ring_plant(zones, flows);
+    let (_, checked) = check_text(&small);
+    assert!(
+        checked.diagnostics.is_empty(),
+        "{:?}",
+        checked.diagnostics.codes()
+    );
+    assert_eq!(checked.policy.unwrap().flows().count(), flows);
+    let scaled = small.len() as u64 * 50;
+    assert!(scaled > 8 * 1024 * 1024, "{scaled} bytes");
+    assert!(2 * scaled < MAX_FILE_BYTES, "{scaled} bytes");
+    assert!(2 * scaled < MAX_POLICY_BYTES, "{scaled} bytes");
+    assert!(ring_plant_declarations(1_000, 100_000) < MAX_DECLARATIONS);
+    let d = Limits::default();
+    assert_eq!(
+        (d.file_bytes(), d.policy_bytes(), d.declarations()),
+        (MAX_FILE_BYTES, MAX_POLICY_BYTES, MAX_DECLARATIONS)
+    );
+}
+
+#[test]
+fn a_policy_at_its_configured_limits_checks_and_one_over_is_refused() {
+    let (zones, flows) = (10, 1_000);
+    let text = ring_plant(zones, flows);
+    let size = text.len() as u64;
+    let decls = ring_plant_declarations(zones, flows);
+    let at = Limits::default()
+        .max_file_bytes(size)
+        .max_policy_bytes(size)
+        .max_declarations(decls);
+    let load = |limits: Limits| {
+        let mut sources = Sources::with_limits(limits);
+        sources.add_memory("plant.conduit", text.as_str());
+        let checked = check(&sources, &CheckOptions::new(today()).with_limits(limits));
+        (sources, checked)
+    };
+    let (_, checked) = load(at);
+    assert!(
+        checked.diagnostics.is_empty(),
+        "{:?}",
+        checked.diagnostics.codes()
+    );
+    assert_eq!(checked.policy.unwrap().flows().count(), flows);
+
+    // One byte less for the file: E003 on the file, which is not parsed.
+    let (sources, checked) = load(at.max_file_bytes(size - 1));
+    assert_eq!(checked.diagnostics.codes(), [Code::FileTooLarge]);
+    let d = checked.diagnostics.iter().next().unwrap();
+    assert_eq!(sources.name(d.primary.span.file), "plant.conduit");
+    assert_eq!((d.primary.span.start, d.primary.span.end), (0, 0));
+    assert_eq!(
+        d.message,
+        format!(
+            "the file is {size} bytes, over the limit of {} bytes",
+            size - 1
+        )
+    );
+    // One byte less for the policy: E005.
+    let (_, checked) = load(at.max_policy_bytes(size - 1));
+    assert_eq!(checked.diagnostics.codes(), [Code::PolicyTooLarge]);
+    // One declaration less: E006 on the last flow of the last conduit.
+    let (sources, checked) = load(at.max_declarations(decls - 1));
+    assert_eq!(checked.diagnostics.codes(), [Code::TooManyDeclarations]);
+    assert_eq!(
+        line_of(&sources, &checked, Code::TooManyDeclarations).trim(),
+        "flow f99 {"
+    );
+    let d = checked.diagnostics.iter().next().unwrap();
+    assert_eq!(
+        d.message,
+        format!(
+            "the policy has {decls} declarations and flows, over the limit of {}",
+            decls - 1
+        )
+    );
+    // A limit in whole KiB is also shown in KiB.
+    let (_, checked) = load(at.max_policy_bytes(16 * 1024));
+    let d = checked.diagnostics.iter().next().unwrap();
+    assert!(
+        d.message
+            .ends_with("over the limit of 16384 bytes (16 KiB) for all files together"),
+        "{}",
+        d.message
+    );
+}
+
 #[test]
 fn more_declarations_than_the_limit_stop_the_check() {
+    // Under a limit of 5,000 declarations, counted as the default is.
+    const LIMIT: usize = 5_000;
+    let opts = CheckOptions::new(today()).with_limits(Limits::default().max_declarations(LIMIT));
     let mut s = String::from(HEAD);
     s.push_str("zone z { level 1 owner o networks any }\n");
     // The owner and the zone count too.
-    for i in 0..MAX_DECLARATIONS - 2 {
+    for i in 0..LIMIT - 2 {
         let _ = writeln!(s, "service s{i} = tcp/{}", 1 + i % 60000);
     }
-    let (_, checked) = check_text(&s);
+    let sources = Sources::from_memory("big.conduit", s.as_str());
+    let checked = check(&sources, &opts);
     assert!(
         !checked.diagnostics.contains(Code::TooManyDeclarations),
         "{:?}",
         checked.diagnostics.codes()
     );
     s.push_str("service one-too-many = tcp/1\n");
-    let (sources, checked) = check_text(&s);
+    let sources = Sources::from_memory("big.conduit", s.as_str());
+    let checked = check(&sources, &opts);
     assert_eq!(checked.diagnostics.codes(), [Code::TooManyDeclarations]);
     assert_eq!(
         line_of(&sources, &checked, Code::TooManyDeclarations),
         "service one-too-many = tcp/1"
     );
+    // Under the default limit, the same policy checks.
+    let (_, checked) = check_text(&s);
+    assert!(!checked.diagnostics.contains(Code::TooManyDeclarations));
 }
 
 #[test]
 fn a_policy_over_the_total_size_limit_is_not_read_past_the_limit() {
     let dir = tempfile::tempdir().unwrap();
-    // Files of 3,000,000 bytes of comments: the sixth crosses 16 MiB, and
-    // the seventh is not read at all.
+    // Files of 300,000 bytes of comments under a limit of 1,600,000 bytes:
+    // the sixth crosses it, and the seventh is not read at all.
+    const LIMIT: u64 = 1_600_000;
     let line = format!("# {}\n", "x".repeat(97));
-    let file = line.repeat(30_000);
+    let file = line.repeat(3_000);
     for i in 1..=7 {
         fs::write(dir.path().join(format!("p{i}.conduit")), &file).unwrap();
     }
@@ -369,22 +514,114 @@ fn a_policy_over_the_total_size_limit_is_not_read_past_the_limit() {
         "zone z { level 1 owner o networks any }\n",
     )
     .unwrap();
-    let sources = Sources::load(&[dir.path()]).unwrap();
+    let limits = Limits::default().max_policy_bytes(LIMIT);
+    let sources = Sources::load_with_limits(&[dir.path()], limits).unwrap();
     let read: u64 = sources.iter().map(|(_, f)| f.text().len() as u64).sum();
-    assert!(read <= MAX_POLICY_BYTES);
-    let checked = check(&sources, &CheckOptions::new(today()));
+    assert!(read <= LIMIT);
+    let checked = check(&sources, &CheckOptions::new(today()).with_limits(limits));
     assert_eq!(checked.diagnostics.codes(), [Code::PolicyTooLarge]);
     let d = checked.diagnostics.iter().next().unwrap();
     assert!(sources.name(d.primary.span.file).ends_with("p6.conduit"));
+    assert_eq!(
+        d.message,
+        "this file takes the policy over the limit of 1600000 bytes for all files together"
+    );
     let last = sources.iter().last().unwrap().1;
     assert!(last.name().ends_with("p7.conduit") && last.text().is_empty());
+    // Under the default limit, every file is read.
+    let sources = Sources::load(&[dir.path()]).unwrap();
+    assert!(sources.iter().all(|(_, f)| f.issue().is_none()));
+}
+
+/// The binary with `--max-file-bytes`, `--max-policy-bytes` and
+/// `--max-declarations`: each refuses a policy over it with its code and
+/// location, on every command that reads a policy.
+#[test]
+fn the_command_line_sets_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ring_plant(4, 40);
+    let path = dir.path().join("plant.conduit");
+    fs::write(&path, &text).unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_conduitc"))
+            .args(args)
+            .args(["--color", "never"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let size = text.len().to_string();
+    let (code, err) = run(&[
+        "check",
+        "--today",
+        "2026-12-01",
+        "--max-file-bytes",
+        &size,
+        "--max-policy-bytes",
+        &size,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["check", "--today", "2026-12-01", "--max-declarations", "49"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    let small = (text.len() - 1).to_string();
+    let (code, err) = run(&["check", "--max-file-bytes", &small]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error[E003]: the file is {} bytes, over the limit of {small} bytes",
+            text.len()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("plant.conduit:1:1"), "{err}");
+    let (code, err) = run(&[
+        "build",
+        "--target",
+        "nftables",
+        "--max-policy-bytes",
+        "1KiB",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "error[E005]: this file takes the policy over the limit of 1024 bytes (1 KiB)"
+        ),
+        "{err}"
+    );
+    let (code, err) = run(&["graph", "--max-declarations", "48"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("error[E006]: the policy has 49 declarations and flows, over the limit of 48"),
+        "{err}"
+    );
+    // The global options may come before the command too.
+    let (code, err) = run(&["--max-file-bytes", "100", "fmt", "--check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error[E003]"), "{err}");
+
+    // Values that are not limits are usage errors.
+    for bad in [
+        ["--max-file-bytes", "0"],
+        ["--max-file-bytes", "5GiB"],
+        ["--max-policy-bytes", "12 parsecs"],
+        ["--max-declarations", "0"],
+    ] {
+        let (code, err) = run(&["check", bad[0], bad[1]]);
+        assert_eq!(code, Some(2), "{bad:?}: {err}");
+        assert!(err.contains(bad[0]), "{bad:?}: {err}");
+    }
 }
 
 /// Every limit, its code, and how `docs/limits.md` must mention it.
 const LIMITS: &[(&str, &str, &str)] = &[
-    ("MAX_FILE_BYTES", "4 MiB", "E003"),
-    ("MAX_POLICY_BYTES", "16 MiB", "E005"),
-    ("MAX_DECLARATIONS", "50,000", "E006"),
+    ("MAX_FILE_BYTES", "64 MiB", "E003"),
+    ("MAX_POLICY_BYTES", "256 MiB", "E005"),
+    ("MAX_DECLARATIONS", "1,000,000", "E006"),
     ("MAX_LIST_ITEMS", "10,000", "E007"),
     ("MAX_ZONE_MEMBERS", "100,000", "E008"),
     ("MAX_SERVICE_DEPTH", "32", "E009"),
@@ -619,10 +856,9 @@ fn check_files([decls, flows]: [String; 2]) -> Checked {
 
 #[test]
 fn flows_naming_one_large_service_share_one_copy_of_it() {
-    // 49,995 flows (the declaration limit, less the five other
-    // declarations), each naming a service of 10,000 separate ports:
+    // 49,995 flows, each naming a service of 10,000 separate ports:
     // 500 million port ranges if every flow held its own copy.
-    let n = MAX_DECLARATIONS - 5;
+    let n = 49_995;
     let checked = within(60, move || {
         check_files(adversarial::shared_service(n, MAX_LIST_ITEMS))
     });

@@ -43,7 +43,7 @@ fn long_options(text: &str) -> BTreeSet<String> {
 }
 
 /// The options of `conduitc NAME --help`, without the global ones
-/// (`--color`, `--quiet`) and `--help`.
+/// (`--color`, `--quiet`, the limits `--max-*`) and `--help`.
 fn help_options(name: &str) -> BTreeSet<String> {
     let (code, help, _) = conduitc(&[name, "--help"]);
     assert_eq!(code, 0);
@@ -63,7 +63,15 @@ fn help_options(name: &str) -> BTreeSet<String> {
             found.insert(format!("--{name}"));
         }
     }
-    for global in ["--help", "--color", "--quiet", "--version"] {
+    for global in [
+        "--help",
+        "--color",
+        "--quiet",
+        "--version",
+        "--max-file-bytes",
+        "--max-policy-bytes",
+        "--max-declarations",
+    ] {
         found.remove(global);
     }
     found
