@@ -9,46 +9,105 @@
 //! [`MAX_EXPANDED_RANGES`] is `E012`; the policy is not checked further, so
 //! the stored sets never exceed the limit by more than one flow's.
 
-use std::collections::HashSet;
-use std::hash::Hash;
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use crate::limits::MAX_EXPANDED_RANGES;
 use crate::model::{AddrSet, ServiceSet};
 
+/// Hashes a key that is already a hash, or an address: one multiplication
+/// spreads it over all 64 bits. Neither kind of key comes from the input,
+/// so it cannot be chosen to collide.
+#[derive(Default)]
+struct Mix(u64);
+
+impl Hasher for Mix {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Mixed = BuildHasherDefault<Mix>;
+
 /// One kind of interval list, each distinct list stored once.
 struct Pool<T> {
-    /// The stored lists, by content.
-    lists: HashSet<Arc<Vec<T>>>,
+    /// Hashes the content of a list (keyed, so input cannot make lists
+    /// collide).
+    state: RandomState,
+    /// The stored lists, by the hash of their content: each list is hashed
+    /// once, and the table grows without hashing any list again.
+    lists: HashMap<u64, Vec<Arc<Vec<T>>>, Mixed>,
     /// Where the stored lists live, so that a list already shared is
     /// recognised without hashing its content. Every address here belongs
     /// to a list in `lists`, which keeps it alive and so unique.
-    known: HashSet<*const Vec<T>>,
+    known: HashSet<*const Vec<T>, Mixed>,
 }
 
 impl<T> Default for Pool<T> {
     fn default() -> Self {
         Pool {
-            lists: HashSet::new(),
-            known: HashSet::new(),
+            state: RandomState::new(),
+            lists: HashMap::default(),
+            known: HashSet::default(),
         }
     }
 }
 
 impl<T: Eq + Hash> Pool<T> {
+    /// The stored list equal to `list`, if any, and the hash of its content.
+    fn stored(&self, list: &Vec<T>) -> (Option<&Arc<Vec<T>>>, u64) {
+        let hash = self.state.hash_one(list);
+        let found = self
+            .lists
+            .get(&hash)
+            .and_then(|l| l.iter().find(|s| ***s == *list));
+        (found, hash)
+    }
+
     /// Replaces `list` with the stored equal list, storing it first if it is
     /// new; returns the number of intervals newly stored.
     fn share(&mut self, list: &mut Arc<Vec<T>>) -> usize {
         if list.is_empty() || self.known.contains(&Arc::as_ptr(list)) {
             return 0;
         }
-        if let Some(stored) = self.lists.get(&**list) {
+        let (found, hash) = self.stored(list);
+        if let Some(stored) = found {
             *list = Arc::clone(stored);
             return 0;
         }
         self.known.insert(Arc::as_ptr(list));
-        self.lists.insert(Arc::clone(list));
+        self.lists.entry(hash).or_default().push(Arc::clone(list));
         list.len()
+    }
+
+    /// Replaces `list` with the stored equal list, if there is one; stores
+    /// and counts nothing.
+    fn canonical(&self, list: &mut Arc<Vec<T>>) {
+        if list.is_empty() || self.known.contains(&Arc::as_ptr(list)) {
+            return;
+        }
+        if let (Some(stored), _) = self.stored(list) {
+            *list = Arc::clone(stored);
+        }
+    }
+
+    /// Distinct lists stored.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lists.values().map(Vec::len).sum()
     }
 }
 
@@ -70,6 +129,16 @@ impl Expansion {
         self.total <= MAX_EXPANDED_RANGES
     }
 
+    /// Makes `set` share the stored lists equal to its own, where there are
+    /// some; stores and counts nothing. A set kept for many flows (a host's
+    /// addresses) is made canonical once, so that sharing it again is a
+    /// pointer lookup.
+    pub(crate) fn canonical_addrs(&self, set: &mut AddrSet) {
+        let (v4, v6) = set.shared_mut();
+        self.v4.canonical(v4);
+        self.v6.canonical(v6);
+    }
+
     /// Makes `set` share stored lists; false once the total is over the limit.
     pub(crate) fn share_services(&mut self, set: &mut ServiceSet) -> bool {
         self.total += self.ports.share(set.tcp.shared_mut());
@@ -86,7 +155,7 @@ impl Expansion {
     /// Distinct interval lists stored so far.
     #[cfg(test)]
     pub(crate) fn lists(&self) -> usize {
-        self.v4.lists.len() + self.v6.lists.len() + self.ports.lists.len()
+        self.v4.len() + self.v6.len() + self.ports.len()
     }
 }
 

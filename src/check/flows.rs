@@ -334,7 +334,16 @@ impl<'a> Checker<'a> {
         match self.members[zone].get(&m.text) {
             Some(i) if i < z.hosts.len() => {
                 let h = &z.hosts[i];
-                let addrs = AddrSet::from_addrs(h.addrs.iter().copied());
+                let expansion = &self.expansion;
+                let addrs = self
+                    .host_addrs
+                    .entry((zone, i))
+                    .or_insert_with(|| {
+                        let mut s = AddrSet::from_addrs(h.addrs.iter().copied());
+                        expansion.canonical_addrs(&mut s);
+                        s
+                    })
+                    .clone();
                 Some(Endpoint {
                     zone,
                     member: Member::Host(h.name.clone()),

@@ -413,6 +413,9 @@ pub(crate) struct Checker<'a> {
     pub(crate) expansion: expand::Expansion,
     /// Set once a flow takes the expansion over its limit (`E012`).
     pub(crate) expanded_too_far: bool,
+    /// The addresses of each host named by an endpoint, by (zone, host),
+    /// built once and shared by every flow that names it.
+    pub(crate) host_addrs: std::collections::HashMap<(usize, usize), crate::model::AddrSet>,
 }
 
 impl<'a> Checker<'a> {
@@ -431,6 +434,7 @@ impl<'a> Checker<'a> {
             warnings: Vec::new(),
             expansion: expand::Expansion::default(),
             expanded_too_far: false,
+            host_addrs: std::collections::HashMap::new(),
         };
         let decls: Vec<&'a ast::Decl> = files.iter().flat_map(|f| &f.decls).collect();
         let of = |want: fn(&'a ast::Decl) -> bool| decls.iter().copied().filter(move |d| want(d));

@@ -11,6 +11,7 @@
 //! reported, without a suggestion. What counts as close is the one rule of
 //! [`crate::suggest`].
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
@@ -196,15 +197,13 @@ impl NameTable {
 
     /// The index of a name, if declared.
     pub(crate) fn get(&self, text: &str) -> Option<usize> {
-        self.index
-            .get(&text.to_ascii_lowercase())
-            .map(|&i| self.names[i].2)
+        self.index.get(&*folded(text)).map(|&i| self.names[i].2)
     }
 
     /// The declared spelling of a name.
     pub(crate) fn spelled(&self, text: &str) -> Option<&str> {
         self.index
-            .get(&text.to_ascii_lowercase())
+            .get(&*folded(text))
             .map(|&i| self.names[i].0.as_str())
     }
 
@@ -227,6 +226,16 @@ impl NameTable {
         )
         .label(format!("unknown {}", self.kind))
         .maybe_help(self.suggest(&id.text, extra))
+    }
+}
+
+/// `text` folded to lowercase, copied only when it has an uppercase letter
+/// (most references are written as declared, in lowercase).
+fn folded(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 

@@ -6,6 +6,7 @@
 //! suppressed anything.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Severity};
@@ -14,7 +15,7 @@ use crate::syntax::ast::{ConduitAttr, FlowAttr, Waive};
 
 /// The code a waiver names, or the diagnostic saying why it names none.
 pub(crate) fn waived_code(w: &Waive) -> Result<Code, Diagnostic> {
-    match Code::lookup(&w.code.text) {
+    match lookup(&w.code.text) {
         Some(c) if c.severity() == Severity::Warning => Ok(c),
         Some(c) => Err(Diagnostic::new(
             Code::ErrorWaived,
@@ -47,6 +48,31 @@ pub(crate) fn waived_code(w: &Waive) -> Result<Code, Diagnostic> {
             ))
         }
     }
+}
+
+/// [`Code::lookup`] by binary search: every code and slug, folded to
+/// lowercase and sorted, compared with `s` folded on the fly. Policies with
+/// a waiver on every flow look codes up hundreds of thousands of times.
+fn lookup(s: &str) -> Option<Code> {
+    static TABLE: OnceLock<Vec<(String, Code)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t: Vec<(String, Code)> = Code::ALL
+            .iter()
+            .flat_map(|&c| {
+                [
+                    (c.as_str().to_ascii_lowercase(), c),
+                    (c.slug().to_ascii_lowercase(), c),
+                ]
+            })
+            .collect();
+        t.sort();
+        t
+    });
+    let folded = s.bytes().map(|b| b.to_ascii_lowercase());
+    table
+        .binary_search_by(|(k, _)| k.bytes().cmp(folded.clone()))
+        .ok()
+        .map(|i| table[i].1)
 }
 
 impl Checker<'_> {
@@ -124,5 +150,29 @@ impl Checker<'_> {
                 self.diags.push(d);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_agrees_with_the_code_table() {
+        let mut words: Vec<String> = Vec::new();
+        for c in Code::ALL {
+            for w in [c.as_str(), c.slug()] {
+                words.push(w.to_string());
+                words.push(w.to_ascii_lowercase());
+                words.push(w.to_ascii_uppercase());
+                words.push(format!("{w}x"));
+                words.push(w[..w.len() - 1].to_string());
+            }
+        }
+        words.extend(["", "W", "W999", "monitor", "monitor-mode-", "é"].map(String::from));
+        for w in &words {
+            assert_eq!(lookup(w), Code::lookup(w), "{w:?}");
+        }
+        assert_eq!(lookup("Monitor-MODE"), Some(Code::MonitorMode));
     }
 }

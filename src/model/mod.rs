@@ -58,7 +58,15 @@ impl PartialEq for Name {
 impl Eq for Name {}
 impl std::hash::Hash for Name {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state)
+        // As `self.key().hash(state)`, without building the key.
+        let mut buf = [0u8; 64];
+        for chunk in self.0.as_bytes().chunks(buf.len()) {
+            let folded = &mut buf[..chunk.len()];
+            folded.copy_from_slice(chunk);
+            folded.make_ascii_lowercase();
+            state.write(folded);
+        }
+        state.write_u8(0xff);
     }
 }
 impl PartialOrd for Name {
@@ -68,7 +76,9 @@ impl PartialOrd for Name {
 }
 impl Ord for Name {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
+        // As `self.key().cmp(&other.key())`, without building the keys.
+        let a = self.0.bytes().map(|b| b.to_ascii_lowercase());
+        a.cmp(other.0.bytes().map(|b| b.to_ascii_lowercase()))
     }
 }
 impl fmt::Display for Name {
@@ -749,7 +759,30 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    use super::Date;
+    use super::{Date, Name};
+    use std::hash::{BuildHasher, Hash, Hasher};
+
+    #[test]
+    fn names_compare_and_hash_as_their_folded_keys() {
+        let names = [
+            "Plant", "plant", "PLANT-2", "plant-1", "a", "", "Zone_9", "zone_10",
+        ];
+        let long = "X".repeat(150);
+        let state = std::collections::hash_map::RandomState::new();
+        let hash = |h: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+            let mut s = state.build_hasher();
+            h(&mut s);
+            s.finish()
+        };
+        for a in names.iter().copied().chain([long.as_str()]) {
+            let na = Name::new(a);
+            assert_eq!(hash(&|s| na.hash(s)), hash(&|s| na.key().hash(s)), "{a:?}");
+            for b in names {
+                let nb = Name::new(b);
+                assert_eq!(na.cmp(&nb), na.key().cmp(&nb.key()), "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn dates_are_exactly_four_two_and_two_ascii_digits() {

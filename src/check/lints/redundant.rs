@@ -133,8 +133,10 @@ struct Line {
     /// Every interval end, sorted.
     ends: Vec<Point>,
     size: usize,
-    /// Per node, the sets listed there, by number.
-    lists: Vec<Vec<u32>>,
+    /// The sets listed at each node, by number: node `n`'s are
+    /// `listed[starts[n]..starts[n + 1]]` (one allocation for every node).
+    starts: Vec<u32>,
+    listed: Vec<u32>,
     /// Per node, the classes using the sets listed there.
     weight: Vec<u64>,
     /// Per set, the point that the fewest classes hold (`None` for the
@@ -157,29 +159,46 @@ impl Line {
         ends.sort_unstable();
         ends.dedup();
         let size = ends.len().next_power_of_two().max(1);
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 2 * size];
-        let mut weight = vec![0u64; 2 * size];
         let at = |p: &Point| ends.partition_point(|e| e < p);
-        for (x, set) in intervals.iter().enumerate() {
-            for (a, b) in set {
-                let (mut l, mut r) = (at(a) + size, at(b) + size + 1);
-                while l < r {
-                    for node in [(l & 1 == 1).then_some(l), (r & 1 == 1).then(|| r - 1)]
-                        .into_iter()
-                        .flatten()
-                    {
-                        lists[node].push(x as u32);
-                        weight[node] += classes_per_set[x];
+        // The nodes covering each interval, in order: counted first, then
+        // listed, so that every node's sets lie in one shared vector.
+        let each_node = |mut visit: Box<dyn FnMut(usize, usize) + '_>| {
+            for (x, set) in intervals.iter().enumerate() {
+                for (a, b) in set {
+                    let (mut l, mut r) = (at(a) + size, at(b) + size + 1);
+                    while l < r {
+                        for node in [(l & 1 == 1).then_some(l), (r & 1 == 1).then(|| r - 1)]
+                            .into_iter()
+                            .flatten()
+                        {
+                            visit(node, x);
+                        }
+                        l = (l + 1) >> 1;
+                        r >>= 1;
                     }
-                    l = (l + 1) >> 1;
-                    r >>= 1;
                 }
             }
+        };
+        let mut starts = vec![0u32; 2 * size + 1];
+        let mut weight = vec![0u64; 2 * size];
+        each_node(Box::new(|node, x| {
+            starts[node + 1] += 1;
+            weight[node] += classes_per_set[x];
+        }));
+        for n in 0..2 * size {
+            starts[n + 1] += starts[n];
         }
+        let mut listed = vec![0u32; starts[2 * size] as usize];
+        let mut next: Vec<u32> = starts[..2 * size].to_vec();
+        each_node(Box::new(|node, x| {
+            listed[next[node] as usize] = x as u32;
+            next[node] += 1;
+        }));
         let mut line = Line {
             ends,
             size,
-            lists,
+            starts,
+            listed,
             weight,
             rarest: Vec::new(),
             len: intervals.iter().map(|s| s.len() as u64).collect(),
@@ -219,8 +238,9 @@ impl Line {
         let mut node = leaf + self.size;
         let mut out = Vec::new();
         while node > 0 {
-            if !self.lists[node].is_empty() {
-                out.push(self.lists[node].as_slice());
+            let (a, b) = (self.starts[node] as usize, self.starts[node + 1] as usize);
+            if a < b {
+                out.push(&self.listed[a..b]);
             }
             node >>= 1;
         }
