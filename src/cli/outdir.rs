@@ -87,9 +87,10 @@ impl Version {
     /// Creates `name` in the version directory and streams `write`'s output
     /// into it through a buffer, then syncs it; returns the SHA-256 of the
     /// bytes written. A write error that `write` passes on as its own error
-    /// is reported as [`FileError::Io`].
+    /// is reported as [`FileError::Io`]. Files may be written from several
+    /// threads at once.
     pub fn file<E>(
-        &mut self,
+        &self,
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
     ) -> Result<[u8; 32], FileError<E>> {
