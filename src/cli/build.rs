@@ -427,7 +427,9 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
         }
     };
     let policy = match super::load::load_policy_from_sources(out, &sources, today) {
-        Ok(p) => p,
+        // The checked policy lives until the process ends: it is not taken
+        // apart piece by piece first (a tenth of a second at 100,000 flows).
+        Ok(p) => std::mem::ManuallyDrop::new(p),
         Err(status) => return status,
     };
     if !check_selection(

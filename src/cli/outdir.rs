@@ -673,7 +673,7 @@ mod tests {
     #[test]
     fn a_file_that_cannot_be_created_is_io_a_writer_error_a_refusal() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = Version {
+        let v = Version {
             dir: tmp.path().to_path_buf(),
         };
         // A file that cannot be created is an I/O error; a writer that
