@@ -359,25 +359,35 @@ def flatten(sets, chains, name, prefix, out, depth=0):
 
 
 class Admits:
-    """The accept paths of one nftables file, indexed by destination port."""
+    """The accept paths of one nftables file, indexed by destination port
+    and by the /16 blocks of their IPv4 sources."""
 
     def __init__(self, text):
         sets, chains, base = read_nft(text)
         paths = []
         flatten(sets, chains, base, [], paths)
-        self.by_port = {}
-        self.any_port = []
+        self.index = {}
         for p in paths:
             ports = [c for c in p if c[0] == "dport"]
-            if not ports:
-                self.any_port.append(p)
-                continue
-            for (lo, hi) in ports[0][1]:
-                if hi - lo > 4096:
-                    self.any_port.append(p)
-                else:
-                    for port in range(lo, hi + 1):
-                        self.by_port.setdefault(port, []).append(p)
+            port_keys = [None]
+            if ports and all(hi - lo <= 4096 for (lo, hi) in ports[0][1]):
+                port_keys = [x for (lo, hi) in ports[0][1] for x in range(lo, hi + 1)]
+            srcs = [c for c in p if c[0] == "saddr"]
+            src_keys = [None]
+            if srcs:
+                blocks = set()
+                for (v, lo, hi) in srcs[0][2]:
+                    if v != 4:
+                        continue
+                    if (hi >> 16) - (lo >> 16) > 256:
+                        blocks = None
+                        break
+                    blocks.update(range(lo >> 16, (hi >> 16) + 1))
+                if blocks is not None:
+                    src_keys = sorted(blocks)
+            for pk in port_keys:
+                for sk in src_keys:
+                    self.index.setdefault((pk, sk), []).append(p)
 
     @staticmethod
     def matches(path, src, dst, port):
@@ -398,9 +408,10 @@ class Admits:
 
     def admits(self, src, dst, port):
         s, d = int(ipaddress.ip_address(src)), int(ipaddress.ip_address(dst))
-        for p in self.by_port.get(port, []) + self.any_port:
-            if self.matches(p, s, d, port):
-                return True
+        for key in ((port, s >> 16), (port, None), (None, s >> 16), (None, None)):
+            for p in self.index.get(key, []):
+                if self.matches(p, s, d, port):
+                    return True
         return False
 
 
