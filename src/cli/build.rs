@@ -30,10 +30,14 @@
 //! `sha256sum` would print escaped (a backslash or line break), is refused.
 //! Every refusal that does not need the rules or the text (check, unknown
 //! names, firewall and source names) is decided before anything is
-//! created; then each firewall is lowered and its file streamed to disk in
-//! a new version directory (hashed on the way) by [`super::outdir`], which
-//! puts the directory in DIR's place atomically, so a failed build, even
-//! one that fails while writing, leaves the previous DIR as it was.
+//! created; then the policy is lowered once, each firewall's rules are
+//! selected from that ([`RuleSet::for_firewall`]), and the firewalls' files
+//! are streamed to disk in parallel (one thread per core) in a new version
+//! directory (hashed on the way) by [`super::outdir`], which puts the
+//! directory in DIR's place atomically, so a failed build, even one that
+//! fails while writing, leaves the previous DIR as it was. The files are
+//! the same bytes whatever the number of threads, and a failure is
+//! reported for the first failing firewall in declaration order.
 //!
 //! With `--target` and `--firewall`, the target must be the firewall's
 //! declared platform (`nftables` or `nftables-json` for `platform
@@ -66,7 +70,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 #[cfg(unix)]
-use super::outdir::{replace_dir, Failure, FileError};
+use super::outdir::{replace_dir, Failure, FileError, Version};
 use super::output::Output;
 use super::previous::{self, Previous};
 use super::report::{
@@ -177,24 +181,43 @@ pub fn check_selection(
     true
 }
 
-/// A note, once per monitor-mode conduit in `rules` whose `W107` is
+/// A monitor-mode conduit's catch-all in a rule set: (conduit, source
+/// zone, destination zone).
+type Monitor = (String, String, String);
+
+/// The monitor-mode catch-alls of `rules`, in rule order.
+fn monitors_of(rules: &RuleSet) -> Vec<Monitor> {
+    rules
+        .rules
+        .iter()
+        .filter(|r| r.monitor)
+        .map(|r| (r.conduit.clone(), r.src_zone.clone(), r.dst_zone.clone()))
+        .collect()
+}
+
+/// A note, once per monitor-mode conduit in `monitors` whose `W107` is
 /// waived: the check has already printed `W107` for every other one, and
 /// each warning is printed once.
-fn warn_monitor(out: &Output, policy: &Policy, rules: &RuleSet, warned: &mut BTreeSet<String>) {
+fn warn_monitor(
+    out: &Output,
+    policy: &Policy,
+    monitors: &[Monitor],
+    warned: &mut BTreeSet<String>,
+) {
     let waived = |conduit: &str| {
         policy.waivers.iter().any(|w| {
             w.scope.eq_ignore_ascii_case(conduit)
                 && Code::lookup(&w.code) == Some(Code::MonitorMode)
         })
     };
-    for r in rules.rules.iter().filter(|r| r.monitor) {
-        if waived(&r.conduit) && warned.insert(r.conduit.clone()) {
+    for (conduit, from, to) in monitors {
+        if waived(conduit) && warned.insert(conduit.clone()) {
             out.note(&format!(
                 "conduitc: note: conduit {} is in monitor mode (W107 waived): this build admits \
                  and logs all traffic between {} and {}, beyond its declared flows\n",
-                quoted(&r.conduit),
-                quoted(&r.src_zone),
-                quoted(&r.dst_zone)
+                quoted(conduit),
+                quoted(from),
+                quoted(to)
             ));
         }
     }
@@ -404,7 +427,9 @@ pub fn run(out: &Output, args: BuildArgs) -> ExitStatus {
         }
     };
     let policy = match super::load::load_policy_from_sources(out, &sources, today) {
-        Ok(p) => p,
+        // The checked policy lives until the process ends: it is not taken
+        // apart piece by piece first (a tenth of a second at 100,000 flows).
+        Ok(p) => std::mem::ManuallyDrop::new(p),
         Err(status) => return status,
     };
     if !check_selection(
@@ -527,7 +552,7 @@ fn stream_one(
     });
     match written {
         Ok(()) => {
-            warn_monitor(out, policy, &rules, &mut BTreeSet::new());
+            warn_monitor(out, policy, &monitors_of(&rules), &mut BTreeSet::new());
             ExitStatus::Success
         }
         // PREVIOUS cannot be read, or its owner would notice: exit 2.
@@ -568,10 +593,11 @@ enum Refusal {
 
 /// `build --out`: every refusal that does not need the rules or the text
 /// (firewall names, source names) is decided before anything is created;
-/// then each firewall is lowered, its file streamed into the new version
-/// directory, and its rules dropped before the next, so memory holds one
-/// firewall's rules and (except for IOS, which streams) one file's
-/// rendering at a time, not every output at once.
+/// then the policy is lowered once, and each firewall's rules are selected
+/// from it and its file streamed into the new version directory, a
+/// firewall per thread at a time, each firewall's rules dropped once its
+/// files are written. Memory holds the policy's rules and the rules of as
+/// many firewalls as there are threads; no output is held whole.
 #[cfg(unix)]
 fn write_all(
     out: &Output,
@@ -639,41 +665,31 @@ fn write_all(
     let mut warned = BTreeSet::new();
     let emit = backend::EmitOptions::new().ios_flat(args.ios_flat);
     let written = replace_dir(dir, &sources.paths(), |version| {
-        let mut entries = Vec::new();
-        for (i, fw) in policy.firewalls.iter().enumerate() {
-            let opts = BuildOptions::new(today)
-                .with_isolation(args.isolation.clone())
-                .firewall(fw.name.to_string());
-            let rules = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
-            let file = out_file_name(fw);
-            let target = Target::for_platform(fw.platform);
-            let hash = version.file(&file, |w| {
-                backend::emit_with(&rules, target, &emit, w).map_err(Refusal::Emit)
+        // One lowering for every zone; each firewall's rules are selected
+        // from it, and the firewalls' files are written in parallel.
+        let opts = BuildOptions::new(today).with_isolation(args.isolation.clone());
+        let all = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
+        let version = &*version;
+        let built = in_parallel(policy.firewalls.len(), |i| {
+            let fw = policy.firewalls.get(i).ok_or_else(|| {
+                FileError::Refused(Refusal::Internal(format!("no firewall at {i}")))
             })?;
-            warn_monitor(out, policy, &rules, &mut warned);
-            entries.push(ManifestFile {
-                file,
-                firewall: fw.name.to_string(),
-                platform: fw.platform.as_str(),
-                isolation: args.isolation.clone(),
-                sha256: hex(&hash),
-                from_sha256: None,
-            });
-            if let Some(Some(prev)) = previous.get(i) {
-                let file = transition_file_name(fw);
-                let hash = version.file(&file, |w| {
-                    backend::emit_transition(&rules, target, &emit, &prev.text, w)
-                        .map_err(|e| Refusal::Transition(e, i))
-                })?;
-                entries.push(ManifestFile {
-                    file,
-                    firewall: fw.name.to_string(),
-                    platform: fw.platform.as_str(),
-                    isolation: args.isolation.clone(),
-                    sha256: hex(&hash),
-                    from_sha256: Some(sha256(prev.text.as_bytes())),
-                });
-            }
+            let job = Job {
+                policy,
+                all: &all,
+                fw,
+                index: i,
+                previous: previous.get(i).and_then(Option::as_ref),
+                emit: &emit,
+                isolation: args.isolation.as_deref(),
+            };
+            write_firewall(version, &job)
+        });
+        let mut entries = Vec::new();
+        for b in built {
+            let b = b?;
+            warn_monitor(out, policy, &b.monitors, &mut warned);
+            entries.extend(b.entries);
         }
         let manifest = Manifest {
             format_version: conduitc::diag::render::FORMAT_VERSION,
@@ -728,6 +744,125 @@ fn write_all(
             ExitStatus::Error
         }
     }
+}
+
+/// What one firewall's files of `build --out` are written from.
+#[cfg(unix)]
+struct Job<'a> {
+    policy: &'a Policy,
+    /// The rules lowered for every zone.
+    all: &'a RuleSet,
+    fw: &'a Firewall,
+    /// The firewall's position in the policy.
+    index: usize,
+    /// The configuration its transition starts from, with `--from`.
+    previous: Option<&'a Previous>,
+    emit: &'a backend::EmitOptions,
+    isolation: Option<&'a str>,
+}
+
+/// One firewall's files, once written.
+#[cfg(unix)]
+struct Built {
+    entries: Vec<ManifestFile>,
+    monitors: Vec<Monitor>,
+}
+
+/// Selects a firewall's rules and writes its file (and its transition,
+/// with `--from`) into the version directory.
+#[cfg(unix)]
+fn write_firewall(version: &Version, job: &Job<'_>) -> Result<Built, FileError<Refusal>> {
+    let Job {
+        policy,
+        all,
+        fw,
+        index,
+        previous,
+        emit,
+        isolation,
+    } = *job;
+    let rules = all
+        .for_firewall(policy, fw.name.as_str())
+        .map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
+    let file = out_file_name(fw);
+    let target = Target::for_platform(fw.platform);
+    let hash = version.file(&file, |w| {
+        backend::emit_with(&rules, target, emit, w).map_err(Refusal::Emit)
+    })?;
+    let mut entries = vec![ManifestFile {
+        file,
+        firewall: fw.name.to_string(),
+        platform: fw.platform.as_str(),
+        isolation: isolation.map(str::to_string),
+        sha256: hex(&hash),
+        from_sha256: None,
+    }];
+    if let Some(prev) = previous {
+        let file = transition_file_name(fw);
+        let hash = version.file(&file, |w| {
+            backend::emit_transition(&rules, target, emit, &prev.text, w)
+                .map_err(|e| Refusal::Transition(e, index))
+        })?;
+        entries.push(ManifestFile {
+            file,
+            firewall: fw.name.to_string(),
+            platform: fw.platform.as_str(),
+            isolation: isolation.map(str::to_string),
+            sha256: hex(&hash),
+            from_sha256: Some(sha256(prev.text.as_bytes())),
+        });
+    }
+    Ok(Built {
+        entries,
+        monitors: monitors_of(&rules),
+    })
+}
+
+/// Runs `job(0)`, ..., `job(n - 1)` on as many threads as the machine has
+/// cores (at most `n`), each thread taking the next index in turn; returns
+/// the results in index order, so what is reported does not depend on
+/// which thread finished first. After a failure no further job starts.
+#[cfg(unix)]
+fn in_parallel<T: Send, E: Send>(
+    n: usize,
+    job: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Vec<Result<T, E>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n)
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<T, E>>>> = Mutex::new((0..n).map(|_| None).collect());
+    let work = || loop {
+        if failed.load(Ordering::Relaxed) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= n {
+            return;
+        }
+        let r = job(i);
+        if r.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        if let Ok(mut slots) = results.lock() {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    let slots = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Jobs after a failure did not run: everything up to the first failure is kept.
+    slots.into_iter().map_while(|r| r).collect()
 }
 
 /// `--out` needs symbolic links and file locks as Unix systems have them.

@@ -87,9 +87,10 @@ impl Version {
     /// Creates `name` in the version directory and streams `write`'s output
     /// into it through a buffer, then syncs it; returns the SHA-256 of the
     /// bytes written. A write error that `write` passes on as its own error
-    /// is reported as [`FileError::Io`].
+    /// is reported as [`FileError::Io`]. Files may be written from several
+    /// threads at once.
     pub fn file<E>(
-        &mut self,
+        &self,
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
     ) -> Result<[u8; 32], FileError<E>> {
@@ -672,7 +673,7 @@ mod tests {
     #[test]
     fn a_file_that_cannot_be_created_is_io_a_writer_error_a_refusal() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut v = Version {
+        let v = Version {
             dir: tmp.path().to_path_buf(),
         };
         // A file that cannot be created is an I/O error; a writer that

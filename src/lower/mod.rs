@@ -35,6 +35,8 @@ use crate::model::{
 };
 pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
 
+mod select;
+
 impl LowerError {
     /// The diagnostic code of the error (`E805`, `E804`).
     pub fn code(&self) -> crate::diag::Code {
@@ -459,7 +461,22 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
         .into_iter()
         .filter_map(|i| slots.get_mut(i).and_then(Option::take))
         .collect();
-    let zones = policy
+    let zones = zone_infos(policy, &sel);
+    let local = local_rules(policy, opts, &sel);
+    Ok(RuleSet {
+        today: opts.today,
+        isolation: opts.isolation.clone(),
+        firewall: sel.firewall,
+        zones,
+        rules,
+        local,
+    })
+}
+
+/// The zones in play: all zones, or with a firewall those on its
+/// interfaces, in declaration order.
+fn zone_infos(policy: &Policy, sel: &Selection) -> Vec<ZoneInfo> {
+    policy
         .zones
         .iter()
         .enumerate()
@@ -470,16 +487,7 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
             addrs: z.addrs.clone(),
             iface: sel.iface.get(i).cloned().flatten(),
         })
-        .collect();
-    let local = local_rules(policy, opts, &sel);
-    Ok(RuleSet {
-        today: opts.today,
-        isolation: opts.isolation.clone(),
-        firewall: sel.firewall,
-        zones,
-        rules,
-        local,
-    })
+        .collect()
 }
 
 /// The matchers of a service set, in protocol order.

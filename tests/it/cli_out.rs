@@ -746,3 +746,83 @@ fn a_write_error_on_the_second_file_leaves_dir_as_it_was() {
     assert!(size("manifest.json") < limit);
     assert!(size("zfw.ios") > limit, "{}", size("zfw.ios"));
 }
+
+/// Five firewalls of the three platforms, some facing every zone and some
+/// two, a monitor-mode conduit whose `W107` is waived, and an isolation
+/// mode: the files `build --out` writes (the firewalls in parallel, from
+/// one lowering) are byte for byte what `build --target --firewall` prints
+/// for each firewall, and the monitor note is printed once.
+#[test]
+fn out_files_are_what_each_firewall_builds_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("owner ops {\n  contact \"ops@example.com\"\n}\n");
+    for (z, level) in [(0, 1), (1, 2), (2, 3), (3, 2)] {
+        text.push_str(&format!(
+            "zone z{z} {{\n  level {level}\n  owner ops\n  networks 10.{z}.0.0/24, fd00:{z}::/64\n  \
+             host h = 10.{z}.0.5, fd00:{z}::5\n}}\n"
+        ));
+    }
+    for (a, b) in [(0, 1), (1, 2), (2, 3)] {
+        text.push_str(&format!(
+            "conduit c{a}{b} {{\n  zones z{a}, z{b}\n  owner ops\n  \
+             flow f {{\n    from z{a}.h\n    to z{b}.h\n    service modbus, tcp/{}\n    reason \"test\"\n  }}\n  \
+             flow g {{\n    from z{b}.h\n    to z{a}\n    service icmp/echo-request, udp/161\n    reason \"test\"\n  }}\n}}\n",
+            4000 + a
+        ));
+    }
+    text.push_str(
+        "conduit c30 {\n  zones z3, z0\n  owner ops\n  mode monitor\n  waive W107 \"baseline\"\n}\n\
+         isolation cut {\n  sever z3\n  reason \"test\"\n}\n",
+    );
+    let ports = |platform: &str, z: usize| match platform {
+        "nftables" => format!("eth{z}"),
+        "cisco-ios" => format!("Gi0/{z}"),
+        _ => format!("port{z}"),
+    };
+    let firewalls = [
+        ("na", "nftables", vec![0, 1, 2, 3]),
+        ("ia", "cisco-ios", vec![0, 1]),
+        ("fa", "fortios", vec![0, 1, 2, 3]),
+        ("nb", "nftables", vec![1, 2]),
+        ("ib", "cisco-ios", vec![0, 1, 2, 3]),
+    ];
+    for (name, platform, zones) in &firewalls {
+        text.push_str(&format!("firewall {name} {{\n  platform {platform}\n"));
+        for z in zones {
+            text.push_str(&format!("  interface \"{}\" = z{z}\n", ports(platform, *z)));
+        }
+        text.push_str("}\n");
+    }
+    fs::write(tmp.path().join("p.conduit"), &text).unwrap();
+    for extra in [&[][..], &["--isolation", "cut"][..]] {
+        let mut args = vec![
+            "build",
+            "p.conduit",
+            "--today",
+            "2026-12-01",
+            "--out",
+            "out",
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = run_in(tmp.path(), &args);
+        assert_eq!(code, 0, "{err}");
+        let notes = err.matches("conduit `c30` is in monitor mode").count();
+        assert_eq!(notes, usize::from(extra.is_empty()), "{err}");
+        assert_complete_build(&tmp.path().join("out"));
+        for (name, platform, _) in &firewalls {
+            let ext = match *platform {
+                "nftables" => "nft",
+                "cisco-ios" => "ios",
+                _ => "fortios",
+            };
+            let mut args = vec!["build", "p.conduit", "--today", "2026-12-01"];
+            args.extend_from_slice(&["--target", platform, "--firewall", name]);
+            args.extend_from_slice(extra);
+            let (code, alone, err) = run_in(tmp.path(), &args);
+            assert_eq!(code, 0, "{err}");
+            let written = fs::read_to_string(tmp.path().join(format!("out/{name}.{ext}"))).unwrap();
+            assert!(written.contains("10.1.0.5"), "{name}");
+            assert_eq!(written, alone, "{name} {extra:?}");
+        }
+    }
+}

@@ -46,6 +46,7 @@ mod language;
 mod layers;
 mod limits;
 mod lints_signs;
+mod lower_select;
 mod lowering;
 mod lsp;
 mod manage;

@@ -174,7 +174,7 @@ pub(super) use transition::transition_to;
 
 use crate::diag::{quote, quote_char};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
 use super::guard::{check_build_names, check_zone_names, is_name};
@@ -212,6 +212,9 @@ fn fixed_entries(fam: Family) -> u64 {
 /// destination zones. Built (and every refusal decided) before any text.
 struct Plan<'r> {
     ordered: Vec<(&'r Rule, usize, usize)>,
+    /// Per zone, the positions in `ordered` of the rules that leave or
+    /// enter it, in order: the rules its lists are written from.
+    by_zone: Vec<Vec<usize>>,
 }
 
 /// Emits `rules` as Cisco IOS / IOS-XE configuration (see the module docs).
@@ -468,13 +471,19 @@ fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         (false, false) => 1,
         (true, _) => 2,
     };
+    // `zone_index` by name: the first zone of each name.
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(rules.zones.len());
+    for (i, z) in rules.zones.iter().enumerate() {
+        index.entry(z.name.to_ascii_lowercase()).or_insert(i);
+    }
+    let find = |name: &str| index.get(&name.to_ascii_lowercase()).copied();
     let mut ordered = Vec::with_capacity(rules.rules.len());
     for want in 0..3 {
         for rule in rules.rules.iter().filter(|r| rank(r) == want) {
-            let Some(from) = zone_index(rules, &rule.src_zone) else {
+            let Some(from) = find(&rule.src_zone) else {
                 return Err(unknown_zone(rule, &rule.src_zone));
             };
-            let Some(to) = zone_index(rules, &rule.dst_zone) else {
+            let Some(to) = find(&rule.dst_zone) else {
                 return Err(unknown_zone(rule, &rule.dst_zone));
             };
             if let Match::Ip(n) = rule.matcher {
@@ -492,7 +501,7 @@ fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
     }
     if let Some(fw) = &rules.firewall {
         for (iface, zone) in &fw.interfaces {
-            if zone_index(rules, zone).is_none() {
+            if find(zone).is_none() {
                 return Err(EmitError::Unsupported {
                     target: TARGET,
                     what: format!(
@@ -502,7 +511,18 @@ fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             }
         }
     }
-    let plan = Plan { ordered };
+    let mut by_zone = vec![Vec::new(); rules.zones.len()];
+    for (i, &(_, from, to)) in ordered.iter().enumerate() {
+        if let Some(v) = by_zone.get_mut(from) {
+            v.push(i);
+        }
+        if to != from {
+            if let Some(v) = by_zone.get_mut(to) {
+                v.push(i);
+            }
+        }
+    }
+    let plan = Plan { ordered, by_zone };
     budget(rules, &plan)?;
     Ok(plan)
 }
@@ -626,7 +646,8 @@ fn over_budget(
     let zones = &rules.zones;
     // Per flow: its entries in this list, and its largest single term.
     let mut by_flow: BTreeMap<&str, (u64, Count, &Match, bool)> = BTreeMap::new();
-    for &(rule, from, to) in &plan.ordered {
+    let touching = plan.by_zone.get(zone).map_or(&[][..], Vec::as_slice);
+    for &(rule, from, to) in touching.iter().filter_map(|&i| plan.ordered.get(i)) {
         let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
             continue;
         };
@@ -784,7 +805,8 @@ fn write_acl_body(
         }
     }
     let mut last_remark: Option<String> = None;
-    for &(rule, from, to) in &plan.ordered {
+    let touching = plan.by_zone.get(zone).map_or(&[][..], Vec::as_slice);
+    for &(rule, from, to) in touching.iter().filter_map(|&i| plan.ordered.get(i)) {
         let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
             continue;
         };

@@ -234,14 +234,12 @@ impl Family {
     }
 }
 
-/// Writes the same text as [`emit`] to `out`: rendered in memory (every
-/// refusal decided first), then written once.
+/// Writes the same text as [`emit`] to `out`, in pieces of about
+/// [`CHUNK`] bytes as it renders, so memory does not grow with the text.
+/// Every refusal is decided before the first byte: the text is rendered
+/// once into a sink that checks and discards it, then again into `out`.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-    let text = emit(rules)?;
-    out.write_all(text.as_bytes()).map_err(|e| EmitError::Io {
-        target: TARGET,
-        message: e.to_string(),
-    })
+    render(rules, Sink::Stream(out))
 }
 
 /// Writes the transition from `previous` to the build of `rules` (see
@@ -262,6 +260,24 @@ pub fn transition_to(
 
 /// Emits `rules` as FortiOS 6.4+ configuration (see the module docs).
 pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
+    let mut text = String::new();
+    render(rules, Sink::Memory(&mut text))?;
+    Ok(text)
+}
+
+/// Pieces of about this many bytes reach a streamed writer.
+const CHUNK: usize = 64 * 1024;
+
+/// Where [`render`] puts the text.
+enum Sink<'w> {
+    /// Collected whole (refusals found while rendering leave it unused).
+    Memory(&'w mut String),
+    /// Streamed, after a first pass that finds every refusal.
+    Stream(&'w mut dyn std::io::Write),
+}
+
+/// Plans `rules` and writes the text into `sink`.
+fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     validate(rules)?;
     let zones = &rules.zones;
     let by_name: std::collections::HashMap<String, usize> = zones
@@ -438,7 +454,79 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     }
 
     // 6. Write.
-    let mut out = String::new();
+    let parts = Parts {
+        rules,
+        addr_names: &addr_names,
+        services: &services,
+        svc_groups: &svc_groups,
+        plans: &plans,
+        local_plans: &local_plans,
+        deny_id,
+    };
+    match sink {
+        Sink::Memory(text) => write_text(&parts, &mut |piece: &str| {
+            printable_lines(TARGET, piece)?;
+            text.push_str(piece);
+            Ok(())
+        }),
+        Sink::Stream(out) => {
+            write_text(&parts, &mut |piece: &str| printable_lines(TARGET, piece))?;
+            write_text(&parts, &mut |piece: &str| {
+                out.write_all(piece.as_bytes()).map_err(io_error)
+            })?;
+            out.flush().map_err(io_error)
+        }
+    }
+}
+
+fn io_error(e: std::io::Error) -> EmitError {
+    EmitError::Io {
+        target: TARGET,
+        message: e.to_string(),
+    }
+}
+
+/// What step 6 of [`render`] writes from.
+struct Parts<'p, 'r> {
+    rules: &'r RuleSet,
+    addr_names: &'p AddrNames,
+    services: &'p BTreeSet<Svc>,
+    svc_groups: &'p BTreeMap<String, Vec<Svc>>,
+    plans: &'p [plan::Plan<'r>],
+    local_plans: &'p [plan::Plan<'p>],
+    deny_id: u32,
+}
+
+/// Hands `out` to `put` once it holds [`CHUNK`] bytes (or, with `all`,
+/// whatever it holds), and empties it.
+fn spill(
+    out: &mut String,
+    put: &mut dyn FnMut(&str) -> Result<(), EmitError>,
+    all: bool,
+) -> Result<(), EmitError> {
+    if out.len() >= CHUNK || (all && !out.is_empty()) {
+        put(out)?;
+        out.clear();
+    }
+    Ok(())
+}
+
+/// Writes the text of planned `parts`, in pieces, into `put`.
+fn write_text(
+    parts: &Parts<'_, '_>,
+    put: &mut dyn FnMut(&str) -> Result<(), EmitError>,
+) -> Result<(), EmitError> {
+    let Parts {
+        rules,
+        addr_names,
+        services,
+        svc_groups,
+        plans,
+        local_plans,
+        deny_id,
+    } = *parts;
+    let zones = &rules.zones;
+    let mut out = String::with_capacity(CHUNK + 4096);
     header(&mut out, rules);
     for fam in [Family::V4, Family::V6] {
         let objects = addr_names.objects_of(fam);
@@ -452,6 +540,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         let _ = writeln!(out, "config firewall {table}");
         for (name, iv) in &objects {
             edit(&mut out, &quote(name)?, &address_body(*iv, fam));
+            spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
@@ -475,19 +564,21 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
                 &quote(name)?,
                 &[format!("set member {}", members.join(" "))],
             );
+            spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
     if !services.is_empty() {
         out.push_str("config firewall service custom\n");
-        for s in &services {
+        for s in services {
             edit(&mut out, &quote(&s.name())?, &s.body());
+            spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
     if !svc_groups.is_empty() {
         out.push_str("config firewall service group\n");
-        for (name, members) in &svc_groups {
+        for (name, members) in svc_groups {
             let m = members
                 .iter()
                 .map(|s| quote(&s.name()))
@@ -497,11 +588,12 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
                 &quote(name)?,
                 &[format!("set member {}", m.join(" "))],
             );
+            spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
     out.push_str("config firewall policy\n");
-    for p in &plans {
+    for p in plans {
         let mut lines = vec![
             format!("set name {}", quote(&p.policy_name)?),
             format!("set srcintf {}", quote(&p.in_iface)?),
@@ -531,6 +623,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
         let comments = p.comments(zones)?;
         lines.push(format!("set comments {}", quote(&comments)?));
         edit(&mut out, &p.id.to_string(), &lines);
+        spill(&mut out, put, false)?;
     }
     out.push_str("end\n");
     if rules.filters_local() {
@@ -539,7 +632,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
             (Family::V6, "local-in-policy6"),
         ] {
             let _ = writeln!(out, "config firewall {table}");
-            for p in &local_plans {
+            for p in local_plans {
                 let Some((s, d)) = p.addrs(fam) else {
                     continue;
                 };
@@ -554,6 +647,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
                     format!("set comments {}", quote(&comments)?),
                 ];
                 edit(&mut out, &p.id.to_string(), &lines);
+                spill(&mut out, put, false)?;
             }
             let deny = [
                 "set intf \"any\"".to_string(),
@@ -568,8 +662,7 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
             out.push_str("end\n");
         }
     }
-    printable_lines(TARGET, &out)?;
-    Ok(out)
+    spill(&mut out, put, true)
 }
 
 /// The key the ID of the final local-in deny is derived from.
