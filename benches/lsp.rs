@@ -43,9 +43,9 @@ struct Sample {
     cpu: Duration,
 }
 
-fn measure(c: &Client, runs: usize, mut f: impl FnMut(usize)) -> Sample {
+fn measure(pid: u32, runs: usize, mut f: impl FnMut(usize)) -> Sample {
     let mut wall = Vec::new();
-    let c0 = cpu(c.pid());
+    let c0 = cpu(pid);
     for run in 0..runs {
         let t = Instant::now();
         f(run);
@@ -53,7 +53,7 @@ fn measure(c: &Client, runs: usize, mut f: impl FnMut(usize)) -> Sample {
     }
     Sample {
         wall,
-        cpu: cpu(c.pid()).saturating_sub(c0),
+        cpu: cpu(pid).saturating_sub(c0),
     }
 }
 
@@ -174,6 +174,7 @@ fn session(root: &Path, files: &[(String, String)]) {
     let zone_path = root.join(zone_file);
 
     let eu = uri(&edited_path);
+    let pid = c.pid();
     let mut version = 1;
     let mut edit = |c: &mut Client, tag: &str| {
         // An edit that keeps offsets: the text of one description changes.
@@ -196,27 +197,27 @@ fn session(root: &Path, files: &[(String, String)]) {
         assert!(h["contents"]["value"].is_string(), "a hover answer: {h}");
     };
 
-    let s = measure(&c, RUNS, |run| {
+    let s = measure(pid, RUNS, |run| {
         edit(&mut c, &format!("{run:02}"));
         c.wait_diagnostics(&eu, |_| true)
             .unwrap_or_else(|e| panic!("{e}"));
     });
     summary("didChange to publishDiagnostics", s);
-    let s = measure(&c, RUNS, |run| {
+    let s = measure(pid, RUNS, |run| {
         edit(&mut c, &format!("again {run:02}"));
         hover(&mut c, &hovered_path, &flow_at);
     });
     summary("didChange then hover, to the hover answer", s);
     // Let the last edit's diagnostics arrive before the hovers alone.
     let _ = c.wait_diagnostics(&eu, |_| true);
-    let s = measure(&c, RUNS, |_| hover(&mut c, &hovered_path, &flow_at));
+    let s = measure(pid, RUNS, |_| hover(&mut c, &hovered_path, &flow_at));
     summary("hover on a flow", s);
-    let s = measure(&c, RUNS, |_| hover(&mut c, &zone_path, &zone_at));
+    let s = measure(pid, RUNS, |_| hover(&mut c, &zone_path, &zone_at));
     summary("hover on a zone", s);
-    let s = measure(&c, RUNS, |_| hover(&mut c, &hovered_path, &service_at));
+    let s = measure(pid, RUNS, |_| hover(&mut c, &hovered_path, &service_at));
     summary("hover on a service", s);
     // Few runs: before changes were taken together, each cost a full check.
-    let s = measure(&c, 3, |run| {
+    let s = measure(pid, 3, |run| {
         for k in 0..10 {
             edit(&mut c, &format!("burst {run:02} {k}"));
         }

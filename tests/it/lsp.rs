@@ -650,27 +650,58 @@ fn small(owner: &str) -> String {
     format!("zone c {{\n  level 3\n  owner {owner}\n  networks 10.3.0.0/16\n}}\n")
 }
 
+/// Notifications framed and written to the server at once.
+fn notify_all(c: &mut Client, messages: &[(&str, Value)]) {
+    let mut out = Vec::new();
+    for (method, params) in messages {
+        let body = json!({ "jsonrpc": "2.0", "method": method, "params": params }).to_string();
+        out.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+    c.send_raw(&out);
+}
+
+fn change_params(path: &Path, version: i32, text: &str) -> Value {
+    json!({
+        "textDocument": { "uri": uri(path), "version": version },
+        "contentChanges": [{ "text": text }],
+    })
+}
+
 #[test]
 fn a_burst_of_changes_is_checked_once_and_published_for_the_last_version() {
-    // A large file that takes the check a while, and a small one edited.
+    // A large file and a small one, both open.
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.conduit");
-    std::fs::write(&big, big_policy(5000)).unwrap();
+    let big_text = big_policy(5000);
+    std::fs::write(&big, &big_text).unwrap();
     let path = dir.path().join("small.conduit");
     std::fs::write(&path, small("ops")).unwrap();
     let mut c = start(dir.path(), false);
-    c.notify(
-        "textDocument/didOpen",
-        json!({ "textDocument": { "uri": uri(&path), "languageId": "conduit", "version": 1, "text": small("ops") } }),
-    );
+    for (p, t) in [(&big, &big_text), (&path, &small("ops"))] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri(p), "languageId": "conduit", "version": 1, "text": t } }),
+        );
+    }
     let diags = c.wait_diagnostics(&uri(&path), |_| true).unwrap();
     assert!(diags.is_empty(), "{diags:?}");
-    // Twenty edits, each naming an unknown owner of its own, sent at once:
-    // they arrive while the first is checked, and are checked together.
+    // At once: an edit of the big file, which takes a while to parse and
+    // check, then twenty edits of the small one, each naming an unknown
+    // owner of its own. They arrive while the first is checked, and are
+    // checked together: only the last text's diagnostics go out.
     let seen = c.notifications.len();
+    let big_edited = format!("{big_text}# edited\n");
+    let mut burst = vec![(
+        "textDocument/didChange",
+        change_params(&big, 2, &big_edited),
+    )];
     for v in 2..=21 {
-        change(&mut c, &path, v, &small(&format!("nobody{v}")));
+        burst.push((
+            "textDocument/didChange",
+            change_params(&path, v, &small(&format!("nobody{v}"))),
+        ));
     }
+    notify_all(&mut c, &burst);
     let diags = c
         .wait_diagnostics(&uri(&path), |d| {
             d.iter()
@@ -678,19 +709,17 @@ fn a_burst_of_changes_is_checked_once_and_published_for_the_last_version() {
         })
         .unwrap();
     assert_eq!(diags.len(), 1, "{diags:?}");
-    let published: Vec<&Value> = c.notifications[seen..]
+    let published: Vec<(String, Value)> = c.notifications[seen..]
         .iter()
         .filter(|(m, _)| m == "textDocument/publishDiagnostics")
-        .map(|(_, p)| p)
+        .map(|(_, p)| (p["uri"].as_str().unwrap().to_string(), p["version"].clone()))
         .collect();
-    // Neither the superseded versions nor the unchanged big file.
+    // Each open document once, for its last version.
     assert_eq!(
-        published.len(),
-        1,
-        "only the last version is published: {published:?}"
+        published,
+        [(uri(&big), json!(2)), (uri(&path), json!(21))],
+        "only the last versions are published"
     );
-    assert_eq!(published[0]["uri"], json!(uri(&path)));
-    assert_eq!(published[0]["version"], json!(21));
     // A hover right after a change answers on the changed text.
     change(&mut c, &path, 22, &small("OPS"));
     let h = hover_text(&mut c, &path, pos(&small("OPS"), "OPS", 0, 1));
