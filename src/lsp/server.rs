@@ -54,16 +54,43 @@ pub(crate) fn run(connection: &Connection) -> Result<(), ServerError> {
     });
     connection.initialize_finish(id, result).map_err(proto)?;
     server.unpublished = true;
+    // The connection hands messages over one at a time (a rendezvous
+    // channel), so a thread moves them into a queue that can be looked at.
+    let (tx, queue) = std::sync::mpsc::channel::<Message>();
+    let incoming = connection.receiver.clone();
+    std::thread::spawn(move || {
+        for msg in incoming {
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
     // Changes only mark the text as changed. The policy is checked again
     // when a request needs the analysis, or once every message that came
     // in meanwhile has been read: a burst of changes costs one check, of
     // the last text. Diagnostics go out when nothing is waiting, so they
     // are always those of the latest text.
-    for msg in &connection.receiver {
+    let mut next: Option<Message> = None;
+    loop {
+        let msg = match next.take() {
+            Some(m) => m,
+            None => match queue.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            },
+        };
         match msg {
             Message::Request(req) => {
-                if connection.handle_shutdown(&req).map_err(proto)? {
-                    return Ok(());
+                if req.method == "shutdown" {
+                    send(
+                        connection,
+                        Message::Response(Response::new_ok(req.id.clone(), Value::Null)),
+                    );
+                    return match queue.recv_timeout(std::time::Duration::from_secs(30)) {
+                        Ok(Message::Notification(n)) if n.method == "exit" => Ok(()),
+                        Ok(m) => Err(proto(format!("unexpected message during shutdown: {m:?}"))),
+                        Err(_) => Err(proto("no `exit` after `shutdown`")),
+                    };
                 }
                 server.refresh();
                 let resp = server.request(req);
@@ -72,10 +99,14 @@ pub(crate) fn run(connection: &Connection) -> Result<(), ServerError> {
             Message::Notification(n) => server.notification(n),
             Message::Response(_) => {}
         }
-        if connection.receiver.is_empty() {
-            server.refresh();
-            if connection.receiver.is_empty() {
-                server.publish(connection);
+        match queue.try_recv() {
+            Ok(m) => next = Some(m),
+            Err(_) => {
+                server.refresh();
+                match queue.try_recv() {
+                    Ok(m) => next = Some(m),
+                    Err(_) => server.publish(connection),
+                }
             }
         }
     }
