@@ -241,7 +241,47 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
 }
 
 fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
-    let (mut diags, files) = parse_all(sources);
+    let (diags, files) = parse_all(sources);
+    check_files(sources, diags, &files, opts)
+}
+
+/// [`check`] with the files already parsed, for a caller that keeps the
+/// trees between checks (the language server re-parses only the files
+/// that changed). `trees` are the trees of the files of `sources` that
+/// parsed, in file order; `syntax` the diagnostics of parsing every file
+/// without a load issue, as `syntax::parse` gave them. Load issues are
+/// reported here, as [`check`] reports them.
+pub(crate) fn check_trees(
+    sources: &Sources,
+    trees: &[ast::File],
+    syntax: Vec<Diagnostic>,
+    opts: &CheckOptions,
+) -> Checked {
+    let mut diags = Vec::new();
+    let mut over = false;
+    for (id, f) in sources.iter() {
+        if let Some(issue) = f.issue() {
+            if *issue == LoadIssue::PolicyTooLarge {
+                if over {
+                    continue;
+                }
+                over = true;
+            }
+            diags.push(load_issue(sources, id, issue));
+        }
+    }
+    diags.extend(syntax);
+    let mut checked = check_files(sources, diags, trees, opts);
+    checked.first_error = first_error(sources, &checked.diagnostics);
+    checked
+}
+
+fn check_files(
+    sources: &Sources,
+    mut diags: Vec<Diagnostic>,
+    files: &[ast::File],
+    opts: &CheckOptions,
+) -> Checked {
     if diags.iter().any(|d| d.is_error()) {
         return Checked {
             policy: None,
@@ -249,7 +289,7 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
             first_error: None,
         };
     }
-    if let Some(d) = too_many_declarations(&files, opts.limits.declarations()) {
+    if let Some(d) = too_many_declarations(files, opts.limits.declarations()) {
         diags.push(d);
         return Checked {
             policy: None,
@@ -274,7 +314,7 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
             first_error: None,
         };
     }
-    let (policy, more) = Checker::run(&files, opts);
+    let (policy, more) = Checker::run(files, opts);
     diags.extend(more);
     let policy = if diags.iter().any(|d| d.is_error()) {
         None

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{catalogue, Member, Networks, Policy};
+use crate::model::{catalogue, Member, Networks, Policy, Scope};
 use crate::syntax::ast::{
-    ConduitAttr, Decl, File, FirewallAttr, FlowAttr, IsolationAttr, NetItem, OwnerAttr, ZoneAttr,
+    ApprovalAttr, ConduitAttr, Decl, File, FirewallAttr, FlowAttr, IsolationAttr, NetItem,
+    OwnerAttr, ScopeAst, ZoneAttr,
 };
 
 use super::index::Kind;
@@ -25,8 +26,9 @@ pub(crate) fn hover(
         Kind::Owner => owner(key, files),
         Kind::Conduit => conduit(key, policy),
         Kind::Firewall => firewall(key, files),
-        Kind::Approval => Some(format!("**approval** `{key}`")),
+        Kind::Approval => approval(key, policy, files),
         Kind::Isolation => isolation(key, files),
+        Kind::Local => local(key, policy, files),
     }
 }
 
@@ -258,36 +260,7 @@ fn flow(key: &str, policy: Option<&Policy>, files: &[File]) -> Option<String> {
         _ => None,
     })?;
     let mut out = format!("**flow** `{conduit}/{}`", block.name.text);
-    for a in &block.attrs {
-        let written = |eps: &Vec<crate::syntax::ast::EndpointRef>| {
-            eps.iter()
-                .map(|e| match &e.member {
-                    Some(m) => format!("{}.{}", e.zone.text, m.text),
-                    None => e.zone.text.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match &a.value {
-            FlowAttr::From(eps) => {
-                let _ = write!(out, "\n- from: {}", written(eps));
-            }
-            FlowAttr::To(eps) => {
-                let _ = write!(out, "\n- to: {}", written(eps));
-            }
-            FlowAttr::Service(refs) => {
-                let v: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
-                let _ = write!(out, "\n- services: {}", v.join(", "));
-            }
-            FlowAttr::Owner(o) => {
-                let _ = write!(out, "\n- owner: `{}`", o.text);
-            }
-            FlowAttr::Expires(d) => {
-                let _ = write!(out, "\n- expires: {d}");
-            }
-            _ => {}
-        }
-    }
+    written_attrs(&block.attrs, &mut out);
     out.push_str(STALE);
     Some(out)
 }
@@ -376,5 +349,179 @@ fn isolation(key: &str, files: &[File]) -> Option<String> {
             }
         }
     }
+    Some(out)
+}
+
+/// The text of a flow's (or entry's) attributes as written, one line each.
+fn written_attrs(attrs: &[crate::syntax::ast::Attr<FlowAttr>], out: &mut String) {
+    let written = |eps: &Vec<crate::syntax::ast::EndpointRef>| {
+        eps.iter()
+            .map(|e| match &e.member {
+                Some(m) => format!("{}.{}", e.zone.text, m.text),
+                None => e.zone.text.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for a in attrs {
+        match &a.value {
+            FlowAttr::From(eps) => {
+                let _ = write!(out, "\n- from: {}", written(eps));
+            }
+            FlowAttr::To(eps) => {
+                let _ = write!(out, "\n- to: {}", written(eps));
+            }
+            FlowAttr::Service(refs) => {
+                let v: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+                let _ = write!(out, "\n- services: {}", v.join(", "));
+            }
+            FlowAttr::Owner(o) => {
+                let _ = write!(out, "\n- owner: `{}`", o.text);
+            }
+            FlowAttr::Expires(d) => {
+                let _ = write!(out, "\n- expires: {d}");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A firewall's `manage` or `control` entry: what it admits to the
+/// firewall itself.
+fn local(key: &str, policy: Option<&Policy>, files: &[File]) -> Option<String> {
+    let (firewall, name) = key.split_once('/')?;
+    if let Some(p) = policy {
+        let fw = p.firewalls.iter().find(|f| f.name.is(firewall))?;
+        let e = fw.local.iter().find(|e| e.name.is(name))?;
+        let from: Vec<String> = e
+            .from
+            .iter()
+            .map(|x| endpoint_name(p, x.zone, &x.member))
+            .collect();
+        // The firewall's own addresses on the interfaces facing the sources.
+        let own: Vec<String> = e
+            .from_zones()
+            .into_iter()
+            .filter_map(|z| fw.interface_for(z))
+            .flat_map(|i| i.addrs.iter().map(|a| format!("{a} (\"{}\")", i.name)))
+            .collect();
+        let mut out = format!(
+            "**{} entry** `{}`: traffic to the firewall itself\n\n- from: {} ({})\n- to the firewall's own addresses: {}\n- services: {} ({})\n- owner: `{}`\n- expires: {}",
+            e.kind,
+            e.full_name,
+            from.join(", "),
+            e.src,
+            if own.is_empty() {
+                "none declared on the interfaces facing the sources".to_string()
+            } else {
+                own.join(", ")
+            },
+            e.service_refs.join(", "),
+            e.services,
+            e.owner,
+            e.expires.map_or("never".to_string(), |d| d.to_string()),
+        );
+        if e.log {
+            out.push_str("\n- logged");
+        }
+        let _ = write!(out, "\n\n{}", e.reason);
+        return Some(out);
+    }
+    let (word, block) = decls(files).find_map(|d| match d {
+        Decl::Firewall(f) if f.name.text.eq_ignore_ascii_case(firewall) => {
+            f.attrs.iter().find_map(|a| match &a.value {
+                FirewallAttr::Manage(e) if e.name.text.eq_ignore_ascii_case(name) => {
+                    Some(("manage", e))
+                }
+                FirewallAttr::Control(e) if e.name.text.eq_ignore_ascii_case(name) => {
+                    Some(("control", e))
+                }
+                _ => None,
+            })
+        }
+        _ => None,
+    })?;
+    let mut out = format!(
+        "**{word} entry** `{firewall}/{}`: traffic to the firewall itself",
+        block.name.text
+    );
+    written_attrs(&block.attrs, &mut out);
+    out.push_str(STALE);
+    Some(out)
+}
+
+/// An approval rule: what it covers and whose approval it requires.
+fn approval(key: &str, policy: Option<&Policy>, files: &[File]) -> Option<String> {
+    if let Some(p) = policy {
+        let a = p.approvals.iter().find(|a| a.name.is(key))?;
+        let scope = match &a.scope {
+            Scope::Level(op, l) => {
+                let zones: Vec<String> = p
+                    .zones
+                    .iter()
+                    .filter(|z| op.holds(z.level, *l))
+                    .map(|z| format!("`{}`", z.name))
+                    .collect();
+                format!(
+                    "zones of level {} {l}: {}",
+                    op.as_str(),
+                    if zones.is_empty() {
+                        "none".to_string()
+                    } else {
+                        zones.join(", ")
+                    }
+                )
+            }
+            Scope::Zones(zs) => format!(
+                "zones {}",
+                zs.iter()
+                    .map(|z| format!("`{z}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Scope::Conduits(cs) => format!(
+                "conduits {}",
+                cs.iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Scope::All => "every zone and conduit".to_string(),
+        };
+        let requires: Vec<String> = a.requires.iter().map(|o| format!("`{o}`")).collect();
+        return Some(format!(
+            "**approval** `{}`\n\n- scope: {scope}\n- requires: {}\n\nA change to what it covers needs the approval of every owner it requires.",
+            a.name,
+            requires.join(", ")
+        ));
+    }
+    let block = decls(files).find_map(|d| match d {
+        Decl::Approval(b) if b.name.text.eq_ignore_ascii_case(key) => Some(b),
+        _ => None,
+    })?;
+    let mut out = format!("**approval** `{}`", block.name.text);
+    for a in &block.attrs {
+        match &a.value {
+            ApprovalAttr::Scope(ScopeAst::Level(op, l)) => {
+                let _ = write!(out, "\n- scope: zones of level {} {l}", op.as_str());
+            }
+            ApprovalAttr::Scope(ScopeAst::Zones(zs)) => {
+                let v: Vec<String> = zs.iter().map(|z| format!("`{}`", z.text)).collect();
+                let _ = write!(out, "\n- scope: zones {}", v.join(", "));
+            }
+            ApprovalAttr::Scope(ScopeAst::Conduits(cs)) => {
+                let v: Vec<String> = cs.iter().map(|c| format!("`{}`", c.text)).collect();
+                let _ = write!(out, "\n- scope: conduits {}", v.join(", "));
+            }
+            ApprovalAttr::Scope(ScopeAst::All) => {
+                out.push_str("\n- scope: every zone and conduit");
+            }
+            ApprovalAttr::Requires(os) => {
+                let v: Vec<String> = os.iter().map(|o| format!("`{}`", o.text)).collect();
+                let _ = write!(out, "\n- requires: {}", v.join(", "));
+            }
+        }
+    }
+    out.push_str(STALE);
     Some(out)
 }

@@ -3,14 +3,15 @@
 //!
 //! Names compare ignoring ASCII case, as the language compares them. A
 //! host or group is keyed by its zone and its name (`zone.host`), a flow
-//! by its conduit and its name (`conduit/flow`).
+//! by its conduit and its name (`conduit/flow`), a `manage` or `control`
+//! entry by its firewall and its name (`firewall/entry`).
 
 use std::collections::HashMap;
 
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
-    ApprovalAttr, ConduitAttr, Decl, File, FirewallAttr, FlowAttr, GroupMemberAst, IsolationAttr,
-    OwnerAttr, ScopeAst, ServiceRefKind, ZoneAttr,
+    ApprovalAttr, Attr, ConduitAttr, Decl, File, FirewallAttr, FlowAttr, GroupMemberAst,
+    IsolationAttr, OwnerAttr, ScopeAst, ServiceRefKind, ZoneAttr,
 };
 
 /// What a name names.
@@ -34,6 +35,8 @@ pub(crate) enum Kind {
     Approval,
     /// `isolation`
     Isolation,
+    /// A firewall's `manage` or `control` entry.
+    Local,
 }
 
 impl Kind {
@@ -49,6 +52,7 @@ impl Kind {
             Kind::Firewall => "firewall",
             Kind::Approval => "approval",
             Kind::Isolation => "isolation",
+            Kind::Local => "manage or control entry",
         }
     }
 }
@@ -58,9 +62,10 @@ impl Kind {
 pub(crate) struct Occurrence {
     /// What it names.
     pub(crate) kind: Kind,
-    /// The lowercase key (`zone.host`, `conduit/flow` for members and flows).
+    /// The lowercase key (`zone.host`, `conduit/flow`, `firewall/entry` for
+    /// members, flows and entries).
     pub(crate) key: String,
-    /// The name as written (the last part for members and flows).
+    /// The name as written (the last part for members, flows and entries).
     pub(crate) span: Span,
     /// True for the declaration, false for a use.
     pub(crate) decl: bool,
@@ -227,52 +232,31 @@ fn collect(file: &File, out: &mut Vec<Occurrence>) {
                                 f.name.span,
                                 true,
                             );
-                            for fa in &f.attrs {
-                                match &fa.value {
-                                    FlowAttr::From(eps) | FlowAttr::To(eps) => {
-                                        for e in eps {
-                                            let z = key(&e.zone.text);
-                                            push(out, Kind::Zone, z.clone(), e.zone.span, false);
-                                            if let Some(m) = &e.member {
-                                                push(
-                                                    out,
-                                                    Kind::Member,
-                                                    format!("{z}.{}", key(&m.text)),
-                                                    m.span,
-                                                    false,
-                                                );
-                                            }
-                                        }
-                                    }
-                                    FlowAttr::Service(refs) => {
-                                        for r in refs {
-                                            if let ServiceRefKind::Name(n) = &r.kind {
-                                                push(
-                                                    out,
-                                                    Kind::Service,
-                                                    key(&n.text),
-                                                    n.span,
-                                                    false,
-                                                );
-                                            }
-                                        }
-                                    }
-                                    FlowAttr::Owner(o) => {
-                                        push(out, Kind::Owner, key(&o.text), o.span, false)
-                                    }
-                                    _ => {}
-                                }
-                            }
+                            flow_attrs(&f.attrs, out);
                         }
                         _ => {}
                     }
                 }
             }
             Decl::Firewall(b) => {
-                push(out, Kind::Firewall, key(&b.name.text), b.name.span, true);
+                let firewall = key(&b.name.text);
+                push(out, Kind::Firewall, firewall.clone(), b.name.span, true);
                 for a in &b.attrs {
-                    if let FirewallAttr::Interface(i) = &a.value {
-                        push(out, Kind::Zone, key(&i.zone.text), i.zone.span, false);
+                    match &a.value {
+                        FirewallAttr::Interface(i) => {
+                            push(out, Kind::Zone, key(&i.zone.text), i.zone.span, false);
+                        }
+                        FirewallAttr::Manage(e) | FirewallAttr::Control(e) => {
+                            push(
+                                out,
+                                Kind::Local,
+                                format!("{firewall}/{}", key(&e.name.text)),
+                                e.name.span,
+                                true,
+                            );
+                            flow_attrs(&e.attrs, out);
+                        }
+                        FirewallAttr::Platform(_) | FirewallAttr::AclBudget(..) => {}
                     }
                 }
             }
@@ -309,6 +293,38 @@ fn collect(file: &File, out: &mut Vec<Occurrence>) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The names a flow, or a `manage` or `control` entry, refers to.
+fn flow_attrs(attrs: &[Attr<FlowAttr>], out: &mut Vec<Occurrence>) {
+    for fa in attrs {
+        match &fa.value {
+            FlowAttr::From(eps) | FlowAttr::To(eps) => {
+                for e in eps {
+                    let z = key(&e.zone.text);
+                    push(out, Kind::Zone, z.clone(), e.zone.span, false);
+                    if let Some(m) = &e.member {
+                        push(
+                            out,
+                            Kind::Member,
+                            format!("{z}.{}", key(&m.text)),
+                            m.span,
+                            false,
+                        );
+                    }
+                }
+            }
+            FlowAttr::Service(refs) => {
+                for r in refs {
+                    if let ServiceRefKind::Name(n) = &r.kind {
+                        push(out, Kind::Service, key(&n.text), n.span, false);
+                    }
+                }
+            }
+            FlowAttr::Owner(o) => push(out, Kind::Owner, key(&o.text), o.span, false),
+            _ => {}
         }
     }
 }

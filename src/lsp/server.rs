@@ -1,6 +1,6 @@
 //! The message loop and the state between messages.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -25,12 +25,17 @@ pub(crate) struct Server {
     roots: Vec<PathBuf>,
     /// The workspace's files as on disk.
     disk: BTreeMap<PathBuf, Vec<u8>>,
-    /// Open documents, as the editor holds them.
-    open: BTreeMap<PathBuf, String>,
-    /// Files whose last published diagnostics were not empty.
-    published: BTreeSet<PathBuf>,
-    /// The analysis of the current text.
+    /// Open documents, as the editor holds them, with their versions.
+    open: BTreeMap<PathBuf, (String, Option<i64>)>,
+    /// What was last published for each file: the document's version and
+    /// the diagnostics. A file is published again only when either changes.
+    published: BTreeMap<PathBuf, (Option<i64>, Vec<Value>)>,
+    /// The analysis of the text as it was when last analysed.
     analysis: Analysis,
+    /// The text changed since the last analysis.
+    dirty: bool,
+    /// The last analysis is not published yet.
+    unpublished: bool,
     /// Set when the folders were given by the client.
     fixed_roots: bool,
 }
@@ -48,18 +53,61 @@ pub(crate) fn run(connection: &Connection) -> Result<(), ServerError> {
         "serverInfo": { "name": "conduitc", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(proto)?;
-    server.reanalyse(connection);
-    for msg in &connection.receiver {
+    server.unpublished = true;
+    // The connection hands messages over one at a time (a rendezvous
+    // channel), so a thread moves them into a queue that can be looked at.
+    let (tx, queue) = std::sync::mpsc::channel::<Message>();
+    let incoming = connection.receiver.clone();
+    std::thread::spawn(move || {
+        for msg in incoming {
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    // Changes only mark the text as changed. The policy is checked again
+    // when a request needs the analysis, or once every message that came
+    // in meanwhile has been read: a burst of changes costs one check, of
+    // the last text. Diagnostics go out when nothing is waiting, so they
+    // are always those of the latest text.
+    let mut next: Option<Message> = None;
+    loop {
+        let msg = match next.take() {
+            Some(m) => m,
+            None => match queue.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            },
+        };
         match msg {
             Message::Request(req) => {
-                if connection.handle_shutdown(&req).map_err(proto)? {
-                    return Ok(());
+                if req.method == "shutdown" {
+                    send(
+                        connection,
+                        Message::Response(Response::new_ok(req.id.clone(), Value::Null)),
+                    );
+                    return match queue.recv_timeout(std::time::Duration::from_secs(30)) {
+                        Ok(Message::Notification(n)) if n.method == "exit" => Ok(()),
+                        Ok(m) => Err(proto(format!("unexpected message during shutdown: {m:?}"))),
+                        Err(_) => Err(proto("no `exit` after `shutdown`")),
+                    };
                 }
+                server.refresh();
                 let resp = server.request(req);
                 send(connection, Message::Response(resp));
             }
-            Message::Notification(n) => server.notification(connection, n),
+            Message::Notification(n) => server.notification(n),
             Message::Response(_) => {}
+        }
+        match queue.try_recv() {
+            Ok(m) => next = Some(m),
+            Err(_) => {
+                server.refresh();
+                match queue.try_recv() {
+                    Ok(m) => next = Some(m),
+                    Err(_) => server.publish(connection),
+                }
+            }
         }
     }
     Err(ServerError(
@@ -147,15 +195,17 @@ impl Server {
         for r in &roots {
             read_folder(r, &mut disk);
         }
-        let analysis = Analysis::new(&disk, &roots, today);
+        let analysis = Analysis::new(&disk, &roots, today, None);
         Server {
             enc,
             today,
             roots,
             disk,
             open: BTreeMap::new(),
-            published: BTreeSet::new(),
+            published: BTreeMap::new(),
             analysis,
+            dirty: false,
+            unpublished: false,
             fixed_roots,
         }
     }
@@ -174,14 +224,29 @@ impl Server {
         })
     }
 
-    /// Checks the current text again and publishes every file's diagnostics
-    /// (an empty list for a file that no longer has any).
-    pub(crate) fn reanalyse(&mut self, connection: &Connection) {
+    /// Checks the current text again if it changed since the last
+    /// check. Only the files whose text changed are parsed again.
+    pub(crate) fn refresh(&mut self) {
+        if !self.dirty {
+            return;
+        }
         let mut texts = self.disk.clone();
-        for (p, t) in &self.open {
+        for (p, (t, _)) in &self.open {
             texts.insert(p.clone(), t.clone().into_bytes());
         }
-        self.analysis = Analysis::new(&texts, &self.roots, self.today);
+        self.analysis = Analysis::new(&texts, &self.roots, self.today, Some(&mut self.analysis));
+        self.dirty = false;
+        self.unpublished = true;
+    }
+
+    /// Publishes the diagnostics of the last analysis: for each file whose
+    /// diagnostics or document version changed since it was last published
+    /// (an empty list for a file that no longer has any).
+    pub(crate) fn publish(&mut self, connection: &Connection) {
+        if !self.unpublished {
+            return;
+        }
+        self.unpublished = false;
         let mut per_file: BTreeMap<PathBuf, Vec<Value>> = BTreeMap::new();
         for d in self.analysis.checked.diagnostics.iter() {
             let Some(path) = self.analysis.path(d.primary.span.file) else {
@@ -196,23 +261,26 @@ impl Server {
         for p in self.open.keys() {
             per_file.entry(p.clone()).or_default();
         }
-        let stale: Vec<PathBuf> = self
+        let cleared: Vec<PathBuf> = self
             .published
             .iter()
-            .filter(|p| !per_file.contains_key(*p))
-            .cloned()
-            .collect();
-        for p in stale {
-            per_file.insert(p, Vec::new());
-        }
-        self.published = per_file
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
+            .filter(|(p, (_, v))| !v.is_empty() && !per_file.contains_key(*p))
             .map(|(p, _)| p.clone())
             .collect();
+        for p in cleared {
+            per_file.insert(p, Vec::new());
+        }
         for (path, diags) in per_file {
+            let version = self.open.get(&path).and_then(|(_, v)| *v);
+            let entry = (version, diags);
+            if self.published.get(&path) == Some(&entry) {
+                continue;
+            }
             let Some(u) = uri(&path) else { continue };
-            let params = json!({ "uri": u, "diagnostics": diags });
+            let mut params = json!({ "uri": u, "diagnostics": entry.1 });
+            if let Some(v) = version {
+                params["version"] = json!(v);
+            }
             send(
                 connection,
                 Message::Notification(Notification::new(
@@ -220,6 +288,7 @@ impl Server {
                     params,
                 )),
             );
+            self.published.insert(path, entry);
         }
     }
 
@@ -262,7 +331,7 @@ impl Server {
         })
     }
 
-    fn notification(&mut self, connection: &Connection, n: Notification) {
+    fn notification(&mut self, n: Notification) {
         let params = n.params;
         match n.method.as_str() {
             "textDocument/didOpen" => {
@@ -281,8 +350,11 @@ impl Server {
                         }
                     }
                 }
-                self.open.insert(path, text.to_string());
-                self.reanalyse(connection);
+                let version = params
+                    .pointer("/textDocument/version")
+                    .and_then(Value::as_i64);
+                self.open.insert(path, (text.to_string(), version));
+                self.dirty = true;
             }
             "textDocument/didChange" => {
                 let Some(path) = param_path(&params) else {
@@ -298,8 +370,11 @@ impl Server {
                 else {
                     return;
                 };
-                self.open.insert(path, text.to_string());
-                self.reanalyse(connection);
+                let version = params
+                    .pointer("/textDocument/version")
+                    .and_then(Value::as_i64);
+                self.open.insert(path, (text.to_string(), version));
+                self.dirty = true;
             }
             "textDocument/didClose" => {
                 let Some(path) = param_path(&params) else {
@@ -307,11 +382,11 @@ impl Server {
                 };
                 self.open.remove(&path);
                 self.reload_disk();
-                self.reanalyse(connection);
+                self.dirty = true;
             }
             "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
                 self.reload_disk();
-                self.reanalyse(connection);
+                self.dirty = true;
             }
             _ => {}
         }
@@ -465,7 +540,7 @@ impl Server {
                 o.key.split('.').next().unwrap_or(""),
                 new.to_ascii_lowercase()
             ),
-            Kind::Flow => format!(
+            Kind::Flow | Kind::Local => format!(
                 "{}/{}",
                 o.key.split('/').next().unwrap_or(""),
                 new.to_ascii_lowercase()

@@ -2,10 +2,11 @@
 //! workspace folders, open documents taking the place of what is on disk,
 //! checked as one policy, with its names indexed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::check::{check, CheckOptions, Checked};
+use crate::check::{check_trees, CheckOptions, Checked};
+use crate::diag::Diagnostic;
 use crate::model::Date;
 use std::io::Read as _;
 
@@ -27,21 +28,33 @@ pub(crate) struct Analysis {
     /// Each file's text begins with a byte-order mark that the sources
     /// leave out.
     bom: Vec<bool>,
-    /// The files that parsed.
+    /// The files that parsed, in file order.
     pub(crate) files: Vec<File>,
+    /// Each file's syntax diagnostics, by file id (empty for a file with a
+    /// load issue, which is not parsed).
+    syntax: Vec<Vec<Diagnostic>>,
     /// Their names.
     pub(crate) index: Index,
     /// The check's diagnostics and, without errors, the policy.
     pub(crate) checked: Checked,
+    /// How many files were parsed for this analysis (the others were
+    /// taken from the previous one).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
+    pub(crate) parsed: usize,
 }
 
 impl Analysis {
     /// Parses, indexes and checks `texts` (path to text, in path order),
     /// naming each file by its path relative to the first root that holds it.
+    ///
+    /// A file whose path, position and text are those of a file of
+    /// `previous` is not parsed again: its tree, syntax diagnostics and line
+    /// starts move over from `previous`, which is left without them.
     pub(crate) fn new(
         texts: &BTreeMap<PathBuf, Vec<u8>>,
         roots: &[PathBuf],
         today: Date,
+        previous: Option<&mut Analysis>,
     ) -> Analysis {
         let mut sources = Sources::new();
         let mut paths = Vec::new();
@@ -58,22 +71,73 @@ impl Analysis {
             sources.add_bytes(name, Some(path.clone()), bytes.clone());
             paths.push(path.clone());
         }
-        let lines = sources.iter().map(|(_, f)| Lines::new(f.text())).collect();
-        let files: Vec<File> = sources
-            .iter()
-            .filter(|(_, f)| f.issue().is_none())
-            .filter_map(|(id, _)| syntax::parse(&sources, id).file)
-            .collect();
+        // What the previous analysis can give: per file id, its tree, its
+        // syntax diagnostics and its line starts, when the file is the same.
+        let mut old_trees: HashMap<FileId, File> = HashMap::new();
+        let mut old_syntax = Vec::new();
+        let mut old_lines = Vec::new();
+        let mut same = vec![false; paths.len()];
+        if let Some(prev) = previous {
+            for (id, f) in sources.iter() {
+                let i = id.index();
+                same[i] = prev.paths.get(i) == paths.get(i)
+                    && prev.sources.get(id).is_some_and(|p| {
+                        p.issue().is_none() && f.issue().is_none() && p.text() == f.text()
+                    });
+            }
+            old_trees = std::mem::take(&mut prev.files)
+                .into_iter()
+                .map(|f| (f.file, f))
+                .collect();
+            old_syntax = std::mem::take(&mut prev.syntax);
+            old_lines = std::mem::take(&mut prev.lines);
+        }
+        let mut old_syntax = old_syntax.into_iter();
+        let mut old_lines = old_lines.into_iter();
+        let mut files = Vec::new();
+        let mut syntax = Vec::new();
+        let mut lines = Vec::new();
+        let mut parsed = 0;
+        for (id, f) in sources.iter() {
+            let i = id.index();
+            let (diags, old_line) = (old_syntax.next(), old_lines.next());
+            if same.get(i).copied().unwrap_or(false) {
+                if let (Some(diags), Some(old_line)) = (diags, old_line) {
+                    if let Some(tree) = old_trees.remove(&id) {
+                        files.push(tree);
+                    }
+                    syntax.push(diags);
+                    lines.push(old_line);
+                    continue;
+                }
+            }
+            lines.push(Lines::new(f.text()));
+            if f.issue().is_some() {
+                syntax.push(Vec::new());
+                continue;
+            }
+            parsed += 1;
+            let p = syntax::parse_text(id, f.text());
+            files.extend(p.file);
+            syntax.push(p.diagnostics);
+        }
         let index = Index::new(&files);
-        let checked = check(&sources, &CheckOptions::new(today));
+        let checked = check_trees(
+            &sources,
+            &files,
+            syntax.iter().flatten().cloned().collect(),
+            &CheckOptions::new(today),
+        );
         Analysis {
             sources,
             paths,
             lines,
             bom,
             files,
+            syntax,
             index,
             checked,
+            parsed,
         }
     }
 
@@ -160,5 +224,54 @@ pub(crate) fn read_folder(root: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
             continue;
         }
         out.insert(path.to_path_buf(), bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsp::index::Kind;
+
+    fn texts(a: &str, b: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+        BTreeMap::from([
+            (PathBuf::from("/ws/a.conduit"), a.as_bytes().to_vec()),
+            (PathBuf::from("/ws/b.conduit"), b.as_bytes().to_vec()),
+        ])
+    }
+
+    #[test]
+    fn only_the_files_that_changed_are_parsed_again() {
+        let roots = [PathBuf::from("/ws")];
+        let today = Date::parse("2026-12-01").unwrap();
+        let a = "owner ops { contact \"c\" }\nzone z { level 1 owner ops networks 10.0.0.0/16 host h = 10.0.0.1 }\n";
+        let b = "zone y { level 2 owner ops networks 10.1.0.0/16 }\n";
+        let mut first = Analysis::new(&texts(a, b), &roots, today, None);
+        assert_eq!(first.parsed, 2);
+        assert!(!first.checked.diagnostics.has_errors());
+        // `b` gains an unknown owner; `a` is taken over as it was.
+        let b2 = "zone y { level 2 owner nobody networks 10.1.0.0/16 }\n";
+        let mut second = Analysis::new(&texts(a, b2), &roots, today, Some(&mut first));
+        assert_eq!(second.parsed, 1);
+        assert_eq!(second.files.len(), 2);
+        assert_eq!(second.checked.diagnostics.error_count(), 1);
+        assert_eq!(second.index.decls(Kind::Member, "z.h").len(), 1);
+        // A syntax error in `a` is kept when only `b` changes again.
+        let a3 = "zone z { level }\n";
+        let mut third = Analysis::new(&texts(a3, b2), &roots, today, Some(&mut second));
+        assert_eq!(third.parsed, 1);
+        let fourth = Analysis::new(&texts(a3, b), &roots, today, Some(&mut third));
+        assert_eq!(fourth.parsed, 1);
+        assert_eq!(fourth.files.len(), 1);
+        assert_eq!(
+            fourth.checked.diagnostics.codes(),
+            third.checked.diagnostics.codes()
+        );
+        assert!(fourth.checked.diagnostics.has_errors());
+        // A file added before the others shifts their ids: all are parsed.
+        let mut t = texts(a3, b);
+        t.insert(PathBuf::from("/ws/0.conduit"), b"# nothing\n".to_vec());
+        let mut fourth = fourth;
+        let fifth = Analysis::new(&t, &roots, today, Some(&mut fourth));
+        assert_eq!(fifth.parsed, 3);
     }
 }

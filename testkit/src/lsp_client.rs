@@ -85,6 +85,11 @@ impl Client {
         })
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Writes raw bytes to the server.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         if let Some(stdin) = self.stdin.as_mut() {

@@ -213,7 +213,12 @@ fn an_editor_session_on_the_water_utility_example() {
     let all = items.as_array().unwrap();
     let find = |l: &str| all.iter().find(|i| i["label"] == json!(l)).cloned();
     assert_eq!(find("modbus").unwrap()["detail"], json!("tcp/502"));
-    assert!(find("flow").is_some() && find("ops-center").is_some() && find("wsus").is_some());
+    // After `service` only services: declared and built in, no keyword, no zone.
+    assert!(find("wsus").is_some());
+    assert!(
+        find("flow").is_none() && find("ops-center").is_none(),
+        "{labels:?}"
+    );
 
     // An error as it is typed: diagnostics with code, range and help, and a
     // quick fix that applies the suggestion; fixing it clears the file.
@@ -386,4 +391,340 @@ fn a_client_that_goes_away_without_shutdown_gets_e870() {
         err.contains("E870") && err.contains("without `shutdown`"),
         "{err}"
     );
+}
+
+fn labels(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn complete(c: &mut Client, path: &Path, position: Value) -> Vec<String> {
+    labels(&ok(c, "textDocument/completion", at(path, position)))
+}
+
+#[test]
+fn manage_and_control_entries_approvals_and_completion_by_context() {
+    let (_dir, root) = workspace();
+    let mut c = start(&root, false);
+    let fws = root.join("firewalls.conduit");
+    let original = open(&mut c, &fws);
+    // A control entry beside hq-fw's manage entry.
+    let text = original.replacen(
+        "  manage admin {",
+        "  control routing {\n    from north-hmi\n    service ospf\n    owner it-sec\n    reason \"OSPF from the North Hill router\"\n    expires 2027-06-30\n  }\n\n  manage admin {",
+        1,
+    );
+    change(&mut c, &fws, 2, &text);
+    let diags = c.wait_diagnostics(&uri(&fws), |_| true).unwrap();
+    assert!(diags.iter().all(|d| d["severity"] != json!(1)), "{diags:?}");
+
+    // Hover on an entry: sources, services, the firewall's own addresses
+    // facing the sources, owner, expiry.
+    let h = hover_text(&mut c, &fws, pos(&text, "manage admin", 1, 7));
+    for want in [
+        "**manage entry** `north-fw/admin`",
+        "ops-center.eng-ws",
+        "10.121.0.30",
+        "10.121.0.211",
+        "GigabitEthernet0/0.121",
+        "tcp/22",
+        "owner: `north-ops`",
+        "expires: never",
+        "Engineers administer the North Hill router from HQ",
+    ] {
+        assert!(h.contains(want), "entry hover lacks {want}: {h}");
+    }
+    assert!(
+        !h.contains("10.201.1.1"),
+        "only the interfaces facing the sources: {h}"
+    );
+    let h = hover_text(&mut c, &fws, pos(&text, "control routing", 0, 8));
+    for want in [
+        "**control entry** `hq-fw/routing`",
+        "ip/89",
+        "expires: 2027-06-30",
+    ] {
+        assert!(h.contains(want), "entry hover lacks {want}: {h}");
+    }
+
+    // Definition of a host named in an entry; references of an owner
+    // include the entry's `owner`.
+    let hq = root.join("hq.conduit");
+    let hq_text = std::fs::read_to_string(&hq).unwrap();
+    let d = ok(
+        &mut c,
+        "textDocument/definition",
+        at(&fws, pos(&text, "ops-center.eng-ws", 0, 11)),
+    );
+    assert_eq!(d[0]["uri"], json!(uri(&hq)));
+    assert_eq!(d[0]["range"]["start"], pos(&hq_text, "host eng-ws", 0, 5));
+    let r = ok(
+        &mut c,
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri(&fws) }, "position": pos(&text, "owner north-ops", 0, 6), "context": { "includeDeclaration": false } }),
+    );
+    let in_fws: Vec<&Value> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["uri"] == json!(uri(&fws)))
+        .collect();
+    assert_eq!(in_fws.len(), 1, "{r}");
+    assert_eq!(
+        in_fws[0]["range"]["start"],
+        pos(&text, "owner north-ops", 0, 6)
+    );
+    let d = ok(
+        &mut c,
+        "textDocument/definition",
+        at(&fws, pos(&text, "service ospf", 0, 9)),
+    );
+    assert!(d.is_null(), "a built-in service has no declaration: {d}");
+
+    // Rename one firewall's entry: the other firewalls' `admin` stay.
+    let e = ok(
+        &mut c,
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri(&fws) }, "position": pos(&text, "manage admin", 1, 7), "newName": "router-admin" }),
+    );
+    let edits = e["changes"][uri(&fws)].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{e}");
+    assert_eq!(edits[0]["range"]["start"], pos(&text, "manage admin", 1, 7));
+    let r = c
+        .request(
+            "textDocument/rename",
+            json!({ "textDocument": { "uri": uri(&fws) }, "position": pos(&text, "manage admin", 1, 7), "newName": "router-admin" }),
+        )
+        .unwrap();
+    assert!(r.is_ok());
+    // The name of another entry of the same firewall is taken.
+    let r = c
+        .request(
+            "textDocument/rename",
+            json!({ "textDocument": { "uri": uri(&fws) }, "position": pos(&text, "manage admin", 0, 7), "newName": "routing" }),
+        )
+        .unwrap();
+    assert!(r.is_err(), "`routing` is hq-fw's control entry");
+
+    // Approvals: scope and what they require.
+    let ap = root.join("approvals.conduit");
+    let ap_text = open(&mut c, &ap);
+    let h = hover_text(&mut c, &ap, pos(&ap_text, "approval control-systems", 0, 9));
+    for want in [
+        "**approval** `control-systems`",
+        "scope: zones of level <= 3:",
+        "`north-control`",
+        "requires: `scada-eng`",
+    ] {
+        assert!(h.contains(want), "approval hover lacks {want}: {h}");
+    }
+    assert!(
+        !h.contains("`enterprise`"),
+        "enterprise is above level 3: {h}"
+    );
+    let h = hover_text(
+        &mut c,
+        &ap,
+        pos(&ap_text, "approval remote-engineering", 0, 9),
+    );
+    for want in [
+        "scope: conduits `idmz-ops-center`, `idmz-north-hmi`, `idmz-south-hmi`",
+        "requires: `scada-eng`, `it-sec`",
+    ] {
+        assert!(h.contains(want), "approval hover lacks {want}: {h}");
+    }
+
+    // Completion by context.
+    let zones = ["enterprise", "idmz", "ops-center", "north-hmi"];
+    let typed = text.replacen(
+        "    from ops-center.eng-ws\n    service ssh, snmp",
+        "    from \n    service ssh, snmp",
+        1,
+    );
+    change(&mut c, &fws, 3, &typed);
+    let l = complete(&mut c, &fws, pos(&typed, "    from \n", 0, 9));
+    for want in zones {
+        assert!(l.contains(&want.to_string()), "{l:?}");
+    }
+    assert!(
+        !l.iter().any(|x| x == "ssh" || x == "from" || x == "it-sec"),
+        "{l:?}"
+    );
+    let typed = text.replacen("    service ssh, snmp", "    service ssh, ", 1);
+    change(&mut c, &fws, 4, &typed);
+    let l = complete(&mut c, &fws, pos(&typed, "    service ssh, ", 0, 17));
+    assert!(
+        l.contains(&"snmp".to_string()) && l.contains(&"wsus".to_string()),
+        "{l:?}"
+    );
+    assert!(!l.iter().any(|x| x == "idmz" || x == "reason"), "{l:?}");
+    // At the head of a statement in an entry: the entry's keywords only.
+    let typed = text.replacen("    owner north-ops\n", "    owner north-ops\n    \n", 1);
+    change(&mut c, &fws, 5, &typed);
+    let mut l = complete(
+        &mut c,
+        &fws,
+        pos(&typed, "    owner north-ops\n    \n", 0, 24),
+    );
+    l.sort();
+    assert_eq!(
+        l,
+        ["expires", "from", "log", "owner", "reason", "service", "waive"]
+    );
+    let l = complete(&mut c, &fws, pos(&typed, "owner north-ops", 0, 6));
+    assert!(
+        l.contains(&"north-ops".to_string()) && l.contains(&"it-sec".to_string()),
+        "{l:?}"
+    );
+    assert!(!l.iter().any(|x| x == "idmz" || x == "ssh"), "{l:?}");
+    let mut l = complete(&mut c, &fws, pos(&typed, "platform cisco-ios", 0, 9));
+    l.sort();
+    assert_eq!(l, ["cisco-ios", "fortios", "nftables"]);
+    // A firewall's statements, and the top level's declarations.
+    let mut l = complete(&mut c, &fws, pos(&typed, "  platform cisco-ios", 0, 2));
+    l.sort();
+    assert_eq!(
+        l,
+        ["acl-budget", "control", "interface", "manage", "platform"]
+    );
+    let mut l = complete(&mut c, &fws, pos(&typed, "firewall north-fw", 0, 0));
+    l.sort();
+    assert_eq!(
+        l,
+        [
+            "approval",
+            "conduit",
+            "firewall",
+            "isolation",
+            "owner",
+            "service",
+            "zone"
+        ]
+    );
+    let l = complete(&mut c, &fws, pos(&typed, "= north-hmi address", 0, 2));
+    assert!(
+        l.contains(&"north-hmi".to_string()) && !l.contains(&"admin".to_string()),
+        "{l:?}"
+    );
+    let l = complete(&mut c, &ap, pos(&ap_text, "requires north-ops", 0, 9));
+    assert!(
+        l.contains(&"north-ops".to_string()) && !l.contains(&"north-hmi".to_string()),
+        "{l:?}"
+    );
+    let l = complete(
+        &mut c,
+        &ap,
+        pos(&ap_text, "idmz-north-hmi, idmz-south-hmi", 0, 16),
+    );
+    assert!(
+        l.contains(&"idmz-south-hmi".to_string()) && !l.contains(&"idmz".to_string()),
+        "{l:?}"
+    );
+
+    assert!(c.shutdown().unwrap().success());
+}
+
+/// A policy of two zones and `flows` flows between them.
+fn big_policy(flows: usize) -> String {
+    let mut s = String::from(
+        "owner ops { contact \"ops@example.com\" }\n\
+         zone a { level 2 owner ops networks 10.1.0.0/16 host h = 10.1.0.1 }\n\
+         zone b { level 1 owner ops networks 10.2.0.0/16 host h = 10.2.0.1 }\n\
+         conduit a-b {\n  zones a, b\n  owner ops\n",
+    );
+    for f in 0..flows {
+        s.push_str(&format!(
+            "  flow f{f} {{\n    from a.h\n    to b.h\n    service tcp/{}\n    reason \"flow {f}\"\n  }}\n",
+            10000 + f % 50000,
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn small(owner: &str) -> String {
+    format!("zone c {{\n  level 3\n  owner {owner}\n  networks 10.3.0.0/16\n}}\n")
+}
+
+/// Notifications framed and written to the server at once.
+fn notify_all(c: &mut Client, messages: &[(&str, Value)]) {
+    let mut out = Vec::new();
+    for (method, params) in messages {
+        let body = json!({ "jsonrpc": "2.0", "method": method, "params": params }).to_string();
+        out.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+    c.send_raw(&out);
+}
+
+fn change_params(path: &Path, version: i32, text: &str) -> Value {
+    json!({
+        "textDocument": { "uri": uri(path), "version": version },
+        "contentChanges": [{ "text": text }],
+    })
+}
+
+#[test]
+fn a_burst_of_changes_is_checked_once_and_published_for_the_last_version() {
+    // A large file and a small one, both open.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.conduit");
+    let big_text = big_policy(5000);
+    std::fs::write(&big, &big_text).unwrap();
+    let path = dir.path().join("small.conduit");
+    std::fs::write(&path, small("ops")).unwrap();
+    let mut c = start(dir.path(), false);
+    for (p, t) in [(&big, &big_text), (&path, &small("ops"))] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri(p), "languageId": "conduit", "version": 1, "text": t } }),
+        );
+    }
+    let diags = c.wait_diagnostics(&uri(&path), |_| true).unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
+    // At once: an edit of the big file, which takes a while to parse and
+    // check, then twenty edits of the small one, each naming an unknown
+    // owner of its own. They arrive while the first is checked, and are
+    // checked together: only the last text's diagnostics go out.
+    let seen = c.notifications.len();
+    let big_edited = format!("{big_text}# edited\n");
+    let mut burst = vec![(
+        "textDocument/didChange",
+        change_params(&big, 2, &big_edited),
+    )];
+    for v in 2..=21 {
+        burst.push((
+            "textDocument/didChange",
+            change_params(&path, v, &small(&format!("nobody{v}"))),
+        ));
+    }
+    notify_all(&mut c, &burst);
+    let diags = c
+        .wait_diagnostics(&uri(&path), |d| {
+            d.iter()
+                .any(|d| d["message"].as_str().unwrap_or("").contains("nobody21"))
+        })
+        .unwrap();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let published: Vec<(String, Value)> = c.notifications[seen..]
+        .iter()
+        .filter(|(m, _)| m == "textDocument/publishDiagnostics")
+        .map(|(_, p)| (p["uri"].as_str().unwrap().to_string(), p["version"].clone()))
+        .collect();
+    // Each open document once, for its last version.
+    assert_eq!(
+        published,
+        [(uri(&big), json!(2)), (uri(&path), json!(21))],
+        "only the last versions are published"
+    );
+    // A hover right after a change answers on the changed text.
+    change(&mut c, &path, 22, &small("OPS"));
+    let h = hover_text(&mut c, &path, pos(&small("OPS"), "OPS", 0, 1));
+    assert!(h.contains("**owner** `ops`"), "{h}");
+    let diags = c.wait_diagnostics(&uri(&path), |_| true).unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(c.shutdown().unwrap().success());
 }
