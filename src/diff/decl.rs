@@ -662,10 +662,14 @@ fn firewall_attrs(p: &Policy, fw: &Firewall) -> Attrs {
         "interfaces",
         Value::list(fw.interfaces.iter().map(|i| {
             let z = zone_name(p, i.zone);
+            // Addresses are a set: compared and shown in address order.
             let addrs = if i.addrs.is_empty() {
                 String::new()
             } else {
-                let list: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
+                let mut sorted = i.addrs.clone();
+                sorted.sort();
+                sorted.dedup();
+                let list: Vec<String> = sorted.iter().map(|a| a.to_string()).collect();
                 format!(" address {}", list.join(", "))
             };
             (
@@ -688,18 +692,29 @@ fn firewall_attrs(p: &Policy, fw: &Firewall) -> Attrs {
             e.owner,
             e.reason.escape_default()
         );
+        // The comparison key ignores the case of names (zones, members,
+        // services, owner); the reason is compared exactly.
+        let mut key = format!(
+            "from {} service {} owner {} reason \"{}\"",
+            from.join(", ").to_ascii_lowercase(),
+            services.join(", ").to_ascii_lowercase(),
+            e.owner.as_str().to_ascii_lowercase(),
+            e.reason.escape_default()
+        );
         if let Some(d) = e.expires {
             text.push_str(&format!(" expires {d}"));
+            key.push_str(&format!(" expires {d}"));
         }
         if e.log {
             text.push_str(" log");
+            key.push_str(" log");
         }
         put_member(
             &mut a,
             10,
             e.kind.as_str(),
             e.name.as_str(),
-            Value::text(text),
+            Value::scalar(key, text),
         );
     }
     a
