@@ -193,15 +193,8 @@ fn parse_all(sources: &Sources) -> (Vec<Diagnostic>, Vec<ast::File>) {
     let mut files = Vec::new();
     let mut over = false;
     for (id, f) in sources.iter() {
-        if let Some(issue) = f.issue() {
-            // Only the file that crossed the policy size limit is reported.
-            if *issue == LoadIssue::PolicyTooLarge {
-                if over {
-                    continue;
-                }
-                over = true;
-            }
-            diags.push(load_issue(sources, id, issue));
+        if f.issue().is_some() {
+            diags.extend(reported_load_issue(sources, id, &mut over));
             continue;
         }
         let parsed = syntax::parse(sources, id);
@@ -259,16 +252,8 @@ pub(crate) fn check_trees(
 ) -> Checked {
     let mut diags = Vec::new();
     let mut over = false;
-    for (id, f) in sources.iter() {
-        if let Some(issue) = f.issue() {
-            if *issue == LoadIssue::PolicyTooLarge {
-                if over {
-                    continue;
-                }
-                over = true;
-            }
-            diags.push(load_issue(sources, id, issue));
-        }
+    for (id, _) in sources.iter() {
+        diags.extend(reported_load_issue(sources, id, &mut over));
     }
     diags.extend(syntax);
     let mut checked = check_files(sources, diags, trees, opts);
@@ -363,6 +348,24 @@ fn too_many_declarations(files: &[ast::File], max: usize) -> Option<Diagnostic> 
         .label("the first one over the limit")
         .help("merge flows that share endpoints and services, or split the policy"),
     )
+}
+
+/// The diagnostic of file `id`'s load issue, if it has one and it is
+/// reported: of the files over the policy size limit only the first
+/// (`over` records that it was seen).
+fn reported_load_issue(
+    sources: &Sources,
+    id: crate::source::FileId,
+    over: &mut bool,
+) -> Option<Diagnostic> {
+    let issue = sources.get(id)?.issue()?;
+    if *issue == LoadIssue::PolicyTooLarge {
+        if *over {
+            return None;
+        }
+        *over = true;
+    }
+    Some(load_issue(sources, id, issue))
 }
 
 pub(crate) fn load_issue(

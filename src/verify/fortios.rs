@@ -370,6 +370,35 @@ fn portrange(v: &[String], line: usize, name: &str) -> R<PortSet> {
     Ok(PortSet::from_ranges(out))
 }
 
+/// The `schedule` (only `always` is modelled) and the `action` of a policy
+/// or local-in policy `what` (`policy 3 (name)`): true for `accept`, false
+/// for `deny` or no action.
+fn schedule_and_action(o: &Obj<'_>, what: &str) -> R<bool> {
+    if let Some((v, l)) = o.get("schedule") {
+        if v.first().is_some_and(|s| s != "always") {
+            return unmodelled(
+                l,
+                format!(
+                    "{what}: schedule `{}` is not modelled by verify; only `always` is",
+                    v.join(" ")
+                ),
+            );
+        }
+    }
+    match o.get("action") {
+        None => Ok(false),
+        Some((v, l)) => match v.first().map(String::as_str) {
+            Some("accept") => Ok(true),
+            Some("deny") => Ok(false),
+            Some(other) => unmodelled(
+                l,
+                format!("{what}: action `{other}` is not modelled by verify"),
+            ),
+            None => unreadable(l, format!("{what}: `set action` without a value")),
+        },
+    }
+}
+
 /// The service `name` for packets of one family: `ICMP` matches IPv4
 /// only, `ICMP6` IPv6 only.
 fn custom(o: &Obj<'_>, name: &str, v6: bool) -> R<ServiceSpace> {
@@ -560,36 +589,7 @@ fn local_in(
             );
         }
     }
-    if let Some((v, l)) = o.get("schedule") {
-        if v.first().is_some_and(|s| s != "always") {
-            return unmodelled(
-                l,
-                format!(
-                    "local-in policy {key}: schedule `{}` is not modelled by verify; only `always` is",
-                    v.join(" ")
-                ),
-            );
-        }
-    }
-    let accept = match o.get("action") {
-        None => false,
-        Some((v, l)) => match v.first().map(String::as_str) {
-            Some("accept") => true,
-            Some("deny") => false,
-            Some(other) => {
-                return unmodelled(
-                    l,
-                    format!("local-in policy {key}: action `{other}` is not modelled by verify"),
-                )
-            }
-            None => {
-                return unreadable(
-                    l,
-                    format!("local-in policy {key}: `set action` without a value"),
-                )
-            }
-        },
-    };
+    let accept = schedule_and_action(o, &format!("local-in policy {key}"))?;
     let iif = match o.get("intf") {
         None => return unreadable(o.line, format!("local-in policy {key} has no `intf`")),
         Some((v, _)) if v.iter().any(|n| n == "any") => None,
@@ -688,31 +688,7 @@ fn policy(
             }
         }
     }
-    if let Some((v, l)) = o.get("schedule") {
-        if v.first().is_some_and(|s| s != "always") {
-            return unmodelled(
-                l,
-                format!(
-                    "policy {key}: schedule `{}` is not modelled by verify; only `always` is",
-                    v.join(" ")
-                ),
-            );
-        }
-    }
-    let accept = match o.get("action") {
-        None => false,
-        Some((v, l)) => match v.first().map(String::as_str) {
-            Some("accept") => true,
-            Some("deny") => false,
-            Some(other) => {
-                return unmodelled(
-                    l,
-                    format!("policy {key}: action `{other}` is not modelled by verify"),
-                )
-            }
-            None => return unreadable(l, format!("policy {key}: `set action` without a value")),
-        },
-    };
+    let accept = schedule_and_action(o, &format!("policy {key}"))?;
     let intf = |f: &str| -> R<Option<BTreeSet<String>>> {
         let Some((v, l)) = o.get(f) else {
             return unreadable(o.line, format!("policy {key} has no `{f}`"));
