@@ -169,6 +169,7 @@
 mod read;
 pub(crate) use read::port_number as ios_port_number;
 mod transition;
+mod vty;
 
 pub(super) use transition::transition_to;
 
@@ -264,6 +265,8 @@ pub(super) struct Prepared<'r> {
     groups: Option<Groups>,
     /// Per zone, the IPv4 and IPv6 list names.
     names: Vec<[String; 2]>,
+    /// The `line vty` access classes, when local entries admit sessions.
+    vty: Option<vty::Vty>,
 }
 
 /// Checks `rules`, plans the lists and names each one after its content
@@ -306,6 +309,7 @@ pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitE
         plan,
         groups,
         names,
+        vty: vty::plan(rules),
     })
 }
 
@@ -374,7 +378,7 @@ impl Prepared<'_> {
             w.line(&format!(" ipv6 traffic-filter {v6} in"))?;
             w.line("exit")?;
         }
-        Ok(())
+        self.vty.as_ref().map_or(Ok(()), |v| v.write(w))
     }
 
     /// One list: its opening line, its body and `exit`.
