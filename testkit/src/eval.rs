@@ -420,7 +420,14 @@ impl Device for Loaded<'_, ios_eval::Config> {
         let arrival = ios_arrival(&self.cfg, p, opts, w.src);
         let arrival_name = arrival.as_ref().map(|(n, _)| n.clone());
         for (name, acl) in &self.cfg.acls {
-            if acl.v6 != w.src.is_ipv6() || Some(name) == arrival_name.as_ref() {
+            // A vty access class filters sessions to the router, behind
+            // the inbound lists: not a zone's list.
+            let vty_class = self
+                .cfg
+                .vty
+                .iter()
+                .any(|b| b.v4_in.as_ref() == Some(name) || b.v6_in.as_ref() == Some(name));
+            if acl.v6 != w.src.is_ipv6() || Some(name) == arrival_name.as_ref() || vty_class {
                 continue;
             }
             let v = acl.eval(&w);

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use conduitc::backend::{emit_string_with, EmitOptions, Target};
-use conduitc::lower::{lower, BuildOptions};
+use conduitc::lower::{lower, BuildOptions, Match};
 use conduitc::model::{
     AddrSet, Endpoint, LocalAccess, LocalKind, Member, Name, PortSet, ServiceSet,
 };
@@ -210,12 +210,17 @@ proptest! {
                     .map_err(TestCaseError::fail)?;
                 prop_assert!(n > 0);
                 if rs.filters_local() {
-                    // Every declared SSH source is admitted by the vty
-                    // class too (or there is none).
                     let cfg = ios_eval::parse(&text).unwrap();
                     prop_assert!(text.contains("conduitc: nothing else to the router itself"));
                     let _ = cfg;
                 }
+                // The vty lines get a class exactly when an entry admits
+                // SSH or Telnet; the agreement above holds with it.
+                let sessions = rs.local.iter().any(|r| {
+                    matches!(&r.matcher, Match::Tcp(p) if p.contains(22) || p.contains(23))
+                });
+                prop_assert_eq!(text.contains("\nline vty 0 15\n access-class conduit-vty-"), sessions);
+                prop_assert_eq!(text.contains("ip access-list standard conduit-vty-"), sessions);
             }
         }
     }

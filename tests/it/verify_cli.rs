@@ -568,14 +568,15 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
     assert_eq!(doc["to_firewall_judged"], true);
     assert!(all_to(&doc, "admitted_not_declared", "ot-core-fw"), "{doc}");
 
-    // Cisco IOS: SSH to the router from anywhere at the head of a list.
+    // Cisco IOS: BGP to the router from anywhere at the head of a list
+    // (SSH from anywhere would still meet the vty access class).
     let built = build_for(&policy, "cisco-ios", "cell-router", &[]);
     let head = built
         .lines()
         .position(|l| l.starts_with("ip access-list extended conduit-supervisory-in-"))
         .unwrap();
     let mut lines: Vec<&str> = built.lines().collect();
-    lines.insert(head + 1, " 5 permit tcp any host 10.20.0.2 eq 22");
+    lines.insert(head + 1, " 5 permit tcp any host 10.20.0.2 eq 179");
     let edited = lines.join("\n") + "\n";
     let (code, doc) = json_of(&policy, "cisco-ios", "cell-router", &edited);
     assert_eq!(code, 1, "{doc}");
@@ -584,7 +585,7 @@ fn management_drift_is_judged_and_marked_as_traffic_to_the_firewall_on_every_tar
         "{doc}"
     );
     for f in doc["admitted_not_declared"].as_array().unwrap() {
-        assert_eq!(f["services"], serde_json::json!(["tcp/22"]), "{f}");
+        assert_eq!(f["services"], serde_json::json!(["tcp/179"]), "{f}");
         assert_eq!(
             f["dst"]["addrs"],
             serde_json::json!(["10.20.0.2/32"]),

@@ -169,6 +169,7 @@
 mod read;
 pub(crate) use read::port_number as ios_port_number;
 mod transition;
+mod vty;
 
 pub(super) use transition::transition_to;
 
@@ -267,6 +268,8 @@ pub(super) struct Prepared<'r> {
     groups: Option<Groups>,
     /// Per zone, the IPv4 and IPv6 list names.
     names: Vec<[String; 2]>,
+    /// The `line vty` access classes, when local entries admit sessions.
+    vty: Option<vty::Vty>,
 }
 
 /// Checks `rules`, plans the lists and names each one after its content
@@ -309,6 +312,7 @@ pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitE
         plan,
         groups,
         names,
+        vty: vty::plan(rules),
     })
 }
 
@@ -377,7 +381,7 @@ impl Prepared<'_> {
             w.line(&format!(" ipv6 traffic-filter {v6} in"))?;
             w.line("exit")?;
         }
-        Ok(())
+        self.vty.as_ref().map_or(Ok(()), |v| v.write(w))
     }
 
     /// One list: its opening line, its body and `exit`.

@@ -25,6 +25,8 @@ pub(super) const PREFIX: &str = "conduit-";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct List {
     pub v6: bool,
+    /// `ip access-list standard` (the vty access class).
+    pub standard: bool,
     /// The 1-based line that opens it.
     pub line: usize,
     /// Its body lines, as written (port names read as numbers).
@@ -74,6 +76,8 @@ pub(super) struct State {
     /// conduitc's groups named by lists conduitc did not write, with the
     /// line naming each.
     pub foreign_refs: BTreeMap<String, usize>,
+    /// The access classes of `line vty`, `[IPv4, IPv6]` (any line range).
+    pub vty: [Option<Bound>; 2],
 }
 
 impl State {
@@ -108,6 +112,7 @@ enum Block {
     Iface {
         key: String,
     },
+    Vty,
 }
 
 /// Reads `text` as IOS configuration (see the module docs). `Err` is
@@ -153,6 +158,7 @@ pub(super) fn read(text: &str) -> Result<State, EmitError> {
                     let key = key.clone();
                     iface_child(&mut st, &key, child, no)?;
                 }
+                Block::Vty => vty_child(&mut st, child, no),
             }
             continue;
         }
@@ -170,6 +176,17 @@ pub(super) fn read(text: &str) -> Result<State, EmitError> {
             ["ip", "access-list", "extended", name] => {
                 seen_ios = true;
                 block = open_list(&mut st, name, false, no)?;
+            }
+            ["ip", "access-list", "standard", name] if name.starts_with(PREFIX) => {
+                seen_ios = true;
+                block = open_list(&mut st, name, false, no)?;
+                if let Some(l) = st.lists.get_mut(*name) {
+                    l.standard = true;
+                }
+            }
+            ["line", "vty", ..] => {
+                seen_ios = true;
+                block = Block::Vty;
             }
             ["ipv6", "access-list", name] => {
                 seen_ios = true;
@@ -336,8 +353,12 @@ fn skip_banner<'a>(
 /// does not write the name for this family.
 fn list_name_parts(name: &str, v6: bool) -> Option<Option<&str>> {
     let rest = name.strip_prefix(PREFIX)?;
-    let suffix = if v6 { "-in6" } else { "-in" };
     let hex8 = |h: &str| h.len() == 8 && h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
+    let vty = if v6 { "vty6-" } else { "vty-" };
+    if let Some(h) = rest.strip_prefix(vty).filter(|h| hex8(h)) {
+        return Some(Some(h));
+    }
+    let suffix = if v6 { "-in6" } else { "-in" };
     if let Some((head, h)) = rest.rsplit_once('-') {
         if hex8(h) {
             let zone = head.strip_suffix(suffix)?;
@@ -377,6 +398,7 @@ fn open_list(st: &mut State, name: &str, v6: bool, no: usize) -> Result<Block, E
         name.to_string(),
         List {
             v6,
+            standard: false,
             line: no,
             body: Vec::new(),
             groups: BTreeSet::new(),
@@ -659,6 +681,21 @@ fn iface_child(st: &mut State, key: &str, child: &str, no: usize) -> Result<(), 
         line: no,
     });
     Ok(())
+}
+
+/// An access class under `line vty`; other commands there are not
+/// conduitc's.
+fn vty_child(st: &mut State, child: &str, no: usize) {
+    let words: Vec<&str> = child.split_whitespace().collect();
+    let (v6, list) = match words.as_slice() {
+        ["access-class", list, "in"] => (false, *list),
+        ["ipv6", "access-class", list, "in"] => (true, *list),
+        _ => return,
+    };
+    st.vty[usize::from(v6)] = Some(Bound {
+        list: list.to_string(),
+        line: no,
+    });
 }
 
 /// Checks that every content-named list and group holds what its name

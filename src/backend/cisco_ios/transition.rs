@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::read::{self, PREFIX};
-use super::{emit_to_form, header_version, io_error, Form, Lines, TARGET};
+use super::{emit_to_form, header_version, io_error, vty, Form, Lines, TARGET};
 use crate::backend::guard::printable_lines;
 use crate::backend::header::build_summary;
 use crate::backend::EmitError;
@@ -23,10 +23,12 @@ fn bind_cmd(v6: bool) -> &'static str {
     }
 }
 
-/// The command that removes a list of a family.
-fn list_cmd(v6: bool) -> &'static str {
-    if v6 {
+/// The command that opens (or, after `no`, removes) a list.
+fn list_cmd(l: &read::List) -> &'static str {
+    if l.v6 {
         "ipv6 access-list"
+    } else if l.standard {
+        "ip access-list standard"
     } else {
         "ip access-list extended"
     }
@@ -84,7 +86,7 @@ pub(in crate::backend) fn transition_to(
             continue;
         }
         if let Some(l) = new.lists.get(name) {
-            lines.push(format!("{} {name}", list_cmd(l.v6)));
+            lines.push(format!("{} {name}", list_cmd(l)));
             lines.extend(l.body.iter().cloned());
             lines.push("exit".into());
         }
@@ -126,6 +128,13 @@ pub(in crate::backend) fn transition_to(
         }
     }
     step(&mut script, "bind the new lists", lines);
+
+    // c2. The vty access classes, one command each.
+    step(
+        &mut script,
+        "apply the new vty access classes",
+        vty::rebind(&old, &new)?,
+    );
 
     // d. Interfaces the new build no longer governs.
     let mut lines = Vec::new();
@@ -177,7 +186,7 @@ pub(in crate::backend) fn transition_to(
                 ),
             });
         }
-        lines.push(format!("no {} {name}", list_cmd(l.v6)));
+        lines.push(format!("no {} {name}", list_cmd(l)));
     }
     step(&mut script, "remove the lists no longer used", lines);
 
