@@ -193,7 +193,13 @@ pub fn check_packet(
     }
     let arrival_name = arrival.map(|(n, _)| n);
     for (name, acl) in &cfg.acls {
-        if acl.v6 != w.src.is_ipv6() || Some(name) == arrival_name.as_ref() {
+        // A vty access class filters sessions to the router behind the
+        // inbound lists: it is no zone's list.
+        let vty_class = cfg
+            .vty
+            .iter()
+            .any(|b| b.v4_in.as_ref() == Some(name) || b.v6_in.as_ref() == Some(name));
+        if acl.v6 != w.src.is_ipv6() || Some(name) == arrival_name.as_ref() || vty_class {
             continue;
         }
         let v = acl.eval(w);
