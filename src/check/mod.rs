@@ -244,6 +244,7 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
 /// parsed, in file order; `syntax` the diagnostics of parsing every file
 /// without a load issue, as `syntax::parse` gave them. Load issues are
 /// reported here, as [`check`] reports them.
+#[cfg(feature = "lsp")]
 pub(crate) fn check_trees(
     sources: &Sources,
     trees: &[ast::File],
