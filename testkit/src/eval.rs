@@ -89,9 +89,14 @@ pub fn evaluator(target: Target) -> Result<Box<dyn Evaluator>, String> {
 /// Reads `text` (emitted by `target` for `policy` under `opts`) with the
 /// target's evaluator and checks that the device decides every packet of
 /// `packets` as `conduitc::decide` does: a passed packet is allowed, by a
-/// rule named after a flow `decide` names; a dropped one is not allowed.
-/// Returns how many packets were compared (the rest the device judged by
-/// its own semantics); `Err` describes the first disagreement.
+/// rule named after a flow `decide` names; a dropped one is not allowed. A
+/// packet `decide` allows by the fixed part of every build (neighbour
+/// discovery to the firewall itself) must pass, by a rule that names no
+/// flow or an entry `decide` lists. A packet the policy does not govern
+/// (to a firewall that declares no entry) is not compared, but the device
+/// must still read it without a fault. Returns how many packets were
+/// compared (the rest the device judged by its own semantics, or the
+/// policy does not govern); `Err` describes the first disagreement.
 pub fn agrees(
     target: Target,
     policy: &Policy,
@@ -114,7 +119,23 @@ pub fn agrees(
                 target.as_str()
             )
         };
-        match device.admits(pkt).map_err(&fail)? {
+        let got = device.admits(pkt).map_err(&fail)?;
+        if want.decision == conduitc::lower::Verdict::NotGoverned {
+            continue;
+        }
+        if want.fixed.is_some() {
+            match got {
+                Verdict::Passed { rule: None } => compared += 1,
+                Verdict::Passed { rule: Some(r) } if want.also.contains(&r) => compared += 1,
+                other => {
+                    return Err(fail(format!(
+                        "{other:?}, yet every build admits it by its fixed part"
+                    )))
+                }
+            }
+            continue;
+        }
+        match got {
             Verdict::Passed { rule } => {
                 if !want.allowed() {
                     return Err(fail(format!("passed by {rule:?}")));
@@ -330,6 +351,27 @@ impl Device for Loaded<'_, nft_eval::Ruleset> {
                         "no input chain for a firewall with manage or control entries".into(),
                     );
                 }
+                if pkt.proto == 58 && pkt.dst.is_ipv6() && pkt.src.is_ipv6() {
+                    // Neighbour and router discovery are untracked: the
+                    // input chain's fixed rule accepts them before the
+                    // entries.
+                    match pkt.icmp_type {
+                        Some(135 | 136) => {
+                            return Ok(if got.accept {
+                                Verdict::Passed { rule: got.rule }
+                            } else {
+                                Verdict::Dropped
+                            })
+                        }
+                        Some(133 | 134) if got.accept => {
+                            return Ok(Verdict::Own(
+                                "router discovery the host admits by the input chain's fixed rule"
+                                    .into(),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
                 got
             }
             None => self.cfg.eval(pkt, iif.as_deref(), oif.as_deref()),
@@ -516,10 +558,10 @@ fn ios_to_router(
     };
     let (permit, remark) = ios_eval::admits_local(cfg, &iface, w);
     if nd {
+        // The `nd-na` and `nd-ns` permits at the head of every IPv6 list,
+        // before the router's own block: the fixed part of the build.
         return if permit {
-            Ok(Verdict::Own(
-                "every IPv6 list passes neighbour discovery".into(),
-            ))
+            Ok(Verdict::Passed { rule: None })
         } else {
             Err(format!("{iface} denies neighbour discovery to the router"))
         };
@@ -594,6 +636,11 @@ fn fortigate_to_device(
         return Ok(Verdict::Own(
             "the build does not govern traffic to the device (allowaccess decides)".into(),
         ));
+    }
+    if wire::is_neighbour_discovery(w) {
+        // FortiOS answers neighbour solicitation and advertisement in its
+        // IPv6 stack: the local-in tables do not see them.
+        return Ok(Verdict::Passed { rule: None });
     }
     let arrival = iface_for(p, opts, w.src);
     for other in &fw.interfaces {
