@@ -351,25 +351,27 @@ impl Device for Loaded<'_, nft_eval::Ruleset> {
                         "no input chain for a firewall with manage or control entries".into(),
                     );
                 }
-                if pkt.proto == 58 && pkt.dst.is_ipv6() && pkt.src.is_ipv6() {
+                if pkt.proto == 58 && matches!(pkt.icmp_type, Some(133..=136)) {
                     // Neighbour and router discovery are untracked: the
                     // input chain's fixed rule accepts them before the
                     // entries.
-                    match pkt.icmp_type {
-                        Some(135 | 136) => {
-                            return Ok(if got.accept {
-                                Verdict::Passed { rule: got.rule }
-                            } else {
-                                Verdict::Dropped
-                            })
-                        }
-                        Some(133 | 134) if got.accept => {
-                            return Ok(Verdict::Own(
-                                "router discovery the host admits by the input chain's fixed rule"
-                                    .into(),
-                            ))
-                        }
-                        _ => {}
+                    let v6 = pkt.src.is_ipv6() && pkt.dst.is_ipv6();
+                    if v6 && matches!(pkt.icmp_type, Some(135 | 136)) {
+                        return Ok(if got.accept {
+                            Verdict::Passed { rule: got.rule }
+                        } else {
+                            Verdict::Dropped
+                        });
+                    }
+                    if got.accept && got.rule.is_none() {
+                        // Router solicitation and advertisement, which
+                        // `decide` leaves to the entries, and the same
+                        // ICMPv6 types carried over IPv4, which `icmpv6
+                        // type` matches in an inet table (the host's IPv4
+                        // stack has no protocol 58 and discards them).
+                        return Ok(Verdict::Own(
+                            "accepted by the input chain's neighbour discovery rule".into(),
+                        ));
                     }
                 }
                 got
@@ -554,7 +556,15 @@ fn ios_to_router(
         }
     }
     let Some(iface) = arrival else {
-        return Ok(Verdict::Dropped);
+        // From a zone no interface faces: it arrives on an interface the
+        // build binds no list to, which passes it. Neighbour discovery is
+        // admitted by the fixed part there as everywhere; anything else
+        // is a spoofed source.
+        return Ok(if nd {
+            Verdict::Passed { rule: None }
+        } else {
+            Verdict::Dropped
+        });
     };
     let (permit, remark) = ios_eval::admits_local(cfg, &iface, w);
     if nd {
@@ -669,5 +679,64 @@ fn fortigate_to_device(
         }),
         Some(_) => Ok(Verdict::Dropped),
         None => Err("no local-in entry decides it: the interface's allowaccess would".into()),
+    }
+}
+
+/// Checks the lowered rule set `rs` (built for `policy` under `opts`)
+/// against `want`, `decide`'s answer on `pkt`: a packet to the selected
+/// firewall itself is the local rules' to decide ([`RuleSet::decide_local`])
+/// when the firewall declares entries; neighbour discovery to it is the
+/// fixed part of every build (which the rule set leaves to the backends),
+/// and without entries it is not governed (nor filtered by the rule set's
+/// local part). Every other packet is the forward rules' to decide
+/// ([`RuleSet::decide`]).
+///
+/// [`RuleSet::decide_local`]: conduitc::lower::RuleSet::decide_local
+/// [`RuleSet::decide`]: conduitc::lower::RuleSet::decide
+pub fn lowered_agrees(
+    rs: &conduitc::lower::RuleSet,
+    policy: &Policy,
+    opts: &BuildOptions,
+    pkt: &Packet,
+    want: &conduitc::Decision,
+) -> Result<(), String> {
+    let fail = |got: &conduitc::Decision| {
+        Err(format!(
+            "the lowered rules decide {pkt:?} under {opts:?} as {got:?}; decide says {want:?}"
+        ))
+    };
+    if !to_device(policy, opts, pkt) {
+        let got = rs.decide(pkt);
+        return if &got == want { Ok(()) } else { fail(&got) };
+    }
+    if want.decision == conduitc::lower::Verdict::NotGoverned {
+        return if rs.filters_local() || !rs.local.is_empty() {
+            Err(format!(
+                "decide says {pkt:?} is not governed, yet the rule set filters traffic to the firewall"
+            ))
+        } else {
+            Ok(())
+        };
+    }
+    if !rs.filters_local() {
+        return Err(format!(
+            "decide says {want:?} on {pkt:?}, yet the rule set does not filter traffic to the firewall"
+        ));
+    }
+    if want.fixed.is_some() {
+        let got = rs.decide_local(pkt);
+        let mut named: Vec<String> = got.flow.iter().chain(&got.also).cloned().collect();
+        named.sort();
+        return if named == want.also {
+            Ok(())
+        } else {
+            fail(&got)
+        };
+    }
+    let got = rs.decide_local(pkt);
+    if &got == want {
+        Ok(())
+    } else {
+        fail(&got)
     }
 }

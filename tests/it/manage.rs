@@ -425,7 +425,9 @@ fn decide_allows_neighbour_discovery_to_a_firewall_with_entries_by_the_fixed_par
     // Under an isolation mode and after every entry expired, still allowed:
     // the fixed part does not depend on the entries in force.
     for opts in [
-        BuildOptions::new(today()).firewall("cell-fw").isolation("cut-office"),
+        BuildOptions::new(today())
+            .firewall("cell-fw")
+            .isolation("cut-office"),
         BuildOptions::new(Date::parse("2030-01-01").unwrap()).firewall("cell-fw"),
     ] {
         let d = conduitc::decide(&p, &nd("2001:db8:20::9", "2001:db8:20::1", 135), &opts).unwrap();
@@ -440,7 +442,10 @@ fn decide_allows_neighbour_discovery_to_a_firewall_with_entries_by_the_fixed_par
     // To a host behind the firewall, neighbour discovery is transit like any
     // other packet: no flow admits it.
     let d = conduitc::decide(&p, &nd("2001:db8:20::9", "2001:db8:20::5", 135), &opts).unwrap();
-    assert_eq!((d.decision, d.fixed, d.to_firewall), (Verdict::Deny, None, None));
+    assert_eq!(
+        (d.decision, d.fixed, d.to_firewall),
+        (Verdict::Deny, None, None)
+    );
 }
 
 #[test]
@@ -468,7 +473,15 @@ fn decide_says_traffic_to_a_firewall_without_entries_is_not_governed() {
     let d = conduitc::decide(&p, &ssh, &BuildOptions::new(today())).unwrap();
     assert_eq!((d.decision, d.to_firewall), (Verdict::Deny, None));
     // A firewall with entries still denies what they do not admit.
-    let d = conduitc::decide(&policy(), &Packet { dport: Some(23), ..ssh }, &opts).unwrap();
+    let d = conduitc::decide(
+        &policy(),
+        &Packet {
+            dport: Some(23),
+            ..ssh
+        },
+        &opts,
+    )
+    .unwrap();
     assert_eq!(d.decision, Verdict::Deny);
 }
 
@@ -523,7 +536,10 @@ fn query_prints_neighbour_discovery_and_not_governed_traffic_to_the_firewall() {
             "allow (to firewall cell-fw: neighbour discovery, admitted by every build)\n".into()
         )
     );
-    let (code, json) = q(&with, &[&nd_args[..], &["--format", "json", "--exit-code"]].concat());
+    let (code, json) = q(
+        &with,
+        &[&nd_args[..], &["--format", "json", "--exit-code"]].concat(),
+    );
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["decision"], "allow");
