@@ -450,7 +450,7 @@ fn decide_allows_neighbour_discovery_to_a_firewall_with_entries_by_the_fixed_par
 
 #[test]
 fn decide_says_traffic_to_a_firewall_without_entries_is_not_governed() {
-    let sources = Sources::from_memory("p.conduit", &without_entries());
+    let sources = Sources::from_memory("p.conduit", without_entries());
     let (p, _) = check(&sources, &CheckOptions::new(today()))
         .into_result()
         .unwrap();
