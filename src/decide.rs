@@ -11,7 +11,7 @@
 //! types of packets and decisions ([`Packet`], [`Decision`]) are shared.
 
 use crate::model::{Conduit, Firewall, Flow, LocalAccess, Mode, Policy, ZoneId};
-pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
+pub use crate::semantics::{BuildOptions, Decision, Fixed, LowerError, Packet, Rank, Verdict};
 
 /// Decides whether `packet`, as the initiation of a connection, is permitted
 /// by `policy` on `opts.today`, in `opts.isolation`, across `opts.firewall`.
@@ -30,6 +30,14 @@ pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Ver
 /// The deciding flow is the one whose rule the firewall consults first
 /// ([`Rank`]): flows with `log`, then the other flows, by full name; a
 /// catch-all decides only packets no declared flow admits.
+///
+/// Built for a firewall, a packet to one of its own addresses is traffic to
+/// the firewall itself ([`Decision::to_firewall`]). When the firewall
+/// declares `manage` or `control` entries, IPv6 neighbour solicitation and
+/// advertisement are allowed by the fixed part of every build
+/// ([`Fixed::NeighbourDiscovery`]) and its entries decide everything else;
+/// when it declares none, the policy does not govern such traffic
+/// ([`Verdict::NotGoverned`]).
 ///
 /// An isolation mode or firewall the policy does not declare is the same
 /// [`LowerError`] [`crate::lower::lower`] returns.
@@ -91,10 +99,13 @@ pub fn decide(
     Ok(verdict(admitting))
 }
 
-/// A flow is in force on every day up to and including its `expires`.
-/// The decision on a packet addressed to firewall `fw` itself: admitted
-/// when an entry in force has the source (in a zone not severed) and the
-/// service; logged entries first, then by name, as for flows.
+/// The decision on a packet addressed to firewall `fw` itself. Without any
+/// `manage` or `control` entry (in force or not) the build does not filter
+/// traffic to the firewall: not governed. Otherwise neighbour solicitation
+/// and advertisement over IPv6 are allowed by the build's fixed part, before
+/// any entry; anything else is admitted when an entry in force has the
+/// source (in a zone not severed) and the service; logged entries first,
+/// then by name, as for flows.
 fn decide_to_firewall(
     fw: &Firewall,
     packet: &Packet,
@@ -110,7 +121,17 @@ fn decide_to_firewall(
             && e.services
                 .admits(packet.proto, packet.dport, packet.icmp_type)
     };
-    let admitting = fw
+    if fw.local.is_empty() {
+        return Decision {
+            decision: Verdict::NotGoverned,
+            flow: None,
+            owner: None,
+            also: Vec::new(),
+            to_firewall: Some(fw.name.to_string()),
+            fixed: None,
+        };
+    }
+    let admitting: Vec<(Rank, String, String)> = fw
         .local
         .iter()
         .filter(|e| admits(e))
@@ -119,11 +140,35 @@ fn decide_to_firewall(
             (rank, e.full_name.clone(), e.owner.to_string())
         })
         .collect();
+    if neighbour_discovery(packet) {
+        let mut also: Vec<String> = admitting.into_iter().map(|(_, n, _)| n).collect();
+        also.sort();
+        also.dedup();
+        return Decision {
+            decision: Verdict::Allow,
+            flow: None,
+            owner: None,
+            also,
+            to_firewall: Some(fw.name.to_string()),
+            fixed: Some(Fixed::NeighbourDiscovery),
+        };
+    }
     let mut d = verdict(admitting);
     d.to_firewall = Some(fw.name.to_string());
     d
 }
 
+/// IPv6 neighbour solicitation or advertisement (both addresses IPv6).
+fn neighbour_discovery(packet: &Packet) -> bool {
+    packet.src.is_ipv6()
+        && packet.dst.is_ipv6()
+        && packet.proto == 58
+        && packet
+            .icmp_type
+            .is_some_and(|t| Fixed::NEIGHBOUR_DISCOVERY_TYPES.contains(&t))
+}
+
+/// A flow is in force on every day up to and including its `expires`.
 fn in_force(flow: &Flow, opts: &BuildOptions) -> bool {
     match flow.expires {
         None => true,
@@ -191,6 +236,7 @@ fn verdict(admitting: Vec<(Rank, String, String)>) -> Decision {
             owner: None,
             also: Vec::new(),
             to_firewall: None,
+            fixed: None,
         };
     };
     let mut also: Vec<String> = admitting
@@ -206,5 +252,6 @@ fn verdict(admitting: Vec<(Rank, String, String)>) -> Decision {
         owner: Some(owner.clone()),
         also,
         to_firewall: None,
+        fixed: None,
     }
 }

@@ -230,17 +230,57 @@ pub struct Decision {
     /// and `control` entries (`firewall/entry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_firewall: Option<String>,
+    /// When the packet is allowed by the fixed part of every build rather
+    /// than by a flow or entry: which part. `flow` and `owner` are then
+    /// `None`; `also` lists the entries that admit the packet too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Fixed>,
 }
 
-/// Allow or deny.
+/// A part of every build that admits packets whatever the policy declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Fixed {
+    /// IPv6 neighbour solicitation and advertisement (ICMPv6 types 135 and
+    /// 136) to a firewall's own IPv6 address, when the build filters traffic
+    /// to the firewall (it declares `manage` or `control` entries): the
+    /// nftables `input` chain accepts them before the entries, every Cisco
+    /// IOS IPv6 list permits `nd-ns` and `nd-na` before the router's own
+    /// block, and FortiOS answers them in its IPv6 stack, before the
+    /// local-in tables.
+    NeighbourDiscovery,
+}
+
+impl Fixed {
+    /// The ICMPv6 types of neighbour discovery that every build admits to
+    /// the firewall itself: neighbour solicitation and advertisement.
+    pub const NEIGHBOUR_DISCOVERY_TYPES: [u8; 2] = [135, 136];
+
+    /// How `query` names it: `neighbour discovery`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fixed::NeighbourDiscovery => "neighbour discovery",
+        }
+    }
+}
+
+/// Allow, deny, or not governed by the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Verdict {
     /// Permitted.
     Allow,
     /// Dropped.
     Deny,
+    /// Not decided by the policy: a packet to a firewall's own address when
+    /// the firewall declares no `manage` or `control` entry. No build
+    /// filters such traffic on the firewall's behalf (nftables writes no
+    /// `input` chain, Cisco IOS no router-bound block, FortiOS no local-in
+    /// table), so the device's own settings, or the forwarding lists it
+    /// happens to meet, decide it.
+    NotGoverned,
 }
 
 impl Decision {
@@ -259,6 +299,7 @@ impl Decision {
                 owner: None,
                 also: Vec::new(),
                 to_firewall: None,
+                fixed: None,
             },
             Some((_, name, owner)) => {
                 let mut also: Vec<String> = it.map(|(_, n, _)| n).collect();
@@ -269,12 +310,13 @@ impl Decision {
                     owner: Some(owner),
                     also,
                     to_firewall: None,
+                    fixed: None,
                 }
             }
         }
     }
 
-    /// True when allowed.
+    /// True when allowed (not when denied or not governed).
     pub fn allowed(&self) -> bool {
         self.decision == Verdict::Allow
     }

@@ -11,9 +11,16 @@
 //! is decided by that firewall's `manage` and `control` entries instead:
 //! `allow FIREWALL/ENTRY (to firewall FIREWALL)` or `deny (to firewall
 //! FIREWALL: no manage or control entry matches)`, and in JSON
-//! `"to_firewall":"FIREWALL"`. Without `--firewall`, the firewall owning
-//! the destination address is selected; with `--firewall` naming another
-//! firewall, the packet is transit traffic for it and decided by flows.
+//! `"to_firewall":"FIREWALL"`. IPv6 neighbour solicitation and
+//! advertisement to it are allowed by every build's fixed part: `allow (to
+//! firewall FIREWALL: neighbour discovery, admitted by every build)`, and in
+//! JSON `"flow":null` and `"fixed":"neighbour-discovery"`. A firewall that
+//! declares no entry leaves traffic to itself ungoverned: `not governed (to
+//! firewall FIREWALL: ...)`, `"decision":"not-governed"` in JSON, exit 1
+//! with `--exit-code` (only allow exits 0). Without `--firewall`, the
+//! firewall owning the destination address is selected; with `--firewall`
+//! naming another firewall, the packet is transit traffic for it and
+//! decided by flows.
 //!
 //! The deciding flow is the first admitting rule in the order every backend
 //! writes rules ([`conduitc::lower::Rank`]): flows with `log`, then the
@@ -25,7 +32,7 @@ use std::net::IpAddr;
 
 use clap::{Args, ValueEnum};
 use conduitc::diag::render::versioned_json_line;
-use conduitc::lower::{BuildOptions, Packet, Verdict};
+use conduitc::lower::{BuildOptions, Decision, Packet, Verdict};
 use conduitc::model::service::icmp_type_by_name;
 use conduitc::model::service_space::Axis;
 use conduitc::Code;
@@ -63,7 +70,8 @@ pub struct QueryArgs {
     /// Consider only the conduits crossing this firewall.
     #[arg(long, value_name = "NAME")]
     firewall: Option<String>,
-    /// Exit 0 when the packet is allowed and 1 when it is denied.
+    /// Exit 0 when the packet is allowed and 1 when it is denied or not
+    /// governed by the policy.
     #[arg(long)]
     exit_code: bool,
 }
@@ -180,32 +188,41 @@ pub fn run(out: &Output, args: QueryArgs) -> ExitStatus {
                 return ExitStatus::Error;
             }
         },
-        QueryFormat::Text => match (decision.decision, &decision.flow) {
-            (Verdict::Allow, Some(flow)) if decision.to_firewall.is_some() => {
-                let fw = decision.to_firewall.as_deref().unwrap_or_default();
-                let mut t = format!("allow {flow} (to firewall {fw})\n");
-                if !decision.also.is_empty() {
-                    t.push_str(&format!("also: {}\n", decision.also.join(", ")));
-                }
-                t
-            }
-            (_, _) if decision.to_firewall.is_some() => {
-                let fw = decision.to_firewall.as_deref().unwrap_or_default();
-                format!("deny (to firewall {fw}: no manage or control entry matches)\n")
-            }
-            (Verdict::Allow, Some(flow)) => {
-                let mut t = format!("allow {flow}\n");
-                if !decision.also.is_empty() {
-                    t.push_str(&format!("also: {}\n", decision.also.join(", ")));
-                }
-                t
-            }
-            _ => "deny (no flow matches)\n".to_string(),
-        },
+        QueryFormat::Text => text(&decision),
     };
     out.stdout(&text);
     if args.exit_code && decision.decision != Verdict::Allow {
         return ExitStatus::PolicyFailure;
     }
     ExitStatus::Success
+}
+
+/// The text answer: the verdict, what decided it, and the other flows or
+/// entries that admit the packet.
+fn text(decision: &Decision) -> String {
+    let also = if decision.also.is_empty() {
+        String::new()
+    } else {
+        format!("also: {}\n", decision.also.join(", "))
+    };
+    let flow = decision.flow.as_deref();
+    match (decision.to_firewall.as_deref(), decision.decision) {
+        (Some(fw), Verdict::NotGoverned) => format!(
+            "not governed (to firewall {fw}: it declares no manage or control entry, \
+             so no build filters traffic to it)\n"
+        ),
+        (Some(fw), Verdict::Allow) => match (decision.fixed, flow) {
+            (Some(fixed), _) => format!(
+                "allow (to firewall {fw}: {}, admitted by every build)\n{also}",
+                fixed.describe()
+            ),
+            (None, Some(flow)) => format!("allow {flow} (to firewall {fw})\n{also}"),
+            (None, None) => format!("allow (to firewall {fw})\n{also}"),
+        },
+        (Some(fw), _) => {
+            format!("deny (to firewall {fw}: no manage or control entry matches)\n")
+        }
+        (None, Verdict::Allow) => format!("allow {}\n{also}", flow.unwrap_or_default()),
+        (None, _) => "deny (no flow matches)\n".to_string(),
+    }
 }

@@ -464,7 +464,7 @@ fn not_judged(d: &Drift, firewall: Option<&str>) -> Option<String> {
     }
     Some(match firewall {
         Some(fw) => format!(
-            "note: traffic to the firewall itself is not compared: the policy declares no manage or control entry for {fw}\n"
+            "note: traffic to the firewall itself is not governed by the policy and not compared: it declares no manage or control entry for {fw}\n"
         ),
         None => "note: traffic to the firewall itself is not compared: no --firewall names the firewall the device is\n".to_string(),
     })

@@ -33,7 +33,7 @@ use std::net::IpAddr;
 use crate::model::{
     AddrSet, Date, Level, LocalKind, Mode, Platform, Policy, PortSet, ServiceSet, ServiceSpace,
 };
-pub use crate::semantics::{BuildOptions, Decision, LowerError, Packet, Rank, Verdict};
+pub use crate::semantics::{BuildOptions, Decision, Fixed, LowerError, Packet, Rank, Verdict};
 
 mod select;
 

@@ -89,9 +89,14 @@ pub fn evaluator(target: Target) -> Result<Box<dyn Evaluator>, String> {
 /// Reads `text` (emitted by `target` for `policy` under `opts`) with the
 /// target's evaluator and checks that the device decides every packet of
 /// `packets` as `conduitc::decide` does: a passed packet is allowed, by a
-/// rule named after a flow `decide` names; a dropped one is not allowed.
-/// Returns how many packets were compared (the rest the device judged by
-/// its own semantics); `Err` describes the first disagreement.
+/// rule named after a flow `decide` names; a dropped one is not allowed. A
+/// packet `decide` allows by the fixed part of every build (neighbour
+/// discovery to the firewall itself) must pass, by a rule that names no
+/// flow or an entry `decide` lists. A packet the policy does not govern
+/// (to a firewall that declares no entry) is not compared, but the device
+/// must still read it without a fault. Returns how many packets were
+/// compared (the rest the device judged by its own semantics, or the
+/// policy does not govern); `Err` describes the first disagreement.
 pub fn agrees(
     target: Target,
     policy: &Policy,
@@ -114,7 +119,23 @@ pub fn agrees(
                 target.as_str()
             )
         };
-        match device.admits(pkt).map_err(&fail)? {
+        let got = device.admits(pkt).map_err(&fail)?;
+        if want.decision == conduitc::lower::Verdict::NotGoverned {
+            continue;
+        }
+        if want.fixed.is_some() {
+            match got {
+                Verdict::Passed { rule: None } => compared += 1,
+                Verdict::Passed { rule: Some(r) } if want.also.contains(&r) => compared += 1,
+                other => {
+                    return Err(fail(format!(
+                        "{other:?}, yet every build admits it by its fixed part"
+                    )))
+                }
+            }
+            continue;
+        }
+        match got {
             Verdict::Passed { rule } => {
                 if !want.allowed() {
                     return Err(fail(format!("passed by {rule:?}")));
@@ -330,6 +351,29 @@ impl Device for Loaded<'_, nft_eval::Ruleset> {
                         "no input chain for a firewall with manage or control entries".into(),
                     );
                 }
+                if pkt.proto == 58 && matches!(pkt.icmp_type, Some(133..=136)) {
+                    // Neighbour and router discovery are untracked: the
+                    // input chain's fixed rule accepts them before the
+                    // entries.
+                    let v6 = pkt.src.is_ipv6() && pkt.dst.is_ipv6();
+                    if v6 && matches!(pkt.icmp_type, Some(135 | 136)) {
+                        return Ok(if got.accept {
+                            Verdict::Passed { rule: got.rule }
+                        } else {
+                            Verdict::Dropped
+                        });
+                    }
+                    if got.accept && got.rule.is_none() {
+                        // Router solicitation and advertisement, which
+                        // `decide` leaves to the entries, and the same
+                        // ICMPv6 types carried over IPv4, which `icmpv6
+                        // type` matches in an inet table (the host's IPv4
+                        // stack has no protocol 58 and discards them).
+                        return Ok(Verdict::Own(
+                            "accepted by the input chain's neighbour discovery rule".into(),
+                        ));
+                    }
+                }
                 got
             }
             None => self.cfg.eval(pkt, iif.as_deref(), oif.as_deref()),
@@ -512,14 +556,22 @@ fn ios_to_router(
         }
     }
     let Some(iface) = arrival else {
-        return Ok(Verdict::Dropped);
+        // From a zone no interface faces: it arrives on an interface the
+        // build binds no list to, which passes it. Neighbour discovery is
+        // admitted by the fixed part there as everywhere; anything else
+        // is a spoofed source.
+        return Ok(if nd {
+            Verdict::Passed { rule: None }
+        } else {
+            Verdict::Dropped
+        });
     };
     let (permit, remark) = ios_eval::admits_local(cfg, &iface, w);
     if nd {
+        // The `nd-na` and `nd-ns` permits at the head of every IPv6 list,
+        // before the router's own block: the fixed part of the build.
         return if permit {
-            Ok(Verdict::Own(
-                "every IPv6 list passes neighbour discovery".into(),
-            ))
+            Ok(Verdict::Passed { rule: None })
         } else {
             Err(format!("{iface} denies neighbour discovery to the router"))
         };
@@ -595,6 +647,11 @@ fn fortigate_to_device(
             "the build does not govern traffic to the device (allowaccess decides)".into(),
         ));
     }
+    if wire::is_neighbour_discovery(w) {
+        // FortiOS answers neighbour solicitation and advertisement in its
+        // IPv6 stack: the local-in tables do not see them.
+        return Ok(Verdict::Passed { rule: None });
+    }
     let arrival = iface_for(p, opts, w.src);
     for other in &fw.interfaces {
         if Some(&other.name) == arrival.as_ref() {
@@ -622,5 +679,64 @@ fn fortigate_to_device(
         }),
         Some(_) => Ok(Verdict::Dropped),
         None => Err("no local-in entry decides it: the interface's allowaccess would".into()),
+    }
+}
+
+/// Checks the lowered rule set `rs` (built for `policy` under `opts`)
+/// against `want`, `decide`'s answer on `pkt`: a packet to the selected
+/// firewall itself is the local rules' to decide ([`RuleSet::decide_local`])
+/// when the firewall declares entries; neighbour discovery to it is the
+/// fixed part of every build (which the rule set leaves to the backends),
+/// and without entries it is not governed (nor filtered by the rule set's
+/// local part). Every other packet is the forward rules' to decide
+/// ([`RuleSet::decide`]).
+///
+/// [`RuleSet::decide_local`]: conduitc::lower::RuleSet::decide_local
+/// [`RuleSet::decide`]: conduitc::lower::RuleSet::decide
+pub fn lowered_agrees(
+    rs: &conduitc::lower::RuleSet,
+    policy: &Policy,
+    opts: &BuildOptions,
+    pkt: &Packet,
+    want: &conduitc::Decision,
+) -> Result<(), String> {
+    let fail = |got: &conduitc::Decision| {
+        Err(format!(
+            "the lowered rules decide {pkt:?} under {opts:?} as {got:?}; decide says {want:?}"
+        ))
+    };
+    if !to_device(policy, opts, pkt) {
+        let got = rs.decide(pkt);
+        return if &got == want { Ok(()) } else { fail(&got) };
+    }
+    if want.decision == conduitc::lower::Verdict::NotGoverned {
+        return if rs.filters_local() || !rs.local.is_empty() {
+            Err(format!(
+                "decide says {pkt:?} is not governed, yet the rule set filters traffic to the firewall"
+            ))
+        } else {
+            Ok(())
+        };
+    }
+    if !rs.filters_local() {
+        return Err(format!(
+            "decide says {want:?} on {pkt:?}, yet the rule set does not filter traffic to the firewall"
+        ));
+    }
+    if want.fixed.is_some() {
+        let got = rs.decide_local(pkt);
+        let mut named: Vec<String> = got.flow.iter().chain(&got.also).cloned().collect();
+        named.sort();
+        return if named == want.also {
+            Ok(())
+        } else {
+            fail(&got)
+        };
+    }
+    let got = rs.decide_local(pkt);
+    if &got == want {
+        Ok(())
+    } else {
+        fail(&got)
     }
 }

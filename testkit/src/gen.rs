@@ -7,7 +7,10 @@
 //! Every spec is valid by construction, shrunk or not: zones get disjoint
 //! prefixes (IPv4 `10.Z.x.x`, IPv6 `2001:db8:Z::/48`), hosts and groups lie
 //! inside their zone, flows join the two zones of their conduit, and at most
-//! one zone is `networks any`. A failing case shrinks to fewer zones, hosts,
+//! one zone is `networks any`. The firewall `fw` has interface addresses and
+//! `manage`/`control` entries in some draws, none in others, so every
+//! property sees traffic to the device both governed by entries and not
+//! governed. A failing case shrinks to fewer zones, hosts,
 //! conduits, flows and services. [`PolicySpec::render`] prints the policy in
 //! the conduit language, so the parser and the checker see the same
 //! policies. [`packet_specs`] yields packets the same way, resolved against
@@ -302,7 +305,11 @@ fn conduit_spec() -> impl Strategy<Value = ConduitSpec> {
         })
 }
 
-/// Random valid policies (see the module documentation).
+/// Random valid policies (see the module documentation) whose firewall
+/// `fw` has interface addresses in 30 % of draws without entries, and zero
+/// to three `manage`/`control` entries in half of them (every interface then
+/// has an address): traffic to the device itself, governed by its entries,
+/// or not governed when it declares none.
 pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
     (
         prop::collection::vec(zone_spec(), 2..=5),
@@ -310,30 +317,20 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
         prop::collection::vec(conduit_spec(), 1..=4),
         prop::collection::vec(chance(30), 5),
         prop::collection::vec(chance(80), 5),
+        chance(30),
+        maybe(50, any::<u64>()),
     )
         .prop_map(
-            |(zones, any_zone, conduits, severed, interfaces)| PolicySpec {
+            |(zones, any_zone, conduits, severed, interfaces, addresses, local)| PolicySpec {
                 zones,
                 any_zone,
                 conduits,
                 severed,
                 interfaces,
-                addresses: false,
-                local: None,
+                addresses,
+                local,
             },
         )
-}
-
-/// Random valid policies whose firewall `fw` also has interface addresses
-/// (30 %, and always with entries) and zero to three `manage`/`control`
-/// entries (50 %): traffic to the device itself. [`policy_spec`] leaves
-/// both out.
-pub fn policy_spec_with_local() -> impl Strategy<Value = PolicySpec> {
-    (policy_spec(), chance(30), maybe(50, any::<u64>())).prop_map(|(mut spec, addresses, local)| {
-        spec.addresses = addresses;
-        spec.local = local;
-        spec
-    })
 }
 
 /// One address of `set` of a family: the first prefix's network plus one
@@ -936,7 +933,8 @@ pub fn packets(p: &Policy, seed: u64, n: usize) -> Vec<Packet> {
     resolve_packets(p, &draw(packet_specs(n), seed))
 }
 
-/// Addresses worth probing: interval edges and their neighbours, per zone and flow.
+/// Addresses worth probing: interval edges and their neighbours, per zone
+/// and flow, and every firewall's own addresses (traffic to the device).
 pub fn interesting_addrs(p: &Policy) -> Vec<IpAddr> {
     let mut sets: Vec<&AddrSet> = p.zones.iter().map(|z| &z.addrs).collect();
     for (_, f) in p.flows() {
@@ -963,6 +961,11 @@ pub fn interesting_addrs(p: &Policy) -> Vec<IpAddr> {
             for x in [lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)] {
                 out.insert(IpAddr::V6(Ipv6Addr::from(x)));
             }
+        }
+    }
+    for fw in &p.firewalls {
+        for i in &fw.interfaces {
+            out.extend(i.addrs.iter().copied());
         }
     }
     out.into_iter().collect()

@@ -21,7 +21,7 @@
 //! Pasting each full build over the previous one, as 0.1 required, leaves
 //! mismatching packets; the transitions leave none.
 //!
-//! The random policies (`gen::policy_spec_with_local`) give the firewall
+//! The random policies (`gen::policy_spec`) give the firewall
 //! interface addresses and `manage`/`control` entries about half the time, so old and new builds
 //! carry router-bound blocks (or not), and the probes include packets to
 //! every own address of either policy.
@@ -278,8 +278,8 @@ proptest! {
 
     #[test]
     fn transitions_between_random_policies_are_exact_and_never_widen(
-        a in gen::policy_spec_with_local(),
-        b in gen::policy_spec_with_local(),
+        a in gen::policy_spec(),
+        b in gen::policy_spec(),
         pkts in gen::packet_specs(24),
         iso in (any::<bool>(), any::<bool>()),
         flat in (any::<bool>(), any::<bool>()),

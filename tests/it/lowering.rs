@@ -3,7 +3,7 @@
 use conduitc::lower::{lower, BuildOptions};
 use proptest::prelude::*;
 
-use conduitc_testkit::gen;
+use conduitc_testkit::{eval, gen};
 
 fn option_sets(p: &conduitc::Policy) -> Vec<BuildOptions> {
     let mut v = vec![BuildOptions::new(gen::today())];
@@ -22,8 +22,10 @@ proptest! {
             let rules = lower(&p, &opts).unwrap();
             for pkt in gen::resolve_packets(&p, &pkts) {
                 let want = conduitc::decide(&p, &pkt, &opts).unwrap();
-                let got = rules.decide(&pkt);
-                prop_assert_eq!(&got, &want, "packet {:?} opts {:?}", pkt, opts);
+                eval::lowered_agrees(&rules, &p, &opts, &pkt, &want).map_err(TestCaseError::fail)?;
+                if eval::to_device(&p, &opts, &pkt) {
+                    continue;
+                }
                 // No single rule admits more than the policy: every admitting
                 // rule's flow is among the flows decide names.
                 for r in rules.rules.iter().filter(|r| r.admits(&pkt)) {

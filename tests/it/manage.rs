@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use conduitc::backend::{self, Target};
-use conduitc::lower::{lower, BuildOptions, Packet};
+use conduitc::lower::{lower, BuildOptions, Fixed, Packet, Verdict};
 use conduitc::model::{Date, LocalKind};
 use conduitc::{check, CheckOptions, Policy, Sources};
 use conduitc_testkit::eval;
@@ -384,4 +384,192 @@ proptest! {
         let text = backend::emit(&rs, Target::Nftables).unwrap();
         prop_assert_eq!(eval::agrees(Target::Nftables, &p, &opts, &text, &[pkt]), Ok(1));
     }
+}
+
+/// The policy without its `manage` and `control` entries: its interface
+/// addresses stay (W117 warns that it declares no management access).
+fn without_entries() -> String {
+    POLICY
+        .split("\n  manage admin {")
+        .next()
+        .unwrap()
+        .to_string()
+        + "}\n"
+}
+
+fn nd(src: &str, dst: &str, t: u8) -> Packet {
+    Packet {
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto: 58,
+        dport: None,
+        icmp_type: Some(t),
+    }
+}
+
+#[test]
+fn decide_allows_neighbour_discovery_to_a_firewall_with_entries_by_the_fixed_part() {
+    let p = policy();
+    let opts = BuildOptions::new(today()).firewall("cell-fw");
+    for t in [135, 136] {
+        // From a source no entry admits, in and out of every zone.
+        for src in ["2001:db8:20::9", "fe80::2", "2001:db8:99::1"] {
+            let d = conduitc::decide(&p, &nd(src, "2001:db8:20::1", t), &opts).unwrap();
+            assert_eq!(d.decision, Verdict::Allow, "{src} type {t}: {d:?}");
+            assert_eq!(d.fixed, Some(Fixed::NeighbourDiscovery));
+            assert_eq!(d.to_firewall.as_deref(), Some("cell-fw"));
+            assert_eq!((d.flow, d.owner), (None, None));
+            assert!(d.also.is_empty());
+        }
+    }
+    // Under an isolation mode and after every entry expired, still allowed:
+    // the fixed part does not depend on the entries in force.
+    for opts in [
+        BuildOptions::new(today())
+            .firewall("cell-fw")
+            .isolation("cut-office"),
+        BuildOptions::new(Date::parse("2030-01-01").unwrap()).firewall("cell-fw"),
+    ] {
+        let d = conduitc::decide(&p, &nd("2001:db8:20::9", "2001:db8:20::1", 135), &opts).unwrap();
+        assert_eq!(d.fixed, Some(Fixed::NeighbourDiscovery), "{opts:?}");
+    }
+    // Other ICMPv6 types to the firewall are the entries' to decide.
+    for t in [128, 133, 134, 137] {
+        let d = conduitc::decide(&p, &nd("2001:db8:20::9", "2001:db8:20::1", t), &opts).unwrap();
+        assert_eq!(d.decision, Verdict::Deny, "type {t}: {d:?}");
+        assert_eq!(d.fixed, None);
+    }
+    // To a host behind the firewall, neighbour discovery is transit like any
+    // other packet: no flow admits it.
+    let d = conduitc::decide(&p, &nd("2001:db8:20::9", "2001:db8:20::5", 135), &opts).unwrap();
+    assert_eq!(
+        (d.decision, d.fixed, d.to_firewall),
+        (Verdict::Deny, None, None)
+    );
+}
+
+#[test]
+fn decide_says_traffic_to_a_firewall_without_entries_is_not_governed() {
+    let sources = Sources::from_memory("p.conduit", without_entries());
+    let (p, _) = check(&sources, &CheckOptions::new(today()))
+        .into_result()
+        .unwrap();
+    let opts = BuildOptions::new(today()).firewall("cell-fw");
+    let ssh = Packet {
+        src: "10.20.0.5".parse().unwrap(),
+        dst: "10.20.0.1".parse().unwrap(),
+        proto: 6,
+        dport: Some(22),
+        icmp_type: None,
+    };
+    for pkt in [ssh, nd("2001:db8:20::9", "2001:db8:20::1", 135)] {
+        let d = conduitc::decide(&p, &pkt, &opts).unwrap();
+        assert_eq!(d.decision, Verdict::NotGoverned, "{pkt:?}: {d:?}");
+        assert!(!d.allowed());
+        assert_eq!(d.to_firewall.as_deref(), Some("cell-fw"));
+        assert_eq!((d.flow, d.fixed), (None, None));
+    }
+    // Without a firewall selected, the address is a host like any other.
+    let d = conduitc::decide(&p, &ssh, &BuildOptions::new(today())).unwrap();
+    assert_eq!((d.decision, d.to_firewall), (Verdict::Deny, None));
+    // A firewall with entries still denies what they do not admit.
+    let d = conduitc::decide(
+        &policy(),
+        &Packet {
+            dport: Some(23),
+            ..ssh
+        },
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(d.decision, Verdict::Deny);
+}
+
+/// Every target admits neighbour discovery to the firewall's own IPv6
+/// address when the firewall declares entries, and the kit's evaluators say
+/// so, as `decide` does.
+#[test]
+fn every_target_admits_neighbour_discovery_to_the_firewall_as_decide_says() {
+    let p = policy();
+    let opts = BuildOptions::new(today()).firewall("cell-fw");
+    let pkts: Vec<Packet> = ["2001:db8:20::5", "2001:db8:20::9"]
+        .into_iter()
+        .flat_map(|s| [135, 136].map(|t| nd(s, "2001:db8:20::1", t)))
+        .collect();
+    let rs = lower(&p, &opts).unwrap();
+    for target in Target::ALL {
+        let text = backend::emit(&rs, target).unwrap();
+        let compared = eval::agrees(target, &p, &opts, &text, &pkts).unwrap();
+        assert_eq!(compared, pkts.len(), "{}", target.as_str());
+    }
+}
+
+#[test]
+fn query_prints_neighbour_discovery_and_not_governed_traffic_to_the_firewall() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with.conduit");
+    let without = dir.path().join("without.conduit");
+    std::fs::write(&with, POLICY).unwrap();
+    std::fs::write(&without, without_entries()).unwrap();
+    let q = |path: &std::path::Path, args: &[&str]| -> (i32, String) {
+        let mut all = vec!["query", "--today", "2026-12-01"];
+        all.extend_from_slice(args);
+        all.push(path.to_str().unwrap());
+        let (code, out, err) = run(&all);
+        assert!(code == 0 || code == 1, "{code}: {err}");
+        (code, out)
+    };
+    let nd_args = [
+        "--src",
+        "2001:db8:20::9",
+        "--dst",
+        "2001:db8:20::1",
+        "--proto",
+        "icmpv6",
+        "--icmp-type",
+        "neighbor-solicitation",
+    ];
+    assert_eq!(
+        q(&with, &nd_args),
+        (
+            0,
+            "allow (to firewall cell-fw: neighbour discovery, admitted by every build)\n".into()
+        )
+    );
+    let (code, json) = q(
+        &with,
+        &[&nd_args[..], &["--format", "json", "--exit-code"]].concat(),
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["flow"], serde_json::Value::Null);
+    assert_eq!(v["fixed"], "neighbour-discovery");
+    assert_eq!(v["to_firewall"], "cell-fw");
+
+    let ssh = [
+        "--src",
+        "10.20.0.5",
+        "--dst",
+        "10.20.0.1",
+        "--proto",
+        "tcp",
+        "--port",
+        "22",
+    ];
+    let not_governed = "not governed (to firewall cell-fw: it declares no manage or control entry, so no build filters traffic to it)\n";
+    assert_eq!(q(&without, &ssh), (0, not_governed.to_string()));
+    assert_eq!(q(&without, &nd_args), (0, not_governed.to_string()));
+    // Only an allow exits 0 with --exit-code.
+    assert_eq!(
+        q(&without, &[&ssh[..], &["--exit-code"]].concat()),
+        (1, not_governed.to_string())
+    );
+    let (code, json) = q(&without, &[&ssh[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["decision"], "not-governed");
+    assert_eq!(v["flow"], serde_json::Value::Null);
+    assert_eq!(v["to_firewall"], "cell-fw");
+    assert!(v.get("fixed").is_none(), "{v}");
 }

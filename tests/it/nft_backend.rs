@@ -31,7 +31,10 @@ fn check_policy(p: &Policy, packets: &[Packet]) -> Result<(), TestCaseError> {
             let admitted_by = |name: &str| {
                 want.flow.as_deref() == Some(name) || want.also.iter().any(|a| a == name)
             };
-            if nft_eval::opens_connection(pkt) {
+            // A packet to the firewall itself meets the input chain only,
+            // any other packet the forward chains only.
+            let to_device = eval::to_device(p, &opts, pkt);
+            if nft_eval::opens_connection(pkt) && !to_device {
                 let got = rs.eval(pkt, iif.as_deref(), oif.as_deref());
                 if got.accept {
                     let rule = got.rule.as_deref().unwrap_or("(no comment)");
@@ -51,8 +54,13 @@ fn check_policy(p: &Policy, packets: &[Packet]) -> Result<(), TestCaseError> {
                     prop_assert!(got.logged, "logged flow admitted {:?} silently", pkt);
                 }
             }
-            // Every single accept rule admits only what decide allows.
+            // Every single accept rule admits only what decide allows (the
+            // input chain's fixed rules, which name no entry, are the
+            // `agrees` check's: loopback and neighbour discovery).
             for (chain, r) in rs.rules() {
+                if (chain == "input") != to_device || (to_device && r.comment.is_none()) {
+                    continue;
+                }
                 if !r.accepts() || !rs.rule_matches(r, pkt, iif.as_deref(), oif.as_deref()) {
                     continue;
                 }
@@ -70,7 +78,7 @@ fn check_policy(p: &Policy, packets: &[Packet]) -> Result<(), TestCaseError> {
                 }
             }
             // Arriving on the wrong interface never admits more.
-            if let (Some(i), Some(o)) = (&iif, &oif) {
+            if let (Some(i), Some(o), false) = (&iif, &oif, to_device) {
                 for (wi, wo) in [(o.as_str(), i.as_str()), ("bogus0", o.as_str())] {
                     if rs.eval(pkt, Some(wi), Some(wo)).accept {
                         prop_assert!(want.allowed(), "{:?} via {wi}->{wo} admitted", pkt);

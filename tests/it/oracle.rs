@@ -10,7 +10,7 @@ use conduitc::lower::{lower, BuildOptions, LowerError, Packet, Verdict};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Policy, Sources};
 
-use conduitc_testkit::gen;
+use conduitc_testkit::{eval, gen};
 use proptest::prelude::*;
 
 /// The words of `source` outside comments, string literals aside: every
@@ -319,11 +319,8 @@ proptest! {
         for opts in &options {
             let rules = lower(&p, opts).unwrap();
             for pkt in gen::resolve_packets(&p, &pkts) {
-                prop_assert_eq!(
-                    conduitc::decide(&p, &pkt, opts).unwrap(),
-                    rules.decide(&pkt),
-                    "{:?} {:?}", pkt, opts
-                );
+                let want = conduitc::decide(&p, &pkt, opts).unwrap();
+                eval::lowered_agrees(&rules, &p, opts, &pkt, &want).map_err(TestCaseError::fail)?;
             }
         }
     }

@@ -141,6 +141,54 @@ fn query_outputs_match_their_schema() {
     assert_eq!(own["decision"], "allow");
     assert_eq!(own["to_firewall"], "cell-router");
     assert_eq!(own["flow"], "cell-router/admin");
+    // Neighbour discovery to it: the fixed part of every build.
+    let nd = validated_output(
+        "query",
+        &[
+            &base[..],
+            &["--src", "2001:db8:20::99", "--dst", "2001:db8:20::2"],
+            &["--proto", "icmpv6", "--icmp-type", "136"],
+        ]
+        .concat(),
+        0,
+    );
+    assert_eq!(nd["decision"], "allow");
+    assert_eq!(nd["fixed"], "neighbour-discovery");
+    assert_eq!(nd["flow"], Value::Null);
+    // To a firewall without entries: not governed.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.conduit");
+    fs::write(
+        &path,
+        "owner ops {\n  contact \"ops@example.com\"\n}\n\
+         zone a {\n  level 2\n  owner ops\n  networks 10.2.0.0/24\n}\n\
+         zone b {\n  level 1\n  owner ops\n  networks 10.1.0.0/24\n}\n\
+         firewall fw {\n  platform nftables\n  interface \"eth0\" = a address 10.2.0.1\n  \
+         interface \"eth1\" = b address 10.1.0.1\n}\n",
+    )
+    .unwrap();
+    let free = validated_output(
+        "query",
+        &[
+            "query",
+            path.to_str().unwrap(),
+            "--today",
+            TODAY,
+            "--format",
+            "json",
+            "--src",
+            "10.2.0.9",
+            "--dst",
+            "10.1.0.1",
+            "--proto",
+            "tcp",
+            "--port",
+            "22",
+        ],
+        0,
+    );
+    assert_eq!(free["decision"], "not-governed");
+    assert_eq!(free["to_firewall"], "fw");
 }
 
 #[test]

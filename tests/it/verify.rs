@@ -50,6 +50,13 @@ fn exact(
     for p in packets
         .iter()
         .filter(|p| p.src.is_ipv4() == p.dst.is_ipv4() && nft_eval::opens_connection(p))
+        // The forward comparison leaves out the firewall's own addresses.
+        .filter(|p| {
+            !rules
+                .firewall
+                .as_ref()
+                .is_some_and(|f| f.own.contains(p.dst))
+        })
     {
         let device = eval.eval(p, iif, oif).accept;
         let declared = rules.rules.iter().any(|r| {

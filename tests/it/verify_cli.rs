@@ -696,7 +696,7 @@ fn without_entries_traffic_to_the_firewall_is_left_out_with_a_note() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(
             text(&out.stdout),
-            "the device admits exactly what the policy allows\nnote: traffic to the firewall itself is not compared: the policy declares no manage or control entry for ot-core-fw\n"
+            "the device admits exactly what the policy allows\nnote: traffic to the firewall itself is not governed by the policy and not compared: it declares no manage or control entry for ot-core-fw\n"
         );
         let out = verify(&policy, "-", &["--format", "json"], Some(config));
         assert_eq!(out.status.code(), Some(0));

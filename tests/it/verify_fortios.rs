@@ -97,6 +97,13 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
     for pkt in packets
         .iter()
         .filter(|x| x.src.is_ipv4() == x.dst.is_ipv4())
+        // The forward comparison leaves out the firewall's own addresses.
+        .filter(|x| {
+            !rules
+                .firewall
+                .as_ref()
+                .is_some_and(|f| f.own.contains(x.dst))
+        })
     {
         let w = Wire::initiation(pkt, eph);
         for i in &names {

@@ -76,6 +76,13 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet])
     for pkt in packets
         .iter()
         .filter(|x| x.src.is_ipv4() == x.dst.is_ipv4())
+        // The forward comparison leaves out the firewall's own addresses.
+        .filter(|x| {
+            !rules
+                .firewall
+                .as_ref()
+                .is_some_and(|f| f.own.contains(x.dst))
+        })
         .filter(|x| !(x.proto == 58 && matches!(x.icmp_type, Some(133..=137))))
         // Echo replies are judged as the requests they answer.
         .filter(|x| !matches!((x.proto, x.icmp_type), (1, Some(0)) | (58, Some(129))))
