@@ -269,10 +269,12 @@ impl<'t> Fast<'_, 't> {
         if !self.eat(b'{') {
             return None;
         }
-        let mut attrs = Vec::new();
+        // Room for a flow's attributes at once, then no more than needed.
+        let mut attrs = Vec::with_capacity(8);
         loop {
             self.skip();
             if self.eat(b'}') {
+                attrs.shrink_to_fit();
                 break;
             }
             let k = self.i;
@@ -339,7 +341,10 @@ impl<'t> Fast<'_, 't> {
                     if f.is_address() {
                         let r = f.address()?;
                         let span = f.span(r.0, r.1);
-                        Some(GroupMemberAst::Prefix(f.b.prefix_at(span, f.text(r))?, span))
+                        Some(GroupMemberAst::Prefix(
+                            f.b.prefix_at(span, f.text(r))?,
+                            span,
+                        ))
                     } else {
                         Some(GroupMemberAst::Host(f.ident()?))
                     }

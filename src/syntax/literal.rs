@@ -74,6 +74,15 @@ impl Builder {
 
     /// A terminated string at `span` whose body `raw` starts at `base`.
     pub(super) fn string_at(&mut self, span: Span, base: usize, raw: &str) -> Str {
+        // Printable ASCII without escapes, the common case, is its own value.
+        if raw.len() <= MAX_STRING_CHARS
+            && raw.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'\\')
+        {
+            return Str {
+                value: raw.to_string(),
+                span,
+            };
+        }
         let mut value = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
         let mut bad = false;
@@ -266,7 +275,14 @@ impl Builder {
             return None;
         };
         let (pspan, vspan) = (self.span(&proto), self.span(&value));
-        self.spec_at(span, p.as_str(), pspan, proto.as_str(), vspan, value.as_str())
+        self.spec_at(
+            span,
+            p.as_str(),
+            pspan,
+            proto.as_str(),
+            vspan,
+            value.as_str(),
+        )
     }
 
     /// A service spec `text` at `span`: the protocol `proto` at `pspan`,
