@@ -22,7 +22,12 @@ use crate::suggest::did_you_mean;
 impl Builder {
     pub(super) fn ident(&mut self, p: &P<'_>) -> Ident {
         let span = self.span(p);
-        let text = p.as_str().to_string();
+        self.ident_at(span, p.as_str())
+    }
+
+    /// A name with its span, its length checked.
+    pub(super) fn ident_at(&mut self, span: Span, text: &str) -> Ident {
+        let text = text.to_string();
         // Names are ASCII (the grammar says so): bytes are characters.
         let chars = if text.is_ascii() {
             text.len()
@@ -64,8 +69,20 @@ impl Builder {
                 span,
             };
         };
-        let base = body.as_span().start();
-        let raw = body.as_str();
+        self.string_at(span, body.as_span().start(), body.as_str())
+    }
+
+    /// A terminated string at `span` whose body `raw` starts at `base`.
+    pub(super) fn string_at(&mut self, span: Span, base: usize, raw: &str) -> Str {
+        // Printable ASCII without escapes, the common case, is its own value.
+        if raw.len() <= MAX_STRING_CHARS
+            && raw.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'\\')
+        {
+            return Str {
+                value: raw.to_string(),
+                span,
+            };
+        }
         let mut value = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
         let mut bad = false;
@@ -117,10 +134,13 @@ impl Builder {
     }
 
     pub(super) fn level(&mut self, p: &P<'_>) -> Option<Level> {
-        let s = p.as_str();
+        let span = self.span(p);
+        self.level_at(span, p.as_str())
+    }
+
+    pub(super) fn level_at(&mut self, span: Span, s: &str) -> Option<Level> {
         let l = Level::parse(s);
         if l.is_none() {
-            let span = self.span(p);
             self.err(
                 Code::InvalidLevel,
                 span,
@@ -132,11 +152,14 @@ impl Builder {
     }
 
     pub(super) fn sl(&mut self, p: &P<'_>) -> Option<u8> {
-        let s = p.as_str();
+        let span = self.span(p);
+        self.sl_at(span, p.as_str())
+    }
+
+    pub(super) fn sl_at(&mut self, span: Span, s: &str) -> Option<u8> {
         match s.parse::<u8>() {
             Ok(n @ 1..=4) => Some(n),
             _ => {
-                let span = self.span(p);
                 self.err(
                     Code::InvalidSecurityLevel,
                     span,
@@ -149,10 +172,13 @@ impl Builder {
     }
 
     pub(super) fn date(&mut self, p: &P<'_>) -> Option<Date> {
-        let s = p.as_str();
+        let span = self.span(p);
+        self.date_at(span, p.as_str())
+    }
+
+    pub(super) fn date_at(&mut self, span: Span, s: &str) -> Option<Date> {
         let d = Date::parse(s);
         if d.is_none() {
-            let span = self.span(p);
             self.err(
                 Code::InvalidDate,
                 span,
@@ -165,8 +191,11 @@ impl Builder {
 
     /// A prefix or bare address (a /32 or /128).
     pub(super) fn prefix(&mut self, p: &P<'_>) -> Option<IpNet> {
-        let s = p.as_str();
         let span = self.span(p);
+        self.prefix_at(span, p.as_str())
+    }
+
+    pub(super) fn prefix_at(&mut self, span: Span, s: &str) -> Option<IpNet> {
         if let Some((addr, len)) = s.split_once('/') {
             let Ok(a) = addr.parse::<IpAddr>() else {
                 self.bad_address(span, addr);
@@ -212,10 +241,13 @@ impl Builder {
     }
 
     pub(super) fn host_address(&mut self, p: &P<'_>) -> Option<IpAddr> {
-        let s = p.as_str();
-        let net = self.prefix(p)?;
+        let span = self.span(p);
+        self.host_address_at(span, p.as_str())
+    }
+
+    pub(super) fn host_address_at(&mut self, span: Span, s: &str) -> Option<IpAddr> {
+        let net = self.prefix_at(span, s)?;
         if net.prefix_len() != net.max_prefix_len() {
-            let span = self.span(p);
             self.err(
                 Code::InvalidAddress,
                 span,
@@ -242,10 +274,29 @@ impl Builder {
             self.internal(p, "service spec");
             return None;
         };
-        let vspan = self.span(&value);
-        let v = value.as_str();
-        let text = p.as_str();
-        match proto.as_str().to_ascii_lowercase().as_str() {
+        let (pspan, vspan) = (self.span(&proto), self.span(&value));
+        self.spec_at(
+            span,
+            p.as_str(),
+            pspan,
+            proto.as_str(),
+            vspan,
+            value.as_str(),
+        )
+    }
+
+    /// A service spec `text` at `span`: the protocol `proto` at `pspan`,
+    /// then `/` and the value `v` at `vspan`.
+    pub(super) fn spec_at(
+        &mut self,
+        span: Span,
+        text: &str,
+        pspan: Span,
+        proto: &str,
+        vspan: Span,
+        v: &str,
+    ) -> Option<Spec> {
+        match proto.to_ascii_lowercase().as_str() {
             kw @ ("tcp" | "udp") => {
                 let (lo, hi) = self.ports(vspan, text, v)?;
                 Some(if kw == "tcp" {
@@ -333,14 +384,13 @@ impl Builder {
                 Some(Spec::Ip(n))
             }
             other => {
-                let pspan = self.span(&proto);
                 let help = did_you_mean(other, &["tcp", "udp", "icmp", "icmpv6", "ip"]).or_else(
                     || Some("a spec is `tcp/PORTS`, `udp/PORTS`, `icmp/TYPE`, `icmpv6/TYPE` or `ip/N`".into()),
                 );
                 self.err(
                     Code::UnknownProtocol,
                     pspan,
-                    format!("`{}` is not a protocol", proto.as_str()),
+                    format!("`{proto}` is not a protocol"),
                 )
                 .help = help;
                 None
