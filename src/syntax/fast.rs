@@ -831,7 +831,7 @@ mod tests {
     fn both_paths_agree_on_generated_policies() {
         use conduitc_testkit::gen;
         for seed in 0..150 {
-            let text = gen::draw(gen::policy_spec_with_local(), seed).render();
+            let text = gen::draw(gen::policy_spec(), seed).render();
             assert!(
                 agree(&format!("seed {seed}"), &text),
                 "seed {seed}: the fast path gave up on a generated policy:\n{text}"

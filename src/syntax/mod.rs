@@ -87,6 +87,32 @@ fn parse_grammar(id: FileId, text: &str) -> Parsed {
     parse_pest(id, text)
 }
 
+/// The fast reader against pest on `text`, for the `parse_fast` fuzz
+/// target: `Ok(true)` when the fast path took the text (and pest gives the
+/// same tree and comments without a diagnostic), `Ok(false)` when it gave
+/// up on text pest does not accept cleanly, `Err` naming the disagreement.
+#[cfg(fuzzing)]
+pub fn fast_reader_agrees(text: &str) -> Result<bool, String> {
+    let id = FileId::FIRST;
+    let fast = fast::decls(&mut build::Builder::new(id), text);
+    let slow = parse_pest(id, text);
+    let clean = slow.diagnostics.is_empty();
+    match (fast, slow.file) {
+        (Some(decls), Some(file)) if clean => {
+            if decls != file.decls {
+                return Err("the trees differ".to_string());
+            }
+            if comments::comments(id, text) != file.comments {
+                return Err("the comments differ".to_string());
+            }
+            Ok(true)
+        }
+        (Some(_), _) => Err("the fast path accepts what pest does not".to_string()),
+        (None, Some(_)) if clean => Err("the fast path gives up on clean text".to_string()),
+        (None, _) => Ok(false),
+    }
+}
+
 /// The grammar run by pest and the tree built from its pairs: the path for
 /// text the fast path gives up on, and the one that words syntax errors.
 fn parse_pest(id: FileId, text: &str) -> Parsed {
