@@ -527,7 +527,11 @@ impl<'a> Checker<'a> {
 
     /// Resolves an owner reference to its declared spelling.
     pub(crate) fn owner_ref(&mut self, id: &ast::Ident) -> Option<crate::model::Name> {
-        self.owners.resolve(id, &mut self.diags)?;
-        self.owners.spelled(&id.text).map(crate::model::Name::new)
+        let idx = self.owners.resolve(id, &mut self.diags)?;
+        // The owner's model name, shared rather than copied.
+        match self.policy.owners.get(idx) {
+            Some(o) if o.name.is(&id.text) => Some(o.name.clone()),
+            _ => self.owners.spelled(&id.text).map(crate::model::Name::new),
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! Every valid waiver is recorded in `Policy::waivers`, whether or not it
 //! suppressed anything.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use super::Checker;
@@ -101,16 +100,13 @@ impl Checker<'_> {
     }
 
     pub(crate) fn waive_stage(&mut self) {
-        let mut conduit_waivers: Vec<BTreeSet<Code>> = Vec::new();
-        let mut flow_waivers: Vec<Vec<BTreeSet<Code>>> = Vec::new();
+        let mut waivers = Vec::new();
         for (ci, (cdecl, fdecls)) in self.conduit_decls.iter().enumerate() {
             let conduit = &self.policy.conduits[ci];
-            let mut cw = BTreeSet::new();
             for a in &cdecl.attrs {
                 if let ConduitAttr::Waive(w) = &a.value {
                     if let Ok(code) = waived_code(w) {
-                        cw.insert(code);
-                        self.policy.waivers.push(Waiver {
+                        waivers.push(Waiver {
                             code: code.as_str().to_string(),
                             reason: w.reason.value.clone(),
                             scope: conduit.name.to_string(),
@@ -118,14 +114,11 @@ impl Checker<'_> {
                     }
                 }
             }
-            let mut fws = Vec::new();
             for (fi, f) in fdecls.iter().enumerate() {
-                let mut fw = BTreeSet::new();
                 for a in &f.attrs {
                     if let FlowAttr::Waive(w) = &a.value {
                         if let Ok(code) = waived_code(w) {
-                            fw.insert(code);
-                            self.policy.waivers.push(Waiver {
+                            waivers.push(Waiver {
                                 code: code.as_str().to_string(),
                                 reason: w.reason.value.clone(),
                                 scope: conduit.flows[fi].full_name.clone(),
@@ -133,18 +126,36 @@ impl Checker<'_> {
                         }
                     }
                 }
-                fws.push(fw);
             }
-            conduit_waivers.push(cw);
-            flow_waivers.push(fws);
+        }
+        // After the waivers of firewall entries, recorded by their stage.
+        self.policy.waivers.append(&mut waivers);
+        self.policy.waivers.shrink_to_fit();
+        // Each warning is looked up in the waivers of its conduit and flow
+        // (a few attributes), so no per-flow set is built.
+        fn waives<'w>(mut attrs: impl Iterator<Item = &'w Waive>, code: Code) -> bool {
+            attrs.any(|w| waived_code(w).is_ok_and(|c| c == code))
         }
         for (d, ci, fi) in std::mem::take(&mut self.warnings) {
-            let by_conduit = conduit_waivers.get(ci).is_some_and(|l| l.contains(&d.code));
-            let by_flow = fi.is_some_and(|fi| {
-                flow_waivers
-                    .get(ci)
-                    .and_then(|l| l.get(fi))
-                    .is_some_and(|l| l.contains(&d.code))
+            let Some((cdecl, fdecls)) = self.conduit_decls.get(ci) else {
+                self.diags.push(d);
+                continue;
+            };
+            let by_conduit = waives(
+                cdecl.attrs.iter().filter_map(|a| match &a.value {
+                    ConduitAttr::Waive(w) => Some(w),
+                    _ => None,
+                }),
+                d.code,
+            );
+            let by_flow = fi.and_then(|fi| fdecls.get(fi)).is_some_and(|f| {
+                waives(
+                    f.attrs.iter().filter_map(|a| match &a.value {
+                        FlowAttr::Waive(w) => Some(w),
+                        _ => None,
+                    }),
+                    d.code,
+                )
             });
             if !by_conduit && !by_flow {
                 self.diags.push(d);

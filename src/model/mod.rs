@@ -17,6 +17,7 @@ pub mod service_space;
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -27,14 +28,17 @@ pub use service::{PortSet, Proto, ServiceSet};
 pub use service_space::ServiceSpace;
 
 /// A user-declared name: the spelling as declared, compared case-insensitively.
+///
+/// The text is shared: cloning a name (as the model does for every flow
+/// that names an owner, host or group) copies a pointer, not the text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Name(String);
+pub struct Name(Arc<str>);
 
 impl Name {
     /// Wraps a declared name.
     pub fn new(s: impl Into<String>) -> Self {
-        Name(s.into())
+        Name(Arc::from(s.into()))
     }
     /// The name as declared.
     pub fn as_str(&self) -> &str {
