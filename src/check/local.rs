@@ -258,7 +258,9 @@ impl<'a> Checker<'a> {
                     let waiver = Waiver {
                         code: self.text(code.as_str()),
                         reason: self.text(&w.reason.value),
-                        scope: scope.get_or_insert_with(|| full_name.as_str().into()).clone(),
+                        scope: scope
+                            .get_or_insert_with(|| full_name.as_str().into())
+                            .clone(),
                     };
                     self.policy.waivers.push(waiver);
                 }

@@ -886,8 +886,12 @@ mod tests {
     #[test]
     fn text_reads_compares_and_serialises_as_a_string() {
         let t = super::Text::from("W101");
-        assert!(t == "W101" && "W101" == t && t == *"W101");
-        assert!(t == String::from("W101") && String::from("W101") == t);
+        let owned = String::from("W101");
+        assert_eq!(t, "W101");
+        assert_eq!("W101", t);
+        assert_eq!(t, *"W101");
+        assert_eq!(t, owned);
+        assert_eq!(owned, t);
         assert_ne!(t, super::Text::from("w101"));
         assert_eq!(t.len(), 4);
         assert_eq!(String::from(t.clone()), "W101");
