@@ -203,9 +203,10 @@ conduit dmz-plant {
   }
 }
 "#;
-        let sources = crate::Sources::from_memory("p.conduit", text);
-        let opts = crate::CheckOptions::new(crate::model::Date::parse("2026-12-01").unwrap());
-        let policy = crate::check(&sources, &opts).policy.unwrap();
+        let sources = crate::source::Sources::from_memory("p.conduit", text);
+        let opts =
+            crate::check::CheckOptions::new(crate::model::Date::parse("2026-12-01").unwrap());
+        let policy = crate::check::check(&sources, &opts).policy.unwrap();
         let w = &policy.waivers;
         let seen: Vec<(&str, &str, &str)> = w
             .iter()
