@@ -16,7 +16,8 @@
 //!
 //! The binary is the one `cargo bench` builds (the `bench` profile, which is
 //! the release profile with line tables). Set `CONDUITC_BIN` to measure
-//! another binary, for a before/after comparison.
+//! another binary, for a before/after comparison, and `KEEP_POLICY=DIR` to
+//! keep a copy of the policy in `DIR` (which must not exist yet).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -113,6 +114,10 @@ fn main() {
     let src = tmp.path().join("policy");
     let text = policy(zones, flows);
     write_split(&src, &text);
+    if let Some(keep) = std::env::var_os("KEEP_POLICY") {
+        // A copy of the policy for profiling by hand.
+        write_split(Path::new(&keep), &text);
+    }
     let input = text.len() as f64;
     drop(text);
     let src_s = src.to_str().unwrap().to_string();

@@ -54,6 +54,10 @@ struct Pool<T> {
     /// recognised without hashing its content. Every address here belongs
     /// to a list in `lists`, which keeps it alive and so unique.
     known: HashSet<*const Vec<T>, Mixed>,
+    /// The one empty list every empty set is made to share (an empty set
+    /// allocates its own otherwise: many flows have no UDP ports or no
+    /// IPv6 addresses).
+    empty: Arc<Vec<T>>,
 }
 
 impl<T> Default for Pool<T> {
@@ -62,6 +66,7 @@ impl<T> Default for Pool<T> {
             state: RandomState::new(),
             lists: HashMap::default(),
             known: HashSet::default(),
+            empty: Arc::new(Vec::new()),
         }
     }
 }
@@ -80,7 +85,11 @@ impl<T: Eq + Hash> Pool<T> {
     /// Replaces `list` with the stored equal list, storing it first if it is
     /// new; returns the number of intervals newly stored.
     fn share(&mut self, list: &mut Arc<Vec<T>>) -> usize {
-        if list.is_empty() || self.known.contains(&Arc::as_ptr(list)) {
+        if list.is_empty() {
+            *list = Arc::clone(&self.empty);
+            return 0;
+        }
+        if self.known.contains(&Arc::as_ptr(list)) {
             return 0;
         }
         let (found, hash) = self.stored(list);
@@ -96,7 +105,11 @@ impl<T: Eq + Hash> Pool<T> {
     /// Replaces `list` with the stored equal list, if there is one; stores
     /// and counts nothing.
     fn canonical(&self, list: &mut Arc<Vec<T>>) {
-        if list.is_empty() || self.known.contains(&Arc::as_ptr(list)) {
+        if list.is_empty() {
+            *list = Arc::clone(&self.empty);
+            return;
+        }
+        if self.known.contains(&Arc::as_ptr(list)) {
             return;
         }
         if let (Some(stored), _) = self.stored(list) {
@@ -177,5 +190,7 @@ mod tests {
         assert_eq!(e.total(), 100);
         assert_eq!(e.lists(), 1);
         assert!(std::ptr::eq(a.tcp.ranges(), b.tcp.ranges()));
+        // Empty lists are shared too, and not counted.
+        assert!(Arc::ptr_eq(a.udp.shared_mut(), b.udp.shared_mut()));
     }
 }

@@ -85,8 +85,13 @@ impl<'a> Checker<'a> {
         .map_or(Mode::Enforce, |(m, _)| m);
 
         let mut flow_names = NameTable::new("flow");
-        let mut flows = Vec::new();
-        let mut flow_decls = Vec::new();
+        let declared = b
+            .attrs
+            .iter()
+            .filter(|a| matches!(a.value, ConduitAttr::Flow(_)))
+            .count();
+        let mut flows = Vec::with_capacity(declared);
+        let mut flow_decls = Vec::with_capacity(declared);
         for a in &b.attrs {
             let ConduitAttr::Flow(f) = &a.value else {
                 continue;
@@ -103,6 +108,8 @@ impl<'a> Checker<'a> {
             }
         }
         if let (Some(zones), Some(owner)) = (pair, owner) {
+            flows.shrink_to_fit();
+            flow_decls.shrink_to_fit();
             self.policy.conduits.push(Conduit {
                 name: Name::new(cname),
                 zones,
@@ -164,9 +171,9 @@ impl<'a> Checker<'a> {
         let cname = c.name.text.as_str();
         let from_eps = from.map(|(list, attr)| (self.endpoints(list, pair, cname), attr.span));
         let to_eps = to.map(|(list, attr)| (self.endpoints(list, pair, cname), attr.span));
-        let mut sets = Vec::new();
+        let n = service.map_or(0, |(list, _)| list.len());
+        let (mut sets, mut refs) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut services_ok = true;
-        let mut refs = Vec::new();
         if let Some((list, _)) = service {
             for r in list {
                 refs.push(r.text.clone());
@@ -285,7 +292,7 @@ impl<'a> Checker<'a> {
         pair: Option<[usize; 2]>,
         cname: &str,
     ) -> Option<Vec<Endpoint>> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(list.len());
         let mut ok = true;
         for e in list {
             match self.endpoint(e, pair, cname) {

@@ -251,14 +251,18 @@ impl<'a> Checker<'a> {
         if kind == LocalKind::Manage {
             self.management_level(e, &full_name, &from);
         }
+        let mut scope: Option<crate::model::Text> = None;
         for a in &e.attrs {
             if let FlowAttr::Waive(w) = &a.value {
                 if let Ok(code) = waived_code(w) {
-                    self.policy.waivers.push(Waiver {
-                        code: code.as_str().to_string(),
-                        reason: w.reason.value.clone(),
-                        scope: full_name.clone(),
-                    });
+                    let waiver = Waiver {
+                        code: self.text(code.as_str()),
+                        reason: self.text(&w.reason.value),
+                        scope: scope
+                            .get_or_insert_with(|| full_name.as_str().into())
+                            .clone(),
+                    };
+                    self.policy.waivers.push(waiver);
                 }
             }
         }

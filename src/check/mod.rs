@@ -460,6 +460,8 @@ pub(crate) struct Checker<'a> {
     /// The addresses of each host named by an endpoint, by (zone, host),
     /// built once and shared by every flow that names it.
     pub(crate) host_addrs: std::collections::HashMap<(usize, usize), crate::model::AddrSet>,
+    /// Every waiver code and reason recorded so far, each text once.
+    pub(crate) texts: std::collections::HashSet<crate::model::Text>,
 }
 
 impl<'a> Checker<'a> {
@@ -479,6 +481,7 @@ impl<'a> Checker<'a> {
             expansion: expand::Expansion::default(),
             expanded_too_far: false,
             host_addrs: std::collections::HashMap::new(),
+            texts: std::collections::HashSet::new(),
         };
         let decls: Vec<&'a ast::Decl> = files.iter().flat_map(|f| &f.decls).collect();
         let of = |want: fn(&'a ast::Decl) -> bool| decls.iter().copied().filter(move |d| want(d));
@@ -525,9 +528,24 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `s` as shared text: the same [`Text`](crate::model::Text) for every
+    /// equal string (waiver codes and reasons repeat across flows).
+    pub(crate) fn text(&mut self, s: &str) -> crate::model::Text {
+        if let Some(t) = self.texts.get(s) {
+            return t.clone();
+        }
+        let t = crate::model::Text::from(s);
+        self.texts.insert(t.clone());
+        t
+    }
+
     /// Resolves an owner reference to its declared spelling.
     pub(crate) fn owner_ref(&mut self, id: &ast::Ident) -> Option<crate::model::Name> {
-        self.owners.resolve(id, &mut self.diags)?;
-        self.owners.spelled(&id.text).map(crate::model::Name::new)
+        let idx = self.owners.resolve(id, &mut self.diags)?;
+        // The owner's model name, shared rather than copied.
+        match self.policy.owners.get(idx) {
+            Some(o) if o.name.is(&id.text) => Some(o.name.clone()),
+            _ => self.owners.spelled(&id.text).map(crate::model::Name::new),
+        }
     }
 }

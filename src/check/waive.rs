@@ -5,12 +5,11 @@
 //! Every valid waiver is recorded in `Policy::waivers`, whether or not it
 //! suppressed anything.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Severity};
-use crate::model::Waiver;
+use crate::model::{Text, Waiver};
 use crate::syntax::ast::{ConduitAttr, FlowAttr, Waive};
 
 /// The code a waiver names, or the diagnostic saying why it names none.
@@ -101,50 +100,70 @@ impl Checker<'_> {
     }
 
     pub(crate) fn waive_stage(&mut self) {
-        let mut conduit_waivers: Vec<BTreeSet<Code>> = Vec::new();
-        let mut flow_waivers: Vec<Vec<BTreeSet<Code>>> = Vec::new();
-        for (ci, (cdecl, fdecls)) in self.conduit_decls.iter().enumerate() {
-            let conduit = &self.policy.conduits[ci];
-            let mut cw = BTreeSet::new();
+        let mut waivers = Vec::new();
+        let decls = std::mem::take(&mut self.conduit_decls);
+        for (ci, (cdecl, fdecls)) in decls.iter().enumerate() {
+            let mut scope: Option<Text> = None;
             for a in &cdecl.attrs {
                 if let ConduitAttr::Waive(w) = &a.value {
                     if let Ok(code) = waived_code(w) {
-                        cw.insert(code);
-                        self.policy.waivers.push(Waiver {
-                            code: code.as_str().to_string(),
-                            reason: w.reason.value.clone(),
-                            scope: conduit.name.to_string(),
+                        let name = &self.policy.conduits[ci].name;
+                        let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
+                        waivers.push(Waiver {
+                            code: self.text(code.as_str()),
+                            reason: self.text(&w.reason.value),
+                            scope,
                         });
                     }
                 }
             }
-            let mut fws = Vec::new();
             for (fi, f) in fdecls.iter().enumerate() {
-                let mut fw = BTreeSet::new();
+                // One copy of the flow's name for all its waivers.
+                let mut scope: Option<Text> = None;
                 for a in &f.attrs {
                     if let FlowAttr::Waive(w) = &a.value {
                         if let Ok(code) = waived_code(w) {
-                            fw.insert(code);
-                            self.policy.waivers.push(Waiver {
-                                code: code.as_str().to_string(),
-                                reason: w.reason.value.clone(),
-                                scope: conduit.flows[fi].full_name.clone(),
+                            let name = &self.policy.conduits[ci].flows[fi].full_name;
+                            let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
+                            waivers.push(Waiver {
+                                code: self.text(code.as_str()),
+                                reason: self.text(&w.reason.value),
+                                scope,
                             });
                         }
                     }
                 }
-                fws.push(fw);
             }
-            conduit_waivers.push(cw);
-            flow_waivers.push(fws);
+        }
+        self.conduit_decls = decls;
+        // After the waivers of firewall entries, recorded by their stage.
+        self.policy.waivers.append(&mut waivers);
+        self.policy.waivers.shrink_to_fit();
+        // Each warning is looked up in the waivers of its conduit and flow
+        // (a few attributes), so no per-flow set is built.
+        fn waives<'w>(mut attrs: impl Iterator<Item = &'w Waive>, code: Code) -> bool {
+            attrs.any(|w| waived_code(w).is_ok_and(|c| c == code))
         }
         for (d, ci, fi) in std::mem::take(&mut self.warnings) {
-            let by_conduit = conduit_waivers.get(ci).is_some_and(|l| l.contains(&d.code));
-            let by_flow = fi.is_some_and(|fi| {
-                flow_waivers
-                    .get(ci)
-                    .and_then(|l| l.get(fi))
-                    .is_some_and(|l| l.contains(&d.code))
+            let Some((cdecl, fdecls)) = self.conduit_decls.get(ci) else {
+                self.diags.push(d);
+                continue;
+            };
+            let by_conduit = waives(
+                cdecl.attrs.iter().filter_map(|a| match &a.value {
+                    ConduitAttr::Waive(w) => Some(w),
+                    _ => None,
+                }),
+                d.code,
+            );
+            let by_flow = fi.and_then(|fi| fdecls.get(fi)).is_some_and(|f| {
+                waives(
+                    f.attrs.iter().filter_map(|a| match &a.value {
+                        FlowAttr::Waive(w) => Some(w),
+                        _ => None,
+                    }),
+                    d.code,
+                )
             });
             if !by_conduit && !by_flow {
                 self.diags.push(d);
@@ -156,6 +175,67 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waivers_and_names_share_their_text() {
+        let text = r#"
+owner ops { contact "ops@example.com" }
+zone dmz { level 3.5 owner ops networks 10.35.0.0/24 host jump = 10.35.0.20 }
+zone plant { level 1 owner ops networks 10.1.0.0/24 host plc = 10.1.0.5 }
+conduit dmz-plant {
+  zones dmz, plant
+  owner ops
+  waive W107 "reviewed"
+  flow poll {
+    from dmz.jump
+    to plant.plc
+    service modbus
+    reason "SCADA polls the PLC"
+    waive W101 "accepted"
+    waive purdue-skip "accepted"
+  }
+  flow read {
+    from dmz.jump
+    to plant.plc
+    service tcp/502
+    reason "SCADA reads the PLC"
+    waive W101 "accepted"
+  }
+}
+"#;
+        let sources = crate::source::Sources::from_memory("p.conduit", text);
+        let opts =
+            crate::check::CheckOptions::new(crate::model::Date::parse("2026-12-01").unwrap());
+        let policy = crate::check::check(&sources, &opts).policy.unwrap();
+        let w = &policy.waivers;
+        let seen: Vec<(&str, &str, &str)> = w
+            .iter()
+            .map(|w| (w.code.as_str(), w.reason.as_str(), w.scope.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("W107", "reviewed", "dmz-plant"),
+                ("W101", "accepted", "dmz-plant/poll"),
+                ("W101", "accepted", "dmz-plant/poll"),
+                ("W101", "accepted", "dmz-plant/read"),
+            ]
+        );
+        let same = |a: &str, b: &str| std::ptr::eq(a.as_ptr(), b.as_ptr());
+        // One copy of each code, reason and flow scope.
+        assert!(same(&w[1].code, &w[3].code));
+        assert!(same(&w[1].reason, &w[3].reason));
+        assert!(same(&w[1].scope, &w[2].scope));
+        // Flows hold the declared owner's and host's names, not copies.
+        let (owner, jump) = (&policy.owners[0].name, &policy.zones[0].hosts[0].name);
+        for f in &policy.conduits[0].flows {
+            assert!(same(f.owner.as_str(), owner.as_str()));
+            let crate::model::Member::Host(h) = &f.from[0].member else {
+                panic!("a host endpoint")
+            };
+            assert!(same(h.as_str(), jump.as_str()));
+        }
+    }
 
     #[test]
     fn lookup_agrees_with_the_code_table() {

@@ -94,11 +94,13 @@ pub fn run(out: &Output, args: CheckArgs) -> ExitStatus {
             &sources,
         ))),
     }
-    if checked.policy.is_none() {
+    let status = if checked.policy.is_none() {
         failure_status(&checked)
     } else if args.deny_warnings && checked.diagnostics.warning_count() > 0 {
         ExitStatus::PolicyFailure
     } else {
         ExitStatus::Success
-    }
+    };
+    super::load::release_at_exit((checked, sources));
+    status
 }

@@ -123,6 +123,15 @@ pub fn read_stdin(path: &Path) -> Result<Vec<u8>, LoadError> {
     Ok(bytes)
 }
 
+/// Leaves `value` (a checked policy, its sources) to the operating system,
+/// which takes a process's memory back at once when it exits, instead of
+/// freeing it allocation by allocation (for a policy of 100,000 flows, a
+/// twentieth of `check`'s time). Only for values held until the command
+/// ends that own nothing but memory (no file, no buffered output).
+pub fn release_at_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Checks in-memory sources (for example a version read from git) like
 /// [`load_policy`].
 pub fn load_policy_from_sources(

@@ -17,6 +17,7 @@ pub mod service_space;
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -27,14 +28,17 @@ pub use service::{PortSet, Proto, ServiceSet};
 pub use service_space::ServiceSpace;
 
 /// A user-declared name: the spelling as declared, compared case-insensitively.
+///
+/// The text is shared: cloning a name (as the model does for every flow
+/// that names an owner, host or group) copies a pointer, not the text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Name(String);
+pub struct Name(Arc<str>);
 
 impl Name {
     /// Wraps a declared name.
     pub fn new(s: impl Into<String>) -> Self {
-        Name(s.into())
+        Name(Arc::from(s.into()))
     }
     /// The name as declared.
     pub fn as_str(&self) -> &str {
@@ -82,6 +86,101 @@ impl Ord for Name {
     }
 }
 impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Text the model shares rather than copies (a waiver's code, reason and
+/// scope: one policy may waive a warning on every one of its flows).
+///
+/// It reads as a `str` (it dereferences to one), compares with `str` and
+/// `String`, and serialises as a plain string; cloning it copies a pointer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == *other.0
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        **self == *other.0
+    }
+}
+
+impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -400,11 +499,11 @@ pub struct Endpoint {
 #[non_exhaustive]
 pub struct Waiver {
     /// The diagnostic code waived (e.g. `W301`).
-    pub code: String,
+    pub code: Text,
     /// Why it is accepted.
-    pub reason: String,
+    pub reason: Text,
     /// Where: `conduit` or `conduit/flow`.
-    pub scope: String,
+    pub scope: Text,
 }
 
 /// A permitted flow.
@@ -782,6 +881,24 @@ mod tests {
                 assert_eq!(na.cmp(&nb), na.key().cmp(&nb.key()), "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn text_reads_compares_and_serialises_as_a_string() {
+        let t = super::Text::from("W101");
+        let owned = String::from("W101");
+        assert_eq!(t, "W101");
+        assert_eq!("W101", t);
+        assert_eq!(t, *"W101");
+        assert_eq!(t, owned);
+        assert_eq!(owned, t);
+        assert_ne!(t, super::Text::from("w101"));
+        assert_eq!(t.len(), 4);
+        assert_eq!(String::from(t.clone()), "W101");
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"W101\"");
+        let back: super::Text = serde_json::from_str("\"W101\"").unwrap();
+        assert_eq!(back, t);
+        assert_eq!(t.to_string(), "W101");
     }
 
     #[test]
