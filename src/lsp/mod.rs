@@ -17,6 +17,7 @@ mod actions;
 mod complete;
 mod hover;
 mod index;
+mod reparse;
 mod server;
 mod text;
 mod workspace;
