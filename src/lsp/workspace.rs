@@ -2,6 +2,7 @@
 //! workspace folders, open documents taking the place of what is on disk,
 //! checked as one policy, with its names indexed.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -34,8 +35,9 @@ pub(crate) struct Analysis {
     /// Each file's syntax diagnostics, by file id (empty for a file with a
     /// load issue, which is not parsed).
     pub(crate) syntax: Vec<Vec<Diagnostic>>,
-    /// Their names.
-    pub(crate) index: Index,
+    /// Their names, indexed when first asked for: an edit's diagnostics
+    /// do not wait for it.
+    index: OnceCell<Index>,
     /// The check's diagnostics and, without errors, the policy.
     pub(crate) checked: Checked,
     /// How many files were parsed for this analysis (the others were
@@ -149,7 +151,6 @@ impl Analysis {
             files.extend(p.file);
             syntax.push(p.diagnostics);
         }
-        let index = Index::new(&files);
         let checked = check_trees(
             &sources,
             &files,
@@ -163,11 +164,16 @@ impl Analysis {
             bom,
             files,
             syntax,
-            index,
+            index: OnceCell::new(),
             checked,
             parsed,
             spliced,
         }
+    }
+
+    /// The names of the files that parsed.
+    pub(crate) fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::new(&self.files))
     }
 
     /// The file id of `path`.
@@ -283,7 +289,7 @@ mod tests {
         assert_eq!(second.parsed, 1);
         assert_eq!(second.files.len(), 2);
         assert_eq!(second.checked.diagnostics.error_count(), 1);
-        assert_eq!(second.index.decls(Kind::Member, "z.h").len(), 1);
+        assert_eq!(second.index().decls(Kind::Member, "z.h").len(), 1);
         // A syntax error in `a` is kept when only `b` changes again.
         let a3 = "zone z { level }\n";
         let mut third = Analysis::new(&texts(a3, b2), &roots, today, Some(&mut second));
