@@ -43,7 +43,12 @@ fn cases(text: &str) -> Vec<Case> {
             i += 1;
             continue;
         }
-        let name = lines.get(i + 1).copied().unwrap_or_default().trim().to_string();
+        let name = lines
+            .get(i + 1)
+            .copied()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         assert!(
             lines.get(i + 2).is_some_and(|l| is_rule(l, '=')),
             "corpus test `{name}`: a line of `=` after the name"
@@ -95,8 +100,8 @@ fn the_corpus_parses_to_its_expected_trees() {
     let mut parser = parser();
     let mut count = 0;
     for file in corpus_files() {
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for case in cases(&text) {
             let tree = parser
                 .parse(&case.source, None)
@@ -162,8 +167,8 @@ fn every_bundled_policy_parses_without_errors() {
     assert!(files.len() > 50, "{} policy files", files.len());
     let mut parser = parser();
     for file in files {
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let tree = parser
             .parse(&text, None)
             .unwrap_or_else(|| panic!("no tree for {}", file.display()));

@@ -11,7 +11,10 @@ fn main() {
 
     let parser_path = src_dir.join("parser.c");
     c_config.file(&parser_path);
-    println!("cargo:rerun-if-changed={}", parser_path.to_str().unwrap_or("src/parser.c"));
+    println!(
+        "cargo:rerun-if-changed={}",
+        parser_path.to_str().unwrap_or("src/parser.c")
+    );
 
     c_config.compile("tree-sitter-conduit");
 }
