@@ -29,6 +29,7 @@ mod error;
 mod lexical;
 mod literal;
 mod parser;
+#[cfg(feature = "lsp")]
 pub(crate) mod shift;
 
 pub use parser::{ConduitParser, Rule};
