@@ -177,7 +177,8 @@ fn session(root: &Path, files: &[(String, String)]) {
     let pid = c.pid();
     let mut version = 1;
     let mut edit = |c: &mut Client, tag: &str| {
-        // An edit that keeps offsets: the text of one description changes.
+        // An edit inside one declaration: the text of one description
+        // changes (and its length, so that what follows moves).
         version += 1;
         let text = edited.replacen("Generated zone 0\"", &format!("Edited zone {tag}\""), 1);
         c.notify(

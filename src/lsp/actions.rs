@@ -65,7 +65,7 @@ fn missing(a: &Analysis, d: &Diagnostic) -> Option<Fix> {
     let value = match keyword {
         "reason" => "\"TODO: say why this is needed\"".to_string(),
         "contact" => "\"TODO: who to call\"".to_string(),
-        "owner" => a.index.declared(Kind::Owner).first().map_or_else(
+        "owner" => a.index().declared(Kind::Owner).first().map_or_else(
             || "TODO-owner".to_string(),
             |o| a.sources.slice(o.span).to_string(),
         ),

@@ -288,7 +288,7 @@ pub(crate) fn items(a: &Analysis, file: FileId, offset: usize) -> Vec<Value> {
         }
         let prefix = format!("{}.", zone.to_ascii_lowercase());
         return a
-            .index
+            .index()
             .declared(Kind::Member)
             .into_iter()
             .filter(|o| o.key.starts_with(&prefix))
@@ -302,7 +302,7 @@ pub(crate) fn items(a: &Analysis, file: FileId, offset: usize) -> Vec<Value> {
             .collect();
     }
     let names = |kind: Kind, ck: u8| -> Vec<Value> {
-        a.index
+        a.index()
             .declared(kind)
             .into_iter()
             .map(|o| item(a.sources.slice(o.span), ck, kind.word()))
@@ -316,7 +316,7 @@ pub(crate) fn items(a: &Analysis, file: FileId, offset: usize) -> Vec<Value> {
         Want::Services => {
             let mut out = names(Kind::Service, VALUE);
             for s in CATALOGUE {
-                if a.index.decls(Kind::Service, s.name).is_empty() {
+                if a.index().decls(Kind::Service, s.name).is_empty() {
                     let mut v = item(s.name, VALUE, &s.specs.join(", "));
                     v["documentation"] = json!(format!("built-in service: {}", s.description));
                     out.push(v);

@@ -5,7 +5,8 @@
 //! The workspace folders' `.conduit` files are one policy, as `conduitc
 //! check DIR` reads them; an open document takes the place of its file on
 //! disk. A change (full-document sync) re-parses only the files whose text
-//! changed and checks the whole policy again from the kept trees; changes
+//! changed, and within such a file only the declarations the edit touches
+//! (`reparse`), and checks the whole policy again from the kept trees; changes
 //! queued meanwhile are taken together, and diagnostics are published for
 //! the latest text only. `benches/lsp.rs` measures what that costs on a
 //! policy of 10,000 flows.
@@ -17,6 +18,7 @@ mod actions;
 mod complete;
 mod hover;
 mod index;
+mod reparse;
 mod server;
 mod text;
 mod workspace;

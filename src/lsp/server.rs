@@ -431,7 +431,7 @@ impl Server {
 
     fn occurrence(&self, params: &Value) -> Option<&Occurrence> {
         let (file, offset) = self.at(params)?;
-        self.analysis.index.at(file, offset)
+        self.analysis.index().at(file, offset)
     }
 
     fn hover(&self, params: &Value) -> Value {
@@ -454,7 +454,7 @@ impl Server {
         };
         let locs: Vec<Value> = self
             .analysis
-            .index
+            .index()
             .decls(o.kind, &o.key)
             .iter()
             .filter_map(|d| self.location(d.span))
@@ -476,7 +476,7 @@ impl Server {
             .unwrap_or(true);
         Value::Array(
             self.analysis
-                .index
+                .index()
                 .all(o.kind, &o.key)
                 .iter()
                 .filter(|r| with_decl || !r.decl)
@@ -489,7 +489,7 @@ impl Server {
         let Some(o) = self.occurrence(params) else {
             return Ok(Value::Null);
         };
-        if self.analysis.index.decls(o.kind, &o.key).is_empty() {
+        if self.analysis.index().decls(o.kind, &o.key).is_empty() {
             return Err((
                 ErrorCode::RequestFailed,
                 format!(
@@ -525,7 +525,7 @@ impl Server {
                 format!("`{new}` is a keyword of the language; choose another name"),
             ));
         }
-        if self.analysis.index.decls(o.kind, &o.key).is_empty() {
+        if self.analysis.index().decls(o.kind, &o.key).is_empty() {
             return Err((
                 ErrorCode::RequestFailed,
                 format!(
@@ -547,14 +547,14 @@ impl Server {
             ),
             _ => new.to_ascii_lowercase(),
         };
-        if new_key != o.key && !self.analysis.index.decls(o.kind, &new_key).is_empty() {
+        if new_key != o.key && !self.analysis.index().decls(o.kind, &new_key).is_empty() {
             return Err((
                 ErrorCode::RequestFailed,
                 format!("a {} named `{new}` is already declared", o.kind.word()),
             ));
         }
         let mut changes: HashMap<String, Vec<Value>> = HashMap::new();
-        for r in self.analysis.index.all(o.kind, &o.key) {
+        for r in self.analysis.index().all(o.kind, &o.key) {
             let Some(path) = self.analysis.path(r.span.file) else {
                 continue;
             };

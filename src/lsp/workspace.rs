@@ -2,6 +2,7 @@
 //! workspace folders, open documents taking the place of what is on disk,
 //! checked as one policy, with its names indexed.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use crate::source::{FileId, LoadIssue, Sources, Span};
 use crate::syntax::{self, ast::File};
 
 use super::index::Index;
+use super::reparse::reparse;
 use super::text::{Encoding, Lines};
 
 /// One analysis of the workspace's current text.
@@ -32,15 +34,20 @@ pub(crate) struct Analysis {
     pub(crate) files: Vec<File>,
     /// Each file's syntax diagnostics, by file id (empty for a file with a
     /// load issue, which is not parsed).
-    syntax: Vec<Vec<Diagnostic>>,
-    /// Their names.
-    pub(crate) index: Index,
+    pub(crate) syntax: Vec<Vec<Diagnostic>>,
+    /// Their names, indexed when first asked for: an edit's diagnostics
+    /// do not wait for it.
+    index: OnceCell<Index>,
     /// The check's diagnostics and, without errors, the policy.
     pub(crate) checked: Checked,
     /// How many files were parsed for this analysis (the others were
     /// taken from the previous one).
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
     pub(crate) parsed: usize,
+    /// How many of those were parsed in part, the rest of their tree taken
+    /// from the previous analysis (see [`reparse`]).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
+    pub(crate) spliced: usize,
 }
 
 impl Analysis {
@@ -77,20 +84,29 @@ impl Analysis {
         let mut old_syntax = Vec::new();
         let mut old_lines = Vec::new();
         let mut same = vec![false; paths.len()];
+        // Per file id, the previous text of a file at the same path that
+        // had no load issue: an edited file is re-parsed from it.
+        let mut old_texts: Vec<Option<&str>> = vec![None; paths.len()];
         if let Some(prev) = previous {
-            for (id, f) in sources.iter() {
-                let i = id.index();
-                same[i] = prev.paths.get(i) == paths.get(i)
-                    && prev.sources.get(id).is_some_and(|p| {
-                        p.issue().is_none() && f.issue().is_none() && p.text() == f.text()
-                    });
-            }
             old_trees = std::mem::take(&mut prev.files)
                 .into_iter()
                 .map(|f| (f.file, f))
                 .collect();
             old_syntax = std::mem::take(&mut prev.syntax);
             old_lines = std::mem::take(&mut prev.lines);
+            let prev: &Analysis = prev;
+            for (id, f) in sources.iter() {
+                let i = id.index();
+                let old = prev
+                    .sources
+                    .get(id)
+                    .filter(|p| prev.paths.get(i) == paths.get(i) && p.issue().is_none())
+                    .map(|p| p.text());
+                same[i] = f.issue().is_none() && old.is_some_and(|p| p == f.text());
+                if let Some(t) = old_texts.get_mut(i) {
+                    *t = old;
+                }
+            }
         }
         let mut old_syntax = old_syntax.into_iter();
         let mut old_lines = old_lines.into_iter();
@@ -98,9 +114,11 @@ impl Analysis {
         let mut syntax = Vec::new();
         let mut lines = Vec::new();
         let mut parsed = 0;
+        let mut spliced = 0;
         for (id, f) in sources.iter() {
             let i = id.index();
             let (diags, old_line) = (old_syntax.next(), old_lines.next());
+            let was_clean = diags.as_ref().is_some_and(Vec::is_empty);
             if same.get(i).copied().unwrap_or(false) {
                 if let (Some(diags), Some(old_line)) = (diags, old_line) {
                     if let Some(tree) = old_trees.remove(&id) {
@@ -117,11 +135,22 @@ impl Analysis {
                 continue;
             }
             parsed += 1;
+            // An edited file that parsed cleanly before: only the
+            // declarations the edit touches are parsed again.
+            let old_text = old_texts.get(i).copied().flatten();
+            let old_tree = old_trees.remove(&id);
+            if let (Some(old_text), Some(tree), true) = (old_text, old_tree, was_clean) {
+                if let Some(tree) = reparse(id, old_text, tree, f.text()) {
+                    spliced += 1;
+                    files.push(tree);
+                    syntax.push(Vec::new());
+                    continue;
+                }
+            }
             let p = syntax::parse_text(id, f.text());
             files.extend(p.file);
             syntax.push(p.diagnostics);
         }
-        let index = Index::new(&files);
         let checked = check_trees(
             &sources,
             &files,
@@ -135,10 +164,16 @@ impl Analysis {
             bom,
             files,
             syntax,
-            index,
+            index: OnceCell::new(),
             checked,
             parsed,
+            spliced,
         }
+    }
+
+    /// The names of the files that parsed.
+    pub(crate) fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::new(&self.files))
     }
 
     /// The file id of `path`.
@@ -254,7 +289,7 @@ mod tests {
         assert_eq!(second.parsed, 1);
         assert_eq!(second.files.len(), 2);
         assert_eq!(second.checked.diagnostics.error_count(), 1);
-        assert_eq!(second.index.decls(Kind::Member, "z.h").len(), 1);
+        assert_eq!(second.index().decls(Kind::Member, "z.h").len(), 1);
         // A syntax error in `a` is kept when only `b` changes again.
         let a3 = "zone z { level }\n";
         let mut third = Analysis::new(&texts(a3, b2), &roots, today, Some(&mut second));

@@ -35,6 +35,8 @@ mod fast;
 mod lexical;
 mod literal;
 mod parser;
+#[cfg(feature = "lsp")]
+pub(crate) mod shift;
 
 pub use parser::{ConduitParser, Rule};
 

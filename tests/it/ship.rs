@@ -857,11 +857,44 @@ fn rust_version_is_what_the_locked_dependencies_need() {
         v.resize(3, 0);
         v
     };
+    // The packages conduitc builds with, its dev-dependencies included:
+    // other members of the workspace (the tree-sitter grammar crate) declare
+    // their own rust-version.
+    let root = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "conduitc")
+        .and_then(|p| p["id"].as_str())
+        .unwrap()
+        .to_string();
+    let nodes: std::collections::HashMap<&str, Vec<&str>> = meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| {
+            let deps = n["deps"].as_array()?;
+            Some((
+                n["id"].as_str()?,
+                deps.iter().filter_map(|d| d["pkg"].as_str()).collect(),
+            ))
+        })
+        .collect();
+    let mut reached = std::collections::HashSet::from([root.as_str()]);
+    let mut todo = vec![root.as_str()];
+    while let Some(id) = todo.pop() {
+        for &d in nodes.get(id).into_iter().flatten() {
+            if reached.insert(d) {
+                todo.push(d);
+            }
+        }
+    }
     let (need, who) = meta["packages"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|p| p["name"] != "conduitc")
+        .filter(|p| p["id"].as_str().is_some_and(|id| reached.contains(id)))
         .filter_map(|p| {
             Some((
                 norm(parse(p["rust_version"].as_str()?)),
