@@ -146,6 +146,10 @@ pub mod suggest;
 mod syntax;
 pub mod verify;
 
+/// The fast reader of the grammar against pest on `text`, for the
+/// `parse_fast` fuzz target (built with `--cfg fuzzing` only).
+#[cfg(fuzzing)]
+pub use syntax::fast_reader_agrees;
 pub use check::{check, parse, CheckFailed, CheckOptions, Checked};
 pub use decide::decide;
 pub use diag::{Code, Diagnostic, Diagnostics, Label, Severity};

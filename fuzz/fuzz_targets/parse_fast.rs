@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Err(why) = conduitc::syntax::fast_reader_agrees(text) {
+        if let Err(why) = conduitc::fast_reader_agrees(text) {
             panic!("fast reader and pest disagree: {why}");
         }
     }
