@@ -338,7 +338,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
 
     // 2b. Traffic to the device itself: one local-in entry per entry and
     //     source zone, planned like a flow (see the module docs).
-    let local_rules: Vec<Rule> = rules.local.iter().map(as_rule).collect();
+    let local_rules: Vec<Rule> = rules.local.iter().map(LocalRule::as_flow_rule).collect();
     let mut local_groups: Vec<Group> = Vec::new();
     for rule in &local_rules {
         let Some(from) = zone_index(&rule.src_zone) else {
@@ -671,26 +671,6 @@ const LOCAL_DENY_KEY: &str = "conduitc-local-in-deny";
 const LOCAL_DENY_FALLBACK_ID: u32 = 1_000_000;
 /// The comments of the final local-in deny.
 pub(super) const LOCAL_DENY_COMMENT: &str = "conduitc: nothing else to the device itself";
-
-/// A local rule as a flow-shaped rule, for planning: its destination is
-/// only the device's own addresses, and it arrives on `in_iface`.
-fn as_rule(local: &LocalRule) -> Rule {
-    Rule {
-        name: local.name.clone(),
-        conduit: String::new(),
-        flow: Some(local.entry.clone()),
-        owner: local.owner.clone(),
-        src_zone: local.src_zone.clone(),
-        dst_zone: local.src_zone.clone(),
-        src: local.src.clone(),
-        dst: local.dst.clone(),
-        matcher: local.matcher.clone(),
-        log: local.log,
-        monitor: false,
-        in_iface: Some(local.in_iface.clone()),
-        out_iface: Some(local.in_iface.clone()),
-    }
-}
 
 /// `FIREWALL/ENTRY owner=OWNER from=ZONE`: the entry first, as for flows.
 fn local_comments(rule: &Rule, zone: Option<&crate::lower::ZoneInfo>) -> Result<String, EmitError> {
