@@ -103,8 +103,8 @@ pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), Emit
 }
 
 /// Where the document's objects go, in order, each as soon as it is made.
-/// serialised as soon as it is made. After the first failure nothing more
-/// is passed on, and the failure is the result.
+/// After the first failure nothing more is passed on, and the failure is
+/// the result.
 struct Objects<'f> {
     put: &'f mut dyn FnMut(NfObject<'static>) -> Result<(), EmitError>,
     failed: Option<EmitError>,
