@@ -141,7 +141,7 @@ impl Texts {
                     rule.dst.intersection(&zt.addrs)
                 };
                 for (i, fam) in FAMILIES.into_iter().enumerate() {
-                    let grouping = match fam {
+                    let mut grouping = match fam {
                         Family::V4 => groups.as_mut(),
                         Family::V6 => None,
                     };
@@ -164,7 +164,6 @@ impl Texts {
                     if src.is_empty() {
                         continue;
                     }
-                    let mut grouping = grouping;
                     if applies {
                         let dst = family_part(&rule.dst, fam);
                         if !dst.is_empty() {
@@ -192,7 +191,7 @@ impl Texts {
                         let resp = family_part(&resp_in, fam);
                         if !resp.is_empty() {
                             let a = interner.intern(resp, fam, grouping.as_deref_mut())?;
-                            let b = interner.intern(src, fam, grouping.as_deref_mut())?;
+                            let b = interner.intern(src, fam, grouping)?;
                             if let Some(side) = text.reply.get_mut(i) {
                                 *side = Side { a, b };
                             }
