@@ -26,6 +26,14 @@ pub(crate) fn is_name(s: &str) -> bool {
 /// ASCII lines without `?` (which an interactive CLI reads as a request for
 /// help when the text is pasted).
 pub(crate) fn printable_lines(target: &'static str, out: &str) -> Result<(), EmitError> {
+    // The common case, every byte printable ASCII or a newline, in one scan
+    // of bytes; the characters are only decoded to name the offending one.
+    if out
+        .bytes()
+        .all(|b| b == b'\n' || ((b' '..=b'~').contains(&b) && b != b'?'))
+    {
+        return Ok(());
+    }
     match out
         .chars()
         .find(|&c| c != '\n' && (!(' '..='~').contains(&c) || c == '?'))

@@ -93,12 +93,11 @@ pub fn emit(rules: &RuleSet, target: Target) -> Result<String, EmitError> {
 /// Every check that can refuse the rule set (names, protocols the target
 /// cannot express, the IOS list budget) runs before the first byte is
 /// written, so an error other than [`EmitError::Io`] leaves `out`
-/// untouched. The `cisco-ios`, `nftables` and `fortios` backends write
-/// their text in chunks as they render it, so their memory does not grow
-/// with the output (`cisco-ios` and `fortios` render twice: a first pass
-/// that names lists or finds every refusal without keeping the text);
-/// `nftables-json` serialises its objects one at a time from the document
-/// (the `nftables` crate's types, held in memory).
+/// untouched. Every backend writes its text in chunks as it renders it, so
+/// its memory does not grow with the output (`cisco-ios` and `fortios`
+/// render twice: a first pass that names lists or finds every refusal
+/// without keeping the text); `nftables-json` makes each object (the
+/// `nftables` crate's types) and serialises it before making the next.
 pub fn emit_to(rules: &RuleSet, target: Target, out: &mut dyn Write) -> Result<(), EmitError> {
     backend(target).emit_to(rules, out)
 }

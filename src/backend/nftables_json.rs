@@ -27,20 +27,20 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::io::Write as _;
 
 use ipnet::IpNet;
-use nftables::batch::Batch;
 use nftables::expr::{
     Expression, Meta, MetaKey, NamedExpression, Payload, PayloadField, Prefix, Range, SetItem, CT,
 };
-use nftables::schema::{self, NfListObject, SetFlag, SetType, SetTypeValue};
+use nftables::schema::{self, NfCmd, NfListObject, NfObject, SetFlag, SetType, SetTypeValue};
 use nftables::stmt::{
     AnonymousCounter, Counter, JumpTarget, Limit, Log, LogLevel, Match, Operator, Statement,
 };
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
 use super::nftables::{
-    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, PlanRule,
+    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, Plan, PlanRule,
     DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, INPUT_DROP_COMMENT,
     INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
 };
@@ -70,17 +70,21 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
 /// Writes the same text as [`emit`] to `out`, one object per line as it is
 /// serialised. Every refusal is decided before the first byte is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
-    let doc = document(rules)?;
+    let plan = plan(rules)?;
     let io = |e: std::io::Error| EmitError::Io {
         target: "nftables-json",
         message: e.to_string(),
     };
+    // serde_json writes an object in many small pieces: gather them.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     out.write_all(b"{\"nftables\": [\n").map_err(io)?;
-    for (i, obj) in doc.objects.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    objects(&plan, &mut |obj| {
+        if !first {
             out.write_all(b",\n").map_err(io)?;
         }
-        serde_json::to_writer(&mut *out, obj).map_err(|e| {
+        first = false;
+        serde_json::to_writer(&mut out, &obj).map_err(|e| {
             if e.is_io() {
                 EmitError::Io {
                     target: "nftables-json",
@@ -92,15 +96,42 @@ pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), Emit
                     what: format!("serialising the ruleset ({e})"),
                 }
             }
-        })?;
-    }
-    out.write_all(b"\n]}\n").map_err(io)
+        })
+    })?;
+    out.write_all(b"\n]}\n").map_err(io)?;
+    out.flush().map_err(io)
 }
 
-/// The ruleset as a libnftables JSON document (the crate's types).
-pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError> {
-    let plan = plan(rules)?;
-    let mut batch = Batch::new();
+/// Where the document's objects go, in order, each as soon as it is made.
+/// After the first failure nothing more is passed on, and the failure is
+/// the result.
+struct Objects<'f> {
+    put: &'f mut dyn FnMut(NfObject<'static>) -> Result<(), EmitError>,
+    failed: Option<EmitError>,
+}
+
+impl Objects<'_> {
+    fn push(&mut self, obj: NfObject<'static>) {
+        if self.failed.is_none() {
+            if let Err(e) = (self.put)(obj) {
+                self.failed = Some(e);
+            }
+        }
+    }
+    fn add(&mut self, obj: NfListObject<'static>) {
+        self.push(NfObject::CmdObject(NfCmd::Add(obj)));
+    }
+    fn delete(&mut self, obj: NfListObject<'static>) {
+        self.push(NfObject::CmdObject(NfCmd::Delete(obj)));
+    }
+}
+
+/// The document's objects, in order, each passed to `put` as it is made.
+fn objects(
+    plan: &Plan<'_>,
+    put: &mut dyn FnMut(NfObject<'static>) -> Result<(), EmitError>,
+) -> Result<(), EmitError> {
+    let mut batch = Objects { put, failed: None };
     let table = || schema::Table {
         family: NfFamily::INet,
         name: TABLE.into(),
@@ -291,7 +322,7 @@ pub fn document(rules: &RuleSet) -> Result<schema::Nftables<'static>, EmitError>
             batch.add(rule(&c.name, flow_rule(&plan.sets, r), Some(r.comment)));
         }
     }
-    Ok(batch.to_nftables())
+    batch.failed.map_or(Ok(()), Err)
 }
 
 fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {

@@ -227,6 +227,28 @@ impl LocalRule {
             && self.dst.contains(packet.dst)
             && self.matcher.admits(packet)
     }
+
+    /// The rule as a flow-shaped [`Rule`], for backends that write local
+    /// entries with their flow machinery: its source and destination zone
+    /// are `src_zone`, its destination only the firewall's own addresses,
+    /// and it arrives on (and, to the device itself, ends at) `in_iface`.
+    pub(crate) fn as_flow_rule(&self) -> Rule {
+        Rule {
+            name: self.name.clone(),
+            conduit: String::new(),
+            flow: Some(self.entry.clone()),
+            owner: self.owner.clone(),
+            src_zone: self.src_zone.clone(),
+            dst_zone: self.src_zone.clone(),
+            src: self.src.clone(),
+            dst: self.dst.clone(),
+            matcher: self.matcher.clone(),
+            log: self.log,
+            monitor: false,
+            in_iface: Some(self.in_iface.clone()),
+            out_iface: Some(self.in_iface.clone()),
+        }
+    }
 }
 
 /// The lowered policy: everything a backend needs, nothing more.

@@ -167,6 +167,7 @@
 //! drops them.
 
 mod read;
+mod texts;
 pub(crate) use read::port_number as ios_port_number;
 mod transition;
 mod vty;
@@ -266,6 +267,8 @@ pub(super) struct Prepared<'r> {
     rules: &'r RuleSet,
     plan: Plan<'r>,
     groups: Option<Groups>,
+    /// The rendered address terms and service groups of every rule.
+    texts: texts::Texts,
     /// Per zone, the IPv4 and IPv6 list names.
     names: Vec<[String; 2]>,
     /// The `line vty` access classes, when local entries admit sessions.
@@ -277,25 +280,14 @@ pub(super) struct Prepared<'r> {
 pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitError> {
     validate(rules)?;
     let plan = plan(rules)?;
-    let groups = match form {
-        Form::Flat => None,
-        Form::ObjectGroups => Some(collect_groups(rules, &plan)?),
-    };
+    let (texts, groups) = texts::Texts::new(rules, &plan, form)?;
     let mut names = Vec::with_capacity(rules.zones.len());
     for (zi, zone) in rules.zones.iter().enumerate() {
         let mut pair = [String::new(), String::new()];
         for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
             let mut hasher = HashSink(Sha256::new());
             let mut w = Lines { out: &mut hasher };
-            write_acl_body(
-                &mut w,
-                rules,
-                &plan,
-                zi,
-                &zone.name,
-                fam,
-                groups_for(&groups, fam),
-            )?;
+            write_acl_body(&mut w, rules, &plan, &texts, zi, &zone.name, fam)?;
             *slot = list_name(&zone.name, fam, &hasher.0.finalize());
             if let Some(max) = CISCO_IOS.max_object_name_chars {
                 if slot.len() > max {
@@ -311,17 +303,10 @@ pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitE
         rules,
         plan,
         groups,
+        texts,
         names,
         vty: vty::plan(rules),
     })
-}
-
-/// Object groups are written for IPv4 lists only.
-fn groups_for(groups: &Option<Groups>, fam: Family) -> Option<&Groups> {
-    match fam {
-        Family::V4 => groups.as_ref(),
-        Family::V6 => None,
-    }
 }
 
 /// `conduit-ZONE-in-H` (IPv4) or `conduit-ZONE-in6-H` (IPv6), `H` the
@@ -404,15 +389,7 @@ impl Prepared<'_> {
             Family::V4 => w.line(&format!("ip access-list extended {name}"))?,
             Family::V6 => w.line(&format!("ipv6 access-list {name}"))?,
         }
-        write_acl_body(
-            w,
-            self.rules,
-            &self.plan,
-            zi,
-            zone,
-            fam,
-            groups_for(&self.groups, fam),
-        )?;
+        write_acl_body(w, self.rules, &self.plan, &self.texts, zi, zone, fam)?;
         w.line("exit")
     }
 
@@ -439,11 +416,16 @@ struct Lines<'w> {
 
 impl Lines<'_> {
     fn line(&mut self, text: &str) -> Result<(), EmitError> {
-        if let Some(c) = text
-            .chars()
-            .find(|&c| !(' '..='~').contains(&c) || c == '?')
+        if text
+            .bytes()
+            .any(|b| !(b' '..=b'~').contains(&b) || b == b'?')
         {
-            return Err(bad(format!("refusing to emit character {}", quote_char(c))));
+            if let Some(c) = text
+                .chars()
+                .find(|&c| !(' '..='~').contains(&c) || c == '?')
+            {
+                return Err(bad(format!("refusing to emit character {}", quote_char(c))));
+            }
         }
         self.out
             .write_all(text.as_bytes())
@@ -553,7 +535,7 @@ fn term_count(set: &AddrSet, fam: Family) -> u64 {
     ios_address_terms(set, fam == Family::V6)
 }
 
-/// The count of [`forward_entries`] for `rule` in `fam`.
+/// The count of the forward entries of `rule` in `fam`, in the flat form.
 fn forward_count(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Count {
     let k = match (&rule.matcher, fam) {
         (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
@@ -574,7 +556,7 @@ fn forward_count(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Count {
     }
 }
 
-/// The count of [`reply_entries`] for `rule` in `fam`.
+/// The count of the reply entries of `rule` in `fam`, in the flat form.
 fn reply_count(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Count {
     let k = match (&rule.matcher, fam) {
         _ if rule.monitor => 0,
@@ -766,87 +748,207 @@ fn write_acl_body(
     w: &mut Lines<'_>,
     rules: &RuleSet,
     plan: &Plan<'_>,
+    texts: &texts::Texts,
     zone: usize,
     name: &str,
     fam: Family,
-    groups: Option<&Groups>,
 ) -> Result<(), EmitError> {
-    let (seq_kw, any) = match fam {
-        Family::V4 => ("", "ip"),
-        Family::V6 => ("sequence ", "ipv6"),
+    let any = match fam {
+        Family::V4 => "ip",
+        Family::V6 => "ipv6",
     };
-    let mut seq: u64 = 0;
-    let mut entry = |w: &mut Lines<'_>, text: &str| -> Result<(), EmitError> {
-        seq += 10;
-        if seq > SEQ_MAX {
-            return Err(EmitError::Unsupported {
-                target: TARGET,
-                what: format!("more entries than IOS sequence numbers in the list for zone {name}"),
-            });
-        }
-        w.line(&format!(" {seq_kw}{seq} {text}"))
+    let mut e = Entries {
+        w,
+        seq_kw: match fam {
+            Family::V4 => "",
+            Family::V6 => "sequence ",
+        },
+        seq: 0,
+        zone: name,
+        line: String::new(),
     };
-    w.line(" remark conduitc: drop every non-initial fragment")?;
-    entry(w, &format!("deny {any} any any fragments"))?;
+    e.w.line(" remark conduitc: drop every non-initial fragment")?;
+    e.entry(format_args!("deny {any} any any fragments"))?;
     let zones = &rules.zones;
     let local = rules.filters_local();
     if local && fam == Family::V6 {
         // Before the router's own addresses are denied below: neighbour
         // discovery to them (unreachability detection) must pass.
-        w.line(" remark conduitc: neighbour discovery")?;
-        entry(w, "permit icmp any any nd-na")?;
-        entry(w, "permit icmp any any nd-ns")?;
+        e.w.line(" remark conduitc: neighbour discovery")?;
+        e.entry(format_args!("permit icmp any any nd-na"))?;
+        e.entry(format_args!("permit icmp any any nd-ns"))?;
     }
     if let Some(zone_info) = zones.get(zone).filter(|_| local) {
         for (remark, entries) in router_sections(rules, zone_info, fam)? {
             if entries.is_empty() {
                 continue;
             }
-            w.line(&format!(" remark {remark}"))?;
-            for e in &entries {
-                entry(w, e)?;
+            e.w.line(&format!(" remark {remark}"))?;
+            for x in &entries {
+                e.entry(format_args!("{x}"))?;
             }
         }
     }
-    let mut last_remark: Option<String> = None;
+    // The last remark written, as (rule name, " replies" appended): names
+    // hold no space, so two of these are equal exactly when their texts are.
+    let mut last_remark: Option<(&str, bool)> = None;
     let touching = plan.by_zone.get(zone).map_or(&[][..], Vec::as_slice);
-    for &(rule, from, to) in touching.iter().filter_map(|&i| plan.ordered.get(i)) {
-        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+    for &at in touching {
+        let Some(&(rule, from, to)) = plan.ordered.get(at) else {
             continue;
         };
-        let mut sections = Vec::new();
+        let log = if rule.log || rule.monitor { " log" } else { "" };
         if from == zone {
-            sections.push((rule.name.clone(), forward_entries(rule, zf, fam, groups)?));
+            if let Some((srcs, dsts)) = texts.forward(at, fam) {
+                let service = match fam {
+                    Family::V4 => texts.service(at),
+                    Family::V6 => None,
+                };
+                let per_pair = match (service, &rule.matcher) {
+                    (Some(_), _) => 1,
+                    (None, Match::Tcp(p) | Match::Udp(p)) => p.ranges().len(),
+                    (None, Match::Icmp(t) | Match::Icmpv6(t)) => t.len(),
+                    (None, Match::Ip(_) | Match::Any) => 1,
+                };
+                if per_pair > 0 && !srcs.is_empty() && !dsts.is_empty() {
+                    let remark = (rule.name.as_str(), false);
+                    if last_remark != Some(remark) {
+                        e.w.line(&format!(" remark {}", rule.name))?;
+                        last_remark = Some(remark);
+                    }
+                    for s in srcs {
+                        for d in dsts {
+                            if let Some(svc) = service {
+                                e.entry(format_args!("permit object-group {svc} {s} {d}{log}"))?;
+                                continue;
+                            }
+                            match &rule.matcher {
+                                Match::Tcp(p) | Match::Udp(p) => {
+                                    let proto = match rule.matcher {
+                                        Match::Tcp(_) => "tcp",
+                                        _ => "udp",
+                                    };
+                                    for &(lo, hi) in p.ranges().iter() {
+                                        if lo == hi {
+                                            e.entry(format_args!(
+                                                "permit {proto} {s} {d} eq {lo}{log}"
+                                            ))?;
+                                        } else {
+                                            e.entry(format_args!(
+                                                "permit {proto} {s} {d} range {lo} {hi}{log}"
+                                            ))?;
+                                        }
+                                    }
+                                }
+                                Match::Icmp(types) | Match::Icmpv6(types) => {
+                                    for &t in types {
+                                        let kw = IcmpKeyword(t, fam);
+                                        e.entry(format_args!("permit icmp {s} {d} {kw}{log}"))?;
+                                    }
+                                }
+                                Match::Ip(n) => e.entry(format_args!("permit {n} {s} {d}{log}"))?,
+                                Match::Any => e.entry(format_args!("permit {any} {s} {d} log"))?,
+                            }
+                        }
+                    }
+                }
+            }
         }
         if to == zone {
-            let r = format!("{} replies", rule.name);
-            let remark = if r.len() <= REMARK_MAX {
-                r
-            } else {
-                rule.name.clone()
-            };
-            sections.push((remark, reply_entries(rule, zf, zt, fam, groups)));
-        }
-        for (remark, entries) in sections {
-            if entries.is_empty() {
-                continue;
-            }
-            if last_remark.as_deref() != Some(remark.as_str()) {
-                w.line(&format!(" remark {remark}"))?;
-                last_remark = Some(remark);
-            }
-            for e in &entries {
-                entry(w, e)?;
+            if let Some((resps, inits)) = texts.reply(at, fam) {
+                let per_pair = match &rule.matcher {
+                    Match::Tcp(p) | Match::Udp(p) => p.ranges().len(),
+                    _ => 1,
+                };
+                if per_pair > 0 && !resps.is_empty() && !inits.is_empty() {
+                    let long = rule.name.len() + " replies".len() > REMARK_MAX;
+                    let remark = (rule.name.as_str(), !long);
+                    if last_remark != Some(remark) {
+                        if long {
+                            e.w.line(&format!(" remark {}", rule.name))?;
+                        } else {
+                            e.w.line(&format!(" remark {} replies", rule.name))?;
+                        }
+                        last_remark = Some(remark);
+                    }
+                    for d in resps {
+                        for s in inits {
+                            match &rule.matcher {
+                                Match::Tcp(p) | Match::Udp(p) => {
+                                    let (proto, est) = match rule.matcher {
+                                        Match::Tcp(_) => ("tcp", " established"),
+                                        _ => ("udp", ""),
+                                    };
+                                    for &(lo, hi) in p.ranges().iter() {
+                                        if lo == hi {
+                                            e.entry(format_args!(
+                                                "permit {proto} {d} eq {lo} {s}{est}"
+                                            ))?;
+                                        } else {
+                                            e.entry(format_args!(
+                                                "permit {proto} {d} range {lo} {hi} {s}{est}"
+                                            ))?;
+                                        }
+                                    }
+                                }
+                                _ => e.entry(format_args!("permit icmp {d} {s} echo-reply"))?,
+                            }
+                        }
+                    }
+                }
             }
         }
     }
     if fam == Family::V6 && !local {
-        w.line(" remark conduitc: neighbour discovery")?;
-        entry(w, "permit icmp any any nd-na")?;
-        entry(w, "permit icmp any any nd-ns")?;
+        e.w.line(" remark conduitc: neighbour discovery")?;
+        e.entry(format_args!("permit icmp any any nd-na"))?;
+        e.entry(format_args!("permit icmp any any nd-ns"))?;
     }
-    w.line(" remark conduitc: default deny")?;
-    entry(w, &format!("deny {any} any any log"))
+    e.w.line(" remark conduitc: default deny")?;
+    e.entry(format_args!("deny {any} any any log"))
+}
+
+/// The numbered entries of one list, each formatted into one reused line.
+struct Entries<'a, 'w> {
+    w: &'a mut Lines<'w>,
+    seq_kw: &'static str,
+    seq: u64,
+    zone: &'a str,
+    line: String,
+}
+
+impl Entries<'_, '_> {
+    /// Writes ` [sequence ]SEQ TEXT`, the next sequence number.
+    fn entry(&mut self, text: std::fmt::Arguments<'_>) -> Result<(), EmitError> {
+        use std::fmt::Write as _;
+        self.seq += 10;
+        if self.seq > SEQ_MAX {
+            return Err(EmitError::Unsupported {
+                target: TARGET,
+                what: format!(
+                    "more entries than IOS sequence numbers in the list for zone {}",
+                    self.zone
+                ),
+            });
+        }
+        self.line.clear();
+        // Writing into a String cannot fail.
+        let _ = write!(self.line, " {}{} ", self.seq_kw, self.seq);
+        let _ = self.line.write_fmt(text);
+        self.w.line(&self.line)
+    }
+}
+
+/// An ICMP type as IOS writes it: its keyword, or its number.
+struct IcmpKeyword(u8, Family);
+
+impl std::fmt::Display for IcmpKeyword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match icmp_name(self.0, self.1) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{}", self.0),
+        }
+    }
 }
 
 /// The local rules whose sources arrive from `zone`, in the order the
@@ -861,26 +963,6 @@ fn local_rules_of<'r>(rules: &'r RuleSet, zone: &ZoneInfo) -> Vec<&'r LocalRule>
     // A stable sort keeps the lowering's order (name, then protocol).
     out.sort_by_key(|r| !r.log);
     out
-}
-
-/// A local rule as a flow-shaped rule, for [`forward_entries`]: its
-/// destination is only the router's own addresses.
-fn as_rule(local: &LocalRule) -> Rule {
-    Rule {
-        name: local.name.clone(),
-        conduit: String::new(),
-        flow: Some(local.entry.clone()),
-        owner: local.owner.clone(),
-        src_zone: local.src_zone.clone(),
-        dst_zone: local.src_zone.clone(),
-        src: local.src.clone(),
-        dst: local.dst.clone(),
-        matcher: local.matcher.clone(),
-        log: local.log,
-        monitor: false,
-        in_iface: Some(local.in_iface.clone()),
-        out_iface: None,
-    }
 }
 
 /// The router's own addresses of `fam`, as address terms.
@@ -911,7 +993,7 @@ fn router_sections(
     for local in local_rules_of(rules, zone) {
         out.push((
             local.name.clone(),
-            forward_entries(&as_rule(local), zone, fam, None)?,
+            forward_entries(&local.as_flow_rule(), zone, fam)?,
         ));
     }
     let any = match fam {
@@ -956,7 +1038,7 @@ fn router_count(rules: &RuleSet, zone: &ZoneInfo, fam: Family) -> u64 {
     let zone_terms = term_count(&family_part(&zone.addrs, fam), fam);
     let mut n = own.saturating_add(own.saturating_mul(zone_terms));
     for local in local_rules_of(rules, zone) {
-        n = n.saturating_add(forward_count(&as_rule(local), zone, fam).entries());
+        n = n.saturating_add(forward_count(&local.as_flow_rule(), zone, fam).entries());
     }
     n
 }
@@ -1021,7 +1103,12 @@ fn port_ops(ports: &PortSet) -> Vec<String> {
 
 /// The IOS keyword for an ICMP type, or its number.
 fn icmp_keyword(t: u8, fam: Family) -> String {
-    let name = match (fam, t) {
+    IcmpKeyword(t, fam).to_string()
+}
+
+/// The IOS keyword for an ICMP type, when it has one.
+fn icmp_name(t: u8, fam: Family) -> Option<&'static str> {
+    Some(match (fam, t) {
         (Family::V4, 0) => "echo-reply",
         (Family::V4, 3) => "unreachable",
         (Family::V4, 5) => "redirect",
@@ -1042,19 +1129,13 @@ fn icmp_keyword(t: u8, fam: Family) -> String {
         (Family::V6, 134) => "router-advertisement",
         (Family::V6, 135) => "nd-ns",
         (Family::V6, 136) => "nd-na",
-        _ => return t.to_string(),
-    };
-    name.to_string()
+        _ => return None,
+    })
 }
 
 /// The entries that admit `rule`'s initiations in `fam`, for the list of its
 /// source zone `zone`.
-fn forward_entries(
-    rule: &Rule,
-    zone: &ZoneInfo,
-    fam: Family,
-    groups: Option<&Groups>,
-) -> Result<Vec<String>, EmitError> {
+fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<String>, EmitError> {
     let applies = match rule.matcher {
         Match::Icmp(_) => fam == Family::V4,
         Match::Icmpv6(_) => fam == Family::V6,
@@ -1074,24 +1155,8 @@ fn forward_entries(
         Family::V4 => "ip",
         Family::V6 => "ipv6",
     };
-    let (srcs, dsts) = match groups {
-        Some(_) => (grouped_terms(&src, fam), grouped_terms(&dst, fam)),
-        None => (addr_terms(&src, fam), addr_terms(&dst, fam)),
-    };
-    let service = match groups {
-        Some(_) => service_group(&rule.matcher, fam),
-        None => None,
-    };
+    let (srcs, dsts) = (addr_terms(&src, fam), addr_terms(&dst, fam));
     let mut out = Vec::new();
-    if let Some(svc) = service {
-        let name = svc.name();
-        for s in &srcs {
-            for d in &dsts {
-                out.push(format!("permit object-group {name} {s} {d}{log}"));
-            }
-        }
-        return Ok(out);
-    }
     for s in &srcs {
         for d in &dsts {
             match &rule.matcher {
@@ -1126,58 +1191,6 @@ fn forward_entries(
         }
     }
     Ok(out)
-}
-
-/// The stateless reply entries for `rule` in `fam`, for the list of its
-/// destination zone `to` (the responder's side).
-fn reply_entries(
-    rule: &Rule,
-    from: &ZoneInfo,
-    to: &ZoneInfo,
-    fam: Family,
-    groups: Option<&Groups>,
-) -> Vec<String> {
-    if rule.monitor {
-        return Vec::new();
-    }
-    // The responders: destinations inside the zone the list filters.
-    let resp = family_part(&rule.dst.intersection(&to.addrs), fam);
-    let init = family_part(&rule.src.intersection(&from.addrs), fam);
-    if resp.is_empty() || init.is_empty() {
-        return Vec::new();
-    }
-    // With object groups, only the addresses are grouped: protocol, the
-    // service port and `established` stay in each entry, so an entry admits
-    // exactly the union of the flat entries it replaces.
-    let (resp_terms, init_terms) = match groups {
-        Some(_) => (grouped_terms(&resp, fam), grouped_terms(&init, fam)),
-        None => (addr_terms(&resp, fam), addr_terms(&init, fam)),
-    };
-    let mut out = Vec::new();
-    for d in &resp_terms {
-        for s in &init_terms {
-            match &rule.matcher {
-                Match::Tcp(p) => {
-                    for op in port_ops(p) {
-                        out.push(format!("permit tcp {d} {op} {s} established"));
-                    }
-                }
-                Match::Udp(p) => {
-                    for op in port_ops(p) {
-                        out.push(format!("permit udp {d} {op} {s}"));
-                    }
-                }
-                Match::Icmp(types) if fam == Family::V4 && types.contains(&8) => {
-                    out.push(format!("permit icmp {d} {s} echo-reply"));
-                }
-                Match::Icmpv6(types) if fam == Family::V6 && types.contains(&128) => {
-                    out.push(format!("permit icmp {d} {s} echo-reply"));
-                }
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 /// A content-named object group: its name is `PREFIX` and the first 12 hex
@@ -1248,15 +1261,6 @@ fn network_group(set: &AddrSet, fam: Family) -> Option<Group> {
     Some(Group::new("conduit-n-", lines))
 }
 
-/// Address terms in the object-group form: one `object-group NAME` for a
-/// set of several IPv4 prefixes, the flat terms otherwise.
-fn grouped_terms(set: &AddrSet, fam: Family) -> Vec<String> {
-    match network_group(set, fam) {
-        Some(g) => vec![format!("object-group {}", g.name())],
-        None => addr_terms(set, fam),
-    }
-}
-
 /// The service group of a forward IPv4 match with more than one port range
 /// or ICMP type: destination ports only (`tcp eq P`, `tcp range A B`) or
 /// ICMP types. Reply entries never use one.
@@ -1280,50 +1284,6 @@ fn service_group(m: &Match, fam: Family) -> Option<Group> {
         Match::Icmpv6(_) | Match::Ip(_) | Match::Any => return None,
     };
     (lines.len() >= 2).then(|| Group::new("conduit-s-", lines))
-}
-
-/// Every group the IPv4 lists of `plan` reference, computed from the same
-/// sets as [`forward_entries`] and [`reply_entries`].
-fn collect_groups(rules: &RuleSet, plan: &Plan<'_>) -> Result<Groups, EmitError> {
-    let fam = Family::V4;
-    let mut groups = Groups {
-        network: BTreeMap::new(),
-        service: BTreeMap::new(),
-    };
-    let add_net = |groups: &mut Groups, set: &AddrSet| match network_group(set, fam) {
-        Some(g) => add(&mut groups.network, g),
-        None => Ok(()),
-    };
-    for &(rule, from, to) in &plan.ordered {
-        let (Some(zf), Some(zt)) = (rules.zones.get(from), rules.zones.get(to)) else {
-            continue;
-        };
-        if matches!(rule.matcher, Match::Icmpv6(_)) {
-            continue;
-        }
-        let src = family_part(&rule.src.intersection(&zf.addrs), fam);
-        let dst = family_part(&rule.dst, fam);
-        if !src.is_empty() && !dst.is_empty() {
-            add_net(&mut groups, &src)?;
-            add_net(&mut groups, &dst)?;
-            if let Some(g) = service_group(&rule.matcher, fam) {
-                add(&mut groups.service, g)?;
-            }
-        }
-        let replies = match &rule.matcher {
-            Match::Tcp(_) | Match::Udp(_) => true,
-            Match::Icmp(types) => types.contains(&8),
-            _ => false,
-        };
-        if replies && !rule.monitor {
-            let resp = family_part(&rule.dst.intersection(&zt.addrs), fam);
-            if !resp.is_empty() && !src.is_empty() {
-                add_net(&mut groups, &resp)?;
-                add_net(&mut groups, &src)?;
-            }
-        }
-    }
-    Ok(groups)
 }
 
 /// Adds `g` to `map`, refusing two contents under one name (a truncated

@@ -338,7 +338,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
 
     // 2b. Traffic to the device itself: one local-in entry per entry and
     //     source zone, planned like a flow (see the module docs).
-    let local_rules: Vec<Rule> = rules.local.iter().map(as_rule).collect();
+    let local_rules: Vec<Rule> = rules.local.iter().map(LocalRule::as_flow_rule).collect();
     let mut local_groups: Vec<Group> = Vec::new();
     for rule in &local_rules {
         let Some(from) = zone_index(&rule.src_zone) else {
@@ -375,15 +375,22 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     }
 
     // 3. Name address sets and their intervals from their content.
+    //    Per policy and family, the names its source and destination take
+    //    (indices into `addr_names`), so writing does not look them up.
     let mut addr_names = AddrNames::default();
+    let mut refs: Vec<AddrRefs> = Vec::with_capacity(plans.len() + local_plans.len());
     for p in plans.iter().chain(&local_plans) {
-        for fam in [Family::V4, Family::V6] {
+        let mut r: AddrRefs = [None; 2];
+        for (slot, fam) in r.iter_mut().zip([Family::V4, Family::V6]) {
             if let Some((s, d)) = p.addrs(fam) {
-                addr_names.name(fam, &s)?;
-                addr_names.name(fam, &d)?;
+                let si = addr_names.name(fam, &s)?;
+                let di = addr_names.name(fam, &d)?;
+                *slot = Some((si, di));
             }
         }
+        refs.push(r);
     }
+    let local_refs = refs.split_off(plans.len());
 
     // 4. Services and service groups, named from their content.
     let mut services: BTreeSet<Svc> = BTreeSet::new();
@@ -461,6 +468,8 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         svc_groups: &svc_groups,
         plans: &plans,
         local_plans: &local_plans,
+        refs: &refs,
+        local_refs: &local_refs,
         deny_id,
     };
     match sink {
@@ -494,8 +503,16 @@ struct Parts<'p, 'r> {
     svc_groups: &'p BTreeMap<String, Vec<Svc>>,
     plans: &'p [plan::Plan<'r>],
     local_plans: &'p [plan::Plan<'p>],
+    /// Per plan, the names of its addresses.
+    refs: &'p [AddrRefs],
+    /// Per local plan, the names of its addresses.
+    local_refs: &'p [AddrRefs],
     deny_id: u32,
 }
+
+/// Per family (IPv4, IPv6), the indices of a policy's source and
+/// destination names in [`AddrNames`], when it has addresses of the family.
+type AddrRefs = [Option<(usize, usize)>; 2];
 
 /// Hands `out` to `put` once it holds [`CHUNK`] bytes (or, with `all`,
 /// whatever it holds), and empties it.
@@ -523,6 +540,8 @@ fn write_text(
         svc_groups,
         plans,
         local_plans,
+        refs,
+        local_refs,
         deny_id,
     } = *parts;
     let zones = &rules.zones;
@@ -593,20 +612,20 @@ fn write_text(
         out.push_str("end\n");
     }
     out.push_str("config firewall policy\n");
-    for p in plans {
+    for (p, r) in plans.iter().zip(refs) {
         let mut lines = vec![
             format!("set name {}", quote(&p.policy_name)?),
             format!("set srcintf {}", quote(&p.in_iface)?),
             format!("set dstintf {}", quote(&p.out_iface)?),
             "set action accept".to_string(),
         ];
-        for (fam, suffix) in [(Family::V4, ""), (Family::V6, "6")] {
-            match p.addrs(fam) {
+        for (names, suffix) in r.iter().zip(["", "6"]) {
+            match *names {
                 Some((s, d)) => {
-                    let sn = addr_names.lookup(fam, &s)?;
-                    let dn = addr_names.lookup(fam, &d)?;
-                    lines.push(format!("set srcaddr{suffix} {}", quote(&sn)?));
-                    lines.push(format!("set dstaddr{suffix} {}", quote(&dn)?));
+                    let sn = addr_names.quoted(s)?;
+                    let dn = addr_names.quoted(d)?;
+                    lines.push(format!("set srcaddr{suffix} {sn}"));
+                    lines.push(format!("set dstaddr{suffix} {dn}"));
                 }
                 None => {
                     lines.push(format!("unset srcaddr{suffix}"));
@@ -627,20 +646,17 @@ fn write_text(
     }
     out.push_str("end\n");
     if rules.filters_local() {
-        for (fam, table) in [
-            (Family::V4, "local-in-policy"),
-            (Family::V6, "local-in-policy6"),
-        ] {
+        for (fi, table) in [(0, "local-in-policy"), (1, "local-in-policy6")] {
             let _ = writeln!(out, "config firewall {table}");
-            for p in local_plans {
-                let Some((s, d)) = p.addrs(fam) else {
+            for (p, r) in local_plans.iter().zip(local_refs) {
+                let Some((s, d)) = r.get(fi).copied().flatten() else {
                     continue;
                 };
                 let comments = local_comments(p.rule, zones.get(p.src_zone))?;
                 let lines = vec![
                     format!("set intf {}", quote(&p.in_iface)?),
-                    format!("set srcaddr {}", quote(&addr_names.lookup(fam, &s)?)?),
-                    format!("set dstaddr {}", quote(&addr_names.lookup(fam, &d)?)?),
+                    format!("set srcaddr {}", addr_names.quoted(s)?),
+                    format!("set dstaddr {}", addr_names.quoted(d)?),
                     "set action accept".to_string(),
                     format!("set service {}", quote(&p.service_ref)?),
                     "set schedule \"always\"".to_string(),
@@ -671,26 +687,6 @@ const LOCAL_DENY_KEY: &str = "conduitc-local-in-deny";
 const LOCAL_DENY_FALLBACK_ID: u32 = 1_000_000;
 /// The comments of the final local-in deny.
 pub(super) const LOCAL_DENY_COMMENT: &str = "conduitc: nothing else to the device itself";
-
-/// A local rule as a flow-shaped rule, for planning: its destination is
-/// only the device's own addresses, and it arrives on `in_iface`.
-fn as_rule(local: &LocalRule) -> Rule {
-    Rule {
-        name: local.name.clone(),
-        conduit: String::new(),
-        flow: Some(local.entry.clone()),
-        owner: local.owner.clone(),
-        src_zone: local.src_zone.clone(),
-        dst_zone: local.src_zone.clone(),
-        src: local.src.clone(),
-        dst: local.dst.clone(),
-        matcher: local.matcher.clone(),
-        log: local.log,
-        monitor: false,
-        in_iface: Some(local.in_iface.clone()),
-        out_iface: Some(local.in_iface.clone()),
-    }
-}
 
 /// `FIREWALL/ENTRY owner=OWNER from=ZONE`: the entry first, as for flows.
 fn local_comments(rule: &Rule, zone: Option<&crate::lower::ZoneInfo>) -> Result<String, EmitError> {

@@ -180,8 +180,10 @@ pub(super) fn group_name(kind: &str, members: &[String]) -> String {
 /// per address set.
 #[derive(Default)]
 pub(super) struct AddrNames {
-    /// (family, set) -> group name.
-    by_set: HashMap<(Family, AddrSet), String>,
+    /// (family, set) -> index of its group name in `names`.
+    by_set: HashMap<(Family, AddrSet), usize>,
+    /// Group names, quoted for the CLI, in the order the sets were named.
+    names: Vec<String>,
     /// (family, group name) -> member names, in address order.
     groups: BTreeMap<(Family, String), Vec<String>>,
     /// (family, interval), in address order.
@@ -191,10 +193,11 @@ pub(super) struct AddrNames {
 impl AddrNames {
     /// Names `set` (of family `fam`) and its intervals; refuses a group
     /// name that two different sets would share.
-    pub(super) fn name(&mut self, fam: Family, set: &AddrSet) -> Result<(), EmitError> {
+    /// Returns the index of the quoted name ([`AddrNames::quoted`]).
+    pub(super) fn name(&mut self, fam: Family, set: &AddrSet) -> Result<usize, EmitError> {
         let key = (fam, set.clone());
-        if self.by_set.contains_key(&key) {
-            return Ok(());
+        if let Some(&i) = self.by_set.get(&key) {
+            return Ok(i);
         }
         let ivs = intervals(set, fam);
         let members: Vec<String> = ivs.iter().map(|&iv| address_name(iv, fam)).collect();
@@ -215,14 +218,17 @@ impl AddrNames {
             }
         }
         self.objects.extend(ivs.into_iter().map(|iv| (fam, iv)));
-        self.by_set.insert(key, name);
-        Ok(())
+        let i = self.names.len();
+        self.names.push(super::quote::quote(&name)?);
+        self.by_set.insert(key, i);
+        Ok(i)
     }
 
-    pub(super) fn lookup(&self, fam: Family, set: &AddrSet) -> Result<String, EmitError> {
-        self.by_set
-            .get(&(fam, set.clone()))
-            .cloned()
+    /// The quoted group name at `i`, as [`AddrNames::name`] returned it.
+    pub(super) fn quoted(&self, i: usize) -> Result<&str, EmitError> {
+        self.names
+            .get(i)
+            .map(String::as_str)
             .ok_or_else(|| unsupported("an address set without a name".into()))
     }
 
