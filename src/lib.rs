@@ -146,10 +146,6 @@ pub mod suggest;
 mod syntax;
 pub mod verify;
 
-/// The fast reader of the grammar against pest on `text`, for the
-/// `parse_fast` fuzz target (built with `--cfg fuzzing` only).
-#[cfg(fuzzing)]
-pub use syntax::fast_reader_agrees;
 pub use check::{check, parse, CheckFailed, CheckOptions, Checked};
 pub use decide::decide;
 pub use diag::{Code, Diagnostic, Diagnostics, Label, Severity};
@@ -158,6 +154,10 @@ pub use lower::{lower, RuleSet};
 pub use model::{platform, Policy};
 pub use semantics::{protocol_number, BadPacket, BuildOptions, Decision, LowerError, Packet};
 pub use source::{FileId, LoadError, Sources, Span};
+/// The fast reader of the grammar against pest on `text`, for the
+/// `parse_fast` fuzz target (built with `--cfg fuzzing` only).
+#[cfg(fuzzing)]
+pub use syntax::fast_reader_agrees;
 
 /// Loads `paths` (files, or directories searched for `*.conduit`) and
 /// checks them as one policy.
