@@ -1170,3 +1170,23 @@ pub fn to_text(p: &Policy) -> String {
     }
     s
 }
+
+/// The Cisco IOS build of `rs` (`flat` or with object groups), or the test
+/// case rejected when the backend refuses it for a list over the IOS entry
+/// budget (`E606`): a refusal the budget tests cover on purpose, which a
+/// random policy meets rarely (a zone whose addresses split into hundreds of
+/// prefixes). Any other error fails the case.
+pub fn ios_build(
+    rs: &conduitc::RuleSet,
+    flat: bool,
+) -> Result<String, proptest::test_runner::TestCaseError> {
+    use conduitc::backend::{emit_string_with, EmitError, EmitOptions, Target};
+    use proptest::test_runner::TestCaseError;
+    match emit_string_with(rs, Target::CiscoIos, &EmitOptions::new().ios_flat(flat)) {
+        Ok(text) => Ok(text),
+        Err(EmitError::TooLarge { .. }) => Err(TestCaseError::reject(
+            "an IOS list over its entry budget (refused with E606)",
+        )),
+        Err(e) => Err(TestCaseError::fail(e.to_string())),
+    }
+}

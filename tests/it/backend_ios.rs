@@ -266,7 +266,7 @@ proptest! {
             let rs = lower(&p, &opts).unwrap();
             for flat in [false, true] {
                 let form = EmitOptions::new().ios_flat(flat);
-                let text = emit_string_with(&rs, Target::CiscoIos, &form).unwrap();
+                let text = gen::ios_build(&rs, flat)?;
                 prop_assert_eq!(&text, &emit_string_with(&rs, Target::CiscoIos, &form).unwrap(), "deterministic");
                 let cfg = ios_eval::parse(&text)
                     .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;

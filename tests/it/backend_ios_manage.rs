@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use conduitc::backend::{emit_string_with, EmitOptions, Target};
+use conduitc::backend::Target;
 use conduitc::lower::{lower, BuildOptions, Match};
 use conduitc::model::{
     AddrSet, Endpoint, LocalAccess, LocalKind, Member, Name, PortSet, ServiceSet,
@@ -205,7 +205,7 @@ proptest! {
         for opts in firewall_options() {
             let rs = lower(&p, &opts).unwrap();
             for flat in [false, true] {
-                let text = emit_string_with(&rs, Target::CiscoIos, &EmitOptions::new().ios_flat(flat)).unwrap();
+                let text = gen::ios_build(&rs, flat)?;
                 let n = eval::agrees(Target::CiscoIos, &p, &opts, &text, &packets)
                     .map_err(TestCaseError::fail)?;
                 prop_assert!(n > 0);

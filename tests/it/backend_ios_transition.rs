@@ -289,7 +289,8 @@ proptest! {
         let iso_of = |on: bool| if on { Some("island") } else { None };
         let ra = lower(&pa, &opts("fw", iso_of(iso.0))).unwrap();
         let rb = lower(&pb, &opts("fw", iso_of(iso.1))).unwrap();
-        let old_text = build(&ra, flat.0);
+        let old_text = gen::ios_build(&ra, flat.0)?;
+        gen::ios_build(&rb, flat.1)?;
         let mut old = Device::from_build(&old_text).unwrap();
         let previous = if operator {
             old.apply(&operator_config("eth0")).unwrap();

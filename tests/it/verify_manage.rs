@@ -389,7 +389,7 @@ fn check_nft(p: &Policy, e: &Edit, packets: &[Packet]) -> Result<(), TestCaseErr
 }
 
 fn check_ios(p: &Policy, e: &Edit, packets: &[Packet], flat: bool) -> Result<(), TestCaseError> {
-    let text = build(p, Target::CiscoIos, flat);
+    let text = gen::ios_build(&lower(p, &opts()).unwrap(), flat)?;
     let clean = verify_device(p, &opts(), &read_ios(&text).unwrap()).unwrap();
     prop_assert!(clean.matches, "{:#?}\n{}", clean, text);
     let edited = edit_ios(&text, e, &own(p));

@@ -829,15 +829,8 @@ fn write_acl_body(
                                         _ => "udp",
                                     };
                                     for &(lo, hi) in p.ranges().iter() {
-                                        if lo == hi {
-                                            e.entry(format_args!(
-                                                "permit {proto} {s} {d} eq {lo}{log}"
-                                            ))?;
-                                        } else {
-                                            e.entry(format_args!(
-                                                "permit {proto} {s} {d} range {lo} {hi}{log}"
-                                            ))?;
-                                        }
+                                        let op = PortOp(lo, hi);
+                                        e.entry(format_args!("permit {proto} {s} {d} {op}{log}"))?;
                                     }
                                 }
                                 Match::Icmp(types) | Match::Icmpv6(types) => {
@@ -880,15 +873,8 @@ fn write_acl_body(
                                         _ => ("udp", ""),
                                     };
                                     for &(lo, hi) in p.ranges().iter() {
-                                        if lo == hi {
-                                            e.entry(format_args!(
-                                                "permit {proto} {d} eq {lo} {s}{est}"
-                                            ))?;
-                                        } else {
-                                            e.entry(format_args!(
-                                                "permit {proto} {d} range {lo} {hi} {s}{est}"
-                                            ))?;
-                                        }
+                                        let op = PortOp(lo, hi);
+                                        e.entry(format_args!("permit {proto} {d} {op} {s}{est}"))?;
                                     }
                                 }
                                 _ => e.entry(format_args!("permit icmp {d} {s} echo-reply"))?,
@@ -936,6 +922,18 @@ impl Entries<'_, '_> {
         let _ = write!(self.line, " {}{} ", self.seq_kw, self.seq);
         let _ = self.line.write_fmt(text);
         self.w.line(&self.line)
+    }
+}
+
+/// A port match as IOS writes it: `eq P` or `range LO HI`.
+struct PortOp(u16, u16);
+
+impl std::fmt::Display for PortOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            PortOp(lo, hi) if lo == hi => write!(f, "eq {lo}"),
+            PortOp(lo, hi) => write!(f, "range {lo} {hi}"),
+        }
     }
 }
 
@@ -1091,13 +1089,7 @@ fn port_ops(ports: &PortSet) -> Vec<String> {
     ports
         .ranges()
         .iter()
-        .map(|&(lo, hi)| {
-            if lo == hi {
-                format!("eq {lo}")
-            } else {
-                format!("range {lo} {hi}")
-            }
-        })
+        .map(|&(lo, hi)| PortOp(lo, hi).to_string())
         .collect()
 }
 
