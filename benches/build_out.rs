@@ -17,17 +17,12 @@
 
 mod common;
 
+use common::env_or;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The plant with six firewalls that each see every zone.
 fn policy(zones: usize, flows: usize) -> String {

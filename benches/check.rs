@@ -10,17 +10,12 @@
 
 mod common;
 
+use common::env_or;
+
 use common::timing::{report, time};
 
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let (zones, flows) = (env_or("ZONES", 200), env_or("FLOWS", 10_000));

@@ -27,16 +27,11 @@
 
 mod common;
 
+use common::env_or;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The firewalls: one per platform, each facing every zone.
 const FIREWALLS: [(&str, &str); 3] = [

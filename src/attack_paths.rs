@@ -157,13 +157,7 @@ pub fn management(policy: &Policy, rules: &RuleSet) -> Vec<Management> {
                 let Some(src_zone) = zone_name(zone) else {
                     continue;
                 };
-                let src = AddrSet::union_all(
-                    entry
-                        .from
-                        .iter()
-                        .filter(|e| e.zone == zone)
-                        .map(|e| &e.addrs),
-                );
+                let src = entry.sources_in(zone);
                 out.push(Management {
                     firewall: fw.name.to_string(),
                     entry: entry.full_name.clone(),

@@ -5,6 +5,15 @@ use std::fmt::Write as _;
 
 pub mod timing;
 
+/// The environment variable `name` as a number, or `default` when it is
+/// unset or not a number.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A plant of `zones` zones (20 hosts each, dual-stack on even zones) and
 /// about `flows` flows, spread over conduits between neighbouring zones,
 /// host to host, with varied services, owners, expiry and logging. The text

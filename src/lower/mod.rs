@@ -556,13 +556,7 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
             let Some(iface) = fw.interface_for(zone) else {
                 continue;
             };
-            let src = AddrSet::union_all(
-                entry
-                    .from
-                    .iter()
-                    .filter(|e| e.zone == zone)
-                    .map(|e| &e.addrs),
-            );
+            let src = entry.sources_in(zone);
             for m in matchers(&entry.services) {
                 let Some((src, dst)) = family_restricted(&m, &src, &dst_all) else {
                     continue;

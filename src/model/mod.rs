@@ -677,6 +677,15 @@ impl LocalAccess {
         }
         out
     }
+    /// The addresses of its sources that lie in `zone`.
+    pub fn sources_in(&self, zone: ZoneId) -> AddrSet {
+        AddrSet::union_all(
+            self.from
+                .iter()
+                .filter(|e| e.zone == zone)
+                .map(|e| &e.addrs),
+        )
+    }
 }
 
 /// A firewall.

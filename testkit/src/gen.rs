@@ -335,7 +335,7 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
 
 /// One address of `set` of a family: the first prefix's network plus one
 /// (the network itself for a host prefix).
-fn first_host(set: &AddrSet, v6: bool) -> Option<IpAddr> {
+pub fn first_host(set: &AddrSet, v6: bool) -> Option<IpAddr> {
     if v6 {
         let p = set.v6_prefixes().into_iter().next()?;
         let n = u128::from(p.network());

@@ -18,22 +18,6 @@ use proptest::prelude::*;
 use conduitc_testkit::ios_eval;
 use conduitc_testkit::{eval, gen};
 
-/// One address of `set` of a family: the first prefix's network plus one
-/// (the network itself for a host prefix).
-fn first_host(set: &AddrSet, v6: bool) -> Option<IpAddr> {
-    if v6 {
-        let p = set.v6_prefixes().into_iter().next()?;
-        let n = u128::from(p.network());
-        let a = if p.prefix_len() < 127 { n + 1 } else { n };
-        Some(IpAddr::V6(a.into()))
-    } else {
-        let p = set.v4_prefixes().into_iter().next()?;
-        let n = u32::from(p.network());
-        let a = if p.prefix_len() < 31 { n + 1 } else { n };
-        Some(IpAddr::V4(a.into()))
-    }
-}
-
 /// The services local entries draw from: SSH, SNMP, BGP, OSPF, NTP,
 /// ping (both families) and SSH with telnet.
 fn service(i: u64) -> ServiceSet {
@@ -90,7 +74,7 @@ pub fn with_local(p: &mut Policy, seed: u64) {
         }
         let set = &zones[i.zone].1;
         for v6 in [false, true] {
-            if let Some(a) = first_host(set, v6).filter(|a| !taken.contains(a)) {
+            if let Some(a) = gen::first_host(set, v6).filter(|a| !taken.contains(a)) {
                 taken.push(a);
                 i.addrs.push(a);
             }

@@ -40,13 +40,7 @@ fn cubes(policy: &Policy, fw: &Firewall, today: Date) -> Vec<(Cube, String)> {
             if policy.zones.get(zone).is_none() {
                 continue;
             }
-            let src = AddrSet::union_all(
-                entry
-                    .from
-                    .iter()
-                    .filter(|e| e.zone == zone)
-                    .map(|e| &e.addrs),
-            );
+            let src = entry.sources_in(zone);
             let cube = Cube {
                 src,
                 dst: dst.clone(),
