@@ -58,7 +58,7 @@ impl<'a> Checker<'a> {
             });
             if let (Some(scope), Some(requires)) = (scope, requires) {
                 self.policy.approvals.push(Approval {
-                    name: Name::new(&b.name.text),
+                    name: Name::from(&b.name.text),
                     scope,
                     requires,
                 });

@@ -99,7 +99,7 @@ impl<'a> Checker<'a> {
                 }
                 let key = match platform {
                     Some(p) => platform::interface_key(p, &i.name.value),
-                    None => i.name.value.clone(),
+                    None => i.name.value.to_string(),
                 };
                 if let Some((first_iface, _, first)) = by_name.get(&key).map(|&k| &interfaces[k]) {
                     let same = if first_iface.name == i.name.value {
@@ -124,7 +124,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 let iface = Interface {
-                    name: i.name.value.clone(),
+                    name: i.name.value.to_string(),
                     zone,
                     addrs: i.addrs.iter().map(|(a, _)| *a).collect(),
                 };
@@ -152,7 +152,7 @@ impl<'a> Checker<'a> {
             let local = self.local_entries(b, platform, &interfaces);
             if let (true, Some(platform), Some(local)) = (ok, platform, local) {
                 self.policy.firewalls.push(Firewall {
-                    name: Name::new(&b.name.text),
+                    name: Name::from(&b.name.text),
                     platform,
                     interfaces: interfaces.into_iter().map(|(i, _, _)| i).collect(),
                     acl_budget,
@@ -249,16 +249,12 @@ impl<'a> Checker<'a> {
             }
         }
         for (ci, fi, full_name, n, why) in found {
-            let Some(&fdecl) = self.conduit_decls.get(ci).and_then(|(_, f)| f.get(fi)) else {
+            let Some(fdecl) = self.conduit_decls.get(ci).and_then(|c| c.flows.get(fi)) else {
                 continue;
             };
-            let list = fdecl.attrs.iter().find_map(|a| match &a.value {
-                ast::FlowAttr::Service(list) => Some(list),
-                _ => None,
-            });
-            let mut at = fdecl.name.span;
+            let (mut at, services) = (fdecl.name, fdecl.services.clone());
             let mut direct = false;
-            for r in list.into_iter().flatten() {
+            for r in services.iter() {
                 if self.service_ref(r).is_some_and(|s| s.ip.contains(&n)) {
                     at = r.span;
                     direct = matches!(r.kind, ast::ServiceRefKind::Spec(_));
@@ -464,8 +460,8 @@ impl Checker<'_> {
         for p in mine.iter().take(3) {
             let decl = self.conduit_decls.get(p.conduit);
             let span = match (decl, p.flow) {
-                (Some((_, flows)), Some(fi)) => flows.get(fi).map(|f| f.name.span),
-                (Some((c, _)), None) => Some(c.name.span),
+                (Some(c), Some(fi)) => c.flows.get(fi).map(|f| f.name),
+                (Some(c), None) => Some(c.name),
                 _ => None,
             };
             let Some(span) = span else { continue };

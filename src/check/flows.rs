@@ -3,20 +3,30 @@
 //! other (`E503`), flows that can never match (`E504`), expired flows
 //! (`E505`), and the resolution of endpoints, services and owners.
 
+use std::borrow::Borrow;
+
+use super::decls::{ConduitDecl, FlowDecl};
 use super::names::{single, NameTable};
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::MAX_EXPANDED_RANGES;
 use crate::model::{AddrSet, Conduit, Endpoint, Flow, Member, Mode, Name, ServiceSet};
 use crate::source::Span;
-use crate::syntax::ast::{self, Block, ConduitAttr, EndpointRef, FlowAttr};
+use crate::syntax::ast::{Block, ConduitAttr, EndpointRef, FlowAttr};
 
 impl<'a> Checker<'a> {
     /// Conduits with an error are left out of the model; the conduit name
     /// table indexes declarations (for references), not model ids.
-    pub(crate) fn conduits_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
-        for (i, d) in decls.enumerate() {
-            let ast::Decl::Conduit(b) = d else { continue };
+    ///
+    /// Each conduit is taken by value or by reference ([`Borrow`]): a
+    /// conduit's tree given by value is dropped once it is checked, and
+    /// the later stages keep only a [`ConduitDecl`] of it.
+    pub(crate) fn conduits_stage<B: Borrow<Block<ConduitAttr>>>(
+        &mut self,
+        decls: impl Iterator<Item = B>,
+    ) {
+        for (i, b) in decls.enumerate() {
+            let b = b.borrow();
             if self.conduits.declare(&b.name, i, &mut self.diags) {
                 self.conduit(b);
             }
@@ -26,7 +36,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn conduit(&mut self, b: &'a Block<ConduitAttr>) {
+    fn conduit(&mut self, b: &Block<ConduitAttr>) {
         let cname = b.name.text.as_str();
         let what = format!("conduit `{cname}`");
         self.check_waivers(&b.attrs);
@@ -100,8 +110,8 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(flow) = self.flow(b, f, pair, owner.as_ref()) {
+                flow_decls.push(FlowDecl::of(f, !flow.services.ip.is_empty()));
                 flows.push(flow);
-                flow_decls.push(f);
             }
             if self.expanded_too_far {
                 return;
@@ -118,14 +128,16 @@ impl<'a> Checker<'a> {
                 mode,
                 flows,
             });
-            self.conduit_decls.push((b, flow_decls));
+            let mut decl = ConduitDecl::of(b);
+            decl.flows = flow_decls;
+            self.conduit_decls.push(decl);
         }
     }
 
     fn flow(
         &mut self,
         c: &Block<ConduitAttr>,
-        f: &'a Block<FlowAttr>,
+        f: &Block<FlowAttr>,
         pair: Option<[usize; 2]>,
         conduit_owner: Option<&Name>,
     ) -> Option<Flow> {
@@ -176,7 +188,7 @@ impl<'a> Checker<'a> {
         let mut services_ok = true;
         if let Some((list, _)) = service {
             for r in list {
-                refs.push(r.text.clone());
+                refs.push(r.text.to_string());
                 match self.service_ref(r) {
                     Some(s) => sets.push(s),
                     None => services_ok = false,
@@ -248,7 +260,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(Flow {
-            name: Name::new(&f.name.text),
+            name: Name::from(&f.name.text),
             full_name,
             from,
             to,
@@ -259,7 +271,7 @@ impl<'a> Checker<'a> {
             service_refs: refs,
             services,
             owner: owner?,
-            reason: reason?.0,
+            reason: reason?.0.to_string(),
             expires: expires.map(|(d, _)| d),
             essential,
             log,

@@ -5,7 +5,7 @@ use super::names::{single, NameTable};
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Isolation, Name};
-use crate::syntax::ast::{self, FlowAttr, IsolationAttr};
+use crate::syntax::ast::{self, IsolationAttr};
 
 impl<'a> Checker<'a> {
     pub(crate) fn isolations_stage(&mut self, decls: impl Iterator<Item = &'a ast::Decl>) {
@@ -64,12 +64,8 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     let f = &self.policy.conduits[ci].flows[fi];
-                    let fdecl = self.conduit_decls[ci].1[fi];
-                    let at = fdecl
-                        .attrs
-                        .iter()
-                        .find(|a| matches!(a.value, FlowAttr::Essential))
-                        .map_or(fdecl.name.span, |a| a.span);
+                    let fdecl = &self.conduit_decls[ci].flows[fi];
+                    let at = fdecl.essential.unwrap_or(fdecl.name);
                     self.diags.push(
                         Diagnostic::new(
                             Code::EssentialFlowSevered,
@@ -90,9 +86,9 @@ impl<'a> Checker<'a> {
             }
             if let (true, Some((reason, _)), Some(_)) = (ok, reason, sever) {
                 self.policy.isolations.push(Isolation {
-                    name: Name::new(&b.name.text),
+                    name: Name::from(&b.name.text),
                     sever: zones.into_iter().map(|(z, _)| z).collect(),
-                    reason,
+                    reason: reason.to_string(),
                 });
             }
         }

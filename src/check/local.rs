@@ -192,7 +192,7 @@ impl<'a> Checker<'a> {
         let mut refs = Vec::new();
         if let Some((list, _)) = service {
             for r in list {
-                refs.push(r.text.clone());
+                refs.push(r.text.to_string());
                 match self.service_ref(r) {
                     Some(s) => sets.push(s),
                     None => ok = false,
@@ -268,7 +268,7 @@ impl<'a> Checker<'a> {
         }
         let src = AddrSet::union_all(from.iter().map(|x| &x.addrs));
         Some(LocalAccess {
-            name: Name::new(&e.name.text),
+            name: Name::from(&e.name.text),
             full_name,
             kind,
             from,
@@ -276,7 +276,7 @@ impl<'a> Checker<'a> {
             service_refs: refs,
             services: ServiceSet::union_all(&sets),
             owner: owner?,
-            reason: reason?.0,
+            reason: reason?.0.to_string(),
             expires: expires.map(|(d, _)| d),
             log,
         })

@@ -15,6 +15,7 @@
 //! Uses `source`, `syntax`, `model` and `diag`; never `lower` or `backend`.
 
 mod approvals;
+mod decls;
 mod expand;
 mod firewalls;
 mod flows;
@@ -25,6 +26,8 @@ mod names;
 mod services;
 mod waive;
 mod zones;
+
+use std::borrow::Cow;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Date, Policy};
@@ -233,9 +236,23 @@ pub fn check(sources: &Sources, opts: &CheckOptions) -> Checked {
     checked
 }
 
+/// Parses and checks, owning the trees: each conduit's tree is dropped as
+/// soon as it is checked (a conduit and its flows are most of a policy).
 fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
-    let (diags, files) = parse_all(sources);
-    check_files(sources, diags, &files, opts)
+    let (diags, mut files) = parse_all(sources);
+    let diags = match ready(sources, diags, &files, opts) {
+        Ok(diags) => diags,
+        Err(checked) => return checked,
+    };
+    let mut conduits = Vec::new();
+    for f in &mut files {
+        for d in f.decls.extract_if(.., |d| matches!(d, ast::Decl::Conduit(_))) {
+            if let ast::Decl::Conduit(b) = d {
+                conduits.push(b);
+            }
+        }
+    }
+    finish(diags, Checker::run(&files, conduits, opts))
 }
 
 /// [`check`] with the files already parsed, for a caller that keeps the
@@ -257,31 +274,37 @@ pub(crate) fn check_trees(
         diags.extend(reported_load_issue(sources, id, &mut over));
     }
     diags.extend(syntax);
-    let mut checked = check_files(sources, diags, trees, opts);
+    let mut checked = match ready(sources, diags, trees, opts) {
+        Ok(diags) => finish(diags, Checker::run(trees, Vec::new(), opts)),
+        Err(checked) => checked,
+    };
     checked.first_error = first_error(sources, &checked.diagnostics);
     checked
 }
 
-fn check_files(
+/// The diagnostics so far when the policy is ready to be checked, else
+/// the outcome: a syntax error, too many declarations or no zone.
+#[allow(clippy::result_large_err, reason = "the outcome is returned at once")]
+fn ready(
     sources: &Sources,
     mut diags: Vec<Diagnostic>,
     files: &[ast::File],
     opts: &CheckOptions,
-) -> Checked {
+) -> Result<Vec<Diagnostic>, Checked> {
     if diags.iter().any(|d| d.is_error()) {
-        return Checked {
+        return Err(Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
             first_error: None,
-        };
+        });
     }
     if let Some(d) = too_many_declarations(files, opts.limits.declarations()) {
         diags.push(d);
-        return Checked {
+        return Err(Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
             first_error: None,
-        };
+        });
     }
     let has_zone = files
         .iter()
@@ -294,13 +317,18 @@ fn check_files(
                 .label("no `zone` in the policy")
                 .help("point conduitc at the policy's files or directory; a policy needs at least one `zone`"),
         );
-        return Checked {
+        return Err(Checked {
             policy: None,
             diagnostics: Diagnostics::new(diags),
             first_error: None,
-        };
+        });
     }
-    let (policy, more) = Checker::run(files, opts);
+    Ok(diags)
+}
+
+/// The outcome of a check given the diagnostics before it and what
+/// [`Checker::run`] returned.
+fn finish(mut diags: Vec<Diagnostic>, (policy, more): (Policy, Vec<Diagnostic>)) -> Checked {
     diags.extend(more);
     let policy = if diags.iter().any(|d| d.is_error()) {
         None
@@ -446,11 +474,9 @@ pub(crate) struct Checker<'a> {
     /// Per model zone: its declaration.
     pub(crate) zone_decls: Vec<&'a ast::Block<ast::ZoneAttr>>,
     pub(crate) conduits: NameTable,
-    /// Per model conduit: its declaration and its flows' declarations.
-    pub(crate) conduit_decls: Vec<(
-        &'a ast::Block<ast::ConduitAttr>,
-        Vec<&'a ast::Block<ast::FlowAttr>>,
-    )>,
+    /// Per model conduit: what the later stages need of its declaration
+    /// and of its flows'.
+    pub(crate) conduit_decls: Vec<decls::ConduitDecl>,
     /// Warnings before waivers, with the conduit (and flow) that may waive them.
     pub(crate) warnings: Vec<(Diagnostic, usize, Option<usize>)>,
     /// The flows' expanded sets, shared and counted.
@@ -465,7 +491,15 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn run(files: &'a [ast::File], opts: &CheckOptions) -> (Policy, Vec<Diagnostic>) {
+    /// Checks the declarations of `files` and the conduits `owned` (taken
+    /// out of the files, in declaration order, and dropped one by one as
+    /// they are checked); the conduits are those of `files` when `owned`
+    /// is empty.
+    fn run(
+        files: &'a [ast::File],
+        owned: Vec<ast::Block<ast::ConduitAttr>>,
+        opts: &CheckOptions,
+    ) -> (Policy, Vec<Diagnostic>) {
         let mut c = Checker {
             today: opts.today,
             diags: Vec::new(),
@@ -488,7 +522,11 @@ impl<'a> Checker<'a> {
         c.owners_stage(of(|d| matches!(d, ast::Decl::Owner(_))));
         c.services_stage(of(|d| matches!(d, ast::Decl::Service(_))));
         c.zones_stage(of(|d| matches!(d, ast::Decl::Zone(_))));
-        c.conduits_stage(of(|d| matches!(d, ast::Decl::Conduit(_))));
+        let in_files = decls.iter().filter_map(|d| match d {
+            ast::Decl::Conduit(b) => Some(Cow::Borrowed(b)),
+            _ => None,
+        });
+        c.conduits_stage(in_files.chain(owned.into_iter().map(Cow::Owned)));
         if c.expanded_too_far {
             return (c.policy, c.diags);
         }
@@ -521,9 +559,9 @@ impl<'a> Checker<'a> {
             .map(|(v, _)| v)
             .unwrap_or_default();
             self.policy.owners.push(crate::model::Owner {
-                name: crate::model::Name::new(&b.name.text),
-                display_name,
-                contact,
+                name: crate::model::Name::from(&b.name.text),
+                display_name: display_name.map(String::from),
+                contact: contact.to_string(),
             });
         }
     }

@@ -191,7 +191,7 @@ impl NameTable {
         }
         self.letters.extend(key.chars());
         self.index.insert(key, self.names.len());
-        self.names.push((id.text.clone(), id.span, idx));
+        self.names.push((id.text.to_string(), id.span, idx));
         true
     }
 
@@ -309,7 +309,7 @@ mod tests {
         let mut t = NameTable::new("thing");
         for (i, n) in names.iter().enumerate() {
             let id = Ident {
-                text: n.clone(),
+                text: n.as_str().into(),
                 span: Span::new(FileId::FIRST, 0, 0),
             };
             t.declare(&id, i, &mut Vec::new());

@@ -233,9 +233,9 @@ impl<'a> Checker<'a> {
         }
         for (i, decl) in self.services.decls.iter().enumerate() {
             self.policy.services.push(Service {
-                name: Name::new(&decl.name.text),
+                name: Name::from(&decl.name.text),
                 set: sets[i].clone(),
-                written: decl.refs.iter().map(|r| r.text.clone()).collect(),
+                written: decl.refs.iter().map(|r| r.text.to_string()).collect(),
                 remote_access: remote[i],
                 builtin: false,
             });

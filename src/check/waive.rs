@@ -102,36 +102,28 @@ impl Checker<'_> {
     pub(crate) fn waive_stage(&mut self) {
         let mut waivers = Vec::new();
         let decls = std::mem::take(&mut self.conduit_decls);
-        for (ci, (cdecl, fdecls)) in decls.iter().enumerate() {
+        for (ci, cdecl) in decls.iter().enumerate() {
             let mut scope: Option<Text> = None;
-            for a in &cdecl.attrs {
-                if let ConduitAttr::Waive(w) = &a.value {
-                    if let Ok(code) = waived_code(w) {
-                        let name = &self.policy.conduits[ci].name;
-                        let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
-                        waivers.push(Waiver {
-                            code: self.text(code.as_str()),
-                            reason: self.text(&w.reason.value),
-                            scope,
-                        });
-                    }
-                }
+            for (code, reason) in &cdecl.waives {
+                let name = &self.policy.conduits[ci].name;
+                let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
+                waivers.push(Waiver {
+                    code: self.text(code.as_str()),
+                    reason: self.text(reason),
+                    scope,
+                });
             }
-            for (fi, f) in fdecls.iter().enumerate() {
+            for (fi, f) in cdecl.flows.iter().enumerate() {
                 // One copy of the flow's name for all its waivers.
                 let mut scope: Option<Text> = None;
-                for a in &f.attrs {
-                    if let FlowAttr::Waive(w) = &a.value {
-                        if let Ok(code) = waived_code(w) {
-                            let name = &self.policy.conduits[ci].flows[fi].full_name;
-                            let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
-                            waivers.push(Waiver {
-                                code: self.text(code.as_str()),
-                                reason: self.text(&w.reason.value),
-                                scope,
-                            });
-                        }
-                    }
+                for (code, reason) in &f.waives {
+                    let name = &self.policy.conduits[ci].flows[fi].full_name;
+                    let scope = scope.get_or_insert_with(|| name.as_str().into()).clone();
+                    waivers.push(Waiver {
+                        code: self.text(code.as_str()),
+                        reason: self.text(reason),
+                        scope,
+                    });
                 }
             }
         }
@@ -140,31 +132,16 @@ impl Checker<'_> {
         self.policy.waivers.append(&mut waivers);
         self.policy.waivers.shrink_to_fit();
         // Each warning is looked up in the waivers of its conduit and flow
-        // (a few attributes), so no per-flow set is built.
-        fn waives<'w>(mut attrs: impl Iterator<Item = &'w Waive>, code: Code) -> bool {
-            attrs.any(|w| waived_code(w).is_ok_and(|c| c == code))
-        }
+        // (a few each), so no per-flow set is built.
         for (d, ci, fi) in std::mem::take(&mut self.warnings) {
-            let Some((cdecl, fdecls)) = self.conduit_decls.get(ci) else {
+            let Some(cdecl) = self.conduit_decls.get(ci) else {
                 self.diags.push(d);
                 continue;
             };
-            let by_conduit = waives(
-                cdecl.attrs.iter().filter_map(|a| match &a.value {
-                    ConduitAttr::Waive(w) => Some(w),
-                    _ => None,
-                }),
-                d.code,
-            );
-            let by_flow = fi.and_then(|fi| fdecls.get(fi)).is_some_and(|f| {
-                waives(
-                    f.attrs.iter().filter_map(|a| match &a.value {
-                        FlowAttr::Waive(w) => Some(w),
-                        _ => None,
-                    }),
-                    d.code,
-                )
-            });
+            let by_conduit = cdecl.waives(d.code);
+            let by_flow = fi
+                .and_then(|fi| cdecl.flows.get(fi))
+                .is_some_and(|f| f.waives(d.code));
             if !by_conduit && !by_flow {
                 self.diags.push(d);
             }

@@ -117,11 +117,11 @@ impl<'a> Checker<'a> {
             }
             let addrs = AddrSet::from_nets(spans.iter().map(|(n, _)| *n));
             self.policy.zones.push(Zone {
-                name: Name::new(&b.name.text),
+                name: Name::from(&b.name.text),
                 level,
                 owner,
                 sl,
-                description,
+                description: description.map(String::from),
                 supplier,
                 networks,
                 addrs,
@@ -237,7 +237,7 @@ impl<'a> Checker<'a> {
                 }
             }
             hosts.push(Host {
-                name: Name::new(&h.name.text),
+                name: Name::from(&h.name.text),
                 addrs,
             });
         }
@@ -298,7 +298,7 @@ impl<'a> Checker<'a> {
                 }
             }
             groups.push(Group {
-                name: Name::new(&g.name.text),
+                name: Name::from(&g.name.text),
                 members,
                 addrs: AddrSet::from_nets(nets),
             });

@@ -71,7 +71,7 @@ fn slice(text: &str, span: Span) -> String {
 fn idents(head: &str, list: &[Ident]) -> Shape<'static> {
     Shape::List {
         head: head.to_string(),
-        items: list.iter().map(|i| (i.text.clone(), i.span)).collect(),
+        items: list.iter().map(|i| (i.text.to_string(), i.span)).collect(),
         suffix: None,
     }
 }
@@ -133,7 +133,7 @@ impl Attribute for ZoneAttr {
                     .members
                     .iter()
                     .map(|m| match m {
-                        GroupMemberAst::Host(id) => (id.text.clone(), id.span),
+                        GroupMemberAst::Host(id) => (id.text.to_string(), id.span),
                         GroupMemberAst::Prefix(_, s) => (slice(text, *s), *s),
                     })
                     .collect(),
@@ -184,7 +184,7 @@ fn endpoints(head: &str, list: &[EndpointRef]) -> Shape<'static> {
             .map(|e| {
                 let text = match &e.member {
                     Some(m) => format!("{}.{}", e.zone.text, m.text),
-                    None => e.zone.text.clone(),
+                    None => e.zone.text.to_string(),
                 };
                 (text, e.span)
             })
@@ -196,7 +196,7 @@ fn endpoints(head: &str, list: &[EndpointRef]) -> Shape<'static> {
 fn service_refs(head: String, refs: &[ServiceRef], suffix: Option<&'static str>) -> Shape<'static> {
     Shape::List {
         head,
-        items: refs.iter().map(|r| (r.text.clone(), r.span)).collect(),
+        items: refs.iter().map(|r| (r.text.to_string(), r.span)).collect(),
         suffix,
     }
 }

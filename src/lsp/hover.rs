@@ -358,7 +358,7 @@ fn written_attrs(attrs: &[crate::syntax::ast::Attr<FlowAttr>], out: &mut String)
         eps.iter()
             .map(|e| match &e.member {
                 Some(m) => format!("{}.{}", e.zone.text, m.text),
-                None => e.zone.text.clone(),
+                None => e.zone.text.to_string(),
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -138,6 +138,13 @@ impl From<String> for Text {
     }
 }
 
+impl From<&Text> for Name {
+    /// The name spelled `t`, sharing its text.
+    fn from(t: &Text) -> Self {
+        Name(t.0.clone())
+    }
+}
+
 impl From<Text> for String {
     fn from(t: Text) -> Self {
         t.0.to_string()

@@ -10,14 +10,15 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::model::{Date, Level, LevelOp, Mode, Platform};
+use crate::model::{Date, Level, LevelOp, Mode, Platform, Text};
 use crate::source::{FileId, Span};
 
 /// A name as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
-    /// The spelling.
-    pub text: String,
+    /// The spelling, shared with every equal name of its file (the tree
+    /// holds one copy of each distinct name and string per file).
+    pub text: Text,
     /// Where.
     pub span: Span,
 }
@@ -25,8 +26,8 @@ pub struct Ident {
 /// A string after unescaping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Str {
-    /// The value.
-    pub value: String,
+    /// The value, shared like an [`Ident`]'s text.
+    pub value: Text,
     /// Where, quotes included.
     pub span: Span,
 }
@@ -113,7 +114,7 @@ pub struct ServiceRef {
     /// Where.
     pub span: Span,
     /// The text as written.
-    pub text: String,
+    pub text: Text,
 }
 
 /// What a [`ServiceRef`] is.
@@ -226,8 +227,8 @@ pub enum ConduitAttr {
     Sl(u8),
     /// `mode enforce|monitor`
     Mode(Mode),
-    /// `waive CODE "reason"`
-    Waive(Waive),
+    /// `waive CODE "reason"` (boxed: the other attributes are smaller)
+    Waive(Box<Waive>),
     /// `flow NAME { ... }`
     Flow(Block<FlowAttr>),
 }
@@ -262,8 +263,8 @@ pub enum FlowAttr {
     Essential,
     /// `log`
     Log,
-    /// `waive CODE "reason"`
-    Waive(Waive),
+    /// `waive CODE "reason"` (boxed: the other attributes are smaller)
+    Waive(Box<Waive>),
 }
 
 /// `interface "NAME" = zone [address A, ...]`

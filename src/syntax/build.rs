@@ -6,6 +6,8 @@
 //! A tree shape the grammar cannot produce is reported as `E999` (a bug in
 //! conduitc), never a panic.
 
+use std::collections::HashSet;
+
 use pest::iterators::Pair;
 
 use super::ast::*;
@@ -13,7 +15,7 @@ use super::comments::comments;
 use super::parser::Rule;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::{MAX_LIST_ITEMS, MAX_ZONE_MEMBERS};
-use crate::model::{LevelOp, Mode, Platform};
+use crate::model::{LevelOp, Mode, Platform, Text};
 use crate::source::{FileId, Span};
 use crate::suggest::did_you_mean;
 
@@ -21,6 +23,9 @@ pub(crate) struct Builder {
     pub(super) file: FileId,
     pub(crate) diags: Vec<Diagnostic>,
     comments: Vec<Comment>,
+    /// Every distinct name and string of the file so far, each held once:
+    /// a policy names the same zones, hosts and services again and again.
+    words: HashSet<Text>,
 }
 
 pub(super) type P<'i> = Pair<'i, Rule>;
@@ -37,7 +42,18 @@ impl Builder {
             file,
             diags: Vec::new(),
             comments: Vec::new(),
+            words: HashSet::new(),
         }
+    }
+
+    /// `s` as text shared with every equal name and string of the file.
+    pub(super) fn word(&mut self, s: &str) -> Text {
+        if let Some(t) = self.words.get(s) {
+            return t.clone();
+        }
+        let t = Text::from(s);
+        self.words.insert(t.clone());
+        t
     }
 
     pub(super) fn span(&self, p: &P<'_>) -> Span {
@@ -349,7 +365,7 @@ impl Builder {
                 "monitor" => Mode::Monitor,
                 _ => Mode::Enforce,
             }),
-            Rule::attr_waive => ConduitAttr::Waive(self.waive(p)?),
+            Rule::attr_waive => ConduitAttr::Waive(Box::new(self.waive(p)?)),
             Rule::flow_decl => ConduitAttr::Flow(self.block(p, Self::flow_attr)?),
             _ => {
                 self.internal(p, "conduit attribute");
@@ -385,7 +401,7 @@ impl Builder {
             }?),
             Rule::attr_essential => FlowAttr::Essential,
             Rule::attr_log => FlowAttr::Log,
-            Rule::attr_waive => FlowAttr::Waive(self.waive(p)?),
+            Rule::attr_waive => FlowAttr::Waive(Box::new(self.waive(p)?)),
             _ => {
                 self.internal(p, "flow attribute");
                 return None;
@@ -531,7 +547,7 @@ impl Builder {
         };
         Some(Waive {
             code: Ident {
-                text: c.as_str().to_string(),
+                text: self.word(c.as_str()),
                 span: self.span(c),
             },
             reason: self.string(r),
@@ -590,7 +606,7 @@ impl Builder {
 
     fn service_ref(&mut self, p: &P<'_>) -> Option<ServiceRef> {
         let span = self.span(p);
-        let text = p.as_str().to_string();
+        let text = self.word(p.as_str());
         let kind = match p.as_rule() {
             Rule::name => ServiceRefKind::Name(self.ident(p)),
             Rule::service_spec => ServiceRefKind::Spec(self.spec(p)?),

@@ -421,7 +421,7 @@ impl<'t> Fast<'_, 't> {
                     _ => return None,
                 }
             }
-            "waive" => ConduitAttr::Waive(self.waive()?),
+            "waive" => ConduitAttr::Waive(Box::new(self.waive()?)),
             _ => return None,
         })
     }
@@ -433,7 +433,7 @@ impl<'t> Fast<'_, 't> {
         // for length.
         let r = self.name_range()?;
         let code = Ident {
-            text: self.text(r).to_string(),
+            text: self.b.word(self.text(r)),
             span: self.span(r.0, r.1),
         };
         self.skip();
@@ -492,7 +492,7 @@ impl<'t> Fast<'_, 't> {
                 self.take(kw.len());
                 FlowAttr::Log
             }
-            "waive" => FlowAttr::Waive(self.waive()?),
+            "waive" => FlowAttr::Waive(Box::new(self.waive()?)),
             _ => return None,
         })
     }
@@ -552,7 +552,7 @@ impl<'t> Fast<'_, 't> {
             Some(ServiceRef {
                 kind: ServiceRefKind::Spec(spec),
                 span,
-                text: self.text((start, end)).to_string(),
+                text: self.b.word(self.text((start, end))),
             })
         } else {
             let name = self.ident()?;

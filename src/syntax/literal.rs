@@ -15,7 +15,7 @@ use crate::limits::{MAX_NAME_CHARS, MAX_STRING_CHARS};
 use crate::model::service::{
     icmp_type_by_name, ICMPV6_ERROR_TYPES, ICMPV6_TYPES, ICMP_ERROR_TYPES, ICMP_TYPES,
 };
-use crate::model::{Date, Level};
+use crate::model::{Date, Level, Text};
 use crate::source::{is_bidi_control, is_zero_width, Span};
 use crate::suggest::did_you_mean;
 
@@ -27,7 +27,6 @@ impl Builder {
 
     /// A name with its span, its length checked.
     pub(super) fn ident_at(&mut self, span: Span, text: &str) -> Ident {
-        let text = text.to_string();
         // Names are ASCII (the grammar says so): bytes are characters.
         let chars = if text.is_ascii() {
             text.len()
@@ -45,7 +44,10 @@ impl Builder {
                 "names are at most {MAX_NAME_CHARS} characters so that `conduit/flow` fits a firewall remark"
             ));
         }
-        Ident { text, span }
+        Ident {
+            text: self.word(text),
+            span,
+        }
     }
 
     pub(super) fn string(&mut self, p: &P<'_>) -> Str {
@@ -58,14 +60,14 @@ impl Builder {
             )
             .help = Some("strings end on the line they start; add the closing `\"`".into());
             return Str {
-                value: String::new(),
+                value: Text::default(),
                 span,
             };
         }
         let Some(body) = kids(p).next() else {
             // `""`: the body rule matched nothing and left no pair.
             return Str {
-                value: String::new(),
+                value: Text::default(),
                 span,
             };
         };
@@ -79,7 +81,7 @@ impl Builder {
             && raw.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'\\')
         {
             return Str {
-                value: raw.to_string(),
+                value: self.word(raw),
                 span,
             };
         }
@@ -130,7 +132,10 @@ impl Builder {
             )
             .help = Some("shorten it; refer to a ticket for the long story".into());
         }
-        Str { value, span }
+        Str {
+            value: self.word(&value),
+            span,
+        }
     }
 
     pub(super) fn level(&mut self, p: &P<'_>) -> Option<Level> {

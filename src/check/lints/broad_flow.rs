@@ -14,7 +14,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             if whole(&f.from) && whole(&f.to) {
                 let d = Diagnostic::new(
                     Code::ZoneToZone,
-                    c.flow_decl(ci, fi).name.span,
+                    c.flow_decl(ci, fi).name,
                     format!(
                         "flow `{}` runs from the whole of zone `{}` to the whole of zone `{}`",
                         f.full_name,

@@ -7,7 +7,6 @@ use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::BROAD_FLOW_PORTS;
 use crate::model::Level;
-use crate::syntax::ast::FlowAttr;
 
 pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -41,7 +40,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             };
             let d = Diagnostic::new(
                 Code::BroadService,
-                c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Service(_))),
+                c.flow_attr_span(ci, fi, |d| d.service),
                 format!(
                     "flow `{}` admits {} into level {} zone `{}`",
                     f.full_name,

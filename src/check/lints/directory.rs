@@ -8,7 +8,6 @@ use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::service::PortSet;
 use crate::model::{Level, ServiceSet};
-use crate::syntax::ast::FlowAttr;
 
 /// The ports of Active Directory and other directory services.
 pub(crate) fn directory_services() -> ServiceSet {
@@ -63,7 +62,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             }
             let d = Diagnostic::new(
                 Code::DirectoryAcrossBoundary,
-                c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Service(_))),
+                c.flow_attr_span(ci, fi, |d| d.service),
                 format!(
                     "flow `{}` carries directory services ({hit}) from level {} zone `{}` to level {} zone `{}`",
                     f.full_name, zf.level, zf.name, zt.level, zt.name

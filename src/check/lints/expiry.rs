@@ -4,7 +4,6 @@ use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::EXPIRY_WARNING_DAYS;
-use crate::syntax::ast::FlowAttr;
 
 pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -20,7 +19,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
                 };
                 let d = Diagnostic::new(
                     Code::ExpiringSoon,
-                    c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Expires(_))),
+                    c.flow_attr_span(ci, fi, |d| d.expires),
                     format!("flow `{}` expires on {e}, {when}", f.full_name),
                 )
                 .label("expires soon")

@@ -9,7 +9,6 @@ use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::service::icmp_type_name;
-use crate::syntax::ast::FlowAttr;
 
 const ICMP_NEW: &[u8] = &[8, 13, 15, 17];
 const ICMPV6_NEW: &[u8] = &[128, 139];
@@ -43,7 +42,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             }
             let d = Diagnostic::new(
                 Code::IcmpNeverNew,
-                c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Service(_))),
+                c.flow_attr_span(ci, fi, |d| d.service),
                 format!(
                     "flow `{}` admits {}, which a stateful firewall never sees as a new connection",
                     flow.full_name,

@@ -23,7 +23,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
         }
         let d = Diagnostic::new(
             Code::NoIsolation,
-            c.conduit_decls[ci].0.name.span,
+            c.conduit_decls[ci].name,
             format!(
                 "conduit `{}` joins level {} zone `{}` to level {} zone `{}`, and no isolation mode severs it",
                 conduit.name, it.level, it.name, ot.level, ot.name

@@ -19,7 +19,7 @@ mod sl;
 use super::Checker;
 use crate::diag::Diagnostic;
 use crate::source::Span;
-use crate::syntax::ast::{Block, ConduitAttr, FlowAttr};
+use super::decls::{ConduitDecl, FlowDecl};
 
 /// A warning and the conduit (and flow) that may waive it.
 pub(crate) type Finding = (Diagnostic, usize, Option<usize>);
@@ -43,26 +43,25 @@ impl Checker<'_> {
         self.warnings.extend(found);
     }
 
-    /// The declaration of flow `fi` of conduit `ci`.
-    pub(crate) fn flow_decl(&self, ci: usize, fi: usize) -> &Block<FlowAttr> {
-        self.conduit_decls[ci].1[fi]
+    /// What is kept of the declaration of flow `fi` of conduit `ci`.
+    pub(crate) fn flow_decl(&self, ci: usize, fi: usize) -> &FlowDecl {
+        &self.conduit_decls[ci].flows[fi]
     }
 
-    /// The span of the first attribute of a flow matching `pick`, else its name.
-    pub(crate) fn flow_attr_span(&self, ci: usize, fi: usize, pick: fn(&FlowAttr) -> bool) -> Span {
+    /// The span `pick` gives for a flow (an attribute's), else its name's.
+    pub(crate) fn flow_attr_span(
+        &self,
+        ci: usize,
+        fi: usize,
+        pick: fn(&FlowDecl) -> Option<Span>,
+    ) -> Span {
         let f = self.flow_decl(ci, fi);
-        f.attrs
-            .iter()
-            .find(|a| pick(&a.value))
-            .map_or(f.name.span, |a| a.span)
+        pick(f).unwrap_or(f.name)
     }
 
-    /// The span of the first attribute of a conduit matching `pick`, else its name.
-    pub(crate) fn conduit_attr_span(&self, ci: usize, pick: fn(&ConduitAttr) -> bool) -> Span {
-        let c = self.conduit_decls[ci].0;
-        c.attrs
-            .iter()
-            .find(|a| pick(&a.value))
-            .map_or(c.name.span, |a| a.span)
+    /// The span `pick` gives for a conduit (an attribute's), else its name's.
+    pub(crate) fn conduit_attr_span(&self, ci: usize, pick: fn(&ConduitDecl) -> Option<Span>) -> Span {
+        let c = &self.conduit_decls[ci];
+        pick(c).unwrap_or(c.name)
     }
 }

@@ -4,7 +4,6 @@ use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Mode;
-use crate::syntax::ast::ConduitAttr;
 
 pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -13,7 +12,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             let [a, b] = conduit.zones;
             let d = Diagnostic::new(
                 Code::MonitorMode,
-                c.conduit_attr_span(ci, |x| matches!(x, ConduitAttr::Mode(_))),
+                c.conduit_attr_span(ci, |d| d.mode),
                 format!(
                     "conduit `{}` is in monitor mode: it admits and logs all traffic between `{}` and `{}`",
                     conduit.name, c.policy.zones[a].name, c.policy.zones[b].name

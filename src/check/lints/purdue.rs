@@ -15,7 +15,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             if (high(zf.level) && low(zt.level)) || (low(zf.level) && high(zt.level)) {
                 let d = Diagnostic::new(
                     Code::PurdueSkip,
-                    c.flow_decl(ci, fi).name.span,
+                    c.flow_decl(ci, fi).name,
                     format!(
                         "flow `{}` runs from level {} zone `{}` straight to level {} zone `{}`",
                         f.full_name, zf.level, zf.name, zt.level, zt.name

@@ -6,7 +6,6 @@ use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::MIN_REASON_CHARS;
-use crate::syntax::ast::FlowAttr;
 
 /// Reasons that stand for a reason not yet written, compared without case,
 /// surrounding spaces and trailing `.`, `!` or `?`.
@@ -57,7 +56,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             };
             let d = Diagnostic::new(
                 Code::PlaceholderReason,
-                c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Reason(_))),
+                c.flow_attr_span(ci, fi, |d| d.reason),
                 format!(
                     "flow `{}` gives the reason \"{}\", which is {why}",
                     f.full_name, f.reason

@@ -537,7 +537,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             let (a, b) = (members[i], members[j]);
             let d = Diagnostic::new(
                 Code::RedundantFlow,
-                c.flow_decl(a.0, a.1).name.span,
+                c.flow_decl(a.0, a.1).name,
                 format!(
                     "flow `{}` is fully covered by flow `{}`",
                     flow(a).full_name,
@@ -546,7 +546,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             )
             .label("adds nothing")
             .with(
-                c.flow_decl(b.0, b.1).name.span,
+                c.flow_decl(b.0, b.1).name,
                 "admits everything the other flow does",
             )
             .help("remove the redundant flow, or narrow the broader one");
@@ -557,7 +557,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     if let Some(&first) = unchecked.first() {
         let d = Diagnostic::new(
             Code::RedundantFlow,
-            c.flow_decl(first.0, first.1).name.span,
+            c.flow_decl(first.0, first.1).name,
             format!(
                 "the redundant-flow check stopped after {} million steps; {} flows were not checked, the first `{}`",
                 BUDGET / 1_000_000,

@@ -5,7 +5,6 @@ use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Level, ServiceSet};
-use crate::syntax::ast::FlowAttr;
 
 /// True when the two sets share any service.
 pub(super) fn overlaps(a: &ServiceSet, b: &ServiceSet) -> bool {
@@ -25,7 +24,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             if zt.level <= Level::L2 && zf.level != Level::L3_5 && overlaps(&f.services, remote) {
                 let d = Diagnostic::new(
                     Code::RemoteAccess,
-                    c.flow_attr_span(ci, fi, |a| matches!(a, FlowAttr::Service(_))),
+                    c.flow_attr_span(ci, fi, |d| d.service),
                     format!(
                         "flow `{}` gives remote access into level {} zone `{}` from level {} zone `{}`",
                         f.full_name, zt.level, zt.name, zf.level, zf.name

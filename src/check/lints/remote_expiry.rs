@@ -54,7 +54,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
             };
             let mut d = Diagnostic::new(
                 Code::RemoteAccessNoExpiry,
-                c.flow_decl(ci, fi).name.span,
+                c.flow_decl(ci, fi).name,
                 message,
             )
             .label(label);

@@ -3,7 +3,7 @@
 use super::Finding;
 use crate::check::Checker;
 use crate::diag::{Code, Diagnostic};
-use crate::syntax::ast::{ConduitAttr, ZoneAttr};
+use crate::syntax::ast::ZoneAttr;
 
 pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -20,7 +20,7 @@ pub(super) fn run(c: &Checker<'_>) -> Vec<Finding> {
                     .map_or(c.zone_decls[z].name.span, |a| a.span);
                 let d = Diagnostic::new(
                     Code::ConduitSlBelowZone,
-                    c.conduit_attr_span(ci, |a| matches!(a, ConduitAttr::Sl(_))),
+                    c.conduit_attr_span(ci, |d| d.sl),
                     format!(
                         "conduit `{}` has security level {csl}, below the {zsl} of zone `{}`",
                         conduit.name, zone.name
