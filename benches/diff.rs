@@ -78,7 +78,7 @@ fn flow(p: &Policy, conduit: &str, name: String, a: usize, b: usize, j: usize) -
         to: vec![to],
         from_zone: a,
         to_zone: b,
-        service_refs,
+        service_refs: service_refs.into_iter().map(Into::into).collect(),
         services,
         owner: Name::new("plant-ops"),
         reason: "bench flow".into(),
@@ -168,7 +168,7 @@ fn changed(old: &Policy) -> Policy {
                         let (s, w) = services(fi + 1);
                         let f = &mut p.conduits[ci].flows[fi];
                         f.services = s;
-                        f.service_refs = w;
+                        f.service_refs = w.into_iter().map(Into::into).collect();
                     }
                     _ => p.conduits[ci].flows[fi].reason = "reworded".into(),
                 }

@@ -188,7 +188,7 @@ impl<'a> Checker<'a> {
         let mut services_ok = true;
         if let Some((list, _)) = service {
             for r in list {
-                refs.push(r.text.to_string());
+                refs.push(r.text.clone());
                 match self.service_ref(r) {
                     Some(s) => sets.push(s),
                     None => services_ok = false,
@@ -271,7 +271,7 @@ impl<'a> Checker<'a> {
             service_refs: refs,
             services,
             owner: owner?,
-            reason: reason?.0.to_string(),
+            reason: reason?.0,
             expires: expires.map(|(d, _)| d),
             essential,
             log,

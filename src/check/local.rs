@@ -192,7 +192,7 @@ impl<'a> Checker<'a> {
         let mut refs = Vec::new();
         if let Some((list, _)) = service {
             for r in list {
-                refs.push(r.text.to_string());
+                refs.push(r.text.clone());
                 match self.service_ref(r) {
                     Some(s) => sets.push(s),
                     None => ok = false,
@@ -276,7 +276,7 @@ impl<'a> Checker<'a> {
             service_refs: refs,
             services: ServiceSet::union_all(&sets),
             owner: owner?,
-            reason: reason?.0.to_string(),
+            reason: reason?.0,
             expires: expires.map(|(d, _)| d),
             log,
         })

@@ -100,8 +100,15 @@ impl Checker<'_> {
     }
 
     pub(crate) fn waive_stage(&mut self) {
-        let mut waivers = Vec::new();
         let decls = std::mem::take(&mut self.conduit_decls);
+        // After the waivers of firewall entries, recorded by their stage;
+        // room for exactly these (a policy may waive on every flow).
+        let n: usize = decls
+            .iter()
+            .map(|c| c.waives.len() + c.flows.iter().map(|f| f.waives.len()).sum::<usize>())
+            .sum();
+        let mut waivers = std::mem::take(&mut self.policy.waivers);
+        waivers.reserve_exact(n);
         for (ci, cdecl) in decls.iter().enumerate() {
             let mut scope: Option<Text> = None;
             for (code, reason) in &cdecl.waives {
@@ -128,9 +135,8 @@ impl Checker<'_> {
             }
         }
         self.conduit_decls = decls;
-        // After the waivers of firewall entries, recorded by their stage.
-        self.policy.waivers.append(&mut waivers);
-        self.policy.waivers.shrink_to_fit();
+        waivers.shrink_to_fit();
+        self.policy.waivers = waivers;
         // Each warning is looked up in the waivers of its conduit and flow
         // (a few each), so no per-flow set is built.
         for (d, ci, fi) in std::mem::take(&mut self.warnings) {

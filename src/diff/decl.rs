@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::model::{
     Approval, Conduit, Firewall, Flow, GroupMember, Isolation, Member, Mode, Name, Networks, Owner,
-    Policy, Scope, Service, Waiver, Zone,
+    Policy, Scope, Service, Text, Waiver, Zone,
 };
 
 /// The kind of a declaration.
@@ -503,7 +503,7 @@ fn flow_attrs(
         &mut a,
         2,
         "service",
-        Value::names(f.service_refs.iter().map(String::as_str)),
+        Value::names(f.service_refs.iter().map(Text::as_str)),
     );
     let mut owner = Value::name(f.owner.as_str());
     owner.inherited = f.owner == c.owner;

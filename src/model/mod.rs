@@ -532,14 +532,15 @@ pub struct Flow {
     pub src: AddrSet,
     /// Union of the destinations' addresses.
     pub dst: AddrSet,
-    /// Services as written (names and inline specs), for reports.
-    pub service_refs: Vec<String>,
+    /// Services as written (names and inline specs), for reports; the
+    /// text is shared with every equal spelling.
+    pub service_refs: Vec<Text>,
     /// What the flow admits, flattened.
     pub services: ServiceSet,
     /// Effective owner (the flow's own, else the conduit's).
     pub owner: Name,
     /// Business justification.
-    pub reason: String,
+    pub reason: Text,
     /// Last day in force.
     pub expires: Option<Date>,
     /// Safe operation depends on it.
@@ -655,14 +656,14 @@ pub struct LocalAccess {
     pub from: Vec<Endpoint>,
     /// Union of the sources' addresses.
     pub src: AddrSet,
-    /// Services as written, for reports.
-    pub service_refs: Vec<String>,
+    /// Services as written, for reports (shared text).
+    pub service_refs: Vec<Text>,
     /// What the entry admits, flattened.
     pub services: ServiceSet,
     /// Accountable owner (required).
     pub owner: Name,
     /// Justification.
-    pub reason: String,
+    pub reason: Text,
     /// Last day in force.
     pub expires: Option<Date>,
     /// Log every new connection it admits.

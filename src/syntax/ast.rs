@@ -327,3 +327,26 @@ pub enum IsolationAttr {
     /// `reason "..."`
     Reason(Str),
 }
+
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    #[test]
+    fn sizes() {
+        use std::mem::size_of;
+        eprintln!(
+            "Ident {} Str {} Attr<FlowAttr> {} FlowAttr {} Attr<ConduitAttr> {} Block<FlowAttr> {} EndpointRef {} ServiceRef {} Decl {} Waive {} ZoneAttr {}",
+            size_of::<Ident>(),
+            size_of::<Str>(),
+            size_of::<Attr<FlowAttr>>(),
+            size_of::<FlowAttr>(),
+            size_of::<Attr<ConduitAttr>>(),
+            size_of::<Block<FlowAttr>>(),
+            size_of::<EndpointRef>(),
+            size_of::<ServiceRef>(),
+            size_of::<Decl>(),
+            size_of::<Waive>(),
+            size_of::<ZoneAttr>(),
+        );
+    }
+}

@@ -206,9 +206,17 @@ impl<'t> Fast<'_, 't> {
     }
 
     /// `a ~ ("," ~ a)*` after the keyword; at most [`MAX_LIST_ITEMS`]
-    /// items (more is `E007`, left to the pest path).
+    /// items (more is `E007`, left to the pest path). The list holds no
+    /// spare room: most lists have one or two items, and a growing `Vec`
+    /// starts with room for four.
     fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut out = Vec::new();
+        self.skip();
+        let first = item(self)?;
+        self.skip();
+        if !self.eat(b',') {
+            return Some(vec![first]);
+        }
+        let mut out = vec![first];
         loop {
             self.skip();
             out.push(item(self)?);
@@ -217,6 +225,7 @@ impl<'t> Fast<'_, 't> {
                 break;
             }
         }
+        out.shrink_to_fit();
         (out.len() <= MAX_LIST_ITEMS).then_some(out)
     }
 

@@ -465,7 +465,7 @@ fn add_local(p: &Policy, fw: &mut Firewall, seed: u64) {
             kind,
             src: AddrSet::union_all(from.iter().map(|e| &e.addrs)),
             from,
-            service_refs: written.into_iter().map(String::from).collect(),
+            service_refs: written.into_iter().map(Text::from).collect(),
             services,
             owner: Name::new(if rng.chance(50) {
                 "plant-ops"
@@ -762,10 +762,10 @@ impl PolicySpec {
                     to: vec![to],
                     from_zone: fz,
                     to_zone: tz,
-                    service_refs,
+                    service_refs: service_refs.into_iter().map(Text::from).collect(),
                     services,
                     owner: Name::new(if fs.ops_owner { "plant-ops" } else { "it-sec" }),
-                    reason: format!("generated flow {fi} \"quoted\" \\ back"),
+                    reason: format!("generated flow {fi} \"quoted\" \\ back").into(),
                     expires: fs.expires.map(|d| today().add_days(d.into())),
                     essential: false,
                     log: fs.log,

@@ -76,7 +76,7 @@ fn flow(
         to_zone: to.zone,
         from: vec![from],
         to: vec![to],
-        service_refs: refs.iter().map(|s| s.to_string()).collect(),
+        service_refs: refs.iter().map(|&s| Text::from(s)).collect(),
         services,
         owner: Name::new("plant-ops"),
         reason: "plant operations".into(),

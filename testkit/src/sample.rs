@@ -83,7 +83,7 @@ fn flow(
         dst: to.addrs.clone(),
         from: vec![from],
         to: vec![to],
-        service_refs: written.iter().map(|s| s.to_string()).collect(),
+        service_refs: written.iter().map(|&s| Text::from(s)).collect(),
         services,
         owner: Name::new("plant-ops"),
         reason: "sample \"flow\" with a $ and a \\".into(),

@@ -121,7 +121,7 @@ fn mutate(p: &Policy, seed: u64) -> Policy {
                 let mut f = q.conduits[ci].flows[fi].clone();
                 let (s, w) = random_ports(&mut rng);
                 f.services = s;
-                f.service_refs = w;
+                f.service_refs = w.into_iter().map(Into::into).collect();
                 f.name = Name::new(format!("extra{step}"));
                 f.full_name = format!("{}/extra{step}", q.conduits[ci].name);
                 f.expires = None;
@@ -131,7 +131,7 @@ fn mutate(p: &Policy, seed: u64) -> Policy {
                 let (s, w) = random_ports(&mut rng);
                 let f = &mut q.conduits[ci].flows[fi];
                 f.services = s;
-                f.service_refs = w;
+                f.service_refs = w.into_iter().map(Into::into).collect();
             }
             (3, Some(fi)) => {
                 let f = &mut q.conduits[ci].flows[fi];
