@@ -74,9 +74,8 @@ impl ConduitDecl {
 impl FlowDecl {
     /// The summary of flow `f`; `with_services` keeps its services.
     pub(crate) fn of(f: &Block<FlowAttr>, with_services: bool) -> Self {
-        let first = |pick: fn(&FlowAttr) -> bool| {
-            f.attrs.iter().find(|a| pick(&a.value)).map(|a| a.span)
-        };
+        let first =
+            |pick: fn(&FlowAttr) -> bool| f.attrs.iter().find(|a| pick(&a.value)).map(|a| a.span);
         let services = if with_services {
             f.attrs
                 .iter()

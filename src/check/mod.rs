@@ -246,7 +246,10 @@ fn check_parsed(sources: &Sources, opts: &CheckOptions) -> Checked {
     };
     let mut conduits = Vec::new();
     for f in &mut files {
-        for d in f.decls.extract_if(.., |d| matches!(d, ast::Decl::Conduit(_))) {
+        for d in f
+            .decls
+            .extract_if(.., |d| matches!(d, ast::Decl::Conduit(_)))
+        {
             if let ast::Decl::Conduit(b) = d {
                 conduits.push(b);
             }

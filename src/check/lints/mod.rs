@@ -16,10 +16,10 @@ mod remote_access;
 mod remote_expiry;
 mod sl;
 
+use super::decls::{ConduitDecl, FlowDecl};
 use super::Checker;
 use crate::diag::Diagnostic;
 use crate::source::Span;
-use super::decls::{ConduitDecl, FlowDecl};
 
 /// A warning and the conduit (and flow) that may waive it.
 pub(crate) type Finding = (Diagnostic, usize, Option<usize>);
@@ -60,7 +60,11 @@ impl Checker<'_> {
     }
 
     /// The span `pick` gives for a conduit (an attribute's), else its name's.
-    pub(crate) fn conduit_attr_span(&self, ci: usize, pick: fn(&ConduitDecl) -> Option<Span>) -> Span {
+    pub(crate) fn conduit_attr_span(
+        &self,
+        ci: usize,
+        pick: fn(&ConduitDecl) -> Option<Span>,
+    ) -> Span {
         let c = &self.conduit_decls[ci];
         pick(c).unwrap_or(c.name)
     }
