@@ -28,62 +28,10 @@ pub(crate) struct Builder {
     words: HashSet<Text, Seeded>,
 }
 
-/// The hasher of [`Builder`]'s words: a multiply-rotate hash (as rustc's
-/// `FxHasher`), several times faster than the standard one on short
-/// names, seeded per process so that a policy cannot be written to make
-/// its names collide.
-#[derive(Clone, Copy)]
-struct Seeded(u64);
-
-impl Default for Seeded {
-    fn default() -> Self {
-        use std::hash::{BuildHasher as _, Hasher as _};
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        Seeded(*SEED.get_or_init(|| {
-            std::collections::hash_map::RandomState::new()
-                .build_hasher()
-                .finish()
-        }))
-    }
-}
-
-impl std::hash::BuildHasher for Seeded {
-    type Hasher = WordHasher;
-    fn build_hasher(&self) -> WordHasher {
-        WordHasher(self.0)
-    }
-}
-
-struct WordHasher(u64);
-
-impl WordHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn finish(&self) -> u64 {
-        // The table picks buckets by the low bits and tags by the high
-        // ones: fold the well-mixed high bits down.
-        self.0 ^ (self.0 >> 32)
-    }
-}
+/// The hasher of [`Builder`]'s words: foldhash, several times faster than
+/// the standard one on short names, and seeded per process so that a policy
+/// cannot be written to make its names collide.
+type Seeded = foldhash::fast::RandomState;
 
 pub(super) type P<'i> = Pair<'i, Rule>;
 
