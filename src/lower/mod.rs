@@ -395,7 +395,7 @@ fn family_restricted(m: &Match, src: &AddrSet, dst: &AddrSet) -> Option<(AddrSet
 /// ```
 pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError> {
     let sel = select(policy, opts)?;
-    let mut rules = Vec::new();
+    let mut rules = Vec::with_capacity(rule_bound(policy, opts, &sel));
     for conduit in &policy.conduits {
         if !sel.conduit_in_scope(conduit.zones) {
             continue;
@@ -467,22 +467,7 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
             }
         }
     }
-    // Sort positions, not the (large) rules, then move each rule once: the
-    // same stable order, without shuffling whole rules through the merges.
-    let mut order: Vec<usize> = (0..rules.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&rules[a], &rules[b]);
-        a.name
-            .as_bytes()
-            .cmp(b.name.as_bytes())
-            .then_with(|| a.src_zone.cmp(&b.src_zone))
-            .then_with(|| a.matcher.cmp(&b.matcher))
-    });
-    let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
-    let rules: Vec<Rule> = order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect();
+    sort_rules(&mut rules);
     let zones = zone_infos(policy, &sel);
     let local = local_rules(policy, opts, &sel);
     Ok(RuleSet {
@@ -493,6 +478,63 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
         rules,
         local,
     })
+}
+
+/// The most rules [`lower`] makes: one per matcher of every flow in force
+/// of a conduit in scope, and two per monitor-mode conduit (the rule list
+/// is allocated once, at this size, instead of growing by copies).
+fn rule_bound(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> usize {
+    let mut n = 0;
+    for conduit in &policy.conduits {
+        if !sel.conduit_in_scope(conduit.zones) {
+            continue;
+        }
+        for flow in &conduit.flows {
+            if flow.in_force_on(opts.today) {
+                let s = &flow.services;
+                n += usize::from(!s.tcp.is_empty())
+                    + usize::from(!s.udp.is_empty())
+                    + usize::from(!s.icmp.is_empty())
+                    + usize::from(!s.icmpv6.is_empty())
+                    + s.ip.len();
+            }
+        }
+        if conduit.mode == Mode::Monitor {
+            n += 2;
+        }
+    }
+    n
+}
+
+/// Sorts rules by full name (byte-wise), then source zone, then matcher,
+/// stably. Positions are sorted, not the (large) rules, and the rules are
+/// then put in that order in place, each moved once along its cycle of the
+/// permutation: no second list of rules is made.
+fn sort_rules(rules: &mut [Rule]) {
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&rules[a], &rules[b]);
+        a.name
+            .as_bytes()
+            .cmp(b.name.as_bytes())
+            .then_with(|| a.src_zone.cmp(&b.src_zone))
+            .then_with(|| a.matcher.cmp(&b.matcher))
+    });
+    // Position `j` must receive the rule now at `order[j]`. Following a
+    // cycle from `start`, the rule first at `start` travels along it; a
+    // position done is marked by `order[j] = j`.
+    for start in 0..order.len() {
+        let mut j = start;
+        loop {
+            let next = order[j];
+            order[j] = j;
+            if next == start || next == j {
+                break;
+            }
+            rules.swap(j, next);
+            j = next;
+        }
+    }
 }
 
 /// The zones in play: all zones, or with a firewall those on its
