@@ -1252,6 +1252,40 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_elements_are_written_as_the_model_splits_them() {
+        let sets = [
+            vec!["10.0.0.1/32"],
+            vec!["0.0.0.0/0"],
+            vec!["10.0.0.0/24", "10.0.1.0/32", "10.0.1.2/31"],
+            vec!["255.255.255.255/32", "0.0.0.0/32", "192.168.7.9/32"],
+            vec!["10.0.0.3/32", "10.0.0.4/30", "10.0.0.8/32", "172.16.0.0/12"],
+        ];
+        let mut buf = Vec::new();
+        for nets in sets {
+            let addrs = AddrSet::from_nets(nets.iter().map(|n| n.parse::<IpNet>().unwrap()));
+            let want: Vec<String> = addrs
+                .v4_prefixes()
+                .into_iter()
+                .map(|n| {
+                    let mut s = String::new();
+                    write_prefix(&mut s, &IpNet::V4(n));
+                    s
+                })
+                .collect();
+            v4_prefixes_into(&mut buf, &addrs);
+            let got: Vec<String> = buf
+                .iter()
+                .map(|&p| {
+                    let mut s = String::new();
+                    write_v4_prefix(&mut s, p);
+                    s
+                })
+                .collect();
+            assert_eq!(got, want, "{nets:?}");
+        }
+    }
+
+    #[test]
     fn name_allocation_is_unique() {
         let mut n = Names::default();
         assert_eq!(&*n.alloc("a_b").unwrap(), "a_b");
