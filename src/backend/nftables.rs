@@ -79,6 +79,7 @@
 use crate::diag::quote;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use ipnet::IpNet;
 
@@ -193,7 +194,7 @@ impl Family {
 /// A named interval set of addresses of one family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct NamedSet<'a> {
-    pub name: String,
+    pub name: Rc<str>,
     pub family: Family,
     /// Its elements: the `family` part of these addresses.
     pub addrs: &'a AddrSet,
@@ -213,14 +214,14 @@ pub(crate) enum Dispatch {
     Iface {
         iif: String,
         oif: String,
-        chain: String,
+        chain: Rc<str>,
     },
     /// `ip saddr @SRC ip daddr @DST jump CHAIN` (or `ip6`); set indexes.
     Addr {
         family: Family,
         src: usize,
         dst: usize,
-        chain: String,
+        chain: Rc<str>,
     },
 }
 
@@ -262,7 +263,7 @@ pub(crate) struct PlanRule<'a> {
 /// A chain holding the rules of one (source zone, destination zone) pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PairChain<'a> {
-    pub name: String,
+    pub name: Rc<str>,
     pub rules: Vec<PlanRule<'a>>,
 }
 
@@ -351,14 +352,19 @@ pub(crate) fn check_quoted(what: &str, s: &str, max: usize) -> Result<(), EmitEr
 /// A rule's full name: `conduit/flow` or `conduit/*`, matching its parts.
 fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
     check_name("conduit", &r.conduit)?;
-    let want = match &r.flow {
+    let flow = match &r.flow {
         Some(f) => {
             check_name("flow", f)?;
-            format!("{}/{}", r.conduit, f)
+            f.as_str()
         }
-        None => format!("{}/*", r.conduit),
+        None => "*",
     };
-    if r.name != want || r.monitor != r.flow.is_none() {
+    let joined = r
+        .name
+        .strip_prefix(r.conduit.as_str())
+        .and_then(|rest| rest.strip_prefix('/'))
+        == Some(flow);
+    if !joined || r.monitor != r.flow.is_none() {
         return Err(bad(format!(
             "rule name {} does not match its conduit and flow",
             quote(&r.name)
@@ -368,27 +374,60 @@ fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
 }
 
 /// Allocates unique identifiers: a taken base gets `_2`, `_3`, ...
+/// Each name is held once, shared by the table of names taken and by the
+/// plan.
 #[derive(Default)]
 struct Names {
-    used: HashSet<String>,
+    used: HashSet<Rc<str>>,
 }
 
 impl Names {
-    fn alloc(&mut self, base: String) -> Result<String, EmitError> {
-        let mut candidate = base.clone();
+    /// Room for `n` names.
+    fn with_capacity(n: usize) -> Names {
+        Names {
+            used: HashSet::with_capacity(n),
+        }
+    }
+
+    /// Takes a fixed name, so that no generated name can be it.
+    fn reserve(&mut self, name: &str) {
+        self.used.insert(Rc::from(name));
+    }
+
+    fn alloc(&mut self, base: &str) -> Result<Rc<str>, EmitError> {
+        let too_long = |name: &str| bad(format!("generated name {} is too long", quote(name)));
+        // A name taken was short enough, and a suffix only lengthens it: a
+        // base too long is refused as it is.
+        if base.len() > MAX_IDENT {
+            return Err(too_long(base));
+        }
+        let name: Rc<str> = Rc::from(base);
+        if self.used.insert(Rc::clone(&name)) {
+            return Ok(name);
+        }
         let mut n = 2u32;
-        while self.used.contains(&candidate) {
-            candidate = format!("{base}_{n}");
+        loop {
+            let candidate = format!("{base}_{n}");
             n += 1;
+            if self.used.contains(candidate.as_str()) {
+                continue;
+            }
+            if candidate.len() > MAX_IDENT {
+                return Err(too_long(&candidate));
+            }
+            let name: Rc<str> = Rc::from(candidate);
+            self.used.insert(Rc::clone(&name));
+            return Ok(name);
         }
-        if candidate.len() > MAX_IDENT {
-            return Err(bad(format!(
-                "generated name {} is too long",
-                quote(&candidate)
-            )));
-        }
-        self.used.insert(candidate.clone());
-        Ok(candidate)
+    }
+}
+
+/// Writes into `buf` (emptied first) the identifier made of `parts`, in
+/// ASCII lowercase: `ident(buf, &["z_", zone, "_v4"])`.
+fn ident(buf: &mut String, parts: &[&str]) {
+    buf.clear();
+    for p in parts {
+        buf.extend(p.chars().map(|c| c.to_ascii_lowercase()));
     }
 }
 
@@ -408,6 +447,8 @@ struct SetTable<'a> {
     /// Sort key per set: zone sets by zone index and family, others after
     /// them by first use.
     order: Vec<(usize, usize, Family)>,
+    /// The name being made.
+    buf: String,
 }
 
 fn same_in(fam: Family, a: &AddrSet, b: &AddrSet) -> bool {
@@ -425,18 +466,23 @@ impl<'a> SetTable<'a> {
             current_sets: Vec::new(),
             sets: Vec::new(),
             order: Vec::new(),
+            buf: String::new(),
         }
     }
 
+    /// A new set named `parts` (see [`ident`]) and the family's suffix.
     fn push(
         &mut self,
         names: &mut Names,
         order: (usize, usize, Family),
-        base: String,
+        parts: &[&str],
         fam: Family,
         addrs: &'a AddrSet,
     ) -> Result<usize, EmitError> {
-        let name = names.alloc(format!("{base}_{}", fam.suffix()))?;
+        ident(&mut self.buf, parts);
+        self.buf.push('_');
+        self.buf.push_str(fam.suffix());
+        let name = names.alloc(&self.buf)?;
         self.sets.push(NamedSet {
             name,
             family: fam,
@@ -457,8 +503,8 @@ impl<'a> SetTable<'a> {
         if let Some(&i) = self.zone_sets.get(&(zi, fam)) {
             return Ok(i);
         }
-        let base = format!("z_{}", zone.name.to_ascii_lowercase());
-        let i = self.push(names, (0, zi, fam), base, fam, &zone.addrs)?;
+        let parts = ["z_", zone.name.as_str()];
+        let i = self.push(names, (0, zi, fam), &parts, fam, &zone.addrs)?;
         self.zone_sets.insert((zi, fam), i);
         Ok(i)
     }
@@ -489,13 +535,14 @@ impl<'a> SetTable<'a> {
         {
             return Ok(found);
         }
-        let base = format!(
-            "f_{}_{}_{}",
-            r.conduit.to_ascii_lowercase(),
-            r.flow.as_deref().unwrap_or("all").to_ascii_lowercase(),
-            if source { "src" } else { "dst" }
-        );
-        let i = self.push(names, (1, self.sets.len(), fam), base, fam, addrs)?;
+        let parts = [
+            "f_",
+            r.conduit.as_str(),
+            "_",
+            r.flow.as_deref().unwrap_or("all"),
+            if source { "_src" } else { "_dst" },
+        ];
+        let i = self.push(names, (1, self.sets.len(), fam), &parts, fam, addrs)?;
         self.current_sets.push((fam, source, i));
         Ok(i)
     }
@@ -557,8 +604,10 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         rules.today
     ));
 
-    // Zones by case-folded name.
-    let mut zone_idx: HashMap<String, usize> = HashMap::new();
+    // Zones by case-folded name, and by name as declared (what rules
+    // carry, looked up without folding).
+    let mut zone_idx: HashMap<String, usize> = HashMap::with_capacity(rules.zones.len());
+    let mut declared: HashMap<&str, usize> = HashMap::with_capacity(rules.zones.len());
     for (i, z) in rules.zones.iter().enumerate() {
         check_name("zone", &z.name)?;
         if let Some(iface) = &z.iface {
@@ -567,26 +616,19 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         if zone_idx.insert(z.name.to_ascii_lowercase(), i).is_some() {
             return Err(bad(format!("zone {} appears twice", quote(&z.name))));
         }
+        declared.insert(z.name.as_str(), i);
     }
+    // The zones of the rule before, which the next rule mostly shares.
+    let mut last: [Option<(&str, usize)>; 2] = [None, None];
 
     // Group rules by zone pair, in zone order; inside, logged flows, then
     // other flows, then monitor catch-alls, each in lowered order.
     let mut pairs: BTreeMap<(usize, usize), [Vec<&Rule>; 3]> = BTreeMap::new();
     for r in &rules.rules {
         check_rule_name(r)?;
-        let zone = |name: &str| {
-            zone_idx
-                .get(&name.to_ascii_lowercase())
-                .copied()
-                .ok_or_else(|| {
-                    bad(format!(
-                        "rule {} names unknown zone {}",
-                        r.name,
-                        quote(name)
-                    ))
-                })
-        };
-        let (s, d) = (zone(&r.src_zone)?, zone(&r.dst_zone)?);
+        let lookup = (&declared, &zone_idx);
+        let s = zone_index(&mut last[0], lookup, r, &r.src_zone)?;
+        let d = zone_index(&mut last[1], lookup, r, &r.dst_zone)?;
         let (zs, zd) = (&rules.zones[s], &rules.zones[d]);
         if !zs.addrs.is_superset(&r.src) || !zd.addrs.is_superset(&r.dst) {
             return Err(bad(format!(
@@ -610,20 +652,22 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         pairs.entry((s, d)).or_default()[group].push(r);
     }
 
-    let mut names = Names::default();
+    // About two sets per rule (source and destination) and a chain per pair.
+    let mut names =
+        Names::with_capacity(2 * rules.rules.len() + pairs.len() + 2 * rules.zones.len());
     // Fixed names first so no generated name can take them.
-    names.used.insert("forward".to_string());
+    names.reserve("forward");
     let mut sets = SetTable::new();
     let mut dispatch = Vec::new();
     let mut chains = Vec::new();
 
     for ((s, d), groups) in &pairs {
         let (zs, zd) = (&rules.zones[*s], &rules.zones[*d]);
-        let chain = names.alloc(format!(
-            "p_{}_to_{}",
-            zs.name.to_ascii_lowercase(),
-            zd.name.to_ascii_lowercase()
-        ))?;
+        ident(
+            &mut sets.buf,
+            &["p_", zs.name.as_str(), "_to_", zd.name.as_str()],
+        );
+        let chain = names.alloc(&sets.buf)?;
         let mut planned = Vec::new();
         let mut families = BTreeSet::new();
         for r in groups.iter().flatten() {
@@ -725,6 +769,35 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
     })
 }
 
+/// The index of zone `name` of rule `r`: `last` (the zone the rule before
+/// named on the same side) when it is the same, else by the name as
+/// declared, else case-folded.
+fn zone_index<'r>(
+    last: &mut Option<(&'r str, usize)>,
+    (declared, folded): (&HashMap<&str, usize>, &HashMap<String, usize>),
+    r: &Rule,
+    name: &'r str,
+) -> Result<usize, EmitError> {
+    if let Some((n, i)) = *last {
+        if n == name {
+            return Ok(i);
+        }
+    }
+    let found = declared
+        .get(name)
+        .or_else(|| folded.get(&name.to_ascii_lowercase()))
+        .copied()
+        .ok_or_else(|| {
+            bad(format!(
+                "rule {} names unknown zone {}",
+                r.name,
+                quote(name)
+            ))
+        })?;
+    *last = Some((name, found));
+    Ok(found)
+}
+
 /// A local rule's full name: `firewall/entry`, matching its parts.
 fn check_local_name(fw: &str, r: &LocalRule) -> Result<(), EmitError> {
     check_name("manage or control entry", &r.entry)?;
@@ -754,7 +827,7 @@ fn plan_input<'a>(
             "local rules without a firewall that declares them".to_string()
         ));
     };
-    names.used.insert("input".to_string());
+    names.reserve("input");
     let mut own: HashMap<Family, usize> = HashMap::new();
     // (rule name, family, index) of local source sets made so far.
     let mut made: Vec<(&'a str, Family, usize)> = Vec::new();
@@ -799,12 +872,8 @@ fn plan_input<'a>(
             }) {
                 i
             } else {
-                let base = format!(
-                    "l_{}_{}_src",
-                    fw.name.to_ascii_lowercase(),
-                    r.entry.to_ascii_lowercase()
-                );
-                let i = sets.push(names, (1, sets.sets.len(), fam), base, fam, &r.src)?;
+                let parts = ["l_", fw.name.as_str(), "_", r.entry.as_str(), "_src"];
+                let i = sets.push(names, (1, sets.sets.len(), fam), &parts, fam, &r.src)?;
                 made.push((r.name.as_str(), fam, i));
                 i
             };
@@ -813,8 +882,8 @@ fn plan_input<'a>(
             } else if let Some(&i) = own.get(&fam) {
                 Some(i)
             } else {
-                let base = format!("own_{}", fw.name.to_ascii_lowercase());
-                let i = sets.push(names, (1, sets.sets.len(), fam), base, fam, &fw.own)?;
+                let parts = ["own_", fw.name.as_str()];
+                let i = sets.push(names, (1, sets.sets.len(), fam), &parts, fam, &fw.own)?;
                 own.insert(fam, i);
                 Some(i)
             };
@@ -883,6 +952,65 @@ pub(crate) fn icmpv6_type_keyword(t: u8) -> Option<&'static str> {
         137 => "nd-redirect",
         _ => return None,
     })
+}
+
+/// Appends `n` in decimal.
+fn write_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends an IPv4 prefix as [`write_prefix`] does (`a.b.c.d`, or
+/// `a.b.c.d/len` below 32 bits), without the formatting machinery.
+fn write_v4_prefix(out: &mut String, (addr, len): (u32, u8)) {
+    for (i, octet) in addr.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        write_decimal(out, u32::from(octet));
+    }
+    if len < 32 {
+        out.push('/');
+        write_decimal(out, u32::from(len));
+    }
+}
+
+/// The fewest disjoint IPv4 prefixes covering exactly the IPv4 part of
+/// `addrs`, in order, into `out` (emptied first): the prefixes of
+/// [`AddrSet::v4_prefixes`], as (address, length).
+fn v4_prefixes_into(out: &mut Vec<(u32, u8)>, addrs: &AddrSet) {
+    out.clear();
+    for (lo, hi) in addrs.v4_ranges() {
+        let (mut lo, hi) = (u64::from(u32::from(lo)), u64::from(u32::from(hi)));
+        loop {
+            // The largest block aligned at `lo` that does not pass `hi`.
+            let mut size = if lo == 0 {
+                32
+            } else {
+                lo.trailing_zeros().min(32)
+            };
+            while size > 0 && lo + (1u64 << size) - 1 > hi {
+                size -= 1;
+            }
+            let end = lo + (1u64 << size) - 1;
+            out.push((lo as u32, (32 - size) as u8));
+            if end >= hi {
+                break;
+            }
+            lo = end + 1;
+        }
+    }
 }
 
 fn write_prefix(out: &mut String, n: &IpNet) {
@@ -981,8 +1109,34 @@ fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
     out.push_str("\"\n");
 }
 
+/// Writes a set's elements: one as `elements = { e }`, several one per
+/// line.
+fn write_elements<T: Copy>(
+    out: &mut String,
+    w: &mut dyn std::io::Write,
+    elems: &[T],
+    write: impl Fn(&mut String, T),
+) -> std::io::Result<()> {
+    if let [one] = elems {
+        out.push_str("\t\telements = { ");
+        write(out, *one);
+        out.push_str(" }\n");
+    } else {
+        out.push_str("\t\telements = {\n");
+        for (i, e) in elems.iter().enumerate() {
+            out.push_str("\t\t\t");
+            write(out, *e);
+            out.push_str(if i + 1 < elems.len() { ",\n" } else { "\n" });
+            spill(out, w)?;
+        }
+        out.push_str("\t\t}\n");
+    }
+    Ok(())
+}
+
 fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = String::with_capacity(CHUNK + 4096);
+    let mut v4 = Vec::new();
     for line in &plan.header {
         let _ = writeln!(out, "# {line}");
     }
@@ -996,20 +1150,15 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         out.push_str(" {\n\t\ttype ");
         out.push_str(s.family.set_type());
         out.push_str("\n\t\tflags interval\n");
-        let elems = s.prefixes();
-        if let [one] = &elems[..] {
-            out.push_str("\t\telements = { ");
-            write_prefix(&mut out, one);
-            out.push_str(" }\n");
-        } else {
-            out.push_str("\t\telements = {\n");
-            for (i, e) in elems.iter().enumerate() {
-                out.push_str("\t\t\t");
-                write_prefix(&mut out, e);
-                out.push_str(if i + 1 < elems.len() { ",\n" } else { "\n" });
-                spill(&mut out, w)?;
+        match s.family {
+            Family::V4 => {
+                v4_prefixes_into(&mut v4, s.addrs);
+                write_elements(&mut out, w, &v4, write_v4_prefix)?;
             }
-            out.push_str("\t\t}\n");
+            Family::V6 => {
+                let elems = s.prefixes();
+                write_elements(&mut out, w, &elems, |out, e| write_prefix(out, &e))?;
+            }
         }
         out.push_str("\t}\n\n");
         spill(&mut out, w)?;
@@ -1103,11 +1252,46 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_elements_are_written_as_the_model_splits_them() {
+        let sets = [
+            vec!["10.0.0.1/32"],
+            vec!["0.0.0.0/0"],
+            vec!["10.0.0.0/24", "10.0.1.0/32", "10.0.1.2/31"],
+            vec!["255.255.255.255/32", "0.0.0.0/32", "192.168.7.9/32"],
+            vec!["10.0.0.3/32", "10.0.0.4/30", "10.0.0.8/32", "172.16.0.0/12"],
+        ];
+        let mut buf = Vec::new();
+        for nets in sets {
+            let addrs = AddrSet::from_nets(nets.iter().map(|n| n.parse::<IpNet>().unwrap()));
+            let want: Vec<String> = addrs
+                .v4_prefixes()
+                .into_iter()
+                .map(|n| {
+                    let mut s = String::new();
+                    write_prefix(&mut s, &IpNet::V4(n));
+                    s
+                })
+                .collect();
+            v4_prefixes_into(&mut buf, &addrs);
+            let got: Vec<String> = buf
+                .iter()
+                .map(|&p| {
+                    let mut s = String::new();
+                    write_v4_prefix(&mut s, p);
+                    s
+                })
+                .collect();
+            assert_eq!(got, want, "{nets:?}");
+        }
+    }
+
+    #[test]
     fn name_allocation_is_unique() {
         let mut n = Names::default();
-        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b");
-        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b_2");
-        assert_eq!(n.alloc("a_b_2".into()).unwrap(), "a_b_2_2");
-        assert_eq!(n.alloc("a_b".into()).unwrap(), "a_b_3");
+        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b");
+        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b_2");
+        assert_eq!(&*n.alloc("a_b_2").unwrap(), "a_b_2_2");
+        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b_3");
+        assert!(n.alloc(&"x".repeat(MAX_IDENT + 1)).is_err());
     }
 }

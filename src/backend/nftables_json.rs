@@ -145,7 +145,7 @@ fn objects(
         batch.add(NfListObject::Set(Box::new(schema::Set {
             family: NfFamily::INet,
             table: TABLE.into(),
-            name: s.name.clone().into(),
+            name: s.name.to_string().into(),
             handle: None,
             set_type: SetTypeValue::Single(match s.family {
                 Family::V4 => SetType::Ipv4Addr,
@@ -186,7 +186,7 @@ fn objects(
         batch.add(NfListObject::Chain(schema::Chain {
             family: NfFamily::INet,
             table: TABLE.into(),
-            name: c.name.clone().into(),
+            name: c.name.to_string().into(),
             ..schema::Chain::default()
         }));
     }

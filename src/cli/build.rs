@@ -30,9 +30,9 @@
 //! `sha256sum` would print escaped (a backslash or line break), is refused.
 //! Every refusal that does not need the rules or the text (check, unknown
 //! names, firewall and source names) is decided before anything is
-//! created; then the policy is lowered once, each firewall's rules are
-//! selected from that ([`RuleSet::for_firewall`]), and the firewalls' files
-//! are streamed to disk in parallel (one thread per core) in a new version
+//! created; then each firewall's rules are lowered for it alone, and the
+//! firewalls' files are streamed to disk in parallel (one thread per core;
+//! each thread holds one firewall's rules at a time) in a new version
 //! directory (hashed on the way) by [`super::outdir`], which puts the
 //! directory in DIR's place atomically, so a failed build, even one that
 //! fails while writing, leaves the previous DIR as it was. The files are
@@ -69,6 +69,8 @@ use conduitc::{Code, Policy, Sources};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+#[cfg(unix)]
+use super::load::release_at_exit;
 #[cfg(unix)]
 use super::outdir::{replace_dir, Failure, FileError, Version};
 use super::output::Output;
@@ -593,11 +595,11 @@ enum Refusal {
 
 /// `build --out`: every refusal that does not need the rules or the text
 /// (firewall names, source names) is decided before anything is created;
-/// then the policy is lowered once, and each firewall's rules are selected
-/// from it and its file streamed into the new version directory, a
-/// firewall per thread at a time, each firewall's rules dropped once its
-/// files are written. Memory holds the policy's rules and the rules of as
-/// many firewalls as there are threads; no output is held whole.
+/// then each firewall's rules are lowered for it and its file streamed
+/// into the new version directory, a firewall per thread at a time, each
+/// firewall's rules dropped once its files are written. Memory holds the
+/// rules of as many firewalls as there are threads; no output is held
+/// whole.
 #[cfg(unix)]
 fn write_all(
     out: &Output,
@@ -665,10 +667,9 @@ fn write_all(
     let mut warned = BTreeSet::new();
     let emit = backend::EmitOptions::new().ios_flat(args.ios_flat);
     let written = replace_dir(dir, &sources.paths(), |version| {
-        // One lowering for every zone; each firewall's rules are selected
-        // from it, and the firewalls' files are written in parallel.
-        let opts = BuildOptions::new(today).with_isolation(args.isolation.clone());
-        let all = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
+        // Each firewall's rules are lowered for it alone, in the thread that
+        // writes its files, and dropped once they are written: no rule set
+        // of every zone is held beside them.
         let version = &*version;
         let built = in_parallel(policy.firewalls.len(), |i| {
             let fw = policy.firewalls.get(i).ok_or_else(|| {
@@ -676,7 +677,7 @@ fn write_all(
             })?;
             let job = Job {
                 policy,
-                all: &all,
+                today,
                 fw,
                 index: i,
                 previous: previous.get(i).and_then(Option::as_ref),
@@ -750,8 +751,8 @@ fn write_all(
 #[cfg(unix)]
 struct Job<'a> {
     policy: &'a Policy,
-    /// The rules lowered for every zone.
-    all: &'a RuleSet,
+    /// The date the rules are lowered for.
+    today: Date,
     fw: &'a Firewall,
     /// The firewall's position in the policy.
     index: usize,
@@ -768,22 +769,27 @@ struct Built {
     monitors: Vec<Monitor>,
 }
 
-/// Selects a firewall's rules and writes its file (and its transition,
-/// with `--from`) into the version directory.
+/// Lowers a firewall's rules and writes its file (and its transition,
+/// with `--from`) into the version directory; returns what was written and
+/// the rules, which the caller drops or leaves to the operating system.
 #[cfg(unix)]
-fn write_firewall(version: &Version, job: &Job<'_>) -> Result<Built, FileError<Refusal>> {
+fn write_firewall(
+    version: &Version,
+    job: &Job<'_>,
+) -> Result<(Built, RuleSet), FileError<Refusal>> {
     let Job {
         policy,
-        all,
+        today,
         fw,
         index,
         previous,
         emit,
         isolation,
     } = *job;
-    let rules = all
-        .for_firewall(policy, fw.name.as_str())
-        .map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
+    let opts = BuildOptions::new(today)
+        .with_isolation(isolation.map(str::to_string))
+        .firewall(fw.name.as_str());
+    let rules = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
     let file = out_file_name(fw);
     let target = Target::for_platform(fw.platform);
     let hash = version.file(&file, |w| {
@@ -812,20 +818,26 @@ fn write_firewall(version: &Version, job: &Job<'_>) -> Result<Built, FileError<R
             from_sha256: Some(sha256(prev.text.as_bytes())),
         });
     }
-    Ok(Built {
+    let built = Built {
         entries,
         monitors: monitors_of(&rules),
-    })
+    };
+    Ok((built, rules))
 }
 
 /// Runs `job(0)`, ..., `job(n - 1)` on as many threads as the machine has
 /// cores (at most `n`), each thread taking the next index in turn; returns
 /// the results in index order, so what is reported does not depend on
 /// which thread finished first. After a failure no further job starts.
+///
+/// A job returns its result and what it leaves behind (memory only, such
+/// as the rules it wrote from): dropped when the thread goes on to another
+/// job, so that the next job can reuse the memory, and left to the
+/// operating system after a thread's last job ([`release_at_exit`]).
 #[cfg(unix)]
-fn in_parallel<T: Send, E: Send>(
+fn in_parallel<T: Send, L, E: Send>(
     n: usize,
-    job: impl Fn(usize) -> Result<T, E> + Sync,
+    job: impl Fn(usize) -> Result<(T, L), E> + Sync,
 ) -> Vec<Result<T, E>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
@@ -836,22 +848,31 @@ fn in_parallel<T: Send, E: Send>(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Mutex<Vec<Option<Result<T, E>>>> = Mutex::new((0..n).map(|_| None).collect());
-    let work = || loop {
-        if failed.load(Ordering::Relaxed) {
-            return;
-        }
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= n {
-            return;
-        }
-        let r = job(i);
-        if r.is_err() {
-            failed.store(true, Ordering::Relaxed);
-        }
-        if let Ok(mut slots) = results.lock() {
-            if let Some(slot) = slots.get_mut(i) {
-                *slot = Some(r);
+    let work = || {
+        let mut i = next.fetch_add(1, Ordering::Relaxed);
+        loop {
+            if failed.load(Ordering::Relaxed) || i >= n {
+                return;
             }
+            let r = job(i);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            let following = next.fetch_add(1, Ordering::Relaxed);
+            let r = r.map(|(result, rest)| {
+                if following < n && !failed.load(Ordering::Relaxed) {
+                    drop(rest);
+                } else {
+                    release_at_exit(rest);
+                }
+                result
+            });
+            if let Ok(mut slots) = results.lock() {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+            i = following;
         }
     };
     std::thread::scope(|s| {

@@ -42,6 +42,8 @@ use sha2::{Digest, Sha256};
 const MAX_LINKS: usize = 40;
 /// Largest `manifest.json` read when judging whether DIR is a build.
 const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+/// The bytes of a file held before they are hashed and written.
+const BUFFER: usize = 64 * 1024;
 /// The lock file in the state directory.
 const LOCK: &str = "lock";
 /// The new link before it is renamed over DIR.
@@ -85,8 +87,9 @@ pub struct Version {
 
 impl Version {
     /// Creates `name` in the version directory and streams `write`'s output
-    /// into it through a buffer, then syncs it; returns the SHA-256 of the
-    /// bytes written. A write error that `write` passes on as its own error
+    /// into it through a buffer (of 64 KiB), hashing each buffer's worth as
+    /// it goes to the file, then syncs it; returns the SHA-256 of the bytes
+    /// written. A write error that `write` passes on as its own error
     /// is reported as [`FileError::Io`]. Files may be written from several
     /// threads at once.
     pub fn file<E>(
@@ -99,17 +102,17 @@ impl Version {
             .create_new(true)
             .open(self.dir.join(name))
             .map_err(FileError::Io)?;
-        let mut w = Hashing::new(BufWriter::new(file));
+        // The buffer in front of the hash: the hash and the file each take
+        // the text in large pieces, however small the writes.
+        let mut w = BufWriter::with_capacity(BUFFER, Hashing::new(file));
         if let Err(e) = write(&mut w) {
-            return Err(match w.error.take() {
+            return Err(match w.get_mut().error.take() {
                 Some(io) => FileError::Io(io),
                 None => FileError::Refused(e),
             });
         }
-        let (hash, buffered) = w.finish().map_err(FileError::Io)?;
-        let file = buffered
-            .into_inner()
-            .map_err(|e| FileError::Io(e.into_error()))?;
+        let hashing = w.into_inner().map_err(|e| FileError::Io(e.into_error()))?;
+        let (hash, file) = hashing.finish().map_err(FileError::Io)?;
         file.sync_all().map_err(FileError::Io)?;
         Ok(hash)
     }

@@ -395,54 +395,39 @@ fn family_restricted(m: &Match, src: &AddrSet, dst: &AddrSet) -> Option<(AddrSet
 /// ```
 pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError> {
     let sel = select(policy, opts)?;
-    let mut rules = Vec::new();
-    for conduit in &policy.conduits {
-        if !sel.conduit_in_scope(conduit.zones) {
+    let units = units(policy, opts, &sel);
+    let mut rules = Vec::with_capacity(rule_bound(policy, &units));
+    for unit in &units {
+        let Some(conduit) = policy.conduits.get(unit.conduit) else {
             continue;
-        }
-        for flow in &conduit.flows {
-            if !flow.in_force_on(opts.today) {
-                continue;
-            }
-            let s = &flow.services;
-            let mut matchers = Vec::new();
-            if !s.tcp.is_empty() {
-                matchers.push(Match::Tcp(s.tcp.clone()));
-            }
-            if !s.udp.is_empty() {
-                matchers.push(Match::Udp(s.udp.clone()));
-            }
-            if !s.icmp.is_empty() {
-                matchers.push(Match::Icmp(s.icmp.clone()));
-            }
-            if !s.icmpv6.is_empty() {
-                matchers.push(Match::Icmpv6(s.icmpv6.clone()));
-            }
-            matchers.extend(s.ip.iter().map(|&n| Match::Ip(n)));
-            for m in matchers {
-                let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
+        };
+        match unit.part {
+            Part::Flow(f) => {
+                let Some(flow) = conduit.flows.get(f) else {
                     continue;
                 };
-                rules.push(Rule {
-                    name: flow.full_name.clone(),
-                    conduit: conduit.name.to_string(),
-                    flow: Some(flow.name.to_string()),
-                    owner: flow.owner.to_string(),
-                    src_zone: zone_name(policy, flow.from_zone),
-                    dst_zone: zone_name(policy, flow.to_zone),
-                    src,
-                    dst,
-                    matcher: m,
-                    log: flow.log,
-                    monitor: false,
-                    in_iface: sel.iface.get(flow.from_zone).cloned().flatten(),
-                    out_iface: sel.iface.get(flow.to_zone).cloned().flatten(),
-                });
+                for m in matchers(&flow.services) {
+                    let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
+                        continue;
+                    };
+                    rules.push(Rule {
+                        name: flow.full_name.clone(),
+                        conduit: conduit.name.to_string(),
+                        flow: Some(flow.name.to_string()),
+                        owner: flow.owner.to_string(),
+                        src_zone: zone_name(policy, flow.from_zone),
+                        dst_zone: zone_name(policy, flow.to_zone),
+                        src,
+                        dst,
+                        matcher: m,
+                        log: flow.log,
+                        monitor: false,
+                        in_iface: sel.iface.get(flow.from_zone).cloned().flatten(),
+                        out_iface: sel.iface.get(flow.to_zone).cloned().flatten(),
+                    });
+                }
             }
-        }
-        if conduit.mode == Mode::Monitor {
-            let [a, b] = conduit.zones;
-            for (from, to) in [(a, b), (b, a)] {
+            Part::Monitor(from, to) => {
                 let (Some(zf), Some(zt)) = (policy.zones.get(from), policy.zones.get(to)) else {
                     continue;
                 };
@@ -450,7 +435,7 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
                     continue;
                 };
                 rules.push(Rule {
-                    name: format!("{}/*", conduit.name),
+                    name: unit.name.to_string(),
                     conduit: conduit.name.to_string(),
                     flow: None,
                     owner: conduit.owner.to_string(),
@@ -467,22 +452,6 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
             }
         }
     }
-    // Sort positions, not the (large) rules, then move each rule once: the
-    // same stable order, without shuffling whole rules through the merges.
-    let mut order: Vec<usize> = (0..rules.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&rules[a], &rules[b]);
-        a.name
-            .as_bytes()
-            .cmp(b.name.as_bytes())
-            .then_with(|| a.src_zone.cmp(&b.src_zone))
-            .then_with(|| a.matcher.cmp(&b.matcher))
-    });
-    let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
-    let rules: Vec<Rule> = order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect();
     let zones = zone_infos(policy, &sel);
     let local = local_rules(policy, opts, &sel);
     Ok(RuleSet {
@@ -493,6 +462,95 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
         rules,
         local,
     })
+}
+
+/// What one [`Unit`] of lowering makes rules of.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The flow at this index of the conduit: one rule per matcher.
+    Flow(usize),
+    /// The monitor catch-all from the first zone to the second.
+    Monitor(usize, usize),
+}
+
+/// The rules of one flow, or one direction of a monitor catch-all: they
+/// share a name and a source zone, and follow one another in the lowered
+/// order, by matcher.
+struct Unit<'p> {
+    /// The rules' name (`conduit/flow` or `conduit/*`).
+    name: std::borrow::Cow<'p, str>,
+    /// The name of their source zone.
+    src_zone: &'p str,
+    /// The conduit's index.
+    conduit: usize,
+    part: Part,
+}
+
+/// The units of the rules to make, in the lowered order: by name
+/// (byte-wise), then source zone. Rules are ordered by name, source zone
+/// and matcher; a unit's rules are made in matcher order ([`matchers`]),
+/// and no two units share a name and a source zone, so making each unit's
+/// rules in this order gives the rules in order without sorting them.
+fn units<'p>(policy: &'p Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Unit<'p>> {
+    let zone = |z: usize| policy.zones.get(z).map_or("", |z| z.name.as_str());
+    let mut units = Vec::new();
+    for (ci, conduit) in policy.conduits.iter().enumerate() {
+        if !sel.conduit_in_scope(conduit.zones) {
+            continue;
+        }
+        for (fi, flow) in conduit.flows.iter().enumerate() {
+            if flow.in_force_on(opts.today) {
+                units.push(Unit {
+                    name: std::borrow::Cow::Borrowed(flow.full_name.as_str()),
+                    src_zone: zone(flow.from_zone),
+                    conduit: ci,
+                    part: Part::Flow(fi),
+                });
+            }
+        }
+        if conduit.mode == Mode::Monitor {
+            let [a, b] = conduit.zones;
+            for (from, to) in [(a, b), (b, a)] {
+                units.push(Unit {
+                    name: std::borrow::Cow::Owned(format!("{}/*", conduit.name)),
+                    src_zone: zone(from),
+                    conduit: ci,
+                    part: Part::Monitor(from, to),
+                });
+            }
+        }
+    }
+    units.sort_by(|a, b| {
+        a.name
+            .as_bytes()
+            .cmp(b.name.as_bytes())
+            .then_with(|| a.src_zone.cmp(b.src_zone))
+    });
+    units
+}
+
+/// The most rules [`lower`] makes of `units`: one per matcher of each flow,
+/// one per monitor catch-all (the rule list is allocated once, at this
+/// size, instead of growing by copies).
+fn rule_bound(policy: &Policy, units: &[Unit<'_>]) -> usize {
+    units
+        .iter()
+        .map(|u| match u.part {
+            Part::Flow(f) => policy
+                .conduits
+                .get(u.conduit)
+                .and_then(|c| c.flows.get(f))
+                .map_or(0, |flow| {
+                    let s = &flow.services;
+                    usize::from(!s.tcp.is_empty())
+                        + usize::from(!s.udp.is_empty())
+                        + usize::from(!s.icmp.is_empty())
+                        + usize::from(!s.icmpv6.is_empty())
+                        + s.ip.len()
+                }),
+            Part::Monitor(..) => 1,
+        })
+        .sum()
 }
 
 /// The zones in play: all zones, or with a firewall those on its
@@ -512,7 +570,8 @@ fn zone_infos(policy: &Policy, sel: &Selection) -> Vec<ZoneInfo> {
         .collect()
 }
 
-/// The matchers of a service set, in protocol order.
+/// The matchers of a service set, in protocol order, which is [`Match`]'s
+/// order (`ip` protocols ascending).
 fn matchers(s: &ServiceSet) -> Vec<Match> {
     let mut out = Vec::new();
     if !s.tcp.is_empty() {
