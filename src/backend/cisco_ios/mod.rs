@@ -12,10 +12,10 @@
 //! the list's body: every line between the line that opens it and its
 //! `exit`, each followed by a newline (remarks and numbered entries, and so
 //! the names of the object groups they use, which are named after their
-//! members). One name is one content, in every build. Before any text, a
-//! first pass renders each list into a hash without keeping it, so the
-//! name is known when the list opens and memory stays bounded. Each list
-//! holds, in this order:
+//! members). One name is one content, in every build. Each list's body
+//! is rendered once into a buffer and hashed, then written after the line
+//! that opens it; the buffer holds one list, which the entry budget below
+//! bounds. Each list holds, in this order:
 //!
 //! 1. `deny ip any any fragments` (`deny ipv6 any any fragments`): every
 //!    non-initial fragment is dropped. IOS lets a `permit` entry with port or
@@ -65,7 +65,7 @@
 //! than the policy. Before writing anything the backend counts every list's
 //! entries from the rule set and refuses (`E606`) a list over
 //! [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most. The
-//! text is then streamed line by line ([`emit_to`]), so memory does not
+//! text is then streamed list by list ([`emit_to`]), so memory does not
 //! grow with the output.
 //!
 //! A list is never empty (an applied empty list permits everything): a zone
@@ -233,9 +233,10 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     String::from_utf8(buf).map_err(|_| bad("refusing to emit non-ASCII text".to_string()))
 }
 
-/// Emits `rules` into `out`, one line at a time: memory stays bounded by
-/// the largest rule's entries, whatever the size of the output. Every
-/// refusal is decided before the first byte is written.
+/// Emits `rules` into `out`, one list at a time: memory stays bounded by
+/// the largest list (at most [`MAX_IOS_ACL_ENTRIES`] entries), whatever
+/// the size of the output. Every refusal is decided before the first byte
+/// is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
     emit_to_form(rules, Form::ObjectGroups, out)
 }
@@ -382,7 +383,9 @@ impl Prepared<'_> {
                 write_acl_body(&mut body, self.rules, &self.plan, &self.texts, zi, fam)?;
                 // The pieces were checked as they were rendered; this is the
                 // last guard, over the whole body at once.
-                printable_lines(TARGET, &buf)?;
+                if !printable(&buf) {
+                    printable_lines(TARGET, &buf)?;
+                }
                 *slot = list_name(&zone.name, fam, &Sha256::digest(buf.as_bytes()));
                 match fam {
                     Family::V4 => w.parts(&["ip access-list extended ", slot])?,
@@ -431,6 +434,20 @@ impl Prepared<'_> {
 struct Lines<'w> {
     out: &'w mut dyn Write,
     buf: Vec<u8>,
+}
+
+/// True when every byte of `text` is printable ASCII other than `?`, or a
+/// newline: what `printable_lines` accepts, scanned in blocks without a
+/// branch per byte.
+fn printable(text: &str) -> bool {
+    let bad = |b: u8| !(b == b'\n' || ((b' '..=b'~').contains(&b) && b != b'?'));
+    let mut blocks = text.as_bytes().chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &b| acc | bad(b)) {
+            return false;
+        }
+    }
+    !blocks.remainder().iter().any(|&b| bad(b))
 }
 
 /// How much [`Lines`] gathers before handing it to the sink.
@@ -1622,6 +1639,20 @@ mod tests {
             add(&mut map, forged),
             Err(EmitError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn the_block_scan_accepts_what_the_guard_accepts() {
+        let ok = " 10 permit tcp host 10.0.0.1 any eq 502 log\n".repeat(5);
+        assert!(printable(&ok) && printable_lines(TARGET, &ok).is_ok());
+        for bad in ['?', '\t', '\u{7f}', '\u{e9}', '\r'] {
+            for at in [0, 63, 64, 100, ok.len()] {
+                let mut text = ok.clone();
+                text.insert(at, bad);
+                assert!(!printable(&text), "{bad:?} at {at}");
+                assert!(printable_lines(TARGET, &text).is_err(), "{bad:?} at {at}");
+            }
+        }
     }
 
     #[test]
