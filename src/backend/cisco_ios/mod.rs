@@ -12,10 +12,10 @@
 //! the list's body: every line between the line that opens it and its
 //! `exit`, each followed by a newline (remarks and numbered entries, and so
 //! the names of the object groups they use, which are named after their
-//! members). One name is one content, in every build. Before any text, a
-//! first pass renders each list into a hash without keeping it, so the
-//! name is known when the list opens and memory stays bounded. Each list
-//! holds, in this order:
+//! members). One name is one content, in every build. Each list's body
+//! is rendered once into a buffer and hashed, then written after the line
+//! that opens it; the buffer holds one list, which the entry budget below
+//! bounds. Each list holds, in this order:
 //!
 //! 1. `deny ip any any fragments` (`deny ipv6 any any fragments`): every
 //!    non-initial fragment is dropped. IOS lets a `permit` entry with port or
@@ -65,7 +65,7 @@
 //! than the policy. Before writing anything the backend counts every list's
 //! entries from the rule set and refuses (`E606`) a list over
 //! [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most. The
-//! text is then streamed line by line ([`emit_to`]), so memory does not
+//! text is then streamed list by list ([`emit_to`]), so memory does not
 //! grow with the output.
 //!
 //! A list is never empty (an applied empty list permits everything): a zone
@@ -179,7 +179,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
-use super::guard::{check_build_names, check_zone_names, is_name};
+use super::guard::{check_build_names, check_zone_names, is_name, printable_lines};
 use super::header::build_summary;
 use super::EmitError;
 use crate::limits::MAX_IOS_ACL_ENTRIES;
@@ -233,9 +233,10 @@ pub fn emit(rules: &RuleSet) -> Result<String, EmitError> {
     String::from_utf8(buf).map_err(|_| bad("refusing to emit non-ASCII text".to_string()))
 }
 
-/// Emits `rules` into `out`, one line at a time: memory stays bounded by
-/// the largest rule's entries, whatever the size of the output. Every
-/// refusal is decided before the first byte is written.
+/// Emits `rules` into `out`, one list at a time: memory stays bounded by
+/// the largest list (at most [`MAX_IOS_ACL_ENTRIES`] entries), whatever
+/// the size of the output. Every refusal is decided before the first byte
+/// is written.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn Write) -> Result<(), EmitError> {
     emit_to_form(rules, Form::ObjectGroups, out)
 }
@@ -255,58 +256,81 @@ pub(super) fn emit_to_form(
     out: &mut dyn Write,
 ) -> Result<(), EmitError> {
     let build = prepare(rules, form)?;
-    let mut w = Lines { out };
+    let mut w = Lines::new(out);
     header(&mut w, rules)?;
     build.write_body(&mut w)?;
-    w.out.flush().map_err(io_error)
+    w.finish()
 }
 
-/// Everything decided before the first byte: the plan, the object groups
-/// and every list's content-derived name.
+/// Everything decided before the first byte: the plan, the rendered
+/// terms and the object groups.
 pub(super) struct Prepared<'r> {
     rules: &'r RuleSet,
     plan: Plan<'r>,
     groups: Option<Groups>,
     /// The rendered address terms and service groups of every rule.
     texts: texts::Texts,
-    /// Per zone, the IPv4 and IPv6 list names.
-    names: Vec<[String; 2]>,
     /// The `line vty` access classes, when local entries admit sessions.
     vty: Option<vty::Vty>,
 }
 
-/// Checks `rules`, plans the lists and names each one after its content
-/// (a first pass that hashes the body lines without keeping them).
+/// Checks `rules`, plans the lists, counts them against the entry budget
+/// and renders the text pieces every list is written from. Every refusal
+/// is decided here; a list's name (its content's hash) is computed as the
+/// list is written.
 pub(super) fn prepare(rules: &RuleSet, form: Form) -> Result<Prepared<'_>, EmitError> {
     validate(rules)?;
     let plan = plan(rules)?;
-    let (texts, groups) = texts::Texts::new(rules, &plan, form)?;
-    let mut names = Vec::with_capacity(rules.zones.len());
-    for (zi, zone) in rules.zones.iter().enumerate() {
-        let mut pair = [String::new(), String::new()];
-        for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
-            let mut hasher = HashSink(Sha256::new());
-            let mut w = Lines { out: &mut hasher };
-            write_acl_body(&mut w, rules, &plan, &texts, zi, &zone.name, fam)?;
-            *slot = list_name(&zone.name, fam, &hasher.0.finalize());
-            if let Some(max) = CISCO_IOS.max_object_name_chars {
-                if slot.len() > max {
-                    return Err(bad(format!(
-                        "access list name {slot} is longer than the {max} characters the platform allows"
-                    )));
-                }
+    let mut texts = texts::Texts::new(rules, &plan)?;
+    budget(rules, &plan, &texts)?;
+    check_local_protocols(rules)?;
+    if let Some(max) = CISCO_IOS.max_object_name_chars {
+        for zone in &rules.zones {
+            // `conduit-ZONE-in6-` and 8 hex digits, the longer of the two.
+            let len = "conduit-".len() + zone.name.len() + "-in6-".len() + 8;
+            if len > max {
+                return Err(bad(format!(
+                    "access list names of zone {} are longer than the {max} characters the platform allows",
+                    zone.name
+                )));
             }
         }
-        names.push(pair);
     }
+    let groups = texts.render(&plan, form)?;
     Ok(Prepared {
         rules,
         plan,
         groups,
         texts,
-        names,
         vty: vty::plan(rules),
     })
+}
+
+/// Refuses a protocol IOS cannot express in a local entry that a list
+/// writes (the entries [`router_sections`] makes), before any text.
+fn check_local_protocols(rules: &RuleSet) -> Result<(), EmitError> {
+    if !rules.filters_local() {
+        return Ok(());
+    }
+    for local in &rules.local {
+        let Match::Ip(n) = local.matcher else {
+            continue;
+        };
+        if protocol_problem(Platform::CiscoIos, n).is_none() {
+            continue;
+        }
+        let flow = local.as_flow_rule();
+        for zone in rules
+            .zones
+            .iter()
+            .filter(|z| local.src_zone.eq_ignore_ascii_case(&z.name))
+        {
+            for fam in FAMILIES {
+                forward_entries(&flow, zone, fam)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `conduit-ZONE-in-H` (IPv4) or `conduit-ZONE-in6-H` (IPv6), `H` the
@@ -331,106 +355,158 @@ pub(super) fn body_digest<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u
     h.finalize().to_vec()
 }
 
-/// A sink that hashes what is written to it.
-struct HashSink(Sha256);
-
-impl Write for HashSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Prepared<'_> {
-    /// The IPv4 and IPv6 list names of zone `zi`.
-    fn names_of(&self, zone: &str) -> Option<&[String; 2]> {
-        zone_index(self.rules, zone).and_then(|i| self.names.get(i))
-    }
-
     /// Everything after the header: groups, lists, bindings.
+    ///
+    /// Each list's body is written once, into one reused buffer; its hash
+    /// names the list, and the opening line, the body and `exit` go out
+    /// together. The buffer holds one list, which the entry budget bounds.
     fn write_body(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
         if let Some(g) = &self.groups {
             g.write(w)?;
         }
+        let mut names = Vec::with_capacity(self.rules.zones.len());
+        let mut buf = String::new();
         for (zi, zone) in self.rules.zones.iter().enumerate() {
-            for fam in FAMILIES {
-                self.write_list(w, zi, &zone.name, fam)?;
+            let mut pair = [String::new(), String::new()];
+            for (slot, fam) in pair.iter_mut().zip(FAMILIES) {
+                buf.clear();
+                let mut body = Body {
+                    buf: &mut buf,
+                    seq_kw: match fam {
+                        Family::V4 => "",
+                        Family::V6 => "sequence ",
+                    },
+                    seq: 0,
+                    zone: &zone.name,
+                };
+                write_acl_body(&mut body, self.rules, &self.plan, &self.texts, zi, fam)?;
+                // The pieces were checked as they were rendered; this is the
+                // last guard, over the whole body at once.
+                if !printable(&buf) {
+                    printable_lines(TARGET, &buf)?;
+                }
+                *slot = list_name(&zone.name, fam, &Sha256::digest(buf.as_bytes()));
+                match fam {
+                    Family::V4 => w.parts(&["ip access-list extended ", slot])?,
+                    Family::V6 => w.parts(&["ipv6 access-list ", slot])?,
+                }
+                w.raw(buf.as_bytes())?;
+                w.line("exit")?;
             }
+            names.push(pair);
         }
-        for (iface, [v4, v6]) in self.bindings() {
-            w.line(&format!("interface {iface}"))?;
-            w.line(&format!(" ip access-group {v4} in"))?;
-            w.line(&format!(" ipv6 traffic-filter {v6} in"))?;
+        for (iface, [v4, v6]) in self.bindings(&names) {
+            w.parts(&["interface ", iface])?;
+            w.parts(&[" ip access-group ", v4, " in"])?;
+            w.parts(&[" ipv6 traffic-filter ", v6, " in"])?;
             w.line("exit")?;
         }
         self.vty.as_ref().map_or(Ok(()), |v| v.write(w))
     }
 
-    /// One list: its opening line, its body and `exit`.
-    fn write_list(
-        &self,
-        w: &mut Lines<'_>,
-        zi: usize,
-        zone: &str,
-        fam: Family,
-    ) -> Result<(), EmitError> {
-        let name = self
-            .names
-            .get(zi)
-            .map(|p| match fam {
-                Family::V4 => p[0].as_str(),
-                Family::V6 => p[1].as_str(),
-            })
-            .unwrap_or_default();
-        match fam {
-            Family::V4 => w.line(&format!("ip access-list extended {name}"))?,
-            Family::V6 => w.line(&format!("ipv6 access-list {name}"))?,
-        }
-        write_acl_body(w, self.rules, &self.plan, &self.texts, zi, zone, fam)?;
-        w.line("exit")
-    }
-
     /// Per firewall interface, in firewall order, the IPv4 and IPv6 lists
-    /// it binds inbound.
-    fn bindings(&self) -> Vec<(&str, &[String; 2])> {
+    /// it binds inbound (`names` per zone).
+    fn bindings<'n>(&self, names: &'n [[String; 2]]) -> Vec<(&str, &'n [String; 2])> {
         let Some(fw) = &self.rules.firewall else {
             return Vec::new();
         };
+        // `zone_index` by name: the first zone of each name.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(self.rules.zones.len());
+        for (i, z) in self.rules.zones.iter().enumerate() {
+            index.entry(z.name.to_ascii_lowercase()).or_insert(i);
+        }
         fw.interfaces
             .iter()
             // INVARIANT: `plan` checked every interface's zone.
-            .filter_map(|(iface, zone)| Some((iface.as_str(), self.names_of(zone)?)))
+            .filter_map(|(iface, zone)| {
+                let i = *index.get(&zone.to_ascii_lowercase())?;
+                Some((iface.as_str(), names.get(i)?))
+            })
             .collect()
     }
 }
 
 /// A line-oriented writer with a last guard: printable ASCII without `?`
 /// (which an interactive CLI reads as a request for help when pasted).
-/// `validate` already refused every name that could break it.
+/// `validate` already refused every name that could break it. Lines are
+/// gathered in a buffer and handed to the sink in blocks.
 struct Lines<'w> {
     out: &'w mut dyn Write,
+    buf: Vec<u8>,
 }
 
-impl Lines<'_> {
+/// True when every byte of `text` is printable ASCII other than `?`, or a
+/// newline: what `printable_lines` accepts, scanned in blocks without a
+/// branch per byte.
+fn printable(text: &str) -> bool {
+    let bad = |b: u8| !(b == b'\n' || ((b' '..=b'~').contains(&b) && b != b'?'));
+    let mut blocks = text.as_bytes().chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &b| acc | bad(b)) {
+            return false;
+        }
+    }
+    !blocks.remainder().iter().any(|&b| bad(b))
+}
+
+/// How much [`Lines`] gathers before handing it to the sink.
+const BLOCK: usize = 64 * 1024;
+
+impl<'w> Lines<'w> {
+    fn new(out: &'w mut dyn Write) -> Lines<'w> {
+        Lines {
+            out,
+            buf: Vec::with_capacity(BLOCK),
+        }
+    }
+
     fn line(&mut self, text: &str) -> Result<(), EmitError> {
-        if text
-            .bytes()
-            .any(|b| !(b' '..=b'~').contains(&b) || b == b'?')
-        {
-            if let Some(c) = text
-                .chars()
-                .find(|&c| !(' '..='~').contains(&c) || c == '?')
-            {
-                return Err(bad(format!("refusing to emit character {}", quote_char(c))));
+        self.parts(&[text])
+    }
+
+    /// One line made of `parts`, each checked.
+    fn parts(&mut self, parts: &[&str]) -> Result<(), EmitError> {
+        for p in parts {
+            if p.bytes().any(|b| !(b' '..=b'~').contains(&b) || b == b'?') {
+                if let Some(c) = p.chars().find(|&c| !(' '..='~').contains(&c) || c == '?') {
+                    return Err(bad(format!("refusing to emit character {}", quote_char(c))));
+                }
             }
         }
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|_| self.out.write_all(b"\n"))
-            .map_err(io_error)
+        for p in parts {
+            self.buf.extend_from_slice(p.as_bytes());
+        }
+        self.buf.push(b'\n');
+        self.spill()
+    }
+
+    /// Lines already checked (`printable_lines`), each ending in a newline.
+    /// Handed on in blocks of at most [`BLOCK`] bytes, however long.
+    fn raw(&mut self, mut lines: &[u8]) -> Result<(), EmitError> {
+        while !lines.is_empty() {
+            let room = BLOCK.saturating_sub(self.buf.len()).max(1);
+            let (now, rest) = lines.split_at(room.min(lines.len()));
+            self.buf.extend_from_slice(now);
+            lines = rest;
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<(), EmitError> {
+        if self.buf.len() >= BLOCK {
+            self.out.write_all(&self.buf).map_err(io_error)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands the rest to the sink and flushes it.
+    fn finish(mut self) -> Result<(), EmitError> {
+        self.out.write_all(&self.buf).map_err(io_error)?;
+        self.buf.clear();
+        self.out.flush().map_err(io_error)
     }
 }
 
@@ -439,13 +515,6 @@ fn io_error(e: std::io::Error) -> EmitError {
         target: TARGET,
         message: e.to_string(),
     }
-}
-
-fn zone_index(rules: &RuleSet, name: &str) -> Option<usize> {
-    rules
-        .zones
-        .iter()
-        .position(|z| z.name.eq_ignore_ascii_case(name))
 }
 
 /// Orders the rules (flows with `log`, then other flows, then monitor
@@ -508,9 +577,7 @@ fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             }
         }
     }
-    let plan = Plan { ordered, by_zone };
-    budget(rules, &plan)?;
-    Ok(plan)
+    Ok(Plan { ordered, by_zone })
 }
 
 /// How many entries one rule adds to one list, and the factors.
@@ -537,13 +604,7 @@ fn term_count(set: &AddrSet, fam: Family) -> u64 {
 
 /// The count of the forward entries of `rule` in `fam`, in the flat form.
 fn forward_count(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Count {
-    let k = match (&rule.matcher, fam) {
-        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
-        (Match::Icmp(t), Family::V4) | (Match::Icmpv6(t), Family::V6) => t.len(),
-        (Match::Icmp(_), Family::V6) | (Match::Icmpv6(_), Family::V4) => 0,
-        (Match::Ip(_) | Match::Any, _) => 1,
-    };
-    let k = u64::try_from(k).unwrap_or(u64::MAX);
+    let k = texts::forward_k(&rule.matcher, fam);
     if k == 0 {
         return Count { a: 0, b: 0, k };
     }
@@ -558,14 +619,7 @@ fn forward_count(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Count {
 
 /// The count of the reply entries of `rule` in `fam`, in the flat form.
 fn reply_count(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Count {
-    let k = match (&rule.matcher, fam) {
-        _ if rule.monitor => 0,
-        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
-        (Match::Icmp(t), Family::V4) if t.contains(&8) => 1,
-        (Match::Icmpv6(t), Family::V6) if t.contains(&128) => 1,
-        _ => 0,
-    };
-    let k = u64::try_from(k).unwrap_or(u64::MAX);
+    let k = texts::reply_k(rule, fam);
     if k == 0 {
         return Count { a: 0, b: 0, k };
     }
@@ -579,33 +633,20 @@ fn reply_count(rule: &Rule, from: &ZoneInfo, to: &ZoneInfo, fam: Family) -> Coun
 }
 
 /// Refuses (`E606`) the first list that would exceed
-/// [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most.
-fn budget(rules: &RuleSet, plan: &Plan<'_>) -> Result<(), EmitError> {
+/// [`MAX_IOS_ACL_ENTRIES`], naming the flows that contribute most. The
+/// rules' entries are counted from the sets `texts` keeps (the same
+/// factors as [`forward_count`] and [`reply_count`]), each set's terms
+/// counted once.
+fn budget(rules: &RuleSet, plan: &Plan<'_>, texts: &texts::Texts) -> Result<(), EmitError> {
     let limit = u64::try_from(MAX_IOS_ACL_ENTRIES).unwrap_or(u64::MAX);
     let zones = &rules.zones;
-    let mut totals: Vec<[u64; 2]> = zones
-        .iter()
-        .map(|_| [fixed_entries(Family::V4), fixed_entries(Family::V6)])
-        .collect();
-    for &(rule, from, to) in &plan.ordered {
-        let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
-            continue;
-        };
-        for (i, fam) in FAMILIES.into_iter().enumerate() {
-            let f = forward_count(rule, zf, fam).entries();
-            let r = reply_count(rule, zf, zt, fam).entries();
-            if let Some(t) = totals.get_mut(from).and_then(|t| t.get_mut(i)) {
-                *t = t.saturating_add(f);
-            }
-            if let Some(t) = totals.get_mut(to).and_then(|t| t.get_mut(i)) {
-                *t = t.saturating_add(r);
-            }
-        }
-    }
+    let mut totals = texts.list_sizes(plan, zones.len());
     for (zi, t) in totals.iter_mut().enumerate() {
         for (i, fam) in FAMILIES.into_iter().enumerate() {
             if let (Some(slot), Some(zone)) = (t.get_mut(i), zones.get(zi)) {
-                *slot = slot.saturating_add(router_count(rules, zone, fam));
+                *slot = slot
+                    .saturating_add(fixed_entries(fam))
+                    .saturating_add(router_count(rules, zone, fam));
             }
         }
     }
@@ -740,52 +781,40 @@ fn header(w: &mut Lines<'_>, rules: &RuleSet) -> Result<(), EmitError> {
     w.line("!")
 }
 
-/// The body of one list, streamed: for every rule in plan order, its
-/// forward entries when it leaves this zone and its reply entries when it
-/// enters it, each under the rule's remark (consecutive sections with one
-/// remark share it).
+/// The body of one list: for every rule in plan order, its forward entries
+/// when it leaves this zone and its reply entries when it enters it, each
+/// under the rule's remark (consecutive sections with one remark share it).
 fn write_acl_body(
-    w: &mut Lines<'_>,
+    e: &mut Body<'_>,
     rules: &RuleSet,
     plan: &Plan<'_>,
     texts: &texts::Texts,
     zone: usize,
-    name: &str,
     fam: Family,
 ) -> Result<(), EmitError> {
     let any = match fam {
         Family::V4 => "ip",
         Family::V6 => "ipv6",
     };
-    let mut e = Entries {
-        w,
-        seq_kw: match fam {
-            Family::V4 => "",
-            Family::V6 => "sequence ",
-        },
-        seq: 0,
-        zone: name,
-        line: String::new(),
-    };
-    e.w.line(" remark conduitc: drop every non-initial fragment")?;
-    e.entry(format_args!("deny {any} any any fragments"))?;
+    e.remark(&["conduitc: drop every non-initial fragment"]);
+    e.entry(&["deny ", any, " any any fragments"])?;
     let zones = &rules.zones;
     let local = rules.filters_local();
     if local && fam == Family::V6 {
         // Before the router's own addresses are denied below: neighbour
         // discovery to them (unreachability detection) must pass.
-        e.w.line(" remark conduitc: neighbour discovery")?;
-        e.entry(format_args!("permit icmp any any nd-na"))?;
-        e.entry(format_args!("permit icmp any any nd-ns"))?;
+        e.remark(&["conduitc: neighbour discovery"]);
+        e.entry(&["permit icmp any any nd-na"])?;
+        e.entry(&["permit icmp any any nd-ns"])?;
     }
     if let Some(zone_info) = zones.get(zone).filter(|_| local) {
         for (remark, entries) in router_sections(rules, zone_info, fam)? {
             if entries.is_empty() {
                 continue;
             }
-            e.w.line(&format!(" remark {remark}"))?;
+            e.remark(&[&remark]);
             for x in &entries {
-                e.entry(format_args!("{x}"))?;
+                e.entry(&[x])?;
             }
         }
     }
@@ -813,34 +842,49 @@ fn write_acl_body(
                 if per_pair > 0 && !srcs.is_empty() && !dsts.is_empty() {
                     let remark = (rule.name.as_str(), false);
                     if last_remark != Some(remark) {
-                        e.w.line(&format!(" remark {}", rule.name))?;
+                        e.remark(&[&rule.name]);
                         last_remark = Some(remark);
                     }
                     for s in srcs {
                         for d in dsts {
                             if let Some(svc) = service {
-                                e.entry(format_args!("permit object-group {svc} {s} {d}{log}"))?;
+                                e.entry(&["permit object-group ", svc, " ", s, " ", d, log])?;
                                 continue;
                             }
                             match &rule.matcher {
                                 Match::Tcp(p) | Match::Udp(p) => {
                                     let proto = match rule.matcher {
-                                        Match::Tcp(_) => "tcp",
-                                        _ => "udp",
+                                        Match::Tcp(_) => "permit tcp ",
+                                        _ => "permit udp ",
                                     };
                                     for &(lo, hi) in p.ranges().iter() {
-                                        let op = PortOp(lo, hi);
-                                        e.entry(format_args!("permit {proto} {s} {d} {op}{log}"))?;
+                                        e.open()?;
+                                        e.push(&[proto, s, " ", d, " "]);
+                                        e.port_op(lo, hi);
+                                        e.push(&[log]);
+                                        e.close();
                                     }
                                 }
                                 Match::Icmp(types) | Match::Icmpv6(types) => {
                                     for &t in types {
-                                        let kw = IcmpKeyword(t, fam);
-                                        e.entry(format_args!("permit icmp {s} {d} {kw}{log}"))?;
+                                        e.open()?;
+                                        e.push(&["permit icmp ", s, " ", d, " "]);
+                                        match icmp_name(t, fam) {
+                                            Some(kw) => e.push(&[kw]),
+                                            None => e.number(u64::from(t)),
+                                        }
+                                        e.push(&[log]);
+                                        e.close();
                                     }
                                 }
-                                Match::Ip(n) => e.entry(format_args!("permit {n} {s} {d}{log}"))?,
-                                Match::Any => e.entry(format_args!("permit {any} {s} {d} log"))?,
+                                Match::Ip(n) => {
+                                    e.open()?;
+                                    e.push(&["permit "]);
+                                    e.number(u64::from(*n));
+                                    e.push(&[" ", s, " ", d, log]);
+                                    e.close();
+                                }
+                                Match::Any => e.entry(&["permit ", any, " ", s, " ", d, " log"])?,
                             }
                         }
                     }
@@ -858,9 +902,9 @@ fn write_acl_body(
                     let remark = (rule.name.as_str(), !long);
                     if last_remark != Some(remark) {
                         if long {
-                            e.w.line(&format!(" remark {}", rule.name))?;
+                            e.remark(&[&rule.name]);
                         } else {
-                            e.w.line(&format!(" remark {} replies", rule.name))?;
+                            e.remark(&[&rule.name, " replies"]);
                         }
                         last_remark = Some(remark);
                     }
@@ -869,15 +913,18 @@ fn write_acl_body(
                             match &rule.matcher {
                                 Match::Tcp(p) | Match::Udp(p) => {
                                     let (proto, est) = match rule.matcher {
-                                        Match::Tcp(_) => ("tcp", " established"),
-                                        _ => ("udp", ""),
+                                        Match::Tcp(_) => ("permit tcp ", " established"),
+                                        _ => ("permit udp ", ""),
                                     };
                                     for &(lo, hi) in p.ranges().iter() {
-                                        let op = PortOp(lo, hi);
-                                        e.entry(format_args!("permit {proto} {d} {op} {s}{est}"))?;
+                                        e.open()?;
+                                        e.push(&[proto, d, " "]);
+                                        e.port_op(lo, hi);
+                                        e.push(&[" ", s, est]);
+                                        e.close();
                                     }
                                 }
-                                _ => e.entry(format_args!("permit icmp {d} {s} echo-reply"))?,
+                                _ => e.entry(&["permit icmp ", d, " ", s, " echo-reply"])?,
                             }
                         }
                     }
@@ -886,27 +933,41 @@ fn write_acl_body(
         }
     }
     if fam == Family::V6 && !local {
-        e.w.line(" remark conduitc: neighbour discovery")?;
-        e.entry(format_args!("permit icmp any any nd-na"))?;
-        e.entry(format_args!("permit icmp any any nd-ns"))?;
+        e.remark(&["conduitc: neighbour discovery"]);
+        e.entry(&["permit icmp any any nd-na"])?;
+        e.entry(&["permit icmp any any nd-ns"])?;
     }
-    e.w.line(" remark conduitc: default deny")?;
-    e.entry(format_args!("deny {any} any any log"))
+    e.remark(&["conduitc: default deny"]);
+    e.entry(&["deny ", any, " any any log"])
 }
 
-/// The numbered entries of one list, each formatted into one reused line.
-struct Entries<'a, 'w> {
-    w: &'a mut Lines<'w>,
+/// The lines of one list body, written straight into one buffer: remarks
+/// and numbered entries, each piece already rendered and checked.
+struct Body<'a> {
+    buf: &'a mut String,
     seq_kw: &'static str,
     seq: u64,
     zone: &'a str,
-    line: String,
 }
 
-impl Entries<'_, '_> {
-    /// Writes ` [sequence ]SEQ TEXT`, the next sequence number.
-    fn entry(&mut self, text: std::fmt::Arguments<'_>) -> Result<(), EmitError> {
-        use std::fmt::Write as _;
+impl Body<'_> {
+    /// ` remark PARTS`.
+    fn remark(&mut self, parts: &[&str]) {
+        self.buf.push_str(" remark ");
+        self.push(parts);
+        self.close();
+    }
+
+    /// An entry made of `parts`: ` [sequence ]SEQ PARTS`.
+    fn entry(&mut self, parts: &[&str]) -> Result<(), EmitError> {
+        self.open()?;
+        self.push(parts);
+        self.close();
+        Ok(())
+    }
+
+    /// Starts the next entry: ` [sequence ]SEQ `.
+    fn open(&mut self) -> Result<(), EmitError> {
         self.seq += 10;
         if self.seq > SEQ_MAX {
             return Err(EmitError::Unsupported {
@@ -917,11 +978,58 @@ impl Entries<'_, '_> {
                 ),
             });
         }
-        self.line.clear();
-        // Writing into a String cannot fail.
-        let _ = write!(self.line, " {}{} ", self.seq_kw, self.seq);
-        let _ = self.line.write_fmt(text);
-        self.w.line(&self.line)
+        self.buf.push(' ');
+        self.buf.push_str(self.seq_kw);
+        self.number(self.seq);
+        self.buf.push(' ');
+        Ok(())
+    }
+
+    fn push(&mut self, parts: &[&str]) {
+        for p in parts {
+            self.buf.push_str(p);
+        }
+    }
+
+    /// `n` in decimal.
+    fn number(&mut self, n: u64) {
+        push_decimal(self.buf, n);
+    }
+
+    /// A port match as IOS writes it: `eq P` or `range LO HI`.
+    fn port_op(&mut self, lo: u16, hi: u16) {
+        if lo == hi {
+            self.buf.push_str("eq ");
+            self.number(u64::from(lo));
+        } else {
+            self.buf.push_str("range ");
+            self.number(u64::from(lo));
+            self.buf.push(' ');
+            self.number(u64::from(hi));
+        }
+    }
+
+    /// Ends the line.
+    fn close(&mut self) {
+        self.buf.push('\n');
+    }
+}
+
+/// Appends `n` in decimal to `buf`.
+fn push_decimal(buf: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len() - len) {
+        buf.push(char::from(d));
     }
 }
 
@@ -1218,9 +1326,9 @@ impl Groups {
     fn write(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
         for (kind, map) in [("network", &self.network), ("service", &self.service)] {
             for (name, lines) in map {
-                w.line(&format!("object-group {kind} {name}"))?;
+                w.parts(&["object-group ", kind, " ", name])?;
                 for l in lines {
-                    w.line(&format!(" {l}"))?;
+                    w.parts(&[" ", l])?;
                 }
                 w.line("exit")?;
             }
@@ -1531,6 +1639,20 @@ mod tests {
             add(&mut map, forged),
             Err(EmitError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn the_block_scan_accepts_what_the_guard_accepts() {
+        let ok = " 10 permit tcp host 10.0.0.1 any eq 502 log\n".repeat(5);
+        assert!(printable(&ok) && printable_lines(TARGET, &ok).is_ok());
+        for bad in ['?', '\t', '\u{7f}', '\u{e9}', '\r'] {
+            for at in [0, 63, 64, 100, ok.len()] {
+                let mut text = ok.clone();
+                text.insert(at, bad);
+                assert!(!printable(&text), "{bad:?} at {at}");
+                assert!(printable_lines(TARGET, &text).is_err(), "{bad:?} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -1,21 +1,24 @@
 //! The text pieces of the lists, rendered once per file.
 //!
-//! Every list is written twice (a first pass hashes its body for the list's
-//! name), and each rule appears in two lists (its forward entries in the
-//! list of its source zone, its replies in that of its destination zone).
-//! Rather than intersect, split and render a rule's address sets four times
-//! over, [`Texts::new`] does it once per rule and family, and renders each
-//! distinct address set once: most rules name the same zones, hosts and
-//! groups, so the rendered terms are shared through an index. It also
-//! collects the object groups those terms and the service groups name.
+//! Each rule appears in two lists (its forward entries in the list of its
+//! source zone, its replies in that of its destination zone). Rather than
+//! intersect, split and render a rule's address sets for each of them,
+//! [`Texts::new`] does it once per rule and family and keeps each distinct
+//! address set once, with the number of flat terms it expands to: most
+//! rules name the same zones, hosts and groups, so the sets are shared
+//! through an index. The entry budget is counted from those numbers
+//! ([`Texts::list_sizes`]) before anything is rendered; only then does
+//! [`Texts::render`] render each distinct set once and collect the object
+//! groups those terms and the service groups name.
 
 use std::collections::HashMap;
 
 use super::{
-    add, addr_terms, bad, family_part, network_group, service_group, EmitError, Family, Form,
-    Groups, Plan, FAMILIES,
+    add, addr_terms, bad, family_part, network_group, service_group, term_count, EmitError, Family,
+    Form, Groups, Plan, FAMILIES,
 };
-use crate::lower::{Match, RuleSet};
+use crate::backend::guard::printable_lines;
+use crate::lower::{Match, Rule, RuleSet};
 use crate::model::AddrSet;
 
 /// No terms: the side writes nothing.
@@ -23,7 +26,7 @@ const NONE: u32 = u32::MAX;
 
 /// The two address sides of one rule's entries in one family: source and
 /// destination terms (forward) or responder and initiator terms (reply),
-/// as indices into [`Texts::terms`]; [`NONE`] when the side writes nothing.
+/// as indices into [`Texts::sets`]; [`NONE`] when the side writes nothing.
 #[derive(Clone, Copy)]
 pub(super) struct Side {
     pub(super) a: u32,
@@ -47,9 +50,19 @@ struct RuleText {
     service: u32,
 }
 
-/// The rendered pieces of every planned rule.
+/// One distinct address set of one family.
+struct Set {
+    set: AddrSet,
+    fam: Family,
+    /// The flat terms it expands to (what the entry budget counts).
+    count: u64,
+}
+
+/// The address sides of every planned rule and, once rendered, their text.
 pub(super) struct Texts {
-    /// Distinct address term lists.
+    /// Distinct address sets, per family.
+    sets: Vec<Set>,
+    /// The rendered terms of each of `sets` (empty until [`Texts::render`]).
     terms: Vec<Box<[String]>>,
     /// Distinct service group names.
     services: Vec<String>,
@@ -57,40 +70,28 @@ pub(super) struct Texts {
     rules: Vec<RuleText>,
 }
 
-/// Renders each distinct address set of one family once.
+/// Keeps each distinct address set of one family once.
 struct Interner<'t> {
-    terms: &'t mut Vec<Box<[String]>>,
+    sets: &'t mut Vec<Set>,
     seen: [HashMap<AddrSet, u32>; 2],
 }
 
 impl Interner<'_> {
-    /// The terms of `set` (already the family's part): an object group for
-    /// several IPv4 prefixes when `groups` is given (and the group added to
-    /// it), the flat terms otherwise.
-    fn intern(
-        &mut self,
-        set: AddrSet,
-        fam: Family,
-        groups: Option<&mut Groups>,
-    ) -> Result<u32, EmitError> {
+    /// The index of `set` (already the family's part).
+    fn intern(&mut self, set: AddrSet, fam: Family) -> Result<u32, EmitError> {
         let slot = usize::from(fam == Family::V6);
         if let Some(&i) = self.seen.get(slot).and_then(|m| m.get(&set)) {
             return Ok(i);
         }
-        let rendered: Vec<String> = match groups {
-            Some(groups) => match network_group(&set, fam) {
-                Some(g) => {
-                    let term = format!("object-group {}", g.name());
-                    add(&mut groups.network, g)?;
-                    vec![term]
-                }
-                None => addr_terms(&set, fam),
-            },
-            None => addr_terms(&set, fam),
-        };
-        let i = u32::try_from(self.terms.len())
-            .map_err(|_| bad("too many distinct address sets".to_string()))?;
-        self.terms.push(rendered.into_boxed_slice());
+        let i = u32::try_from(self.sets.len())
+            .ok()
+            .filter(|&i| i != NONE)
+            .ok_or_else(|| bad("too many distinct address sets".to_string()))?;
+        self.sets.push(Set {
+            count: term_count(&set, fam),
+            set: set.clone(),
+            fam,
+        });
         if let Some(m) = self.seen.get_mut(slot) {
             m.insert(set, i);
         }
@@ -98,28 +99,49 @@ impl Interner<'_> {
     }
 }
 
+/// `set ∩ within`, sharing `set` when it already lies within (lowering
+/// puts most sources inside their zone).
+fn within(set: &AddrSet, within: &AddrSet) -> AddrSet {
+    if within.is_superset(set) {
+        set.clone()
+    } else {
+        set.intersection(within)
+    }
+}
+
+/// Port ranges, ICMP types or protocols per address pair of the forward
+/// entries of a rule with matcher `m` in `fam`, in the flat form.
+pub(super) fn forward_k(m: &Match, fam: Family) -> u64 {
+    let k = match (m, fam) {
+        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
+        (Match::Icmp(t), Family::V4) | (Match::Icmpv6(t), Family::V6) => t.len(),
+        (Match::Icmp(_), Family::V6) | (Match::Icmpv6(_), Family::V4) => 0,
+        (Match::Ip(_) | Match::Any, _) => 1,
+    };
+    u64::try_from(k).unwrap_or(u64::MAX)
+}
+
+/// Reply entries per address pair of `rule` in `fam`.
+pub(super) fn reply_k(rule: &Rule, fam: Family) -> u64 {
+    let k = match (&rule.matcher, fam) {
+        _ if rule.monitor => 0,
+        (Match::Tcp(p) | Match::Udp(p), _) => p.ranges().len(),
+        (Match::Icmp(t), Family::V4) if t.contains(&8) => 1,
+        (Match::Icmpv6(t), Family::V6) if t.contains(&128) => 1,
+        _ => 0,
+    };
+    u64::try_from(k).unwrap_or(u64::MAX)
+}
+
 impl Texts {
-    /// Renders every rule of `plan` in `form`, and collects the object
-    /// groups the IPv4 entries name (none in the flat form).
-    pub(super) fn new(
-        rules: &RuleSet,
-        plan: &Plan<'_>,
-        form: Form,
-    ) -> Result<(Texts, Option<Groups>), EmitError> {
-        let mut groups = match form {
-            Form::Flat => None,
-            Form::ObjectGroups => Some(Groups {
-                network: Default::default(),
-                service: Default::default(),
-            }),
-        };
-        let mut terms = Vec::new();
-        let mut services: Vec<String> = Vec::new();
-        let mut service_index: HashMap<Match, u32> = HashMap::new();
+    /// The address sides of every rule of `plan`, each distinct set kept
+    /// once and not yet rendered.
+    pub(super) fn new(rules: &RuleSet, plan: &Plan<'_>) -> Result<Texts, EmitError> {
+        let mut sets = Vec::new();
         let mut out = Vec::with_capacity(plan.ordered.len());
         {
             let mut interner = Interner {
-                terms: &mut terms,
+                sets: &mut sets,
                 seen: [HashMap::new(), HashMap::new()],
             };
             for &(rule, from, to) in &plan.ordered {
@@ -134,17 +156,13 @@ impl Texts {
                 };
                 // Anti-spoofing: a list only ever admits sources of its own
                 // zone; replies only come from responders in theirs.
-                let src_in = rule.src.intersection(&zf.addrs);
+                let src_in = within(&rule.src, &zf.addrs);
                 let resp_in = if rule.monitor {
                     AddrSet::new()
                 } else {
-                    rule.dst.intersection(&zt.addrs)
+                    within(&rule.dst, &zt.addrs)
                 };
                 for (i, fam) in FAMILIES.into_iter().enumerate() {
-                    let mut grouping = match fam {
-                        Family::V4 => groups.as_mut(),
-                        Family::V6 => None,
-                    };
                     let applies = match rule.matcher {
                         Match::Icmp(_) => fam == Family::V4,
                         Match::Icmpv6(_) => fam == Family::V6,
@@ -167,31 +185,18 @@ impl Texts {
                     if applies {
                         let dst = family_part(&rule.dst, fam);
                         if !dst.is_empty() {
-                            let a = interner.intern(src.clone(), fam, grouping.as_deref_mut())?;
-                            let b = interner.intern(dst, fam, grouping.as_deref_mut())?;
+                            let a = interner.intern(src.clone(), fam)?;
+                            let b = interner.intern(dst, fam)?;
                             if let Some(side) = text.forward.get_mut(i) {
                                 *side = Side { a, b };
-                            }
-                            if let Some(g) = grouping.as_deref_mut() {
-                                if let Some(&k) = service_index.get(&rule.matcher) {
-                                    text.service = k;
-                                } else if let Some(sg) = service_group(&rule.matcher, fam) {
-                                    let k = u32::try_from(services.len()).map_err(|_| {
-                                        bad("too many distinct services".to_string())
-                                    })?;
-                                    services.push(sg.name().to_string());
-                                    add(&mut g.service, sg)?;
-                                    service_index.insert(rule.matcher.clone(), k);
-                                    text.service = k;
-                                }
                             }
                         }
                     }
                     if replies {
                         let resp = family_part(&resp_in, fam);
                         if !resp.is_empty() {
-                            let a = interner.intern(resp, fam, grouping.as_deref_mut())?;
-                            let b = interner.intern(src, fam, grouping)?;
+                            let a = interner.intern(resp, fam)?;
+                            let b = interner.intern(src, fam)?;
                             if let Some(side) = text.reply.get_mut(i) {
                                 *side = Side { a, b };
                             }
@@ -201,14 +206,107 @@ impl Texts {
                 out.push(text);
             }
         }
-        Ok((
-            Texts {
-                terms,
-                services,
-                rules: out,
-            },
-            groups,
-        ))
+        Ok(Texts {
+            sets,
+            terms: Vec::new(),
+            services: Vec::new(),
+            rules: out,
+        })
+    }
+
+    /// The flat entries each list gets from the rules, per zone `[IPv4,
+    /// IPv6]`: for every rule, the product of its address terms and its
+    /// port ranges (or ICMP types, or protocols), forward in its source
+    /// zone's list, replies in its destination zone's.
+    pub(super) fn list_sizes(&self, plan: &Plan<'_>, zones: usize) -> Vec<[u64; 2]> {
+        let mut totals = vec![[0u64; 2]; zones];
+        let count = |i: u32| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| self.sets.get(i))
+                .map_or(0, |s| s.count)
+        };
+        for (&(rule, from, to), text) in plan.ordered.iter().zip(&self.rules) {
+            for (i, fam) in FAMILIES.into_iter().enumerate() {
+                let (Some(&f), Some(&r)) = (text.forward.get(i), text.reply.get(i)) else {
+                    continue;
+                };
+                if !f.is_empty() {
+                    let n = count(f.a)
+                        .saturating_mul(count(f.b))
+                        .saturating_mul(forward_k(&rule.matcher, fam));
+                    if let Some(t) = totals.get_mut(from).and_then(|t| t.get_mut(i)) {
+                        *t = t.saturating_add(n);
+                    }
+                }
+                if !r.is_empty() {
+                    let n = count(r.a)
+                        .saturating_mul(count(r.b))
+                        .saturating_mul(reply_k(rule, fam));
+                    if let Some(t) = totals.get_mut(to).and_then(|t| t.get_mut(i)) {
+                        *t = t.saturating_add(n);
+                    }
+                }
+            }
+        }
+        totals
+    }
+
+    /// Renders every distinct set in `form` (each checked as text that may
+    /// reach the output), and collects the object groups the IPv4 entries
+    /// name (none in the flat form).
+    pub(super) fn render(
+        &mut self,
+        plan: &Plan<'_>,
+        form: Form,
+    ) -> Result<Option<Groups>, EmitError> {
+        let mut groups = match form {
+            Form::Flat => None,
+            Form::ObjectGroups => Some(Groups {
+                network: Default::default(),
+                service: Default::default(),
+            }),
+        };
+        let mut terms = Vec::with_capacity(self.sets.len());
+        for s in &self.sets {
+            let grouped = match (s.fam, groups.as_mut()) {
+                (Family::V4, Some(g)) => match network_group(&s.set, s.fam) {
+                    Some(group) => {
+                        let term = format!("object-group {}", group.name());
+                        add(&mut g.network, group)?;
+                        Some(vec![term])
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            let rendered = grouped.unwrap_or_else(|| addr_terms(&s.set, s.fam));
+            for t in &rendered {
+                printable_lines(super::TARGET, t)?;
+            }
+            terms.push(rendered.into_boxed_slice());
+        }
+        self.terms = terms;
+        let Some(g) = groups.as_mut() else {
+            return Ok(groups);
+        };
+        let mut index: HashMap<&Match, u32> = HashMap::new();
+        for (&(rule, _, _), text) in plan.ordered.iter().zip(self.rules.iter_mut()) {
+            if text.forward.first().is_none_or(|s| s.is_empty()) {
+                continue;
+            }
+            if let Some(&k) = index.get(&rule.matcher) {
+                text.service = k;
+            } else if let Some(sg) = service_group(&rule.matcher, Family::V4) {
+                let k = u32::try_from(self.services.len())
+                    .map_err(|_| bad("too many distinct services".to_string()))?;
+                self.services.push(sg.name().to_string());
+                add(&mut g.service, sg)?;
+                index.insert(&rule.matcher, k);
+                text.service = k;
+            }
+        }
+        Ok(groups)
     }
 
     fn side(&self, at: usize, fam: Family, reply: bool) -> Option<(&[String], &[String])> {

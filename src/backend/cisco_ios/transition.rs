@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::read::{self, PREFIX};
-use super::{emit_to_form, header_version, io_error, vty, Form, Lines, TARGET};
+use super::{emit_to_form, header_version, vty, Form, Lines, TARGET};
 use crate::backend::guard::printable_lines;
 use crate::backend::header::build_summary;
 use crate::backend::EmitError;
@@ -256,9 +256,9 @@ pub(in crate::backend) fn transition_to(
     for l in &text {
         printable_lines(TARGET, l)?;
     }
-    let mut w = Lines { out };
+    let mut w = Lines::new(out);
     for l in &text {
         w.line(l)?;
     }
-    w.out.flush().map_err(io_error)
+    w.finish()
 }
