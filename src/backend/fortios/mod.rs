@@ -288,9 +288,14 @@ impl PartialEq for NoCase<'_> {
 impl Eq for NoCase<'_> {}
 
 impl std::hash::Hash for NoCase<'_> {
+    /// The bytes in lower case, in pieces of up to 64.
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        for b in self.0.bytes() {
-            h.write_u8(b.to_ascii_lowercase());
+        let mut buf = [0u8; 64];
+        for piece in self.0.as_bytes().chunks(buf.len()) {
+            let lower = buf.get_mut(..piece.len()).unwrap_or_default();
+            lower.copy_from_slice(piece);
+            lower.make_ascii_lowercase();
+            h.write(lower);
         }
         h.write_u8(0xff);
     }
@@ -445,7 +450,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
                 }
                 Some(_) => {}
                 None => {
-                    names.claim(&name, "service group")?;
+                    names.claim_owned(name.clone(), "service group")?;
                     svc_groups.insert(name.clone(), set.clone());
                 }
             }
@@ -456,7 +461,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         *slot = Some(quote(&name)?);
     }
     for s in &services {
-        names.claim(&s.name(), "service")?;
+        names.claim_owned(s.name(), "service")?;
     }
     addr_names.claim_all(&mut names)?;
     drop(names);
@@ -482,7 +487,6 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         })
     });
     drop(slots);
-    let mut policy_names = Names::default();
     for (p, id) in plans.iter_mut().zip(ids) {
         p.id = id;
         p.policy_name = if p.rule.monitor {
@@ -495,6 +499,9 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         } else {
             Cow::Owned(shorten(&p.rule.name, POLICY_NAME_MAX))
         };
+    }
+    let mut policy_names = Names::default();
+    for p in &plans {
         policy_names.claim(&p.policy_name, "policy")?;
     }
     drop(policy_names);
@@ -696,7 +703,7 @@ fn write_text(
         });
         for (name, iv) in objects {
             out.push_str("    edit ");
-            push_quoted(&mut out, &name);
+            push_quoted(&mut out, name);
             out.push('\n');
             address_body(&mut out, iv, fam);
             out.push_str("    next\n");

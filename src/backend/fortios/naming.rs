@@ -2,6 +2,7 @@
 //! policy names shortened with a hash to the platform's limits, policy IDs,
 //! and uniqueness.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -180,6 +181,11 @@ pub(super) fn address_name(iv: (u128, u128), fam: Family) -> String {
 /// `PREFIX` `KIND-` and 16 hex digits of a SHA-256 of the kind and the
 /// members.
 pub(super) fn group_name(kind: &str, members: &[String]) -> String {
+    group_name_of(kind, members.iter().map(String::as_str))
+}
+
+/// [`group_name`] of members given one by one.
+pub(super) fn group_name_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> String {
     let mut text = String::from(kind);
     for m in members {
         text.push('\n');
@@ -197,15 +203,15 @@ pub(super) struct AddrNames {
     by_set: HashMap<FamSet, usize>,
     /// Group names, quoted for the CLI, in the order the sets were named.
     names: Vec<String>,
-    /// (family, group name) -> member names, in address order.
-    groups: BTreeMap<(Family, String), Vec<String>>,
-    /// (family, interval), in address order.
-    objects: BTreeSet<(Family, (u128, u128))>,
+    /// (family, group name) -> member intervals, in address order.
+    groups: BTreeMap<(Family, String), Vec<(u128, u128)>>,
+    /// (family, interval) -> object name, in address order.
+    objects: BTreeMap<(Family, (u128, u128)), String>,
 }
 
 impl AddrNames {
-    /// Names `set` (of family `fam`) and its intervals; refuses a group
-    /// name that two different sets would share.
+    /// Names `set` and its intervals; refuses a group name that two
+    /// different sets would share.
     /// Returns the index of the quoted name ([`AddrNames::quoted`]).
     pub(super) fn name(&mut self, set: &FamSet) -> Result<usize, EmitError> {
         if let Some(&i) = self.by_set.get(set) {
@@ -213,28 +219,36 @@ impl AddrNames {
         }
         let fam = set.family();
         let ivs = set.intervals();
-        let members: Vec<String> = ivs.iter().map(|&iv| address_name(iv, fam)).collect();
         let kind = match fam {
             Family::V4 => "g4",
             Family::V6 => "g6",
         };
-        let name = group_name(kind, &members);
+        for &iv in &ivs {
+            self.objects
+                .entry((fam, iv))
+                .or_insert_with(|| address_name(iv, fam));
+        }
+        let name = group_name_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
         match self.groups.get(&(fam, name.clone())) {
-            Some(m) if *m != members => {
+            Some(m) if *m != ivs => {
                 return Err(bad(format!(
                     "address group name {name} would stand for two different sets"
                 )))
             }
             Some(_) => {}
             None => {
-                self.groups.insert((fam, name.clone()), members);
+                self.groups.insert((fam, name.clone()), ivs);
             }
         }
-        self.objects.extend(ivs.into_iter().map(|iv| (fam, iv)));
         let i = self.names.len();
         self.names.push(super::quote::quote(&name)?);
         self.by_set.insert(set.clone(), i);
         Ok(i)
+    }
+
+    /// The name of the object of an interval [`AddrNames::name`] has named.
+    fn object_name(&self, fam: Family, iv: (u128, u128)) -> &str {
+        self.objects.get(&(fam, iv)).map_or("", String::as_str)
     }
 
     /// The quoted group name at `i`, as [`AddrNames::name`] returned it
@@ -247,29 +261,39 @@ impl AddrNames {
     pub(super) fn objects_of(
         &self,
         fam: Family,
-    ) -> impl Iterator<Item = (String, (u128, u128))> + '_ {
+    ) -> impl Iterator<Item = (&str, (u128, u128))> + '_ {
         self.objects
             .iter()
-            .filter(move |(f, _)| *f == fam)
-            .map(|&(f, iv)| (address_name(iv, f), iv))
+            .filter(move |((f, _), _)| *f == fam)
+            .map(|(&(_, iv), n)| (n.as_str(), iv))
     }
 
     /// Groups of one family, by name: (name, member names).
-    pub(super) fn groups_of(&self, fam: Family) -> impl Iterator<Item = (&str, &[String])> + '_ {
+    pub(super) fn groups_of(
+        &self,
+        fam: Family,
+    ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
         self.groups
             .iter()
             .filter(move |((f, _), _)| *f == fam)
-            .map(|((_, n), m)| (n.as_str(), m.as_slice()))
+            .map(move |((_, n), m)| {
+                (
+                    n.as_str(),
+                    m.iter().map(move |&iv| self.object_name(fam, iv)),
+                )
+            })
     }
 
     /// Claims every object and group name in `names`.
-    pub(super) fn claim_all(&self, names: &mut Names) -> Result<(), EmitError> {
+    pub(super) fn claim_all<'a>(&'a self, names: &mut Names<'a>) -> Result<(), EmitError> {
         for fam in [Family::V4, Family::V6] {
             for (n, _) in self.objects_of(fam) {
-                names.claim(&n, "address")?;
-            }
-            for (n, _) in self.groups_of(fam) {
                 names.claim(n, "address")?;
+            }
+            for ((f, n), _) in &self.groups {
+                if *f == fam {
+                    names.claim(n, "address")?;
+                }
             }
         }
         Ok(())
@@ -369,22 +393,34 @@ fn assign_ids<K: Ord>(slots: Vec<(u32, K)>) -> Vec<u32> {
     out
 }
 
-/// Case-insensitive uniqueness of names within one namespace.
+/// Case-insensitive uniqueness of names within one namespace. A name
+/// without upper-case letters is kept borrowed.
 #[derive(Default)]
-pub(super) struct Names(HashSet<String>);
+pub(super) struct Names<'a>(HashSet<Cow<'a, str>>);
 
-impl Names {
-    pub(super) fn claim(&mut self, name: &str, what: &str) -> Result<(), EmitError> {
+impl<'a> Names<'a> {
+    pub(super) fn claim(&mut self, name: &'a str, what: &str) -> Result<(), EmitError> {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.claim_owned(name.to_string(), what)
+        } else {
+            self.insert(Cow::Borrowed(name), name, what)
+        }
+    }
+
+    pub(super) fn claim_owned(&mut self, name: String, what: &str) -> Result<(), EmitError> {
+        let key = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase()
+        } else {
+            name.clone()
+        };
+        self.insert(Cow::Owned(key), &name, what)
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, name: &str, what: &str) -> Result<(), EmitError> {
         if name.len() > OBJECT_NAME_MAX {
             return Err(bad(format!("{what} name {name} is too long")));
         }
-        let fresh = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.0.insert(name.to_ascii_lowercase())
-        } else {
-            // Most names are lower case already: look before copying.
-            !self.0.contains(name) && self.0.insert(name.to_string())
-        };
-        if !fresh {
+        if !self.0.insert(key) {
             return Err(bad(format!("{what} name {name} would be used twice")));
         }
         Ok(())
