@@ -290,7 +290,7 @@ impl AddrNames {
             for (n, _) in self.objects_of(fam) {
                 names.claim(n, "address")?;
             }
-            for ((f, n), _) in &self.groups {
+            for (f, n) in self.groups.keys() {
                 if *f == fam {
                     names.claim(n, "address")?;
                 }
