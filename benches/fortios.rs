@@ -7,10 +7,7 @@
 //! interface in every zone. It is checked and lowered once, outside the
 //! timing; then the rule set is emitted `RUNS` times (default 5) into a
 //! writer that only counts bytes, as `build --out` streams into a file. The
-//! figures are the thread's CPU time (minimum and median) and the growth of
-//! the process's peak resident set during one emission (Linux: the peak is
-//! reset through `/proc/self/clear_refs` first), which is the emitter's
-//! working memory.
+//! figures are wall and thread CPU time, minimum and median.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -40,15 +37,6 @@ impl std::io::Write for Counter {
     }
 }
 
-/// A field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`).
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-}
-
 fn main() {
     let (zones, flows) = (env_or("ZONES", 1_000), env_or("FLOWS", 100_000));
     let runs = env_or("RUNS", 5);
@@ -73,23 +61,6 @@ fn main() {
     );
     drop(text);
 
-    // Working memory of one emission: the growth of the peak resident set.
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let before = status_kib("VmRSS:");
-    let mut sink = Counter::default();
-    backend::emit_to(&rules, Target::Fortios, &mut sink).unwrap();
-    let grown = before
-        .zip(status_kib("VmHWM:"))
-        .map(|(b, p)| p.saturating_sub(b));
-    match (reset, grown) {
-        (true, Some(kib)) => println!(
-            "output: {:.1} MB; peak resident set grew by {:.1} MiB while emitting",
-            sink.0 as f64 / 1e6,
-            kib as f64 / 1024.0
-        ),
-        _ => println!("output: {:.1} MB", sink.0 as f64 / 1e6),
-    }
-
     report(
         "fortios emit_to",
         &time(runs, || {
@@ -97,4 +68,7 @@ fn main() {
             backend::emit_to(&rules, Target::Fortios, &mut sink).map(|()| sink.0)
         }),
     );
+    let mut sink = Counter::default();
+    backend::emit_to(&rules, Target::Fortios, &mut sink).unwrap();
+    println!("output: {:.1} MB", sink.0 as f64 / 1e6);
 }
