@@ -186,7 +186,8 @@ pub(crate) use read::{read as read_tree, Block as Tree, Entry as TreeEntry, Item
 mod transition;
 mod validate;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
@@ -196,9 +197,12 @@ use super::EmitError;
 use crate::lower::{LocalRule, Rule, RuleSet};
 use crate::model::platform::FORTIOS;
 use crate::model::AddrSet;
-use naming::{form, group_name, policy_ids, shorten, AddrNames, Form, Names};
-use plan::{plan, Group, Svc};
-use quote::quote;
+use naming::{
+    form, group_name, id_slot_of_parts, policy_ids, policy_ids_by, shorten, AddrNames, FamSet,
+    Form, Names,
+};
+use plan::{check_comments, clip, plan, Entry, Group, Svc, SvcSets};
+use quote::{push_escaped, push_quoted, quote};
 use validate::validate;
 
 const TARGET: &str = "fortios";
@@ -220,12 +224,6 @@ enum Family {
 }
 
 impl Family {
-    fn part(self, set: &AddrSet) -> AddrSet {
-        match self {
-            Family::V4 => set.v4_only(),
-            Family::V6 => set.v6_only(),
-        }
-    }
     fn has(self, set: &AddrSet) -> bool {
         match self {
             Family::V4 => set.has_v4(),
@@ -236,8 +234,8 @@ impl Family {
 
 /// Writes the same text as [`emit`] to `out`, in pieces of about
 /// [`CHUNK`] bytes as it renders, so memory does not grow with the text.
-/// Every refusal is decided before the first byte: the text is rendered
-/// once into a sink that checks and discards it, then again into `out`.
+/// Every refusal is decided before the first byte: planning checks every
+/// string the text will hold, so writing can fail only on I/O.
 pub fn emit_to(rules: &RuleSet, out: &mut dyn std::io::Write) -> Result<(), EmitError> {
     render(rules, Sink::Stream(out))
 }
@@ -272,25 +270,54 @@ const CHUNK: usize = 64 * 1024;
 enum Sink<'w> {
     /// Collected whole (refusals found while rendering leave it unused).
     Memory(&'w mut String),
-    /// Streamed, after a first pass that finds every refusal.
+    /// Streamed as it is written (planning has found every refusal).
     Stream(&'w mut dyn std::io::Write),
 }
 
-/// Plans `rules` and writes the text into `sink`.
+/// A name compared and hashed ignoring ASCII case, without a lower-case
+/// copy.
+#[derive(Clone, Copy)]
+struct NoCase<'a>(&'a str);
+
+impl PartialEq for NoCase<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for NoCase<'_> {}
+
+impl std::hash::Hash for NoCase<'_> {
+    /// The bytes in lower case, in pieces of up to 64.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let mut buf = [0u8; 64];
+        for piece in self.0.as_bytes().chunks(buf.len()) {
+            let lower = buf.get_mut(..piece.len()).unwrap_or_default();
+            lower.copy_from_slice(piece);
+            lower.make_ascii_lowercase();
+            h.write(lower);
+        }
+        h.write_u8(0xff);
+    }
+}
+
+/// Plans `rules` and writes the text into `sink`. Every refusal comes
+/// from planning: writing can fail only on I/O.
 fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     validate(rules)?;
     let zones = &rules.zones;
-    let by_name: std::collections::HashMap<String, usize> = zones
+    let by_name: HashMap<NoCase<'_>, usize> = zones
         .iter()
         .enumerate()
         .rev()
-        .map(|(i, z)| (z.name.to_ascii_lowercase(), i))
+        .map(|(i, z)| (NoCase(&z.name), i))
         .collect();
-    let zone_index = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
+    let zone_index = |name: &str| by_name.get(&NoCase(name)).copied();
 
     // 1. Group rules by (flow, zones), in rule order.
+    let mut entries: Vec<Entry> = Vec::with_capacity(rules.rules.len());
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: BTreeMap<(String, usize, usize), usize> = BTreeMap::new();
+    let mut index: HashMap<(NoCase<'_>, usize, usize), usize> = HashMap::new();
     for rule in &rules.rules {
         let (Some(from), Some(to)) = (zone_index(&rule.src_zone), zone_index(&rule.dst_zone))
         else {
@@ -302,43 +329,43 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
             return Err(unsupported(format!("rule {}", rule.name)));
         };
-        let boxed = (
-            rule.src.intersection(&zf.addrs),
-            rule.dst.intersection(&zt.addrs),
-        );
-        let key = (rule.name.to_ascii_lowercase(), from, to);
+        entries.push(Entry {
+            rule,
+            src: clip(&rule.src, &zf.addrs),
+            dst: clip(&rule.dst, &zt.addrs),
+            next: None,
+        });
+        let key = (NoCase(&rule.name), from, to);
         match index.get(&key).and_then(|&i| groups.get_mut(i)) {
-            Some(g) => {
-                g.rules.push(rule);
-                g.boxes.push(boxed);
-            }
+            Some(g) => g.push(&mut entries),
             None => {
                 index.insert(key, groups.len());
-                groups.push(Group {
-                    first: rule,
-                    src_zone: from,
-                    dst_zone: to,
-                    rules: vec![rule],
-                    boxes: vec![boxed],
-                });
+                groups.extend(Group::new(&entries, from, to));
             }
         }
     }
+    drop(index);
 
     // 2. Merge each group into one policy's worth of addresses and services,
     //    refusing any merge that would widen a rule.
     // Logged flows first, catch-alls last (see the module docs).
     groups.sort_by_key(|g| (g.first.monitor, !g.first.log));
-    let mut plans = Vec::new();
+    let with_firewall = rules.firewall.is_some();
+    let mut svc_sets = SvcSets::default();
+    let mut scratch = Vec::new();
+    let mut plans = Vec::with_capacity(groups.len());
     for g in &groups {
-        if let Some(p) = plan(g, rules.firewall.is_some())? {
+        if let Some(p) = plan(g, &entries, with_firewall, &mut scratch, &mut svc_sets)? {
             plans.push(p);
         }
     }
+    drop(groups);
+    drop(entries);
 
     // 2b. Traffic to the device itself: one local-in entry per entry and
     //     source zone, planned like a flow (see the module docs).
     let local_rules: Vec<Rule> = rules.local.iter().map(LocalRule::as_flow_rule).collect();
+    let mut local_entries: Vec<Entry> = Vec::new();
     let mut local_groups: Vec<Group> = Vec::new();
     for rule in &local_rules {
         let Some(from) = zone_index(&rule.src_zone) else {
@@ -347,29 +374,28 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
                 rule.name, rule.src_zone
             )));
         };
-        let boxed = (rule.src.intersection(&zones[from].addrs), rule.dst.clone());
+        let Some(zf) = zones.get(from) else {
+            return Err(unsupported(format!("local rule {}", rule.name)));
+        };
+        local_entries.push(Entry {
+            rule,
+            src: clip(&rule.src, &zf.addrs),
+            dst: rule.dst.clone(),
+            next: None,
+        });
         match local_groups
             .iter_mut()
             .find(|g| g.src_zone == from && g.first.name.eq_ignore_ascii_case(&rule.name))
         {
-            Some(g) => {
-                g.rules.push(rule);
-                g.boxes.push(boxed);
-            }
-            None => local_groups.push(Group {
-                first: rule,
-                src_zone: from,
-                dst_zone: from,
-                rules: vec![rule],
-                boxes: vec![boxed],
-            }),
+            Some(g) => g.push(&mut local_entries),
+            None => local_groups.extend(Group::new(&local_entries, from, from)),
         }
     }
     // Logged entries first, then by name (the lowering's order).
     local_groups.sort_by_key(|g| !g.first.log);
     let mut local_plans = Vec::new();
     for g in &local_groups {
-        if let Some(p) = plan(g, true)? {
+        if let Some(p) = plan(g, &local_entries, true, &mut scratch, &mut svc_sets)? {
             local_plans.push(p);
         }
     }
@@ -381,71 +407,104 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     let mut refs: Vec<AddrRefs> = Vec::with_capacity(plans.len() + local_plans.len());
     for p in plans.iter().chain(&local_plans) {
         let mut r: AddrRefs = [None; 2];
-        for (slot, fam) in r.iter_mut().zip([Family::V4, Family::V6]) {
-            if let Some((s, d)) = p.addrs(fam) {
-                let si = addr_names.name(fam, &s)?;
-                let di = addr_names.name(fam, &d)?;
-                *slot = Some((si, di));
-            }
+        if let Some((s, d)) = &p.v4 {
+            r[0] = Some((
+                addr_names.name(&FamSet::V4(s.clone()))?,
+                addr_names.name(&FamSet::V4(d.clone()))?,
+            ));
+        }
+        if let Some((s, d)) = &p.v6 {
+            r[1] = Some((
+                addr_names.name(&FamSet::V6(s.clone()))?,
+                addr_names.name(&FamSet::V6(d.clone()))?,
+            ));
         }
         refs.push(r);
     }
     let local_refs = refs.split_off(plans.len());
 
-    // 4. Services and service groups, named from their content.
+    // 4. Services and service groups, named from their content, each set
+    //    of services once (in order of first use); per set, the quoted
+    //    name a policy refers to.
     let mut services: BTreeSet<Svc> = BTreeSet::new();
     let mut svc_groups: BTreeMap<String, Vec<Svc>> = BTreeMap::new();
+    let mut svc_refs: Vec<Option<String>> = vec![None; svc_sets.sets.len()];
     let mut names = Names::default();
-    for p in plans.iter_mut().chain(local_plans.iter_mut()) {
-        services.extend(p.services.iter().copied());
-        if p.services.len() > 1 {
-            let members: Vec<String> = p.services.iter().map(|s| s.name()).collect();
+    for p in plans.iter().chain(&local_plans) {
+        let (Some(set), Some(slot)) = (svc_sets.sets.get(p.services), svc_refs.get_mut(p.services))
+        else {
+            continue;
+        };
+        if slot.is_some() {
+            continue;
+        }
+        services.extend(set.iter().copied());
+        let name = if set.len() > 1 {
+            let members: Vec<String> = set.iter().map(|s| s.name()).collect();
             let name = group_name("sg", &members);
             match svc_groups.get(&name) {
-                Some(m) if *m != p.services => {
+                Some(m) if m != set => {
                     return Err(bad(format!(
                         "service group name {name} would stand for two different sets"
                     )))
                 }
                 Some(_) => {}
                 None => {
-                    names.claim(&name, "service group")?;
-                    svc_groups.insert(name.clone(), p.services.clone());
+                    names.claim_owned(name.clone(), "service group")?;
+                    svc_groups.insert(name.clone(), set.clone());
                 }
             }
-            p.service_ref = name;
-        } else if let Some(s) = p.services.first() {
-            p.service_ref = s.name();
-        }
+            name
+        } else {
+            set.first().map(|s| s.name()).unwrap_or_default()
+        };
+        *slot = Some(quote(&name)?);
     }
     for s in &services {
-        names.claim(&s.name(), "service")?;
+        names.claim_owned(s.name(), "service")?;
     }
-    for n in addr_names.all_names() {
-        names.claim(&n, "address")?;
-    }
+    addr_names.claim_all(&mut names)?;
+    drop(names);
 
     // 5. Policy IDs and names.
-    let keys: Vec<String> = plans
+    let slots: Vec<u32> = plans
         .iter()
         .map(|p| {
+            id_slot_of_parts(&[
+                "conduitc-policy",
+                &p.rule.name,
+                &p.rule.src_zone,
+                &p.rule.dst_zone,
+            ])
+        })
+        .collect();
+    let ids = policy_ids_by(&slots, |i| {
+        plans.get(i).map_or_else(String::new, |p| {
             format!(
                 "conduitc-policy\n{}\n{}\n{}",
                 p.rule.name, p.rule.src_zone, p.rule.dst_zone
             )
         })
-        .collect();
-    let mut policy_names = Names::default();
-    for (p, id) in plans.iter_mut().zip(policy_ids(&keys)) {
+    });
+    drop(slots);
+    for (p, id) in plans.iter_mut().zip(ids) {
         p.id = id;
-        let base = if p.rule.monitor {
-            format!("{}/monitor.{}", p.rule.conduit, p.rule.dst_zone)
+        p.policy_name = if p.rule.monitor {
+            Cow::Owned(shorten(
+                &format!("{}/monitor.{}", p.rule.conduit, p.rule.dst_zone),
+                POLICY_NAME_MAX,
+            ))
+        } else if p.rule.name.len() <= POLICY_NAME_MAX {
+            Cow::Borrowed(p.rule.name.as_str())
         } else {
-            p.rule.name.clone()
+            Cow::Owned(shorten(&p.rule.name, POLICY_NAME_MAX))
         };
-        p.policy_name = shorten(&base, POLICY_NAME_MAX);
+    }
+    let mut policy_names = Names::default();
+    for p in &plans {
         policy_names.claim(&p.policy_name, "policy")?;
     }
+    drop(policy_names);
 
     // 5b. Local-in IDs: from the entry's name and source zone, and one for
     //     the final deny, in the same range as policy IDs.
@@ -460,18 +519,51 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
         p.id = id;
     }
 
+    // 5c. Every string the text holds, checked in the order it is written,
+    //     so that writing cannot refuse: interfaces quoted once each (a
+    //     policy refers to them by index), policy names and comments
+    //     checked where they are written unquoted-then-escaped.
+    let mut head = String::new();
+    header(&mut head, rules);
+    printable_lines(TARGET, &head)?;
+    let mut ifaces: Vec<String> = Vec::new();
+    let mut iface_index: HashMap<&str, usize> = HashMap::new();
+    let mut plan_ifaces: Vec<(usize, usize)> = Vec::with_capacity(plans.len());
+    for p in &plans {
+        quote::check(&p.policy_name)?;
+        let i = (
+            intern_quoted(&mut ifaces, &mut iface_index, p.in_iface)?,
+            intern_quoted(&mut ifaces, &mut iface_index, p.out_iface)?,
+        );
+        check_comments(&p.comments(zones), p.rule)?;
+        plan_ifaces.push(i);
+    }
+    let mut local_ifaces: Vec<usize> = Vec::with_capacity(local_plans.len());
+    if rules.filters_local() {
+        for p in &local_plans {
+            check_local_comments(p.rule, zones.get(p.src_zone))?;
+            local_ifaces.push(intern_quoted(&mut ifaces, &mut iface_index, p.in_iface)?);
+        }
+    }
+
     // 6. Write.
     let parts = Parts {
         rules,
+        head: &head,
         addr_names: &addr_names,
         services: &services,
         svc_groups: &svc_groups,
+        svc_refs: &svc_refs,
+        ifaces: &ifaces,
         plans: &plans,
+        plan_ifaces: &plan_ifaces,
         local_plans: &local_plans,
+        local_ifaces: &local_ifaces,
         refs: &refs,
         local_refs: &local_refs,
         deny_id,
     };
+    // The last guard, on every piece: the checks above make it hold.
     match sink {
         Sink::Memory(text) => write_text(&parts, &mut |piece: &str| {
             printable_lines(TARGET, piece)?;
@@ -479,13 +571,27 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
             Ok(())
         }),
         Sink::Stream(out) => {
-            write_text(&parts, &mut |piece: &str| printable_lines(TARGET, piece))?;
             write_text(&parts, &mut |piece: &str| {
+                printable_lines(TARGET, piece)?;
                 out.write_all(piece.as_bytes()).map_err(io_error)
             })?;
             out.flush().map_err(io_error)
         }
     }
+}
+
+/// The index of `name` quoted in `quoted`, added when new.
+fn intern_quoted<'s>(
+    quoted: &mut Vec<String>,
+    index: &mut HashMap<&'s str, usize>,
+    name: &'s str,
+) -> Result<usize, EmitError> {
+    if let Some(&i) = index.get(name) {
+        return Ok(i);
+    }
+    quoted.push(quote(name)?);
+    index.insert(name, quoted.len() - 1);
+    Ok(quoted.len() - 1)
 }
 
 fn io_error(e: std::io::Error) -> EmitError {
@@ -498,11 +604,21 @@ fn io_error(e: std::io::Error) -> EmitError {
 /// What step 6 of [`render`] writes from.
 struct Parts<'p, 'r> {
     rules: &'r RuleSet,
+    /// The header, checked.
+    head: &'p str,
     addr_names: &'p AddrNames,
     services: &'p BTreeSet<Svc>,
     svc_groups: &'p BTreeMap<String, Vec<Svc>>,
+    /// Per set of services, the quoted name a policy refers to.
+    svc_refs: &'p [Option<String>],
+    /// Quoted interface names.
+    ifaces: &'p [String],
     plans: &'p [plan::Plan<'r>],
+    /// Per plan, its interfaces (indices into `ifaces`).
+    plan_ifaces: &'p [(usize, usize)],
     local_plans: &'p [plan::Plan<'p>],
+    /// Per local plan, its interface (an index into `ifaces`).
+    local_ifaces: &'p [usize],
     /// Per plan, the names of its addresses.
     refs: &'p [AddrRefs],
     /// Per local plan, the names of its addresses.
@@ -528,61 +644,91 @@ fn spill(
     Ok(())
 }
 
-/// Writes the text of planned `parts`, in pieces, into `put`.
+/// Appends the decimal digits of `n`.
+fn push_u32(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            // `n % 10` is a digit.
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &b in buf.get(i..).unwrap_or(&[]) {
+        out.push(char::from(b));
+    }
+}
+
+/// Writes the text of planned `parts`, in pieces, into `put`. Everything
+/// it writes was checked while planning: only `put` can fail.
 fn write_text(
     parts: &Parts<'_, '_>,
     put: &mut dyn FnMut(&str) -> Result<(), EmitError>,
 ) -> Result<(), EmitError> {
     let Parts {
         rules,
+        head,
         addr_names,
         services,
         svc_groups,
+        svc_refs,
+        ifaces,
         plans,
+        plan_ifaces,
         local_plans,
+        local_ifaces,
         refs,
         local_refs,
         deny_id,
     } = *parts;
     let zones = &rules.zones;
+    let iface = |i: usize| ifaces.get(i).map_or("", String::as_str);
+    let svc_ref = |i: usize| svc_refs.get(i).and_then(Option::as_deref).unwrap_or("");
     let mut out = String::with_capacity(CHUNK + 4096);
-    header(&mut out, rules);
+    out.push_str(head);
     for fam in [Family::V4, Family::V6] {
-        let objects = addr_names.objects_of(fam);
-        if objects.is_empty() {
+        let mut objects = addr_names.objects_of(fam).peekable();
+        if objects.peek().is_none() {
             continue;
         }
-        let table = match fam {
-            Family::V4 => "address",
-            Family::V6 => "address6",
-        };
-        let _ = writeln!(out, "config firewall {table}");
-        for (name, iv) in &objects {
-            edit(&mut out, &quote(name)?, &address_body(*iv, fam));
+        out.push_str(match fam {
+            Family::V4 => "config firewall address\n",
+            Family::V6 => "config firewall address6\n",
+        });
+        for (name, iv) in objects {
+            out.push_str("    edit ");
+            push_quoted(&mut out, name);
+            out.push('\n');
+            address_body(&mut out, iv, fam);
+            out.push_str("    next\n");
             spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
     for fam in [Family::V4, Family::V6] {
-        let groups = addr_names.groups_of(fam);
-        if groups.is_empty() {
+        let mut groups = addr_names.groups_of(fam).peekable();
+        if groups.peek().is_none() {
             continue;
         }
-        let table = match fam {
-            Family::V4 => "addrgrp",
-            Family::V6 => "addrgrp6",
-        };
-        let _ = writeln!(out, "config firewall {table}");
-        for (name, members) in &groups {
-            let members = members
-                .iter()
-                .map(|m| quote(m))
-                .collect::<Result<Vec<_>, _>>()?;
-            edit(
-                &mut out,
-                &quote(name)?,
-                &[format!("set member {}", members.join(" "))],
-            );
+        out.push_str(match fam {
+            Family::V4 => "config firewall addrgrp\n",
+            Family::V6 => "config firewall addrgrp6\n",
+        });
+        for (name, members) in groups {
+            out.push_str("    edit ");
+            push_quoted(&mut out, name);
+            out.push_str("\n        set member");
+            for m in members {
+                out.push(' ');
+                push_quoted(&mut out, m);
+            }
+            out.push_str("\n    next\n");
             spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
@@ -590,7 +736,15 @@ fn write_text(
     if !services.is_empty() {
         out.push_str("config firewall service custom\n");
         for s in services {
-            edit(&mut out, &quote(&s.name())?, &s.body());
+            out.push_str("    edit ");
+            push_quoted(&mut out, &s.name());
+            out.push('\n');
+            for l in s.body() {
+                out.push_str("        ");
+                out.push_str(&l);
+                out.push('\n');
+            }
+            out.push_str("    next\n");
             spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
@@ -598,84 +752,96 @@ fn write_text(
     if !svc_groups.is_empty() {
         out.push_str("config firewall service group\n");
         for (name, members) in svc_groups {
-            let m = members
-                .iter()
-                .map(|s| quote(&s.name()))
-                .collect::<Result<Vec<_>, _>>()?;
-            edit(
-                &mut out,
-                &quote(name)?,
-                &[format!("set member {}", m.join(" "))],
-            );
+            out.push_str("    edit ");
+            push_quoted(&mut out, name);
+            out.push_str("\n        set member");
+            for s in members {
+                out.push(' ');
+                push_quoted(&mut out, &s.name());
+            }
+            out.push_str("\n    next\n");
             spill(&mut out, put, false)?;
         }
         out.push_str("end\n");
     }
     out.push_str("config firewall policy\n");
-    for (p, r) in plans.iter().zip(refs) {
-        let mut lines = vec![
-            format!("set name {}", quote(&p.policy_name)?),
-            format!("set srcintf {}", quote(&p.in_iface)?),
-            format!("set dstintf {}", quote(&p.out_iface)?),
-            "set action accept".to_string(),
-        ];
+    for ((p, r), &(i_in, i_out)) in plans.iter().zip(refs).zip(plan_ifaces) {
+        out.push_str("    edit ");
+        push_u32(&mut out, p.id);
+        out.push_str("\n        set name ");
+        push_quoted(&mut out, &p.policy_name);
+        out.push_str("\n        set srcintf ");
+        out.push_str(iface(i_in));
+        out.push_str("\n        set dstintf ");
+        out.push_str(iface(i_out));
+        out.push_str("\n        set action accept\n");
         for (names, suffix) in r.iter().zip(["", "6"]) {
             match *names {
                 Some((s, d)) => {
-                    let sn = addr_names.quoted(s)?;
-                    let dn = addr_names.quoted(d)?;
-                    lines.push(format!("set srcaddr{suffix} {sn}"));
-                    lines.push(format!("set dstaddr{suffix} {dn}"));
+                    out.push_str("        set srcaddr");
+                    out.push_str(suffix);
+                    out.push(' ');
+                    out.push_str(addr_names.quoted(s));
+                    out.push_str("\n        set dstaddr");
+                    out.push_str(suffix);
+                    out.push(' ');
+                    out.push_str(addr_names.quoted(d));
+                    out.push('\n');
                 }
                 None => {
-                    lines.push(format!("unset srcaddr{suffix}"));
-                    lines.push(format!("unset dstaddr{suffix}"));
+                    out.push_str("        unset srcaddr");
+                    out.push_str(suffix);
+                    out.push_str("\n        unset dstaddr");
+                    out.push_str(suffix);
+                    out.push('\n');
                 }
             }
         }
-        lines.push("set schedule \"always\"".to_string());
-        lines.push(format!("set service {}", quote(&p.service_ref)?));
-        lines.push(format!(
-            "set logtraffic {}",
-            if p.log { "all" } else { "disable" }
-        ));
-        let comments = p.comments(zones)?;
-        lines.push(format!("set comments {}", quote(&comments)?));
-        edit(&mut out, &p.id.to_string(), &lines);
+        out.push_str("        set schedule \"always\"\n        set service ");
+        out.push_str(svc_ref(p.services));
+        out.push_str(if p.log {
+            "\n        set logtraffic all\n        set comments \""
+        } else {
+            "\n        set logtraffic disable\n        set comments \""
+        });
+        for piece in p.comments(zones) {
+            push_escaped(&mut out, piece);
+        }
+        out.push_str("\"\n    next\n");
         spill(&mut out, put, false)?;
     }
     out.push_str("end\n");
     if rules.filters_local() {
         for (fi, table) in [(0, "local-in-policy"), (1, "local-in-policy6")] {
             let _ = writeln!(out, "config firewall {table}");
-            for (p, r) in local_plans.iter().zip(local_refs) {
+            for ((p, r), &i_in) in local_plans.iter().zip(local_refs).zip(local_ifaces) {
                 let Some((s, d)) = r.get(fi).copied().flatten() else {
                     continue;
                 };
-                let comments = local_comments(p.rule, zones.get(p.src_zone))?;
-                let lines = vec![
-                    format!("set intf {}", quote(&p.in_iface)?),
-                    format!("set srcaddr {}", addr_names.quoted(s)?),
-                    format!("set dstaddr {}", addr_names.quoted(d)?),
-                    "set action accept".to_string(),
-                    format!("set service {}", quote(&p.service_ref)?),
-                    "set schedule \"always\"".to_string(),
-                    format!("set comments {}", quote(&comments)?),
-                ];
-                edit(&mut out, &p.id.to_string(), &lines);
+                out.push_str("    edit ");
+                push_u32(&mut out, p.id);
+                out.push_str("\n        set intf ");
+                out.push_str(iface(i_in));
+                out.push_str("\n        set srcaddr ");
+                out.push_str(addr_names.quoted(s));
+                out.push_str("\n        set dstaddr ");
+                out.push_str(addr_names.quoted(d));
+                out.push_str("\n        set action accept\n        set service ");
+                out.push_str(svc_ref(p.services));
+                out.push_str("\n        set schedule \"always\"\n        set comments \"");
+                for piece in local_comments(p.rule, zones.get(p.src_zone)) {
+                    push_escaped(&mut out, piece);
+                }
+                out.push_str("\"\n    next\n");
                 spill(&mut out, put, false)?;
             }
-            let deny = [
-                "set intf \"any\"".to_string(),
-                "set srcaddr \"all\"".to_string(),
-                "set dstaddr \"all\"".to_string(),
-                "set action deny".to_string(),
-                "set service \"ALL\"".to_string(),
-                "set schedule \"always\"".to_string(),
-                format!("set comments {}", quote(LOCAL_DENY_COMMENT)?),
-            ];
-            edit(&mut out, &deny_id.to_string(), &deny);
-            out.push_str("end\n");
+            out.push_str("    edit ");
+            push_u32(&mut out, deny_id);
+            out.push_str(
+                "\n        set intf \"any\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action deny\n        set service \"ALL\"\n        set schedule \"always\"\n        set comments ",
+            );
+            push_quoted(&mut out, LOCAL_DENY_COMMENT);
+            out.push_str("\n    next\nend\n");
         }
     }
     spill(&mut out, put, true)
@@ -689,20 +855,24 @@ const LOCAL_DENY_FALLBACK_ID: u32 = 1_000_000;
 pub(super) const LOCAL_DENY_COMMENT: &str = "conduitc: nothing else to the device itself";
 
 /// `FIREWALL/ENTRY owner=OWNER from=ZONE`: the entry first, as for flows.
-fn local_comments(rule: &Rule, zone: Option<&crate::lower::ZoneInfo>) -> Result<String, EmitError> {
-    let c = format!(
-        "{} owner={} from={}",
-        rule.name,
-        rule.owner,
-        zone.map_or("", |z| z.name.as_str())
-    );
-    if c.len() > COMMENTS_MAX {
-        return Err(bad(format!(
-            "comments for {} exceed {COMMENTS_MAX} characters",
-            rule.name
-        )));
-    }
-    Ok(c)
+/// The pieces, in order: the text is their concatenation.
+fn local_comments<'r>(rule: &'r Rule, zone: Option<&'r crate::lower::ZoneInfo>) -> [&'r str; 5] {
+    [
+        rule.name.as_str(),
+        " owner=",
+        rule.owner.as_str(),
+        " from=",
+        zone.map_or("", |z| z.name.as_str()),
+    ]
+}
+
+/// Refuses the comments of a local-in entry that are too long or cannot
+/// be quoted.
+fn check_local_comments(
+    rule: &Rule,
+    zone: Option<&crate::lower::ZoneInfo>,
+) -> Result<(), EmitError> {
+    check_comments(&local_comments(rule, zone), rule)
 }
 
 fn unsupported(what: String) -> EmitError {
@@ -717,14 +887,6 @@ fn bad(message: String) -> EmitError {
         target: TARGET,
         message,
     }
-}
-
-fn edit(out: &mut String, key: &str, lines: &[String]) {
-    let _ = writeln!(out, "    edit {key}");
-    for l in lines {
-        let _ = writeln!(out, "        {l}");
-    }
-    out.push_str("    next\n");
 }
 
 fn header(out: &mut String, rules: &RuleSet) {
@@ -748,25 +910,25 @@ fn header(out: &mut String, rules: &RuleSet) {
 
 /// The lines after `edit` of the address object for one interval: a
 /// subnet (prefix) when the interval is one, else a range.
-fn address_body(iv: (u128, u128), fam: Family) -> Vec<String> {
-    match (form(iv, fam), fam) {
+fn address_body(out: &mut String, iv: (u128, u128), fam: Family) {
+    let _ = match (form(iv, fam), fam) {
         (Form::Prefix(a, len), Family::V4) => {
             let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-            vec![
-                "set type ipmask".to_string(),
-                format!("set subnet {a} {}", Ipv4Addr::from(mask)),
-            ]
+            write!(
+                out,
+                "        set type ipmask\n        set subnet {a} {}\n",
+                Ipv4Addr::from(mask)
+            )
         }
-        (Form::Prefix(a, len), Family::V6) => vec![
-            "set type ipprefix".to_string(),
-            format!("set ip6 {a}/{len}"),
-        ],
-        (Form::Range(lo, hi), _) => vec![
-            "set type iprange".to_string(),
-            format!("set start-ip {lo}"),
-            format!("set end-ip {hi}"),
-        ],
-    }
+        (Form::Prefix(a, len), Family::V6) => write!(
+            out,
+            "        set type ipprefix\n        set ip6 {a}/{len}\n"
+        ),
+        (Form::Range(lo, hi), _) => write!(
+            out,
+            "        set type iprange\n        set start-ip {lo}\n        set end-ip {hi}\n"
+        ),
+    };
 }
 
 #[cfg(test)]

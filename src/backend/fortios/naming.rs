@@ -2,14 +2,15 @@
 //! policy names shortened with a hash to the platform's limits, policy IDs,
 //! and uniqueness.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
-use super::{bad, unsupported, Family, OBJECT_NAME_MAX};
+use super::{bad, Family, OBJECT_NAME_MAX};
 use crate::backend::EmitError;
-use crate::model::AddrSet;
+use crate::model::IntervalSet;
 
 /// The prefix of every object name conduitc writes: objects outside it are
 /// the operator's, and conduitc never writes one of them.
@@ -25,14 +26,14 @@ pub(super) fn hash(s: &str) -> [u8; 32] {
 }
 
 fn hex(s: &str, digits: usize) -> String {
-    hash(s)
-        .iter()
-        .take(digits.div_ceil(2))
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .chars()
-        .take(digits)
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(digits);
+    for b in hash(s).iter().take(digits.div_ceil(2)) {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out.truncate(digits);
+    out
 }
 
 /// `s` if it fits in `max` bytes, else its head, `-` and eight hex digits
@@ -45,17 +46,30 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
     format!("{head}-{}", hex(s, 8))
 }
 
-/// The intervals of `set`'s family part, as `u128` pairs.
-pub(super) fn intervals(set: &AddrSet, fam: Family) -> Vec<(u128, u128)> {
-    match fam {
-        Family::V4 => set
-            .v4_ranges()
-            .map(|(lo, hi)| (u128::from(u32::from(lo)), u128::from(u32::from(hi))))
-            .collect(),
-        Family::V6 => set
-            .v6_ranges()
-            .map(|(lo, hi)| (u128::from(lo), u128::from(hi)))
-            .collect(),
+/// The addresses of one family: an IPv4 or an IPv6 interval set.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub(super) enum FamSet {
+    V4(IntervalSet<u32>),
+    V6(IntervalSet<u128>),
+}
+
+impl FamSet {
+    pub(super) fn family(&self) -> Family {
+        match self {
+            FamSet::V4(_) => Family::V4,
+            FamSet::V6(_) => Family::V6,
+        }
+    }
+
+    /// The intervals, as `u128` pairs.
+    fn intervals(&self) -> Vec<(u128, u128)> {
+        match self {
+            FamSet::V4(s) => s
+                .iter()
+                .map(|(lo, hi)| (u128::from(lo), u128::from(hi)))
+                .collect(),
+            FamSet::V6(s) => s.iter().collect(),
+        }
     }
 }
 
@@ -167,6 +181,11 @@ pub(super) fn address_name(iv: (u128, u128), fam: Family) -> String {
 /// `PREFIX` `KIND-` and 16 hex digits of a SHA-256 of the kind and the
 /// members.
 pub(super) fn group_name(kind: &str, members: &[String]) -> String {
+    group_name_of(kind, members.iter().map(String::as_str))
+}
+
+/// [`group_name`] of members given one by one.
+pub(super) fn group_name_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> String {
     let mut text = String::from(kind);
     for m in members {
         text.push('\n');
@@ -180,91 +199,128 @@ pub(super) fn group_name(kind: &str, members: &[String]) -> String {
 /// per address set.
 #[derive(Default)]
 pub(super) struct AddrNames {
-    /// (family, set) -> index of its group name in `names`.
-    by_set: HashMap<(Family, AddrSet), usize>,
+    /// Set -> index of its group name in `names`.
+    by_set: HashMap<FamSet, usize>,
     /// Group names, quoted for the CLI, in the order the sets were named.
     names: Vec<String>,
-    /// (family, group name) -> member names, in address order.
-    groups: BTreeMap<(Family, String), Vec<String>>,
-    /// (family, interval), in address order.
-    objects: BTreeSet<(Family, (u128, u128))>,
+    /// (family, group name) -> member intervals, in address order.
+    groups: BTreeMap<(Family, String), Vec<(u128, u128)>>,
+    /// (family, interval) -> object name, in address order.
+    objects: BTreeMap<(Family, (u128, u128)), String>,
 }
 
 impl AddrNames {
-    /// Names `set` (of family `fam`) and its intervals; refuses a group
-    /// name that two different sets would share.
+    /// Names `set` and its intervals; refuses a group name that two
+    /// different sets would share.
     /// Returns the index of the quoted name ([`AddrNames::quoted`]).
-    pub(super) fn name(&mut self, fam: Family, set: &AddrSet) -> Result<usize, EmitError> {
-        let key = (fam, set.clone());
-        if let Some(&i) = self.by_set.get(&key) {
+    pub(super) fn name(&mut self, set: &FamSet) -> Result<usize, EmitError> {
+        if let Some(&i) = self.by_set.get(set) {
             return Ok(i);
         }
-        let ivs = intervals(set, fam);
-        let members: Vec<String> = ivs.iter().map(|&iv| address_name(iv, fam)).collect();
+        let fam = set.family();
+        let ivs = set.intervals();
         let kind = match fam {
             Family::V4 => "g4",
             Family::V6 => "g6",
         };
-        let name = group_name(kind, &members);
+        for &iv in &ivs {
+            self.objects
+                .entry((fam, iv))
+                .or_insert_with(|| address_name(iv, fam));
+        }
+        let name = group_name_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
         match self.groups.get(&(fam, name.clone())) {
-            Some(m) if *m != members => {
+            Some(m) if *m != ivs => {
                 return Err(bad(format!(
                     "address group name {name} would stand for two different sets"
                 )))
             }
             Some(_) => {}
             None => {
-                self.groups.insert((fam, name.clone()), members);
+                self.groups.insert((fam, name.clone()), ivs);
             }
         }
-        self.objects.extend(ivs.into_iter().map(|iv| (fam, iv)));
         let i = self.names.len();
         self.names.push(super::quote::quote(&name)?);
-        self.by_set.insert(key, i);
+        self.by_set.insert(set.clone(), i);
         Ok(i)
     }
 
-    /// The quoted group name at `i`, as [`AddrNames::name`] returned it.
-    pub(super) fn quoted(&self, i: usize) -> Result<&str, EmitError> {
-        self.names
-            .get(i)
-            .map(String::as_str)
-            .ok_or_else(|| unsupported("an address set without a name".into()))
+    /// The name of the object of an interval [`AddrNames::name`] has named.
+    fn object_name(&self, fam: Family, iv: (u128, u128)) -> &str {
+        self.objects.get(&(fam, iv)).map_or("", String::as_str)
+    }
+
+    /// The quoted group name at `i`, as [`AddrNames::name`] returned it
+    /// (empty for an index it did not return).
+    pub(super) fn quoted(&self, i: usize) -> &str {
+        self.names.get(i).map_or("", String::as_str)
     }
 
     /// Address objects of one family, in address order: (name, interval).
-    pub(super) fn objects_of(&self, fam: Family) -> Vec<(String, (u128, u128))> {
+    pub(super) fn objects_of(
+        &self,
+        fam: Family,
+    ) -> impl Iterator<Item = (&str, (u128, u128))> + '_ {
         self.objects
             .iter()
-            .filter(|(f, _)| *f == fam)
-            .map(|&(f, iv)| (address_name(iv, f), iv))
-            .collect()
+            .filter(move |((f, _), _)| *f == fam)
+            .map(|(&(_, iv), n)| (n.as_str(), iv))
     }
 
     /// Groups of one family, by name: (name, member names).
-    pub(super) fn groups_of(&self, fam: Family) -> Vec<(String, Vec<String>)> {
+    pub(super) fn groups_of(
+        &self,
+        fam: Family,
+    ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
         self.groups
             .iter()
-            .filter(|((f, _), _)| *f == fam)
-            .map(|((_, n), m)| (n.clone(), m.clone()))
-            .collect()
+            .filter(move |((f, _), _)| *f == fam)
+            .map(move |((_, n), m)| {
+                (
+                    n.as_str(),
+                    m.iter().map(move |&iv| self.object_name(fam, iv)),
+                )
+            })
     }
 
-    pub(super) fn all_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Claims every object and group name in `names`.
+    pub(super) fn claim_all<'a>(&'a self, names: &mut Names<'a>) -> Result<(), EmitError> {
         for fam in [Family::V4, Family::V6] {
-            out.extend(self.objects_of(fam).into_iter().map(|(n, _)| n));
-            out.extend(self.groups_of(fam).into_iter().map(|(n, _)| n));
+            for (n, _) in self.objects_of(fam) {
+                names.claim(n, "address")?;
+            }
+            for (f, n) in self.groups.keys() {
+                if *f == fam {
+                    names.claim(n, "address")?;
+                }
+            }
         }
-        out
+        Ok(())
     }
 }
 
 /// The policy ID a key would take without a clash: a SHA-256 of the key
 /// reduced into the range.
 fn id_slot(key: &str) -> u32 {
-    let h = hash(key);
+    slot_of(hash(key))
+}
+
+fn slot_of(h: [u8; 32]) -> u32 {
     ID_BASE + (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) % ID_SPAN)
+}
+
+/// [`id_slot`] of the key made of `parts` joined by newlines, without
+/// building it.
+pub(super) fn id_slot_of_parts(parts: &[&str]) -> u32 {
+    let mut h = Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update(b"\n");
+        }
+        h.update(p.as_bytes());
+    }
+    slot_of(h.finalize().into())
 }
 
 /// Policy IDs for `keys` (one per policy, in the same order): each key's
@@ -272,16 +328,61 @@ fn id_slot(key: &str) -> u32 {
 /// later one moves up to the next free ID (wrapping within the range). The
 /// result depends on the set of keys, never on their order.
 pub(super) fn policy_ids(keys: &[String]) -> Vec<u32> {
-    assign_ids(keys.iter().map(|k| (id_slot(k), k.as_str())).collect())
+    let slots: Vec<u32> = keys.iter().map(|k| id_slot(k)).collect();
+    policy_ids_by(&slots, |i| keys.get(i).cloned().unwrap_or_default())
 }
 
-fn assign_ids(slots: Vec<(u32, &str)>) -> Vec<u32> {
+/// [`policy_ids`] for keys given by their slots and, only where slots
+/// clash, their text (`key(i)` for the key at `i`).
+///
+/// Serving keys in key order and moving each up to the next free ID is
+/// linear probing, so the IDs taken form runs that do not depend on the
+/// order: a run holds exactly the keys whose slots lie in it. Keys alone in
+/// their run keep their slot; only the keys of a run of several are sorted
+/// by their text and served in that order. A run that would wrap past the
+/// top of the range sends every key through the plain algorithm.
+pub(super) fn policy_ids_by(slots: &[u32], key: impl Fn(usize) -> String) -> Vec<u32> {
+    let mut order: Vec<(u32, usize)> = slots.iter().copied().zip(0..).collect();
+    order.sort_unstable();
+    let mut out = slots.to_vec();
+    let top = u64::from(ID_BASE) + u64::from(ID_SPAN);
+    let mut start = 0;
+    while start < order.len() {
+        // The run from `order[start]`: keys join while their slot lies
+        // below the first free ID.
+        let mut end = start;
+        let mut next_free = 0u64;
+        while let Some(&(slot, _)) = order.get(end) {
+            if end > start && u64::from(slot) >= next_free {
+                break;
+            }
+            next_free = next_free.max(u64::from(slot)) + 1;
+            end += 1;
+        }
+        if next_free > top {
+            return assign_ids(slots.iter().zip(0..).map(|(&s, i)| (s, key(i))).collect());
+        }
+        if end - start > 1 {
+            let run: Vec<(u32, usize)> = order.get(start..end).unwrap_or(&[]).to_vec();
+            let ids = assign_ids(run.iter().map(|&(s, i)| (s, key(i))).collect());
+            for (&(_, i), id) in run.iter().zip(ids) {
+                if let Some(o) = out.get_mut(i) {
+                    *o = id;
+                }
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+fn assign_ids<K: Ord>(slots: Vec<(u32, K)>) -> Vec<u32> {
     let mut order: Vec<usize> = (0..slots.len()).collect();
-    order.sort_by_key(|&i| slots.get(i).map(|s| s.1));
+    order.sort_by(|&a, &b| slots.get(a).map(|s| &s.1).cmp(&slots.get(b).map(|s| &s.1)));
     let mut taken = BTreeSet::new();
     let mut out = vec![0; slots.len()];
     for i in order {
-        let (Some(&(mut id, _)), Some(slot)) = (slots.get(i), out.get_mut(i)) else {
+        let (Some(mut id), Some(slot)) = (slots.get(i).map(|s| s.0), out.get_mut(i)) else {
             continue;
         };
         while !taken.insert(id) {
@@ -292,16 +393,34 @@ fn assign_ids(slots: Vec<(u32, &str)>) -> Vec<u32> {
     out
 }
 
-/// Case-insensitive uniqueness of names within one namespace.
+/// Case-insensitive uniqueness of names within one namespace. A name
+/// without upper-case letters is kept borrowed.
 #[derive(Default)]
-pub(super) struct Names(BTreeSet<String>);
+pub(super) struct Names<'a>(HashSet<Cow<'a, str>>);
 
-impl Names {
-    pub(super) fn claim(&mut self, name: &str, what: &str) -> Result<(), EmitError> {
+impl<'a> Names<'a> {
+    pub(super) fn claim(&mut self, name: &'a str, what: &str) -> Result<(), EmitError> {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.claim_owned(name.to_string(), what)
+        } else {
+            self.insert(Cow::Borrowed(name), name, what)
+        }
+    }
+
+    pub(super) fn claim_owned(&mut self, name: String, what: &str) -> Result<(), EmitError> {
+        let key = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase()
+        } else {
+            name.clone()
+        };
+        self.insert(Cow::Owned(key), &name, what)
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, name: &str, what: &str) -> Result<(), EmitError> {
         if name.len() > OBJECT_NAME_MAX {
             return Err(bad(format!("{what} name {name} is too long")));
         }
-        if !self.0.insert(name.to_ascii_lowercase()) {
+        if !self.0.insert(key) {
             return Err(bad(format!("{what} name {name} would be used twice")));
         }
         Ok(())
@@ -437,5 +556,41 @@ mod tests {
             [412_068_364, 412_068_365]
         );
         assert_eq!(policy_ids(&[k("f5010")]), [412_068_364]);
+    }
+
+    /// Serving only the runs of clashing slots in key order gives the IDs
+    /// of serving every key in key order, wrapping runs included.
+    #[test]
+    fn runs_of_clashing_slots_give_the_ids_of_the_plain_algorithm() {
+        let top = ID_BASE + ID_SPAN - 1;
+        // A small linear congruential sequence: slots crowded into a few
+        // narrow windows (one at the top of the range) so runs form, merge
+        // and wrap; keys in an order unrelated to the slots.
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        for case in 0..200 {
+            let n = 1 + usize::try_from(next() % 40).unwrap();
+            let slots: Vec<u32> = (0..n)
+                .map(|_| {
+                    let off = u32::try_from(next() % 30).unwrap();
+                    match next() % 3 {
+                        0 => ID_BASE + off,
+                        1 => 7_000_000 + off,
+                        _ if case % 2 == 0 => top - off,
+                        _ => 9_000_000 + off * 1000,
+                    }
+                })
+                .collect();
+            // Distinct keys, as policies' keys are.
+            let keys: Vec<String> = (0..n).map(|i| format!("k{}-{i}", next() % 50)).collect();
+            let plain = assign_ids(slots.iter().copied().zip(keys.iter().cloned()).collect());
+            let runs = policy_ids_by(&slots, |i| keys[i].clone());
+            assert_eq!(runs, plain, "case {case}: {slots:?} {keys:?}");
+        }
     }
 }

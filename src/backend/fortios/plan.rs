@@ -1,17 +1,19 @@
 //! Planning: the rules of one flow merged into one policy, exactly.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::naming::PREFIX;
+use super::quote::check;
 use super::{bad, unsupported, Family, COMMENTS_MAX, TARGET};
 use crate::backend::EmitError;
 use crate::lower::{Match, Rule, ZoneInfo};
+use crate::model::interval::Bound;
 use crate::model::platform::protocol_problem;
-use crate::model::{AddrSet, Platform};
+use crate::model::{AddrSet, IntervalSet, Platform};
 
 /// One custom service.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub(super) enum Svc {
     Tcp(u16, u16),
     Udp(u16, u16),
@@ -68,60 +70,145 @@ impl Svc {
     }
 }
 
-/// The rules of one flow (or one direction of a catch-all), merged.
+/// One rule of a group, with its addresses after anti-spoofing.
+pub(super) struct Entry<'a> {
+    pub(super) rule: &'a Rule,
+    pub(super) src: AddrSet,
+    pub(super) dst: AddrSet,
+    /// The next entry of the same group in `entries`, in rule order.
+    pub(super) next: Option<usize>,
+}
+
+/// The rules of one flow (or one direction of a catch-all), merged: a list
+/// threaded through the entries, so a group allocates nothing of its own.
 pub(super) struct Group<'a> {
     pub(super) first: &'a Rule,
     pub(super) src_zone: usize,
     pub(super) dst_zone: usize,
-    pub(super) rules: Vec<&'a Rule>,
-    /// Per rule: (sources, destinations) after anti-spoofing.
-    pub(super) boxes: Vec<(AddrSet, AddrSet)>,
+    /// The first and last entry of the group.
+    pub(super) head: usize,
+    pub(super) tail: usize,
 }
+
+impl<'a> Group<'a> {
+    /// A group of the entry at `i`, the last of `entries`.
+    pub(super) fn new(entries: &[Entry<'a>], src_zone: usize, dst_zone: usize) -> Option<Self> {
+        let i = entries.len().checked_sub(1)?;
+        Some(Group {
+            first: entries.get(i)?.rule,
+            src_zone,
+            dst_zone,
+            head: i,
+            tail: i,
+        })
+    }
+
+    /// Threads the last of `entries` onto the group.
+    pub(super) fn push(&mut self, entries: &mut [Entry<'a>]) {
+        let i = entries.len().saturating_sub(1);
+        if let Some(t) = entries.get_mut(self.tail) {
+            t.next = Some(i);
+        }
+        self.tail = i;
+    }
+
+    /// The group's entries, in rule order.
+    fn entries<'e>(&self, entries: &'e [Entry<'a>]) -> impl Iterator<Item = &'e Entry<'a>> {
+        let mut at = Some(self.head);
+        std::iter::from_fn(move || {
+            let e = entries.get(at?)?;
+            at = e.next;
+            Some(e)
+        })
+    }
+}
+
+/// `set` without what lies outside `zone` (shared, not copied, when
+/// nothing does).
+pub(super) fn clip(set: &AddrSet, zone: &AddrSet) -> AddrSet {
+    if zone.is_superset(set) {
+        set.clone()
+    } else {
+        set.intersection(zone)
+    }
+}
+
+/// The distinct sets of services policies use, each once.
+#[derive(Default)]
+pub(super) struct SvcSets {
+    /// In order of first use.
+    pub(super) sets: Vec<Vec<Svc>>,
+    index: HashMap<Vec<Svc>, usize>,
+}
+
+impl SvcSets {
+    fn intern(&mut self, set: &[Svc]) -> usize {
+        if let Some(&i) = self.index.get(set) {
+            return i;
+        }
+        let i = self.sets.len();
+        self.sets.push(set.to_vec());
+        self.index.insert(set.to_vec(), i);
+        i
+    }
+}
+
+/// A policy's sources and destinations of one family.
+pub(super) type Sides<T> = (IntervalSet<T>, IntervalSet<T>);
 
 /// One policy to write.
 pub(super) struct Plan<'a> {
     pub(super) rule: &'a Rule,
     pub(super) src_zone: usize,
     pub(super) dst_zone: usize,
-    pub(super) src: AddrSet,
-    pub(super) dst: AddrSet,
-    pub(super) services: Vec<Svc>,
-    pub(super) service_ref: String,
+    /// IPv4 and IPv6 (sources, destinations), when both sides have some.
+    pub(super) v4: Option<Sides<u32>>,
+    pub(super) v6: Option<Sides<u128>>,
+    /// Index of its services in [`SvcSets::sets`].
+    pub(super) services: usize,
     pub(super) log: bool,
-    pub(super) in_iface: String,
-    pub(super) out_iface: String,
+    pub(super) in_iface: &'a str,
+    pub(super) out_iface: &'a str,
     pub(super) id: u32,
-    pub(super) policy_name: String,
+    pub(super) policy_name: Cow<'a, str>,
 }
 
 impl Plan<'_> {
-    /// The (sources, destinations) of `fam`, when both sides have some.
-    pub(super) fn addrs(&self, fam: Family) -> Option<(AddrSet, AddrSet)> {
-        let (s, d) = (fam.part(&self.src), fam.part(&self.dst));
-        (!s.is_empty() && !d.is_empty()).then_some((s, d))
-    }
-
-    pub(super) fn comments(&self, zones: &[ZoneInfo]) -> Result<String, EmitError> {
+    /// The pieces of `set comments`, in order: the text is their
+    /// concatenation. Checks its length and that it can be quoted.
+    pub(super) fn comments<'z>(&'z self, zones: &'z [ZoneInfo]) -> [&'z str; 8] {
         let zname = |i: usize| zones.get(i).map(|z| z.name.as_str()).unwrap_or("");
-        let mut c = self.rule.name.clone();
-        if self.rule.monitor {
-            c.push_str(" monitor catch-all");
-        }
-        let _ = write!(
-            c,
-            " owner={} from={} to={}",
-            self.rule.owner,
+        [
+            self.rule.name.as_str(),
+            if self.rule.monitor {
+                " monitor catch-all"
+            } else {
+                ""
+            },
+            " owner=",
+            self.rule.owner.as_str(),
+            " from=",
             zname(self.src_zone),
-            zname(self.dst_zone)
-        );
-        if c.len() > COMMENTS_MAX {
-            return Err(bad(format!(
-                "comments for {} exceed {COMMENTS_MAX} characters",
-                self.rule.name
-            )));
-        }
-        Ok(c)
+            " to=",
+            zname(self.dst_zone),
+        ]
     }
+}
+
+/// Refuses comments made of `pieces` (see [`Plan::comments`]) that are
+/// longer than the limit or cannot be quoted, with the message the whole
+/// text would get.
+pub(super) fn check_comments(pieces: &[&str], rule: &Rule) -> Result<(), EmitError> {
+    if pieces.iter().map(|p| p.len()).sum::<usize>() > COMMENTS_MAX {
+        return Err(bad(format!(
+            "comments for {} exceed {COMMENTS_MAX} characters",
+            rule.name
+        )));
+    }
+    if pieces.iter().all(|p| check(p).is_ok()) {
+        return Ok(());
+    }
+    check(&pieces.concat())
 }
 
 /// The families a matcher applies to.
@@ -133,13 +220,62 @@ pub(super) fn families(m: &Match) -> &'static [Family] {
     }
 }
 
+/// Whether an entry takes part in family `fam`: its protocol applies to
+/// the family and both sides have addresses of it.
+fn takes_part(e: &Entry<'_>, fam: Family) -> bool {
+    families(&e.rule.matcher).contains(&fam) && fam.has(&e.src) && fam.has(&e.dst)
+}
+
+/// The merged (sources, destinations) of family `fam` of `members`, when
+/// one takes part in it. Exact only when every member that takes part
+/// holds the same sets, and every member whose protocol applies to the
+/// family takes part: otherwise one policy would widen a rule, and the
+/// merge is refused.
+fn merge<T: Bound>(
+    members: &[&Entry<'_>],
+    fam: Family,
+    part: impl Fn(&AddrSet) -> &IntervalSet<T>,
+    name: &str,
+) -> Result<Option<Sides<T>>, EmitError> {
+    let widen = || {
+        unsupported(format!(
+            "flow {name} whose rules carry different addresses (one policy would widen them)"
+        ))
+    };
+    let mut merged: Option<(&IntervalSet<T>, &IntervalSet<T>)> = None;
+    for e in members.iter().filter(|e| takes_part(e, fam)) {
+        let (s, d) = (part(&e.src), part(&e.dst));
+        match merged {
+            None => merged = Some((s, d)),
+            Some((ms, md)) if ms == s && md == d => {}
+            Some(_) => return Err(widen()),
+        }
+    }
+    let Some((s, d)) = merged else {
+        return Ok(None);
+    };
+    if members
+        .iter()
+        .any(|e| families(&e.rule.matcher).contains(&fam) && !takes_part(e, fam))
+    {
+        return Err(widen());
+    }
+    Ok(Some((s.clone(), d.clone())))
+}
+
 /// Merges a group into one policy, or `None` when it admits nothing.
-pub(super) fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan<'a>>, EmitError> {
+/// `services` is scratch space, kept between calls.
+pub(super) fn plan<'a>(
+    g: &Group<'a>,
+    entries: &[Entry<'a>],
+    with_firewall: bool,
+    services: &mut Vec<Svc>,
+    svc_sets: &mut SvcSets,
+) -> Result<Option<Plan<'a>>, EmitError> {
     let first = g.first;
-    // Restrict every rule to the families its protocol applies to and that
-    // it has on both sides; the union is what the policy will match.
-    let mut restricted = Vec::new();
-    for (r, (s, d)) in g.rules.iter().zip(&g.boxes) {
+    let members: Vec<&Entry<'a>> = g.entries(entries).collect();
+    for e in &members {
+        let r = e.rule;
         if r.log != first.log
             || r.monitor != first.monitor
             || r.owner != first.owner
@@ -151,38 +287,18 @@ pub(super) fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan
                 first.name
             )));
         }
-        let mut rs = AddrSet::new();
-        let mut rd = AddrSet::new();
-        for &fam in families(&r.matcher) {
-            if fam.has(s) && fam.has(d) {
-                rs = rs.union(&fam.part(s));
-                rd = rd.union(&fam.part(d));
-            }
-        }
-        restricted.push((*r, rs, rd));
     }
-    let src = AddrSet::union_all(restricted.iter().map(|(_, s, _)| s));
-    let dst = AddrSet::union_all(restricted.iter().map(|(_, _, d)| d));
-    // The merged policy admits src_f x dst_f x every service applying to f.
-    // That is exact only when each rule, for each family its protocol
-    // applies to, has exactly the merged sets (or the merge has none).
-    for (r, rs, rd) in &restricted {
-        for &fam in families(&r.matcher) {
-            let merged_usable = fam.has(&src) && fam.has(&dst);
-            if merged_usable && (fam.part(rs) != fam.part(&src) || fam.part(rd) != fam.part(&dst)) {
-                return Err(unsupported(format!(
-                    "flow {} whose rules carry different addresses (one policy would widen them)",
-                    first.name
-                )));
-            }
-        }
-    }
-    if src.is_empty() || dst.is_empty() {
+    // Restricted to the families its protocol applies to and that it has
+    // on both sides, every rule must hold exactly the merged sets.
+    let v4 = merge(&members, Family::V4, AddrSet::v4, &first.name)?;
+    let v6 = merge(&members, Family::V6, AddrSet::v6, &first.name)?;
+    if v4.is_none() && v6.is_none() {
         return Ok(None);
     }
-    let mut services = BTreeSet::new();
-    for (r, rs, _) in &restricted {
-        if rs.is_empty() {
+    services.clear();
+    for e in &members {
+        let r = e.rule;
+        if !takes_part(e, Family::V4) && !takes_part(e, Family::V6) {
             continue;
         }
         match &r.matcher {
@@ -194,7 +310,7 @@ pub(super) fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan
                             r.name
                         )));
                     }
-                    services.insert(match r.matcher {
+                    services.push(match r.matcher {
                         Match::Tcp(_) => Svc::Tcp(lo, hi),
                         _ => Svc::Udp(lo, hi),
                     });
@@ -211,20 +327,20 @@ pub(super) fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan
                         why,
                     });
                 }
-                services.insert(Svc::Ip(*n));
+                services.push(Svc::Ip(*n));
             }
-            Match::Any => {
-                services.insert(Svc::AnyIp);
-            }
+            Match::Any => services.push(Svc::AnyIp),
         }
     }
     if services.is_empty() {
         return Ok(None);
     }
-    let iface = |i: &Option<String>| -> Result<String, EmitError> {
+    services.sort_unstable();
+    services.dedup();
+    let iface = |i: &'a Option<String>| -> Result<&'a str, EmitError> {
         match (i, with_firewall) {
-            (Some(i), true) => Ok(i.clone()),
-            (None, false) => Ok("any".to_string()),
+            (Some(i), true) => Ok(i.as_str()),
+            (None, false) => Ok("any"),
             _ => Err(unsupported(format!(
                 "rule {} whose interfaces do not match the firewall",
                 first.name
@@ -235,14 +351,13 @@ pub(super) fn plan<'a>(g: &Group<'a>, with_firewall: bool) -> Result<Option<Plan
         rule: first,
         src_zone: g.src_zone,
         dst_zone: g.dst_zone,
-        src,
-        dst,
-        services: services.into_iter().collect(),
-        service_ref: String::new(),
+        v4,
+        v6,
+        services: svc_sets.intern(services),
         log: first.log || first.monitor,
         in_iface: iface(&first.in_iface)?,
         out_iface: iface(&first.out_iface)?,
         id: 0,
-        policy_name: String::new(),
+        policy_name: Cow::Borrowed(""),
     }))
 }

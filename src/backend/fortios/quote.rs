@@ -31,6 +31,46 @@ pub(super) fn quote(s: &str) -> Result<String, EmitError> {
     Ok(out)
 }
 
+/// True when [`quote`] takes `s`: printable ASCII without `?`.
+fn quotable(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'?')
+}
+
+/// Refuses `s` exactly as [`quote`] would, without building the quoted
+/// text, so a string checked while planning can be written later by
+/// [`push_quoted`], which cannot fail.
+pub(super) fn check(s: &str) -> Result<(), EmitError> {
+    if quotable(s) {
+        Ok(())
+    } else {
+        quote(s).map(|_| ())
+    }
+}
+
+/// Appends `s` to `out` without the surrounding quotes, `\` and `"`
+/// escaped: the text of [`quote`] between its quotes, for a string
+/// [`check`] has accepted.
+pub(super) fn push_escaped(out: &mut String, s: &str) {
+    if !s.bytes().any(|b| b == b'\\' || b == b'"') {
+        out.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        if c == '\\' || c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// Appends the text of [`quote`] for `s` to `out`, for a string [`check`]
+/// has accepted.
+pub(super) fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    push_escaped(out, s);
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +81,28 @@ mod tests {
         assert!(quote("a\nb").is_err());
         assert!(quote("why?").is_err());
         assert!(quote("caf\u{e9}").is_err());
+    }
+
+    #[test]
+    fn check_and_push_agree_with_quote() {
+        for s in [
+            r#"a"b\c"#,
+            "plain",
+            "",
+            "a\nb",
+            "why?",
+            "caf\u{e9}",
+            "tab\there",
+        ] {
+            match quote(s) {
+                Ok(q) => {
+                    assert!(check(s).is_ok(), "{s:?}");
+                    let mut out = String::new();
+                    push_quoted(&mut out, s);
+                    assert_eq!(out, q);
+                }
+                Err(e) => assert_eq!(check(s).unwrap_err().to_string(), e.to_string()),
+            }
+        }
     }
 }
