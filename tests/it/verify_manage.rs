@@ -219,13 +219,29 @@ fn edit_ios(text: &str, e: &Edit, own: &[IpAddr]) -> String {
         own.iter()
             .any(|a| x.contains(&format!(" host {a} ")) || x.ends_with(&format!(" host {a}")))
     };
-    let bound = lines_where(&l, |x| {
+    // Entries of the extended and IPv6 lists only: a standard list (the vty
+    // class) names sources alone, and a managing host may have the same
+    // address as one of the firewall's own.
+    let mut standard = false;
+    let in_standard: Vec<bool> = l
+        .iter()
+        .map(|x| {
+            if !x.starts_with(' ') {
+                standard = x.starts_with("ip access-list standard ");
+            }
+            standard
+        })
+        .collect();
+    let bound: Vec<usize> = lines_where(&l, |x| {
         let w: Vec<&str> = x.split_whitespace().collect();
         w.get(1) == Some(&"permit")
             && to_own(x)
             && !x.contains("established")
             && !x.contains("nd-n")
-    });
+    })
+    .into_iter()
+    .filter(|&i| !in_standard[i])
+    .collect();
     match e {
         Edit::Add(k, port) => {
             let heads = lines_where(&l, |x| {
