@@ -51,6 +51,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::lower::RuleSet;
 
+/// Appends `n` in decimal to `out`, without the formatting machinery (the
+/// emitters write millions of numbers).
+fn push_decimal(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
 /// A compilation target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

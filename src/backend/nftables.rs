@@ -84,7 +84,7 @@ use std::rc::Rc;
 use ipnet::IpNet;
 
 use super::guard::{interface_name, is_name, NAME_MAX};
-use super::EmitError;
+use super::{push_decimal, EmitError};
 use crate::lower::{LocalRule, Match, Rule, RuleSet, ZoneInfo};
 use crate::model::platform::NFTABLES;
 use crate::model::{AddrSet, Platform};
@@ -954,23 +954,6 @@ pub(crate) fn icmpv6_type_keyword(t: u8) -> Option<&'static str> {
     })
 }
 
-/// Appends `n` in decimal.
-fn write_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
-}
-
 /// Appends an IPv4 prefix as [`write_prefix`] does (`a.b.c.d`, or
 /// `a.b.c.d/len` below 32 bits), without the formatting machinery.
 fn write_v4_prefix(out: &mut String, (addr, len): (u32, u8)) {
@@ -978,11 +961,11 @@ fn write_v4_prefix(out: &mut String, (addr, len): (u32, u8)) {
         if i > 0 {
             out.push('.');
         }
-        write_decimal(out, u32::from(octet));
+        push_decimal(out, octet);
     }
     if len < 32 {
         out.push('/');
-        write_decimal(out, u32::from(len));
+        push_decimal(out, len);
     }
 }
 

@@ -181,7 +181,7 @@ use std::io::Write;
 
 use super::guard::{check_build_names, check_zone_names, is_name, printable_lines};
 use super::header::build_summary;
-use super::EmitError;
+use super::{push_decimal, EmitError};
 use crate::limits::MAX_IOS_ACL_ENTRIES;
 use crate::lower::{LocalRule, Match, Rule, RuleSet, ZoneInfo};
 use crate::model::platform::{ios_address_terms, ios_interface_key, protocol_problem, CISCO_IOS};
@@ -1012,24 +1012,6 @@ impl Body<'_> {
     /// Ends the line.
     fn close(&mut self) {
         self.buf.push('\n');
-    }
-}
-
-/// Appends `n` in decimal to `buf`.
-fn push_decimal(buf: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut rest = n;
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        len += 1;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &d in digits.iter().skip(digits.len() - len) {
-        buf.push(char::from(d));
     }
 }
 

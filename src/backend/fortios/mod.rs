@@ -193,7 +193,7 @@ use std::net::Ipv4Addr;
 
 use super::guard::printable_lines;
 use super::header::build_summary;
-use super::EmitError;
+use super::{push_decimal, EmitError};
 use crate::lower::{LocalRule, Rule, RuleSet};
 use crate::model::platform::FORTIOS;
 use crate::model::AddrSet;
@@ -644,27 +644,6 @@ fn spill(
     Ok(())
 }
 
-/// Appends the decimal digits of `n`.
-fn push_u32(out: &mut String, n: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(b) = buf.get_mut(i) {
-            // `n % 10` is a digit.
-            *b = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &b in buf.get(i..).unwrap_or(&[]) {
-        out.push(char::from(b));
-    }
-}
-
 /// Writes the text of planned `parts`, in pieces, into `put`. Everything
 /// it writes was checked while planning: only `put` can fail.
 fn write_text(
@@ -767,7 +746,7 @@ fn write_text(
     out.push_str("config firewall policy\n");
     for ((p, r), &(i_in, i_out)) in plans.iter().zip(refs).zip(plan_ifaces) {
         out.push_str("    edit ");
-        push_u32(&mut out, p.id);
+        push_decimal(&mut out, p.id);
         out.push_str("\n        set name ");
         push_quoted(&mut out, &p.policy_name);
         out.push_str("\n        set srcintf ");
@@ -819,7 +798,7 @@ fn write_text(
                     continue;
                 };
                 out.push_str("    edit ");
-                push_u32(&mut out, p.id);
+                push_decimal(&mut out, p.id);
                 out.push_str("\n        set intf ");
                 out.push_str(iface(i_in));
                 out.push_str("\n        set srcaddr ");
@@ -836,7 +815,7 @@ fn write_text(
                 spill(&mut out, put, false)?;
             }
             out.push_str("    edit ");
-            push_u32(&mut out, deny_id);
+            push_decimal(&mut out, deny_id);
             out.push_str(
                 "\n        set intf \"any\"\n        set srcaddr \"all\"\n        set dstaddr \"all\"\n        set action deny\n        set service \"ALL\"\n        set schedule \"always\"\n        set comments ",
             );
