@@ -15,8 +15,9 @@
 //! 4. repairs what an interrupted build left (see [`recover`]);
 //! 5. creates a new version directory and lets the caller write every
 //!    file into it ([`Version::file`]: each file is streamed through a
-//!    buffer to disk, hashed on the way and synced); a failure removes the
-//!    version directory, so DIR and `.DIR.conduitc` are as they were;
+//!    buffer to disk and hashed on the way), then syncs every file and the
+//!    directory; a failure removes the version directory, so DIR and
+//!    `.DIR.conduitc` are as they were;
 //! 6. renames a new link over DIR in one `rename(2)`. A real directory
 //!    from an earlier conduitc (before DIR became a link) is exchanged with
 //!    the link in one `renameat2(RENAME_EXCHANGE)` where the system has it,
@@ -34,6 +35,7 @@ use std::fs;
 use std::io::{self, BufWriter, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -83,13 +85,17 @@ pub enum FileError<E> {
 /// The new version directory while a build writes its files.
 pub struct Version {
     dir: PathBuf,
+    /// The files written so far: synced together once every file is
+    /// written, so a writer's memory is not held while the disk catches up.
+    written: Mutex<Vec<PathBuf>>,
 }
 
 impl Version {
     /// Creates `name` in the version directory and streams `write`'s output
     /// into it through a buffer (of 64 KiB), hashing each buffer's worth as
-    /// it goes to the file, then syncs it; returns the SHA-256 of the bytes
-    /// written. A write error that `write` passes on as its own error
+    /// it goes to the file; returns the SHA-256 of the bytes written. The
+    /// file is synced with the others once all are written
+    /// ([`write_version`]). A write error that `write` passes on as its own error
     /// is reported as [`FileError::Io`]. Files may be written from several
     /// threads at once.
     pub fn file<E>(
@@ -113,8 +119,24 @@ impl Version {
         }
         let hashing = w.into_inner().map_err(|e| FileError::Io(e.into_error()))?;
         let (hash, file) = hashing.finish().map_err(FileError::Io)?;
-        file.sync_all().map_err(FileError::Io)?;
+        drop(file);
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(self.dir.join(name));
         Ok(hash)
+    }
+
+    /// Syncs every file written and then the directory itself.
+    fn sync(&self) -> io::Result<()> {
+        let written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for path in written.iter() {
+            fs::File::open(path)?.sync_all()?;
+        }
+        fs::File::open(&self.dir)?.sync_all()
     }
 }
 
@@ -517,15 +539,14 @@ fn write_version<E>(
         .map_or(0, |d| d.as_nanos());
     let id = OsString::from(format!("{nanos:020}-{}", std::process::id()));
     let ver = state.join(&id);
-    let mut version = Version { dir: ver.clone() };
+    let mut version = Version {
+        dir: ver.clone(),
+        written: Mutex::new(Vec::new()),
+    };
     let written = fs::create_dir(&ver)
         .map_err(FileError::Io)
         .and_then(|()| write(&mut version))
-        .and_then(|()| {
-            fs::File::open(&ver)
-                .and_then(|d| d.sync_all())
-                .map_err(FileError::Io)
-        });
+        .and_then(|()| version.sync().map_err(FileError::Io));
     match written {
         Ok(()) => Ok(id),
         Err(e) => {
@@ -678,6 +699,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let v = Version {
             dir: tmp.path().to_path_buf(),
+            written: Mutex::new(Vec::new()),
         };
         // A file that cannot be created is an I/O error; a writer that
         // gives up without a write error is a refusal.

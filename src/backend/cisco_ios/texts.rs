@@ -11,7 +11,7 @@
 //! [`Texts::render`] render each distinct set once and collect the object
 //! groups those terms and the service groups name.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 
 use super::{
     add, addr_terms, bad, family_part, network_group, service_group, term_count, EmitError, Family,

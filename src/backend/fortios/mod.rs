@@ -187,7 +187,9 @@ mod transition;
 mod validate;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt as _};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 

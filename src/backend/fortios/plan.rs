@@ -1,7 +1,8 @@
 //! Planning: the rules of one flow merged into one policy, exactly.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use foldhash::HashMap;
 
 use super::naming::PREFIX;
 use super::quote::check;
