@@ -142,7 +142,10 @@ mod tests {
                 let mut text = ok.clone();
                 text.insert(at, bad);
                 assert!(!printable(&text), "{bad:?} at {at}");
-                assert!(printable_lines("cisco-ios", &text).is_err(), "{bad:?} at {at}");
+                assert!(
+                    printable_lines("cisco-ios", &text).is_err(),
+                    "{bad:?} at {at}"
+                );
             }
         }
     }

@@ -290,14 +290,19 @@ impl PartialEq for NoCase<'_> {
 impl Eq for NoCase<'_> {}
 
 impl std::hash::Hash for NoCase<'_> {
-    /// The bytes in lower case, in pieces of up to 64.
+    /// Every byte with bit 5 set (`0x20`), eight at a time: names equal but
+    /// for the case of letters differ only in that bit of their letters, so
+    /// they hash alike (a few other names do too, which equality sorts out).
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let mut buf = [0u8; 64];
-        for piece in self.0.as_bytes().chunks(buf.len()) {
-            let lower = buf.get_mut(..piece.len()).unwrap_or_default();
-            lower.copy_from_slice(piece);
-            lower.make_ascii_lowercase();
-            h.write(lower);
+        const FOLD: u64 = 0x2020_2020_2020_2020;
+        let mut words = self.0.as_bytes().chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            h.write_u64(u64::from_le_bytes(b) | FOLD);
+        }
+        for &b in words.remainder() {
+            h.write_u8(b | 0x20);
         }
         h.write_u8(0xff);
     }
@@ -320,6 +325,9 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     let mut entries: Vec<Entry> = Vec::with_capacity(rules.rules.len());
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<(NoCase<'_>, usize, usize), usize> = HashMap::new();
+    // The group of the rule before: lowering writes a flow's rules one
+    // after the other, so most rules join it without a look-up.
+    let mut last: Option<(&Rule, usize, usize, usize)> = None;
     for rule in &rules.rules {
         let (Some(from), Some(to)) = (zone_index(&rule.src_zone), zone_index(&rule.dst_zone))
         else {
@@ -337,14 +345,24 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
             dst: clip(&rule.dst, &zt.addrs),
             next: None,
         });
+        let same = last.and_then(|(r, f, t, i)| {
+            (f == from && t == to && r.name.eq_ignore_ascii_case(&rule.name)).then_some(i)
+        });
         let key = (NoCase(&rule.name), from, to);
-        match index.get(&key).and_then(|&i| groups.get_mut(i)) {
-            Some(g) => g.push(&mut entries),
+        let at = match same.or_else(|| index.get(&key).copied()) {
+            Some(i) => {
+                if let Some(g) = groups.get_mut(i) {
+                    g.push(&mut entries);
+                }
+                i
+            }
             None => {
                 index.insert(key, groups.len());
                 groups.extend(Group::new(&entries, from, to));
+                groups.len().saturating_sub(1)
             }
-        }
+        };
+        last = Some((rule, from, to, at));
     }
     drop(index);
 
@@ -1040,6 +1058,45 @@ mod tests {
         // Alone, the flow that moved up takes its own slot.
         let alone = emit(&set(vec![r("c/f5010")])).unwrap();
         assert_eq!(ids(&alone), [("c/f5010".to_string(), 412_068_364)]);
+    }
+
+    #[test]
+    fn a_flow_is_one_policy_whether_its_rules_are_adjacent_or_not() {
+        let r = |n, m| rule(n, "10.1.0.0/24", "10.2.0.5/32", m);
+        let tcp = || Match::Tcp(PortSet::single(502));
+        let udp = || Match::Udp(PortSet::single(2222));
+        let apart = emit(&set(vec![
+            r("c/f", tcp()),
+            r("c/g", Match::Tcp(PortSet::single(80))),
+            r("C/F", udp()),
+        ]))
+        .unwrap();
+        let together = emit(&set(vec![
+            r("c/f", tcp()),
+            r("C/F", udp()),
+            r("c/g", Match::Tcp(PortSet::single(80))),
+        ]))
+        .unwrap();
+        assert_eq!(apart.matches("set action accept").count(), 2, "{apart}");
+        assert_eq!(apart, together);
+        assert!(
+            apart.contains("        set member \"conduit-tcp-502\" \"conduit-udp-2222\"\n"),
+            "{apart}"
+        );
+    }
+
+    #[test]
+    fn names_equal_but_for_case_hash_alike() {
+        use std::hash::BuildHasher as _;
+        let state = foldhash::fast::RandomState::default();
+        for (a, b) in [
+            ("c/f", "C/F"),
+            ("conduit-With-A-Long/Name_0", "CONDUIT-with-a-long/name_0"),
+        ] {
+            assert!(NoCase(a) == NoCase(b));
+            assert_eq!(state.hash_one(NoCase(a)), state.hash_one(NoCase(b)));
+        }
+        assert!(NoCase("c/f") != NoCase("c/g"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! and uniqueness.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 
 use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -231,15 +231,15 @@ impl AddrNames {
                 .or_insert_with(|| address_name(iv, fam));
         }
         let name = group_name_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
-        match self.groups.get(&(fam, name.clone())) {
-            Some(m) if *m != ivs => {
+        match self.groups.entry((fam, name.clone())) {
+            btree_map::Entry::Occupied(m) if *m.get() != ivs => {
                 return Err(bad(format!(
                     "address group name {name} would stand for two different sets"
                 )))
             }
-            Some(_) => {}
-            None => {
-                self.groups.insert((fam, name.clone()), ivs);
+            btree_map::Entry::Occupied(_) => {}
+            btree_map::Entry::Vacant(v) => {
+                v.insert(ivs);
             }
         }
         let i = self.names.len();
