@@ -329,8 +329,13 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     // after the other, so most rules join it without a look-up.
     let mut last: Option<(&Rule, usize, usize, usize)> = None;
     for rule in &rules.rules {
-        let (Some(from), Some(to)) = (zone_index(&rule.src_zone), zone_index(&rule.dst_zone))
-        else {
+        let zones_of_last = last.and_then(|(r, f, t, _)| {
+            (r.src_zone == rule.src_zone && r.dst_zone == rule.dst_zone).then_some((f, t))
+        });
+        let (Some(from), Some(to)) = zones_of_last.map_or_else(
+            || (zone_index(&rule.src_zone), zone_index(&rule.dst_zone)),
+            |(f, t)| (Some(f), Some(t)),
+        ) else {
             return Err(unsupported(format!(
                 "rule {} between zones {} and {}, not both in the rule set",
                 rule.name, rule.src_zone, rule.dst_zone

@@ -12,6 +12,9 @@ use crate::model::Platform;
 /// owners goes through [`quote`]).
 pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
     check_zone_names(TARGET, rules, "FortiOS objects")?;
+    // The interfaces of the rule before, already checked: a firewall has
+    // few interfaces, and rules name them again and again.
+    let mut checked: [Option<&str>; 2] = [None, None];
     for r in &rules.rules {
         let ok = match r.name.split_once('/') {
             Some((c, f)) => {
@@ -30,8 +33,14 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
                 quote(&r.name)
             )));
         }
-        for i in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-            interface_name(TARGET, Platform::Fortios, i)?;
+        for (i, seen) in [&r.in_iface, &r.out_iface].into_iter().zip(&mut checked) {
+            let Some(i) = i.as_deref() else {
+                continue;
+            };
+            if *seen != Some(i) {
+                interface_name(TARGET, Platform::Fortios, i)?;
+                *seen = Some(i);
+            }
         }
     }
     check_build_names(TARGET, Platform::Fortios, rules)
