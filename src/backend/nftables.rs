@@ -781,9 +781,11 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
         name_bytes += 2 * families * (r.name.len() + 9);
     }
 
-    // About two sets per rule (source and destination) and a chain per pair.
+    // At most two sets per planned rule (source and destination) and two
+    // per zone. The table of names taken grows as it fills: its buckets are
+    // all touched, and many sides are their zone's set.
     let set_max = 2 * planned_max + 2 * rules.zones.len();
-    let mut names = Names::with_capacity(set_max + pairs.len() + 2, name_bytes);
+    let mut names = Names::with_capacity(pairs.len() + 2 * rules.zones.len() + 2, name_bytes);
     // Fixed names first so no generated name can take them.
     names.reserve("forward")?;
     let mut sets = SetTable::with_capacity(rules.zones.len(), set_max);
@@ -935,7 +937,6 @@ fn check_local_name(fw: &str, r: &LocalRule) -> Result<(), EmitError> {
     }
     check_quoted("rule comment", &r.name, MAX_COMMENT)
 }
-
 
 /// The rules of the `input` chain: the local rules, logged ones first, one
 /// per address family each can match, entered by the interface facing the

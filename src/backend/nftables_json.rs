@@ -41,8 +41,8 @@ use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
 use super::nftables::{
     icmp_type_keyword, icmpv6_type_keyword, plan, v4_prefixes_into, v6_prefixes_into, Dispatch,
-    Family, Plan, PlanRule, DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, INPUT_DROP_COMMENT,
-    INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
+    Family, Plan, PlanRule, DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE,
+    INPUT_DROP_COMMENT, INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
 };
 use super::EmitError;
 use crate::lower::RuleSet;
