@@ -689,7 +689,9 @@ fn check_log_prefix(log: Log, name: &str) -> Result<(), EmitError> {
     let Some(head) = log.head() else {
         return Ok(());
     };
-    if head.len() + name.len() + 1 <= MAX_LOG_PREFIX {
+    // The prefix is `head`, the name and a space.
+    let len = head.len() + name.len() + 1;
+    if len <= MAX_LOG_PREFIX {
         return Ok(());
     }
     check_quoted("log prefix", &format!("{head}{name} "), MAX_LOG_PREFIX)
@@ -1480,6 +1482,23 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{nets:?}");
         }
+    }
+
+    #[test]
+    fn log_prefixes_longer_than_the_kernel_takes_are_refused() {
+        // `conduit ` + name + ` ` is 127 bytes: the most the kernel takes.
+        let name = format!("c/{}", "f".repeat(116));
+        assert!(check_log_prefix(Log::Flow, &name).is_ok());
+        assert!(check_log_prefix(Log::No, &format!("{name}xx")).is_ok());
+        let err = check_log_prefix(Log::Flow, &format!("{name}x")).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("`conduit {name}x `")),
+            "{err}"
+        );
+        // A monitor catch-all's prefix is 8 bytes longer.
+        let name = format!("c/{}", "f".repeat(108));
+        assert!(check_log_prefix(Log::Monitor, &name).is_ok());
+        assert!(check_log_prefix(Log::Monitor, &format!("{name}x")).is_err());
     }
 
     fn alloc(n: &mut Names, base: &str) -> Result<String, EmitError> {
