@@ -77,11 +77,12 @@
 //! `ip/N` flow naming an extension header never matches IPv6 traffic.
 
 use crate::diag::quote;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::hash::BuildHasher as _;
+use std::net::Ipv6Addr;
 
-use ipnet::IpNet;
+use hashbrown::hash_table::{self, HashTable};
 
 use super::guard::{interface_name, is_name, NAME_MAX};
 use super::{push_decimal, EmitError};
@@ -173,8 +174,8 @@ impl Family {
     }
     fn suffix(self) -> &'static str {
         match self {
-            Family::V4 => "v4",
-            Family::V6 => "v6",
+            Family::V4 => "_v4",
+            Family::V6 => "_v6",
         }
     }
     fn present(self, s: &AddrSet) -> bool {
@@ -183,45 +184,48 @@ impl Family {
             Family::V6 => s.has_v6(),
         }
     }
-    fn prefixes(self, s: &AddrSet) -> Vec<IpNet> {
+    /// 0 for IPv4, 1 for IPv6.
+    fn index(self) -> usize {
         match self {
-            Family::V4 => s.v4_prefixes().into_iter().map(IpNet::V4).collect(),
-            Family::V6 => s.v6_prefixes().into_iter().map(IpNet::V6).collect(),
+            Family::V4 => 0,
+            Family::V6 => 1,
         }
     }
+}
+
+/// A generated name (set or chain): a range of [`Plan::names`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Name {
+    start: u32,
+    end: u32,
 }
 
 /// A named interval set of addresses of one family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct NamedSet<'a> {
-    pub name: Rc<str>,
-    pub family: Family,
     /// Its elements: the `family` part of these addresses.
     pub addrs: &'a AddrSet,
-}
-
-impl NamedSet<'_> {
-    /// The elements: disjoint prefixes, sorted.
-    pub(crate) fn prefixes(&self) -> Vec<IpNet> {
-        self.family.prefixes(self.addrs)
-    }
+    pub name: Name,
+    pub family: Family,
+    /// A zone's set (declared first), not a flow side's.
+    zone: bool,
 }
 
 /// How `forward` enters a pair chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Dispatch {
+pub(crate) enum Dispatch<'a> {
     /// `iifname "IN" oifname "OUT" jump CHAIN`.
     Iface {
-        iif: String,
-        oif: String,
-        chain: Rc<str>,
+        iif: &'a str,
+        oif: &'a str,
+        chain: Name,
     },
     /// `ip saddr @SRC ip daddr @DST jump CHAIN` (or `ip6`); set indexes.
     Addr {
         family: Family,
-        src: usize,
-        dst: usize,
-        chain: Rc<str>,
+        src: u32,
+        dst: u32,
+        chain: Name,
     },
 }
 
@@ -242,29 +246,97 @@ pub(crate) enum L4<'a> {
     Any,
 }
 
+impl<'a> L4<'a> {
+    fn of(m: &'a Match) -> L4<'a> {
+        match m {
+            Match::Tcp(p) => L4::Tcp(p.ranges()),
+            Match::Udp(p) => L4::Udp(p.ranges()),
+            Match::Icmp(t) => L4::Icmp(t),
+            Match::Icmpv6(t) => L4::Icmpv6(t),
+            Match::Ip(n) => L4::Proto(*n),
+            Match::Any => L4::Any,
+        }
+    }
+
+    /// True when nothing matches: an empty port or type list.
+    fn is_empty(self) -> bool {
+        match self {
+            L4::Tcp(v) | L4::Udp(v) => v.is_empty(),
+            L4::Icmp(v) | L4::Icmpv6(v) => v.is_empty(),
+            L4::Proto(_) | L4::Any => false,
+        }
+    }
+}
+
+/// Whether a rule logs, and with which prefix: `conduit NAME ` or
+/// `conduit monitor NAME `, NAME being the rule's comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Log {
+    No,
+    Flow,
+    Monitor,
+}
+
+impl Log {
+    /// What the prefix holds before the rule's name.
+    fn head(self) -> Option<&'static str> {
+        match self {
+            Log::No => None,
+            Log::Flow => Some("conduit "),
+            Log::Monitor => Some("conduit monitor "),
+        }
+    }
+}
+
 /// One accept rule in a pair chain or in `input`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PlanRule<'a> {
-    pub family: Family,
-    /// `iifname "IN"` first (rules in `input` only).
-    pub iif: Option<&'a str>,
+    /// `conduit/flow` or `conduit/*` (or `firewall/entry` in `input`).
+    pub comment: &'a str,
+    /// What it matches beyond addresses: [`PlanRule::l4`].
+    matcher: &'a Match,
     /// Index of the source set in [`Plan::sets`].
-    pub src: usize,
+    pub src: u32,
     /// Index of the destination set in [`Plan::sets`]; `None` in `input`
     /// when the firewall declares no address (every local address).
-    pub dst: Option<usize>,
-    pub l4: L4<'a>,
+    pub dst: Option<u32>,
+    pub family: Family,
     /// `log prefix "..." level info` before `accept`.
-    pub log_prefix: Option<String>,
-    /// `conduit/flow` or `conduit/*`.
-    pub comment: &'a str,
+    pub log: Log,
+}
+
+impl<'a> PlanRule<'a> {
+    pub(crate) fn l4(&self) -> L4<'a> {
+        L4::of(self.matcher)
+    }
+
+    /// Appends the log prefix, when the rule logs.
+    pub(crate) fn push_log_prefix(&self, out: &mut String) -> bool {
+        match self.log.head() {
+            Some(head) => {
+                out.push_str(head);
+                out.push_str(self.comment);
+                out.push(' ');
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A rule of the `input` chain: `iifname "IN"` first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InputRule<'a> {
+    pub iif: &'a str,
+    pub rule: PlanRule<'a>,
 }
 
 /// A chain holding the rules of one (source zone, destination zone) pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PairChain<'a> {
-    pub name: Rc<str>,
-    pub rules: Vec<PlanRule<'a>>,
+pub(crate) struct PairChain {
+    pub name: Name,
+    /// Its rules: a range of [`Plan::rules`].
+    rules: (u32, u32),
 }
 
 /// Everything the file holds, in output order.
@@ -272,17 +344,38 @@ pub(crate) struct PairChain<'a> {
 pub(crate) struct Plan<'a> {
     /// Header comment lines, without `# `; safe by construction.
     pub header: Vec<String>,
+    /// The generated names, one after the other: [`Plan::name`].
+    names: String,
     /// Sets in creation order; rules refer to them by index.
     pub sets: Vec<NamedSet<'a>>,
     /// The order sets are declared in: zone sets by zone and family, then
     /// flow sets by first use.
-    pub set_order: Vec<usize>,
-    pub dispatch: Vec<Dispatch>,
-    pub chains: Vec<PairChain<'a>>,
+    pub set_order: Vec<u32>,
+    pub dispatch: Vec<Dispatch<'a>>,
+    pub chains: Vec<PairChain>,
+    /// The rules of every pair chain, chain after chain.
+    rules: Vec<PlanRule<'a>>,
     /// The rules of the `input` chain, when the rule set has local rules
     /// (a firewall with `manage` or `control` entries in force); `None`
     /// writes no `input` chain.
-    pub input: Option<Vec<PlanRule<'a>>>,
+    pub input: Option<Vec<InputRule<'a>>>,
+}
+
+impl<'a> Plan<'a> {
+    /// The text of a generated name.
+    pub(crate) fn name(&self, n: Name) -> &str {
+        &self.names[n.start as usize..n.end as usize]
+    }
+
+    /// The name of set `i`.
+    pub(crate) fn set_name(&self, i: u32) -> &str {
+        self.name(self.sets[i as usize].name)
+    }
+
+    /// The rules of a pair chain, in order.
+    pub(crate) fn chain_rules(&self, c: &PairChain) -> &[PlanRule<'a>] {
+        &self.rules[c.rules.0 as usize..c.rules.1 as usize]
+    }
 }
 
 /// Log prefix of the `input` default drop.
@@ -373,61 +466,96 @@ fn check_rule_name(r: &Rule) -> Result<(), EmitError> {
     check_quoted("rule comment", &r.name, MAX_COMMENT)
 }
 
+/// A count or index as `u32`, the width the plan stores.
+fn narrow(n: usize) -> Result<u32, EmitError> {
+    u32::try_from(n).map_err(|_| bad(format!("the plan outgrows its indexes ({n})")))
+}
+
 /// Allocates unique identifiers: a taken base gets `_2`, `_3`, ...
-/// Each name is held once, shared by the table of names taken and by the
-/// plan.
+/// Every name is written once, into one string; the table of names taken
+/// holds ranges of it.
 #[derive(Default)]
 struct Names {
-    used: HashSet<Rc<str>>,
+    text: String,
+    used: HashTable<Name>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Names {
-    /// Room for `n` names.
-    fn with_capacity(n: usize) -> Names {
+    /// Room for `n` names of about `bytes` bytes in all.
+    fn with_capacity(n: usize, bytes: usize) -> Names {
         Names {
-            used: HashSet::with_capacity(n),
+            text: String::with_capacity(bytes),
+            used: HashTable::with_capacity(n),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    /// Takes the name written at `start..` unless it is taken already.
+    fn take(&mut self, start: usize) -> Result<Option<Name>, EmitError> {
+        let name = Name {
+            start: narrow(start)?,
+            end: narrow(self.text.len())?,
+        };
+        let s = &self.text[start..];
+        let hash = self.hasher.hash_one(s);
+        let text = &self.text;
+        let (used, hasher) = (&mut self.used, &self.hasher);
+        match used.entry(
+            hash,
+            |n| &text[n.start as usize..n.end as usize] == s,
+            |n| hasher.hash_one(&text[n.start as usize..n.end as usize]),
+        ) {
+            hash_table::Entry::Occupied(_) => Ok(None),
+            hash_table::Entry::Vacant(v) => {
+                v.insert(name);
+                Ok(Some(name))
+            }
         }
     }
 
     /// Takes a fixed name, so that no generated name can be it.
-    fn reserve(&mut self, name: &str) {
-        self.used.insert(Rc::from(name));
+    fn reserve(&mut self, name: &str) -> Result<(), EmitError> {
+        let start = self.text.len();
+        self.text.push_str(name);
+        if self.take(start)?.is_none() {
+            self.text.truncate(start);
+        }
+        Ok(())
     }
 
-    fn alloc(&mut self, base: &str) -> Result<Rc<str>, EmitError> {
+    /// A new name: `parts` one after the other in ASCII lowercase (the
+    /// base), or the base with the first free suffix `_2`, `_3`, ...
+    fn alloc(&mut self, parts: &[&str]) -> Result<Name, EmitError> {
+        let start = self.text.len();
+        for p in parts {
+            self.text.push_str(p);
+        }
+        self.text[start..].make_ascii_lowercase();
+        let base_end = self.text.len();
         let too_long = |name: &str| bad(format!("generated name {} is too long", quote(name)));
         // A name taken was short enough, and a suffix only lengthens it: a
         // base too long is refused as it is.
-        if base.len() > MAX_IDENT {
-            return Err(too_long(base));
+        if base_end - start > MAX_IDENT {
+            return Err(too_long(&self.text[start..]));
         }
-        let name: Rc<str> = Rc::from(base);
-        if self.used.insert(Rc::clone(&name)) {
+        if let Some(name) = self.take(start)? {
             return Ok(name);
         }
         let mut n = 2u32;
         loop {
-            let candidate = format!("{base}_{n}");
+            self.text.truncate(base_end);
+            self.text.push('_');
+            push_decimal(&mut self.text, n);
             n += 1;
-            if self.used.contains(candidate.as_str()) {
+            let Some(name) = self.take(start)? else {
                 continue;
+            };
+            if self.text.len() - start > MAX_IDENT {
+                return Err(too_long(&self.text[start..]));
             }
-            if candidate.len() > MAX_IDENT {
-                return Err(too_long(&candidate));
-            }
-            let name: Rc<str> = Rc::from(candidate);
-            self.used.insert(Rc::clone(&name));
             return Ok(name);
         }
-    }
-}
-
-/// Writes into `buf` (emptied first) the identifier made of `parts`, in
-/// ASCII lowercase: `ident(buf, &["z_", zone, "_v4"])`.
-fn ident(buf: &mut String, parts: &[&str]) {
-    buf.clear();
-    for p in parts {
-        buf.extend(p.chars().map(|c| c.to_ascii_lowercase()));
     }
 }
 
@@ -435,20 +563,15 @@ fn ident(buf: &mut String, parts: &[&str]) {
 /// set and shared; any other set belongs to one flow side and is shared only
 /// by that flow's rules, so a name always says whose addresses it holds.
 struct SetTable<'a> {
-    /// (zone index, family) → index into `sets`.
-    zone_sets: HashMap<(usize, Family), usize>,
+    /// Per zone, its sets' indexes into `sets`, by [`Family::index`].
+    zone_sets: Vec<[Option<u32>; 2]>,
     /// The flow whose rules are being planned (a flow's rules are
     /// contiguous), and the sets made for it so far: (family, is source,
     /// index into `sets`). A flow seen again later gets fresh sets, which is
     /// correct, merely less compact.
     current: Option<&'a str>,
-    current_sets: Vec<(Family, bool, usize)>,
+    current_sets: Vec<(Family, bool, u32)>,
     sets: Vec<NamedSet<'a>>,
-    /// Sort key per set: zone sets by zone index and family, others after
-    /// them by first use.
-    order: Vec<(usize, usize, Family)>,
-    /// The name being made.
-    buf: String,
 }
 
 fn same_in(fam: Family, a: &AddrSet, b: &AddrSet) -> bool {
@@ -459,37 +582,35 @@ fn same_in(fam: Family, a: &AddrSet, b: &AddrSet) -> bool {
 }
 
 impl<'a> SetTable<'a> {
-    fn new() -> Self {
+    /// Room for `n` sets of `zones` zones.
+    fn with_capacity(zones: usize, n: usize) -> Self {
         SetTable {
-            zone_sets: HashMap::new(),
+            zone_sets: vec![[None; 2]; zones],
             current: None,
             current_sets: Vec::new(),
-            sets: Vec::new(),
-            order: Vec::new(),
-            buf: String::new(),
+            sets: Vec::with_capacity(n),
         }
     }
 
-    /// A new set named `parts` (see [`ident`]) and the family's suffix.
+    /// A new set named `parts` (see [`Names::alloc`]), the last part being
+    /// the family's suffix.
     fn push(
         &mut self,
         names: &mut Names,
-        order: (usize, usize, Family),
+        zone: bool,
         parts: &[&str],
         fam: Family,
         addrs: &'a AddrSet,
-    ) -> Result<usize, EmitError> {
-        ident(&mut self.buf, parts);
-        self.buf.push('_');
-        self.buf.push_str(fam.suffix());
-        let name = names.alloc(&self.buf)?;
+    ) -> Result<u32, EmitError> {
+        let name = names.alloc(parts)?;
+        let i = narrow(self.sets.len())?;
         self.sets.push(NamedSet {
+            addrs,
             name,
             family: fam,
-            addrs,
+            zone,
         });
-        self.order.push(order);
-        Ok(self.sets.len() - 1)
+        Ok(i)
     }
 
     /// The set of zone `zi`'s addresses in `fam` (present).
@@ -499,13 +620,13 @@ impl<'a> SetTable<'a> {
         fam: Family,
         zi: usize,
         zone: &'a ZoneInfo,
-    ) -> Result<usize, EmitError> {
-        if let Some(&i) = self.zone_sets.get(&(zi, fam)) {
+    ) -> Result<u32, EmitError> {
+        if let Some(i) = self.zone_sets[zi][fam.index()] {
             return Ok(i);
         }
-        let parts = ["z_", zone.name.as_str()];
-        let i = self.push(names, (0, zi, fam), &parts, fam, &zone.addrs)?;
-        self.zone_sets.insert((zi, fam), i);
+        let parts = ["z_", zone.name.as_str(), fam.suffix()];
+        let i = self.push(names, true, &parts, fam, &zone.addrs)?;
+        self.zone_sets[zi][fam.index()] = Some(i);
         Ok(i)
     }
 
@@ -519,7 +640,7 @@ impl<'a> SetTable<'a> {
         source: bool,
         zi: usize,
         zone: &'a ZoneInfo,
-    ) -> Result<usize, EmitError> {
+    ) -> Result<u32, EmitError> {
         let addrs = if source { &r.src } else { &r.dst };
         if same_in(fam, addrs, &zone.addrs) {
             return self.zone(names, fam, zi, zone);
@@ -528,11 +649,9 @@ impl<'a> SetTable<'a> {
             self.current = Some(r.name.as_str());
             self.current_sets.clear();
         }
-        if let Some(&(_, _, found)) = self
-            .current_sets
-            .iter()
-            .find(|&&(f, s, i)| f == fam && s == source && same_in(fam, self.sets[i].addrs, addrs))
-        {
+        if let Some(&(_, _, found)) = self.current_sets.iter().find(|&&(f, s, i)| {
+            f == fam && s == source && same_in(fam, self.sets[i as usize].addrs, addrs)
+        }) {
             return Ok(found);
         }
         let parts = [
@@ -541,39 +660,43 @@ impl<'a> SetTable<'a> {
             "_",
             r.flow.as_deref().unwrap_or("all"),
             if source { "_src" } else { "_dst" },
+            fam.suffix(),
         ];
-        let i = self.push(names, (1, self.sets.len(), fam), &parts, fam, addrs)?;
+        let i = self.push(names, false, &parts, fam, addrs)?;
         self.current_sets.push((fam, source, i));
         Ok(i)
     }
 
     /// The sets and the order to declare them in.
-    fn finish(self) -> (Vec<NamedSet<'a>>, Vec<usize>) {
-        // Flow sets are already in creation order; only zone sets sort.
-        let (mut order, flows): (Vec<usize>, Vec<usize>) =
-            (0..self.sets.len()).partition(|&i| self.order[i].0 == 0);
-        order.sort_unstable_by_key(|&i| self.order[i]);
-        order.extend(flows);
+    fn finish(self) -> (Vec<NamedSet<'a>>, Vec<u32>) {
+        // Zone sets by zone and family, then flow sets in creation order.
+        let mut order = Vec::with_capacity(self.sets.len());
+        order.extend(self.zone_sets.iter().flatten().flatten().copied());
+        order.extend(
+            self.sets
+                .iter()
+                .zip(0u32..)
+                .filter(|(s, _)| !s.zone)
+                .map(|(_, i)| i),
+        );
         (self.sets, order)
     }
 }
 
-fn l4_of(m: &Match) -> Option<L4<'_>> {
-    let l4 = match m {
-        Match::Tcp(p) => L4::Tcp(p.ranges()),
-        Match::Udp(p) => L4::Udp(p.ranges()),
-        Match::Icmp(t) => L4::Icmp(t),
-        Match::Icmpv6(t) => L4::Icmpv6(t),
-        Match::Ip(n) => L4::Proto(*n),
-        Match::Any => L4::Any,
+/// Checks that the log prefix of a rule named `name` fits the kernel's
+/// limit: the name itself is checked as a comment already.
+fn check_log_prefix(log: Log, name: &str) -> Result<(), EmitError> {
+    let Some(head) = log.head() else {
+        return Ok(());
     };
-    let empty = match l4 {
-        L4::Tcp(v) | L4::Udp(v) => v.is_empty(),
-        L4::Icmp(v) | L4::Icmpv6(v) => v.is_empty(),
-        L4::Proto(_) | L4::Any => false,
-    };
-    (!empty).then_some(l4)
+    // The prefix is `head`, the name and a space.
+    let len = head.len() + name.len() + 1;
+    if len <= MAX_LOG_PREFIX {
+        return Ok(());
+    }
+    check_quoted("log prefix", &format!("{head}{name} "), MAX_LOG_PREFIX)
 }
+
 /// Plans the file: sets, dispatch rules and pair chains, all names
 /// validated and allocated. Shared by the text and JSON backends.
 pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
@@ -624,6 +747,9 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
     // Group rules by zone pair, in zone order; inside, logged flows, then
     // other flows, then monitor catch-alls, each in lowered order.
     let mut pairs: BTreeMap<(usize, usize), [Vec<&Rule>; 3]> = BTreeMap::new();
+    // The most planned rules (one per family a rule can match) and the
+    // bytes of the names of their sets, to allocate once.
+    let (mut planned_max, mut name_bytes) = (0usize, 0usize);
     for r in &rules.rules {
         check_rule_name(r)?;
         let lookup = (&declared, &zone_idx);
@@ -650,29 +776,39 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
             1
         };
         pairs.entry((s, d)).or_default()[group].push(r);
+        let families = usize::from(r.src.has_v4() && r.dst.has_v4())
+            + usize::from(r.src.has_v6() && r.dst.has_v6());
+        planned_max += families;
+        // `f_` + conduit + `_` + flow + `_src_v4`, per side and family.
+        name_bytes += 2 * families * (r.name.len() + 9);
     }
 
-    // About two sets per rule (source and destination) and a chain per pair.
-    let mut names =
-        Names::with_capacity(2 * rules.rules.len() + pairs.len() + 2 * rules.zones.len());
+    // At most two sets per planned rule (source and destination) and two
+    // per zone. The table of names taken grows as it fills: its buckets are
+    // all touched, and many sides are their zone's set.
+    let set_max = 2 * planned_max + 2 * rules.zones.len();
+    let mut names = Names::with_capacity(pairs.len() + 2 * rules.zones.len() + 2, name_bytes);
     // Fixed names first so no generated name can take them.
-    names.reserve("forward");
-    let mut sets = SetTable::new();
+    names.reserve("forward")?;
+    let mut sets = SetTable::with_capacity(rules.zones.len(), set_max);
     let mut dispatch = Vec::new();
-    let mut chains = Vec::new();
+    let mut chains = Vec::with_capacity(pairs.len());
+    let mut planned: Vec<PlanRule> = Vec::with_capacity(planned_max);
 
     for ((s, d), groups) in &pairs {
         let (zs, zd) = (&rules.zones[*s], &rules.zones[*d]);
-        ident(
-            &mut sets.buf,
-            &["p_", zs.name.as_str(), "_to_", zd.name.as_str()],
-        );
-        let chain = names.alloc(&sets.buf)?;
-        let mut planned = Vec::new();
-        let mut families = BTreeSet::new();
+        let chain = names.alloc(&["p_", zs.name.as_str(), "_to_", zd.name.as_str()])?;
+        let first = planned.len();
+        let mut families = [false; 2];
         for r in groups.iter().flatten() {
-            let Some(l4) = l4_of(&r.matcher) else {
+            let l4 = L4::of(&r.matcher);
+            if l4.is_empty() {
                 continue;
+            }
+            let log = match (r.log, r.monitor) {
+                (false, _) => Log::No,
+                (true, false) => Log::Flow,
+                (true, true) => Log::Monitor,
             };
             for fam in [Family::V4, Family::V6] {
                 if !(fam.present(&r.src) && fam.present(&r.dst)) {
@@ -685,30 +821,19 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
                 }
                 let src = sets.side(&mut names, fam, r, true, *s, zs)?;
                 let dst = sets.side(&mut names, fam, r, false, *d, zd)?;
-                let log_prefix = if r.log {
-                    let p = if r.monitor {
-                        format!("conduit monitor {} ", r.name)
-                    } else {
-                        format!("conduit {} ", r.name)
-                    };
-                    check_quoted("log prefix", &p, MAX_LOG_PREFIX)?;
-                    Some(p)
-                } else {
-                    None
-                };
-                families.insert(fam);
+                check_log_prefix(log, &r.name)?;
+                families[fam.index()] = true;
                 planned.push(PlanRule {
-                    family: fam,
-                    iif: None,
+                    comment: &r.name,
+                    matcher: &r.matcher,
                     src,
                     dst: Some(dst),
-                    l4,
-                    log_prefix,
-                    comment: &r.name,
+                    family: fam,
+                    log,
                 });
             }
         }
-        if planned.is_empty() {
+        if planned.len() == first {
             continue;
         }
         match &rules.firewall {
@@ -728,27 +853,30 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
                     }
                 }
                 dispatch.push(Dispatch::Iface {
-                    iif: iif.clone(),
-                    oif: oif.clone(),
-                    chain: chain.clone(),
+                    iif: iif.as_str(),
+                    oif: oif.as_str(),
+                    chain,
                 });
             }
             None => {
-                for fam in families {
+                for fam in [Family::V4, Family::V6] {
+                    if !families[fam.index()] {
+                        continue;
+                    }
                     let src = sets.zone(&mut names, fam, *s, zs)?;
                     let dst = sets.zone(&mut names, fam, *d, zd)?;
                     dispatch.push(Dispatch::Addr {
                         family: fam,
                         src,
                         dst,
-                        chain: chain.clone(),
+                        chain,
                     });
                 }
             }
         }
         chains.push(PairChain {
             name: chain,
-            rules: planned,
+            rules: (narrow(first)?, narrow(planned.len())?),
         });
     }
     let input = plan_input(rules, &zone_idx, &mut names, &mut sets)?;
@@ -761,10 +889,12 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
     let (sets, set_order) = sets.finish();
     Ok(Plan {
         header,
+        names: names.text,
         sets,
         set_order,
         dispatch,
         chains,
+        rules: planned,
         input,
     })
 }
@@ -818,7 +948,7 @@ fn plan_input<'a>(
     zone_idx: &HashMap<String, usize>,
     names: &mut Names,
     sets: &mut SetTable<'a>,
-) -> Result<Option<Vec<PlanRule<'a>>>, EmitError> {
+) -> Result<Option<Vec<InputRule<'a>>>, EmitError> {
     let Some(fw) = rules.firewall.as_ref().filter(|f| f.local_declared) else {
         if rules.local.is_empty() {
             return Ok(None);
@@ -827,10 +957,11 @@ fn plan_input<'a>(
             "local rules without a firewall that declares them".to_string()
         ));
     };
-    names.reserve("input");
-    let mut own: HashMap<Family, usize> = HashMap::new();
+    names.reserve("input")?;
+    // The firewall's own set per family, by [`Family::index`].
+    let mut own: [Option<u32>; 2] = [None, None];
     // (rule name, family, index) of local source sets made so far.
-    let mut made: Vec<(&'a str, Family, usize)> = Vec::new();
+    let mut made: Vec<(&'a str, Family, u32)> = Vec::new();
     let mut planned = Vec::new();
     let ordered = rules
         .local
@@ -854,9 +985,11 @@ fn plan_input<'a>(
                 r.name
             )));
         }
-        let Some(l4) = l4_of(&r.matcher) else {
+        let l4 = L4::of(&r.matcher);
+        if l4.is_empty() {
             continue;
-        };
+        }
+        let log = if r.log { Log::Flow } else { Log::No };
         for fam in [Family::V4, Family::V6] {
             if !(fam.present(&r.src) && fam.present(&r.dst)) {
                 continue;
@@ -868,40 +1001,45 @@ fn plan_input<'a>(
             let src = if same_in(fam, &r.src, &zone.addrs) {
                 sets.zone(names, fam, zi, zone)?
             } else if let Some(&(_, _, i)) = made.iter().find(|&&(n, f, i)| {
-                n == r.name.as_str() && f == fam && same_in(fam, sets.sets[i].addrs, &r.src)
+                n == r.name.as_str()
+                    && f == fam
+                    && same_in(fam, sets.sets[i as usize].addrs, &r.src)
             }) {
                 i
             } else {
-                let parts = ["l_", fw.name.as_str(), "_", r.entry.as_str(), "_src"];
-                let i = sets.push(names, (1, sets.sets.len(), fam), &parts, fam, &r.src)?;
+                let parts = [
+                    "l_",
+                    fw.name.as_str(),
+                    "_",
+                    r.entry.as_str(),
+                    "_src",
+                    fam.suffix(),
+                ];
+                let i = sets.push(names, false, &parts, fam, &r.src)?;
                 made.push((r.name.as_str(), fam, i));
                 i
             };
             let dst = if r.any_own_address {
                 None
-            } else if let Some(&i) = own.get(&fam) {
+            } else if let Some(i) = own[fam.index()] {
                 Some(i)
             } else {
-                let parts = ["own_", fw.name.as_str()];
-                let i = sets.push(names, (1, sets.sets.len(), fam), &parts, fam, &fw.own)?;
-                own.insert(fam, i);
+                let parts = ["own_", fw.name.as_str(), fam.suffix()];
+                let i = sets.push(names, false, &parts, fam, &fw.own)?;
+                own[fam.index()] = Some(i);
                 Some(i)
             };
-            let log_prefix = if r.log {
-                let p = format!("conduit {} ", r.name);
-                check_quoted("log prefix", &p, MAX_LOG_PREFIX)?;
-                Some(p)
-            } else {
-                None
-            };
-            planned.push(PlanRule {
-                family: fam,
-                iif: Some(r.in_iface.as_str()),
-                src,
-                dst,
-                l4,
-                log_prefix,
-                comment: &r.name,
+            check_log_prefix(log, &r.name)?;
+            planned.push(InputRule {
+                iif: r.in_iface.as_str(),
+                rule: PlanRule {
+                    comment: &r.name,
+                    matcher: &r.matcher,
+                    src,
+                    dst,
+                    family: fam,
+                    log,
+                },
             });
         }
     }
@@ -972,7 +1110,7 @@ fn write_v4_prefix(out: &mut String, (addr, len): (u32, u8)) {
 /// The fewest disjoint IPv4 prefixes covering exactly the IPv4 part of
 /// `addrs`, in order, into `out` (emptied first): the prefixes of
 /// [`AddrSet::v4_prefixes`], as (address, length).
-fn v4_prefixes_into(out: &mut Vec<(u32, u8)>, addrs: &AddrSet) {
+pub(crate) fn v4_prefixes_into(out: &mut Vec<(u32, u8)>, addrs: &AddrSet) {
     out.clear();
     for (lo, hi) in addrs.v4_ranges() {
         let (mut lo, hi) = (u64::from(u32::from(lo)), u64::from(u32::from(hi)));
@@ -996,12 +1134,44 @@ fn v4_prefixes_into(out: &mut Vec<(u32, u8)>, addrs: &AddrSet) {
     }
 }
 
-fn write_prefix(out: &mut String, n: &IpNet) {
-    let _ = match n {
-        IpNet::V4(n) if n.prefix_len() == 32 => write!(out, "{}", n.addr()),
-        IpNet::V6(n) if n.prefix_len() == 128 => write!(out, "{}", n.addr()),
-        n => write!(out, "{n}"),
-    };
+/// The fewest disjoint IPv6 prefixes covering exactly the IPv6 part of
+/// `addrs`, in order, into `out` (emptied first): the prefixes of
+/// [`AddrSet::v6_prefixes`], as (address, length).
+pub(crate) fn v6_prefixes_into(out: &mut Vec<(u128, u8)>, addrs: &AddrSet) {
+    out.clear();
+    for (lo, hi) in addrs.v6_ranges() {
+        let (mut lo, hi) = (u128::from(lo), u128::from(hi));
+        loop {
+            // The largest block aligned at `lo` that does not pass `hi`:
+            // `lo | mask` is its last address.
+            let mut size = lo.trailing_zeros().min(128);
+            let mask = |size: u32| {
+                if size >= 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << size) - 1
+                }
+            };
+            while size > 0 && lo | mask(size) > hi {
+                size -= 1;
+            }
+            let end = lo | mask(size);
+            out.push((lo, (128 - size) as u8));
+            if end >= hi {
+                break;
+            }
+            lo = end + 1;
+        }
+    }
+}
+
+/// Appends an IPv6 prefix: the address, and `/len` below 128 bits.
+fn write_v6_prefix(out: &mut String, (addr, len): (u128, u8)) {
+    let _ = write!(out, "{}", Ipv6Addr::from(addr));
+    if len < 128 {
+        out.push('/');
+        push_decimal(out, len);
+    }
 }
 
 /// One item bare, several as `{ a, b }`.
@@ -1027,35 +1197,40 @@ fn write_list<T>(
 
 fn write_ports(out: &mut String, ranges: &[(u16, u16)]) {
     write_list(out, ranges.iter(), |out, &(lo, hi)| {
-        let _ = if lo == hi {
-            write!(out, "{lo}")
-        } else {
-            write!(out, "{lo}-{hi}")
-        };
+        push_decimal(out, lo);
+        if lo != hi {
+            out.push('-');
+            push_decimal(out, hi);
+        }
     });
 }
 
 fn write_types(out: &mut String, types: &BTreeSet<u8>, name: fn(u8) -> Option<&'static str>) {
     write_list(out, types.iter(), |out, &t| match name(t) {
         Some(n) => out.push_str(n),
-        None => {
-            let _ = write!(out, "{t}");
-        }
+        None => push_decimal(out, t),
     });
 }
 
-fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
+fn render_rule(out: &mut String, plan: &Plan, iif: Option<&str>, r: &PlanRule) {
     let p = r.family.payload();
     out.push_str("\t\t");
-    if let Some(iif) = r.iif {
-        let _ = write!(out, "iifname \"{iif}\" ");
+    if let Some(iif) = iif {
+        out.push_str("iifname \"");
+        out.push_str(iif);
+        out.push_str("\" ");
     }
-    let _ = write!(out, "{p} saddr @{}", sets[r.src].name);
+    out.push_str(p);
+    out.push_str(" saddr @");
+    out.push_str(plan.set_name(r.src));
     if let Some(dst) = r.dst {
-        let _ = write!(out, " {p} daddr @{}", sets[dst].name);
+        out.push(' ');
+        out.push_str(p);
+        out.push_str(" daddr @");
+        out.push_str(plan.set_name(dst));
     }
     out.push(' ');
-    match r.l4 {
+    match r.l4() {
         L4::Tcp(ports) => {
             out.push_str("tcp dport ");
             write_ports(out, ports);
@@ -1077,14 +1252,16 @@ fn render_rule(out: &mut String, sets: &[NamedSet], r: &PlanRule) {
             out.push(' ');
         }
         L4::Proto(n) => {
-            let _ = write!(out, "meta l4proto {n} ");
+            out.push_str("meta l4proto ");
+            push_decimal(out, n);
+            out.push(' ');
         }
         L4::Any => {}
     }
     out.push_str("ct state new counter ");
-    if let Some(prefix) = &r.log_prefix {
+    if r.log != Log::No {
         out.push_str("log prefix \"");
-        out.push_str(prefix);
+        r.push_log_prefix(out);
         out.push_str("\" level info ");
     }
     out.push_str("accept comment \"");
@@ -1119,7 +1296,7 @@ fn write_elements<T: Copy>(
 
 fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = String::with_capacity(CHUNK + 4096);
-    let mut v4 = Vec::new();
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
     for line in &plan.header {
         let _ = writeln!(out, "# {line}");
     }
@@ -1127,9 +1304,9 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let _ = writeln!(out, "delete table inet {TABLE}");
     let _ = writeln!(out, "table inet {TABLE} {{");
     for &i in &plan.set_order {
-        let s = &plan.sets[i];
+        let s = &plan.sets[i as usize];
         out.push_str("\tset ");
-        out.push_str(&s.name);
+        out.push_str(plan.name(s.name));
         out.push_str(" {\n\t\ttype ");
         out.push_str(s.family.set_type());
         out.push_str("\n\t\tflags interval\n");
@@ -1139,8 +1316,8 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
                 write_elements(&mut out, w, &v4, write_v4_prefix)?;
             }
             Family::V6 => {
-                let elems = s.prefixes();
-                write_elements(&mut out, w, &elems, |out, e| write_prefix(out, &e))?;
+                v6_prefixes_into(&mut v6, s.addrs);
+                write_elements(&mut out, w, &v6, write_v6_prefix)?;
             }
         }
         out.push_str("\t}\n\n");
@@ -1151,8 +1328,9 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     out.push_str("\t\tct state established,related accept\n");
     out.push_str("\t\tct state invalid drop\n");
     for d in &plan.dispatch {
-        match d {
+        match *d {
             Dispatch::Iface { iif, oif, chain } => {
+                let chain = plan.name(chain);
                 let _ = writeln!(out, "\t\tiifname \"{iif}\" oifname \"{oif}\" jump {chain}");
             }
             Dispatch::Addr {
@@ -1162,7 +1340,8 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
                 chain,
             } => {
                 let p = family.payload();
-                let (src, dst) = (&plan.sets[*src].name, &plan.sets[*dst].name);
+                let (src, dst) = (plan.set_name(src), plan.set_name(dst));
+                let chain = plan.name(chain);
                 let _ = writeln!(out, "\t\t{p} saddr @{src} {p} daddr @{dst} jump {chain}");
             }
         }
@@ -1188,7 +1367,7 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         );
         out.push_str(" accept\n");
         for r in input {
-            render_rule(&mut out, &plan.sets, r);
+            render_rule(&mut out, plan, Some(r.iif), &r.rule);
             spill(&mut out, w)?;
         }
         let _ = writeln!(
@@ -1199,9 +1378,9 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         out.push_str("\t}\n");
     }
     for c in &plan.chains {
-        let _ = writeln!(out, "\n\tchain {} {{", c.name);
-        for r in &c.rules {
-            render_rule(&mut out, &plan.sets, r);
+        let _ = writeln!(out, "\n\tchain {} {{", plan.name(c.name));
+        for r in plan.chain_rules(c) {
+            render_rule(&mut out, plan, None, r);
             spill(&mut out, w)?;
         }
         out.push_str("\t}\n");
@@ -1213,6 +1392,16 @@ fn render(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ipnet::IpNet;
+
+    /// An address the way `ipnet` writes it, without `/len` for a host.
+    fn write_prefix(n: &IpNet) -> String {
+        match n {
+            IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
+            IpNet::V6(n) if n.prefix_len() == 128 => n.addr().to_string(),
+            n => n.to_string(),
+        }
+    }
 
     #[test]
     fn quoted_text_refuses_breakouts() {
@@ -1249,11 +1438,7 @@ mod tests {
             let want: Vec<String> = addrs
                 .v4_prefixes()
                 .into_iter()
-                .map(|n| {
-                    let mut s = String::new();
-                    write_prefix(&mut s, &IpNet::V4(n));
-                    s
-                })
+                .map(|n| write_prefix(&IpNet::V4(n)))
                 .collect();
             v4_prefixes_into(&mut buf, &addrs);
             let got: Vec<String> = buf
@@ -1269,12 +1454,81 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_elements_are_written_as_the_model_splits_them() {
+        let sets = [
+            vec!["2001:db8::1/128"],
+            vec!["::/0"],
+            vec!["::/128", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"],
+            vec!["2001:db8::/64", "2001:db8:0:1::/128", "2001:db8:0:1::2/127"],
+            vec!["fd00::3/128", "fd00::4/126", "fd00::8/128", "fe80::/10"],
+            vec!["8000::/1", "::1/128"],
+        ];
+        let mut buf = Vec::new();
+        for nets in sets {
+            let addrs = AddrSet::from_nets(nets.iter().map(|n| n.parse::<IpNet>().unwrap()));
+            let want: Vec<String> = addrs
+                .v6_prefixes()
+                .into_iter()
+                .map(|n| write_prefix(&IpNet::V6(n)))
+                .collect();
+            v6_prefixes_into(&mut buf, &addrs);
+            let got: Vec<String> = buf
+                .iter()
+                .map(|&p| {
+                    let mut s = String::new();
+                    write_v6_prefix(&mut s, p);
+                    s
+                })
+                .collect();
+            assert_eq!(got, want, "{nets:?}");
+        }
+    }
+
+    #[test]
+    fn log_prefixes_longer_than_the_kernel_takes_are_refused() {
+        // `conduit ` + name + ` ` is 127 bytes: the most the kernel takes.
+        let name = format!("c/{}", "f".repeat(116));
+        assert!(check_log_prefix(Log::Flow, &name).is_ok());
+        assert!(check_log_prefix(Log::No, &format!("{name}xx")).is_ok());
+        let err = check_log_prefix(Log::Flow, &format!("{name}x")).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("`conduit {name}x `")),
+            "{err}"
+        );
+        // A monitor catch-all's prefix is 8 bytes longer.
+        let name = format!("c/{}", "f".repeat(108));
+        assert!(check_log_prefix(Log::Monitor, &name).is_ok());
+        assert!(check_log_prefix(Log::Monitor, &format!("{name}x")).is_err());
+    }
+
+    fn alloc(n: &mut Names, base: &str) -> Result<String, EmitError> {
+        let name = n.alloc(&[base])?;
+        Ok(n.text[name.start as usize..name.end as usize].to_string())
+    }
+
+    #[test]
     fn name_allocation_is_unique() {
         let mut n = Names::default();
-        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b");
-        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b_2");
-        assert_eq!(&*n.alloc("a_b_2").unwrap(), "a_b_2_2");
-        assert_eq!(&*n.alloc("a_b").unwrap(), "a_b_3");
-        assert!(n.alloc(&"x".repeat(MAX_IDENT + 1)).is_err());
+        assert_eq!(alloc(&mut n, "a_b").unwrap(), "a_b");
+        assert_eq!(alloc(&mut n, "a_b").unwrap(), "a_b_2");
+        assert_eq!(alloc(&mut n, "a_b_2").unwrap(), "a_b_2_2");
+        assert_eq!(alloc(&mut n, "a_b").unwrap(), "a_b_3");
+        assert!(alloc(&mut n, &"x".repeat(MAX_IDENT + 1)).is_err());
+    }
+
+    #[test]
+    fn names_are_unique_after_lowercasing() {
+        let mut n = Names::default();
+        n.reserve("forward").unwrap();
+        assert_eq!(alloc(&mut n, "Forward").unwrap(), "forward_2");
+        let a = n.alloc(&["f_", "A", "_", "b_C", "_src", "_v4"]).unwrap();
+        let b = n.alloc(&["f_", "a_B", "_", "c", "_src", "_v4"]).unwrap();
+        let text = |x: Name| n.text[x.start as usize..x.end as usize].to_string();
+        assert_eq!(text(a), "f_a_b_c_src_v4");
+        assert_eq!(text(b), "f_a_b_c_src_v4_2");
+        // A suffix that makes the name too long is refused, not cut.
+        let long = "y".repeat(MAX_IDENT);
+        assert_eq!(alloc(&mut n, &long).unwrap(), long);
+        assert!(alloc(&mut n, &long).is_err());
     }
 }

@@ -28,8 +28,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipnet::IpNet;
 use nftables::expr::{
     Expression, Meta, MetaKey, NamedExpression, Payload, PayloadField, Prefix, Range, SetItem, CT,
 };
@@ -40,9 +40,9 @@ use nftables::stmt::{
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
 use super::nftables::{
-    icmp_type_keyword, icmpv6_type_keyword, plan, Dispatch, Family, NamedSet, Plan, PlanRule,
-    DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE, INPUT_DROP_COMMENT,
-    INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
+    icmp_type_keyword, icmpv6_type_keyword, plan, v4_prefixes_into, v6_prefixes_into, Dispatch,
+    Family, Plan, PlanRule, DROP_COMMENT, DROP_LOG_BURST, DROP_LOG_PREFIX, DROP_LOG_RATE,
+    INPUT_DROP_COMMENT, INPUT_DROP_LOG_PREFIX, L4, ND_TYPES, TABLE,
 };
 use super::EmitError;
 use crate::lower::RuleSet;
@@ -140,12 +140,27 @@ fn objects(
     batch.add(NfListObject::Table(table()));
     batch.delete(NfListObject::Table(table()));
     batch.add(NfListObject::Table(table()));
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
     for &i in &plan.set_order {
-        let s = &plan.sets[i];
+        let s = &plan.sets[i as usize];
+        let elem: Vec<Expression<'static>> = match s.family {
+            Family::V4 => {
+                v4_prefixes_into(&mut v4, s.addrs);
+                v4.iter()
+                    .map(|&(addr, len)| prefix(Ipv4Addr::from(addr).into(), len, 32))
+                    .collect()
+            }
+            Family::V6 => {
+                v6_prefixes_into(&mut v6, s.addrs);
+                v6.iter()
+                    .map(|&(addr, len)| prefix(Ipv6Addr::from(addr).into(), len, 128))
+                    .collect()
+            }
+        };
         batch.add(NfListObject::Set(Box::new(schema::Set {
             family: NfFamily::INet,
             table: TABLE.into(),
-            name: s.name.to_string().into(),
+            name: plan.name(s.name).to_string().into(),
             handle: None,
             set_type: SetTypeValue::Single(match s.family {
                 Family::V4 => SetType::Ipv4Addr,
@@ -153,7 +168,7 @@ fn objects(
             }),
             policy: None,
             flags: Some(HashSet::from([SetFlag::Interval])),
-            elem: Some(s.prefixes().iter().map(prefix).collect::<Vec<_>>().into()),
+            elem: Some(elem.into()),
             timeout: None,
             gc_interval: None,
             size: None,
@@ -186,7 +201,7 @@ fn objects(
         batch.add(NfListObject::Chain(schema::Chain {
             family: NfFamily::INet,
             table: TABLE.into(),
-            name: c.name.to_string().into(),
+            name: plan.name(c.name).to_string().into(),
             ..schema::Chain::default()
         }));
     }
@@ -215,11 +230,11 @@ fn objects(
         None,
     ));
     for d in &plan.dispatch {
-        let expr = match d {
+        let expr = match *d {
             Dispatch::Iface { iif, oif, chain } => vec![
                 matches(meta(MetaKey::Iifname), string(iif)),
                 matches(meta(MetaKey::Oifname), string(oif)),
-                jump(chain),
+                jump(plan.name(chain)),
             ],
             Dispatch::Addr {
                 family,
@@ -229,13 +244,13 @@ fn objects(
             } => vec![
                 matches(
                     payload(family.payload(), "saddr"),
-                    set_ref(&plan.sets[*src].name),
+                    set_ref(plan.set_name(src)),
                 ),
                 matches(
                     payload(family.payload(), "daddr"),
-                    set_ref(&plan.sets[*dst].name),
+                    set_ref(plan.set_name(dst)),
                 ),
-                jump(chain),
+                jump(plan.name(chain)),
             ],
         };
         batch.add(rule("forward", expr, None));
@@ -294,7 +309,11 @@ fn objects(
             None,
         ));
         for r in input {
-            batch.add(rule("input", flow_rule(&plan.sets, r), Some(r.comment)));
+            batch.add(rule(
+                "input",
+                flow_rule(plan, Some(r.iif), &r.rule),
+                Some(r.rule.comment),
+            ));
         }
         batch.add(rule(
             "input",
@@ -318,24 +337,25 @@ fn objects(
         ));
     }
     for c in &plan.chains {
-        for r in &c.rules {
-            batch.add(rule(&c.name, flow_rule(&plan.sets, r), Some(r.comment)));
+        let name = plan.name(c.name);
+        for r in plan.chain_rules(c) {
+            batch.add(rule(name, flow_rule(plan, None, r), Some(r.comment)));
         }
     }
     batch.failed.map_or(Ok(()), Err)
 }
 
-fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {
+fn flow_rule(plan: &Plan, iif: Option<&str>, r: &PlanRule) -> Vec<Statement<'static>> {
     let p = r.family.payload();
     let mut v = Vec::new();
-    if let Some(iif) = r.iif {
+    if let Some(iif) = iif {
         v.push(matches(meta(MetaKey::Iifname), string(iif)));
     }
-    v.push(matches(payload(p, "saddr"), set_ref(&sets[r.src].name)));
+    v.push(matches(payload(p, "saddr"), set_ref(plan.set_name(r.src))));
     if let Some(dst) = r.dst {
-        v.push(matches(payload(p, "daddr"), set_ref(&sets[dst].name)));
+        v.push(matches(payload(p, "daddr"), set_ref(plan.set_name(dst))));
     }
-    match r.l4 {
+    match r.l4() {
         L4::Tcp(ports) => v.push(matches(payload("tcp", "dport"), ports_expr(ports))),
         L4::Udp(ports) => v.push(matches(payload("udp", "dport"), ports_expr(ports))),
         L4::Icmp(t) => v.push(matches(
@@ -354,8 +374,9 @@ fn flow_rule(sets: &[NamedSet], r: &PlanRule) -> Vec<Statement<'static>> {
     }
     v.push(ct_state(&["new"]));
     v.push(counter());
-    if let Some(prefix) = &r.log_prefix {
-        v.push(log(prefix));
+    let mut prefix = String::new();
+    if r.push_log_prefix(&mut prefix) {
+        v.push(log(&prefix));
     }
     v.push(Statement::Accept(None));
     v
@@ -431,13 +452,15 @@ fn jump(chain: &str) -> Statement<'static> {
     })
 }
 
-fn prefix(n: &IpNet) -> Expression<'static> {
-    if n.prefix_len() == n.max_prefix_len() {
-        string(&n.addr().to_string())
+/// A set element: the address of a host (`len` is `max`), else the
+/// prefix `addr/len` (`addr` is the prefix's first address).
+fn prefix(addr: IpAddr, len: u8, max: u8) -> Expression<'static> {
+    if len == max {
+        string(&addr.to_string())
     } else {
         Expression::Named(NamedExpression::Prefix(Prefix {
-            addr: Box::new(string(&n.network().to_string())),
-            len: n.prefix_len().into(),
+            addr: Box::new(string(&addr.to_string())),
+            len: len.into(),
         }))
     }
 }
