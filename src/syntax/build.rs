@@ -197,13 +197,9 @@ impl Builder {
                         self.internal(&c, "empty attribute");
                         continue;
                     };
-                    let key = kids(&inner)
-                        .next()
-                        .map_or_else(|| self.span(&inner), |k| self.span(&k));
                     let aspan = self.tight(&inner);
                     if let Some(value) = attr(self, &inner) {
                         attrs.push(Attr {
-                            key,
                             span: aspan,
                             value,
                         });
@@ -596,7 +592,6 @@ impl Builder {
     fn endpoints(&mut self, p: &P<'_>, kw: &str) -> Vec<EndpointRef> {
         let mut out = Vec::new();
         for v in self.items(p, 0, kw) {
-            let span = self.span(&v);
             let mut names = kids(&v);
             let Some(zone) = names.next() else {
                 self.internal(&v, "empty endpoint");
@@ -604,7 +599,7 @@ impl Builder {
             };
             let zone = self.ident(&zone);
             let member = names.next().map(|m| self.ident(&m));
-            out.push(EndpointRef { zone, member, span });
+            out.push(EndpointRef { zone, member });
         }
         out
     }
@@ -612,14 +607,14 @@ impl Builder {
     fn service_ref(&mut self, p: &P<'_>) -> Option<ServiceRef> {
         let span = self.span(p);
         let text = self.word(p.as_str());
-        let kind = match p.as_rule() {
-            Rule::name => ServiceRefKind::Name(self.ident(p)),
-            Rule::service_spec => ServiceRefKind::Spec(self.spec(p)?),
+        let spec = match p.as_rule() {
+            Rule::name => None,
+            Rule::service_spec => Some(self.spec(p)?),
             _ => {
                 self.internal(p, "service reference");
                 return None;
             }
         };
-        Some(ServiceRef { kind, span, text })
+        Some(ServiceRef { span, text, spec })
     }
 }
