@@ -234,7 +234,11 @@ impl SourceFile {
     /// Number of characters in `text[..byte]` (`byte` a char boundary).
     fn chars_before(&self, byte: usize) -> usize {
         let block = byte / CHAR_STEP;
-        let base = self.index().char_marks.get(block).map_or(0, |&n| n as usize);
+        let base = self
+            .index()
+            .char_marks
+            .get(block)
+            .map_or(0, |&n| n as usize);
         let from = (block * CHAR_STEP).min(byte);
         base + self
             .text
@@ -275,9 +279,7 @@ impl SourceFile {
     pub(crate) fn line_range(&self, line: usize) -> Option<Range<usize>> {
         let lines = &self.index().line_starts;
         let start = *lines.get(line)? as usize;
-        let end = lines
-            .get(line + 1)
-            .map_or(self.text.len(), |&e| e as usize);
+        let end = lines.get(line + 1).map_or(self.text.len(), |&e| e as usize);
         Some(start..end)
     }
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
@@ -285,7 +287,11 @@ impl SourceFile {
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
-        let start = self.index().line_starts.get(line).map_or(0, |&s| s as usize);
+        let start = self
+            .index()
+            .line_starts
+            .get(line)
+            .map_or(0, |&s| s as usize);
         let col = if self.text.is_char_boundary(byte) {
             self.chars_before(byte) - self.chars_before(start)
         } else {

@@ -259,7 +259,10 @@ impl EndpointRef {
     /// The whole endpoint, from the zone to the member (written without
     /// spaces, so not stored).
     pub fn span(&self) -> Span {
-        let end = self.member.as_ref().map_or(self.zone.span.end, |m| m.span.end);
+        let end = self
+            .member
+            .as_ref()
+            .map_or(self.zone.span.end, |m| m.span.end);
         Span {
             end,
             ..self.zone.span

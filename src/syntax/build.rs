@@ -199,10 +199,7 @@ impl Builder {
                     };
                     let aspan = self.tight(&inner);
                     if let Some(value) = attr(self, &inner) {
-                        attrs.push(Attr {
-                            span: aspan,
-                            value,
-                        });
+                        attrs.push(Attr { span: aspan, value });
                     }
                 }
                 _ => {}
@@ -606,15 +603,22 @@ impl Builder {
 
     fn service_ref(&mut self, p: &P<'_>) -> Option<ServiceRef> {
         let span = self.span(p);
-        let text = self.word(p.as_str());
-        let spec = match p.as_rule() {
-            Rule::name => None,
-            Rule::service_spec => Some(self.spec(p)?),
+        match p.as_rule() {
+            // A name's length is checked as every name's is.
+            Rule::name => Some(ServiceRef {
+                span,
+                text: self.ident(p).text,
+                spec: None,
+            }),
+            Rule::service_spec => {
+                let text = self.word(p.as_str());
+                let spec = Some(self.spec(p)?);
+                Some(ServiceRef { span, text, spec })
+            }
             _ => {
                 self.internal(p, "service reference");
-                return None;
+                None
             }
-        };
-        Some(ServiceRef { span, text, spec })
+        }
     }
 }
