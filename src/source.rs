@@ -47,6 +47,7 @@ use std::fs;
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -170,14 +171,23 @@ pub struct SourceFile {
     name: String,
     path: Option<PathBuf>,
     text: String,
+    /// Where lines and characters start, built when a position is first
+    /// asked for (a policy that checks clean never needs it).
+    index: OnceLock<LineIndex>,
+    issue: Option<LoadIssue>,
+}
+
+/// The positions [`SourceFile::line_col`] and the renderers look up.
+#[derive(Clone, Debug)]
+struct LineIndex {
+    /// Offset of each line's first byte.
     line_starts: Vec<u32>,
     /// Number of characters before each multiple of [`CHAR_STEP`] bytes,
     /// so that a column on a long line costs at most one step to count.
     char_marks: Vec<u32>,
-    issue: Option<LoadIssue>,
 }
 
-/// Bytes between the entries of [`SourceFile::char_marks`].
+/// Bytes between the entries of [`LineIndex::char_marks`].
 const CHAR_STEP: usize = 4096;
 
 /// True for a byte that starts a UTF-8 character.
@@ -185,8 +195,8 @@ fn starts_char(b: u8) -> bool {
     b & 0xC0 != 0x80
 }
 
-impl SourceFile {
-    fn new(name: String, path: Option<PathBuf>, text: String, issue: Option<LoadIssue>) -> Self {
+impl LineIndex {
+    fn new(text: &str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(
                 text.match_indices('\n')
@@ -200,19 +210,35 @@ impl SourceFile {
             let n = block.iter().filter(|b| starts_char(**b)).count();
             chars = chars.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
         }
+        LineIndex {
+            line_starts,
+            char_marks,
+        }
+    }
+}
+
+impl SourceFile {
+    fn new(name: String, path: Option<PathBuf>, text: String, issue: Option<LoadIssue>) -> Self {
         SourceFile {
             name,
             path,
             text,
-            line_starts,
-            char_marks,
+            index: OnceLock::new(),
             issue,
         }
+    }
+    /// The line index, built on first use.
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(&self.text))
     }
     /// Number of characters in `text[..byte]` (`byte` a char boundary).
     fn chars_before(&self, byte: usize) -> usize {
         let block = byte / CHAR_STEP;
-        let base = self.char_marks.get(block).map_or(0, |&n| n as usize);
+        let base = self
+            .index()
+            .char_marks
+            .get(block)
+            .map_or(0, |&n| n as usize);
         let from = (block * CHAR_STEP).min(byte);
         base + self
             .text
@@ -240,21 +266,20 @@ impl SourceFile {
     /// The 0-based line index of a byte offset.
     pub(crate) fn line_index(&self, byte: usize) -> usize {
         let byte = u32::try_from(byte).unwrap_or(u32::MAX);
-        self.line_starts
+        self.index()
+            .line_starts
             .partition_point(|&s| s <= byte)
             .saturating_sub(1)
     }
     /// The number of lines (one more than the number of `\n`).
     pub(crate) fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.index().line_starts.len()
     }
     /// The byte range of a 0-based line, including its newline.
     pub(crate) fn line_range(&self, line: usize) -> Option<Range<usize>> {
-        let start = *self.line_starts.get(line)? as usize;
-        let end = self
-            .line_starts
-            .get(line + 1)
-            .map_or(self.text.len(), |&e| e as usize);
+        let lines = &self.index().line_starts;
+        let start = *lines.get(line)? as usize;
+        let end = lines.get(line + 1).map_or(self.text.len(), |&e| e as usize);
         Some(start..end)
     }
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
@@ -262,7 +287,11 @@ impl SourceFile {
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
-        let start = self.line_starts.get(line).map_or(0, |&s| s as usize);
+        let start = self
+            .index()
+            .line_starts
+            .get(line)
+            .map_or(0, |&s| s as usize);
         let col = if self.text.is_char_boundary(byte) {
             self.chars_before(byte) - self.chars_before(start)
         } else {
@@ -823,7 +852,7 @@ impl<'a> codespan_reporting::files::Files<'a> for Sources {
         f.line_range(line_index)
             .ok_or(codespan_reporting::files::Error::LineTooLarge {
                 given: line_index,
-                max: f.line_starts.len().saturating_sub(1),
+                max: f.line_count().saturating_sub(1),
             })
     }
 }

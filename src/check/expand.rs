@@ -9,7 +9,6 @@
 //! [`MAX_EXPANDED_RANGES`] is `E012`; the policy is not checked further, so
 //! the stored sets never exceed the limit by more than one flow's.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
@@ -44,9 +43,9 @@ type Mixed = BuildHasherDefault<Mix>;
 
 /// One kind of interval list, each distinct list stored once.
 struct Pool<T> {
-    /// Hashes the content of a list (keyed, so input cannot make lists
-    /// collide).
-    state: RandomState,
+    /// Hashes the content of a list (foldhash, seeded per process, so input
+    /// cannot make lists collide).
+    state: foldhash::fast::RandomState,
     /// The stored lists, by the hash of their content: each list is hashed
     /// once, and the table grows without hashing any list again.
     lists: HashMap<u64, Vec<Arc<Vec<T>>>, Mixed>,
@@ -63,7 +62,7 @@ struct Pool<T> {
 impl<T> Default for Pool<T> {
     fn default() -> Self {
         Pool {
-            state: RandomState::new(),
+            state: foldhash::fast::RandomState::default(),
             lists: HashMap::default(),
             known: HashSet::default(),
             empty: Arc::new(Vec::new()),

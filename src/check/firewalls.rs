@@ -257,7 +257,7 @@ impl<'a> Checker<'a> {
             for r in services.iter() {
                 if self.service_ref(r).is_some_and(|s| s.ip.contains(&n)) {
                     at = r.span;
-                    direct = matches!(r.kind, ast::ServiceRefKind::Spec(_));
+                    direct = r.spec.is_some();
                     break;
                 }
             }

@@ -6,7 +6,7 @@
 use std::borrow::Borrow;
 
 use super::decls::{ConduitDecl, FlowDecl};
-use super::names::{single, NameTable};
+use super::names::{single, NameTable, What};
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::MAX_EXPANDED_RANGES;
@@ -38,7 +38,7 @@ impl<'a> Checker<'a> {
 
     fn conduit(&mut self, b: &Block<ConduitAttr>) {
         let cname = b.name.text.as_str();
-        let what = format!("conduit `{cname}`");
+        let what = What("conduit", cname);
         self.check_waivers(&b.attrs);
         let zones = single(b, &what, "zones", true, &mut self.diags, |a| match a {
             ConduitAttr::Zones(z) => Some(z),
@@ -142,7 +142,7 @@ impl<'a> Checker<'a> {
         conduit_owner: Option<&Name>,
     ) -> Option<Flow> {
         let full_name = format!("{}/{}", c.name.text, f.name.text);
-        let what = format!("flow `{full_name}`");
+        let what = What("flow", &full_name);
         let from = single(f, &what, "from", true, &mut self.diags, |a| match a {
             FlowAttr::From(e) => Some(e),
             _ => None,

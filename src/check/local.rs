@@ -214,7 +214,7 @@ impl<'a> Checker<'a> {
                             self.diags.push(
                                 Diagnostic::new(
                                     Code::LocalSourceNotFaced,
-                                    r.span,
+                                    r.span(),
                                     format!(
                                         "firewall `{fw_name}` has no interface for zone `{zname}`"
                                     ),

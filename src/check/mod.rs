@@ -488,9 +488,13 @@ pub(crate) struct Checker<'a> {
     pub(crate) expanded_too_far: bool,
     /// The addresses of each host named by an endpoint, by (zone, host),
     /// built once and shared by every flow that names it.
-    pub(crate) host_addrs: std::collections::HashMap<(usize, usize), crate::model::AddrSet>,
+    pub(crate) host_addrs: std::collections::HashMap<
+        (usize, usize),
+        crate::model::AddrSet,
+        foldhash::fast::RandomState,
+    >,
     /// Every waiver code and reason recorded so far, each text once.
-    pub(crate) texts: std::collections::HashSet<crate::model::Text>,
+    pub(crate) texts: std::collections::HashSet<crate::model::Text, foldhash::fast::RandomState>,
 }
 
 impl<'a> Checker<'a> {
@@ -517,8 +521,8 @@ impl<'a> Checker<'a> {
             warnings: Vec::new(),
             expansion: expand::Expansion::default(),
             expanded_too_far: false,
-            host_addrs: std::collections::HashMap::new(),
-            texts: std::collections::HashSet::new(),
+            host_addrs: std::collections::HashMap::default(),
+            texts: std::collections::HashSet::default(),
         };
         let decls: Vec<&'a ast::Decl> = files.iter().flat_map(|f| &f.decls).collect();
         let of = |want: fn(&'a ast::Decl) -> bool| decls.iter().copied().filter(move |d| want(d));

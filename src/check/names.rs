@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::rc::Rc;
 
 use crate::diag::{Code, Diagnostic};
@@ -26,10 +27,15 @@ use crate::syntax::ast::{Attr, Block, Ident};
 /// well under a second.
 pub(crate) const SUGGEST_BUDGET: u64 = 100_000_000;
 
+/// The hasher of a table's index: foldhash, several times faster than the
+/// standard one on short names, and seeded per process so that a policy
+/// cannot be written to make its names collide.
+type Seeded = foldhash::fast::RandomState;
+
 /// Names of one kind, folded to lowercase, mapped to an index.
 pub(crate) struct NameTable {
     kind: &'static str,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, Seeded>,
     names: Vec<(String, Span, usize)>,
     /// Steps of "did you mean" left, shared with sibling tables.
     budget: Rc<Cell<u64>>,
@@ -48,7 +54,7 @@ impl NameTable {
     pub(crate) fn new(kind: &'static str) -> Self {
         NameTable {
             kind,
-            index: HashMap::new(),
+            index: HashMap::default(),
             names: Vec::new(),
             budget: Rc::new(Cell::new(SUGGEST_BUDGET)),
             suggested: RefCell::new(HashMap::new()),
@@ -239,12 +245,22 @@ fn folded(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A block as diagnostics name it, ``flow `c/f` ``, written only when a
+/// diagnostic needs it.
+pub(crate) struct What<'a>(pub &'static str, pub &'a str);
+
+impl fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.0, self.1)
+    }
+}
+
 /// The one value of an attribute that may appear at most once in `block`
 /// (described as `what`, e.g. ``zone `plant` ``), reporting
 /// duplicates (`E112`) and, when `required`, absence (`E111`).
 pub(crate) fn single<'a, A, T>(
     block: &'a Block<A>,
-    what: &str,
+    what: &dyn fmt::Display,
     keyword: &str,
     required: bool,
     diags: &mut Vec<Diagnostic>,

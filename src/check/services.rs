@@ -90,15 +90,15 @@ impl<'a> Checker<'a> {
             let decl = self.services.decls[i];
             let mut list = Vec::new();
             for r in &decl.refs {
-                let dep = match &r.kind {
-                    ServiceRefKind::Spec(s) => Dep::Spec(*s),
+                let dep = match r.kind() {
+                    ServiceRefKind::Spec(s) => Dep::Spec(s),
                     ServiceRefKind::Name(id) => {
                         if let Some(j) = self.services.table.get(&id.text) {
                             Dep::User(j)
                         } else if let Some(b) = catalogue::builtin(&id.text) {
                             Dep::Builtin(b)
                         } else {
-                            self.diags.push(self.unknown_service(id));
+                            self.diags.push(self.unknown_service(&id));
                             Dep::Unknown
                         }
                     }
@@ -256,15 +256,15 @@ impl<'a> Checker<'a> {
 
     /// What a flow's service reference admits, or `E202`.
     pub(crate) fn service_ref(&mut self, r: &ServiceRef) -> Option<ServiceSet> {
-        match &r.kind {
-            ServiceRefKind::Spec(s) => Some(spec_set(*s)),
+        match r.kind() {
+            ServiceRefKind::Spec(s) => Some(spec_set(s)),
             ServiceRefKind::Name(id) => {
                 if let Some(i) = self.services.table.get(&id.text) {
                     Some(self.services.sets[i].clone())
                 } else if let Some(b) = catalogue::builtin(&id.text) {
                     Some(b.service_set())
                 } else {
-                    let d = self.unknown_service(id);
+                    let d = self.unknown_service(&id);
                     self.diags.push(d);
                     None
                 }

@@ -186,7 +186,7 @@ fn endpoints(head: &str, list: &[EndpointRef]) -> Shape<'static> {
                     Some(m) => format!("{}.{}", e.zone.text, m.text),
                     None => e.zone.text.to_string(),
                 };
-                (text, e.span)
+                (text, e.span())
             })
             .collect(),
         suffix: None,

@@ -77,7 +77,6 @@ impl<A: Erase + Attribute> Erase for Block<A> {
         self.name.erase(z);
         self.span = z;
         for a in &mut self.attrs {
-            a.key = z;
             a.span = z;
             a.value.erase(z);
         }
@@ -88,9 +87,6 @@ impl<A: Erase + Attribute> Erase for Block<A> {
 impl Erase for ServiceRef {
     fn erase(&mut self, z: Span) {
         self.span = z;
-        if let ServiceRefKind::Name(id) = &mut self.kind {
-            id.erase(z);
-        }
     }
 }
 
@@ -159,7 +155,6 @@ impl Erase for EndpointRef {
         if let Some(m) = &mut self.member {
             m.erase(z);
         }
-        self.span = z;
     }
 }
 

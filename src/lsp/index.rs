@@ -169,7 +169,7 @@ fn collect(file: &File, out: &mut Vec<Occurrence>) {
             Decl::Service(s) => {
                 push(out, Kind::Service, key(&s.name.text), s.name.span, true);
                 for r in &s.refs {
-                    if let ServiceRefKind::Name(n) = &r.kind {
+                    if let ServiceRefKind::Name(n) = r.kind() {
                         push(out, Kind::Service, key(&n.text), n.span, false);
                     }
                 }
@@ -318,7 +318,7 @@ fn flow_attrs(attrs: &[Attr<FlowAttr>], out: &mut Vec<Occurrence>) {
             }
             FlowAttr::Service(refs) => {
                 for r in refs {
-                    if let ServiceRefKind::Name(n) = &r.kind {
+                    if let ServiceRefKind::Name(n) = r.kind() {
                         push(out, Kind::Service, key(&n.text), n.span, false);
                     }
                 }

@@ -85,9 +85,8 @@ pub struct Block<A> {
 /// One attribute of a block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attr<A> {
-    /// The keyword.
-    pub key: Span,
-    /// The whole attribute.
+    /// The whole attribute, from its keyword (the keyword's own span is
+    /// not kept: nothing reads it).
     pub span: Span,
     /// Its value.
     pub value: A,
@@ -109,12 +108,26 @@ pub struct ServiceDecl {
 /// A service named or spelled out in a service declaration or a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceRef {
-    /// Name or spec.
-    pub kind: ServiceRefKind,
     /// Where.
     pub span: Span,
-    /// The text as written.
+    /// The text as written: a service's name, or a spec.
     pub text: Text,
+    /// The spec, checked, if the reference spells one out; `None` for a
+    /// name (which is then [`text`](Self::text) at [`span`](Self::span)).
+    pub spec: Option<Spec>,
+}
+
+impl ServiceRef {
+    /// Name or spec.
+    pub fn kind(&self) -> ServiceRefKind {
+        match self.spec {
+            Some(s) => ServiceRefKind::Spec(s),
+            None => ServiceRefKind::Name(Ident {
+                text: self.text.clone(),
+                span: self.span,
+            }),
+        }
+    }
 }
 
 /// What a [`ServiceRef`] is.
@@ -240,8 +253,21 @@ pub struct EndpointRef {
     pub zone: Ident,
     /// The host or group, if any.
     pub member: Option<Ident>,
-    /// The whole endpoint.
-    pub span: Span,
+}
+
+impl EndpointRef {
+    /// The whole endpoint, from the zone to the member (written without
+    /// spaces, so not stored).
+    pub fn span(&self) -> Span {
+        let end = self
+            .member
+            .as_ref()
+            .map_or(self.zone.span.end, |m| m.span.end);
+        Span {
+            end,
+            ..self.zone.span
+        }
+    }
 }
 
 /// Attributes of a flow.
@@ -335,27 +361,29 @@ mod tests {
     /// A large policy is mostly flows, and a flow is mostly attributes:
     /// the tree of 100,000 flows must stay well under the memory budget of
     /// `check` (docs/performance.md). A `waive` is boxed so that it does
-    /// not make every attribute as large as itself.
+    /// not make every attribute as large as itself; spans that follow from
+    /// others (an attribute's keyword, an endpoint, a service name's) are
+    /// not stored.
     #[test]
     fn tree_nodes_stay_small() {
         use std::mem::size_of;
         assert!(size_of::<Ident>() <= 32, "{}", size_of::<Ident>());
         assert!(size_of::<Str>() <= 32, "{}", size_of::<Str>());
         assert!(
-            size_of::<Attr<FlowAttr>>() <= 64,
+            size_of::<Attr<FlowAttr>>() <= 56,
             "{}",
             size_of::<Attr<FlowAttr>>()
         );
         assert!(
-            size_of::<Attr<ConduitAttr>>() <= 96,
+            size_of::<Attr<ConduitAttr>>() <= 88,
             "{}",
             size_of::<Attr<ConduitAttr>>()
         );
         assert!(
-            size_of::<EndpointRef>() <= 80,
+            size_of::<EndpointRef>() <= 64,
             "{}",
             size_of::<EndpointRef>()
         );
-        assert!(size_of::<ServiceRef>() <= 64, "{}", size_of::<ServiceRef>());
+        assert!(size_of::<ServiceRef>() <= 40, "{}", size_of::<ServiceRef>());
     }
 }

@@ -197,16 +197,9 @@ impl Builder {
                         self.internal(&c, "empty attribute");
                         continue;
                     };
-                    let key = kids(&inner)
-                        .next()
-                        .map_or_else(|| self.span(&inner), |k| self.span(&k));
                     let aspan = self.tight(&inner);
                     if let Some(value) = attr(self, &inner) {
-                        attrs.push(Attr {
-                            key,
-                            span: aspan,
-                            value,
-                        });
+                        attrs.push(Attr { span: aspan, value });
                     }
                 }
                 _ => {}
@@ -596,7 +589,6 @@ impl Builder {
     fn endpoints(&mut self, p: &P<'_>, kw: &str) -> Vec<EndpointRef> {
         let mut out = Vec::new();
         for v in self.items(p, 0, kw) {
-            let span = self.span(&v);
             let mut names = kids(&v);
             let Some(zone) = names.next() else {
                 self.internal(&v, "empty endpoint");
@@ -604,22 +596,29 @@ impl Builder {
             };
             let zone = self.ident(&zone);
             let member = names.next().map(|m| self.ident(&m));
-            out.push(EndpointRef { zone, member, span });
+            out.push(EndpointRef { zone, member });
         }
         out
     }
 
     fn service_ref(&mut self, p: &P<'_>) -> Option<ServiceRef> {
         let span = self.span(p);
-        let text = self.word(p.as_str());
-        let kind = match p.as_rule() {
-            Rule::name => ServiceRefKind::Name(self.ident(p)),
-            Rule::service_spec => ServiceRefKind::Spec(self.spec(p)?),
+        match p.as_rule() {
+            // A name's length is checked as every name's is.
+            Rule::name => Some(ServiceRef {
+                span,
+                text: self.ident(p).text,
+                spec: None,
+            }),
+            Rule::service_spec => {
+                let text = self.word(p.as_str());
+                let spec = Some(self.spec(p)?);
+                Some(ServiceRef { span, text, spec })
+            }
             _ => {
                 self.internal(p, "service reference");
-                return None;
+                None
             }
-        };
-        Some(ServiceRef { kind, span, text })
+        }
     }
 }

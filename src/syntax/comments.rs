@@ -11,6 +11,9 @@ use crate::source::{FileId, Span};
 pub(super) fn comments(file: FileId, text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
+    if !bytes.contains(&b'#') {
+        return out;
+    }
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {

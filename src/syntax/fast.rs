@@ -291,10 +291,8 @@ impl<'t> Fast<'_, 't> {
             if word.is_empty() {
                 return None;
             }
-            let key = self.span(k, k + word.len());
             let value = attr(self, word)?;
             attrs.push(Attr {
-                key,
                 span: self.span(k, self.last),
                 value,
             });
@@ -508,7 +506,6 @@ impl<'t> Fast<'_, 't> {
 
     /// `endpoint = ${ name ~ ("." ~ name)? }`
     fn endpoint(&mut self) -> Option<EndpointRef> {
-        let start = self.i;
         let zone = self.ident()?;
         let member = if self.peek() == Some(b'.')
             && self.s.get(self.i + 1).is_some_and(u8::is_ascii_alphabetic)
@@ -518,11 +515,7 @@ impl<'t> Fast<'_, 't> {
         } else {
             None
         };
-        Some(EndpointRef {
-            zone,
-            member,
-            span: self.span(start, self.last),
-        })
+        Some(EndpointRef { zone, member })
     }
 
     /// `service_ref = _{ service_spec | name }`, where
@@ -559,16 +552,16 @@ impl<'t> Fast<'_, 't> {
                 self.text((start + proto + 1, end)),
             )?;
             Some(ServiceRef {
-                kind: ServiceRefKind::Spec(spec),
                 span,
                 text: self.b.word(self.text((start, end))),
+                spec: Some(spec),
             })
         } else {
             let name = self.ident()?;
             Some(ServiceRef {
                 span: name.span,
-                text: name.text.clone(),
-                kind: ServiceRefKind::Name(name),
+                text: name.text,
+                spec: None,
             })
         }
     }

@@ -93,7 +93,6 @@ impl<A: Shift> Shift for Block<A> {
 
 impl<A: Shift> Shift for Attr<A> {
     fn shift(&mut self, by: i64) {
-        self.key.shift(by);
         self.span.shift(by);
         self.value.shift(by);
     }
@@ -111,10 +110,6 @@ impl Shift for ServiceDecl {
 impl Shift for ServiceRef {
     fn shift(&mut self, by: i64) {
         self.span.shift(by);
-        match &mut self.kind {
-            ServiceRefKind::Name(n) => n.shift(by),
-            ServiceRefKind::Spec(_) => {}
-        }
     }
 }
 
@@ -193,7 +188,6 @@ impl Shift for EndpointRef {
     fn shift(&mut self, by: i64) {
         self.zone.shift(by);
         self.member.shift(by);
-        self.span.shift(by);
     }
 }
 
