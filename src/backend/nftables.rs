@@ -728,8 +728,8 @@ pub(crate) fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
                     }
                 }
                 dispatch.push(Dispatch::Iface {
-                    iif: iif.clone(),
-                    oif: oif.clone(),
+                    iif: iif.to_string(),
+                    oif: oif.to_string(),
                     chain: chain.clone(),
                 });
             }
