@@ -689,3 +689,96 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{check, CheckOptions, Sources};
+
+    #[test]
+    fn rules_stay_small() {
+        // Eight shared names (16 bytes each), two address sets, a matcher
+        // and two flags: a rule's names cost no allocation of their own.
+        use std::mem::size_of;
+        assert!(size_of::<Rule>() <= 200, "{}", size_of::<Rule>());
+        assert!(size_of::<LocalRule>() <= 168, "{}", size_of::<LocalRule>());
+    }
+
+    fn policy() -> Policy {
+        let text = "owner o { contact \"o@example.com\" }\n\
+             zone a { level 2 owner o networks 10.1.0.0/24, 2001:db8:1::/64 host h = 10.1.0.5 }\n\
+             zone b { level 1 owner o networks 10.2.0.0/24, 2001:db8:2::/64 host h = 10.2.0.5 }\n\
+             conduit ab { zones a, b owner o mode monitor\n\
+               flow f { from a to b service dnp3, icmp/8 reason \"polling\" }\n\
+               flow g { from b.h to a.h service snmp reason \"polling\" } }\n\
+             firewall fw {\n  platform nftables\n  interface \"p1\" = a\n  interface \"p2\" = b\n}\n";
+        let today = Date::parse("2026-12-01").unwrap();
+        let checked = check(
+            &Sources::from_memory("p.conduit", text),
+            &CheckOptions::new(today),
+        );
+        checked
+            .policy
+            .unwrap_or_else(|| panic!("{:?}", checked.diagnostics.codes()))
+    }
+
+    #[test]
+    fn rules_share_their_names_with_the_policy_and_each_other() {
+        let p = policy();
+        let today = Date::parse("2026-12-01").unwrap();
+        let generic = lower(&p, &BuildOptions::new(today)).unwrap();
+        let selected = generic.for_firewall(&p, "fw").unwrap();
+        let direct = lower(&p, &BuildOptions::new(today).firewall("fw")).unwrap();
+        assert_eq!(selected, direct);
+        let flow = &p.conduits[0].flows[0];
+        for rs in [&generic, &selected, &direct] {
+            // dnp3 (tcp, udp) and icmp/8: three rules of one flow, then g
+            // (udp) and the two catch-alls.
+            let names: Vec<&str> = rs.rules.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, ["ab/*", "ab/*", "ab/f", "ab/f", "ab/f", "ab/g"]);
+            let of_f: Vec<&Rule> = rs.rules.iter().filter(|r| r.name == "ab/f").collect();
+            for r in &of_f {
+                assert!(r.name.ptr_eq(&flow.full_name), "{}", r.name);
+                assert!(r.name.ptr_eq(&of_f[0].name));
+                assert!(r.src_zone.ptr_eq(&of_f[0].src_zone));
+                assert!(r.owner.ptr_eq(&of_f[0].owner));
+                assert!(r
+                    .flow
+                    .as_ref()
+                    .is_some_and(|f| f.ptr_eq(of_f[0].flow.as_ref().unwrap())));
+            }
+            // One text per conduit and per zone, across flows and catch-alls.
+            let first = &rs.rules[0];
+            for r in &rs.rules {
+                assert!(r.conduit.ptr_eq(&first.conduit));
+                let zone = |name: &Text| rs.zones.iter().find(|z| z.name == *name).cloned();
+                for z in [&r.src_zone, &r.dst_zone] {
+                    let info = zone(z).unwrap_or_else(|| panic!("zone {z}"));
+                    assert!(z.ptr_eq(&info.name), "{z}");
+                }
+            }
+        }
+        // With a firewall, one text per interface: in the rules, the zones
+        // and the firewall's interface list.
+        for rs in [&selected, &direct] {
+            let fw = rs.firewall.as_ref().unwrap();
+            for r in &rs.rules {
+                for i in [&r.in_iface, &r.out_iface] {
+                    let i = i
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{}: no interface", r.name));
+                    let (declared, _) = fw
+                        .interfaces
+                        .iter()
+                        .find(|(n, _)| n == i)
+                        .unwrap_or_else(|| panic!("{i}"));
+                    assert!(i.ptr_eq(declared), "{i}");
+                }
+            }
+            for z in &rs.zones {
+                let i = z.iface.as_ref().unwrap_or_else(|| panic!("{}", z.name));
+                assert!(fw.interfaces.iter().any(|(n, _)| n.ptr_eq(i)), "{i}");
+            }
+        }
+    }
+}
