@@ -693,7 +693,8 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{check, CheckOptions, Sources};
+    use crate::check::{check, CheckOptions};
+    use crate::source::Sources;
 
     #[test]
     fn rules_stay_small() {
