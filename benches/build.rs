@@ -124,7 +124,7 @@ fn policy() -> Policy {
                 let fname = format!("f{f}");
                 flows.push(Flow {
                     name: Name::new(&fname),
-                    full_name: format!("{cname}/{fname}"),
+                    full_name: format!("{cname}/{fname}").into(),
                     from_zone: fz,
                     to_zone: tz,
                     src: from.addrs.clone(),

@@ -70,7 +70,7 @@ fn flow(p: &Policy, conduit: &str, name: String, a: usize, b: usize, j: usize) -
     let to = endpoint(p, b, (j * 7 + 3 + j / HOSTS) % HOSTS);
     let (services, service_refs) = services(j);
     Flow {
-        full_name: format!("{conduit}/{name}"),
+        full_name: format!("{conduit}/{name}").into(),
         name: Name::new(name),
         src: from.addrs.clone(),
         dst: to.addrs.clone(),

@@ -194,8 +194,8 @@ pub fn find_with(rules: &RuleSet, manage: &[Management], from: &str, to: &str) -
         .iter()
         .position(|z| z.name.eq_ignore_ascii_case(to));
     let mut out = Paths {
-        from: start.map_or_else(|| from.to_string(), |i| rules.zones[i].name.clone()),
-        to: target.map_or_else(|| to.to_string(), |i| rules.zones[i].name.clone()),
+        from: start.map_or_else(|| from.to_string(), |i| rules.zones[i].name.to_string()),
+        to: target.map_or_else(|| to.to_string(), |i| rules.zones[i].name.to_string()),
         paths: Vec::new(),
         truncated: false,
     };
@@ -212,7 +212,7 @@ pub fn find_with(rules: &RuleSet, manage: &[Management], from: &str, to: &str) -
     let start_addrs = &rules.zones[start].addrs;
     let all = AddrSet::all();
     for chain in chains {
-        let mut zones = vec![rules.zones[start].name.clone()];
+        let mut zones = vec![rules.zones[start].name.to_string()];
         let mut hops = Vec::with_capacity(chain.len());
         let mut reach = start_addrs;
         for &i in &chain {
@@ -234,12 +234,12 @@ pub fn find_with(rules: &RuleSet, manage: &[Management], from: &str, to: &str) -
             let (kind, flow, from_zone, to_zone, service) = match e.what {
                 What::Rule(r) => {
                     let r = &rules.rules[r];
-                    zones.push(r.dst_zone.clone());
+                    zones.push(r.dst_zone.to_string());
                     (
                         HopKind::Flow,
-                        r.name.clone(),
-                        r.src_zone.clone(),
-                        r.dst_zone.clone(),
+                        r.name.to_string(),
+                        r.src_zone.to_string(),
+                        r.dst_zone.to_string(),
                         describe(&r.matcher),
                     )
                 }
@@ -254,7 +254,7 @@ pub fn find_with(rules: &RuleSet, manage: &[Management], from: &str, to: &str) -
                     )
                 }
                 What::Firewall(m, z) => {
-                    let zone = rules.zones[z].name.clone();
+                    let zone = rules.zones[z].name.to_string();
                     zones.push(zone.clone());
                     (
                         HopKind::Firewall,
@@ -389,7 +389,7 @@ impl Graph {
             let (s, d) = ends.map_or((Vec::new(), Vec::new()), |(a, b)| {
                 (spans(a, &r.src), spans(b, &r.dst))
             });
-            push(&mut g, r.name.clone(), What::Rule(i), ends, s, d);
+            push(&mut g, r.name.to_string(), What::Rule(i), ends, s, d);
         }
         // One point per firewall, numbered after the zones.
         let mut firewalls: Vec<&str> = Vec::new();

@@ -85,7 +85,7 @@ pub fn decide(
                 } else {
                     Rank::Flow
                 };
-                admitting.push((rank, flow.full_name.clone(), flow.owner.to_string()));
+                admitting.push((rank, flow.full_name.to_string(), flow.owner.to_string()));
             }
         }
         if conduit.mode == Mode::Monitor && between(policy, conduit, packet) {

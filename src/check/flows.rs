@@ -261,7 +261,7 @@ impl<'a> Checker<'a> {
         }
         Some(Flow {
             name: Name::from(&f.name.text),
-            full_name,
+            full_name: full_name.into(),
             from,
             to,
             from_zone,

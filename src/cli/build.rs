@@ -193,7 +193,13 @@ fn monitors_of(rules: &RuleSet) -> Vec<Monitor> {
         .rules
         .iter()
         .filter(|r| r.monitor)
-        .map(|r| (r.conduit.clone(), r.src_zone.clone(), r.dst_zone.clone()))
+        .map(|r| {
+            (
+                r.conduit.to_string(),
+                r.src_zone.to_string(),
+                r.dst_zone.to_string(),
+            )
+        })
         .collect()
 }
 

@@ -576,7 +576,12 @@ impl<'a> Sides<'a> {
         let na = flow_attrs(self.new, nc, nf, &self.new_waivers, &key);
         let attributes = compare(Some(&oa), Some(&na));
         if !attributes.is_empty() {
-            found.push((key, nf.full_name.clone(), ChangeKind::Modified, attributes));
+            found.push((
+                key,
+                nf.full_name.to_string(),
+                ChangeKind::Modified,
+                attributes,
+            ));
         }
     }
 
@@ -593,7 +598,7 @@ impl<'a> Sides<'a> {
         } else {
             (ChangeKind::Removed, compare(Some(&a), None))
         };
-        found.push((key, f.full_name.clone(), change, attributes));
+        found.push((key, f.full_name.to_string(), change, attributes));
     }
 
     /// Flows matched by full name: conduits by name, then flows within a

@@ -108,7 +108,7 @@ pub(crate) fn touching(
     let mut names: Vec<String> = rules
         .iter()
         .filter(|r| fams.iter().any(|b| b.meets(&FamilyBox::of_rule(r, b.v6))))
-        .map(|r| r.name.clone())
+        .map(|r| r.name.to_string())
         .collect();
     names.sort();
     names.dedup();

@@ -436,7 +436,7 @@ fn flow_name(policy: &Policy, e: &WrittenEnd) -> Result<String, Diagnostic> {
         .flows()
         .find(|(conduit, flow)| conduit.name.is(c) && flow.name.is(f))
     {
-        return Ok(flow.full_name.clone());
+        return Ok(flow.full_name.to_string());
     }
     let names: Vec<&str> = policy.flows().map(|(_, f)| f.full_name.as_str()).collect();
     Err(unknown(

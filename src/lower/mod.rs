@@ -32,6 +32,7 @@ use std::net::IpAddr;
 
 use crate::model::{
     AddrSet, Date, Level, LocalKind, Mode, Platform, Policy, PortSet, ServiceSet, ServiceSpace,
+    Text,
 };
 pub use crate::semantics::{BuildOptions, Decision, Fixed, LowerError, Packet, Rank, Verdict};
 
@@ -104,21 +105,25 @@ impl Match {
 
 /// One lowered rule: a box of packets admitted as initiations, and the flow
 /// it implements.
+///
+/// Its names are [`Text`] shared with the policy and with the other rules:
+/// the rules of one flow share its full name, and every rule shares the
+/// one text of its conduit, owner, zones and interfaces.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Rule {
     /// `conduit/flow`, or `conduit/*` for a monitor catch-all.
-    pub name: String,
+    pub name: Text,
     /// The conduit's declared name.
-    pub conduit: String,
+    pub conduit: Text,
     /// The flow's declared name; `None` for a monitor catch-all.
-    pub flow: Option<String>,
+    pub flow: Option<Text>,
     /// Effective owner.
-    pub owner: String,
+    pub owner: Text,
     /// Zone the sources lie in.
-    pub src_zone: String,
+    pub src_zone: Text,
     /// Zone the destinations lie in.
-    pub dst_zone: String,
+    pub dst_zone: Text,
     /// Source addresses.
     pub src: AddrSet,
     /// Destination addresses.
@@ -130,9 +135,9 @@ pub struct Rule {
     /// True for a monitor-mode catch-all.
     pub monitor: bool,
     /// With a firewall: the interface facing the source zone.
-    pub in_iface: Option<String>,
+    pub in_iface: Option<Text>,
     /// With a firewall: the interface facing the destination zone.
-    pub out_iface: Option<String>,
+    pub out_iface: Option<Text>,
 }
 
 impl Rule {
@@ -150,13 +155,13 @@ impl Rule {
 #[non_exhaustive]
 pub struct ZoneInfo {
     /// Declared name.
-    pub name: String,
+    pub name: Text,
     /// Purdue level.
     pub level: Level,
     /// Addresses it owns (for `networks any`, the complement of the others).
     pub addrs: AddrSet,
     /// With a firewall: the interface facing this zone.
-    pub iface: Option<String>,
+    pub iface: Option<Text>,
 }
 
 /// The firewall a rule set was built for.
@@ -164,16 +169,16 @@ pub struct ZoneInfo {
 #[non_exhaustive]
 pub struct FirewallInfo {
     /// Declared name.
-    pub name: String,
+    pub name: Text,
     /// Platform.
     pub platform: Platform,
     /// Interfaces as (interface name, zone name), in declaration order.
-    pub interfaces: Vec<(String, String)>,
+    pub interfaces: Vec<(Text, Text)>,
     /// The firewall's own addresses per interface, as (interface name,
     /// addresses), in the order of `interfaces`; empty lists where an
     /// interface declares no `address`.
     #[serde(default)]
-    pub interface_addrs: Vec<(String, Vec<IpAddr>)>,
+    pub interface_addrs: Vec<(Text, Vec<IpAddr>)>,
     /// Every own address of the firewall (the union of `interface_addrs`).
     #[serde(default)]
     pub own: AddrSet,
@@ -192,15 +197,15 @@ pub struct FirewallInfo {
 #[non_exhaustive]
 pub struct LocalRule {
     /// `firewall/entry`.
-    pub name: String,
+    pub name: Text,
     /// The entry's declared name.
-    pub entry: String,
+    pub entry: Text,
     /// Manage or control.
     pub kind: LocalKind,
     /// The entry's owner.
-    pub owner: String,
+    pub owner: Text,
     /// Zone the sources of this rule lie in (one rule per source zone).
-    pub src_zone: String,
+    pub src_zone: Text,
     /// Source addresses (those of the entry lying in `src_zone`).
     pub src: AddrSet,
     /// The firewall's own addresses (of the matcher's family). When the
@@ -215,7 +220,7 @@ pub struct LocalRule {
     /// Log each admitted connection.
     pub log: bool,
     /// The interface facing `src_zone`, where these packets arrive.
-    pub in_iface: String,
+    pub in_iface: Text,
 }
 
 impl LocalRule {
@@ -235,7 +240,7 @@ impl LocalRule {
     pub(crate) fn as_flow_rule(&self) -> Rule {
         Rule {
             name: self.name.clone(),
-            conduit: String::new(),
+            conduit: Text::default(),
             flow: Some(self.entry.clone()),
             owner: self.owner.clone(),
             src_zone: self.src_zone.clone(),
@@ -282,10 +287,16 @@ impl RuleSet {
             self.local
                 .iter()
                 .filter(|r| r.admits(packet))
-                .map(|r| (Rank::of(false, r.log), r.name.clone(), r.owner.clone()))
+                .map(|r| {
+                    (
+                        Rank::of(false, r.log),
+                        r.name.to_string(),
+                        r.owner.to_string(),
+                    )
+                })
                 .collect(),
         );
-        d.to_firewall = self.firewall.as_ref().map(|f| f.name.clone());
+        d.to_firewall = self.firewall.as_ref().map(|f| f.name.to_string());
         d
     }
     /// True when the rule set was built for a firewall that declares
@@ -301,7 +312,13 @@ impl RuleSet {
             self.rules
                 .iter()
                 .filter(|r| r.admits(packet))
-                .map(|r| (Rank::of(r.monitor, r.log), r.name.clone(), r.owner.clone()))
+                .map(|r| {
+                    (
+                        Rank::of(r.monitor, r.log),
+                        r.name.to_string(),
+                        r.owner.to_string(),
+                    )
+                })
                 .collect(),
         )
     }
@@ -310,8 +327,11 @@ impl RuleSet {
 /// Which zones are severed and which conduits are in scope.
 struct Selection {
     pub severed: Vec<bool>,
-    /// Per zone: the interface facing it on the selected firewall.
-    pub iface: Vec<Option<String>>,
+    /// Per zone: the interface facing it on the selected firewall (one
+    /// text, shared by every rule and zone that names the interface).
+    pub iface: Vec<Option<Text>>,
+    /// Per zone: its name (the policy's text, shared).
+    pub zone_name: Vec<Text>,
     pub firewall: Option<FirewallInfo>,
 }
 
@@ -327,32 +347,40 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
             }
         }
     }
+    let zone_name: Vec<Text> = policy.zones.iter().map(|z| Text::from(&z.name)).collect();
     let mut iface = vec![None; policy.zones.len()];
     let mut firewall = None;
     if let Some(name) = &opts.firewall {
         let fw = policy
             .firewall(name)
             .ok_or_else(|| LowerError::UnknownFirewall(name.clone()))?;
-        for i in &fw.interfaces {
+        let names: Vec<Text> = fw
+            .interfaces
+            .iter()
+            .map(|i| Text::from(i.name.as_str()))
+            .collect();
+        for (i, n) in fw.interfaces.iter().zip(&names) {
             if let Some(slot) = iface.get_mut(i.zone) {
-                *slot = Some(i.name.clone());
+                *slot = Some(n.clone());
             }
         }
         firewall = Some(FirewallInfo {
-            name: fw.name.to_string(),
+            name: Text::from(&fw.name),
             platform: fw.platform,
             interfaces: fw
                 .interfaces
                 .iter()
-                .map(|i| {
-                    let zone = policy.zones.get(i.zone).map(|z| z.name.to_string());
-                    (i.name.clone(), zone.unwrap_or_default())
+                .zip(&names)
+                .map(|(i, n)| {
+                    let zone = zone_name.get(i.zone).cloned();
+                    (n.clone(), zone.unwrap_or_default())
                 })
                 .collect(),
             interface_addrs: fw
                 .interfaces
                 .iter()
-                .map(|i| (i.name.clone(), i.addrs.clone()))
+                .zip(&names)
+                .map(|(i, n)| (n.clone(), i.addrs.clone()))
                 .collect(),
             own: fw.own_addrs(),
             local_declared: !fw.local.is_empty(),
@@ -361,11 +389,22 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
     Ok(Selection {
         severed,
         iface,
+        zone_name,
         firewall,
     })
 }
 
 impl Selection {
+    /// The name of zone `z`, shared.
+    fn zone_name(&self, z: usize) -> Text {
+        self.zone_name.get(z).cloned().unwrap_or_default()
+    }
+
+    /// The interface facing zone `z` on the selected firewall, shared.
+    fn iface(&self, z: usize) -> Option<Text> {
+        self.iface.get(z).cloned().flatten()
+    }
+
     /// A conduit between these zones is compiled.
     pub(crate) fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
         let live = |z: usize| !self.severed.get(z).copied().unwrap_or(true);
@@ -406,24 +445,26 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
                 let Some(flow) = conduit.flows.get(f) else {
                     continue;
                 };
+                let flow_name = Text::from(&flow.name);
+                let owner = Text::from(&flow.owner);
                 for m in matchers(&flow.services) {
                     let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
                         continue;
                     };
                     rules.push(Rule {
                         name: flow.full_name.clone(),
-                        conduit: conduit.name.to_string(),
-                        flow: Some(flow.name.to_string()),
-                        owner: flow.owner.to_string(),
-                        src_zone: zone_name(policy, flow.from_zone),
-                        dst_zone: zone_name(policy, flow.to_zone),
+                        conduit: Text::from(&conduit.name),
+                        flow: Some(flow_name.clone()),
+                        owner: owner.clone(),
+                        src_zone: sel.zone_name(flow.from_zone),
+                        dst_zone: sel.zone_name(flow.to_zone),
                         src,
                         dst,
                         matcher: m,
                         log: flow.log,
                         monitor: false,
-                        in_iface: sel.iface.get(flow.from_zone).cloned().flatten(),
-                        out_iface: sel.iface.get(flow.to_zone).cloned().flatten(),
+                        in_iface: sel.iface(flow.from_zone),
+                        out_iface: sel.iface(flow.to_zone),
                     });
                 }
             }
@@ -435,19 +476,19 @@ pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError
                     continue;
                 };
                 rules.push(Rule {
-                    name: unit.name.to_string(),
-                    conduit: conduit.name.to_string(),
+                    name: Text::from(unit.name.as_ref()),
+                    conduit: Text::from(&conduit.name),
                     flow: None,
-                    owner: conduit.owner.to_string(),
-                    src_zone: zf.name.to_string(),
-                    dst_zone: zt.name.to_string(),
+                    owner: Text::from(&conduit.owner),
+                    src_zone: sel.zone_name(from),
+                    dst_zone: sel.zone_name(to),
                     src,
                     dst,
                     matcher: Match::Any,
                     log: true,
                     monitor: true,
-                    in_iface: sel.iface.get(from).cloned().flatten(),
-                    out_iface: sel.iface.get(to).cloned().flatten(),
+                    in_iface: sel.iface(from),
+                    out_iface: sel.iface(to),
                 });
             }
         }
@@ -562,10 +603,10 @@ fn zone_infos(policy: &Policy, sel: &Selection) -> Vec<ZoneInfo> {
         .enumerate()
         .filter(|(i, _)| sel.firewall.is_none() || sel.iface.get(*i).is_some_and(|x| x.is_some()))
         .map(|(i, z)| ZoneInfo {
-            name: z.name.to_string(),
+            name: sel.zone_name(i),
             level: z.level,
             addrs: z.addrs.clone(),
-            iface: sel.iface.get(i).cloned().flatten(),
+            iface: sel.iface(i),
         })
         .collect()
 }
@@ -608,11 +649,14 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
         if !entry.in_force_on(opts.today) {
             continue;
         }
+        let name = Text::from(entry.full_name.as_str());
+        let entry_name = Text::from(&entry.name);
+        let owner = Text::from(&entry.owner);
         for zone in entry.from_zones() {
             if sel.severed.get(zone).copied().unwrap_or(true) {
                 continue;
             }
-            let Some(iface) = fw.interface_for(zone) else {
+            let Some(iface) = sel.iface(zone) else {
                 continue;
             };
             let src = entry.sources_in(zone);
@@ -621,17 +665,17 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
                     continue;
                 };
                 out.push(LocalRule {
-                    name: entry.full_name.clone(),
-                    entry: entry.name.to_string(),
+                    name: name.clone(),
+                    entry: entry_name.clone(),
                     kind: entry.kind,
-                    owner: entry.owner.to_string(),
-                    src_zone: zone_name(policy, zone),
+                    owner: owner.clone(),
+                    src_zone: sel.zone_name(zone),
                     src,
                     dst,
                     any_own_address: any_own,
                     matcher: m,
                     log: entry.log,
-                    in_iface: iface.name.clone(),
+                    in_iface: iface.clone(),
                 });
             }
         }
@@ -646,10 +690,96 @@ fn local_rules(policy: &Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Loc
     out
 }
 
-fn zone_name(policy: &Policy, z: usize) -> String {
-    policy
-        .zones
-        .get(z)
-        .map(|z| z.name.to_string())
-        .unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{check, CheckOptions};
+    use crate::source::Sources;
+
+    #[test]
+    fn rules_stay_small() {
+        // Eight shared names (16 bytes each), two address sets, a matcher
+        // and two flags: a rule's names cost no allocation of their own.
+        use std::mem::size_of;
+        assert!(size_of::<Rule>() <= 200, "{}", size_of::<Rule>());
+        assert!(size_of::<LocalRule>() <= 168, "{}", size_of::<LocalRule>());
+    }
+
+    fn policy() -> Policy {
+        let text = "owner o { contact \"o@example.com\" }\n\
+             zone a { level 2 owner o networks 10.1.0.0/24, 2001:db8:1::/64 host h = 10.1.0.5 }\n\
+             zone b { level 1 owner o networks 10.2.0.0/24, 2001:db8:2::/64 host h = 10.2.0.5 }\n\
+             conduit ab { zones a, b owner o mode monitor\n\
+               flow f { from a to b service dnp3, icmp/8 reason \"polling\" }\n\
+               flow g { from b.h to a.h service snmp reason \"polling\" } }\n\
+             firewall fw {\n  platform nftables\n  interface \"p1\" = a\n  interface \"p2\" = b\n}\n";
+        let today = Date::parse("2026-12-01").unwrap();
+        let checked = check(
+            &Sources::from_memory("p.conduit", text),
+            &CheckOptions::new(today),
+        );
+        checked
+            .policy
+            .unwrap_or_else(|| panic!("{:?}", checked.diagnostics.codes()))
+    }
+
+    #[test]
+    fn rules_share_their_names_with_the_policy_and_each_other() {
+        let p = policy();
+        let today = Date::parse("2026-12-01").unwrap();
+        let generic = lower(&p, &BuildOptions::new(today)).unwrap();
+        let selected = generic.for_firewall(&p, "fw").unwrap();
+        let direct = lower(&p, &BuildOptions::new(today).firewall("fw")).unwrap();
+        assert_eq!(selected, direct);
+        let flow = &p.conduits[0].flows[0];
+        for rs in [&generic, &selected, &direct] {
+            // dnp3 (tcp, udp) and icmp/8: three rules of one flow, then g
+            // (udp) and the two catch-alls.
+            let names: Vec<&str> = rs.rules.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, ["ab/*", "ab/*", "ab/f", "ab/f", "ab/f", "ab/g"]);
+            let of_f: Vec<&Rule> = rs.rules.iter().filter(|r| r.name == "ab/f").collect();
+            for r in &of_f {
+                assert!(r.name.ptr_eq(&flow.full_name), "{}", r.name);
+                assert!(r.name.ptr_eq(&of_f[0].name));
+                assert!(r.src_zone.ptr_eq(&of_f[0].src_zone));
+                assert!(r.owner.ptr_eq(&of_f[0].owner));
+                assert!(r
+                    .flow
+                    .as_ref()
+                    .is_some_and(|f| f.ptr_eq(of_f[0].flow.as_ref().unwrap())));
+            }
+            // One text per conduit and per zone, across flows and catch-alls.
+            let first = &rs.rules[0];
+            for r in &rs.rules {
+                assert!(r.conduit.ptr_eq(&first.conduit));
+                let zone = |name: &Text| rs.zones.iter().find(|z| z.name == *name).cloned();
+                for z in [&r.src_zone, &r.dst_zone] {
+                    let info = zone(z).unwrap_or_else(|| panic!("zone {z}"));
+                    assert!(z.ptr_eq(&info.name), "{z}");
+                }
+            }
+        }
+        // With a firewall, one text per interface: in the rules, the zones
+        // and the firewall's interface list.
+        for rs in [&selected, &direct] {
+            let fw = rs.firewall.as_ref().unwrap();
+            for r in &rs.rules {
+                for i in [&r.in_iface, &r.out_iface] {
+                    let i = i
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{}: no interface", r.name));
+                    let (declared, _) = fw
+                        .interfaces
+                        .iter()
+                        .find(|(n, _)| n == i)
+                        .unwrap_or_else(|| panic!("{i}"));
+                    assert!(i.ptr_eq(declared), "{i}");
+                }
+            }
+            for z in &rs.zones {
+                let i = z.iface.as_ref().unwrap_or_else(|| panic!("{}", z.name));
+                assert!(fw.interfaces.iter().any(|(n, _)| n.ptr_eq(i)), "{i}");
+            }
+        }
+    }
 }

@@ -105,6 +105,11 @@ impl Text {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// True when both share one text (a clone of the other), not merely
+    /// equal text.
+    pub fn ptr_eq(&self, other: &Text) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl std::ops::Deref for Text {
@@ -142,6 +147,13 @@ impl From<&Text> for Name {
     /// The name spelled `t`, sharing its text.
     fn from(t: &Text) -> Self {
         Name(t.0.clone())
+    }
+}
+
+impl From<&Name> for Text {
+    /// The text of a declared name, shared with it.
+    fn from(n: &Name) -> Self {
+        Text(n.0.clone())
     }
 }
 
@@ -518,8 +530,9 @@ pub struct Waiver {
 pub struct Flow {
     /// Declared name (unique within its conduit).
     pub name: Name,
-    /// `conduit/flow`, with declared spellings.
-    pub full_name: String,
+    /// `conduit/flow`, with declared spellings; shared with the rules
+    /// lowering makes of the flow.
+    pub full_name: Text,
     /// Sources, all in `from_zone`.
     pub from: Vec<Endpoint>,
     /// Destinations, all in `to_zone`.

@@ -416,11 +416,11 @@ impl<'p> Observer<'p> {
         for (ci, conduit) in policy.conduits.iter().enumerate() {
             let cut = conduit.zones.iter().any(|z| severed.contains(z));
             for flow in &conduit.flows {
-                flow_index.insert(flow.full_name.clone(), hits.len());
+                flow_index.insert(flow.full_name.to_string(), hits.len());
                 in_play.push(!cut && flow.in_force_on(opts.today));
                 conduit_of.push(ci);
                 hits.push(FlowHits {
-                    flow: flow.full_name.clone(),
+                    flow: flow.full_name.to_string(),
                     owner: flow.owner.to_string(),
                     connections: 0,
                 });

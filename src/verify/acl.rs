@@ -220,7 +220,7 @@ pub fn verify_device(
         let mut faced: BTreeMap<String, AddrSet> = BTreeMap::new();
         for (iface, zone) in &fw.interfaces {
             if let Some(z) = policy.zones.iter().find(|z| z.name.as_str() == zone) {
-                let e = faced.entry(iface.clone()).or_default();
+                let e = faced.entry(iface.to_string()).or_default();
                 *e = e.union(&z.addrs);
             }
         }
@@ -283,8 +283,10 @@ pub fn verify_device(
             .rules
             .iter()
             .filter(|x| {
-                (iif.is_none() || x.in_iface.is_none() || x.in_iface == iif)
-                    && (oif.is_none() || x.out_iface.is_none() || x.out_iface == oif)
+                (iif.is_none() || x.in_iface.is_none() || x.in_iface.as_deref() == iif.as_deref())
+                    && (oif.is_none()
+                        || x.out_iface.is_none()
+                        || x.out_iface.as_deref() == oif.as_deref())
             })
             .map(|x| Cube {
                 src: x.src.clone(),
@@ -329,11 +331,11 @@ fn renamer<'a>(device: &Device, lowered: &'a RuleSet) -> impl Fn(&str) -> String
     if ios {
         for r in &lowered.rules {
             for n in [&r.in_iface, &r.out_iface].into_iter().flatten() {
-                by_key.insert(ios_interface_key(n), n.clone());
+                by_key.insert(ios_interface_key(n), n.to_string());
             }
         }
         for r in &lowered.local {
-            by_key.insert(ios_interface_key(&r.in_iface), r.in_iface.clone());
+            by_key.insert(ios_interface_key(&r.in_iface), r.in_iface.to_string());
         }
     }
     move |name: &str| {

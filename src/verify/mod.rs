@@ -348,14 +348,14 @@ pub(crate) fn forward_allowed(lowered: &RuleSet) -> Vec<Allowed> {
         .rules
         .iter()
         .map(|r| Allowed {
-            in_iface: r.in_iface.clone(),
-            out_iface: r.out_iface.clone(),
+            in_iface: r.in_iface.as_deref().map(str::to_string),
+            out_iface: r.out_iface.as_deref().map(str::to_string),
             cube: Cube {
                 src: r.src.clone(),
                 dst: r.dst.clone(),
                 svc: r.matcher.space(),
             },
-            name: r.name.clone(),
+            name: r.name.to_string(),
         })
         .collect()
 }
@@ -367,14 +367,14 @@ pub(crate) fn local_allowed(lowered: &RuleSet) -> Vec<Allowed> {
         .local
         .iter()
         .map(|r| Allowed {
-            in_iface: Some(r.in_iface.clone()),
+            in_iface: Some(r.in_iface.to_string()),
             out_iface: None,
             cube: Cube {
                 src: r.src.clone(),
                 dst: r.dst.clone(),
                 svc: r.matcher.space(),
             },
-            name: r.name.clone(),
+            name: r.name.to_string(),
         })
         .collect()
 }
@@ -442,7 +442,7 @@ fn compare(
     // The interfaces in play.
     let mut names = std::collections::BTreeSet::new();
     if let Some(fw) = local {
-        names.extend(fw.interfaces.iter().map(|(i, _)| i.clone()));
+        names.extend(fw.interfaces.iter().map(|(i, _)| i.to_string()));
     }
     for e in path {
         for s in [&e.cond.iif, &e.cond.oif].into_iter().flatten() {
@@ -530,7 +530,7 @@ fn compare(
         .iter_mut()
         .chain(declared_not_admitted.iter_mut())
     {
-        f.to_firewall = local.map(|fw| fw.name.clone());
+        f.to_firewall = local.map(|fw| fw.name.to_string());
     }
     Drift {
         matches: admitted_not_declared.is_empty() && declared_not_admitted.is_empty(),

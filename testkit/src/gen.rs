@@ -755,7 +755,7 @@ impl PolicySpec {
                 let fname = format!("f{fi}");
                 flows.push(Flow {
                     name: Name::new(&fname),
-                    full_name: format!("{cname}/{fname}"),
+                    full_name: format!("{cname}/{fname}").into(),
                     src: from.addrs.clone(),
                     dst: to.addrs.clone(),
                     from: vec![from],

@@ -69,7 +69,7 @@ fn flow(
 ) -> Flow {
     Flow {
         name: Name::new(name),
-        full_name: format!("{conduit}/{name}"),
+        full_name: format!("{conduit}/{name}").into(),
         src: from.addrs.clone(),
         dst: to.addrs.clone(),
         from_zone: from.zone,

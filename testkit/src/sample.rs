@@ -76,7 +76,7 @@ fn flow(
     let to = endpoint(p, to.0, to.1);
     Flow {
         name: Name::new(name),
-        full_name: format!("{conduit}/{name}"),
+        full_name: format!("{conduit}/{name}").into(),
         from_zone: from.zone,
         to_zone: to.zone,
         src: from.addrs.clone(),

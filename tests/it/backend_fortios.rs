@@ -299,7 +299,7 @@ proptest! {
             let groups: BTreeSet<(String, String, String)> = rs
                 .rules
                 .iter()
-                .map(|r| (r.name.clone(), r.src_zone.clone(), r.dst_zone.clone()))
+                .map(|r| (r.name.to_string(), r.src_zone.to_string(), r.dst_zone.to_string()))
                 .collect();
             prop_assert_eq!(cfg.policies.len(), groups.len());
             let monitor: Vec<bool> = cfg

@@ -270,7 +270,7 @@ fn operator_run(
 }
 
 fn without(rs: &RuleSet, drop: &[bool]) -> RuleSet {
-    let mut names: Vec<String> = rs.rules.iter().map(|r| r.name.clone()).collect();
+    let mut names: Vec<String> = rs.rules.iter().map(|r| r.name.to_string()).collect();
     names.dedup();
     let mut out = rs.clone();
     out.rules.retain(|r| {

@@ -101,25 +101,25 @@ fn mutate(rs: &RuleSet, field: Field, s: &str) -> (RuleSet, bool) {
     match field {
         Field::Owner => {
             for r in &mut m.rules {
-                r.owner = s.to_string();
+                r.owner = s.into();
             }
         }
         Field::Zone => {
             let old = m.zones[0].name.clone();
             clash = m.zones[1..].iter().any(|z| z.name.eq_ignore_ascii_case(s));
-            m.zones[0].name = s.to_string();
+            m.zones[0].name = s.into();
             for r in &mut m.rules {
                 if r.src_zone == old {
-                    r.src_zone = s.to_string();
+                    r.src_zone = s.into();
                 }
                 if r.dst_zone == old {
-                    r.dst_zone = s.to_string();
+                    r.dst_zone = s.into();
                 }
             }
             if let Some(fw) = &mut m.firewall {
                 for (_, z) in &mut fw.interfaces {
                     if *z == old {
-                        *z = s.to_string();
+                        *z = s.into();
                     }
                 }
             }
@@ -133,8 +133,8 @@ fn mutate(rs: &RuleSet, field: Field, s: &str) -> (RuleSet, bool) {
             for r in &mut m.rules {
                 if r.conduit == old {
                     let flow = r.name.split_once('/').unwrap().1.to_string();
-                    r.conduit = s.to_string();
-                    r.name = format!("{s}/{flow}");
+                    r.conduit = s.into();
+                    r.name = format!("{s}/{flow}").into();
                 }
             }
         }
@@ -149,8 +149,8 @@ fn mutate(rs: &RuleSet, field: Field, s: &str) -> (RuleSet, bool) {
             });
             for r in &mut m.rules {
                 if r.name == old {
-                    r.flow = Some(s.to_string());
-                    r.name = format!("{conduit}/{s}");
+                    r.flow = Some(s.into());
+                    r.name = format!("{conduit}/{s}").into();
                 }
             }
         }
@@ -160,21 +160,21 @@ fn mutate(rs: &RuleSet, field: Field, s: &str) -> (RuleSet, bool) {
             clash = fw.interfaces[1..]
                 .iter()
                 .any(|(i, _)| ios_key(i) == ios_key(s));
-            fw.interfaces[0].0 = s.to_string();
+            fw.interfaces[0].0 = s.into();
             for r in &mut m.rules {
                 for i in [&mut r.in_iface, &mut r.out_iface].into_iter().flatten() {
                     if *i == old {
-                        *i = s.to_string();
+                        *i = s.into();
                     }
                 }
             }
             for z in &mut m.zones {
                 if z.iface.as_deref() == Some(old.as_str()) {
-                    z.iface = Some(s.to_string());
+                    z.iface = Some(s.into());
                 }
             }
         }
-        Field::Firewall => m.firewall.as_mut().unwrap().name = s.to_string(),
+        Field::Firewall => m.firewall.as_mut().unwrap().name = s.into(),
         Field::Isolation => m.isolation = Some(s.to_string()),
     }
     (m, clash)
@@ -291,7 +291,7 @@ proptest! {
                 for p in &mut cfg.policies {
                     for i in p.srcintf.iter_mut().chain(p.dstintf.iter_mut()) {
                         if *i == s {
-                            *i = old.clone();
+                            *i = old.to_string();
                         }
                     }
                 }

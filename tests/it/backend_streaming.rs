@@ -100,7 +100,7 @@ fn every_target_is_written_in_bounded_pieces() {
 #[test]
 fn a_fortios_refusal_late_in_the_text_writes_nothing() {
     let mut rules = many_flows();
-    rules.rules.last_mut().unwrap().owner = "who?".to_string();
+    rules.rules.last_mut().unwrap().owner = "who?".into();
     let mut pieces = Pieces::default();
     let e = emit_to(&rules, Target::Fortios, &mut pieces).unwrap_err();
     assert!(matches!(e, EmitError::BadName { .. }), "{e}");

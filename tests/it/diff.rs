@@ -123,7 +123,7 @@ fn mutate(p: &Policy, seed: u64) -> Policy {
                 f.services = s;
                 f.service_refs = w.into_iter().map(Into::into).collect();
                 f.name = Name::new(format!("extra{step}"));
-                f.full_name = format!("{}/extra{step}", q.conduits[ci].name);
+                f.full_name = format!("{}/extra{step}", q.conduits[ci].name).into();
                 f.expires = None;
                 q.conduits[ci].flows.push(f);
             }
@@ -160,7 +160,7 @@ fn mutate(p: &Policy, seed: u64) -> Policy {
                 let full = format!("{}/renamed", q.conduits[ci].name);
                 let f = &mut q.conduits[ci].flows[fi];
                 f.name = Name::new("renamed");
-                f.full_name = full;
+                f.full_name = full.into();
             }
             (7, _) => {
                 // Move a host within its zone's networks.
@@ -204,7 +204,7 @@ fn mutate(p: &Policy, seed: u64) -> Policy {
                 let mut b = f;
                 b.services.tcp = PortSet::new();
                 b.name = Name::new("split");
-                b.full_name = format!("{}/split", q.conduits[ci].name);
+                b.full_name = format!("{}/split", q.conduits[ci].name).into();
                 q.conduits[ci].flows[fi] = a;
                 q.conduits[ci].flows.push(b);
             }
@@ -253,7 +253,7 @@ fn reordered(p: &Policy) -> Policy {
             f.from.reverse();
             f.to.reverse();
             f.service_refs.reverse();
-            f.full_name = format!("{}/{}", c.name, f.name);
+            f.full_name = format!("{}/{}", c.name, f.name).into();
         }
     }
     for fw in &mut q.firewalls {
@@ -433,7 +433,7 @@ fn renames_show_as_removal_plus_addition_and_case_is_no_change() {
         .unwrap();
     let c = &mut new.conduits[ci];
     c.flows[0].name = Name::new("brand-new");
-    c.flows[0].full_name = format!("{}/brand-new", c.name);
+    c.flows[0].full_name = format!("{}/brand-new", c.name).into();
     let c = c.clone();
     let r = diff(&old, &new, &opts());
     let old_name = &old.conduits[ci].flows[0].full_name;
@@ -475,7 +475,7 @@ fn splitting_a_flow_is_no_change_in_effective_access() {
     a.service_refs = vec!["tcp/502".into()];
     let mut b = a.clone();
     b.name = Name::new("second-half");
-    b.full_name = format!("{}/second-half", new.conduits[ci].name);
+    b.full_name = format!("{}/second-half", new.conduits[ci].name).into();
     b.services.tcp = PortSet::from_ranges([(20000, 20010)]);
     b.service_refs = vec!["tcp/20000-20010".into()];
     new.conduits[ci].flows[0] = a;

@@ -278,7 +278,7 @@ fn generated_identifiers_stay_unique() {
         p.conduits[ci].name = Name::new(conduit);
         p.conduits[ci].flows[0].name = Name::new(flow);
         for f in &mut p.conduits[ci].flows {
-            f.full_name = format!("{conduit}/{}", f.name);
+            f.full_name = format!("{conduit}/{}", f.name).into();
         }
     }
     let text = emit_text(&lower(&p, &BuildOptions::new(sample::today())).unwrap());

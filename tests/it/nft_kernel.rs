@@ -578,7 +578,7 @@ fn exercise(t: &Topology, p: &Policy, opts: &BuildOptions, target: Target) {
     assert_eq!(tables, 1, "table inet conduit missing from the listing");
     for r in &rules.rules {
         assert!(
-            counted.contains_key(&r.name),
+            counted.contains_key(r.name.as_str()),
             "rule {} missing from the kernel",
             r.name
         );

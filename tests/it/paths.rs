@@ -105,9 +105,9 @@ fn naive_chains(rules: &RuleSet, from: &str, to: &str, len: usize, cap: usize) -
 /// What a hop says about its rule.
 fn hop_key(r: &Rule, reach: &AddrSet) -> (String, String, String, String, String, String) {
     (
-        r.name.clone(),
-        r.src_zone.clone(),
-        r.dst_zone.clone(),
+        r.name.to_string(),
+        r.src_zone.to_string(),
+        r.dst_zone.to_string(),
         paths::describe(&r.matcher),
         reach.intersection(&r.src).to_string(),
         r.dst.to_string(),

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use conduitc::backend::{self, backends, emit, Target};
 use conduitc::lower::{lower, BuildOptions, RuleSet};
-use conduitc::model::{Date, Platform};
+use conduitc::model::{Date, Platform, Text};
 use conduitc::platform::{self, PLATFORMS};
 use conduitc::{check, CheckOptions, Checked, Code, Sources};
 
@@ -54,9 +54,9 @@ fn rules_with_interface(platform: Platform, name: &str) -> RuleSet {
         .policy
         .unwrap_or_else(|| panic!("{platform:?}: {:?}", checked.diagnostics.codes()));
     let mut rules = lower(&p, &for_fw()).unwrap();
-    let rename = |s: &mut String| {
-        if s == "p1" {
-            *s = name.to_string();
+    let rename = |s: &mut Text| {
+        if *s == "p1" {
+            *s = name.into();
         }
     };
     if let Some(fw) = &mut rules.firewall {
@@ -342,7 +342,7 @@ fn declared_name_limits_are_enforced_by_check_and_build_alike() {
             }
             let mut rules = rules_with_interface(spec.platform, "p1");
             if let Some(fw) = &mut rules.firewall {
-                fw.name = name.clone();
+                fw.name = name.as_str().into();
             }
             for t in Target::serving(spec.platform) {
                 let built = emit(&rules, t);

@@ -75,6 +75,7 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet],
         .iter()
         .flat_map(|r| [r.in_iface.clone(), r.out_iface.clone()])
         .flatten()
+        .map(String::from)
         .collect();
     for l in text.lines().map(str::trim) {
         if let Some(v) = l

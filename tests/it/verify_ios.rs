@@ -112,7 +112,7 @@ fn exact(d: &Drift, p: &Policy, rules: &RuleSet, text: &str, packets: &[Packet])
             let declared = rules.rules.iter().any(|r| {
                 r.admits(pkt)
                     && (r.in_iface.is_none() || r.in_iface.as_deref() == Some(i.as_str()))
-                    && (r.out_iface.is_none() || r.out_iface == out)
+                    && (r.out_iface.is_none() || r.out_iface.as_deref() == out.as_deref())
             });
             let added = d
                 .admitted_not_declared

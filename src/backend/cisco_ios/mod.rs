@@ -530,7 +530,7 @@ fn plan(rules: &RuleSet) -> Result<Plan<'_>, EmitError> {
                 if let Some(why) = protocol_problem(Platform::CiscoIos, n) {
                     return Err(EmitError::Protocol {
                         target: TARGET,
-                        rule: rule.name.clone(),
+                        rule: rule.name.to_string(),
                         proto: n,
                         why,
                     });
@@ -1065,7 +1065,7 @@ fn router_sections(
     let mut out = Vec::new();
     for local in local_rules_of(rules, zone) {
         out.push((
-            local.name.clone(),
+            local.name.to_string(),
             forward_entries(&local.as_flow_rule(), zone, fam)?,
         ));
     }
@@ -1246,7 +1246,7 @@ fn forward_entries(rule: &Rule, zone: &ZoneInfo, fam: Family) -> Result<Vec<Stri
                     if let Some(why) = protocol_problem(Platform::CiscoIos, *n) {
                         return Err(EmitError::Protocol {
                             target: TARGET,
-                            rule: rule.name.clone(),
+                            rule: rule.name.to_string(),
                             proto: *n,
                             why,
                         });

@@ -11,7 +11,7 @@ use crate::backend::EmitError;
 use crate::lower::{Match, Rule, ZoneInfo};
 use crate::model::interval::Bound;
 use crate::model::platform::protocol_problem;
-use crate::model::{AddrSet, IntervalSet, Platform};
+use crate::model::{AddrSet, IntervalSet, Platform, Text};
 
 /// One custom service.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -323,7 +323,7 @@ pub(super) fn plan<'a>(
                 if let Some(why) = protocol_problem(Platform::Fortios, *n) {
                     return Err(EmitError::Protocol {
                         target: TARGET,
-                        rule: r.name.clone(),
+                        rule: r.name.to_string(),
                         proto: *n,
                         why,
                     });
@@ -338,7 +338,7 @@ pub(super) fn plan<'a>(
     }
     services.sort_unstable();
     services.dedup();
-    let iface = |i: &'a Option<String>| -> Result<&'a str, EmitError> {
+    let iface = |i: &'a Option<Text>| -> Result<&'a str, EmitError> {
         match (i, with_firewall) {
             (Some(i), true) => Ok(i.as_str()),
             (None, false) => Ok("any"),

@@ -247,7 +247,7 @@ fn one_side(
                 let mut flows: Vec<String> = index
                     .meeting(&plus, (&svc, &src, &dst), &mut seen, stamp)
                     .into_iter()
-                    .map(|i| rules[plus[i].rule].name.clone())
+                    .map(|i| rules[plus[i].rule].name.to_string())
                     .collect();
                 flows.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
                 flows.dedup();
