@@ -215,9 +215,31 @@ fn edit_nft(text: &str, e: &Edit, ifaces: &[String]) -> String {
 
 fn edit_ios(text: &str, e: &Edit, own: &[IpAddr]) -> String {
     let mut l: Vec<String> = text.lines().map(str::to_string).collect();
+    // An entry whose destination (not its source: a flow may come from a
+    // host that shares an address with the firewall) is one of its own.
     let to_own = |x: &str| {
-        own.iter()
-            .any(|a| x.contains(&format!(" host {a} ")) || x.ends_with(&format!(" host {a}")))
+        let w: Vec<&str> = x.split_whitespace().collect();
+        let Some(p) = w.iter().position(|t| *t == "permit" || *t == "deny") else {
+            return false;
+        };
+        // The protocol, then the source: `any`, an IPv6 prefix, or two words
+        // (`host A`, `object-group N`, an address and its wildcard).
+        let mut i = p + 2;
+        i += match w.get(i) {
+            Some(&"any") => 1,
+            Some(t) if t.contains('/') => 1,
+            Some(_) => 2,
+            None => return false,
+        };
+        match w.get(i) {
+            Some(&("eq" | "gt" | "lt" | "neq")) => i += 2,
+            Some(&"range") => i += 3,
+            _ => {}
+        }
+        w.get(i) == Some(&"host")
+            && w
+                .get(i + 1)
+                .is_some_and(|a| own.iter().any(|o| o.to_string() == *a))
     };
     // Entries of the extended and IPv6 lists only: a standard list (the vty
     // class) names sources alone, and a managing host may have the same
