@@ -237,8 +237,7 @@ fn edit_ios(text: &str, e: &Edit, own: &[IpAddr]) -> String {
             _ => {}
         }
         w.get(i) == Some(&"host")
-            && w
-                .get(i + 1)
+            && w.get(i + 1)
                 .is_some_and(|a| own.iter().any(|o| o.to_string() == *a))
     };
     // Entries of the extended and IPv6 lists only: a standard list (the vty
