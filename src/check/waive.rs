@@ -53,19 +53,18 @@ pub(crate) fn waived_code(w: &Waive) -> Result<Code, Diagnostic> {
 /// lowercase and sorted, compared with `s` folded on the fly. Policies with
 /// a waiver on every flow look codes up hundreds of thousands of times.
 fn lookup(s: &str) -> Option<Code> {
-    // Most waivers spell the code as the table does (`W102`): found by
-    // comparing whole strings, without folding byte by byte.
-    static EXACT: OnceLock<Vec<(&'static str, Code)>> = OnceLock::new();
+    // Most waivers spell the code as the table does (`W102`): found in a
+    // hash table of the exact spellings, without folding byte by byte.
+    type Exact = std::collections::HashMap<&'static str, Code, foldhash::fast::RandomState>;
+    static EXACT: OnceLock<Exact> = OnceLock::new();
     let exact = EXACT.get_or_init(|| {
-        let mut t: Vec<(&'static str, Code)> = Code::ALL
+        Code::ALL
             .iter()
             .flat_map(|&c| [(c.as_str(), c), (c.slug(), c)])
-            .collect();
-        t.sort_unstable();
-        t
+            .collect()
     });
-    if let Ok(i) = exact.binary_search_by(|(k, _)| (*k).cmp(s)) {
-        return Some(exact[i].1);
+    if let Some(&c) = exact.get(s) {
+        return Some(c);
     }
     static TABLE: OnceLock<Vec<(String, Code)>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
