@@ -30,9 +30,10 @@
 //! `sha256sum` would print escaped (a backslash or line break), is refused.
 //! Every refusal that does not need the rules or the text (check, unknown
 //! names, firewall and source names) is decided before anything is
-//! created; then each firewall's rules are lowered for it alone, and the
-//! firewalls' files are streamed to disk in parallel (one thread per core;
-//! each thread holds one firewall's rules at a time) in a new version
+//! created; then the policy is lowered once ([`conduitc::lower::Lowering`])
+//! and each firewall's rules are made from that, and the firewalls' files
+//! are streamed to disk in parallel (one thread per core; each thread
+//! holds one firewall's rules at a time) in a new version
 //! directory (hashed on the way) by [`super::outdir`], which puts the
 //! directory in DIR's place atomically, so a failed build, even one that
 //! fails while writing, leaves the previous DIR as it was. The files are
@@ -63,7 +64,7 @@ use std::path::{Path, PathBuf};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use conduitc::backend::{self, Target};
-use conduitc::lower::{lower, BuildOptions, RuleSet};
+use conduitc::lower::{lower, BuildOptions, Lowering, RuleSet};
 use conduitc::model::{Date, Firewall};
 use conduitc::{Code, Policy, Sources};
 use serde::Serialize;
@@ -601,11 +602,11 @@ enum Refusal {
 
 /// `build --out`: every refusal that does not need the rules or the text
 /// (firewall names, source names) is decided before anything is created;
-/// then each firewall's rules are lowered for it and its file streamed
-/// into the new version directory, a firewall per thread at a time, each
-/// firewall's rules dropped once its files are written. Memory holds the
-/// rules of as many firewalls as there are threads; no output is held
-/// whole.
+/// then the policy is lowered once, and each firewall's rules are made
+/// from that and its file streamed into the new version directory, a
+/// firewall per thread at a time, each firewall's rules dropped once its
+/// files are written. Memory holds the rules of as many firewalls as there
+/// are threads; no output is held whole.
 #[cfg(unix)]
 fn write_all(
     out: &Output,
@@ -673,17 +674,21 @@ fn write_all(
     let mut warned = BTreeSet::new();
     let emit = backend::EmitOptions::new().ios_flat(args.ios_flat);
     let written = replace_dir(dir, &sources.paths(), |version| {
-        // Each firewall's rules are lowered for it alone, in the thread that
-        // writes its files, and dropped once they are written: no rule set
-        // of every zone is held beside them.
+        // The policy is lowered once; each firewall's rules are made from
+        // that in the thread that writes its files, and dropped once they
+        // are written: no rule set of every zone is held beside them.
         let version = &*version;
+        let lowering = Lowering::new(
+            policy,
+            &BuildOptions::new(today).with_isolation(args.isolation.clone()),
+        )
+        .map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
         let built = in_parallel(policy.firewalls.len(), |i| {
             let fw = policy.firewalls.get(i).ok_or_else(|| {
                 FileError::Refused(Refusal::Internal(format!("no firewall at {i}")))
             })?;
             let job = Job {
-                policy,
-                today,
+                lowering: &lowering,
                 fw,
                 index: i,
                 previous: previous.get(i).and_then(Option::as_ref),
@@ -756,9 +761,8 @@ fn write_all(
 /// What one firewall's files of `build --out` are written from.
 #[cfg(unix)]
 struct Job<'a> {
-    policy: &'a Policy,
-    /// The date the rules are lowered for.
-    today: Date,
+    /// The policy lowered for the date and isolation mode.
+    lowering: &'a Lowering<'a>,
     fw: &'a Firewall,
     /// The firewall's position in the policy.
     index: usize,
@@ -775,7 +779,7 @@ struct Built {
     monitors: Vec<Monitor>,
 }
 
-/// Lowers a firewall's rules and writes its file (and its transition,
+/// Makes a firewall's rules and writes its file (and its transition,
 /// with `--from`) into the version directory; returns what was written and
 /// the rules, which the caller drops or leaves to the operating system.
 #[cfg(unix)]
@@ -784,18 +788,16 @@ fn write_firewall(
     job: &Job<'_>,
 ) -> Result<(Built, RuleSet), FileError<Refusal>> {
     let Job {
-        policy,
-        today,
+        lowering,
         fw,
         index,
         previous,
         emit,
         isolation,
     } = *job;
-    let opts = BuildOptions::new(today)
-        .with_isolation(isolation.map(str::to_string))
-        .firewall(fw.name.as_str());
-    let rules = lower(policy, &opts).map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
+    let rules = lowering
+        .for_firewall(fw.name.as_str())
+        .map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
     let file = out_file_name(fw);
     let target = Target::for_platform(fw.platform);
     let hash = version.file(&file, |w| {

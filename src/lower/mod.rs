@@ -335,7 +335,8 @@ struct Selection {
     pub firewall: Option<FirewallInfo>,
 }
 
-fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError> {
+/// The severed zones of the isolation mode of `opts`.
+fn severed(policy: &Policy, opts: &BuildOptions) -> Result<Vec<bool>, LowerError> {
     let mut severed = vec![false; policy.zones.len()];
     if let Some(name) = &opts.isolation {
         let iso = policy
@@ -347,13 +348,29 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
             }
         }
     }
+    Ok(severed)
+}
+
+fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError> {
+    let severed = severed(policy, opts)?;
     let zone_name: Vec<Text> = policy.zones.iter().map(|z| Text::from(&z.name)).collect();
+    select_firewall(policy, opts.firewall.as_deref(), severed, zone_name)
+}
+
+/// The selection of `firewall` (or of none), given the severed zones and
+/// the zones' names.
+fn select_firewall(
+    policy: &Policy,
+    firewall: Option<&str>,
+    severed: Vec<bool>,
+    zone_name: Vec<Text>,
+) -> Result<Selection, LowerError> {
     let mut iface = vec![None; policy.zones.len()];
-    let mut firewall = None;
-    if let Some(name) = &opts.firewall {
+    let mut info = None;
+    if let Some(name) = firewall {
         let fw = policy
             .firewall(name)
-            .ok_or_else(|| LowerError::UnknownFirewall(name.clone()))?;
+            .ok_or_else(|| LowerError::UnknownFirewall(name.to_string()))?;
         let names: Vec<Text> = fw
             .interfaces
             .iter()
@@ -364,7 +381,7 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
                 *slot = Some(n.clone());
             }
         }
-        firewall = Some(FirewallInfo {
+        info = Some(FirewallInfo {
             name: Text::from(&fw.name),
             platform: fw.platform,
             interfaces: fw
@@ -390,7 +407,7 @@ fn select(policy: &Policy, opts: &BuildOptions) -> Result<Selection, LowerError>
         severed,
         iface,
         zone_name,
-        firewall,
+        firewall: info,
     })
 }
 
@@ -408,9 +425,14 @@ impl Selection {
     /// A conduit between these zones is compiled.
     pub(crate) fn conduit_in_scope(&self, zones: [usize; 2]) -> bool {
         let live = |z: usize| !self.severed.get(z).copied().unwrap_or(true);
+        live(zones[0]) && live(zones[1]) && self.faces(zones)
+    }
+
+    /// Both zones face the selected firewall (always true without one).
+    fn faces(&self, zones: [usize; 2]) -> bool {
         let faces =
             |z: usize| self.firewall.is_none() || self.iface.get(z).is_some_and(|i| i.is_some());
-        live(zones[0]) && live(zones[1]) && faces(zones[0]) && faces(zones[1])
+        faces(zones[0]) && faces(zones[1])
     }
 }
 
@@ -433,154 +455,248 @@ fn family_restricted(m: &Match, src: &AddrSet, dst: &AddrSet) -> Option<(AddrSet
 /// assert!(rules.rules.is_empty());
 /// ```
 pub fn lower(policy: &Policy, opts: &BuildOptions) -> Result<RuleSet, LowerError> {
-    let sel = select(policy, opts)?;
-    let units = units(policy, opts, &sel);
-    let mut rules = Vec::with_capacity(rule_bound(policy, &units));
-    for unit in &units {
-        let Some(conduit) = policy.conduits.get(unit.conduit) else {
-            continue;
+    Lowering::new(policy, opts)?.rule_set(opts.firewall.as_deref())
+}
+
+/// The part of lowering that does not depend on the firewall, done once
+/// for a policy, a date and an isolation mode: which flows are in force and
+/// which conduits are not severed, in the lowered order. Each firewall's
+/// [`RuleSet`] is then made from it ([`Lowering::for_firewall`]) without
+/// ordering the rules again; `build --out` lowers once this way for every
+/// firewall it writes.
+///
+/// ```
+/// use conduitc::model::{Date, Policy};
+/// use conduitc::lower::{lower, BuildOptions, Lowering};
+/// let policy = Policy::default();
+/// let opts = BuildOptions::new(Date::parse("2026-12-01").unwrap());
+/// let lowering = Lowering::new(&policy, &opts).unwrap();
+/// assert_eq!(lowering.rule_set(None).unwrap(), lower(&policy, &opts).unwrap());
+/// assert!(lowering.for_firewall("edge").is_err());
+/// ```
+pub struct Lowering<'p> {
+    policy: &'p Policy,
+    today: Date,
+    isolation: Option<String>,
+    /// Per zone: severed by the isolation mode.
+    severed: Vec<bool>,
+    /// Per zone: its name (the policy's text, shared).
+    zone_name: Vec<Text>,
+    /// The units of the conduits between zones not severed, in the lowered
+    /// order.
+    units: Vec<Unit>,
+}
+
+impl<'p> Lowering<'p> {
+    /// Does the firewall-independent work of lowering `policy` for the date
+    /// and isolation mode of `opts` (its firewall, if any, is not used:
+    /// name it to [`Lowering::rule_set`]). An unknown isolation mode is
+    /// refused here, as [`lower`] refuses it.
+    pub fn new(policy: &'p Policy, opts: &BuildOptions) -> Result<Self, LowerError> {
+        let severed = severed(policy, opts)?;
+        let zone_name: Vec<Text> = policy.zones.iter().map(|z| Text::from(&z.name)).collect();
+        let units = units(policy, opts.today, &severed);
+        Ok(Lowering {
+            policy,
+            today: opts.today,
+            isolation: opts.isolation.clone(),
+            severed,
+            zone_name,
+            units,
+        })
+    }
+
+    /// The rule set for firewall `name`: equal to what [`lower`] gives with
+    /// this date, isolation mode and firewall. An unknown firewall is
+    /// [`LowerError::UnknownFirewall`].
+    pub fn for_firewall(&self, name: &str) -> Result<RuleSet, LowerError> {
+        self.rule_set(Some(name))
+    }
+
+    /// The rule set for `firewall`, or with `None` for a generic firewall
+    /// between all zones: equal to what [`lower`] gives with this date,
+    /// isolation mode and firewall.
+    pub fn rule_set(&self, firewall: Option<&str>) -> Result<RuleSet, LowerError> {
+        let policy = self.policy;
+        let sel = select_firewall(
+            policy,
+            firewall,
+            self.severed.clone(),
+            self.zone_name.clone(),
+        )?;
+        let in_scope = |u: &Unit| {
+            policy
+                .conduits
+                .get(u.conduit as usize)
+                .is_some_and(|c| sel.faces(c.zones))
         };
-        match unit.part {
-            Part::Flow(f) => {
-                let Some(flow) = conduit.flows.get(f) else {
-                    continue;
-                };
-                let flow_name = Text::from(&flow.name);
-                let owner = Text::from(&flow.owner);
-                for m in matchers(&flow.services) {
-                    let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
+        let bound = rule_bound(policy, self.units.iter().filter(|u| in_scope(u)));
+        let mut rules = Vec::with_capacity(bound);
+        for unit in self.units.iter().filter(|u| in_scope(u)) {
+            let Some(conduit) = policy.conduits.get(unit.conduit as usize) else {
+                continue;
+            };
+            match unit.part {
+                Part::Flow(f) => {
+                    let Some(flow) = conduit.flows.get(f as usize) else {
+                        continue;
+                    };
+                    let flow_name = Text::from(&flow.name);
+                    let owner = Text::from(&flow.owner);
+                    for m in matchers(&flow.services) {
+                        let Some((src, dst)) = family_restricted(&m, &flow.src, &flow.dst) else {
+                            continue;
+                        };
+                        rules.push(Rule {
+                            name: flow.full_name.clone(),
+                            conduit: Text::from(&conduit.name),
+                            flow: Some(flow_name.clone()),
+                            owner: owner.clone(),
+                            src_zone: sel.zone_name(flow.from_zone),
+                            dst_zone: sel.zone_name(flow.to_zone),
+                            src,
+                            dst,
+                            matcher: m,
+                            log: flow.log,
+                            monitor: false,
+                            in_iface: sel.iface(flow.from_zone),
+                            out_iface: sel.iface(flow.to_zone),
+                        });
+                    }
+                }
+                Part::Monitor(reverse) => {
+                    let [a, b] = conduit.zones;
+                    let (from, to) = if reverse { (b, a) } else { (a, b) };
+                    let (Some(zf), Some(zt)) = (policy.zones.get(from), policy.zones.get(to))
+                    else {
+                        continue;
+                    };
+                    let Some((src, dst)) = family_restricted(&Match::Any, &zf.addrs, &zt.addrs)
+                    else {
                         continue;
                     };
                     rules.push(Rule {
-                        name: flow.full_name.clone(),
+                        name: Text::from(format!("{}/*", conduit.name)),
                         conduit: Text::from(&conduit.name),
-                        flow: Some(flow_name.clone()),
-                        owner: owner.clone(),
-                        src_zone: sel.zone_name(flow.from_zone),
-                        dst_zone: sel.zone_name(flow.to_zone),
+                        flow: None,
+                        owner: Text::from(&conduit.owner),
+                        src_zone: sel.zone_name(from),
+                        dst_zone: sel.zone_name(to),
                         src,
                         dst,
-                        matcher: m,
-                        log: flow.log,
-                        monitor: false,
-                        in_iface: sel.iface(flow.from_zone),
-                        out_iface: sel.iface(flow.to_zone),
+                        matcher: Match::Any,
+                        log: true,
+                        monitor: true,
+                        in_iface: sel.iface(from),
+                        out_iface: sel.iface(to),
                     });
                 }
             }
-            Part::Monitor(from, to) => {
-                let (Some(zf), Some(zt)) = (policy.zones.get(from), policy.zones.get(to)) else {
-                    continue;
-                };
-                let Some((src, dst)) = family_restricted(&Match::Any, &zf.addrs, &zt.addrs) else {
-                    continue;
-                };
-                rules.push(Rule {
-                    name: Text::from(unit.name.as_ref()),
-                    conduit: Text::from(&conduit.name),
-                    flow: None,
-                    owner: Text::from(&conduit.owner),
-                    src_zone: sel.zone_name(from),
-                    dst_zone: sel.zone_name(to),
-                    src,
-                    dst,
-                    matcher: Match::Any,
-                    log: true,
-                    monitor: true,
-                    in_iface: sel.iface(from),
-                    out_iface: sel.iface(to),
-                });
-            }
         }
+        let zones = zone_infos(policy, &sel);
+        let opts = BuildOptions::new(self.today)
+            .with_isolation(self.isolation.clone())
+            .with_firewall(firewall.map(str::to_string));
+        let local = local_rules(policy, &opts, &sel);
+        Ok(RuleSet {
+            today: self.today,
+            isolation: self.isolation.clone(),
+            firewall: sel.firewall,
+            zones,
+            rules,
+            local,
+        })
     }
-    let zones = zone_infos(policy, &sel);
-    let local = local_rules(policy, opts, &sel);
-    Ok(RuleSet {
-        today: opts.today,
-        isolation: opts.isolation.clone(),
-        firewall: sel.firewall,
-        zones,
-        rules,
-        local,
-    })
 }
 
 /// What one [`Unit`] of lowering makes rules of.
 #[derive(Clone, Copy)]
 enum Part {
     /// The flow at this index of the conduit: one rule per matcher.
-    Flow(usize),
-    /// The monitor catch-all from the first zone to the second.
-    Monitor(usize, usize),
+    Flow(u32),
+    /// The monitor catch-all from the conduit's first zone to its second
+    /// (`false`) or back (`true`).
+    Monitor(bool),
 }
 
 /// The rules of one flow, or one direction of a monitor catch-all: they
 /// share a name and a source zone, and follow one another in the lowered
 /// order, by matcher.
-struct Unit<'p> {
-    /// The rules' name (`conduit/flow` or `conduit/*`).
-    name: std::borrow::Cow<'p, str>,
-    /// The name of their source zone.
-    src_zone: &'p str,
+#[derive(Clone, Copy)]
+struct Unit {
     /// The conduit's index.
-    conduit: usize,
+    conduit: u32,
     part: Part,
 }
 
-/// The units of the rules to make, in the lowered order: by name
-/// (byte-wise), then source zone. Rules are ordered by name, source zone
-/// and matcher; a unit's rules are made in matcher order ([`matchers`]),
-/// and no two units share a name and a source zone, so making each unit's
-/// rules in this order gives the rules in order without sorting them.
-fn units<'p>(policy: &'p Policy, opts: &BuildOptions, sel: &Selection) -> Vec<Unit<'p>> {
+/// The units of the rules of the conduits between zones not `severed`, in
+/// the lowered order: by name (byte-wise), then source zone. Rules are
+/// ordered by name, source zone and matcher; a unit's rules are made in
+/// matcher order ([`matchers`]), and no two units share a name and a
+/// source zone, so making each unit's rules in this order gives the rules
+/// in order without sorting them, for any firewall (which only leaves
+/// units out).
+fn units(policy: &Policy, today: Date, severed: &[bool]) -> Vec<Unit> {
     let zone = |z: usize| policy.zones.get(z).map_or("", |z| z.name.as_str());
-    let mut units = Vec::new();
+    let live = |z: usize| !severed.get(z).copied().unwrap_or(true);
+    // (name, source zone, unit)
+    let mut keyed: Vec<(std::borrow::Cow<'_, str>, &str, Unit)> = Vec::new();
     for (ci, conduit) in policy.conduits.iter().enumerate() {
-        if !sel.conduit_in_scope(conduit.zones) {
+        if !(live(conduit.zones[0]) && live(conduit.zones[1])) {
             continue;
         }
+        let Ok(c) = u32::try_from(ci) else {
+            continue;
+        };
         for (fi, flow) in conduit.flows.iter().enumerate() {
-            if flow.in_force_on(opts.today) {
-                units.push(Unit {
-                    name: std::borrow::Cow::Borrowed(flow.full_name.as_str()),
-                    src_zone: zone(flow.from_zone),
-                    conduit: ci,
-                    part: Part::Flow(fi),
-                });
+            let Ok(f) = u32::try_from(fi) else {
+                continue;
+            };
+            if flow.in_force_on(today) {
+                keyed.push((
+                    std::borrow::Cow::Borrowed(flow.full_name.as_str()),
+                    zone(flow.from_zone),
+                    Unit {
+                        conduit: c,
+                        part: Part::Flow(f),
+                    },
+                ));
             }
         }
         if conduit.mode == Mode::Monitor {
             let [a, b] = conduit.zones;
-            for (from, to) in [(a, b), (b, a)] {
-                units.push(Unit {
-                    name: std::borrow::Cow::Owned(format!("{}/*", conduit.name)),
-                    src_zone: zone(from),
-                    conduit: ci,
-                    part: Part::Monitor(from, to),
-                });
+            for (from, reverse) in [(a, false), (b, true)] {
+                keyed.push((
+                    std::borrow::Cow::Owned(format!("{}/*", conduit.name)),
+                    zone(from),
+                    Unit {
+                        conduit: c,
+                        part: Part::Monitor(reverse),
+                    },
+                ));
             }
         }
     }
-    units.sort_by(|a, b| {
-        a.name
-            .as_bytes()
-            .cmp(b.name.as_bytes())
-            .then_with(|| a.src_zone.cmp(b.src_zone))
+    // No two units share a name and a source zone: an unstable sort gives
+    // the one order.
+    keyed.sort_unstable_by(|a, b| {
+        a.0.as_bytes()
+            .cmp(b.0.as_bytes())
+            .then_with(|| a.1.cmp(b.1))
     });
-    units
+    keyed.into_iter().map(|(_, _, u)| u).collect()
 }
 
 /// The most rules [`lower`] makes of `units`: one per matcher of each flow,
 /// one per monitor catch-all (the rule list is allocated once, at this
 /// size, instead of growing by copies).
-fn rule_bound(policy: &Policy, units: &[Unit<'_>]) -> usize {
+fn rule_bound<'u>(policy: &Policy, units: impl Iterator<Item = &'u Unit>) -> usize {
     units
-        .iter()
         .map(|u| match u.part {
             Part::Flow(f) => policy
                 .conduits
-                .get(u.conduit)
-                .and_then(|c| c.flows.get(f))
+                .get(u.conduit as usize)
+                .and_then(|c| c.flows.get(f as usize))
                 .map_or(0, |flow| {
                     let s = &flow.services;
                     usize::from(!s.tcp.is_empty())
@@ -613,22 +729,16 @@ fn zone_infos(policy: &Policy, sel: &Selection) -> Vec<ZoneInfo> {
 
 /// The matchers of a service set, in protocol order, which is [`Match`]'s
 /// order (`ip` protocols ascending).
-fn matchers(s: &ServiceSet) -> Vec<Match> {
-    let mut out = Vec::new();
-    if !s.tcp.is_empty() {
-        out.push(Match::Tcp(s.tcp.clone()));
-    }
-    if !s.udp.is_empty() {
-        out.push(Match::Udp(s.udp.clone()));
-    }
-    if !s.icmp.is_empty() {
-        out.push(Match::Icmp(s.icmp.clone()));
-    }
-    if !s.icmpv6.is_empty() {
-        out.push(Match::Icmpv6(s.icmpv6.clone()));
-    }
-    out.extend(s.ip.iter().map(|&n| Match::Ip(n)));
-    out
+fn matchers(s: &ServiceSet) -> impl Iterator<Item = Match> + '_ {
+    let tcp = (!s.tcp.is_empty()).then(|| Match::Tcp(s.tcp.clone()));
+    let udp = (!s.udp.is_empty()).then(|| Match::Udp(s.udp.clone()));
+    let icmp = (!s.icmp.is_empty()).then(|| Match::Icmp(s.icmp.clone()));
+    let icmpv6 = (!s.icmpv6.is_empty()).then(|| Match::Icmpv6(s.icmpv6.clone()));
+    tcp.into_iter()
+        .chain(udp)
+        .chain(icmp)
+        .chain(icmpv6)
+        .chain(s.ip.iter().map(|&n| Match::Ip(n)))
 }
 
 /// The selected firewall's `manage` and `control` entries in force, one

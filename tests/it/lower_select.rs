@@ -1,8 +1,10 @@
 //! `RuleSet::for_firewall`: selecting a firewall's rules from the rule set
 //! lowered for every zone gives what lowering for that firewall gives, on
-//! generated policies and on the examples (which `build --out` relies on).
+//! generated policies and on the examples; and so does `Lowering`, the
+//! firewall-independent part of lowering done once (which `build --out`
+//! relies on).
 
-use conduitc::lower::{lower, BuildOptions, LowerError};
+use conduitc::lower::{lower, BuildOptions, LowerError, Lowering};
 use conduitc::model::Date;
 use conduitc::{check, CheckOptions, Sources};
 use proptest::prelude::*;
@@ -21,9 +23,12 @@ proptest! {
             for isolation in [None, Some("island")] {
                 let opts = options(today, isolation);
                 let all = lower(&p, &opts).unwrap();
+                let lowering = Lowering::new(&p, &opts).unwrap();
+                prop_assert_eq!(&lowering.rule_set(None).unwrap(), &all);
                 for fw in &p.firewalls {
                     let name = fw.name.as_str();
                     let want = lower(&p, &opts.clone().firewall(name)).unwrap();
+                    prop_assert_eq!(&lowering.for_firewall(name).unwrap(), &want);
                     prop_assert_eq!(all.for_firewall(&p, name).unwrap(), want);
                 }
             }
@@ -61,9 +66,16 @@ fn selected_rules_match_on_every_example_firewall_and_isolation_mode() {
         for isolation in modes {
             let opts = options(today, isolation);
             let all = lower(&p, &opts).unwrap();
+            let lowering = Lowering::new(&p, &opts).unwrap();
+            assert_eq!(lowering.rule_set(None).unwrap(), all, "{isolation:?}");
             for fw in &p.firewalls {
                 let name = fw.name.as_str();
                 let want = lower(&p, &opts.clone().firewall(name)).unwrap();
+                assert_eq!(
+                    lowering.for_firewall(name).unwrap(),
+                    want,
+                    "shared lowering: {name} {isolation:?}"
+                );
                 assert_eq!(
                     all.for_firewall(&p, name).unwrap(),
                     want,
@@ -84,4 +96,18 @@ fn an_unknown_firewall_is_refused_as_lowering_refuses_it() {
         all.for_firewall(&p, "no-such-fw").unwrap_err(),
         LowerError::UnknownFirewall("no-such-fw".into())
     );
+    let lowering = Lowering::new(&p, &BuildOptions::new(gen::today())).unwrap();
+    assert_eq!(
+        lowering.for_firewall("no-such-fw").unwrap_err(),
+        LowerError::UnknownFirewall("no-such-fw".into())
+    );
+}
+
+#[test]
+fn an_unknown_isolation_mode_is_refused_by_the_shared_lowering_as_by_lower() {
+    let p = gen::policy(7);
+    let opts = BuildOptions::new(gen::today()).isolation("no-such-mode");
+    let want = lower(&p, &opts).unwrap_err();
+    assert_eq!(want, LowerError::UnknownIsolation("no-such-mode".into()));
+    assert_eq!(Lowering::new(&p, &opts).err(), Some(want));
 }
