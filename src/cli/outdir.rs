@@ -32,10 +32,10 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, BufWriter, ErrorKind, Write};
+use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -46,6 +46,8 @@ const MAX_LINKS: usize = 40;
 const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 /// The bytes of a file held before they are hashed and written.
 const BUFFER: usize = 64 * 1024;
+/// Pieces of [`BUFFER`] bytes waiting to be hashed and written.
+const QUEUE: usize = 4;
 /// The lock file in the state directory.
 const LOCK: &str = "lock";
 /// The new link before it is renamed over DIR.
@@ -92,12 +94,12 @@ pub struct Version {
 
 impl Version {
     /// Creates `name` in the version directory and streams `write`'s output
-    /// into it through a buffer (of 64 KiB), hashing each buffer's worth as
-    /// it goes to the file; returns the SHA-256 of the bytes written. The
-    /// file is synced with the others once all are written
-    /// ([`write_version`]). A write error that `write` passes on as its own error
-    /// is reported as [`FileError::Io`]. Files may be written from several
-    /// threads at once.
+    /// into it in pieces of 64 KiB, which a second thread hashes and writes
+    /// to the file while `write` makes the next ones; returns the SHA-256 of
+    /// the bytes written. The file is synced with the others once all are
+    /// written ([`write_version`]). A write error that `write` passes on as
+    /// its own error is reported as [`FileError::Io`]. Files may be written
+    /// from several threads at once.
     pub fn file<E>(
         &self,
         name: &str,
@@ -108,17 +110,45 @@ impl Version {
             .create_new(true)
             .open(self.dir.join(name))
             .map_err(FileError::Io)?;
-        // The buffer in front of the hash: the hash and the file each take
-        // the text in large pieces, however small the writes.
-        let mut w = BufWriter::with_capacity(BUFFER, Hashing::new(file));
-        if let Err(e) = write(&mut w) {
-            return Err(match w.get_mut().error.take() {
-                Some(io) => FileError::Io(io),
-                None => FileError::Refused(e),
-            });
-        }
-        let hashing = w.into_inner().map_err(|e| FileError::Io(e.into_error()))?;
-        let (hash, file) = hashing.finish().map_err(FileError::Io)?;
+        let (written, stored) = std::thread::scope(|s| {
+            let (pieces, received) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
+            let (spare, reuse) = mpsc::channel::<Vec<u8>>();
+            // The hash and the file take the text in large pieces, however
+            // small the writes.
+            let store = move || {
+                let mut hashing = Hashing::new(file);
+                for piece in received {
+                    if hashing.write_all(&piece).is_err() {
+                        // The writer learns of it when its next piece
+                        // cannot be sent.
+                        break;
+                    }
+                    let _ = spare.send(piece);
+                }
+                hashing.finish()
+            };
+            let storing = std::thread::Builder::new()
+                .spawn_scoped(s, store)
+                .map_err(FileError::Io)?;
+            let mut w = Pieces {
+                piece: Vec::with_capacity(BUFFER),
+                pieces: Some(pieces),
+                reuse,
+            };
+            let written = write(&mut w).map(|()| w.flush());
+            // The last piece is sent; the storing thread ends.
+            drop(w);
+            let stored = storing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok((written, stored))
+        })?;
+        let (hash, file) = match (written, stored) {
+            (_, Err(io)) => return Err(FileError::Io(io)),
+            (Err(e), Ok(_)) => return Err(FileError::Refused(e)),
+            (Ok(Err(io)), Ok(_)) => return Err(FileError::Io(io)),
+            (Ok(Ok(())), Ok(done)) => done,
+        };
         drop(file);
         self.written
             .lock()
@@ -137,6 +167,59 @@ impl Version {
             fs::File::open(path)?.sync_all()?;
         }
         fs::File::open(&self.dir)?.sync_all()
+    }
+}
+
+/// A writer that hands its bytes on in pieces of [`BUFFER`] bytes to the
+/// thread that stores them ([`Version::file`]), reusing the pieces that
+/// thread has done with.
+struct Pieces {
+    piece: Vec<u8>,
+    /// `None` once the storing thread has stopped.
+    pieces: Option<mpsc::SyncSender<Vec<u8>>>,
+    reuse: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Pieces {
+    /// Sends the piece being filled, if it holds anything.
+    fn send(&mut self) -> io::Result<()> {
+        if self.piece.is_empty() {
+            return Ok(());
+        }
+        let mut next = self.reuse.try_recv().unwrap_or_default();
+        next.clear();
+        next.reserve(BUFFER);
+        let full = std::mem::replace(&mut self.piece, next);
+        let stopped = || io::Error::new(ErrorKind::BrokenPipe, "the file is not being written");
+        let pieces = self.pieces.as_ref().ok_or_else(stopped)?;
+        if pieces.send(full).is_err() {
+            self.pieces = None;
+            return Err(stopped());
+        }
+        Ok(())
+    }
+}
+
+impl Write for Pieces {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.piece.len() >= BUFFER {
+            self.send()?;
+        }
+        let n = buf.len().min(BUFFER - self.piece.len());
+        self.piece.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf)?;
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
     }
 }
 
@@ -714,6 +797,35 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(fs::read(tmp.path().join("a")).unwrap(), b"x");
+    }
+
+    /// A file of many pieces, written in writes of every size, holds the
+    /// bytes in order, and its hash is theirs.
+    #[test]
+    fn a_file_of_many_pieces_is_stored_and_hashed_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = Version {
+            dir: tmp.path().to_path_buf(),
+            written: Mutex::new(Vec::new()),
+        };
+        let text: Vec<u8> = (0..BUFFER * (QUEUE + 7) + 123)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let hash = v
+            .file("big", |w| {
+                let mut rest = &text[..];
+                let mut size = 1;
+                while !rest.is_empty() {
+                    let n = size.min(rest.len());
+                    w.write_all(&rest[..n])?;
+                    rest = &rest[n..];
+                    size = size * 7 % (3 * BUFFER) + 1;
+                }
+                Ok::<(), io::Error>(())
+            })
+            .unwrap();
+        assert_eq!(fs::read(tmp.path().join("big")).unwrap(), text);
+        assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(&text)));
     }
 
     fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
