@@ -32,8 +32,8 @@
 //! names, firewall and source names) is decided before anything is
 //! created; then the policy is lowered once ([`conduitc::lower::Lowering`])
 //! and each firewall's rules are made from that, and the firewalls' files
-//! are streamed to disk in parallel (one thread per core; each thread
-//! holds one firewall's rules at a time) in a new version
+//! are streamed to disk one firewall at a time (a second thread hashing
+//! and writing each file as its text is made) in a new version
 //! directory (hashed on the way) by [`super::outdir`], which puts the
 //! directory in DIR's place atomically, so a failed build, even one that
 //! fails while writing, leaves the previous DIR as it was. The files are
@@ -604,9 +604,9 @@ enum Refusal {
 /// (firewall names, source names) is decided before anything is created;
 /// then the policy is lowered once, and each firewall's rules are made
 /// from that and its file streamed into the new version directory, a
-/// firewall per thread at a time, each firewall's rules dropped once its
-/// files are written. Memory holds the rules of as many firewalls as there
-/// are threads, and not the sources' text; no output is held whole.
+/// firewall at a time, each firewall's rules dropped once its files are
+/// written. Memory holds the rules of one firewall, and not the sources'
+/// text; no output is held whole.
 #[cfg(unix)]
 fn write_all(
     out: &Output,
@@ -696,7 +696,12 @@ fn write_all(
             &BuildOptions::new(today).with_isolation(args.isolation.clone()),
         )
         .map_err(|e| FileError::Refused(Refusal::Lower(e)))?;
-        let built = in_parallel(policy.firewalls.len(), |i| {
+        // One firewall at a time: the rules and the emitter's state of one
+        // firewall are as much memory as the checked policy, and two of
+        // them at once took the build's peak to more than ten times the
+        // policy's text at 100,000 flows. The second core hashes and
+        // writes the text as it is made (`Version::file`).
+        let built = in_parallel(1, policy.firewalls.len(), |i| {
             let fw = policy.firewalls.get(i).ok_or_else(|| {
                 FileError::Refused(Refusal::Internal(format!("no firewall at {i}")))
             })?;
@@ -846,8 +851,8 @@ fn write_firewall(
     Ok((built, rules))
 }
 
-/// Runs `job(0)`, ..., `job(n - 1)` on as many threads as the machine has
-/// cores (at most `n`), each thread taking the next index in turn; returns
+/// Runs `job(0)`, ..., `job(n - 1)` on `threads` threads (at most `n`),
+/// each thread taking the next index in turn; returns
 /// the results in index order, so what is reported does not depend on
 /// which thread finished first. After a failure no further job starts.
 ///
@@ -857,15 +862,13 @@ fn write_firewall(
 /// operating system after a thread's last job ([`release_at_exit`]).
 #[cfg(unix)]
 fn in_parallel<T: Send, L, E: Send>(
+    threads: usize,
     n: usize,
     job: impl Fn(usize) -> Result<(T, L), E> + Sync,
 ) -> Vec<Result<T, E>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Mutex;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |p| p.get())
-        .min(n)
-        .max(1);
+    let threads = threads.min(n).max(1);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Mutex<Vec<Option<Result<T, E>>>> = Mutex::new((0..n).map(|_| None).collect());
