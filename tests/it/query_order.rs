@@ -41,10 +41,9 @@ fn check_order(p: &Policy, pkts: &[gen::PacketSpec]) -> Result<usize, TestCaseEr
             &conduitc::backend::emit(&rules, conduitc::backend::Target::Nftables).unwrap(),
         )
         .unwrap();
-        let ios = ios_eval::parse(
-            &conduitc::backend::emit(&rules, conduitc::backend::Target::CiscoIos).unwrap(),
-        )
-        .unwrap();
+        // A generated zone may split into more prefixes than an IOS list
+        // holds: the emitter refuses it (E606), and the case is rejected.
+        let ios = ios_eval::parse(&gen::ios_build(&rules, false)?).unwrap();
         let fgt = fortios_eval::parse(
             &conduitc::backend::emit(&rules, conduitc::backend::Target::Fortios).unwrap(),
         )
