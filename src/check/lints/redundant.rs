@@ -286,10 +286,10 @@ impl Line {
         }
     }
 
-    /// The lists on the path from `leaf` to the root.
-    fn path(&self, leaf: usize) -> Vec<&[u32]> {
+    /// The lists on the path from `leaf` to the root, into `out`.
+    fn path<'l>(&'l self, leaf: usize, out: &mut Vec<&'l [u32]>) {
+        out.clear();
         let mut node = leaf + self.size;
-        let mut out = Vec::new();
         while node > 0 {
             let (a, b) = (self.starts[node] as usize, self.starts[node + 1] as usize);
             if a < b {
@@ -297,7 +297,42 @@ impl Line {
             }
             node >>= 1;
         }
-        out
+    }
+}
+
+/// Items grouped by key (`0..keys`), each group in the order given: one
+/// allocation for every group.
+struct Groups {
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Groups {
+    fn new(keys: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Groups {
+        let mut starts = vec![0usize; keys + 1];
+        for (k, _) in pairs.clone() {
+            starts[k + 1] += 1;
+        }
+        for k in 0..keys {
+            starts[k + 1] += starts[k];
+        }
+        let mut items = vec![0usize; starts[keys]];
+        let mut next = starts[..keys].to_vec();
+        for (k, item) in pairs {
+            items[next[k]] = item;
+            next[k] += 1;
+        }
+        Groups { starts, items }
+    }
+
+    /// The items of group `k`.
+    fn get(&self, k: usize) -> &[usize] {
+        &self.items[self.starts[k]..self.starts[k + 1]]
+    }
+
+    /// The items of group `k` and of every later group.
+    fn from(&self, k: usize) -> &[usize] {
+        &self.items[self.starts[k]..]
     }
 }
 
@@ -389,10 +424,12 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
         .collect();
     let (class_of, classes) = intern(triples.iter());
     let classes: Vec<[usize; 3]> = classes.into_iter().copied().collect();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+    let members = Groups::new(
+        classes.len(),
+        class_of.iter().copied().enumerate().map(|(i, c)| (c, i)),
+    );
     let mut buckets: Vec<[Bucket; 4]> = (0..classes.len()).map(|_| Default::default()).collect();
     for (i, k) in keys.iter().enumerate() {
-        members[class_of[i]].push(i);
         buckets[class_of[i]][bucket_of(k)]
             .by_expiry
             .push((expiry(k), i));
@@ -402,13 +439,17 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
     }
     // Per dimension, the classes using each set, in order.
     let counts = [srcs.len(), dsts.len(), svcs.len()];
-    let mut by_set: [Vec<Vec<usize>>; 3] = counts.map(|n| vec![Vec::new(); n]);
-    for (c, t) in classes.iter().enumerate() {
-        for d in 0..3 {
-            by_set[d][t[d]].push(c);
-        }
-    }
-    let weights = |d: usize| -> Vec<u64> { by_set[d].iter().map(|v| v.len() as u64).collect() };
+    let by_set: [Groups; 3] = [0, 1, 2].map(|d| {
+        Groups::new(
+            counts[d],
+            classes.iter().enumerate().map(|(c, t)| (t[d], c)),
+        )
+    });
+    let weights = |d: usize| -> Vec<u64> {
+        (0..counts[d])
+            .map(|x| by_set[d].get(x).len() as u64)
+            .collect()
+    };
     let lines = [
         Line::new(
             &srcs.iter().map(|s| addr_intervals(s)).collect::<Vec<_>>(),
@@ -434,27 +475,34 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
             _ => svcs[big].is_superset(svcs[small]),
         }
     };
-    let first_of_class = |c: usize| members[c][0];
+    let first_of_class = |c: usize| members.get(c)[0];
 
     let mut steps: u64 = 0;
     let mut out = vec![None; keys.len()];
+    // Reused from class to class.
+    let mut best: Vec<Option<usize>> = Vec::new();
+    let mut spare: Vec<&[u32]> = Vec::new();
     for (c, &t) in classes.iter().enumerate() {
         // Every class that may cover this one holds the rarest point of one
         // of its sets; without one (all three sets empty), every class may.
         let rarest = (0..3)
             .filter_map(|d| lines[d].rarest[t[d]].map(|(leaf, w)| (w, d, leaf)))
             .min();
-        let mut holders = rarest.map(|(_, d, leaf)| Holders {
-            lists: lines[d].path(leaf),
+        let mut holders = rarest.map(|(_, d, leaf)| {
+            let mut lists = std::mem::take(&mut spare);
+            lines[d].path(leaf, &mut lists);
+            Holders { lists }
         });
         let dim = rarest.map_or(0, |r| r.1);
         let mut all_sets = 0..counts[dim];
-        let mut best: Vec<Option<usize>> = vec![None; members[c].len()];
+        let mine = members.get(c);
+        best.clear();
+        best.resize(mine.len(), None);
         let mut bound = usize::MAX;
         'sets: loop {
             if steps > budget {
                 // Cut short: this class and the later ones are not judged.
-                let unchecked = members[c..].iter().flatten().copied().collect();
+                let unchecked = members.from(c).to_vec();
                 return Covering {
                     by: out,
                     unchecked,
@@ -477,12 +525,13 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                     None => break,
                 },
             };
-            for &c2 in &by_set[dim][x] {
+            let sharing = by_set[dim].get(x);
+            for &c2 in sharing {
                 steps += 1;
                 if first_of_class(c2) >= bound {
                     // Later classes of this set, and every class of later
                     // sets, start later still.
-                    if c2 == by_set[dim][x][0] {
+                    if c2 == sharing[0] {
                         break 'sets;
                     }
                     break;
@@ -502,7 +551,7 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                 if !holds {
                     continue;
                 }
-                for (m, &i) in members[c].iter().enumerate() {
+                for (m, &i) in mine.iter().enumerate() {
                     let k = &keys[i];
                     let e = expiry(k);
                     for (bi, b) in buckets[c2].iter().enumerate() {
@@ -526,7 +575,7 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                         }
                     }
                 }
-                steps += members[c].len() as u64;
+                steps += mine.len() as u64;
                 bound = best
                     .iter()
                     .map(|b| b.unwrap_or(usize::MAX))
@@ -534,8 +583,11 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                     .unwrap_or(0);
             }
         }
-        for (m, &i) in members[c].iter().enumerate() {
+        for (m, &i) in mine.iter().enumerate() {
             out[i] = best[m];
+        }
+        if let Some(h) = holders {
+            spare = h.lists;
         }
     }
     Covering {
