@@ -22,9 +22,6 @@ pub(crate) struct Services<'a> {
     remote: Vec<bool>,
     /// Everything any remote-access service admits.
     pub(crate) remote_union: ServiceSet,
-    /// The built-in services flows named, by the name as written: each
-    /// set made once and shared.
-    builtins: foldhash::HashMap<String, ServiceSet>,
 }
 
 impl Default for Services<'_> {
@@ -35,7 +32,6 @@ impl Default for Services<'_> {
             sets: Vec::new(),
             remote: Vec::new(),
             remote_union: ServiceSet::new(),
-            builtins: foldhash::HashMap::default(),
         }
     }
 }
@@ -265,14 +261,8 @@ impl<'a> Checker<'a> {
             ServiceRefKind::Name(id) => {
                 if let Some(i) = self.services.table.get(&id.text) {
                     Some(self.services.sets[i].clone())
-                } else if let Some(s) = self.services.builtins.get(id.text.as_str()) {
-                    Some(s.clone())
                 } else if let Some(b) = catalogue::builtin(&id.text) {
-                    let s = b.service_set();
-                    self.services
-                        .builtins
-                        .insert(id.text.to_string(), s.clone());
-                    Some(s)
+                    Some(b.service_set())
                 } else {
                     let d = self.unknown_service(&id);
                     self.diags.push(d);
