@@ -312,85 +312,18 @@ impl Checker<'_> {
         };
         let zones = &self.policy.zones;
         let faces = |z: usize| firewall.interface_for(z).is_some();
-        let mut parts: Vec<Part> = Vec::new();
+        // Totals per list (zone, family): the fixed entries, then every
+        // part. The parts themselves are gathered again only for the one
+        // list a diagnostic names.
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        for (ci, c) in self.policy.conduits.iter().enumerate() {
-            if !(faces(c.zones[0]) && faces(c.zones[1])) {
-                continue;
-            }
-            for (fi, f) in c.flows.iter().enumerate() {
-                let (Some(zf), Some(zt)) = (zones.get(f.from_zone), zones.get(f.to_zone)) else {
-                    continue;
-                };
-                let s = &f.services;
-                let ports = count(s.tcp.ranges().len()).saturating_add(count(s.udp.ranges().len()));
-                let src = f.src.intersection(&zf.addrs);
-                let resp = f.dst.intersection(&zt.addrs);
-                for (fam, v6) in [(0, false), (1, true)] {
-                    let (icmp, echo) = if v6 {
-                        (count(s.icmpv6.len()), s.icmpv6.contains(&128))
-                    } else {
-                        (count(s.icmp.len()), s.icmp.contains(&8))
-                    };
-                    let a = platform::ios_address_terms(&src, v6);
-                    let k = ports.saturating_add(icmp).saturating_add(count(s.ip.len()));
-                    let b = platform::ios_address_terms(&f.dst, v6);
-                    let kr = ports.saturating_add(u64::from(echo));
-                    let r = platform::ios_address_terms(&resp, v6);
-                    for (zone, a, b, k, reply) in
-                        [(f.from_zone, a, b, k, false), (f.to_zone, r, a, kr, true)]
-                    {
-                        let entries = a.saturating_mul(b).saturating_mul(k);
-                        if entries > 0 {
-                            parts.push(Part {
-                                zone,
-                                fam,
-                                entries,
-                                a,
-                                b,
-                                k,
-                                reply,
-                                conduit: ci,
-                                flow: Some(fi),
-                            });
-                        }
-                    }
-                }
-            }
-            if c.mode == crate::model::Mode::Monitor {
-                let [x, y] = c.zones;
-                for (from, to) in [(x, y), (y, x)] {
-                    let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
-                        continue;
-                    };
-                    for (fam, v6) in [(0, false), (1, true)] {
-                        let a = platform::ios_address_terms(&zf.addrs, v6);
-                        let b = platform::ios_address_terms(&zt.addrs, v6);
-                        let entries = a.saturating_mul(b);
-                        if entries > 0 {
-                            parts.push(Part {
-                                zone: from,
-                                fam,
-                                entries,
-                                a,
-                                b,
-                                k: 1,
-                                reply: false,
-                                conduit: ci,
-                                flow: None,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        // Totals per list: the fixed entries, then every part.
         let fixed = [2u64, 4u64];
-        let mut totals: HashMap<(usize, usize), u64> = HashMap::new();
-        for p in &parts {
-            let t = totals.entry((p.zone, p.fam)).or_insert(fixed[p.fam]);
-            *t = t.saturating_add(p.entries);
-        }
+        let mut totals: Vec<Option<u64>> = vec![None; 2 * zones.len()];
+        self.ios_parts(firewall, |p| {
+            if let Some(t) = totals.get_mut(2 * p.zone + p.fam) {
+                let t = t.get_or_insert(fixed[p.fam]);
+                *t = t.saturating_add(p.entries);
+            }
+        });
         let max = platform::spec(firewall.platform)
             .max_list_entries
             .unwrap_or(MAX_IOS_ACL_ENTRIES);
@@ -400,9 +333,11 @@ impl Checker<'_> {
             (0..zones.len()).filter(|&z| faces(z)).find_map(|z| {
                 [0, 1].into_iter().find_map(|fam| {
                     totals
-                        .get(&(z, fam))
-                        .filter(|&&t| t > limit)
-                        .map(|&t| (z, fam, t))
+                        .get(2 * z + fam)
+                        .copied()
+                        .flatten()
+                        .filter(|&t| t > limit)
+                        .map(|t| (z, fam, t))
                 })
             })
         };
@@ -425,10 +360,12 @@ impl Checker<'_> {
             .map(|z| z.name.to_string())
             .unwrap_or_default();
         let list = format!("conduit-{zone_name}-in{}", if fam == 1 { "6" } else { "" });
-        let mut mine: Vec<&Part> = parts
-            .iter()
-            .filter(|p| p.zone == zone && p.fam == fam)
-            .collect();
+        let mut mine: Vec<Part> = Vec::new();
+        self.ios_parts(firewall, |p| {
+            if p.zone == zone && p.fam == fam {
+                mine.push(p);
+            }
+        });
         mine.sort_by_key(|p| std::cmp::Reverse(p.entries));
         let mut d = if code == Code::IosAclTooLarge {
             Diagnostic::new(
@@ -499,6 +436,85 @@ impl Checker<'_> {
             }
             (Code::IosAclOverBudget, None) => {}
             _ => self.diags.push(d),
+        }
+    }
+
+    /// Every part of the lists of the `cisco-ios` firewall `firewall`: per
+    /// flow in force (and monitor catch-all), family and direction, the
+    /// entries it adds to one list, in the order the build writes them.
+    fn ios_parts(&self, firewall: &Firewall, mut each: impl FnMut(Part)) {
+        let zones = &self.policy.zones;
+        let faces = |z: usize| firewall.interface_for(z).is_some();
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        for (ci, c) in self.policy.conduits.iter().enumerate() {
+            if !(faces(c.zones[0]) && faces(c.zones[1])) {
+                continue;
+            }
+            for (fi, f) in c.flows.iter().enumerate() {
+                let (Some(zf), Some(zt)) = (zones.get(f.from_zone), zones.get(f.to_zone)) else {
+                    continue;
+                };
+                let s = &f.services;
+                let ports = count(s.tcp.ranges().len()).saturating_add(count(s.udp.ranges().len()));
+                let src = f.src.intersection(&zf.addrs);
+                let resp = f.dst.intersection(&zt.addrs);
+                for (fam, v6) in [(0, false), (1, true)] {
+                    let (icmp, echo) = if v6 {
+                        (count(s.icmpv6.len()), s.icmpv6.contains(&128))
+                    } else {
+                        (count(s.icmp.len()), s.icmp.contains(&8))
+                    };
+                    let a = platform::ios_address_terms(&src, v6);
+                    let k = ports.saturating_add(icmp).saturating_add(count(s.ip.len()));
+                    let b = platform::ios_address_terms(&f.dst, v6);
+                    let kr = ports.saturating_add(u64::from(echo));
+                    let r = platform::ios_address_terms(&resp, v6);
+                    for (zone, a, b, k, reply) in
+                        [(f.from_zone, a, b, k, false), (f.to_zone, r, a, kr, true)]
+                    {
+                        let entries = a.saturating_mul(b).saturating_mul(k);
+                        if entries > 0 {
+                            each(Part {
+                                zone,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k,
+                                reply,
+                                conduit: ci,
+                                flow: Some(fi),
+                            });
+                        }
+                    }
+                }
+            }
+            if c.mode == crate::model::Mode::Monitor {
+                let [x, y] = c.zones;
+                for (from, to) in [(x, y), (y, x)] {
+                    let (Some(zf), Some(zt)) = (zones.get(from), zones.get(to)) else {
+                        continue;
+                    };
+                    for (fam, v6) in [(0, false), (1, true)] {
+                        let a = platform::ios_address_terms(&zf.addrs, v6);
+                        let b = platform::ios_address_terms(&zt.addrs, v6);
+                        let entries = a.saturating_mul(b);
+                        if entries > 0 {
+                            each(Part {
+                                zone: from,
+                                fam,
+                                entries,
+                                a,
+                                b,
+                                k: 1,
+                                reply: false,
+                                conduit: ci,
+                                flow: None,
+                            });
+                        }
+                    }
+                }
+            }
         }
     }
 }

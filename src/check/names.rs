@@ -12,7 +12,7 @@
 //! [`crate::suggest`].
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::rc::Rc;
@@ -42,8 +42,10 @@ pub(crate) struct NameTable {
     /// Per unknown name (lowercased): the table's size when it was looked
     /// up, and the suggestion.
     suggested: RefCell<HashMap<String, (usize, Option<String>)>>,
-    /// Every letter of the lowercased names.
-    letters: BTreeSet<char>,
+    /// Every letter of the lowercased names of the first `.0` names,
+    /// gathered only when a suggestion needs them (declaring a name is
+    /// frequent, suggesting rare).
+    letters: RefCell<(usize, BTreeSet<char>)>,
 }
 
 /// Above this many distinct letters in a table's names, looking up every
@@ -58,7 +60,7 @@ impl NameTable {
             names: Vec::new(),
             budget: Rc::new(Cell::new(SUGGEST_BUDGET)),
             suggested: RefCell::new(HashMap::new()),
-            letters: BTreeSet::new(),
+            letters: RefCell::new((0, BTreeSet::new())),
         }
     }
 
@@ -68,6 +70,19 @@ impl NameTable {
             budget: Rc::clone(&self.budget),
             ..NameTable::new(kind)
         }
+    }
+
+    /// Every letter of the lowercased names.
+    fn letters(&self) -> Ref<'_, BTreeSet<char>> {
+        {
+            let mut letters = self.letters.borrow_mut();
+            let (done, set) = &mut *letters;
+            for (name, _, _) in self.names.iter().skip(*done) {
+                set.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+            }
+            *done = self.names.len();
+        }
+        Ref::map(self.letters.borrow(), |l| &l.1)
     }
 
     /// The closest name to `word` among those whose index `keep` accepts
@@ -112,12 +127,13 @@ impl NameTable {
         keep: &impl Fn(usize) -> bool,
         left: &mut u64,
     ) -> Option<&str> {
-        if self.letters.len() > MAX_LETTERS {
+        let letters = self.letters();
+        if letters.len() > MAX_LETTERS {
             return None;
         }
         let w: Vec<char> = word.to_ascii_lowercase().chars().collect();
         let n = w.len();
-        let cost = ((2 * n + 1) * (1 + self.letters.len()) * (n + 2)) as u64;
+        let cost = ((2 * n + 1) * (1 + letters.len()) * (n + 2)) as u64;
         if *left < cost {
             return None;
         }
@@ -140,12 +156,12 @@ impl NameTable {
             if i + 1 < n && w[i] != w[i + 1] {
                 look(&at(i, &[w[i + 1], w[i]], i + 2), 1);
             }
-            for &l in self.letters.iter().filter(|&&l| l != w[i]) {
+            for &l in letters.iter().filter(|&&l| l != w[i]) {
                 look(&at(i, &[l], i + 1), 1);
             }
         }
         for i in 0..=n {
-            for &l in &self.letters {
+            for &l in letters.iter() {
                 look(&at(i, &[l], i), 1);
             }
         }
@@ -195,7 +211,6 @@ impl NameTable {
             );
             return false;
         }
-        self.letters.extend(key.chars());
         self.index.insert(key, self.names.len());
         self.names.push((id.text.to_string(), id.span, idx));
         true

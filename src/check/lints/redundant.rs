@@ -36,6 +36,9 @@
 //! one `W105` finding saying that they were not checked.
 
 use std::collections::BTreeMap;
+use std::hash::Hash;
+
+use foldhash::HashMap;
 
 use super::Finding;
 use crate::check::Checker;
@@ -89,8 +92,9 @@ fn covering_pairwise(keys: &[Key<'_>]) -> Vec<Option<usize>> {
 }
 
 /// Numbers the distinct values: (id of each item, distinct values).
-fn intern<'a, T: Ord>(items: impl Iterator<Item = &'a T>) -> (Vec<usize>, Vec<&'a T>) {
-    let mut index: BTreeMap<&T, usize> = BTreeMap::new();
+fn intern<'a, T: Eq + Hash>(items: impl Iterator<Item = &'a T>) -> (Vec<usize>, Vec<&'a T>) {
+    let mut index: HashMap<&T, usize> = HashMap::default();
+    index.reserve(items.size_hint().0);
     let mut distinct = Vec::new();
     let ids = items
         .map(|t| {
@@ -130,15 +134,13 @@ fn service_intervals(s: &ServiceSet) -> Vec<(Point, Point)> {
 /// the sets holding a point are those listed on the point's path to the
 /// root (each once: a set's intervals are disjoint).
 struct Line {
-    /// Every interval end, sorted.
-    ends: Vec<Point>,
+    /// The number of leaves (the distinct interval ends, sorted), rounded
+    /// up to a power of two.
     size: usize,
     /// The sets listed at each node, by number: node `n`'s are
     /// `listed[starts[n]..starts[n + 1]]` (one allocation for every node).
     starts: Vec<u32>,
     listed: Vec<u32>,
-    /// Per node, the classes using the sets listed there.
-    weight: Vec<u64>,
     /// Per set, the point that the fewest classes hold (`None` for the
     /// empty set) with their number.
     rarest: Vec<Option<(usize, u64)>>,
@@ -149,94 +151,145 @@ struct Line {
 /// How many intervals of a set are tried as the rarest point.
 const SAMPLES: usize = 16;
 
+/// Visits the nodes of a segment tree over `size` leaves that cover the
+/// leaves `a..=b`, bottom up.
+fn cover(size: usize, a: usize, b: usize, mut visit: impl FnMut(usize)) {
+    let (mut l, mut r) = (a + size, b + size + 1);
+    while l < r {
+        if l & 1 == 1 {
+            visit(l);
+        }
+        if r & 1 == 1 {
+            visit(r - 1);
+        }
+        l = (l + 1) >> 1;
+        r >>= 1;
+    }
+}
+
 impl Line {
     fn new(intervals: &[Vec<(Point, Point)>], classes_per_set: &[u64]) -> Line {
-        let mut ends: Vec<Point> = intervals
+        // Every interval end, tagged with its slot (two per interval, in
+        // order of sets), sorted: the distinct ends are the leaves, and each
+        // slot's leaf is known without searching. The ends of IPv4
+        // addresses (part 0) and of services (part 2) fit in 32 bits: with
+        // their slot, one 64-bit word sorts them; the rest (IPv6) sort
+        // apart, and the two sorted runs are merged.
+        let mut narrow: [Vec<u64>; 2] = Default::default();
+        let mut wide: Vec<(Point, u32)> = Vec::new();
+        let mut slots = 0u32;
+        for &(a, b) in intervals.iter().flatten() {
+            for p in [a, b] {
+                match (p.0, u32::try_from(p.1)) {
+                    (0 | 2, Ok(v)) => {
+                        narrow[usize::from(p.0 / 2)].push(u64::from(v) << 32 | u64::from(slots));
+                    }
+                    _ => wide.push((p, slots)),
+                }
+                slots += 1;
+            }
+        }
+        for keys in &mut narrow {
+            keys.sort_unstable();
+        }
+        wide.sort_unstable();
+        let [low, high] = &narrow;
+        let mut narrow = low
             .iter()
-            .flatten()
-            .flat_map(|&(a, b)| [a, b])
-            .collect();
-        ends.sort_unstable();
-        ends.dedup();
-        let size = ends.len().next_power_of_two().max(1);
-        let at = |p: &Point| ends.partition_point(|e| e < p);
+            .map(|&key| ((0, u128::from(key >> 32)), key as u32))
+            .chain(
+                high.iter()
+                    .map(|&key| ((2, u128::from(key >> 32)), key as u32)),
+            )
+            .peekable();
+        let mut wide = wide.into_iter().peekable();
+        let mut leaf_of = vec![0u32; slots as usize];
+        let (mut leaves, mut last) = (0u32, None);
+        loop {
+            let next = match (narrow.peek(), wide.peek()) {
+                (Some(n), Some(w)) if n.0 <= w.0 => narrow.next(),
+                (_, Some(_)) => wide.next(),
+                (Some(_), None) => narrow.next(),
+                (None, None) => None,
+            };
+            let Some((p, slot)) = next else { break };
+            if last != Some(p) {
+                last = Some(p);
+                leaves += 1;
+            }
+            leaf_of[slot as usize] = leaves - 1;
+        }
+        let size = (leaves as usize).next_power_of_two().max(1);
         // The nodes covering each interval, in order: counted first, then
         // listed, so that every node's sets lie in one shared vector.
-        let each_node = |mut visit: Box<dyn FnMut(usize, usize) + '_>| {
-            for (x, set) in intervals.iter().enumerate() {
-                for (a, b) in set {
-                    let (mut l, mut r) = (at(a) + size, at(b) + size + 1);
-                    while l < r {
-                        for node in [(l & 1 == 1).then_some(l), (r & 1 == 1).then(|| r - 1)]
-                            .into_iter()
-                            .flatten()
-                        {
-                            visit(node, x);
-                        }
-                        l = (l + 1) >> 1;
-                        r >>= 1;
-                    }
-                }
-            }
-        };
         let mut starts = vec![0u32; 2 * size + 1];
         let mut weight = vec![0u64; 2 * size];
-        each_node(Box::new(|node, x| {
-            starts[node + 1] += 1;
-            weight[node] += classes_per_set[x];
-        }));
+        let mut slot = 0;
+        for (x, set) in intervals.iter().enumerate() {
+            for _ in set {
+                let (a, b) = (leaf_of[slot] as usize, leaf_of[slot + 1] as usize);
+                slot += 2;
+                cover(size, a, b, |node| {
+                    starts[node + 1] += 1;
+                    weight[node] += classes_per_set[x];
+                });
+            }
+        }
         for n in 0..2 * size {
             starts[n + 1] += starts[n];
         }
         let mut listed = vec![0u32; starts[2 * size] as usize];
         let mut next: Vec<u32> = starts[..2 * size].to_vec();
-        each_node(Box::new(|node, x| {
-            listed[next[node] as usize] = x as u32;
-            next[node] += 1;
-        }));
-        let mut line = Line {
-            ends,
-            size,
-            starts,
-            listed,
-            weight,
-            rarest: Vec::new(),
-            len: intervals.iter().map(|s| s.len() as u64).collect(),
-        };
-        line.rarest = intervals
+        let mut slot = 0;
+        for (x, set) in intervals.iter().enumerate() {
+            for _ in set {
+                let (a, b) = (leaf_of[slot] as usize, leaf_of[slot + 1] as usize);
+                slot += 2;
+                cover(size, a, b, |node| {
+                    listed[next[node] as usize] = x as u32;
+                    next[node] += 1;
+                });
+            }
+        }
+        drop(next);
+        // The classes holding each leaf: the weights (per node, the classes
+        // using the sets listed there) on its path to the root, summed top
+        // down once for every node.
+        let mut held = weight;
+        for n in 2..2 * size {
+            held[n] += held[n >> 1];
+        }
+        let mut first_slot = 0;
+        let rarest = intervals
             .iter()
             .map(|set| {
                 let step = set.len().div_ceil(SAMPLES).max(1);
-                set.iter()
-                    .enumerate()
-                    .filter(|(k, _)| k % step == 0 || k + 1 == set.len())
-                    .flat_map(|(_, &(a, b))| [a, b])
-                    .map(|p| {
-                        let leaf = line.ends.partition_point(|e| *e < p);
-                        (line.held_by(leaf), leaf)
+                let base = first_slot;
+                first_slot += 2 * set.len();
+                (0..set.len())
+                    .filter(|k| k % step == 0 || k + 1 == set.len())
+                    .flat_map(|k| [leaf_of[base + 2 * k], leaf_of[base + 2 * k + 1]])
+                    .map(|leaf| {
+                        let leaf = leaf as usize;
+                        (held[leaf + size], leaf)
                     })
                     .min()
                     .map(|(w, leaf)| (leaf, w))
             })
             .collect();
-        line
-    }
-
-    /// The number of classes whose set holds the point at `leaf`.
-    fn held_by(&self, leaf: usize) -> u64 {
-        let mut node = leaf + self.size;
-        let mut w = 0;
-        while node > 0 {
-            w += self.weight[node];
-            node >>= 1;
+        Line {
+            size,
+            starts,
+            listed,
+            rarest,
+            len: intervals.iter().map(|s| s.len() as u64).collect(),
         }
-        w
     }
 
-    /// The lists on the path from `leaf` to the root.
-    fn path(&self, leaf: usize) -> Vec<&[u32]> {
+    /// The lists on the path from `leaf` to the root, into `out`.
+    fn path<'l>(&'l self, leaf: usize, out: &mut Vec<&'l [u32]>) {
+        out.clear();
         let mut node = leaf + self.size;
-        let mut out = Vec::new();
         while node > 0 {
             let (a, b) = (self.starts[node] as usize, self.starts[node + 1] as usize);
             if a < b {
@@ -244,7 +297,42 @@ impl Line {
             }
             node >>= 1;
         }
-        out
+    }
+}
+
+/// Items grouped by key (`0..keys`), each group in the order given: one
+/// allocation for every group.
+struct Groups {
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Groups {
+    fn new(keys: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Groups {
+        let mut starts = vec![0usize; keys + 1];
+        for (k, _) in pairs.clone() {
+            starts[k + 1] += 1;
+        }
+        for k in 0..keys {
+            starts[k + 1] += starts[k];
+        }
+        let mut items = vec![0usize; starts[keys]];
+        let mut next = starts[..keys].to_vec();
+        for (k, item) in pairs {
+            items[next[k]] = item;
+            next[k] += 1;
+        }
+        Groups { starts, items }
+    }
+
+    /// The items of group `k`.
+    fn get(&self, k: usize) -> &[usize] {
+        &self.items[self.starts[k]..self.starts[k + 1]]
+    }
+
+    /// The items of group `k` and of every later group.
+    fn from(&self, k: usize) -> &[usize] {
+        &self.items[self.starts[k]..]
     }
 }
 
@@ -336,10 +424,12 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
         .collect();
     let (class_of, classes) = intern(triples.iter());
     let classes: Vec<[usize; 3]> = classes.into_iter().copied().collect();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+    let members = Groups::new(
+        classes.len(),
+        class_of.iter().copied().enumerate().map(|(i, c)| (c, i)),
+    );
     let mut buckets: Vec<[Bucket; 4]> = (0..classes.len()).map(|_| Default::default()).collect();
     for (i, k) in keys.iter().enumerate() {
-        members[class_of[i]].push(i);
         buckets[class_of[i]][bucket_of(k)]
             .by_expiry
             .push((expiry(k), i));
@@ -349,13 +439,17 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
     }
     // Per dimension, the classes using each set, in order.
     let counts = [srcs.len(), dsts.len(), svcs.len()];
-    let mut by_set: [Vec<Vec<usize>>; 3] = counts.map(|n| vec![Vec::new(); n]);
-    for (c, t) in classes.iter().enumerate() {
-        for d in 0..3 {
-            by_set[d][t[d]].push(c);
-        }
-    }
-    let weights = |d: usize| -> Vec<u64> { by_set[d].iter().map(|v| v.len() as u64).collect() };
+    let by_set: [Groups; 3] = [0, 1, 2].map(|d| {
+        Groups::new(
+            counts[d],
+            classes.iter().enumerate().map(|(c, t)| (t[d], c)),
+        )
+    });
+    let weights = |d: usize| -> Vec<u64> {
+        (0..counts[d])
+            .map(|x| by_set[d].get(x).len() as u64)
+            .collect()
+    };
     let lines = [
         Line::new(
             &srcs.iter().map(|s| addr_intervals(s)).collect::<Vec<_>>(),
@@ -381,27 +475,34 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
             _ => svcs[big].is_superset(svcs[small]),
         }
     };
-    let first_of_class = |c: usize| members[c][0];
+    let first_of_class = |c: usize| members.get(c)[0];
 
     let mut steps: u64 = 0;
     let mut out = vec![None; keys.len()];
+    // Reused from class to class.
+    let mut best: Vec<Option<usize>> = Vec::new();
+    let mut spare: Vec<&[u32]> = Vec::new();
     for (c, &t) in classes.iter().enumerate() {
         // Every class that may cover this one holds the rarest point of one
         // of its sets; without one (all three sets empty), every class may.
         let rarest = (0..3)
             .filter_map(|d| lines[d].rarest[t[d]].map(|(leaf, w)| (w, d, leaf)))
             .min();
-        let mut holders = rarest.map(|(_, d, leaf)| Holders {
-            lists: lines[d].path(leaf),
+        let mut holders = rarest.map(|(_, d, leaf)| {
+            let mut lists = std::mem::take(&mut spare);
+            lines[d].path(leaf, &mut lists);
+            Holders { lists }
         });
         let dim = rarest.map_or(0, |r| r.1);
         let mut all_sets = 0..counts[dim];
-        let mut best: Vec<Option<usize>> = vec![None; members[c].len()];
+        let mine = members.get(c);
+        best.clear();
+        best.resize(mine.len(), None);
         let mut bound = usize::MAX;
         'sets: loop {
             if steps > budget {
                 // Cut short: this class and the later ones are not judged.
-                let unchecked = members[c..].iter().flatten().copied().collect();
+                let unchecked = members.from(c).to_vec();
                 return Covering {
                     by: out,
                     unchecked,
@@ -424,12 +525,13 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                     None => break,
                 },
             };
-            for &c2 in &by_set[dim][x] {
+            let sharing = by_set[dim].get(x);
+            for &c2 in sharing {
                 steps += 1;
                 if first_of_class(c2) >= bound {
                     // Later classes of this set, and every class of later
                     // sets, start later still.
-                    if c2 == by_set[dim][x][0] {
+                    if c2 == sharing[0] {
                         break 'sets;
                     }
                     break;
@@ -449,7 +551,7 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                 if !holds {
                     continue;
                 }
-                for (m, &i) in members[c].iter().enumerate() {
+                for (m, &i) in mine.iter().enumerate() {
                     let k = &keys[i];
                     let e = expiry(k);
                     for (bi, b) in buckets[c2].iter().enumerate() {
@@ -473,7 +575,7 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                         }
                     }
                 }
-                steps += members[c].len() as u64;
+                steps += mine.len() as u64;
                 bound = best
                     .iter()
                     .map(|b| b.unwrap_or(usize::MAX))
@@ -481,8 +583,11 @@ pub(crate) fn covering(keys: &[Key<'_>], budget: u64) -> Covering {
                     .unwrap_or(0);
             }
         }
-        for (m, &i) in members[c].iter().enumerate() {
+        for (m, &i) in mine.iter().enumerate() {
             out[i] = best[m];
+        }
+        if let Some(h) = holders {
+            spare = h.lists;
         }
     }
     Covering {
