@@ -188,12 +188,29 @@ pub(super) fn group_name(kind: &str, members: &[String]) -> String {
 
 /// [`group_name`] of members given one by one.
 pub(super) fn group_name_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> String {
-    let mut text = String::from(kind);
+    group_name_of_hash(kind, group_hash_of(kind, members))
+}
+
+/// The 64 bits of the SHA-256 a group name shows (its first eight bytes,
+/// big-endian): [`group_name_of`] writes them as 16 hex digits, so names
+/// of one kind sort as these numbers do.
+fn group_hash_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> u64 {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
     for m in members {
-        text.push('\n');
-        text.push_str(m);
+        h.update(b"\n");
+        h.update(m.as_bytes());
     }
-    format!("{PREFIX}{kind}-{}", hex(&text, GROUP_HASH_HEX))
+    let d: [u8; 32] = h.finalize().into();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(d.get(..8).unwrap_or(&[0; 8]));
+    u64::from_be_bytes(b)
+}
+
+/// The group name of kind `kind` showing `hash` ([`group_hash_of`]).
+fn group_name_of_hash(kind: &str, hash: u64) -> String {
+    const _: () = assert!(GROUP_HASH_HEX == 16);
+    format!("{PREFIX}{kind}-{hash:016x}")
 }
 
 /// Address objects and groups, named from their content: one address
@@ -205,10 +222,14 @@ pub(super) struct AddrNames {
     by_set: HashMap<FamSet, usize>,
     /// Group names, quoted for the CLI, in the order the sets were named.
     names: Vec<String>,
-    /// (family, group name) -> member intervals, in address order.
-    groups: BTreeMap<(Family, String), Vec<(u128, u128)>>,
-    /// (family, interval) -> object name, in address order.
-    objects: BTreeMap<(Family, (u128, u128)), String>,
+    /// (family, the hash its group name shows) -> index of the name in
+    /// `names` and the member intervals, in address order. By name order,
+    /// since the hash is the only part of the name that varies within a
+    /// family.
+    groups: BTreeMap<(Family, u64), (usize, Vec<(u128, u128)>)>,
+    /// (family, interval) -> object name ([`AddrNames::objects_of`] gives
+    /// them in address order).
+    objects: HashMap<(Family, (u128, u128)), String>,
 }
 
 impl AddrNames {
@@ -230,22 +251,32 @@ impl AddrNames {
                 .entry((fam, iv))
                 .or_insert_with(|| address_name(iv, fam));
         }
-        let name = group_name_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
-        match self.groups.entry((fam, name.clone())) {
-            btree_map::Entry::Occupied(m) if *m.get() != ivs => {
+        let hash = group_hash_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
+        let i = match self.groups.entry((fam, hash)) {
+            btree_map::Entry::Occupied(m) if m.get().1 != ivs => {
                 return Err(bad(format!(
-                    "address group name {name} would stand for two different sets"
+                    "address group name {} would stand for two different sets",
+                    group_name_of_hash(kind, hash)
                 )))
             }
-            btree_map::Entry::Occupied(_) => {}
+            btree_map::Entry::Occupied(m) => m.get().0,
             btree_map::Entry::Vacant(v) => {
-                v.insert(ivs);
+                let i = self.names.len();
+                self.names
+                    .push(super::quote::quote(&group_name_of_hash(kind, hash))?);
+                v.insert((i, ivs));
+                i
             }
-        }
-        let i = self.names.len();
-        self.names.push(super::quote::quote(&name)?);
+        };
         self.by_set.insert(set.clone(), i);
         Ok(i)
+    }
+
+    /// The group name at `i` in `names`, without its quotes (group names
+    /// hold nothing [`super::quote::quote`] escapes).
+    fn group_name(&self, i: usize) -> &str {
+        let q = self.quoted(i);
+        q.get(1..q.len().saturating_sub(1)).unwrap_or("")
     }
 
     /// The name of the object of an interval [`AddrNames::name`] has named.
@@ -264,10 +295,14 @@ impl AddrNames {
         &self,
         fam: Family,
     ) -> impl Iterator<Item = (&str, (u128, u128))> + '_ {
-        self.objects
+        let mut of: Vec<((u128, u128), &str)> = self
+            .objects
             .iter()
-            .filter(move |((f, _), _)| *f == fam)
-            .map(|(&(_, iv), n)| (n.as_str(), iv))
+            .filter(|((f, _), _)| *f == fam)
+            .map(|(&(_, iv), n)| (iv, n.as_str()))
+            .collect();
+        of.sort_unstable_by_key(|&(iv, _)| iv);
+        of.into_iter().map(|(iv, n)| (n, iv))
     }
 
     /// Groups of one family, by name: (name, member names).
@@ -278,12 +313,17 @@ impl AddrNames {
         self.groups
             .iter()
             .filter(move |((f, _), _)| *f == fam)
-            .map(move |((_, n), m)| {
+            .map(move |(_, (n, m))| {
                 (
-                    n.as_str(),
+                    self.group_name(*n),
                     m.iter().map(move |&iv| self.object_name(fam, iv)),
                 )
             })
+    }
+
+    /// How many object and group names [`AddrNames::claim_all`] claims.
+    pub(super) fn len(&self) -> usize {
+        self.objects.len() + self.groups.len()
     }
 
     /// Claims every object and group name in `names`.
@@ -292,9 +332,9 @@ impl AddrNames {
             for (n, _) in self.objects_of(fam) {
                 names.claim(n, "address")?;
             }
-            for (f, n) in self.groups.keys() {
+            for ((f, _), (n, _)) in &self.groups {
                 if *f == fam {
-                    names.claim(n, "address")?;
+                    names.claim(self.group_name(*n), "address")?;
                 }
             }
         }
@@ -401,6 +441,16 @@ fn assign_ids<K: Ord>(slots: Vec<(u32, K)>) -> Vec<u32> {
 pub(super) struct Names<'a>(HashSet<Cow<'a, str>>);
 
 impl<'a> Names<'a> {
+    /// Room for `n` more names without growing.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+
+    /// Room for `n` names without growing.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Names(HashSet::with_capacity_and_hasher(n, Default::default()))
+    }
+
     pub(super) fn claim(&mut self, name: &'a str, what: &str) -> Result<(), EmitError> {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             self.claim_owned(name.to_string(), what)

@@ -9,6 +9,10 @@ use crate::diag::{self, quote_char};
 /// `?` and non-ASCII refused.
 pub(super) fn quote(s: &str) -> Result<String, EmitError> {
     let mut out = String::with_capacity(s.len() + 2);
+    if quotable(s) {
+        push_quoted(&mut out, s);
+        return Ok(out);
+    }
     out.push('"');
     for c in s.chars() {
         match c {
@@ -33,7 +37,16 @@ pub(super) fn quote(s: &str) -> Result<String, EmitError> {
 
 /// True when [`quote`] takes `s`: printable ASCII without `?`.
 fn quotable(s: &str) -> bool {
-    s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'?')
+    // Every byte looked at (no early exit), which the compiler turns into
+    // a wide loop: the strings are short and nearly always quotable.
+    s.bytes()
+        .fold(true, |ok, b| ok & (b' '..=b'~').contains(&b) & (b != b'?'))
+}
+
+/// True when `s` holds a byte [`push_escaped`] escapes.
+fn needs_escape(s: &str) -> bool {
+    s.bytes()
+        .fold(false, |any, b| any | (b == b'\\') | (b == b'"'))
 }
 
 /// Refuses `s` exactly as [`quote`] would, without building the quoted
@@ -51,7 +64,7 @@ pub(super) fn check(s: &str) -> Result<(), EmitError> {
 /// escaped: the text of [`quote`] between its quotes, for a string
 /// [`check`] has accepted.
 pub(super) fn push_escaped(out: &mut String, s: &str) {
-    if !s.bytes().any(|b| b == b'\\' || b == b'"') {
+    if !needs_escape(s) {
         out.push_str(s);
         return;
     }
