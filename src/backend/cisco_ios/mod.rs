@@ -1127,11 +1127,16 @@ fn addr_terms(set: &AddrSet, fam: Family) -> Vec<String> {
             set.v4_prefixes()
                 .into_iter()
                 .map(|p| {
+                    let mut t = String::with_capacity(31);
                     if p.prefix_len() == 32 {
-                        format!("host {}", p.network())
+                        t.push_str("host ");
+                        push_ipv4(&mut t, p.network());
                     } else {
-                        format!("{} {}", p.network(), p.hostmask())
+                        push_ipv4(&mut t, p.network());
+                        t.push(' ');
+                        push_ipv4(&mut t, p.hostmask());
                     }
+                    t
                 })
                 .collect()
         }
@@ -1151,6 +1156,19 @@ fn addr_terms(set: &AddrSet, fam: Family) -> Vec<String> {
                 .collect()
         }
     }
+}
+
+/// Appends `a` in dotted-quad form (what `Display` writes), without the
+/// formatting machinery.
+fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
+    let [b0, b1, b2, b3] = a.octets();
+    push_decimal(out, b0);
+    out.push('.');
+    push_decimal(out, b1);
+    out.push('.');
+    push_decimal(out, b2);
+    out.push('.');
+    push_decimal(out, b3);
 }
 
 fn family_part(set: &AddrSet, fam: Family) -> AddrSet {
@@ -1271,12 +1289,23 @@ struct Group {
 
 impl Group {
     fn new(prefix: &str, lines: Vec<String>) -> Group {
-        let digest = Sha256::digest(lines.join("\n").as_bytes());
-        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        Group {
-            name: format!("{prefix}{hex}"),
-            lines,
+        // The SHA-256 of the lines joined by newlines, without joining them.
+        let mut h = Sha256::new();
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                h.update(b"\n");
+            }
+            h.update(l.as_bytes());
         }
+        let digest = h.finalize();
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut name = String::with_capacity(prefix.len() + 12);
+        name.push_str(prefix);
+        for &b in digest.iter().take(6) {
+            name.push(char::from(DIGITS[usize::from(b >> 4)]));
+            name.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
+        Group { name, lines }
     }
     fn name(&self) -> &str {
         &self.name
@@ -1318,11 +1347,16 @@ fn network_group(set: &AddrSet, fam: Family) -> Option<Group> {
     let lines = prefixes
         .into_iter()
         .map(|p| {
+            let mut t = String::with_capacity(31);
             if p.prefix_len() == 32 {
-                format!("host {}", p.network())
+                t.push_str("host ");
+                push_ipv4(&mut t, p.network());
             } else {
-                format!("{} {}", p.network(), p.netmask())
+                push_ipv4(&mut t, p.network());
+                t.push(' ');
+                push_ipv4(&mut t, p.netmask());
             }
+            t
         })
         .collect();
     Some(Group::new("conduit-n-", lines))
