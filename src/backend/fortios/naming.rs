@@ -218,14 +218,17 @@ fn group_name_of_hash(kind: &str, hash: u64) -> String {
 /// per address set.
 #[derive(Default)]
 pub(super) struct AddrNames {
-    /// Set -> index of its group name in `names`.
+    /// Set -> index of its group name in `name_ends`.
     by_set: HashMap<FamSet, usize>,
-    /// Group names, quoted for the CLI, in the order the sets were named.
-    names: Vec<String>,
+    /// Group names, quoted for the CLI, in the order the sets were named,
+    /// one after the other (fewer, closer allocations than a string each).
+    names: String,
+    /// Where each of `names` ends.
+    name_ends: Vec<usize>,
     /// (family, the hash its group name shows) -> index of the name in
-    /// `names` and the member intervals, in address order. By name order,
-    /// since the hash is the only part of the name that varies within a
-    /// family.
+    /// `name_ends` and the member intervals, in address order. In name
+    /// order, since within a family the hash is the only part of the name
+    /// that varies.
     groups: BTreeMap<(Family, u64), (usize, Vec<(u128, u128)>)>,
     /// (family, interval) -> object name ([`AddrNames::objects_of`] gives
     /// them in address order).
@@ -261,9 +264,11 @@ impl AddrNames {
             }
             btree_map::Entry::Occupied(m) => m.get().0,
             btree_map::Entry::Vacant(v) => {
-                let i = self.names.len();
-                self.names
-                    .push(super::quote::quote(&group_name_of_hash(kind, hash))?);
+                let i = self.name_ends.len();
+                let name = group_name_of_hash(kind, hash);
+                super::quote::check(&name)?;
+                super::quote::push_quoted(&mut self.names, &name);
+                self.name_ends.push(self.names.len());
                 v.insert((i, ivs));
                 i
             }
@@ -287,7 +292,14 @@ impl AddrNames {
     /// The quoted group name at `i`, as [`AddrNames::name`] returned it
     /// (empty for an index it did not return).
     pub(super) fn quoted(&self, i: usize) -> &str {
-        self.names.get(i).map_or("", String::as_str)
+        let start = match i.checked_sub(1) {
+            Some(before) => self.name_ends.get(before).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.name_ends
+            .get(i)
+            .and_then(|&end| self.names.get(start..end))
+            .unwrap_or("")
     }
 
     /// Address objects of one family, in address order: (name, interval).
@@ -310,15 +322,20 @@ impl AddrNames {
         &self,
         fam: Family,
     ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
+        self.sorted_groups(fam).map(move |(n, m)| {
+            (
+                self.group_name(n),
+                m.iter().map(move |&iv| self.object_name(fam, iv)),
+            )
+        })
+    }
+
+    /// Groups of one family in name order: (index of the name, members).
+    fn sorted_groups(&self, fam: Family) -> impl Iterator<Item = (usize, &[(u128, u128)])> + '_ {
         self.groups
             .iter()
             .filter(move |((f, _), _)| *f == fam)
-            .map(move |(_, (n, m))| {
-                (
-                    self.group_name(*n),
-                    m.iter().map(move |&iv| self.object_name(fam, iv)),
-                )
-            })
+            .map(|(_, (n, m))| (*n, m.as_slice()))
     }
 
     /// How many object and group names [`AddrNames::claim_all`] claims.
@@ -332,10 +349,8 @@ impl AddrNames {
             for (n, _) in self.objects_of(fam) {
                 names.claim(n, "address")?;
             }
-            for ((f, _), (n, _)) in &self.groups {
-                if *f == fam {
-                    names.claim(self.group_name(*n), "address")?;
-                }
+            for (n, _) in self.sorted_groups(fam) {
+                names.claim(self.group_name(n), "address")?;
             }
         }
         Ok(())
