@@ -1314,14 +1314,19 @@ impl Group {
 
 /// The object groups of one file, each written once, before the lists.
 pub(super) struct Groups {
-    network: BTreeMap<String, Vec<String>>,
-    service: BTreeMap<String, Vec<String>>,
+    network: GroupMap,
+    service: GroupMap,
 }
+
+/// Object groups of one kind: name -> lines (written in name order).
+type GroupMap = HashMap<String, Vec<String>>;
 
 impl Groups {
     fn write(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
         for (kind, map) in [("network", &self.network), ("service", &self.service)] {
-            for (name, lines) in map {
+            let mut by_name: Vec<(&String, &Vec<String>)> = map.iter().collect();
+            by_name.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (name, lines) in by_name {
                 w.parts(&["object-group ", kind, " ", name])?;
                 for l in lines {
                     w.parts(&[" ", l])?;
@@ -1389,7 +1394,7 @@ fn service_group(m: &Match, fam: Family) -> Option<Group> {
 
 /// Adds `g` to `map`, refusing two contents under one name (a truncated
 /// hash collision would otherwise give one set the other's members).
-fn add(map: &mut BTreeMap<String, Vec<String>>, g: Group) -> Result<(), EmitError> {
+fn add(map: &mut GroupMap, g: Group) -> Result<(), EmitError> {
     match map.get(&g.name) {
         Some(lines) if *lines != g.lines => Err(EmitError::Unsupported {
             target: TARGET,
@@ -1627,7 +1632,7 @@ mod tests {
         assert_ne!(g.name, other.name);
         let hex = g.name.strip_prefix("conduit-n-").unwrap();
         assert!(hex.len() == 12 && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
-        let mut map = BTreeMap::new();
+        let mut map = GroupMap::default();
         let name = g.name.clone();
         assert!(add(&mut map, g).is_ok());
         assert!(add(&mut map, same).is_ok());
