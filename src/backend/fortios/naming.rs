@@ -229,11 +229,15 @@ pub(super) struct AddrNames {
     /// `name_ends` and the member intervals, in address order. In name
     /// order, since within a family the hash is the only part of the name
     /// that varies.
-    groups: BTreeMap<(Family, u64), (usize, Vec<(u128, u128)>)>,
+    groups: BTreeMap<(Family, u64), GroupEntry>,
     /// (family, interval) -> object name ([`AddrNames::objects_of`] gives
     /// them in address order).
     objects: HashMap<(Family, (u128, u128)), String>,
 }
+
+/// One address group: the index of its name in `name_ends` of
+/// [`AddrNames`], and its member intervals in address order.
+type GroupEntry = (usize, Vec<(u128, u128)>);
 
 impl AddrNames {
     /// Names `set` and its intervals; refuses a group name that two
