@@ -1127,11 +1127,16 @@ fn addr_terms(set: &AddrSet, fam: Family) -> Vec<String> {
             set.v4_prefixes()
                 .into_iter()
                 .map(|p| {
+                    let mut t = String::with_capacity(31);
                     if p.prefix_len() == 32 {
-                        format!("host {}", p.network())
+                        t.push_str("host ");
+                        push_ipv4(&mut t, p.network());
                     } else {
-                        format!("{} {}", p.network(), p.hostmask())
+                        push_ipv4(&mut t, p.network());
+                        t.push(' ');
+                        push_ipv4(&mut t, p.hostmask());
                     }
+                    t
                 })
                 .collect()
         }
@@ -1151,6 +1156,19 @@ fn addr_terms(set: &AddrSet, fam: Family) -> Vec<String> {
                 .collect()
         }
     }
+}
+
+/// Appends `a` in dotted-quad form (what `Display` writes), without the
+/// formatting machinery.
+fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
+    let [b0, b1, b2, b3] = a.octets();
+    push_decimal(out, b0);
+    out.push('.');
+    push_decimal(out, b1);
+    out.push('.');
+    push_decimal(out, b2);
+    out.push('.');
+    push_decimal(out, b3);
 }
 
 fn family_part(set: &AddrSet, fam: Family) -> AddrSet {
@@ -1271,12 +1289,23 @@ struct Group {
 
 impl Group {
     fn new(prefix: &str, lines: Vec<String>) -> Group {
-        let digest = Sha256::digest(lines.join("\n").as_bytes());
-        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        Group {
-            name: format!("{prefix}{hex}"),
-            lines,
+        // The SHA-256 of the lines joined by newlines, without joining them.
+        let mut h = Sha256::new();
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                h.update(b"\n");
+            }
+            h.update(l.as_bytes());
         }
+        let digest = h.finalize();
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut name = String::with_capacity(prefix.len() + 12);
+        name.push_str(prefix);
+        for &b in digest.iter().take(6) {
+            name.push(char::from(DIGITS[usize::from(b >> 4)]));
+            name.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
+        Group { name, lines }
     }
     fn name(&self) -> &str {
         &self.name
@@ -1285,14 +1314,19 @@ impl Group {
 
 /// The object groups of one file, each written once, before the lists.
 pub(super) struct Groups {
-    network: BTreeMap<String, Vec<String>>,
-    service: BTreeMap<String, Vec<String>>,
+    network: GroupMap,
+    service: GroupMap,
 }
+
+/// Object groups of one kind: name -> lines (written in name order).
+type GroupMap = HashMap<String, Vec<String>>;
 
 impl Groups {
     fn write(&self, w: &mut Lines<'_>) -> Result<(), EmitError> {
         for (kind, map) in [("network", &self.network), ("service", &self.service)] {
-            for (name, lines) in map {
+            let mut by_name: Vec<(&String, &Vec<String>)> = map.iter().collect();
+            by_name.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (name, lines) in by_name {
                 w.parts(&["object-group ", kind, " ", name])?;
                 for l in lines {
                     w.parts(&[" ", l])?;
@@ -1318,11 +1352,16 @@ fn network_group(set: &AddrSet, fam: Family) -> Option<Group> {
     let lines = prefixes
         .into_iter()
         .map(|p| {
+            let mut t = String::with_capacity(31);
             if p.prefix_len() == 32 {
-                format!("host {}", p.network())
+                t.push_str("host ");
+                push_ipv4(&mut t, p.network());
             } else {
-                format!("{} {}", p.network(), p.netmask())
+                push_ipv4(&mut t, p.network());
+                t.push(' ');
+                push_ipv4(&mut t, p.netmask());
             }
+            t
         })
         .collect();
     Some(Group::new("conduit-n-", lines))
@@ -1355,7 +1394,7 @@ fn service_group(m: &Match, fam: Family) -> Option<Group> {
 
 /// Adds `g` to `map`, refusing two contents under one name (a truncated
 /// hash collision would otherwise give one set the other's members).
-fn add(map: &mut BTreeMap<String, Vec<String>>, g: Group) -> Result<(), EmitError> {
+fn add(map: &mut GroupMap, g: Group) -> Result<(), EmitError> {
     match map.get(&g.name) {
         Some(lines) if *lines != g.lines => Err(EmitError::Unsupported {
             target: TARGET,
@@ -1593,7 +1632,7 @@ mod tests {
         assert_ne!(g.name, other.name);
         let hex = g.name.strip_prefix("conduit-n-").unwrap();
         assert!(hex.len() == 12 && hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
-        let mut map = BTreeMap::new();
+        let mut map = GroupMap::default();
         let name = g.name.clone();
         assert!(add(&mut map, g).is_ok());
         assert!(add(&mut map, same).is_ok());

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::backend::guard::printable_lines;
 use crate::lower::{Match, Rule, RuleSet};
-use crate::model::AddrSet;
+use crate::model::{AddrSet, IntervalSet};
 
 /// No terms: the side writes nothing.
 const NONE: u32 = u32::MAX;
@@ -70,32 +70,47 @@ pub(super) struct Texts {
     rules: Vec<RuleText>,
 }
 
-/// Keeps each distinct address set of one family once.
+/// Keeps each distinct address set of one family once, keyed by the
+/// family's part (so a set is found without making its part).
 struct Interner<'t> {
     sets: &'t mut Vec<Set>,
-    seen: [HashMap<AddrSet, u32>; 2],
+    seen4: HashMap<IntervalSet<u32>, u32>,
+    seen6: HashMap<IntervalSet<u128>, u32>,
 }
 
 impl Interner<'_> {
-    /// The index of `set` (already the family's part).
-    fn intern(&mut self, set: AddrSet, fam: Family) -> Result<u32, EmitError> {
-        let slot = usize::from(fam == Family::V6);
-        if let Some(&i) = self.seen.get(slot).and_then(|m| m.get(&set)) {
+    /// The index of the family's part of `set`.
+    fn intern(&mut self, set: &AddrSet, fam: Family) -> Result<u32, EmitError> {
+        let found = match fam {
+            Family::V4 => self.seen4.get(set.v4()),
+            Family::V6 => self.seen6.get(set.v6()),
+        };
+        if let Some(&i) = found {
             return Ok(i);
         }
         let i = u32::try_from(self.sets.len())
             .ok()
             .filter(|&i| i != NONE)
             .ok_or_else(|| bad("too many distinct address sets".to_string()))?;
+        let part = family_part(set, fam);
         self.sets.push(Set {
-            count: term_count(&set, fam),
-            set: set.clone(),
+            count: term_count(&part, fam),
+            set: part,
             fam,
         });
-        if let Some(m) = self.seen.get_mut(slot) {
-            m.insert(set, i);
-        }
+        match fam {
+            Family::V4 => self.seen4.insert(set.v4().clone(), i),
+            Family::V6 => self.seen6.insert(set.v6().clone(), i),
+        };
         Ok(i)
+    }
+}
+
+/// True when `set` holds no address of `fam`.
+fn lacks(set: &AddrSet, fam: Family) -> bool {
+    match fam {
+        Family::V4 => !set.has_v4(),
+        Family::V6 => !set.has_v6(),
     }
 }
 
@@ -142,7 +157,8 @@ impl Texts {
         {
             let mut interner = Interner {
                 sets: &mut sets,
-                seen: [HashMap::new(), HashMap::new()],
+                seen4: HashMap::new(),
+                seen6: HashMap::new(),
             };
             for &(rule, from, to) in &plan.ordered {
                 let mut text = RuleText {
@@ -178,28 +194,21 @@ impl Texts {
                     if !applies && !replies {
                         continue;
                     }
-                    let src = family_part(&src_in, fam);
-                    if src.is_empty() {
+                    if lacks(&src_in, fam) {
                         continue;
                     }
-                    if applies {
-                        let dst = family_part(&rule.dst, fam);
-                        if !dst.is_empty() {
-                            let a = interner.intern(src.clone(), fam)?;
-                            let b = interner.intern(dst, fam)?;
-                            if let Some(side) = text.forward.get_mut(i) {
-                                *side = Side { a, b };
-                            }
+                    if applies && !lacks(&rule.dst, fam) {
+                        let a = interner.intern(&src_in, fam)?;
+                        let b = interner.intern(&rule.dst, fam)?;
+                        if let Some(side) = text.forward.get_mut(i) {
+                            *side = Side { a, b };
                         }
                     }
-                    if replies {
-                        let resp = family_part(&resp_in, fam);
-                        if !resp.is_empty() {
-                            let a = interner.intern(resp, fam)?;
-                            let b = interner.intern(src, fam)?;
-                            if let Some(side) = text.reply.get_mut(i) {
-                                *side = Side { a, b };
-                            }
+                    if replies && !lacks(&resp_in, fam) {
+                        let a = interner.intern(&resp_in, fam)?;
+                        let b = interner.intern(&src_in, fam)?;
+                        if let Some(side) = text.reply.get_mut(i) {
+                            *side = Side { a, b };
                         }
                     }
                 }

@@ -290,9 +290,10 @@ impl PartialEq for NoCase<'_> {
 impl Eq for NoCase<'_> {}
 
 impl std::hash::Hash for NoCase<'_> {
-    /// Every byte with bit 5 set (`0x20`), eight at a time: names equal but
-    /// for the case of letters differ only in that bit of their letters, so
-    /// they hash alike (a few other names do too, which equality sorts out).
+    /// Every byte with bit 5 set (`0x20`), eight at a time (the last few
+    /// padded with zeros), then the length: names equal but for the case
+    /// of letters differ only in that bit of their letters, so they hash
+    /// alike (a few other names do too, which equality sorts out).
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         const FOLD: u64 = 0x2020_2020_2020_2020;
         let mut words = self.0.as_bytes().chunks_exact(8);
@@ -301,10 +302,15 @@ impl std::hash::Hash for NoCase<'_> {
             b.copy_from_slice(w);
             h.write_u64(u64::from_le_bytes(b) | FOLD);
         }
-        for &b in words.remainder() {
-            h.write_u8(b | 0x20);
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            if let Some(head) = b.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            h.write_u64(u64::from_le_bytes(b) | FOLD);
         }
-        h.write_u8(0xff);
+        h.write_usize(self.0.len());
     }
 }
 
@@ -488,6 +494,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
     for s in &services {
         names.claim_owned(s.name(), "service")?;
     }
+    names.reserve(addr_names.len());
     addr_names.claim_all(&mut names)?;
     drop(names);
 
@@ -525,7 +532,7 @@ fn render(rules: &RuleSet, sink: Sink<'_>) -> Result<(), EmitError> {
             Cow::Owned(shorten(&p.rule.name, POLICY_NAME_MAX))
         };
     }
-    let mut policy_names = Names::default();
+    let mut policy_names = Names::with_capacity(plans.len());
     for p in &plans {
         policy_names.claim(&p.policy_name, "policy")?;
     }

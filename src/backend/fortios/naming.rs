@@ -188,12 +188,29 @@ pub(super) fn group_name(kind: &str, members: &[String]) -> String {
 
 /// [`group_name`] of members given one by one.
 pub(super) fn group_name_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> String {
-    let mut text = String::from(kind);
+    group_name_of_hash(kind, group_hash_of(kind, members))
+}
+
+/// The 64 bits of the SHA-256 a group name shows (its first eight bytes,
+/// big-endian): [`group_name_of`] writes them as 16 hex digits, so names
+/// of one kind sort as these numbers do.
+fn group_hash_of<'m>(kind: &str, members: impl Iterator<Item = &'m str>) -> u64 {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
     for m in members {
-        text.push('\n');
-        text.push_str(m);
+        h.update(b"\n");
+        h.update(m.as_bytes());
     }
-    format!("{PREFIX}{kind}-{}", hex(&text, GROUP_HASH_HEX))
+    let d: [u8; 32] = h.finalize().into();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(d.get(..8).unwrap_or(&[0; 8]));
+    u64::from_be_bytes(b)
+}
+
+/// The group name of kind `kind` showing `hash` ([`group_hash_of`]).
+fn group_name_of_hash(kind: &str, hash: u64) -> String {
+    const _: () = assert!(GROUP_HASH_HEX == 16);
+    format!("{PREFIX}{kind}-{hash:016x}")
 }
 
 /// Address objects and groups, named from their content: one address
@@ -201,15 +218,26 @@ pub(super) fn group_name_of<'m>(kind: &str, members: impl Iterator<Item = &'m st
 /// per address set.
 #[derive(Default)]
 pub(super) struct AddrNames {
-    /// Set -> index of its group name in `names`.
+    /// Set -> index of its group name in `name_ends`.
     by_set: HashMap<FamSet, usize>,
-    /// Group names, quoted for the CLI, in the order the sets were named.
-    names: Vec<String>,
-    /// (family, group name) -> member intervals, in address order.
-    groups: BTreeMap<(Family, String), Vec<(u128, u128)>>,
-    /// (family, interval) -> object name, in address order.
-    objects: BTreeMap<(Family, (u128, u128)), String>,
+    /// Group names, quoted for the CLI, in the order the sets were named,
+    /// one after the other (fewer, closer allocations than a string each).
+    names: String,
+    /// Where each of `names` ends.
+    name_ends: Vec<usize>,
+    /// (family, the hash its group name shows) -> index of the name in
+    /// `name_ends` and the member intervals, in address order. In name
+    /// order, since within a family the hash is the only part of the name
+    /// that varies.
+    groups: BTreeMap<(Family, u64), GroupEntry>,
+    /// (family, interval) -> object name ([`AddrNames::objects_of`] gives
+    /// them in address order).
+    objects: HashMap<(Family, (u128, u128)), String>,
 }
+
+/// One address group: the index of its name in `name_ends` of
+/// [`AddrNames`], and its member intervals in address order.
+type GroupEntry = (usize, Vec<(u128, u128)>);
 
 impl AddrNames {
     /// Names `set` and its intervals; refuses a group name that two
@@ -230,22 +258,34 @@ impl AddrNames {
                 .entry((fam, iv))
                 .or_insert_with(|| address_name(iv, fam));
         }
-        let name = group_name_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
-        match self.groups.entry((fam, name.clone())) {
-            btree_map::Entry::Occupied(m) if *m.get() != ivs => {
+        let hash = group_hash_of(kind, ivs.iter().map(|&iv| self.object_name(fam, iv)));
+        let i = match self.groups.entry((fam, hash)) {
+            btree_map::Entry::Occupied(m) if m.get().1 != ivs => {
                 return Err(bad(format!(
-                    "address group name {name} would stand for two different sets"
+                    "address group name {} would stand for two different sets",
+                    group_name_of_hash(kind, hash)
                 )))
             }
-            btree_map::Entry::Occupied(_) => {}
+            btree_map::Entry::Occupied(m) => m.get().0,
             btree_map::Entry::Vacant(v) => {
-                v.insert(ivs);
+                let i = self.name_ends.len();
+                let name = group_name_of_hash(kind, hash);
+                super::quote::check(&name)?;
+                super::quote::push_quoted(&mut self.names, &name);
+                self.name_ends.push(self.names.len());
+                v.insert((i, ivs));
+                i
             }
-        }
-        let i = self.names.len();
-        self.names.push(super::quote::quote(&name)?);
+        };
         self.by_set.insert(set.clone(), i);
         Ok(i)
+    }
+
+    /// The group name at `i` in `names`, without its quotes (group names
+    /// hold nothing [`super::quote::quote`] escapes).
+    fn group_name(&self, i: usize) -> &str {
+        let q = self.quoted(i);
+        q.get(1..q.len().saturating_sub(1)).unwrap_or("")
     }
 
     /// The name of the object of an interval [`AddrNames::name`] has named.
@@ -256,7 +296,14 @@ impl AddrNames {
     /// The quoted group name at `i`, as [`AddrNames::name`] returned it
     /// (empty for an index it did not return).
     pub(super) fn quoted(&self, i: usize) -> &str {
-        self.names.get(i).map_or("", String::as_str)
+        let start = match i.checked_sub(1) {
+            Some(before) => self.name_ends.get(before).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.name_ends
+            .get(i)
+            .and_then(|&end| self.names.get(start..end))
+            .unwrap_or("")
     }
 
     /// Address objects of one family, in address order: (name, interval).
@@ -264,10 +311,14 @@ impl AddrNames {
         &self,
         fam: Family,
     ) -> impl Iterator<Item = (&str, (u128, u128))> + '_ {
-        self.objects
+        let mut of: Vec<((u128, u128), &str)> = self
+            .objects
             .iter()
-            .filter(move |((f, _), _)| *f == fam)
-            .map(|(&(_, iv), n)| (n.as_str(), iv))
+            .filter(|((f, _), _)| *f == fam)
+            .map(|(&(_, iv), n)| (iv, n.as_str()))
+            .collect();
+        of.sort_unstable_by_key(|&(iv, _)| iv);
+        of.into_iter().map(|(iv, n)| (n, iv))
     }
 
     /// Groups of one family, by name: (name, member names).
@@ -275,15 +326,25 @@ impl AddrNames {
         &self,
         fam: Family,
     ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
+        self.sorted_groups(fam).map(move |(n, m)| {
+            (
+                self.group_name(n),
+                m.iter().map(move |&iv| self.object_name(fam, iv)),
+            )
+        })
+    }
+
+    /// Groups of one family in name order: (index of the name, members).
+    fn sorted_groups(&self, fam: Family) -> impl Iterator<Item = (usize, &[(u128, u128)])> + '_ {
         self.groups
             .iter()
             .filter(move |((f, _), _)| *f == fam)
-            .map(move |((_, n), m)| {
-                (
-                    n.as_str(),
-                    m.iter().map(move |&iv| self.object_name(fam, iv)),
-                )
-            })
+            .map(|(_, (n, m))| (*n, m.as_slice()))
+    }
+
+    /// How many object and group names [`AddrNames::claim_all`] claims.
+    pub(super) fn len(&self) -> usize {
+        self.objects.len() + self.groups.len()
     }
 
     /// Claims every object and group name in `names`.
@@ -292,10 +353,8 @@ impl AddrNames {
             for (n, _) in self.objects_of(fam) {
                 names.claim(n, "address")?;
             }
-            for (f, n) in self.groups.keys() {
-                if *f == fam {
-                    names.claim(n, "address")?;
-                }
+            for (n, _) in self.sorted_groups(fam) {
+                names.claim(self.group_name(n), "address")?;
             }
         }
         Ok(())
@@ -401,6 +460,16 @@ fn assign_ids<K: Ord>(slots: Vec<(u32, K)>) -> Vec<u32> {
 pub(super) struct Names<'a>(HashSet<Cow<'a, str>>);
 
 impl<'a> Names<'a> {
+    /// Room for `n` more names without growing.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+
+    /// Room for `n` names without growing.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Names(HashSet::with_capacity_and_hasher(n, Default::default()))
+    }
+
     pub(super) fn claim(&mut self, name: &'a str, what: &str) -> Result<(), EmitError> {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             self.claim_owned(name.to_string(), what)

@@ -1,6 +1,8 @@
 //! Validation: every declared name and interface name that reaches the
 //! output, checked before anything is planned.
 
+use foldhash::HashSet;
+
 use super::{bad, TARGET};
 use crate::backend::guard::{check_build_names, check_zone_names, interface_name, is_name};
 use crate::backend::EmitError;
@@ -12,9 +14,10 @@ use crate::model::Platform;
 /// owners goes through [`quote`]).
 pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
     check_zone_names(TARGET, rules, "FortiOS objects")?;
-    // The interfaces of the rule before, already checked: a firewall has
-    // few interfaces, and rules name them again and again.
+    // The interfaces of the rule before, already checked: rules name the
+    // same interfaces again and again; `known` holds every one checked.
     let mut checked: [Option<&str>; 2] = [None, None];
+    let mut known: HashSet<&str> = HashSet::default();
     for r in &rules.rules {
         let ok = match r.name.split_once('/') {
             Some((c, f)) => {
@@ -38,7 +41,9 @@ pub(super) fn validate(rules: &RuleSet) -> Result<(), EmitError> {
                 continue;
             };
             if *seen != Some(i) {
-                interface_name(TARGET, Platform::Fortios, i)?;
+                if known.insert(i) {
+                    interface_name(TARGET, Platform::Fortios, i)?;
+                }
                 *seen = Some(i);
             }
         }
