@@ -176,7 +176,11 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let services = ServiceSet::union_all(&sets);
+        // One service (the usual case) is its own union.
+        let services = match sets.len() {
+            1 => sets.pop().unwrap_or_default(),
+            _ => ServiceSet::union_all(&sets),
+        };
         let ((Some(from), from_span), (Some(to), to_span)) = (from_eps?, to_eps?) else {
             return None;
         };
@@ -198,8 +202,8 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let src = AddrSet::union_all(from.iter().map(|e| &e.addrs));
-        let dst = AddrSet::union_all(to.iter().map(|e| &e.addrs));
+        let src = union_of(&from);
+        let dst = union_of(&to);
         // A flow with an error stays out of the model, so no warning is
         // raised about it.
         let mut ok = true;
@@ -524,6 +528,15 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The addresses of all the endpoints: one endpoint's own set (shared, as
+/// [`AddrSet::union_all`] would share it) without a union.
+fn union_of(eps: &[Endpoint]) -> AddrSet {
+    match eps {
+        [one] => one.addrs.clone(),
+        _ => AddrSet::union_all(eps.iter().map(|e| &e.addrs)),
+    }
 }
 
 /// The attributes of one flow, each with the attribute that gave it.
