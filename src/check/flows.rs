@@ -10,9 +10,9 @@ use super::names::{single, NameTable, What};
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::MAX_EXPANDED_RANGES;
-use crate::model::{AddrSet, Conduit, Endpoint, Flow, Member, Mode, Name, ServiceSet};
+use crate::model::{AddrSet, Conduit, Date, Endpoint, Flow, Member, Mode, Name, ServiceSet, Text};
 use crate::source::Span;
-use crate::syntax::ast::{Block, ConduitAttr, EndpointRef, FlowAttr};
+use crate::syntax::ast::{Attr, Block, ConduitAttr, EndpointRef, FlowAttr, Ident, ServiceRef};
 
 impl<'a> Checker<'a> {
     /// Conduits with an error are left out of the model; the conduit name
@@ -143,38 +143,19 @@ impl<'a> Checker<'a> {
     ) -> Option<Flow> {
         let full_name = format!("{}/{}", c.name.text, f.name.text);
         let what = What("flow", &full_name);
-        let from = single(f, &what, "from", true, &mut self.diags, |a| match a {
-            FlowAttr::From(e) => Some(e),
-            _ => None,
-        });
-        let to = single(f, &what, "to", true, &mut self.diags, |a| match a {
-            FlowAttr::To(e) => Some(e),
-            _ => None,
-        });
-        let service = single(f, &what, "service", true, &mut self.diags, |a| match a {
-            FlowAttr::Service(s) => Some(s),
-            _ => None,
-        });
-        let owner = single(f, &what, "owner", false, &mut self.diags, |a| match a {
-            FlowAttr::Owner(o) => Some(o),
-            _ => None,
-        });
-        let reason = single(f, &what, "reason", true, &mut self.diags, |a| match a {
-            FlowAttr::Reason(r) => Some(r.value.clone()),
-            _ => None,
-        });
-        let expires = single(f, &what, "expires", false, &mut self.diags, |a| match a {
-            FlowAttr::Expires(d) => Some(*d),
-            _ => None,
-        });
-        let essential = single(f, &what, "essential", false, &mut self.diags, |a| {
-            matches!(a, FlowAttr::Essential).then_some(())
-        })
-        .is_some();
-        let log = single(f, &what, "log", false, &mut self.diags, |a| {
-            matches!(a, FlowAttr::Log).then_some(())
-        })
-        .is_some();
+        let FlowAttrs {
+            from,
+            to,
+            service,
+            owner,
+            reason,
+            expires,
+            essential,
+            log,
+        } = match FlowAttrs::of(f) {
+            Some(attrs) => attrs,
+            None => self.flow_attrs_reported(f, &what),
+        };
 
         let owner = match owner {
             Some((o, _)) => self.owner_ref(o),
@@ -195,7 +176,11 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let services = ServiceSet::union_all(&sets);
+        // One service (the usual case) is its own union.
+        let services = match sets.len() {
+            1 => sets.pop().unwrap_or_default(),
+            _ => ServiceSet::union_all(&sets),
+        };
         let ((Some(from), from_span), (Some(to), to_span)) = (from_eps?, to_eps?) else {
             return None;
         };
@@ -217,8 +202,8 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let src = AddrSet::union_all(from.iter().map(|e| &e.addrs));
-        let dst = AddrSet::union_all(to.iter().map(|e| &e.addrs));
+        let src = union_of(&from);
+        let dst = union_of(&to);
         // A flow with an error stays out of the model, so no warning is
         // raised about it.
         let mut ok = true;
@@ -276,6 +261,58 @@ impl<'a> Checker<'a> {
             essential,
             log,
         })
+    }
+
+    /// A flow's attributes through [`single`], which reports every
+    /// attribute given twice and every required one missing (the slow path
+    /// of [`FlowAttrs::of`], in the order the diagnostics have always had).
+    fn flow_attrs_reported<'f>(
+        &mut self,
+        f: &'f Block<FlowAttr>,
+        what: &What<'_>,
+    ) -> FlowAttrs<'f> {
+        let from = single(f, what, "from", true, &mut self.diags, |a| match a {
+            FlowAttr::From(e) => Some(e),
+            _ => None,
+        });
+        let to = single(f, what, "to", true, &mut self.diags, |a| match a {
+            FlowAttr::To(e) => Some(e),
+            _ => None,
+        });
+        let service = single(f, what, "service", true, &mut self.diags, |a| match a {
+            FlowAttr::Service(s) => Some(s),
+            _ => None,
+        });
+        let owner = single(f, what, "owner", false, &mut self.diags, |a| match a {
+            FlowAttr::Owner(o) => Some(o),
+            _ => None,
+        });
+        let reason = single(f, what, "reason", true, &mut self.diags, |a| match a {
+            FlowAttr::Reason(r) => Some(r.value.clone()),
+            _ => None,
+        });
+        let expires = single(f, what, "expires", false, &mut self.diags, |a| match a {
+            FlowAttr::Expires(d) => Some(*d),
+            _ => None,
+        });
+        let essential = single(f, what, "essential", false, &mut self.diags, |a| {
+            matches!(a, FlowAttr::Essential).then_some(())
+        })
+        .is_some();
+        let log = single(f, what, "log", false, &mut self.diags, |a| {
+            matches!(a, FlowAttr::Log).then_some(())
+        })
+        .is_some();
+        FlowAttrs {
+            from,
+            to,
+            service,
+            owner,
+            reason,
+            expires,
+            essential,
+            log,
+        }
     }
 
     /// Makes a flow's sets share the stored copies of equal sets; false when
@@ -491,4 +528,71 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The addresses of all the endpoints: one endpoint's own set (shared, as
+/// [`AddrSet::union_all`] would share it) without a union.
+fn union_of(eps: &[Endpoint]) -> AddrSet {
+    match eps {
+        [one] => one.addrs.clone(),
+        _ => AddrSet::union_all(eps.iter().map(|e| &e.addrs)),
+    }
+}
+
+/// The attributes of one flow, each with the attribute that gave it.
+struct FlowAttrs<'f> {
+    from: Option<(&'f Vec<EndpointRef>, &'f Attr<FlowAttr>)>,
+    to: Option<(&'f Vec<EndpointRef>, &'f Attr<FlowAttr>)>,
+    service: Option<(&'f Vec<ServiceRef>, &'f Attr<FlowAttr>)>,
+    owner: Option<(&'f Ident, &'f Attr<FlowAttr>)>,
+    reason: Option<(Text, &'f Attr<FlowAttr>)>,
+    expires: Option<(Date, &'f Attr<FlowAttr>)>,
+    essential: bool,
+    log: bool,
+}
+
+impl<'f> FlowAttrs<'f> {
+    /// The attributes in one pass over the block, or `None` when one is
+    /// given twice or a required one (`from`, `to`, `service`, `reason`)
+    /// is missing: those are reported through [`single`], the same as
+    /// [`Checker::flow_attrs_reported`] takes every flow.
+    fn of(f: &'f Block<FlowAttr>) -> Option<FlowAttrs<'f>> {
+        fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+            match slot {
+                Some(_) => None,
+                None => {
+                    *slot = Some(v);
+                    Some(())
+                }
+            }
+        }
+        let (mut from, mut to, mut service, mut owner) = (None, None, None, None);
+        let (mut reason, mut expires, mut essential, mut log) = (None, None, None, None);
+        for a in &f.attrs {
+            match &a.value {
+                FlowAttr::From(e) => once(&mut from, (e, a))?,
+                FlowAttr::To(e) => once(&mut to, (e, a))?,
+                FlowAttr::Service(s) => once(&mut service, (s, a))?,
+                FlowAttr::Owner(o) => once(&mut owner, (o, a))?,
+                FlowAttr::Reason(r) => once(&mut reason, (&r.value, a))?,
+                FlowAttr::Expires(d) => once(&mut expires, (*d, a))?,
+                FlowAttr::Essential => once(&mut essential, ())?,
+                FlowAttr::Log => once(&mut log, ())?,
+                FlowAttr::Waive(_) => {}
+            }
+        }
+        if from.is_none() || to.is_none() || service.is_none() || reason.is_none() {
+            return None;
+        }
+        Some(FlowAttrs {
+            from,
+            to,
+            service,
+            owner,
+            reason: reason.map(|(r, a): (&Text, _)| (r.clone(), a)),
+            expires,
+            essential: essential.is_some(),
+            log: log.is_some(),
+        })
+    }
 }
