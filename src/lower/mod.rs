@@ -593,19 +593,23 @@ impl<'p> Lowering<'p> {
                 }
             }
         }
-        let zones = zone_infos(policy, &sel);
         let opts = BuildOptions::new(self.today)
             .with_isolation(self.isolation.clone())
             .with_firewall(firewall.map(str::to_string));
-        let local = local_rules(policy, &opts, &sel);
-        Ok(RuleSet {
-            today: self.today,
-            isolation: self.isolation.clone(),
-            firewall: sel.firewall,
-            zones,
-            rules,
-            local,
-        })
+        Ok(rule_set_of(policy, &opts, sel, rules))
+    }
+}
+
+/// The rule set of `rules`, lowered with `opts` for the selection `sel`:
+/// the zones in play and the firewall's own rules beside them.
+fn rule_set_of(policy: &Policy, opts: &BuildOptions, sel: Selection, rules: Vec<Rule>) -> RuleSet {
+    RuleSet {
+        today: opts.today,
+        isolation: opts.isolation.clone(),
+        zones: zone_infos(policy, &sel),
+        local: local_rules(policy, opts, &sel),
+        firewall: sel.firewall,
+        rules,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{local_rules, select, zone_infos, RuleSet};
+use super::{rule_set_of, select, RuleSet};
 use crate::model::Policy;
 use crate::semantics::{BuildOptions, LowerError};
 
@@ -68,15 +68,6 @@ impl RuleSet {
                 r
             })
             .collect();
-        let zones = zone_infos(policy, &sel);
-        let local = local_rules(policy, &opts, &sel);
-        Ok(RuleSet {
-            today: self.today,
-            isolation: self.isolation.clone(),
-            firewall: sel.firewall,
-            zones,
-            rules,
-            local,
-        })
+        Ok(rule_set_of(policy, &opts, sel, rules))
     }
 }

@@ -167,6 +167,25 @@ fn cover(size: usize, a: usize, b: usize, mut visit: impl FnMut(usize)) {
     }
 }
 
+/// Calls `visit(x, node)` for every node of a tree of `size` leaves that
+/// covers an interval of set `x`, sets and intervals in order; `leaf_of`
+/// gives each interval end's leaf, two slots per interval.
+fn each_cover(
+    intervals: &[Vec<(Point, Point)>],
+    leaf_of: &[u32],
+    size: usize,
+    mut visit: impl FnMut(usize, usize),
+) {
+    let mut slot = 0;
+    for (x, set) in intervals.iter().enumerate() {
+        for _ in set {
+            let (a, b) = (leaf_of[slot] as usize, leaf_of[slot + 1] as usize);
+            slot += 2;
+            cover(size, a, b, |node| visit(x, node));
+        }
+    }
+}
+
 impl Line {
     fn new(intervals: &[Vec<(Point, Point)>], classes_per_set: &[u64]) -> Line {
         // Every interval end, tagged with its slot (two per interval, in
@@ -224,33 +243,19 @@ impl Line {
         // listed, so that every node's sets lie in one shared vector.
         let mut starts = vec![0u32; 2 * size + 1];
         let mut weight = vec![0u64; 2 * size];
-        let mut slot = 0;
-        for (x, set) in intervals.iter().enumerate() {
-            for _ in set {
-                let (a, b) = (leaf_of[slot] as usize, leaf_of[slot + 1] as usize);
-                slot += 2;
-                cover(size, a, b, |node| {
-                    starts[node + 1] += 1;
-                    weight[node] += classes_per_set[x];
-                });
-            }
-        }
+        each_cover(intervals, &leaf_of, size, |x, node| {
+            starts[node + 1] += 1;
+            weight[node] += classes_per_set[x];
+        });
         for n in 0..2 * size {
             starts[n + 1] += starts[n];
         }
         let mut listed = vec![0u32; starts[2 * size] as usize];
         let mut next: Vec<u32> = starts[..2 * size].to_vec();
-        let mut slot = 0;
-        for (x, set) in intervals.iter().enumerate() {
-            for _ in set {
-                let (a, b) = (leaf_of[slot] as usize, leaf_of[slot + 1] as usize);
-                slot += 2;
-                cover(size, a, b, |node| {
-                    listed[next[node] as usize] = x as u32;
-                    next[node] += 1;
-                });
-            }
-        }
+        each_cover(intervals, &leaf_of, size, |x, node| {
+            listed[next[node] as usize] = x as u32;
+            next[node] += 1;
+        });
         drop(next);
         // The classes holding each leaf: the weights (per node, the classes
         // using the sets listed there) on its path to the root, summed top
